@@ -1,0 +1,78 @@
+// Builds the Fastify instance (src/server.ts listens): storage, R4 definitions, body parsing,
+// error mapping and the FHIR routes under the base path.
+import Fastify, { type FastifyInstance } from 'fastify';
+import { join } from 'node:path';
+import type { Config } from './config.ts';
+import { loadDefinitions, ResourceTypes } from './fhir/definitions.ts';
+import { errorHandler, notFoundHandler } from './http/errors.ts';
+import { parseJsonBody } from './http/json.ts';
+import { registerRoutes } from './http/routes.ts';
+import type { Context } from './rest/types.ts';
+import { SqliteStore } from './store/sqlite/index.ts';
+import { Repository } from './store/repository.ts';
+import type { ResourceStore } from './store/types.ts';
+
+export interface AppOptions {
+  /** use this store instead of opening the configured one (tests) */
+  store?: ResourceStore;
+}
+
+const JSON_TYPES = ['application/fhir+json', 'application/json', 'application/json-patch+json', 'application/json+fhir'];
+
+/** Query strings keep repeated parameters and their order: FHIR gives both meaning. */
+function parseQuery(qs: string): Record<string, string[]> {
+  const out: Record<string, string[]> = Object.create(null);
+  for (const [k, v] of new URLSearchParams(qs)) (out[k] ??= []).push(v);
+  return out;
+}
+
+function openStore(config: Config): ResourceStore {
+  return new SqliteStore({ path: join(config.dataDir, 'migfhir.sqlite'), synchronous: config.sqliteSynchronous });
+}
+
+function loggerOptions(config: Config) {
+  return {
+    level: config.logLevel,
+    // URLs are logged without their query string: search values can hold patient data.
+    serializers: {
+      req: (req: { method: string; url: string; id: string }) => ({ method: req.method, path: req.url.split('?')[0], id: req.id }),
+    },
+    ...(process.stdout.isTTY && config.logLevel !== 'silent' ? { transport: { target: 'pino-pretty' } } : {}),
+  };
+}
+
+export async function buildApp(config: Config, options: AppOptions = {}): Promise<FastifyInstance> {
+  const store = options.store ?? openStore(config);
+  const ctx: Context = { config, types: new ResourceTypes(loadDefinitions()), repo: new Repository(store) };
+  const app = Fastify({
+    logger: loggerOptions(config),
+    bodyLimit: config.maxBodyBytes,
+    requestIdHeader: 'x-request-id',
+    routerOptions: { ignoreTrailingSlash: true, querystringParser: parseQuery, maxParamLength: 200 },
+  });
+  app.decorate('fhir', ctx);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(JSON_TYPES, { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string, config.maxJsonDepth));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(notFoundHandler);
+  await app.register(async (api) => registerRoutes(api, ctx), { prefix: config.basePath });
+  app.addHook('onClose', async () => {
+    if (!options.store) await store.close();
+  });
+  return app;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    fhir: Context;
+  }
+}

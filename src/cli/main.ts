@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+// The `migfhir` command: sub-commands dispatch here.
+import { loadConfig, OPTIONS } from '../config.ts';
+
+const HELP = `migfhir: FHIR R4 server and adapter for migrant and refugee health records
+
+Usage:
+  migfhir serve [options]    start the FHIR server
+  migfhir help               show this text
+
+Options (flag, environment variable, default):
+${OPTIONS.map((o) => `  ${o.flag.padEnd(22)} ${o.env.padEnd(28)} ${(o.default || '-').padEnd(10)} ${o.description}`).join('\n')}
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'serve': {
+      const { startServer } = await import('../server.ts');
+      await startServer(loadConfig(rest));
+      return -1;
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(HELP);
+      return 0;
+    default:
+      process.stderr.write(`migfhir: unknown command '${command}'\n\n${HELP}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (err) => {
+    process.stderr.write(`migfhir: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

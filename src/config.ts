@@ -1,0 +1,100 @@
+// Every option has a command-line flag and an environment variable; this table is the single
+// source for parsing, `migfhir help` and the README's option table.
+import { resolve } from 'node:path';
+
+export interface Config {
+  port: number;
+  host: string;
+  /** public base URL; when unset it is derived from each request's Host header */
+  baseUrl?: string;
+  /** URL path the FHIR API is served under, from baseUrl's path or '/fhir' */
+  basePath: string;
+  dataDir: string;
+  logLevel: string;
+  store: 'sqlite';
+  sqliteSynchronous: 'normal' | 'full';
+  maxBodyBytes: number;
+  maxJsonDepth: number;
+  defaultCount: number;
+  maxCount: number;
+}
+
+interface OptionSpec {
+  key: keyof Config;
+  flag: string;
+  env: string;
+  default: string;
+  description: string;
+  parse?: (v: string) => unknown;
+}
+
+function integer(min: number, max: number) {
+  return (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`expected a whole number from ${min} to ${max}, got '${v}'`);
+    return n;
+  };
+}
+
+function oneOf<T extends string>(...values: T[]) {
+  return (v: string) => {
+    if (!values.includes(v as T)) throw new Error(`expected one of ${values.join(', ')}, got '${v}'`);
+    return v as T;
+  };
+}
+
+export const OPTIONS: OptionSpec[] = [
+  { key: 'port', flag: '--port', env: 'MIGFHIR_PORT', default: '8080', description: 'TCP port; 0 picks a free one (the chosen port is printed)', parse: integer(0, 65535) },
+  { key: 'host', flag: '--host', env: 'MIGFHIR_HOST', default: '127.0.0.1', description: 'interface to listen on (0.0.0.0 for all)' },
+  { key: 'baseUrl', flag: '--base-url', env: 'MIGFHIR_BASE_URL', default: '', description: 'public base URL used in Location headers and Bundle links (default: from the request, http://HOST:PORT/fhir); its path is the API path' },
+  { key: 'dataDir', flag: '--data-dir', env: 'MIGFHIR_DATA_DIR', default: './data', description: 'folder of the embedded database (migfhir.sqlite)', parse: (v) => resolve(v) },
+  { key: 'logLevel', flag: '--log-level', env: 'MIGFHIR_LOG_LEVEL', default: 'info', description: 'fatal, error, warn, info, debug, trace or silent; bodies are never logged', parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent') },
+  { key: 'store', flag: '--store', env: 'MIGFHIR_STORE', default: 'sqlite', description: 'storage engine: sqlite (embedded)', parse: oneOf('sqlite') },
+  { key: 'sqliteSynchronous', flag: '--sqlite-synchronous', env: 'MIGFHIR_SQLITE_SYNCHRONOUS', default: 'normal', description: 'normal: acknowledged writes survive a crash of the server process; full: they also survive power loss (fsync per write)', parse: oneOf('normal', 'full') },
+  { key: 'maxBodyBytes', flag: '--max-body-bytes', env: 'MIGFHIR_MAX_BODY_BYTES', default: '16777216', description: 'largest accepted request body; larger ones get 413', parse: integer(1024, 2 ** 31 - 1) },
+  { key: 'maxJsonDepth', flag: '--max-json-depth', env: 'MIGFHIR_MAX_JSON_DEPTH', default: '100', description: 'deepest accepted JSON nesting; deeper bodies get 400', parse: integer(8, 10000) },
+  { key: 'defaultCount', flag: '--default-count', env: 'MIGFHIR_DEFAULT_COUNT', default: '20', description: 'page size of history and search Bundles when _count is absent', parse: integer(1, 10000) },
+  { key: 'maxCount', flag: '--max-count', env: 'MIGFHIR_MAX_COUNT', default: '1000', description: 'largest page size a client may ask for with _count', parse: integer(1, 100000) },
+];
+
+/** Flags win over environment variables, which win over defaults. */
+export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process.env): Config {
+  const raw: Record<string, string> = {};
+  for (const o of OPTIONS) raw[o.key] = env[o.env] ?? o.default;
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].split(/=(.*)/s, 2);
+    const o = OPTIONS.find((x) => x.flag === flag);
+    if (!o) throw new Error(`unknown option '${argv[i]}' (see 'migfhir help')`);
+    const value = inline ?? argv[++i];
+    if (value === undefined) throw new Error(`option ${flag} needs a value`);
+    raw[o.key] = value;
+  }
+  const config: Record<string, unknown> = {};
+  for (const o of OPTIONS) {
+    const v = raw[o.key];
+    try {
+      config[o.key] = o.parse ? o.parse(v) : v;
+    } catch (err) {
+      throw new Error(`${o.flag} / ${o.env}: ${(err as Error).message}`);
+    }
+  }
+  const baseUrl = (config.baseUrl as string).replace(/\/+$/, '') || undefined;
+  let basePath = '/fhir';
+  if (baseUrl) {
+    let url: URL;
+    try {
+      url = new URL(baseUrl);
+    } catch {
+      throw new Error(`--base-url / MIGFHIR_BASE_URL: '${baseUrl}' is not an absolute URL`);
+    }
+    basePath = url.pathname.replace(/\/+$/, '');
+  }
+  const result = { ...config, baseUrl, basePath } as Config;
+  if (result.defaultCount > result.maxCount) throw new Error('--default-count must not exceed --max-count');
+  return result;
+}
+
+/** Defaults for tests and embedding: an in-memory-friendly configuration. */
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  return { ...loadConfig([], {}), logLevel: 'silent', ...overrides };
+}

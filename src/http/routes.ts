@@ -1,0 +1,84 @@
+// Adapts Fastify to the framework-free handlers in src/rest: builds a FhirRequest, runs the
+// handler, and writes the FhirResponse with FHIR's headers.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { assertValidId, notFound, notSupported } from '../fhir/errors.ts';
+import { metadata } from '../rest/capabilities.ts';
+import { create } from '../rest/create.ts';
+import { remove } from '../rest/delete.ts';
+import { history } from '../rest/history.ts';
+import { patch } from '../rest/patch.ts';
+import { read, vread } from '../rest/read.ts';
+import type { Context, FhirRequest, FhirResponse, Handler } from '../rest/types.ts';
+import { update } from '../rest/update.ts';
+import { FHIR_JSON, isPretty, negotiate } from './negotiation.ts';
+
+type Params = { type?: string; id?: string; vid?: string };
+
+export function baseUrlOf(request: FastifyRequest, ctx: Context): string {
+  return ctx.config.baseUrl ?? `${request.protocol}://${request.host}${ctx.config.basePath}`;
+}
+
+function toFhirRequest(request: FastifyRequest, ctx: Context): FhirRequest {
+  const params = request.params as Params;
+  const query = request.query as Record<string, string[]>;
+  negotiate(query._format?.[0], request.headers.accept);
+  if (params.type !== undefined && !ctx.types.has(params.type)) {
+    throw notFound(`Unknown resource type '${params.type.slice(0, 64)}'`);
+  }
+  if (params.id !== undefined) assertValidId(params.id);
+  const contentType = request.headers['content-type']?.split(';')[0].trim().toLowerCase();
+  return {
+    method: request.method,
+    baseUrl: baseUrlOf(request, ctx),
+    resourceType: params.type,
+    id: params.id,
+    versionId: params.vid,
+    query,
+    headers: request.headers as Record<string, string | undefined>,
+    body: request.body,
+    contentType,
+  };
+}
+
+export function sendFhir(reply: FastifyReply, res: FhirResponse, pretty: boolean): FastifyReply {
+  reply.code(res.status);
+  if (res.headers) reply.headers(res.headers);
+  if (res.body === undefined || res.status === 304 || res.status === 204) return reply.send();
+  reply.header('content-type', FHIR_JSON);
+  let text = typeof res.body === 'string' ? res.body : JSON.stringify(res.body);
+  if (pretty) text = JSON.stringify(JSON.parse(text), null, 2);
+  return reply.send(text);
+}
+
+function route(handler: Handler, ctx: Context) {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    const req = toFhirRequest(request, ctx);
+    const res = await handler(req, ctx);
+    return sendFhir(reply, res, isPretty(req.query._pretty?.[0]));
+  };
+}
+
+const notYet = (what: string): Handler => async () => {
+  throw notSupported(`${what} is not supported by this server yet`);
+};
+
+export function registerRoutes(app: FastifyInstance, ctx: Context): void {
+  const r = (h: Handler) => route(h, ctx);
+  app.get('/metadata', r(metadata));
+  app.get('/_history', r(history));
+  app.get('/', r(notYet('System-level search')));
+  app.post('/', r(notYet('Batch and transaction Bundles')));
+  app.get('/:type', r(notYet('Search')));
+  app.post('/:type', r(create));
+  app.put('/:type', r(update));
+  app.patch('/:type', r(patch));
+  app.delete('/:type', r(remove));
+  app.get('/:type/_history', r(history));
+  app.get('/:type/:id', r(read));
+  app.put('/:type/:id', r(update));
+  app.patch('/:type/:id', r(patch));
+  app.delete('/:type/:id', r(remove));
+  app.get('/:type/:id/_history', r(history));
+  app.get('/:type/:id/_history/:vid', r(vread));
+  app.post('/:type/_search', r(notYet('Search')));
+}

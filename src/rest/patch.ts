@@ -1,0 +1,66 @@
+// patch with JSON Patch: https://hl7.org/fhir/R4/http.html#patch (RFC 6902)
+// The patch is applied to the current version inside the write transaction; a malformed patch
+// gets 400, one that cannot be applied or that leaves an invalid resource gets 422, and in
+// both cases nothing changes.
+import jsonpatch from 'fast-json-patch';
+import type { Operation } from 'fast-json-patch';
+import type { Resource } from 'fhir/r4.js';
+import { badRequest, FhirError, notSupported, unprocessable } from '../fhir/errors.ts';
+import { checkShape } from '../validation/shape.ts';
+import { ifMatch, writeResponse } from './common.ts';
+import type { Handler } from './types.ts';
+
+const OPS = new Set(['add', 'remove', 'replace', 'move', 'copy', 'test']);
+
+function patchDocument(body: unknown): Operation[] {
+  if (!Array.isArray(body) || body.length === 0) {
+    throw badRequest('A JSON Patch body is a non-empty array of operations', 'structure');
+  }
+  body.forEach((op, i) => {
+    if (op === null || typeof op !== 'object' || !OPS.has(op.op) || typeof op.path !== 'string') {
+      throw badRequest(`Patch operation ${i} needs an op (add, remove, replace, move, copy, test) and a path`, 'structure');
+    }
+  });
+  return body as Operation[];
+}
+
+export const patch: Handler = async (req, ctx) => {
+  if (req.id === undefined) {
+    throw notSupported('Conditional patch needs search, which this server does not offer yet');
+  }
+  if (req.contentType !== 'application/json-patch+json') {
+    throw new FhirError(415, {
+      code: 'not-supported',
+      diagnostics: 'PATCH takes a JSON Patch document (Content-Type: application/json-patch+json); FHIRPath Patch is not supported',
+    });
+  }
+  const operations = patchDocument(req.body);
+  const type = req.resourceType!;
+  const id = req.id;
+  const result = await ctx.repo.patch(
+    type,
+    id,
+    (current) => {
+      let next: Resource;
+      try {
+        next = jsonpatch.applyPatch(current, operations, true, true, true).newDocument as Resource;
+      } catch (err) {
+        const e = err as { name?: string; message?: string; index?: number };
+        const what = e.name === 'TEST_OPERATION_FAILED' ? 'a test operation failed' : (e.message ?? 'it does not apply').split('\n')[0];
+        throw unprocessable({ code: 'processing', diagnostics: `The patch could not be applied: ${what}` });
+      }
+      if (next?.resourceType !== type || next.id !== id) {
+        throw unprocessable({ code: 'invalid', diagnostics: 'A patch must not change resourceType or id' });
+      }
+      const { versionId: _v, lastUpdated: _l, ...meta } = next.meta ?? {};
+      if (next.meta) next.meta = meta;
+      if (next.meta && Object.keys(next.meta).length === 0) delete next.meta;
+      const issues = checkShape(next, ctx.types);
+      if (issues.length) throw unprocessable(issues);
+      return next;
+    },
+    ifMatch(req),
+  );
+  const v = result.version;
+  return writeResponse(req, 200, v, result.unchanged ? `No changes to ${type}/${id}` : `Patched ${type}/${id}`);
+};

@@ -1,0 +1,49 @@
+// read and vread: https://hl7.org/fhir/R4/http.html#read, #vread
+// Answers straight from the stored JSON text unless _summary/_elements ask for a subset, and
+// honours If-None-Match and If-Modified-Since with 304.
+import { badRequest } from '../fhir/errors.ts';
+import type { StoredVersion } from '../store/types.ts';
+import { etagHeaders, parseVersionTag, versionNumber } from './common.ts';
+import { applySubsetting, subsettingOf } from './subsetting.ts';
+import type { Context, FhirRequest, FhirResponse, Handler } from './types.ts';
+
+function notModified(req: FhirRequest, v: StoredVersion): boolean {
+  const inm = req.headers['if-none-match'];
+  if (inm) {
+    if (inm.trim() === '*') return true;
+    return inm.split(',').some((tag) => {
+      try {
+        return parseVersionTag(tag, 'If-None-Match') === v.versionId;
+      } catch {
+        return false;
+      }
+    });
+  }
+  const ims = req.headers['if-modified-since'];
+  if (ims) {
+    const since = Date.parse(ims);
+    if (Number.isNaN(since)) throw badRequest('If-Modified-Since must be an HTTP date', 'value');
+    // HTTP dates have whole seconds
+    return Math.floor(Date.parse(v.lastUpdated) / 1000) * 1000 <= since;
+  }
+  return false;
+}
+
+export function versionResponse(req: FhirRequest, ctx: Context, v: StoredVersion): FhirResponse {
+  const headers = etagHeaders(v);
+  if (notModified(req, v)) return { status: 304, headers };
+  const subset = subsettingOf(req);
+  if (subset?.summary === 'count') throw badRequest('_summary=count applies to searches, not to reads', 'invalid');
+  const body = subset ? applySubsetting(JSON.parse(v.json!), subset, ctx.types) : v.json!;
+  return { status: 200, headers, body };
+}
+
+export const read: Handler = async (req, ctx) => {
+  const v = await ctx.repo.read(req.resourceType!, req.id!);
+  return versionResponse(req, ctx, v);
+};
+
+export const vread: Handler = async (req, ctx) => {
+  const v = await ctx.repo.vread(req.resourceType!, req.id!, versionNumber(req.versionId!));
+  return versionResponse(req, ctx, v);
+};

@@ -1,0 +1,27 @@
+// The interactions this server offers, each a framework-free handler. src/http routes HTTP
+// requests here; the CapabilityStatement lists exactly these.
+import { create } from './create.ts';
+import { remove } from './delete.ts';
+import { history } from './history.ts';
+import { patch } from './patch.ts';
+import { read, vread } from './read.ts';
+import type { Handler } from './types.ts';
+import { update } from './update.ts';
+
+export interface Interaction {
+  code: string;
+  level: 'instance' | 'type' | 'system';
+  handler: Handler;
+}
+
+export const INTERACTIONS: Interaction[] = [
+  { code: 'read', level: 'instance', handler: read },
+  { code: 'vread', level: 'instance', handler: vread },
+  { code: 'update', level: 'instance', handler: update },
+  { code: 'patch', level: 'instance', handler: patch },
+  { code: 'delete', level: 'instance', handler: remove },
+  { code: 'history-instance', level: 'instance', handler: history },
+  { code: 'history-type', level: 'type', handler: history },
+  { code: 'create', level: 'type', handler: create },
+  { code: 'history-system', level: 'system', handler: history },
+];

@@ -1,0 +1,41 @@
+// Framework-free request and response shapes: src/http adapts Fastify to these, and batch or
+// transaction processing can call the same handlers for each Bundle entry.
+import type { Resource } from 'fhir/r4.js';
+import type { ResourceTypes } from '../fhir/definitions.ts';
+import type { Repository } from '../store/repository.ts';
+import type { Config } from '../config.ts';
+
+export interface FhirRequest {
+  method: string;
+  /** the base URL the client used, without trailing slash (e.g. http://127.0.0.1:8080/fhir) */
+  baseUrl: string;
+  resourceType?: string;
+  id?: string;
+  versionId?: string;
+  /** decoded query parameters; repeated parameters keep every value in order */
+  query: Record<string, string[]>;
+  /** lower-case header names */
+  headers: Record<string, string | undefined>;
+  body?: unknown;
+  /** the request body's media type (without parameters), when there is a body */
+  contentType?: string;
+}
+
+export interface FhirResponse {
+  status: number;
+  headers?: Record<string, string>;
+  /** a resource to serialize, or already-serialized JSON text */
+  body?: Resource | string;
+}
+
+export interface Context {
+  config: Config;
+  types: ResourceTypes;
+  repo: Repository;
+}
+
+export type Handler = (req: FhirRequest, ctx: Context) => Promise<FhirResponse>;
+
+export function firstParam(req: FhirRequest, name: string): string | undefined {
+  return req.query[name]?.[0];
+}

@@ -1,0 +1,20 @@
+// Starts the server: builds the app and listens; prints the base URL once ready.
+import { buildApp } from './app.ts';
+import type { Config } from './config.ts';
+
+export async function startServer(config: Config) {
+  const app = await buildApp(config);
+  await app.listen({ port: config.port, host: config.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const baseUrl = config.baseUrl ?? `http://${host}:${port}${config.basePath}`;
+  process.stdout.write(`migfhir: FHIR R4 server listening at ${baseUrl} (data in ${config.dataDir})\n`);
+  const stop = async () => {
+    await app.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return { app, port, baseUrl };
+}

@@ -1,0 +1,163 @@
+// Versioned writes, written once above every engine: version numbering, meta, If-Match,
+// update-as-create, no-op updates, patch-and-validate, logical delete. Each method is one atomic
+// store transaction, so concurrent writers cannot lose an update between the check and the write.
+import type { Resource } from 'fhir/r4.js';
+import { FhirError, gone, notFound, preconditionFailed } from '../fhir/errors.ts';
+import type { ResourceStore, StoredVersion, StoreTransaction } from './types.ts';
+
+export interface WriteResult {
+  version: StoredVersion;
+  /** true when this write created the resource (or re-created a deleted one) */
+  created: boolean;
+  /** true when an update changed nothing and no version was written */
+  unchanged: boolean;
+}
+
+export interface DeleteResult {
+  /** the deletion version, or the existing deletion when already deleted */
+  version?: StoredVersion;
+  existed: boolean;
+}
+
+/** Checks a resource before it is stored; throws a FhirError when it must not be. */
+export type WriteCheck = (resource: Resource, tx: StoreTransaction) => Promise<void> | void;
+
+/** The resource as stored: server-managed meta, key order resourceType, id, meta, rest. */
+export function withMeta(resource: Resource, versionId: number, lastUpdated: string): Resource {
+  const { resourceType, id: _id, meta, ...rest } = resource as Resource & Record<string, unknown>;
+  void _id;
+  return {
+    resourceType,
+    id: resource.id,
+    meta: { ...meta, versionId: String(versionId), lastUpdated },
+    ...rest,
+  } as Resource;
+}
+
+/** Content identity ignoring server-managed meta, for no-op update detection. */
+function sameContent(stored: string, next: Resource): boolean {
+  const strip = (r: any) => {
+    const { meta, ...rest } = r;
+    if (!meta) return rest;
+    const { versionId: _v, lastUpdated: _l, ...m } = meta;
+    return Object.keys(m).length ? { ...rest, meta: m } : rest;
+  };
+  return JSON.stringify(strip(JSON.parse(stored))) === JSON.stringify(strip(next));
+}
+
+export class Repository {
+  readonly store: ResourceStore;
+
+  constructor(store: ResourceStore) {
+    this.store = store;
+  }
+
+  /** Current version; 404 when never stored, 410 when deleted. */
+  async read(type: string, id: string): Promise<StoredVersion> {
+    const v = await this.store.current(type, id);
+    return this.live(type, id, v);
+  }
+
+  async vread(type: string, id: string, versionId: number): Promise<StoredVersion> {
+    const v = await this.store.version(type, id, versionId);
+    if (!v) throw notFound(`${type}/${id} has no version ${versionId}`);
+    if (v.deleted) throw gone(`Version ${versionId} of ${type}/${id} is a deletion`, etagHeaders(v));
+    return v;
+  }
+
+  private live(type: string, id: string, v: StoredVersion | undefined): StoredVersion {
+    if (!v) throw notFound(`Resource ${type}/${id} is not known`);
+    if (v.deleted) throw gone(`Resource ${type}/${id} was deleted`, etagHeaders(v));
+    return v;
+  }
+
+  /** Stores a new resource under `resource.id` (the caller assigns it). */
+  create(resource: Resource, check?: WriteCheck): Promise<WriteResult> {
+    return this.store.transaction(async (tx) => {
+      const existing = await tx.current(resource.resourceType, resource.id!);
+      if (existing && !existing.deleted) {
+        throw new FhirError(409, { code: 'duplicate', diagnostics: `${resource.resourceType}/${resource.id} exists` });
+      }
+      await check?.(resource, tx);
+      const version = await this.put(tx, resource, (existing?.versionId ?? 0) + 1, 'POST');
+      return { version, created: true, unchanged: false };
+    });
+  }
+
+  /** PUT semantics: update, or create with the client's id when absent (or deleted). */
+  update(resource: Resource, ifMatch?: number, check?: WriteCheck): Promise<WriteResult> {
+    return this.store.transaction(async (tx) => {
+      const existing = await tx.current(resource.resourceType, resource.id!);
+      matchVersion(existing, ifMatch);
+      await check?.(resource, tx);
+      if (existing && !existing.deleted && sameContent(existing.json!, resource)) {
+        return { version: existing, created: false, unchanged: true };
+      }
+      const created = !existing || existing.deleted;
+      const method = created && !existing ? 'POST' : 'PUT';
+      const version = await this.put(tx, resource, (existing?.versionId ?? 0) + 1, method);
+      return { version, created, unchanged: false };
+    });
+  }
+
+  /** Applies `change` to the current content inside the transaction (JSON Patch). */
+  patch(
+    type: string,
+    id: string,
+    change: (current: Resource) => Resource,
+    ifMatch?: number,
+    check?: WriteCheck,
+  ): Promise<WriteResult> {
+    return this.store.transaction(async (tx) => {
+      const existing = this.live(type, id, await tx.current(type, id));
+      matchVersion(existing, ifMatch);
+      const next = change(JSON.parse(existing.json!));
+      await check?.(next, tx);
+      if (sameContent(existing.json!, next)) return { version: existing, created: false, unchanged: true };
+      const version = await this.put(tx, next, existing.versionId + 1, 'PATCH');
+      return { version, created: false, unchanged: false };
+    });
+  }
+
+  delete(type: string, id: string, ifMatch?: number): Promise<DeleteResult> {
+    return this.store.transaction(async (tx) => {
+      const existing = await tx.current(type, id);
+      if (ifMatch !== undefined) matchVersion(existing, ifMatch);
+      if (!existing) return { existed: false };
+      if (existing.deleted) return { version: existing, existed: false };
+      const lastUpdated = tx.now();
+      const versionId = existing.versionId + 1;
+      await tx.write({ resourceType: type, id, versionId, lastUpdated, method: 'DELETE', json: null });
+      return {
+        version: { resourceType: type, id, versionId, lastUpdated, deleted: true, json: null },
+        existed: true,
+      };
+    });
+  }
+
+  private async put(
+    tx: StoreTransaction,
+    resource: Resource,
+    versionId: number,
+    method: 'POST' | 'PUT' | 'PATCH',
+  ): Promise<StoredVersion> {
+    const lastUpdated = tx.now();
+    const json = JSON.stringify(withMeta(resource, versionId, lastUpdated));
+    await tx.write({ resourceType: resource.resourceType, id: resource.id!, versionId, lastUpdated, method, json });
+    return { resourceType: resource.resourceType, id: resource.id!, versionId, lastUpdated, deleted: false, json };
+  }
+}
+
+function matchVersion(existing: StoredVersion | undefined, ifMatch: number | undefined): void {
+  if (ifMatch === undefined) return;
+  if (!existing || existing.deleted) {
+    throw preconditionFailed(`If-Match W/"${ifMatch}" given, but the resource does not exist`);
+  }
+  if (existing.versionId !== ifMatch) {
+    throw preconditionFailed(`If-Match W/"${ifMatch}" does not match the current version W/"${existing.versionId}"`);
+  }
+}
+
+export function etagHeaders(v: StoredVersion): Record<string, string> {
+  return { etag: `W/"${v.versionId}"`, 'last-modified': new Date(v.lastUpdated).toUTCString() };
+}

@@ -1,0 +1,213 @@
+// The embedded engine: SQLite through better-sqlite3, so a fresh clone runs with no server.
+// WAL mode; one writer connection (writes are serialized through a queue, one SQLite transaction
+// each, BEGIN IMMEDIATE) and one reader connection, so a read never sees a write that is still
+// in flight. Prepared statements only: no value is ever spliced into SQL text.
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type {
+  HistoryEntry,
+  HistoryPage,
+  HistoryQuery,
+  ResourceStore,
+  StoredVersion,
+  StoreTransaction,
+  VersionWrite,
+} from '../types.ts';
+import { SCHEMA } from './schema.ts';
+
+export interface SqliteOptions {
+  /** file path, or ':memory:' for tests */
+  path: string;
+  /** 'normal' survives a process crash (kill -9); 'full' also survives power loss */
+  synchronous?: 'normal' | 'full';
+}
+
+type Row = {
+  seq: number;
+  resource_type: string;
+  id: string;
+  version_id: number;
+  last_updated: string;
+  method: HistoryEntry['method'];
+  content: string | null;
+};
+
+function toVersion(r: Row): StoredVersion {
+  return {
+    resourceType: r.resource_type,
+    id: r.id,
+    versionId: r.version_id,
+    lastUpdated: r.last_updated,
+    deleted: r.content === null,
+    json: r.content,
+  };
+}
+
+function toEntry(r: Row): HistoryEntry {
+  return { ...toVersion(r), method: r.method, seq: r.seq };
+}
+
+const COLUMNS = 'v.seq, v.resource_type, v.id, v.version_id, v.last_updated, v.method, v.content';
+
+export class SqliteStore implements ResourceStore {
+  readonly engine = 'sqlite';
+  private readonly writer: Database.Database;
+  private readonly reader: Database.Database;
+  private queue: Promise<unknown> = Promise.resolve();
+  private lastIssued = 0;
+  private readonly stmt;
+  private readonly historyCache = new Map<string, Database.Statement>();
+
+  constructor(options: SqliteOptions) {
+    const memory = options.path === ':memory:';
+    if (!memory) mkdirSync(dirname(options.path), { recursive: true });
+    // In-memory databases are private per connection, so tests share one connection for both.
+    this.writer = new Database(options.path);
+    this.writer.pragma('journal_mode = WAL');
+    this.writer.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+    this.writer.pragma('busy_timeout = 5000');
+    this.writer.pragma('cache_size = -65536');
+    this.writer.exec(SCHEMA);
+    this.reader = memory ? this.writer : new Database(options.path, { readonly: true });
+    if (!memory) {
+      this.reader.pragma('busy_timeout = 5000');
+      this.reader.pragma('cache_size = -65536');
+    }
+    const current = `SELECT ${COLUMNS} FROM resource r JOIN resource_version v ON v.seq = r.seq
+      WHERE r.resource_type = ? AND r.id = ?`;
+    this.stmt = {
+      current: this.reader.prepare<[string, string], Row>(current),
+      currentInTx: this.writer.prepare<[string, string], Row>(current),
+      version: this.reader.prepare<[string, string, number], Row>(
+        `SELECT ${COLUMNS} FROM resource_version v WHERE v.resource_type = ? AND v.id = ? AND v.version_id = ?`,
+      ),
+      supersede: this.writer.prepare(
+        `UPDATE resource_version SET superseded_at = ? WHERE resource_type = ? AND id = ? AND version_id = ?`,
+      ),
+      insert: this.writer.prepare(
+        `INSERT INTO resource_version (resource_type, id, version_id, last_updated, method, content)
+         VALUES (?, ?, ?, ?, ?, ?)`,
+      ),
+      upsert: this.writer.prepare(
+        `INSERT INTO resource (resource_type, id, seq) VALUES (?, ?, ?)
+         ON CONFLICT (resource_type, id) DO UPDATE SET seq = excluded.seq`,
+      ),
+      begin: this.writer.prepare('BEGIN IMMEDIATE'),
+      commit: this.writer.prepare('COMMIT'),
+      rollback: this.writer.prepare('ROLLBACK'),
+      maxUpdated: this.writer.prepare<[], { m: string | null }>('SELECT MAX(last_updated) AS m FROM resource_version'),
+    };
+    const max = this.stmt.maxUpdated.get()?.m;
+    if (max) this.lastIssued = Date.parse(max);
+  }
+
+  async current(resourceType: string, id: string): Promise<StoredVersion | undefined> {
+    const row = this.stmt.current.get(resourceType, id);
+    return row ? toVersion(row) : undefined;
+  }
+
+  async version(resourceType: string, id: string, versionId: number): Promise<StoredVersion | undefined> {
+    const row = this.stmt.version.get(resourceType, id, versionId);
+    return row ? toVersion(row) : undefined;
+  }
+
+  async history(q: HistoryQuery): Promise<HistoryPage> {
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    if (q.resourceType !== undefined) {
+      where.push('v.resource_type = ?');
+      params.push(q.resourceType);
+    }
+    if (q.id !== undefined) {
+      where.push('v.id = ?');
+      params.push(q.id);
+    }
+    if (q.since !== undefined) {
+      where.push('v.last_updated >= ?');
+      params.push(q.since);
+    }
+    if (q.atStart !== undefined && q.atEnd !== undefined) {
+      where.push('v.last_updated < ? AND (v.superseded_at IS NULL OR v.superseded_at > ?)');
+      params.push(q.atEnd, q.atStart);
+    }
+    const filter = where.length ? where.join(' AND ') : '1';
+    const newerFirst = q.afterSeq === undefined;
+    const cursor = q.beforeSeq !== undefined ? ' AND v.seq < ?' : q.afterSeq !== undefined ? ' AND v.seq > ?' : '';
+    const cursorParams = q.beforeSeq !== undefined ? [q.beforeSeq] : q.afterSeq !== undefined ? [q.afterSeq] : [];
+    const pageSql = `SELECT ${COLUMNS} FROM resource_version v WHERE ${filter}${cursor}
+      ORDER BY v.seq ${newerFirst ? 'DESC' : 'ASC'} LIMIT ?`;
+    const rows = this.prepared(pageSql).all(...params, ...cursorParams, q.count + 1) as Row[];
+    const more = rows.length > q.count;
+    if (more) rows.pop();
+    if (!newerFirst) rows.reverse();
+    let hasOlder: boolean;
+    let hasNewer: boolean;
+    const exists = (cmp: string, seq: number) =>
+      this.prepared(`SELECT 1 FROM resource_version v WHERE ${filter} AND v.seq ${cmp} ? LIMIT 1`).get(...params, seq) !==
+      undefined;
+    if (newerFirst) {
+      hasOlder = more;
+      hasNewer = q.beforeSeq !== undefined && exists('>=', q.beforeSeq);
+    } else {
+      hasNewer = more;
+      hasOlder = exists('<=', q.afterSeq!);
+    }
+    const total = (this.prepared(`SELECT COUNT(*) AS n FROM resource_version v WHERE ${filter}`).get(...params) as {
+      n: number;
+    }).n;
+    return { entries: rows.map(toEntry), hasOlder, hasNewer, total };
+  }
+
+  /** History SQL has a handful of shapes; each is prepared once. */
+  private prepared(sql: string): Database.Statement {
+    let s = this.historyCache.get(sql);
+    if (!s) {
+      s = this.reader.prepare(sql);
+      this.historyCache.set(sql, s);
+    }
+    return s;
+  }
+
+  transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
+    const run = async (): Promise<T> => {
+      this.stmt.begin.run();
+      const issuedBefore = this.lastIssued;
+      try {
+        const result = await work(this.tx);
+        this.stmt.commit.run();
+        return result;
+      } catch (err) {
+        this.stmt.rollback.run();
+        this.lastIssued = issuedBefore;
+        throw err;
+      }
+    };
+    const next = this.queue.then(run, run);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private readonly tx: StoreTransaction = {
+    current: async (resourceType, id) => {
+      const row = this.stmt.currentInTx.get(resourceType, id);
+      return row ? toVersion(row) : undefined;
+    },
+    write: async (v: VersionWrite) => {
+      if (v.versionId > 1) this.stmt.supersede.run(v.lastUpdated, v.resourceType, v.id, v.versionId - 1);
+      const info = this.stmt.insert.run(v.resourceType, v.id, v.versionId, v.lastUpdated, v.method, v.json);
+      this.stmt.upsert.run(v.resourceType, v.id, info.lastInsertRowid);
+    },
+    now: () => {
+      const t = Math.max(Date.now(), this.lastIssued + 1);
+      this.lastIssued = t;
+      return new Date(t).toISOString();
+    },
+  };
+
+  async close(): Promise<void> {
+    await this.queue;
+    if (this.reader !== this.writer) this.reader.close();
+    this.writer.close();
+  }
+}

@@ -1,0 +1,75 @@
+// The engine-neutral storage contract. Engines (sqlite, later mongo) keep current resources and
+// every version; everything conditional (If-Match, version numbering, no-op detection) lives once
+// above them in src/store/repository.ts, so the engines only read and append.
+
+/** One stored version of a resource. `json` is the serialized resource (with meta) or null when
+ * the version is a deletion. Raw text lets reads answer without parsing. */
+export interface StoredVersion {
+  resourceType: string;
+  id: string;
+  versionId: number;
+  /** ISO instant with milliseconds, also written into meta.lastUpdated */
+  lastUpdated: string;
+  deleted: boolean;
+  json: string | null;
+}
+
+export interface HistoryEntry extends StoredVersion {
+  /** 'POST' for the first version, 'PUT' / 'PATCH' for later ones, 'DELETE' for deletions */
+  method: 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** engine-specific, strictly increasing write sequence; used only to build cursors */
+  seq: number;
+}
+
+export interface HistoryQuery {
+  resourceType?: string;
+  id?: string;
+  /** versions written at or after this instant (ISO) */
+  since?: string;
+  /** versions that were current at some point in [atStart, atEnd) */
+  atStart?: string;
+  atEnd?: string;
+  count: number;
+  /** keyset cursor: entries strictly older than this seq (next pages) */
+  beforeSeq?: number;
+  /** entries strictly newer than this seq (previous pages) */
+  afterSeq?: number;
+}
+
+export interface HistoryPage {
+  entries: HistoryEntry[];
+  /** whether older entries exist past the last one returned */
+  hasOlder: boolean;
+  /** whether newer entries exist before the first one returned */
+  hasNewer: boolean;
+  total?: number;
+}
+
+export interface VersionWrite {
+  resourceType: string;
+  id: string;
+  versionId: number;
+  lastUpdated: string;
+  method: HistoryEntry['method'];
+  /** null for a deletion */
+  json: string | null;
+}
+
+/** Reads and writes inside one atomic unit of work. */
+export interface StoreTransaction {
+  current(resourceType: string, id: string): Promise<StoredVersion | undefined>;
+  write(version: VersionWrite): Promise<void>;
+  /** The store's clock: strictly later than every lastUpdated written before. */
+  now(): string;
+}
+
+export interface ResourceStore {
+  readonly engine: string;
+  /** Current version (possibly a deletion marker), outside any transaction. */
+  current(resourceType: string, id: string): Promise<StoredVersion | undefined>;
+  version(resourceType: string, id: string, versionId: number): Promise<StoredVersion | undefined>;
+  history(query: HistoryQuery): Promise<HistoryPage>;
+  /** Runs `work` atomically: every write in it is kept, or none is. Serializable. */
+  transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
