@@ -11,6 +11,9 @@ import type { Context } from './rest/types.ts';
 import { SqliteStore } from './store/sqlite/index.ts';
 import { Repository } from './store/repository.ts';
 import type { ResourceStore } from './store/types.ts';
+import type { Resource } from 'fhir/r4.js';
+import { SearchParamRegistry } from './search/registry.ts';
+import { extractIndex } from './search/extract.ts';
 
 export interface AppOptions {
   /** use this store instead of opening the configured one (tests) */
@@ -43,7 +46,10 @@ function loggerOptions(config: Config) {
 
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<FastifyInstance> {
   const store = options.store ?? openStore(config);
-  const ctx: Context = { config, types: new ResourceTypes(loadDefinitions()), repo: new Repository(store) };
+  const defs = loadDefinitions();
+  const search = new SearchParamRegistry(defs.resourceTypes, defs.searchParameters);
+  const indexer = (resource: Resource) => extractIndex(resource, search);
+  const ctx: Context = { config, types: new ResourceTypes(defs), repo: new Repository(store, indexer), search };
   const app = Fastify({
     logger: loggerOptions(config),
     bodyLimit: config.maxBodyBytes,
@@ -61,6 +67,10 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     } catch (err) {
       done(err as Error, undefined);
     }
+  });
+  // POST [type]/_search sends its parameters as a form
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
+    done(null, parseQuery(body as string));
   });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);

@@ -10,9 +10,10 @@ import { patch } from '../rest/patch.ts';
 import { read, vread } from '../rest/read.ts';
 import type { Context, FhirRequest, FhirResponse, Handler } from '../rest/types.ts';
 import { update } from '../rest/update.ts';
+import { searchCompartment, searchSystem, searchType } from '../rest/search.ts';
 import { FHIR_JSON, isPretty, negotiate } from './negotiation.ts';
 
-type Params = { type?: string; id?: string; vid?: string };
+type Params = { type?: string; id?: string; vid?: string; ctype?: string };
 
 export function baseUrlOf(request: FastifyRequest, ctx: Context): string {
   return ctx.config.baseUrl ?? `${request.protocol}://${request.host}${ctx.config.basePath}`;
@@ -26,6 +27,9 @@ function toFhirRequest(request: FastifyRequest, ctx: Context): FhirRequest {
     throw notFound(`Unknown resource type '${params.type.slice(0, 64)}'`);
   }
   if (params.id !== undefined) assertValidId(params.id);
+  if (params.ctype !== undefined && !ctx.types.has(params.ctype)) {
+    throw notFound(`Unknown resource type '${params.ctype.slice(0, 64)}'`);
+  }
   const contentType = request.headers['content-type']?.split(';')[0].trim().toLowerCase();
   return {
     method: request.method,
@@ -33,6 +37,7 @@ function toFhirRequest(request: FastifyRequest, ctx: Context): FhirRequest {
     resourceType: params.type,
     id: params.id,
     versionId: params.vid,
+    compartmentType: params.ctype,
     query,
     headers: request.headers as Record<string, string | undefined>,
     body: request.body,
@@ -66,9 +71,10 @@ export function registerRoutes(app: FastifyInstance, ctx: Context): void {
   const r = (h: Handler) => route(h, ctx);
   app.get('/metadata', r(metadata));
   app.get('/_history', r(history));
-  app.get('/', r(notYet('System-level search')));
+  app.get('/', r(searchSystem));
+  app.post('/_search', r(searchSystem));
   app.post('/', r(notYet('Batch and transaction Bundles')));
-  app.get('/:type', r(notYet('Search')));
+  app.get('/:type', r(searchType));
   app.post('/:type', r(create));
   app.put('/:type', r(update));
   app.patch('/:type', r(patch));
@@ -80,5 +86,6 @@ export function registerRoutes(app: FastifyInstance, ctx: Context): void {
   app.delete('/:type/:id', r(remove));
   app.get('/:type/:id/_history', r(history));
   app.get('/:type/:id/_history/:vid', r(vread));
-  app.post('/:type/_search', r(notYet('Search')));
+  app.post('/:type/_search', r(searchType));
+  app.get('/:type/:id/:ctype', r(searchCompartment));
 }

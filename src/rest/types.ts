@@ -4,6 +4,7 @@ import type { Resource } from 'fhir/r4.js';
 import type { ResourceTypes } from '../fhir/definitions.ts';
 import type { Repository } from '../store/repository.ts';
 import type { Config } from '../config.ts';
+import type { SearchParamRegistry } from '../search/registry.ts';
 
 export interface FhirRequest {
   method: string;
@@ -12,6 +13,8 @@ export interface FhirRequest {
   resourceType?: string;
   id?: string;
   versionId?: string;
+  /** GET [Compartment]/[id]/[type]: the searched type */
+  compartmentType?: string;
   /** decoded query parameters; repeated parameters keep every value in order */
   query: Record<string, string[]>;
   /** lower-case header names */
@@ -32,6 +35,7 @@ export interface Context {
   config: Config;
   types: ResourceTypes;
   repo: Repository;
+  search: SearchParamRegistry;
 }
 
 export type Handler = (req: FhirRequest, ctx: Context) => Promise<FhirResponse>;

@@ -4,6 +4,7 @@
 import type { Resource } from 'fhir/r4.js';
 import { FhirError, gone, notFound, preconditionFailed } from '../fhir/errors.ts';
 import type { ResourceStore, StoredVersion, StoreTransaction } from './types.ts';
+import type { IndexRows } from '../search/index-rows.ts';
 
 export interface WriteResult {
   version: StoredVersion;
@@ -45,11 +46,16 @@ function sameContent(stored: string, next: Resource): boolean {
   return JSON.stringify(strip(JSON.parse(stored))) === JSON.stringify(strip(next));
 }
 
+/** Computes a resource's search index rows (src/search/extract.ts); engines store them. */
+export type Indexer = (resource: Resource) => IndexRows;
+
 export class Repository {
   readonly store: ResourceStore;
+  private readonly indexer?: Indexer;
 
-  constructor(store: ResourceStore) {
+  constructor(store: ResourceStore, indexer?: Indexer) {
     this.store = store;
+    this.indexer = indexer;
   }
 
   /** Current version; 404 when never stored, 410 when deleted. */
@@ -142,8 +148,10 @@ export class Repository {
     method: 'POST' | 'PUT' | 'PATCH',
   ): Promise<StoredVersion> {
     const lastUpdated = tx.now();
-    const json = JSON.stringify(withMeta(resource, versionId, lastUpdated));
-    await tx.write({ resourceType: resource.resourceType, id: resource.id!, versionId, lastUpdated, method, json });
+    const stored = withMeta(resource, versionId, lastUpdated);
+    const json = JSON.stringify(stored);
+    const index = this.indexer?.(stored);
+    await tx.write({ resourceType: resource.resourceType, id: resource.id!, versionId, lastUpdated, method, json, index });
     return { resourceType: resource.resourceType, id: resource.id!, versionId, lastUpdated, deleted: false, json };
   }
 }

@@ -1,3 +1,6 @@
+import type { IndexRows } from '../search/index-rows.ts';
+import type { Cursor, SearchQuery } from '../search/ir.ts';
+
 // The engine-neutral storage contract. Engines (sqlite, later mongo) keep current resources and
 // every version; everything conditional (If-Match, version numbering, no-op detection) lives once
 // above them in src/store/repository.ts, so the engines only read and append.
@@ -46,6 +49,8 @@ export interface HistoryPage {
 }
 
 export interface VersionWrite {
+  /** search index rows of this version (absent for deletions: their rows are removed) */
+  index?: IndexRows;
   resourceType: string;
   id: string;
   versionId: number;
@@ -53,6 +58,26 @@ export interface VersionWrite {
   method: HistoryEntry['method'];
   /** null for a deletion */
   json: string | null;
+}
+
+export interface FoundResource {
+  resourceType: string;
+  id: string;
+  json: string;
+}
+
+export interface SearchMatch extends FoundResource {
+  /** keyset position (sort values, then an engine row key) for cursors */
+  position: (string | number | null)[];
+}
+
+export interface SearchResult {
+  matches: SearchMatch[];
+  /** _include and _revinclude results, without the matches themselves */
+  included: FoundResource[];
+  /** more matches exist beyond this page in the direction read */
+  hasMore: boolean;
+  total?: number;
 }
 
 /** Reads and writes inside one atomic unit of work. */
@@ -69,6 +94,8 @@ export interface ResourceStore {
   current(resourceType: string, id: string): Promise<StoredVersion | undefined>;
   version(resourceType: string, id: string, versionId: number): Promise<StoredVersion | undefined>;
   history(query: HistoryQuery): Promise<HistoryPage>;
+  /** One page of matches of a compiled-from-request search, with its includes. */
+  search(query: SearchQuery, cursor?: Cursor): Promise<SearchResult>;
   /** Runs `work` atomically: every write in it is kept, or none is. Serializable. */
   transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T>;
   close(): Promise<void>;

@@ -10,11 +10,15 @@ import type {
   HistoryPage,
   HistoryQuery,
   ResourceStore,
+  SearchResult,
   StoredVersion,
   StoreTransaction,
   VersionWrite,
 } from '../types.ts';
 import { SCHEMA } from './schema.ts';
+import { SqliteIndexWriter } from './index-writer.ts';
+import { SqliteSearch } from './search.ts';
+import type { Cursor, SearchQuery } from '../../search/ir.ts';
 
 export interface SqliteOptions {
   /** file path, or ':memory:' for tests */
@@ -58,6 +62,8 @@ export class SqliteStore implements ResourceStore {
   private lastIssued = 0;
   private readonly stmt;
   private readonly historyCache = new Map<string, Database.Statement>();
+  private readonly index: SqliteIndexWriter;
+  private readonly searcher: SqliteSearch;
 
   constructor(options: SqliteOptions) {
     const memory = options.path === ':memory:';
@@ -89,15 +95,19 @@ export class SqliteStore implements ResourceStore {
         `INSERT INTO resource_version (resource_type, id, version_id, last_updated, method, content)
          VALUES (?, ?, ?, ?, ?, ?)`,
       ),
-      upsert: this.writer.prepare(
-        `INSERT INTO resource (resource_type, id, seq) VALUES (?, ?, ?)
-         ON CONFLICT (resource_type, id) DO UPDATE SET seq = excluded.seq`,
+      upsert: this.writer.prepare<[string, string, number | bigint, string, number], { rid: number }>(
+        `INSERT INTO resource (resource_type, id, seq, last_updated, deleted) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (resource_type, id) DO UPDATE
+           SET seq = excluded.seq, last_updated = excluded.last_updated, deleted = excluded.deleted
+         RETURNING rid`,
       ),
       begin: this.writer.prepare('BEGIN IMMEDIATE'),
       commit: this.writer.prepare('COMMIT'),
       rollback: this.writer.prepare('ROLLBACK'),
       maxUpdated: this.writer.prepare<[], { m: string | null }>('SELECT MAX(last_updated) AS m FROM resource_version'),
     };
+    this.index = new SqliteIndexWriter(this.writer);
+    this.searcher = new SqliteSearch(this.reader, (key) => this.index.lookup(key));
     const max = this.stmt.maxUpdated.get()?.m;
     if (max) this.lastIssued = Date.parse(max);
   }
@@ -159,6 +169,15 @@ export class SqliteStore implements ResourceStore {
     return { entries: rows.map(toEntry), hasOlder, hasNewer, total };
   }
 
+  async search(query: SearchQuery, cursor?: Cursor): Promise<SearchResult> {
+    return this.searcher.search(query, cursor);
+  }
+
+  /** EXPLAIN QUERY PLAN of a search's page query (tests check that indexes are used). */
+  explain(query: SearchQuery): string[] {
+    return this.searcher.explain(query);
+  }
+
   /** History SQL has a handful of shapes; each is prepared once. */
   private prepared(sql: string): Database.Statement {
     let s = this.historyCache.get(sql);
@@ -176,10 +195,12 @@ export class SqliteStore implements ResourceStore {
       try {
         const result = await work(this.tx);
         this.stmt.commit.run();
+        this.index.committed();
         return result;
       } catch (err) {
         this.stmt.rollback.run();
         this.lastIssued = issuedBefore;
+        this.index.rolledBack();
         throw err;
       }
     };
@@ -196,7 +217,9 @@ export class SqliteStore implements ResourceStore {
     write: async (v: VersionWrite) => {
       if (v.versionId > 1) this.stmt.supersede.run(v.lastUpdated, v.resourceType, v.id, v.versionId - 1);
       const info = this.stmt.insert.run(v.resourceType, v.id, v.versionId, v.lastUpdated, v.method, v.json);
-      this.stmt.upsert.run(v.resourceType, v.id, info.lastInsertRowid);
+      const { rid } = this.stmt.upsert.get(v.resourceType, v.id, info.lastInsertRowid, v.lastUpdated, v.json === null ? 1 : 0)!;
+      if (v.versionId > 1) this.index.remove(rid);
+      if (v.index && v.json !== null) this.index.insert(rid, v.index);
     },
     now: () => {
       const t = Math.max(Date.now(), this.lastIssued + 1);

@@ -1,6 +1,12 @@
 // Tables of the embedded engine. Every version of every resource is one row of resource_version
-// (content NULL for a deletion); resource points at the current one. `seq` orders all writes and
-// is never reused (AUTOINCREMENT), which keeps history cursors stable while data changes.
+// (content NULL for a deletion); resource points at the current one and gives each resource a
+// numeric rid that the search index tables refer to. `seq` orders all writes and is never
+// reused (AUTOINCREMENT), which keeps history cursors stable while data changes.
+//
+// Search index tables hold the current version's values only (compare HAPI's HFJ_SPIDX_*):
+// one table per search parameter type, `param` a small integer from search_param. Each table
+// has an index that leads with (param, value…) for searches and one on (rid, param) for
+// sorting and for replacing a resource's rows.
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS resource_version (
   seq           INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -15,10 +21,53 @@ CREATE TABLE IF NOT EXISTS resource_version (
 );
 CREATE INDEX IF NOT EXISTS resource_version_type_seq ON resource_version (resource_type, seq);
 CREATE INDEX IF NOT EXISTS resource_version_updated ON resource_version (last_updated);
+
 CREATE TABLE IF NOT EXISTS resource (
+  rid           INTEGER PRIMARY KEY,
   resource_type TEXT    NOT NULL,
   id            TEXT    NOT NULL,
   seq           INTEGER NOT NULL,
-  PRIMARY KEY (resource_type, id)
-) WITHOUT ROWID;
+  last_updated  TEXT    NOT NULL,
+  deleted       INTEGER NOT NULL,
+  UNIQUE (resource_type, id)
+);
+CREATE INDEX IF NOT EXISTS resource_type_updated ON resource (resource_type, last_updated);
+
+CREATE TABLE IF NOT EXISTS search_param (
+  id  INTEGER PRIMARY KEY,
+  key TEXT NOT NULL UNIQUE
+);
+
+CREATE TABLE IF NOT EXISTS sp_string (rid INTEGER NOT NULL, param INTEGER NOT NULL, norm TEXT NOT NULL, exact TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS sp_string_value ON sp_string (param, norm, rid);
+CREATE INDEX IF NOT EXISTS sp_string_rid ON sp_string (rid, param);
+
+CREATE TABLE IF NOT EXISTS sp_token (rid INTEGER NOT NULL, param INTEGER NOT NULL, system TEXT, code TEXT, text TEXT, type_system TEXT, type_code TEXT);
+CREATE INDEX IF NOT EXISTS sp_token_value ON sp_token (param, code, system, rid);
+CREATE INDEX IF NOT EXISTS sp_token_rid ON sp_token (rid, param);
+
+CREATE TABLE IF NOT EXISTS sp_date (rid INTEGER NOT NULL, param INTEGER NOT NULL, low INTEGER NOT NULL, high INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS sp_date_low ON sp_date (param, low, high, rid);
+CREATE INDEX IF NOT EXISTS sp_date_high ON sp_date (param, high, low, rid);
+CREATE INDEX IF NOT EXISTS sp_date_rid ON sp_date (rid, param);
+
+CREATE TABLE IF NOT EXISTS sp_number (rid INTEGER NOT NULL, param INTEGER NOT NULL, value REAL NOT NULL, low REAL NOT NULL, high REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS sp_number_value ON sp_number (param, value, rid);
+CREATE INDEX IF NOT EXISTS sp_number_rid ON sp_number (rid, param);
+
+CREATE TABLE IF NOT EXISTS sp_quantity (rid INTEGER NOT NULL, param INTEGER NOT NULL, value REAL NOT NULL, low REAL NOT NULL, high REAL NOT NULL, system TEXT, code TEXT);
+CREATE INDEX IF NOT EXISTS sp_quantity_value ON sp_quantity (param, value, rid);
+CREATE INDEX IF NOT EXISTS sp_quantity_rid ON sp_quantity (rid, param);
+
+CREATE TABLE IF NOT EXISTS sp_reference (rid INTEGER NOT NULL, param INTEGER NOT NULL, target_type TEXT, target_id TEXT, url TEXT, version TEXT, identifier_system TEXT, identifier_value TEXT);
+CREATE INDEX IF NOT EXISTS sp_reference_target ON sp_reference (param, target_id, target_type, rid);
+CREATE INDEX IF NOT EXISTS sp_reference_target_any ON sp_reference (target_id, target_type);
+CREATE INDEX IF NOT EXISTS sp_reference_url ON sp_reference (param, url);
+CREATE INDEX IF NOT EXISTS sp_reference_rid ON sp_reference (rid, param);
+
+CREATE TABLE IF NOT EXISTS sp_uri (rid INTEGER NOT NULL, param INTEGER NOT NULL, uri TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS sp_uri_value ON sp_uri (param, uri, rid);
+CREATE INDEX IF NOT EXISTS sp_uri_rid ON sp_uri (rid, param);
 `;
+
+export const INDEX_TABLES = ['sp_string', 'sp_token', 'sp_date', 'sp_number', 'sp_quantity', 'sp_reference', 'sp_uri'] as const;

@@ -1,0 +1,219 @@
+// Index extraction: evaluates every search parameter of a resource's type on the resource and
+// turns the FHIRPath results into typed rows, by the parameter's type and each value's FHIR
+// type (https://hl7.org/fhir/R4/search.html#table lists which data types each search type
+// matches).
+import { parseDateRange } from '../fhir/datetime.ts';
+import { emptyRows, type IndexRows } from './index-rows.ts';
+import { foldString } from './normalize.ts';
+import type { FhirNode, SearchParam, SearchParamRegistry } from './registry.ts';
+
+const NEVER = 8.64e15; // the largest epoch ms a Date holds: open ends of Periods
+
+/** [low, high) implied by a decimal's written precision: 100 → [99.5, 100.5), 1.50 → [1.495, 1.505) */
+export function decimalRange(value: number, written?: string): { low: number; high: number } {
+  const text = written ?? String(value);
+  const m = /\.(\d+)/.exec(text);
+  const exp = /e([+-]?\d+)/i.exec(text);
+  let decimals = m ? m[1].length : 0;
+  if (exp) decimals -= Number(exp[1]);
+  const half = 0.5 * 10 ** -decimals;
+  return { low: value - half, high: value + half };
+}
+
+function strings(node: FhirNode): string[] {
+  const d = node.data as any;
+  if (typeof d === 'string') return [d];
+  if (d === null || typeof d !== 'object') return d === undefined ? [] : [String(d)];
+  switch (node.type) {
+    case 'HumanName':
+      return [d.text, d.family, ...(d.given ?? []), ...(d.prefix ?? []), ...(d.suffix ?? [])].filter(isText);
+    case 'Address':
+      return [d.text, ...(d.line ?? []), d.city, d.district, d.state, d.postalCode, d.country].filter(isText);
+    default: {
+      const out: string[] = [];
+      collectStrings(d, out, 0);
+      return out;
+    }
+  }
+}
+
+function isText(v: unknown): v is string {
+  return typeof v === 'string' && v.length > 0;
+}
+
+function collectStrings(v: unknown, out: string[], depth: number): void {
+  if (depth > 8) return;
+  if (typeof v === 'string') out.push(v);
+  else if (Array.isArray(v)) for (const x of v) collectStrings(x, out, depth + 1);
+  else if (v && typeof v === 'object') {
+    for (const [k, x] of Object.entries(v)) if (k !== 'extension' && !k.startsWith('_')) collectStrings(x, out, depth + 1);
+  }
+}
+
+function addTokens(rows: IndexRows, param: string, node: FhirNode): void {
+  const d = node.data as any;
+  const push = (system: unknown, code: unknown, text: unknown, typeSystem?: string | null, typeCode?: string | null) => {
+    if (code === undefined && text === undefined) return;
+    rows.token.push({
+      param,
+      system: typeof system === 'string' ? system : null,
+      code: code === undefined || code === null ? null : String(code),
+      text: typeof text === 'string' ? foldString(text) : null,
+      ...(typeSystem || typeCode ? { typeSystem: typeSystem ?? null, typeCode: typeCode ?? null } : {}),
+    });
+  };
+  if (d === null || d === undefined) return;
+  if (typeof d !== 'object') {
+    push(null, d, undefined);
+    return;
+  }
+  switch (node.type) {
+    case 'CodeableConcept':
+      for (const c of d.coding ?? []) push(c.system, c.code, c.display ?? d.text);
+      if (d.text && !(d.coding ?? []).length) push(null, null, d.text);
+      break;
+    case 'Coding':
+      push(d.system, d.code, d.display);
+      break;
+    case 'Identifier': {
+      const t = d.type?.coding?.[0];
+      push(d.system, d.value, d.type?.text, t?.system, t?.code);
+      break;
+    }
+    case 'ContactPoint':
+      push(null, d.value, undefined);
+      break;
+    default:
+      if (d.code !== undefined || d.value !== undefined) push(d.system, d.code ?? d.value, d.display);
+  }
+}
+
+function addDate(rows: IndexRows, param: string, node: FhirNode): void {
+  const d = node.data as any;
+  const range = (v: unknown) => (typeof v === 'string' ? parseDateRange(v) : undefined);
+  if (typeof d === 'string') {
+    const r = range(d);
+    if (r) rows.date.push({ param, low: r.start, high: r.end });
+    return;
+  }
+  if (!d || typeof d !== 'object') return;
+  if (node.type === 'Period') {
+    const s = range(d.start);
+    const e = range(d.end);
+    if (s || e) rows.date.push({ param, low: s?.start ?? -NEVER, high: e?.end ?? NEVER });
+  } else if (node.type === 'Timing') {
+    const events = (d.event ?? []).map(range).filter(Boolean) as { start: number; end: number }[];
+    const b = d.repeat?.boundsPeriod;
+    if (events.length) {
+      rows.date.push({ param, low: Math.min(...events.map((e) => e.start)), high: Math.max(...events.map((e) => e.end)) });
+    } else if (b) addDate(rows, param, { data: b, type: 'Period' });
+  }
+}
+
+function addQuantity(rows: IndexRows, param: string, node: FhirNode, numberOnly: boolean): void {
+  const d = node.data as any;
+  const value = typeof d === 'number' ? d : d?.value;
+  if (typeof value !== 'number') return;
+  const { low, high } = decimalRange(value);
+  if (numberOnly) rows.number.push({ param, value, low, high });
+  else {
+    // Money has a currency and no system: index it as a quantity in urn:iso:std:iso:4217
+    const system = d.system ?? (d.currency ? 'urn:iso:std:iso:4217' : null);
+    rows.quantity.push({ param, value, low, high, system, code: d.code ?? d.currency ?? d.unit ?? null });
+  }
+}
+
+const LOCAL_REF = /^(?:(?:https?:\/\/[^?#]*\/)?)([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/([A-Za-z0-9\-.]{1,64}))?$/;
+
+function addReference(rows: IndexRows, p: SearchParam, node: FhirNode): void {
+  const d = node.data as any;
+  const push = (targetType: string | null, targetId: string | null, url: string | null, version: string | null, ident?: any) => {
+    // `where(resolve() is X)` was dropped from the expression: the parameter's targets restrict
+    if (targetType && p.targets.length && !p.targets.includes(targetType) && !p.targets.includes('Resource')) return;
+    rows.reference.push({
+      param: p.key,
+      targetType,
+      targetId,
+      url,
+      version,
+      identifierSystem: ident?.system ?? null,
+      identifierValue: ident?.value ?? null,
+    });
+  };
+  if (typeof d === 'string') {
+    // canonical or uri: url|version
+    const [url, version] = d.split('|');
+    const m = LOCAL_REF.exec(url);
+    push(m ? m[1] : null, m ? m[2] : null, url, version ?? null);
+    return;
+  }
+  if (!d || typeof d !== 'object') return;
+  const ref: unknown = d.reference;
+  if (typeof ref === 'string' && !ref.startsWith('#')) {
+    const m = LOCAL_REF.exec(ref);
+    if (m) push(m[1], m[2], /^https?:/.test(ref) ? ref : null, m[3] ?? null, d.identifier);
+    else push(null, null, ref, null, d.identifier);
+  } else if (d.identifier && (d.identifier.value || d.identifier.system)) {
+    if (p.targets.length === 0 || !d.type || p.targets.includes(d.type) || p.targets.includes('Resource')) {
+      rows.reference.push({
+        param: p.key, targetType: d.type ?? null, targetId: null, url: null, version: null,
+        identifierSystem: d.identifier.system ?? null, identifierValue: d.identifier.value ?? null,
+      });
+    }
+  }
+}
+
+/** All index rows for a resource. */
+export function extractIndex(resource: { resourceType: string }, registry: SearchParamRegistry): IndexRows {
+  const rows = emptyRows();
+  for (const p of registry.indexed(resource.resourceType)) {
+    let nodes: FhirNode[];
+    try {
+      nodes = p.evaluate!(resource);
+    } catch {
+      continue; // an expression that cannot evaluate on this instance indexes nothing
+    }
+    for (const node of nodes) {
+      switch (p.type) {
+        case 'string':
+          for (const s of strings(node)) rows.string.push({ param: p.key, norm: foldString(s), exact: s });
+          break;
+        case 'token':
+          addTokens(rows, p.key, node);
+          break;
+        case 'date':
+          addDate(rows, p.key, node);
+          break;
+        case 'number':
+          addQuantity(rows, p.key, node, true);
+          break;
+        case 'quantity':
+          addQuantity(rows, p.key, node, false);
+          break;
+        case 'reference':
+          addReference(rows, p, node);
+          break;
+        case 'uri':
+          if (typeof node.data === 'string') rows.uri.push({ param: p.key, uri: node.data });
+          break;
+      }
+    }
+  }
+  return dedupe(rows);
+}
+
+/** The same value reached twice (two names both with "Peter") needs one row. */
+function dedupe(rows: IndexRows): IndexRows {
+  for (const k of Object.keys(rows) as (keyof IndexRows)[]) {
+    const list = rows[k] as object[];
+    if (list.length < 2) continue;
+    const seen = new Set<string>();
+    (rows as any)[k] = list.filter((r) => {
+      const key = JSON.stringify(r);
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+  }
+  return rows;
+}

@@ -1,0 +1,44 @@
+// Typed index rows extracted from a resource at write time (compare HAPI's HFJ_SPIDX_* tables):
+// engine-neutral, so every storage engine stores the same values.
+export interface StringRow { param: string; norm: string; exact: string }
+export interface TokenRow {
+  param: string;
+  system: string | null;
+  code: string | null;
+  /** folded display / text, for :text */
+  text: string | null;
+  /** Identifier.type's first coding, for :of-type */
+  typeSystem?: string | null;
+  typeCode?: string | null;
+}
+/** epoch ms, [low, high) */
+export interface DateRow { param: string; low: number; high: number }
+export interface NumberRow { param: string; value: number; low: number; high: number }
+export interface QuantityRow { param: string; value: number; low: number; high: number; system: string | null; code: string | null }
+export interface ReferenceRow {
+  param: string;
+  /** resource type and id for local references (Type/id or an absolute URL ending in Type/id) */
+  targetType: string | null;
+  targetId: string | null;
+  /** canonical or absolute URL as written (without |version) */
+  url: string | null;
+  version: string | null;
+  /** Reference.identifier, for :identifier */
+  identifierSystem: string | null;
+  identifierValue: string | null;
+}
+export interface UriRow { param: string; uri: string }
+
+export interface IndexRows {
+  string: StringRow[];
+  token: TokenRow[];
+  date: DateRow[];
+  number: NumberRow[];
+  quantity: QuantityRow[];
+  reference: ReferenceRow[];
+  uri: UriRow[];
+}
+
+export function emptyRows(): IndexRows {
+  return { string: [], token: [], date: [], number: [], quantity: [], reference: [], uri: [] };
+}

@@ -1,0 +1,86 @@
+// The typed query IR between parsing (parse.ts, pure) and the engine compilers (sqlite.ts, and
+// the MongoDB one). Values in the IR are already normalized (folded strings, epoch-ms ranges,
+// decimal precision ranges); no engine re-interprets query text.
+export type Prefix = 'eq' | 'ne' | 'gt' | 'lt' | 'ge' | 'le' | 'sa' | 'eb' | 'ap';
+
+export interface RangeValue {
+  prefix: Prefix;
+  /** inclusive low and exclusive high of the search value's implied range */
+  low: number;
+  high: number;
+  /** the number as written (numbers and quantities) */
+  value?: number;
+}
+
+export interface QuantityValue extends RangeValue {
+  /** undefined: any system; the code matches Quantity.code or unit */
+  system?: string;
+  code?: string;
+}
+
+/** system undefined: any; null: no system (`|code`); code undefined: `system|` */
+export interface TokenValue {
+  system?: string | null;
+  code?: string;
+}
+
+export type ReferenceValue =
+  | { kind: 'local'; type?: string; id: string }
+  | { kind: 'url'; url: string; version?: string }
+  | { kind: 'identifier'; system?: string; value?: string };
+
+/** One condition on the resource being searched. `params` are index keys: one per resource type
+ * searched (Patient.name, Practitioner.name for `_type=Patient,Practitioner&name=…`). */
+export type Condition =
+  | { kind: 'string'; params: string[]; mode: 'start' | 'exact' | 'contains'; values: string[] }
+  | { kind: 'token'; params: string[]; mode: 'code' | 'text' | 'of-type'; not: boolean; values: TokenValue[]; ofType?: { system?: string; code?: string; value: string }[] }
+  | { kind: 'date'; params: string[]; values: RangeValue[] }
+  | { kind: 'number'; params: string[]; values: RangeValue[] }
+  | { kind: 'quantity'; params: string[]; values: QuantityValue[] }
+  | { kind: 'reference'; params: string[]; values: ReferenceValue[] }
+  | { kind: 'uri'; params: string[]; mode: 'eq' | 'above' | 'below'; values: string[] }
+  | { kind: 'missing'; params: string[]; table: IndexTable; missing: boolean }
+  | { kind: 'id'; values: string[]; not: boolean }
+  | { kind: 'lastUpdated'; values: RangeValue[] }
+  /** the resource references (through `param`) a resource of `targetTypes` that meets `condition` */
+  | { kind: 'chain'; params: string[]; targetTypes: string[]; condition: Condition }
+  /** some `sourceType` resource references this one through `param` and meets `condition` */
+  | { kind: 'has'; sourceType: string; params: string[]; condition: Condition }
+  /** the resource is in the compartment of targetType/targetId through any of `params` */
+  | { kind: 'compartment'; params: string[]; targetType: string; targetId: string };
+
+export type IndexTable = 'string' | 'token' | 'date' | 'number' | 'quantity' | 'reference' | 'uri';
+
+export interface SortKey {
+  /** '_id' and '_lastUpdated' sort on the resource itself; otherwise index parameter keys */
+  params: string[];
+  table?: IndexTable;
+  descending: boolean;
+}
+
+export interface IncludeSpec {
+  /** resource type whose references are followed (revinclude: the referring type) */
+  sourceType: string;
+  /** reference parameter key; '*' for every reference parameter */
+  param: string;
+  targetType?: string;
+  iterate: boolean;
+}
+
+/** Keyset position: the sort values of a row, then its rid. `after` pages forward (next),
+ * `before` pages backward (previous). */
+export interface Cursor {
+  after?: (string | number | null)[];
+  before?: (string | number | null)[];
+}
+
+export interface SearchQuery {
+  types: string[];
+  conditions: Condition[];
+  sort: SortKey[];
+  count: number;
+  total: 'none' | 'estimate' | 'accurate';
+  include: IncludeSpec[];
+  revinclude: IncludeSpec[];
+  cursor?: Cursor;
+}

@@ -1,0 +1,158 @@
+// Search parameters by resource type: the 1,400 R4 SearchParameters from the definitions
+// package plus custom SearchParameter resources. Each parameter's FHIRPath expression is
+// compiled once (with the R4 model) and trimmed to the branches that apply to the type, so
+// indexing a Condition does not evaluate the AllergyIntolerance branch of clinical-code.
+import fhirpath from 'fhirpath';
+import r4model from 'fhirpath/fhir-context/r4/index.js';
+import type { SearchParameterInfo } from '../fhir/definitions.ts';
+
+export type SearchParamType = 'string' | 'token' | 'date' | 'number' | 'quantity' | 'reference' | 'uri' | 'composite' | 'special';
+
+/** A FHIRPath result node: the value and its FHIR type name (HumanName, Coding, date, …). */
+export interface FhirNode {
+  data: unknown;
+  type: string;
+}
+
+export interface SearchParam {
+  /** index key: `${resourceType}.${code}`, or `Resource.${code}` for parameters of every type */
+  key: string;
+  code: string;
+  type: SearchParamType;
+  url: string;
+  expression?: string;
+  /** resource types a reference parameter may point to */
+  targets: string[];
+  components?: { definition: string; expression: string }[];
+  /** evaluates the expression on a resource; undefined when the parameter has no expression */
+  evaluate?: (resource: unknown) => FhirNode[];
+}
+
+const COMMON_BASES = new Set(['Resource', 'DomainResource']);
+
+/** Splits `A.x | B.y | (C.z as Quantity)` at top-level unions. */
+function unionBranches(expression: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let quote = false;
+  let start = 0;
+  for (let i = 0; i < expression.length; i++) {
+    const c = expression[i];
+    if (c === "'" && expression[i - 1] !== '\\') quote = !quote;
+    else if (!quote && c === '(') depth++;
+    else if (!quote && c === ')') depth--;
+    else if (!quote && depth === 0 && c === '|') {
+      out.push(expression.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  out.push(expression.slice(start).trim());
+  return out;
+}
+
+/** The branches of an expression that can match `type`. */
+export function branchesFor(expression: string, type: string, allTypes: ReadonlySet<string>): string {
+  const kept = unionBranches(expression).filter((b) => {
+    const m = /^\(*\s*([A-Z][A-Za-z]+)\b/.exec(b);
+    return !m || m[1] === type || !allTypes.has(m[1]) || COMMON_BASES.has(m[1]);
+  });
+  return kept.join(' | ');
+}
+
+/** `where(resolve() is Patient)` needs a resolver; the reference's own type says the same thing,
+ * and the parameter's target list restricts it (see extract.ts). */
+function withoutResolve(expression: string): string {
+  return expression.replace(/\.where\(\s*resolve\(\)\s+is\s+[A-Za-z]+\s*\)/g, '');
+}
+
+function compile(expression: string): (resource: unknown) => FhirNode[] {
+  const fn = fhirpath.compile(expression, r4model, { resolveInternalTypes: false });
+  return (resource) => {
+    const nodes = fn(resource as object) as any[];
+    return nodes.map((n) =>
+      n && typeof n === 'object' && 'data' in n
+        ? { data: n.data, type: n.getTypeInfo?.()?.name ?? n.fhirNodeDataType ?? typeOfPlain(n.data) }
+        : { data: n, type: typeOfPlain(n) },
+    );
+  };
+}
+
+function typeOfPlain(v: unknown): string {
+  return typeof v === 'boolean' ? 'boolean' : typeof v === 'number' ? 'decimal' : 'string';
+}
+
+export class SearchParamRegistry {
+  private readonly byType = new Map<string, Map<string, SearchParam>>();
+  private readonly resourceTypes: ReadonlySet<string>;
+  private readonly indexedCache = new Map<string, SearchParam[]>();
+
+  constructor(resourceTypes: string[], params: SearchParameterInfo[]) {
+    this.resourceTypes = new Set(resourceTypes);
+    for (const t of resourceTypes) this.byType.set(t, new Map());
+    // Prefer the canonical definition when two share a base and code (R4 has two Resource._id).
+    const sorted = [...params].sort((a, b) => Number(this.canonical(b)) - Number(this.canonical(a)));
+    for (const p of sorted) this.add(p, false);
+  }
+
+  private canonical(p: SearchParameterInfo): boolean {
+    return (p.base ?? []).some((b) => p.url === `http://hl7.org/fhir/SearchParameter/${b}-${p.code.replace(/^_/, '')}`);
+  }
+
+  /** Registers a parameter for each of its bases; `replace` lets a custom one supersede. */
+  add(p: SearchParameterInfo, replace = true): SearchParam[] {
+    const added: SearchParam[] = [];
+    for (const base of p.base ?? []) {
+      const types = COMMON_BASES.has(base) ? [...this.resourceTypes] : this.resourceTypes.has(base) ? [base] : [];
+      for (const type of types) {
+        const map = this.byType.get(type)!;
+        if (map.has(p.code) && !replace) continue;
+        const key = COMMON_BASES.has(base) ? `Resource.${p.code}` : `${type}.${p.code}`;
+        let expression = p.expression;
+        if (expression && !COMMON_BASES.has(base)) expression = branchesFor(expression, type, this.resourceTypes);
+        const param: SearchParam = {
+          key,
+          code: p.code,
+          type: p.type as SearchParamType,
+          url: p.url,
+          expression,
+          targets: p.target ?? [],
+          components: p.component,
+        };
+        if (expression && p.type !== 'special' && p.type !== 'composite') {
+          let compiled: ((r: unknown) => FhirNode[]) | undefined;
+          const source = withoutResolve(expression);
+          // compiled on first use: most of the 1,400 parameters are never needed
+          param.evaluate = (r) => (compiled ??= compile(source))(r);
+        }
+        map.set(p.code, param);
+        this.indexedCache.delete(type);
+        added.push(param);
+      }
+    }
+    return added;
+  }
+
+  get(type: string, code: string): SearchParam | undefined {
+    return this.byType.get(type)?.get(code);
+  }
+
+  forType(type: string): Iterable<SearchParam> {
+    return this.byType.get(type)?.values() ?? [];
+  }
+
+  /** Parameters that index values: those with an expression of a supported type, except _id
+   * and _lastUpdated, which every engine answers from the resource itself. */
+  indexed(type: string): SearchParam[] {
+    let list = this.indexedCache.get(type);
+    if (!list) {
+      list = [...this.forType(type)].filter((p) => p.evaluate && p.code !== '_id' && p.code !== '_lastUpdated');
+      this.indexedCache.set(type, list);
+    }
+    return list;
+  }
+
+  /** Compile every expression now, so the first write does not pay for it. */
+  warm(type: string): void {
+    for (const p of this.indexed(type)) p.evaluate!({ resourceType: type });
+  }
+}

@@ -1,0 +1,363 @@
+// Compiles the search IR to SQLite SQL over the index tables of src/store/sqlite/schema.ts.
+// Pure: takes a lookup from parameter keys to integer ids and returns SQL text with `?`
+// placeholders plus their values. Every value from the request is a bound parameter; only
+// identifiers chosen here (table and column names, operators) are ever part of the SQL text.
+import type { Condition, Cursor, IncludeSpec, QuantityValue, RangeValue, SearchQuery, SortKey } from './ir.ts';
+import { prefixUpperBound } from './normalize.ts';
+
+export type ParamIds = (key: string) => number | undefined;
+type Arg = string | number | null;
+
+export interface CompiledSql {
+  sql: string;
+  args: Arg[];
+}
+
+const TABLE = {
+  string: 'sp_string', token: 'sp_token', date: 'sp_date', number: 'sp_number', quantity: 'sp_quantity', reference: 'sp_reference', uri: 'sp_uri',
+} as const;
+
+class Builder {
+  readonly args: Arg[] = [];
+  private aliases = 0;
+  readonly ids: ParamIds;
+
+  constructor(ids: ParamIds) {
+    this.ids = ids;
+  }
+
+  alias(prefix: string): string {
+    return `${prefix}${this.aliases++}`;
+  }
+
+  bind(v: Arg): string {
+    this.args.push(v);
+    return '?';
+  }
+
+  list(values: Arg[]): string {
+    return values.map((v) => this.bind(v)).join(', ');
+  }
+
+  /** `param IN (…)` for index keys; keys never indexed get -1, which matches no row. */
+  params(col: string, keys: string[]): string {
+    const ids = keys.map((k) => this.ids(k) ?? -1);
+    return ids.length === 1 ? `${col} = ${this.bind(ids[0])}` : `${col} IN (${this.list(ids)})`;
+  }
+}
+
+/** FHIR's prefix semantics on ranges (https://hl7.org/fhir/R4/search.html#prefix): the target
+ * occupies [lo, hi); the search value [sl, sh). */
+function rangePredicate(b: Builder, lo: string, hi: string, v: RangeValue): string {
+  const sl = () => b.bind(v.low);
+  const sh = () => b.bind(v.high);
+  switch (v.prefix) {
+    case 'eq':
+      return `(${lo} >= ${sl()} AND ${hi} <= ${sh()})`;
+    case 'ne':
+      return `NOT (${lo} >= ${sl()} AND ${hi} <= ${sh()})`;
+    case 'gt':
+      return `${hi} > ${sh()}`;
+    case 'lt':
+      return `${lo} < ${sl()}`;
+    case 'ge':
+      return `(${hi} > ${sh()} OR (${lo} >= ${sl()} AND ${hi} <= ${sh()}))`;
+    case 'le':
+      return `(${lo} < ${sl()} OR (${lo} >= ${sl()} AND ${hi} <= ${sh()}))`;
+    case 'sa':
+      return `${lo} >= ${sh()}`;
+    case 'eb':
+      return `${hi} <= ${sl()}`;
+    case 'ap': {
+      const now = Date.now();
+      const widen = (x: number) => Math.abs(x - now) * 0.1;
+      return `(${hi} > ${b.bind(v.low - widen(v.low))} AND ${lo} < ${b.bind(v.high + widen(v.high))})`;
+    }
+  }
+}
+
+/** Numbers and quantities compare the stored value with the search value; eq and ne use the
+ * search value's implied precision range. */
+function numberPredicate(b: Builder, col: string, v: RangeValue): string {
+  const x = v.value ?? v.low;
+  switch (v.prefix) {
+    case 'eq':
+      return `(${col} >= ${b.bind(v.low)} AND ${col} < ${b.bind(v.high)})`;
+    case 'ne':
+      return `NOT (${col} >= ${b.bind(v.low)} AND ${col} < ${b.bind(v.high)})`;
+    case 'gt':
+    case 'sa':
+      return `${col} > ${b.bind(x)}`;
+    case 'lt':
+    case 'eb':
+      return `${col} < ${b.bind(x)}`;
+    case 'ge':
+      return `${col} >= ${b.bind(x)}`;
+    case 'le':
+      return `${col} <= ${b.bind(x)}`;
+    case 'ap': {
+      const d = Math.abs(x) * 0.1;
+      return `(${col} >= ${b.bind(x - d)} AND ${col} <= ${b.bind(x + d)})`;
+    }
+  }
+}
+
+function iso(ms: number): string {
+  return new Date(Math.max(-8.64e15, Math.min(8.64e15, ms))).toISOString();
+}
+
+/** meta.lastUpdated is an instant stored as ISO text (which compares as time): the target is
+ * the point t, the search value the range [sl, sh). */
+function instantPredicate(b: Builder, col: string, v: RangeValue): string {
+  const sl = () => b.bind(iso(v.low));
+  const sh = () => b.bind(iso(v.high));
+  switch (v.prefix) {
+    case 'eq':
+      return `(${col} >= ${sl()} AND ${col} < ${sh()})`;
+    case 'ne':
+      return `NOT (${col} >= ${sl()} AND ${col} < ${sh()})`;
+    case 'gt':
+    case 'sa':
+      return `${col} >= ${sh()}`;
+    case 'lt':
+    case 'eb':
+      return `${col} < ${sl()}`;
+    case 'ge':
+      return `${col} >= ${sl()}`;
+    case 'le':
+      return `${col} < ${sh()}`;
+    case 'ap': {
+      const d = Math.abs(v.low - Date.now()) * 0.1;
+      return `(${col} >= ${b.bind(iso(v.low - d))} AND ${col} < ${b.bind(iso(v.high + d))})`;
+    }
+  }
+}
+
+function likeEscape(s: string): string {
+  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+function anyOf(parts: string[]): string {
+  return parts.length === 1 ? parts[0] : `(${parts.join(' OR ')})`;
+}
+
+/** `rid IN (SELECT rid FROM table WHERE param … AND (v1 OR v2 …))` */
+function inIndex(b: Builder, rid: string, table: string, keys: string[], valuePreds: () => string[], not = false): string {
+  const a = b.alias('i');
+  // bind order follows the SQL text: the param ids first, then the values
+  const where = [b.params(`${a}.param`, keys)];
+  const preds = valuePreds();
+  if (preds.length) where.push(anyOf(preds.map((p) => p.replaceAll('$.', `${a}.`))));
+  return `${rid} ${not ? 'NOT IN' : 'IN'} (SELECT ${a}.rid FROM ${table} ${a} WHERE ${where.join(' AND ')})`;
+}
+
+function uriAncestors(uri: string): string[] {
+  const out = [uri];
+  let u = uri;
+  for (;;) {
+    const i = u.lastIndexOf('/');
+    if (i <= u.indexOf('//') + 1 || i < 0) break;
+    u = u.slice(0, i);
+    out.push(u);
+  }
+  return out;
+}
+
+/** A predicate on the resource row aliased `r` (columns rid, resource_type, id, last_updated). */
+export function conditionSql(b: Builder, c: Condition, r: string): string {
+  const rid = `${r}.rid`;
+  switch (c.kind) {
+    case 'string': {
+      const preds = () => c.values.map((v) => {
+        if (c.mode === 'exact') return `$.exact = ${b.bind(v)}`;
+        if (c.mode === 'contains') return `$.norm LIKE ${b.bind(`%${likeEscape(v)}%`)} ESCAPE '\\'`;
+        const upper = prefixUpperBound(v);
+        return upper === undefined ? '1' : `($.norm >= ${b.bind(v)} AND $.norm < ${b.bind(upper)})`;
+      });
+      return inIndex(b, rid, TABLE.string, c.params, preds);
+    }
+    case 'token': {
+      if (c.mode === 'text') {
+        return inIndex(b, rid, TABLE.token, c.params, () => c.values.map((v) => `$.text LIKE ${b.bind(`%${likeEscape(v.code ?? '')}%`)} ESCAPE '\\'`));
+      }
+      if (c.mode === 'of-type') {
+        const preds = () => (c.ofType ?? []).map((t) => {
+          const parts = [`$.code = ${b.bind(t.value)}`];
+          if (t.code !== undefined) parts.push(`$.type_code = ${b.bind(t.code)}`);
+          if (t.system !== undefined) parts.push(`$.type_system = ${b.bind(t.system)}`);
+          return `(${parts.join(' AND ')})`;
+        });
+        return inIndex(b, rid, TABLE.token, c.params, preds);
+      }
+      const preds = () => c.values.map((v) => {
+        const parts: string[] = [];
+        if (v.code !== undefined) parts.push(`$.code = ${b.bind(v.code)}`);
+        if (v.system === null) parts.push('$.system IS NULL');
+        else if (v.system !== undefined) parts.push(`$.system = ${b.bind(v.system)}`);
+        return `(${parts.join(' AND ')})`;
+      });
+      return inIndex(b, rid, TABLE.token, c.params, preds, c.not);
+    }
+    case 'date':
+      return inIndex(b, rid, TABLE.date, c.params, () => c.values.map((v) => rangePredicate(b, '$.low', '$.high', v)));
+    case 'number':
+      return inIndex(b, rid, TABLE.number, c.params, () => c.values.map((v) => numberPredicate(b, '$.value', v)));
+    case 'quantity':
+      return inIndex(b, rid, TABLE.quantity, c.params, () => c.values.map((v: QuantityValue) => {
+        const parts = [numberPredicate(b, '$.value', v)];
+        if (v.system !== undefined) parts.push(`$.system = ${b.bind(v.system)}`);
+        if (v.code !== undefined) parts.push(`$.code = ${b.bind(v.code)}`);
+        return `(${parts.join(' AND ')})`;
+      }));
+    case 'reference':
+      return inIndex(b, rid, TABLE.reference, c.params, () => c.values.map((v) => {
+        if (v.kind === 'local') {
+          return v.type ? `($.target_id = ${b.bind(v.id)} AND $.target_type = ${b.bind(v.type)})` : `$.target_id = ${b.bind(v.id)}`;
+        }
+        if (v.kind === 'url') {
+          return v.version ? `($.url = ${b.bind(v.url)} AND $.version = ${b.bind(v.version)})` : `$.url = ${b.bind(v.url)}`;
+        }
+        const parts: string[] = [];
+        if (v.value !== undefined) parts.push(`$.identifier_value = ${b.bind(v.value)}`);
+        if (v.system !== undefined) parts.push(`$.identifier_system = ${b.bind(v.system)}`);
+        return `(${parts.join(' AND ') || '0'})`;
+      }));
+    case 'uri':
+      return inIndex(b, rid, TABLE.uri, c.params, () => c.values.map((v) => {
+        if (c.mode === 'below') {
+          const upper = prefixUpperBound(v);
+          return upper === undefined ? '1' : `($.uri >= ${b.bind(v)} AND $.uri < ${b.bind(upper)})`;
+        }
+        if (c.mode === 'above') return `$.uri IN (${b.list(uriAncestors(v))})`;
+        return `$.uri = ${b.bind(v)}`;
+      }));
+    case 'missing':
+      return inIndex(b, rid, TABLE[c.table], c.params, () => [], c.missing);
+    case 'id':
+      if (c.values.length === 0) return c.not ? '0' : '1'; // _id:missing
+      return `${r}.id ${c.not ? 'NOT IN' : 'IN'} (${b.list(c.values)})`;
+    case 'lastUpdated':
+      return anyOf(c.values.map((v) => instantPredicate(b, `${r}.last_updated`, v)));
+    case 'chain': {
+      const ref = b.alias('c');
+      const t = b.alias('t');
+      const params = b.params(`${ref}.param`, c.params);
+      const targets = b.list(c.targetTypes);
+      const inner = conditionSql(b, c.condition, t);
+      return `${rid} IN (SELECT ${ref}.rid FROM sp_reference ${ref} JOIN resource ${t} ON ${t}.resource_type = ${ref}.target_type AND ${t}.id = ${ref}.target_id
+        WHERE ${params} AND ${t}.resource_type IN (${targets}) AND ${t}.deleted = 0 AND ${inner})`;
+    }
+    case 'has': {
+      const ref = b.alias('h');
+      const s = b.alias('s');
+      const params = b.params(`${ref}.param`, c.params);
+      const source = b.bind(c.sourceType);
+      const inner = conditionSql(b, c.condition, s);
+      return `(${r}.resource_type, ${r}.id) IN (SELECT ${ref}.target_type, ${ref}.target_id FROM sp_reference ${ref} JOIN resource ${s} ON ${s}.rid = ${ref}.rid
+        WHERE ${params} AND ${s}.resource_type = ${source} AND ${s}.deleted = 0 AND ${inner})`;
+    }
+    case 'compartment': {
+      const a = b.alias('k');
+      return `${rid} IN (SELECT ${a}.rid FROM sp_reference ${a} WHERE ${b.params(`${a}.param`, c.params)}
+        AND ${a}.target_id = ${b.bind(c.targetId)} AND ${a}.target_type = ${b.bind(c.targetType)})`;
+    }
+  }
+}
+
+/** Sort expression for one key; missing values sort last in either direction. */
+function sortExpr(b: Builder, k: SortKey, r: string): string {
+  if (k.params[0] === '_id') return `${r}.id`;
+  if (k.params[0] === '_lastUpdated') return `${r}.last_updated`;
+  const a = b.alias('o');
+  const agg = k.descending ? 'MAX' : 'MIN';
+  const col = { string: 'norm', token: 'code', date: k.descending ? 'high' : 'low', number: 'value', quantity: 'value', uri: 'uri', reference: 'target_id' }[k.table!];
+  const isText = k.table === 'string' || k.table === 'token' || k.table === 'uri';
+  const missing = isText ? (k.descending ? "''" : 'char(1114111)') : k.descending ? '-9e18' : '9e18';
+  return `COALESCE((SELECT ${agg}(${a}.${col}) FROM ${TABLE[k.table!]} ${a} WHERE ${a}.rid = ${r}.rid AND ${b.params(`${a}.param`, k.params)}), ${missing})`;
+}
+
+export interface CompiledSearch {
+  /** rows: rid, resource_type, id, content, s0…sN (sort values) */
+  page: CompiledSql;
+  count?: CompiledSql;
+  sortColumns: number;
+  /** true when the page query runs backwards (a `before` cursor): reverse its rows */
+  reversed: boolean;
+}
+
+function whereClause(b: Builder, q: SearchQuery, r: string): string {
+  const parts = [
+    q.types.length === 1 ? `${r}.resource_type = ${b.bind(q.types[0])}` : `${r}.resource_type IN (${b.list(q.types)})`,
+    `${r}.deleted = 0`,
+  ];
+  for (const c of q.conditions) parts.push(conditionSql(b, c, r));
+  return parts.join('\n  AND ');
+}
+
+/** (s0, s1, …, rid) strictly after (or before) the cursor, honouring each key's direction. */
+function keyset(b: Builder, dirs: boolean[], values: (string | number | null)[], forward: boolean): string {
+  const cols = [...dirs.map((_, i) => `s${i}`), 'rid'];
+  const desc = [...dirs, false];
+  const ors: string[] = [];
+  for (let i = 0; i < cols.length; i++) {
+    const eqs = cols.slice(0, i).map((c, j) => `${c} = ${b.bind(values[j])}`);
+    const after = desc[i] !== !forward ? '<' : '>';
+    ors.push(`(${[...eqs, `${cols[i]} ${after} ${b.bind(values[i])}`].join(' AND ')})`);
+  }
+  return `(${ors.join(' OR ')})`;
+}
+
+export function compileSearch(q: SearchQuery, ids: ParamIds, cursor?: Cursor): CompiledSearch {
+  const b = new Builder(ids);
+  const sorts = q.sort.map((k) => sortExpr(b, k, 'r'));
+  const sortArgs = b.args.splice(0);
+  const where = whereClause(b, q, 'r');
+  const whereArgs = b.args.splice(0);
+  const dirs = q.sort.map((k) => k.descending);
+  const forward = !cursor?.before;
+  let outer = '';
+  if (cursor?.after || cursor?.before) outer = `WHERE ${keyset(b, dirs, (cursor.after ?? cursor.before)!, forward)}`;
+  const outerArgs = b.args.splice(0);
+  const order = [...dirs.map((d, i) => `s${i} ${d !== !forward ? 'DESC' : 'ASC'}`), `rid ${forward ? 'ASC' : 'DESC'}`].join(', ');
+  const select = ['r.rid AS rid', 'r.resource_type AS resource_type', 'r.id AS id', 'r.seq AS seq', ...sorts.map((s, i) => `${s} AS s${i}`)].join(', ');
+  const sql = `SELECT m.*, v.content AS content FROM (SELECT * FROM (SELECT ${select} FROM resource r WHERE ${where}) ${outer} ORDER BY ${order} LIMIT ?) m
+    JOIN resource_version v ON v.seq = m.seq ORDER BY ${order.replaceAll('rid', 'm.rid')}`;
+  const page = { sql, args: [...sortArgs, ...whereArgs, ...outerArgs, q.count + 1] };
+  let count: CompiledSql | undefined;
+  if (q.total !== 'none') {
+    const cb = new Builder(ids);
+    count = { sql: `SELECT COUNT(*) AS n FROM resource r WHERE ${whereClause(cb, q, 'r')}`, args: cb.args };
+  }
+  return { page, count, sortColumns: sorts.length, reversed: !forward };
+}
+
+/** Resources referenced from `sources` (rids) through the spec's parameter. */
+export function compileInclude(spec: IncludeSpec, sourceRids: number[], ids: ParamIds): CompiledSql {
+  const b = new Builder(ids);
+  const where = [`ref.rid IN (${b.list(sourceRids)})`, 't.deleted = 0'];
+  if (spec.param !== '*') where.push(b.params('ref.param', [spec.param]));
+  if (spec.targetType) where.push(`t.resource_type = ${b.bind(spec.targetType)}`);
+  if (spec.sourceType !== '*') where.push(`s.resource_type = ${b.bind(spec.sourceType)}`);
+  return {
+    sql: `SELECT DISTINCT t.rid AS rid, t.resource_type AS resource_type, t.id AS id, v.content AS content
+      FROM sp_reference ref JOIN resource s ON s.rid = ref.rid
+      JOIN resource t ON t.resource_type = ref.target_type AND t.id = ref.target_id
+      JOIN resource_version v ON v.seq = t.seq WHERE ${where.join(' AND ')}`,
+    args: b.args,
+  };
+}
+
+/** Resources that reference one of `targets` through the spec's parameter. */
+export function compileRevinclude(spec: IncludeSpec, targets: { type: string; id: string }[], ids: ParamIds): CompiledSql {
+  const b = new Builder(ids);
+  const pairs = targets.map((t) => `(${b.bind(t.type)}, ${b.bind(t.id)})`).join(', ');
+  const where = [`(ref.target_type, ref.target_id) IN (VALUES ${pairs})`, 's.deleted = 0'];
+  if (spec.param !== '*') where.push(b.params('ref.param', [spec.param]));
+  if (spec.sourceType !== '*') where.push(`s.resource_type = ${b.bind(spec.sourceType)}`);
+  return {
+    sql: `SELECT DISTINCT s.rid AS rid, s.resource_type AS resource_type, s.id AS id, v.content AS content
+      FROM sp_reference ref JOIN resource s ON s.rid = ref.rid
+      JOIN resource_version v ON v.seq = s.seq WHERE ${where.join(' AND ')}`,
+    args: b.args,
+  };
+}

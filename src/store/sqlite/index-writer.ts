@@ -1,0 +1,74 @@
+// Writes a resource's search index rows, inside the caller's transaction. Parameter keys
+// (Patient.name) are stored once in search_param and referenced by integer id.
+import type Database from 'better-sqlite3';
+import type { IndexRows } from '../../search/index-rows.ts';
+import { INDEX_TABLES } from './schema.ts';
+
+export class SqliteIndexWriter {
+  private readonly db: Database.Database;
+  private readonly ids = new Map<string, number>();
+  /** ids assigned inside the open transaction: forgotten again if it rolls back */
+  private pending: string[] = [];
+  private readonly stmt;
+
+  constructor(db: Database.Database) {
+    this.db = db;
+    for (const r of db.prepare<[], { id: number; key: string }>('SELECT id, key FROM search_param').all()) this.ids.set(r.key, r.id);
+    this.stmt = {
+      addParam: db.prepare<[string], { id: number }>(
+        'INSERT INTO search_param (key) VALUES (?) ON CONFLICT (key) DO UPDATE SET key = excluded.key RETURNING id',
+      ),
+      remove: INDEX_TABLES.map((t) => db.prepare(`DELETE FROM ${t} WHERE rid = ?`)),
+      string: db.prepare('INSERT INTO sp_string (rid, param, norm, exact) VALUES (?, ?, ?, ?)'),
+      token: db.prepare('INSERT INTO sp_token (rid, param, system, code, text, type_system, type_code) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      date: db.prepare('INSERT INTO sp_date (rid, param, low, high) VALUES (?, ?, ?, ?)'),
+      number: db.prepare('INSERT INTO sp_number (rid, param, value, low, high) VALUES (?, ?, ?, ?, ?)'),
+      quantity: db.prepare('INSERT INTO sp_quantity (rid, param, value, low, high, system, code) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      reference: db.prepare(
+        'INSERT INTO sp_reference (rid, param, target_type, target_id, url, version, identifier_system, identifier_value) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      uri: db.prepare('INSERT INTO sp_uri (rid, param, uri) VALUES (?, ?, ?)'),
+    };
+  }
+
+  /** The integer id of a parameter key, or undefined when nothing was ever indexed under it. */
+  lookup(key: string): number | undefined {
+    return this.ids.get(key);
+  }
+
+  private paramId(key: string): number {
+    let id = this.ids.get(key);
+    if (id === undefined) {
+      id = this.stmt.addParam.get(key)!.id;
+      this.ids.set(key, id);
+      this.pending.push(key);
+    }
+    return id;
+  }
+
+  remove(rid: number): void {
+    for (const s of this.stmt.remove) s.run(rid);
+  }
+
+  insert(rid: number, rows: IndexRows): void {
+    const s = this.stmt;
+    for (const r of rows.string) s.string.run(rid, this.paramId(r.param), r.norm, r.exact);
+    for (const r of rows.token) s.token.run(rid, this.paramId(r.param), r.system, r.code, r.text, r.typeSystem ?? null, r.typeCode ?? null);
+    for (const r of rows.date) s.date.run(rid, this.paramId(r.param), r.low, r.high);
+    for (const r of rows.number) s.number.run(rid, this.paramId(r.param), r.value, r.low, r.high);
+    for (const r of rows.quantity) s.quantity.run(rid, this.paramId(r.param), r.value, r.low, r.high, r.system, r.code);
+    for (const r of rows.reference) {
+      s.reference.run(rid, this.paramId(r.param), r.targetType, r.targetId, r.url, r.version, r.identifierSystem, r.identifierValue);
+    }
+    for (const r of rows.uri) s.uri.run(rid, this.paramId(r.param), r.uri);
+  }
+
+  committed(): void {
+    this.pending = [];
+  }
+
+  rolledBack(): void {
+    for (const k of this.pending) this.ids.delete(k);
+    this.pending = [];
+  }
+}
