@@ -17,6 +17,7 @@ export interface Config {
   maxJsonDepth: number;
   defaultCount: number;
   maxCount: number;
+  conditionalDeleteMax: number;
 }
 
 interface OptionSpec {
@@ -55,6 +56,7 @@ export const OPTIONS: OptionSpec[] = [
   { key: 'maxJsonDepth', flag: '--max-json-depth', env: 'MIGFHIR_MAX_JSON_DEPTH', default: '100', description: 'deepest accepted JSON nesting; deeper bodies get 400', parse: integer(8, 10000) },
   { key: 'defaultCount', flag: '--default-count', env: 'MIGFHIR_DEFAULT_COUNT', default: '20', description: 'page size of history and search Bundles when _count is absent', parse: integer(1, 10000) },
   { key: 'maxCount', flag: '--max-count', env: 'MIGFHIR_MAX_COUNT', default: '1000', description: 'largest page size a client may ask for with _count', parse: integer(1, 100000) },
+  { key: 'conditionalDeleteMax', flag: '--conditional-delete-max', env: 'MIGFHIR_CONDITIONAL_DELETE_MAX', default: '1', description: 'how many resources one conditional delete may remove; more matches get 412', parse: integer(1, 10000) },
 ];
 
 /** Flags win over environment variables, which win over defaults. */

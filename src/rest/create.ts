@@ -3,23 +3,34 @@
 // with Location pointing at the new version.
 import { randomUUID } from 'node:crypto';
 import type { Resource } from 'fhir/r4.js';
-import { notSupported } from '../fhir/errors.ts';
+import { criteria, queryFromHeader } from './conditional.ts';
 import { assertShape, location, resourceBody, writeResponse } from './common.ts';
 import type { Handler } from './types.ts';
 
 export const create: Handler = async (req, ctx) => {
-  if (req.headers['if-none-exist']) {
-    throw notSupported('Conditional create (If-None-Exist) needs search, which this server does not offer yet');
-  }
   const body = resourceBody(req, ctx);
   const { id: _ignored, ...rest } = body;
   void _ignored;
   const resource = { ...rest, id: randomUUID() } as Resource;
   if (resource.meta) {
     const { versionId: _v, lastUpdated: _l, ...meta } = resource.meta;
-    resource.meta = meta;
+    if (Object.keys(meta).length) resource.meta = meta;
+    else delete resource.meta;
   }
   assertShape(resource, ctx);
+  const ifNoneExist = req.headers['if-none-exist'];
+  if (ifNoneExist) {
+    const query = criteria(req, ctx, resource.resourceType, queryFromHeader(ifNoneExist));
+    const result = await ctx.repo.createIfNoneExist(resource, query);
+    const v = result.version;
+    if (!result.created) {
+      // the spec: "the server ignores the post and returns 200 OK"
+      return writeResponse(req, 200, v, `${v.resourceType}/${v.id} matches If-None-Exist; nothing was created`, {
+        location: location(req, v),
+      });
+    }
+    return writeResponse(req, 201, v, `Created ${v.resourceType}/${v.id}`, { location: location(req, v) });
+  }
   const { version } = await ctx.repo.create(resource);
   return writeResponse(req, 201, version, `Created ${version.resourceType}/${version.id}`, {
     location: location(req, version),

@@ -5,10 +5,11 @@
 import jsonpatch from 'fast-json-patch';
 import type { Operation } from 'fast-json-patch';
 import type { Resource } from 'fhir/r4.js';
-import { badRequest, FhirError, notSupported, unprocessable } from '../fhir/errors.ts';
+import { badRequest, FhirError, notFound, preconditionFailed, unprocessable } from '../fhir/errors.ts';
+import { criteria } from './conditional.ts';
 import { checkShape } from '../validation/shape.ts';
 import { ifMatch, writeResponse } from './common.ts';
-import type { Handler } from './types.ts';
+import type { Context, FhirRequest, Handler } from './types.ts';
 
 const OPS = new Set(['add', 'remove', 'replace', 'move', 'copy', 'test']);
 
@@ -24,10 +25,16 @@ function patchDocument(body: unknown): Operation[] {
   return body as Operation[];
 }
 
+/** PATCH [type]?criteria: exactly one match is patched; none → 404, several → 412. */
+async function conditionalTarget(req: FhirRequest, ctx: Context): Promise<string> {
+  const query = criteria(req, ctx, req.resourceType!, req.query);
+  const { matches } = await ctx.repo.store.search({ ...query, count: 2 });
+  if (matches.length === 0) throw notFound(`No ${req.resourceType} matches the conditional patch criteria`);
+  if (matches.length > 1) throw preconditionFailed('The conditional patch criteria match more than one resource');
+  return matches[0].id;
+}
+
 export const patch: Handler = async (req, ctx) => {
-  if (req.id === undefined) {
-    throw notSupported('Conditional patch needs search, which this server does not offer yet');
-  }
   if (req.contentType !== 'application/json-patch+json') {
     throw new FhirError(415, {
       code: 'not-supported',
@@ -36,7 +43,7 @@ export const patch: Handler = async (req, ctx) => {
   }
   const operations = patchDocument(req.body);
   const type = req.resourceType!;
-  const id = req.id;
+  const id = req.id ?? (await conditionalTarget(req, ctx));
   const result = await ctx.repo.patch(
     type,
     id,

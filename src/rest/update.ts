@@ -2,28 +2,46 @@
 // PUT creates the resource with the client's id when it does not exist (updateCreate), answers
 // 200 for an update and 201 for a create, and honours If-Match (412 on a stale version). A PUT
 // that changes nothing writes no new version.
-import { badRequest, notSupported } from '../fhir/errors.ts';
+import { randomUUID } from 'node:crypto';
+import type { Resource } from 'fhir/r4.js';
+import { badRequest } from '../fhir/errors.ts';
+import type { WriteResult } from '../store/repository.ts';
 import { assertShape, ifMatch, location, resourceBody, writeResponse } from './common.ts';
-import type { Handler } from './types.ts';
+import { criteria } from './conditional.ts';
+import type { Context, FhirRequest, FhirResponse, Handler } from './types.ts';
 
 export const update: Handler = async (req, ctx) => {
-  if (req.id === undefined) {
-    throw notSupported('Conditional update (PUT with search parameters) needs search, which this server does not offer yet');
-  }
   const resource = resourceBody(req, ctx);
+  if (req.id === undefined) return conditionalUpdate(req, ctx, resource);
   if (resource.id === undefined) {
     throw badRequest(`The body has no id; it must equal the URL's id '${req.id}'`, 'required', ['id']);
   }
   if (resource.id !== req.id) {
     throw badRequest(`The body's id '${String(resource.id).slice(0, 64)}' does not match the URL's id '${req.id}'`, 'invalid', ['id']);
   }
+  stripServerMeta(resource);
+  assertShape(resource, ctx);
+  return answer(req, await ctx.repo.update(resource, ifMatch(req)));
+};
+
+function stripServerMeta(resource: Resource): void {
   if (resource.meta) {
     const { versionId: _v, lastUpdated: _l, ...meta } = resource.meta;
-    resource.meta = Object.keys(meta).length ? meta : undefined;
-    if (!resource.meta) delete resource.meta;
+    if (Object.keys(meta).length) resource.meta = meta;
+    else delete resource.meta;
   }
-  assertShape(resource, ctx);
-  const result = await ctx.repo.update(resource, ifMatch(req));
+}
+
+/** PUT [type]?criteria: https://hl7.org/fhir/R4/http.html#cond-update */
+async function conditionalUpdate(req: FhirRequest, ctx: Context, resource: Resource): Promise<FhirResponse> {
+  const query = criteria(req, ctx, resource.resourceType, req.query);
+  stripServerMeta(resource);
+  const probe = resource.id === undefined ? { ...resource, id: 'x' } : resource;
+  assertShape(probe, ctx);
+  return answer(req, await ctx.repo.conditionalUpdate(resource, query, randomUUID(), ifMatch(req)));
+}
+
+function answer(req: FhirRequest, result: WriteResult): FhirResponse {
   const v = result.version;
   if (result.created) {
     return writeResponse(req, 201, v, `Created ${v.resourceType}/${v.id}`, { location: location(req, v) });
@@ -35,4 +53,4 @@ export const update: Handler = async (req, ctx) => {
     result.unchanged ? `No changes: ${v.resourceType}/${v.id} stays at version ${v.versionId}` : `Updated ${v.resourceType}/${v.id}`,
     { 'content-location': location(req, v) },
   );
-};
+}

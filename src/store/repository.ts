@@ -3,7 +3,8 @@
 // store transaction, so concurrent writers cannot lose an update between the check and the write.
 import type { Resource } from 'fhir/r4.js';
 import { FhirError, gone, notFound, preconditionFailed } from '../fhir/errors.ts';
-import type { ResourceStore, StoredVersion, StoreTransaction } from './types.ts';
+import type { ResourceStore, SearchMatch, StoredVersion, StoreTransaction } from './types.ts';
+import type { SearchQuery } from '../search/ir.ts';
 import type { IndexRows } from '../search/index-rows.ts';
 
 export interface WriteResult {
@@ -126,18 +127,85 @@ export class Repository {
   }
 
   delete(type: string, id: string, ifMatch?: number): Promise<DeleteResult> {
+    return this.store.transaction((tx) => this.deleteIn(tx, type, id, ifMatch));
+  }
+
+  private async deleteIn(tx: StoreTransaction, type: string, id: string, ifMatch?: number): Promise<DeleteResult> {
+    const existing = await tx.current(type, id);
+    if (ifMatch !== undefined) matchVersion(existing, ifMatch);
+    if (!existing) return { existed: false };
+    if (existing.deleted) return { version: existing, existed: false };
+    const lastUpdated = tx.now();
+    const versionId = existing.versionId + 1;
+    await tx.write({ resourceType: type, id, versionId, lastUpdated, method: 'DELETE', json: null });
+    return {
+      version: { resourceType: type, id, versionId, lastUpdated, deleted: true, json: null },
+      existed: true,
+    };
+  }
+
+  /** Matches of a conditional interaction's criteria, read inside the transaction so that
+   * two concurrent conditional creates cannot both see "no match". */
+  private async matches(tx: StoreTransaction, query: SearchQuery, limit: number): Promise<SearchMatch[]> {
+    const result = await tx.search({ ...query, count: limit, include: [], revinclude: [], sort: [], total: 'none' });
+    return result.matches;
+  }
+
+  /** Conditional create (If-None-Exist): 0 matches → create, 1 → the existing one, more → 412. */
+  createIfNoneExist(resource: Resource, query: SearchQuery, check?: WriteCheck): Promise<WriteResult> {
     return this.store.transaction(async (tx) => {
-      const existing = await tx.current(type, id);
-      if (ifMatch !== undefined) matchVersion(existing, ifMatch);
-      if (!existing) return { existed: false };
-      if (existing.deleted) return { version: existing, existed: false };
-      const lastUpdated = tx.now();
-      const versionId = existing.versionId + 1;
-      await tx.write({ resourceType: type, id, versionId, lastUpdated, method: 'DELETE', json: null });
-      return {
-        version: { resourceType: type, id, versionId, lastUpdated, deleted: true, json: null },
-        existed: true,
-      };
+      const found = await this.matches(tx, query, 2);
+      if (found.length > 1) throw preconditionFailed('If-None-Exist matches more than one resource');
+      if (found.length === 1) {
+        const existing = (await tx.current(found[0].resourceType, found[0].id))!;
+        return { version: existing, created: false, unchanged: true };
+      }
+      await check?.(resource, tx);
+      const version = await this.put(tx, resource, 1, 'POST');
+      return { version, created: true, unchanged: false };
+    });
+  }
+
+  /** Conditional update: 0 matches → create (with the body's id, or `newId`), 1 → update it,
+   * more → 412. A body id that differs from the match's is refused. */
+  conditionalUpdate(resource: Resource, query: SearchQuery, newId: string, ifMatch?: number, check?: WriteCheck): Promise<WriteResult> {
+    return this.store.transaction(async (tx) => {
+      const found = await this.matches(tx, query, 2);
+      if (found.length > 1) throw preconditionFailed('The conditional update criteria match more than one resource');
+      let target = resource;
+      if (found.length === 1) {
+        if (resource.id !== undefined && resource.id !== found[0].id) {
+          throw new FhirError(400, { code: 'invalid', diagnostics: `The body's id does not match the resource the criteria found (${found[0].id})` });
+        }
+        target = { ...resource, id: found[0].id } as Resource;
+      } else if (resource.id === undefined) {
+        target = { ...resource, id: newId } as Resource;
+      }
+      const existing = await tx.current(target.resourceType, target.id!);
+      matchVersion(existing, ifMatch);
+      await check?.(target, tx);
+      if (existing && !existing.deleted && sameContent(existing.json!, target)) {
+        return { version: existing, created: false, unchanged: true };
+      }
+      const created = !existing || existing.deleted;
+      const version = await this.put(tx, target, (existing?.versionId ?? 0) + 1, created && !existing ? 'POST' : 'PUT');
+      return { version, created, unchanged: false };
+    });
+  }
+
+  /** Conditional delete: deletes the match; more than one match is refused with 412 unless
+   * `max` allows deleting them all. */
+  conditionalDelete(query: SearchQuery, max: number): Promise<DeleteResult[]> {
+    return this.store.transaction(async (tx) => {
+      const found = await this.matches(tx, query, Math.max(2, max + 1));
+      if (found.length > max) {
+        throw preconditionFailed(
+          max === 1 ? 'The conditional delete criteria match more than one resource' : `The conditional delete criteria match more than ${max} resources`,
+        );
+      }
+      const out: DeleteResult[] = [];
+      for (const m of found) out.push(await this.deleteIn(tx, m.resourceType, m.id));
+      return out;
     });
   }
 

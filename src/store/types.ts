@@ -86,6 +86,8 @@ export interface StoreTransaction {
   write(version: VersionWrite): Promise<void>;
   /** The store's clock: strictly later than every lastUpdated written before. */
   now(): string;
+  /** A search that sees this transaction's own writes (conditional interactions). */
+  search(query: SearchQuery): Promise<SearchResult>;
 }
 
 export interface ResourceStore {

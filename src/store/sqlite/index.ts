@@ -64,6 +64,7 @@ export class SqliteStore implements ResourceStore {
   private readonly historyCache = new Map<string, Database.Statement>();
   private readonly index: SqliteIndexWriter;
   private readonly searcher: SqliteSearch;
+  private readonly txSearcher: SqliteSearch;
 
   constructor(options: SqliteOptions) {
     const memory = options.path === ':memory:';
@@ -108,6 +109,7 @@ export class SqliteStore implements ResourceStore {
     };
     this.index = new SqliteIndexWriter(this.writer);
     this.searcher = new SqliteSearch(this.reader, (key) => this.index.lookup(key));
+    this.txSearcher = new SqliteSearch(this.writer, (key) => this.index.lookup(key));
     const max = this.stmt.maxUpdated.get()?.m;
     if (max) this.lastIssued = Date.parse(max);
   }
@@ -226,6 +228,7 @@ export class SqliteStore implements ResourceStore {
       this.lastIssued = t;
       return new Date(t).toISOString();
     },
+    search: async (query) => this.txSearcher.search(query),
   };
 
   async close(): Promise<void> {

@@ -1,0 +1,33 @@
+// Criteria of conditional create, update, patch and delete
+// (https://hl7.org/fhir/R4/http.html#ccreate, #cond-update, #cdelete): a search on the type,
+// parsed strictly — an unknown parameter in a condition is an error, never silently dropped,
+// since dropping it would widen what the condition matches.
+import { badRequest } from '../fhir/errors.ts';
+import type { SearchQuery } from '../search/ir.ts';
+import { parseSearch, RESULT_PARAMETERS } from '../search/parse.ts';
+import type { Context, FhirRequest } from './types.ts';
+
+export function criteria(req: FhirRequest, ctx: Context, type: string, params: Record<string, string[]>): SearchQuery {
+  const filters = Object.fromEntries(Object.entries(params).filter(([k]) => !RESULT_PARAMETERS.has(k.split(':')[0])));
+  if (Object.keys(filters).length === 0) {
+    throw badRequest('A conditional interaction needs search criteria', 'invalid');
+  }
+  const parsed = parseSearch({
+    types: [type],
+    query: filters,
+    registry: ctx.search,
+    baseUrl: req.baseUrl,
+    defaultCount: 2,
+    maxCount: 2,
+    strict: true,
+  });
+  return parsed.query;
+}
+
+/** If-None-Exist carries a query string such as `identifier=http://x|1`. */
+export function queryFromHeader(value: string): Record<string, string[]> {
+  const out: Record<string, string[]> = Object.create(null);
+  const qs = value.includes('?') ? value.slice(value.indexOf('?') + 1) : value;
+  for (const [k, v] of new URLSearchParams(qs)) (out[k] ??= []).push(v);
+  return out;
+}
