@@ -14,6 +14,8 @@ import type { ResourceStore } from './store/types.ts';
 import type { Resource } from 'fhir/r4.js';
 import { SearchParamRegistry } from './search/registry.ts';
 import { extractIndex } from './search/extract.ts';
+import { applySearchParameterWrites, loadStoredSearchParameters } from './search/custom.ts';
+import { invalidateCapabilities } from './rest/capabilities.ts';
 
 export interface AppOptions {
   /** use this store instead of opening the configured one (tests) */
@@ -50,6 +52,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const search = new SearchParamRegistry(defs.resourceTypes, defs.searchParameters);
   const indexer = (resource: Resource) => extractIndex(resource, search);
   const ctx: Context = { config, types: new ResourceTypes(defs), repo: new Repository(store, indexer), search };
+  const customParams = new Map<string, string>();
+  await loadStoredSearchParameters(store, search, customParams);
+  ctx.repo.onCommit((written) => {
+    if (applySearchParameterWrites(search, written, customParams)) invalidateCapabilities(ctx);
+  });
   const app = Fastify({
     logger: loggerOptions(config),
     bodyLimit: config.maxBodyBytes,

@@ -1,27 +1,53 @@
 // GET [base]/metadata: https://hl7.org/fhir/R4/http.html#capabilities
-// Generated from what this server really does: the resource types come from the R4 definitions,
-// the interactions from the handlers registered in src/rest/router.ts.
-import type { CapabilityStatement, CapabilityStatementRestResource } from 'fhir/r4.js';
+// Generated from what this server really does: the resource types and their search parameters
+// come from the R4 definitions (plus custom SearchParameters), the interactions from the
+// handlers registered in src/rest/router.ts, the operations from src/operations.
+import type { CapabilityStatement, CapabilityStatementRestResource, CapabilityStatementRestResourceSearchParam } from 'fhir/r4.js';
 import { INTERACTIONS } from './router.ts';
 import type { Context, FhirRequest, Handler } from './types.ts';
 
 const SOFTWARE = { name: 'migfhir', version: '0.1.0' };
-const cache = new Map<string, string>();
+const SEARCHABLE = new Set(['string', 'token', 'date', 'number', 'quantity', 'reference', 'uri']);
+
+/** Operations registered by later features: name, definition canonical, level. */
+export interface OperationCapability {
+  name: string;
+  definition: string;
+  /** resource types it applies to at type/instance level; empty for system level */
+  types: string[] | '*';
+}
+export const OPERATIONS: OperationCapability[] = [];
+
+function searchParams(ctx: Context, type: string): CapabilityStatementRestResourceSearchParam[] {
+  return [...ctx.search.forType(type)]
+    .filter((p) => SEARCHABLE.has(p.type) && (p.evaluate || p.code === '_id' || p.code === '_lastUpdated'))
+    .map((p) => ({ name: p.code, definition: p.url, type: p.type as CapabilityStatementRestResourceSearchParam['type'] }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
 
 export function capabilityStatement(req: FhirRequest, ctx: Context): CapabilityStatement {
   const typeInteractions = INTERACTIONS.filter((i) => i.level !== 'system').map((i) => ({ code: i.code }));
-  const resource = ctx.types.defs.resourceTypes.map((type) => ({
-    type: type as CapabilityStatementRestResource['type'],
-    profile: `http://hl7.org/fhir/StructureDefinition/${type}`,
-    interaction: typeInteractions as CapabilityStatementRestResource['interaction'],
-    versioning: 'versioned-update',
-    readHistory: true,
-    updateCreate: true,
-    conditionalCreate: false,
-    conditionalRead: 'modified-since',
-    conditionalUpdate: false,
-    conditionalDelete: 'not-supported',
-  })) as CapabilityStatementRestResource[];
+  const resource = ctx.types.defs.resourceTypes.map((type) => {
+    const refs = [...ctx.search.forType(type)].filter((p) => p.type === 'reference').map((p) => `${type}:${p.code}`).sort();
+    const operations = OPERATIONS.filter((o) => o.types === '*' || o.types.includes(type)).map((o) => ({ name: o.name, definition: o.definition }));
+    return {
+      type,
+      profile: `http://hl7.org/fhir/StructureDefinition/${type}`,
+      interaction: typeInteractions,
+      versioning: 'versioned-update',
+      readHistory: true,
+      updateCreate: true,
+      conditionalCreate: true,
+      conditionalRead: 'modified-since',
+      conditionalUpdate: true,
+      conditionalDelete: ctx.config.conditionalDeleteMax > 1 ? 'multiple' : 'single',
+      searchInclude: ['*', ...refs],
+      searchRevInclude: ['*'],
+      searchParam: searchParams(ctx, type),
+      ...(operations.length ? { operation: operations } : {}),
+    };
+  }) as CapabilityStatementRestResource[];
+  const systemOperations = OPERATIONS.filter((o) => Array.isArray(o.types) && o.types.length === 0).map((o) => ({ name: o.name, definition: o.definition }));
   return {
     resourceType: 'CapabilityStatement',
     status: 'active',
@@ -39,12 +65,24 @@ export function capabilityStatement(req: FhirRequest, ctx: Context): CapabilityS
         documentation: `Storage engine: ${ctx.repo.store.engine}`,
         resource,
         interaction: INTERACTIONS.filter((i) => i.level === 'system').map((i) => ({ code: i.code })) as never,
+        // system-level search takes the parameters every type shares
+        searchParam: searchParams(ctx, 'Patient').filter((p) => p.name.startsWith('_')),
+        ...(systemOperations.length ? { operation: systemOperations } : {}),
       },
     ],
   };
 }
 
+/** Per server and base URL; dropped when search parameters change. */
+const caches = new WeakMap<Context, Map<string, string>>();
+
+export function invalidateCapabilities(ctx: Context): void {
+  caches.delete(ctx);
+}
+
 export const metadata: Handler = async (req, ctx) => {
+  let cache = caches.get(ctx);
+  if (!cache) caches.set(ctx, (cache = new Map()));
   let text = cache.get(req.baseUrl);
   if (!text) {
     text = JSON.stringify(capabilityStatement(req, ctx));

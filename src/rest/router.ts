@@ -7,6 +7,7 @@ import { patch } from './patch.ts';
 import { read, vread } from './read.ts';
 import type { Handler } from './types.ts';
 import { update } from './update.ts';
+import { searchSystem, searchType } from './search.ts';
 
 export interface Interaction {
   code: string;
@@ -23,5 +24,7 @@ export const INTERACTIONS: Interaction[] = [
   { code: 'history-instance', level: 'instance', handler: history },
   { code: 'history-type', level: 'type', handler: history },
   { code: 'create', level: 'type', handler: create },
+  { code: 'search-type', level: 'type', handler: searchType },
   { code: 'history-system', level: 'system', handler: history },
+  { code: 'search-system', level: 'system', handler: searchSystem },
 ];

@@ -86,12 +86,34 @@ export class SearchParamRegistry {
   private readonly resourceTypes: ReadonlySet<string>;
   private readonly indexedCache = new Map<string, SearchParam[]>();
 
+  private readonly base: SearchParameterInfo[];
+  /** custom SearchParameters by url, applied over the base ones */
+  private readonly custom = new Map<string, SearchParameterInfo>();
+
   constructor(resourceTypes: string[], params: SearchParameterInfo[]) {
     this.resourceTypes = new Set(resourceTypes);
-    for (const t of resourceTypes) this.byType.set(t, new Map());
     // Prefer the canonical definition when two share a base and code (R4 has two Resource._id).
-    const sorted = [...params].sort((a, b) => Number(this.canonical(b)) - Number(this.canonical(a)));
-    for (const p of sorted) this.add(p, false);
+    this.base = [...params].sort((a, b) => Number(this.canonical(b)) - Number(this.canonical(a)));
+    this.rebuild();
+  }
+
+  private rebuild(): void {
+    for (const t of this.resourceTypes) this.byType.set(t, new Map());
+    this.indexedCache.clear();
+    for (const p of this.base) this.add(p, false);
+    for (const p of this.custom.values()) this.add(p, true);
+  }
+
+  /** Registers a custom SearchParameter (replacing one with the same url, or a base parameter
+   * with the same code); resources written before need $reindex to be found by it. */
+  addCustom(p: SearchParameterInfo): void {
+    if (!p.code || !p.base?.length || !p.type) return;
+    this.custom.set(p.url, p);
+    this.rebuild();
+  }
+
+  removeCustom(url: string): void {
+    if (this.custom.delete(url)) this.rebuild();
   }
 
   private canonical(p: SearchParameterInfo): boolean {
@@ -99,7 +121,7 @@ export class SearchParamRegistry {
   }
 
   /** Registers a parameter for each of its bases; `replace` lets a custom one supersede. */
-  add(p: SearchParameterInfo, replace = true): SearchParam[] {
+  private add(p: SearchParameterInfo, replace: boolean): SearchParam[] {
     const added: SearchParam[] = [];
     for (const base of p.base ?? []) {
       const types = COMMON_BASES.has(base) ? [...this.resourceTypes] : this.resourceTypes.has(base) ? [base] : [];

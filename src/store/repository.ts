@@ -3,7 +3,7 @@
 // store transaction, so concurrent writers cannot lose an update between the check and the write.
 import type { Resource } from 'fhir/r4.js';
 import { FhirError, gone, notFound, preconditionFailed } from '../fhir/errors.ts';
-import type { ResourceStore, SearchMatch, StoredVersion, StoreTransaction } from './types.ts';
+import type { ResourceStore, SearchMatch, StoredVersion, StoreTransaction, VersionWrite } from './types.ts';
 import type { SearchQuery } from '../search/ir.ts';
 import type { IndexRows } from '../search/index-rows.ts';
 
@@ -59,6 +59,32 @@ export class Repository {
     this.indexer = indexer;
   }
 
+  private readonly listeners: ((written: VersionWrite[]) => void)[] = [];
+
+  /** Called after each committed transaction with the versions it wrote (e.g. to register a
+   * SearchParameter the moment it is stored). */
+  onCommit(listener: (written: VersionWrite[]) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** A store transaction that remembers its writes and tells the listeners after commit. */
+  async transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
+    const written: VersionWrite[] = [];
+    const result = await this.store.transaction((raw) =>
+      work({
+        current: (type, id) => raw.current(type, id),
+        write: async (v) => {
+          await raw.write(v);
+          written.push(v);
+        },
+        now: () => raw.now(),
+        search: (q) => raw.search(q),
+      }),
+    );
+    if (written.length) for (const l of this.listeners) l(written);
+    return result;
+  }
+
   /** Current version; 404 when never stored, 410 when deleted. */
   async read(type: string, id: string): Promise<StoredVersion> {
     const v = await this.store.current(type, id);
@@ -80,7 +106,7 @@ export class Repository {
 
   /** Stores a new resource under `resource.id` (the caller assigns it). */
   create(resource: Resource, check?: WriteCheck): Promise<WriteResult> {
-    return this.store.transaction(async (tx) => {
+    return this.transaction(async (tx) => {
       const existing = await tx.current(resource.resourceType, resource.id!);
       if (existing && !existing.deleted) {
         throw new FhirError(409, { code: 'duplicate', diagnostics: `${resource.resourceType}/${resource.id} exists` });
@@ -93,7 +119,7 @@ export class Repository {
 
   /** PUT semantics: update, or create with the client's id when absent (or deleted). */
   update(resource: Resource, ifMatch?: number, check?: WriteCheck): Promise<WriteResult> {
-    return this.store.transaction(async (tx) => {
+    return this.transaction(async (tx) => {
       const existing = await tx.current(resource.resourceType, resource.id!);
       matchVersion(existing, ifMatch);
       await check?.(resource, tx);
@@ -115,7 +141,7 @@ export class Repository {
     ifMatch?: number,
     check?: WriteCheck,
   ): Promise<WriteResult> {
-    return this.store.transaction(async (tx) => {
+    return this.transaction(async (tx) => {
       const existing = this.live(type, id, await tx.current(type, id));
       matchVersion(existing, ifMatch);
       const next = change(JSON.parse(existing.json!));
@@ -127,7 +153,7 @@ export class Repository {
   }
 
   delete(type: string, id: string, ifMatch?: number): Promise<DeleteResult> {
-    return this.store.transaction((tx) => this.deleteIn(tx, type, id, ifMatch));
+    return this.transaction((tx) => this.deleteIn(tx, type, id, ifMatch));
   }
 
   private async deleteIn(tx: StoreTransaction, type: string, id: string, ifMatch?: number): Promise<DeleteResult> {
@@ -153,7 +179,7 @@ export class Repository {
 
   /** Conditional create (If-None-Exist): 0 matches → create, 1 → the existing one, more → 412. */
   createIfNoneExist(resource: Resource, query: SearchQuery, check?: WriteCheck): Promise<WriteResult> {
-    return this.store.transaction(async (tx) => {
+    return this.transaction(async (tx) => {
       const found = await this.matches(tx, query, 2);
       if (found.length > 1) throw preconditionFailed('If-None-Exist matches more than one resource');
       if (found.length === 1) {
@@ -169,7 +195,7 @@ export class Repository {
   /** Conditional update: 0 matches → create (with the body's id, or `newId`), 1 → update it,
    * more → 412. A body id that differs from the match's is refused. */
   conditionalUpdate(resource: Resource, query: SearchQuery, newId: string, ifMatch?: number, check?: WriteCheck): Promise<WriteResult> {
-    return this.store.transaction(async (tx) => {
+    return this.transaction(async (tx) => {
       const found = await this.matches(tx, query, 2);
       if (found.length > 1) throw preconditionFailed('The conditional update criteria match more than one resource');
       let target = resource;
@@ -196,7 +222,7 @@ export class Repository {
   /** Conditional delete: deletes the match; more than one match is refused with 412 unless
    * `max` allows deleting them all. */
   conditionalDelete(query: SearchQuery, max: number): Promise<DeleteResult[]> {
-    return this.store.transaction(async (tx) => {
+    return this.transaction(async (tx) => {
       const found = await this.matches(tx, query, Math.max(2, max + 1));
       if (found.length > max) {
         throw preconditionFailed(
