@@ -16,6 +16,7 @@ import { SearchParamRegistry } from './search/registry.ts';
 import { extractIndex } from './search/extract.ts';
 import { applySearchParameterWrites, loadStoredSearchParameters } from './search/custom.ts';
 import { invalidateCapabilities } from './rest/capabilities.ts';
+import { ReindexJobs } from './operations/reindex.ts';
 
 export interface AppOptions {
   /** use this store instead of opening the configured one (tests) */
@@ -51,7 +52,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const defs = loadDefinitions();
   const search = new SearchParamRegistry(defs.resourceTypes, defs.searchParameters);
   const indexer = (resource: Resource) => extractIndex(resource, search);
-  const ctx: Context = { config, types: new ResourceTypes(defs), repo: new Repository(store, indexer), search };
+  const repo = new Repository(store, indexer);
+  const ctx: Context = { config, types: new ResourceTypes(defs), repo, search, jobs: new ReindexJobs(repo) };
   const customParams = new Map<string, string>();
   await loadStoredSearchParameters(store, search, customParams);
   ctx.repo.onCommit((written) => {
@@ -82,7 +84,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   await app.register(async (api) => registerRoutes(api, ctx), { prefix: config.basePath });
+  await ctx.jobs.resume();
   app.addHook('onClose', async () => {
+    await ctx.jobs.stop();
     if (!options.store) await store.close();
   });
   return app;

@@ -11,6 +11,7 @@ import { read, vread } from '../rest/read.ts';
 import type { Context, FhirRequest, FhirResponse, Handler } from '../rest/types.ts';
 import { update } from '../rest/update.ts';
 import { searchCompartment, searchSystem, searchType } from '../rest/search.ts';
+import { reindex } from '../operations/reindex.ts';
 import { FHIR_JSON, isPretty, negotiate } from './negotiation.ts';
 
 type Params = { type?: string; id?: string; vid?: string; ctype?: string };
@@ -73,6 +74,8 @@ export function registerRoutes(app: FastifyInstance, ctx: Context): void {
   app.get('/_history', r(history));
   app.get('/', r(searchSystem));
   app.post('/_search', r(searchSystem));
+  app.post('/$reindex', r(reindex));
+  app.post('/:type/$reindex', r(reindex));
   app.post('/', r(notYet('Batch and transaction Bundles')));
   app.get('/:type', r(searchType));
   app.post('/:type', r(create));

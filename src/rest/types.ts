@@ -5,6 +5,7 @@ import type { ResourceTypes } from '../fhir/definitions.ts';
 import type { Repository } from '../store/repository.ts';
 import type { Config } from '../config.ts';
 import type { SearchParamRegistry } from '../search/registry.ts';
+import type { ReindexJobs } from '../operations/reindex.ts';
 
 export interface FhirRequest {
   method: string;
@@ -36,6 +37,7 @@ export interface Context {
   types: ResourceTypes;
   repo: Repository;
   search: SearchParamRegistry;
+  jobs: ReindexJobs;
 }
 
 export type Handler = (req: FhirRequest, ctx: Context) => Promise<FhirResponse>;

@@ -79,10 +79,24 @@ export class Repository {
         },
         now: () => raw.now(),
         search: (q) => raw.search(q),
+        reindex: (type, id, index) => raw.reindex(type, id, index),
       }),
     );
     if (written.length) for (const l of this.listeners) l(written);
     return result;
+  }
+
+  /** Recomputes the index rows of resources in one transaction, from their current version
+   * read inside it (a write since the scan is not overwritten with stale rows). */
+  async reindex(resources: { resourceType: string; id: string }[]): Promise<void> {
+    if (!this.indexer) return;
+    const indexer = this.indexer;
+    await this.store.transaction(async (tx) => {
+      for (const r of resources) {
+        const current = await tx.current(r.resourceType, r.id);
+        if (current && !current.deleted) await tx.reindex(r.resourceType, r.id, indexer(JSON.parse(current.json!) as Resource));
+      }
+    });
   }
 
   /** Current version; 404 when never stored, 410 when deleted. */

@@ -88,6 +88,13 @@ export interface StoreTransaction {
   now(): string;
   /** A search that sees this transaction's own writes (conditional interactions). */
   search(query: SearchQuery): Promise<SearchResult>;
+  /** Replaces the index rows of a resource's current version ($reindex); no new version. */
+  reindex(resourceType: string, id: string, index: IndexRows): Promise<void>;
+}
+
+export interface ScannedResource extends FoundResource {
+  /** engine position for resuming a scan */
+  position: number;
 }
 
 export interface ResourceStore {
@@ -98,6 +105,9 @@ export interface ResourceStore {
   history(query: HistoryQuery): Promise<HistoryPage>;
   /** One page of matches of a compiled-from-request search, with its includes. */
   search(query: SearchQuery, cursor?: Cursor): Promise<SearchResult>;
+  /** Current, not deleted resources of `types` (all when undefined) after `position`, in a
+   * stable order: the basis of $reindex, resumable from the last position. */
+  scan(types: string[] | undefined, position: number, limit: number): Promise<ScannedResource[]>;
   /** Runs `work` atomically: every write in it is kept, or none is. Serializable. */
   transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T>;
   close(): Promise<void>;

@@ -10,6 +10,7 @@ import type {
   HistoryPage,
   HistoryQuery,
   ResourceStore,
+  ScannedResource,
   SearchResult,
   StoredVersion,
   StoreTransaction,
@@ -102,6 +103,7 @@ export class SqliteStore implements ResourceStore {
            SET seq = excluded.seq, last_updated = excluded.last_updated, deleted = excluded.deleted
          RETURNING rid`,
       ),
+      rid: this.writer.prepare<[string, string], { rid: number }>('SELECT rid FROM resource WHERE resource_type = ? AND id = ?'),
       begin: this.writer.prepare('BEGIN IMMEDIATE'),
       commit: this.writer.prepare('COMMIT'),
       rollback: this.writer.prepare('ROLLBACK'),
@@ -229,7 +231,22 @@ export class SqliteStore implements ResourceStore {
       return new Date(t).toISOString();
     },
     search: async (query) => this.txSearcher.search(query),
+    reindex: async (resourceType, id, index) => {
+      const row = this.stmt.rid.get(resourceType, id);
+      if (!row) return;
+      this.index.remove(row.rid);
+      this.index.insert(row.rid, index);
+    },
   };
+
+  async scan(types: string[] | undefined, position: number, limit: number): Promise<ScannedResource[]> {
+    const typeFilter = types?.length ? `AND r.resource_type IN (${types.map(() => '?').join(', ')})` : '';
+    const rows = this.prepared(
+      `SELECT r.rid, r.resource_type, r.id, v.content FROM resource r JOIN resource_version v ON v.seq = r.seq
+       WHERE r.rid > ? AND r.deleted = 0 ${typeFilter} ORDER BY r.rid LIMIT ?`,
+    ).all(position, ...(types ?? []), limit) as { rid: number; resource_type: string; id: string; content: string }[];
+    return rows.map((r) => ({ position: r.rid, resourceType: r.resource_type, id: r.id, json: r.content }));
+  }
 
   async close(): Promise<void> {
     await this.queue;
