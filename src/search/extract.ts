@@ -163,18 +163,9 @@ function addReference(rows: IndexRows, p: SearchParam, node: FhirNode): void {
   }
 }
 
-/** All index rows for a resource. */
-export function extractIndex(resource: { resourceType: string }, registry: SearchParamRegistry): IndexRows {
-  const rows = emptyRows();
-  for (const p of registry.indexed(resource.resourceType)) {
-    let nodes: FhirNode[];
-    try {
-      nodes = p.evaluate!(resource);
-    } catch {
-      continue; // an expression that cannot evaluate on this instance indexes nothing
-    }
-    for (const node of nodes) {
-      switch (p.type) {
+/** Typed rows of one value node for a parameter of `type`. */
+function addNode(rows: IndexRows, p: SearchParam, type: string, node: FhirNode): void {
+      switch (type) {
         case 'string':
           for (const s of strings(node)) rows.string.push({ param: p.key, norm: foldString(s), exact: s });
           break;
@@ -197,6 +188,36 @@ export function extractIndex(resource: { resourceType: string }, registry: Searc
           if (typeof node.data === 'string') rows.uri.push({ param: p.key, uri: node.data });
           break;
       }
+}
+
+/** Composite rows: each component's values within each occurrence of the root expression. */
+function addComposite(rows: IndexRows, p: SearchParam, resource: unknown, groups: number): void {
+  for (let g = 0; g < groups; g++) {
+    p.composite!.forEach((c, comp) => {
+      const tmp = emptyRows();
+      for (const node of c.evaluate(resource, g)) addNode(tmp, p, c.type, node);
+      const base = { param: p.key, grp: g, comp, system: null, code: null, low: null, high: null, value: null, text: null, targetType: null, targetId: null };
+      for (const r of tmp.token) rows.composite.push({ ...base, system: r.system, code: r.code, text: r.text });
+      for (const r of tmp.quantity) rows.composite.push({ ...base, system: r.system, code: r.code, value: r.value, low: r.low, high: r.high });
+      for (const r of tmp.number) rows.composite.push({ ...base, value: r.value, low: r.low, high: r.high });
+      for (const r of tmp.date) rows.composite.push({ ...base, low: r.low, high: r.high });
+      for (const r of tmp.string) rows.composite.push({ ...base, text: r.norm });
+      for (const r of tmp.reference) rows.composite.push({ ...base, targetType: r.targetType, targetId: r.targetId });
+      for (const r of tmp.uri) rows.composite.push({ ...base, code: r.uri });
+    });
+  }
+}
+
+/** All index rows for a resource. */
+export function extractIndex(resource: { resourceType: string }, registry: SearchParamRegistry): IndexRows {
+  const rows = emptyRows();
+  for (const p of registry.indexed(resource.resourceType)) {
+    try {
+      const nodes = p.evaluate!(resource);
+      if (p.composite) addComposite(rows, p, resource, Math.min(nodes.length, 50));
+      else for (const node of nodes) addNode(rows, p, p.type, node);
+    } catch {
+      // an expression that cannot evaluate on this instance indexes nothing
     }
   }
   return dedupe(rows);

@@ -28,6 +28,21 @@ export interface ReferenceRow {
   identifierValue: string | null;
 }
 export interface UriRow { param: string; uri: string }
+/** One component value of the grp-th occurrence of a composite parameter. */
+export interface CompositeRow {
+  param: string;
+  grp: number;
+  comp: number;
+  system: string | null;
+  code: string | null;
+  low: number | null;
+  high: number | null;
+  value: number | null;
+  /** folded string */
+  text: string | null;
+  targetType: string | null;
+  targetId: string | null;
+}
 
 export interface IndexRows {
   string: StringRow[];
@@ -37,8 +52,9 @@ export interface IndexRows {
   quantity: QuantityRow[];
   reference: ReferenceRow[];
   uri: UriRow[];
+  composite: CompositeRow[];
 }
 
 export function emptyRows(): IndexRows {
-  return { string: [], token: [], date: [], number: [], quantity: [], reference: [], uri: [] };
+  return { string: [], token: [], date: [], number: [], quantity: [], reference: [], uri: [], composite: [] };
 }

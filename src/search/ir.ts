@@ -46,8 +46,19 @@ export type Condition =
   | { kind: 'chain'; params: string[]; targetTypes: string[]; condition: Condition }
   /** some `sourceType` resource references this one through `param` and meets `condition` */
   | { kind: 'has'; sourceType: string; params: string[]; condition: Condition }
+  /** composite: each alternative is a tuple of component values that one occurrence must meet */
+  | { kind: 'composite'; params: string[]; values: ComponentValue[][] }
   /** the resource is in the compartment of targetType/targetId through any of `params` */
   | { kind: 'compartment'; params: string[]; targetType: string; targetId: string };
+
+export type ComponentValue =
+  | { type: 'token'; value: TokenValue }
+  | { type: 'quantity'; value: QuantityValue }
+  | { type: 'number'; value: RangeValue }
+  | { type: 'date'; value: RangeValue }
+  | { type: 'string'; value: string }
+  | { type: 'reference'; value: ReferenceValue }
+  | { type: 'uri'; value: string };
 
 export type IndexTable = 'string' | 'token' | 'date' | 'number' | 'quantity' | 'reference' | 'uri';
 

@@ -3,7 +3,7 @@
 import { badRequest } from '../fhir/errors.ts';
 import { parseDateRange } from '../fhir/datetime.ts';
 import { decimalRange } from './extract.ts';
-import type { Condition, IncludeSpec, IndexTable, QuantityValue, RangeValue, ReferenceValue, SearchQuery, SortKey, TokenValue } from './ir.ts';
+import type { ComponentValue, Condition, IncludeSpec, IndexTable, QuantityValue, RangeValue, ReferenceValue, SearchQuery, SortKey, TokenValue } from './ir.ts';
 import { foldString } from './normalize.ts';
 import type { SearchParam, SearchParamRegistry } from './registry.ts';
 import { splitPrefix, splitUnescaped, unescape } from './values.ts';
@@ -228,6 +228,33 @@ function condition(ctx: Context, types: string[], name: string, rawValue: string
         typeModifier = modifier;
       }
       return { kind: 'reference', params: pkeys, values: rawValues.map((v) => referenceValue(v, opts.baseUrl, typeModifier, p.targets)) };
+    }
+    case 'composite': {
+      if (modifier) throw unsupported();
+      if (!p.composite) throw new Ignored(`Composite search parameter '${code}' has components this server cannot index`);
+      const values = rawValues.map((v) => {
+        const parts = splitUnescaped(v, '$');
+        if (parts.length !== p.composite!.length) throw badRequest(`${code} takes ${p.composite!.length} values separated by $`, 'value');
+        return parts.map((part, i): ComponentValue => {
+          const t = p.composite![i].type;
+          switch (t) {
+            case 'token':
+              return { type: t, value: tokenValue(part) };
+            case 'quantity':
+              return { type: t, value: quantityValue(part, code) };
+            case 'number':
+            case 'date':
+              return { type: t, value: rangeValue(part, code, t) };
+            case 'string':
+              return { type: t, value: foldString(unescape(part)) };
+            case 'reference':
+              return { type: t, value: referenceValue(part, opts.baseUrl, undefined, []) };
+            default:
+              return { type: 'uri', value: unescape(part) };
+          }
+        });
+      });
+      return { kind: 'composite', params: pkeys, values };
     }
     default:
       throw new Ignored(`Search parameter '${code}' of type ${p.type} is not supported by this server`);

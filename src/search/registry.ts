@@ -26,6 +26,8 @@ export interface SearchParam {
   components?: { definition: string; expression: string }[];
   /** evaluates the expression on a resource; undefined when the parameter has no expression */
   evaluate?: (resource: unknown) => FhirNode[];
+  /** composite parameters: each component's type and its evaluation within the g-th root node */
+  composite?: { type: SearchParamType; evaluate: (resource: unknown, g: number) => FhirNode[] }[];
 }
 
 const COMMON_BASES = new Set(['Resource', 'DomainResource']);
@@ -87,6 +89,7 @@ export class SearchParamRegistry {
   private readonly indexedCache = new Map<string, SearchParam[]>();
 
   private readonly base: SearchParameterInfo[];
+  private readonly byUrl = new Map<string, SearchParameterInfo>();
   /** custom SearchParameters by url, applied over the base ones */
   private readonly custom = new Map<string, SearchParameterInfo>();
 
@@ -94,6 +97,7 @@ export class SearchParamRegistry {
     this.resourceTypes = new Set(resourceTypes);
     // Prefer the canonical definition when two share a base and code (R4 has two Resource._id).
     this.base = [...params].sort((a, b) => Number(this.canonical(b)) - Number(this.canonical(a)));
+    for (const p of this.base) this.byUrl.set(p.url, p);
     this.rebuild();
   }
 
@@ -109,6 +113,7 @@ export class SearchParamRegistry {
   addCustom(p: SearchParameterInfo): void {
     if (!p.code || !p.base?.length || !p.type) return;
     this.custom.set(p.url, p);
+    this.byUrl.set(p.url, p);
     this.rebuild();
   }
 
@@ -140,7 +145,26 @@ export class SearchParamRegistry {
           targets: p.target ?? [],
           components: p.component,
         };
-        if (expression && p.type !== 'special' && p.type !== 'composite') {
+        if (expression && p.type === 'composite' && p.component?.length) {
+          const root = withoutResolve(expression);
+          const types = p.component.map((c) => this.byUrl.get(c.definition)?.type as SearchParamType | undefined);
+          if (types.every((t) => t && t !== 'composite' && t !== 'special')) {
+            let compiledRoot: ((r: unknown) => FhirNode[]) | undefined;
+            param.evaluate = (r) => (compiledRoot ??= compile(root))(r);
+            param.composite = p.component.map((c, i) => {
+              const perGroup = new Map<number, (r: unknown) => FhirNode[]>();
+              return {
+                type: types[i]!,
+                // the component expression inside the g-th root node keeps FHIRPath's type info
+                evaluate: (r: unknown, g: number) => {
+                  let fn = perGroup.get(g);
+                  if (!fn) perGroup.set(g, (fn = compile(`(${root})[${g}].${withoutResolve(c.expression)}`)));
+                  return fn(r);
+                },
+              };
+            });
+          }
+        } else if (expression && p.type !== 'special' && p.type !== 'composite') {
           let compiled: ((r: unknown) => FhirNode[]) | undefined;
           const source = withoutResolve(expression);
           // compiled on first use: most of the 1,400 parameters are never needed

@@ -2,7 +2,7 @@
 // Pure: takes a lookup from parameter keys to integer ids and returns SQL text with `?`
 // placeholders plus their values. Every value from the request is a bound parameter; only
 // identifiers chosen here (table and column names, operators) are ever part of the SQL text.
-import type { Condition, Cursor, IncludeSpec, QuantityValue, RangeValue, SearchQuery, SortKey } from './ir.ts';
+import type { ComponentValue, Condition, Cursor, IncludeSpec, QuantityValue, RangeValue, SearchQuery, SortKey } from './ir.ts';
 import { prefixUpperBound } from './normalize.ts';
 
 export type ParamIds = (key: string) => number | undefined;
@@ -256,11 +256,52 @@ export function conditionSql(b: Builder, c: Condition, r: string): string {
       return `(${r}.resource_type, ${r}.id) IN (SELECT ${ref}.target_type, ${ref}.target_id FROM sp_reference ${ref} JOIN resource ${s} ON ${s}.rid = ${ref}.rid
         WHERE ${params} AND ${s}.resource_type = ${source} AND ${s}.deleted = 0 AND ${inner})`;
     }
+    case 'composite':
+      return anyOf(c.values.map((tuple) => {
+        const as = tuple.map(() => b.alias('x'));
+        const joins = as.slice(1).map((a, i) => `JOIN sp_composite ${a} ON ${a}.rid = ${as[0]}.rid AND ${a}.param = ${as[0]}.param AND ${a}.grp = ${as[0]}.grp AND ${a}.comp = ${i + 1}`).join(' ');
+        const params = b.params(`${as[0]}.param`, c.params);
+        const preds = tuple.map((cv, i) => componentPredicate(b, as[i], cv));
+        return `${rid} IN (SELECT ${as[0]}.rid FROM sp_composite ${as[0]} ${joins} WHERE ${params} AND ${as[0]}.comp = 0 AND ${preds.join(' AND ')})`;
+      }));
     case 'compartment': {
       const a = b.alias('k');
       return `${rid} IN (SELECT ${a}.rid FROM sp_reference ${a} WHERE ${b.params(`${a}.param`, c.params)}
         AND ${a}.target_id = ${b.bind(c.targetId)} AND ${a}.target_type = ${b.bind(c.targetType)})`;
     }
+  }
+}
+
+/** A component of a composite value on the sp_composite row aliased `a`. */
+function componentPredicate(b: Builder, a: string, cv: ComponentValue): string {
+  switch (cv.type) {
+    case 'token': {
+      const parts: string[] = [];
+      if (cv.value.code !== undefined) parts.push(`${a}.code = ${b.bind(cv.value.code)}`);
+      if (cv.value.system === null) parts.push(`${a}.system IS NULL`);
+      else if (cv.value.system !== undefined) parts.push(`${a}.system = ${b.bind(cv.value.system)}`);
+      return `(${parts.join(' AND ') || '1'})`;
+    }
+    case 'quantity': {
+      const parts = [numberPredicate(b, `${a}.value`, cv.value)];
+      if (cv.value.system !== undefined) parts.push(`${a}.system = ${b.bind(cv.value.system)}`);
+      if (cv.value.code !== undefined) parts.push(`${a}.code = ${b.bind(cv.value.code)}`);
+      return `(${parts.join(' AND ')})`;
+    }
+    case 'number':
+      return numberPredicate(b, `${a}.value`, cv.value);
+    case 'date':
+      return rangePredicate(b, `${a}.low`, `${a}.high`, cv.value);
+    case 'string': {
+      const upper = prefixUpperBound(cv.value);
+      return upper === undefined ? '1' : `(${a}.text >= ${b.bind(cv.value)} AND ${a}.text < ${b.bind(upper)})`;
+    }
+    case 'reference':
+      return cv.value.kind === 'local'
+        ? `(${a}.target_id = ${b.bind(cv.value.id)}${cv.value.type ? ` AND ${a}.target_type = ${b.bind(cv.value.type)}` : ''})`
+        : '0';
+    case 'uri':
+      return `${a}.code = ${b.bind(cv.value)}`;
   }
 }
 

@@ -28,6 +28,9 @@ export class SqliteIndexWriter {
         'INSERT INTO sp_reference (rid, param, target_type, target_id, url, version, identifier_system, identifier_value) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       uri: db.prepare('INSERT INTO sp_uri (rid, param, uri) VALUES (?, ?, ?)'),
+      composite: db.prepare(
+        'INSERT INTO sp_composite (rid, param, grp, comp, system, code, low, high, value, text, target_type, target_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
     };
   }
 
@@ -61,6 +64,9 @@ export class SqliteIndexWriter {
       s.reference.run(rid, this.paramId(r.param), r.targetType, r.targetId, r.url, r.version, r.identifierSystem, r.identifierValue);
     }
     for (const r of rows.uri) s.uri.run(rid, this.paramId(r.param), r.uri);
+    for (const r of rows.composite ?? []) {
+      s.composite.run(rid, this.paramId(r.param), r.grp, r.comp, r.system, r.code, r.low, r.high, r.value, r.text, r.targetType, r.targetId);
+    }
   }
 
   committed(): void {

@@ -68,6 +68,12 @@ CREATE INDEX IF NOT EXISTS sp_reference_rid ON sp_reference (rid, param);
 CREATE TABLE IF NOT EXISTS sp_uri (rid INTEGER NOT NULL, param INTEGER NOT NULL, uri TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS sp_uri_value ON sp_uri (param, uri, rid);
 CREATE INDEX IF NOT EXISTS sp_uri_rid ON sp_uri (rid, param);
+
+-- composite parameters: one row per component value of each occurrence (grp) of the root
+CREATE TABLE IF NOT EXISTS sp_composite (rid INTEGER NOT NULL, param INTEGER NOT NULL, grp INTEGER NOT NULL, comp INTEGER NOT NULL,
+  system TEXT, code TEXT, low REAL, high REAL, value REAL, text TEXT, target_type TEXT, target_id TEXT);
+CREATE INDEX IF NOT EXISTS sp_composite_value ON sp_composite (param, comp, code, rid);
+CREATE INDEX IF NOT EXISTS sp_composite_rid ON sp_composite (rid, param, grp, comp);
 `;
 
-export const INDEX_TABLES = ['sp_string', 'sp_token', 'sp_date', 'sp_number', 'sp_quantity', 'sp_reference', 'sp_uri'] as const;
+export const INDEX_TABLES = ['sp_string', 'sp_token', 'sp_date', 'sp_number', 'sp_quantity', 'sp_reference', 'sp_uri', 'sp_composite'] as const;
