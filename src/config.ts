@@ -18,6 +18,8 @@ export interface Config {
   defaultCount: number;
   maxCount: number;
   conditionalDeleteMax: number;
+  maxBundleBytes: number;
+  maxBundleEntries: number;
 }
 
 interface OptionSpec {
@@ -56,6 +58,8 @@ export const OPTIONS: OptionSpec[] = [
   { key: 'maxJsonDepth', flag: '--max-json-depth', env: 'MIGFHIR_MAX_JSON_DEPTH', default: '100', description: 'deepest accepted JSON nesting; deeper bodies get 400', parse: integer(8, 10000) },
   { key: 'defaultCount', flag: '--default-count', env: 'MIGFHIR_DEFAULT_COUNT', default: '20', description: 'page size of history and search Bundles when _count is absent', parse: integer(1, 10000) },
   { key: 'maxCount', flag: '--max-count', env: 'MIGFHIR_MAX_COUNT', default: '1000', description: 'largest page size a client may ask for with _count', parse: integer(1, 100000) },
+  { key: 'maxBundleBytes', flag: '--max-bundle-bytes', env: 'MIGFHIR_MAX_BUNDLE_BYTES', default: '268435456', description: 'largest accepted batch or transaction Bundle body (POST to the base); larger ones get 413', parse: integer(1024, 2 ** 31 - 1) },
+  { key: 'maxBundleEntries', flag: '--max-bundle-entries', env: 'MIGFHIR_MAX_BUNDLE_ENTRIES', default: '20000', description: 'most entries in one batch or transaction Bundle; more get 413', parse: integer(1, 1000000) },
   { key: 'conditionalDeleteMax', flag: '--conditional-delete-max', env: 'MIGFHIR_CONDITIONAL_DELETE_MAX', default: '1', description: 'how many resources one conditional delete may remove; more matches get 412', parse: integer(1, 10000) },
 ];
 

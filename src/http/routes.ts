@@ -1,7 +1,7 @@
 // Adapts Fastify to the framework-free handlers in src/rest: builds a FhirRequest, runs the
 // handler, and writes the FhirResponse with FHIR's headers.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { assertValidId, notFound, notSupported } from '../fhir/errors.ts';
+import { assertValidId, notFound } from '../fhir/errors.ts';
 import { metadata } from '../rest/capabilities.ts';
 import { create } from '../rest/create.ts';
 import { remove } from '../rest/delete.ts';
@@ -12,6 +12,7 @@ import type { Context, FhirRequest, FhirResponse, Handler } from '../rest/types.
 import { update } from '../rest/update.ts';
 import { searchCompartment, searchSystem, searchType } from '../rest/search.ts';
 import { reindex } from '../operations/reindex.ts';
+import { bundle } from '../rest/bundle.ts';
 import { FHIR_JSON, isPretty, negotiate } from './negotiation.ts';
 
 type Params = { type?: string; id?: string; vid?: string; ctype?: string };
@@ -64,9 +65,6 @@ function route(handler: Handler, ctx: Context) {
   };
 }
 
-const notYet = (what: string): Handler => async () => {
-  throw notSupported(`${what} is not supported by this server yet`);
-};
 
 export function registerRoutes(app: FastifyInstance, ctx: Context): void {
   const r = (h: Handler) => route(h, ctx);
@@ -76,7 +74,7 @@ export function registerRoutes(app: FastifyInstance, ctx: Context): void {
   app.post('/_search', r(searchSystem));
   app.post('/$reindex', r(reindex));
   app.post('/:type/$reindex', r(reindex));
-  app.post('/', r(notYet('Batch and transaction Bundles')));
+  app.post('/', { bodyLimit: ctx.config.maxBundleBytes }, r(bundle));
   app.get('/:type', r(searchType));
   app.post('/:type', r(create));
   app.put('/:type', r(update));

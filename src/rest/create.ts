@@ -11,7 +11,7 @@ export const create: Handler = async (req, ctx) => {
   const body = resourceBody(req, ctx);
   const { id: _ignored, ...rest } = body;
   void _ignored;
-  const resource = { ...rest, id: randomUUID() } as Resource;
+  const resource = { ...rest, id: req.assignedId ?? randomUUID() } as Resource;
   if (resource.meta) {
     const { versionId: _v, lastUpdated: _l, ...meta } = resource.meta;
     if (Object.keys(meta).length) resource.meta = meta;

@@ -28,7 +28,7 @@ function patchDocument(body: unknown): Operation[] {
 /** PATCH [type]?criteria: exactly one match is patched; none → 404, several → 412. */
 async function conditionalTarget(req: FhirRequest, ctx: Context): Promise<string> {
   const query = criteria(req, ctx, req.resourceType!, req.query);
-  const { matches } = await ctx.repo.store.search({ ...query, count: 2 });
+  const { matches } = await ctx.repo.search({ ...query, count: 2 });
   if (matches.length === 0) throw notFound(`No ${req.resourceType} matches the conditional patch criteria`);
   if (matches.length > 1) throw preconditionFailed('The conditional patch criteria match more than one resource');
   return matches[0].id;

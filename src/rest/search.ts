@@ -70,7 +70,7 @@ export async function runSearch(req: FhirRequest, ctx: Context, types: string[],
   }
   const pageToken = params._page?.[0];
   const cursor = pageToken ? decodeCursor(pageToken) : undefined;
-  const result = await ctx.repo.store.search(q, cursor);
+  const result = await ctx.repo.search(q, cursor);
 
   const selfParams = new URLSearchParams(parsed.applied);
   if (subset?.summary) selfParams.set('_summary', subset.summary);

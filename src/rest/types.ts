@@ -14,6 +14,8 @@ export interface FhirRequest {
   resourceType?: string;
   id?: string;
   versionId?: string;
+  /** the id a create must use (a transaction assigned it so other entries can refer to it) */
+  assignedId?: string;
   /** GET [Compartment]/[id]/[type]: the searched type */
   compartmentType?: string;
   /** decoded query parameters; repeated parameters keep every value in order */

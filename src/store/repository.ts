@@ -3,8 +3,9 @@
 // store transaction, so concurrent writers cannot lose an update between the check and the write.
 import type { Resource } from 'fhir/r4.js';
 import { FhirError, gone, notFound, preconditionFailed } from '../fhir/errors.ts';
-import type { ResourceStore, SearchMatch, StoredVersion, StoreTransaction, VersionWrite } from './types.ts';
-import type { SearchQuery } from '../search/ir.ts';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { ResourceStore, SearchMatch, SearchResult, StoredVersion, StoreTransaction, VersionWrite } from './types.ts';
+import type { Cursor, SearchQuery } from '../search/ir.ts';
 import type { IndexRows } from '../search/index-rows.ts';
 
 export interface WriteResult {
@@ -67,23 +68,39 @@ export class Repository {
     this.listeners.push(listener);
   }
 
-  /** A store transaction that remembers its writes and tells the listeners after commit. */
+  /** The transaction of the current async context, when a transaction Bundle is running. */
+  private readonly ambient = new AsyncLocalStorage<StoreTransaction>();
+
+  /** A store transaction that remembers its writes and tells the listeners after commit.
+   * Called while a transaction is already open in this async context (a transaction Bundle's
+   * entries), it joins it: every entry's writes commit or roll back together. */
   async transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
+    const open = this.ambient.getStore();
+    if (open) return work(open);
     const written: VersionWrite[] = [];
-    const result = await this.store.transaction((raw) =>
-      work({
+    const result = await this.store.transaction((raw) => {
+      const tx: StoreTransaction = {
         current: (type, id) => raw.current(type, id),
+        version: (type, id, v) => raw.version(type, id, v),
         write: async (v) => {
           await raw.write(v);
           written.push(v);
         },
         now: () => raw.now(),
-        search: (q) => raw.search(q),
+        search: (q, cursor) => raw.search(q, cursor),
         reindex: (type, id, index) => raw.reindex(type, id, index),
-      }),
-    );
+      };
+      return this.ambient.run(tx, () => work(tx));
+    });
     if (written.length) for (const l of this.listeners) l(written);
     return result;
+  }
+
+  /** Search, inside the open transaction when there is one (so a transaction Bundle's GET
+   * entries see its writes). */
+  search(query: SearchQuery, cursor?: Cursor): Promise<SearchResult> {
+    const open = this.ambient.getStore();
+    return open ? open.search(query, cursor) : this.store.search(query, cursor);
   }
 
   /** Recomputes the index rows of resources in one transaction, from their current version
@@ -101,12 +118,12 @@ export class Repository {
 
   /** Current version; 404 when never stored, 410 when deleted. */
   async read(type: string, id: string): Promise<StoredVersion> {
-    const v = await this.store.current(type, id);
+    const v = await (this.ambient.getStore() ?? this.store).current(type, id);
     return this.live(type, id, v);
   }
 
   async vread(type: string, id: string, versionId: number): Promise<StoredVersion> {
-    const v = await this.store.version(type, id, versionId);
+    const v = await (this.ambient.getStore() ?? this.store).version(type, id, versionId);
     if (!v) throw notFound(`${type}/${id} has no version ${versionId}`);
     if (v.deleted) throw gone(`Version ${versionId} of ${type}/${id} is a deletion`, etagHeaders(v));
     return v;

@@ -83,11 +83,12 @@ export interface SearchResult {
 /** Reads and writes inside one atomic unit of work. */
 export interface StoreTransaction {
   current(resourceType: string, id: string): Promise<StoredVersion | undefined>;
+  version(resourceType: string, id: string, versionId: number): Promise<StoredVersion | undefined>;
   write(version: VersionWrite): Promise<void>;
   /** The store's clock: strictly later than every lastUpdated written before. */
   now(): string;
   /** A search that sees this transaction's own writes (conditional interactions). */
-  search(query: SearchQuery): Promise<SearchResult>;
+  search(query: SearchQuery, cursor?: Cursor): Promise<SearchResult>;
   /** Replaces the index rows of a resource's current version ($reindex); no new version. */
   reindex(resourceType: string, id: string, index: IndexRows): Promise<void>;
 }

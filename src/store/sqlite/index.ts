@@ -90,6 +90,9 @@ export class SqliteStore implements ResourceStore {
       version: this.reader.prepare<[string, string, number], Row>(
         `SELECT ${COLUMNS} FROM resource_version v WHERE v.resource_type = ? AND v.id = ? AND v.version_id = ?`,
       ),
+      versionInTx: this.writer.prepare<[string, string, number], Row>(
+        `SELECT ${COLUMNS} FROM resource_version v WHERE v.resource_type = ? AND v.id = ? AND v.version_id = ?`,
+      ),
       supersede: this.writer.prepare(
         `UPDATE resource_version SET superseded_at = ? WHERE resource_type = ? AND id = ? AND version_id = ?`,
       ),
@@ -230,7 +233,11 @@ export class SqliteStore implements ResourceStore {
       this.lastIssued = t;
       return new Date(t).toISOString();
     },
-    search: async (query) => this.txSearcher.search(query),
+    version: async (resourceType, id, versionId) => {
+      const row = this.stmt.versionInTx.get(resourceType, id, versionId);
+      return row ? toVersion(row) : undefined;
+    },
+    search: async (query, cursor) => this.txSearcher.search(query, cursor),
     reindex: async (resourceType, id, index) => {
       const row = this.stmt.rid.get(resourceType, id);
       if (!row) return;
