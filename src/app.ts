@@ -50,10 +50,11 @@ function loggerOptions(config: Config) {
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<FastifyInstance> {
   const store = options.store ?? openStore(config);
   const defs = loadDefinitions();
-  const search = new SearchParamRegistry(defs.resourceTypes, defs.searchParameters);
+  const types = new ResourceTypes(defs);
+  const search = new SearchParamRegistry(defs.resourceTypes, defs.searchParameters, defs.paths);
   const indexer = (resource: Resource) => extractIndex(resource, search);
   const repo = new Repository(store, indexer);
-  const ctx: Context = { config, types: new ResourceTypes(defs), repo, search, jobs: new ReindexJobs(repo) };
+  const ctx: Context = { config, types, repo, search, jobs: new ReindexJobs(repo) };
   const customParams = new Map<string, string>();
   await loadStoredSearchParameters(store, search, customParams);
   ctx.repo.onCommit((written) => {

@@ -38,16 +38,26 @@ export interface CompartmentInfo {
   resources: Record<string, string[]>;
 }
 
+/** Types of an element at any depth, keyed by its path: `Observation.component.value` (choice
+ * names without [x]) for resources and their backbone elements, `HumanName.family` for
+ * complex datatypes. */
+export interface PathInfo {
+  types: string[];
+  choice: boolean;
+  max: string;
+}
+
 export interface R4Definitions {
   fhirVersion: string;
   source: string;
   resourceTypes: string[];
   elements: Record<string, ElementInfo[]>;
+  paths: Record<string, PathInfo>;
   searchParameters: SearchParameterInfo[];
   compartments: CompartmentInfo[];
 }
 
-const BUILDER_VERSION = 1;
+const BUILDER_VERSION = 3;
 const PACKAGE = 'hl7.fhir.r4.examples';
 const require = createRequire(import.meta.url);
 
@@ -63,10 +73,25 @@ export function buildDefinitions(dir = packageDir()): R4Definitions {
   const pkg = readJson(join(dir, 'package.json'));
   const files = readdirSync(dir);
   const elements: Record<string, ElementInfo[]> = {};
+  const paths: Record<string, PathInfo> = {};
   for (const f of files) {
     if (!f.startsWith('StructureDefinition-')) continue;
     const sd = readJson(join(dir, f));
-    if (sd.kind !== 'resource' || sd.derivation !== 'specialization' || sd.abstract) continue;
+    // specializations, and the abstract roots Resource, DomainResource, Element, BackboneElement
+    if (sd.derivation !== 'specialization' && sd.baseDefinition) continue;
+    if (sd.kind === 'resource' || sd.kind === 'complex-type') {
+      for (const e of sd.snapshot.element as any[]) {
+        if (!e.path.includes('.')) continue;
+        const choice = e.path.endsWith('[x]');
+        const types = (e.type ?? []).map((t: any) => (t.code.startsWith('http://hl7.org/fhirpath/') ? 'string' : t.code));
+        if (e.contentReference) {
+          // e.g. Questionnaire.item.item → Questionnaire.item: the referenced element's children
+          types.push(`#${e.contentReference.slice(1)}`);
+        }
+        paths[choice ? e.path.slice(0, -3) : e.path] = { types, choice, max: e.max ?? '*' };
+      }
+    }
+    if (sd.kind !== 'resource' || sd.abstract) continue;
     const type: string = sd.type;
     const list: ElementInfo[] = [];
     for (const e of sd.snapshot.element as any[]) {
@@ -116,6 +141,7 @@ export function buildDefinitions(dir = packageDir()): R4Definitions {
     source: `${pkg.name}@${pkg.version}`,
     resourceTypes: Object.keys(elements).sort(),
     elements,
+    paths,
     searchParameters,
     compartments,
   };
@@ -168,6 +194,11 @@ export class ResourceTypes {
 
   has(type: string): boolean {
     return this.names.has(type);
+  }
+
+  /** The top-level element `name` (without [x]) of `type`. */
+  element(type: string, name: string): ElementInfo | undefined {
+    return this.byType.get(type)?.get(name);
   }
 
   elements(type: string): ElementInfo[] {

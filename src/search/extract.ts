@@ -191,11 +191,11 @@ function addNode(rows: IndexRows, p: SearchParam, type: string, node: FhirNode):
 }
 
 /** Composite rows: each component's values within each occurrence of the root expression. */
-function addComposite(rows: IndexRows, p: SearchParam, resource: unknown, groups: number): void {
-  for (let g = 0; g < groups; g++) {
+function addComposite(rows: IndexRows, p: SearchParam, roots: FhirNode[]): void {
+  for (let g = 0; g < roots.length; g++) {
     p.composite!.forEach((c, comp) => {
       const tmp = emptyRows();
-      for (const node of c.evaluate(resource, g)) addNode(tmp, p, c.type, node);
+      for (const node of c.evaluate(roots[g])) addNode(tmp, p, c.type, node);
       const base = { param: p.key, grp: g, comp, system: null, code: null, low: null, high: null, value: null, text: null, targetType: null, targetId: null };
       for (const r of tmp.token) rows.composite.push({ ...base, system: r.system, code: r.code, text: r.text });
       for (const r of tmp.quantity) rows.composite.push({ ...base, system: r.system, code: r.code, value: r.value, low: r.low, high: r.high });
@@ -214,7 +214,7 @@ export function extractIndex(resource: { resourceType: string }, registry: Searc
   for (const p of registry.indexed(resource.resourceType)) {
     try {
       const nodes = p.evaluate!(resource);
-      if (p.composite) addComposite(rows, p, resource, Math.min(nodes.length, 50));
+      if (p.composite) addComposite(rows, p, nodes.slice(0, 50));
       else for (const node of nodes) addNode(rows, p, p.type, node);
     } catch {
       // an expression that cannot evaluate on this instance indexes nothing

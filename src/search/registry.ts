@@ -4,7 +4,8 @@
 // indexing a Condition does not evaluate the AllergyIntolerance branch of clinical-code.
 import fhirpath from 'fhirpath';
 import r4model from 'fhirpath/fhir-context/r4/index.js';
-import type { SearchParameterInfo } from '../fhir/definitions.ts';
+import type { PathInfo, SearchParameterInfo } from '../fhir/definitions.ts';
+import { compileSimplePath, unionBranches } from './simple-path.ts';
 
 export type SearchParamType = 'string' | 'token' | 'date' | 'number' | 'quantity' | 'reference' | 'uri' | 'composite' | 'special';
 
@@ -12,6 +13,8 @@ export type SearchParamType = 'string' | 'token' | 'date' | 'number' | 'quantity
 export interface FhirNode {
   data: unknown;
   type: string;
+  /** FHIRPath's path of the node (Observation.component), when fhirpath produced it */
+  path?: string;
 }
 
 export interface SearchParam {
@@ -27,30 +30,10 @@ export interface SearchParam {
   /** evaluates the expression on a resource; undefined when the parameter has no expression */
   evaluate?: (resource: unknown) => FhirNode[];
   /** composite parameters: each component's type and its evaluation within the g-th root node */
-  composite?: { type: SearchParamType; evaluate: (resource: unknown, g: number) => FhirNode[] }[];
+  composite?: { type: SearchParamType; evaluate: (root: FhirNode) => FhirNode[] }[];
 }
 
 const COMMON_BASES = new Set(['Resource', 'DomainResource']);
-
-/** Splits `A.x | B.y | (C.z as Quantity)` at top-level unions. */
-function unionBranches(expression: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let quote = false;
-  let start = 0;
-  for (let i = 0; i < expression.length; i++) {
-    const c = expression[i];
-    if (c === "'" && expression[i - 1] !== '\\') quote = !quote;
-    else if (!quote && c === '(') depth++;
-    else if (!quote && c === ')') depth--;
-    else if (!quote && depth === 0 && c === '|') {
-      out.push(expression.slice(start, i).trim());
-      start = i + 1;
-    }
-  }
-  out.push(expression.slice(start).trim());
-  return out;
-}
 
 /** The branches of an expression that can match `type`. */
 export function branchesFor(expression: string, type: string, allTypes: ReadonlySet<string>): string {
@@ -67,13 +50,13 @@ function withoutResolve(expression: string): string {
   return expression.replace(/\.where\(\s*resolve\(\)\s+is\s+[A-Za-z]+\s*\)/g, '');
 }
 
-function compile(expression: string): (resource: unknown) => FhirNode[] {
-  const fn = fhirpath.compile(expression, r4model, { resolveInternalTypes: false });
+function compile(expression: string | { base: string; expression: string }): (resource: unknown) => FhirNode[] {
+  const fn = fhirpath.compile(expression as string, r4model, { resolveInternalTypes: false });
   return (resource) => {
     const nodes = fn(resource as object) as any[];
     return nodes.map((n) =>
       n && typeof n === 'object' && 'data' in n
-        ? { data: n.data, type: n.getTypeInfo?.()?.name ?? n.fhirNodeDataType ?? typeOfPlain(n.data) }
+        ? { data: n.data, type: n.getTypeInfo?.()?.name ?? n.fhirNodeDataType ?? typeOfPlain(n.data), path: n.path }
         : { data: n, type: typeOfPlain(n) },
     );
   };
@@ -93,8 +76,12 @@ export class SearchParamRegistry {
   /** custom SearchParameters by url, applied over the base ones */
   private readonly custom = new Map<string, SearchParameterInfo>();
 
-  constructor(resourceTypes: string[], params: SearchParameterInfo[]) {
+  private readonly paths: Record<string, PathInfo>;
+
+  /** `paths` (from the definitions) enables the fast evaluator for plain-path expressions. */
+  constructor(resourceTypes: string[], params: SearchParameterInfo[], paths: Record<string, PathInfo> = {}) {
     this.resourceTypes = new Set(resourceTypes);
+    this.paths = paths;
     // Prefer the canonical definition when two share a base and code (R4 has two Resource._id).
     this.base = [...params].sort((a, b) => Number(this.canonical(b)) - Number(this.canonical(a)));
     for (const p of this.base) this.byUrl.set(p.url, p);
@@ -150,16 +137,22 @@ export class SearchParamRegistry {
           const types = p.component.map((c) => this.byUrl.get(c.definition)?.type as SearchParamType | undefined);
           if (types.every((t) => t && t !== 'composite' && t !== 'special')) {
             let compiledRoot: ((r: unknown) => FhirNode[]) | undefined;
-            param.evaluate = (r) => (compiledRoot ??= compile(root))(r);
+            // a root of the resource itself (code-value-quantity: "Observation") needs no FHIRPath
+            param.evaluate = (r) => (compiledRoot ??= root === type ? (x: unknown) => [{ data: x, type, path: type }] : compile(root))(r);
             param.composite = p.component.map((c, i) => {
-              const perGroup = new Map<number, (r: unknown) => FhirNode[]>();
+              const perBase = new Map<string, (r: unknown) => FhirNode[]>();
               return {
                 type: types[i]!,
-                // the component expression inside the g-th root node keeps FHIRPath's type info
-                evaluate: (r: unknown, g: number) => {
-                  let fn = perGroup.get(g);
-                  if (!fn) perGroup.set(g, (fn = compile(`(${root})[${g}].${withoutResolve(c.expression)}`)));
-                  return fn(r);
+                // evaluated on each root node, typed by the node's path (Observation.component)
+                evaluate: (node: FhirNode) => {
+                  const base = node.path ?? type;
+                  let fn = perBase.get(base);
+                  if (!fn) {
+                    const expr = withoutResolve(c.expression);
+                    fn = compileSimplePath(expr, base, this.paths) ?? compile({ base, expression: expr });
+                    perBase.set(base, fn);
+                  }
+                  return fn(node.data);
                 },
               };
             });
@@ -168,7 +161,7 @@ export class SearchParamRegistry {
           let compiled: ((r: unknown) => FhirNode[]) | undefined;
           const source = withoutResolve(expression);
           // compiled on first use: most of the 1,400 parameters are never needed
-          param.evaluate = (r) => (compiled ??= compile(source))(r);
+          param.evaluate = (r) => (compiled ??= compileSimplePath(source, type, this.paths) ?? compile(source))(r);
         }
         map.set(p.code, param);
         this.indexedCache.delete(type);

@@ -1,0 +1,131 @@
+// A fast evaluator for the FHIRPath expressions most search parameters use: unions of plain
+// paths (`Patient.name`, `Observation.component.code`, `Resource.meta.tag`), optionally ending
+// in a type cast (`(Observation.value as Quantity)`, `value.as(Quantity)`). Paths are resolved
+// once against the R4 element table, so evaluation is a few property reads with the FHIR type
+// of every result known. Anything else (where(), extension(), functions) is left to fhirpath.
+import type { PathInfo } from '../fhir/definitions.ts';
+import type { FhirNode } from './registry.ts';
+
+type Step = { name: string } | { choice: { key: string; type: string }[] };
+const BACKBONE = new Set(['BackboneElement', 'Element']);
+
+/** Splits `a | (b as X) | c` at top-level unions. */
+export function unionBranches(expression: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let quote = false;
+  let start = 0;
+  for (let i = 0; i < expression.length; i++) {
+    const c = expression[i];
+    if (c === "'" && expression[i - 1] !== '\\') quote = !quote;
+    else if (!quote && c === '(') depth++;
+    else if (!quote && c === ')') depth--;
+    else if (!quote && depth === 0 && c === '|') {
+      out.push(expression.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  out.push(expression.slice(start).trim());
+  return out;
+}
+
+const BRANCH = /^\(?\s*((?:[A-Z][A-Za-z]+\.)?[a-z][A-Za-z0-9]*(?:\.[a-z][A-Za-z0-9]*)*)(?:\s+as\s+([A-Za-z]+)|\.as\(([A-Za-z]+)\))?\s*\)?$/;
+
+/** FHIR type → its base type, for `as`, which (like `is`) also accepts subtypes. */
+const BASE_TYPE: Record<string, string> = {
+  canonical: 'uri', url: 'uri', oid: 'uri', uuid: 'uri', code: 'string', id: 'string', markdown: 'string',
+  unsignedInt: 'integer', positiveInt: 'integer', Age: 'Quantity', Count: 'Quantity', Distance: 'Quantity',
+  Duration: 'Quantity', SimpleQuantity: 'Quantity', MoneyQuantity: 'Quantity',
+};
+
+function isA(type: string, target: string): boolean {
+  for (let t: string | undefined = type; t; t = BASE_TYPE[t]) if (t.toLowerCase() === target.toLowerCase()) return true;
+  return false;
+}
+
+function cap(t: string): string {
+  return t[0].toUpperCase() + t.slice(1);
+}
+
+/** Resolves one branch into steps and the result type, or undefined when not a plain path. */
+function resolve(branch: string, rootPath: string, paths: Record<string, PathInfo>): { steps: Step[]; type?: string } | undefined {
+  const m = BRANCH.exec(branch.trim());
+  if (!m) return undefined;
+  const segments = m[1].split('.');
+  const as = m[2] ?? m[3];
+  let key = rootPath;
+  if (/^[A-Z]/.test(segments[0])) {
+    if (segments[0] !== rootPath && segments[0] !== 'Resource' && segments[0] !== 'DomainResource') return undefined;
+    segments.shift();
+    if (!paths[`${key}.${segments[0]}`] && paths[`Resource.${segments[0]}`]) key = 'Resource';
+  }
+  const steps: Step[] = [];
+  let type: string | undefined;
+  for (let i = 0; i < segments.length; i++) {
+    const seg = segments[i];
+    const info = paths[`${key}.${seg}`] ?? (key !== 'Resource' && !key.includes('.') ? paths[`DomainResource.${seg}`] ?? paths[`Resource.${seg}`] : undefined);
+    if (!info) return undefined;
+    const last = i === segments.length - 1;
+    if (info.choice) {
+      if (!last) return undefined;
+      const types = info.types.filter((t) => !as || isA(t, as));
+      if (types.length === 0) return undefined;
+      steps.push({ choice: types.map((t) => ({ key: seg + cap(t), type: t })) });
+      return { steps };
+    }
+    if (as) {
+      if (last && !info.types.some((t) => isA(t, as))) return undefined;
+    }
+    steps.push({ name: seg });
+    const t = info.types[0];
+    if (info.types.length !== 1) return undefined;
+    if (t.startsWith('#')) key = t.slice(1);
+    else if (BACKBONE.has(t)) key = `${key}.${seg}`;
+    else key = t;
+    type = t.startsWith('#') || BACKBONE.has(t) ? 'BackboneElement' : t;
+  }
+  return { steps, type: as ?? type };
+}
+
+function run(root: unknown, steps: Step[], finalType: string | undefined, out: FhirNode[]): void {
+  let nodes: unknown[] = [root];
+  for (let s = 0; s < steps.length; s++) {
+    const step = steps[s];
+    const next: unknown[] = [];
+    const lastStep = s === steps.length - 1;
+    for (const n of nodes) {
+      if (n === null || typeof n !== 'object') continue;
+      const obj = n as Record<string, unknown>;
+      if ('name' in step) {
+        const v = obj[step.name];
+        if (v === undefined || v === null) continue;
+        if (Array.isArray(v)) {
+          for (const x of v) if (x !== null) next.push(x);
+        } else next.push(v);
+      } else {
+        for (const c of step.choice) {
+          const v = obj[c.key];
+          if (v !== undefined && v !== null) {
+            if (lastStep) out.push({ data: v, type: c.type });
+            break;
+          }
+        }
+      }
+    }
+    nodes = next;
+  }
+  if (finalType !== undefined) for (const n of nodes) out.push({ data: n, type: finalType });
+}
+
+/** A compiled evaluator for `expression` rooted at `rootPath` (a resource type, or an element
+ * path such as Observation.component for composite components), or undefined. */
+export function compileSimplePath(expression: string, rootPath: string, paths: Record<string, PathInfo>): ((input: unknown) => FhirNode[]) | undefined {
+  const branches = unionBranches(expression).map((b) => resolve(b, rootPath, paths));
+  if (branches.some((b) => !b)) return undefined;
+  const plans = branches as { steps: Step[]; type?: string }[];
+  return (input) => {
+    const out: FhirNode[] = [];
+    for (const p of plans) run(input, p.steps, p.steps.length && 'choice' in p.steps[p.steps.length - 1] ? undefined : p.type, out);
+    return out;
+  };
+}
