@@ -68,8 +68,12 @@ export async function runSearch(req: FhirRequest, ctx: Context, types: string[],
     q.count = 0;
     q.total = 'accurate';
   }
+  // _count=0 asks for the total alone
+  if (q.count === 0 && q.total === 'none') q.total = 'accurate';
   const pageToken = params._page?.[0];
   const cursor = pageToken ? decodeCursor(pageToken) : undefined;
+  const position = cursor?.after ?? cursor?.before;
+  if (position && position.length !== q.sort.length + 1) throw badRequest('_page does not belong to this search (its _sort differs)', 'value');
   const result = await ctx.repo.search(q, cursor);
 
   const selfParams = new URLSearchParams(parsed.applied);
