@@ -17,6 +17,9 @@ import { extractIndex } from './search/extract.ts';
 import { applySearchParameterWrites, loadStoredSearchParameters } from './search/custom.ts';
 import { invalidateCapabilities } from './rest/capabilities.ts';
 import { ReindexJobs } from './operations/reindex.ts';
+import { TokenService } from './auth/tokens.ts';
+import { readClients } from './auth/clients.ts';
+import { registerAuth } from './http/auth.ts';
 
 export interface AppOptions {
   /** use this store instead of opening the configured one (tests) */
@@ -84,7 +87,16 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
-  await app.register(async (api) => registerRoutes(api, ctx), { prefix: config.basePath });
+  const tokens = config.devOpenAccess
+    ? undefined
+    : await TokenService.create(join(config.dataDir, 'token-signing-key.json'), readClients(config.clientsFile || join(config.dataDir, 'clients.json')));
+  await app.register(
+    async (api) => {
+      registerAuth(api, ctx, tokens);
+      registerRoutes(api, ctx);
+    },
+    { prefix: config.basePath },
+  );
   await ctx.jobs.resume();
   app.addHook('onClose', async () => {
     await ctx.jobs.stop();

@@ -20,6 +20,12 @@ export interface Config {
   conditionalDeleteMax: number;
   maxBundleBytes: number;
   maxBundleEntries: number;
+  /** development only: no authorization at all */
+  devOpenAccess: boolean;
+  /** registered backend-service clients; '' means <dataDir>/clients.json */
+  clientsFile: string;
+  /** purposes of use (system|code) refused with 403 */
+  refusedPurposes: string[];
 }
 
 interface OptionSpec {
@@ -29,6 +35,14 @@ interface OptionSpec {
   default: string;
   description: string;
   parse?: (v: string) => unknown;
+  /** a switch: the flag alone means true */
+  boolean?: boolean;
+}
+
+function bool(v: string): boolean {
+  if (v === 'true' || v === '1') return true;
+  if (v === 'false' || v === '0' || v === '') return false;
+  throw new Error(`expected true or false, got '${v}'`);
 }
 
 function integer(min: number, max: number) {
@@ -60,6 +74,9 @@ export const OPTIONS: OptionSpec[] = [
   { key: 'maxCount', flag: '--max-count', env: 'MIGFHIR_MAX_COUNT', default: '1000', description: 'largest page size a client may ask for with _count', parse: integer(1, 100000) },
   { key: 'maxBundleBytes', flag: '--max-bundle-bytes', env: 'MIGFHIR_MAX_BUNDLE_BYTES', default: '268435456', description: 'largest accepted batch or transaction Bundle body (POST to the base); larger ones get 413', parse: integer(1024, 2 ** 31 - 1) },
   { key: 'maxBundleEntries', flag: '--max-bundle-entries', env: 'MIGFHIR_MAX_BUNDLE_ENTRIES', default: '20000', description: 'most entries in one batch or transaction Bundle; more get 413', parse: integer(1, 1000000) },
+  { key: 'devOpenAccess', flag: '--dev-open-access', env: 'MIGFHIR_DEV_OPEN_ACCESS', default: 'false', description: 'DEVELOPMENT ONLY: serve without authorization (every start-up line and /metadata warn); never in production', parse: bool, boolean: true },
+  { key: 'clientsFile', flag: '--clients-file', env: 'MIGFHIR_CLIENTS_FILE', default: '', description: 'registered SMART backend-service clients (JSON, written by `migfhir clients add`); default DATA_DIR/clients.json' },
+  { key: 'refusedPurposes', flag: '--refused-purposes', env: 'MIGFHIR_REFUSED_PURPOSES', default: 'https://migfhir.org/fhir/CodeSystem/purpose-of-use|immigration-enforcement', description: 'comma-separated purposes of use (system|code) answered with 403 and audited', parse: (v) => v.split(',').map((x) => x.trim()).filter(Boolean) },
   { key: 'conditionalDeleteMax', flag: '--conditional-delete-max', env: 'MIGFHIR_CONDITIONAL_DELETE_MAX', default: '1', description: 'how many resources one conditional delete may remove; more matches get 412', parse: integer(1, 10000) },
 ];
 
@@ -71,6 +88,10 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
     const [flag, inline] = argv[i].split(/=(.*)/s, 2);
     const o = OPTIONS.find((x) => x.flag === flag);
     if (!o) throw new Error(`unknown option '${argv[i]}' (see 'migfhir help')`);
+    if (o.boolean && inline === undefined && (argv[i + 1] === undefined || argv[i + 1].startsWith('--'))) {
+      raw[o.key] = 'true';
+      continue;
+    }
     const value = inline ?? argv[++i];
     if (value === undefined) throw new Error(`option ${flag} needs a value`);
     raw[o.key] = value;
@@ -100,7 +121,7 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
   return result;
 }
 
-/** Defaults for tests and embedding: an in-memory-friendly configuration. */
+/** Defaults for tests and embedding: quiet, and open unless a test turns authorization on. */
 export function testConfig(overrides: Partial<Config> = {}): Config {
-  return { ...loadConfig([], {}), logLevel: 'silent', ...overrides };
+  return { ...loadConfig([], {}), logLevel: 'silent', devOpenAccess: true, ...overrides };
 }

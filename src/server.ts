@@ -9,7 +9,11 @@ export async function startServer(config: Config) {
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const baseUrl = config.baseUrl ?? `http://${host}:${port}${config.basePath}`;
-  process.stdout.write(`migfhir: FHIR R4 server listening at ${baseUrl} (data in ${config.dataDir})\n`);
+  const warn = config.devOpenAccess ? 'WARNING: OPEN ACCESS, NO AUTHORIZATION (--dev-open-access, development only): ' : '';
+  process.stdout.write(`migfhir: ${warn}FHIR R4 server listening at ${baseUrl} (data in ${config.dataDir})\n`);
+  if (!config.devOpenAccess) {
+    process.stdout.write(`migfhir: SMART Backend Services authorization on; token endpoint ${baseUrl}/auth/token\n`);
+  }
   const stop = async () => {
     await app.close();
     process.exit(0);

@@ -18,7 +18,7 @@ const CONCURRENCY = 4;
 
 async function startServer(dataDir: string): Promise<{ base: string; stop: () => void }> {
   const child = spawn(process.execPath, ['src/cli/main.ts', 'serve'], {
-    env: { ...process.env, MIGFHIR_PORT: '0', MIGFHIR_DATA_DIR: dataDir, MIGFHIR_LOG_LEVEL: 'warn', MIGFHIR_HOST: '127.0.0.1' },
+    env: { ...process.env, MIGFHIR_PORT: '0', MIGFHIR_DATA_DIR: dataDir, MIGFHIR_LOG_LEVEL: 'warn', MIGFHIR_HOST: '127.0.0.1', MIGFHIR_DEV_OPEN_ACCESS: 'true' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const base = await new Promise<string>((resolve, reject) => {

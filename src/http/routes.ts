@@ -44,6 +44,7 @@ function toFhirRequest(request: FastifyRequest, ctx: Context): FhirRequest {
     headers: request.headers as Record<string, string | undefined>,
     body: request.body,
     contentType,
+    auth: request.fhirAuth,
   };
 }
 

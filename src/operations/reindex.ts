@@ -10,6 +10,7 @@ import { badRequest } from '../fhir/errors.ts';
 import type { Repository } from '../store/repository.ts';
 import type { Context, Handler } from '../rest/types.ts';
 import { OPERATIONS } from '../rest/capabilities.ts';
+import { authorizeAll } from '../auth/authorize.ts';
 
 export const JOB_SYSTEM = 'https://migfhir.org/fhir/CodeSystem/server-job';
 const BATCH = 200;
@@ -137,6 +138,7 @@ OPERATIONS.push(
 );
 
 export const reindex: Handler = async (req, ctx: Context) => {
+  authorizeAll(req.auth, 'u');
   let types: string[] | undefined = req.resourceType ? [req.resourceType] : undefined;
   const typeParam = req.query._type?.[0];
   if (!req.resourceType && typeParam) {

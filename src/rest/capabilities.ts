@@ -7,6 +7,7 @@ import { INTERACTIONS } from './router.ts';
 import type { Context, FhirRequest, Handler } from './types.ts';
 
 const SOFTWARE = { name: 'migfhir', version: '0.1.0' };
+const OPEN_WARNING = 'WARNING: development open access — this server enforces no authorization (--dev-open-access).';
 const SEARCHABLE = new Set(['string', 'token', 'date', 'number', 'quantity', 'reference', 'uri']);
 
 /** Operations registered by later features: name, definition canonical, level. */
@@ -59,10 +60,23 @@ export function capabilityStatement(req: FhirRequest, ctx: Context): CapabilityS
     fhirVersion: '4.0.1',
     format: ['application/fhir+json', 'json'],
     patchFormat: ['application/json-patch+json'],
+    ...(ctx.config.devOpenAccess ? { description: OPEN_WARNING } : {}),
     rest: [
       {
         mode: 'server',
-        documentation: `Storage engine: ${ctx.repo.store.engine}`,
+        documentation: `${ctx.config.devOpenAccess ? `${OPEN_WARNING} ` : ''}Storage engine: ${ctx.repo.store.engine}`,
+        security: ctx.config.devOpenAccess
+          ? { description: OPEN_WARNING }
+          : {
+              service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }] }],
+              description: 'SMART Backend Services (client_credentials with private_key_jwt); see .well-known/smart-configuration',
+              extension: [
+                {
+                  url: 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris',
+                  extension: [{ url: 'token', valueUri: `${req.baseUrl}/auth/token` }],
+                },
+              ],
+            },
         resource,
         interaction: INTERACTIONS.filter((i) => i.level === 'system').map((i) => ({ code: i.code })) as never,
         // system-level search takes the parameters every type shares

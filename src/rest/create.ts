@@ -4,10 +4,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Resource } from 'fhir/r4.js';
 import { criteria, queryFromHeader } from './conditional.ts';
+import { authorize } from '../auth/authorize.ts';
 import { assertShape, location, resourceBody, writeResponse } from './common.ts';
 import type { Handler } from './types.ts';
 
 export const create: Handler = async (req, ctx) => {
+  authorize(req.auth, req.resourceType!, 'c', ...(req.headers['if-none-exist'] ? (['s'] as const) : []));
   const body = resourceBody(req, ctx);
   const { id: _ignored, ...rest } = body;
   void _ignored;

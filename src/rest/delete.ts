@@ -3,11 +3,13 @@
 // exist, or is already deleted, succeeds too, as the spec allows.
 import { operationOutcome } from '../fhir/errors.ts';
 import { criteria } from './conditional.ts';
+import { authorize } from '../auth/authorize.ts';
 import { etagHeaders, ifMatch, returnPreference } from './common.ts';
 import type { Handler } from './types.ts';
 
 export const remove: Handler = async (req, ctx) => {
   const type = req.resourceType!;
+  authorize(req.auth, type, 'd', ...(req.id === undefined ? (['s'] as const) : []));
   if (req.id === undefined) {
     // DELETE [type]?criteria: https://hl7.org/fhir/R4/http.html#cdelete
     const results = await ctx.repo.conditionalDelete(criteria(req, ctx, type, req.query), ctx.config.conditionalDeleteMax);

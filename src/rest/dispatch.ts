@@ -100,5 +100,6 @@ export function entryRequest(parent: FhirRequest, method: string, r: Route, head
     headers,
     body,
     contentType: method.toUpperCase() === 'PATCH' ? 'application/json-patch+json' : 'application/fhir+json',
+    auth: parent.auth,
   };
 }

@@ -4,6 +4,7 @@
 // new versions are written.
 import type { BundleLink } from 'fhir/r4.js';
 import { badRequest } from '../fhir/errors.ts';
+import { authorize, authorizeAll } from '../auth/authorize.ts';
 import { parseDateRange } from '../fhir/datetime.ts';
 import { bundleText } from '../fhir/bundle.ts';
 import type { HistoryEntry, HistoryQuery } from '../store/types.ts';
@@ -58,6 +59,8 @@ function entryOf(req: FhirRequest, e: HistoryEntry) {
 }
 
 export const history: Handler = async (req, ctx) => {
+  if (req.resourceType) authorize(req.auth, req.resourceType, 'r');
+  else authorizeAll(req.auth, 'r');
   for (const name of Object.keys(req.query)) {
     if (!KNOWN.has(name)) throw badRequest(`Unknown history parameter '${name.slice(0, 64)}'`, 'not-supported');
   }

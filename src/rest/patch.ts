@@ -7,6 +7,7 @@ import type { Operation } from 'fast-json-patch';
 import type { Resource } from 'fhir/r4.js';
 import { badRequest, FhirError, notFound, preconditionFailed, unprocessable } from '../fhir/errors.ts';
 import { criteria } from './conditional.ts';
+import { authorize } from '../auth/authorize.ts';
 import { checkShape } from '../validation/shape.ts';
 import { ifMatch, writeResponse } from './common.ts';
 import type { Context, FhirRequest, Handler } from './types.ts';
@@ -35,6 +36,7 @@ async function conditionalTarget(req: FhirRequest, ctx: Context): Promise<string
 }
 
 export const patch: Handler = async (req, ctx) => {
+  authorize(req.auth, req.resourceType!, 'u', ...(req.id === undefined ? (['s'] as const) : []));
   if (req.contentType !== 'application/json-patch+json') {
     throw new FhirError(415, {
       code: 'not-supported',

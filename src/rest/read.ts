@@ -2,6 +2,7 @@
 // Answers straight from the stored JSON text unless _summary/_elements ask for a subset, and
 // honours If-None-Match and If-Modified-Since with 304.
 import { badRequest } from '../fhir/errors.ts';
+import { authorize } from '../auth/authorize.ts';
 import type { StoredVersion } from '../store/types.ts';
 import { etagHeaders, parseVersionTag, versionNumber } from './common.ts';
 import { applySubsetting, subsettingOf } from './subsetting.ts';
@@ -39,11 +40,13 @@ export function versionResponse(req: FhirRequest, ctx: Context, v: StoredVersion
 }
 
 export const read: Handler = async (req, ctx) => {
+  authorize(req.auth, req.resourceType!, 'r');
   const v = await ctx.repo.read(req.resourceType!, req.id!);
   return versionResponse(req, ctx, v);
 };
 
 export const vread: Handler = async (req, ctx) => {
+  authorize(req.auth, req.resourceType!, 'r');
   const v = await ctx.repo.vread(req.resourceType!, req.id!, versionNumber(req.versionId!));
   return versionResponse(req, ctx, v);
 };

@@ -8,6 +8,25 @@ import { bundleText, type EntryText } from '../fhir/bundle.ts';
 import type { Condition, Cursor } from '../search/ir.ts';
 import { parseSearch } from '../search/parse.ts';
 import { applySubsetting, subsettingOf } from './subsetting.ts';
+import { allows, authorize, forbidden } from '../auth/authorize.ts';
+import type { SearchQuery } from '../search/ir.ts';
+
+/** Every type a search touches — the searched ones, chain targets, _has sources — must be
+ * searchable with the client's scopes; otherwise a join would reveal what it may not see. */
+function authorizeSearch(req: FhirRequest, q: SearchQuery): void {
+  if (!req.auth) return;
+  for (const t of q.types) authorize(req.auth, t, 's');
+  const walk = (c: Condition) => {
+    if (c.kind === 'chain') {
+      for (const t of c.targetTypes) authorize(req.auth, t, 's');
+      walk(c.condition);
+    } else if (c.kind === 'has') {
+      authorize(req.auth, c.sourceType, 's');
+      walk(c.condition);
+    }
+  };
+  q.conditions.forEach(walk);
+}
 import type { Context, FhirRequest, FhirResponse, Handler } from './types.ts';
 
 function encodeCursor(c: Cursor): string {
@@ -62,6 +81,7 @@ export async function runSearch(req: FhirRequest, ctx: Context, types: string[],
   });
   const q = parsed.query;
   q.conditions.push(...extra);
+  authorizeSearch(req, q);
   const subset = subsettingOf({ ...req, query: params });
   const countOnly = subset?.summary === 'count';
   if (countOnly) {
@@ -99,9 +119,11 @@ export async function runSearch(req: FhirRequest, ctx: Context, types: string[],
   if (total === undefined && !cursor && !result.hasMore) total = m.length; // the whole result is on this page
 
   const render = (json: string): string => (subset && !countOnly ? JSON.stringify(applySubsetting(JSON.parse(json) as Resource, subset, ctx.types)) : json);
+  // included resources of types the client may not read are left out, as if absent
+  const included = result.included.filter((r) => allows(req.auth, r.resourceType, 'r'));
   const entries: EntryText[] = [
     ...m.map((r) => ({ fullUrl: `${req.baseUrl}/${r.resourceType}/${r.id}`, resourceJson: render(r.json), extra: { search: { mode: 'match' } } })),
-    ...result.included.map((r) => ({ fullUrl: `${req.baseUrl}/${r.resourceType}/${r.id}`, resourceJson: render(r.json), extra: { search: { mode: 'include' } } })),
+    ...included.map((r) => ({ fullUrl: `${req.baseUrl}/${r.resourceType}/${r.id}`, resourceJson: render(r.json), extra: { search: { mode: 'include' } } })),
   ];
   if (parsed.ignored.length) {
     const oo = operationOutcome(parsed.ignored.map((i) => ({ severity: 'warning', code: 'not-supported', diagnostics: `Ignored: ${i.reason}`, expression: [i.name] })));
@@ -114,7 +136,10 @@ export const searchType: Handler = async (req, ctx) => runSearch(req, ctx, [req.
 
 export const searchSystem: Handler = async (req, ctx) => {
   const typeParam = searchParameters(req)._type?.join(',');
-  const types = typeParam ? typeParam.split(',').map((t) => t.trim()).filter(Boolean) : ctx.types.defs.resourceTypes;
+  let types = typeParam ? typeParam.split(',').map((t) => t.trim()).filter(Boolean) : ctx.types.defs.resourceTypes;
+  // without _type, a system search covers the types the client may search
+  if (!typeParam && req.auth) types = types.filter((t) => allows(req.auth, t, 's'));
+  if (types.length === 0) throw forbidden('The access token allows searching no resource type');
   for (const t of types) if (!ctx.types.has(t)) throw badRequest(`_type: '${t.slice(0, 64)}' is not a resource type`, 'value');
   return runSearch(req, ctx, types, '');
 };

@@ -6,6 +6,7 @@ import type { Repository } from '../store/repository.ts';
 import type { Config } from '../config.ts';
 import type { SearchParamRegistry } from '../search/registry.ts';
 import type { ReindexJobs } from '../operations/reindex.ts';
+import type { AuthContext } from '../auth/authorize.ts';
 
 export interface FhirRequest {
   method: string;
@@ -14,6 +15,8 @@ export interface FhirRequest {
   resourceType?: string;
   id?: string;
   versionId?: string;
+  /** who is asking, with which scopes; undefined in development open access */
+  auth?: AuthContext;
   /** the id a create must use (a transaction assigned it so other entries can refer to it) */
   assignedId?: string;
   /** GET [Compartment]/[id]/[type]: the searched type */

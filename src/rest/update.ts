@@ -8,11 +8,21 @@ import { badRequest } from '../fhir/errors.ts';
 import type { WriteResult } from '../store/repository.ts';
 import { assertShape, ifMatch, location, resourceBody, writeResponse } from './common.ts';
 import { criteria } from './conditional.ts';
+import { allows, authorize } from '../auth/authorize.ts';
 import type { Context, FhirRequest, FhirResponse, Handler } from './types.ts';
 
 export const update: Handler = async (req, ctx) => {
   const resource = resourceBody(req, ctx);
-  if (req.id === undefined) return conditionalUpdate(req, ctx, resource);
+  if (req.id === undefined) {
+    authorize(req.auth, req.resourceType!, 's', 'u', 'c');
+    return conditionalUpdate(req, ctx, resource);
+  }
+  authorize(req.auth, req.resourceType!, 'u');
+  if (!allows(req.auth, req.resourceType!, 'c')) {
+    // update-as-create needs the create permission too
+    const current = await ctx.repo.store.current(req.resourceType!, req.id);
+    if (!current || current.deleted) authorize(req.auth, req.resourceType!, 'c');
+  }
   if (resource.id === undefined) {
     throw badRequest(`The body has no id; it must equal the URL's id '${req.id}'`, 'required', ['id']);
   }

@@ -1,0 +1,49 @@
+// SMART scopes, v1 (`system/Patient.read`, `system/*.write`) and v2 (`system/Observation.rs`,
+// `system/*.cruds`): https://hl7.org/fhir/smart-app-launch/scopes-and-launch-context.html
+// Backend services act as systems, so only `system/` scopes grant access; v2 query
+// restrictions (`?category=…`) are not supported and such scopes are refused.
+
+/** c create, r read, u update, d delete, s search */
+export type Permission = 'c' | 'r' | 'u' | 'd' | 's';
+
+export interface ScopeGrant {
+  type: string; // resource type or '*'
+  permissions: Set<Permission>;
+}
+
+const V1: Record<string, Permission[]> = { read: ['r', 's'], write: ['c', 'u', 'd'], '*': ['c', 'r', 'u', 'd', 's'] };
+const SCOPE = /^system\/(\*|[A-Z][A-Za-z]+)\.(read|write|\*|c?r?u?d?s?)$/;
+
+/** Parses one scope; undefined when it is not a system resource scope this server grants. */
+export function parseScope(scope: string): ScopeGrant | undefined {
+  const m = SCOPE.exec(scope);
+  if (!m || m[2] === '') return undefined;
+  const perms = V1[m[2]] ?? (m[2].split('') as Permission[]);
+  return { type: m[1], permissions: new Set(perms) };
+}
+
+export class Scopes {
+  readonly grants: ScopeGrant[];
+  readonly text: string;
+
+  constructor(scope: string) {
+    this.grants = scope.split(/\s+/).filter(Boolean).map(parseScope).filter((g): g is ScopeGrant => !!g);
+    this.text = scope;
+  }
+
+  allows(type: string, permission: Permission): boolean {
+    return this.grants.some((g) => (g.type === '*' || g.type === type) && g.permissions.has(permission));
+  }
+
+  /** Scopes of `requested` that `allowed` covers, as granted scope text. */
+  static intersect(requested: string, allowed: Scopes): string {
+    return requested
+      .split(/\s+/)
+      .filter(Boolean)
+      .filter((s) => {
+        const g = parseScope(s);
+        return !!g && [...g.permissions].every((p) => (g.type === '*' ? allowed.grants.some((a) => a.type === '*' && a.permissions.has(p)) : allowed.allows(g.type, p)));
+      })
+      .join(' ');
+  }
+}

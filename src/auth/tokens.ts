@@ -1,0 +1,165 @@
+// SMART Backend Services token issuance and verification:
+// https://hl7.org/fhir/smart-app-launch/backend-services.html
+// Clients authenticate with a private_key_jwt client assertion (RS384 or ES384) signed with a
+// key from their registered JWKS; the server answers a short-lived ES384-signed access token.
+// Assertions are single-use (jti replay protection) and must expire within five minutes.
+import { createLocalJWKSet, decodeProtectedHeader, exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type JWK, type CryptoKey } from 'jose';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { RegisteredClient } from './clients.ts';
+import { Scopes } from './scopes.ts';
+
+export const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+export const ASSERTION_ALGS = ['RS384', 'ES384'];
+const TOKEN_ALG = 'ES384';
+/** seconds */
+export const TOKEN_LIFETIME = 300;
+const MAX_ASSERTION_LIFETIME = 300;
+const CLOCK_SKEW = 60;
+
+export class OAuthError extends Error {
+  readonly status: number;
+  readonly code: string;
+  constructor(status: number, code: string, description: string) {
+    super(description);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+export interface AccessClaims {
+  clientId: string;
+  scope: string;
+  purposeOfUse?: string[];
+}
+
+interface SigningKey {
+  privateKey: CryptoKey;
+  publicKey: CryptoKey;
+  kid: string;
+}
+
+/** The server's token signing key, generated once and kept (owner-readable) in the data dir. */
+async function loadSigningKey(path: string): Promise<SigningKey> {
+  if (existsSync(path)) {
+    const jwk = JSON.parse(readFileSync(path, 'utf8')) as JWK;
+    const { d: _d, ...pub } = jwk;
+    void _d;
+    return {
+      privateKey: (await importJWK(jwk, TOKEN_ALG)) as CryptoKey,
+      publicKey: (await importJWK(pub, TOKEN_ALG)) as CryptoKey,
+      kid: jwk.kid!,
+    };
+  }
+  const { privateKey, publicKey } = await generateKeyPair(TOKEN_ALG, { extractable: true });
+  const jwk = { ...(await exportJWK(privateKey)), kid: randomUUID(), alg: TOKEN_ALG };
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, JSON.stringify(jwk), { mode: 0o600 });
+  return { privateKey, publicKey, kid: jwk.kid };
+}
+
+export class TokenService {
+  private readonly key: SigningKey;
+  private readonly clients: Map<string, RegisteredClient>;
+  /** jti → expiry (epoch s) of assertions already used */
+  private readonly seen = new Map<string, number>();
+
+  private constructor(key: SigningKey, clients: RegisteredClient[]) {
+    this.key = key;
+    this.clients = new Map(clients.map((c) => [c.clientId, c]));
+  }
+
+  static async create(keyPath: string, clients: RegisteredClient[]): Promise<TokenService> {
+    return new TokenService(await loadSigningKey(keyPath), clients);
+  }
+
+  get clientCount(): number {
+    return this.clients.size;
+  }
+
+  /** The token endpoint's work: checks the form and the client assertion, grants scopes. */
+  async issue(form: Record<string, string | undefined>, tokenUrl: string, issuer: string) {
+    if (form.grant_type !== 'client_credentials') throw new OAuthError(400, 'unsupported_grant_type', 'grant_type must be client_credentials');
+    if (form.client_assertion_type !== ASSERTION_TYPE) throw new OAuthError(400, 'invalid_request', `client_assertion_type must be ${ASSERTION_TYPE}`);
+    const assertion = form.client_assertion;
+    if (!assertion) throw new OAuthError(400, 'invalid_request', 'client_assertion is required');
+    if (!form.scope) throw new OAuthError(400, 'invalid_scope', 'scope is required');
+    const client = await this.verifyAssertion(assertion, tokenUrl);
+    const granted = Scopes.intersect(form.scope, new Scopes(client.scope));
+    if (!granted) throw new OAuthError(400, 'invalid_scope', 'none of the requested scopes is granted to this client');
+    const claims: Record<string, unknown> = { scope: granted, client_id: client.clientId };
+    if (client.purposeOfUse?.length) claims.purpose_of_use = client.purposeOfUse;
+    const token = await new SignJWT(claims)
+      .setProtectedHeader({ alg: TOKEN_ALG, kid: this.key.kid, typ: 'at+jwt' })
+      .setIssuer(issuer)
+      .setAudience(issuer)
+      .setSubject(client.clientId)
+      .setIssuedAt()
+      .setExpirationTime(`${TOKEN_LIFETIME}s`)
+      .setJti(randomUUID())
+      .sign(this.key.privateKey);
+    return { access_token: token, token_type: 'bearer', expires_in: TOKEN_LIFETIME, scope: granted };
+  }
+
+  private async verifyAssertion(assertion: string, tokenUrl: string): Promise<RegisteredClient> {
+    let header;
+    try {
+      header = decodeProtectedHeader(assertion);
+    } catch {
+      throw new OAuthError(401, 'invalid_client', 'client_assertion is not a JWT');
+    }
+    if (!header.alg || !ASSERTION_ALGS.includes(header.alg)) {
+      throw new OAuthError(401, 'invalid_client', `client_assertion must be signed with ${ASSERTION_ALGS.join(' or ')}`);
+    }
+    let payload: Record<string, unknown>;
+    try {
+      const unverified = JSON.parse(Buffer.from(assertion.split('.')[1] ?? '', 'base64url').toString('utf8'));
+      const client = this.clients.get(String(unverified.iss));
+      if (!client) throw new OAuthError(401, 'invalid_client', 'unknown client');
+      const result = await jwtVerify(assertion, createLocalJWKSet(client.jwks), {
+        algorithms: ASSERTION_ALGS,
+        issuer: client.clientId,
+        subject: client.clientId,
+        audience: tokenUrl,
+        clockTolerance: CLOCK_SKEW,
+        requiredClaims: ['exp', 'jti'],
+      });
+      payload = result.payload as Record<string, unknown>;
+      const now = Math.floor(Date.now() / 1000);
+      if ((payload.exp as number) > now + MAX_ASSERTION_LIFETIME + CLOCK_SKEW) {
+        throw new OAuthError(401, 'invalid_client', 'client_assertion must expire within five minutes');
+      }
+      this.forgetExpired(now);
+      const jti = String(payload.jti);
+      if (this.seen.has(`${client.clientId} ${jti}`)) throw new OAuthError(401, 'invalid_client', 'client_assertion was already used (jti)');
+      this.seen.set(`${client.clientId} ${jti}`, (payload.exp as number) + CLOCK_SKEW);
+      return client;
+    } catch (err) {
+      if (err instanceof OAuthError) throw err;
+      // jose's messages say what failed (signature, audience, expiry) without secrets
+      throw new OAuthError(401, 'invalid_client', `client_assertion rejected: ${(err as Error).message.slice(0, 120)}`);
+    }
+  }
+
+  private forgetExpired(now: number): void {
+    if (this.seen.size < 1000) return;
+    for (const [k, exp] of this.seen) if (exp < now) this.seen.delete(k);
+  }
+
+  /** Verifies an access token this server issued for `issuer`; throws on anything else. */
+  async verifyAccess(token: string, issuer: string): Promise<AccessClaims> {
+    const { payload } = await jwtVerify(token, this.key.publicKey, {
+      algorithms: [TOKEN_ALG],
+      issuer,
+      audience: issuer,
+      clockTolerance: CLOCK_SKEW,
+      requiredClaims: ['exp', 'sub', 'scope'],
+    });
+    return {
+      clientId: String(payload.sub),
+      scope: String(payload.scope),
+      ...(Array.isArray(payload.purpose_of_use) ? { purposeOfUse: payload.purpose_of_use.map(String) } : {}),
+    };
+  }
+}
