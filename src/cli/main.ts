@@ -6,6 +6,7 @@ const HELP = `migfhir: FHIR R4 server and adapter for migrant and refugee health
 
 Usage:
   migfhir serve [options]    start the FHIR server
+  migfhir clients add|list   register SMART backend-service clients (see migfhir clients)
   migfhir help               show this text
 
 Options (flag, environment variable, default):
@@ -19,6 +20,10 @@ async function main(argv: string[]): Promise<number> {
       const { startServer } = await import('../server.ts');
       await startServer(loadConfig(rest));
       return -1;
+    }
+    case 'clients': {
+      const { clientsCommand } = await import('./clients.ts');
+      return clientsCommand(rest);
     }
     case undefined:
     case 'help':
