@@ -20,6 +20,7 @@ import { ReindexJobs } from './operations/reindex.ts';
 import { TokenService } from './auth/tokens.ts';
 import { readClients } from './auth/clients.ts';
 import { registerAuth } from './http/auth.ts';
+import { Auditor } from './audit/audit.ts';
 
 export interface AppOptions {
   /** use this store instead of opening the configured one (tests) */
@@ -57,7 +58,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const search = new SearchParamRegistry(defs.resourceTypes, defs.searchParameters, defs.paths);
   const indexer = (resource: Resource) => extractIndex(resource, search);
   const repo = new Repository(store, indexer);
-  const ctx: Context = { config, types, repo, search, jobs: new ReindexJobs(repo) };
+  const auditOn = config.audit === 'on' || (config.audit === 'auto' && !config.devOpenAccess);
+  const ctx: Context = { config, types, repo, search, jobs: new ReindexJobs(repo), ...(auditOn ? { audit: new Auditor(repo) } : {}) };
   const customParams = new Map<string, string>();
   await loadStoredSearchParameters(store, search, customParams);
   ctx.repo.onCommit((written) => {
@@ -100,6 +102,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await ctx.jobs.resume();
   app.addHook('onClose', async () => {
     await ctx.jobs.stop();
+    await ctx.audit?.flush();
     if (!options.store) await store.close();
   });
   return app;

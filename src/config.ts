@@ -26,6 +26,8 @@ export interface Config {
   clientsFile: string;
   /** purposes of use (system|code) refused with 403 */
   refusedPurposes: string[];
+  /** AuditEvents: on with authorization, off in development open access, unless set */
+  audit: 'auto' | 'on' | 'off';
 }
 
 interface OptionSpec {
@@ -77,6 +79,7 @@ export const OPTIONS: OptionSpec[] = [
   { key: 'devOpenAccess', flag: '--dev-open-access', env: 'MIGFHIR_DEV_OPEN_ACCESS', default: 'false', description: 'DEVELOPMENT ONLY: serve without authorization (every start-up line and /metadata warn); never in production', parse: bool, boolean: true },
   { key: 'clientsFile', flag: '--clients-file', env: 'MIGFHIR_CLIENTS_FILE', default: '', description: 'registered SMART backend-service clients (JSON, written by `migfhir clients add`); default DATA_DIR/clients.json' },
   { key: 'refusedPurposes', flag: '--refused-purposes', env: 'MIGFHIR_REFUSED_PURPOSES', default: 'https://migfhir.org/fhir/CodeSystem/purpose-of-use|immigration-enforcement', description: 'comma-separated purposes of use (system|code) answered with 403 and audited', parse: (v) => v.split(',').map((x) => x.trim()).filter(Boolean) },
+  { key: 'audit', flag: '--audit', env: 'MIGFHIR_AUDIT', default: 'auto', description: 'AuditEvent per interaction: on, off, or auto (on unless --dev-open-access)', parse: oneOf('auto', 'on', 'off') },
   { key: 'conditionalDeleteMax', flag: '--conditional-delete-max', env: 'MIGFHIR_CONDITIONAL_DELETE_MAX', default: '1', description: 'how many resources one conditional delete may remove; more matches get 412', parse: integer(1, 10000) },
 ];
 

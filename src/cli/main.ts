@@ -7,6 +7,7 @@ const HELP = `migfhir: FHIR R4 server and adapter for migrant and refugee health
 Usage:
   migfhir serve [options]    start the FHIR server
   migfhir clients add|list   register SMART backend-service clients (see migfhir clients)
+  migfhir audit verify       check the audit trail's hash chain (--data-dir DIR)
   migfhir help               show this text
 
 Options (flag, environment variable, default):
@@ -20,6 +21,10 @@ async function main(argv: string[]): Promise<number> {
       const { startServer } = await import('../server.ts');
       await startServer(loadConfig(rest));
       return -1;
+    }
+    case 'audit': {
+      const { auditCommand } = await import('./audit.ts');
+      return auditCommand(rest);
     }
     case 'clients': {
       const { clientsCommand } = await import('./clients.ts');

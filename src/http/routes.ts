@@ -1,7 +1,8 @@
 // Adapts Fastify to the framework-free handlers in src/rest: builds a FhirRequest, runs the
 // handler, and writes the FhirResponse with FHIR's headers.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { assertValidId, notFound } from '../fhir/errors.ts';
+import { assertValidId, FhirError, notFound } from '../fhir/errors.ts';
+import { auditInput, registerAuditHooks, WRITES } from './audit.ts';
 import { metadata } from '../rest/capabilities.ts';
 import { create } from '../rest/create.ts';
 import { remove } from '../rest/delete.ts';
@@ -58,36 +59,55 @@ export function sendFhir(reply: FastifyReply, res: FhirResponse, pretty: boolean
   return reply.send(text);
 }
 
-function route(handler: Handler, ctx: Context) {
+function route(handler: Handler, ctx: Context, interaction: string) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
+    request.auditInteraction = interaction;
     const req = toFhirRequest(request, ctx);
-    const res = await handler(req, ctx);
+    if (WRITES.has(interaction) && req.resourceType === 'AuditEvent' && ctx.audit) {
+      throw new FhirError(405, { code: 'not-supported', diagnostics: 'The audit trail cannot be changed through the API' });
+    }
+    const audit = ctx.audit;
+    let res: FhirResponse;
+    const kind = interaction === 'bundle' ? ((req.body as { type?: string } | undefined)?.type === 'transaction' ? 'transaction' : 'batch') : interaction;
+    request.auditInteraction = kind;
+    if (audit && WRITES.has(kind)) {
+      // the write and its AuditEvent commit together, or neither does
+      res = await ctx.repo.transaction(async () => {
+        const r = await handler(req, ctx);
+        await audit.inTransaction(auditInput(request, kind, r.status, req, r));
+        return r;
+      });
+    } else {
+      res = await handler(req, ctx);
+      if (audit && interaction !== 'capabilities') audit.later(auditInput(request, kind, res.status, req, res));
+    }
     return sendFhir(reply, res, isPretty(req.query._pretty?.[0]));
   };
 }
 
 
 export function registerRoutes(app: FastifyInstance, ctx: Context): void {
-  const r = (h: Handler) => route(h, ctx);
-  app.get('/metadata', r(metadata));
-  app.get('/_history', r(history));
-  app.get('/', r(searchSystem));
-  app.post('/_search', r(searchSystem));
-  app.post('/$reindex', r(reindex));
-  app.post('/:type/$reindex', r(reindex));
-  app.post('/', { bodyLimit: ctx.config.maxBundleBytes }, r(bundle));
-  app.get('/:type', r(searchType));
-  app.post('/:type', r(create));
-  app.put('/:type', r(update));
-  app.patch('/:type', r(patch));
-  app.delete('/:type', r(remove));
-  app.get('/:type/_history', r(history));
-  app.get('/:type/:id', r(read));
-  app.put('/:type/:id', r(update));
-  app.patch('/:type/:id', r(patch));
-  app.delete('/:type/:id', r(remove));
-  app.get('/:type/:id/_history', r(history));
-  app.get('/:type/:id/_history/:vid', r(vread));
-  app.post('/:type/_search', r(searchType));
-  app.get('/:type/:id/:ctype', r(searchCompartment));
+  const r = (h: Handler, interaction: string) => route(h, ctx, interaction);
+  registerAuditHooks(app, ctx);
+  app.get('/metadata', r(metadata, 'capabilities'));
+  app.get('/_history', r(history, 'history-system'));
+  app.get('/', r(searchSystem, 'search-system'));
+  app.post('/_search', r(searchSystem, 'search-system'));
+  app.post('/$reindex', r(reindex, 'operation'));
+  app.post('/:type/$reindex', r(reindex, 'operation'));
+  app.post('/', { bodyLimit: ctx.config.maxBundleBytes }, r(bundle, 'bundle'));
+  app.get('/:type', r(searchType, 'search-type'));
+  app.post('/:type', r(create, 'create'));
+  app.put('/:type', r(update, 'update'));
+  app.patch('/:type', r(patch, 'patch'));
+  app.delete('/:type', r(remove, 'delete'));
+  app.get('/:type/_history', r(history, 'history-type'));
+  app.get('/:type/:id', r(read, 'read'));
+  app.put('/:type/:id', r(update, 'update'));
+  app.patch('/:type/:id', r(patch, 'patch'));
+  app.delete('/:type/:id', r(remove, 'delete'));
+  app.get('/:type/:id/_history', r(history, 'history-instance'));
+  app.get('/:type/:id/_history/:vid', r(vread, 'vread'));
+  app.post('/:type/_search', r(searchType, 'search-type'));
+  app.get('/:type/:id/:ctype', r(searchCompartment, 'search-type'));
 }

@@ -1,7 +1,7 @@
 // The framework-free router: a method and a FHIR URL (relative to the base) → the handler and
 // its request fields. Bundle entries are dispatched here (Medplum's fhir-router does the same);
 // HTTP requests go through Fastify's router in src/http/routes.ts to the same handlers.
-import { badRequest, notFound, ID_PATTERN } from '../fhir/errors.ts';
+import { badRequest, FhirError, notFound, ID_PATTERN } from '../fhir/errors.ts';
 import { create } from './create.ts';
 import { remove } from './delete.ts';
 import { history } from './history.ts';
@@ -46,6 +46,9 @@ export function route(method: string, url: string, baseUrl: string, ctx: Context
     return v;
   };
   const m = method.toUpperCase();
+  if (type === 'AuditEvent' && m !== 'GET' && m !== 'HEAD' && ctx.audit) {
+    throw new FhirError(405, { code: 'not-supported', diagnostics: 'The audit trail cannot be changed through the API' });
+  }
   const none = () => notFound(`No FHIR interaction at ${m} ${path.slice(0, 200)}`);
   switch (segments.length) {
     case 0:

@@ -7,6 +7,7 @@ import type { Config } from '../config.ts';
 import type { SearchParamRegistry } from '../search/registry.ts';
 import type { ReindexJobs } from '../operations/reindex.ts';
 import type { AuthContext } from '../auth/authorize.ts';
+import type { Auditor } from '../audit/audit.ts';
 
 export interface FhirRequest {
   method: string;
@@ -43,6 +44,8 @@ export interface Context {
   repo: Repository;
   search: SearchParamRegistry;
   jobs: ReindexJobs;
+  /** the audit trail, when auditing is on */
+  audit?: Auditor;
 }
 
 export type Handler = (req: FhirRequest, ctx: Context) => Promise<FhirResponse>;

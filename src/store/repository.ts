@@ -208,6 +208,12 @@ export class Repository {
     return result.matches;
   }
 
+  /** Stores a server-made resource (an AuditEvent) with its own fresh id, in the open
+   * transaction when there is one. */
+  createInternal(resource: Resource): Promise<StoredVersion> {
+    return this.transaction((tx) => this.put(tx, resource, 1, 'POST'));
+  }
+
   /** Conditional create (If-None-Exist): 0 matches → create, 1 → the existing one, more → 412. */
   createIfNoneExist(resource: Resource, query: SearchQuery, check?: WriteCheck): Promise<WriteResult> {
     return this.transaction(async (tx) => {

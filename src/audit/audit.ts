@@ -1,0 +1,191 @@
+// The audit trail (https://hl7.org/fhir/R4/auditevent.html, DICOM/FHIR audit vocabulary): one
+// AuditEvent per interaction — read, search, write, delete, operation, failed authorization —
+// naming the client, the resource and patient, the time, the outcome and the purpose of use.
+// Events of writes are stored in the write's own transaction; reads are buffered and stored in
+// small batches. Every event carries a hash over its content and the previous event's hash, so
+// changing or removing a stored event breaks the chain (`migfhir audit verify`).
+import { createHash, randomUUID } from 'node:crypto';
+import type { AuditEvent, AuditEventEntity } from 'fhir/r4.js';
+import type { Repository } from '../store/repository.ts';
+
+export const CHAIN_URL = 'https://migfhir.org/fhir/StructureDefinition/audit-chain';
+export const CLIENT_SYSTEM = 'https://migfhir.org/fhir/sid/client';
+const FLUSH_MS = 50;
+const FLUSH_COUNT = 200;
+
+export interface AuditInput {
+  interaction: string; // restful-interaction code (read, search-type, create, transaction, operation…)
+  action: 'C' | 'R' | 'U' | 'D' | 'E';
+  status: number;
+  clientId?: string;
+  purposeOfUse?: string[];
+  address?: string;
+  /** Type/id of the resource acted on, when there is one */
+  what?: string;
+  /** Patient/id the data belongs to, when known */
+  patient?: string;
+  /** the query string of a search (stored base64, as the spec's entity.query) */
+  query?: string;
+  description?: string;
+}
+
+function outcome(status: number): AuditEvent['outcome'] {
+  return status < 400 ? '0' : status < 500 ? '4' : '8';
+}
+
+export function auditEvent(input: AuditInput, recorded = new Date().toISOString()): AuditEvent {
+  const entity: AuditEventEntity[] = [];
+  if (input.what) {
+    entity.push({
+      what: { reference: input.what },
+      type: { system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type', code: '2', display: 'System Object' },
+    });
+  }
+  if (input.patient && input.patient !== input.what) {
+    entity.push({
+      what: { reference: input.patient },
+      type: { system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type', code: '1', display: 'Person' },
+      role: { system: 'http://terminology.hl7.org/CodeSystem/object-role', code: '1', display: 'Patient' },
+    });
+  }
+  if (input.query) {
+    entity.push({
+      type: { system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type', code: '2', display: 'System Object' },
+      role: { system: 'http://terminology.hl7.org/CodeSystem/object-role', code: '24', display: 'Query' },
+      query: Buffer.from(input.query).toString('base64'),
+    });
+  }
+  return {
+    resourceType: 'AuditEvent',
+    id: randomUUID(),
+    type: { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest', display: 'RESTful Operation' },
+    subtype: [{ system: 'http://hl7.org/fhir/restful-interaction', code: input.interaction }],
+    action: input.action,
+    recorded,
+    outcome: outcome(input.status),
+    ...(input.status >= 400 ? { outcomeDesc: input.description ?? `HTTP ${input.status}` } : {}),
+    ...(input.purposeOfUse?.length
+      ? { purposeOfEvent: input.purposeOfUse.map((p) => ({ coding: [{ system: p.split('|')[0], code: p.split('|')[1] }] })) }
+      : {}),
+    agent: [
+      {
+        type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/extra-security-role-type', code: 'datacollector', display: 'data collector' }] },
+        who: { identifier: { system: CLIENT_SYSTEM, value: input.clientId ?? 'anonymous' } },
+        altId: input.clientId ?? 'anonymous',
+        requestor: true,
+        ...(input.address ? { network: { address: input.address, type: '2' } } : {}),
+      },
+    ],
+    source: {
+      observer: { display: 'migfhir' },
+      type: [{ system: 'http://terminology.hl7.org/CodeSystem/security-source-type', code: '4', display: 'Application Server' }],
+    },
+    ...(entity.length ? { entity } : {}),
+  };
+}
+
+/** sha256 over the previous hash and the event without its chain extension. */
+export function chainHash(previous: string, event: AuditEvent): string {
+  const { extension, meta: _meta, ...rest } = event as AuditEvent & { extension?: unknown[] };
+  void _meta;
+  const own = (extension ?? []).filter((e: any) => e.url !== CHAIN_URL);
+  const body = own.length ? { ...rest, extension: own } : rest;
+  return createHash('sha256').update(previous).update(JSON.stringify(body)).digest('hex');
+}
+
+export function chained(previous: string, event: AuditEvent): AuditEvent {
+  const hash = chainHash(previous, event);
+  return { ...event, extension: [...(event.extension ?? []), { url: CHAIN_URL, extension: [{ url: 'previous', valueString: previous }, { url: 'hash', valueString: hash }] }] } as AuditEvent;
+}
+
+export function hashOf(event: AuditEvent): { previous?: string; hash?: string } {
+  const ext = event.extension?.find((e) => e.url === CHAIN_URL);
+  return {
+    previous: ext?.extension?.find((e) => e.url === 'previous')?.valueString,
+    hash: ext?.extension?.find((e) => e.url === 'hash')?.valueString,
+  };
+}
+
+export const GENESIS = '0'.repeat(64);
+
+export class Auditor {
+  private readonly repo: Repository;
+  private buffer: AuditInput[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(repo: Repository) {
+    this.repo = repo;
+  }
+
+  /** Stores an event inside the caller's open transaction (writes). */
+  async inTransaction(input: AuditInput): Promise<void> {
+    await this.repo.transaction(async () => {
+      await this.append([input]);
+    });
+  }
+
+  /** Queues an event (reads, searches, failures); stored within FLUSH_MS. */
+  later(input: AuditInput): void {
+    this.buffer.push(input);
+    if (this.buffer.length >= FLUSH_COUNT) void this.flush();
+    else this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS);
+  }
+
+  async flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const batch = this.buffer;
+    this.buffer = [];
+    if (!batch.length) return this.flushing;
+    this.flushing = this.flushing.then(() => this.repo.transaction(() => this.append(batch))).catch(() => undefined);
+    return this.flushing;
+  }
+
+  /** Chains and writes events. The chain's head is read inside the (serialized) write
+   * transaction from the newest stored event, so a rolled-back transaction leaves no gap. */
+  private async append(inputs: AuditInput[]): Promise<void> {
+    const newest = await this.repo.search({
+      types: ['AuditEvent'],
+      conditions: [],
+      sort: [{ params: ['_lastUpdated'], descending: true }],
+      count: 1,
+      total: 'none',
+      include: [],
+      revinclude: [],
+    });
+    let head = newest.matches.length ? (hashOf(JSON.parse(newest.matches[0].json)).hash ?? GENESIS) : GENESIS;
+    for (const input of inputs) {
+      const event = chained(head, auditEvent(input));
+      head = hashOf(event).hash!;
+      await this.repo.createInternal(event);
+    }
+  }
+}
+
+export interface ChainReport {
+  events: number;
+  ok: boolean;
+  /** the first event whose link or hash does not match, with why */
+  broken?: { id: string; reason: string };
+}
+
+/** Walks the stored audit trail in write order and checks every link of the hash chain. */
+export async function verifyChain(store: Repository['store']): Promise<ChainReport> {
+  let head = GENESIS;
+  let position = 0;
+  let events = 0;
+  for (;;) {
+    const batch = await store.scan(['AuditEvent'], position, 1000);
+    if (!batch.length) return { events, ok: true };
+    for (const row of batch) {
+      const event = JSON.parse(row.json) as AuditEvent;
+      const { previous, hash } = hashOf(event);
+      events++;
+      if (previous !== head) return { events, ok: false, broken: { id: row.id, reason: 'its previous-hash does not match the event before it (an event was removed or reordered)' } };
+      if (hash !== chainHash(previous, event)) return { events, ok: false, broken: { id: row.id, reason: 'its content does not match its hash (the event was changed)' } };
+      head = hash;
+    }
+    position = batch[batch.length - 1].position;
+  }
+}

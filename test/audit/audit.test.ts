@@ -1,0 +1,98 @@
+import t from 'tap';
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildApp } from '../../src/app.ts';
+import { testConfig } from '../../src/config.ts';
+import { SqliteStore } from '../../src/store/sqlite/index.ts';
+import { verifyChain } from '../../src/audit/audit.ts';
+import { fhir } from '../helpers/app.ts';
+
+async function setup(t: { teardown: (fn: () => Promise<void>) => void }) {
+  const dir = mkdtempSync(join(tmpdir(), 'migfhir-audit-'));
+  const path = join(dir, 'migfhir.sqlite');
+  const store = new SqliteStore({ path });
+  const app = await buildApp(testConfig({ baseUrl: 'http://test.local/fhir', audit: 'on', dataDir: dir }), { store });
+  t.teardown(async () => {
+    await app.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const events = async (query = '') => {
+    await app.fhir.audit!.flush();
+    const res = await fhir(app, 'GET', `/fhir/AuditEvent?_count=1000${query}`);
+    return (res.body.entry ?? []).map((e: any) => e.resource);
+  };
+  return { app, store, path, events };
+}
+
+t.test('every interaction leaves one AuditEvent with who, what, patient and outcome', async (t) => {
+  const { app, events } = await setup(t);
+  await fhir(app, 'PUT', '/fhir/Patient/p1', { resourceType: 'Patient', id: 'p1' });
+  await fhir(app, 'POST', '/fhir/Observation', { resourceType: 'Observation', status: 'final', code: { text: 'x' }, subject: { reference: 'Patient/p1' } });
+  await fhir(app, 'GET', '/fhir/Patient/p1');
+  await fhir(app, 'GET', '/fhir/Observation?patient=p1');
+  await fhir(app, 'GET', '/fhir/Patient/missing');
+  await fhir(app, 'DELETE', '/fhir/Patient/p1');
+  const all = await events();
+  const kinds = all.map((e: any) => `${e.subtype[0].code}:${e.action}:${e.outcome}`).sort();
+  t.same(kinds, ['create:C:0', 'delete:D:0', 'read:R:0', 'read:R:4', 'search-type:R:0', 'update:U:0'].sort());
+  const read = all.find((e: any) => e.subtype[0].code === 'read' && e.outcome === '0');
+  t.equal(read.agent[0].who.identifier.value, 'anonymous');
+  t.same(read.entity.map((x: any) => x.what?.reference).filter(Boolean), ['Patient/p1']);
+  const create = all.find((e: any) => e.subtype[0].code === 'create');
+  t.ok(create.entity.some((x: any) => x.what?.reference === 'Patient/p1' && x.role?.code === '1'), 'the patient of an Observation is named');
+  const search = all.find((e: any) => e.subtype[0].code === 'search-type');
+  t.equal(Buffer.from(search.entity.find((x: any) => x.query).query, 'base64').toString(), 'patient=p1');
+  t.equal((await events('&patient=Patient/p1')).length >= 4, true, 'searchable by patient');
+  t.equal((await events('&altid=anonymous')).length, all.length + 2, 'searchable by client (the two AuditEvent searches themselves are audited too)');
+});
+
+t.test('a refused write stores neither the resource nor a success event; failures are audited', async (t) => {
+  const { app, events } = await setup(t);
+  const bad = await fhir(app, 'PUT', '/fhir/Patient/p2', { resourceType: 'Patient', id: 'p2', active: 'yes' });
+  t.equal(bad.status, 400);
+  t.equal((await fhir(app, 'GET', '/fhir/Patient/p2')).status, 404);
+  const all = await events();
+  const update = all.filter((e: any) => e.subtype[0].code === 'update');
+  t.equal(update.length, 1);
+  t.equal(update[0].outcome, '4');
+  const refused = await fhir(app, 'GET', '/fhir/Patient', undefined, { 'x-purpose-of-use': 'https://migfhir.org/fhir/CodeSystem/purpose-of-use|immigration-enforcement' });
+  t.equal(refused.status, 403);
+  t.ok((await events()).some((e: any) => e.outcome === '4' && /immigration-enforcement/.test(e.outcomeDesc ?? '')), 'the refused purpose is audited');
+});
+
+t.test('the audit trail cannot be changed through the API', async (t) => {
+  const { app, events } = await setup(t);
+  await fhir(app, 'GET', '/fhir/Patient');
+  const [e] = await events();
+  t.equal((await fhir(app, 'PUT', `/fhir/AuditEvent/${e.id}`, { ...e, outcome: '0' })).status, 405);
+  t.equal((await fhir(app, 'DELETE', `/fhir/AuditEvent/${e.id}`)).status, 405);
+  t.equal((await fhir(app, 'POST', '/fhir/AuditEvent', { ...e, id: undefined })).status, 405);
+  const tx = await fhir(app, 'POST', '/fhir', { resourceType: 'Bundle', type: 'transaction', entry: [{ request: { method: 'DELETE', url: `AuditEvent/${e.id}` } }] });
+  t.equal(tx.status, 405);
+});
+
+t.test('the hash chain detects changed and removed events', async (t) => {
+  const { app, store, path, events } = await setup(t);
+  for (let i = 0; i < 5; i++) await fhir(app, 'GET', `/fhir/Patient/x${i}`);
+  await fhir(app, 'PUT', '/fhir/Patient/p', { resourceType: 'Patient', id: 'p' });
+  const all = await events();
+  t.ok(all.length >= 6);
+  await app.fhir.audit!.flush();
+  t.same(await verifyChain(store), { events: all.length + 1, ok: true }, 'intact (including the audited search above)');
+  const db = new Database(path);
+  const victim = db.prepare("SELECT seq, content FROM resource_version WHERE resource_type = 'AuditEvent' ORDER BY seq LIMIT 1 OFFSET 2").get() as { seq: number; content: string };
+  db.prepare('UPDATE resource_version SET content = ? WHERE seq = ?').run(victim.content.replace('"outcome":"4"', '"outcome":"0"'), victim.seq);
+  let report = await verifyChain(store);
+  t.equal(report.ok, false);
+  t.match(report.broken!.reason, /changed/);
+  db.prepare('UPDATE resource_version SET content = ? WHERE seq = ?').run(victim.content, victim.seq);
+  t.equal((await verifyChain(store)).ok, true, 'restored');
+  db.prepare("UPDATE resource SET deleted = 1 WHERE rid = (SELECT r.rid FROM resource r WHERE r.resource_type = 'AuditEvent' ORDER BY r.rid LIMIT 1 OFFSET 1)").run();
+  report = await verifyChain(store);
+  t.equal(report.ok, false);
+  t.match(report.broken!.reason, /removed/);
+  db.close();
+});
