@@ -21,6 +21,7 @@ import { TokenService } from './auth/tokens.ts';
 import { readClients } from './auth/clients.ts';
 import { registerAuth } from './http/auth.ts';
 import { Auditor } from './audit/audit.ts';
+import { registerHardening } from './http/hardening.ts';
 
 export interface AppOptions {
   /** use this store instead of opening the configured one (tests) */
@@ -72,6 +73,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     routerOptions: { ignoreTrailingSlash: true, querystringParser: parseQuery, maxParamLength: 200 },
   });
   app.decorate('fhir', ctx);
+  await registerHardening(app, config);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });

@@ -28,6 +28,10 @@ export interface Config {
   refusedPurposes: string[];
   /** AuditEvents: on with authorization, off in development open access, unless set */
   audit: 'auto' | 'on' | 'off';
+  /** requests per minute per client (or address); 0 = no limit; -1 = auto */
+  rateLimit: number;
+  /** origins allowed by CORS; empty = CORS off */
+  corsOrigins: string[];
 }
 
 interface OptionSpec {
@@ -80,6 +84,8 @@ export const OPTIONS: OptionSpec[] = [
   { key: 'clientsFile', flag: '--clients-file', env: 'MIGFHIR_CLIENTS_FILE', default: '', description: 'registered SMART backend-service clients (JSON, written by `migfhir clients add`); default DATA_DIR/clients.json' },
   { key: 'refusedPurposes', flag: '--refused-purposes', env: 'MIGFHIR_REFUSED_PURPOSES', default: 'https://migfhir.org/fhir/CodeSystem/purpose-of-use|immigration-enforcement', description: 'comma-separated purposes of use (system|code) answered with 403 and audited', parse: (v) => v.split(',').map((x) => x.trim()).filter(Boolean) },
   { key: 'audit', flag: '--audit', env: 'MIGFHIR_AUDIT', default: 'auto', description: 'AuditEvent per interaction: on, off, or auto (on unless --dev-open-access)', parse: oneOf('auto', 'on', 'off') },
+  { key: 'rateLimit', flag: '--rate-limit', env: 'MIGFHIR_RATE_LIMIT', default: '-1', description: 'requests per minute per client (per address without a token); 0 = none; -1 = 6000 with authorization, none with --dev-open-access', parse: integer(-1, 10_000_000) },
+  { key: 'corsOrigins', flag: '--cors-origins', env: 'MIGFHIR_CORS_ORIGINS', default: '', description: 'comma-separated origins allowed by CORS (browser apps); empty = CORS off', parse: (v) => v.split(',').map((x) => x.trim()).filter(Boolean) },
   { key: 'conditionalDeleteMax', flag: '--conditional-delete-max', env: 'MIGFHIR_CONDITIONAL_DELETE_MAX', default: '1', description: 'how many resources one conditional delete may remove; more matches get 412', parse: integer(1, 10000) },
 ];
 

@@ -1,0 +1,39 @@
+// Security headers (helmet, tuned for a JSON API: no content may be framed or run), CORS off
+// unless origins are configured, and rate limits per client — keyed by the access token's
+// client, or the address when there is none — answered with a 429 OperationOutcome.
+import type { FastifyInstance } from 'fastify';
+import helmet from '@fastify/helmet';
+import cors from '@fastify/cors';
+import rateLimit from '@fastify/rate-limit';
+import type { Config } from '../config.ts';
+import { FhirError } from '../fhir/errors.ts';
+
+export async function registerHardening(app: FastifyInstance, config: Config): Promise<void> {
+  await app.register(helmet, {
+    contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    crossOriginResourcePolicy: { policy: config.corsOrigins.length ? 'cross-origin' : 'same-origin' },
+  });
+  if (config.corsOrigins.length) {
+    await app.register(cors, {
+      origin: config.corsOrigins,
+      methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      allowedHeaders: ['Authorization', 'Content-Type', 'Prefer', 'If-Match', 'If-None-Match', 'If-None-Exist', 'If-Modified-Since', 'X-Purpose-Of-Use', 'X-Request-Id'],
+      exposedHeaders: ['Location', 'Content-Location', 'ETag', 'Last-Modified', 'X-Request-Id'],
+    });
+  }
+  const max = config.rateLimit === -1 ? (config.devOpenAccess ? 0 : 6000) : config.rateLimit;
+  if (max > 0) {
+    await app.register(rateLimit, {
+      global: true,
+      max,
+      timeWindow: 60_000,
+      // after authentication, so the limit is per client
+      hook: 'preHandler',
+      keyGenerator: (request) => (request.fhirAuth ? `client:${request.fhirAuth.clientId}` : `ip:${request.ip}`),
+      errorResponseBuilder: (_request, context) => {
+        const err = new FhirError(429, { code: 'throttled', diagnostics: `Too many requests: at most ${context.max} per minute; retry after ${Math.ceil(context.ttl / 1000)} s` }, { 'retry-after': String(Math.ceil(context.ttl / 1000)) });
+        return err;
+      },
+    });
+  }
+}
