@@ -17,7 +17,9 @@ export function decimalRange(value: number, written?: string): { low: number; hi
   let decimals = m ? m[1].length : 0;
   if (exp) decimals -= Number(exp[1]);
   const half = 0.5 * 10 ** -decimals;
-  return { low: value - half, high: value + half };
+  // rounded to the precision's next digit, so 0.4 gives [0.35, 0.45) and not 0.35000000000000003
+  const round = (x: number) => Number(x.toFixed(Math.min(100, Math.max(0, decimals + 1))));
+  return { low: round(value - half), high: round(value + half) };
 }
 
 function strings(node: FhirNode): string[] {
@@ -70,7 +72,8 @@ function addTokens(rows: IndexRows, param: string, node: FhirNode): void {
   switch (node.type) {
     case 'CodeableConcept':
       for (const c of d.coding ?? []) push(c.system, c.code, c.display ?? d.text);
-      if (d.text && !(d.coding ?? []).length) push(null, null, d.text);
+      // :text searches CodeableConcept.text as well as each Coding.display
+      if (d.text && (d.coding ?? []).every((c: any) => c.display !== undefined)) push(null, null, d.text);
       break;
     case 'Coding':
       push(d.system, d.code, d.display);
@@ -120,6 +123,10 @@ function addQuantity(rows: IndexRows, param: string, node: FhirNode, numberOnly:
     // Money has a currency and no system: index it as a quantity in urn:iso:std:iso:4217
     const system = d.system ?? (d.currency ? 'urn:iso:std:iso:4217' : null);
     rows.quantity.push({ param, value, low, high, system, code: d.code ?? d.currency ?? d.unit ?? null });
+    // number||unit matches Quantity.code or the human-readable Quantity.unit (search.html#quantity)
+    if (typeof d.unit === 'string' && d.code !== undefined && d.unit !== d.code) {
+      rows.quantity.push({ param, value, low, high, system: null, code: d.unit });
+    }
   }
 }
 

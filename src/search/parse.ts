@@ -149,6 +149,8 @@ function condition(ctx: Context, types: string[], name: string, rawValue: string
   const params = resolveParam(opts.registry, types, code);
   const p = params[0];
   const pkeys = keys(params);
+  // _text, _content, _query and extension-based parameters have no expression: nothing indexes them
+  if (!p.expression) throw new Ignored(`Search parameter '${code}' is not supported by this server`);
 
   if (dot >= 0) {
     // chain: subject:Patient.name=… or subject.name=…
@@ -319,8 +321,14 @@ export function parseSearch(opts: ParseOptions): ParsedSearch {
           applied.push([name, String(query.count)]);
           break;
         case '_sort':
-          query.sort = sortKeys(opts, v);
-          applied.push([name, v]);
+          try {
+            query.sort = sortKeys(opts, v);
+            applied.push([name, v]);
+          } catch (err) {
+            // an unknown sort parameter: lenient handling ignores the whole _sort
+            if (err instanceof Ignored) ignore(name, err.message);
+            else throw err;
+          }
           break;
         case '_total':
           if (!['none', 'estimate', 'accurate'].includes(v)) throw badRequest('_total must be none, estimate or accurate', 'value');
