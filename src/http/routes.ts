@@ -14,6 +14,7 @@ import { update } from '../rest/update.ts';
 import { searchCompartment, searchSystem, searchType } from '../rest/search.ts';
 import { reindex } from '../operations/reindex.ts';
 import { bundle } from '../rest/bundle.ts';
+import { everything } from '../operations/everything.ts';
 import { FHIR_JSON, isPretty, negotiate } from './negotiation.ts';
 
 type Params = { type?: string; id?: string; vid?: string; ctype?: string };
@@ -96,6 +97,10 @@ export function registerRoutes(app: FastifyInstance, ctx: Context): void {
   app.post('/$reindex', r(reindex, 'operation'));
   app.post('/:type/$reindex', r(reindex, 'operation'));
   app.post('/', { bodyLimit: ctx.config.maxBundleBytes }, r(bundle, 'bundle'));
+  app.get('/Patient/$everything', r(everything, 'operation'));
+  app.post('/Patient/$everything', r(everything, 'operation'));
+  app.get('/Patient/:id/$everything', r(everything, 'operation'));
+  app.post('/Patient/:id/$everything', r(everything, 'operation'));
   app.get('/:type', r(searchType, 'search-type'));
   app.post('/:type', r(create, 'create'));
   app.put('/:type', r(update, 'update'));

@@ -59,7 +59,7 @@ function searchParameters(req: FhirRequest): Record<string, string[]> {
 }
 
 /** The compartment condition for GET [Compartment]/[id]/[type]. */
-function compartmentCondition(ctx: Context, compartment: string, id: string, type: string): Condition {
+export function compartmentCondition(ctx: Context, compartment: string, id: string, type: string): Condition {
   const def = ctx.types.defs.compartments.find((c) => c.code === compartment);
   const codes = def?.resources[type];
   if (!def || !codes) throw badRequest(`${type} is not in the ${compartment} compartment`, 'invalid');

@@ -48,6 +48,8 @@ export type Condition =
   | { kind: 'has'; sourceType: string; params: string[]; condition: Condition }
   /** composite: each alternative is a tuple of component values that one occurrence must meet */
   | { kind: 'composite'; params: string[]; values: ComponentValue[][] }
+  /** at least one of the conditions holds (used by operations, e.g. $everything's date window) */
+  | { kind: 'any'; conditions: Condition[] }
   /** the resource is in the compartment of targetType/targetId through any of `params` */
   | { kind: 'compartment'; params: string[]; targetType: string; targetId: string };
 

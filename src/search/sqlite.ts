@@ -264,6 +264,8 @@ export function conditionSql(b: Builder, c: Condition, r: string): string {
         const preds = tuple.map((cv, i) => componentPredicate(b, as[i], cv));
         return `${rid} IN (SELECT ${as[0]}.rid FROM sp_composite ${as[0]} ${joins} WHERE ${params} AND ${as[0]}.comp = 0 AND ${preds.join(' AND ')})`;
       }));
+    case 'any':
+      return anyOf(c.conditions.map((x) => conditionSql(b, x, r)));
     case 'compartment': {
       const a = b.alias('k');
       return `${rid} IN (SELECT ${a}.rid FROM sp_reference ${a} WHERE ${b.params(`${a}.param`, c.params)}
