@@ -15,6 +15,7 @@ import { searchCompartment, searchSystem, searchType } from '../rest/search.ts';
 import { reindex } from '../operations/reindex.ts';
 import { bundle } from '../rest/bundle.ts';
 import { everything } from '../operations/everything.ts';
+import { match } from '../operations/match.ts';
 import { FHIR_JSON, isPretty, negotiate } from './negotiation.ts';
 
 type Params = { type?: string; id?: string; vid?: string; ctype?: string };
@@ -97,6 +98,7 @@ export function registerRoutes(app: FastifyInstance, ctx: Context): void {
   app.post('/$reindex', r(reindex, 'operation'));
   app.post('/:type/$reindex', r(reindex, 'operation'));
   app.post('/', { bodyLimit: ctx.config.maxBundleBytes }, r(bundle, 'bundle'));
+  app.post('/Patient/$match', r(match, 'operation'));
   app.get('/Patient/$everything', r(everything, 'operation'));
   app.post('/Patient/$everything', r(everything, 'operation'));
   app.get('/Patient/:id/$everything', r(everything, 'operation'));

@@ -5,6 +5,7 @@
 import { parseDateRange } from '../fhir/datetime.ts';
 import { emptyRows, type IndexRows } from './index-rows.ts';
 import { foldString } from './normalize.ts';
+import { nameKeys } from '../mpi/names.ts';
 import type { FhirNode, SearchParam, SearchParamRegistry } from './registry.ts';
 
 const NEVER = 8.64e15; // the largest epoch ms a Date holds: open ends of Periods
@@ -174,7 +175,10 @@ function addReference(rows: IndexRows, p: SearchParam, node: FhirNode): void {
 function addNode(rows: IndexRows, p: SearchParam, type: string, node: FhirNode): void {
       switch (type) {
         case 'string':
-          for (const s of strings(node)) rows.string.push({ param: p.key, norm: foldString(s), exact: s });
+          if (p.code === 'phonetic') {
+            // phonetic: the cross-script consonant skeleton of every name word (src/mpi/names.ts)
+            for (const s of strings(node)) for (const key of nameKeys(s)) rows.string.push({ param: p.key, norm: key, exact: s });
+          } else for (const s of strings(node)) rows.string.push({ param: p.key, norm: foldString(s), exact: s });
           break;
         case 'token':
           addTokens(rows, p.key, node);

@@ -32,7 +32,8 @@ export type ReferenceValue =
 /** One condition on the resource being searched. `params` are index keys: one per resource type
  * searched (Patient.name, Practitioner.name for `_type=Patient,Practitioner&name=…`). */
 export type Condition =
-  | { kind: 'string'; params: string[]; mode: 'start' | 'exact' | 'contains'; values: string[] }
+  /** phonetic: values are name keys (src/mpi/names.ts) compared for equality */
+  | { kind: 'string'; params: string[]; mode: 'start' | 'exact' | 'contains' | 'phonetic'; values: string[] }
   | { kind: 'token'; params: string[]; mode: 'code' | 'text' | 'of-type'; not: boolean; values: TokenValue[]; ofType?: { system?: string; code?: string; value: string }[] }
   | { kind: 'date'; params: string[]; values: RangeValue[] }
   | { kind: 'number'; params: string[]; values: RangeValue[] }

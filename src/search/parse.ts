@@ -5,6 +5,7 @@ import { parseDateRange } from '../fhir/datetime.ts';
 import { decimalRange } from './extract.ts';
 import type { ComponentValue, Condition, IncludeSpec, IndexTable, QuantityValue, RangeValue, ReferenceValue, SearchQuery, SortKey, TokenValue } from './ir.ts';
 import { foldString } from './normalize.ts';
+import { nameKeys } from '../mpi/names.ts';
 import type { SearchParam, SearchParamRegistry } from './registry.ts';
 import { splitPrefix, splitUnescaped, unescape } from './values.ts';
 
@@ -182,6 +183,11 @@ function condition(ctx: Context, types: string[], name: string, rawValue: string
 
   switch (p.type) {
     case 'string': {
+      if (p.code === 'phonetic') {
+        if (modifier) throw unsupported();
+        const keys = rawValues.flatMap((v) => nameKeys(unescape(v)));
+        return { kind: 'string', params: pkeys, mode: 'phonetic', values: keys.length ? keys : ['-'] };
+      }
       if (modifier && modifier !== 'exact' && modifier !== 'contains') throw unsupported();
       const mode = modifier === 'exact' ? 'exact' : modifier === 'contains' ? 'contains' : 'start';
       const values = rawValues.map(unescape).map((v) => (mode === 'exact' ? v : foldString(v)));

@@ -3,7 +3,7 @@
 // placeholders plus their values. Every value from the request is a bound parameter; only
 // identifiers chosen here (table and column names, operators) are ever part of the SQL text.
 import type { ComponentValue, Condition, Cursor, IncludeSpec, QuantityValue, RangeValue, SearchQuery, SortKey } from './ir.ts';
-import { prefixUpperBound } from './normalize.ts';
+import { foldString, prefixUpperBound } from './normalize.ts';
 
 export type ParamIds = (key: string) => number | undefined;
 type Arg = string | number | null;
@@ -51,9 +51,11 @@ class Builder {
 function rangePredicate(b: Builder, lo: string, hi: string, v: RangeValue): string {
   const sl = () => b.bind(v.low);
   const sh = () => b.bind(v.high);
+  // eq, ge and le also state a bound that follows from lo < hi (`lo < sh`, `hi > sl`): it gives
+  // the index on (param, low) or (param, high) a range to seek instead of every row of the param
   switch (v.prefix) {
     case 'eq':
-      return `(${lo} >= ${sl()} AND ${hi} <= ${sh()})`;
+      return `(${lo} >= ${sl()} AND ${lo} < ${sh()} AND ${hi} <= ${sh()})`;
     case 'ne':
       return `NOT (${lo} >= ${sl()} AND ${hi} <= ${sh()})`;
     case 'gt':
@@ -61,9 +63,9 @@ function rangePredicate(b: Builder, lo: string, hi: string, v: RangeValue): stri
     case 'lt':
       return `${lo} < ${sl()}`;
     case 'ge':
-      return `(${hi} > ${sh()} OR (${lo} >= ${sl()} AND ${hi} <= ${sh()}))`;
+      return `(${hi} > ${sl()} AND (${hi} > ${sh()} OR (${lo} >= ${sl()} AND ${hi} <= ${sh()})))`;
     case 'le':
-      return `(${lo} < ${sl()} OR (${lo} >= ${sl()} AND ${hi} <= ${sh()}))`;
+      return `(${lo} < ${sh()} AND (${lo} < ${sl()} OR (${lo} >= ${sl()} AND ${hi} <= ${sh()})))`;
     case 'sa':
       return `${lo} >= ${sh()}`;
     case 'eb':
@@ -169,7 +171,9 @@ export function conditionSql(b: Builder, c: Condition, r: string): string {
   switch (c.kind) {
     case 'string': {
       const preds = () => c.values.map((v) => {
-        if (c.mode === 'exact') return `$.exact = ${b.bind(v)}`;
+        // the folded form of an exact value is known too: it lets the (param, norm) index seek
+        if (c.mode === 'exact') return `($.norm = ${b.bind(foldString(v))} AND $.exact = ${b.bind(v)})`;
+        if (c.mode === 'phonetic') return `$.norm = ${b.bind(v)}`;
         if (c.mode === 'contains') return `$.norm LIKE ${b.bind(`%${likeEscape(v)}%`)} ESCAPE '\\'`;
         const upper = prefixUpperBound(v);
         return upper === undefined ? '1' : `($.norm >= ${b.bind(v)} AND $.norm < ${b.bind(upper)})`;
@@ -244,17 +248,20 @@ export function conditionSql(b: Builder, c: Condition, r: string): string {
       const params = b.params(`${ref}.param`, c.params);
       const targets = b.list(c.targetTypes);
       const inner = conditionSql(b, c.condition, t);
-      return `${rid} IN (SELECT ${ref}.rid FROM sp_reference ${ref} JOIN resource ${t} ON ${t}.resource_type = ${ref}.target_type AND ${t}.id = ${ref}.target_id
-        WHERE ${params} AND ${t}.resource_type IN (${targets}) AND ${t}.deleted = 0 AND ${inner})`;
+      // targets first (CROSS JOIN fixes the order), then their references by sp_reference_target
+      return `${rid} IN (SELECT ${ref}.rid FROM resource ${t} CROSS JOIN sp_reference ${ref} ON ${ref}.target_id = ${t}.id AND ${ref}.target_type = ${t}.resource_type
+        WHERE ${params} AND ${typeColumn(`${t}.resource_type`, [c.condition])} IN (${targets}) AND ${t}.deleted = 0 AND ${inner})`;
     }
     case 'has': {
       const ref = b.alias('h');
       const s = b.alias('s');
-      const params = b.params(`${ref}.param`, c.params);
+      // `+`: look the references up by rid (sp_reference_rid), not by scanning the parameter's rows
+      const params = b.params(`+${ref}.param`, c.params);
       const source = b.bind(c.sourceType);
       const inner = conditionSql(b, c.condition, s);
-      return `(${r}.resource_type, ${r}.id) IN (SELECT ${ref}.target_type, ${ref}.target_id FROM sp_reference ${ref} JOIN resource ${s} ON ${s}.rid = ${ref}.rid
-        WHERE ${params} AND ${s}.resource_type = ${source} AND ${s}.deleted = 0 AND ${inner})`;
+      // referring resources first (CROSS JOIN fixes the order), then their references by sp_reference_rid
+      return `(${r}.resource_type, ${r}.id) IN (SELECT ${ref}.target_type, ${ref}.target_id FROM resource ${s} CROSS JOIN sp_reference ${ref} ON ${ref}.rid = ${s}.rid
+        WHERE ${params} AND ${typeColumn(`${s}.resource_type`, [c.condition])} = ${source} AND ${s}.deleted = 0 AND ${inner})`;
     }
     case 'composite':
       return anyOf(c.values.map((tuple) => {
@@ -316,7 +323,8 @@ function sortExpr(b: Builder, k: SortKey, r: string): string {
   const col = { string: 'norm', token: 'code', date: k.descending ? 'high' : 'low', number: 'value', quantity: 'value', uri: 'uri', reference: 'target_id' }[k.table!];
   const isText = k.table === 'string' || k.table === 'token' || k.table === 'uri';
   const missing = isText ? (k.descending ? "''" : 'char(1114111)') : k.descending ? '-9e18' : '9e18';
-  return `COALESCE((SELECT ${agg}(${a}.${col}) FROM ${TABLE[k.table!]} ${a} WHERE ${a}.rid = ${r}.rid AND ${b.params(`${a}.param`, k.params)}), ${missing})`;
+  // `+`: the resource's own rows through the (rid, param) index, not every row of the parameter per resource
+  return `COALESCE((SELECT ${agg}(${a}.${col}) FROM ${TABLE[k.table!]} ${a} WHERE ${a}.rid = ${r}.rid AND ${b.params(`+${a}.param`, k.params)}), ${missing})`;
 }
 
 export interface CompiledSearch {
@@ -328,9 +336,40 @@ export interface CompiledSearch {
   reversed: boolean;
 }
 
+/** Conditions compiled to `rid IN (subquery on an index table)`: a search can start from their rows. */
+function selectsRids(c: Condition): boolean {
+  switch (c.kind) {
+    case 'string':
+    case 'date':
+    case 'number':
+    case 'quantity':
+    case 'reference':
+    case 'uri':
+    case 'chain':
+    case 'compartment':
+      return true;
+    case 'token':
+      return !c.not;
+    case 'missing':
+      return !c.missing;
+    case 'composite':
+      return c.values.length === 1;
+    default:
+      return false;
+  }
+}
+
+/** The resource-type test, kept from using an index (`+`) when one of the conditions can select the
+ * rows instead: without table statistics (no ANALYZE) SQLite would read every resource of the type
+ * through resource_type_updated and test each against the condition subqueries. */
+function typeColumn(col: string, conditions: Condition[]): string {
+  return conditions.some(selectsRids) ? `+${col}` : col;
+}
+
 function whereClause(b: Builder, q: SearchQuery, r: string): string {
+  const type = typeColumn(`${r}.resource_type`, q.conditions);
   const parts = [
-    q.types.length === 1 ? `${r}.resource_type = ${b.bind(q.types[0])}` : `${r}.resource_type IN (${b.list(q.types)})`,
+    q.types.length === 1 ? `${type} = ${b.bind(q.types[0])}` : `${type} IN (${b.list(q.types)})`,
     `${r}.deleted = 0`,
   ];
   for (const c of q.conditions) parts.push(conditionSql(b, c, r));

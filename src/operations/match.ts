@@ -1,0 +1,99 @@
+// Patient $match: https://hl7.org/fhir/R4/patient-operation-match.html
+// MPI-style matching of an input Patient against the stored ones. Candidates come from indexed
+// blocking queries — any shared identifier; both name keys (cross-script consonant skeletons,
+// the `phonetic` index); family name key with the birth year ±1; given name key with the exact
+// birth date — never a scan; each candidate is then scored (src/mpi/score.ts) and graded
+// certain / probable / possible. Results carry search.score and the match-grade extension.
+import type { Patient } from 'fhir/r4.js';
+import { badRequest } from '../fhir/errors.ts';
+import { bundleText } from '../fhir/bundle.ts';
+import { parseDateRange } from '../fhir/datetime.ts';
+import type { Condition, SearchQuery } from '../search/ir.ts';
+import { nameKeys } from '../mpi/names.ts';
+import { compare, type MatchResult } from '../mpi/score.ts';
+import config from '../mpi/match-config.json' with { type: 'json' };
+import type { Context, Handler } from '../rest/types.ts';
+import { authorize } from '../auth/authorize.ts';
+import { OPERATIONS } from '../rest/capabilities.ts';
+import { checkShape } from '../validation/shape.ts';
+
+OPERATIONS.push({ name: 'match', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-match', types: ['Patient'] });
+
+const MATCH_GRADE = 'http://hl7.org/fhir/StructureDefinition/match-grade';
+
+interface Input {
+  patient: Patient;
+  onlyCertainMatches: boolean;
+  count?: number;
+}
+
+function readInput(body: unknown): Input {
+  const b = body as { resourceType?: string; parameter?: { name: string; resource?: Patient; valueBoolean?: boolean; valueInteger?: number }[] } | undefined;
+  if (b?.resourceType === 'Patient') return { patient: b as Patient, onlyCertainMatches: false };
+  if (b?.resourceType !== 'Parameters') throw badRequest('$match takes a Parameters resource with a Patient in parameter "resource"', 'invalid');
+  const patient = b.parameter?.find((p) => p.name === 'resource')?.resource;
+  if (patient?.resourceType !== 'Patient') throw badRequest('Parameter "resource" must hold a Patient', 'required');
+  const only = b.parameter?.find((p) => p.name === 'onlyCertainMatches')?.valueBoolean ?? false;
+  const count = b.parameter?.find((p) => p.name === 'count')?.valueInteger;
+  if (count !== undefined && (!Number.isInteger(count) || count < 1)) throw badRequest('count must be a positive integer', 'value');
+  return { patient, onlyCertainMatches: only, count };
+}
+
+function query(ctx: Context, conditions: Condition[]): SearchQuery {
+  return { types: ['Patient'], conditions, sort: [], count: config.blocking.perPass, total: 'none', include: [], revinclude: [] };
+}
+
+/** The blocking queries for an input patient. */
+export function blockingQueries(ctx: Context, p: Patient): SearchQuery[] {
+  const key = (code: string) => ctx.search.get('Patient', code)!.key;
+  const out: SearchQuery[] = [];
+  const ids = (p.identifier ?? []).filter((i) => i.value).map((i) => ({ ...(i.system ? { system: i.system } : {}), code: i.value! }));
+  if (ids.length) out.push(query(ctx, [{ kind: 'token', params: [key('identifier')], mode: 'code', not: false, values: ids }]));
+  const family = [...new Set((p.name ?? []).flatMap((n) => (n.family ? nameKeys(n.family) : [])))];
+  const given = [...new Set((p.name ?? []).flatMap((n) => (n.given ?? []).flatMap(nameKeys)))];
+  const phonetic = (keys: string[]): Condition => ({ kind: 'string', params: [key('phonetic')], mode: 'phonetic', values: keys });
+  if (family.length && given.length) out.push(query(ctx, [phonetic(family), phonetic(given)]));
+  const birth = p.birthDate ? parseDateRange(p.birthDate.slice(0, 4)) : undefined;
+  if (family.length && birth) {
+    const year = 365.25 * 24 * 3600 * 1000;
+    out.push(query(ctx, [phonetic(family), { kind: 'date', params: [key('birthdate')], values: [{ prefix: 'ge', low: birth.start - year, high: birth.start - year + 1 }, ] }, { kind: 'date', params: [key('birthdate')], values: [{ prefix: 'lt', low: birth.end + year, high: birth.end + year + 1 }] }]));
+  }
+  const exact = p.birthDate && p.birthDate.length === 10 ? parseDateRange(p.birthDate) : undefined;
+  if (given.length && exact) out.push(query(ctx, [phonetic(given), { kind: 'date', params: [key('birthdate')], values: [{ prefix: 'eq', low: exact.start, high: exact.end }] }]));
+  // family names written in the given-name field and the other way round
+  if (family.length && given.length) out.push(query(ctx, [phonetic(family.concat(given)), phonetic(given.concat(family))]));
+  return out;
+}
+
+export const match: Handler = async (req, ctx) => {
+  authorize(req.auth, 'Patient', 's');
+  authorize(req.auth, 'Patient', 'r');
+  const input = readInput(req.body);
+  const shape = checkShape({ ...input.patient, id: input.patient.id ?? 'input' }, ctx.types);
+  if (shape.length) throw badRequest(`The input Patient is not valid: ${shape[0].diagnostics}`, 'invalid');
+  const candidates = new Map<string, { json: string; patient: Patient }>();
+  for (const q of blockingQueries(ctx, input.patient)) {
+    const { matches } = await ctx.repo.search(q);
+    for (const m of matches) if (!candidates.has(m.id)) candidates.set(m.id, { json: m.json, patient: JSON.parse(m.json) as Patient });
+  }
+  const scored: { id: string; json: string; result: MatchResult }[] = [];
+  for (const [id, c] of candidates) {
+    if (input.patient.id && id === input.patient.id) continue;
+    const result = compare(input.patient, c.patient);
+    if (result.grade !== 'certainly-not') scored.push({ id, json: c.json, result });
+  }
+  scored.sort((a, b) => b.result.weight - a.result.weight);
+  let out = scored;
+  if (input.onlyCertainMatches) {
+    // the spec: with onlyCertainMatches, return a match only when it is certain and alone
+    const certain = scored.filter((s) => s.result.grade === 'certain');
+    out = certain.length === 1 ? certain : [];
+  }
+  if (input.count !== undefined) out = out.slice(0, input.count);
+  const entries = out.map((s) => ({
+    fullUrl: `${req.baseUrl}/Patient/${s.id}`,
+    resourceJson: s.json,
+    extra: { search: { extension: [{ url: MATCH_GRADE, valueCode: s.result.grade }], mode: 'match', score: s.result.score } },
+  }));
+  return { status: 200, body: bundleText('searchset', entries, { total: entries.length }) };
+};
