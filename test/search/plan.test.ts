@@ -1,0 +1,186 @@
+// Query plans of the SQLite compiler (EXPLAIN QUERY PLAN) on a store holding a few thousand
+// generated resources: every kind of search reaches the index tables through their indexes (no
+// SCAN of an sp_* table or of resource), selective searches start from the index rows rather
+// than from every resource of the type, date ranges seek on (param, low) or (param, high), and
+// chains, _has and _sort look rows up by target or by rid. The store keeps no table statistics
+// (no ANALYZE), so these plans must come from the SQL's shape alone.
+import t from 'tap';
+import { testApp, fhir } from '../helpers/app.ts';
+import { parseSearch } from '../../src/search/parse.ts';
+import type { Condition, SearchQuery } from '../../src/search/ir.ts';
+import { SqliteStore } from '../../src/store/sqlite/index.ts';
+
+const PATIENTS = 2000;
+const OBSERVATIONS = 4000;
+const ENCOUNTERS = 1000;
+const ORGANIZATIONS = 100;
+
+function generated(): { resourceType: string; id: string; [k: string]: unknown }[] {
+  const out: { resourceType: string; id: string; [k: string]: unknown }[] = [];
+  for (let i = 0; i < ORGANIZATIONS; i++) {
+    out.push({ resourceType: 'Organization', id: `org-${i}`, name: `Org ${i}`, ...(i ? { partOf: { reference: `Organization/org-${i - 1}` } } : {}) });
+  }
+  for (let i = 0; i < PATIENTS; i++) {
+    out.push({
+      resourceType: 'Patient',
+      id: `p-${i}`,
+      name: [{ family: `Family${i % 300}`, given: [`Given${i}`] }],
+      gender: i % 2 ? 'male' : 'female',
+      birthDate: `${1940 + (i % 70)}-0${1 + (i % 9)}-1${i % 10}`,
+      identifier: [{ system: 'urn:sys', value: `id-${i}` }],
+      managingOrganization: { reference: `Organization/org-${i % ORGANIZATIONS}` },
+    });
+  }
+  for (let i = 0; i < OBSERVATIONS; i++) {
+    out.push({
+      resourceType: 'Observation',
+      id: `o-${i}`,
+      status: i % 10 ? 'final' : 'preliminary',
+      code: { coding: [{ system: 'http://loinc.org', code: `code-${i % 50}` }] },
+      subject: { reference: `Patient/p-${i % PATIENTS}` },
+      effectiveDateTime: `20${10 + (i % 14)}-0${1 + (i % 9)}-1${i % 10}T10:00:00Z`,
+      valueQuantity: { value: i % 200, unit: 'kg', system: 'http://unitsofmeasure.org', code: 'kg' },
+    });
+  }
+  for (let i = 0; i < ENCOUNTERS; i++) {
+    out.push({
+      resourceType: 'Encounter',
+      id: `e-${i}`,
+      status: 'finished',
+      class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' },
+      subject: { reference: `Patient/p-${i}` },
+      serviceProvider: { reference: `Organization/org-${i % ORGANIZATIONS}` },
+      period: { start: `20${10 + (i % 14)}-01-01`, end: `20${10 + (i % 14)}-01-02` },
+    });
+  }
+  for (let i = 0; i < 200; i++) {
+    out.push({ resourceType: 'RiskAssessment', id: `ra-${i}`, status: 'final', subject: { reference: `Patient/p-${i}` }, prediction: [{ probabilityDecimal: i / 200 }] });
+  }
+  for (let i = 0; i < 50; i++) out.push({ resourceType: 'ValueSet', id: `vs-${i}`, status: 'active', url: `http://example.org/fhir/ValueSet/vs-${i}` });
+  return out;
+}
+
+const app = await testApp();
+t.teardown(() => app.close());
+const all = generated();
+for (let k = 0; k < all.length; k += 500) {
+  const entry = all.slice(k, k + 500).map((r) => ({ resource: r, request: { method: 'PUT', url: `${r.resourceType}/${r.id}` } }));
+  const res = await fhir(app, 'POST', '/fhir', { resourceType: 'Bundle', type: 'transaction', entry });
+  if (res.status !== 200) throw new Error(`loading: ${res.status} ${res.raw.slice(0, 300)}`);
+}
+const store = app.fhir.repo.store;
+if (!(store instanceof SqliteStore)) throw new Error('the test app runs on SQLite');
+
+function query(types: string[], qs: string, extra: Condition[] = []): SearchQuery {
+  const q: Record<string, string[]> = {};
+  for (const [k, v] of new URLSearchParams(qs)) (q[k] ??= []).push(v);
+  const parsed = parseSearch({ types, query: q, registry: app.fhir.search, baseUrl: 'http://test.local/fhir', defaultCount: 20, maxCount: 1000, strict: true });
+  parsed.query.conditions.push(...extra);
+  return parsed.query;
+}
+
+interface Check {
+  name: string;
+  types: string[];
+  qs: string;
+  extra?: Condition[];
+  /** each must match some plan line */
+  uses: RegExp[];
+  /** the search starts from index rows: resource rows are reached by rid or by (type, id) */
+  selective?: boolean;
+  /** matches with _total=accurate, worked out from generated() */
+  total?: number;
+}
+
+const rid = (alias: string) => new RegExp(`^SEARCH ${alias} USING INTEGER PRIMARY KEY \\(rowid=\\?\\)$`);
+const compartment = (params: string[], targetType: string, targetId: string): Condition => ({ kind: 'compartment', params, targetType, targetId });
+
+const CHECKS: Check[] = [
+  { name: 'token system|code', types: ['Patient'], qs: 'identifier=urn:sys|id-5', uses: [/sp_token_value \(param=\? AND code=\? AND system=\?\)/, rid('r')], selective: true, total: 1 },
+  // code-5: o-5, o-55, … one Observation in 50
+  { name: 'token code', types: ['Observation'], qs: 'code=code-5', uses: [/sp_token_value \(param=\? AND code=\?\)/], selective: true, total: OBSERVATIONS / 50 },
+  { name: 'token OR', types: ['Observation'], qs: 'code=code-5,code-6', uses: [/sp_token_value \(param=\? AND code=\?\)/], selective: true, total: (2 * OBSERVATIONS) / 50 },
+  // family1, family10-19, family100-199 (111 of the 300 families, each below 200, so 7 patients each)
+  { name: 'string prefix', types: ['Patient'], qs: 'family=family1', uses: [/sp_string_value \(param=\? AND norm>\? AND norm<\?\)/], selective: true, total: 111 * 7 },
+  { name: 'string :exact', types: ['Patient'], qs: 'family:exact=Family17', uses: [/sp_string_value \(param=\? AND norm=\?\)/], selective: true, total: 7 },
+  { name: 'date eq', types: ['Observation'], qs: 'date=2015-03-13', uses: [/sp_date_low \(param=\? AND low>\? AND low<\?\)/], selective: true },
+  { name: 'date ge and le', types: ['Observation'], qs: 'date=ge2015-01-01&date=le2015-02-01', uses: [/sp_date_high \(param=\? AND high>\?\)/, /sp_date_low \(param=\? AND low<\?\)/], selective: true },
+  { name: 'date gt', types: ['Observation'], qs: 'date=gt2022', uses: [/sp_date_high \(param=\? AND high>\?\)/], selective: true },
+  { name: 'date lt', types: ['Patient'], qs: 'birthdate=lt1950', uses: [/sp_date_low \(param=\? AND low<\?\)/], selective: true },
+  { name: 'Period overlap', types: ['Encounter'], qs: 'date=ge2015-01-01&date=le2015-01-01', uses: [/sp_date_(low|high) \(param=\? AND (low<|high>)\?\)/], selective: true },
+  // probabilities i/200: above 0.9 are 181/200 … 199/200
+  { name: 'number', types: ['RiskAssessment'], qs: 'probability=gt0.9', uses: [/sp_number_value \(param=\? AND value>\?\)/], selective: true, total: 19 },
+  { name: 'quantity', types: ['Observation'], qs: 'value-quantity=gt150||kg', uses: [/sp_quantity_value \(param=\? AND value>\?\)/], selective: true },
+  { name: 'uri', types: ['ValueSet'], qs: 'url=http://example.org/fhir/ValueSet/vs-5', uses: [/sp_uri_value \(param=\? AND uri=\?\)/], selective: true, total: 1 },
+  { name: 'uri :below', types: ['ValueSet'], qs: 'url:below=http://example.org/fhir/ValueSet/vs-1', uses: [/sp_uri_value \(param=\? AND uri>\? AND uri<\?\)/], selective: true, total: 11 },
+  // p-5's observations: o-5, o-2005
+  { name: 'reference', types: ['Observation'], qs: 'subject=Patient/p-5', uses: [/sp_reference_target \(param=\? AND target_id=\? AND target_type=\?\)/], selective: true, total: 2 },
+  {
+    name: 'chain',
+    types: ['Observation'],
+    qs: 'subject:Patient.identifier=urn:sys|id-5',
+    uses: [/sp_token_value \(param=\? AND code=\? AND system=\?\)/, rid('t\\d+'), /SEARCH c\d+ USING COVERING INDEX sp_reference_target \(param=\? AND target_id=\? AND target_type=\?\)/],
+    selective: true,
+    total: 2,
+  },
+  {
+    name: 'chain, two levels',
+    types: ['Encounter'],
+    qs: 'subject.organization.name=org 5',
+    uses: [/sp_string_value \(param=\? AND norm>\? AND norm<\?\)/, /SEARCH c\d+ USING COVERING INDEX sp_reference_target \(param=\? AND target_id=\? AND target_type=\?\)/],
+    selective: true,
+  },
+  {
+    name: '_has',
+    types: ['Patient'],
+    qs: '_has:Observation:subject:code=code-5',
+    uses: [/^SEARCH r USING INDEX sqlite_autoindex_resource_1 \(resource_type=\? AND id=\?\)$/, rid('s\\d+'), /SEARCH h\d+ USING INDEX sp_reference_rid \(rid=\?\)/, /sp_token_value \(param=\? AND code=\?\)/],
+    selective: true,
+  },
+  {
+    name: 'nested _has',
+    types: ['Organization'],
+    qs: '_has:Patient:organization:_has:Observation:subject:code=code-5',
+    uses: [/sp_token_value \(param=\? AND code=\?\)/, /SEARCH h\d+ USING INDEX sp_reference_rid \(rid=\?\)/],
+    selective: true,
+  },
+  {
+    name: 'compartment',
+    types: ['Observation'],
+    qs: '',
+    extra: [compartment(['Observation.subject', 'Observation.performer'], 'Patient', 'p-5')],
+    uses: [/sp_reference_target \(param=\? AND target_id=\? AND target_type=\?\)|sp_reference_target_any/],
+    selective: true,
+    total: 2,
+  },
+  { name: '_id', types: ['Patient'], qs: '_id=p-1,p-2', uses: [/^SEARCH r USING INDEX sqlite_autoindex_resource_1 \(resource_type=\? AND id=\?\)$/], selective: true, total: 2 },
+  { name: '_lastUpdated', types: ['Patient'], qs: '_lastUpdated=gt2000-01-01', uses: [/resource_type_updated \(resource_type=\? AND last_updated>\?\)/], total: PATIENTS },
+  { name: '_sort on a date', types: ['Patient'], qs: 'gender=female&_sort=birthdate', uses: [/SEARCH o\d+ USING INDEX sp_date_rid \(rid=\?\)/], selective: true, total: PATIENTS / 2 },
+  { name: '_sort on a string', types: ['Patient'], qs: '_sort=-family', uses: [/SEARCH o\d+ USING INDEX sp_string_rid \(rid=\?\)/] },
+  { name: '_sort on a token', types: ['Observation'], qs: 'subject=Patient/p-5&_sort=code', uses: [/SEARCH o\d+ USING INDEX sp_token_rid \(rid=\?\)/], selective: true },
+  { name: ':missing=true', types: ['Patient'], qs: 'birthdate:missing=true', uses: [/sp_date_(low|high)|sp_date_rid/], total: 0 },
+  { name: ':missing=false', types: ['Patient'], qs: 'birthdate:missing=false', uses: [/sp_date_(low|high|rid)/], selective: true, total: PATIENTS },
+  // status is preliminary for one Observation in 10
+  { name: ':not', types: ['Observation'], qs: 'status:not=final', uses: [/sp_token_value \(param=\? AND code=\?\)/], total: OBSERVATIONS / 10 },
+  { name: 'two types', types: ['Patient', 'Organization'], qs: 'name=org 1', uses: [/sp_string_value \(param IN \(\?,\?\) AND norm>\? AND norm<\?\)|sp_string_value \(param=\? AND norm>\? AND norm<\?\)/], selective: true, total: 11 },
+];
+
+for (const c of CHECKS) {
+  t.test(`${c.name}: ${c.types.join(',')}?${c.qs}`, async (t) => {
+    const q = query(c.types, c.qs, c.extra);
+    const plan = store.explain(q);
+    t.ok(plan.length > 0, 'a plan', { plan });
+    for (const line of plan) {
+      // the page's own subquery (m) is the only thing scanned
+      if (line.startsWith('SCAN ')) t.equal(line, 'SCAN m', 'no table or index is scanned', { plan });
+    }
+    for (const re of c.uses) t.ok(plan.some((l) => re.test(l)), `uses ${re}`, { plan });
+    if (c.selective) {
+      t.notOk(plan.some((l) => /^SEARCH [rts]\d* USING INDEX resource_type_updated \(resource_type=\?\)$/.test(l)), 'does not read every resource of the type', { plan });
+    }
+    if (c.total !== undefined) {
+      const result = await store.search({ ...q, total: 'accurate', count: 1 });
+      t.equal(result.total, c.total, 'the search finds what the data holds');
+    }
+  });
+}
