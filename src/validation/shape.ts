@@ -12,6 +12,8 @@ const PRIMITIVES = new Set([
   'date', 'dateTime', 'instant', 'time', 'xhtml', ...NUMBER_TYPES,
 ]);
 
+const MAX_STRING = 1024 * 1024;
+
 function jsonKind(v: unknown): string {
   return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
 }
@@ -29,6 +31,10 @@ function emptyValues(value: unknown, path: string, out: IssueInput[], depth = 0)
     out.push({ code: 'structure', diagnostics: `${path}: null is not allowed in FHIR JSON`, expression: [path] });
   } else if (typeof value === 'string') {
     if (value.length === 0) out.push({ code: 'structure', diagnostics: `${path}: empty strings are not allowed`, expression: [path] });
+    // R4 datatypes: "strings SHALL NOT exceed 1 MB"; attachments carry data in base64Binary
+    else if (value.length > MAX_STRING && !/\.data$/.test(path)) {
+      out.push({ code: 'too-long', diagnostics: `${path}: strings are limited to 1 MB`, expression: [path] });
+    }
   } else if (Array.isArray(value)) {
     if (value.length === 0) out.push({ code: 'structure', diagnostics: `${path}: empty arrays are not allowed`, expression: [path] });
     value.forEach((v, i) => {
