@@ -533,6 +533,12 @@ export const CASES: SearchCase[] = [
     ['roster: prefix search, -_id', 'Patient?given=irina-1&_sort=-_id&_count=3', rostova(19, 18, 17, 16, 15, 14, 13, 12, 11, 10), { fixtures: ROSTER, ordered: true }],
     ['roster: page size larger than the result', 'Patient?birthdate=1993&_count=50&_sort=_id', rostova(3, 6, 9, 12, 15, 18, 21), { fixtures: ROSTER, ordered: true, total: 7 }],
     ['_count above the maximum is capped', 'Patient?gender=female&_count=999999999', Pat('elkina', 'ozdemir')],
+    // keyset pages across the values that stand in for a missing sort value
+    ['pages through missing dates, ascending', 'Patient?_sort=birthdate,_id&_count=2', Pat('xcda', 'f001', 'f201', 'papadopoulos', 'example', 'ozdemir', 'mueller', 'elkina', 'nguyen', 'mohammed', 'pat1', 'pat2'), { ordered: true }],
+    ['pages through missing dates, descending', 'Patient?_sort=-birthdate,_id&_count=4', Pat('nguyen', 'elkina', 'mueller', 'ozdemir', 'example', 'papadopoulos', 'f201', 'f001', 'xcda', 'mohammed', 'pat1', 'pat2'), { ordered: true }],
+    // folded cities: amsterdam (f001, f201), berlin, lampedusa, munchen, palermo, pleasantville, αθηνα; none for mohammed, pat1, pat2, xcda
+    ['pages through missing strings, ascending', 'Patient?_sort=address-city,_id&_count=3', Pat('f001', 'f201', 'elkina', 'nguyen', 'mueller', 'ozdemir', 'example', 'papadopoulos', 'mohammed', 'pat1', 'pat2', 'xcda'), { ordered: true }],
+    ['pages through missing strings, descending', 'Patient?_sort=-address-city,_id&_count=5', Pat('papadopoulos', 'example', 'ozdemir', 'mueller', 'nguyen', 'elkina', 'f001', 'f201', 'mohammed', 'pat1', 'pat2', 'xcda'), { ordered: true }],
   ]),
 
   ...group('subsetting', [
