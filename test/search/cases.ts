@@ -444,6 +444,7 @@ export const CASES: SearchCase[] = [
     ['chain and a plain parameter', 'Observation?subject:Patient.gender=male&code=8310-5', Obs('body-temperature', 'f202', 'obs-temp-nguyen')],
     ['chain to a missing target', 'Observation?performer:Practitioner.family=Langeveld', []],
     ['chain on a non-reference parameter', 'Patient?gender.name=x', [], { status: 400 }],
+    ['chains nest at most four levels', 'Encounter?subject.organization.partof.partof.partof.partof.name=x', [], { status: 400 }],
   ]),
 
   ...group('_has', [
@@ -666,6 +667,10 @@ export const CASES: SearchCase[] = [
     ['SQL in _count', 'Patient?_count=10;DELETE FROM resource', [], { status: 400 }],
     ['SQL in a compartment id', "Patient/x'%20OR%20'1'%3D'1/Observation", [], { raw: true, status: 400 }],
     ['NUL character', 'Patient?name=%00', [], { raw: true }],
+    ['SQL in _include', "Observation?_include=Observation:subject' OR 1=1 --", [], { status: 400 }],
+    ['SQL in _revinclude', "Patient?_revinclude=*' --", [], { status: 400 }],
+    ['SQL in _type', "?_type=Patient'--", [], { status: 400 }],
+    ['SQL in _elements is just an unknown element', "Patient?_id=mueller&_elements=name'); DROP TABLE resource;--", Pat('mueller'), { elements: { present: ['id'], absent: ['name', 'gender'], subsetted: true } }],
     ['very long value', `Patient?name=${'a'.repeat(4000)}`, []],
   ]),
 ];
