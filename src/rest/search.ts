@@ -93,7 +93,9 @@ export async function runSearch(req: FhirRequest, ctx: Context, types: string[],
   const pageToken = params._page?.[0];
   const cursor = pageToken ? decodeCursor(pageToken) : undefined;
   const position = cursor?.after ?? cursor?.before;
-  if (position && position.length !== q.sort.length + 1) throw badRequest('_page does not belong to this search (its _sort differs)', 'value');
+  if (position && (position.length !== q.sort.length + 1 || typeof position[position.length - 1] !== 'number')) {
+    throw badRequest('_page does not belong to this search (its _sort differs)', 'value');
+  }
   const result = await ctx.repo.search(q, cursor);
 
   const selfParams = new URLSearchParams(parsed.applied);

@@ -179,6 +179,8 @@ function condition(ctx: Context, types: string[], name: string, rawValue: string
   }
   const rawValues = splitUnescaped(rawValue, ',');
   if (rawValues.some((v) => v === '')) throw badRequest(`Empty value in ${name.slice(0, 100)}`, 'value');
+  // control characters never belong in a search value (and NUL would cut SQL LIKE patterns short)
+  if (/[\u0000-\u001f\u007f]/.test(rawValue)) throw badRequest(`Control characters in the value of ${name.slice(0, 100)}`, 'value');
   const unsupported = () => badRequest(`Modifier :${modifier} is not supported on ${p.type} parameter '${code}'`, 'not-supported');
 
   switch (p.type) {

@@ -13,6 +13,7 @@ const PRIMITIVES = new Set([
 ]);
 
 const MAX_STRING = 1024 * 1024;
+const ELEMENT_NAME = /^_?[A-Za-z][A-Za-z0-9_]*$/;
 
 function jsonKind(v: unknown): string {
   return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
@@ -46,6 +47,11 @@ function emptyValues(value: unknown, path: string, out: IssueInput[], depth = 0)
   } else if (typeof value === 'object') {
     const keys = Object.keys(value as object);
     if (keys.length === 0) out.push({ code: 'structure', diagnostics: `${path}: empty objects are not allowed`, expression: [path] });
+    for (const k of keys) {
+      // FHIR element names are letters and digits (with _ for primitive extensions): this also
+      // keeps operator-like keys ($where, $set) out of every stored document
+      if (!ELEMENT_NAME.test(k)) out.push({ code: 'structure', diagnostics: `${path}: '${k.slice(0, 64)}' is not a FHIR element name`, expression: [path] });
+    }
     for (const k of keys) emptyValues((value as Record<string, unknown>)[k], `${path}.${k}`, out, depth + 1);
   }
 }

@@ -1,0 +1,285 @@
+// The hostile-input suite: malformed and hostile JSON, SQL and MongoDB operator injection in
+// every search parameter type, path traversal in ids, forged tokens and scope escalation. Every
+// case must get a 4xx OperationOutcome (or, for a search value that is merely odd, a normal
+// 200 searchset that matches nothing it should not), the server keeps serving, and a checksum
+// of the stored data is the same afterwards.
+import t from 'tap';
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../src/app.ts';
+import { testConfig } from '../../src/config.ts';
+import { writeClient } from '../../src/auth/clients.ts';
+import { SqliteStore } from '../../src/store/sqlite/index.ts';
+
+const BASE = 'http://test.local/fhir';
+
+interface Case {
+  name: string;
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  url: string;
+  body?: string;
+  headers?: Record<string, string>;
+  /** 'client-error' (4xx OperationOutcome), 'search' (200 searchset, at most `max` matches) or
+   * 'handled' (any answer but a 5xx: e.g. a conditional delete whose odd criteria match nothing) */
+  expect: 'client-error' | 'search' | 'handled';
+  max?: number;
+}
+
+function checksum(path: string): string {
+  const db = new Database(path, { readonly: true });
+  const h = createHash('sha256');
+  for (const r of db.prepare("SELECT resource_type, id, version_id, content FROM resource_version WHERE resource_type <> 'AuditEvent' ORDER BY seq").iterate() as Iterable<Record<string, unknown>>) {
+    h.update(JSON.stringify(r));
+  }
+  for (const r of db.prepare("SELECT resource_type, id, seq, deleted FROM resource WHERE resource_type <> 'AuditEvent' ORDER BY rid").iterate() as Iterable<Record<string, unknown>>) {
+    h.update(JSON.stringify(r));
+  }
+  db.close();
+  return h.digest('hex');
+}
+
+const SQL = [
+  "' OR '1'='1", "' OR 1=1 --", '1; DROP TABLE resource; --', "x') UNION SELECT content FROM resource_version --", '%', '_', '%25', '\\', "\\'", '"', '"; DELETE FROM sp_string; --',
+  "') OR ('a'='a", '*', '?', '1 OR 1=1', "admin'--", 'NULL', '0x00', '\u0000', "'; ATTACH DATABASE '/tmp/x' AS x; --",
+];
+const MONGO = ['{"$gt":""}', '{"$ne":null}', '{"$where":"sleep(1000)"}', '$gt', '{"$regex":".*"}', '[$ne]=1', '{"$expr":{"$eq":[1,1]}}'];
+const VALUES = [...SQL, ...MONGO];
+
+function searchCases(): Case[] {
+  const out: Case[] = [];
+  const params: [string, string, 'search' | 'client-error' | 'either'][] = [
+    ['Patient', 'name', 'search'], ['Patient', 'family:exact', 'search'], ['Patient', 'name:contains', 'search'], ['Patient', 'identifier', 'search'],
+    ['Patient', 'gender:not', 'either'], ['Patient', 'birthdate', 'client-error'], ['Observation', 'value-quantity', 'client-error'], ['RiskAssessment', 'probability', 'client-error'],
+    ['Observation', 'subject', 'either'], ['ValueSet', 'url', 'search'], ['Patient', '_id', 'search'], ['Patient', '_lastUpdated', 'client-error'],
+    ['Observation', 'subject:Patient.name', 'search'], ['Patient', '_has:Observation:subject:code', 'search'], ['Observation', 'code-value-quantity', 'client-error'],
+  ];
+  for (const [type, param, expect] of params) {
+    for (const v of VALUES) {
+      out.push({
+        name: `${type}?${param}=${JSON.stringify(v).slice(0, 40)}`,
+        method: 'GET',
+        url: `/fhir/${type}?${encodeURIComponent(param)}=${encodeURIComponent(v)}`,
+        expect: expect === 'either' ? 'search' : expect,
+        // p3's family name is literally "%_\\": string searches may match it, and nothing else
+        max: param === 'gender:not' ? 3 : ['name', 'family:exact', 'name:contains'].includes(param) ? 1 : 0,
+      });
+    }
+  }
+  // injection in parameter names, control parameters and paging
+  for (const v of ['name); DROP TABLE resource;--', "name'", '$where', 'name[$ne]', '__proto__', 'constructor.prototype', '_sort', '_include']) {
+    out.push({ name: `name injection ${v}`, method: 'GET', url: `/fhir/Patient?${encodeURIComponent(v)}=x`, expect: 'search', max: 3, headers: {} });
+    out.push({ name: `strict name injection ${v}`, method: 'GET', url: `/fhir/Patient?${encodeURIComponent(v)}=x`, expect: 'client-error', headers: { prefer: 'handling=strict' } });
+  }
+  // unknown sort keys are ignored (lenient) or refused (strict); never part of the SQL
+  for (const v of ["name' DESC", '-name;DROP', '(SELECT 1)', 'name,--', 'address-city:contains']) {
+    out.push({ name: `_sort=${v}`, method: 'GET', url: `/fhir/Patient?_sort=${encodeURIComponent(v)}`, expect: 'search', max: 3 });
+    out.push({ name: `strict _sort=${v}`, method: 'GET', url: `/fhir/Patient?_sort=${encodeURIComponent(v)}`, expect: 'client-error', headers: { prefer: 'handling=strict' } });
+  }
+  for (const v of ["Patient:organization' OR 1=1", '*:*', 'Patient:../etc', 'Foo:bar']) out.push({ name: `_include=${v}`, method: 'GET', url: `/fhir/Patient?_include=${encodeURIComponent(v)}`, expect: 'client-error' });
+  for (const v of ['-1', '1e9', 'abc', "1' OR 1=1", '99999999999']) out.push({ name: `_count=${v}`, method: 'GET', url: `/fhir/Patient?_count=${encodeURIComponent(v)}`, expect: v === '1e9' || v === '99999999999' || v === '-1' || v === 'abc' || v.includes("'") ? 'client-error' : 'search' });
+  for (const v of ['eyJhZnRlciI6WyInIE9SIDE9MSJdfQ', 'not-a-cursor', Buffer.from('{"after":[{"$gt":""},1]}').toString('base64url'), Buffer.from('{"after":["x"]}').toString('base64url')]) {
+    out.push({ name: `_page=${v.slice(0, 20)}`, method: 'GET', url: `/fhir/Patient?_page=${v}`, expect: 'client-error' });
+  }
+  return out;
+}
+
+function bodyCases(): Case[] {
+  const post = (name: string, body: string, url = '/fhir/Patient', method: Case['method'] = 'POST', headers: Record<string, string> = {}): Case => ({ name, method, url, body, expect: 'client-error', headers: { 'content-type': 'application/fhir+json', ...headers } });
+  const deep = (n: number) => `${'{"a":'.repeat(n)}1${'}'.repeat(n)}`;
+  const out: Case[] = [
+    post('truncated JSON', '{"resourceType":"Patient",'),
+    post('trailing garbage', '{"resourceType":"Patient"} x'),
+    post('JSON array', '[{"resourceType":"Patient"}]'),
+    post('JSON string', '"Patient"'),
+    post('JSON number', '42'),
+    post('JSON null', 'null'),
+    post('single quotes', "{'resourceType':'Patient'}"),
+    post('NaN', '{"resourceType":"Patient","multipleBirthInteger":NaN}'),
+    post('comments', '{"resourceType":"Patient" /* x */}'),
+    post('BOM and garbage', '\ufeff\u0000{"resourceType":"Patient"}'),
+    post('unpaired surrogate in key', '{"resourceType":"Patient","\\ud800":1}'),
+    post('duplicate resourceType', '{"resourceType":"Patient","resourceType":"Observation"}'),
+    post('wrong resourceType', '{"resourceType":"Observation","status":"final","code":{"text":"x"}}'),
+    post('unknown resourceType', '{"resourceType":"Evil"}'),
+    post('resourceType object', '{"resourceType":{"$ne":null}}'),
+    post('__proto__ key', '{"resourceType":"Patient","__proto__":{"admin":true}}'),
+    post('nested __proto__', '{"resourceType":"Patient","name":[{"family":"x","__proto__":{"polluted":1}}]}'),
+    post('constructor.prototype', '{"resourceType":"Patient","constructor":{"prototype":{"polluted":1}}}'),
+    post('prototype key', '{"resourceType":"Patient","extension":[{"url":"x","prototype":1}]}'),
+    post('Mongo operator as element', '{"resourceType":"Patient","$where":"sleep(5000)"}'),
+    post('Mongo operator in value', '{"resourceType":"Patient","gender":{"$ne":"x"}}'),
+    post('Mongo operator nested', '{"resourceType":"Patient","name":[{"$set":{"family":"x"}}]}'),
+    post('10 MB string', JSON.stringify({ resourceType: 'Patient', name: [{ family: 'x'.repeat(10 * 1024 * 1024) }] })),
+    post('20 MB body', JSON.stringify({ resourceType: 'Patient', name: [{ family: 'x'.repeat(20 * 1024 * 1024) }] })),
+    post('10,000-deep nesting', `{"resourceType":"Patient","extension":[${deep(10000)}]}`),
+    post('10,000-deep arrays', `{"resourceType":"Patient","x":${'['.repeat(10000)}${']'.repeat(10000)}}`),
+    post('101-deep nesting', `{"resourceType":"Patient","extension":[${deep(101)}]}`),
+    post('null element', '{"resourceType":"Patient","active":null}'),
+    post('empty object', '{"resourceType":"Patient","text":{}}'),
+    post('empty string', '{"resourceType":"Patient","gender":""}'),
+    post('number as string', '{"resourceType":"Patient","active":"true"}'),
+    post('array for single', '{"resourceType":"Patient","gender":["male"]}'),
+    post('single for array', '{"resourceType":"Patient","name":{"family":"x"}}'),
+    post('choice type conflict', '{"resourceType":"Patient","deceasedBoolean":true,"deceasedDateTime":"2020"}'),
+    post('bad choice type', '{"resourceType":"Patient","deceasedString":"yes"}'),
+    post('contained junk', '{"resourceType":"Patient","contained":[{"resourceType":"Evil"}]}'),
+    post('no content type', '{"resourceType":"Patient"}', '/fhir/Patient', 'POST', { 'content-type': '' }),
+    post('xml content type', '<Patient xmlns="http://hl7.org/fhir"/>', '/fhir/Patient', 'POST', { 'content-type': 'application/fhir+xml' }),
+    post('form content type', 'resourceType=Patient', '/fhir/Patient', 'POST', { 'content-type': 'application/x-www-form-urlencoded' }),
+    post('text content type', '{"resourceType":"Patient"}', '/fhir/Patient', 'POST', { 'content-type': 'text/plain' }),
+    post('PUT id mismatch', '{"resourceType":"Patient","id":"other"}', '/fhir/Patient/p1', 'PUT'),
+    post('PUT without id', '{"resourceType":"Patient"}', '/fhir/Patient/p1', 'PUT'),
+    post('PUT bad If-Match', '{"resourceType":"Patient","id":"p1"}', '/fhir/Patient/p1', 'PUT', { 'if-match': "W/\"1' OR 1=1\"" }),
+    post('PUT stale If-Match', '{"resourceType":"Patient","id":"p1"}', '/fhir/Patient/p1', 'PUT', { 'if-match': 'W/"999"' }),
+    post('PATCH remove resourceType', '[{"op":"remove","path":"/resourceType"}]', '/fhir/Patient/p1', 'PATCH', { 'content-type': 'application/json-patch+json' }),
+    post('PATCH __proto__', '[{"op":"add","path":"/__proto__/polluted","value":1}]', '/fhir/Patient/p1', 'PATCH', { 'content-type': 'application/json-patch+json' }),
+    post('PATCH constructor', '[{"op":"add","path":"/constructor/prototype/polluted","value":1}]', '/fhir/Patient/p1', 'PATCH', { 'content-type': 'application/json-patch+json' }),
+    post('PATCH change id', '[{"op":"replace","path":"/id","value":"p2"}]', '/fhir/Patient/p1', 'PATCH', { 'content-type': 'application/json-patch+json' }),
+    post('PATCH bad op', '[{"op":"eval","path":"/x","value":"1"}]', '/fhir/Patient/p1', 'PATCH', { 'content-type': 'application/json-patch+json' }),
+    post('PATCH invalid result', '[{"op":"add","path":"/evil","value":1}]', '/fhir/Patient/p1', 'PATCH', { 'content-type': 'application/json-patch+json' }),
+    post('PATCH 10 MB value', JSON.stringify([{ op: 'add', path: '/gender', value: 'x'.repeat(10 * 1024 * 1024) }]), '/fhir/Patient/p1', 'PATCH', { 'content-type': 'application/json-patch+json' }),
+    post('If-None-Exist injection', '{"resourceType":"Patient"}', '/fhir/Patient', 'POST', { 'if-none-exist': "bogus=' OR 1=1" }),
+    post('Bundle not batch', '{"resourceType":"Bundle","type":"searchset"}', '/fhir', 'POST'),
+    { ...post('Bundle entry injection', JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry: [{ request: { method: 'DELETE', url: "Patient?name=' OR 1=1" } }] }), '/fhir', 'POST'), expect: 'handled' },
+    post('Bundle entry traversal', JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry: [{ request: { method: 'DELETE', url: '../../Patient/p1' } }] }), '/fhir', 'POST'),
+    post('Bundle entry other server', JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry: [{ request: { method: 'DELETE', url: 'http://evil.example/fhir/Patient/p1' } }] }), '/fhir', 'POST'),
+    post('Bundle entry bad method', JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry: [{ request: { method: 'TRACE', url: 'Patient/p1' } }] }), '/fhir', 'POST'),
+    post('Bundle with __proto__', '{"resourceType":"Bundle","type":"transaction","entry":[{"__proto__":{"x":1}}]}', '/fhir', 'POST'),
+    post('transaction half bad', JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry: [{ request: { method: 'DELETE', url: 'Patient/p1' } }, { resource: { resourceType: 'Patient', evil: 1 }, request: { method: 'POST', url: 'Patient' } }] }), '/fhir', 'POST'),
+  ];
+  return out;
+}
+
+function pathCases(): Case[] {
+  const ids = ['..%2F..%2Fetc%2Fpasswd', '%2e%2e%2f%2e%2e%2f', 'p1%00', 'p1;DROP', "p1'", 'p1%20OR%201=1', 'x'.repeat(65), '%C3%A9t%C3%A9', '%7B%22%24gt%22%3A%22%22%7D', 'p1%2F_history', '*', '$where', '__proto__'];
+  const out: Case[] = [];
+  for (const id of ids) {
+    out.push({ name: `GET id ${id.slice(0, 30)}`, method: 'GET', url: `/fhir/Patient/${id}`, expect: 'client-error' });
+    out.push({ name: `DELETE id ${id.slice(0, 30)}`, method: 'DELETE', url: `/fhir/Patient/${id}`, expect: 'client-error' });
+    out.push({ name: `vread ${id.slice(0, 30)}`, method: 'GET', url: `/fhir/Patient/p1/_history/${id}`, expect: 'client-error' });
+  }
+  for (const type of ['..%2F..', 'patient', 'Patient%00', '__proto__', 'constructor', 'Resource', 'DomainResource']) {
+    out.push({ name: `type ${type}`, method: 'GET', url: `/fhir/${type}/p1`, expect: 'client-error' });
+  }
+  // a literal ".." segment is resolved by URL rules before routing: it can only name another API path
+  out.push({ name: 'dot-dot id', method: 'GET', url: '/fhir/Patient/..', expect: 'handled' });
+  out.push({ name: 'dot-dot version', method: 'GET', url: '/fhir/Patient/p1/_history/..', expect: 'handled' });
+  out.push({ name: 'traversal in path', method: 'GET', url: '/fhir/../../etc/passwd', expect: 'client-error' });
+  out.push({ name: 'encoded traversal', method: 'GET', url: '/fhir/%2e%2e/%2e%2e/etc/passwd', expect: 'client-error' });
+  out.push({ name: 'version not a number', method: 'GET', url: "/fhir/Patient/p1/_history/1'OR'1", expect: 'client-error' });
+  out.push({ name: 'huge version', method: 'GET', url: '/fhir/Patient/p1/_history/99999999999999999999', expect: 'client-error' });
+  out.push({ name: 'unknown format', method: 'GET', url: '/fhir/Patient/p1?_format=../../etc', expect: 'client-error' });
+  out.push({ name: 'bad _summary', method: 'GET', url: "/fhir/Patient/p1?_summary=true' OR 1", expect: 'client-error' });
+  out.push({ name: 'bad If-None-Match', method: 'GET', url: '/fhir/Patient/p1', headers: { 'if-modified-since': "'; DROP" }, expect: 'client-error' });
+  out.push({ name: 'bad _since', method: 'GET', url: "/fhir/_history?_since=2020' OR 1=1", expect: 'client-error' });
+  out.push({ name: 'bad _at', method: 'GET', url: '/fhir/Patient/_history?_at={"$gt":""}', expect: 'client-error' });
+  out.push({ name: 'history cursor forged', method: 'GET', url: '/fhir/_history?_page=eyJiIjoiJyBPUiAxPTEifQ', expect: 'client-error' });
+  return out;
+}
+
+t.test('hostile requests get 4xx OperationOutcomes and change nothing', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'migfhir-hostile-'));
+  const path = join(dir, 'migfhir.sqlite');
+  const store = new SqliteStore({ path });
+  const app = await buildApp(testConfig({ baseUrl: BASE, dataDir: dir }), { store });
+  t.teardown(async () => {
+    await app.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const put = (r: Record<string, unknown>) => app.inject({ method: 'PUT', url: `/fhir/${r.resourceType}/${r.id}`, headers: { 'content-type': 'application/fhir+json' }, payload: JSON.stringify(r) });
+  await put({ resourceType: 'Patient', id: 'p1', name: [{ family: 'Haddad', given: ['Amal'] }], gender: 'female', birthDate: '1990-01-01' });
+  await put({ resourceType: 'Patient', id: 'p2', name: [{ family: "O'Brien" }], gender: 'male' });
+  await put({ resourceType: 'Patient', id: 'p3', name: [{ family: '%_\\' }], gender: 'other' });
+  await put({ resourceType: 'Observation', id: 'o1', status: 'final', code: { text: 'x' }, subject: { reference: 'Patient/p1' } });
+  const before = checksum(path);
+  const cases = [...searchCases(), ...bodyCases(), ...pathCases()];
+  t.ok(cases.length >= 300, `${cases.length} hostile requests`);
+  const failures: string[] = [];
+  for (const c of cases) {
+    const res = await app.inject({ method: c.method, url: c.url, headers: c.headers, ...(c.body !== undefined ? { payload: c.body } : {}) });
+    let body: any;
+    try {
+      body = JSON.parse(res.body);
+    } catch {
+      body = undefined;
+    }
+    if (res.statusCode >= 500) failures.push(`${c.name}: ${res.statusCode}`);
+    else if (c.expect === 'handled') {
+      if (body?.resourceType === undefined) failures.push(`${c.name}: not a FHIR answer`);
+    } else if (c.expect === 'client-error') {
+      if (res.statusCode < 400 && !(c.name.startsWith('name injection') && res.statusCode === 200)) failures.push(`${c.name}: expected 4xx, got ${res.statusCode}`);
+      else if (res.statusCode >= 400 && body?.resourceType !== 'OperationOutcome') failures.push(`${c.name}: 4xx without OperationOutcome`);
+    } else {
+      const ok = (res.statusCode === 200 && body?.type === 'searchset') || (res.statusCode >= 400 && body?.resourceType === 'OperationOutcome');
+      if (!ok) failures.push(`${c.name}: ${res.statusCode}`);
+      else if (res.statusCode === 200) {
+        const matches = (body.entry ?? []).filter((e: any) => e.search?.mode === 'match').length;
+        if (matches > (c.max ?? 0)) failures.push(`${c.name}: ${matches} matches (injection widened the search?)`);
+      }
+    }
+    if (res.body.includes('/work/') || /\bat [A-Za-z.]+ \(/.test(res.body) || res.body.includes('SQLITE')) failures.push(`${c.name}: internal detail in response`);
+  }
+  t.same(failures, [], 'every hostile request handled');
+  t.equal(({} as Record<string, unknown>).polluted, undefined, 'no prototype pollution');
+  t.equal(({} as Record<string, unknown>).admin, undefined);
+  t.equal(checksum(path), before, 'stored data unchanged');
+  t.equal((await app.inject({ method: 'GET', url: '/fhir/Patient/p1' })).statusCode, 200, 'still serving');
+});
+
+t.test('forged, expired and escalated tokens', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'migfhir-hostile-auth-'));
+  const path = join(dir, 'migfhir.sqlite');
+  const store = new SqliteStore({ path });
+  const rs = await generateKeyPair('RS384', { extractable: true });
+  const clientsFile = join(dir, 'clients.json');
+  writeClient(clientsFile, { clientId: 'c', jwks: { keys: [{ ...(await exportJWK(rs.publicKey)), kid: 'k', alg: 'RS384' }] }, scope: 'system/Observation.rs' });
+  const app: FastifyInstance = await buildApp(testConfig({ baseUrl: BASE, dataDir: dir, clientsFile, devOpenAccess: false }), { store });
+  t.teardown(async () => {
+    await app.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  await store.transaction(async () => undefined);
+  const assertion = () =>
+    new SignJWT({}).setProtectedHeader({ alg: 'RS384', kid: 'k' }).setIssuer('c').setSubject('c').setAudience(`${BASE}/auth/token`).setExpirationTime('4m').setJti(randomUUID()).sign(rs.privateKey);
+  const tok = await app.inject({ method: 'POST', url: '/fhir/auth/token', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams({ grant_type: 'client_credentials', scope: 'system/Observation.rs system/Patient.rs', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: await assertion() }).toString() });
+  const granted = JSON.parse(tok.body);
+  t.equal(granted.scope, 'system/Observation.rs', 'no escalation at the token endpoint');
+  const good = granted.access_token as string;
+  const [h, p] = good.split('.');
+  const payload = JSON.parse(Buffer.from(p, 'base64url').toString());
+  const forge = (changes: Record<string, unknown>, header = h, sig = good.split('.')[2]) => `${header}.${Buffer.from(JSON.stringify({ ...payload, ...changes })).toString('base64url')}.${sig}`;
+  const none = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
+  const forged = [
+    forge({ scope: 'system/*.cruds' }),
+    forge({ exp: Math.floor(Date.now() / 1000) - 3600 }),
+    forge({ aud: 'http://elsewhere/fhir' }),
+    `${none}.${Buffer.from(JSON.stringify({ ...payload, scope: 'system/*.cruds' })).toString('base64url')}.`,
+    await new SignJWT({ ...payload, scope: 'system/*.cruds' }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode('guess-the-secret-guess-the-secret')),
+    await new SignJWT({ ...payload, scope: 'system/*.cruds' }).setProtectedHeader({ alg: 'RS384', kid: 'k' }).sign(rs.privateKey),
+    'garbage',
+    '',
+  ];
+  for (const [i, token] of forged.entries()) {
+    const res = await app.inject({ method: 'GET', url: '/fhir/Observation', headers: { authorization: `Bearer ${token}` } });
+    t.equal(res.statusCode, 401, `forged token ${i}`);
+  }
+  const auth = { authorization: `Bearer ${good}` };
+  const escalations = ['/fhir/Patient', '/fhir/Observation?subject:Patient.name=x', '/fhir/Observation?subject.name=x', '/fhir/Observation?_has:Provenance:target:agent=x', '/fhir?_type=Patient', '/fhir/_history', '/fhir/Patient/p1/$everything'];
+  for (const url of escalations) {
+    const res = await app.inject({ method: 'GET', url, headers: auth });
+    t.equal(res.statusCode, 403, `scope escalation ${url}`);
+    t.equal(JSON.parse(res.body).issue[0].code, 'forbidden');
+  }
+  const inc = await app.inject({ method: 'GET', url: '/fhir/Observation?_include=Observation:subject&_revinclude=Provenance:target', headers: auth });
+  t.equal(inc.statusCode, 200);
+  t.ok((JSON.parse(inc.body).entry ?? []).every((e: any) => e.resource.resourceType === 'Observation'), 'included types outside the scopes are left out');
+  t.equal((await app.inject({ method: 'POST', url: '/fhir/Observation', headers: { ...auth, 'content-type': 'application/fhir+json' }, payload: '{"resourceType":"Observation","status":"final","code":{"text":"x"}}' })).statusCode, 403, 'read scopes do not create');
+  t.equal((await app.inject({ method: 'POST', url: '/fhir', headers: { ...auth, 'content-type': 'application/fhir+json' }, payload: JSON.stringify({ resourceType: 'Bundle', type: 'batch', entry: [{ request: { method: 'GET', url: 'Patient/p1' } }] }) })).json().entry[0].response.status, '403 Forbidden', 'batch entries are checked');
+});
