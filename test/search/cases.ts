@@ -426,6 +426,15 @@ export const CASES: SearchCase[] = [
     ['missing $ is an error', 'Observation?code-value-quantity=29463-7', [], { status: 400 }],
   ]),
 
+  ...group('terminology', [
+    // vs-lang includes all of urn:ietf:bcp:47: f001 nl, f201 nl-NL, mueller de, elkina uk and ru
+    [':in a value set', 'Patient?language:in=http://example.org/fhir/ValueSet/migrant-languages', Pat('f001', 'f201', 'mueller', 'elkina'), { todo: ':in needs value set expansion (not supported)' }],
+    [':not-in a value set', 'Patient?language:not-in=http://example.org/fhir/ValueSet/migrant-languages', Pat('example', 'pat1', 'pat2', 'xcda', 'ozdemir', 'nguyen', 'mohammed', 'papadopoulos'), { todo: ':not-in needs value set expansion (not supported)' }],
+    // 56717001 Tuberculosis is-a 40733004 Infectious disease
+    [':below on a SNOMED code', 'Condition?code:below=http://snomed.info/sct|40733004', Cond('cond-tb-mueller', 'cond-hepb-nguyen'), { todo: ':below on tokens needs code system subsumption (not supported)' }],
+    ['UCUM canonical units', 'Observation?value-quantity=72500|http://unitsofmeasure.org|g', Obs('obs-weight-mueller'), { todo: 'UCUM unit conversion to canonical units (not supported)' }],
+  ]),
+
   ...group('chain', [
     ['subject:Patient.name', 'Observation?subject:Patient.name=müller', Obs('obs-weight-mueller')],
     // subject can point to Patient or Location (both have name); Patient/example has 5 observations
@@ -603,6 +612,9 @@ export const CASES: SearchCase[] = [
     ['_text is not supported', 'Patient?gender=female&_text=cough', Pat('elkina', 'ozdemir'), { ignored: ['_text'] }],
     ['_text, strict', 'Patient?gender=female&_text=cough', [], { headers: STRICT, status: 400, errorMentions: '_text' }],
     ['a parameter without an expression is not supported', 'Patient?gender=female&age=30', Pat('elkina', 'ozdemir'), { ignored: ['age'] }],
+    ['_list is not supported', 'Patient?gender=female&_list=42', Pat('elkina', 'ozdemir'), { ignored: ['_list'] }],
+    ['_contained is not supported', 'Patient?gender=female&_contained=true', Pat('elkina', 'ozdemir'), { ignored: ['_contained'] }],
+    ['explicit lenient handling', 'Patient?gender=female&shoe-size=42', Pat('elkina', 'ozdemir'), { headers: { prefer: 'handling=lenient' }, ignored: ['shoe-size'] }],
     ['unknown modifier', 'Patient?name:sounds-like=muller', [], { status: 400 }],
     ['modifier not valid for token', 'Patient?gender:exact=female', [], { status: 400 }],
     ['modifier not valid for date', 'Patient?birthdate:exact=1985', [], { status: 400 }],
@@ -666,7 +678,8 @@ export const CASES: SearchCase[] = [
     ['SQL in _sort', 'Patient?gender=female&_sort=name;DROP TABLE resource', Pat('elkina', 'ozdemir'), { ignored: ['_sort'] }],
     ['SQL in _count', 'Patient?_count=10;DELETE FROM resource', [], { status: 400 }],
     ['SQL in a compartment id', "Patient/x'%20OR%20'1'%3D'1/Observation", [], { raw: true, status: 400 }],
-    ['NUL character', 'Patient?name=%00', [], { raw: true }],
+    ['NUL character is refused', 'Patient?name=%00', [], { raw: true, status: 400 }],
+    ['NUL character in :contains is refused', 'Patient?name:contains=a%00%25', [], { raw: true, status: 400 }],
     ['SQL in _include', "Observation?_include=Observation:subject' OR 1=1 --", [], { status: 400 }],
     ['SQL in _revinclude', "Patient?_revinclude=*' --", [], { status: 400 }],
     ['SQL in _type', "?_type=Patient'--", [], { status: 400 }],
