@@ -57,7 +57,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const defs = loadDefinitions();
   const types = new ResourceTypes(defs);
   const search = new SearchParamRegistry(defs.resourceTypes, defs.searchParameters, defs.paths);
-  const indexer = (resource: Resource) => extractIndex(resource, search);
+  // absolute references count as local only on our own base URL (when it is configured)
+  const localBases = config.baseUrl ? [config.baseUrl] : [];
+  const indexer = (resource: Resource) => extractIndex(resource, search, localBases);
   const repo = new Repository(store, indexer);
   const auditOn = config.audit === 'on' || (config.audit === 'auto' && !config.devOpenAccess);
   const ctx: Context = { config, types, repo, search, jobs: new ReindexJobs(repo), ...(auditOn ? { audit: new Auditor(repo) } : {}) };

@@ -133,7 +133,15 @@ function addQuantity(rows: IndexRows, param: string, node: FhirNode, numberOnly:
 
 const LOCAL_REF = /^(?:(?:https?:\/\/[^?#]*\/)?)([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/([A-Za-z0-9\-.]{1,64}))?$/;
 
-function addReference(rows: IndexRows, p: SearchParam, node: FhirNode): void {
+/** Type and id of a reference to this server: relative ones, and absolute ones on one of
+ * `bases` (the server's own base URLs). Other servers' URLs are never taken for local ids. */
+function localTarget(ref: string, bases: readonly string[]): RegExpExecArray | null {
+  const m = LOCAL_REF.exec(ref);
+  if (!m || !/^https?:/.test(ref)) return m;
+  return bases.some((b) => ref.startsWith(`${b}/`)) ? m : null;
+}
+
+function addReference(rows: IndexRows, p: SearchParam, node: FhirNode, bases: readonly string[]): void {
   const d = node.data as any;
   const push = (targetType: string | null, targetId: string | null, url: string | null, version: string | null, ident?: any) => {
     // `where(resolve() is X)` was dropped from the expression: the parameter's targets restrict
@@ -149,16 +157,15 @@ function addReference(rows: IndexRows, p: SearchParam, node: FhirNode): void {
     });
   };
   if (typeof d === 'string') {
-    // canonical or uri: url|version
+    // canonical or uri: url|version. A canonical names a resource by its url, never by id.
     const [url, version] = d.split('|');
-    const m = LOCAL_REF.exec(url);
-    push(m ? m[1] : null, m ? m[2] : null, url, version ?? null);
+    push(null, null, url, version ?? null);
     return;
   }
   if (!d || typeof d !== 'object') return;
   const ref: unknown = d.reference;
   if (typeof ref === 'string' && !ref.startsWith('#')) {
-    const m = LOCAL_REF.exec(ref);
+    const m = localTarget(ref, bases);
     if (m) push(m[1], m[2], /^https?:/.test(ref) ? ref : null, m[3] ?? null, d.identifier);
     else push(null, null, ref, null, d.identifier);
   } else if (d.identifier && (d.identifier.value || d.identifier.system)) {
@@ -172,7 +179,7 @@ function addReference(rows: IndexRows, p: SearchParam, node: FhirNode): void {
 }
 
 /** Typed rows of one value node for a parameter of `type`. */
-function addNode(rows: IndexRows, p: SearchParam, type: string, node: FhirNode): void {
+function addNode(rows: IndexRows, p: SearchParam, type: string, node: FhirNode, bases: readonly string[]): void {
       switch (type) {
         case 'string':
           if (p.code === 'phonetic') {
@@ -193,7 +200,7 @@ function addNode(rows: IndexRows, p: SearchParam, type: string, node: FhirNode):
           addQuantity(rows, p.key, node, false);
           break;
         case 'reference':
-          addReference(rows, p, node);
+          addReference(rows, p, node, bases);
           break;
         case 'uri':
           if (typeof node.data === 'string') rows.uri.push({ param: p.key, uri: node.data });
@@ -202,11 +209,11 @@ function addNode(rows: IndexRows, p: SearchParam, type: string, node: FhirNode):
 }
 
 /** Composite rows: each component's values within each occurrence of the root expression. */
-function addComposite(rows: IndexRows, p: SearchParam, roots: FhirNode[]): void {
+function addComposite(rows: IndexRows, p: SearchParam, roots: FhirNode[], bases: readonly string[]): void {
   for (let g = 0; g < roots.length; g++) {
     p.composite!.forEach((c, comp) => {
       const tmp = emptyRows();
-      for (const node of c.evaluate(roots[g])) addNode(tmp, p, c.type, node);
+      for (const node of c.evaluate(roots[g])) addNode(tmp, p, c.type, node, bases);
       const base = { param: p.key, grp: g, comp, system: null, code: null, low: null, high: null, value: null, text: null, targetType: null, targetId: null };
       for (const r of tmp.token) rows.composite.push({ ...base, system: r.system, code: r.code, text: r.text });
       for (const r of tmp.quantity) rows.composite.push({ ...base, system: r.system, code: r.code, value: r.value, low: r.low, high: r.high });
@@ -219,14 +226,15 @@ function addComposite(rows: IndexRows, p: SearchParam, roots: FhirNode[]): void 
   }
 }
 
-/** All index rows for a resource. */
-export function extractIndex(resource: { resourceType: string }, registry: SearchParamRegistry): IndexRows {
+/** All index rows for a resource. `bases` are the server's own absolute base URLs: absolute
+ * references on them count as local. */
+export function extractIndex(resource: { resourceType: string }, registry: SearchParamRegistry, bases: readonly string[] = []): IndexRows {
   const rows = emptyRows();
   for (const p of registry.indexed(resource.resourceType)) {
     try {
       const nodes = p.evaluate!(resource);
-      if (p.composite) addComposite(rows, p, nodes.slice(0, 50));
-      else for (const node of nodes) addNode(rows, p, p.type, node);
+      if (p.composite) addComposite(rows, p, nodes.slice(0, 50), bases);
+      else for (const node of nodes) addNode(rows, p, p.type, node, bases);
     } catch {
       // an expression that cannot evaluate on this instance indexes nothing
     }

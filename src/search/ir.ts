@@ -79,6 +79,9 @@ export interface IncludeSpec {
   param: string;
   targetType?: string;
   iterate: boolean;
+  /** for canonical references: the `url` parameter keys of the target types, which the
+   * reference's url is looked up in */
+  canonical?: string[];
 }
 
 /** Keyset position: the sort values of a row, then its rid. `after` pages forward (next),

@@ -420,13 +420,21 @@ export function compileInclude(spec: IncludeSpec, sourceRids: number[], ids: Par
   if (spec.param !== '*') where.push(b.params('ref.param', [spec.param]));
   if (spec.targetType) where.push(`t.resource_type = ${b.bind(spec.targetType)}`);
   if (spec.sourceType !== '*') where.push(`s.resource_type = ${b.bind(spec.sourceType)}`);
-  return {
-    sql: `SELECT DISTINCT t.rid AS rid, t.resource_type AS resource_type, t.id AS id, v.content AS content
+  let sql = `SELECT DISTINCT t.rid AS rid, t.resource_type AS resource_type, t.id AS id, v.content AS content
       FROM sp_reference ref JOIN resource s ON s.rid = ref.rid
       JOIN resource t ON t.resource_type = ref.target_type AND t.id = ref.target_id
-      JOIN resource_version v ON v.seq = t.seq WHERE ${where.join(' AND ')}`,
-    args: b.args,
-  };
+      JOIN resource_version v ON v.seq = t.seq WHERE ${where.join(' AND ')}`;
+  if (spec.canonical?.length) {
+    // canonical references: the target is the resource whose url is the reference's url
+    const cw = [`ref.rid IN (${b.list(sourceRids)})`, 'ref.target_id IS NULL', 'ref.url IS NOT NULL', 't.deleted = 0'];
+    if (spec.param !== '*') cw.push(b.params('ref.param', [spec.param]));
+    cw.push(b.params('u.param', spec.canonical));
+    sql += `
+      UNION SELECT t.rid AS rid, t.resource_type AS resource_type, t.id AS id, v.content AS content
+      FROM sp_reference ref JOIN sp_uri u ON u.uri = ref.url JOIN resource t ON t.rid = u.rid
+      JOIN resource_version v ON v.seq = t.seq WHERE ${cw.join(' AND ')}`;
+  }
+  return { sql, args: b.args };
 }
 
 /** Resources that reference one of `targets` through the spec's parameter. */

@@ -77,6 +77,8 @@ export class SqliteStore implements ResourceStore {
     this.writer.pragma('busy_timeout = 5000');
     this.writer.pragma('cache_size = -65536');
     this.writer.exec(SCHEMA);
+    // keep the planner's statistics current (SQLite's advice for long-lived connections)
+    this.writer.pragma('optimize=0x10002');
     this.reader = memory ? this.writer : new Database(options.path, { readonly: true });
     if (!memory) {
       this.reader.pragma('busy_timeout = 5000');
@@ -258,6 +260,7 @@ export class SqliteStore implements ResourceStore {
   async close(): Promise<void> {
     await this.queue;
     if (this.reader !== this.writer) this.reader.close();
+    this.writer.pragma('optimize');
     this.writer.close();
   }
 }
