@@ -299,7 +299,7 @@ function includeSpecs(opts: ParseOptions, name: string, values: string[], revers
     if (!p || p.type !== 'reference') throw badRequest(`${name}=${v.slice(0, 100)}: '${code}' is not a reference parameter of ${sourceType}`, 'invalid');
     // canonical references name their target by url: include via the targets' url parameters
     const targets = (targetType ? [targetType] : p.targets).filter((t) => t !== 'Resource');
-    const canonical = targets.map((t) => opts.registry.get(t, 'url')).filter((u) => u?.type === 'uri').map((u) => u!.key);
+    const canonical = p.canonical ? targets.map((t) => opts.registry.get(t, 'url')).filter((u) => u?.type === 'uri').map((u) => u!.key) : [];
     return { sourceType, param: p.key, ...(targetType ? { targetType } : {}), iterate, ...(canonical.length ? { canonical } : {}) };
   });
 }

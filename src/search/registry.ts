@@ -5,7 +5,7 @@
 import fhirpath from 'fhirpath';
 import r4model from 'fhirpath/fhir-context/r4/index.js';
 import type { PathInfo, SearchParameterInfo } from '../fhir/definitions.ts';
-import { compileSimplePath, unionBranches } from './simple-path.ts';
+import { compileSimplePath, endsInCanonical, unionBranches } from './simple-path.ts';
 
 export type SearchParamType = 'string' | 'token' | 'date' | 'number' | 'quantity' | 'reference' | 'uri' | 'composite' | 'special';
 
@@ -26,6 +26,8 @@ export interface SearchParam {
   expression?: string;
   /** resource types a reference parameter may point to */
   targets: string[];
+  /** a reference parameter whose element is a canonical (it names targets by url) */
+  canonical?: boolean;
   components?: { definition: string; expression: string }[];
   /** evaluates the expression on a resource; undefined when the parameter has no expression */
   evaluate?: (resource: unknown) => FhirNode[];
@@ -131,6 +133,7 @@ export class SearchParamRegistry {
           expression,
           targets: p.target ?? [],
           components: p.component,
+          ...(p.type === 'reference' && expression && endsInCanonical(withoutResolve(expression), type, this.paths) ? { canonical: true } : {}),
         };
         if (expression && p.type === 'composite' && p.component?.length) {
           const root = withoutResolve(expression);

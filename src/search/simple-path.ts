@@ -117,6 +117,16 @@ function run(root: unknown, steps: Step[], finalType: string | undefined, out: F
   if (finalType !== undefined) for (const n of nodes) out.push({ data: n, type: finalType });
 }
 
+/** Whether any plain-path branch of `expression` ends in an element of type `canonical`. */
+export function endsInCanonical(expression: string, rootPath: string, paths: Record<string, PathInfo>): boolean {
+  return unionBranches(expression).some((b) => {
+    const r = resolve(b, rootPath, paths);
+    if (!r) return false;
+    const last = r.steps[r.steps.length - 1];
+    return r.type === 'canonical' || (last !== undefined && 'choice' in last && last.choice.some((c) => c.type === 'canonical'));
+  });
+}
+
 /** A compiled evaluator for `expression` rooted at `rootPath` (a resource type, or an element
  * path such as Observation.component for composite components), or undefined. */
 export function compileSimplePath(expression: string, rootPath: string, paths: Record<string, PathInfo>): ((input: unknown) => FhirNode[]) | undefined {
