@@ -32,8 +32,8 @@ function emptyValues(value: unknown, path: string, out: IssueInput[], depth = 0)
     out.push({ code: 'structure', diagnostics: `${path}: null is not allowed in FHIR JSON`, expression: [path] });
   } else if (typeof value === 'string') {
     if (value.length === 0) out.push({ code: 'structure', diagnostics: `${path}: empty strings are not allowed`, expression: [path] });
-    // R4 datatypes: "strings SHALL NOT exceed 1 MB"; attachments carry data in base64Binary
-    else if (value.length > MAX_STRING && !/\.data$/.test(path)) {
+    // R4 datatypes: "strings SHALL NOT exceed 1 MB"; base64Binary data and xhtml narrative are no strings
+    else if (value.length > MAX_STRING && !/\.(data|div)$/.test(path)) {
       out.push({ code: 'too-long', diagnostics: `${path}: strings are limited to 1 MB`, expression: [path] });
     }
   } else if (Array.isArray(value)) {
