@@ -52,7 +52,7 @@ t.test('acknowledged writes survive kill -9; unanswered ones leave nothing parti
       try {
         const res = await fetch(`${server.base}/Observation/${id}`, { method: 'PUT', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify(body) });
         if (res.status === 200 || res.status === 201) {
-          const stored = await res.json();
+          const stored = (await res.json()) as { meta: { versionId: string } };
           acked.set(id, { id, versionId: stored.meta.versionId, body: JSON.stringify(body) });
           writes++;
         }
@@ -80,7 +80,7 @@ t.test('acknowledged writes survive kill -9; unanswered ones leave nothing parti
       missing++;
       continue;
     }
-    const got = await res.json();
+    const got = (await res.json()) as Record<string, unknown>;
     const { meta: _m, ...content } = got;
     void _m;
     if (JSON.stringify(content) !== a.body) missing++;
