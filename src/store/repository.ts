@@ -37,6 +37,20 @@ export function withMeta(resource: Resource, versionId: number, lastUpdated: str
   } as Resource;
 }
 
+/** Deep equality of JSON values, whatever the order of object keys. */
+function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const bb = b as unknown[];
+    return a.length === bb.length && a.every((x, i) => jsonEqual(x, bb[i]));
+  }
+  const ka = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
+  const kb = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
+  return ka.length === kb.length && ka.every((k) => jsonEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
 /** Content identity ignoring server-managed meta, for no-op update detection. */
 function sameContent(stored: string, next: Resource): boolean {
   const strip = (r: any) => {
@@ -45,7 +59,7 @@ function sameContent(stored: string, next: Resource): boolean {
     const { versionId: _v, lastUpdated: _l, ...m } = meta;
     return Object.keys(m).length ? { ...rest, meta: m } : rest;
   };
-  return JSON.stringify(strip(JSON.parse(stored))) === JSON.stringify(strip(next));
+  return jsonEqual(strip(JSON.parse(stored)), strip(next));
 }
 
 /** Computes a resource's search index rows (src/search/extract.ts); engines store them. */
