@@ -153,7 +153,7 @@ t.test('history: type and system level, _since, _at, paging without gaps', async
   await fhir(app, 'PUT', '/fhir/Observation/o1', { resourceType: 'Observation', id: 'o1', status: 'final', code: { text: 'x' } });
   const sinceRes = await fhir(app, 'GET', `/fhir/Patient/_history?_since=${encodeURIComponent(mid)}`);
   t.same(sinceRes.body.entry.map((e: any) => `${e.resource.id}@${e.resource.meta.versionId}`), ['h0@2']);
-  const at = await fhir(app, 'GET', `/fhir/Patient/h0/_history?_at=${encodeURIComponent(mid)}`);
+  const at = await fhir(app, 'GET', `/fhir/Patient/h0/_history?_at=${encodeURIComponent(last.body.meta.lastUpdated)}`);
   t.same(at.body.entry.map((e: any) => e.resource.meta.versionId), ['1'], 'the version current at that time');
   t.equal((await fhir(app, 'GET', '/fhir/_history')).body.total, 9);
   const seen: string[] = [];
