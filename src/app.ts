@@ -76,8 +76,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   });
   app.decorate('fhir', ctx);
   await registerHardening(app, config);
-  app.addHook('onSend', async (request, reply) => {
+  app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
+    done(null, payload);
   });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(JSON_TYPES, { parseAs: 'string' }, (_req, body, done) => {

@@ -48,14 +48,24 @@ export function registerAuth(app: FastifyInstance, ctx: Context, tokens: TokenSe
     }
   });
 
+  if (!tokens) {
+    // development open access: only the purpose-of-use firewall applies (a synchronous hook)
+    app.addHook('onRequest', (request, _reply, done) => {
+      const header = request.headers[PURPOSE_HEADER] as string | undefined;
+      if (!header) return done();
+      try {
+        checkPurposes(parsePurposes(header), ctx.config.refusedPurposes);
+        done();
+      } catch (err) {
+        done(err as Error);
+      }
+    });
+    return;
+  }
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     const path = request.url.slice(ctx.config.basePath.length).split('?')[0].replace(/\/+$/, '');
     if (PUBLIC.has(path)) return;
     const purposes = parsePurposes(request.headers[PURPOSE_HEADER] as string | undefined);
-    if (!tokens) {
-      checkPurposes(purposes, ctx.config.refusedPurposes);
-      return;
-    }
     const header = request.headers.authorization ?? '';
     const m = /^Bearer\s+([A-Za-z0-9\-_.]+)$/i.exec(header);
     const challenge = (error?: string) => `Bearer realm="${baseUrlOf(request, ctx)}"${error ? `, error="${error}"` : ''}`;

@@ -53,6 +53,9 @@ function toEntry(r: Row): HistoryEntry {
   return { ...toVersion(r), method: r.method, seq: r.seq };
 }
 
+/** current versions kept in memory for reads */
+const CACHE_SIZE = 10_000;
+
 const COLUMNS = 'v.seq, v.resource_type, v.id, v.version_id, v.last_updated, v.method, v.content';
 
 export class SqliteStore implements ResourceStore {
@@ -64,6 +67,10 @@ export class SqliteStore implements ResourceStore {
   private readonly stmt;
   private readonly historyCache = new Map<string, Database.Statement>();
   private readonly index: SqliteIndexWriter;
+  /** Recently read or written current versions. This process is the database's only writer,
+   * so the cache is exact: writes update it when their transaction commits. */
+  private readonly cache = new Map<string, StoredVersion>();
+  private pendingCache: StoredVersion[] = [];
   private readonly searcher: SqliteSearch;
   private readonly txSearcher: SqliteSearch;
 
@@ -76,6 +83,7 @@ export class SqliteStore implements ResourceStore {
     this.writer.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     this.writer.pragma('busy_timeout = 5000');
     this.writer.pragma('cache_size = -65536');
+    this.writer.pragma('wal_autocheckpoint = 20000');
     this.writer.exec(SCHEMA);
     // keep the planner's statistics current (SQLite's advice for long-lived connections)
     this.writer.pragma('optimize=0x10002');
@@ -126,9 +134,20 @@ export class SqliteStore implements ResourceStore {
   }
 
   async current(resourceType: string, id: string): Promise<StoredVersion | undefined> {
+    const key = `${resourceType}/${id}`;
+    const cached = this.cache.get(key);
+    if (cached) return cached;
     const seq = this.stmt.currentSeq.get(resourceType, id);
     const row = seq === undefined ? undefined : this.stmt.bySeq.get(seq);
+    if (row) this.remember(toVersion(row));
     return row ? toVersion(row) : undefined;
+  }
+
+  private remember(v: StoredVersion): void {
+    const key = `${v.resourceType}/${v.id}`;
+    this.cache.delete(key);
+    this.cache.set(key, v);
+    if (this.cache.size > CACHE_SIZE) this.cache.delete(this.cache.keys().next().value!);
   }
 
   async version(resourceType: string, id: string, versionId: number): Promise<StoredVersion | undefined> {
@@ -210,10 +229,13 @@ export class SqliteStore implements ResourceStore {
         const result = await work(this.tx);
         this.stmt.commit.run();
         this.index.committed();
+        for (const v of this.pendingCache) this.remember(v);
+        this.pendingCache = [];
         return result;
       } catch (err) {
         this.stmt.rollback.run();
         this.lastIssued = issuedBefore;
+        this.pendingCache = [];
         this.index.rolledBack();
         throw err;
       }
@@ -235,6 +257,7 @@ export class SqliteStore implements ResourceStore {
       const { rid } = this.stmt.upsert.get(v.resourceType, v.id, info.lastInsertRowid, v.lastUpdated, v.json === null ? 1 : 0)!;
       if (v.versionId > 1) this.index.remove(rid);
       if (v.index && v.json !== null) this.index.insert(rid, v.index);
+      this.pendingCache.push({ resourceType: v.resourceType, id: v.id, versionId: v.versionId, lastUpdated: v.lastUpdated, deleted: v.json === null, json: v.json });
     },
     now: () => {
       const t = Math.max(Date.now(), this.lastIssued + 1);
