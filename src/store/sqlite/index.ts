@@ -83,6 +83,7 @@ export class SqliteStore implements ResourceStore {
     this.writer.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     this.writer.pragma('busy_timeout = 5000');
     this.writer.pragma('cache_size = -65536');
+    this.writer.pragma('temp_store = MEMORY');
     this.writer.pragma('wal_autocheckpoint = 20000');
     this.writer.exec(SCHEMA);
     // keep the planner's statistics current (SQLite's advice for long-lived connections)

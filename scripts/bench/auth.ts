@@ -1,0 +1,61 @@
+// Authorized read throughput (SMART backend-services token, scopes checked, every read audited)
+// as a ratio to open development mode, measured in one run. Target: ≥ 0.80.
+//   node scripts/bench/auth.ts [--seconds 8]
+import autocannon from 'autocannon';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { writeClient } from '../../src/auth/clients.ts';
+
+const i = process.argv.indexOf('--seconds');
+const SECONDS = i > 0 ? Number(process.argv[i + 1]) : 8;
+const root = new URL('../..', import.meta.url).pathname;
+
+function start(dir: string, extra: string[]): Promise<{ child: ChildProcess; base: string }> {
+  const child = spawn(process.execPath, ['src/cli/main.ts', 'serve', ...extra], { cwd: root, env: { ...process.env, MIGFHIR_PORT: '0', MIGFHIR_DATA_DIR: dir, MIGFHIR_LOG_LEVEL: 'warn', MIGFHIR_RATE_LIMIT: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = /listening at (http:\/\/\S+)/.exec(out);
+      if (m) resolve({ child, base: m[1] });
+    });
+    child.once('exit', (code) => reject(new Error(`server exited (${code})`)));
+  });
+}
+
+const load = (url: string, headers: Record<string, string>) =>
+  new Promise<autocannon.Result>((resolve, reject) => autocannon({ url, connections: 10, duration: SECONDS, headers }, (e, r) => (e ? reject(e) : resolve(r))));
+
+const dirOpen = mkdtempSync(join(tmpdir(), 'migfhir-bench-open-'));
+const dirAuth = mkdtempSync(join(tmpdir(), 'migfhir-bench-auth-'));
+const servers: ChildProcess[] = [];
+try {
+  const keys = await generateKeyPair('RS384', { extractable: true });
+  writeClient(join(dirAuth, 'clients.json'), { clientId: 'bench', jwks: { keys: [{ ...(await exportJWK(keys.publicKey)), kid: 'k', alg: 'RS384' }] }, scope: 'system/Patient.cruds' });
+  const open = await start(dirOpen, ['--dev-open-access']);
+  const auth = await start(dirAuth, []);
+  servers.push(open.child, auth.child);
+  const assertion = await new SignJWT({}).setProtectedHeader({ alg: 'RS384', kid: 'k' }).setIssuer('bench').setSubject('bench').setAudience(`${auth.base}/auth/token`).setExpirationTime('4m').setJti(randomUUID()).sign(keys.privateKey);
+  const tokenRes = await fetch(`${auth.base}/auth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'system/Patient.rs', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion }) });
+  const token = ((await tokenRes.json()) as { access_token: string }).access_token;
+  const authz = { authorization: `Bearer ${token}` };
+  const write = `Bearer ${((await (await fetch(`${auth.base}/auth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'system/Patient.cu', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: await new SignJWT({}).setProtectedHeader({ alg: 'RS384', kid: 'k' }).setIssuer('bench').setSubject('bench').setAudience(`${auth.base}/auth/token`).setExpirationTime('4m').setJti(randomUUID()).sign(keys.privateKey) }) })).json()) as { access_token: string }).access_token}`;
+  const body = JSON.stringify({ resourceType: 'Patient', id: 'p1', name: [{ family: 'Haddad', given: ['Amal'] }], birthDate: '1990' });
+  await fetch(`${open.base}/Patient/p1`, { method: 'PUT', headers: { 'content-type': 'application/fhir+json' }, body });
+  await fetch(`${auth.base}/Patient/p1`, { method: 'PUT', headers: { 'content-type': 'application/fhir+json', authorization: write }, body });
+  await load(`${open.base}/Patient/p1`, {});
+  await load(`${auth.base}/Patient/p1`, authz);
+  const o = await load(`${open.base}/Patient/p1`, {});
+  const a = await load(`${auth.base}/Patient/p1`, authz);
+  console.log(`open mode read        ${Math.round(o.requests.average)} req/s (p99 ${o.latency.p99} ms)`);
+  console.log(`authorized read       ${Math.round(a.requests.average)} req/s (p99 ${a.latency.p99} ms, ${a.non2xx} non-2xx) — token verified, scopes checked, every read audited`);
+  console.log(`authorized / open     ${(a.requests.average / o.requests.average).toFixed(2)}  (target ≥ 0.80)`);
+} finally {
+  for (const s of servers) s.kill('SIGTERM');
+  rmSync(dirOpen, { recursive: true, force: true });
+  rmSync(dirAuth, { recursive: true, force: true });
+}
