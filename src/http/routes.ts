@@ -16,6 +16,8 @@ import { reindex } from '../operations/reindex.ts';
 import { bundle } from '../rest/bundle.ts';
 import { everything } from '../operations/everything.ts';
 import { match } from '../operations/match.ts';
+import { summary } from '../operations/summary.ts';
+import { importSummary } from '../operations/import-summary.ts';
 import { FHIR_JSON, isPretty, negotiate } from './negotiation.ts';
 
 type Params = { type?: string; id?: string; vid?: string; ctype?: string };
@@ -99,6 +101,10 @@ export function registerRoutes(app: FastifyInstance, ctx: Context): void {
   app.post('/:type/$reindex', r(reindex, 'operation'));
   app.post('/', { bodyLimit: ctx.config.maxBundleBytes }, r(bundle, 'bundle'));
   app.post('/Patient/$match', r(match, 'operation'));
+  app.post('/$import-summary', { bodyLimit: ctx.config.maxBundleBytes }, r(importSummary, 'transaction'));
+  app.get('/Patient/$summary', r(summary, 'operation'));
+  app.get('/Patient/:id/$summary', r(summary, 'operation'));
+  app.post('/Patient/:id/$summary', r(summary, 'operation'));
   app.get('/Patient/$everything', r(everything, 'operation'));
   app.post('/Patient/$everything', r(everything, 'operation'));
   app.get('/Patient/:id/$everything', r(everything, 'operation'));

@@ -131,6 +131,9 @@ async function rewriteReferences(value: unknown, ids: Map<string, string>, resol
   }
   const obj = value as Record<string, unknown>;
   for (const [k, v] of Object.entries(obj)) {
+    // meta (profile, tag, source…) never points at another entry: meta.source may well hold the
+    // very fullUrl an entry came with, and must keep it
+    if (k === 'meta' && depth === 0) continue;
     if (typeof v === 'string') {
       if (k === 'reference' && /^[A-Z][A-Za-z]+\?/.test(v)) obj[k] = await resolveConditional(v);
       else if (ids.has(v) && (k === 'reference' || /^(urn:|https?:)/.test(v))) obj[k] = ids.get(v)!;
