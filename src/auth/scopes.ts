@@ -22,12 +22,19 @@ export function parseScope(scope: string): ScopeGrant | undefined {
   return { type: m[1], permissions: new Set(perms) };
 }
 
+/** The scope that lets a client see migration status, journey and vulnerability elements. */
+export const MIGRATION_DATA_SCOPE = 'migfhir/migration-data.read';
+
 export class Scopes {
   readonly grants: ScopeGrant[];
   readonly text: string;
+  /** granted MIGRATION_DATA_SCOPE */
+  readonly sensitive: boolean;
 
   constructor(scope: string) {
-    this.grants = scope.split(/\s+/).filter(Boolean).map(parseScope).filter((g): g is ScopeGrant => !!g);
+    const list = scope.split(/\s+/).filter(Boolean);
+    this.grants = list.map(parseScope).filter((g): g is ScopeGrant => !!g);
+    this.sensitive = list.includes(MIGRATION_DATA_SCOPE);
     this.text = scope;
   }
 
@@ -41,6 +48,7 @@ export class Scopes {
       .split(/\s+/)
       .filter(Boolean)
       .filter((s) => {
+        if (s === MIGRATION_DATA_SCOPE) return allowed.sensitive;
         const g = parseScope(s);
         return !!g && [...g.permissions].every((p) => (g.type === '*' ? allowed.grants.some((a) => a.type === '*' && a.permissions.has(p)) : allowed.allows(g.type, p)));
       })

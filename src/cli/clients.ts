@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readClients, writeClient } from '../auth/clients.ts';
-import { parseScope } from '../auth/scopes.ts';
+import { MIGRATION_DATA_SCOPE, parseScope } from '../auth/scopes.ts';
 
 const USAGE = `Usage:
   migfhir clients add --id CLIENT_ID --jwks JWKS.json --scope "system/Patient.rs ..." [--name NAME] [--purpose system|code] [--clients-file FILE | --data-dir DIR]
@@ -38,7 +38,7 @@ export function clientsCommand(argv: string[]): number {
   const jwks = JSON.parse(readFileSync(f.jwks, 'utf8'));
   const keys = Array.isArray(jwks.keys) ? jwks.keys : [jwks];
   if (keys.some((k: Record<string, unknown>) => 'd' in k)) throw new Error('the JWKS holds a private key; register the public keys only');
-  const bad = f.scope.split(/\s+/).filter((s) => !parseScope(s));
+  const bad = f.scope.split(/\s+/).filter((s) => !parseScope(s) && s !== MIGRATION_DATA_SCOPE);
   if (bad.length) throw new Error(`not system scopes this server grants: ${bad.join(' ')}`);
   writeClient(path, { clientId: f.id, ...(f.name ? { name: f.name } : {}), jwks: { keys }, scope: f.scope, ...(f.purpose ? { purposeOfUse: f.purpose.split(',') } : {}) });
   process.stdout.write(`migfhir: client '${f.id}' registered in ${path} (restart the server to load it)\n`);

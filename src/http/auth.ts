@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { FhirError } from '../fhir/errors.ts';
 import type { Context } from '../rest/types.ts';
 import { OAuthError, TokenService, ASSERTION_ALGS } from '../auth/tokens.ts';
-import { Scopes } from '../auth/scopes.ts';
+import { MIGRATION_DATA_SCOPE, Scopes } from '../auth/scopes.ts';
 import { checkPurposes, parsePurposes, PURPOSE_HEADER } from '../auth/purpose.ts';
 import type { AuthContext } from '../auth/authorize.ts';
 import { baseUrlOf } from './routes.ts';
@@ -27,7 +27,7 @@ export function registerAuth(app: FastifyInstance, ctx: Context, tokens: TokenSe
       token_endpoint_auth_methods_supported: ['private_key_jwt'],
       token_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS,
       grant_types_supported: ['client_credentials'],
-      scopes_supported: ['system/*.read', 'system/*.write', 'system/*.cruds', 'system/*.rs'],
+      scopes_supported: ['system/*.read', 'system/*.write', 'system/*.cruds', 'system/*.rs', MIGRATION_DATA_SCOPE],
       capabilities: ['client-confidential-asymmetric', 'permission-v1', 'permission-v2'],
     });
   });

@@ -3,6 +3,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { assertValidId, FhirError, notFound } from '../fhir/errors.ts';
 import { auditInput, registerAuditHooks, WRITES } from './audit.ts';
+import { redactBody } from '../auth/sensitive.ts';
 import { metadata } from '../rest/capabilities.ts';
 import { create } from '../rest/create.ts';
 import { remove } from '../rest/delete.ts';
@@ -85,6 +86,8 @@ function route(handler: Handler, ctx: Context, interaction: string) {
       res = await handler(req, ctx);
       if (audit && interaction !== 'capabilities') audit.later(auditInput(request, kind, res.status, req, res));
     }
+    // clients without the migration-data scope get sensitive elements removed
+    if (req.auth && !req.auth.scopes.sensitive && res.body !== undefined) res = { ...res, body: redactBody(res.body) };
     return sendFhir(reply, res, isPretty(req.query._pretty?.[0]));
   };
 }

@@ -9,14 +9,18 @@ import type { Condition, Cursor } from '../search/ir.ts';
 import { parseSearch } from '../search/parse.ts';
 import { applySubsetting, subsettingOf } from './subsetting.ts';
 import { allows, authorize, forbidden } from '../auth/authorize.ts';
+import { isSensitiveExpression } from '../auth/sensitive.ts';
 import type { SearchQuery } from '../search/ir.ts';
 
 /** Every type a search touches — the searched ones, chain targets, _has sources — must be
  * searchable with the client's scopes; otherwise a join would reveal what it may not see. */
-function authorizeSearch(req: FhirRequest, q: SearchQuery): void {
+function authorizeSearch(req: FhirRequest, q: SearchQuery, ctx: Context): void {
   if (!req.auth) return;
   for (const t of q.types) authorize(req.auth, t, 's');
   const walk = (c: Condition) => {
+    if (!req.auth!.scopes.sensitive && 'params' in c && c.params.some((k) => isSensitiveExpression(ctx.search.byKey(k)?.expression))) {
+      throw forbidden('Searching on migration status, journey or vulnerability needs the migration-data scope');
+    }
     if (c.kind === 'chain') {
       for (const t of c.targetTypes) authorize(req.auth, t, 's');
       walk(c.condition);
@@ -81,7 +85,7 @@ export async function runSearch(req: FhirRequest, ctx: Context, types: string[],
   });
   const q = parsed.query;
   q.conditions.push(...extra);
-  authorizeSearch(req, q);
+  authorizeSearch(req, q, ctx);
   const subset = subsettingOf({ ...req, query: params });
   const countOnly = subset?.summary === 'count';
   if (countOnly) {

@@ -174,6 +174,13 @@ export class SearchParamRegistry {
     return added;
   }
 
+  /** The parameter behind an index key (Patient.name → its SearchParam). */
+  byKey(key: string): SearchParam | undefined {
+    const dot = key.indexOf('.');
+    const [type, code] = [key.slice(0, dot), key.slice(dot + 1)];
+    return type === 'Resource' ? this.get('Patient', code) : this.get(type, code);
+  }
+
   get(type: string, code: string): SearchParam | undefined {
     return this.byType.get(type)?.get(code);
   }

@@ -4,6 +4,7 @@
 import type { Resource } from 'fhir/r4.js';
 import { FhirError, gone, notFound, preconditionFailed } from '../fhir/errors.ts';
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { labelSensitive } from '../auth/sensitive.ts';
 import type { ResourceStore, SearchMatch, SearchResult, StoredVersion, StoreTransaction, VersionWrite } from './types.ts';
 import type { Cursor, SearchQuery } from '../search/ir.ts';
 import type { IndexRows } from '../search/index-rows.ts';
@@ -151,6 +152,7 @@ export class Repository {
 
   /** Stores a new resource under `resource.id` (the caller assigns it). */
   create(resource: Resource, check?: WriteCheck): Promise<WriteResult> {
+    labelSensitive(resource);
     return this.transaction(async (tx) => {
       const existing = await tx.current(resource.resourceType, resource.id!);
       if (existing && !existing.deleted) {
@@ -164,6 +166,7 @@ export class Repository {
 
   /** PUT semantics: update, or create with the client's id when absent (or deleted). */
   update(resource: Resource, ifMatch?: number, check?: WriteCheck): Promise<WriteResult> {
+    labelSensitive(resource);
     return this.transaction(async (tx) => {
       const existing = await tx.current(resource.resourceType, resource.id!);
       matchVersion(existing, ifMatch);
@@ -190,6 +193,7 @@ export class Repository {
       const existing = this.live(type, id, await tx.current(type, id));
       matchVersion(existing, ifMatch);
       const next = change(JSON.parse(existing.json!));
+      labelSensitive(next);
       await check?.(next, tx);
       if (sameContent(existing.json!, next)) return { version: existing, created: false, unchanged: true };
       const version = await this.put(tx, next, existing.versionId + 1, 'PATCH');
@@ -230,6 +234,7 @@ export class Repository {
 
   /** Conditional create (If-None-Exist): 0 matches → create, 1 → the existing one, more → 412. */
   createIfNoneExist(resource: Resource, query: SearchQuery, check?: WriteCheck): Promise<WriteResult> {
+    labelSensitive(resource);
     return this.transaction(async (tx) => {
       const found = await this.matches(tx, query, 2);
       if (found.length > 1) throw preconditionFailed('If-None-Exist matches more than one resource');
@@ -258,6 +263,7 @@ export class Repository {
       } else if (resource.id === undefined) {
         target = { ...resource, id: newId } as Resource;
       }
+      labelSensitive(target);
       const existing = await tx.current(target.resourceType, target.id!);
       matchVersion(existing, ifMatch);
       await check?.(target, tx);
