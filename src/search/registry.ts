@@ -141,7 +141,7 @@ export class SearchParamRegistry {
           if (types.every((t) => t && t !== 'composite' && t !== 'special')) {
             let compiledRoot: ((r: unknown) => FhirNode[]) | undefined;
             // a root of the resource itself (code-value-quantity: "Observation") needs no FHIRPath
-            param.evaluate = (r) => (compiledRoot ??= root === type ? (x: unknown) => [{ data: x, type, path: type }] : compile(root))(r);
+            param.evaluate = (r) => (compiledRoot ??= compileSimplePath(root, type, this.paths) ?? compile(root))(r);
             param.composite = p.component.map((c, i) => {
               const perBase = new Map<string, (r: unknown) => FhirNode[]>();
               return {

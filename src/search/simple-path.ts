@@ -48,7 +48,16 @@ function cap(t: string): string {
 }
 
 /** Resolves one branch into steps and the result type, or undefined when not a plain path. */
-function resolve(branch: string, rootPath: string, paths: Record<string, PathInfo>): { steps: Step[]; type?: string } | undefined {
+interface Plan {
+  steps: Step[];
+  type?: string;
+  /** the element path of backbone results (Observation.component), for composite components */
+  path?: string;
+}
+
+function resolve(branch: string, rootPath: string, paths: Record<string, PathInfo>): Plan | undefined {
+  // the root itself (a composite parameter's "Observation")
+  if (branch.trim() === rootPath) return { steps: [], type: rootPath, path: rootPath };
   const m = BRANCH.exec(branch.trim());
   if (!m) return undefined;
   const segments = m[1].split('.');
@@ -84,10 +93,12 @@ function resolve(branch: string, rootPath: string, paths: Record<string, PathInf
     else key = t;
     type = t.startsWith('#') || BACKBONE.has(t) ? 'BackboneElement' : t;
   }
-  return { steps, type: as ?? type };
+  // backbone elements are typed by their path; complex datatypes (UsageContext) by their name
+  const path = type === 'BackboneElement' ? key : type && /^[A-Z]/.test(type) && !as ? type : undefined;
+  return { steps, type: as ?? type, ...(path ? { path } : {}) };
 }
 
-function run(root: unknown, steps: Step[], finalType: string | undefined, out: FhirNode[]): void {
+function run(root: unknown, steps: Step[], finalType: string | undefined, out: FhirNode[], path?: string): void {
   let nodes: unknown[] = [root];
   for (let s = 0; s < steps.length; s++) {
     const step = steps[s];
@@ -114,7 +125,7 @@ function run(root: unknown, steps: Step[], finalType: string | undefined, out: F
     }
     nodes = next;
   }
-  if (finalType !== undefined) for (const n of nodes) out.push({ data: n, type: finalType });
+  if (finalType !== undefined) for (const n of nodes) out.push(path ? { data: n, type: finalType, path } : { data: n, type: finalType });
 }
 
 /** Whether any plain-path branch of `expression` ends in an element of type `canonical`. */
@@ -132,10 +143,10 @@ export function endsInCanonical(expression: string, rootPath: string, paths: Rec
 export function compileSimplePath(expression: string, rootPath: string, paths: Record<string, PathInfo>): ((input: unknown) => FhirNode[]) | undefined {
   const branches = unionBranches(expression).map((b) => resolve(b, rootPath, paths));
   if (branches.some((b) => !b)) return undefined;
-  const plans = branches as { steps: Step[]; type?: string }[];
+  const plans = branches as Plan[];
   return (input) => {
     const out: FhirNode[] = [];
-    for (const p of plans) run(input, p.steps, p.steps.length && 'choice' in p.steps[p.steps.length - 1] ? undefined : p.type, out);
+    for (const p of plans) run(input, p.steps, p.steps.length && 'choice' in p.steps[p.steps.length - 1] ? undefined : p.type, out, p.path);
     return out;
   };
 }
