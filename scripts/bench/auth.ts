@@ -2,7 +2,8 @@
 // as a ratio to open development mode, measured in one run. Target: ≥ 0.80.
 //   node scripts/bench/auth.ts [--seconds 8]
 import autocannon from 'autocannon';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { startServer } from '../lib/server-process.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,19 +13,9 @@ import { writeClient } from '../../src/auth/clients.ts';
 
 const i = process.argv.indexOf('--seconds');
 const SECONDS = i > 0 ? Number(process.argv[i + 1]) : 8;
-const root = new URL('../..', import.meta.url).pathname;
 
-function start(dir: string, extra: string[]): Promise<{ child: ChildProcess; base: string }> {
-  const child = spawn(process.execPath, ['src/cli/main.ts', 'serve', ...extra], { cwd: root, env: { ...process.env, MIGFHIR_PORT: '0', MIGFHIR_DATA_DIR: dir, MIGFHIR_LOG_LEVEL: 'warn', MIGFHIR_RATE_LIMIT: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = /listening at (http:\/\/\S+)/.exec(out);
-      if (m) resolve({ child, base: m[1] });
-    });
-    child.once('exit', (code) => reject(new Error(`server exited (${code})`)));
-  });
+function start(dir: string, extra: string[]) {
+  return startServer(['src/cli/main.ts', 'serve', ...extra], { MIGFHIR_PORT: '0', MIGFHIR_DATA_DIR: dir, MIGFHIR_LOG_LEVEL: 'warn', MIGFHIR_RATE_LIMIT: '0' });
 }
 
 const load = (url: string, headers: Record<string, string>) =>

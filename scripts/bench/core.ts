@@ -4,7 +4,8 @@
 // create ≥ 0.25 of the bare figures.
 //   node scripts/bench/core.ts [--seconds 10] [--connections 10] [--json]
 import autocannon from 'autocannon';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { startServer } from '../lib/server-process.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +17,6 @@ const arg = (name: string, dflt: number) => {
 const SECONDS = arg('seconds', 10);
 const CONNECTIONS = arg('connections', 10);
 const PATIENTS = 1000;
-const root = new URL('../..', import.meta.url).pathname;
 
 function patient(i: number) {
   const names = [['Haddad', 'Amal'], ['Müller', 'Jonas'], ['Özdemir', 'Ayşe'], ['Nguyễn', 'Lan'], ['Ёлкина', 'Ольга'], ['Παπαδόπουλος', 'Γιώργος'], ['محمد', 'علي']];
@@ -38,18 +38,6 @@ function patient(i: number) {
   };
 }
 
-function start(args: string[], env: Record<string, string>): Promise<{ child: ChildProcess; base: string }> {
-  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = /listening at (http:\/\/\S+)/.exec(out);
-      if (m) resolve({ child, base: m[1] });
-    });
-    child.once('exit', (code) => reject(new Error(`server exited (${code})`)));
-  });
-}
 
 function run(opts: autocannon.Options): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => autocannon(opts, (err, res) => (err ? reject(err) : resolve(res))));
@@ -71,7 +59,7 @@ async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'migfhir-bench-core-'));
   const servers: ChildProcess[] = [];
   try {
-    const fhir = await start(['src/cli/main.ts', 'serve', '--dev-open-access'], { MIGFHIR_PORT: '0', MIGFHIR_DATA_DIR: dir, MIGFHIR_LOG_LEVEL: 'warn' });
+    const fhir = await startServer(['src/cli/main.ts', 'serve', '--dev-open-access'], { MIGFHIR_PORT: '0', MIGFHIR_DATA_DIR: dir, MIGFHIR_LOG_LEVEL: 'warn' });
     servers.push(fhir.child);
     const ids: string[] = [];
     for (let i = 0; i < PATIENTS; i++) {
@@ -79,7 +67,7 @@ async function main() {
       ids.push(((await res.json()) as { id: string }).id);
     }
     const sample = await (await fetch(`${fhir.base}/Patient/${ids[0]}`)).text();
-    const bare = await start(['scripts/bench/bare-server.ts'], { BARE_BODY: sample });
+    const bare = await startServer(['scripts/bench/bare-server.ts'], { BARE_BODY: sample });
     servers.push(bare.child);
     const readRequests = ids.map((id) => ({ method: 'GET' as const, path: `/fhir/Patient/${id}` }));
     const createBody = JSON.stringify(patient(7));

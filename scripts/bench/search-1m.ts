@@ -3,7 +3,7 @@
 // values drawn across the population, each answering a page of 20.
 //   node scripts/load-population.ts --data-dir /tmp/migfhir-1m --resources 1000000
 //   node scripts/bench/search-1m.ts --data-dir /tmp/migfhir-1m [--requests 200]
-import { spawn } from 'node:child_process';
+import { startServer } from '../lib/server-process.ts';
 import { resolve } from 'node:path';
 
 const arg = (name: string, dflt: string) => {
@@ -13,18 +13,8 @@ const arg = (name: string, dflt: string) => {
 const DIR = resolve(arg('data-dir', './data-bench'));
 const N = Number(arg('requests', '200'));
 const PATIENTS = Number(arg('patients', '71000'));
-const root = new URL('../..', import.meta.url).pathname;
 
-const child = spawn(process.execPath, ['src/cli/main.ts', 'serve', '--dev-open-access'], { cwd: root, env: { ...process.env, MIGFHIR_PORT: '0', MIGFHIR_DATA_DIR: DIR, MIGFHIR_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'inherit'] });
-const base = await new Promise<string>((res, rej) => {
-  let out = '';
-  child.stdout!.on('data', (d) => {
-    out += d;
-    const m = /listening at (http:\/\/\S+)/.exec(out);
-    if (m) res(m[1]);
-  });
-  child.once('exit', (c) => rej(new Error(`server exited ${c}`)));
-});
+const { child, base } = await startServer(['src/cli/main.ts', 'serve', '--dev-open-access'], { MIGFHIR_PORT: '0', MIGFHIR_DATA_DIR: DIR, MIGFHIR_LOG_LEVEL: 'warn' });
 
 let seed = 7;
 const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648), seed / 2147483648);

@@ -2,7 +2,7 @@
 // Synthea patient arrives) into a real server on the embedded engine, in resources/s, and its
 // ratio to the single-resource create rate measured in the same run.
 //   node scripts/bench/transaction.ts [--patients 40] [--creates 3000]
-import { spawn } from 'node:child_process';
+import { startServer } from '../lib/server-process.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,20 +16,8 @@ const PATIENTS = arg('patients', 40);
 const CREATES = arg('creates', 3000);
 const CONCURRENCY = 4;
 
-async function startServer(dataDir: string): Promise<{ base: string; stop: () => void }> {
-  const child = spawn(process.execPath, ['src/cli/main.ts', 'serve'], {
-    env: { ...process.env, MIGFHIR_PORT: '0', MIGFHIR_DATA_DIR: dataDir, MIGFHIR_LOG_LEVEL: 'warn', MIGFHIR_HOST: '127.0.0.1', MIGFHIR_DEV_OPEN_ACCESS: 'true' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const base = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = /listening at (\S+)/.exec(out);
-      if (m) resolve(m[1]);
-    });
-    child.on('exit', (code) => reject(new Error(`server exited (${code})`)));
-  });
+async function startTxServer(dataDir: string): Promise<{ base: string; stop: () => void }> {
+  const { child, base } = await startServer(['src/cli/main.ts', 'serve', '--dev-open-access'], { MIGFHIR_PORT: '0', MIGFHIR_DATA_DIR: dataDir, MIGFHIR_LOG_LEVEL: 'warn' });
   return { base, stop: () => child.kill('SIGTERM') };
 }
 
@@ -83,7 +71,7 @@ function patientTransaction(n: number) {
 
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'migfhir-bench-tx-'));
-  const server = await startServer(dir);
+  const server = await startTxServer(dir);
   try {
     // single-resource creates, CONCURRENCY at a time
     const body = JSON.stringify(patientTransaction(0).entry[0] && (patientTransaction(0).entry[0] as { resource: unknown }).resource);

@@ -69,6 +69,23 @@ function readJson(path: string): any {
   return JSON.parse(readFileSync(path, 'utf8'));
 }
 
+/** The parts of a SearchParameter resource that search needs. */
+export function searchParameterInfo(sp: any): SearchParameterInfo {
+  return {
+    url: sp.url,
+    code: sp.code,
+    base: sp.base,
+    type: sp.type,
+    ...(sp.expression ? { expression: sp.expression } : {}),
+    ...(sp.target ? { target: sp.target } : {}),
+    ...(sp.modifier ? { modifier: sp.modifier } : {}),
+    ...(sp.comparator ? { comparator: sp.comparator } : {}),
+    ...(sp.multipleOr !== undefined ? { multipleOr: sp.multipleOr } : {}),
+    ...(sp.multipleAnd !== undefined ? { multipleAnd: sp.multipleAnd } : {}),
+    ...(sp.component ? { component: sp.component } : {}),
+  };
+}
+
 export function buildDefinitions(dir = packageDir()): R4Definitions {
   const pkg = readJson(join(dir, 'package.json'));
   const files = readdirSync(dir);
@@ -114,20 +131,7 @@ export function buildDefinitions(dir = packageDir()): R4Definitions {
   const compartments: CompartmentInfo[] = [];
   for (const f of files) {
     if (f.startsWith('SearchParameter-')) {
-      const sp = readJson(join(dir, f));
-      searchParameters.push({
-        url: sp.url,
-        code: sp.code,
-        base: sp.base,
-        type: sp.type,
-        ...(sp.expression ? { expression: sp.expression } : {}),
-        ...(sp.target ? { target: sp.target } : {}),
-        ...(sp.modifier ? { modifier: sp.modifier } : {}),
-        ...(sp.comparator ? { comparator: sp.comparator } : {}),
-        ...(sp.multipleOr !== undefined ? { multipleOr: sp.multipleOr } : {}),
-        ...(sp.multipleAnd !== undefined ? { multipleAnd: sp.multipleAnd } : {}),
-        ...(sp.component ? { component: sp.component } : {}),
-      });
+      searchParameters.push(searchParameterInfo(readJson(join(dir, f))));
     } else if (f.startsWith('CompartmentDefinition-') && f !== 'CompartmentDefinition-example.json') {
       const cd = readJson(join(dir, f));
       const resources: Record<string, string[]> = {};

@@ -3,23 +3,13 @@
 // written, and again at every start. Values of resources written earlier are found only after
 // $reindex.
 import type { SearchParameter } from 'fhir/r4.js';
-import type { SearchParameterInfo } from '../fhir/definitions.ts';
+import { searchParameterInfo, type SearchParameterInfo } from '../fhir/definitions.ts';
 import type { ResourceStore, VersionWrite } from '../store/types.ts';
 import type { SearchParamRegistry } from './registry.ts';
 
 export function toInfo(sp: SearchParameter): SearchParameterInfo | undefined {
   if (!sp.url || !sp.code || !sp.base?.length || !sp.type || sp.status === 'retired') return undefined;
-  return {
-    url: sp.url,
-    code: sp.code,
-    base: sp.base,
-    type: sp.type,
-    ...(sp.expression ? { expression: sp.expression } : {}),
-    ...(sp.target ? { target: sp.target } : {}),
-    ...(sp.modifier ? { modifier: sp.modifier } : {}),
-    ...(sp.comparator ? { comparator: sp.comparator } : {}),
-    ...(sp.component ? { component: sp.component as SearchParameterInfo['component'] } : {}),
-  };
+  return searchParameterInfo(sp);
 }
 
 /** Keeps the registry in step with SearchParameter writes; returns whether anything changed. */

@@ -2,28 +2,14 @@
 // not answered leaves no partial state. A real server runs as a child process on a loopback
 // port while 8 writers create and update; it is killed mid-load and restarted on the same data.
 import t from 'tap';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { startServer } from '../../scripts/lib/server-process.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const ROOT = new URL('../..', import.meta.url).pathname;
-
-function start(dataDir: string): Promise<{ child: ChildProcess; base: string }> {
-  const child = spawn(process.execPath, ['src/cli/main.ts', 'serve', '--dev-open-access'], {
-    cwd: ROOT,
-    env: { ...process.env, MIGFHIR_PORT: '0', MIGFHIR_HOST: '127.0.0.1', MIGFHIR_DATA_DIR: dataDir, MIGFHIR_LOG_LEVEL: 'error' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = /listening at (http:\/\/\S+)/.exec(out);
-      if (m) resolve({ child, base: m[1] });
-    });
-    child.once('exit', (code) => reject(new Error(`server exited early (${code})`)));
-  });
+function start(dataDir: string) {
+  return startServer(['src/cli/main.ts', 'serve', '--dev-open-access'], { MIGFHIR_PORT: '0', MIGFHIR_DATA_DIR: dataDir, MIGFHIR_LOG_LEVEL: 'error' });
 }
 
 interface Ack {
