@@ -317,6 +317,14 @@ function matchVersion(existing: StoredVersion | undefined, ifMatch: number | und
   }
 }
 
+/** Versions held in the engine's read cache are answered many times: their headers are made once. */
+const headerCache = new WeakMap<StoredVersion, Record<string, string>>();
+
 export function etagHeaders(v: StoredVersion): Record<string, string> {
-  return { etag: `W/"${v.versionId}"`, 'last-modified': new Date(v.lastUpdated).toUTCString() };
+  let h = headerCache.get(v);
+  if (!h) {
+    h = { etag: `W/"${v.versionId}"`, 'last-modified': new Date(v.lastUpdated).toUTCString() };
+    headerCache.set(v, h);
+  }
+  return { ...h };
 }
