@@ -21,6 +21,8 @@ import { TokenService } from './auth/tokens.ts';
 import { readClients } from './auth/clients.ts';
 import { registerAuth } from './http/auth.ts';
 import { Auditor } from './audit/audit.ts';
+import { Terminology } from './terminology/service.ts';
+import { applyTerminologyWrites, loadStoredTerminology } from './terminology/stored.ts';
 import { registerHardening } from './http/hardening.ts';
 
 export interface AppOptions {
@@ -62,11 +64,15 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const indexer = (resource: Resource) => extractIndex(resource, search, localBases);
   const repo = new Repository(store, indexer);
   const auditOn = config.audit === 'on' || (config.audit === 'auto' && !config.devOpenAccess);
-  const ctx: Context = { config, types, repo, search, jobs: new ReindexJobs(repo), ...(auditOn ? { audit: new Auditor(repo) } : {}) };
+  const terminology = new Terminology();
+  const ctx: Context = { config, types, repo, search, jobs: new ReindexJobs(repo), terminology, ...(auditOn ? { audit: new Auditor(repo) } : {}) };
   const customParams = new Map<string, string>();
   await loadStoredSearchParameters(store, search, customParams);
+  const terminologyUrls = new Map<string, string>();
+  await loadStoredTerminology(store, terminology, terminologyUrls);
   ctx.repo.onCommit((written) => {
     if (applySearchParameterWrites(search, written, customParams)) invalidateCapabilities(ctx);
+    applyTerminologyWrites(terminology, written, terminologyUrls);
   });
   const app = Fastify({
     logger: loggerOptions(config),

@@ -19,6 +19,7 @@ import { everything } from '../operations/everything.ts';
 import { match } from '../operations/match.ts';
 import { summary } from '../operations/summary.ts';
 import { importSummary } from '../operations/import-summary.ts';
+import { expand, lookup, subsumes, translate, validateCode } from '../operations/terminology.ts';
 import { FHIR_JSON, isPretty, negotiate } from './negotiation.ts';
 
 type Params = { type?: string; id?: string; vid?: string; ctype?: string };
@@ -104,6 +105,17 @@ export function registerRoutes(app: FastifyInstance, ctx: Context): void {
   app.post('/:type/$reindex', r(reindex, 'operation'));
   app.post('/', { bodyLimit: ctx.config.maxBundleBytes }, r(bundle, 'bundle'));
   app.post('/Patient/$match', r(match, 'operation'));
+  for (const [method, path, handler] of [
+    ['GET', '/ValueSet/$expand', expand], ['POST', '/ValueSet/$expand', expand], ['GET', '/ValueSet/:id/$expand', expand], ['POST', '/ValueSet/:id/$expand', expand],
+    ['GET', '/CodeSystem/$lookup', lookup], ['POST', '/CodeSystem/$lookup', lookup],
+    ['GET', '/ValueSet/$validate-code', validateCode], ['POST', '/ValueSet/$validate-code', validateCode], ['GET', '/ValueSet/:id/$validate-code', validateCode], ['POST', '/ValueSet/:id/$validate-code', validateCode],
+    ['GET', '/CodeSystem/$validate-code', validateCode], ['POST', '/CodeSystem/$validate-code', validateCode], ['GET', '/CodeSystem/:id/$validate-code', validateCode], ['POST', '/CodeSystem/:id/$validate-code', validateCode],
+    ['GET', '/ConceptMap/$translate', translate], ['POST', '/ConceptMap/$translate', translate], ['GET', '/ConceptMap/:id/$translate', translate], ['POST', '/ConceptMap/:id/$translate', translate],
+    ['GET', '/CodeSystem/$subsumes', subsumes], ['POST', '/CodeSystem/$subsumes', subsumes],
+  ] as const) {
+    const type = path.split('/')[1];
+    app.route({ method, url: path, handler: r(async (req, c) => handler({ ...req, resourceType: type }, c), 'operation') });
+  }
   app.post('/$import-summary', { bodyLimit: ctx.config.maxBundleBytes }, r(importSummary, 'transaction'));
   app.get('/Patient/$summary', r(summary, 'operation'));
   app.get('/Patient/:id/$summary', r(summary, 'operation'));

@@ -8,6 +8,7 @@ import type { SearchParamRegistry } from '../search/registry.ts';
 import type { ReindexJobs } from '../operations/reindex.ts';
 import type { AuthContext } from '../auth/authorize.ts';
 import type { Auditor } from '../audit/audit.ts';
+import type { Terminology } from '../terminology/service.ts';
 
 export interface FhirRequest {
   method: string;
@@ -44,6 +45,7 @@ export interface Context {
   repo: Repository;
   search: SearchParamRegistry;
   jobs: ReindexJobs;
+  terminology: Terminology;
   /** the audit trail, when auditing is on */
   audit?: Auditor;
 }

@@ -1,0 +1,64 @@
+// Where the R4 packages keep each terminology resource: url → file, for CodeSystems,
+// ValueSets and ConceptMaps of hl7.fhir.r4.examples and the pre-computed expansions of
+// hl7.fhir.r4.expansions. Built once (reading ~2,500 files) and cached next to the
+// definitions tables; resources are then read on demand.
+import { createRequire } from 'node:module';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+export interface PackageIndex {
+  codeSystems: Record<string, string>;
+  valueSets: Record<string, string>;
+  conceptMaps: Record<string, string>;
+  expansions: Record<string, string>;
+}
+
+const require = createRequire(import.meta.url);
+const VERSION = 1;
+
+function dirOf(pkg: string): string {
+  return dirname(require.resolve(`${pkg}/package.json`));
+}
+
+function scan(dir: string, prefix: string, into: Record<string, string>): void {
+  for (const f of readdirSync(dir)) {
+    if (!f.startsWith(prefix) || !f.endsWith('.json')) continue;
+    try {
+      const url = JSON.parse(readFileSync(join(dir, f), 'utf8')).url;
+      if (typeof url === 'string' && !(url in into)) into[url] = join(dir, f);
+    } catch {
+      // not JSON: not a resource
+    }
+  }
+}
+
+let index: PackageIndex | undefined;
+
+export function packageIndex(): PackageIndex {
+  if (index) return index;
+  const examples = dirOf('hl7.fhir.r4.examples');
+  const modules = examples.slice(0, examples.lastIndexOf('node_modules') + 'node_modules'.length);
+  const cache = join(modules, '.cache', 'migfhir', `r4-terminology-index-v${VERSION}.json`);
+  if (existsSync(cache)) {
+    index = JSON.parse(readFileSync(cache, 'utf8')) as PackageIndex;
+    if (Object.values(index.codeSystems).every((f) => existsSync(f))) return index;
+  }
+  const built: PackageIndex = { codeSystems: {}, valueSets: {}, conceptMaps: {}, expansions: {} };
+  scan(examples, 'CodeSystem-', built.codeSystems);
+  scan(examples, 'ValueSet-', built.valueSets);
+  scan(examples, 'ConceptMap-', built.conceptMaps);
+  scan(dirOf('hl7.fhir.r4.expansions'), 'ValueSet-', built.expansions);
+  try {
+    mkdirSync(dirname(cache), { recursive: true });
+    writeFileSync(`${cache}.${process.pid}`, JSON.stringify(built));
+    renameSync(`${cache}.${process.pid}`, cache);
+  } catch {
+    // read-only install: rebuilt next time
+  }
+  index = built;
+  return built;
+}
+
+export function readResource<T>(file: string): T {
+  return JSON.parse(readFileSync(file, 'utf8')) as T;
+}
