@@ -10,6 +10,7 @@ import { parseSearch } from '../search/parse.ts';
 import { applySubsetting, subsettingOf } from './subsetting.ts';
 import { allows, authorize, forbidden } from '../auth/authorize.ts';
 import { isSensitiveExpression } from '../auth/sensitive.ts';
+import { TerminologyError } from '../terminology/service.ts';
 import type { SearchQuery } from '../search/ir.ts';
 
 /** Every type a search touches — the searched ones, chain targets, _has sources — must be
@@ -82,6 +83,14 @@ export async function runSearch(req: FhirRequest, ctx: Context, types: string[],
     defaultCount: ctx.config.defaultCount,
     maxCount: ctx.config.maxCount,
     strict: handlingStrict(req),
+    valueSetCodes: (url) => {
+      try {
+        return ctx.terminology.fullExpansion(url);
+      } catch (err) {
+        if (err instanceof TerminologyError) throw badRequest(`:in/:not-in: ${err.message}`, err.kind === 'not-found' ? 'not-found' : 'too-costly');
+        throw err;
+      }
+    },
   });
   const q = parsed.query;
   q.conditions.push(...extra);

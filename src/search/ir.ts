@@ -22,6 +22,8 @@ export interface QuantityValue extends RangeValue {
 export interface TokenValue {
   system?: string | null;
   code?: string;
+  /** also match rows without a system (code-typed elements, whose system is implicit): :in */
+  orNoSystem?: boolean;
 }
 
 export type ReferenceValue =

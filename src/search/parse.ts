@@ -27,6 +27,8 @@ export interface ParseOptions {
   maxCount: number;
   /** Prefer: handling=strict → unknown parameters are errors */
   strict: boolean;
+  /** the codes of a value set, for :in and :not-in (absent: those modifiers are refused) */
+  valueSetCodes?: (url: string) => { system?: string; code?: string }[];
 }
 
 export interface ParsedSearch {
@@ -196,6 +198,12 @@ function condition(ctx: Context, types: string[], name: string, rawValue: string
       return { kind: 'string', params: pkeys, mode, values };
     }
     case 'token': {
+      if ((modifier === 'in' || modifier === 'not-in') && opts.valueSetCodes) {
+        // :in / :not-in — the value set's codes, from the server's terminology
+        const values: TokenValue[] = rawValues.flatMap((v) => opts.valueSetCodes!(unescape(v))).filter((c) => c.code).map((c) => ({ ...(c.system ? { system: c.system, orNoSystem: true } : {}), code: c.code! }));
+        if (values.length === 0) return { kind: 'token', params: pkeys, mode: 'code', not: modifier === 'not-in', values: [{ system: 'urn:migfhir:empty', code: '-' }] };
+        return { kind: 'token', params: pkeys, mode: 'code', not: modifier === 'not-in', values };
+      }
       if (modifier && !['not', 'text', 'of-type'].includes(modifier)) throw unsupported();
       if (modifier === 'text') return { kind: 'token', params: pkeys, mode: 'text', not: false, values: rawValues.map((v) => ({ code: foldString(unescape(v)) })) };
       if (modifier === 'of-type') {

@@ -197,7 +197,7 @@ export function conditionSql(b: Builder, c: Condition, r: string): string {
         const parts: string[] = [];
         if (v.code !== undefined) parts.push(`$.code = ${b.bind(v.code)}`);
         if (v.system === null) parts.push('$.system IS NULL');
-        else if (v.system !== undefined) parts.push(`$.system = ${b.bind(v.system)}`);
+        else if (v.system !== undefined) parts.push(v.orNoSystem ? `($.system = ${b.bind(v.system)} OR $.system IS NULL)` : `$.system = ${b.bind(v.system)}`);
         return `(${parts.join(' AND ')})`;
       });
       return inIndex(b, rid, TABLE.token, c.params, preds, c.not);

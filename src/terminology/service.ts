@@ -47,6 +47,8 @@ const MAX_EXPANSION = 10000;
 export class Terminology {
   private readonly stored = { CodeSystem: new Map<string, CodeSystem>(), ValueSet: new Map<string, ValueSet>(), ConceptMap: new Map<string, ConceptMap>() };
   private readonly systems = new Map<string, IndexedSystem>();
+  /** expansions by value set url; cleared whenever a stored terminology resource changes */
+  private readonly expansions = new Map<string, ValueSetExpansionContains[]>();
 
   /** Registers (or, with json null, forgets) a stored terminology resource. */
   track(type: 'CodeSystem' | 'ValueSet' | 'ConceptMap', previousUrl: string | undefined, resource: { url?: string } | null): void {
@@ -54,6 +56,7 @@ export class Terminology {
     if (previousUrl) map.delete(previousUrl);
     if (resource?.url) map.set(resource.url, resource);
     if (type === 'CodeSystem') this.systems.clear();
+    this.expansions.clear();
   }
 
   codeSystem(url: string): CodeSystem | undefined {
@@ -163,6 +166,17 @@ export class Terminology {
 
   /** Every code of a value set (the package's official expansion when there is one). */
   fullExpansion(urlOrVs: string | ValueSet, depth = 0): ValueSetExpansionContains[] {
+    if (typeof urlOrVs !== 'string') return this.computeExpansion(urlOrVs, depth);
+    let codes = this.expansions.get(urlOrVs);
+    if (!codes) {
+      codes = this.computeExpansion(urlOrVs, depth);
+      if (this.expansions.size > 500) this.expansions.clear();
+      this.expansions.set(urlOrVs, codes);
+    }
+    return codes;
+  }
+
+  private computeExpansion(urlOrVs: string | ValueSet, depth: number): ValueSetExpansionContains[] {
     if (depth > 10) throw new TerminologyError('too-costly', 'Value sets include each other too deeply');
     const vs = typeof urlOrVs === 'string' ? this.valueSet(urlOrVs) : urlOrVs;
     if (!vs) throw new TerminologyError('not-found', `Value set ${String(urlOrVs).slice(0, 200)} is not known to this server`);

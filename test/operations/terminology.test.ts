@@ -59,3 +59,20 @@ t.test('terminology operations over the R4 definitions and stored resources', as
   const vsOps = cap.body.rest[0].resource.find((r: any) => r.type === 'ValueSet').operation.map((o: any) => o.name);
   t.ok(vsOps.includes('expand') && vsOps.includes('validate-code'));
 });
+
+t.test('search with :in and :not-in uses the value set', async (t) => {
+  const app = await testApp();
+  t.teardown(() => app.close());
+  for (const [id, gender] of [['a', 'male'], ['b', 'female'], ['c', 'other']]) await fhir(app, 'PUT', `/fhir/Patient/${id}`, { resourceType: 'Patient', id, gender });
+  await fhir(app, 'PUT', '/fhir/ValueSet/mf', { resourceType: 'ValueSet', id: 'mf', url: 'https://migfhir.org/fhir/ValueSet/mf-test', status: 'active', compose: { include: [{ system: 'http://hl7.org/fhir/administrative-gender', concept: [{ code: 'male' }, { code: 'female' }] }] } });
+  const ids = async (q: string) => ((await fhir(app, 'GET', `/fhir/Patient?${q}`)).body.entry ?? []).map((e: any) => e.resource.id).sort();
+  t.same(await ids('gender:in=https://migfhir.org/fhir/ValueSet/mf-test'), ['a', 'b'], 'code elements match without a system');
+  t.same(await ids('gender:not-in=https://migfhir.org/fhir/ValueSet/mf-test'), ['c']);
+  await fhir(app, 'PUT', '/fhir/Observation/o1', { resourceType: 'Observation', id: 'o1', status: 'final', code: { coding: [{ system: 'http://hl7.org/fhir/administrative-gender', code: 'male' }] } });
+  await fhir(app, 'PUT', '/fhir/Observation/o2', { resourceType: 'Observation', id: 'o2', status: 'final', code: { coding: [{ system: 'http://hl7.org/fhir/administrative-gender', code: 'other' }] } });
+  const obs = async (q: string) => ((await fhir(app, 'GET', `/fhir/Observation?${q}`)).body.entry ?? []).map((e: any) => e.resource.id).sort();
+  t.same(await obs('code:in=https://migfhir.org/fhir/ValueSet/mf-test'), ['o1']);
+  t.same(await obs('code:not-in=https://migfhir.org/fhir/ValueSet/mf-test'), ['o2']);
+  t.same(await obs('code:in=http://hl7.org/fhir/ValueSet/administrative-gender'), ['o1', 'o2'], 'a value set from the R4 package');
+  t.equal((await fhir(app, 'GET', '/fhir/Observation?code:in=http://example.org/unknown')).status, 400);
+});
