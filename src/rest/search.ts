@@ -83,6 +83,7 @@ export async function runSearch(req: FhirRequest, ctx: Context, types: string[],
     defaultCount: ctx.config.defaultCount,
     maxCount: ctx.config.maxCount,
     strict: handlingStrict(req),
+    hierarchy: (system, code, direction) => ctx.terminology.related(system, code, direction),
     valueSetCodes: (url) => {
       try {
         return ctx.terminology.fullExpansion(url);

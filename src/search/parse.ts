@@ -29,6 +29,8 @@ export interface ParseOptions {
   strict: boolean;
   /** the codes of a value set, for :in and :not-in (absent: those modifiers are refused) */
   valueSetCodes?: (url: string) => { system?: string; code?: string }[];
+  /** codes below (or above) a code in a code system's hierarchy; undefined when not held */
+  hierarchy?: (system: string, code: string, direction: 'below' | 'above') => string[] | undefined;
 }
 
 export interface ParsedSearch {
@@ -203,6 +205,16 @@ function condition(ctx: Context, types: string[], name: string, rawValue: string
         const values: TokenValue[] = rawValues.flatMap((v) => opts.valueSetCodes!(unescape(v))).filter((c) => c.code).map((c) => ({ ...(c.system ? { system: c.system, orNoSystem: true } : {}), code: c.code! }));
         if (values.length === 0) return { kind: 'token', params: pkeys, mode: 'code', not: modifier === 'not-in', values: [{ system: 'urn:migfhir:empty', code: '-' }] };
         return { kind: 'token', params: pkeys, mode: 'code', not: modifier === 'not-in', values };
+      }
+      if ((modifier === 'below' || modifier === 'above') && opts.hierarchy) {
+        const values: TokenValue[] = rawValues.flatMap((v) => {
+          const t = tokenValue(v);
+          if (!t.system || !t.code) throw badRequest(`:${modifier} on a token takes system|code`, 'value');
+          const codes = opts.hierarchy!(t.system, t.code, modifier);
+          if (!codes) throw badRequest(`:${modifier}: the hierarchy of ${t.system} is not held by this server`, 'not-supported');
+          return codes.map((code) => ({ system: t.system!, code }));
+        });
+        return { kind: 'token', params: pkeys, mode: 'code', not: false, values };
       }
       if (modifier && !['not', 'text', 'of-type'].includes(modifier)) throw unsupported();
       if (modifier === 'text') return { kind: 'token', params: pkeys, mode: 'text', not: false, values: rawValues.map((v) => ({ code: foldString(unescape(v)) })) };

@@ -120,6 +120,22 @@ export class Terminology {
     return s;
   }
 
+  /** A code with its descendants (below) or ancestors (above); undefined when not held. */
+  related(system: string, code: string, direction: 'below' | 'above'): string[] | undefined {
+    const sys = this.system(system);
+    if (!sys || !sys.concepts.has(code)) return sys ? [code] : undefined;
+    if (direction === 'below') return this.descendants(sys, code, true);
+    const out = [code];
+    const stack = [...sys.concepts.get(code)!.parents];
+    while (stack.length) {
+      const c = stack.pop()!;
+      if (out.includes(c)) continue;
+      out.push(c);
+      stack.push(...(sys.concepts.get(c)?.parents ?? []));
+    }
+    return out;
+  }
+
   /** code and all its descendants */
   private descendants(sys: IndexedSystem, code: string, self: boolean): string[] {
     const out: string[] = self ? [code] : [];

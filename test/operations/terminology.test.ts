@@ -76,3 +76,17 @@ t.test('search with :in and :not-in uses the value set', async (t) => {
   t.same(await obs('code:in=http://hl7.org/fhir/ValueSet/administrative-gender'), ['o1', 'o2'], 'a value set from the R4 package');
   t.equal((await fhir(app, 'GET', '/fhir/Observation?code:in=http://example.org/unknown')).status, 400);
 });
+
+t.test(':below and :above on tokens follow the code system hierarchy', async (t) => {
+  const app = await testApp();
+  t.teardown(() => app.close());
+  await fhir(app, 'PUT', '/fhir/CodeSystem/h', { resourceType: 'CodeSystem', id: 'h', url: 'https://migfhir.org/fhir/CodeSystem/referral-test', status: 'active', content: 'complete', concept: [{ code: 'mhpss', display: 'Mental health', concept: [{ code: 'trauma', display: 'Trauma care' }, { code: 'counselling', display: 'Counselling' }] }, { code: 'tb', display: 'TB follow-up' }] });
+  const sr = (id: string, code: string) => fhir(app, 'PUT', `/fhir/ServiceRequest/${id}`, { resourceType: 'ServiceRequest', id, status: 'active', intent: 'order', category: [{ coding: [{ system: 'https://migfhir.org/fhir/CodeSystem/referral-test', code }] }], subject: { reference: 'Patient/p' } });
+  await sr('s1', 'trauma');
+  await sr('s2', 'mhpss');
+  await sr('s3', 'tb');
+  const ids = async (q: string) => ((await fhir(app, 'GET', `/fhir/ServiceRequest?${q}`)).body.entry ?? []).map((e: any) => e.resource.id).sort();
+  t.same(await ids('category:below=https://migfhir.org/fhir/CodeSystem/referral-test|mhpss'), ['s1', 's2']);
+  t.same(await ids('category:above=https://migfhir.org/fhir/CodeSystem/referral-test|trauma'), ['s1', 's2']);
+  t.equal((await fhir(app, 'GET', '/fhir/Condition?code:below=http://snomed.info/sct|40733004')).status, 400, 'SNOMED hierarchy is not held');
+});
