@@ -17,6 +17,7 @@ import { reindex } from '../operations/reindex.ts';
 import { bundle } from '../rest/bundle.ts';
 import { everything } from '../operations/everything.ts';
 import { match } from '../operations/match.ts';
+import { merge } from '../operations/merge.ts';
 import { summary } from '../operations/summary.ts';
 import { importSummary } from '../operations/import-summary.ts';
 import { expand, lookup, subsumes, translate, validateCode } from '../operations/terminology.ts';
@@ -105,6 +106,7 @@ export function registerRoutes(app: FastifyInstance, ctx: Context): void {
   app.post('/:type/$reindex', r(reindex, 'operation'));
   app.post('/', { bodyLimit: ctx.config.maxBundleBytes }, r(bundle, 'bundle'));
   app.post('/Patient/$match', r(match, 'operation'));
+  app.post('/Patient/$merge', r(merge, 'update'));
   for (const [method, path, handler] of [
     ['GET', '/ValueSet/$expand', expand], ['POST', '/ValueSet/$expand', expand], ['GET', '/ValueSet/:id/$expand', expand], ['POST', '/ValueSet/:id/$expand', expand],
     ['GET', '/CodeSystem/$lookup', lookup], ['POST', '/CodeSystem/$lookup', lookup],

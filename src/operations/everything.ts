@@ -43,9 +43,27 @@ function param(req: FhirRequest, name: string): string | undefined {
   return fromBody ?? req.query[name]?.[0];
 }
 
+/** The patient and, with followLinks, every record linked to it (replaces / replaced-by /
+ * seealso, transitively): the same person registered under earlier identifiers. */
+async function linkedPatients(ctx: Context, patientId: string, follow: boolean): Promise<string[]> {
+  const ids = [patientId];
+  if (!follow) return ids;
+  for (let i = 0; i < ids.length && ids.length < 50; i++) {
+    const v = await ctx.repo.store.current('Patient', ids[i]);
+    if (!v || v.deleted) continue;
+    for (const l of (JSON.parse(v.json!) as { link?: { other?: { reference?: string } }[] }).link ?? []) {
+      const m = /^Patient\/([A-Za-z0-9\-.]{1,64})$/.exec(l.other?.reference ?? '');
+      if (m && !ids.includes(m[1])) ids.push(m[1]);
+    }
+  }
+  return ids;
+}
+
 async function everythingFor(req: FhirRequest, ctx: Context, patientId: string, path: string) {
   authorize(req.auth, 'Patient', 'r');
   await ctx.repo.read('Patient', patientId); // 404 / 410 when absent
+  const followLinks = param(req, 'followLinks') === 'true';
+  const patients = await linkedPatients(ctx, patientId, followLinks);
   const compartment = ctx.types.defs.compartments.find((c) => c.code === 'Patient')!;
   const typeFilter = param(req, '_type')?.split(',').map((s) => s.trim()).filter(Boolean);
   for (const t of typeFilter ?? []) if (!ctx.types.has(t)) throw badRequest(`_type: '${t.slice(0, 64)}' is not a resource type`, 'value');
@@ -73,15 +91,18 @@ async function everythingFor(req: FhirRequest, ctx: Context, patientId: string, 
   const fullUrl = (type: string, id: string) => `${req.baseUrl}/${type}/${id}`;
   if (cursor.t === -1) {
     if (!typeFilter || typeFilter.includes('Patient')) {
-      const p = await ctx.repo.read('Patient', patientId);
-      entries.push({ fullUrl: fullUrl('Patient', patientId), resourceJson: p.json, extra: { search: { mode: 'match' } } });
+      for (const id of patients) {
+        const p = await ctx.repo.store.current('Patient', id);
+        if (p && !p.deleted) entries.push({ fullUrl: fullUrl('Patient', id), resourceJson: p.json, extra: { search: { mode: 'match' } } });
+      }
     }
     cursor = { t: 0 };
   }
   let next: Cursor | undefined;
   while (cursor.t < types.length) {
     const type = types[cursor.t];
-    const conditions: Condition[] = [compartmentCondition(ctx, 'Patient', patientId, type)];
+    const compartments = patients.map((id) => compartmentCondition(ctx, 'Patient', id, type));
+    const conditions: Condition[] = [compartments.length === 1 ? compartments[0] : { kind: 'any', conditions: compartments }];
     const date = ctx.search.get(type, 'date');
     if ((start || end) && date?.type === 'date') {
       // resources without a clinical date are kept, as the spec asks
@@ -108,7 +129,7 @@ async function everythingFor(req: FhirRequest, ctx: Context, patientId: string, 
     }
   }
   const keep = new URLSearchParams();
-  for (const name of ['start', 'end', '_since', '_type', '_count']) {
+  for (const name of ['start', 'end', '_since', '_type', '_count', 'followLinks']) {
     const v = param(req, name);
     if (v !== undefined) keep.set(name, v);
   }

@@ -39,3 +39,26 @@ t.test('Patient/$everything pages through the compartment', async (t) => {
   t.equal((await fhir(app, 'GET', '/fhir/Patient/$everything?patient=p2')).body.entry.length, 2);
   t.equal((await fhir(app, 'GET', '/fhir/Patient/$everything')).status, 400);
 });
+
+t.test('$merge links two records of one person; $everything follows the links when asked', async (t) => {
+  const app = await testApp();
+  t.teardown(() => app.close());
+  await fhir(app, 'PUT', '/fhir/Patient/paaypa', { resourceType: 'Patient', id: 'paaypa', identifier: [{ system: 'https://migfhir.org/fhir/sid/gr-paaypa', value: 'PA1', use: 'temp' }] });
+  await fhir(app, 'PUT', '/fhir/Patient/amka', { resourceType: 'Patient', id: 'amka', identifier: [{ system: 'https://migfhir.org/fhir/sid/gr-amka', value: '01019012345' }] });
+  await fhir(app, 'POST', '/fhir/Immunization', { resourceType: 'Immunization', status: 'completed', vaccineCode: { text: 'MMR' }, patient: { reference: 'Patient/paaypa' }, occurrenceDateTime: '2023-01-01' });
+  await fhir(app, 'POST', '/fhir/Condition', { resourceType: 'Condition', code: { text: 'TB, treated' }, subject: { reference: 'Patient/amka' } });
+  const params = (preview: boolean) => ({ resourceType: 'Parameters', parameter: [{ name: 'source-patient', valueReference: { reference: 'Patient/paaypa' } }, { name: 'target-patient', valueReference: { reference: 'Patient/amka' } }, { name: 'preview', valueBoolean: preview }] });
+  const pre = await fhir(app, 'POST', '/fhir/Patient/$merge', params(true));
+  t.equal(pre.status, 200);
+  t.notOk((await fhir(app, 'GET', '/fhir/Patient/paaypa')).body.link, 'preview changes nothing');
+  t.equal((await fhir(app, 'POST', '/fhir/Patient/$merge', params(false))).status, 200);
+  const src = (await fhir(app, 'GET', '/fhir/Patient/paaypa')).body;
+  t.same(src.link, [{ other: { reference: 'Patient/amka' }, type: 'replaced-by' }]);
+  t.equal(src.active, false);
+  t.same((await fhir(app, 'GET', '/fhir/Patient/amka')).body.link, [{ other: { reference: 'Patient/paaypa' }, type: 'replaces' }]);
+  const kinds = async (q: string) => ((await fhir(app, 'GET', `/fhir/Patient/amka/$everything${q}`)).body.entry ?? []).map((e: any) => e.resource.resourceType).sort();
+  t.same(await kinds(''), ['Condition', 'Patient']);
+  t.same(await kinds('?followLinks=true'), ['Condition', 'Immunization', 'Patient', 'Patient'], 'both records, both compartments');
+  t.equal((await fhir(app, 'POST', '/fhir/Patient/$merge', { resourceType: 'Parameters', parameter: [{ name: 'source-patient', valueReference: { reference: 'Patient/amka' } }, { name: 'target-patient', valueReference: { reference: 'Patient/amka' } }] })).status, 400);
+  t.equal((await fhir(app, 'POST', '/fhir/Patient/$merge', { resourceType: 'Parameters', parameter: [{ name: 'source-patient', valueReference: { reference: 'Patient/none' } }, { name: 'target-patient', valueReference: { reference: 'Patient/amka' } }] })).status, 404);
+});
