@@ -242,17 +242,7 @@ export const subsumes: Handler = async (req, ctx) => {
   const sys = ctx.terminology.system(system);
   if (!sys) throw notFound(`Code system ${system.slice(0, 200)} is not held by this server`);
   for (const c of [a, b]) if (!sys.concepts.has(c)) throw notFound(`${c.slice(0, 100)} is not a code of ${system}`);
-  const ancestors = (c: string) => {
-    const out = new Set<string>();
-    const stack = [...sys.concepts.get(c)!.parents];
-    while (stack.length) {
-      const x = stack.pop()!;
-      if (out.has(x)) continue;
-      out.add(x);
-      stack.push(...(sys.concepts.get(x)?.parents ?? []));
-    }
-    return out;
-  };
-  const outcome = a === b ? 'equivalent' : ancestors(b).has(a) ? 'subsumes' : ancestors(a).has(b) ? 'subsumed-by' : 'not-subsumed';
+  const above = (c: string) => new Set(ctx.terminology.related(system, c, 'above'));
+  const outcome = a === b ? 'equivalent' : above(b).has(a) ? 'subsumes' : above(a).has(b) ? 'subsumed-by' : 'not-subsumed';
   return { status: 200, body: params([{ name: 'outcome', valueCode: outcome }]) };
 };

@@ -59,28 +59,26 @@ export class Terminology {
     this.expansions.clear();
   }
 
-  codeSystem(url: string): CodeSystem | undefined {
+  /** A stored resource of that url, else the packages' (the url may carry |version). */
+  private find<T>(type: 'CodeSystem' | 'ValueSet' | 'ConceptMap', url: string): T | undefined {
     const [u] = url.split('|');
-    const s = this.stored.CodeSystem.get(u);
-    if (s) return s;
-    const file = packageIndex().codeSystems[u];
-    return file ? readResource<CodeSystem>(file) : undefined;
+    const s = (this.stored[type] as Map<string, unknown>).get(u);
+    if (s) return s as T;
+    const index = packageIndex();
+    const file = (type === 'CodeSystem' ? index.codeSystems : type === 'ValueSet' ? index.valueSets : index.conceptMaps)[u];
+    return file ? readResource<T>(file) : undefined;
+  }
+
+  codeSystem(url: string): CodeSystem | undefined {
+    return this.find<CodeSystem>('CodeSystem', url);
   }
 
   valueSet(url: string): ValueSet | undefined {
-    const [u] = url.split('|');
-    const s = this.stored.ValueSet.get(u);
-    if (s) return s;
-    const file = packageIndex().valueSets[u];
-    return file ? readResource<ValueSet>(file) : undefined;
+    return this.find<ValueSet>('ValueSet', url);
   }
 
   conceptMap(url: string): ConceptMap | undefined {
-    const [u] = url.split('|');
-    const s = this.stored.ConceptMap.get(u);
-    if (s) return s;
-    const file = packageIndex().conceptMaps[u];
-    return file ? readResource<ConceptMap>(file) : undefined;
+    return this.find<ConceptMap>('ConceptMap', url);
   }
 
   conceptMaps(): ConceptMap[] {
