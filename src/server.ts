@@ -4,13 +4,14 @@ import type { Config } from './config.ts';
 
 export async function startServer(config: Config) {
   const app = await buildApp(config);
-  await app.listen({ port: config.port, host: config.host });
+  const open = config.devOpenAccess ? 'WARNING: OPEN ACCESS, NO AUTHORIZATION (--dev-open-access, development only): ' : '';
+  if (open) app.log.warn(`${open}every request is served without authorization`);
+  await app.listen({ port: config.port, host: config.host, listenTextResolver: (address) => `${open}Server listening at ${address}` });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const baseUrl = config.baseUrl ?? `http://${host}:${port}${config.basePath}`;
-  const warn = config.devOpenAccess ? 'WARNING: OPEN ACCESS, NO AUTHORIZATION (--dev-open-access, development only): ' : '';
-  process.stdout.write(`migfhir: ${warn}FHIR R4 server listening at ${baseUrl} (data in ${config.dataDir})\n`);
+  process.stdout.write(`migfhir: ${open}FHIR R4 server listening at ${baseUrl} (data in ${config.dataDir})\n`);
   if (!config.devOpenAccess) {
     process.stdout.write(`migfhir: SMART Backend Services authorization on; token endpoint ${baseUrl}/auth/token\n`);
   }
