@@ -7,9 +7,8 @@
 import type { Patient } from 'fhir/r4.js';
 import { badRequest } from '../fhir/errors.ts';
 import { bundleText } from '../fhir/bundle.ts';
-import { parseDateRange } from '../fhir/datetime.ts';
 import type { Condition, SearchQuery } from '../search/ir.ts';
-import { nameKeys } from '../mpi/names.ts';
+import { MATCH_KEY, queryKeys } from '../mpi/blocking.ts';
 import { compare, type MatchResult } from '../mpi/score.ts';
 import config from '../mpi/match-config.json' with { type: 'json' };
 import type { Context, Handler } from '../rest/types.ts';
@@ -49,19 +48,14 @@ export function blockingQueries(ctx: Context, p: Patient): SearchQuery[] {
   const out: SearchQuery[] = [];
   const ids = (p.identifier ?? []).filter((i) => i.value).map((i) => ({ ...(i.system ? { system: i.system } : {}), code: i.value! }));
   if (ids.length) out.push(query(ctx, [{ kind: 'token', params: [key('identifier')], mode: 'code', not: false, values: ids }]));
-  const family = [...new Set((p.name ?? []).flatMap((n) => (n.family ? nameKeys(n.family) : [])))];
-  const given = [...new Set((p.name ?? []).flatMap((n) => (n.given ?? []).flatMap(nameKeys)))];
-  const phonetic = (keys: string[]): Condition => ({ kind: 'string', params: [key('phonetic')], mode: 'phonetic', values: keys });
-  if (family.length && given.length) out.push(query(ctx, [phonetic(family), phonetic(given)]));
-  const birth = p.birthDate ? parseDateRange(p.birthDate.slice(0, 4)) : undefined;
-  if (family.length && birth) {
-    const year = 365.25 * 24 * 3600 * 1000;
-    out.push(query(ctx, [phonetic(family), { kind: 'date', params: [key('birthdate')], values: [{ prefix: 'ge', low: birth.start - year, high: birth.start - year + 1 }, ] }, { kind: 'date', params: [key('birthdate')], values: [{ prefix: 'lt', low: birth.end + year, high: birth.end + year + 1 }] }]));
+  // compound name / birth keys (src/mpi/blocking.ts): exact lookups, selective even for common names
+  // one query per kind of key, so the selective ones (name + full birth date) are never crowded
+  // out by the broad ones (a common name pair) under the per-query cap
+  const keys = queryKeys(p);
+  for (const prefix of ['gd:', 'fy:', 'n:']) {
+    const values = keys.filter((k) => k.startsWith(prefix)).map((code) => ({ system: null, code }));
+    if (values.length) out.push(query(ctx, [{ kind: 'token', params: [MATCH_KEY], mode: 'code', not: false, values }]));
   }
-  const exact = p.birthDate && p.birthDate.length === 10 ? parseDateRange(p.birthDate) : undefined;
-  if (given.length && exact) out.push(query(ctx, [phonetic(given), { kind: 'date', params: [key('birthdate')], values: [{ prefix: 'eq', low: exact.start, high: exact.end }] }]));
-  // family names written in the given-name field and the other way round
-  if (family.length && given.length) out.push(query(ctx, [phonetic(family.concat(given)), phonetic(given.concat(family))]));
   return out;
 }
 

@@ -6,6 +6,8 @@ import { parseDateRange } from '../fhir/datetime.ts';
 import { emptyRows, type IndexRows } from './index-rows.ts';
 import { foldString } from './normalize.ts';
 import { nameKeys } from '../mpi/names.ts';
+import { MATCH_KEY, storedKeys } from '../mpi/blocking.ts';
+import type { Patient } from 'fhir/r4.js';
 import type { FhirNode, SearchParam, SearchParamRegistry } from './registry.ts';
 
 const NEVER = 8.64e15; // the largest epoch ms a Date holds: open ends of Periods
@@ -238,6 +240,9 @@ export function extractIndex(resource: { resourceType: string }, registry: Searc
     } catch {
       // an expression that cannot evaluate on this instance indexes nothing
     }
+  }
+  if (resource.resourceType === 'Patient') {
+    for (const code of storedKeys(resource as Patient)) rows.token.push({ param: MATCH_KEY, system: null, code, text: null });
   }
   return dedupe(rows);
 }
