@@ -1,0 +1,133 @@
+// The MongoDB document layout that src/search/mongo.ts compiles searches against, and the
+// conversion of a write's index rows (index-rows.ts) into it. Driver-free: the engine
+// (src/store/mongo) stores these documents, the mingo test evaluates queries over them.
+//
+// One document per current resource, in `resources`:
+//   { _id: 'Patient/p1', type, id, vid, lu, del, seq, rid, json, idx: [IndexEntry…] }
+// `idx` carries the extracted search values of the current version as a compact typed array
+// (Cosmos' searchIndices, Spark's index documents): one small entry per value, null columns
+// left out, short field names, so a resource carries a few dozen index keys rather than the
+// ~250 that one key per path and value gives. Compound multikey indexes lead with `idx.p`
+// (MONGO_INDEXES). Every version, the current one included, is one document in `history`.
+import type { IndexRows } from './index-rows.ts';
+
+/** One extracted value. `p` is the parameter key (Patient.name); which other fields are set
+ * follows from the parameter's type, since a key has one type:
+ * string n (folded), x (as written) · token s, c, d (folded display), ts, tc (Identifier.type) ·
+ * date lo, hi (epoch ms, [lo, hi)) · number v, lo, hi · quantity v, lo, hi, s, c ·
+ * reference rt, ri (local target), ru, rv (canonical or absolute URL and version), is, iv
+ * (Reference.identifier) · uri u · composite k0, k1, … (each component's values). */
+export interface IndexEntry {
+  p: string;
+  n?: string;
+  x?: string;
+  s?: string;
+  c?: string;
+  d?: string;
+  ts?: string;
+  tc?: string;
+  lo?: number;
+  hi?: number;
+  v?: number;
+  rt?: string;
+  ri?: string;
+  ru?: string;
+  rv?: string;
+  is?: string;
+  iv?: string;
+  u?: string;
+  [component: `k${number}`]: ComponentEntry[];
+}
+
+/** One value of one component of a composite occurrence. */
+export interface ComponentEntry {
+  s?: string;
+  c?: string;
+  lo?: number;
+  hi?: number;
+  v?: number;
+  /** folded string */
+  x?: string;
+  rt?: string;
+  ri?: string;
+}
+
+/** The `resources` document of a current version (deleted: no json, no idx). */
+export interface ResourceDocument {
+  _id: string;
+  type: string;
+  id: string;
+  vid: number;
+  /** meta.lastUpdated, ISO text (compares as time) */
+  lu: string;
+  del: boolean;
+  /** write sequence of the current version */
+  seq: number;
+  /** the resource's row key: the seq of its first version; ties of sort keys break on it */
+  rid: number;
+  json: string | null;
+  idx?: IndexEntry[];
+}
+
+export function resourceKey(type: string, id: string): string {
+  return `${type}/${id}`;
+}
+
+/** Copies only the non-null columns. */
+function set<T extends object>(target: T, values: Record<string, unknown>): T {
+  for (const [k, v] of Object.entries(values)) if (v !== null && v !== undefined) (target as Record<string, unknown>)[k] = v;
+  return target;
+}
+
+export function indexEntries(rows: IndexRows): IndexEntry[] {
+  const out: IndexEntry[] = [];
+  for (const r of rows.string) out.push({ p: r.param, n: r.norm, x: r.exact });
+  for (const r of rows.token) out.push(set({ p: r.param }, { s: r.system, c: r.code, d: r.text, ts: r.typeSystem, tc: r.typeCode }));
+  for (const r of rows.date) out.push({ p: r.param, lo: r.low, hi: r.high });
+  for (const r of rows.number) out.push({ p: r.param, v: r.value, lo: r.low, hi: r.high });
+  for (const r of rows.quantity) out.push(set({ p: r.param, v: r.value, lo: r.low, hi: r.high }, { s: r.system, c: r.code }));
+  for (const r of rows.reference) {
+    out.push(set({ p: r.param }, { rt: r.targetType, ri: r.targetId, ru: r.url, rv: r.version, is: r.identifierSystem, iv: r.identifierValue }));
+  }
+  for (const r of rows.uri) out.push({ p: r.param, u: r.uri });
+  // composite rows: one entry per occurrence (param, grp), its components' values under k0, k1, …
+  const groups = new Map<string, IndexEntry>();
+  for (const r of rows.composite ?? []) {
+    const key = `${r.param}\u0000${r.grp}`;
+    let e = groups.get(key);
+    if (!e) {
+      e = { p: r.param };
+      groups.set(key, e);
+      out.push(e);
+    }
+    const value = set<ComponentEntry>({}, { s: r.system, c: r.code, lo: r.low, hi: r.high, v: r.value, x: r.text, rt: r.targetType, ri: r.targetId });
+    (e[`k${r.comp}`] ??= []).push(value);
+  }
+  return out;
+}
+
+/** Indexes of `resources` that the compiled queries use (created at start-up). The multikey ones
+ * lead with the parameter key, then the value fields the compiler's $elemMatch bounds. */
+export const MONGO_INDEXES: { name: string; key: Record<string, 1 | -1>; unique?: boolean }[] = [
+  { name: 'type_rid', key: { type: 1, del: 1, rid: 1 } },
+  { name: 'type_lastUpdated', key: { type: 1, del: 1, lu: 1 } },
+  { name: 'type_id', key: { type: 1, id: 1 } },
+  { name: 'rid', key: { rid: 1 } },
+  { name: 'idx_string', key: { 'idx.p': 1, 'idx.n': 1 } },
+  { name: 'idx_token', key: { 'idx.p': 1, 'idx.c': 1, 'idx.s': 1 } },
+  { name: 'idx_date_low', key: { 'idx.p': 1, 'idx.lo': 1, 'idx.hi': 1 } },
+  { name: 'idx_date_high', key: { 'idx.p': 1, 'idx.hi': 1 } },
+  { name: 'idx_value', key: { 'idx.p': 1, 'idx.v': 1 } },
+  { name: 'idx_reference', key: { 'idx.p': 1, 'idx.ri': 1, 'idx.rt': 1 } },
+  { name: 'idx_reference_url', key: { 'idx.p': 1, 'idx.ru': 1 } },
+  { name: 'idx_uri', key: { 'idx.p': 1, 'idx.u': 1 } },
+  { name: 'idx_composite', key: { 'idx.p': 1, 'idx.k0.c': 1 } },
+];
+
+/** Indexes of `history`: one resource's versions, a type's or the system's history by seq, _at. */
+export const MONGO_HISTORY_INDEXES: { name: string; key: Record<string, 1 | -1>; unique?: boolean }[] = [
+  { name: 'version', key: { type: 1, id: 1, vid: 1 }, unique: true },
+  { name: 'type_seq', key: { type: 1, seq: 1 } },
+  { name: 'seq', key: { seq: 1 }, unique: true },
+  { name: 'lastUpdated', key: { lu: 1 } },
+];
