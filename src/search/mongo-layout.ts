@@ -108,7 +108,7 @@ export function indexEntries(rows: IndexRows): IndexEntry[] {
 
 /** Indexes of `resources` that the compiled queries use (created at start-up). The multikey ones
  * lead with the parameter key, then the value fields the compiler's $elemMatch bounds. */
-export const MONGO_INDEXES: { name: string; key: Record<string, 1 | -1>; unique?: boolean }[] = [
+export const MONGO_INDEXES: { name: string; key: Record<string, 1 | -1> }[] = [
   { name: 'type_rid', key: { type: 1, del: 1, rid: 1 } },
   { name: 'type_lastUpdated', key: { type: 1, del: 1, lu: 1 } },
   { name: 'type_id', key: { type: 1, id: 1 } },
@@ -124,10 +124,12 @@ export const MONGO_INDEXES: { name: string; key: Record<string, 1 | -1>; unique?
   { name: 'idx_composite', key: { 'idx.p': 1, 'idx.k0.c': 1 } },
 ];
 
-/** Indexes of `history`: one resource's versions, a type's or the system's history by seq, _at. */
-export const MONGO_HISTORY_INDEXES: { name: string; key: Record<string, 1 | -1>; unique?: boolean }[] = [
-  { name: 'version', key: { type: 1, id: 1, vid: 1 }, unique: true },
+/** Indexes of `history` (its _id, Type/id/vid, finds one version): a resource's, a type's and
+ * the system's history by seq, and _since/_at by lastUpdated. None is unique, so the collection
+ * can be sharded on its hashed _id (which keeps _id, and so each version number, unique). */
+export const MONGO_HISTORY_INDEXES: { name: string; key: Record<string, 1 | -1> }[] = [
+  { name: 'instance_seq', key: { type: 1, id: 1, seq: 1 } },
   { name: 'type_seq', key: { type: 1, seq: 1 } },
-  { name: 'seq', key: { seq: 1 }, unique: true },
+  { name: 'seq', key: { seq: 1 } },
   { name: 'lastUpdated', key: { lu: 1 } },
 ];
