@@ -111,7 +111,6 @@ export function indexEntries(rows: IndexRows): IndexEntry[] {
 export const MONGO_INDEXES: { name: string; key: Record<string, 1 | -1> }[] = [
   { name: 'type_rid', key: { type: 1, del: 1, rid: 1 } },
   { name: 'type_lastUpdated', key: { type: 1, del: 1, lu: 1 } },
-  { name: 'type_id', key: { type: 1, id: 1 } },
   { name: 'rid', key: { rid: 1 } },
   { name: 'idx_string', key: { 'idx.p': 1, 'idx.n': 1 } },
   { name: 'idx_token', key: { 'idx.p': 1, 'idx.c': 1, 'idx.s': 1 } },
