@@ -17,6 +17,13 @@ export const UNEVALUATED: Record<string, string> = {
   'txt-2': 'htmlChecks() is a validator-defined function; the walker checks narrative XHTML itself',
 };
 
+/** R4 invariants test FHIR primitives against FHIRPath system types (`answer is Boolean`, que-7),
+ * which the reference validator accepts and fhirpath.js, holding FHIR and System types apart,
+ * does not: such tests are read as the FHIR primitive type. */
+function fhirTypeTests(expression: string): string {
+  return expression.replace(/\b(is|as)\s+(Boolean|String|Integer|Decimal|DateTime|Date|Time)\b/g, (_m, op: string, t: string) => `${op} FHIR.${t[0].toLowerCase()}${t.slice(1)}`);
+}
+
 type Compiled = (data: unknown, vars: Record<string, unknown>) => unknown[];
 
 const cache = new Map<string, Compiled | null>();
@@ -26,7 +33,7 @@ function compiled(base: string, expression: string): Compiled | null {
   let fn = cache.get(key);
   if (fn === undefined) {
     try {
-      const f = fhirpath.compile({ base, expression }, r4model, { resolveInternalTypes: true, traceFn: () => {} });
+      const f = fhirpath.compile({ base, expression: fhirTypeTests(expression) }, r4model, { resolveInternalTypes: true, traceFn: () => {} });
       fn = (data, vars) => f(data as object, vars) as unknown[];
     } catch {
       fn = null;

@@ -88,7 +88,7 @@ function typeCode(t: NonNullable<ElementDefinition['type']>[number]): string {
 }
 
 function prefixed(e: ElementDefinition, prefix: 'fixed' | 'pattern' | 'minValue' | 'maxValue'): unknown {
-  for (const k of Object.keys(e)) if (k.startsWith(prefix) && k.length > prefix.length && /[A-Z]/.test(k[prefix.length])) return (e as Record<string, unknown>)[k];
+  for (const k of Object.keys(e)) if (k.startsWith(prefix) && k.length > prefix.length && /[A-Z]/.test(k[prefix.length])) return (e as unknown as Record<string, unknown>)[k];
   return undefined;
 }
 

@@ -374,7 +374,8 @@ export class Validator {
     if (!actual) return;
     const allowed = new Set<string>();
     for (const t of targets) {
-      const core = coreType(t) ?? this.profiles.get(t)?.type;
+      const named = coreType(t);
+      const core = named && (named === 'Resource' || this.resourceTypes.has(named)) ? named : this.profiles.get(t)?.type;
       if (core) allowed.add(core);
     }
     if (allowed.has('Resource') || allowed.has(actual) || allowed.size === 0) return;
@@ -383,7 +384,7 @@ export class Validator {
 
   private extension(obj: Json, def: ElementNode, profile: CompiledProfile, path: string, run: Run): void {
     const url = obj.url;
-    const hasValue = Object.keys(obj).some((k) => k.startsWith('value') && k.length > 5);
+    const hasValue = Object.keys(obj).some((k) => /^_?value[A-Z]/.test(k));
     const hasNested = Array.isArray(obj.extension) && obj.extension.length > 0;
     if (hasValue === hasNested) this.issue(run, 'error', 'invariant', path, 'Must have either extensions or value[x], not both (ext-1)');
     // the element itself (url, value[x] types, nested extensions), against the slice when sliced
@@ -395,7 +396,8 @@ export class Validator {
     const modifier = def.name === 'modifierExtension';
     if (!ext) {
       if (/^https?:\/\/hl7\.org\/fhir\/StructureDefinition\//.test(url)) this.issue(run, 'error', 'structure', path, `The extension ${url.slice(0, 200)} is unknown in FHIR R4`);
-      else this.issue(run, modifier ? 'error' : 'warning', 'extension', path, `Unknown extension ${url.slice(0, 200)}${modifier ? ': a modifier extension that is not understood makes the element unsafe to process' : ''}`);
+      // example.org urls are the spec's own placeholders (the reference validator's allow-example-urls)
+      else this.issue(run, modifier && !/^https?:\/\/example\.(org|com)\//.test(url) ? 'error' : 'warning', 'extension', path, `Unknown extension ${url.slice(0, 200)}${modifier ? ': a modifier extension that is not understood makes the element unsafe to process' : ''}`);
       return;
     }
     if (ext.type !== 'Extension') return;
