@@ -22,6 +22,7 @@ import { readClients } from './auth/clients.ts';
 import { registerAuth } from './http/auth.ts';
 import { Auditor } from './audit/audit.ts';
 import { Terminology } from './terminology/service.ts';
+import { ValidationService } from './validation/service.ts';
 import { applyTerminologyWrites, loadStoredTerminology } from './terminology/stored.ts';
 import { registerHardening } from './http/hardening.ts';
 
@@ -70,7 +71,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const repo = new Repository(store, indexer);
   const auditOn = config.audit === 'on' || (config.audit === 'auto' && !config.devOpenAccess);
   const terminology = new Terminology();
-  const ctx: Context = { config, types, repo, search, jobs: new ReindexJobs(repo), terminology, ...(auditOn ? { audit: new Auditor(repo) } : {}) };
+  const validation = new ValidationService(terminology, defs.resourceTypes, { modes: config.validation, mandatoryProfiles: config.mandatoryProfiles });
+  await validation.loadStored(store);
+  const ctx: Context = { config, types, repo, search, jobs: new ReindexJobs(repo), terminology, validation, ...(auditOn ? { audit: new Auditor(repo) } : {}) };
   const customParams = new Map<string, string>();
   await loadStoredSearchParameters(store, search, customParams);
   const terminologyUrls = new Map<string, string>();
@@ -78,6 +81,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   ctx.repo.onCommit((written) => {
     if (applySearchParameterWrites(search, written, customParams)) invalidateCapabilities(ctx);
     applyTerminologyWrites(terminology, written, terminologyUrls);
+    validation.applyWrites(written);
   });
   const app = Fastify({
     logger: loggerOptions(config),

@@ -9,6 +9,7 @@ import type { ReindexJobs } from '../operations/reindex.ts';
 import type { AuthContext } from '../auth/authorize.ts';
 import type { Auditor } from '../audit/audit.ts';
 import type { Terminology } from '../terminology/service.ts';
+import type { ValidationService } from '../validation/service.ts';
 
 export interface FhirRequest {
   method: string;
@@ -46,6 +47,7 @@ export interface Context {
   search: SearchParamRegistry;
   jobs: ReindexJobs;
   terminology: Terminology;
+  validation: ValidationService;
   /** the audit trail, when auditing is on */
   audit?: Auditor;
 }
