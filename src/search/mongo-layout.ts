@@ -3,12 +3,16 @@
 // (src/store/mongo) stores these documents, the mingo test evaluates queries over them.
 //
 // One document per current resource, in `resources`:
-//   { _id: 'Patient/p1', type, id, vid, lu, del, seq, rid, json, idx: [IndexEntry…] }
-// `idx` carries the extracted search values of the current version as a compact typed array
-// (Cosmos' searchIndices, Spark's index documents): one small entry per value, null columns
-// left out, short field names, so a resource carries a few dozen index keys rather than the
-// ~250 that one key per path and value gives. Compound multikey indexes lead with `idx.p`
-// (MONGO_INDEXES). Every version, the current one included, is one document in `history`.
+//   { _id: 'Patient/p1', type, id, vid, lu, del, seq, rid, json,
+//     idx: { string: [{p, n, x}…], token: [{p, s, c}…], date: […], reference: […], … } }
+// `idx` carries the extracted search values of the current version (Cosmos' searchIndices,
+// Spark's index documents): one small entry per value, null columns left out, short field
+// names. Entries are grouped by search type so that each compound multikey index (led by
+// `idx.<type>.p`, MONGO_INDEXES) holds only the entries of its type: a resource adds about one
+// index key per extracted value (plus one per empty type), not one per value for every index,
+// which is how ~250 keys per resource come about. Every version, the current one included,
+// is one document in `history`.
+import type { IndexTable } from './ir.ts';
 import type { IndexRows } from './index-rows.ts';
 
 /** One extracted value. `p` is the parameter key (Patient.name); which other fields are set
@@ -52,6 +56,9 @@ export interface ComponentEntry {
   ri?: string;
 }
 
+/** The extracted values by search type; empty types are left out. */
+export type IndexArrays = Partial<Record<IndexTable | 'composite', IndexEntry[]>>;
+
 /** The `resources` document of a current version (deleted: no json, no idx). */
 export interface ResourceDocument {
   _id: string;
@@ -66,7 +73,7 @@ export interface ResourceDocument {
   /** the resource's row key: the seq of its first version; ties of sort keys break on it */
   rid: number;
   json: string | null;
-  idx?: IndexEntry[];
+  idx?: IndexArrays;
 }
 
 export function resourceKey(type: string, id: string): string {
@@ -79,17 +86,18 @@ function set<T extends object>(target: T, values: Record<string, unknown>): T {
   return target;
 }
 
-export function indexEntries(rows: IndexRows): IndexEntry[] {
-  const out: IndexEntry[] = [];
-  for (const r of rows.string) out.push({ p: r.param, n: r.norm, x: r.exact });
-  for (const r of rows.token) out.push(set({ p: r.param }, { s: r.system, c: r.code, d: r.text, ts: r.typeSystem, tc: r.typeCode }));
-  for (const r of rows.date) out.push({ p: r.param, lo: r.low, hi: r.high });
-  for (const r of rows.number) out.push({ p: r.param, v: r.value, lo: r.low, hi: r.high });
-  for (const r of rows.quantity) out.push(set({ p: r.param, v: r.value, lo: r.low, hi: r.high }, { s: r.system, c: r.code }));
+export function indexEntries(rows: IndexRows): IndexArrays {
+  const out: IndexArrays = {};
+  const add = (table: keyof IndexArrays, e: IndexEntry) => (out[table] ??= []).push(e);
+  for (const r of rows.string) add('string', { p: r.param, n: r.norm, x: r.exact });
+  for (const r of rows.token) add('token', set({ p: r.param }, { s: r.system, c: r.code, d: r.text, ts: r.typeSystem, tc: r.typeCode }));
+  for (const r of rows.date) add('date', { p: r.param, lo: r.low, hi: r.high });
+  for (const r of rows.number) add('number', { p: r.param, v: r.value, lo: r.low, hi: r.high });
+  for (const r of rows.quantity) add('quantity', set({ p: r.param, v: r.value, lo: r.low, hi: r.high }, { s: r.system, c: r.code }));
   for (const r of rows.reference) {
-    out.push(set({ p: r.param }, { rt: r.targetType, ri: r.targetId, ru: r.url, rv: r.version, is: r.identifierSystem, iv: r.identifierValue }));
+    add('reference', set({ p: r.param }, { rt: r.targetType, ri: r.targetId, ru: r.url, rv: r.version, is: r.identifierSystem, iv: r.identifierValue }));
   }
-  for (const r of rows.uri) out.push({ p: r.param, u: r.uri });
+  for (const r of rows.uri) add('uri', { p: r.param, u: r.uri });
   // composite rows: one entry per occurrence (param, grp), its components' values under k0, k1, …
   const groups = new Map<string, IndexEntry>();
   for (const r of rows.composite ?? []) {
@@ -98,7 +106,7 @@ export function indexEntries(rows: IndexRows): IndexEntry[] {
     if (!e) {
       e = { p: r.param };
       groups.set(key, e);
-      out.push(e);
+      add('composite', e);
     }
     const value = set<ComponentEntry>({}, { s: r.system, c: r.code, lo: r.low, hi: r.high, v: r.value, x: r.text, rt: r.targetType, ri: r.targetId });
     (e[`k${r.comp}`] ??= []).push(value);
@@ -107,20 +115,23 @@ export function indexEntries(rows: IndexRows): IndexEntry[] {
 }
 
 /** Indexes of `resources` that the compiled queries use (created at start-up). The multikey ones
- * lead with the parameter key, then the value fields the compiler's $elemMatch bounds. */
+ * lead with the parameter key of one search type, then the value fields the compiler's
+ * $elemMatch bounds. */
 export const MONGO_INDEXES: { name: string; key: Record<string, 1 | -1> }[] = [
   { name: 'type_rid', key: { type: 1, del: 1, rid: 1 } },
   { name: 'type_lastUpdated', key: { type: 1, del: 1, lu: 1 } },
   { name: 'rid', key: { rid: 1 } },
-  { name: 'idx_string', key: { 'idx.p': 1, 'idx.n': 1 } },
-  { name: 'idx_token', key: { 'idx.p': 1, 'idx.c': 1, 'idx.s': 1 } },
-  { name: 'idx_date_low', key: { 'idx.p': 1, 'idx.lo': 1, 'idx.hi': 1 } },
-  { name: 'idx_date_high', key: { 'idx.p': 1, 'idx.hi': 1 } },
-  { name: 'idx_value', key: { 'idx.p': 1, 'idx.v': 1 } },
-  { name: 'idx_reference', key: { 'idx.p': 1, 'idx.ri': 1, 'idx.rt': 1 } },
-  { name: 'idx_reference_url', key: { 'idx.p': 1, 'idx.ru': 1 } },
-  { name: 'idx_uri', key: { 'idx.p': 1, 'idx.u': 1 } },
-  { name: 'idx_composite', key: { 'idx.p': 1, 'idx.k0.c': 1 } },
+  { name: 'string', key: { 'idx.string.p': 1, 'idx.string.n': 1 } },
+  { name: 'token', key: { 'idx.token.p': 1, 'idx.token.c': 1, 'idx.token.s': 1 } },
+  { name: 'date_low', key: { 'idx.date.p': 1, 'idx.date.lo': 1, 'idx.date.hi': 1 } },
+  { name: 'date_high', key: { 'idx.date.p': 1, 'idx.date.hi': 1 } },
+  { name: 'number', key: { 'idx.number.p': 1, 'idx.number.v': 1 } },
+  { name: 'quantity', key: { 'idx.quantity.p': 1, 'idx.quantity.v': 1 } },
+  { name: 'reference', key: { 'idx.reference.p': 1, 'idx.reference.ri': 1, 'idx.reference.rt': 1 } },
+  { name: 'reference_url', key: { 'idx.reference.p': 1, 'idx.reference.ru': 1 } },
+  { name: 'uri', key: { 'idx.uri.p': 1, 'idx.uri.u': 1 } },
+  // the parameter key only: a second array path (k0) in one compound index risks "parallel arrays"
+  { name: 'composite', key: { 'idx.composite.p': 1 } },
 ];
 
 /** Indexes of `history` (its _id, Type/id/vid, finds one version): a resource's, a type's and

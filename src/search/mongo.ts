@@ -7,7 +7,7 @@
 // (as the SQLite plan does): each is a pipeline (`joins`) whose result, a list of (type, id)
 // pairs or urls, is bound into the outer query in place of a JoinSlot by `bindJoins`. The
 // compiler stays pure; src/store/mongo/search.ts runs the joins in order, then the page.
-import type { ComponentValue, Condition, Cursor, IncludeSpec, QuantityValue, RangeValue, SearchQuery, SortKey } from './ir.ts';
+import type { ComponentValue, Condition, Cursor, IncludeSpec, IndexTable, QuantityValue, RangeValue, SearchQuery, SortKey } from './ir.ts';
 import { foldString, prefixUpperBound } from './normalize.ts';
 
 export type Filter = Record<string, unknown>;
@@ -78,13 +78,14 @@ function paramIs(params: string[]): unknown {
   return params.length === 1 ? eq(params[0]) : { $in: params };
 }
 
-/** Some index entry of one of `params` meets one of `preds` (none: any entry of the params). */
-function entry(params: string[], preds: Filter[]): Filter {
+/** Some entry of `idx.<table>` of one of `params` meets one of `preds` (none: any entry of the
+ * params). */
+function entry(table: IndexTable | 'composite', params: string[], preds: Filter[]): Filter {
   const p = { p: paramIs(params) };
-  if (preds.length === 0) return { idx: { $elemMatch: p } };
+  if (preds.length === 0) return { [`idx.${table}`]: { $elemMatch: p } };
   const live = preds.filter((f) => f !== NONE);
   if (live.length === 0) return NONE;
-  return { idx: { $elemMatch: and([p, or(live)]) } };
+  return { [`idx.${table}`]: { $elemMatch: and([p, or(live)]) } };
 }
 
 /** FHIR's prefix semantics on ranges: the target occupies [lo, hi), the search value [sl, sh)
@@ -234,7 +235,7 @@ class Compiler {
   condition(c: Condition): Filter {
     switch (c.kind) {
       case 'string':
-        return entry(c.params, c.values.map((v) => {
+        return entry('string', c.params, c.values.map((v) => {
           // the folded form of an exact value is known too: it lets the (p, n) index seek
           if (c.mode === 'exact') return { n: eq(foldString(v)), x: eq(v) };
           if (c.mode === 'phonetic') return { n: eq(v) };
@@ -243,25 +244,25 @@ class Compiler {
           return upper === undefined ? {} : { n: { $gte: v, $lt: upper } };
         }));
       case 'token': {
-        if (c.mode === 'text') return entry(c.params, c.values.map((v) => ({ d: { $regex: escapeRegex(v.code ?? '') } })));
+        if (c.mode === 'text') return entry('token', c.params, c.values.map((v) => ({ d: { $regex: escapeRegex(v.code ?? '') } })));
         if (c.mode === 'of-type') {
-          return entry(c.params, (c.ofType ?? []).map((t) => and([
+          return entry('token', c.params, (c.ofType ?? []).map((t) => and([
             { c: eq(t.value) },
             t.code !== undefined ? { tc: eq(t.code) } : {},
             t.system !== undefined ? { ts: eq(t.system) } : {},
           ])));
         }
-        const f = entry(c.params, c.values.map(tokenFilter));
+        const f = entry('token', c.params, c.values.map(tokenFilter));
         return c.not ? not(f) : f;
       }
       case 'date':
-        return entry(c.params, c.values.map(rangeFilter));
+        return entry('date', c.params, c.values.map(rangeFilter));
       case 'number':
-        return entry(c.params, c.values.map(numberFilter));
+        return entry('number', c.params, c.values.map(numberFilter));
       case 'quantity':
-        return entry(c.params, c.values.map(quantityFilter));
+        return entry('quantity', c.params, c.values.map(quantityFilter));
       case 'reference':
-        return entry(c.params, c.values.map((v) => {
+        return entry('reference', c.params, c.values.map((v) => {
           if (v.kind === 'local') return v.type ? { ri: eq(v.id), rt: eq(v.type) } : { ri: eq(v.id) };
           if (v.kind === 'url') return v.version ? { ru: eq(v.url), rv: eq(v.version) } : { ru: eq(v.url) };
           const parts: Filter[] = [];
@@ -270,7 +271,7 @@ class Compiler {
           return parts.length ? and(parts) : NONE;
         }));
       case 'uri':
-        return entry(c.params, c.values.map((v) => {
+        return entry('uri', c.params, c.values.map((v) => {
           if (c.mode === 'below') {
             const upper = prefixUpperBound(v);
             return upper === undefined ? {} : { u: { $gte: v, $lt: upper } };
@@ -279,7 +280,7 @@ class Compiler {
           return { u: eq(v) };
         }));
       case 'missing': {
-        const f = entry(c.params, []);
+        const f = entry(c.table, c.params, []);
         return c.missing ? not(f) : f;
       }
       case 'id':
@@ -301,9 +302,9 @@ class Compiler {
         const inner = this.condition(c.condition);
         const n = this.join([
           { $match: and([{ type: eq(c.sourceType) }, { del: false }, inner]) },
-          { $unwind: '$idx' },
-          { $match: { 'idx.p': paramIs(c.params), 'idx.ri': { $exists: true } } },
-          { $project: { _id: 0, t: '$idx.rt', i: '$idx.ri' } },
+          { $unwind: '$idx.reference' },
+          { $match: { 'idx.reference.p': paramIs(c.params), 'idx.reference.ri': { $exists: true } } },
+          { $project: { _id: 0, t: '$idx.reference.rt', i: '$idx.reference.ri' } },
         ]);
         return { $slot: new JoinSlot(n, 'key') };
       }
@@ -315,12 +316,12 @@ class Compiler {
             if (f === undefined) return NONE;
             comps.push(Object.keys(f).length ? { [`k${i}`]: { $elemMatch: f } } : { [`k${i}`]: { $exists: true } });
           }
-          return { idx: { $elemMatch: and([{ p: paramIs(c.params) }, ...comps]) } };
+          return { 'idx.composite': { $elemMatch: and([{ p: paramIs(c.params) }, ...comps]) } };
         }).filter((f) => f !== NONE));
       case 'any':
         return or(c.conditions.map((x) => this.condition(x)));
       case 'compartment':
-        return { idx: { $elemMatch: { p: paramIs(c.params), ri: eq(c.targetId), rt: eq(c.targetType) } } };
+        return { 'idx.reference': { $elemMatch: { p: paramIs(c.params), ri: eq(c.targetId), rt: eq(c.targetType) } } };
     }
   }
 
@@ -328,7 +329,7 @@ class Compiler {
     const parts: Filter[] = [{ type: q.types.length === 1 ? eq(q.types[0]) : { $in: q.types } }, { del: false }];
     for (const c of mergeDateRanges(q.conditions)) {
       // every bound on the same index entry
-      if (c.kind === 'dateRange') parts.push(entry(c.params, [and(c.values.map(rangeFilter))]));
+      if (c.kind === 'dateRange') parts.push(entry('date', c.params, [and(c.values.map(rangeFilter))]));
       else parts.push(this.condition(c));
     }
     return and(parts);
@@ -368,7 +369,7 @@ function sortExpression(k: SortKey): unknown {
   const missing = isText ? (k.descending ? '' : '\u{10FFFF}') : k.descending ? -9e18 : 9e18;
   const values = {
     $map: {
-      input: { $filter: { input: { $ifNull: ['$idx', []] }, as: 'e', cond: { $in: ['$$e.p', { $literal: k.params }] } } },
+      input: { $filter: { input: { $ifNull: [`$idx.${k.table}`, []] }, as: 'e', cond: { $in: ['$$e.p', { $literal: k.params }] } } },
       as: 'e',
       in: `$$e.${field}`,
     },
@@ -414,10 +415,10 @@ export function compileSearch(q: SearchQuery, cursor?: Cursor): MongoSearch {
 export function compileInclude(spec: IncludeSpec, sourceKeys: string[]): MongoPlan {
   const refs: Stage[] = [
     { $match: and([{ _id: { $in: sourceKeys } }, spec.sourceType !== '*' ? { type: eq(spec.sourceType) } : {}]) },
-    { $unwind: '$idx' },
-    // '*': every reference parameter, whose entries are the ones with a target or url
-    { $match: spec.param !== '*' ? { 'idx.p': eq(spec.param) } : or([{ 'idx.ri': { $exists: true } }, { 'idx.ru': { $exists: true } }]) },
-    { $project: { _id: 0, t: '$idx.rt', i: '$idx.ri', u: '$idx.ru' } },
+    { $unwind: '$idx.reference' },
+    // '*': every reference parameter
+    ...(spec.param !== '*' ? [{ $match: { 'idx.reference.p': eq(spec.param) } }] : []),
+    { $project: { _id: 0, t: '$idx.reference.rt', i: '$idx.reference.ri', u: '$idx.reference.ru' } },
   ];
   const local = and([spec.targetType ? { type: eq(spec.targetType) } : {}, { $slot: new JoinSlot(0, 'key') }]);
   // canonical references: the target is the resource whose `url` is the reference's url
@@ -438,7 +439,7 @@ function entryToAny(params: string[] | undefined, rows: JoinRow[]): Filter {
   for (const r of rows) if (r.t !== undefined && r.i !== undefined) byType.set(r.t, (byType.get(r.t) ?? new Set()).add(r.i));
   if (byType.size === 0) return NONE;
   const targets = or([...byType].map(([t, ids]) => ({ rt: eq(t), ri: { $in: [...ids] } })));
-  return { idx: { $elemMatch: and([params ? { p: paramIs(params) } : {}, targets]) } };
+  return { 'idx.reference': { $elemMatch: and([params ? { p: paramIs(params) } : {}, targets]) } };
 }
 
 function renderSlot(slot: JoinSlot, rows: JoinRow[]): Filter {
@@ -451,7 +452,7 @@ function renderSlot(slot: JoinSlot, rows: JoinRow[]): Filter {
     }
     case 'url': {
       const urls = [...new Set(rows.filter((r) => r.i === undefined && r.u !== undefined).map((r) => r.u!))];
-      return urls.length ? { idx: { $elemMatch: { p: paramIs(slot.params), u: { $in: urls } } } } : NONE;
+      return urls.length ? { 'idx.uri': { $elemMatch: { p: paramIs(slot.params), u: { $in: urls } } } } : NONE;
     }
   }
 }
