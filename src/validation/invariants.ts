@@ -8,7 +8,38 @@ import fhirpath from 'fhirpath';
 import r4model from 'fhirpath/fhir-context/r4/index.js';
 import type { Constraint } from './profiles.ts';
 
-export const NATIVE_INVARIANTS = new Set(['ele-1', 'ext-1']);
+export const NATIVE_INVARIANTS = new Set(['ele-1', 'ext-1', 'dom-3']);
+
+/** dom-3: every contained resource is referred to ('#id') from elsewhere in the resource, or
+ * refers to its container ('#'). Native because the R4 expression applies as() to collections,
+ * which fhirpath.js rejects, and walks every descendant several times. */
+export function uncitedContained(resource: Record<string, unknown>): number[] {
+  const contained = resource.contained;
+  if (!Array.isArray(contained) || !contained.length) return [];
+  const cites = new Set<string>();
+  const collect = (v: unknown): void => {
+    if (typeof v === 'string') {
+      if (v.startsWith('#')) cites.add(v);
+    } else if (Array.isArray(v)) v.forEach(collect);
+    else if (v && typeof v === 'object') for (const x of Object.values(v)) collect(x);
+  };
+  collect(resource);
+  const out: number[] = [];
+  contained.forEach((c, i) => {
+    const id = (c as { id?: unknown } | null)?.id;
+    if (typeof id === 'string' && cites.has(`#${id}`)) return;
+    const back = new Set<string>();
+    const walk = (v: unknown): void => {
+      if (typeof v === 'string') {
+        if (v === '#') back.add(v);
+      } else if (Array.isArray(v)) v.forEach(walk);
+      else if (v && typeof v === 'object') for (const x of Object.values(v)) walk(x);
+    };
+    walk(c);
+    if (!back.size) out.push(i);
+  });
+  return out;
+}
 
 /** Invariants whose R4 expressions the fhirpath library cannot evaluate faithfully, with why;
  * the structural walk or the narrative check covers what they mean. */

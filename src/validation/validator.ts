@@ -6,7 +6,7 @@
 import type { Coding } from 'fhir/r4.js';
 import type { IssueInput } from '../fhir/errors.ts';
 import type { BindingChecker, Membership } from './bindings.ts';
-import { evaluateInvariant, NATIVE_INVARIANTS, UNEVALUATED } from './invariants.ts';
+import { evaluateInvariant, NATIVE_INVARIANTS, UNEVALUATED, uncitedContained } from './invariants.ts';
 import { compareValue, PRIMITIVE_TYPES, primitiveError } from './primitives.ts';
 import { CORE, type CompiledProfile, type Constraint, type ElementNode, type ProfileRegistry, type Prop } from './profiles.ts';
 import { assignSlices, coreType, jsonEqual, matchesPattern } from './slicing.ts';
@@ -86,6 +86,9 @@ export class Validator {
       this.issue(run, 'error', 'too-costly', path, 'Resources are nested too deeply');
     } else {
       this.element(r as Json, base.root, base, type, path, run, true);
+      for (const i of uncitedContained(r as Json)) {
+        this.issue(run, 'error', 'invariant', `${path}.contained[${i}]`, "Constraint failed: dom-3: 'If the resource is contained in another resource, it SHALL be referred to from elsewhere in the resource or SHALL refer to the containing resource'");
+      }
       const urls = [...profiles];
       if (declared) {
         const meta = (r as Json).meta as Json | undefined;
@@ -135,7 +138,9 @@ export class Validator {
           map.set(key, { node: c, type: t.code, ...(slice ? { slice } : {}) });
         }
       } else {
-        map.set(c.name, { node: c, type: c.types[0]?.code ?? (c.contentReference ? 'BackboneElement' : 'Element') });
+        // Resource.id is a FHIRPath System.String in the R4 snapshots; its FHIR type is id
+        const resourceId = c.name === 'id' && !owner.path.includes('.') && c.path.split('.').length === 2 && /^[A-Z]/.test(owner.path) && owner.path !== 'Element' && owner.path !== 'Extension' && this.resourceTypes.has(owner.path);
+        map.set(c.name, { node: c, type: resourceId ? 'id' : c.types[0]?.code ?? (c.contentReference ? 'BackboneElement' : 'Element') });
       }
     }
     owner.props = map;
@@ -173,6 +178,8 @@ export class Validator {
 
   private invariant(c: Constraint, node: ElementNode, type: string, data: unknown, path: string, run: Run): void {
     if (NATIVE_INVARIANTS.has(c.key) || c.key in UNEVALUATED) return;
+    // narrative is best practice for resources that stand alone, not for contained ones
+    if (c.key === 'dom-6' && run.resource !== run.rootResource) return;
     const base = node.choice ? node.path.slice(0, -3) + cap(type) : node.path;
     if (evaluateInvariant(c, base, data, run.rootResource) === 'fail') {
       this.issue(run, c.severity, 'invariant', path, `Constraint failed: ${c.key}: '${c.human}'`);
@@ -343,7 +350,7 @@ export class Validator {
     else return;
     codings = codings.filter((c) => c && typeof c.code === 'string');
     if (!codings.length) {
-      if (strength === 'required' && type === 'CodeableConcept' && !obj.text) this.issue(run, 'error', 'code-invalid', path, `No code provided, and a code is required from the value set ${vs}`);
+      if (strength === 'required' && type === 'CodeableConcept') this.issue(run, 'error', 'code-invalid', path, `No code provided, and a code is required from the value set ${vs}`);
       return;
     }
     const verdicts = codings.map((c) => this.bindings.coding(vs, c));
