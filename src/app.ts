@@ -24,6 +24,7 @@ import { Auditor } from './audit/audit.ts';
 import { Terminology } from './terminology/service.ts';
 import { applyTerminologyWrites, loadStoredTerminology } from './terminology/stored.ts';
 import { registerHardening } from './http/hardening.ts';
+import { loadIgPackage } from './ig/package.ts';
 
 export interface AppOptions {
   /** use this store instead of opening the configured one (tests) */
@@ -65,7 +66,10 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const repo = new Repository(store, indexer);
   const auditOn = config.audit === 'on' || (config.audit === 'auto' && !config.devOpenAccess);
   const terminology = new Terminology();
-  const ctx: Context = { config, types, repo, search, jobs: new ReindexJobs(repo), terminology, ...(auditOn ? { audit: new Auditor(repo) } : {}) };
+  // the IG's terminology and profiles (ig/package, built by npm run build:ig)
+  const ig = loadIgPackage();
+  if (ig) terminology.addPackage(ig);
+  const ctx: Context = { config, types, repo, search, jobs: new ReindexJobs(repo), terminology, ...(ig ? { ig } : {}), ...(auditOn ? { audit: new Auditor(repo) } : {}) };
   const customParams = new Map<string, string>();
   await loadStoredSearchParameters(store, search, customParams);
   const terminologyUrls = new Map<string, string>();
