@@ -6,7 +6,7 @@ import { sd } from '../src/ig/canonical.ts';
 import { el, ext, profile } from './define.ts';
 
 const SCORED = `extension('${sd('score-interpretation')}').exists() implies repeat(item).where(type = 'choice' and answerOption.exists() and extension('http://hl7.org/fhir/StructureDefinition/questionnaire-hidden').empty()).answerOption.all(extension('http://hl7.org/fhir/StructureDefinition/ordinalValue').exists())`;
-const BAND_ITEM = `extension('${sd('score-interpretation')}').all(%resource.repeat(item).where(linkId = %context.extension('item').value).exists())`;
+const BAND_ITEM = `extension('${sd('score-interpretation')}').all(extension('item').value in %resource.repeat(item).linkId)`;
 
 export const migrantHealthQuestionnaire = profile('migrant-health-questionnaire', 'MigrantHealthQuestionnaire', 'Migrant health questionnaire', 'Questionnaire',
   'A screening or assessment questionnaire for migrant health: items coded (LOINC where the instrument has codes), answers scored with ordinalValue, the total calculated, cut-off bands mapping the total to an interpretation and a suggested referral, the instrument\'s copyright stated, the language given and texts translated with the translation extension.', [

@@ -22,6 +22,7 @@ import { readClients } from './auth/clients.ts';
 import { registerAuth } from './http/auth.ts';
 import { Auditor } from './audit/audit.ts';
 import { Terminology } from './terminology/service.ts';
+import { ValidationService } from './validation/service.ts';
 import { applyTerminologyWrites, loadStoredTerminology } from './terminology/stored.ts';
 import { registerHardening } from './http/hardening.ts';
 import { loadIgPackage } from './ig/package.ts';
@@ -69,7 +70,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   // the IG's terminology and profiles (ig/package, built by npm run build:ig)
   const ig = loadIgPackage();
   if (ig) terminology.addPackage(ig);
-  const ctx: Context = { config, types, repo, search, jobs: new ReindexJobs(repo), terminology, ...(ig ? { ig } : {}), ...(auditOn ? { audit: new Auditor(repo) } : {}) };
+  const validation = new ValidationService(terminology, defs.resourceTypes, { modes: config.validation, mandatoryProfiles: config.mandatoryProfiles });
+  // the IG's profiles first: a StructureDefinition stored with the same url replaces one
+  for (const sd of ig?.structureDefinitions.values() ?? []) validation.profiles.add(sd.url, sd);
+  await validation.loadStored(store);
+  const ctx: Context = { config, types, repo, search, jobs: new ReindexJobs(repo), terminology, validation, ...(ig ? { ig } : {}), ...(auditOn ? { audit: new Auditor(repo) } : {}) };
   const customParams = new Map<string, string>();
   await loadStoredSearchParameters(store, search, customParams);
   const terminologyUrls = new Map<string, string>();
@@ -77,6 +82,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   ctx.repo.onCommit((written) => {
     if (applySearchParameterWrites(search, written, customParams)) invalidateCapabilities(ctx);
     applyTerminologyWrites(terminology, written, terminologyUrls);
+    validation.applyWrites(written);
   });
   const app = Fastify({
     logger: loggerOptions(config),

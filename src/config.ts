@@ -32,6 +32,43 @@ export interface Config {
   rateLimit: number;
   /** origins allowed by CORS; empty = CORS off */
   corsOrigins: string[];
+  /** validation on write: the default mode and per-type overrides */
+  validation: ValidationModes;
+  /** profiles every write of a type must meet, besides the declared meta.profile */
+  mandatoryProfiles: Record<string, string[]>;
+}
+
+export type ValidationMode = 'off' | 'base' | 'profiles';
+
+export interface ValidationModes {
+  default: ValidationMode;
+  types: Record<string, ValidationMode>;
+}
+
+/** `profiles,Binary=off,Observation=base` */
+function validationModes(v: string): ValidationModes {
+  const out: ValidationModes = { default: 'profiles', types: {} };
+  const mode = (m: string): ValidationMode => {
+    if (m !== 'off' && m !== 'base' && m !== 'profiles') throw new Error(`validation modes are off, base or profiles, not '${m}'`);
+    return m;
+  };
+  for (const part of v.split(',').map((x) => x.trim()).filter(Boolean)) {
+    const i = part.indexOf('=');
+    if (i < 0) out.default = mode(part);
+    else out.types[part.slice(0, i).trim()] = mode(part.slice(i + 1).trim());
+  }
+  return out;
+}
+
+/** `Patient=url1|url2,Encounter=url3` */
+function typeProfiles(v: string): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const part of v.split(',').map((x) => x.trim()).filter(Boolean)) {
+    const i = part.indexOf('=');
+    if (i < 1) throw new Error(`expected Type=profile-url, got '${part}'`);
+    out[part.slice(0, i).trim()] = part.slice(i + 1).split('|').map((x) => x.trim()).filter(Boolean);
+  }
+  return out;
 }
 
 interface OptionSpec {
@@ -87,6 +124,8 @@ export const OPTIONS: OptionSpec[] = [
   { key: 'rateLimit', flag: '--rate-limit', env: 'MIGFHIR_RATE_LIMIT', default: '-1', description: 'requests per minute per client (per address without a token); 0 = none; -1 = 6000 with authorization, none with --dev-open-access', parse: integer(-1, 10_000_000) },
   { key: 'corsOrigins', flag: '--cors-origins', env: 'MIGFHIR_CORS_ORIGINS', default: '', description: 'comma-separated origins allowed by CORS (browser apps); empty = CORS off', parse: (v) => v.split(',').map((x) => x.trim()).filter(Boolean) },
   { key: 'conditionalDeleteMax', flag: '--conditional-delete-max', env: 'MIGFHIR_CONDITIONAL_DELETE_MAX', default: '1', description: 'how many resources one conditional delete may remove; more matches get 412', parse: integer(1, 10000) },
+  { key: 'validation', flag: '--validation', env: 'MIGFHIR_VALIDATION', default: 'profiles', description: 'validation on write: off, base (R4 rules) or profiles (base + meta.profile + mandatory profiles), with per-type overrides, e.g. profiles,Binary=off; invalid writes get 422', parse: validationModes },
+  { key: 'mandatoryProfiles', flag: '--mandatory-profiles', env: 'MIGFHIR_MANDATORY_PROFILES', default: '', description: 'profiles every write of a type must meet in profiles mode, e.g. Patient=https://migfhir.org/fhir/StructureDefinition/MigrantPatient', parse: typeProfiles },
 ];
 
 /** Flags win over environment variables, which win over defaults. */

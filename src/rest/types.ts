@@ -10,6 +10,7 @@ import type { ReindexJobs } from '../operations/reindex.ts';
 import type { AuthContext } from '../auth/authorize.ts';
 import type { Auditor } from '../audit/audit.ts';
 import type { Terminology } from '../terminology/service.ts';
+import type { ValidationService } from '../validation/service.ts';
 
 export interface FhirRequest {
   method: string;
@@ -49,6 +50,7 @@ export interface Context {
   terminology: Terminology;
   /** the migrant-health IG package loaded at start-up (profiles with snapshots, terminology) */
   ig?: IgPackage;
+  validation: ValidationService;
   /** the audit trail, when auditing is on */
   audit?: Auditor;
 }

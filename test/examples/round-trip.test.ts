@@ -11,7 +11,7 @@ import { testApp } from '../helpers/app.ts';
 const dir = dirname(createRequire(import.meta.url).resolve('hl7.fhir.r4.examples/package.json'));
 
 /** Definitions in the package that break R4's own rules, so the server rightly refuses them. */
-const GENUINELY_INVALID: Record<string, string> = {
+export const GENUINELY_INVALID: Record<string, string> = {
   'SearchParameter-codesystem-extensions-CodeSystem-author.json': 'SearchParameter.base is required (1..*) and missing',
   'SearchParameter-codesystem-extensions-CodeSystem-effective.json': 'SearchParameter.base is required (1..*) and missing',
   'SearchParameter-codesystem-extensions-CodeSystem-end.json': 'SearchParameter.base is required (1..*) and missing',
@@ -25,6 +25,17 @@ const GENUINELY_INVALID: Record<string, string> = {
   'SearchParameter-questionnaireresponse-extensions-QuestionnaireResponse-item-subject.json': 'its id has 67 characters; R4 ids have at most 64',
   'ImplementationGuide-fhir.json': 'the build-time IG of the spec itself lacks the required name and status',
   'ig-r4.json': 'the same ImplementationGuide, lacking the required name and status',
+  // found by the profile validator (validation on write, the default)
+  'CodeSystem-v2-0550.json': "codes 'CHEST\\u00a0 ' and others end in a no-break space or space: not a valid code",
+  'DeviceMetric-example.json': 'DeviceMetric.parent refers to a DeviceDefinition; R4 allows Reference(Device) only',
+  'DeviceUseStatement-example.json': 'reasonReference refers to a Procedure; R4 allows Condition, Observation, DiagnosticReport, DocumentReference, Media',
+  'MedicationRequest-medrx0301.json': 'dispenseRequest.performer refers to a Practitioner; R4 allows Reference(Organization) only',
+  'Observation-clinical-gender.json': 'performer refers to an Encounter, which is not a valid performer',
+  'Questionnaire-qs1.json': 'nested items have no linkId (Questionnaire.item.linkId is 1..1)',
+  'StructureDefinition-Definition.json': 'sdf-4: not abstract, yet no baseDefinition (a logical pattern model of the build)',
+  'StructureDefinition-Event.json': 'sdf-4: not abstract, yet no baseDefinition (a logical pattern model of the build)',
+  'StructureDefinition-FiveWs.json': 'sdf-4: not abstract, yet no baseDefinition (a logical pattern model of the build)',
+  'StructureDefinition-Request.json': 'sdf-4: not abstract, yet no baseDefinition (a logical pattern model of the build)',
 };
 
 function strip(r: any) {
@@ -55,7 +66,7 @@ t.test('all official R4 instances round-trip', async (t) => {
     }
     const put = await app.inject({ method: 'PUT', url: `/fhir/${resource.resourceType}/${resource.id}`, headers: { 'content-type': 'application/fhir+json' }, payload: text });
     if (GENUINELY_INVALID[f]) {
-      t.equal(put.statusCode, 400, `${f} is refused: ${GENUINELY_INVALID[f]}`);
+      t.ok(put.statusCode === 400 || put.statusCode === 422, `${f} is refused (${put.statusCode}): ${GENUINELY_INVALID[f]}`);
       continue;
     }
     if (put.statusCode !== 201 && put.statusCode !== 200) {
