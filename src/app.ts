@@ -24,6 +24,7 @@ import { Auditor } from './audit/audit.ts';
 import { Terminology } from './terminology/service.ts';
 import { applyTerminologyWrites, loadStoredTerminology } from './terminology/stored.ts';
 import { registerHardening } from './http/hardening.ts';
+import { registerHl7v2Routes } from './http/hl7v2.ts';
 
 export interface AppOptions {
   /** use this store instead of opening the configured one (tests) */
@@ -107,6 +108,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     async (api) => {
       registerAuth(api, ctx, tokens);
       registerRoutes(api, ctx);
+      await api.register(registerHl7v2Routes(ctx));
     },
     { prefix: config.basePath },
   );

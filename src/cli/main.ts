@@ -8,6 +8,7 @@ Usage:
   migfhir serve [options]    start the FHIR server
   migfhir clients add|list   register SMART backend-service clients (see migfhir clients)
   migfhir audit verify       check the audit trail's hash chain (--data-dir DIR)
+  migfhir adapters           list the national-format adapters (id, country/system, formats, directions)
   migfhir help               show this text
 
 Options (flag, environment variable, default):
@@ -25,6 +26,11 @@ async function main(argv: string[]): Promise<number> {
     case 'audit': {
       const { auditCommand } = await import('./audit.ts');
       return auditCommand(rest);
+    }
+    case 'adapters': {
+      const { describeAdapters } = await import('../mapping/registry.ts');
+      process.stdout.write(`${describeAdapters().join('\n')}\n`);
+      return 0;
     }
     case 'clients': {
       const { clientsCommand } = await import('./clients.ts');
