@@ -25,6 +25,7 @@ import { Terminology } from './terminology/service.ts';
 import { applyTerminologyWrites, loadStoredTerminology } from './terminology/stored.ts';
 import { registerHardening } from './http/hardening.ts';
 import { registerHl7v2Routes } from './http/hl7v2.ts';
+import { startMllp, type MllpServer } from './transport/mllp.ts';
 
 export interface AppOptions {
   /** use this store instead of opening the configured one (tests) */
@@ -113,6 +114,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     { prefix: config.basePath },
   );
   await ctx.jobs.resume();
+  app.decorate('mllp', await startMllp(app, ctx));
   app.addHook('onClose', async () => {
     await ctx.jobs.stop();
     await ctx.audit?.flush();
@@ -124,5 +126,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
 declare module 'fastify' {
   interface FastifyInstance {
     fhir: Context;
+    /** the HL7 v2 MLLP listener, when --mllp-port is set */
+    mllp?: MllpServer;
   }
 }

@@ -32,7 +32,7 @@ export function buildAck(a: AckInput): string {
   const d: Delimiters = h.delimiters ?? DEFAULT_DELIMITERS;
   const msh: FieldValue[] = [
     h.receivingApplication ?? 'migfhir', h.receivingFacility, h.sendingApplication, h.sendingFacility, toDtm(a.now), '',
-    ['ACK', h.event, 'ACK'], a.controlId, h.processingId || 'P', h.version || '2.5',
+    h.event ? ['ACK', h.event, 'ACK'] : 'ACK', a.controlId, h.processingId || 'P', h.version || '2.5',
   ].map((f) => (typeof f === 'string' ? ascii(f) : Array.isArray(f) ? f.map((c) => (typeof c === 'string' ? ascii(c) : c)) : f));
   const head = `MSH${d.field}${d.component}${d.repetition}${d.escape}${d.subcomponent}${d.field}${encodeSegment('X', msh, d).slice(2)}`;
   const segments = [head, encodeSegment('MSA', [a.code, ascii(h.controlId ?? ''), a.text ? ascii(a.text) : undefined], d)];
