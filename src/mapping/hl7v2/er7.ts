@@ -38,14 +38,14 @@ export class Segment {
     this.hexDecoder = hexDecoder;
   }
 
-  /** The field's repetitions (an empty list when the field is empty or absent). */
+  /** The field's repetitions: empty when the field is empty, absent or HL7's null ("", see `raw`). */
   field(n: number): Repetition[] {
     let f = this.parsed[n];
     if (f) return f;
     const text = this.raw[n] ?? '';
     const d = this.delimiters;
     if (this.name === 'MSH' && n <= 2) f = text ? [[[text]]] : [];
-    else f = text === '' ? [] : text.split(d.repetition).map((rep) => rep.split(d.component).map((c) => c.split(d.subcomponent).map((s) => unescape(s, d, this.hexDecoder))));
+    else f = text === '' || text === NULL ? [] : text.split(d.repetition).map((rep) => rep.split(d.component).map((c) => c.split(d.subcomponent).map((s) => unescape(s, d, this.hexDecoder))));
     this.parsed[n] = f;
     return f;
   }
