@@ -46,14 +46,8 @@ export function registerHl7v2Routes(ctx: Context) {
       const req = fhirRequest(request, ctx);
       const audit = ctx.audit;
       // the writes and their AuditEvent commit together, as for every other write
-      const result = audit
-        ? await ctx.repo.transaction(async () => {
-            const r = await hl7v2Ingest(req, ctx);
-            if (r.ackCode === 'AA') await audit.inTransaction({ ...auditInput(request, 'transaction', r.response.status, req, r.response), patient: r.patient });
-            else audit.later({ ...auditInput(request, 'transaction', r.response.status, req), description: `HL7 v2 message not applied (${r.ackCode})` });
-            return r;
-          })
-        : await hl7v2Ingest(req, ctx);
+      const result = await hl7v2Ingest(req, ctx, audit && (async (r) => audit.inTransaction({ ...auditInput(request, 'transaction', r.response.status, req, r.response), patient: r.patient })));
+      if (audit && result.ackCode !== 'AA') audit.later({ ...auditInput(request, 'transaction', result.response.status, req), description: `HL7 v2 message not applied (${result.ackCode})` });
       if (/hl7-v2/i.test(request.headers.accept ?? '')) {
         // HL7 over HTTP: clients that speak v2 only get the ACK
         return send(reply, { status: result.ackCode === 'AA' ? 200 : result.response.status, headers: { 'content-type': ER7 }, body: result.ack });

@@ -102,7 +102,12 @@ export async function applyAdapterBundle(req: FhirRequest, ctx: Context, input: 
       const { extension: _ext, ...entry } = e;
       void _ext;
       if (!mode || e.request?.method !== 'PUT' || !e.request.url.includes('?') || !e.resource) {
-        entries.push(entry);
+        // the message's own Provenance: its absence was checked above, in this transaction
+        if (e.resource?.resourceType === 'Provenance' && e.resource.meta?.source === source && entry.request) {
+          const { ifNoneExist: _checked, ...request } = entry.request;
+          void _checked;
+          entries.push({ ...entry, request });
+        } else entries.push(entry);
         continue;
       }
       const type = e.resource.resourceType;

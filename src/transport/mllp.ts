@@ -8,7 +8,7 @@ import net from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { buildAck } from '../mapping/hl7v2/ack.ts';
 import { HL7_ERROR } from '../mapping/hl7v2/errors.ts';
-import { ingestHl7v2 } from '../operations/hl7v2.ts';
+import { ingestBatch, type Ingested } from '../operations/hl7v2.ts';
 import type { Context, FhirRequest } from '../rest/types.ts';
 
 const SB = 0x0b;
@@ -21,9 +21,12 @@ export interface MllpOptions {
   port: number;
   host: string;
   maxFrameBytes: number;
-  /** answers one frame's bytes with ACK text */
-  handle: (frame: Buffer, remote: string) => Promise<string>;
+  /** answers frames (in order) with ACK texts; frames queued together are handled together */
+  handle: (frames: { bytes: Buffer; remote: string }[]) => Promise<string[]>;
 }
+
+/** Frames applied in one store transaction at most (group commit under load). */
+const MAX_BATCH = 64;
 
 export function frame(text: string): Buffer {
   const body = Buffer.from(text, 'utf8');
@@ -44,6 +47,8 @@ export class MllpServer {
   private readonly sockets = new Set<net.Socket>();
   private readonly pending = new Set<Promise<unknown>>();
   private readonly options: MllpOptions;
+  private readonly queue: { bytes: Buffer; remote: string; done: (ack: string) => void }[] = [];
+  private draining = false;
   port = 0;
 
   constructor(options: MllpOptions) {
@@ -70,6 +75,34 @@ export class MllpServer {
     await closed;
   }
 
+  /** Queues a frame; frames that arrive while a batch is being applied form the next batch. */
+  private submit(bytes: Buffer, remote: string): Promise<string> {
+    return new Promise((done) => {
+      this.queue.push({ bytes, remote, done });
+      if (!this.draining) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      while (this.queue.length) {
+        // let frames already read from the sockets join this batch
+        await new Promise((resolve) => setImmediate(resolve));
+        const batch = this.queue.splice(0, MAX_BATCH);
+        let acks: string[];
+        try {
+          acks = await this.options.handle(batch.map(({ bytes, remote }) => ({ bytes, remote })));
+        } catch {
+          acks = batch.map(() => reject('internal error'));
+        }
+        batch.forEach((b, i) => b.done(acks[i]));
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
   private connection(socket: net.Socket): void {
     this.sockets.add(socket);
     socket.setKeepAlive(true, 60_000);
@@ -82,17 +115,14 @@ export class MllpServer {
     let afterEnd = false;
     let chain: Promise<void> = Promise.resolve();
     let queued = 0;
-    const { maxFrameBytes, handle } = this.options;
+    const { maxFrameBytes } = this.options;
+    // work starts at once (so a pipelining sender's frames can share a batch); ACKs are written in order
     const reply = (work: () => Promise<string>) => {
       queued++;
       if (queued >= MAX_QUEUED) socket.pause();
+      const answer = work().catch(() => reject('internal error'));
       const p = (chain = chain.then(async () => {
-        let ack: string;
-        try {
-          ack = await work();
-        } catch {
-          ack = reject('internal error');
-        }
+        const ack = await answer;
         if (!socket.destroyed) socket.write(frame(ack));
         if (--queued < MAX_QUEUED && socket.isPaused()) socket.resume();
       }));
@@ -143,7 +173,7 @@ export class MllpServer {
         } else {
           const body = Buffer.concat(chunks);
           chunks = [];
-          reply(() => handle(body, remote));
+          reply(() => this.submit(body, remote));
         }
       }
     });
@@ -162,17 +192,16 @@ export async function startMllp(app: FastifyInstance, ctx: Context): Promise<Mll
     query: Object.create(null),
     headers: {},
   };
-  const handle = async (bytes: Buffer, remote: string) => {
-    const req: FhirRequest = { ...base, body: bytes };
+  const handle = async (frames: { bytes: Buffer; remote: string }[]) => {
+    const req: FhirRequest = { ...base, body: undefined };
     const audit = ctx.audit;
-    if (!audit) return (await ingestHl7v2(req, ctx, { bytes })).ack;
-    return ctx.repo.transaction(async () => {
-      const r = await ingestHl7v2(req, ctx, { bytes });
-      const input = { interaction: 'transaction', action: 'E' as const, status: r.response.status, clientId: 'mllp', address: remote, patient: r.patient };
-      if (r.ackCode === 'AA') await audit.inTransaction(input);
-      else audit.later({ ...input, description: `HL7 v2 message not applied (${r.ackCode})` });
-      return r.ack;
+    // each applied message's AuditEvent commits with it
+    const onApplied = audit && (async (r: Ingested, n: number) => audit.inTransaction({ interaction: 'transaction', action: 'E', status: r.response.status, clientId: 'mllp', address: frames[n].remote, patient: r.patient }));
+    const results = await ingestBatch(req, ctx, frames.map((f) => ({ bytes: f.bytes })), onApplied || undefined);
+    results.forEach((r, n) => {
+      if (r.ackCode !== 'AA') audit?.later({ interaction: 'transaction', action: 'E', status: r.response.status, clientId: 'mllp', address: frames[n].remote, description: `HL7 v2 message not applied (${r.ackCode})` });
     });
+    return results.map((r) => r.ack);
   };
   const server = new MllpServer({ port: config.mllpPort, host: config.mllpHost, maxFrameBytes: config.mllpMaxBytes, handle });
   await server.listen();

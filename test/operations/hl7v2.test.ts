@@ -185,3 +185,25 @@ t.test('the CapabilityStatement names the adapter and its operations', async (t)
   t.ok(cs.rest[0].operation.some((o: any) => o.name === 'hl7v2-ingest'));
   t.ok(cs.rest[0].resource.find((r: any) => r.type === 'Patient').operation.some((o: any) => o.name === 'hl7v2-export'));
 });
+
+t.test('group commit: one failing message in a batch rolls back only itself; the others are applied in order', async (t) => {
+  const { ingestBatch } = await import('../../src/operations/hl7v2.ts');
+  const app = await testApp();
+  t.teardown(() => app.close());
+  const req = { method: 'POST', baseUrl: 'http://test.local/fhir', query: Object.create(null), headers: {} };
+  const texts = [
+    [msh('A28', 'G1'), pid({ ids: 'G1^^^ATTIKON', names: 'One^A' })].join('\r'),
+    [msh('A40', 'G2'), evn('A40'), pid({ ids: 'G1^^^ATTIKON', names: 'One^A' }), mrg('UNKNOWN^^^ATTIKON')].join('\r'), // fails while applying
+    'not HL7 at all', // fails while mapping
+    [msh('A08', 'G3'), pid({ ids: 'G1^^^ATTIKON', names: 'One-Updated^A' })].join('\r'),
+    [msh('A28', 'G1'), pid({ ids: 'G1^^^ATTIKON', names: 'One^A' })].join('\r'), // re-send of G1 in the same batch
+  ];
+  const results = await ingestBatch(req, app.fhir, texts.map((s) => ({ bytes: Buffer.from(s) })));
+  t.same(results.map((r) => r.ackCode), ['AA', 'AE', 'AR', 'AA', 'AA']);
+  t.equal(results[4].response.body && (results[4].response.body as any).issue?.[0].code, 'duplicate');
+  const patients = (await fhir(app, 'GET', '/fhir/Patient')).body;
+  t.equal(patients.total, 1);
+  t.equal(patients.entry[0].resource.name[0].family, 'One-Updated', 'applied in order');
+  t.notOk(patients.entry[0].resource.link, 'the failed merge left nothing');
+  t.equal((await counts(app)).provenance, 2);
+});
