@@ -22,10 +22,12 @@ import { readClients } from './auth/clients.ts';
 import { registerAuth } from './http/auth.ts';
 import { Auditor } from './audit/audit.ts';
 import { Terminology } from './terminology/service.ts';
+import { ValidationService } from './validation/service.ts';
 import { applyTerminologyWrites, loadStoredTerminology } from './terminology/stored.ts';
 import { registerHardening } from './http/hardening.ts';
 import { registerHl7v2Routes } from './http/hl7v2.ts';
 import { startMllp, type MllpServer } from './transport/mllp.ts';
+import { loadIgPackage } from './ig/package.ts';
 
 export interface AppOptions {
   /** use this store instead of opening the configured one (tests) */
@@ -67,7 +69,14 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const repo = new Repository(store, indexer);
   const auditOn = config.audit === 'on' || (config.audit === 'auto' && !config.devOpenAccess);
   const terminology = new Terminology();
-  const ctx: Context = { config, types, repo, search, jobs: new ReindexJobs(repo), terminology, ...(auditOn ? { audit: new Auditor(repo) } : {}) };
+  // the IG's terminology and profiles (ig/package, built by npm run build:ig)
+  const ig = loadIgPackage();
+  if (ig) terminology.addPackage(ig);
+  const validation = new ValidationService(terminology, defs.resourceTypes, { modes: config.validation, mandatoryProfiles: config.mandatoryProfiles });
+  // the IG's profiles first: a StructureDefinition stored with the same url replaces one
+  for (const sd of ig?.structureDefinitions.values() ?? []) validation.profiles.add(sd.url, sd);
+  await validation.loadStored(store);
+  const ctx: Context = { config, types, repo, search, jobs: new ReindexJobs(repo), terminology, validation, ...(ig ? { ig } : {}), ...(auditOn ? { audit: new Auditor(repo) } : {}) };
   const customParams = new Map<string, string>();
   await loadStoredSearchParameters(store, search, customParams);
   const terminologyUrls = new Map<string, string>();
@@ -75,6 +84,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   ctx.repo.onCommit((written) => {
     if (applySearchParameterWrites(search, written, customParams)) invalidateCapabilities(ctx);
     applyTerminologyWrites(terminology, written, terminologyUrls);
+    validation.applyWrites(written);
   });
   const app = Fastify({
     logger: loggerOptions(config),

@@ -37,6 +37,43 @@ export interface Config {
   mllpHost: string;
   /** largest MLLP frame; larger ones are discarded and answered with AR */
   mllpMaxBytes: number;
+  /** validation on write: the default mode and per-type overrides */
+  validation: ValidationModes;
+  /** profiles every write of a type must meet, besides the declared meta.profile */
+  mandatoryProfiles: Record<string, string[]>;
+}
+
+export type ValidationMode = 'off' | 'base' | 'profiles';
+
+export interface ValidationModes {
+  default: ValidationMode;
+  types: Record<string, ValidationMode>;
+}
+
+/** `profiles,Binary=off,Observation=base` */
+function validationModes(v: string): ValidationModes {
+  const out: ValidationModes = { default: 'profiles', types: {} };
+  const mode = (m: string): ValidationMode => {
+    if (m !== 'off' && m !== 'base' && m !== 'profiles') throw new Error(`validation modes are off, base or profiles, not '${m}'`);
+    return m;
+  };
+  for (const part of v.split(',').map((x) => x.trim()).filter(Boolean)) {
+    const i = part.indexOf('=');
+    if (i < 0) out.default = mode(part);
+    else out.types[part.slice(0, i).trim()] = mode(part.slice(i + 1).trim());
+  }
+  return out;
+}
+
+/** `Patient=url1|url2,Encounter=url3` */
+function typeProfiles(v: string): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const part of v.split(',').map((x) => x.trim()).filter(Boolean)) {
+    const i = part.indexOf('=');
+    if (i < 1) throw new Error(`expected Type=profile-url, got '${part}'`);
+    out[part.slice(0, i).trim()] = part.slice(i + 1).split('|').map((x) => x.trim()).filter(Boolean);
+  }
+  return out;
 }
 
 interface OptionSpec {
@@ -95,6 +132,8 @@ export const OPTIONS: OptionSpec[] = [
   { key: 'mllpPort', flag: '--mllp-port', env: 'MIGFHIR_MLLP_PORT', default: '', description: 'HL7 v2 MLLP listener port (ADT in, ACK out); empty = off; 0 picks a free one', parse: (v) => (v === '' ? undefined : integer(0, 65535)(v)) },
   { key: 'mllpHost', flag: '--mllp-host', env: 'MIGFHIR_MLLP_HOST', default: '127.0.0.1', description: 'interface of the MLLP listener; MLLP has no authentication: trusted networks or a TLS tunnel only' },
   { key: 'mllpMaxBytes', flag: '--mllp-max-bytes', env: 'MIGFHIR_MLLP_MAX_BYTES', default: '1048576', description: 'largest MLLP frame; larger frames are discarded and answered with an AR ACK', parse: integer(1024, 2 ** 30) },
+  { key: 'validation', flag: '--validation', env: 'MIGFHIR_VALIDATION', default: 'profiles', description: 'validation on write: off, base (R4 rules) or profiles (base + meta.profile + mandatory profiles), with per-type overrides, e.g. profiles,Binary=off; invalid writes get 422', parse: validationModes },
+  { key: 'mandatoryProfiles', flag: '--mandatory-profiles', env: 'MIGFHIR_MANDATORY_PROFILES', default: '', description: 'profiles every write of a type must meet in profiles mode, e.g. Patient=https://migfhir.org/fhir/StructureDefinition/MigrantPatient', parse: typeProfiles },
 ];
 
 /** Flags win over environment variables, which win over defaults. */

@@ -7,6 +7,8 @@ const HELP = `migfhir: FHIR R4 server and adapter for migrant and refugee health
 Usage:
   migfhir serve [options]    start the FHIR server
   migfhir clients add|list   register SMART backend-service clients (see migfhir clients)
+  migfhir validate <files|dirs|-> [--profile URL] [--ig DIR|package.tgz] [--format text|json]
+                             validate resources, Bundles and NDJSON offline (exit 1 on errors)
   migfhir audit verify       check the audit trail's hash chain (--data-dir DIR)
   migfhir adapters           list the national-format adapters (id, country/system, formats, directions)
   migfhir help               show this text
@@ -22,6 +24,10 @@ async function main(argv: string[]): Promise<number> {
       const { startServer } = await import('../server.ts');
       await startServer(loadConfig(rest));
       return -1;
+    }
+    case 'validate': {
+      const { validateCommand } = await import('./validate.ts');
+      return validateCommand(rest);
     }
     case 'audit': {
       const { auditCommand } = await import('./audit.ts');

@@ -17,6 +17,7 @@ import { reindex } from '../operations/reindex.ts';
 import { bundle } from '../rest/bundle.ts';
 import { everything } from '../operations/everything.ts';
 import { match } from '../operations/match.ts';
+import { validate } from '../operations/validate.ts';
 import { merge } from '../operations/merge.ts';
 import { summary } from '../operations/summary.ts';
 import { importSummary } from '../operations/import-summary.ts';
@@ -126,6 +127,9 @@ export function registerRoutes(app: FastifyInstance, ctx: Context): void {
   app.post('/Patient/$everything', r(everything, 'operation'));
   app.get('/Patient/:id/$everything', r(everything, 'operation'));
   app.post('/Patient/:id/$everything', r(everything, 'operation'));
+  app.post('/:type/$validate', r(validate, 'operation'));
+  app.post('/:type/:id/$validate', r(validate, 'operation'));
+  app.get('/:type/:id/$validate', r(validate, 'operation'));
   app.get('/:type', r(searchType, 'search-type'));
   app.post('/:type', r(create, 'create'));
   app.put('/:type', r(update, 'update'));

@@ -4,6 +4,7 @@
 // handlers registered in src/rest/router.ts, the operations from src/operations.
 import type { CapabilityStatement, CapabilityStatementRestResource, CapabilityStatementRestResourceSearchParam } from 'fhir/r4.js';
 import { INTERACTIONS } from './router.ts';
+import { supportedProfiles } from '../ig/package.ts';
 import type { Context, FhirRequest, Handler } from './types.ts';
 import { ADAPTERS } from '../mapping/registry.ts';
 
@@ -29,12 +30,14 @@ function searchParams(ctx: Context, type: string): CapabilityStatementRestResour
 
 export function capabilityStatement(req: FhirRequest, ctx: Context): CapabilityStatement {
   const typeInteractions = INTERACTIONS.filter((i) => i.level !== 'system').map((i) => ({ code: i.code }));
+  const profiles = supportedProfiles(ctx.ig);
   const resource = ctx.types.defs.resourceTypes.map((type) => {
     const refs = [...ctx.search.forType(type)].filter((p) => p.type === 'reference').map((p) => `${type}:${p.code}`).sort();
     const operations = OPERATIONS.filter((o) => o.types === '*' || o.types.includes(type)).map((o) => ({ name: o.name, definition: o.definition }));
     return {
       type,
       profile: `http://hl7.org/fhir/StructureDefinition/${type}`,
+      ...(profiles.has(type) ? { supportedProfile: profiles.get(type) } : {}),
       interaction: typeInteractions,
       versioning: 'versioned-update',
       readHistory: true,
@@ -59,6 +62,7 @@ export function capabilityStatement(req: FhirRequest, ctx: Context): CapabilityS
     software: SOFTWARE,
     implementation: { description: 'migfhir FHIR R4 server', url: req.baseUrl },
     fhirVersion: '4.0.1',
+    ...(ctx.ig?.guide ? { implementationGuide: [`${ctx.ig.guide.url}|${ctx.ig.guide.version}`] } : {}),
     format: ['application/fhir+json', 'json'],
     patchFormat: ['application/json-patch+json'],
     ...(ctx.config.devOpenAccess ? { description: OPEN_WARNING } : {}),

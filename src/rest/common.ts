@@ -26,10 +26,12 @@ export function resourceBody(req: FhirRequest, ctx: Context): Resource {
   return r;
 }
 
-/** Basic FHIR rules (known elements, JSON types, cardinality): 400 per the spec's create/update. */
+/** Basic FHIR rules (known elements, JSON types, cardinality): 400 per the spec's create/update;
+ * then the configured validation (base rules, declared and mandatory profiles): 422. */
 export function assertShape(resource: unknown, ctx: Context, status = 400): void {
   const issues = checkShape(resource, ctx.types);
   if (issues.length) throw new FhirError(status, issues);
+  ctx.validation.assertWritable(resource as Resource);
 }
 
 /** Parses a weak or strong ETag version such as W/"3" or "3"; 400 when malformed. */

@@ -66,6 +66,7 @@ export const patch: Handler = async (req, ctx) => {
       if (next.meta && Object.keys(next.meta).length === 0) delete next.meta;
       const issues = checkShape(next, ctx.types);
       if (issues.length) throw unprocessable(issues);
+      ctx.validation.assertWritable(next);
       return next;
     },
     ifMatch(req),

@@ -1,6 +1,7 @@
 // Framework-free request and response shapes: src/http adapts Fastify to these, and batch or
 // transaction processing can call the same handlers for each Bundle entry.
 import type { Resource } from 'fhir/r4.js';
+import type { IgPackage } from '../ig/package.ts';
 import type { ResourceTypes } from '../fhir/definitions.ts';
 import type { Repository } from '../store/repository.ts';
 import type { Config } from '../config.ts';
@@ -9,6 +10,7 @@ import type { ReindexJobs } from '../operations/reindex.ts';
 import type { AuthContext } from '../auth/authorize.ts';
 import type { Auditor } from '../audit/audit.ts';
 import type { Terminology } from '../terminology/service.ts';
+import type { ValidationService } from '../validation/service.ts';
 
 export interface FhirRequest {
   method: string;
@@ -46,6 +48,9 @@ export interface Context {
   search: SearchParamRegistry;
   jobs: ReindexJobs;
   terminology: Terminology;
+  /** the migrant-health IG package loaded at start-up (profiles with snapshots, terminology) */
+  ig?: IgPackage;
+  validation: ValidationService;
   /** the audit trail, when auditing is on */
   audit?: Auditor;
 }

@@ -1,5 +1,5 @@
-// Where the R4 packages keep each terminology resource: url → file, for CodeSystems,
-// ValueSets and ConceptMaps of hl7.fhir.r4.examples and the pre-computed expansions of
+// Where the R4 packages keep each conformance resource: url → file, for CodeSystems,
+// ValueSets, ConceptMaps and StructureDefinitions of hl7.fhir.r4.examples and the pre-computed expansions of
 // hl7.fhir.r4.expansions. Built once (reading ~2,500 files) and cached next to the
 // definitions tables; resources are then read on demand.
 import { createRequire } from 'node:module';
@@ -11,10 +11,12 @@ export interface PackageIndex {
   valueSets: Record<string, string>;
   conceptMaps: Record<string, string>;
   expansions: Record<string, string>;
+  /** StructureDefinitions (base types, profiles, extensions) of hl7.fhir.r4.examples */
+  structureDefinitions: Record<string, string>;
 }
 
 const require = createRequire(import.meta.url);
-const VERSION = 1;
+const VERSION = 2;
 
 function dirOf(pkg: string): string {
   return dirname(require.resolve(`${pkg}/package.json`));
@@ -43,10 +45,11 @@ export function packageIndex(): PackageIndex {
     index = JSON.parse(readFileSync(cache, 'utf8')) as PackageIndex;
     if (Object.values(index.codeSystems).every((f) => existsSync(f))) return index;
   }
-  const built: PackageIndex = { codeSystems: {}, valueSets: {}, conceptMaps: {}, expansions: {} };
+  const built: PackageIndex = { codeSystems: {}, valueSets: {}, conceptMaps: {}, expansions: {}, structureDefinitions: {} };
   scan(examples, 'CodeSystem-', built.codeSystems);
   scan(examples, 'ValueSet-', built.valueSets);
   scan(examples, 'ConceptMap-', built.conceptMaps);
+  scan(examples, 'StructureDefinition-', built.structureDefinitions);
   scan(dirOf('hl7.fhir.r4.expansions'), 'ValueSet-', built.expansions);
   try {
     mkdirSync(dirname(cache), { recursive: true });

@@ -46,7 +46,11 @@ const MAX_EXPANSION = 10000;
 
 export class Terminology {
   private readonly stored = { CodeSystem: new Map<string, CodeSystem>(), ValueSet: new Map<string, ValueSet>(), ConceptMap: new Map<string, ConceptMap>() };
+  /** terminology of the IG package loaded at start-up: below stored resources, above the R4 packages */
+  private readonly packaged = { CodeSystem: new Map<string, CodeSystem>(), ValueSet: new Map<string, ValueSet>(), ConceptMap: new Map<string, ConceptMap>() };
   private readonly systems = new Map<string, IndexedSystem>();
+  /** folded search words of each expansion entry, computed once per expansion */
+  private readonly words = new WeakMap<ValueSetExpansionContains[], string[][]>();
   /** expansions by value set url; cleared whenever a stored terminology resource changes */
   private readonly expansions = new Map<string, ValueSetExpansionContains[]>();
 
@@ -59,11 +63,22 @@ export class Terminology {
     this.expansions.clear();
   }
 
+  /** Adds a package's terminology (the IG's), found unless a stored resource has the same url. */
+  addPackage(resources: { codeSystems: CodeSystem[]; valueSets: ValueSet[]; conceptMaps: ConceptMap[] }): void {
+    for (const r of resources.codeSystems) if (r.url) this.packaged.CodeSystem.set(r.url, r);
+    for (const r of resources.valueSets) if (r.url) this.packaged.ValueSet.set(r.url, r);
+    for (const r of resources.conceptMaps) if (r.url) this.packaged.ConceptMap.set(r.url, r);
+    this.systems.clear();
+    this.expansions.clear();
+  }
+
   /** A stored resource of that url, else the packages' (the url may carry |version). */
   private find<T>(type: 'CodeSystem' | 'ValueSet' | 'ConceptMap', url: string): T | undefined {
     const [u] = url.split('|');
     const s = (this.stored[type] as Map<string, unknown>).get(u);
     if (s) return s as T;
+    const p = (this.packaged[type] as Map<string, unknown>).get(u);
+    if (p) return p as T;
     const index = packageIndex();
     const file = (type === 'CodeSystem' ? index.codeSystems : type === 'ValueSet' ? index.valueSets : index.conceptMaps)[u];
     return file ? readResource<T>(file) : undefined;
@@ -82,7 +97,7 @@ export class Terminology {
   }
 
   conceptMaps(): ConceptMap[] {
-    return [...this.stored.ConceptMap.values(), ...Object.values(packageIndex().conceptMaps).map((f) => readResource<ConceptMap>(f))];
+    return [...this.stored.ConceptMap.values(), ...this.packaged.ConceptMap.values(), ...Object.values(packageIndex().conceptMaps).map((f) => readResource<ConceptMap>(f))];
   }
 
   /** The indexed concepts of a code system, or undefined when the server does not hold it. */
@@ -155,7 +170,8 @@ export class Terminology {
     if (inc.system) {
       const sys = this.system(inc.system);
       const entry = (code: string, display?: string): ValueSetExpansionContains => ({ system: inc.system, code, ...(display ?? sys?.concepts.get(code)?.display ? { display: display ?? sys?.concepts.get(code)?.display } : {}) });
-      if (inc.concept?.length) sets.push(inc.concept.map((c) => entry(c.code, c.display)));
+      // designations enumerated in the value set (codes of systems not held here, such as ISO 3166)
+      if (inc.concept?.length) sets.push(inc.concept.map((c) => ({ ...entry(c.code, c.display), ...(c.designation?.length ? { designation: c.designation } : {}) })));
       else {
         if (!sys) throw new TerminologyError('too-costly', `The code system ${inc.system} is not held by this server, so the value set cannot be expanded`);
         let codes = [...sys.concepts.keys()];
@@ -232,25 +248,39 @@ export class Terminology {
     const lang = o.displayLanguage?.toLowerCase();
     const decorated = codes.map((c) => {
       const concept = c.system ? this.system(c.system)?.concepts.get(c.code!) : undefined;
-      const designations = concept?.designation ?? [];
+      const designations = concept?.designation ?? c.designation ?? [];
       const localized = lang ? designations.find((d) => d.language?.toLowerCase() === lang || d.language?.toLowerCase().startsWith(`${lang}-`))?.value : undefined;
+      const { designation: _d, ...plain } = c;
+      void _d;
       const entry = {
-        ...c,
+        ...plain,
         ...(localized ? { display: localized } : {}),
         ...(o.includeDesignations && designations.length ? { designation: designations.map((d) => ({ ...(d.language ? { language: d.language } : {}), ...(d.use ? { use: d.use } : {}), value: d.value })) } : {}),
       } as ValueSetExpansionContains;
-      return { entry, words: [c.display ?? '', ...designations.map((d) => d.value)] };
+      return { entry };
     });
     let filtered = decorated;
     if (o.filter) {
-      // the filter matches displays in every language, accent- and case-insensitively
+      // the filter matches displays in every language, accent- and case-insensitively; the
+      // folded words are kept with the (cached) expansion, so a filter costs one scan
+      let words = this.words.get(codes);
+      if (!words) {
+        words = codes.map((c) => {
+          const concept = c.system ? this.system(c.system)?.concepts.get(c.code!) : undefined;
+          return [c.code ?? '', c.display ?? '', ...(concept?.designation ?? c.designation ?? []).map((d) => d.value)].map(foldString);
+        });
+        this.words.set(codes, words);
+      }
       const f = foldString(o.filter);
-      filtered = decorated.filter((d) => foldString(d.entry.code ?? '').startsWith(f) || d.words.some((w) => foldString(w).includes(f)));
+      filtered = decorated.filter((_, i) => words[i][0].startsWith(f) || words[i].slice(1).some((w) => w.includes(f)));
     }
     const offset = o.offset ?? 0;
     const page = (o.count !== undefined ? filtered.slice(offset, offset + o.count) : filtered.slice(offset)).map((d) => d.entry);
-    const { expansion: _e, ...rest } = vs;
+    // the definition (compose) is left out: the expansion is the answer, and an enumerated value
+    // set with designations (the IG's countries: 500 KB) would make every answer that large
+    const { expansion: _e, compose: _c, ...rest } = vs;
     void _e;
+    void _c;
     return {
       ...rest,
       expansion: {

@@ -14,6 +14,8 @@ t.test('transaction: urn:uuid references are rewritten everywhere and everything
       fullUrl: pid,
       resource: patient('Haddad', {
         text: { status: 'generated', div: `<div xmlns="http://www.w3.org/1999/xhtml"><a href="${eid}">visit</a></div>` },
+        // dom-3: a contained resource must be referred to from its container
+        extension: [{ url: 'http://example.org/provenance', valueReference: { reference: '#p' } }],
         contained: [{ resourceType: 'Provenance', id: 'p', recorded: '2024-01-01T00:00:00Z', agent: [{ who: { reference: pid } }], target: [{ reference: eid }] }],
       }),
       request: { method: 'POST', url: 'Patient' },

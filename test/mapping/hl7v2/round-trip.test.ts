@@ -22,7 +22,7 @@ const TABLE: [string, Patient][] = [
     resourceType: 'Patient',
     identifier: [
       { type: { coding: [{ system: V2('0203'), code: 'SS' }] }, system: 'https://migfhir.org/fhir/sid/gr-amka', value: '12038801234' },
-      { use: 'temp', type: { coding: [{ system: V2('0203'), code: 'JHN' }] }, system: 'https://migfhir.org/fhir/sid/gr-paaypa', value: 'PA-778', period: { start: '2023-01-01', end: '2025-12-31' } },
+      { use: 'temp', type: { coding: [{ system: V2('0203'), code: 'SS' }] }, system: 'https://migfhir.org/fhir/sid/gr-paaypa', value: 'PA-778', period: { start: '2023-01-01', end: '2025-12-31' } },
     ],
     name: [
       { use: 'official', family: 'Παπαδοπούλου', given: ['Ελένη', 'Μαρία'], extension: [{ url: EXT('iso21090-EN-representation'), valueCode: 'IDE' }] },

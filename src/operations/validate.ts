@@ -1,0 +1,91 @@
+// $validate: https://hl7.org/fhir/R4/resource-operation-validate.html
+// Validates a resource (the body, a Parameters `resource`, or for [type]/[id]/$validate without
+// one, the stored current version) against the base R4 definitions, its declared meta.profile
+// and an optional `profile`. The answer is always 200 with an OperationOutcome, valid or not;
+// only a request that cannot be understood is an error (400), and an unknown profile is 404.
+import type { OperationOutcome, Parameters, Resource } from 'fhir/r4.js';
+import { badRequest, FhirError, notFound, operationOutcome, type IssueInput } from '../fhir/errors.ts';
+import { OPERATIONS } from '../rest/capabilities.ts';
+import type { FhirRequest, Handler } from '../rest/types.ts';
+import { authorize } from '../auth/authorize.ts';
+import { checkShape } from '../validation/shape.ts';
+
+OPERATIONS.push({ name: 'validate', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate', types: '*' });
+
+const MODES = new Set(['create', 'update', 'delete', 'profile']);
+
+interface Input {
+  resource?: Resource;
+  mode?: string;
+  profile?: string;
+}
+
+function readInput(req: FhirRequest): Input {
+  const body = req.body as (Resource & Partial<Parameters>) | undefined;
+  const queryProfile = req.query.profile?.[0];
+  const queryMode = req.query.mode?.[0];
+  if (body === undefined || body === null) return { mode: queryMode, profile: queryProfile };
+  if (typeof body !== 'object' || Array.isArray(body)) throw badRequest('$validate takes a resource or a Parameters resource', 'structure');
+  if (body.resourceType !== 'Parameters' || req.resourceType === 'Parameters') {
+    return { resource: body, mode: queryMode, profile: queryProfile };
+  }
+  const input: Input = { mode: queryMode, profile: queryProfile };
+  for (const p of body.parameter ?? []) {
+    if (p.name === 'resource') input.resource = p.resource;
+    else if (p.name === 'mode') input.mode = p.valueCode ?? p.valueString;
+    else if (p.name === 'profile') input.profile = p.valueUri ?? p.valueCanonical ?? p.valueString;
+    else throw badRequest(`Unknown $validate parameter '${String(p.name).slice(0, 64)}'`, 'not-supported');
+  }
+  return input;
+}
+
+function outcome(issues: IssueInput[]): OperationOutcome {
+  if (!issues.length) return operationOutcome([{ severity: 'information', code: 'informational', diagnostics: 'All OK: no issues found' }]);
+  return operationOutcome(issues);
+}
+
+export const validate: Handler = async (req, ctx) => {
+  const type = req.resourceType!;
+  const input = readInput(req);
+  if (input.mode !== undefined && !MODES.has(input.mode)) throw badRequest(`mode must be one of create, update, delete, profile; not '${String(input.mode).slice(0, 32)}'`, 'value');
+  if (input.profile !== undefined && (typeof input.profile !== 'string' || !ctx.validation.profiles.get(input.profile))) {
+    throw notFound(`The profile '${String(input.profile).slice(0, 200)}' is not known to this server`);
+  }
+  if (input.mode === 'delete') {
+    // no referential-integrity rules refuse deletes here: say whether the resource exists
+    if (!req.id) throw badRequest('mode=delete needs [type]/[id]/$validate', 'required');
+    authorize(req.auth, type, 'r');
+    const current = await ctx.repo.store.current(type, req.id);
+    const issues: IssueInput[] = current && !current.deleted
+      ? [{ severity: 'information', code: 'informational', diagnostics: `${type}/${req.id} may be deleted` }]
+      : [{ severity: 'warning', code: 'not-found', diagnostics: `${type}/${req.id} does not exist`, expression: [type] }];
+    return { status: 200, body: operationOutcome(issues) };
+  }
+  let resource = input.resource;
+  if (!resource && req.id) {
+    authorize(req.auth, type, 'r');
+    const current = await ctx.repo.store.current(type, req.id);
+    if (!current || current.deleted || !current.json) throw notFound(`${type}/${req.id} is not known`);
+    resource = JSON.parse(current.json) as Resource;
+  }
+  if (!resource) throw badRequest('$validate needs a resource: the body, or a Parameters resource with parameter "resource"', 'required');
+  if (resource.resourceType !== type) {
+    throw new FhirError(400, { code: 'invalid', diagnostics: `The resource is a ${String(resource.resourceType).slice(0, 64)}, but was posted to ${type}/$validate`, expression: ['resourceType'] });
+  }
+  const issues: IssueInput[] = [];
+  if (input.mode === 'update') {
+    if (!resource.id) issues.push({ severity: 'error', code: 'required', diagnostics: 'An update needs the resource id', expression: [`${type}.id`] });
+    else if (req.id && resource.id !== req.id) issues.push({ severity: 'error', code: 'invalid', diagnostics: `The resource id '${resource.id.slice(0, 64)}' does not match the URL's '${req.id}'`, expression: [`${type}.id`] });
+  }
+  // the structural checks every write gets, then the full validation
+  for (const i of checkShape(resource, ctx.types)) issues.push({ severity: 'error', ...i });
+  issues.push(...ctx.validation.validate(resource, { profiles: input.profile ? [input.profile] : [] }));
+  const seen = new Set<string>();
+  const unique = issues.filter((i) => {
+    const k = `${i.severity}|${i.expression?.[0]}|${i.diagnostics}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+  return { status: 200, body: outcome(unique) };
+};

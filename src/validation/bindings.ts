@@ -1,0 +1,112 @@
+// Terminology bindings: whether the codes in an element are in the bound value set, judged on
+// what the server holds (R4 code systems and expansions, the implementation guide, stored
+// resources). Value sets are indexed once into sets of system|code. Codes of systems the
+// server cannot hold (SNOMED CT, LOINC …) are never called wrong: the check reports that it
+// could not be made (the reference validator's behaviour without a terminology server).
+import type { Coding } from 'fhir/r4.js';
+import { EXTERNAL_SYSTEMS, TerminologyError, type Terminology } from '../terminology/service.ts';
+
+interface IndexedValueSet {
+  /** system|code */
+  keys: Set<string>;
+  codes: Set<string>;
+  /** systems of the value set, to tell "wrong system" from "wrong code" */
+  systems: Set<string>;
+  /** systems included whole (or by filter) that the server does not hold: their codes cannot be judged */
+  open: Set<string>;
+}
+
+export type Membership =
+  | { verdict: 'in'; display?: string }
+  | { verdict: 'out'; message: string }
+  | { verdict: 'unknown'; message: string };
+
+export class BindingChecker {
+  private readonly terminology: Terminology;
+  private readonly index = new Map<string, IndexedValueSet | string>();
+
+  constructor(terminology: Terminology) {
+    this.terminology = terminology;
+  }
+
+  /** Forgets indexed value sets (a stored ValueSet or CodeSystem changed). */
+  reset(): void {
+    this.index.clear();
+  }
+
+  private indexed(url: string): IndexedValueSet | string {
+    let vs = this.index.get(url);
+    if (vs !== undefined) return vs;
+    try {
+      const codes = this.terminology.fullExpansion(url);
+      vs = { keys: new Set(), codes: new Set(), systems: new Set(), open: this.openSystems(url) };
+      for (const c of codes) {
+        if (!c.code) continue;
+        vs.keys.add(`${c.system ?? ''}|${c.code}`);
+        vs.codes.add(c.code);
+        if (c.system) vs.systems.add(c.system);
+      }
+    } catch (err) {
+      if (!(err instanceof TerminologyError)) throw err;
+      vs = err.message;
+    }
+    if (this.index.size > 2000) this.index.clear();
+    this.index.set(url, vs);
+    return vs;
+  }
+
+  /** Systems a value set includes without listing codes, which the server does not hold. */
+  private openSystems(url: string, depth = 0): Set<string> {
+    const out = new Set<string>();
+    const vs = this.terminology.valueSet(url);
+    if (!vs || depth > 5) return out;
+    for (const inc of vs.compose?.include ?? []) {
+      if (inc.system && !inc.concept?.length && !this.terminology.system(inc.system)) out.add(inc.system);
+      for (const u of inc.valueSet ?? []) for (const s of this.openSystems(u, depth + 1)) out.add(s);
+    }
+    return out;
+  }
+
+  /** A `code` primitive: the value set's system is implicit. */
+  code(valueSet: string, code: string): Membership {
+    const vs = this.indexed(valueSet);
+    if (typeof vs === 'string') return { verdict: 'unknown', message: vs };
+    if (vs.codes.has(code)) return { verdict: 'in' };
+    if (vs.open.size) return { verdict: 'unknown', message: `the value set includes codes of ${[...vs.open].join(', ')}, which this server does not hold` };
+    return { verdict: 'out', message: `The code '${code}' is not in the value set ${valueSet}` };
+  }
+
+  coding(valueSet: string, c: Coding): Membership {
+    if (!c.code) return { verdict: 'unknown', message: 'The coding has no code' };
+    const vs = this.indexed(valueSet);
+    if (typeof vs === 'string') {
+      return { verdict: 'unknown', message: vs };
+    }
+    if (vs.keys.has(`${c.system ?? ''}|${c.code}`)) return { verdict: 'in' };
+    if (!c.system && vs.codes.has(c.code)) return { verdict: 'in' };
+    if (c.system && vs.open.has(c.system)) return { verdict: 'unknown', message: `codes of ${c.system} are not held by this server` };
+    if (c.system && EXTERNAL_SYSTEMS.has(c.system) && !this.terminology.system(c.system) && !vs.systems.has(c.system)) {
+      // a system we cannot hold, in a value set that lists other codes: the value set may still
+      // include it through a filter we could not expand
+      return { verdict: 'out', message: `The code ${c.system}|${c.code} is not in the value set ${valueSet}` };
+    }
+    return { verdict: 'out', message: `The code ${c.system ? `${c.system}|` : ''}${c.code} is not in the value set ${valueSet}` };
+  }
+
+  /** Whether the code exists in its code system, when the server holds that system whole. */
+  inCodeSystem(c: Coding): Membership {
+    if (!c.system || !c.code) return { verdict: 'unknown', message: 'no system or code' };
+    const sys = this.terminology.system(c.system);
+    if (!sys) {
+      return { verdict: 'unknown', message: `The code system ${c.system} is not held by this server, so ${c.code} could not be checked` };
+    }
+    const content = (sys.resource as { content?: string }).content;
+    if (content && content !== 'complete') return { verdict: 'unknown', message: `The code system ${c.system} is held only in part` };
+    if (sys.concepts.has(c.code)) return { verdict: 'in', display: sys.concepts.get(c.code)!.display };
+    // case-insensitive code systems accept other spellings
+    if ((sys.resource as { caseSensitive?: boolean }).caseSensitive === false) {
+      for (const k of sys.concepts.keys()) if (k.toLowerCase() === c.code.toLowerCase()) return { verdict: 'in' };
+    }
+    return { verdict: 'out', message: `Unknown code '${c.code}' in the code system ${c.system}` };
+  }
+}

@@ -1,0 +1,94 @@
+// The R4 primitive types in JSON (https://hl7.org/fhir/R4/datatypes.html#primitive): the JSON
+// type each one takes and the regular expression its value must match, plus real calendar
+// checks that a regular expression cannot make (no 30 February).
+
+export const PRIMITIVE_TYPES = new Set([
+  'boolean', 'integer', 'positiveInt', 'unsignedInt', 'decimal', 'string', 'code', 'id', 'markdown', 'uri', 'url',
+  'canonical', 'oid', 'uuid', 'base64Binary', 'date', 'dateTime', 'instant', 'time', 'xhtml',
+]);
+
+const YEAR = '([0-9]([0-9]([0-9][1-9]|[1-9]0)|[1-9]00)|[1-9]000)';
+const MONTH = '(0[1-9]|1[0-2])';
+const DAY = '(0[1-9]|[1-2][0-9]|3[0-1])';
+const TIME = '([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\\.[0-9]+)?';
+const ZONE = '(Z|(\\+|-)((0[0-9]|1[0-3]):[0-5][0-9]|14:00))';
+
+const PATTERNS: Record<string, RegExp> = {
+  date: new RegExp(`^${YEAR}(-${MONTH}(-${DAY})?)?$`),
+  dateTime: new RegExp(`^${YEAR}(-${MONTH}(-${DAY}(T${TIME}${ZONE})?)?)?$`),
+  instant: new RegExp(`^${YEAR}-${MONTH}-${DAY}T${TIME}${ZONE}$`),
+  time: new RegExp(`^${TIME}$`),
+  code: /^[^\s]+( [^\s]+)*$/,
+  id: /^[A-Za-z0-9\-.]{1,64}$/,
+  oid: /^urn:oid:[0-2](\.(0|[1-9][0-9]*))+$/,
+  uuid: /^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+  uri: /^\S*$/,
+  url: /^\S*$/,
+  canonical: /^\S*$/,
+  base64Binary: /^(\s*([0-9a-zA-Z+/=]){4}\s*)+$/,
+};
+
+const INT32_MIN = -2147483648;
+const INT32_MAX = 2147483647;
+
+function realDate(v: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(v);
+  if (!m) return true;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const days = [31, y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][mo - 1];
+  return d <= days;
+}
+
+function jsonKind(v: unknown): string {
+  return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
+}
+
+/** Why a JSON value is not a valid instance of an R4 primitive type, or undefined when it is. */
+export function primitiveError(type: string, v: unknown): string | undefined {
+  switch (type) {
+    case 'boolean':
+      return typeof v === 'boolean' ? undefined : `must be a JSON boolean, not ${jsonKind(v)}`;
+    case 'integer':
+    case 'positiveInt':
+    case 'unsignedInt': {
+      if (typeof v !== 'number') return `must be a JSON number (${type}), not ${jsonKind(v)}`;
+      if (!Number.isInteger(v) || v < INT32_MIN || v > INT32_MAX) return `'${v}' is not a valid ${type} (a 32-bit integer)`;
+      if (type === 'positiveInt' && v < 1) return `positiveInt must be at least 1, not ${v}`;
+      if (type === 'unsignedInt' && v < 0) return `unsignedInt must not be negative (${v})`;
+      return undefined;
+    }
+    case 'decimal':
+      return typeof v === 'number' && Number.isFinite(v) ? undefined : `must be a JSON number (decimal), not ${jsonKind(v)}`;
+    case 'xhtml':
+      if (typeof v !== 'string') return `must be a JSON string (xhtml), not ${jsonKind(v)}`;
+      return xhtmlError(v);
+    default: {
+      if (typeof v !== 'string') return `must be a JSON string (${type}), not ${jsonKind(v)}`;
+      if (v.length === 0) return 'must not be empty';
+      const re = PATTERNS[type];
+      if (re && !re.test(v)) return `'${v.slice(0, 100)}' is not a valid ${type}`;
+      if ((type === 'date' || type === 'dateTime' || type === 'instant') && !realDate(v)) return `'${v}' is not a valid ${type}: no such day`;
+      if (type !== 'markdown' && type !== 'base64Binary' && type !== 'string' && v.trim() !== v) return `'${v.slice(0, 100)}' has leading or trailing whitespace`;
+      return undefined;
+    }
+  }
+}
+
+/** Narrative must be an XHTML div in the XHTML namespace, with no scripts, forms or event
+ * handlers (https://hl7.org/fhir/R4/narrative.html#xhtml). */
+export function xhtmlError(v: string): string | undefined {
+  const s = v.trimStart();
+  if (!/^<div[\s>]/.test(s)) return 'narrative must be an XHTML <div> element';
+  if (!/^<div[^>]*\sxmlns\s*=\s*["']http:\/\/www\.w3\.org\/1999\/xhtml["']/.test(s)) return 'the narrative <div> must declare the XHTML namespace';
+  if (/<\s*(script|form|iframe|object|embed|base|link|meta|style)\b/i.test(s)) return 'narrative must not contain active content (script, form, iframe, object, embed, base, link, meta or style)';
+  if (/<[^>]*\son[a-z]+\s*=/i.test(s)) return 'narrative must not contain event-handler attributes';
+  if (/(href|src)\s*=\s*["']\s*javascript:/i.test(s)) return 'narrative must not contain javascript: links';
+  return undefined;
+}
+
+/** Numbers and dates compared for minValue/maxValue (dates as strings of equal precision). */
+export function compareValue(a: unknown, b: unknown): number | undefined {
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
+  return undefined;
+}

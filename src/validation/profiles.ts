@@ -1,0 +1,221 @@
+// StructureDefinitions as the validator reads them: each snapshot compiled once into a tree of
+// element nodes (children, slices, types, fixed/pattern values, bindings, constraints), cached by
+// canonical url. Definitions come from the R4 package (base types, standard extensions and
+// profiles, read on first use), from StructureDefinitions stored on the server, and from any
+// other source registered with `add` (the implementation guide, a CLI --ig package).
+import type { ElementDefinition, StructureDefinition } from 'fhir/r4.js';
+import { packageIndex, readResource } from '../terminology/package-index.ts';
+
+export const CORE = 'http://hl7.org/fhir/StructureDefinition/';
+
+export interface TypeRef {
+  code: string;
+  profiles?: string[];
+  targetProfiles?: string[];
+}
+
+export interface Constraint {
+  key: string;
+  severity: 'error' | 'warning';
+  human: string;
+  expression?: string;
+}
+
+export interface Slicing {
+  discriminator: { type: string; path: string }[];
+  rules: 'open' | 'closed' | 'openAtEnd';
+  ordered: boolean;
+}
+
+export interface ElementNode {
+  id: string;
+  path: string;
+  /** JSON name: the last path segment without [x] */
+  name: string;
+  min: number;
+  max: number;
+  /** whether the JSON property is an array (the base element repeats) */
+  array: boolean;
+  types: TypeRef[];
+  choice: boolean;
+  /** '#Questionnaire.item': children are those of the referenced element */
+  contentReference?: string;
+  fixed?: unknown;
+  pattern?: unknown;
+  binding?: { strength: string; valueSet?: string };
+  constraints: Constraint[];
+  maxLength?: number;
+  minValue?: number | string;
+  maxValue?: number | string;
+  modifier: boolean;
+  sliceName?: string;
+  slicing?: Slicing;
+  children: ElementNode[];
+  slices: ElementNode[];
+  /** JSON property name → child definition, type and (choice elements) type slice; built on first use */
+  props?: Map<string, Prop>;
+}
+
+export interface Prop {
+  node: ElementNode;
+  type: string;
+  /** a slice of a choice element by type (value[x]:valueQuantity) */
+  slice?: ElementNode;
+}
+
+export interface CompiledProfile {
+  url: string;
+  name: string;
+  type: string;
+  kind: string;
+  derivation?: string;
+  baseDefinition?: string;
+  abstract: boolean;
+  /** extension contexts (R4 StructureDefinition.context) */
+  context?: { type: string; expression: string }[];
+  root: ElementNode;
+  /** nodes by element id, for contentReference and discriminator lookups */
+  byId: Map<string, ElementNode>;
+}
+
+const FHIR_TYPE_EXT = 'http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type';
+
+function typeCode(t: NonNullable<ElementDefinition['type']>[number]): string {
+  if (!t.code.startsWith('http://hl7.org/fhirpath/System.')) return t.code;
+  // Element.id, Extension.url, Resource.id …: FHIRPath system types, with the FHIR type in an extension
+  const ext = t.extension?.find((e) => e.url === FHIR_TYPE_EXT);
+  return ext?.valueUrl ?? (ext as { valueUri?: string } | undefined)?.valueUri ?? 'string';
+}
+
+function prefixed(e: ElementDefinition, prefix: 'fixed' | 'pattern' | 'minValue' | 'maxValue'): unknown {
+  for (const k of Object.keys(e)) if (k.startsWith(prefix) && k.length > prefix.length && /[A-Z]/.test(k[prefix.length])) return (e as unknown as Record<string, unknown>)[k];
+  return undefined;
+}
+
+/** An element id's segments (`Patient.identifier:ssn.system`); slice names with dots are not
+ * used in practice, so plain splitting is enough. */
+function segments(id: string): string[] {
+  return id.split('.');
+}
+
+function node(e: ElementDefinition, id: string): ElementNode {
+  const last = e.path.slice(e.path.lastIndexOf('.') + 1);
+  const choice = last.endsWith('[x]');
+  const baseMax = e.base?.max ?? e.max ?? '*';
+  return {
+    id,
+    path: e.path,
+    name: choice ? last.slice(0, -3) : last,
+    min: e.min ?? 0,
+    max: e.max === undefined || e.max === '*' ? Infinity : Number(e.max),
+    array: baseMax !== '1' && baseMax !== '0',
+    types: (e.type ?? []).map((t) => ({
+      code: typeCode(t),
+      ...(t.profile?.length ? { profiles: t.profile } : {}),
+      ...(t.targetProfile?.length ? { targetProfiles: t.targetProfile } : {}),
+    })),
+    choice,
+    ...(e.contentReference ? { contentReference: e.contentReference } : {}),
+    ...(prefixed(e, 'fixed') !== undefined ? { fixed: prefixed(e, 'fixed') } : {}),
+    ...(prefixed(e, 'pattern') !== undefined ? { pattern: prefixed(e, 'pattern') } : {}),
+    ...(e.binding ? { binding: { strength: e.binding.strength, valueSet: e.binding.valueSet } } : {}),
+    constraints: (e.constraint ?? []).map((c) => ({ key: c.key, severity: c.severity, human: c.human, expression: c.expression })),
+    ...(e.maxLength !== undefined ? { maxLength: e.maxLength } : {}),
+    ...(prefixed(e, 'minValue') !== undefined ? { minValue: prefixed(e, 'minValue') as number | string } : {}),
+    ...(prefixed(e, 'maxValue') !== undefined ? { maxValue: prefixed(e, 'maxValue') as number | string } : {}),
+    modifier: e.isModifier === true,
+    ...(e.sliceName ? { sliceName: e.sliceName } : {}),
+    ...(e.slicing
+      ? { slicing: { discriminator: (e.slicing.discriminator ?? []).map((d) => ({ type: d.type, path: d.path })), rules: e.slicing.rules, ordered: e.slicing.ordered === true } }
+      : {}),
+    children: [],
+    slices: [],
+  };
+}
+
+/** Compiles a StructureDefinition's snapshot into an element tree. */
+export function compileProfile(sd: StructureDefinition): CompiledProfile {
+  const elements = sd.snapshot?.element;
+  if (!elements?.length) throw new Error(`StructureDefinition ${sd.url} has no snapshot`);
+  const byId = new Map<string, ElementNode>();
+  let root: ElementNode | undefined;
+  for (const e of elements) {
+    const id = e.id ?? (e.sliceName ? `${e.path}:${e.sliceName}` : e.path);
+    const n = node(e, id);
+    byId.set(id, n);
+    const segs = segments(id);
+    if (segs.length === 1 && !root) {
+      root = n;
+      continue;
+    }
+    const last = segs[segs.length - 1];
+    const colon = last.indexOf(':');
+    if (colon >= 0) {
+      // a slice (or re-slice name/sub): attached to the element it slices
+      const sliceOf = [...segs.slice(0, -1), last.slice(0, last.includes('/') ? last.lastIndexOf('/') : colon)].join('.');
+      const base = byId.get(sliceOf) ?? byId.get([...segs.slice(0, -1), last.slice(0, colon)].join('.'));
+      if (base) {
+        base.slices.push(n);
+        continue;
+      }
+    }
+    const parent = byId.get(segs.slice(0, -1).join('.'));
+    (parent ?? root)?.children.push(n);
+  }
+  if (!root) throw new Error(`StructureDefinition ${sd.url} has no root element`);
+  return {
+    url: sd.url,
+    name: sd.name,
+    type: sd.type,
+    kind: sd.kind,
+    derivation: sd.derivation,
+    baseDefinition: sd.baseDefinition,
+    abstract: sd.abstract === true,
+    ...(sd.context ? { context: sd.context.map((c) => ({ type: c.type, expression: c.expression })) } : {}),
+    root,
+    byId,
+  };
+}
+
+/** Every StructureDefinition the validator can use, compiled on first use. */
+export class ProfileRegistry {
+  private readonly compiled = new Map<string, CompiledProfile | null>();
+  private readonly extra = new Map<string, StructureDefinition>();
+
+  /** Registers (or replaces) a StructureDefinition; `null` forgets the url. */
+  add(url: string, sd: StructureDefinition | null): void {
+    if (sd) this.extra.set(url, sd);
+    else this.extra.delete(url);
+    this.compiled.delete(url);
+  }
+
+  definition(url: string): StructureDefinition | undefined {
+    const [u] = url.split('|');
+    const own = this.extra.get(u);
+    if (own) return own;
+    const file = packageIndex().structureDefinitions[u];
+    return file ? readResource<StructureDefinition>(file) : undefined;
+  }
+
+  /** The compiled profile of a canonical url, or undefined when unknown or without snapshot. */
+  get(url: string): CompiledProfile | undefined {
+    const [u] = url.split('|');
+    const hit = this.compiled.get(u);
+    if (hit !== undefined) return hit ?? undefined;
+    const sd = this.definition(u);
+    let c: CompiledProfile | null = null;
+    if (sd?.snapshot?.element?.length) c = compileProfile(sd);
+    this.compiled.set(u, c);
+    return c ?? undefined;
+  }
+
+  /** The base definition of a type (`Patient`, `HumanName`, `string`). */
+  type(code: string): CompiledProfile | undefined {
+    return this.get(code.includes('/') ? code : CORE + code);
+  }
+
+  /** urls of registered (non-package) StructureDefinitions */
+  registered(): string[] {
+    return [...this.extra.keys()];
+  }
+}

@@ -1,0 +1,178 @@
+// Slicing (https://hl7.org/fhir/R4/profiling.html#slicing): which slice each repetition of a
+// sliced element belongs to, by the slicing's discriminators (value, pattern, type, profile,
+// exists), and the checks on the result: closed/openAtEnd rules, order, per-slice cardinality.
+import type { CompiledProfile, ElementNode } from './profiles.ts';
+import { CORE } from './profiles.ts';
+
+/** Deep equality of JSON values (fixed[x]). */
+export function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const bb = b as unknown[];
+    return a.length === bb.length && a.every((v, i) => jsonEqual(v, bb[i]));
+  }
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  return ka.length === kb.length && ka.every((k) => jsonEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+/** Whether `value` meets `pattern[x]`: every property of the pattern is present with a matching
+ * value; each element of a pattern array matches some element of the value's array. */
+export function matchesPattern(value: unknown, pattern: unknown): boolean {
+  if (pattern === null || typeof pattern !== 'object') return value === pattern;
+  if (Array.isArray(pattern)) {
+    const list = Array.isArray(value) ? value : value === undefined ? [] : [value];
+    return pattern.every((p) => list.some((v) => matchesPattern(v, p)));
+  }
+  if (value === null || typeof value !== 'object') return false;
+  if (Array.isArray(value)) return value.some((v) => matchesPattern(v, pattern));
+  for (const [k, p] of Object.entries(pattern)) {
+    if (!matchesPattern((value as Record<string, unknown>)[k], p)) return false;
+  }
+  return true;
+}
+
+/** The values at a discriminator path (a restricted FHIRPath: names, $this, extension('url'),
+ * ofType(T), resolve() unsupported) from one repetition. */
+function valuesAt(item: unknown, path: string): unknown[] | undefined {
+  let cur: unknown[] = [item];
+  const steps = path.match(/extension\('[^']*'\)|ofType\([A-Za-z]+\)|[A-Za-z$][A-Za-z0-9_]*(?:\(\))?/g) ?? [];
+  for (const step of steps) {
+    if (step === '$this') continue;
+    if (step === 'resolve()') return undefined;
+    const next: unknown[] = [];
+    const ext = /^extension\('([^']*)'\)$/.exec(step);
+    for (const c of cur) {
+      if (c === null || typeof c !== 'object') continue;
+      const o = c as Record<string, unknown>;
+      if (ext) {
+        for (const e of (o.extension as Record<string, unknown>[] | undefined) ?? []) if (e?.url === ext[1]) next.push(e);
+        continue;
+      }
+      if (step.startsWith('ofType(')) {
+        next.push(c);
+        continue;
+      }
+      let v = o[step];
+      if (v === undefined) {
+        // a choice element named without its type (value → valueString)
+        const k = Object.keys(o).find((key) => key.startsWith(step) && /^[A-Z]/.test(key.slice(step.length)));
+        if (k) v = o[k];
+      }
+      if (Array.isArray(v)) next.push(...v);
+      else if (v !== undefined) next.push(v);
+    }
+    cur = next;
+  }
+  return cur;
+}
+
+/** The element definition at a discriminator path inside a slice (through its children). */
+function definitionAt(profile: CompiledProfile, slice: ElementNode, path: string): ElementNode | undefined {
+  if (path === '$this') return slice;
+  let node: ElementNode | undefined = slice;
+  for (const raw of path.split('.')) {
+    const name = raw.replace(/\(\)$/, '');
+    const ext = /^extension\('([^']*)'\)$/.exec(raw);
+    if (!node) return undefined;
+    if (ext) {
+      const host: ElementNode | undefined = node.children.find((c) => c.name === 'extension');
+      node = host?.slices.find((s) => s.types.some((t) => t.profiles?.includes(ext[1])));
+      continue;
+    }
+    node = node.children.find((c) => c.name === name) ?? profile.byId.get(`${node.id}.${name}`) ?? profile.byId.get(`${node.id}.${name}[x]`);
+  }
+  return node;
+}
+
+export interface SliceContext {
+  profile: CompiledProfile;
+  /** whether `item` is valid against the profile url (for profile discriminators) */
+  conformsTo(item: unknown, profileUrl: string): boolean;
+  /** the FHIR type of a repetition (its choice suffix or resourceType) */
+  typeOf(item: unknown, key: string): string | undefined;
+}
+
+function matchesSlice(item: unknown, key: string, base: ElementNode, slice: ElementNode, ctx: SliceContext): boolean {
+  const discriminators = base.slicing?.discriminator ?? [];
+  if (!discriminators.length) {
+    // no discriminator: a slice on a choice element named by its type (value[x]:valueQuantity)
+    if (base.choice) return slice.sliceName === key;
+    return false;
+  }
+  for (const d of discriminators) {
+    const values = valuesAt(item, d.path);
+    if (values === undefined) return false;
+    const def = definitionAt(ctx.profile, slice, d.path);
+    switch (d.type) {
+      case 'value':
+      case 'pattern': {
+        let expected = def?.fixed ?? def?.pattern;
+        if (expected === undefined && d.path === 'url' && slice.types[0]?.code === 'Extension') expected = slice.types[0].profiles?.[0];
+        if (expected === undefined) return false;
+        if (!values.some((v) => (def?.fixed !== undefined ? jsonEqual(v, expected) : matchesPattern(v, expected)))) return false;
+        break;
+      }
+      case 'exists': {
+        const required = (def?.min ?? 0) > 0;
+        const forbidden = def?.max === 0;
+        if (required && values.length === 0) return false;
+        if (forbidden && values.length > 0) return false;
+        break;
+      }
+      case 'type': {
+        const types = (def ?? slice).types.map((t) => t.code);
+        const actual = d.path === '$this' ? ctx.typeOf(item, key) : values.map((v) => ctx.typeOf(v, ''))[0];
+        if (!actual || !types.includes(actual)) return false;
+        break;
+      }
+      case 'profile': {
+        const profiles = (def ?? slice).types.flatMap((t) => (d.path.endsWith('resolve()') ? t.targetProfiles ?? [] : t.profiles ?? []));
+        if (!profiles.length || !values.some((v) => profiles.some((p) => ctx.conformsTo(v, p)))) return false;
+        break;
+      }
+      default:
+        return false;
+    }
+  }
+  return true;
+}
+
+export interface SliceAssignment {
+  /** slice per repetition, undefined when it matched none */
+  slices: (ElementNode | undefined)[];
+  problems: { index?: number; severity: 'error' | 'warning'; message: string }[];
+}
+
+/** Assigns repetitions to slices and checks the slicing's rules and the slices' cardinality. */
+export function assignSlices(items: unknown[], keys: string[], base: ElementNode, ctx: SliceContext): SliceAssignment {
+  const slices = items.map((item, i) => base.slices.find((s) => matchesSlice(item, keys[i], base, s, ctx)));
+  const problems: SliceAssignment['problems'] = [];
+  const rules = base.slicing?.rules ?? 'open';
+  let lastOrder = -1;
+  let unmatchedSeen = false;
+  slices.forEach((s, i) => {
+    if (!s) {
+      unmatchedSeen = true;
+      if (rules === 'closed') problems.push({ index: i, severity: 'error', message: `This element does not match any known slice defined in the profile ${ctx.profile.url} and slicing is CLOSED` });
+      return;
+    }
+    const order = base.slices.indexOf(s);
+    if (base.slicing?.ordered && order < lastOrder) problems.push({ index: i, severity: 'error', message: `As specified by the profile ${ctx.profile.url}, the slices must be in order; the slice '${s.sliceName}' is out of order` });
+    if (rules === 'openAtEnd' && unmatchedSeen) problems.push({ index: i, severity: 'error', message: `The slice '${s.sliceName}' follows an element that matches no slice, but the slicing is open at the end only` });
+    lastOrder = Math.max(lastOrder, order);
+  });
+  for (const s of base.slices) {
+    const n = slices.filter((x) => x === s).length;
+    if (n < s.min) problems.push({ severity: 'error', message: `Slice '${s.sliceName}': a matching slice is required, but not found (minimum required = ${s.min}, but only found ${n})` });
+    if (n > s.max) problems.push({ severity: 'error', message: `Slice '${s.sliceName}': maximum allowed = ${s.max}, but found ${n}` });
+  }
+  return { slices, problems };
+}
+
+/** Core type name of a target profile url (CORE + 'Patient' → 'Patient'). */
+export function coreType(url: string): string | undefined {
+  return url.startsWith(CORE) ? url.slice(CORE.length) : undefined;
+}

@@ -1,0 +1,437 @@
+// The StructureDefinition validator: walks a resource alongside the compiled snapshot of its base
+// type and of every profile it is checked against (declared meta.profile plus requested ones),
+// checking JSON structure and primitive formats, cardinality, fixed/pattern values, lengths and
+// ranges, references' target types, extensions, slicing, terminology bindings and invariants.
+// Issues carry FHIRPath locations like the HL7 reference validator's (`Patient.identifier[2]`).
+import type { Coding } from 'fhir/r4.js';
+import type { IssueInput } from '../fhir/errors.ts';
+import type { BindingChecker, Membership } from './bindings.ts';
+import { evaluateInvariant, NATIVE_INVARIANTS, UNEVALUATED, uncitedContained } from './invariants.ts';
+import { compareValue, PRIMITIVE_TYPES, primitiveError } from './primitives.ts';
+import { CORE, type CompiledProfile, type Constraint, type ElementNode, type ProfileRegistry, type Prop } from './profiles.ts';
+import { assignSlices, coreType, jsonEqual, matchesPattern } from './slicing.ts';
+
+type Json = Record<string, unknown>;
+
+export interface ValidateOptions {
+  /** profiles to check besides the declared meta.profile */
+  profiles?: string[];
+  /** check the profiles the resource declares in meta.profile (default true) */
+  declaredProfiles?: boolean;
+}
+
+interface Run {
+  issues: IssueInput[];
+  seen: Set<string>;
+  /** %resource: the resource being walked; %rootResource: the outermost container */
+  resource: unknown;
+  rootResource: unknown;
+  depth: number;
+}
+
+const MAX_ISSUES = 500;
+const MAX_DEPTH = 64;
+const EXT_BASE = new Set(['Element', 'Base']);
+
+function cap(s: string): string {
+  return s[0].toUpperCase() + s.slice(1);
+}
+
+export class Validator {
+  readonly profiles: ProfileRegistry;
+  private readonly bindings: BindingChecker;
+  private readonly resourceTypes: ReadonlySet<string>;
+
+  constructor(profiles: ProfileRegistry, bindings: BindingChecker, resourceTypes: Iterable<string>) {
+    this.profiles = profiles;
+    this.bindings = bindings;
+    this.resourceTypes = new Set(resourceTypes);
+  }
+
+  /** All issues (errors, warnings, information) of a resource. */
+  validate(resource: unknown, options: ValidateOptions = {}): IssueInput[] {
+    const run: Run = { issues: [], seen: new Set(), resource, rootResource: resource, depth: 0 };
+    const type = (resource as Json | null)?.resourceType;
+    this.resource(resource, typeof type === 'string' ? type : 'Resource', run, options.profiles ?? [], options.declaredProfiles !== false);
+    return run.issues;
+  }
+
+  private issue(run: Run, severity: 'error' | 'warning' | 'information', code: IssueInput['code'], path: string, message: string): void {
+    if (run.issues.length >= MAX_ISSUES) return;
+    const key = `${severity}|${path}|${message}`;
+    if (run.seen.has(key)) return;
+    run.seen.add(key);
+    run.issues.push({ severity, code, diagnostics: message, expression: [path] });
+  }
+
+  private resource(r: unknown, path: string, run: Run, profiles: string[], declared: boolean): void {
+    if (r === null || typeof r !== 'object' || Array.isArray(r)) {
+      this.issue(run, 'error', 'structure', path, 'A resource must be a JSON object');
+      return;
+    }
+    const type = (r as Json).resourceType;
+    if (typeof type !== 'string' || !this.resourceTypes.has(type)) {
+      this.issue(run, 'error', 'structure', path, typeof type === 'string' ? `Unknown resource type '${type.slice(0, 64)}'` : 'The resource has no resourceType');
+      return;
+    }
+    const base = this.profiles.type(type);
+    if (!base) {
+      this.issue(run, 'error', 'not-supported', path, `No definition for the resource type ${type}`);
+      return;
+    }
+    const outer = { resource: run.resource, depth: run.depth };
+    run.resource = r;
+    run.depth++;
+    if (run.depth > MAX_DEPTH) {
+      this.issue(run, 'error', 'too-costly', path, 'Resources are nested too deeply');
+    } else {
+      this.element(r as Json, base.root, base, type, path, run, true);
+      for (const i of uncitedContained(r as Json)) {
+        this.issue(run, 'error', 'invariant', `${path}.contained[${i}]`, "Constraint failed: dom-3: 'If the resource is contained in another resource, it SHALL be referred to from elsewhere in the resource or SHALL refer to the containing resource'");
+      }
+      const urls = [...profiles];
+      if (declared) {
+        const meta = (r as Json).meta as Json | undefined;
+        if (Array.isArray(meta?.profile)) for (const p of meta.profile) if (typeof p === 'string') urls.push(p);
+      }
+      for (const url of new Set(urls)) this.againstProfile(r as Json, type, url, path, run);
+    }
+    run.resource = outer.resource;
+    run.depth = outer.depth;
+  }
+
+  private againstProfile(r: Json, type: string, url: string, path: string, run: Run): void {
+    if (url === CORE + type) return;
+    const p = this.profiles.get(url);
+    if (!p) {
+      this.issue(run, 'warning', 'not-found', path, `Profile reference '${url.slice(0, 200)}' has not been checked because it is unknown`);
+      return;
+    }
+    if (p.type !== type) {
+      this.issue(run, 'error', 'invalid', path, `The profile ${url} is for ${p.type} resources, not ${type}`);
+      return;
+    }
+    this.element(r, p.root, p, type, path, run, true);
+  }
+
+  /** The node whose children apply to a value: the element's own (backbone elements, profiled
+   * datatypes), a contentReference's, or else the base definition of the value's type. */
+  private owner(node: ElementNode, profile: CompiledProfile, type: string): ElementNode | undefined {
+    if (node.children.length) return node;
+    if (node.contentReference) {
+      const ref = node.contentReference.slice(node.contentReference.indexOf('#') + 1);
+      const hit = profile.byId.get(ref) ?? this.profiles.type(ref.split('.')[0])?.byId.get(ref);
+      if (hit?.children.length) return hit;
+    }
+    return this.profiles.type(type)?.root;
+  }
+
+  /** The JSON property name → (child definition, type) table of a node, built once. */
+  private props(owner: ElementNode): Map<string, Prop> {
+    if (owner.props) return owner.props;
+    const map = new Map<string, Prop>();
+    for (const c of owner.children) {
+      if (c.choice) {
+        for (const t of c.types) {
+          const key = c.name + cap(t.code);
+          const slice = c.slices.find((s) => s.sliceName === key);
+          map.set(key, { node: c, type: t.code, ...(slice ? { slice } : {}) });
+        }
+      } else {
+        // Resource.id is a FHIRPath System.String in the R4 snapshots; its FHIR type is id
+        const resourceId = c.name === 'id' && !owner.path.includes('.') && c.path.split('.').length === 2 && /^[A-Z]/.test(owner.path) && owner.path !== 'Element' && owner.path !== 'Extension' && this.resourceTypes.has(owner.path);
+        map.set(c.name, { node: c, type: resourceId ? 'id' : c.types[0]?.code ?? (c.contentReference ? 'BackboneElement' : 'Element') });
+      }
+    }
+    owner.props = map;
+    return map;
+  }
+
+  /** Validates the properties of one JSON object (a resource or a complex element). */
+  private element(obj: Json, node: ElementNode, profile: CompiledProfile, type: string, path: string, run: Run, isResource: boolean): void {
+    const owner = this.owner(node, profile, type);
+    if (!owner) {
+      this.issue(run, 'error', 'not-supported', path, `No definition for the type ${type}`);
+      return;
+    }
+    const props = this.props(owner);
+    const keys = Object.keys(obj);
+    if (keys.length === 0 || (keys.length === 1 && keys[0] === 'id' && !isResource)) {
+      this.issue(run, 'error', 'invariant', path, 'All FHIR elements must have a @value or children (ele-1)');
+    }
+    for (const key of keys) {
+      if (key === 'resourceType' && isResource) continue;
+      const plain = key.startsWith('_') ? key.slice(1) : key;
+      const p = props.get(plain);
+      if (!p) {
+        this.issue(run, 'error', 'structure', `${path}.${key}`, `Unrecognized property '${key.slice(0, 64)}'`);
+      } else if (key !== plain && !PRIMITIVE_TYPES.has(p.type)) {
+        this.issue(run, 'error', 'structure', `${path}.${key}`, `'${key}' is only allowed for primitive elements`);
+      }
+    }
+    for (const child of owner.children) this.children(obj, child, props, profile, path, run);
+    // invariants of this element and, for complex types, of the type itself
+    for (const c of node.constraints) this.invariant(c, node, type, obj, path, run);
+    const typeRoot = this.profiles.type(type)?.root;
+    if (typeRoot && typeRoot !== node && !isResource) for (const c of typeRoot.constraints) this.invariant(c, node, type, obj, path, run);
+  }
+
+  private invariant(c: Constraint, node: ElementNode, type: string, data: unknown, path: string, run: Run): void {
+    if (NATIVE_INVARIANTS.has(c.key) || c.key in UNEVALUATED) return;
+    // narrative is best practice for resources that stand alone, not for contained ones
+    if (c.key === 'dom-6' && run.resource !== run.rootResource) return;
+    const base = node.choice ? node.path.slice(0, -3) + cap(type) : node.path;
+    if (evaluateInvariant(c, base, data, run.rootResource) === 'fail') {
+      this.issue(run, c.severity, 'invariant', path, `Constraint failed: ${c.key}: '${c.human}'`);
+    }
+  }
+
+  /** The repetitions of one child definition in `obj`: JSON shape, cardinality, slices, values. */
+  private children(obj: Json, def: ElementNode, props: Map<string, Prop>, profile: CompiledProfile, path: string, run: Run): void {
+    const keys: string[] = [];
+    if (def.choice) {
+      for (const k of Object.keys(obj)) {
+        const plain = k.startsWith('_') ? k.slice(1) : k;
+        if (props.get(plain)?.node === def && !keys.includes(plain)) keys.push(plain);
+      }
+    } else if (def.name in obj || `_${def.name}` in obj) keys.push(def.name);
+    if (def.choice && keys.length > 1) this.issue(run, 'error', 'structure', `${path}.${keys[1]}`, `Only one of ${keys.join(', ')} is allowed (${def.name}[x])`);
+    const items: { value: unknown; ext: unknown; key: string; type: string; path: string }[] = [];
+    for (const key of keys) {
+      const type = props.get(key)!.type;
+      const value = obj[key];
+      const ext = obj[`_${key}`];
+      const where = `${path}.${key}`;
+      if (def.array) {
+        if ((value !== undefined && !Array.isArray(value)) || (ext !== undefined && !Array.isArray(ext))) {
+          this.issue(run, 'error', 'structure', where, `'${key}' repeats, so it must be a JSON array`);
+          continue;
+        }
+        const vs = (value as unknown[] | undefined) ?? [];
+        const es = (ext as unknown[] | undefined) ?? [];
+        if ((value !== undefined && vs.length === 0) || (ext !== undefined && es.length === 0)) {
+          this.issue(run, 'error', 'structure', where, 'Arrays must not be empty');
+        }
+        const n = Math.max(vs.length, es.length);
+        for (let i = 0; i < n; i++) {
+          const v = vs[i] ?? undefined;
+          const e = es[i] ?? undefined;
+          if (v === undefined && e === undefined) {
+            this.issue(run, 'error', 'structure', `${where}[${i}]`, 'A null in an array needs a value or extension at the same position in its twin');
+            continue;
+          }
+          items.push({ value: v, ext: e, key, type, path: `${where}[${i}]` });
+        }
+      } else {
+        if (Array.isArray(value) || Array.isArray(ext)) {
+          this.issue(run, 'error', 'structure', where, `'${key}' does not repeat, so it must not be a JSON array`);
+          continue;
+        }
+        if (value === null || ext === null) {
+          this.issue(run, 'error', 'structure', where, 'null is not allowed in FHIR JSON');
+          continue;
+        }
+        items.push({ value, ext, key, type, path: where });
+      }
+    }
+    const label = `${path}.${def.name}${def.choice ? '[x]' : ''}`;
+    const from = profile.derivation === 'constraint' ? ` (from ${profile.url})` : '';
+    if (items.length < def.min) this.issue(run, 'error', 'required', path, `${label}: minimum required = ${def.min}, but only found ${items.length}${from}`);
+    if (items.length > def.max) this.issue(run, 'error', 'structure', path, `${label}: max allowed = ${def.max}, but found ${items.length}${from}`);
+    let slices: (ElementNode | undefined)[] = items.map((it) => (def.choice ? props.get(it.key)!.slice : undefined));
+    if (def.slices.length && def.slicing && !def.choice) {
+      const a = assignSlices(items.map((i) => i.value), items.map((i) => i.key), def, {
+        profile,
+        conformsTo: (item, url) => this.conforms(item, url, run),
+        typeOf: (item, key) => this.typeOf(item, key, def),
+      });
+      slices = a.slices;
+      for (const pr of a.problems) this.issue(run, pr.severity, 'structure', pr.index === undefined ? path : items[pr.index].path, pr.message);
+    }
+    items.forEach((it, i) => this.value(it.value, it.ext, slices[i] ?? def, it.type, profile, it.path, run));
+  }
+
+  private typeOf(item: unknown, key: string, def: ElementNode): string | undefined {
+    const rt = (item as Json | null)?.resourceType;
+    if (typeof rt === 'string') return rt;
+    if (def.choice && key.startsWith(def.name)) {
+      const suffix = key.slice(def.name.length);
+      return def.types.find((t) => cap(t.code) === suffix)?.code;
+    }
+    return def.types[0]?.code;
+  }
+
+  /** Whether a value conforms to a profile (profile discriminators): no errors against it. */
+  private conforms(item: unknown, url: string, run: Run): boolean {
+    const p = this.profiles.get(url);
+    if (!p) return false;
+    const sub: Run = { issues: [], seen: new Set(), resource: run.resource, rootResource: run.rootResource, depth: run.depth + 1 };
+    if (sub.depth > MAX_DEPTH || item === null || typeof item !== 'object') return false;
+    if (p.kind === 'resource') this.resource(item, p.type, sub, [url], false);
+    else this.element(item as Json, p.root, p, p.type, p.type, sub, false);
+    return !sub.issues.some((i) => i.severity === 'error');
+  }
+
+  /** One repetition: a primitive (value and/or `_` extension object), a resource or a complex value. */
+  private value(value: unknown, ext: unknown, def: ElementNode, type: string, profile: CompiledProfile, path: string, run: Run): void {
+    if (PRIMITIVE_TYPES.has(type)) {
+      if (value !== undefined) this.primitive(value, def, type, path, run);
+      if (ext !== undefined) {
+        if (ext === null || typeof ext !== 'object' || Array.isArray(ext)) this.issue(run, 'error', 'structure', path, 'The primitive extension (_) must be a JSON object');
+        else this.element(ext as Json, this.profiles.type('Element')!.root, this.profiles.type('Element')!, 'Element', path, run, false);
+      }
+      return;
+    }
+    if (type === 'Resource' || this.resourceTypes.has(type)) {
+      // a contained resource is read inside its container (%rootResource); a Bundle entry or
+      // Parameters resource stands alone
+      const outerRoot = run.rootResource;
+      if (def.name !== 'contained') run.rootResource = value;
+      this.resource(value, path, run, def.types[0]?.profiles ?? [], true);
+      run.rootResource = outerRoot;
+      return;
+    }
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      this.issue(run, 'error', 'structure', path, `Expected a JSON object (${type})`);
+      return;
+    }
+    const obj = value as Json;
+    if (def.fixed !== undefined && !jsonEqual(obj, def.fixed)) this.issue(run, 'error', 'value', path, `Value does not match the fixed value ${JSON.stringify(def.fixed).slice(0, 200)}`);
+    if (def.pattern !== undefined && !matchesPattern(obj, def.pattern)) this.issue(run, 'error', 'value', path, `Value does not match the required pattern ${JSON.stringify(def.pattern).slice(0, 200)}`);
+    if (type === 'Extension') {
+      this.extension(obj, def, profile, path, run);
+      return;
+    }
+    this.element(obj, def, profile, type, path, run, false);
+    if (def.binding) this.complexBinding(obj, def, type, path, run);
+    if (type === 'Reference') this.reference(obj, def, path, run);
+    // datatype profiles (SimpleQuantity, a profiled Identifier …)
+    for (const t of def.types) {
+      if (t.code !== type) continue;
+      for (const url of t.profiles ?? []) {
+        const p = this.profiles.get(url);
+        if (p && p.url !== CORE + type) this.element(obj, p.root, p, type, path, run, false);
+      }
+    }
+  }
+
+  private primitive(v: unknown, def: ElementNode, type: string, path: string, run: Run): void {
+    const err = primitiveError(type, v);
+    if (err) {
+      this.issue(run, 'error', typeof v === 'object' ? 'structure' : 'value', path, `The value ${err}`);
+      return;
+    }
+    if (def.fixed !== undefined && v !== def.fixed) this.issue(run, 'error', 'value', path, `Value is '${String(v).slice(0, 100)}' but must be '${String(def.fixed).slice(0, 200)}'`);
+    if (def.pattern !== undefined && v !== def.pattern) this.issue(run, 'error', 'value', path, `Value is '${String(v).slice(0, 100)}' but must be '${String(def.pattern).slice(0, 200)}'`);
+    if (def.maxLength !== undefined && typeof v === 'string' && v.length > def.maxLength) this.issue(run, 'error', 'too-long', path, `The value is ${v.length} characters long, more than the maximum ${def.maxLength}`);
+    if (def.minValue !== undefined && (compareValue(v, def.minValue) ?? 0) < 0) this.issue(run, 'error', 'value', path, `The value ${String(v)} is below the minimum ${def.minValue}`);
+    if (def.maxValue !== undefined && (compareValue(v, def.maxValue) ?? 0) > 0) this.issue(run, 'error', 'value', path, `The value ${String(v)} is above the maximum ${def.maxValue}`);
+    if (def.binding?.valueSet && (type === 'code' || type === 'string' || type === 'uri') && typeof v === 'string') {
+      this.report(this.bindings.code(def.binding.valueSet, v), def, path, run);
+    }
+  }
+
+  /** A binding verdict as an issue of the binding strength's severity. */
+  private report(m: Membership, def: ElementNode, path: string, run: Run): void {
+    const strength = def.binding!.strength;
+    if (strength !== 'required' && strength !== 'extensible') return;
+    if (m.verdict === 'out') this.issue(run, strength === 'required' ? 'error' : 'warning', 'code-invalid', path, m.message);
+    else if (m.verdict === 'unknown') this.issue(run, 'information', 'not-supported', path, `The binding to ${def.binding!.valueSet} could not be checked: ${m.message}`);
+  }
+
+  private complexBinding(obj: Json, def: ElementNode, type: string, path: string, run: Run): void {
+    const vs = def.binding!.valueSet;
+    const strength = def.binding!.strength;
+    if (!vs || (strength !== 'required' && strength !== 'extensible')) return;
+    let codings: Coding[];
+    if (type === 'CodeableConcept') codings = Array.isArray(obj.coding) ? (obj.coding as Coding[]) : [];
+    else if (type === 'Coding') codings = [obj as Coding];
+    else if (type === 'Quantity' && typeof obj.code === 'string') codings = [{ system: obj.system as string | undefined, code: obj.code }];
+    else return;
+    codings = codings.filter((c) => c && typeof c.code === 'string');
+    if (!codings.length) {
+      if (strength === 'required' && type === 'CodeableConcept') this.issue(run, 'error', 'code-invalid', path, `No code provided, and a code is required from the value set ${vs}`);
+      return;
+    }
+    const verdicts = codings.map((c) => this.bindings.coding(vs, c));
+    if (verdicts.some((m) => m.verdict === 'in')) return;
+    const unknown = verdicts.find((m) => m.verdict === 'unknown');
+    if (unknown) {
+      this.report(unknown, def, path, run);
+      return;
+    }
+    // extensible: a code from another system than the value set's is allowed when the concept is
+    // not covered; the reference validator warns
+    this.report(verdicts[0], def, path, run);
+  }
+
+  private reference(obj: Json, def: ElementNode, path: string, run: Run): void {
+    const ref = obj.reference;
+    const targets = def.types.find((t) => t.code === 'Reference')?.targetProfiles;
+    if (typeof ref !== 'string' || !targets?.length) return;
+    let actual: string | undefined;
+    if (ref.startsWith('#')) {
+      const contained = (run.rootResource as Json | undefined)?.contained;
+      const hit = Array.isArray(contained) ? (contained as Json[]).find((c) => c?.id === ref.slice(1)) : undefined;
+      actual = typeof hit?.resourceType === 'string' ? hit.resourceType : undefined;
+    } else {
+      const m = /(?:^|\/)([A-Z][A-Za-z]+)\/[A-Za-z0-9\-.]{1,64}(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/.exec(ref);
+      if (m && this.resourceTypes.has(m[1])) actual = m[1];
+    }
+    if (!actual) return;
+    const allowed = new Set<string>();
+    for (const t of targets) {
+      const named = coreType(t);
+      const core = named && (named === 'Resource' || this.resourceTypes.has(named)) ? named : this.profiles.get(t)?.type;
+      if (core) allowed.add(core);
+    }
+    if (allowed.has('Resource') || allowed.has(actual) || allowed.size === 0) return;
+    this.issue(run, 'error', 'structure', path, `The type '${actual}' implied by the reference URL ${ref.slice(0, 200)} is not a valid target for this element (must be one of ${[...allowed].join(', ')})`);
+  }
+
+  private extension(obj: Json, def: ElementNode, profile: CompiledProfile, path: string, run: Run): void {
+    const url = obj.url;
+    const hasValue = Object.keys(obj).some((k) => /^_?value[A-Z]/.test(k));
+    const hasNested = Array.isArray(obj.extension) && obj.extension.length > 0;
+    if (hasValue === hasNested) this.issue(run, 'error', 'invariant', path, 'Must have either extensions or value[x], not both (ext-1)');
+    // the element itself (url, value[x] types, nested extensions), against the slice when sliced
+    this.element(obj, def, profile, 'Extension', path, run, false);
+    // nested extensions of a complex extension (relative urls) are defined by their slice
+    if (typeof url !== 'string' || !url.includes(':')) return;
+    const declared = def.types.find((t) => t.code === 'Extension')?.profiles?.[0];
+    const ext = this.profiles.get(declared ?? url);
+    const modifier = def.name === 'modifierExtension';
+    if (!ext) {
+      if (/^https?:\/\/hl7\.org\/fhir\/StructureDefinition\//.test(url)) this.issue(run, 'error', 'structure', path, `The extension ${url.slice(0, 200)} is unknown in FHIR R4`);
+      // example.org urls are the spec's own placeholders (the reference validator's allow-example-urls)
+      else this.issue(run, modifier && !/^https?:\/\/example\.(org|com)\//.test(url) ? 'error' : 'warning', 'extension', path, `Unknown extension ${url.slice(0, 200)}${modifier ? ': a modifier extension that is not understood makes the element unsafe to process' : ''}`);
+      return;
+    }
+    if (ext.type !== 'Extension') return;
+    if (declared && declared !== url && !url.startsWith(declared)) return;
+    this.element(obj, ext.root, ext, 'Extension', path, run, false);
+    this.extensionContext(ext, path, run);
+  }
+
+  /** An extension may only be used where its context allows (StructureDefinition.context). */
+  private extensionContext(ext: CompiledProfile, path: string, run: Run): void {
+    const contexts = (ext.context ?? []).filter((c) => c.type === 'element');
+    if (!contexts.length || contexts.length !== (ext.context ?? []).length) return;
+    // the host element's definition path: strip indexes and the trailing .extension
+    const host = path.replace(/\[\d+\]/g, '').replace(/\.(modifierExtension|extension)$/, '');
+    const hostTypePath = host.split('.').length === 1 ? host : undefined;
+    for (const c of contexts) {
+      const e = c.expression;
+      if (EXT_BASE.has(e) || e === host || e === hostTypePath) return;
+      if ((e === 'Resource' || e === 'DomainResource') && !host.includes('.')) return;
+      if (host.endsWith(`.${e}`) || !/^[A-Za-z.]+$/.test(e)) return;
+      // datatype contexts (Address, HumanName.given …) are judged on the element's type, which
+      // the path alone does not show: accept them rather than risk a false error
+      if (/^[A-Z]/.test(e) && !this.resourceTypes.has(e.split('.')[0])) return;
+      if (host.startsWith(`${e}.`) && e.includes('.')) return;
+    }
+    // a warning, not an error: R4's own definitions use several core extensions outside their
+    // declared contexts, and the reference validator accepts them
+    this.issue(run, 'warning', 'structure', path, `The extension ${ext.url} is not allowed here (allowed contexts: ${contexts.map((c) => c.expression).join(', ')})`);
+  }
+}

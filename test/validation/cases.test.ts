@@ -1,0 +1,94 @@
+// Runs the negative case table (cases.ts) and two generated families through the validator:
+// every required top-level element of every resource type that has an official example, removed
+// (an error on the resource naming the element), and an unknown element added to each example
+// (an error at its location). Every case must report its issue with the stated severity and
+// FHIRPath expression; the unbroken examples must have no errors (examples.test.ts).
+import t, { type Test } from 'tap';
+import { createRequire } from 'node:module';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { IssueInput } from '../../src/fhir/errors.ts';
+import { loadDefinitions } from '../../src/fhir/definitions.ts';
+import { Terminology } from '../../src/terminology/service.ts';
+import { BindingChecker } from '../../src/validation/bindings.ts';
+import { ProfileRegistry } from '../../src/validation/profiles.ts';
+import { Validator } from '../../src/validation/validator.ts';
+import { NEGATIVE_CASES, type NegativeCase, type Op } from './cases.ts';
+import { GENUINELY_INVALID } from '../examples/invalid.ts';
+
+const dir = dirname(createRequire(import.meta.url).resolve('hl7.fhir.r4.examples/package.json'));
+const defs = loadDefinitions();
+const validator = new Validator(new ProfileRegistry(), new BindingChecker(new Terminology()), defs.resourceTypes);
+const example = (f: string) => JSON.parse(readFileSync(join(dir, f), 'utf8'));
+
+function apply(r: any, ops: Op[]): any {
+  for (const o of ops) {
+    const segs = o.path.split('/').slice(1);
+    let cur = r;
+    for (const s of segs.slice(0, -1)) cur = cur[/^\d+$/.test(s) ? Number(s) : s];
+    const last = segs[segs.length - 1];
+    if (o.op === 'remove') {
+      if (Array.isArray(cur)) cur.splice(Number(last), 1);
+      else delete cur[last];
+    } else cur[/^\d+$/.test(last) && Array.isArray(cur) ? Number(last) : last] = o.value;
+  }
+  return r;
+}
+
+function check(t: Test, c: NegativeCase, issues: IssueInput[]) {
+  const hit = issues.find((i) => i.severity === c.severity && i.expression?.[0] === c.expression && (!c.message || i.diagnostics.includes(c.message)));
+  const label = `${c.name}: ${c.severity} at ${c.expression}${c.message ? ` (${c.message})` : ''}`;
+  if (hit) t.pass(label);
+  else t.fail(label, { found: issues.map((i) => `${i.severity} ${i.expression?.[0]}: ${i.diagnostics.slice(0, 160)}`) });
+}
+
+t.test('negative cases', async (t) => {
+  for (const c of NEGATIVE_CASES) {
+    let r: unknown;
+    try {
+      r = apply(example(c.base), c.ops);
+    } catch (err) {
+      t.fail(`${c.name}: the case cannot be applied to ${c.base}: ${(err as Error).message}`);
+      continue;
+    }
+    check(t, c, validator.validate(r, { profiles: c.profile ? [c.profile] : [] }));
+  }
+  t.ok(NEGATIVE_CASES.length >= 100, `${NEGATIVE_CASES.length} hand-written and format cases`);
+});
+
+t.test('every required top-level element removed, every type with an example', async (t) => {
+  const files = readdirSync(dir).filter((f) => /^[A-Z][A-Za-z]+-[^/]+\.json$/.test(f) && !GENUINELY_INVALID[f]);
+  const firstExample = new Map<string, string>();
+  for (const f of files) {
+    const type = f.slice(0, f.indexOf('-'));
+    if (defs.elements[type] && !firstExample.has(type)) firstExample.set(type, f);
+  }
+  let n = 0;
+  for (const [type, f] of firstExample) {
+    const r0 = example(f);
+    for (const el of defs.elements[type]) {
+      if (el.min < 1) continue;
+      const key = el.choice ? Object.keys(r0).find((k) => k.startsWith(el.name) && /^[A-Z]/.test(k.slice(el.name.length))) : el.name;
+      if (!key || !(key in r0)) continue;
+      const r = structuredClone(r0);
+      delete r[key];
+      delete r[`_${key}`];
+      check(t, { name: `${f} without ${key}`, base: f, ops: [], severity: 'error', expression: type, message: `${type}.${el.name}${el.choice ? '[x]' : ''}: minimum required = ${el.min}` }, validator.validate(r));
+      n++;
+    }
+  }
+  t.ok(n > 100, `${n} generated cases`);
+});
+
+t.test('an unknown element added to one example of every type', async (t) => {
+  const seen = new Set<string>();
+  for (const f of readdirSync(dir).filter((f) => /^[A-Z][A-Za-z]+-[^/]+\.json$/.test(f))) {
+    const type = f.slice(0, f.indexOf('-'));
+    if (!defs.elements[type] || seen.has(type)) continue;
+    seen.add(type);
+    const r = example(f);
+    r.migfhirUnknown = true;
+    check(t, { name: `${f} with an unknown element`, base: f, ops: [], severity: 'error', expression: `${type}.migfhirUnknown` }, validator.validate(r));
+  }
+  t.ok(seen.size > 100, `${seen.size} resource types`);
+});
