@@ -11,7 +11,9 @@ export interface Config {
   basePath: string;
   dataDir: string;
   logLevel: string;
-  store: 'sqlite';
+  store: 'sqlite' | 'mongodb';
+  /** MongoDB connection string (--store mongodb) */
+  mongodbUri: string;
   sqliteSynchronous: 'normal' | 'full';
   maxBodyBytes: number;
   maxJsonDepth: number;
@@ -114,7 +116,8 @@ export const OPTIONS: OptionSpec[] = [
   { key: 'baseUrl', flag: '--base-url', env: 'MIGFHIR_BASE_URL', default: '', description: 'public base URL used in Location headers and Bundle links (default: from the request, http://HOST:PORT/fhir); its path is the API path' },
   { key: 'dataDir', flag: '--data-dir', env: 'MIGFHIR_DATA_DIR', default: './data', description: 'folder of the embedded database (migfhir.sqlite)', parse: (v) => resolve(v) },
   { key: 'logLevel', flag: '--log-level', env: 'MIGFHIR_LOG_LEVEL', default: 'info', description: 'fatal, error, warn, info, debug, trace or silent; bodies are never logged', parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent') },
-  { key: 'store', flag: '--store', env: 'MIGFHIR_STORE', default: 'sqlite', description: 'storage engine: sqlite (embedded)', parse: oneOf('sqlite') },
+  { key: 'store', flag: '--store', env: 'MIGFHIR_STORE', default: 'sqlite', description: 'storage engine: sqlite (embedded) or mongodb (see docs/deploy-mongodb.md)', parse: oneOf('sqlite', 'mongodb') },
+  { key: 'mongodbUri', flag: '--mongodb-uri', env: 'MIGFHIR_MONGODB_URI', default: '', description: 'MongoDB connection string for --store mongodb, e.g. mongodb://h1,h2,h3/migfhir?replicaSet=rs0 (a replica set is needed for transaction Bundles)' },
   { key: 'sqliteSynchronous', flag: '--sqlite-synchronous', env: 'MIGFHIR_SQLITE_SYNCHRONOUS', default: 'normal', description: 'normal: acknowledged writes survive a crash of the server process; full: they also survive power loss (fsync per write)', parse: oneOf('normal', 'full') },
   { key: 'maxBodyBytes', flag: '--max-body-bytes', env: 'MIGFHIR_MAX_BODY_BYTES', default: '16777216', description: 'largest accepted request body; larger ones get 413', parse: integer(1024, 2 ** 31 - 1) },
   { key: 'maxJsonDepth', flag: '--max-json-depth', env: 'MIGFHIR_MAX_JSON_DEPTH', default: '100', description: 'deepest accepted JSON nesting; deeper bodies get 400', parse: integer(8, 10000) },
@@ -174,6 +177,7 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
   }
   const result = { ...config, baseUrl, basePath } as Config;
   if (result.defaultCount > result.maxCount) throw new Error('--default-count must not exceed --max-count');
+  if (result.store === 'mongodb' && !result.mongodbUri) throw new Error('--store mongodb needs --mongodb-uri / MIGFHIR_MONGODB_URI');
   return result;
 }
 
