@@ -25,6 +25,8 @@ import { Terminology } from './terminology/service.ts';
 import { ValidationService } from './validation/service.ts';
 import { applyTerminologyWrites, loadStoredTerminology } from './terminology/stored.ts';
 import { registerHardening } from './http/hardening.ts';
+import { registerHl7v2Routes } from './http/hl7v2.ts';
+import { startMllp, type MllpServer } from './transport/mllp.ts';
 import { loadIgPackage } from './ig/package.ts';
 
 export interface AppOptions {
@@ -125,10 +127,12 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     async (api) => {
       registerAuth(api, ctx, tokens);
       registerRoutes(api, ctx);
+      await api.register(registerHl7v2Routes(ctx));
     },
     { prefix: config.basePath },
   );
   await ctx.jobs.resume();
+  app.decorate('mllp', await startMllp(app, ctx));
   app.addHook('onClose', async () => {
     await ctx.jobs.stop();
     await ctx.audit?.flush();
@@ -140,5 +144,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
 declare module 'fastify' {
   interface FastifyInstance {
     fhir: Context;
+    /** the HL7 v2 MLLP listener, when --mllp-port is set */
+    mllp?: MllpServer;
   }
 }

@@ -34,6 +34,11 @@ export interface Config {
   rateLimit: number;
   /** origins allowed by CORS; empty = CORS off */
   corsOrigins: string[];
+  /** HL7 v2 MLLP listener port; undefined = off, 0 = a free port */
+  mllpPort?: number;
+  mllpHost: string;
+  /** largest MLLP frame; larger ones are discarded and answered with AR */
+  mllpMaxBytes: number;
   /** validation on write: the default mode and per-type overrides */
   validation: ValidationModes;
   /** profiles every write of a type must meet, besides the declared meta.profile */
@@ -127,6 +132,9 @@ export const OPTIONS: OptionSpec[] = [
   { key: 'rateLimit', flag: '--rate-limit', env: 'MIGFHIR_RATE_LIMIT', default: '-1', description: 'requests per minute per client (per address without a token); 0 = none; -1 = 6000 with authorization, none with --dev-open-access', parse: integer(-1, 10_000_000) },
   { key: 'corsOrigins', flag: '--cors-origins', env: 'MIGFHIR_CORS_ORIGINS', default: '', description: 'comma-separated origins allowed by CORS (browser apps); empty = CORS off', parse: (v) => v.split(',').map((x) => x.trim()).filter(Boolean) },
   { key: 'conditionalDeleteMax', flag: '--conditional-delete-max', env: 'MIGFHIR_CONDITIONAL_DELETE_MAX', default: '1', description: 'how many resources one conditional delete may remove; more matches get 412', parse: integer(1, 10000) },
+  { key: 'mllpPort', flag: '--mllp-port', env: 'MIGFHIR_MLLP_PORT', default: '', description: 'HL7 v2 MLLP listener port (ADT in, ACK out); empty = off; 0 picks a free one', parse: (v) => (v === '' ? undefined : integer(0, 65535)(v)) },
+  { key: 'mllpHost', flag: '--mllp-host', env: 'MIGFHIR_MLLP_HOST', default: '127.0.0.1', description: 'interface of the MLLP listener; MLLP has no authentication: trusted networks or a TLS tunnel only' },
+  { key: 'mllpMaxBytes', flag: '--mllp-max-bytes', env: 'MIGFHIR_MLLP_MAX_BYTES', default: '1048576', description: 'largest MLLP frame; larger frames are discarded and answered with an AR ACK', parse: integer(1024, 2 ** 30) },
   { key: 'validation', flag: '--validation', env: 'MIGFHIR_VALIDATION', default: 'profiles', description: 'validation on write: off, base (R4 rules) or profiles (base + meta.profile + mandatory profiles), with per-type overrides, e.g. profiles,Binary=off; invalid writes get 422', parse: validationModes },
   { key: 'mandatoryProfiles', flag: '--mandatory-profiles', env: 'MIGFHIR_MANDATORY_PROFILES', default: '', description: 'profiles every write of a type must meet in profiles mode, e.g. Patient=https://migfhir.org/fhir/StructureDefinition/MigrantPatient', parse: typeProfiles },
 ];

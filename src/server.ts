@@ -15,6 +15,7 @@ export async function startServer(config: Config) {
   if (app.fhir.repo.store.atomicTransactions === false) {
     process.stdout.write('migfhir: WARNING: MongoDB is a standalone server (no replica set): transaction Bundles are refused; see docs/deploy-mongodb.md\n');
   }
+  if (app.mllp) process.stdout.write(`migfhir: HL7 v2 MLLP listener at ${config.mllpHost}:${app.mllp.port} (no authentication: trusted networks only)\n`);
   if (!config.devOpenAccess) {
     process.stdout.write(`migfhir: SMART Backend Services authorization on; token endpoint ${baseUrl}/auth/token\n`);
   }
