@@ -146,13 +146,19 @@ async function persist(req: FhirRequest, ctx: Context, obs: Observation, qr: Que
   const out = JSON.parse(res.body as string) as Bundle;
   const entry = out.entry![out.entry!.length - 1];
   const created = entry.response!.status.startsWith('201');
-  return { status: created ? 201 : 200, headers: { location: entry.response!.location!, ...(entry.response!.etag ? { etag: entry.response!.etag } : {}) }, body: entry.resource! };
+  // as text, like stored resources: the audit finds the patient in it
+  return { status: created ? 201 : 200, headers: { location: entry.response!.location!, ...(entry.response!.etag ? { etag: entry.response!.etag } : {}) }, body: JSON.stringify(entry.resource) };
 }
 
 export const score: Handler = async (req, ctx) => {
   const input = readInput(req);
   let qr = input.response;
   let version: number | undefined;
+  if (input.persist) {
+    // said up front, rather than by the transaction's entry, which the caller never sent
+    authorize(req.auth, 'Observation', 'c', ...(req.id ? (['s', 'u'] as const) : []));
+    if (!req.id) authorize(req.auth, 'QuestionnaireResponse', 'c');
+  }
   if (req.id) {
     authorize(req.auth, 'QuestionnaireResponse', 'r');
     const current = await ctx.repo.store.current('QuestionnaireResponse', req.id);
@@ -189,7 +195,7 @@ export const score: Handler = async (req, ctx) => {
   const derivedFrom = req.id ? `QuestionnaireResponse/${req.id}/_history/${version}` : input.persist ? `urn:uuid:${randomUUID()}` : undefined;
   const obs = observation(ctx, q, qr, totals[0], derivedFrom);
   if (input.persist) return persist(req, ctx, obs, qr, req.id);
-  return { status: 200, body: obs };
+  return { status: 200, body: JSON.stringify(obs) };
 };
 
 /** Whether a $score request writes, so the route runs it (and its audit) in one transaction. */

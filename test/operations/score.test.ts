@@ -1,4 +1,13 @@
 import t from 'tap';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { buildApp } from '../../src/app.ts';
+import { writeClient } from '../../src/auth/clients.ts';
+import { testConfig } from '../../src/config.ts';
+import { SqliteStore } from '../../src/store/sqlite/index.ts';
 import { fhir, testApp } from '../helpers/app.ts';
 
 const LOINC = 'http://loinc.org';
@@ -302,4 +311,58 @@ t.test('$score is in the CapabilityStatement', async (t) => {
   const md = await fhir(app, 'GET', '/fhir/metadata');
   const qr = md.body.rest[0].resource.find((r: any) => r.type === 'QuestionnaireResponse');
   t.ok(qr.operation.some((o: any) => o.name === 'score'));
+});
+
+t.test('$score is audited; with persist=true the AuditEvent commits with the write', async (t) => {
+  const app = await testApp({ audit: 'on' });
+  t.teardown(() => app.close());
+  await score(app, phq9(3));
+  const stored = await score(app, phq9(12), '?persist=true');
+  t.equal(stored.status, 201);
+  await app.fhir.audit!.flush();
+  const events = (await fhir(app, 'GET', '/fhir/AuditEvent?_count=100')).body.entry.map((e: any) => e.resource);
+  const ops = events.filter((e: any) => e.subtype[0].code === 'operation');
+  t.equal(ops.length, 2, 'one AuditEvent per $score');
+  t.ok(ops.some((e: any) => e.entity?.some((x: any) => x.what?.reference === `Observation/${stored.body.id}`)), 'the stored Observation is named');
+  t.ok(ops.every((e: any) => e.entity?.some((x: any) => x.what?.reference === 'Patient/p1')), 'and the patient');
+});
+
+t.test('authorization: reading the stored response, writing the Observation', async (t) => {
+  const BASE = 'http://test.local/fhir';
+  const dir = mkdtempSync(join(tmpdir(), 'migfhir-score-'));
+  const keys = await generateKeyPair('RS384', { extractable: true });
+  const clientsFile = join(dir, 'clients.json');
+  writeClient(clientsFile, { clientId: 'clinic', jwks: { keys: [{ ...(await exportJWK(keys.publicKey)), kid: 'k', alg: 'RS384' }] }, scope: 'system/*.cruds' });
+  const store = new SqliteStore({ path: ':memory:' });
+  const app = await buildApp(testConfig({ baseUrl: BASE, devOpenAccess: false, dataDir: dir, clientsFile }), { store });
+  t.teardown(async () => {
+    await app.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const bearer = async (scope: string) => {
+    const assertion = await new SignJWT({}).setProtectedHeader({ alg: 'RS384', kid: 'k' }).setIssuer('clinic').setSubject('clinic').setAudience(`${BASE}/auth/token`)
+      .setExpirationTime(Math.floor(Date.now() / 1000) + 240).setJti(randomUUID()).sign(keys.privateKey);
+    const res = await app.inject({ method: 'POST', url: '/fhir/auth/token', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams({ grant_type: 'client_credentials', scope, client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion }).toString() });
+    return { authorization: `Bearer ${JSON.parse(res.body).access_token}` };
+  };
+  const admin = await bearer('system/*.cruds');
+  t.equal((await fhir(app, 'PUT', '/fhir/QuestionnaireResponse/r1', { ...phq9(11), id: 'r1' }, admin)).status, 201);
+  t.equal((await fhir(app, 'POST', '/fhir/QuestionnaireResponse/r1/$score')).status, 401, 'a token is needed');
+  const observer = await bearer('system/Observation.cruds');
+  t.equal((await fhir(app, 'POST', '/fhir/QuestionnaireResponse/r1/$score', undefined, observer)).status, 403, 'reading the stored response needs QuestionnaireResponse.r');
+  const reader = await bearer('system/QuestionnaireResponse.r');
+  const read = await fhir(app, 'POST', '/fhir/QuestionnaireResponse/r1/$score', undefined, reader);
+  t.equal(read.status, 200);
+  t.equal(read.body.valueInteger, 11);
+  const refused = await fhir(app, 'POST', '/fhir/QuestionnaireResponse/r1/$score?persist=true', undefined, reader);
+  t.equal(refused.status, 403, 'persisting needs Observation create');
+  t.match(refused.body.issue[0].diagnostics, /create on Observation/);
+  const inline = await fhir(app, 'POST', '/fhir/QuestionnaireResponse/$score?persist=true', phq9(4), await bearer('system/Observation.cruds'));
+  t.equal(inline.status, 403, 'storing a response sent in the body needs QuestionnaireResponse create');
+  t.equal((await fhir(app, 'GET', '/fhir/Observation?_summary=count', undefined, admin)).body.total, 0, 'nothing was written');
+  const writer = await bearer('system/QuestionnaireResponse.r system/Observation.cus');
+  const ok = await fhir(app, 'POST', '/fhir/QuestionnaireResponse/r1/$score?persist=true', undefined, writer);
+  t.equal(ok.status, 201);
+  t.equal((await fhir(app, 'GET', `/fhir/Observation/${ok.body.id}`, undefined, admin)).body.valueInteger, 11);
 });
