@@ -21,6 +21,7 @@
 // body, the response itself. No ServiceRequest is created: a band only suggests a category, and a
 // referral needs a clinician's decision on requester, performer and priority (ReferralServiceRequest).
 import { randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import type { Bundle, BundleEntry, CodeableConcept, Observation, Parameters, Questionnaire, QuestionnaireResponse, Resource } from 'fhir/r4.js';
 import { allows, authorize } from '../auth/authorize.ts';
 import { badRequest, FhirError, notFound, unprocessable } from '../fhir/errors.ts';
@@ -128,6 +129,13 @@ function observation(ctx: Context, q: Questionnaire, qr: QuestionnaireResponse, 
   } as Observation;
 }
 
+/** What a score says, without when it was made or stored. */
+function comparable(o: Observation): Record<string, unknown> {
+  const { id: _id, meta, issued: _issued, ...rest } = o;
+  void [_id, _issued];
+  return { ...rest, security: meta?.security ?? [] };
+}
+
 /** Stores the Observation (and a response that came in the body) through a transaction Bundle,
  * so the entries commit together and each is authorized and validated like any write. */
 async function persist(req: FhirRequest, ctx: Context, obs: Observation, qr: QuestionnaireResponse, storedId: string | undefined): Promise<FhirResponse> {
@@ -136,7 +144,16 @@ async function persist(req: FhirRequest, ctx: Context, obs: Observation, qr: Que
   // Observation's derivedFrom (this entry's urn:uuid) is rewritten to
   if (!storedId) entries.push({ fullUrl: obs.derivedFrom![0].reference, resource: qr, request: { method: 'POST', url: 'QuestionnaireResponse' } });
   const coding = obs.code.coding?.find((c) => c.system && c.code);
-  // re-scoring a stored response replaces its earlier score (a new version of the same Observation)
+  // re-scoring a stored response replaces its earlier score (a new version of the same
+  // Observation), unless nothing but the time of scoring would change
+  if (storedId && coding) {
+    const query = criteria(req, ctx, 'Observation', { 'derived-from': [`QuestionnaireResponse/${storedId}`], code: [`${coding.system}|${coding.code}`] });
+    const { matches } = await ctx.repo.search({ ...query, count: 2, total: 'none', include: [], revinclude: [] });
+    const earlier = matches.length === 1 ? (JSON.parse(matches[0].json) as Observation) : undefined;
+    if (earlier && isDeepStrictEqual(comparable(earlier), comparable(obs))) {
+      return { status: 200, headers: { location: `${req.baseUrl}/Observation/${earlier.id}/_history/${earlier.meta!.versionId}` }, body: matches[0].json };
+    }
+  }
   const url = storedId && coding
     ? `Observation?derived-from=${encodeURIComponent(`QuestionnaireResponse/${storedId}`)}&code=${encodeURIComponent(`${coding.system}|${coding.code}`)}`
     : 'Observation';
