@@ -8,7 +8,7 @@
 //        or Parameters with `persist`
 //   `persist` may also be given in the query (?persist=true).
 // The Questionnaire is QuestionnaireResponse.questionnaire (canonical url, optionally |version):
-// a stored Questionnaire first, then the implementation guide's. The answers are checked
+// a stored Questionnaire first, then the implementation guide's (or a contained one, '#id'). The answers are checked
 // (src/questionnaire/answers.ts: 422 naming the linkId of a missing required answer, of an
 // answer outside the answer options, of an unknown item), then scored
 // (src/questionnaire/scoring.ts). The answer is 200 with an Observation: code = the total
@@ -74,7 +74,8 @@ function readInput(req: FhirRequest): Input {
 }
 
 /** The Questionnaire a response answers: stored (when the client may read Questionnaires), else the IG's. */
-async function findQuestionnaire(req: FhirRequest, ctx: Context, canonical: string): Promise<Questionnaire | undefined> {
+async function findQuestionnaire(req: FhirRequest, ctx: Context, qr: QuestionnaireResponse, canonical: string): Promise<Questionnaire | undefined> {
+  if (canonical.startsWith('#')) return qr.contained?.find((r): r is Questionnaire => r.resourceType === 'Questionnaire' && r.id === canonical.slice(1));
   const byId = /^Questionnaire\/([A-Za-z0-9\-.]{1,64})$/.exec(canonical);
   const [url, version] = canonical.split('|');
   if (allows(req.auth, 'Questionnaire', 'r')) {
@@ -104,7 +105,7 @@ function withDisplays(ctx: Context, cc: CodeableConcept | undefined): CodeableCo
 function observation(ctx: Context, q: Questionnaire, qr: QuestionnaireResponse, total: Total, derivedFrom: string | undefined): Observation {
   const item = total.item;
   const code: CodeableConcept = item?.code?.length
-    ? { coding: item.code.map((c) => ({ ...c, ...(c.display || !item.text ? {} : { display: item.text }) })), text: item.text }
+    ? { coding: item.code, ...(item.text ? { text: item.text } : {}) } // the item's text is not the code's display
     : { text: item?.text ?? `${q.title ?? q.name ?? 'Questionnaire'} total score` };
   const interpretation = withDisplays(ctx, total.band?.interpretation);
   const referral = withDisplays(ctx, total.band?.referral);
@@ -190,7 +191,7 @@ export const score: Handler = async (req, ctx) => {
   }
   if (qr.status === 'entered-in-error') throw unprocessable({ code: 'business-rule', diagnostics: 'A response entered in error is not scored', expression: ['QuestionnaireResponse.status'] });
   if (!qr.questionnaire) throw unprocessable({ code: 'required', diagnostics: 'The response names no questionnaire', expression: ['QuestionnaireResponse.questionnaire'] });
-  const q = await findQuestionnaire(req, ctx, qr.questionnaire);
+  const q = await findQuestionnaire(req, ctx, qr, qr.questionnaire);
   if (!q) {
     throw unprocessable({ code: 'not-found', diagnostics: `The questionnaire '${qr.questionnaire.slice(0, 200)}' is not known to this server`, expression: ['QuestionnaireResponse.questionnaire'] });
   }

@@ -66,7 +66,7 @@ t.test('PHQ-9 at each cut-off boundary', async (t) => {
     t.equal(referralOf(obs), referral, `${total} → referral ${referral ?? 'none'}`);
   }
   const obs = (await score(app, phq9(12))).body;
-  t.same(obs.code.coding, [{ system: LOINC, code: '44261-6', display: 'PHQ-9 total score' }], 'the total item\'s LOINC code');
+  t.same(obs.code, { coding: [{ system: LOINC, code: '44261-6' }], text: 'PHQ-9 total score' }, 'the total item\'s LOINC code and text');
   t.equal(obs.status, 'final');
   t.equal(obs.category[0].coding[0].code, 'survey');
   t.same(obs.subject, { reference: 'Patient/p1' });
@@ -279,7 +279,7 @@ t.test('a questionnaire stored on the server: groups, enableWhen, decimal weight
   t.equal(housed.body.valueQuantity.value, 2, 'the sum of the item weights; a decimal total is always a Quantity');
   t.notOk(housed.body.valueInteger);
   t.equal(interpretationOf(housed.body), 'minimal');
-  t.same(housed.body.code.coding[0], { system: 'https://example.org/codes', code: 'wb-total', display: 'Well-being total' });
+  t.same(housed.body.code, { coding: [{ system: 'https://example.org/codes', code: 'wb-total' }], text: 'Well-being total' });
   t.same(housed.body.meta.security, [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'PSY' }], 'the response\'s labels carry over');
   const missing = await score(app, qr('badly', false));
   t.equal(missing.status, 422, 'enabled now, so required');
@@ -300,6 +300,11 @@ t.test('a questionnaire stored on the server: groups, enableWhen, decimal weight
   t.equal(bad.status, 422);
   t.equal(bad.body.issue[0].code, 'processing');
   t.match(bad.body.issue[0].diagnostics, /calculatedExpression of item 'total'/);
+  // a questionnaire contained in the response
+  const { id: _id, url: _url, ...inner } = q;
+  const contained = await score(app, { ...qr('badly', false, 'no'), questionnaire: '#q', contained: [{ ...inner, id: 'q' }] });
+  t.equal(contained.status, 200, 'a contained questionnaire');
+  t.equal(contained.body.valueQuantity.value, 2);
   // a questionnaire without scores
   t.equal((await fhir(app, 'PUT', '/fhir/Questionnaire/plain', { resourceType: 'Questionnaire', id: 'plain', url: 'https://example.org/Questionnaire/plain', status: 'active', item: [{ linkId: 'a', type: 'string' }] })).status, 201);
   const plain = await score(app, { resourceType: 'QuestionnaireResponse', status: 'completed', questionnaire: 'https://example.org/Questionnaire/plain', item: [{ linkId: 'a', answer: [{ valueString: 'x' }] }] });
