@@ -194,7 +194,9 @@ export class Validator {
         const plain = k.startsWith('_') ? k.slice(1) : k;
         if (props.get(plain)?.node === def && !keys.includes(plain)) keys.push(plain);
       }
-    } else if (def.name in obj || `_${def.name}` in obj) keys.push(def.name);
+    } else if (def.name in obj || def.extName in obj) keys.push(def.name);
+    // the common case: an optional element that is absent
+    if (keys.length === 0 && def.min === 0 && !def.slices.length) return;
     if (def.choice && keys.length > 1) this.issue(run, 'error', 'structure', `${path}.${keys[1]}`, `Only one of ${keys.join(', ')} is allowed (${def.name}[x])`);
     const items: { value: unknown; ext: unknown; key: string; type: string; path: string }[] = [];
     for (const key of keys) {
@@ -234,10 +236,12 @@ export class Validator {
         items.push({ value, ext, key, type, path: where });
       }
     }
-    const label = `${path}.${def.name}${def.choice ? '[x]' : ''}`;
-    const from = profile.derivation === 'constraint' ? ` (from ${profile.url})` : '';
-    if (items.length < def.min) this.issue(run, 'error', 'required', path, `${label}: minimum required = ${def.min}, but only found ${items.length}${from}`);
-    if (items.length > def.max) this.issue(run, 'error', 'structure', path, `${label}: max allowed = ${def.max}, but found ${items.length}${from}`);
+    if (items.length < def.min || items.length > def.max) {
+      const label = `${path}.${def.name}${def.choice ? '[x]' : ''}`;
+      const from = profile.derivation === 'constraint' ? ` (from ${profile.url})` : '';
+      if (items.length < def.min) this.issue(run, 'error', 'required', path, `${label}: minimum required = ${def.min}, but only found ${items.length}${from}`);
+      else this.issue(run, 'error', 'structure', path, `${label}: max allowed = ${def.max}, but found ${items.length}${from}`);
+    }
     let slices: (ElementNode | undefined)[] = items.map((it) => (def.choice ? props.get(it.key)!.slice : undefined));
     if (def.slices.length && def.slicing && !def.choice) {
       const a = assignSlices(items.map((i) => i.value), items.map((i) => i.key), def, {
