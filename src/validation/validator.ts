@@ -307,6 +307,7 @@ export class Validator {
       return;
     }
     this.element(obj, def, profile, type, path, run, false);
+    if (type === 'Coding') this.coding(obj, path, run);
     if (def.binding) this.complexBinding(obj, def, type, path, run);
     if (type === 'Reference') this.reference(obj, def, path, run);
     // datatype profiles (SimpleQuantity, a profiled Identifier …)
@@ -341,6 +342,22 @@ export class Validator {
     if (strength !== 'required' && strength !== 'extensible') return;
     if (m.verdict === 'out') this.issue(run, strength === 'required' ? 'error' : 'warning', 'code-invalid', path, m.message);
     else if (m.verdict === 'unknown') this.issue(run, 'information', 'not-supported', path, `The binding to ${def.binding!.valueSet} could not be checked: ${m.message}`);
+  }
+
+  /** Every Coding, bound or not: its code must exist in its code system when the server holds
+   * the whole system, and its display should be one the system gives (a warning, as the
+   * reference validator's). */
+  private coding(obj: Json, path: string, run: Run): void {
+    if (typeof obj.system !== 'string' || typeof obj.code !== 'string' || obj.version !== undefined) return;
+    const m = this.bindings.inCodeSystem(obj as Coding);
+    if (m.verdict === 'out') {
+      this.issue(run, 'error', 'code-invalid', `${path}.code`, m.message);
+    } else if (m.verdict === 'in' && typeof obj.display === 'string' && m.displays?.length) {
+      const d = obj.display.trim().toLowerCase();
+      if (!m.displays.some((x) => x.trim().toLowerCase() === d)) {
+        this.issue(run, 'warning', 'invalid', `${path}.display`, `Wrong display '${obj.display.slice(0, 100)}' for ${obj.system}#${obj.code}: valid display is '${m.displays[0]}'`);
+      }
+    }
   }
 
   private complexBinding(obj: Json, def: ElementNode, type: string, path: string, run: Run): void {
