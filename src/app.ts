@@ -25,6 +25,8 @@ import { Terminology } from './terminology/service.ts';
 import { ValidationService } from './validation/service.ts';
 import { applyTerminologyWrites, loadStoredTerminology } from './terminology/stored.ts';
 import { registerHardening } from './http/hardening.ts';
+import { registerHl7v2Routes } from './http/hl7v2.ts';
+import { startMllp, type MllpServer } from './transport/mllp.ts';
 import { loadIgPackage } from './ig/package.ts';
 
 export interface AppOptions {
@@ -41,7 +43,12 @@ function parseQuery(qs: string): Record<string, string[]> {
   return out;
 }
 
-function openStore(config: Config): ResourceStore {
+async function openStore(config: Config): Promise<ResourceStore> {
+  if (config.store === 'mongodb') {
+    // loaded only when chosen: the driver stays out of the embedded engine's start-up
+    const { MongoStore } = await import('./store/mongo/index.ts');
+    return MongoStore.open({ uri: config.mongodbUri });
+  }
   return new SqliteStore({ path: join(config.dataDir, 'migfhir.sqlite'), synchronous: config.sqliteSynchronous });
 }
 
@@ -57,7 +64,7 @@ function loggerOptions(config: Config) {
 }
 
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<FastifyInstance> {
-  const store = options.store ?? openStore(config);
+  const store = options.store ?? (await openStore(config));
   const defs = loadDefinitions();
   const types = new ResourceTypes(defs);
   const search = new SearchParamRegistry(defs.resourceTypes, defs.searchParameters, defs.paths);
@@ -91,6 +98,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     routerOptions: { ignoreTrailingSlash: true, querystringParser: parseQuery, maxParamLength: 200 },
   });
   app.decorate('fhir', ctx);
+  if (store.atomicTransactions === false) {
+    app.log.warn(`${store.engine}: the server is standalone (no replica set), so several writes cannot be made atomic: transaction Bundles will be refused with 501; batch Bundles and single writes work`);
+  }
   await registerHardening(app, config);
   app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
@@ -117,10 +127,12 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     async (api) => {
       registerAuth(api, ctx, tokens);
       registerRoutes(api, ctx);
+      await api.register(registerHl7v2Routes(ctx));
     },
     { prefix: config.basePath },
   );
   await ctx.jobs.resume();
+  app.decorate('mllp', await startMllp(app, ctx));
   app.addHook('onClose', async () => {
     await ctx.jobs.stop();
     await ctx.audit?.flush();
@@ -132,5 +144,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
 declare module 'fastify' {
   interface FastifyInstance {
     fhir: Context;
+    /** the HL7 v2 MLLP listener, when --mllp-port is set */
+    mllp?: MllpServer;
   }
 }

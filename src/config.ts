@@ -11,7 +11,9 @@ export interface Config {
   basePath: string;
   dataDir: string;
   logLevel: string;
-  store: 'sqlite';
+  store: 'sqlite' | 'mongodb';
+  /** MongoDB connection string (--store mongodb) */
+  mongodbUri: string;
   sqliteSynchronous: 'normal' | 'full';
   maxBodyBytes: number;
   maxJsonDepth: number;
@@ -32,6 +34,11 @@ export interface Config {
   rateLimit: number;
   /** origins allowed by CORS; empty = CORS off */
   corsOrigins: string[];
+  /** HL7 v2 MLLP listener port; undefined = off, 0 = a free port */
+  mllpPort?: number;
+  mllpHost: string;
+  /** largest MLLP frame; larger ones are discarded and answered with AR */
+  mllpMaxBytes: number;
   /** validation on write: the default mode and per-type overrides */
   validation: ValidationModes;
   /** profiles every write of a type must meet, besides the declared meta.profile */
@@ -109,7 +116,8 @@ export const OPTIONS: OptionSpec[] = [
   { key: 'baseUrl', flag: '--base-url', env: 'MIGFHIR_BASE_URL', default: '', description: 'public base URL used in Location headers and Bundle links (default: from the request, http://HOST:PORT/fhir); its path is the API path' },
   { key: 'dataDir', flag: '--data-dir', env: 'MIGFHIR_DATA_DIR', default: './data', description: 'folder of the embedded database (migfhir.sqlite)', parse: (v) => resolve(v) },
   { key: 'logLevel', flag: '--log-level', env: 'MIGFHIR_LOG_LEVEL', default: 'info', description: 'fatal, error, warn, info, debug, trace or silent; bodies are never logged', parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent') },
-  { key: 'store', flag: '--store', env: 'MIGFHIR_STORE', default: 'sqlite', description: 'storage engine: sqlite (embedded)', parse: oneOf('sqlite') },
+  { key: 'store', flag: '--store', env: 'MIGFHIR_STORE', default: 'sqlite', description: 'storage engine: sqlite (embedded) or mongodb (see docs/deploy-mongodb.md)', parse: oneOf('sqlite', 'mongodb') },
+  { key: 'mongodbUri', flag: '--mongodb-uri', env: 'MIGFHIR_MONGODB_URI', default: '', description: 'MongoDB connection string for --store mongodb, e.g. mongodb://h1,h2,h3/migfhir?replicaSet=rs0 (a replica set is needed for transaction Bundles)' },
   { key: 'sqliteSynchronous', flag: '--sqlite-synchronous', env: 'MIGFHIR_SQLITE_SYNCHRONOUS', default: 'normal', description: 'normal: acknowledged writes survive a crash of the server process; full: they also survive power loss (fsync per write)', parse: oneOf('normal', 'full') },
   { key: 'maxBodyBytes', flag: '--max-body-bytes', env: 'MIGFHIR_MAX_BODY_BYTES', default: '16777216', description: 'largest accepted request body; larger ones get 413', parse: integer(1024, 2 ** 31 - 1) },
   { key: 'maxJsonDepth', flag: '--max-json-depth', env: 'MIGFHIR_MAX_JSON_DEPTH', default: '100', description: 'deepest accepted JSON nesting; deeper bodies get 400', parse: integer(8, 10000) },
@@ -124,6 +132,9 @@ export const OPTIONS: OptionSpec[] = [
   { key: 'rateLimit', flag: '--rate-limit', env: 'MIGFHIR_RATE_LIMIT', default: '-1', description: 'requests per minute per client (per address without a token); 0 = none; -1 = 6000 with authorization, none with --dev-open-access', parse: integer(-1, 10_000_000) },
   { key: 'corsOrigins', flag: '--cors-origins', env: 'MIGFHIR_CORS_ORIGINS', default: '', description: 'comma-separated origins allowed by CORS (browser apps); empty = CORS off', parse: (v) => v.split(',').map((x) => x.trim()).filter(Boolean) },
   { key: 'conditionalDeleteMax', flag: '--conditional-delete-max', env: 'MIGFHIR_CONDITIONAL_DELETE_MAX', default: '1', description: 'how many resources one conditional delete may remove; more matches get 412', parse: integer(1, 10000) },
+  { key: 'mllpPort', flag: '--mllp-port', env: 'MIGFHIR_MLLP_PORT', default: '', description: 'HL7 v2 MLLP listener port (ADT in, ACK out); empty = off; 0 picks a free one', parse: (v) => (v === '' ? undefined : integer(0, 65535)(v)) },
+  { key: 'mllpHost', flag: '--mllp-host', env: 'MIGFHIR_MLLP_HOST', default: '127.0.0.1', description: 'interface of the MLLP listener; MLLP has no authentication: trusted networks or a TLS tunnel only' },
+  { key: 'mllpMaxBytes', flag: '--mllp-max-bytes', env: 'MIGFHIR_MLLP_MAX_BYTES', default: '1048576', description: 'largest MLLP frame; larger frames are discarded and answered with an AR ACK', parse: integer(1024, 2 ** 30) },
   { key: 'validation', flag: '--validation', env: 'MIGFHIR_VALIDATION', default: 'profiles', description: 'validation on write: off, base (R4 rules) or profiles (base + meta.profile + mandatory profiles), with per-type overrides, e.g. profiles,Binary=off; invalid writes get 422', parse: validationModes },
   { key: 'mandatoryProfiles', flag: '--mandatory-profiles', env: 'MIGFHIR_MANDATORY_PROFILES', default: '', description: 'profiles every write of a type must meet in profiles mode, e.g. Patient=https://migfhir.org/fhir/StructureDefinition/MigrantPatient', parse: typeProfiles },
 ];
@@ -166,6 +177,7 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
   }
   const result = { ...config, baseUrl, basePath } as Config;
   if (result.defaultCount > result.maxCount) throw new Error('--default-count must not exceed --max-count');
+  if (result.store === 'mongodb' && !result.mongodbUri) throw new Error('--store mongodb needs --mongodb-uri / MIGFHIR_MONGODB_URI');
   return result;
 }
 

@@ -11,7 +11,11 @@ export async function startServer(config: Config) {
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const baseUrl = config.baseUrl ?? `http://${host}:${port}${config.basePath}`;
-  process.stdout.write(`migfhir: ${open}FHIR R4 server listening at ${baseUrl} (data in ${config.dataDir})\n`);
+  process.stdout.write(`migfhir: ${open}FHIR R4 server listening at ${baseUrl} (data in ${config.store === 'mongodb' ? 'MongoDB' : config.dataDir})\n`);
+  if (app.fhir.repo.store.atomicTransactions === false) {
+    process.stdout.write('migfhir: WARNING: MongoDB is a standalone server (no replica set): transaction Bundles are refused; see docs/deploy-mongodb.md\n');
+  }
+  if (app.mllp) process.stdout.write(`migfhir: HL7 v2 MLLP listener at ${config.mllpHost}:${app.mllp.port} (no authentication: trusted networks only)\n`);
   if (!config.devOpenAccess) {
     process.stdout.write(`migfhir: SMART Backend Services authorization on; token endpoint ${baseUrl}/auth/token\n`);
   }

@@ -30,3 +30,12 @@ t.test('the README documents every option', async (t) => {
     t.match(readme, `| \`${o.flag}\` | \`${o.env}\` |`, `${o.flag} is in the README`);
   }
 });
+
+t.test('the MongoDB store is chosen by flag or environment and needs a URI', async (t) => {
+  const uri = 'mongodb://h1,h2,h3/migfhir?replicaSet=rs0';
+  t.match(loadConfig(['--store', 'mongodb', '--mongodb-uri', uri]), { store: 'mongodb', mongodbUri: uri });
+  t.match(loadConfig([], { MIGFHIR_STORE: 'mongodb', MIGFHIR_MONGODB_URI: uri }), { store: 'mongodb', mongodbUri: uri });
+  t.equal(loadConfig([]).store, 'sqlite', 'the embedded engine stays the default');
+  t.throws(() => loadConfig(['--store', 'mongodb']), /--mongodb-uri/);
+  t.throws(() => loadConfig(['--store', 'postgres']), /sqlite, mongodb/);
+});

@@ -10,6 +10,7 @@ Usage:
   migfhir validate <files|dirs|-> [--profile URL] [--ig DIR|package.tgz] [--format text|json]
                              validate resources, Bundles and NDJSON offline (exit 1 on errors)
   migfhir audit verify       check the audit trail's hash chain (--data-dir DIR)
+  migfhir adapters           list the national-format adapters (id, country/system, formats, directions)
   migfhir help               show this text
 
 Options (flag, environment variable, default):
@@ -31,6 +32,11 @@ async function main(argv: string[]): Promise<number> {
     case 'audit': {
       const { auditCommand } = await import('./audit.ts');
       return auditCommand(rest);
+    }
+    case 'adapters': {
+      const { describeAdapters } = await import('../mapping/registry.ts');
+      process.stdout.write(`${describeAdapters().join('\n')}\n`);
+      return 0;
     }
     case 'clients': {
       const { clientsCommand } = await import('./clients.ts');

@@ -6,7 +6,7 @@
 // conditional references (Patient?identifier=…) by search.
 import { randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, OperationOutcome, Resource } from 'fhir/r4.js';
-import { badRequest, FhirError, preconditionFailed } from '../fhir/errors.ts';
+import { badRequest, FhirError, notSupported, preconditionFailed } from '../fhir/errors.ts';
 import { bundleText, type EntryText } from '../fhir/bundle.ts';
 import { criteria, queryFromHeader } from './conditional.ts';
 import { create } from './create.ts';
@@ -145,6 +145,9 @@ async function rewriteReferences(value: unknown, ids: Map<string, string>, resol
 }
 
 async function transaction(req: FhirRequest, ctx: Context, entries: BundleEntry[], representation: boolean): Promise<EntryText[]> {
+  if (ctx.repo.store.atomicTransactions === false) {
+    throw notSupported(`Transaction Bundles need atomic multi-document writes, which this server's ${ctx.repo.store.engine} store lacks (a standalone server, not a replica set); send a batch Bundle, or run the database as a replica set`);
+  }
   const planned = entries.map((e, i) => plan(req, ctx, e, i));
   const results: EntryText[] = new Array(planned.length);
   await ctx.repo.transaction(async () => {

@@ -6,6 +6,7 @@ import type { CapabilityStatement, CapabilityStatementRestResource, CapabilitySt
 import { INTERACTIONS } from './router.ts';
 import { supportedProfiles } from '../ig/package.ts';
 import type { Context, FhirRequest, Handler } from './types.ts';
+import { ADAPTERS } from '../mapping/registry.ts';
 
 const SOFTWARE = { name: 'migfhir', version: '0.1.0' };
 const OPEN_WARNING = 'WARNING: development open access — this server enforces no authorization (--dev-open-access).';
@@ -68,7 +69,7 @@ export function capabilityStatement(req: FhirRequest, ctx: Context): CapabilityS
     rest: [
       {
         mode: 'server',
-        documentation: `${ctx.config.devOpenAccess ? `${OPEN_WARNING} ` : ''}Storage engine: ${ctx.repo.store.engine}`,
+        documentation: `${ctx.config.devOpenAccess ? `${OPEN_WARNING} ` : ''}Storage engine: ${ctx.repo.store.engine}. Adapters: ${ADAPTERS.map((a) => `${a.id} ${a.version} (${a.country}; ${a.formats.join(', ')}; ${a.directions.join('/')}; via ${a.operations.join(', ')})`).join('; ')}`,
         security: ctx.config.devOpenAccess
           ? { description: OPEN_WARNING }
           : {

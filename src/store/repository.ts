@@ -94,6 +94,7 @@ export class Repository {
     if (open) return work(open);
     const written: VersionWrite[] = [];
     const result = await this.store.transaction((raw) => {
+      written.length = 0; // an engine may run `work` again (MongoDB retries on a write conflict)
       const tx: StoreTransaction = {
         current: (type, id) => raw.current(type, id),
         version: (type, id, v) => raw.version(type, id, v),

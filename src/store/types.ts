@@ -100,6 +100,9 @@ export interface ScannedResource extends FoundResource {
 
 export interface ResourceStore {
   readonly engine: string;
+  /** false when the engine cannot commit several writes atomically (MongoDB without a replica
+   * set): transaction Bundles are refused. Undefined means it can. */
+  readonly atomicTransactions?: boolean;
   /** Current version (possibly a deletion marker), outside any transaction. */
   current(resourceType: string, id: string): Promise<StoredVersion | undefined>;
   version(resourceType: string, id: string, versionId: number): Promise<StoredVersion | undefined>;

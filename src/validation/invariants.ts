@@ -7,6 +7,7 @@
 import fhirpath from 'fhirpath';
 import r4model from 'fhirpath/fhir-context/r4/index.js';
 import type { Constraint } from './profiles.ts';
+import { compileFast, FALLBACK, type Vars } from './fast-fhirpath.ts';
 
 export const NATIVE_INVARIANTS = new Set(['ele-1', 'ext-1', 'dom-3']);
 
@@ -55,17 +56,19 @@ function fhirTypeTests(expression: string): string {
   return expression.replace(/\b(is|as)\s+(Boolean|String|Integer|Decimal|DateTime|Date|Time)\b/g, (_m, op: string, t: string) => `${op} FHIR.${t[0].toLowerCase()}${t.slice(1)}`);
 }
 
-type Compiled = (data: unknown, vars: Record<string, unknown>) => unknown[];
+type Compiled = (data: unknown, vars: Vars) => unknown[];
 
 const cache = new Map<string, Compiled | null>();
+const fastCache = new Map<string, Compiled | null>();
 
+/** fhirpath.js, compiled once per (element path, expression): the reference semantics. */
 function compiled(base: string, expression: string): Compiled | null {
   const key = `${base}\u0000${expression}`;
   let fn = cache.get(key);
   if (fn === undefined) {
     try {
       const f = fhirpath.compile({ base, expression: fhirTypeTests(expression) }, r4model, { resolveInternalTypes: true, traceFn: () => {} });
-      fn = (data, vars) => f(data as object, vars) as unknown[];
+      fn = (data, vars) => f(data as object, { resource: vars.resource, rootResource: vars.rootResource }) as unknown[];
     } catch {
       fn = null;
     }
@@ -74,18 +77,59 @@ function compiled(base: string, expression: string): Compiled | null {
   return fn;
 }
 
+/** The fast subset evaluator, when the expression is within it (it does not depend on base). */
+function fast(expression: string): Compiled | null {
+  let fn = fastCache.get(expression);
+  if (fn === undefined) {
+    fn = compileFast(expression) ?? null;
+    fastCache.set(expression, fn);
+  }
+  return fn;
+}
+
+function verdict(out: unknown[]): InvariantResult {
+  // an invariant holds when it evaluates to true; an empty result counts as true, like the
+  // reference validator
+  return out.length === 0 || out.every((v) => v === true) ? 'pass' : 'fail';
+}
+
+/** Both evaluators on one input, for the differential test: undefined where fast falls back. */
+export function evaluateBoth(expression: string, base: string, data: unknown, vars: Vars): { fast?: InvariantResult; reference: InvariantResult } {
+  const ref = compiled(base, expression);
+  let reference: InvariantResult = 'error';
+  try {
+    if (ref) reference = verdict(ref(data, vars));
+  } catch {
+    reference = 'error';
+  }
+  const f = fast(expression);
+  if (!f) return { reference };
+  try {
+    return { fast: verdict(f(data, vars)), reference };
+  } catch (err) {
+    if (err === FALLBACK) return { reference };
+    throw err;
+  }
+}
+
 export type InvariantResult = 'pass' | 'fail' | 'error';
 
-/** Evaluates one constraint with `data` as the context node at FHIRPath location `base`. */
-export function evaluateInvariant(c: Constraint, base: string, data: unknown, root: unknown): InvariantResult {
+/** Evaluates one constraint with `data` as the context node at FHIRPath location `base`:
+ * the fast evaluator when it can, else fhirpath.js. */
+export function evaluateInvariant(c: Constraint, base: string, data: unknown, vars: Vars): InvariantResult {
   if (!c.expression) return 'pass';
+  const f = fast(c.expression);
+  if (f) {
+    try {
+      return verdict(f(data, vars));
+    } catch (err) {
+      if (err !== FALLBACK) return 'error';
+    }
+  }
   const fn = compiled(base, c.expression);
   if (!fn) return 'error';
   try {
-    const out = fn(data, { resource: root, rootResource: root });
-    // an invariant holds when it evaluates to true; an empty result counts as true, like the
-    // reference validator
-    return out.length === 0 || out.every((v) => v === true) ? 'pass' : 'fail';
+    return verdict(fn(data, vars));
   } catch {
     return 'error';
   }

@@ -92,3 +92,15 @@ t.test('an unknown element added to one example of every type', async (t) => {
   }
   t.ok(seen.size > 100, `${seen.size} resource types`);
 });
+
+t.test('official examples conform to R4 profiles with slicing', async (t) => {
+  for (const [file, profile] of [
+    ['Observation-blood-pressure.json', 'http://hl7.org/fhir/StructureDefinition/bp'],
+    ['Observation-blood-pressure.json', 'http://hl7.org/fhir/StructureDefinition/vitalsigns'],
+    ['Observation-bmi.json', 'http://hl7.org/fhir/StructureDefinition/bmi'],
+    ['Observation-heart-rate.json', 'http://hl7.org/fhir/StructureDefinition/heartrate'],
+  ]) {
+    const errors = validator.validate(example(file), { profiles: [profile] }).filter((i) => i.severity === 'error');
+    t.same(errors, [], `${file} conforms to ${profile}`);
+  }
+});

@@ -1,0 +1,103 @@
+// HL7 v2 ADT messages per second through MLLP into the embedded store: a real server (child
+// process, --mllp-port 0, fresh data dir), a feed of A04 registrations (patient + encounter),
+// A08 updates and A03 discharges from several interface connections, each keeping a window of
+// frames in flight as interface engines do; every ACK must be AA, and the store must hold one
+// Provenance per message afterwards.
+//   node scripts/bench/hl7v2.ts [--messages 10000] [--connections 4] [--window 16]
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const arg = (name: string, dflt: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const MESSAGES = arg('messages', 10000);
+const CONNECTIONS = arg('connections', 4);
+const WINDOW = arg('window', 16);
+const ROOT = new URL('../..', import.meta.url).pathname;
+
+const FAMILIES = ['Παπαδοπούλου', 'الحسن', 'Шевченко', 'Özdemir', 'Nguyễn', 'Đurđević', 'Haidari', 'Diallo'];
+const GIVENS = ['Ελένη', 'محمد', 'Олена', 'Ayşe', 'Thị', 'Šime', 'Ali', 'Mamadou'];
+
+function message(n: number): string {
+  const kind = n % 10 < 6 || n < 100 ? 'A04' : n % 10 < 9 ? 'A08' : 'A03';
+  const person = kind === 'A04' ? n : n - 100; // updates and discharges refer to earlier registrations
+  const ts = `202403${String(10 + (n % 18)).padStart(2, '0')}101500+0200`;
+  const pid = `PID|1||MRN${person}^^^ATTIKON^MR~PA-${person}^^^PAAYPA||${FAMILIES[person % 8]}^${GIVENS[person % 8]}^^^^^L||19${50 + (person % 50)}0${1 + (person % 9)}15|${person % 2 ? 'F' : 'M'}|||Οδός ${person}^^Αθήνα^^10551^GRC^H||+30691${String(person).padStart(7, '0')}^PRN^CP||ara^Arabic^ISO639|||||||||SYR^Syria^ISO3166`;
+  const pv1 = `PV1|1|O|CLINIC^${person % 20}^^ATTIKON||||||||||||||||V${person}^^^ATTIKON^VN|||||||||||||||||||||||||${ts}${kind === 'A03' ? `|${ts}` : ''}`;
+  return [`MSH|^~\\&|HIS|ATTIKON|MIGFHIR|EU|${ts}||ADT^${kind}^ADT_A01|B${n}|P|2.5|||AL|NE||UNICODE UTF-8`, `EVN|${kind}|${ts}`, pid, pv1].join('\r');
+}
+
+function frame(text: string): Buffer {
+  return Buffer.concat([Buffer.from([0x0b]), Buffer.from(text, 'utf8'), Buffer.from([0x1c, 0x0d])]);
+}
+
+async function startServer(dataDir: string): Promise<{ base: string; mllp: number; stop: () => void }> {
+  const child = spawn(process.execPath, ['src/cli/main.ts', 'serve', '--dev-open-access', '--port', '0', '--mllp-port', '0', '--data-dir', dataDir, '--log-level', 'warn'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const base = /listening at (http:\/\/\S+)/.exec(out)?.[1];
+      const mllp = /MLLP listener at [^:]+:(\d+)/.exec(out)?.[1];
+      if (base && mllp) resolve({ base, mllp: Number(mllp), stop: () => child.kill('SIGTERM') });
+    });
+    child.once('exit', (code) => reject(new Error(`server exited (${code})`)));
+  });
+}
+
+/** One interface connection sending its share of messages with `WINDOW` frames in flight. */
+function feed(port: number, ids: number[]): Promise<Record<string, number>> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    const codes: Record<string, number> = {};
+    let sent = 0;
+    let acked = 0;
+    let buf = Buffer.alloc(0);
+    const pump = () => {
+      while (sent < ids.length && sent - acked < WINDOW) socket.write(frame(message(ids[sent++])));
+    };
+    socket.on('connect', pump);
+    socket.on('error', reject);
+    socket.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      for (let end = buf.indexOf(0x1c); end >= 0; end = buf.indexOf(0x1c)) {
+        const ack = buf.subarray(1, end).toString('utf8');
+        buf = buf.subarray(end + 2);
+        const code = /\rMSA\|(\w\w)/.exec(ack)?.[1] ?? '??';
+        codes[code] = (codes[code] ?? 0) + 1;
+        acked++;
+      }
+      if (acked === ids.length) socket.end(() => resolve(codes));
+      else pump();
+    });
+  });
+}
+
+async function main() {
+  const dir = mkdtempSync(join(tmpdir(), 'migfhir-bench-hl7v2-'));
+  const server = await startServer(dir);
+  try {
+    // the first registrations go first, so updates always find their patient
+    await feed(server.mllp, Array.from({ length: 100 }, (_, i) => i));
+    const rest = Array.from({ length: MESSAGES - 100 }, (_, i) => i + 100);
+    const shares = Array.from({ length: CONNECTIONS }, (_, c) => rest.filter((n) => (n - 100) % CONNECTIONS === c));
+    const t0 = performance.now();
+    const results = await Promise.all(shares.map((ids) => feed(server.mllp, ids)));
+    const seconds = (performance.now() - t0) / 1000;
+    const codes: Record<string, number> = {};
+    for (const r of results) for (const [k, v] of Object.entries(r)) codes[k] = (codes[k] ?? 0) + v;
+    const count = async (type: string) => ((await (await fetch(`${server.base}/${type}?_summary=count`)).json()) as { total: number }).total;
+    const timed = MESSAGES - 100;
+    console.log(`HL7 v2 ADT over MLLP: ${timed} messages in ${seconds.toFixed(1)} s = ${Math.round(timed / seconds)} messages/s (${CONNECTIONS} connections, window ${WINDOW}); ACKs ${JSON.stringify(codes)}`);
+    console.log(`stored: ${await count('Patient')} Patient, ${await count('Encounter')} Encounter, ${await count('Provenance')} Provenance (expected ${MESSAGES})`);
+  } finally {
+    server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

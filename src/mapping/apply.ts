@@ -1,0 +1,137 @@
+// Applies an adapter's transaction Bundle to the store with merge semantics. The Bundle's
+// conditional updates (PUT Patient?identifier=…) are resolved here, inside one store
+// transaction, and each becomes an update of the stored resource merged with the incoming one:
+// - an element the message does not carry is kept (HL7 v2: "not sent" is not "delete"); an
+//   element the message explicitly nulled is removed (adapter-remove-element);
+// - identifiers, links, extensions (per URL) and languages are united, never dropped;
+// - a match that was merged into another record (link replaced-by) is followed to the
+//   surviving record, so a late message using an old identifier never revives a merged record;
+// - mode merge-existing (A40's prior patient) must find a stored record.
+// The rewritten Bundle then goes through the ordinary transaction handler: all or nothing.
+import { randomUUID } from 'node:crypto';
+import type { Bundle, BundleEntry, Identifier, Patient, Resource } from 'fhir/r4.js';
+import { authorize } from '../auth/authorize.ts';
+import { FhirError } from '../fhir/errors.ts';
+import { bundle as transactionHandler } from '../rest/bundle.ts';
+import { criteria, queryFromHeader } from '../rest/conditional.ts';
+import type { Context, FhirRequest, FhirResponse } from '../rest/types.ts';
+import { REMOVE, WRITE_MODE } from './conventions.ts';
+
+const KEYED: Record<string, (x: any) => string | undefined> = {
+  identifier: (i: Identifier) => `${i.system}|${i.value}`,
+  link: (l: Patient['link'] extends (infer L)[] | undefined ? L : never) => l.other?.reference,
+  extension: (e: { url: string }) => e.url,
+  communication: (c: { language?: { coding?: { code?: string }[]; text?: string } }) => c.language?.coding?.[0]?.code ?? c.language?.text,
+};
+/** Choice elements: a new deceasedDateTime replaces a stored deceasedBoolean. */
+const CHOICES = ['deceased', 'multipleBirth'];
+
+/** Stored ⊕ incoming, by the rules above. */
+export function mergeResource(stored: Resource, incoming: Resource, removed: string[] = []): Resource {
+  const out: Record<string, unknown> = { ...(stored as unknown as Record<string, unknown>) };
+  const meta = { ...((stored.meta ?? {}) as Record<string, unknown>) };
+  delete meta.versionId;
+  delete meta.lastUpdated;
+  if (Object.keys(meta).length) out.meta = meta;
+  else delete out.meta;
+  for (const [k, v] of Object.entries(incoming)) {
+    if (k === 'resourceType' || k === 'id' || k === 'meta') continue;
+    const choice = CHOICES.find((c) => k.startsWith(c));
+    if (choice) for (const s of Object.keys(out)) if (s.startsWith(choice) && s !== k) delete out[s];
+    if (!(`_${k}` in incoming)) delete out[`_${k}`];
+    const key = KEYED[k];
+    if (key && Array.isArray(v) && Array.isArray(out[k])) {
+      const keys = new Set(v.map(key));
+      out[k] = [...v, ...(out[k] as unknown[]).filter((x) => !keys.has(key(x)))];
+    } else out[k] = v;
+  }
+  for (const r of removed) {
+    delete out[r];
+    delete out[`_${r}`];
+  }
+  return out as unknown as Resource;
+}
+
+interface Resolved {
+  id?: string;
+  stored?: Resource;
+  /** identifiers of merged-away records that led here */
+  replaced: Identifier[];
+}
+
+async function resolve(req: FhirRequest, ctx: Context, type: string, url: string, followLinks: boolean): Promise<Resolved> {
+  authorize(req.auth, type, 's', 'r');
+  const query = criteria(req, ctx, type, queryFromHeader(url));
+  const found = await ctx.repo.search({ ...query, count: 20 });
+  const finals = new Map<string, Resource>();
+  const replaced: Identifier[] = [];
+  for (const m of found.matches) {
+    let r = JSON.parse((await ctx.repo.read(type, m.id)).json!) as Resource & Patient;
+    for (let hop = 0; followLinks && hop < 5; hop++) {
+      const next = r.link?.find((l) => l.type === 'replaced-by')?.other?.reference;
+      const id = next && /^Patient\/([A-Za-z0-9\-.]{1,64})$/.exec(next)?.[1];
+      if (!id) break;
+      replaced.push(...(r.identifier ?? []));
+      r = JSON.parse((await ctx.repo.read(type, id)).json!) as Resource & Patient;
+    }
+    finals.set(r.id!, r);
+  }
+  if (finals.size > 1) {
+    throw new FhirError(412, { code: 'multiple-matches', diagnostics: `The identifiers match ${finals.size} different ${type} records; merge them first (Patient/$merge or ADT^A40)` });
+  }
+  const [stored] = finals.values();
+  return { id: stored?.id, stored, replaced };
+}
+
+export interface Applied {
+  response: FhirResponse;
+  /** the stored Provenance when this message had been applied before (nothing was written) */
+  duplicateOf?: string;
+}
+
+/** Applies an adapter Bundle; `source` is the message id its Provenance carries in meta.source. */
+export async function applyAdapterBundle(req: FhirRequest, ctx: Context, input: Bundle, source: string): Promise<Applied> {
+  return ctx.repo.transaction(async () => {
+    authorize(req.auth, 'Provenance', 's');
+    const seen = await ctx.repo.search({ ...criteria(req, ctx, 'Provenance', { _source: [source] }), count: 1 });
+    if (seen.matches.length) return { duplicateOf: `Provenance/${seen.matches[0].id}`, response: { status: 200 } };
+    const claimed = new Map<string, number>();
+    const entries: BundleEntry[] = [];
+    for (const [i, e] of (input.entry ?? []).entries()) {
+      const mode = e.extension?.find((x) => x.url === WRITE_MODE)?.valueCode;
+      const { extension: _ext, ...entry } = e;
+      void _ext;
+      if (!mode || e.request?.method !== 'PUT' || !e.request.url.includes('?') || !e.resource) {
+        // the message's own Provenance: its absence was checked above, in this transaction
+        if (e.resource?.resourceType === 'Provenance' && e.resource.meta?.source === source && entry.request) {
+          const { ifNoneExist: _checked, ...request } = entry.request;
+          void _checked;
+          entries.push({ ...entry, request });
+        } else entries.push(entry);
+        continue;
+      }
+      const type = e.resource.resourceType;
+      const found = await resolve(req, ctx, type, e.request.url, mode === 'merge');
+      if (!found.id && mode === 'merge-existing') {
+        throw new FhirError(422, { code: 'not-found', diagnostics: `No stored ${type} has the identifiers of Bundle.entry[${i}] (the record to merge must exist)`, expression: [`Bundle.entry[${i}]`] });
+      }
+      const removed = (e.extension ?? []).filter((x) => x.url === REMOVE).map((x) => x.valueString!);
+      let incoming = e.resource as Resource & Patient;
+      if (found.replaced.length && incoming.identifier) {
+        const old = new Set(found.replaced.map(KEYED.identifier));
+        incoming = { ...incoming, identifier: incoming.identifier.filter((x) => !old.has(KEYED.identifier(x))) };
+      }
+      const id = found.id ?? randomUUID();
+      const other = claimed.get(`${type}/${id}`);
+      if (other !== undefined) {
+        throw new FhirError(422, { code: 'business-rule', diagnostics: `Bundle.entry[${other}] and Bundle.entry[${i}] identify the same ${type}`, expression: [`Bundle.entry[${i}]`] });
+      }
+      claimed.set(`${type}/${id}`, i);
+      const resource = found.stored ? mergeResource(found.stored, incoming, removed) : { ...incoming };
+      entries.push({ ...entry, resource: { ...resource, id } as Resource, request: { method: 'PUT', url: `${type}/${id}` } });
+    }
+    const tx: Bundle = { resourceType: 'Bundle', type: 'transaction', entry: entries };
+    const response = await transactionHandler({ ...req, method: 'POST', resourceType: undefined, id: undefined, body: tx, query: Object.create(null) }, ctx);
+    return { response };
+  });
+}

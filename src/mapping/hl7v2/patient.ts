@@ -1,0 +1,208 @@
+// PID and NK1 ↔ Patient, both directions side by side so that every mapped field visibly
+// round-trips. Fields that are sent but not mapped are reported as warnings (named by
+// segment-field), never dropped silently; HL7's explicit null ("") marks an element to delete.
+import type { Address, CodeableConcept, ContactPoint, Extension, HumanName, Identifier, Patient, PatientContact } from 'fhir/r4.js';
+import { comp, NULL, type Component, type FieldValue, type Segment } from './er7.ts';
+import type { Hl7Warning } from './errors.ts';
+import {
+  addressToXad, ceToCodeableConcept, codeableConceptToCe, codeExtension, contactPointToXtn, cxToIdentifier, dtmToDate, dtmToDateTime,
+  humanNameToXpn, identifierToCx, toDtm, xadToAddress, xpnToHumanName, xtnToContactPoint,
+} from './datatypes.ts';
+import { BCP47, BIRTH_PLACE_TYPES, EXT, ISO3166, ISO639_2_TO_1, MARITAL, MARITAL_V3, ROLE_CODE, SEX, toFhirCode, toV2Code, V2 } from './tables.ts';
+
+/** PID fields this adapter maps; 1 (set id), 33 and 34 (last update) carry no patient data. */
+const PID_MAPPED = new Set([1, 2, 3, 4, 5, 6, 7, 8, 11, 13, 14, 15, 16, 23, 24, 25, 26, 28, 29, 30, 33, 34]);
+const NK1_MAPPED = new Set([1, 2, 3, 4, 5, 6, 7, 8, 9, 15]);
+
+export interface PatientResult {
+  patient: Patient;
+  /** elements the message explicitly deleted ("") */
+  removed: string[];
+}
+
+export function unmapped(seg: Segment, mapped: Set<number>, warnings: Hl7Warning[]): void {
+  for (let n = 1; n <= seg.size; n++) {
+    if (!mapped.has(n) && seg.has(n)) warnings.push({ location: `${seg.name}-${n}`, message: `${seg.name}-${n} is not mapped and was not stored` });
+  }
+}
+
+/** PID-3 (with PID-2 and PID-4 of older feeds) → identifiers, one per system and value. */
+export function pidIdentifiers(pid: Segment, facility: string): Identifier[] {
+  const out: Identifier[] = [];
+  for (const n of [3, 2, 4]) {
+    pid.field(n).forEach((rep) => {
+      const id = cxToIdentifier(rep, `PID-${n}`, facility);
+      if (id && !out.some((o) => o.system === id.system && o.value === id.value)) out.push(id);
+    });
+  }
+  return out;
+}
+
+function language(rep: Component[] | undefined): CodeableConcept | undefined {
+  const cc = ceToCodeableConcept(rep as string[][] | undefined, BCP47);
+  const coding = cc?.coding?.[0];
+  if (coding?.system === BCP47 && coding.code) coding.code = ISO639_2_TO_1[coding.code.toLowerCase()] ?? coding.code;
+  return cc;
+}
+
+function country(cc: CodeableConcept | undefined): CodeableConcept | undefined {
+  const c = cc?.coding?.[0];
+  if (c && !c.system) c.system = ISO3166;
+  return cc;
+}
+
+export function pidToPatient(pid: Segment, nk1s: Segment[], facility: string, offset: string | undefined, warnings: Hl7Warning[]): PatientResult {
+  const p: Patient = { resourceType: 'Patient' };
+  const removed: string[] = [];
+  const nulled = (n: number) => pid.raw[n] === NULL;
+  const extension: Extension[] = [];
+  p.identifier = pidIdentifiers(pid, facility);
+  const names = pid.field(5).map((r) => xpnToHumanName(r, 'PID-5')).filter((n): n is HumanName => !!n);
+  if (names.length) p.name = names;
+  else if (nulled(5)) removed.push('name');
+  const maiden = pid.get(6);
+  if (maiden && maiden !== NULL) extension.push({ url: EXT.mothersMaidenName, valueString: maiden });
+  const dob = pid.get(7);
+  if (dob && dob !== NULL) {
+    p.birthDate = dtmToDate(dob, 'PID-7');
+    if (/^\d{10}/.test(dob)) p._birthDate = { extension: [{ url: EXT.birthTime, valueDateTime: dtmToDateTime(dob, 'PID-7', offset) }] };
+  } else if (nulled(7)) removed.push('birthDate');
+  const sex = pid.get(8);
+  if (sex && sex !== NULL) {
+    const gender = toFhirCode(SEX, sex);
+    if (gender) p.gender = gender as Patient['gender'];
+    else warnings.push({ location: 'PID-8', message: `PID-8: sex '${sex.slice(0, 5)}' is not in table 0001 and was not stored` });
+  } else if (nulled(8)) removed.push('gender');
+  const addresses = [];
+  let birthPlace: Address | undefined;
+  for (const rep of pid.field(11)) {
+    const a = xadToAddress(rep, 'PID-11');
+    if (!a) continue;
+    if (BIRTH_PLACE_TYPES.has(comp(rep, 7))) {
+      delete a.use;
+      birthPlace = a;
+    } else addresses.push(a);
+  }
+  if (addresses.length) p.address = addresses;
+  else if (nulled(11)) removed.push('address');
+  const birthPlaceText = pid.get(23);
+  if (birthPlaceText && birthPlaceText !== NULL) birthPlace = { ...(birthPlace ?? {}), text: birthPlaceText };
+  if (birthPlace) extension.push({ url: EXT.birthPlace, valueAddress: birthPlace });
+  const telecom = [
+    ...pid.field(13).map((r) => xtnToContactPoint(r, 'home')),
+    ...pid.field(14).map((r) => xtnToContactPoint(r, 'work')),
+  ].filter((c): c is ContactPoint => !!c);
+  if (telecom.length) p.telecom = telecom;
+  else if (nulled(13) || nulled(14)) removed.push('telecom');
+  const lang = language(pid.field(15)[0]);
+  if (lang) p.communication = [{ language: lang, preferred: true }];
+  const marital = ceToCodeableConcept(pid.field(16)[0]);
+  if (marital?.coding?.[0] && !marital.coding[0].system) marital.coding[0].system = MARITAL_V3.has(marital.coding[0].code!) ? MARITAL : V2('0002');
+  if (marital) p.maritalStatus = marital;
+  const multiple = pid.get(24);
+  const order = pid.get(25);
+  if (order && /^\d+$/.test(order)) p.multipleBirthInteger = Number(order);
+  else if (multiple === 'Y' || multiple === 'N') p.multipleBirthBoolean = multiple === 'Y';
+  for (const rep of pid.field(26)) {
+    const cc = country(ceToCodeableConcept(rep));
+    if (cc) extension.push(codeExtension(EXT.citizenship, cc));
+  }
+  const nationality = country(ceToCodeableConcept(pid.field(28)[0]));
+  if (nationality) extension.push(codeExtension(EXT.nationality, nationality));
+  const death = pid.get(29);
+  if (death && death !== NULL) p.deceasedDateTime = dtmToDateTime(death, 'PID-29', offset);
+  else if (pid.get(30) === 'Y' || pid.get(30) === 'N') p.deceasedBoolean = pid.get(30) === 'Y';
+  if (extension.length) p.extension = extension;
+  unmapped(pid, PID_MAPPED, warnings);
+  if (nk1s.length) p.contact = nk1s.map((nk1) => nk1ToContact(nk1, warnings));
+  return { patient: p, removed };
+}
+
+/** NK1: 2 name, 3 relationship (0063), 4 address, 5/6 phones, 7 contact role (0131), 8/9 period, 15 sex. */
+function nk1ToContact(nk1: Segment, warnings: Hl7Warning[]): PatientContact {
+  const c: PatientContact = {};
+  const relationship: CodeableConcept[] = [];
+  const role = ceToCodeableConcept(nk1.field(7)[0], V2('0131'));
+  if (role) relationship.push(role);
+  const rel = ceToCodeableConcept(nk1.field(3)[0], V2('0063'));
+  if (rel) {
+    // a guardian is also written in v3 RoleCode, which FHIR profiles for minors bind to
+    if (rel.coding?.[0]?.code === 'GRD' && rel.coding[0].system === V2('0063')) rel.coding.push({ system: ROLE_CODE, code: 'GUARD', display: 'guardian' });
+    relationship.push(rel);
+  }
+  if (relationship.length) c.relationship = relationship;
+  const name = nk1.field(2).map((r) => xpnToHumanName(r, 'NK1-2')).find(Boolean);
+  if (name) c.name = name;
+  const telecom = [...nk1.field(5).map((r) => xtnToContactPoint(r, 'home')), ...nk1.field(6).map((r) => xtnToContactPoint(r, 'work'))].filter((x): x is ContactPoint => !!x);
+  if (telecom.length) c.telecom = telecom;
+  const address = nk1.field(4).map((r) => xadToAddress(r, 'NK1-4')).find(Boolean);
+  if (address) c.address = address;
+  const gender = toFhirCode(SEX, nk1.get(15));
+  if (gender) c.gender = gender as PatientContact['gender'];
+  const start = dtmToDate(nk1.get(8), 'NK1-8');
+  const end = dtmToDate(nk1.get(9), 'NK1-9');
+  if (start || end) c.period = { ...(start ? { start } : {}), ...(end ? { end } : {}) };
+  unmapped(nk1, NK1_MAPPED, warnings);
+  return c;
+}
+
+// ---- outbound -----------------------------------------------------------------------------
+
+function ext(p: Patient, url: string): Extension[] {
+  return (p.extension ?? []).filter((e) => e.url === url);
+}
+function extCode(e: Extension): CodeableConcept | undefined {
+  return e.extension?.find((x) => x.url === 'code')?.valueCodeableConcept;
+}
+
+/** PID fields (index = field number) for a Patient. */
+export function patientToPid(p: Patient): FieldValue[] {
+  const f: FieldValue[] = [];
+  f[1] = '1';
+  f[3] = { reps: (p.identifier ?? []).filter((i) => i.value).map(identifierToCx) };
+  f[5] = { reps: (p.name ?? []).map(humanNameToXpn) };
+  f[6] = ext(p, EXT.mothersMaidenName)[0]?.valueString;
+  const birthTime = p._birthDate?.extension?.find((e) => e.url === EXT.birthTime)?.valueDateTime;
+  f[7] = birthTime ? toDtm(birthTime) : toDtm(p.birthDate);
+  f[8] = p.gender ? toV2Code(SEX, p.gender) : undefined;
+  const birthPlace = ext(p, EXT.birthPlace)[0]?.valueAddress;
+  const birthXad = birthPlace && (birthPlace.city || birthPlace.country || birthPlace.line || birthPlace.state || birthPlace.postalCode || birthPlace.district) ? [addressToXad(birthPlace, 'N')] : [];
+  f[11] = { reps: [...(p.address ?? []).map((a) => addressToXad(a)), ...birthXad] };
+  const telecom = p.telecom ?? [];
+  f[13] = { reps: telecom.filter((t) => t.use !== 'work').map(contactPointToXtn) };
+  f[14] = { reps: telecom.filter((t) => t.use === 'work').map(contactPointToXtn) };
+  const lang = (p.communication ?? []).find((c) => c.preferred) ?? p.communication?.[0];
+  f[15] = codeableConceptToCe(lang?.language);
+  f[16] = codeableConceptToCe(p.maritalStatus);
+  f[23] = birthPlace?.text;
+  if (p.multipleBirthInteger !== undefined) {
+    f[24] = 'Y';
+    f[25] = String(p.multipleBirthInteger);
+  } else if (p.multipleBirthBoolean !== undefined) f[24] = p.multipleBirthBoolean ? 'Y' : 'N';
+  f[26] = { reps: ext(p, EXT.citizenship).map((e) => codeableConceptToCe(extCode(e))) };
+  f[28] = codeableConceptToCe(extCode(ext(p, EXT.nationality)[0] ?? { url: '' }));
+  if (p.deceasedDateTime) {
+    f[29] = toDtm(p.deceasedDateTime);
+    f[30] = 'Y';
+  } else if (p.deceasedBoolean !== undefined) f[30] = p.deceasedBoolean ? 'Y' : 'N';
+  return f;
+}
+
+/** NK1 fields for each contact. */
+export function contactsToNk1(p: Patient): FieldValue[][] {
+  return (p.contact ?? []).map((c, i) => {
+    const f: FieldValue[] = [];
+    const coded = (system: string) => c.relationship?.find((r) => r.coding?.[0]?.system === system);
+    f[1] = String(i + 1);
+    f[2] = c.name ? humanNameToXpn(c.name) : undefined;
+    f[3] = codeableConceptToCe(coded(V2('0063')));
+    f[4] = c.address ? addressToXad(c.address) : undefined;
+    f[5] = { reps: (c.telecom ?? []).filter((t) => t.use !== 'work').map(contactPointToXtn) };
+    f[6] = { reps: (c.telecom ?? []).filter((t) => t.use === 'work').map(contactPointToXtn) };
+    f[7] = codeableConceptToCe(coded(V2('0131')));
+    f[8] = toDtm(c.period?.start);
+    f[9] = toDtm(c.period?.end);
+    f[15] = c.gender ? toV2Code(SEX, c.gender) : undefined;
+    return f;
+  });
+}

@@ -1,0 +1,76 @@
+// Assigning authorities ↔ FHIR identifier systems, from the declarative table
+// identifier-systems.json. Every adapter that meets a national identifier (HL7 v2 CX-4, a CSV
+// column, a national FHIR profile) resolves it here, so one table decides the system URIs.
+import table from './identifier-systems.json' with { type: 'json' };
+
+/** An assigning authority as HL7 v2 writes it (HD: namespace id, universal id, its type). */
+export interface Authority {
+  namespace?: string;
+  universalId?: string;
+  universalIdType?: string;
+}
+
+export interface IdentifierSystem {
+  id: string;
+  country: string;
+  label: string;
+  authorities: string[];
+  oid?: string;
+  system: string;
+  type: { system: string; code: string };
+  use?: 'temp';
+}
+
+export const IDENTIFIER_SYSTEMS: readonly IdentifierSystem[] = table.systems as IdentifierSystem[];
+export const PASSPORT_TYPE = table.passport.type;
+const PASSPORT_PREFIX = table.passport.systemPrefix;
+const LOCAL_PREFIX = table.local.systemPrefix;
+
+const byAuthority = new Map<string, IdentifierSystem>();
+const byOid = new Map<string, IdentifierSystem>();
+const bySystem = new Map<string, IdentifierSystem>();
+for (const s of IDENTIFIER_SYSTEMS) {
+  for (const a of s.authorities) byAuthority.set(a.toUpperCase(), s);
+  if (s.oid) byOid.set(s.oid, s);
+  bySystem.set(s.system, s);
+}
+
+/** ICAO 9303 / ISO 3166-1 alpha-3 codes, plus the MRZ's stateless and refugee codes. */
+const ALPHA3 = /^(?:[A-Z]{3}|XX[ABCX])$/;
+
+/** The table entry for a system, when it is one of the national systems. */
+export function knownSystem(system: string | undefined): IdentifierSystem | undefined {
+  return system ? bySystem.get(system) : undefined;
+}
+
+/**
+ * The FHIR system of an identifier issued by `authority`, whose v2 type is `typeCode`. Order:
+ * the table (namespace alias or OID), a passport of an issuing state, an explicit universal id
+ * (ISO OID, URI, UUID), and last the authority's own name under migfhir's namespace.
+ */
+export function systemForAuthority(authority: Authority, typeCode?: string): { system: string; known?: IdentifierSystem } | undefined {
+  const ns = authority.namespace?.trim();
+  const uid = authority.universalId?.trim();
+  const uidType = authority.universalIdType?.trim().toUpperCase();
+  const known = (ns && byAuthority.get(ns.toUpperCase())) || (uid && uidType === 'ISO' ? byOid.get(uid) : undefined);
+  if (known) return { system: known.system, known };
+  if (typeCode === 'PPN' && ns && ALPHA3.test(ns.toUpperCase())) return { system: `${PASSPORT_PREFIX}${ns.toUpperCase()}` };
+  if (uid) {
+    if (uidType === 'ISO' && /^[0-2](\.(0|[1-9]\d*))+$/.test(uid)) return { system: `urn:oid:${uid}` };
+    if ((uidType === 'URI' || uidType === 'URL') && /^[a-z][a-z0-9+.-]*:/i.test(uid)) return { system: uid };
+    if (uidType === 'UUID' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(uid)) return { system: `urn:uuid:${uid.toLowerCase()}` };
+  }
+  if (ns) return { system: `${LOCAL_PREFIX}${encodeURIComponent(ns)}` };
+  return undefined;
+}
+
+/** The assigning authority to write for a FHIR system (the inverse of systemForAuthority). */
+export function authorityForSystem(system: string): Authority {
+  const known = bySystem.get(system);
+  if (known) return known.oid ? { namespace: known.authorities[0], universalId: known.oid, universalIdType: 'ISO' } : { namespace: known.authorities[0] };
+  if (system.startsWith(PASSPORT_PREFIX)) return { namespace: system.slice(PASSPORT_PREFIX.length) };
+  if (system.startsWith(LOCAL_PREFIX)) return { namespace: decodeURIComponent(system.slice(LOCAL_PREFIX.length)) };
+  if (system.startsWith('urn:oid:')) return { universalId: system.slice(8), universalIdType: 'ISO' };
+  if (system.startsWith('urn:uuid:')) return { universalId: system.slice(9), universalIdType: 'UUID' };
+  return { universalId: system, universalIdType: 'URI' };
+}

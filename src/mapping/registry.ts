@@ -1,0 +1,38 @@
+// The adapters that map national formats to and from FHIR. Each adapter lives in its own
+// folder under src/mapping and is a pair of pure functions plus declarative tables; this
+// registry is what `migfhir adapters` prints and what /metadata advertises.
+import type { Bundle, Resource } from 'fhir/r4.js';
+import { hl7v2Adt } from './hl7v2/adapter.ts';
+
+export type Direction = 'inbound' | 'outbound';
+
+export interface Adapter<In = unknown, Out = unknown, Options = unknown> {
+  /** stable id, recorded in every Provenance the adapter writes */
+  id: string;
+  version: string;
+  title: string;
+  /** ISO 3166-1 alpha-2 country, or a kind of system ("hospital") when it is not national */
+  country: string;
+  system: string;
+  formats: string[];
+  directions: Direction[];
+  /** the server operations through which it is reached */
+  operations: string[];
+  /** national → FHIR: a transaction Bundle of conditional writes keyed on identifiers */
+  toFhir?: (input: In) => Bundle;
+  /** FHIR → national */
+  fromFhir?: (resources: Resource[], options: Options) => Out;
+}
+
+export const ADAPTERS: readonly Adapter[] = [hl7v2Adt as Adapter];
+
+export function findAdapter(id: string): Adapter | undefined {
+  return ADAPTERS.find((a) => a.id === id);
+}
+
+/** One line per adapter: id, country or system, formats, directions. */
+export function describeAdapters(): string[] {
+  const rows = ADAPTERS.map((a) => [a.id, `${a.country} ${a.system}`, a.formats.join(','), a.directions.join(',')]);
+  const widths = rows.reduce((w, r) => r.map((c, i) => Math.max(c.length, w[i] ?? 0)), [] as number[]);
+  return rows.map((r) => r.map((c, i) => (i < r.length - 1 ? c.padEnd(widths[i]) : c)).join('  '));
+}

@@ -1,0 +1,156 @@
+// HL7 v2 ADT ingest, shared by both transports: POST [base]/$hl7v2-ingest (one message per
+// request; FHIR has no standard operation for v2 input — $process-message takes FHIR message
+// Bundles) and the MLLP listener (src/transport/mllp.ts). A message is mapped by the hl7v2-adt
+// adapter and applied in one transaction; the answer is both a FHIR response (transaction-
+// response, or an OperationOutcome) and an HL7 ACK (AA/AE/AR), so each transport picks its own.
+// Errors never escape as crashes: anything unexpected becomes AE / 500 and nothing is stored.
+import { randomUUID } from 'node:crypto';
+import type { Bundle, OperationOutcome } from 'fhir/r4.js';
+import { FhirError, operationOutcome, type IssueInput } from '../fhir/errors.ts';
+import { buildAck, warningErrors, type AckInput } from '../mapping/hl7v2/ack.ts';
+import { Hl7Error, HL7_ERROR } from '../mapping/hl7v2/errors.ts';
+import type { Header, Hl7v2Input } from '../mapping/hl7v2/header.ts';
+import { mapMessage, type MappedMessage } from '../mapping/hl7v2/to-fhir.ts';
+import { applyAdapterBundle } from '../mapping/apply.ts';
+import { OPERATIONS } from '../rest/capabilities.ts';
+import type { Context, FhirRequest, FhirResponse } from '../rest/types.ts';
+
+OPERATIONS.push({ name: 'hl7v2-ingest', definition: 'https://migfhir.org/fhir/OperationDefinition/hl7v2-ingest', types: [] });
+
+export const HL7_MEDIA_TYPES = ['x-application/hl7-v2+er7', 'application/hl7-v2', 'text/plain'];
+
+export interface Ingested {
+  response: FhirResponse;
+  ack: string;
+  /** AA, AE or AR */
+  ackCode: AckInput['code'];
+  /** the patient written, for the audit trail */
+  patient?: string;
+}
+
+function ackId(): string {
+  return randomUUID().replace(/-/g, '').slice(0, 20);
+}
+
+/** FhirErrors of the transaction in HL7 terms: duplicate keys, unknown keys, the rest. */
+function hl7CodeOf(err: FhirError): string {
+  const code = err.outcome.issue[0]?.code;
+  if (err.status === 412 || code === 'multiple-matches') return HL7_ERROR.duplicateKey;
+  if (code === 'not-found') return HL7_ERROR.unknownKey;
+  if (err.status === 403) return HL7_ERROR.internal;
+  return err.status < 500 ? HL7_ERROR.dataType : HL7_ERROR.internal;
+}
+
+function withWarnings(text: string, issues: IssueInput[]): string {
+  if (!issues.length) return text;
+  const body = JSON.parse(text) as Bundle;
+  const first = body.entry?.[0];
+  if (first?.response) first.response.outcome = operationOutcome(issues.map((i) => ({ ...i, severity: 'warning' })));
+  return JSON.stringify(body);
+}
+
+/** The answer to a message that could not be applied (nothing was stored). */
+function failed(err: unknown, header: Partial<Header> | undefined, now: string): Ingested {
+  header ??= (err as { header?: Header }).header;
+  if (err instanceof Hl7Error) {
+    const ack = buildAck({ code: err.ack, header, controlId: ackId(), now, text: err.message, errors: [{ code: err.code, location: err.location, message: err.message, severity: 'E' }] });
+    const fhir = err.toFhir();
+    return { ackCode: err.ack, ack, response: { status: fhir.status, body: fhir.outcome } };
+  }
+  const fhir = err instanceof FhirError ? err : new FhirError(500, { code: 'exception', diagnostics: 'Internal error while applying the message; nothing was stored' });
+  const message = fhir.outcome.issue[0]?.diagnostics ?? 'error';
+  const ack = buildAck({ code: 'AE', header, controlId: ackId(), now, text: message, errors: [{ code: hl7CodeOf(fhir), message, severity: 'E' }] });
+  return { ackCode: 'AE', ack, response: { status: fhir.status, body: fhir.outcome } };
+}
+
+/** Applies a mapped message inside the caller's transaction; throws when it cannot be applied. */
+async function apply(req: FhirRequest, ctx: Context, mapped: MappedMessage, now: string): Promise<Ingested> {
+  const header = mapped.header;
+  const applied = await applyAdapterBundle(req, ctx, mapped.bundle, mapped.source);
+  const warnings = mapped.warnings;
+  if (applied.duplicateOf) {
+    const text = `Message ${header.controlId} was applied before (${applied.duplicateOf}); nothing was written again`;
+    const outcome: OperationOutcome = operationOutcome([{ severity: 'information', code: 'duplicate', diagnostics: text }]);
+    return { ackCode: 'AA', ack: buildAck({ code: 'AA', header, controlId: ackId(), now, text: 'duplicate message: already applied' }), response: { status: 200, body: outcome } };
+  }
+  const issues: IssueInput[] = warnings.map((w) => ({ code: 'informational', diagnostics: w.message, expression: [w.location] }));
+  const body = withWarnings(applied.response.body as string, issues);
+  const patient = /"location":"[^"]*?\/(Patient\/[A-Za-z0-9\-.]{1,64})\/_history/.exec(body)?.[1];
+  return { ackCode: 'AA', ack: buildAck({ code: 'AA', header, controlId: ackId(), now, errors: warningErrors(warnings) }), response: { status: 200, body }, patient };
+}
+
+/** Called inside the message's transaction once it is applied (e.g. to audit it). */
+export type OnApplied = (result: Ingested, index: number) => Promise<void>;
+
+/** Maps and applies one message in its own transaction; never throws. */
+export async function ingestHl7v2(req: FhirRequest, ctx: Context, input: Hl7v2Input, onApplied?: OnApplied, index = 0): Promise<Ingested> {
+  const now = new Date().toISOString();
+  let header: Partial<Header> | undefined;
+  try {
+    const mapped = mapMessage({ ...input, received: now });
+    header = mapped.header;
+    return await ctx.repo.transaction(async () => {
+      const r = await apply(req, ctx, mapped, now);
+      await onApplied?.(r, index);
+      return r;
+    });
+  } catch (err) {
+    return failed(err, header, now);
+  }
+}
+
+class BatchAbort extends Error {}
+
+/**
+ * Several messages in one store transaction (group commit: a commit costs more than applying
+ * a message), each with the result it would get alone: messages are mapped first (mapping
+ * errors are answered without touching the batch), applied in order, and if one of them fails
+ * while being applied the batch is rolled back and every message is applied on its own.
+ */
+export async function ingestBatch(req: FhirRequest, ctx: Context, inputs: Hl7v2Input[], onApplied?: OnApplied): Promise<Ingested[]> {
+  if (inputs.length === 1) return [await ingestHl7v2(req, ctx, inputs[0], onApplied)];
+  const now = new Date().toISOString();
+  const results: (Ingested | undefined)[] = new Array(inputs.length);
+  const mapped: (MappedMessage | undefined)[] = inputs.map((input, i) => {
+    try {
+      return mapMessage({ ...input, received: now });
+    } catch (err) {
+      results[i] = failed(err, undefined, now);
+      return undefined;
+    }
+  });
+  try {
+    const applied = await ctx.repo.transaction(async () => {
+      const out: (Ingested | undefined)[] = [];
+      for (const [i, m] of mapped.entries()) {
+        if (!m) {
+          out.push(undefined);
+          continue;
+        }
+        try {
+          const r = await apply(req, ctx, m, now);
+          await onApplied?.(r, i);
+          out.push(r);
+        } catch {
+          throw new BatchAbort();
+        }
+      }
+      return out;
+    });
+    return applied.map((r, i) => r ?? results[i]!);
+  } catch (err) {
+    if (!(err instanceof BatchAbort)) throw err;
+    const out: Ingested[] = [];
+    for (const [i, input] of inputs.entries()) out.push(results[i] ?? (await ingestHl7v2(req, ctx, input, onApplied, i)));
+    return out;
+  }
+}
+
+/** POST [base]/$hl7v2-ingest with one message as text/plain or x-application/hl7-v2+er7. */
+export async function hl7v2Ingest(req: FhirRequest, ctx: Context, onApplied?: OnApplied): Promise<Ingested> {
+  if (!Buffer.isBuffer(req.body)) {
+    throw new FhirError(415, { code: 'not-supported', diagnostics: `$hl7v2-ingest takes one HL7 v2 message as ${HL7_MEDIA_TYPES.join(' or ')}` });
+  }
+  const charset = /charset=("?)([A-Za-z0-9_.:\-]+)\1/i.exec(req.headers['content-type'] ?? '')?.[2];
+  return ingestHl7v2(req, ctx, { bytes: req.body, charset }, onApplied);
+}

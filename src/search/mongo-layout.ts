@@ -1,0 +1,145 @@
+// The MongoDB document layout that src/search/mongo.ts compiles searches against, and the
+// conversion of a write's index rows (index-rows.ts) into it. Driver-free: the engine
+// (src/store/mongo) stores these documents, the mingo test evaluates queries over them.
+//
+// One document per current resource, in `resources`:
+//   { _id: 'Patient/p1', type, id, vid, lu, del, seq, rid, json,
+//     idx: { string: [{p, n, x}…], token: [{p, s, c}…], date: […], reference: […], … } }
+// `idx` carries the extracted search values of the current version (Cosmos' searchIndices,
+// Spark's index documents): one small entry per value, null columns left out, short field
+// names. Entries are grouped by search type so that each compound multikey index (led by
+// `idx.<type>.p`, MONGO_INDEXES) holds only the entries of its type: a resource adds about one
+// index key per extracted value (plus one per empty type), not one per value for every index,
+// which is how ~250 keys per resource come about. Every version, the current one included,
+// is one document in `history`.
+import type { IndexTable } from './ir.ts';
+import type { IndexRows } from './index-rows.ts';
+
+/** One extracted value. `p` is the parameter key (Patient.name); which other fields are set
+ * follows from the parameter's type, since a key has one type:
+ * string n (folded), x (as written) · token s, c, d (folded display), ts, tc (Identifier.type) ·
+ * date lo, hi (epoch ms, [lo, hi)) · number v, lo, hi · quantity v, lo, hi, s, c ·
+ * reference rt, ri (local target), ru, rv (canonical or absolute URL and version), is, iv
+ * (Reference.identifier) · uri u · composite k0, k1, … (each component's values). */
+export interface IndexEntry {
+  p: string;
+  n?: string;
+  x?: string;
+  s?: string;
+  c?: string;
+  d?: string;
+  ts?: string;
+  tc?: string;
+  lo?: number;
+  hi?: number;
+  v?: number;
+  rt?: string;
+  ri?: string;
+  ru?: string;
+  rv?: string;
+  is?: string;
+  iv?: string;
+  u?: string;
+  [component: `k${number}`]: ComponentEntry[];
+}
+
+/** One value of one component of a composite occurrence. */
+export interface ComponentEntry {
+  s?: string;
+  c?: string;
+  lo?: number;
+  hi?: number;
+  v?: number;
+  /** folded string */
+  x?: string;
+  rt?: string;
+  ri?: string;
+}
+
+/** The extracted values by search type; empty types are left out. */
+export type IndexArrays = Partial<Record<IndexTable | 'composite', IndexEntry[]>>;
+
+/** The `resources` document of a current version (deleted: no json, no idx). */
+export interface ResourceDocument {
+  _id: string;
+  type: string;
+  id: string;
+  vid: number;
+  /** meta.lastUpdated, ISO text (compares as time) */
+  lu: string;
+  del: boolean;
+  /** write sequence of the current version */
+  seq: number;
+  /** the resource's row key: the seq of its first version; ties of sort keys break on it */
+  rid: number;
+  json: string | null;
+  idx?: IndexArrays;
+}
+
+export function resourceKey(type: string, id: string): string {
+  return `${type}/${id}`;
+}
+
+/** Copies only the non-null columns. */
+function set<T extends object>(target: T, values: Record<string, unknown>): T {
+  for (const [k, v] of Object.entries(values)) if (v !== null && v !== undefined) (target as Record<string, unknown>)[k] = v;
+  return target;
+}
+
+export function indexEntries(rows: IndexRows): IndexArrays {
+  const out: IndexArrays = {};
+  const add = (table: keyof IndexArrays, e: IndexEntry) => (out[table] ??= []).push(e);
+  for (const r of rows.string) add('string', { p: r.param, n: r.norm, x: r.exact });
+  for (const r of rows.token) add('token', set({ p: r.param }, { s: r.system, c: r.code, d: r.text, ts: r.typeSystem, tc: r.typeCode }));
+  for (const r of rows.date) add('date', { p: r.param, lo: r.low, hi: r.high });
+  for (const r of rows.number) add('number', { p: r.param, v: r.value, lo: r.low, hi: r.high });
+  for (const r of rows.quantity) add('quantity', set({ p: r.param, v: r.value, lo: r.low, hi: r.high }, { s: r.system, c: r.code }));
+  for (const r of rows.reference) {
+    add('reference', set({ p: r.param }, { rt: r.targetType, ri: r.targetId, ru: r.url, rv: r.version, is: r.identifierSystem, iv: r.identifierValue }));
+  }
+  for (const r of rows.uri) add('uri', { p: r.param, u: r.uri });
+  // composite rows: one entry per occurrence (param, grp), its components' values under k0, k1, …
+  const groups = new Map<string, IndexEntry>();
+  for (const r of rows.composite ?? []) {
+    const key = `${r.param}\u0000${r.grp}`;
+    let e = groups.get(key);
+    if (!e) {
+      e = { p: r.param };
+      groups.set(key, e);
+      add('composite', e);
+    }
+    const value = set<ComponentEntry>({}, { s: r.system, c: r.code, lo: r.low, hi: r.high, v: r.value, x: r.text, rt: r.targetType, ri: r.targetId });
+    (e[`k${r.comp}`] ??= []).push(value);
+  }
+  return out;
+}
+
+/** Indexes of `resources` that the compiled queries use (created at start-up). The multikey ones
+ * lead with the parameter key of one search type, then the value fields the compiler's
+ * $elemMatch bounds. */
+export const MONGO_INDEXES: { name: string; key: Record<string, 1 | -1> }[] = [
+  { name: 'type_rid', key: { type: 1, del: 1, rid: 1 } },
+  { name: 'type_lastUpdated', key: { type: 1, del: 1, lu: 1 } },
+  { name: 'rid', key: { rid: 1 } },
+  { name: 'string', key: { 'idx.string.p': 1, 'idx.string.n': 1 } },
+  { name: 'token', key: { 'idx.token.p': 1, 'idx.token.c': 1, 'idx.token.s': 1 } },
+  { name: 'date_low', key: { 'idx.date.p': 1, 'idx.date.lo': 1, 'idx.date.hi': 1 } },
+  { name: 'date_high', key: { 'idx.date.p': 1, 'idx.date.hi': 1 } },
+  { name: 'number', key: { 'idx.number.p': 1, 'idx.number.v': 1 } },
+  { name: 'quantity', key: { 'idx.quantity.p': 1, 'idx.quantity.v': 1 } },
+  { name: 'reference', key: { 'idx.reference.p': 1, 'idx.reference.ri': 1, 'idx.reference.rt': 1 } },
+  { name: 'reference_url', key: { 'idx.reference.p': 1, 'idx.reference.ru': 1 } },
+  { name: 'uri', key: { 'idx.uri.p': 1, 'idx.uri.u': 1 } },
+  // the parameter key only: a second array path (k0) in one compound index risks "parallel arrays"
+  { name: 'composite', key: { 'idx.composite.p': 1 } },
+];
+
+/** Indexes of `history` (its _id, Type/id/vid, finds one version): a resource's, a type's and
+ * the system's history by seq, and _since/_at by lastUpdated. None is unique, so the collection
+ * can be sharded on its hashed _id (which keeps _id, and so each version number, unique). */
+export const MONGO_HISTORY_INDEXES: { name: string; key: Record<string, 1 | -1> }[] = [
+  { name: 'instance_seq', key: { type: 1, id: 1, seq: 1 } },
+  { name: 'type_seq', key: { type: 1, seq: 1 } },
+  { name: 'seq', key: { seq: 1 } },
+  { name: 'lastUpdated', key: { lu: 1 } },
+];

@@ -1,0 +1,490 @@
+// Compiles the search IR to MongoDB query documents over the layout of mongo-layout.ts. Pure:
+// plain filter and aggregation-pipeline objects, no `$where`, `$function` or `$accumulator`
+// (no server-side JavaScript). Every value from the request is a value: an `$eq`/`$in`/range
+// operand, a `$literal`, or a `$regex` built from the escaped text, never a key or an operator.
+//
+// MongoDB has no cheap join, so chains, `_has` and `_include` are semi-joins run target first
+// (as the SQLite plan does): each is a pipeline (`joins`) whose result, a list of (type, id)
+// pairs or urls, is bound into the outer query in place of a JoinSlot by `bindJoins`. The
+// compiler stays pure; src/store/mongo/search.ts runs the joins in order, then the page.
+import type { ComponentValue, Condition, Cursor, IncludeSpec, IndexTable, QuantityValue, RangeValue, SearchQuery, SortKey } from './ir.ts';
+import { foldString, prefixUpperBound } from './normalize.ts';
+
+export type Filter = Record<string, unknown>;
+export type Stage = Record<string, unknown>;
+
+/** A join's result rows: a target or referring resource (t, i), or a canonical url (u). */
+export interface JoinRow {
+  t?: string;
+  i?: string;
+  u?: string;
+}
+
+/** Where a join's result goes into an outer filter. `references`: the resource has a reference
+ * (through `params`) to one of the rows; `key`: the resource is one of the rows; `url`: the
+ * resource's `params` uri value is one of the rows' urls (canonical _include). */
+export class JoinSlot {
+  readonly join: number;
+  readonly render: 'references' | 'key' | 'url';
+  readonly params: string[];
+  constructor(join: number, render: JoinSlot['render'], params: string[] = []) {
+    this.join = join;
+    this.render = render;
+    this.params = params;
+  }
+}
+
+export interface MongoPlan {
+  /** pipelines on `resources`, run in order; join n may hold slots of joins before it */
+  joins: Stage[][];
+  /** the result pipeline on `resources` */
+  pipeline: Stage[];
+}
+
+export interface MongoSearch extends MongoPlan {
+  /** counts the matches (without paging), when a total is asked for */
+  count?: Stage[];
+  sortColumns: number;
+  /** true when the page runs backwards (a `before` cursor): reverse its rows */
+  reversed: boolean;
+}
+
+/** matches no document */
+const NONE: Filter = { _id: { $in: [] } };
+const eq = (v: unknown) => ({ $eq: v });
+
+function and(parts: Filter[]): Filter {
+  const real = parts.filter((p) => Object.keys(p).length > 0);
+  if (real.length === 0) return {};
+  if (real.length === 1) return real[0];
+  return { $and: real };
+}
+
+function or(parts: Filter[]): Filter {
+  if (parts.length === 0) return NONE;
+  if (parts.some((p) => Object.keys(p).length === 0)) return {};
+  return parts.length === 1 ? parts[0] : { $or: parts };
+}
+
+function not(f: Filter): Filter {
+  return { $nor: [f] };
+}
+
+function escapeRegex(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function paramIs(params: string[]): unknown {
+  return params.length === 1 ? eq(params[0]) : { $in: params };
+}
+
+/** Some entry of `idx.<table>` of one of `params` meets one of `preds` (none: any entry of the
+ * params). */
+function entry(table: IndexTable | 'composite', params: string[], preds: Filter[]): Filter {
+  const p = { p: paramIs(params) };
+  if (preds.length === 0) return { [`idx.${table}`]: { $elemMatch: p } };
+  const live = preds.filter((f) => f !== NONE);
+  if (live.length === 0) return NONE;
+  return { [`idx.${table}`]: { $elemMatch: and([p, or(live)]) } };
+}
+
+/** FHIR's prefix semantics on ranges: the target occupies [lo, hi), the search value [sl, sh)
+ * (same predicates as src/search/sqlite.ts). */
+function rangeFilter(v: RangeValue): Filter {
+  const sl = v.low;
+  const sh = v.high;
+  switch (v.prefix) {
+    case 'eq':
+      return { lo: { $gte: sl, $lt: sh }, hi: { $lte: sh } };
+    case 'ne':
+      return not({ lo: { $gte: sl }, hi: { $lte: sh } });
+    case 'gt':
+      return { hi: { $gt: sh } };
+    case 'lt':
+      return { lo: { $lt: sl } };
+    case 'ge':
+      return and([{ hi: { $gt: sl } }, or([{ hi: { $gt: sh } }, { lo: { $gte: sl }, hi: { $lte: sh } }])]);
+    case 'le':
+      return and([{ lo: { $lt: sh } }, or([{ lo: { $lt: sl } }, { lo: { $gte: sl }, hi: { $lte: sh } }])]);
+    case 'sa':
+      return { lo: { $gte: sh } };
+    case 'eb':
+      return { hi: { $lte: sl } };
+    case 'ap': {
+      const now = Date.now();
+      const widen = (x: number) => Math.abs(x - now) * 0.1;
+      return { hi: { $gt: v.low - widen(v.low) }, lo: { $lt: v.high + widen(v.high) } };
+    }
+  }
+}
+
+/** Numbers and quantities: the stored value `v` against the search value. */
+function numberFilter(v: RangeValue): Filter {
+  const x = v.value ?? v.low;
+  switch (v.prefix) {
+    case 'eq':
+      return { v: { $gte: v.low, $lt: v.high } };
+    case 'ne':
+      return not({ v: { $gte: v.low, $lt: v.high } });
+    case 'gt':
+    case 'sa':
+      return { v: { $gt: x } };
+    case 'lt':
+    case 'eb':
+      return { v: { $lt: x } };
+    case 'ge':
+      return { v: { $gte: x } };
+    case 'le':
+      return { v: { $lte: x } };
+    case 'ap': {
+      const d = Math.abs(x) * 0.1;
+      return { v: { $gte: x - d, $lte: x + d } };
+    }
+  }
+}
+
+function quantityFilter(v: QuantityValue): Filter {
+  const parts = [numberFilter(v)];
+  if (v.system !== undefined) parts.push({ s: eq(v.system) });
+  if (v.code !== undefined) parts.push({ c: eq(v.code) });
+  return and(parts);
+}
+
+function iso(ms: number): string {
+  return new Date(Math.max(-8.64e15, Math.min(8.64e15, ms))).toISOString();
+}
+
+/** meta.lastUpdated (`lu`, ISO text): the target is an instant, the search value a range. */
+function instantFilter(v: RangeValue): Filter {
+  const sl = iso(v.low);
+  const sh = iso(v.high);
+  switch (v.prefix) {
+    case 'eq':
+      return { lu: { $gte: sl, $lt: sh } };
+    case 'ne':
+      return not({ lu: { $gte: sl, $lt: sh } });
+    case 'gt':
+    case 'sa':
+      return { lu: { $gte: sh } };
+    case 'lt':
+    case 'eb':
+      return { lu: { $lt: sl } };
+    case 'ge':
+      return { lu: { $gte: sl } };
+    case 'le':
+      return { lu: { $lt: sh } };
+    case 'ap': {
+      const d = Math.abs(v.low - Date.now()) * 0.1;
+      return { lu: { $gte: iso(v.low - d), $lt: iso(v.high + d) } };
+    }
+  }
+}
+
+function tokenFilter(v: { system?: string | null; code?: string; orNoSystem?: boolean }): Filter {
+  const parts: Filter[] = [];
+  if (v.code !== undefined) parts.push({ c: eq(v.code) });
+  if (v.system === null) parts.push({ s: eq(null) });
+  else if (v.system !== undefined) parts.push(v.orNoSystem ? or([{ s: eq(v.system) }, { s: eq(null) }]) : { s: eq(v.system) });
+  return and(parts);
+}
+
+function uriAncestors(uri: string): string[] {
+  const out = [uri];
+  let u = uri;
+  for (;;) {
+    const i = u.lastIndexOf('/');
+    if (i <= u.indexOf('//') + 1 || i < 0) break;
+    u = u.slice(0, i);
+    out.push(u);
+  }
+  return out;
+}
+
+/** A component value on one component entry; undefined when nothing can match. */
+function componentFilter(cv: ComponentValue): Filter | undefined {
+  switch (cv.type) {
+    case 'token':
+      return tokenFilter({ system: cv.value.system, code: cv.value.code });
+    case 'quantity':
+      return quantityFilter(cv.value);
+    case 'number':
+      return numberFilter(cv.value);
+    case 'date':
+      return rangeFilter(cv.value);
+    case 'string': {
+      const upper = prefixUpperBound(cv.value);
+      return upper === undefined ? {} : { x: { $gte: cv.value, $lt: upper } };
+    }
+    case 'reference':
+      if (cv.value.kind !== 'local') return undefined;
+      return cv.value.type ? { ri: eq(cv.value.id), rt: eq(cv.value.type) } : { ri: eq(cv.value.id) };
+    case 'uri':
+      return { c: eq(cv.value) };
+  }
+}
+
+class Compiler {
+  readonly joins: Stage[][] = [];
+
+  private join(pipeline: Stage[]): number {
+    this.joins.push(pipeline);
+    return this.joins.length - 1;
+  }
+
+  /** A filter on `resources` documents. */
+  condition(c: Condition): Filter {
+    switch (c.kind) {
+      case 'string':
+        return entry('string', c.params, c.values.map((v) => {
+          // the folded form of an exact value is known too: it lets the (p, n) index seek
+          if (c.mode === 'exact') return { n: eq(foldString(v)), x: eq(v) };
+          if (c.mode === 'phonetic') return { n: eq(v) };
+          if (c.mode === 'contains') return { n: { $regex: escapeRegex(v) } };
+          const upper = prefixUpperBound(v);
+          return upper === undefined ? {} : { n: { $gte: v, $lt: upper } };
+        }));
+      case 'token': {
+        if (c.mode === 'text') return entry('token', c.params, c.values.map((v) => ({ d: { $regex: escapeRegex(v.code ?? '') } })));
+        if (c.mode === 'of-type') {
+          return entry('token', c.params, (c.ofType ?? []).map((t) => and([
+            { c: eq(t.value) },
+            t.code !== undefined ? { tc: eq(t.code) } : {},
+            t.system !== undefined ? { ts: eq(t.system) } : {},
+          ])));
+        }
+        const f = entry('token', c.params, c.values.map(tokenFilter));
+        return c.not ? not(f) : f;
+      }
+      case 'date':
+        return entry('date', c.params, c.values.map(rangeFilter));
+      case 'number':
+        return entry('number', c.params, c.values.map(numberFilter));
+      case 'quantity':
+        return entry('quantity', c.params, c.values.map(quantityFilter));
+      case 'reference':
+        return entry('reference', c.params, c.values.map((v) => {
+          if (v.kind === 'local') return v.type ? { ri: eq(v.id), rt: eq(v.type) } : { ri: eq(v.id) };
+          if (v.kind === 'url') return v.version ? { ru: eq(v.url), rv: eq(v.version) } : { ru: eq(v.url) };
+          const parts: Filter[] = [];
+          if (v.value !== undefined) parts.push({ iv: eq(v.value) });
+          if (v.system !== undefined) parts.push({ is: eq(v.system) });
+          return parts.length ? and(parts) : NONE;
+        }));
+      case 'uri':
+        return entry('uri', c.params, c.values.map((v) => {
+          if (c.mode === 'below') {
+            const upper = prefixUpperBound(v);
+            return upper === undefined ? {} : { u: { $gte: v, $lt: upper } };
+          }
+          if (c.mode === 'above') return { u: { $in: uriAncestors(v) } };
+          return { u: eq(v) };
+        }));
+      case 'missing': {
+        const f = entry(c.table, c.params, []);
+        return c.missing ? not(f) : f;
+      }
+      case 'id':
+        if (c.values.length === 0) return c.not ? NONE : {}; // _id:missing
+        return { id: c.not ? { $nin: c.values } : { $in: c.values } };
+      case 'lastUpdated':
+        return or(c.values.map(instantFilter));
+      case 'chain': {
+        // targets first, then the resources that reference one of them
+        const inner = this.condition(c.condition);
+        const n = this.join([
+          { $match: and([{ type: { $in: c.targetTypes } }, { del: false }, inner]) },
+          { $project: { _id: 0, t: '$type', i: '$id' } },
+        ]);
+        return { $slot: new JoinSlot(n, 'references', c.params) };
+      }
+      case 'has': {
+        // the referring resources first, then the resources their references point at
+        const inner = this.condition(c.condition);
+        const n = this.join([
+          { $match: and([{ type: eq(c.sourceType) }, { del: false }, inner]) },
+          { $unwind: '$idx.reference' },
+          { $match: { 'idx.reference.p': paramIs(c.params), 'idx.reference.ri': { $exists: true } } },
+          { $project: { _id: 0, t: '$idx.reference.rt', i: '$idx.reference.ri' } },
+        ]);
+        return { $slot: new JoinSlot(n, 'key') };
+      }
+      case 'composite':
+        return or(c.values.map((tuple) => {
+          const comps: Filter[] = [];
+          for (const [i, cv] of tuple.entries()) {
+            const f = componentFilter(cv);
+            if (f === undefined) return NONE;
+            comps.push(Object.keys(f).length ? { [`k${i}`]: { $elemMatch: f } } : { [`k${i}`]: { $exists: true } });
+          }
+          return { 'idx.composite': { $elemMatch: and([{ p: paramIs(c.params) }, ...comps]) } };
+        }).filter((f) => f !== NONE));
+      case 'any':
+        return or(c.conditions.map((x) => this.condition(x)));
+      case 'compartment':
+        return { 'idx.reference': { $elemMatch: { p: paramIs(c.params), ri: eq(c.targetId), rt: eq(c.targetType) } } };
+    }
+  }
+
+  where(q: SearchQuery): Filter {
+    const parts: Filter[] = [{ type: q.types.length === 1 ? eq(q.types[0]) : { $in: q.types } }, { del: false }];
+    for (const c of mergeDateRanges(q.conditions)) {
+      // every bound on the same index entry
+      if (c.kind === 'dateRange') parts.push(entry('date', c.params, [and(c.values.map(rangeFilter))]));
+      else parts.push(this.condition(c));
+    }
+    return and(parts);
+  }
+}
+
+type DateRange = { kind: 'dateRange'; params: string[]; values: RangeValue[] };
+
+/** `date=ge2024-03-01&date=lt2024-04-01` applies both bounds to the same index entry (the
+ * SQLite compiler's rule, so both engines answer alike). */
+function mergeDateRanges(conditions: Condition[]): (Condition | DateRange)[] {
+  const out: (Condition | DateRange)[] = [];
+  const ranges = new Map<string, Extract<Condition, { kind: 'date' }>[]>();
+  for (const c of conditions) {
+    if (c.kind === 'date' && c.values.length === 1 && c.values[0].prefix !== 'ne' && c.values[0].prefix !== 'ap') {
+      const key = c.params.join(',');
+      ranges.set(key, [...(ranges.get(key) ?? []), c]);
+    } else out.push(c);
+  }
+  for (const group of ranges.values()) {
+    if (group.length === 1) out.push(group[0]);
+    else out.push({ kind: 'dateRange', params: group[0].params, values: group.map((g) => g.values[0]) });
+  }
+  return out;
+}
+
+const SORT_FIELD = { string: 'n', token: 'c', number: 'v', quantity: 'v', uri: 'u', reference: 'ri' } as const;
+
+/** Sort value of one key: the smallest (ascending) or largest (descending) of the resource's
+ * values of the parameter; missing values sort last in either direction. */
+function sortExpression(k: SortKey): unknown {
+  if (k.params[0] === '_id') return '$id';
+  if (k.params[0] === '_lastUpdated') return '$lu';
+  const field = k.table === 'date' ? (k.descending ? 'hi' : 'lo') : SORT_FIELD[k.table as keyof typeof SORT_FIELD];
+  // as in the SQLite compiler: references take the numeric placeholder (before text in BSON order too)
+  const isText = k.table === 'string' || k.table === 'token' || k.table === 'uri';
+  const missing = isText ? (k.descending ? '' : '\u{10FFFF}') : k.descending ? -9e18 : 9e18;
+  const values = {
+    $map: {
+      input: { $filter: { input: { $ifNull: [`$idx.${k.table}`, []] }, as: 'e', cond: { $in: ['$$e.p', { $literal: k.params }] } } },
+      as: 'e',
+      in: `$$e.${field}`,
+    },
+  };
+  return { $ifNull: [{ [k.descending ? '$max' : '$min']: values }, { $literal: missing }] };
+}
+
+/** (s0, s1, …, rid) strictly after (or before) the cursor position, honouring each direction. */
+function keyset(dirs: boolean[], values: (string | number | null)[], forward: boolean): Filter {
+  const cols = [...dirs.map((_, i) => `s${i}`), 'rid'];
+  const desc = [...dirs, false];
+  return or(cols.map((col, i) => {
+    const parts: Filter[] = cols.slice(0, i).map((c, j) => ({ [c]: eq(values[j]) }));
+    parts.push({ [col]: { [desc[i] !== !forward ? '$lt' : '$gt']: values[i] } });
+    return and(parts);
+  }));
+}
+
+const PAGE_FIELDS: Record<string, 0 | 1> = { _id: 0, type: 1, id: 1, rid: 1, json: 1 };
+
+export function compileSearch(q: SearchQuery, cursor?: Cursor): MongoSearch {
+  const compiler = new Compiler();
+  const where = compiler.where(q);
+  const dirs = q.sort.map((k) => k.descending);
+  const forward = !cursor?.before;
+  const pipeline: Stage[] = [{ $match: where }];
+  const sortFields: Record<string, unknown> = {};
+  q.sort.forEach((k, i) => (sortFields[`s${i}`] = sortExpression(k)));
+  if (q.sort.length) pipeline.push({ $addFields: sortFields });
+  const position = cursor?.after ?? cursor?.before;
+  if (position) pipeline.push({ $match: keyset(dirs, position, forward) });
+  const order: Record<string, 1 | -1> = {};
+  dirs.forEach((d, i) => (order[`s${i}`] = d !== !forward ? -1 : 1));
+  order.rid = forward ? 1 : -1;
+  const project: Record<string, 0 | 1> = { ...PAGE_FIELDS };
+  q.sort.forEach((_, i) => (project[`s${i}`] = 1));
+  pipeline.push({ $sort: order }, { $limit: q.count + 1 }, { $project: project });
+  const count = q.total !== 'none' ? [{ $match: where }, { $count: 'n' }] : undefined;
+  return { joins: compiler.joins, pipeline, count, sortColumns: q.sort.length, reversed: !forward };
+}
+
+/** Resources referenced from `sourceKeys` (Type/id) through the spec's parameter. */
+export function compileInclude(spec: IncludeSpec, sourceKeys: string[]): MongoPlan {
+  const refs: Stage[] = [
+    { $match: and([{ _id: { $in: sourceKeys } }, spec.sourceType !== '*' ? { type: eq(spec.sourceType) } : {}]) },
+    { $unwind: '$idx.reference' },
+    // '*': every reference parameter
+    ...(spec.param !== '*' ? [{ $match: { 'idx.reference.p': eq(spec.param) } }] : []),
+    { $project: { _id: 0, t: '$idx.reference.rt', i: '$idx.reference.ri', u: '$idx.reference.ru' } },
+  ];
+  const local = and([spec.targetType ? { type: eq(spec.targetType) } : {}, { $slot: new JoinSlot(0, 'key') }]);
+  // canonical references: the target is the resource whose `url` is the reference's url
+  const target = spec.canonical?.length ? or([local, { $slot: new JoinSlot(0, 'url', spec.canonical) }]) : local;
+  return { joins: [refs], pipeline: [{ $match: and([{ del: false }, target]) }, { $project: PAGE_FIELDS }] };
+}
+
+/** Resources that reference one of `targets` through the spec's parameter. */
+export function compileRevinclude(spec: IncludeSpec, targets: { type: string; id: string }[]): MongoPlan {
+  const refs = entryToAny(spec.param === '*' ? undefined : [spec.param], targets.map((t) => ({ t: t.type, i: t.id })));
+  const match = and([{ del: false }, spec.sourceType !== '*' ? { type: eq(spec.sourceType) } : {}, refs]);
+  return { joins: [], pipeline: [{ $match: match }, { $project: PAGE_FIELDS }] };
+}
+
+/** Some reference entry (of `params`, or of any parameter) points at one of `rows`. */
+function entryToAny(params: string[] | undefined, rows: JoinRow[]): Filter {
+  const byType = new Map<string, Set<string>>();
+  for (const r of rows) if (r.t !== undefined && r.i !== undefined) byType.set(r.t, (byType.get(r.t) ?? new Set()).add(r.i));
+  if (byType.size === 0) return NONE;
+  const targets = or([...byType].map(([t, ids]) => ({ rt: eq(t), ri: { $in: [...ids] } })));
+  return { 'idx.reference': { $elemMatch: and([params ? { p: paramIs(params) } : {}, targets]) } };
+}
+
+function renderSlot(slot: JoinSlot, rows: JoinRow[]): Filter {
+  switch (slot.render) {
+    case 'references':
+      return entryToAny(slot.params, rows);
+    case 'key': {
+      const keys = [...new Set(rows.filter((r) => r.t !== undefined && r.i !== undefined).map((r) => `${r.t}/${r.i}`))];
+      return { _id: { $in: keys } };
+    }
+    case 'url': {
+      const urls = [...new Set(rows.filter((r) => r.i === undefined && r.u !== undefined).map((r) => r.u!))];
+      return urls.length ? { 'idx.uri': { $elemMatch: { p: paramIs(slot.params), u: { $in: urls } } } } : NONE;
+    }
+  }
+}
+
+/** `value` with each `{ $slot }` replaced by the filter its join's rows give. */
+export function bindJoins<T>(value: T, results: JoinRow[][]): T {
+  if (Array.isArray(value)) return value.map((v) => bindJoins(v, results)) as T;
+  if (value === null || typeof value !== 'object') return value;
+  const slot = (value as Filter).$slot;
+  if (slot instanceof JoinSlot) {
+    const rows = results[slot.join];
+    if (!rows) throw new Error(`join ${slot.join} has not run`);
+    return renderSlot(slot, rows) as T;
+  }
+  const out: Filter = {};
+  for (const [k, v] of Object.entries(value)) out[k] = bindJoins(v, results);
+  return out as T;
+}
+
+/** Runs a plan's joins in order and binds them into its pipeline. `limit` bounds each join's
+ * rows: a semi-join larger than that is refused rather than sent as a huge `$in`. */
+export async function runJoins(
+  plan: MongoPlan,
+  aggregate: (pipeline: Stage[]) => Promise<JoinRow[]>,
+  limit: number,
+  tooLarge: () => Error,
+): Promise<{ pipeline: Stage[]; results: JoinRow[][] }> {
+  const results: JoinRow[][] = [];
+  for (const join of plan.joins) {
+    const rows = await aggregate([...bindJoins(join, results), { $limit: limit + 1 }]);
+    if (rows.length > limit) throw tooLarge();
+    results.push(rows);
+  }
+  return { pipeline: bindJoins(plan.pipeline, results), results };
+}

@@ -1,0 +1,210 @@
+// MLLP listener (HL7 v2 Minimal Lower Layer Protocol, release 2): frames are
+// 0x0B <message> 0x1C 0x0D over TCP; every frame gets an ACK frame back, in order, on the same
+// connection. Off by default (--mllp-port); binds --mllp-host (127.0.0.1 unless set). MLLP has
+// no authentication: expose it only on a trusted network or behind a TLS tunnel, like every v2
+// interface. Frames larger than --mllp-max-bytes are discarded unread and answered with AR;
+// bytes between frames are ignored; a frame cut off by a new start block is answered with AR.
+import net from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { buildAck } from '../mapping/hl7v2/ack.ts';
+import { HL7_ERROR } from '../mapping/hl7v2/errors.ts';
+import { ingestBatch, type Ingested } from '../operations/hl7v2.ts';
+import type { Context, FhirRequest } from '../rest/types.ts';
+
+const SB = 0x0b;
+const EB = 0x1c;
+const CR = 0x0d;
+/** Frames waiting on one connection before it stops reading (back-pressure on pipelining senders). */
+const MAX_QUEUED = 64;
+
+export interface MllpOptions {
+  port: number;
+  host: string;
+  maxFrameBytes: number;
+  /** answers frames (in order) with ACK texts; frames queued together are handled together */
+  handle: (frames: { bytes: Buffer; remote: string }[]) => Promise<string[]>;
+}
+
+/** Frames applied in one store transaction at most (group commit under load). */
+const MAX_BATCH = 64;
+
+export function frame(text: string): Buffer {
+  const body = Buffer.from(text, 'utf8');
+  const out = Buffer.allocUnsafe(body.length + 3);
+  out[0] = SB;
+  body.copy(out, 1);
+  out[body.length + 1] = EB;
+  out[body.length + 2] = CR;
+  return out;
+}
+
+function reject(message: string): string {
+  return buildAck({ code: 'AR', controlId: `R${Date.now().toString(36)}`, now: new Date().toISOString(), text: message, errors: [{ code: HL7_ERROR.segmentSequence, message, severity: 'E' }] });
+}
+
+export class MllpServer {
+  private readonly server: net.Server;
+  private readonly sockets = new Set<net.Socket>();
+  private readonly pending = new Set<Promise<unknown>>();
+  private readonly options: MllpOptions;
+  private readonly queue: { bytes: Buffer; remote: string; done: (ack: string) => void }[] = [];
+  private draining = false;
+  port = 0;
+
+  constructor(options: MllpOptions) {
+    this.options = options;
+    this.server = net.createServer((socket) => this.connection(socket));
+  }
+
+  listen(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.options.port, this.options.host, () => {
+        this.server.off('error', reject);
+        this.port = (this.server.address() as net.AddressInfo).port;
+        resolve(this.port);
+      });
+    });
+  }
+
+  /** Stops accepting, lets frames being applied finish, then closes every connection. */
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await Promise.allSettled([...this.pending]);
+    for (const s of this.sockets) s.destroy();
+    await closed;
+  }
+
+  /** Queues a frame; frames that arrive while a batch is being applied form the next batch. */
+  private submit(bytes: Buffer, remote: string): Promise<string> {
+    return new Promise((done) => {
+      this.queue.push({ bytes, remote, done });
+      if (!this.draining) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      while (this.queue.length) {
+        // let frames already read from the sockets join this batch
+        await new Promise((resolve) => setImmediate(resolve));
+        const batch = this.queue.splice(0, MAX_BATCH);
+        let acks: string[];
+        try {
+          acks = await this.options.handle(batch.map(({ bytes, remote }) => ({ bytes, remote })));
+        } catch {
+          acks = batch.map(() => reject('internal error'));
+        }
+        batch.forEach((b, i) => b.done(acks[i]));
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private connection(socket: net.Socket): void {
+    this.sockets.add(socket);
+    socket.setKeepAlive(true, 60_000);
+    socket.setNoDelay(true);
+    const remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    let chunks: Buffer[] = [];
+    let size = 0;
+    let inFrame = false;
+    let oversized = false;
+    let afterEnd = false;
+    let chain: Promise<void> = Promise.resolve();
+    let queued = 0;
+    const { maxFrameBytes } = this.options;
+    // work starts at once (so a pipelining sender's frames can share a batch); ACKs are written in order
+    const reply = (work: () => Promise<string>) => {
+      queued++;
+      if (queued >= MAX_QUEUED) socket.pause();
+      const answer = work().catch(() => reject('internal error'));
+      const p = (chain = chain.then(async () => {
+        const ack = await answer;
+        if (!socket.destroyed) socket.write(frame(ack));
+        if (--queued < MAX_QUEUED && socket.isPaused()) socket.resume();
+      }));
+      this.pending.add(p);
+      void p.finally(() => this.pending.delete(p));
+    };
+    socket.on('data', (data: Buffer) => {
+      let i = 0;
+      if (afterEnd) {
+        afterEnd = false;
+        if (data[0] === CR) i = 1;
+      }
+      while (i < data.length) {
+        if (!inFrame) {
+          const start = data.indexOf(SB, i);
+          if (start < 0) return; // bytes outside a frame are ignored
+          inFrame = true;
+          oversized = false;
+          chunks = [];
+          size = 0;
+          i = start + 1;
+          continue;
+        }
+        const end = data.indexOf(EB, i);
+        const restart = data.indexOf(SB, i);
+        if (restart >= 0 && (end < 0 || restart < end)) {
+          // a new frame began before this one ended: the earlier frame was truncated
+          reply(async () => reject('truncated MLLP frame (a start block came before the end block); the message was not read'));
+          inFrame = false;
+          i = restart;
+          continue;
+        }
+        const stop = end < 0 ? data.length : end;
+        if (!oversized) {
+          size += stop - i;
+          if (size > maxFrameBytes) {
+            oversized = true;
+            chunks = [];
+          } else chunks.push(data.subarray(i, stop));
+        }
+        if (end < 0) return;
+        inFrame = false;
+        i = end + 1;
+        if (i < data.length && data[i] === CR) i++;
+        else if (i === data.length) afterEnd = true;
+        if (oversized) {
+          reply(async () => reject(`the frame is larger than ${maxFrameBytes} bytes; the message was not read`));
+        } else {
+          const body = Buffer.concat(chunks);
+          chunks = [];
+          reply(() => this.submit(body, remote));
+        }
+      }
+    });
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => this.sockets.delete(socket));
+  }
+}
+
+/** Starts the listener when --mllp-port is set; it closes with the app. */
+export async function startMllp(app: FastifyInstance, ctx: Context): Promise<MllpServer | undefined> {
+  const { config } = ctx;
+  if (config.mllpPort === undefined) return undefined;
+  const base: Omit<FhirRequest, 'body'> = {
+    method: 'POST',
+    baseUrl: config.baseUrl ?? `http://${config.host}:${config.port}${config.basePath}`,
+    query: Object.create(null),
+    headers: {},
+  };
+  const handle = async (frames: { bytes: Buffer; remote: string }[]) => {
+    const req: FhirRequest = { ...base, body: undefined };
+    const audit = ctx.audit;
+    // each applied message's AuditEvent commits with it
+    const onApplied = audit && (async (r: Ingested, n: number) => audit.inTransaction({ interaction: 'transaction', action: 'E', status: r.response.status, clientId: 'mllp', address: frames[n].remote, patient: r.patient }));
+    const results = await ingestBatch(req, ctx, frames.map((f) => ({ bytes: f.bytes })), onApplied || undefined);
+    results.forEach((r, n) => {
+      if (r.ackCode !== 'AA') audit?.later({ interaction: 'transaction', action: 'E', status: r.response.status, clientId: 'mllp', address: frames[n].remote, description: `HL7 v2 message not applied (${r.ackCode})` });
+    });
+    return results.map((r) => r.ack);
+  };
+  const server = new MllpServer({ port: config.mllpPort, host: config.mllpHost, maxFrameBytes: config.mllpMaxBytes, handle });
+  await server.listen();
+  app.addHook('onClose', () => server.close());
+  return server;
+}
