@@ -116,7 +116,7 @@ export async function buildSummary(req: FhirRequest, ctx: Context, patientId: st
       if (included.has(ref)) continue;
       const own = loaded.get(ref);
       if (own) {
-        if ((own as { status?: string }).status !== 'entered-in-error') included.set(ref, own);
+        if ((own as { status?: string }).status !== 'entered-in-error' && about(own, patientId, req.baseUrl)) included.set(ref, own);
         continue;
       }
       const [type, id] = ref.split('/');
