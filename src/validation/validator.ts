@@ -402,9 +402,10 @@ export class Validator {
     const ext = this.profiles.get(declared ?? url);
     const modifier = def.name === 'modifierExtension';
     if (!ext) {
-      if (/^https?:\/\/hl7\.org\/fhir\/StructureDefinition\//.test(url)) this.issue(run, 'error', 'structure', path, `The extension ${url.slice(0, 200)} is unknown in FHIR R4`);
+      // core-namespace extensions the R4 package does not define (R5 and the extensions pack,
+      // e.g. SDC's itemWeight) are reported like any other unknown extension
       // example.org urls are the spec's own placeholders (the reference validator's allow-example-urls)
-      else this.issue(run, modifier && !/^https?:\/\/example\.(org|com)\//.test(url) ? 'error' : 'warning', 'extension', path, `Unknown extension ${url.slice(0, 200)}${modifier ? ': a modifier extension that is not understood makes the element unsafe to process' : ''}`);
+      this.issue(run, modifier && !/^https?:\/\/example\.(org|com)\//.test(url) ? 'error' : 'warning', 'extension', path, `Unknown extension ${url.slice(0, 200)}${modifier ? ': a modifier extension that is not understood makes the element unsafe to process' : ''}`);
       return;
     }
     if (ext.type !== 'Extension') return;
