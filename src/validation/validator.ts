@@ -26,6 +26,8 @@ interface Run {
   /** %resource: the resource being walked; %rootResource: the outermost container */
   resource: unknown;
   rootResource: unknown;
+  /** where the current resource starts in `path`s (Bundle.entry[0].resource) */
+  resourcePath: string;
   depth: number;
 }
 
@@ -50,7 +52,7 @@ export class Validator {
 
   /** All issues (errors, warnings, information) of a resource. */
   validate(resource: unknown, options: ValidateOptions = {}): IssueInput[] {
-    const run: Run = { issues: [], seen: new Set(), resource, rootResource: resource, depth: 0 };
+    const run: Run = { issues: [], seen: new Set(), resource, rootResource: resource, resourcePath: '', depth: 0 };
     const type = (resource as Json | null)?.resourceType;
     this.resource(resource, typeof type === 'string' ? type : 'Resource', run, options.profiles ?? [], options.declaredProfiles !== false);
     return run.issues;
@@ -79,8 +81,9 @@ export class Validator {
       this.issue(run, 'error', 'not-supported', path, `No definition for the resource type ${type}`);
       return;
     }
-    const outer = { resource: run.resource, depth: run.depth };
+    const outer = { resource: run.resource, depth: run.depth, resourcePath: run.resourcePath };
     run.resource = r;
+    run.resourcePath = path;
     run.depth++;
     if (run.depth > MAX_DEPTH) {
       this.issue(run, 'error', 'too-costly', path, 'Resources are nested too deeply');
@@ -98,6 +101,7 @@ export class Validator {
     }
     run.resource = outer.resource;
     run.depth = outer.depth;
+    run.resourcePath = outer.resourcePath;
   }
 
   private againstProfile(r: Json, type: string, url: string, path: string, run: Run): void {
@@ -269,7 +273,7 @@ export class Validator {
   private conforms(item: unknown, url: string, run: Run): boolean {
     const p = this.profiles.get(url);
     if (!p) return false;
-    const sub: Run = { issues: [], seen: new Set(), resource: run.resource, rootResource: run.rootResource, depth: run.depth + 1 };
+    const sub: Run = { issues: [], seen: new Set(), resource: run.resource, rootResource: run.rootResource, resourcePath: run.resourcePath, depth: run.depth + 1 };
     if (sub.depth > MAX_DEPTH || item === null || typeof item !== 'object') return false;
     if (p.kind === 'resource') this.resource(item, p.type, sub, [url], false);
     else this.element(item as Json, p.root, p, p.type, p.type, sub, false);
@@ -279,7 +283,11 @@ export class Validator {
   /** One repetition: a primitive (value and/or `_` extension object), a resource or a complex value. */
   private value(value: unknown, ext: unknown, def: ElementNode, type: string, profile: CompiledProfile, path: string, run: Run): void {
     if (PRIMITIVE_TYPES.has(type)) {
-      if (value !== undefined) this.primitive(value, def, type, path, run);
+      if (value !== undefined) {
+        this.primitive(value, def, type, path, run);
+        // invariants on primitive elements (vital signs' vs-1: a date precise to the day)
+        for (const c of def.constraints) this.invariant(c, def, type, value, path, run);
+      }
       if (ext !== undefined) {
         if (ext === null || typeof ext !== 'object' || Array.isArray(ext)) this.issue(run, 'error', 'structure', path, 'The primitive extension (_) must be a JSON object');
         else this.element(ext as Json, this.profiles.type('Element')!.root, this.profiles.type('Element')!, 'Element', path, run, false);
@@ -439,8 +447,11 @@ export class Validator {
   private extensionContext(ext: CompiledProfile, path: string, run: Run): void {
     const contexts = (ext.context ?? []).filter((c) => c.type === 'element');
     if (!contexts.length || contexts.length !== (ext.context ?? []).length) return;
-    // the host element's definition path: strip indexes and the trailing .extension
-    const host = path.replace(/\[\d+\]/g, '').replace(/\.(modifierExtension|extension)$/, '');
+    // the host element's definition path, from the resource the extension is in (a Patient in a
+    // Bundle entry is judged as Patient): strip indexes and the trailing .extension
+    const type = (run.resource as Json | undefined)?.resourceType;
+    const local = typeof type === 'string' && path.startsWith(run.resourcePath) ? `${type}${path.slice(run.resourcePath.length)}` : path;
+    const host = local.replace(/\[\d+\]/g, '').replace(/\.(modifierExtension|extension)$/, '');
     const hostTypePath = host.split('.').length === 1 ? host : undefined;
     for (const c of contexts) {
       const e = c.expression;
