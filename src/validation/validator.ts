@@ -331,7 +331,8 @@ export class Validator {
   private primitive(v: unknown, def: ElementNode, type: string, path: string, run: Run): void {
     const err = primitiveError(type, v);
     if (err) {
-      this.issue(run, 'error', typeof v === 'object' ? 'structure' : 'value', path, `The value ${err}`);
+      const message = type === 'xhtml' && typeof v === 'string' ? err[0].toUpperCase() + err.slice(1) : `The value ${err}`;
+      this.issue(run, 'error', typeof v === 'object' ? 'structure' : 'value', path, message);
       return;
     }
     if (def.fixed !== undefined && v !== def.fixed) this.issue(run, 'error', 'value', path, `Value is '${String(v).slice(0, 100)}' but must be '${String(def.fixed).slice(0, 200)}'`);

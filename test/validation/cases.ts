@@ -76,6 +76,16 @@ const FORMATS: [string, string, string, unknown][] = [
   ['xhtml', P, '/text/div', '<div xmlns="http://www.w3.org/1999/xhtml"><script>alert(1)</script></div>'],
   ['xhtml', P, '/text/div', '<div xmlns="http://www.w3.org/1999/xhtml"><a href="javascript:alert(1)">x</a></div>'],
   ['xhtml', P, '/text/div', '<div xmlns="http://www.w3.org/1999/xhtml"><img src="x" onerror="alert(1)"/></div>'],
+  ['xhtml', P, '/text/div', '<div xmlns="http://www.w3.org/1999/xhtml"><p>unclosed</div>'],
+  ['xhtml', P, '/text/div', '<div xmlns="http://www.w3.org/1999/xhtml"><form action="x"><input/></form></div>'],
+  ['xhtml', P, '/text/div', '<div xmlns="http://www.w3.org/1999/xhtml"><iframe src="https://evil.example"/></div>'],
+  ['xhtml', P, '/text/div', '<div xmlns="http://www.w3.org/1999/xhtml"><style>p{}</style></div>'],
+  ['xhtml', P, '/text/div', '<div xmlns="http://www.w3.org/1999/xhtml"><blink>x</blink></div>'],
+  ['xhtml', P, '/text/div', '<div xmlns="http://www.w3.org/1999/xhtml">a</div><div xmlns="http://www.w3.org/1999/xhtml">b</div>'],
+  ['xhtml', P, '/text/div', '<div xmlns="http://www.w3.org/1999/xhtml"><p data-x="1" formaction="x">a</p></div>'],
+  ['xhtml', P, '/text/div', '<div xmlns="http://www.w3.org/1999/xhtml"><a href=" JavaScript:alert(1)">x</a></div>'],
+  ['xhtml', P, '/text/div', '<div xmlns="http://www.w3.org/1999/xhtml"><![CDATA[<script>]]></div>'],
+  ['xhtml', P, '/text/div', '<div xmlns="http://www.w3.org/1999/xhtml">AT&T</div>'],
 ];
 
 /** JSON pointer → the validator's FHIRPath location (`/name/0/given/1` → `Patient.name[0].given[1]`). */
