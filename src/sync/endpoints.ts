@@ -56,6 +56,11 @@ export interface Endpoint {
   /** _count asked for when paging */
   pageSize: number;
   retry: RetryPolicy;
+  /**
+   * push sends migration status, journey and vulnerability elements only when true: health
+   * data leaves for care, never for immigration enforcement (the server's firewall principle)
+   */
+  migrationData: boolean;
 }
 
 const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 500, maxDelayMs: 30_000, maxRetryAfterMs: 120_000 };
@@ -144,6 +149,7 @@ export function readEndpoints(path: string): Endpoint[] {
       timeoutMs: positive(path, `${where}.timeoutMs`, e.timeoutMs, 30_000) || 30_000,
       pageSize: Math.min(1000, Math.max(1, Math.floor(positive(path, `${where}.pageSize`, e.pageSize, 100)))),
       retry,
+      migrationData: e.migrationData === true,
     };
   });
 }
@@ -158,7 +164,7 @@ export function endpointFor(config: Config, idOrUrl: string): Endpoint {
   const known = readEndpoints(path).find((e) => e.id === idOrUrl);
   if (known) return known;
   if (/^https?:\/\//.test(idOrUrl)) {
-    return { id: new URL(idOrUrl).host, baseUrl: idOrUrl.replace(/\/+$/, ''), adapter: 'fhir-r4', timeoutMs: 30_000, pageSize: 100, retry: DEFAULT_RETRY };
+    return { id: new URL(idOrUrl).host, baseUrl: idOrUrl.replace(/\/+$/, ''), adapter: 'fhir-r4', timeoutMs: 30_000, pageSize: 100, retry: DEFAULT_RETRY, migrationData: false };
   }
   throw new Error(`no endpoint '${idOrUrl}' in ${path} (give an endpoint id from that file, or a base URL)`);
 }

@@ -2,8 +2,11 @@
 // transaction Bundle of conditional updates keyed on identifiers (or on meta.source, the
 // origin, for resources without any), with a Provenance naming this installation. Sending the
 // same record again changes nothing on a server that skips no-op updates (migfhir, HAPI).
+// Migration status, journey and vulnerability elements are removed unless the endpoint's entry
+// says migrationData: true.
 import type { Bundle, Resource } from 'fhir/r4.js';
 import type { FhirRecordOptions } from '../mapping/fhir-r4/adapter.ts';
+import { redactBody } from '../auth/sensitive.ts';
 import { findAdapter } from '../mapping/registry.ts';
 import { SyncError } from './errors.ts';
 import { remoteWriter, type WriteSummary } from './local.ts';
@@ -24,7 +27,12 @@ export async function push(remote: RemoteFhir, patientId: string, resources: Res
   if (!adapter?.fromFhir) throw new SyncError(`${endpoint.id}: adapter '${endpoint.adapter}' has no outbound mapping`);
   progress.update('mapping', resources.length, undefined, true);
   const options: FhirRecordOptions = { base, receivingBase: endpoint.baseUrl };
-  const mapped = adapter.fromFhir(resources, options) as Bundle;
+  // without the endpoint's explicit consent, sensitive migration elements stay here (labelled REDACTED)
+  const outgoing = endpoint.migrationData ? resources : resources.map((r) => {
+    const redacted = redactBody(r);
+    return typeof redacted === 'string' ? (JSON.parse(redacted) as Resource) : redacted;
+  });
+  const mapped = adapter.fromFhir(outgoing, options) as Bundle;
   const sender = { id: base, display: `migfhir at ${base}` };
   const { bundle, source } = withProvenance(mapped, { direction: 'push', sender, patientUrl: `${base}/Patient/${patientId}`, adapter, recorded });
   const result: PushResult = { sent: resources.length, bundle, requests: remote.requests };

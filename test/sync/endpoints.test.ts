@@ -32,6 +32,7 @@ t.test('a valid file: defaults filled in, key paths relative to the file', async
   t.equal(a.retry.attempts, 5);
   t.same(a.auth, { type: 'header', env: 'ATTIKON_API_KEY', header: 'X-Api-Key' });
   t.equal(b.retry.attempts, 3);
+  t.equal(a.migrationData, false, 'migration data stays unless an endpoint is trusted with it');
   t.equal(b.pageSize, 50);
   t.equal((b.auth as { privateKeyFile: string }).privateKeyFile, join(dir, 'keys/lesvos.jwk.json'));
   t.same(readEndpoints(join(dir, 'absent.json')), [], 'no file, no endpoints');

@@ -28,6 +28,7 @@ export function endpoint(id: string, baseUrl: string, extra: Partial<Endpoint> =
     timeoutMs: 5000,
     pageSize: 3,
     retry: { attempts: 4, baseDelayMs: 5, maxDelayMs: 20, maxRetryAfterMs: 5000 },
+    migrationData: false,
     ...extra,
   };
 }

@@ -219,3 +219,19 @@ t.test('a pulled record pushed back to where it came from updates the originals'
 t.test('an unknown identifier is one clear error', async (t) => {
   await t.rejects(pull(new RemoteFhir(endpoint('attikon', base)), `${AMKA}|00000000000`, undefined, QUIET), { message: `attikon: no Patient has the identifier ${AMKA}|00000000000` });
 });
+
+t.test('push leaves sensitive migration elements out unless the endpoint is trusted with them', async (t) => {
+  const local = await testApp();
+  t.teardown(() => local.close());
+  const status = { url: 'https://migfhir.org/fhir/StructureDefinition/migration-status', extension: [{ url: 'status', valueCodeableConcept: { coding: [{ system: 'https://migfhir.org/fhir/CodeSystem/migration-status', code: 'asylum-applicant' }] } }] };
+  await fhir(local, 'PUT', '/fhir/Patient/m1', { resourceType: 'Patient', id: 'm1', identifier: [{ system: AMKA, value: '40404040404' }], extension: [status], name: [{ family: 'Ahmadi' }] });
+  const record = await localRecord(local.fhir, req(), 'm1');
+  t.ok((record[0] as any).extension, 'stored locally with the extension');
+  const plain = await push(new RemoteFhir(endpoint('attikon', base)), 'm1', record, LOCAL, true, QUIET);
+  const sent = plain.bundle.entry![0].resource as any;
+  t.notOk(sent.extension, 'removed');
+  t.ok(sent.meta.security.some((s: any) => s.code === 'REDACTED'), 'and labelled REDACTED');
+  t.equal(sent.name[0].family, 'Ahmadi', 'the rest is sent');
+  const trusted = await push(new RemoteFhir(endpoint('attikon', base, { migrationData: true })), 'm1', record, LOCAL, true, QUIET);
+  t.same((trusted.bundle.entry![0].resource as any).extension, [status]);
+});
