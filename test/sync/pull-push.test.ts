@@ -6,7 +6,7 @@ import t from 'tap';
 import type { FastifyInstance } from 'fastify';
 import type { Bundle, Resource } from 'fhir/r4.js';
 import { fhir, testApp } from '../helpers/app.ts';
-import { localRecord, localWriter, type RecordWriter } from '../../src/sync/local.ts';
+import { localRecord, localWriter, remoteWriter, type RecordWriter } from '../../src/sync/local.ts';
 import { pull } from '../../src/sync/pull.ts';
 import { push } from '../../src/sync/push.ts';
 import { RemoteFhir } from '../../src/sync/remote.ts';
@@ -234,4 +234,20 @@ t.test('push leaves sensitive migration elements out unless the endpoint is trus
   t.equal(sent.name[0].family, 'Ahmadi', 'the rest is sent');
   const trusted = await push(new RemoteFhir(endpoint('attikon', base, { migrationData: true })), 'm1', record, LOCAL, true, QUIET);
   t.same((trusted.bundle.entry![0].resource as any).extension, [status]);
+});
+
+t.test('pull --to a running server: a plain transaction, once per content', async (t) => {
+  const { app: third, base: thirdBase } = await listeningServer();
+  t.teardown(() => third.close());
+  const to = remoteWriter(new RemoteFhir(endpoint('local-server', thirdBase)));
+  const r = await pull(new RemoteFhir(endpoint('attikon', base)), `${AMKA}|12038801234`, to, QUIET);
+  t.equal(r.created, r.fetched + 1, 'every resource and the Provenance');
+  const [patient] = (await http('GET', `${thirdBase}/Patient?identifier=${encodeURIComponent(`${AMKA}|12038801234`)}`)).body.entry.map((e: any) => e.resource);
+  t.equal(r.patient, `Patient/${patient.id}`);
+  const obs = (await http('GET', `${thirdBase}/Observation?subject=Patient/${patient.id}&_include=Observation:encounter`)).body.entry;
+  t.equal(obs.filter((e: any) => e.search.mode === 'match').length, 4);
+  t.equal(obs.filter((e: any) => e.search.mode === 'include').length, 1, 'references resolved to the copies there');
+  const again = await pull(new RemoteFhir(endpoint('attikon', base)), `${AMKA}|12038801234`, to, QUIET);
+  t.equal(again.duplicate, true);
+  t.equal((await http('GET', `${thirdBase}/Observation?_summary=count`)).body.total, 4);
 });
