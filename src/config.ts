@@ -43,6 +43,8 @@ export interface Config {
   validation: ValidationModes;
   /** profiles every write of a type must meet, besides the declared meta.profile */
   mandatoryProfiles: Record<string, string[]>;
+  /** remote FHIR endpoints for `migfhir sync`; '' means <dataDir>/endpoints.json */
+  endpointsFile: string;
 }
 
 export type ValidationMode = 'off' | 'base' | 'profiles';
@@ -137,6 +139,7 @@ export const OPTIONS: OptionSpec[] = [
   { key: 'mllpMaxBytes', flag: '--mllp-max-bytes', env: 'MIGFHIR_MLLP_MAX_BYTES', default: '1048576', description: 'largest MLLP frame; larger frames are discarded and answered with an AR ACK', parse: integer(1024, 2 ** 30) },
   { key: 'validation', flag: '--validation', env: 'MIGFHIR_VALIDATION', default: 'profiles', description: 'validation on write: off, base (R4 rules) or profiles (base + meta.profile + mandatory profiles), with per-type overrides, e.g. profiles,Binary=off; invalid writes get 422', parse: validationModes },
   { key: 'mandatoryProfiles', flag: '--mandatory-profiles', env: 'MIGFHIR_MANDATORY_PROFILES', default: '', description: 'profiles every write of a type must meet in profiles mode, e.g. Patient=https://migfhir.org/fhir/StructureDefinition/MigrantPatient', parse: typeProfiles },
+  { key: 'endpointsFile', flag: '--endpoints-file', env: 'MIGFHIR_ENDPOINTS_FILE', default: '', description: 'remote FHIR endpoints for `migfhir sync` (JSON: id, base URL, auth, adapter, timeouts); default DATA_DIR/endpoints.json' },
 ];
 
 /** Flags win over environment variables, which win over defaults. */

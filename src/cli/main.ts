@@ -11,6 +11,7 @@ Usage:
                              validate resources, Bundles and NDJSON offline (exit 1 on errors)
   migfhir audit verify       check the audit trail's hash chain (--data-dir DIR)
   migfhir adapters           list the national-format adapters (id, country/system, formats, directions)
+  migfhir sync pull|push     copy a patient's record from or to a remote FHIR endpoint (see migfhir sync)
   migfhir help               show this text
 
 Options (flag, environment variable, default):
@@ -37,6 +38,10 @@ async function main(argv: string[]): Promise<number> {
       const { describeAdapters } = await import('../mapping/registry.ts');
       process.stdout.write(`${describeAdapters().join('\n')}\n`);
       return 0;
+    }
+    case 'sync': {
+      const { syncCommand } = await import('./sync.ts');
+      return syncCommand(rest);
     }
     case 'clients': {
       const { clientsCommand } = await import('./clients.ts');

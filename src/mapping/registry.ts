@@ -3,6 +3,7 @@
 // registry is what `migfhir adapters` prints and what /metadata advertises.
 import type { Bundle, Resource } from 'fhir/r4.js';
 import { hl7v2Adt } from './hl7v2/adapter.ts';
+import { fhirR4 } from './fhir-r4/adapter.ts';
 
 export type Direction = 'inbound' | 'outbound';
 
@@ -24,7 +25,7 @@ export interface Adapter<In = unknown, Out = unknown, Options = unknown> {
   fromFhir?: (resources: Resource[], options: Options) => Out;
 }
 
-export const ADAPTERS: readonly Adapter[] = [hl7v2Adt as Adapter];
+export const ADAPTERS: readonly Adapter[] = [hl7v2Adt as Adapter, fhirR4 as Adapter];
 
 export function findAdapter(id: string): Adapter | undefined {
   return ADAPTERS.find((a) => a.id === id);
