@@ -11,6 +11,8 @@ Usage:
                              validate resources, Bundles and NDJSON offline (exit 1 on errors)
   migfhir audit verify       check the audit trail's hash chain (--data-dir DIR)
   migfhir adapters           list the national-format adapters (id, country/system, formats, directions)
+  migfhir import-csv <file> --mapping <json> [--dry-run] [--server URL [--token T]] [--data-dir DIR]
+                             import an NGO clinic register (CSV) into a server or the local data folder
   migfhir help               show this text
 
 Options (flag, environment variable, default):
@@ -37,6 +39,10 @@ async function main(argv: string[]): Promise<number> {
       const { describeAdapters } = await import('../mapping/registry.ts');
       process.stdout.write(`${describeAdapters().join('\n')}\n`);
       return 0;
+    }
+    case 'import-csv': {
+      const { importCsvCommand } = await import('./import-csv.ts');
+      return importCsvCommand(rest);
     }
     case 'clients': {
       const { clientsCommand } = await import('./clients.ts');

@@ -9,6 +9,7 @@ import { sweden } from './se/adapter.ts';
 import { poland } from './pl/adapter.ts';
 import { croatia } from './hr/adapter.ts';
 import { greece } from './gr/adapter.ts';
+import { ngoCsv } from './csv/adapter.ts';
 
 export type Direction = 'inbound' | 'outbound';
 
@@ -33,7 +34,7 @@ export interface Adapter<In = unknown, Out = unknown, Options = unknown> {
 /** the national FHIR profile adapters, reached through $import-national / $export-national */
 export const NATIONAL_ADAPTERS = [germany, italy, sweden, poland, croatia, greece];
 
-export const ADAPTERS: readonly Adapter[] = [hl7v2Adt as Adapter, ...(NATIONAL_ADAPTERS as Adapter[])];
+export const ADAPTERS: readonly Adapter[] = [hl7v2Adt as Adapter, ...(NATIONAL_ADAPTERS as Adapter[]), ngoCsv as Adapter];
 
 export function findAdapter(id: string): Adapter | undefined {
   return ADAPTERS.find((a) => a.id === id);
