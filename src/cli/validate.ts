@@ -9,6 +9,7 @@ import { loadDefinitions } from '../fhir/definitions.ts';
 import { Terminology } from '../terminology/service.ts';
 import { BindingChecker } from '../validation/bindings.ts';
 import { loadPackage } from '../validation/package-loader.ts';
+import { loadIgPackage } from '../ig/package.ts';
 import { ProfileRegistry } from '../validation/profiles.ts';
 import { Validator } from '../validation/validator.ts';
 
@@ -79,6 +80,12 @@ export async function validateCommand(argv: string[], out = process.stdout, err 
   }
   const terminology = new Terminology();
   const registry = new ProfileRegistry();
+  // the migrant-health IG is always known, as on the server
+  const ig = loadIgPackage();
+  if (ig) {
+    terminology.addPackage(ig);
+    for (const sd of ig.structureDefinitions.values()) registry.add(sd.url, sd);
+  }
   for (const ig of igs) {
     const loaded = loadPackage(ig, registry, terminology);
     err.write(`migfhir validate: ${ig}: ${loaded.profiles} profiles, ${loaded.terminology} terminology resources${loaded.withoutSnapshot.length ? `; skipped without snapshot: ${loaded.withoutSnapshot.join(', ')}` : ''}\n`);

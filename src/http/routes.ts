@@ -23,6 +23,7 @@ import { summary } from '../operations/summary.ts';
 import { importSummary } from '../operations/import-summary.ts';
 import { exportNational, importNational } from '../operations/national.ts';
 import { importCsv } from '../operations/import-csv.ts';
+import { score, scoreWrites } from '../operations/score.ts';
 import { expand, lookup, subsumes, translate, validateCode } from '../operations/terminology.ts';
 import { FHIR_JSON, isPretty, negotiate } from './negotiation.ts';
 
@@ -69,7 +70,8 @@ export function sendFhir(reply: FastifyReply, res: FhirResponse, pretty: boolean
   return reply.send(text);
 }
 
-function route(handler: Handler, ctx: Context, interaction: string) {
+/** `writes`: for an operation that writes only on request ($score persist=true), whether this one does. */
+function route(handler: Handler, ctx: Context, interaction: string, writes?: (req: FhirRequest) => boolean) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     request.auditInteraction = interaction;
     const req = toFhirRequest(request, ctx);
@@ -80,7 +82,7 @@ function route(handler: Handler, ctx: Context, interaction: string) {
     let res: FhirResponse;
     const kind = interaction === 'bundle' ? ((req.body as { type?: string } | undefined)?.type === 'transaction' ? 'transaction' : 'batch') : interaction;
     request.auditInteraction = kind;
-    if (audit && WRITES.has(kind)) {
+    if (audit && (WRITES.has(kind) || writes?.(req))) {
       // the write and its AuditEvent commit together, or neither does
       res = await ctx.repo.transaction(async () => {
         const r = await handler(req, ctx);
@@ -128,6 +130,8 @@ export function registerRoutes(app: FastifyInstance, ctx: Context): void {
   app.get('/Patient/$summary', r(summary, 'operation'));
   app.get('/Patient/:id/$summary', r(summary, 'operation'));
   app.post('/Patient/:id/$summary', r(summary, 'operation'));
+  app.post('/QuestionnaireResponse/$score', route(score, ctx, 'operation', scoreWrites));
+  app.post('/QuestionnaireResponse/:id/$score', route(score, ctx, 'operation', scoreWrites));
   app.get('/Patient/$everything', r(everything, 'operation'));
   app.post('/Patient/$everything', r(everything, 'operation'));
   app.get('/Patient/:id/$everything', r(everything, 'operation'));

@@ -32,10 +32,52 @@ export function describe(r: any): [string, string, string] {
     case 'ServiceRequest':
       return [concept(r.category?.[0]) || concept(r.code), r.status ?? '', r.performer?.[0]?.display ?? r.performer?.[0]?.reference ?? ''];
     case 'QuestionnaireResponse':
-      return [r.questionnaire ?? '', when(r), r.status ?? ''];
+      return [String(r.questionnaire ?? '').replace(/^.*\/Questionnaire\//, ''), when(r), total(r.item) ?? r.status ?? ''];
     default:
       return [concept(r.code), when(r), value(r) || concept(r.clinicalStatus) || r.status || ''];
   }
+}
+
+/** The total score of a questionnaire response (PHQ-9, GAD-7: an item whose linkId ends in total). */
+function total(items: any[] | undefined, depth = 0): string | undefined {
+  for (const i of items ?? []) {
+    const a = i.answer?.[0];
+    if (/(^|-)(total|score)$/.test(i.linkId ?? '') && a) return `total score ${a.valueInteger ?? a.valueDecimal ?? concept(a.valueCoding)}`;
+    const inner = depth < 8 ? total(i.item, depth + 1) : undefined;
+    if (inner) return inner;
+  }
+  return undefined;
+}
+
+const JOURNEY = 'https://migfhir.org/fhir/StructureDefinition/migration-journey';
+const STATUS = 'https://migfhir.org/fhir/StructureDefinition/migration-status';
+const INTERPRETER = 'http://hl7.org/fhir/StructureDefinition/patient-interpreterRequired';
+const part = (e: any, url: string) => (e?.extension ?? []).filter((x: any) => x.url === url);
+const country = (v: any) => v?.coding?.[0]?.code ?? v?.text ?? '';
+const period = (p: any) => (p ? ` (${[p.start, p.end].filter(Boolean).join(' – ')})` : '');
+
+/** What a receiving clinician needs about the person's migration (MigrantPatient extensions):
+ * languages, interpreter need, origin, countries of transit, arrival and status. */
+export function migrationLead(patient: any): string {
+  const langs = (patient.communication ?? []).map((c: any) => `${concept(c.language)}${c.preferred ? ' (preferred)' : ''}`);
+  const interpreter = patient.extension?.find((e: any) => e.url === INTERPRETER)?.valueBoolean;
+  const parts = [
+    langs.length ? `Languages: ${langs.join(', ')}.` : 'Languages: not recorded.',
+    interpreter === undefined ? 'Interpreter need: not recorded.' : interpreter ? 'An interpreter is required.' : 'No interpreter required.',
+  ];
+  for (const j of patient.extension?.filter((e: any) => e.url === JOURNEY) ?? []) {
+    const origin = country(part(j, 'countryOfOrigin')[0]?.valueCodeableConcept);
+    if (origin) parts.push(`Country of origin: ${origin}${part(j, 'departureDate')[0] ? `, left ${part(j, 'departureDate')[0].valueDate}` : ''}.`);
+    const transit = part(j, 'transit').map((t: any) => `${country(part(t, 'country')[0]?.valueCodeableConcept)}${period(part(t, 'period')[0]?.valuePeriod)}`);
+    if (transit.length) parts.push(`Countries of transit: ${transit.join(', ')}.`);
+    if (part(j, 'arrivalDate')[0]) parts.push(`Arrived: ${part(j, 'arrivalDate')[0].valueDate}.`);
+  }
+  for (const s of patient.extension?.filter((e: any) => e.url === STATUS) ?? []) {
+    const status = concept(part(s, 'status')[0]?.valueCodeableConcept);
+    const granted = country(part(s, 'grantingCountry')[0]?.valueCodeableConcept);
+    if (status) parts.push(`Migration status: ${status}${granted ? ` in ${granted}` : ''}${period(part(s, 'period')[0]?.valuePeriod)}.`);
+  }
+  return parts.join(' ');
 }
 
 export function sectionDiv(title: string, header: [string, string, string], rows: [string, string, string][], lead = ''): string {

@@ -3,6 +3,7 @@
 // receiving clinician in another country needs (languages, interpreter need, countries of
 // transit, pending referrals, questionnaire results).
 import type { Resource } from 'fhir/r4.js';
+import { PREGNANCY_SECTION_CODES } from './profiles.ts';
 
 export interface SectionSpec {
   key: string;
@@ -16,14 +17,16 @@ export interface SectionSpec {
 const LOINC = 'http://loinc.org';
 const category = (r: any, code: string) => (r.category ?? []).some((c: any) => (c.coding ?? []).some((x: any) => x.code === code));
 const notEnteredInError = (r: any) => r.status !== 'entered-in-error' && r.verificationStatus?.coding?.[0]?.code !== 'entered-in-error';
-const activeProblem = (r: any) => notEnteredInError(r) && !['resolved', 'inactive', 'remission'].includes(r.clinicalStatus?.coding?.[0]?.code);
+const PAST = ['resolved', 'inactive', 'remission'];
+const activeProblem = (r: any) => notEnteredInError(r) && !PAST.includes(r.clinicalStatus?.coding?.[0]?.code);
+const pastProblem = (r: any) => notEnteredInError(r) && PAST.includes(r.clinicalStatus?.coding?.[0]?.code);
 
 export const SECTIONS: SectionSpec[] = [
   { key: 'problems', title: 'Active Problems', code: { system: LOINC, code: '11450-4', display: 'Problem list - Reported' }, required: true, sources: [{ type: 'Condition', keep: activeProblem }] },
   { key: 'allergies', title: 'Allergies and Intolerances', code: { system: LOINC, code: '48765-2', display: 'Allergies and adverse reactions Document' }, required: true, sources: [{ type: 'AllergyIntolerance', keep: notEnteredInError }] },
   {
     key: 'medications', title: 'Medication Summary', code: { system: LOINC, code: '10160-0', display: 'History of Medication use Narrative' }, required: true,
-    sources: [{ type: 'MedicationStatement', keep: notEnteredInError }, { type: 'MedicationRequest', keep: (r) => ['active', 'on-hold', 'completed'].includes(r.status) }],
+    sources: [{ type: 'MedicationStatement', keep: notEnteredInError }, { type: 'MedicationRequest', keep: (r) => ['active', 'on-hold', 'completed'].includes(r.status) && r.doNotPerform !== true }],
   },
   { key: 'immunizations', title: 'Immunizations', code: { system: LOINC, code: '11369-6', display: 'History of Immunization Narrative' }, required: false, sources: [{ type: 'Immunization', keep: notEnteredInError }] },
   {
@@ -34,8 +37,10 @@ export const SECTIONS: SectionSpec[] = [
   { key: 'vitalSigns', title: 'Vital Signs', code: { system: LOINC, code: '8716-3', display: 'Vital signs' }, required: false, sources: [{ type: 'Observation', keep: (r) => notEnteredInError(r) && category(r, 'vital-signs') }] },
   {
     key: 'pregnancy', title: 'History of Pregnancy', code: { system: LOINC, code: '10162-6', display: 'History of pregnancies Narrative' }, required: false,
-    sources: [{ type: 'Observation', keep: (r) => notEnteredInError(r) && (r.code?.coding ?? []).some((c: any) => ['82810-3', '11636-8', '11637-6', '11638-4', '11639-2', '11640-0', '11612-9', '11613-7', '11614-5', '33065-4', '11778-8'].includes(c.code)) }],
+    sources: [{ type: 'Observation', keep: (r) => notEnteredInError(r) && (r.code?.coding ?? []).some((c: any) => c.system === LOINC && PREGNANCY_SECTION_CODES.has(c.code)) }],
   },
+  // resolved problems matter across borders too (tuberculosis treated on the way, a past fracture)
+  { key: 'pastProblems', title: 'History of Past Problems', code: { system: LOINC, code: '11348-0', display: 'History of Past illness note' }, required: false, sources: [{ type: 'Condition', keep: pastProblem }] },
 ];
 
 export const MIGRATION_SECTION: SectionSpec = {

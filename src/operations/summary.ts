@@ -7,12 +7,13 @@
 // resource inside the Bundle. All fullUrls are urn:uuid and references are rewritten to them,
 // so the document stands on its own when it reaches another country's system.
 import { randomUUID } from 'node:crypto';
-import type { Bundle, Composition, CompositionSection, Patient, Resource } from 'fhir/r4.js';
+import type { Bundle, Composition, CompositionSection, Patient, Reference, Resource } from 'fhir/r4.js';
 import { authorize, allows } from '../auth/authorize.ts';
 import { OPERATIONS } from '../rest/capabilities.ts';
 import { compartmentCondition } from '../rest/search.ts';
 import type { Context, FhirRequest, Handler } from '../rest/types.ts';
-import { concept, describe, emptyDiv, esc, sectionDiv } from '../ips/narrative.ts';
+import { describe, emptyDiv, esc, migrationLead, sectionDiv } from '../ips/narrative.ts';
+import { asIps } from '../ips/profiles.ts';
 import { MIGRATION_SECTION, SECTIONS, type SectionSpec } from '../ips/sections.ts';
 
 OPERATIONS.push({ name: 'summary', definition: 'http://hl7.org/fhir/uv/ips/OperationDefinition/summary', types: ['Patient'] });
@@ -35,50 +36,58 @@ async function compartment(req: FhirRequest, ctx: Context, patientId: string, ty
   return matches.map((m) => JSON.parse(m.json) as Resource);
 }
 
-/** Every reference string inside a resource (not into contained resources). */
-function references(value: unknown, out: string[] = [], depth = 0): string[] {
+/** `Type/id` of a literal reference to this server (relative, or absolute with the server's
+ * base; a version suffix is dropped), else undefined: urn:uuid, other servers, contained. */
+function localKey(ref: string, baseUrl: string): string | undefined {
+  const rel = ref.startsWith(`${baseUrl}/`) ? ref.slice(baseUrl.length + 1) : ref;
+  const m = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/.exec(rel);
+  return m ? `${m[1]}/${m[2]}` : undefined;
+}
+
+/** Every local reference inside a resource, contained resources included. */
+function references(value: unknown, baseUrl: string, out: string[] = [], depth = 0): string[] {
   if (depth > 64 || !value || typeof value !== 'object') return out;
-  if (Array.isArray(value)) value.forEach((v) => references(v, out, depth + 1));
+  if (Array.isArray(value)) value.forEach((v) => references(v, baseUrl, out, depth + 1));
   else {
     for (const [k, v] of Object.entries(value)) {
-      if (k === 'reference' && typeof v === 'string' && /^[A-Z][A-Za-z]+\/[A-Za-z0-9\-.]{1,64}$/.test(v)) out.push(v);
-      else if (k !== 'contained') references(v, out, depth + 1);
+      if (k === 'reference' && typeof v === 'string') {
+        const key = localKey(v, baseUrl);
+        if (key) out.push(key);
+      } else references(v, baseUrl, out, depth + 1);
     }
   }
   return out;
 }
 
 /** Rewrites references to the document's urn:uuid fullUrls; ones that cannot be resolved in
- * the document keep their display only, so nothing in the document points outside it. */
-function rewrite(value: unknown, urls: Map<string, string>, depth = 0): void {
+ * the document keep their display only, so nothing in the document points outside it.
+ * References to contained resources (#id) stay as they are. */
+function rewrite(value: unknown, urls: Map<string, string>, baseUrl: string, depth = 0): void {
   if (depth > 64 || !value || typeof value !== 'object') return;
   if (Array.isArray(value)) {
-    value.forEach((v) => rewrite(v, urls, depth + 1));
+    value.forEach((v) => rewrite(v, urls, baseUrl, depth + 1));
     return;
   }
   const obj = value as Record<string, unknown>;
   if (typeof obj.reference === 'string' && !obj.reference.startsWith('#')) {
-    const target = urls.get(obj.reference);
+    const key = localKey(obj.reference, baseUrl);
+    const target = key && urls.get(key);
     if (target) obj.reference = target;
     else {
       delete obj.reference;
       obj.display ??= 'not included in this summary';
     }
   }
-  for (const [k, v] of Object.entries(obj)) if (k !== 'contained' && typeof v === 'object') rewrite(v, urls, depth + 1);
+  for (const v of Object.values(obj)) if (typeof v === 'object') rewrite(v, urls, baseUrl, depth + 1);
 }
 
-function migrationLead(patient: Patient): string {
-  const langs = (patient.communication ?? []).map((c) => `${concept(c.language)}${c.preferred ? ' (preferred)' : ''}`);
-  const interpreter = patient.extension?.find((e) => e.url === 'http://hl7.org/fhir/StructureDefinition/patient-interpreterRequired')?.valueBoolean;
-  const parts = [
-    langs.length ? `Languages: ${langs.join(', ')}.` : 'Languages: not recorded.',
-    interpreter === undefined ? 'Interpreter need: not recorded.' : interpreter ? 'An interpreter is required.' : 'No interpreter required.',
-  ];
-  const journey = patient.extension?.filter((e) => /migration-?journey|transit/i.test(e.url)) ?? [];
-  const transit = journey.flatMap((e) => (e.extension ?? []).filter((x) => /transit/i.test(x.url)).map((x) => x.valueCodeableConcept?.coding?.[0]?.code ?? x.extension?.find((y) => y.valueCodeableConcept)?.valueCodeableConcept?.coding?.[0]?.code ?? '').filter(Boolean));
-  if (transit.length) parts.push(`Countries of transit: ${transit.join(', ')}.`);
-  return parts.join(' ');
+/** Whether a compartment resource is about the patient (its subject or patient), not one the
+ * patient merely took part in (a Condition they asserted about a relative, an Observation
+ * they performed). */
+function about(r: Resource, patientId: string, baseUrl: string): boolean {
+  const o = r as { subject?: Reference; patient?: Reference };
+  const ref = (o.subject ?? o.patient)?.reference;
+  return ref !== undefined && localKey(ref, baseUrl) === `Patient/${patientId}`;
 }
 
 export async function buildSummary(req: FhirRequest, ctx: Context, patientId: string): Promise<Bundle> {
@@ -94,15 +103,24 @@ export async function buildSummary(req: FhirRequest, ctx: Context, patientId: st
   const sectionsOut: { spec: SectionSpec; entries: Resource[] }[] = [];
   for (const spec of [...SECTIONS, MIGRATION_SECTION]) {
     const entries: Resource[] = [];
-    for (const src of spec.sources) for (const r of await load(src.type)) if (!src.keep || src.keep(r)) entries.push(r);
+    for (const src of spec.sources) for (const r of await load(src.type)) if (about(r, patientId, req.baseUrl) && (!src.keep || src.keep(r))) entries.push(r);
     for (const r of entries) included.set(`${r.resourceType}/${r.id}`, r);
     sectionsOut.push({ spec, entries });
   }
-  // the resources the entries refer to (medications, practitioners, organizations…), one level
+  // the resources the entries refer to, one level: the patient's own (a report's results, the
+  // expected delivery date of a pregnancy status) and medications, practitioners, organizations…
+  const loaded = new Map<string, Resource>();
+  for (const list of byType.values()) for (const r of list) loaded.set(`${r.resourceType}/${r.id}`, r);
   for (const r of [...included.values()]) {
-    for (const ref of references(r)) {
+    for (const ref of references(r, req.baseUrl)) {
+      if (included.has(ref)) continue;
+      const own = loaded.get(ref);
+      if (own) {
+        if ((own as { status?: string }).status !== 'entered-in-error' && about(own, patientId, req.baseUrl)) included.set(ref, own);
+        continue;
+      }
       const [type, id] = ref.split('/');
-      if (included.has(ref) || !REFERABLE.has(type) || !allows(req.auth, type, 'r')) continue;
+      if (!REFERABLE.has(type) || !allows(req.auth, type, 'r')) continue;
       const v = await ctx.repo.store.current(type, id);
       if (v && !v.deleted) included.set(ref, JSON.parse(v.json!) as Resource);
     }
@@ -146,9 +164,11 @@ export async function buildSummary(req: FhirRequest, ctx: Context, patientId: st
     text: { status: 'generated', div: `<div xmlns="http://www.w3.org/1999/xhtml"><p>${esc('International Patient Summary generated by migfhir')}</p></div>` },
     section: sections,
   };
+  asIps(composition);
   const entries = [...included.entries()].map(([key, r]) => {
-    const copy = structuredClone(r) as Resource & { meta?: unknown };
-    rewrite(copy, urls);
+    const copy = structuredClone(r);
+    rewrite(copy, urls, req.baseUrl);
+    asIps(copy);
     return { fullUrl: urls.get(key)!, resource: copy };
   });
   return {

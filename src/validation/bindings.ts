@@ -17,7 +17,7 @@ interface IndexedValueSet {
 }
 
 export type Membership =
-  | { verdict: 'in'; display?: string }
+  | { verdict: 'in'; display?: string; displays?: string[] }
   | { verdict: 'out'; message: string }
   | { verdict: 'unknown'; message: string };
 
@@ -102,7 +102,11 @@ export class BindingChecker {
     }
     const content = (sys.resource as { content?: string }).content;
     if (content && content !== 'complete') return { verdict: 'unknown', message: `The code system ${c.system} is held only in part` };
-    if (sys.concepts.has(c.code)) return { verdict: 'in', display: sys.concepts.get(c.code)!.display };
+    const concept = sys.concepts.get(c.code);
+    if (concept) {
+      const displays = [concept.display, ...(concept.designation ?? []).map((d) => d.value)].filter((x): x is string => typeof x === 'string');
+      return { verdict: 'in', display: concept.display, displays };
+    }
     // case-insensitive code systems accept other spellings
     if ((sys.resource as { caseSensitive?: boolean }).caseSensitive === false) {
       for (const k of sys.concepts.keys()) if (k.toLowerCase() === c.code.toLowerCase()) return { verdict: 'in' };

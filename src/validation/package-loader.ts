@@ -7,11 +7,12 @@ import * as tar from 'tar';
 import type { StructureDefinition } from 'fhir/r4.js';
 import type { Terminology } from '../terminology/service.ts';
 import type { ProfileRegistry } from './profiles.ts';
+import { generateSnapshot } from './snapshot.ts';
 
 export interface LoadedPackage {
   profiles: number;
   terminology: number;
-  /** StructureDefinitions without a snapshot, which cannot be used to validate */
+  /** StructureDefinitions whose snapshot could not be generated, which cannot be used to validate */
   withoutSnapshot: string[];
 }
 
@@ -53,10 +54,16 @@ export function loadPackage(path: string, profiles: ProfileRegistry, terminology
     }
     if (!r.url) continue;
     if (r.resourceType === 'StructureDefinition') {
-      const sd = r as StructureDefinition;
+      let sd = r as StructureDefinition;
       if (!sd.snapshot?.element?.length) {
-        loaded.withoutSnapshot.push(sd.url);
-        continue;
+        // differential-only profiles (as many IG sources ship) get their snapshot generated;
+        // profiles of the same package that they build on are resolved as they are added
+        try {
+          sd = generateSnapshot(sd, (url) => profiles.definition(url));
+        } catch {
+          loaded.withoutSnapshot.push(sd.url);
+          continue;
+        }
       }
       profiles.add(sd.url, sd);
       loaded.profiles++;

@@ -32,6 +32,8 @@ export interface ElementNode {
   path: string;
   /** JSON name: the last path segment without [x] */
   name: string;
+  /** `_name`: the JSON name of the primitive's extension twin */
+  extName: string;
   min: number;
   max: number;
   /** whether the JSON property is an array (the base element repeats) */
@@ -106,6 +108,7 @@ function node(e: ElementDefinition, id: string): ElementNode {
     id,
     path: e.path,
     name: choice ? last.slice(0, -3) : last,
+    extName: `_${choice ? last.slice(0, -3) : last}`,
     min: e.min ?? 0,
     max: e.max === undefined || e.max === '*' ? Infinity : Number(e.max),
     array: baseMax !== '1' && baseMax !== '0',
@@ -181,12 +184,14 @@ export function compileProfile(sd: StructureDefinition): CompiledProfile {
 export class ProfileRegistry {
   private readonly compiled = new Map<string, CompiledProfile | null>();
   private readonly extra = new Map<string, StructureDefinition>();
+  private readonly types = new Map<string, CompiledProfile | null>();
 
   /** Registers (or replaces) a StructureDefinition; `null` forgets the url. */
   add(url: string, sd: StructureDefinition | null): void {
     if (sd) this.extra.set(url, sd);
     else this.extra.delete(url);
     this.compiled.delete(url);
+    this.types.clear();
   }
 
   definition(url: string): StructureDefinition | undefined {
@@ -199,6 +204,8 @@ export class ProfileRegistry {
 
   /** The compiled profile of a canonical url, or undefined when unknown or without snapshot. */
   get(url: string): CompiledProfile | undefined {
+    const direct = this.compiled.get(url);
+    if (direct) return direct;
     const [u] = url.split('|');
     const hit = this.compiled.get(u);
     if (hit !== undefined) return hit ?? undefined;
@@ -209,9 +216,15 @@ export class ProfileRegistry {
     return c ?? undefined;
   }
 
-  /** The base definition of a type (`Patient`, `HumanName`, `string`). */
+  /** The base definition of a type (`Patient`, `HumanName`, `string`); asked for on every
+   * element, hence its own cache. */
   type(code: string): CompiledProfile | undefined {
-    return this.get(code.includes('/') ? code : CORE + code);
+    let t = this.types.get(code);
+    if (t === undefined) {
+      t = this.get(code.includes('/') ? code : CORE + code) ?? null;
+      this.types.set(code, t);
+    }
+    return t ?? undefined;
   }
 
   /** urls of registered (non-package) StructureDefinitions */

@@ -69,22 +69,29 @@ function valuesAt(item: unknown, path: string): unknown[] | undefined {
   return cur;
 }
 
-/** The element definition at a discriminator path inside a slice (through its children). */
-function definitionAt(profile: CompiledProfile, slice: ElementNode, path: string): ElementNode | undefined {
-  if (path === '$this') return slice;
-  let node: ElementNode | undefined = slice;
+/** The element definitions at a discriminator path inside a slice (through its children; where
+ * the path crosses a sliced element, through that element's slices too, as in the blood pressure
+ * profile's `code.coding.code`, whose fixed values sit in the coding slices). */
+function definitionsAt(profile: CompiledProfile, slice: ElementNode, path: string): ElementNode[] {
+  if (path === '$this') return [slice];
+  let nodes: ElementNode[] = [slice];
   for (const raw of path.split('.')) {
     const name = raw.replace(/\(\)$/, '');
     const ext = /^extension\('([^']*)'\)$/.exec(raw);
-    if (!node) return undefined;
-    if (ext) {
-      const host: ElementNode | undefined = node.children.find((c) => c.name === 'extension');
-      node = host?.slices.find((s) => s.types.some((t) => t.profiles?.includes(ext[1])));
-      continue;
+    const next: ElementNode[] = [];
+    for (const node of nodes) {
+      if (ext) {
+        const host = node.children.find((c) => c.name === 'extension');
+        const hit = host?.slices.find((s) => s.types.some((t) => t.profiles?.includes(ext[1])));
+        if (hit) next.push(hit);
+        continue;
+      }
+      const child = node.children.find((c) => c.name === name) ?? profile.byId.get(`${node.id}.${name}`) ?? profile.byId.get(`${node.id}.${name}[x]`);
+      if (child) next.push(child, ...child.slices);
     }
-    node = node.children.find((c) => c.name === name) ?? profile.byId.get(`${node.id}.${name}`) ?? profile.byId.get(`${node.id}.${name}[x]`);
+    nodes = next;
   }
-  return node;
+  return nodes;
 }
 
 export interface SliceContext {
@@ -105,14 +112,22 @@ function matchesSlice(item: unknown, key: string, base: ElementNode, slice: Elem
   for (const d of discriminators) {
     const values = valuesAt(item, d.path);
     if (values === undefined) return false;
-    const def = definitionAt(ctx.profile, slice, d.path);
+    const defs = definitionsAt(ctx.profile, slice, d.path);
+    const def = defs[0];
     switch (d.type) {
       case 'value':
       case 'pattern': {
-        let expected = def?.fixed ?? def?.pattern;
-        if (expected === undefined && d.path === 'url' && slice.types[0]?.code === 'Extension') expected = slice.types[0].profiles?.[0];
-        if (expected === undefined) return false;
-        if (!values.some((v) => (def?.fixed !== undefined ? jsonEqual(v, expected) : matchesPattern(v, expected)))) return false;
+        const expected: ((v: unknown) => boolean)[] = [];
+        for (const x of defs) {
+          if (x.fixed !== undefined) expected.push((v) => jsonEqual(v, x.fixed));
+          else if (x.pattern !== undefined) expected.push((v) => matchesPattern(v, x.pattern));
+        }
+        if (!expected.length && d.path === 'url' && slice.types[0]?.code === 'Extension' && slice.types[0].profiles?.[0]) {
+          const url = slice.types[0].profiles[0];
+          expected.push((v) => v === url);
+        }
+        if (!expected.length) return false;
+        if (!values.some((v) => expected.some((e) => e(v)))) return false;
         break;
       }
       case 'exists': {

@@ -26,6 +26,8 @@ interface Run {
   /** %resource: the resource being walked; %rootResource: the outermost container */
   resource: unknown;
   rootResource: unknown;
+  /** where the current resource starts in `path`s (Bundle.entry[0].resource) */
+  resourcePath: string;
   depth: number;
 }
 
@@ -50,7 +52,7 @@ export class Validator {
 
   /** All issues (errors, warnings, information) of a resource. */
   validate(resource: unknown, options: ValidateOptions = {}): IssueInput[] {
-    const run: Run = { issues: [], seen: new Set(), resource, rootResource: resource, depth: 0 };
+    const run: Run = { issues: [], seen: new Set(), resource, rootResource: resource, resourcePath: '', depth: 0 };
     const type = (resource as Json | null)?.resourceType;
     this.resource(resource, typeof type === 'string' ? type : 'Resource', run, options.profiles ?? [], options.declaredProfiles !== false);
     return run.issues;
@@ -79,8 +81,9 @@ export class Validator {
       this.issue(run, 'error', 'not-supported', path, `No definition for the resource type ${type}`);
       return;
     }
-    const outer = { resource: run.resource, depth: run.depth };
+    const outer = { resource: run.resource, depth: run.depth, resourcePath: run.resourcePath };
     run.resource = r;
+    run.resourcePath = path;
     run.depth++;
     if (run.depth > MAX_DEPTH) {
       this.issue(run, 'error', 'too-costly', path, 'Resources are nested too deeply');
@@ -98,6 +101,7 @@ export class Validator {
     }
     run.resource = outer.resource;
     run.depth = outer.depth;
+    run.resourcePath = outer.resourcePath;
   }
 
   private againstProfile(r: Json, type: string, url: string, path: string, run: Run): void {
@@ -194,7 +198,9 @@ export class Validator {
         const plain = k.startsWith('_') ? k.slice(1) : k;
         if (props.get(plain)?.node === def && !keys.includes(plain)) keys.push(plain);
       }
-    } else if (def.name in obj || `_${def.name}` in obj) keys.push(def.name);
+    } else if (def.name in obj || def.extName in obj) keys.push(def.name);
+    // the common case: an optional element that is absent
+    if (keys.length === 0 && def.min === 0 && !def.slices.length) return;
     if (def.choice && keys.length > 1) this.issue(run, 'error', 'structure', `${path}.${keys[1]}`, `Only one of ${keys.join(', ')} is allowed (${def.name}[x])`);
     const items: { value: unknown; ext: unknown; key: string; type: string; path: string }[] = [];
     for (const key of keys) {
@@ -234,10 +240,12 @@ export class Validator {
         items.push({ value, ext, key, type, path: where });
       }
     }
-    const label = `${path}.${def.name}${def.choice ? '[x]' : ''}`;
-    const from = profile.derivation === 'constraint' ? ` (from ${profile.url})` : '';
-    if (items.length < def.min) this.issue(run, 'error', 'required', path, `${label}: minimum required = ${def.min}, but only found ${items.length}${from}`);
-    if (items.length > def.max) this.issue(run, 'error', 'structure', path, `${label}: max allowed = ${def.max}, but found ${items.length}${from}`);
+    if (items.length < def.min || items.length > def.max) {
+      const label = `${path}.${def.name}${def.choice ? '[x]' : ''}`;
+      const from = profile.derivation === 'constraint' ? ` (from ${profile.url})` : '';
+      if (items.length < def.min) this.issue(run, 'error', 'required', path, `${label}: minimum required = ${def.min}, but only found ${items.length}${from}`);
+      else this.issue(run, 'error', 'structure', path, `${label}: max allowed = ${def.max}, but found ${items.length}${from}`);
+    }
     let slices: (ElementNode | undefined)[] = items.map((it) => (def.choice ? props.get(it.key)!.slice : undefined));
     if (def.slices.length && def.slicing && !def.choice) {
       const a = assignSlices(items.map((i) => i.value), items.map((i) => i.key), def, {
@@ -265,7 +273,7 @@ export class Validator {
   private conforms(item: unknown, url: string, run: Run): boolean {
     const p = this.profiles.get(url);
     if (!p) return false;
-    const sub: Run = { issues: [], seen: new Set(), resource: run.resource, rootResource: run.rootResource, depth: run.depth + 1 };
+    const sub: Run = { issues: [], seen: new Set(), resource: run.resource, rootResource: run.rootResource, resourcePath: run.resourcePath, depth: run.depth + 1 };
     if (sub.depth > MAX_DEPTH || item === null || typeof item !== 'object') return false;
     if (p.kind === 'resource') this.resource(item, p.type, sub, [url], false);
     else this.element(item as Json, p.root, p, p.type, p.type, sub, false);
@@ -275,7 +283,11 @@ export class Validator {
   /** One repetition: a primitive (value and/or `_` extension object), a resource or a complex value. */
   private value(value: unknown, ext: unknown, def: ElementNode, type: string, profile: CompiledProfile, path: string, run: Run): void {
     if (PRIMITIVE_TYPES.has(type)) {
-      if (value !== undefined) this.primitive(value, def, type, path, run);
+      if (value !== undefined) {
+        this.primitive(value, def, type, path, run);
+        // invariants on primitive elements (vital signs' vs-1: a date precise to the day)
+        for (const c of def.constraints) this.invariant(c, def, type, value, path, run);
+      }
       if (ext !== undefined) {
         if (ext === null || typeof ext !== 'object' || Array.isArray(ext)) this.issue(run, 'error', 'structure', path, 'The primitive extension (_) must be a JSON object');
         else this.element(ext as Json, this.profiles.type('Element')!.root, this.profiles.type('Element')!, 'Element', path, run, false);
@@ -303,6 +315,7 @@ export class Validator {
       return;
     }
     this.element(obj, def, profile, type, path, run, false);
+    if (type === 'Coding') this.coding(obj, path, run);
     if (def.binding) this.complexBinding(obj, def, type, path, run);
     if (type === 'Reference') this.reference(obj, def, path, run);
     // datatype profiles (SimpleQuantity, a profiled Identifier …)
@@ -337,6 +350,22 @@ export class Validator {
     if (strength !== 'required' && strength !== 'extensible') return;
     if (m.verdict === 'out') this.issue(run, strength === 'required' ? 'error' : 'warning', 'code-invalid', path, m.message);
     else if (m.verdict === 'unknown') this.issue(run, 'information', 'not-supported', path, `The binding to ${def.binding!.valueSet} could not be checked: ${m.message}`);
+  }
+
+  /** Every Coding, bound or not: its code must exist in its code system when the server holds
+   * the whole system, and its display should be one the system gives (a warning, as the
+   * reference validator's). */
+  private coding(obj: Json, path: string, run: Run): void {
+    if (typeof obj.system !== 'string' || typeof obj.code !== 'string' || obj.version !== undefined) return;
+    const m = this.bindings.inCodeSystem(obj as Coding);
+    if (m.verdict === 'out') {
+      this.issue(run, 'error', 'code-invalid', `${path}.code`, m.message);
+    } else if (m.verdict === 'in' && typeof obj.display === 'string' && m.displays?.length) {
+      const d = obj.display.trim().toLowerCase();
+      if (!m.displays.some((x) => x.trim().toLowerCase() === d)) {
+        this.issue(run, 'warning', 'invalid', `${path}.display`, `Wrong display '${obj.display.slice(0, 100)}' for ${obj.system}#${obj.code}: valid display is '${m.displays[0]}'`);
+      }
+    }
   }
 
   private complexBinding(obj: Json, def: ElementNode, type: string, path: string, run: Run): void {
@@ -402,9 +431,10 @@ export class Validator {
     const ext = this.profiles.get(declared ?? url);
     const modifier = def.name === 'modifierExtension';
     if (!ext) {
-      if (/^https?:\/\/hl7\.org\/fhir\/StructureDefinition\//.test(url)) this.issue(run, 'error', 'structure', path, `The extension ${url.slice(0, 200)} is unknown in FHIR R4`);
+      // core-namespace extensions the R4 package does not define (R5 and the extensions pack,
+      // e.g. SDC's itemWeight) are reported like any other unknown extension
       // example.org urls are the spec's own placeholders (the reference validator's allow-example-urls)
-      else this.issue(run, modifier && !/^https?:\/\/example\.(org|com)\//.test(url) ? 'error' : 'warning', 'extension', path, `Unknown extension ${url.slice(0, 200)}${modifier ? ': a modifier extension that is not understood makes the element unsafe to process' : ''}`);
+      this.issue(run, modifier && !/^https?:\/\/example\.(org|com)\//.test(url) ? 'error' : 'warning', 'extension', path, `Unknown extension ${url.slice(0, 200)}${modifier ? ': a modifier extension that is not understood makes the element unsafe to process' : ''}`);
       return;
     }
     if (ext.type !== 'Extension') return;
@@ -417,8 +447,11 @@ export class Validator {
   private extensionContext(ext: CompiledProfile, path: string, run: Run): void {
     const contexts = (ext.context ?? []).filter((c) => c.type === 'element');
     if (!contexts.length || contexts.length !== (ext.context ?? []).length) return;
-    // the host element's definition path: strip indexes and the trailing .extension
-    const host = path.replace(/\[\d+\]/g, '').replace(/\.(modifierExtension|extension)$/, '');
+    // the host element's definition path, from the resource the extension is in (a Patient in a
+    // Bundle entry is judged as Patient): strip indexes and the trailing .extension
+    const type = (run.resource as Json | undefined)?.resourceType;
+    const local = typeof type === 'string' && path.startsWith(run.resourcePath) ? `${type}${path.slice(run.resourcePath.length)}` : path;
+    const host = local.replace(/\[\d+\]/g, '').replace(/\.(modifierExtension|extension)$/, '');
     const hostTypePath = host.split('.').length === 1 ? host : undefined;
     for (const c of contexts) {
       const e = c.expression;

@@ -92,3 +92,25 @@ t.test('an unknown element added to one example of every type', async (t) => {
   }
   t.ok(seen.size > 100, `${seen.size} resource types`);
 });
+
+t.test('official examples conform to R4 profiles with slicing', async (t) => {
+  for (const [file, profile] of [
+    ['Observation-blood-pressure.json', 'http://hl7.org/fhir/StructureDefinition/bp'],
+    ['Observation-blood-pressure.json', 'http://hl7.org/fhir/StructureDefinition/vitalsigns'],
+    ['Observation-bmi.json', 'http://hl7.org/fhir/StructureDefinition/bmi'],
+    ['Observation-heart-rate.json', 'http://hl7.org/fhir/StructureDefinition/heartrate'],
+  ]) {
+    const errors = validator.validate(example(file), { profiles: [profile] }).filter((i) => i.severity === 'error');
+    t.same(errors, [], `${file} conforms to ${profile}`);
+  }
+});
+
+t.test('extension contexts are judged on the resource, also inside a Bundle', async (t) => {
+  const patient = { resourceType: 'Patient', extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/patient-interpreterRequired', valueBoolean: true }], communication: [{ language: { text: 'Tigrinya' }, extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/patient-proficiency', extension: [{ url: 'type', valueCoding: { system: 'http://terminology.hl7.org/CodeSystem/v3-LanguageAbilityMode', code: 'ESP' } }] }] }] };
+  const bundle = { resourceType: 'Bundle', type: 'collection', entry: [{ fullUrl: 'urn:uuid:6b1f0c2e-0f3a-4d0e-9a7e-2a8b8f3c1d11', resource: patient }] };
+  const contextIssues = (r: unknown) => validator.validate(r).filter((i) => /not allowed here/.test(i.diagnostics));
+  t.same(contextIssues(patient), [], 'alone');
+  t.same(contextIssues(bundle), [], 'in a Bundle entry');
+  const obs = { resourceType: 'Bundle', type: 'collection', entry: [{ fullUrl: 'urn:uuid:6b1f0c2e-0f3a-4d0e-9a7e-2a8b8f3c1d12', resource: { resourceType: 'Observation', status: 'final', code: { text: 'x' }, extension: patient.extension } }] };
+  t.equal(contextIssues(obs).length, 1, 'a Patient extension on an Observation in a Bundle is still reported');
+});
