@@ -12,6 +12,8 @@ Usage:
   migfhir audit verify       check the audit trail's hash chain (--data-dir DIR)
   migfhir adapters           list the national-format adapters (id, country/system, formats, directions)
   migfhir sync pull|push     copy a patient's record from or to a remote FHIR endpoint (see migfhir sync)
+  migfhir import-csv <file> --mapping <json> [--dry-run] [--server URL [--token T]] [--data-dir DIR]
+                             import an NGO clinic register (CSV) into a server or the local data folder
   migfhir help               show this text
 
 Options (flag, environment variable, default):
@@ -42,6 +44,10 @@ async function main(argv: string[]): Promise<number> {
     case 'sync': {
       const { syncCommand } = await import('./sync.ts');
       return syncCommand(rest);
+    }
+    case 'import-csv': {
+      const { importCsvCommand } = await import('./import-csv.ts');
+      return importCsvCommand(rest);
     }
     case 'clients': {
       const { clientsCommand } = await import('./clients.ts');

@@ -21,6 +21,8 @@ import { validate } from '../operations/validate.ts';
 import { merge } from '../operations/merge.ts';
 import { summary } from '../operations/summary.ts';
 import { importSummary } from '../operations/import-summary.ts';
+import { exportNational, importNational } from '../operations/national.ts';
+import { importCsv } from '../operations/import-csv.ts';
 import { score, scoreWrites } from '../operations/score.ts';
 import { expand, lookup, subsumes, translate, validateCode } from '../operations/terminology.ts';
 import { FHIR_JSON, isPretty, negotiate } from './negotiation.ts';
@@ -122,6 +124,9 @@ export function registerRoutes(app: FastifyInstance, ctx: Context): void {
     app.route({ method, url: path, handler: r(async (req, c) => handler({ ...req, resourceType: type }, c), 'operation') });
   }
   app.post('/$import-summary', { bodyLimit: ctx.config.maxBundleBytes }, r(importSummary, 'transaction'));
+  app.post('/$import-national', { bodyLimit: ctx.config.maxBundleBytes }, r(importNational, 'transaction'));
+  app.get('/Patient/:id/$export-national', r(exportNational, 'operation'));
+  app.post('/$import-csv', { bodyLimit: ctx.config.maxBundleBytes }, r(importCsv, 'operation'));
   app.get('/Patient/$summary', r(summary, 'operation'));
   app.get('/Patient/:id/$summary', r(summary, 'operation'));
   app.post('/Patient/:id/$summary', r(summary, 'operation'));

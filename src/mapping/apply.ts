@@ -17,10 +17,20 @@ import { criteria, queryFromHeader } from '../rest/conditional.ts';
 import type { Context, FhirRequest, FhirResponse } from '../rest/types.ts';
 import { REMOVE, WRITE_MODE } from './conventions.ts';
 
+const MIGRATION_STATUS = 'https://migfhir.org/fhir/StructureDefinition/migration-status';
+
+/** Extensions merge per URL, except migration statuses: each status a country granted is one
+ * entry of the history, so a status from one source never erases another's. */
+function extensionKey(e: { url: string; extension?: { url: string; valueCodeableConcept?: { coding?: { code?: string }[] } }[] }): string {
+  if (e.url !== MIGRATION_STATUS) return e.url;
+  const code = (part: string) => e.extension?.find((x) => x.url === part)?.valueCodeableConcept?.coding?.[0]?.code ?? '';
+  return `${e.url}|${code('status')}|${code('grantingCountry')}`;
+}
+
 const KEYED: Record<string, (x: any) => string | undefined> = {
   identifier: (i: Identifier) => `${i.system}|${i.value}`,
   link: (l: Patient['link'] extends (infer L)[] | undefined ? L : never) => l.other?.reference,
-  extension: (e: { url: string }) => e.url,
+  extension: extensionKey,
   communication: (c: { language?: { coding?: { code?: string }[]; text?: string } }) => c.language?.coding?.[0]?.code ?? c.language?.text,
 };
 /** Choice elements: a new deceasedDateTime replaces a stored deceasedBoolean. */

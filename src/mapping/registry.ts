@@ -4,6 +4,13 @@
 import type { Bundle, Resource } from 'fhir/r4.js';
 import { hl7v2Adt } from './hl7v2/adapter.ts';
 import { fhirR4 } from './fhir-r4/adapter.ts';
+import { germany } from './de/adapter.ts';
+import { italy } from './it/adapter.ts';
+import { sweden } from './se/adapter.ts';
+import { poland } from './pl/adapter.ts';
+import { croatia } from './hr/adapter.ts';
+import { greece } from './gr/adapter.ts';
+import { ngoCsv } from './csv/adapter.ts';
 
 export type Direction = 'inbound' | 'outbound';
 
@@ -25,7 +32,10 @@ export interface Adapter<In = unknown, Out = unknown, Options = unknown> {
   fromFhir?: (resources: Resource[], options: Options) => Out;
 }
 
-export const ADAPTERS: readonly Adapter[] = [hl7v2Adt as Adapter, fhirR4 as Adapter];
+/** the national FHIR profile adapters, reached through $import-national / $export-national */
+export const NATIONAL_ADAPTERS = [germany, italy, sweden, poland, croatia, greece];
+
+export const ADAPTERS: readonly Adapter[] = [hl7v2Adt as Adapter, fhirR4 as Adapter, ...(NATIONAL_ADAPTERS as Adapter[]), ngoCsv as Adapter];
 
 export function findAdapter(id: string): Adapter | undefined {
   return ADAPTERS.find((a) => a.id === id);

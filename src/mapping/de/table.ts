@@ -1,0 +1,33 @@
+// Germany: gematik ISiK / KBV profiles. Code systems are referenced by URI only (KBV and HL7
+// Deutschland terminology is not copied). Sources: shared/domain.md §2.1, §2.2.
+import type { NationalTable } from '../national/table.ts';
+
+export const KBV_PERSONENGRUPPE = 'https://fhir.kbv.de/CodeSystem/KBV_CS_SFHIR_KBV_PERSONENGRUPPE';
+export const EXT_DE = {
+  personengruppe: 'http://fhir.de/StructureDefinition/gkv/besondere-personengruppe',
+  versichertenart: 'http://fhir.de/StructureDefinition/gkv/versichertenart',
+  wop: 'http://fhir.de/StructureDefinition/gkv/wop',
+  genderAmtlich: 'http://fhir.de/StructureDefinition/gender-amtlich-de',
+  namenszusatz: 'http://fhir.de/StructureDefinition/humanname-namenszusatz',
+  ownName: 'http://hl7.org/fhir/StructureDefinition/humanname-own-name',
+  streetName: 'http://hl7.org/fhir/StructureDefinition/iso21090-ADXP-streetName',
+  houseNumber: 'http://hl7.org/fhir/StructureDefinition/iso21090-ADXP-houseNumber',
+} as const;
+/** Institutionskennzeichen (IK) of the statutory health insurer */
+export const IKNR = 'http://fhir.de/sid/arge-ik/iknr';
+/** migfhir's key of a statutory insurance relationship: the insurer's IK and the insured's KVNR */
+export const GKV_COVERAGE_KEY = 'https://migfhir.org/fhir/sid/de-gkv-coverage';
+
+export const TABLE: NationalTable = {
+  id: 'de',
+  version: '1.0.0',
+  country: 'DE',
+  title: 'Germany: ISiK/KBV Patient (KVNR) and GKV Coverage (besondere Personengruppe, 09 = AsylbLG)',
+  system: 'gematik ISiK / KBV FHIR profiles',
+  profiles: {
+    Patient: 'https://gematik.de/fhir/isik/StructureDefinition/ISiKPatient',
+    Coverage: 'https://gematik.de/fhir/isik/StructureDefinition/ISiKVersicherungsverhaeltnisGesetzlich',
+  },
+  identifiers: [{ id: 'de-kvnr', check: 'kvnr' }],
+  keep: [EXT_DE.personengruppe, EXT_DE.versichertenart, EXT_DE.wop, EXT_DE.genderAmtlich, EXT_DE.namenszusatz],
+};
