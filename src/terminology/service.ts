@@ -49,6 +49,8 @@ export class Terminology {
   /** terminology of the IG package loaded at start-up: below stored resources, above the R4 packages */
   private readonly packaged = { CodeSystem: new Map<string, CodeSystem>(), ValueSet: new Map<string, ValueSet>(), ConceptMap: new Map<string, ConceptMap>() };
   private readonly systems = new Map<string, IndexedSystem>();
+  /** urls of code systems known not to be held (no concepts), cleared with `systems` */
+  private readonly notHeld = new Set<string>();
   /** folded search words of each expansion entry, computed once per expansion */
   private readonly words = new WeakMap<ValueSetExpansionContains[], string[][]>();
   /** expansions by value set url; cleared whenever a stored terminology resource changes */
@@ -59,7 +61,10 @@ export class Terminology {
     const map = this.stored[type] as Map<string, unknown>;
     if (previousUrl) map.delete(previousUrl);
     if (resource?.url) map.set(resource.url, resource);
-    if (type === 'CodeSystem') this.systems.clear();
+    if (type === 'CodeSystem') {
+      this.systems.clear();
+      this.notHeld.clear();
+    }
     this.expansions.clear();
   }
 
@@ -69,6 +74,7 @@ export class Terminology {
     for (const r of resources.valueSets) if (r.url) this.packaged.ValueSet.set(r.url, r);
     for (const r of resources.conceptMaps) if (r.url) this.packaged.ConceptMap.set(r.url, r);
     this.systems.clear();
+    this.notHeld.clear();
     this.expansions.clear();
   }
 
@@ -105,8 +111,14 @@ export class Terminology {
     const [u] = url.split('|');
     let s = this.systems.get(u);
     if (s) return s;
+    // systems without concepts (not held, or content not-present) are remembered too: the
+    // validator asks for every Coding it sees
+    if (this.notHeld.has(u)) return undefined;
     const cs = this.codeSystem(u);
-    if (!cs || !cs.concept?.length) return undefined;
+    if (!cs || !cs.concept?.length) {
+      this.notHeld.add(u);
+      return undefined;
+    }
     const concepts = new Map<string, Concept>();
     const walk = (list: CodeSystemConcept[], parent?: string) => {
       for (const c of list) {

@@ -26,7 +26,6 @@ const PATTERNS: Record<string, RegExp> = {
   uri: /^\S*$/,
   url: /^\S*$/,
   canonical: /^\S*$/,
-  base64Binary: /^(\s*([0-9a-zA-Z+/=]){4}\s*)+$/,
 };
 
 const INT32_MIN = -2147483648;
@@ -38,6 +37,14 @@ function realDate(v: string): boolean {
   const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
   const days = [31, y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][mo - 1];
   return d <= days;
+}
+
+/** base64 checked in linear time (R4's regular expression backtracks badly on large data):
+ * whitespace allowed anywhere, then groups of four, padding only at the end. */
+function base64Error(v: string): string | undefined {
+  const compact = v.replace(/\s+/g, '');
+  if (compact.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(compact)) return `'${v.slice(0, 40)}…' is not valid base64Binary`;
+  return undefined;
 }
 
 function jsonKind(v: unknown): string {
@@ -66,6 +73,7 @@ export function primitiveError(type: string, v: unknown): string | undefined {
     default: {
       if (typeof v !== 'string') return `must be a JSON string (${type}), not ${jsonKind(v)}`;
       if (v.length === 0) return 'must not be empty';
+      if (type === 'base64Binary') return base64Error(v);
       const re = PATTERNS[type];
       if (re && !re.test(v)) return `'${v.slice(0, 100)}' is not a valid ${type}`;
       if ((type === 'date' || type === 'dateTime' || type === 'instant') && !realDate(v)) return `'${v}' is not a valid ${type}: no such day`;
