@@ -13,12 +13,8 @@ import { createRequire } from 'node:module';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { loadDefinitions } from '../../src/fhir/definitions.ts';
 import { loadIgPackage } from '../../src/ig/package.ts';
-import { Terminology } from '../../src/terminology/service.ts';
-import { BindingChecker } from '../../src/validation/bindings.ts';
-import { ProfileRegistry } from '../../src/validation/profiles.ts';
-import { Validator } from '../../src/validation/validator.ts';
+import { offlineValidator } from '../../src/validation/offline.ts';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 
@@ -36,14 +32,8 @@ const all = readdirSync(dir)
   .filter((x) => typeof x.r.resourceType === 'string');
 const instances = all.filter((x) => !DEFINITIONAL.test(x.r.resourceType) && !(x.r.resourceType === 'Bundle' && /^Bundle-(types|resources|profiles|valuesets|v2-|v3-|valueset|conceptmaps|dataelements|extensions|searchParams)/.test(x.f)));
 
-const terminology = new Terminology();
-const registry = new ProfileRegistry();
+const { validator } = offlineValidator();
 const ig = loadIgPackage();
-if (ig) {
-  terminology.addPackage(ig);
-  for (const sd of ig.structureDefinitions.values()) registry.add(sd.url, sd);
-}
-const validator = new Validator(registry, new BindingChecker(terminology), loadDefinitions().resourceTypes);
 
 /** Resources per second over `seconds`, after one warm-up pass (compiling definitions). */
 function rate(items: { r: unknown; profiles?: string[] }[], seconds = SECONDS): { perSecond: number; errors: number } {

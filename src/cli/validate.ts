@@ -5,13 +5,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { IssueInput } from '../fhir/errors.ts';
-import { loadDefinitions } from '../fhir/definitions.ts';
-import { Terminology } from '../terminology/service.ts';
-import { BindingChecker } from '../validation/bindings.ts';
 import { loadPackage } from '../validation/package-loader.ts';
-import { loadIgPackage } from '../ig/package.ts';
-import { ProfileRegistry } from '../validation/profiles.ts';
-import { Validator } from '../validation/validator.ts';
+import { offlineValidator } from '../validation/offline.ts';
 
 const USAGE = 'usage: migfhir validate <files|dirs|-> [--profile URL] [--ig DIR|package.tgz] [--format text|json]\n';
 
@@ -78,14 +73,9 @@ export async function validateCommand(argv: string[], out = process.stdout, err 
     err.write(USAGE);
     return 2;
   }
-  const terminology = new Terminology();
-  const registry = new ProfileRegistry();
-  // the migrant-health IG is always known, as on the server
-  const ig = loadIgPackage();
-  if (ig) {
-    terminology.addPackage(ig);
-    for (const sd of ig.structureDefinitions.values()) registry.add(sd.url, sd);
-  }
+  // the validator sees the packages loaded after it was made: the registry and terminology
+  // are read on use
+  const { validator, registry, terminology } = offlineValidator();
   for (const ig of igs) {
     const loaded = loadPackage(ig, registry, terminology);
     err.write(`migfhir validate: ${ig}: ${loaded.profiles} profiles, ${loaded.terminology} terminology resources${loaded.withoutSnapshot.length ? `; skipped without snapshot: ${loaded.withoutSnapshot.join(', ')}` : ''}\n`);
@@ -96,7 +86,6 @@ export async function validateCommand(argv: string[], out = process.stdout, err 
       return 2;
     }
   }
-  const validator = new Validator(registry, new BindingChecker(terminology), loadDefinitions().resourceTypes);
   const sources: Source[] = [];
   for (const p of paths) collect(p, sources);
   const items = sources.flatMap(resourcesOf);
