@@ -153,6 +153,17 @@ function inIndex(b: Builder, rid: string, table: string, keys: string[], valuePr
   return `${rid} ${not ? 'NOT IN' : 'IN'} (SELECT ${a}.rid FROM ${table} ${a} WHERE ${where.join(' AND ')})`;
 }
 
+/** `rid IN (SELECT rid FROM table WHERE (param … AND v1) OR (param … AND v2) …)`: with the
+ * param test in every branch SQLite seeks the value index once per value (OR by union); with it
+ * factored out, several values read every row of the param (e.g. `identifier=a|1,b|2`). */
+function inIndexEach(b: Builder, rid: string, table: string, keys: string[], valuePreds: (() => string)[], not = false): string {
+  if (valuePreds.length < 2) return inIndex(b, rid, table, keys, () => valuePreds.map((p) => p()), not);
+  const a = b.alias('i');
+  // bind order follows the SQL text: each branch binds its param ids, then its values
+  const branches = valuePreds.map((p) => `(${b.params(`${a}.param`, keys)} AND ${p().replaceAll('$.', `${a}.`)})`);
+  return `${rid} ${not ? 'NOT IN' : 'IN'} (SELECT ${a}.rid FROM ${table} ${a} WHERE (${branches.join(' OR ')}))`;
+}
+
 function uriAncestors(uri: string): string[] {
   const out = [uri];
   let u = uri;
@@ -193,14 +204,16 @@ export function conditionSql(b: Builder, c: Condition, r: string): string {
         });
         return inIndex(b, rid, TABLE.token, c.params, preds);
       }
-      const preds = () => c.values.map((v) => {
+      const preds = c.values.map((v) => () => {
         const parts: string[] = [];
         if (v.code !== undefined) parts.push(`$.code = ${b.bind(v.code)}`);
         if (v.system === null) parts.push('$.system IS NULL');
         else if (v.system !== undefined) parts.push(v.orNoSystem ? `($.system = ${b.bind(v.system)} OR $.system IS NULL)` : `$.system = ${b.bind(v.system)}`);
         return `(${parts.join(' AND ')})`;
       });
-      return inIndex(b, rid, TABLE.token, c.params, preds, c.not);
+      // values with a code seek the index, each on its own; a value without one reads the param anyway
+      if (c.values.every((v) => v.code !== undefined)) return inIndexEach(b, rid, TABLE.token, c.params, preds, c.not);
+      return inIndex(b, rid, TABLE.token, c.params, () => preds.map((p) => p()), c.not);
     }
     case 'date':
       return inIndex(b, rid, TABLE.date, c.params, () => c.values.map((v) => rangePredicate(b, '$.low', '$.high', v)));

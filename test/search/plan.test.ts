@@ -99,6 +99,8 @@ const CHECKS: Check[] = [
   { name: 'token system|code', types: ['Patient'], qs: 'identifier=urn:sys|id-5', uses: [/sp_token_value \(param=\? AND code=\? AND system=\?\)/, rid('r')], selective: true, total: 1 },
   // code-5: o-5, o-55, … one Observation in 50
   { name: 'token code', types: ['Observation'], qs: 'code=code-5', uses: [/sp_token_value \(param=\? AND code=\?\)/], selective: true, total: OBSERVATIONS / 50 },
+  // values with systems: each seeks (param, code, system); the param test alone would read every identifier
+  { name: 'token OR with systems', types: ['Patient'], qs: 'identifier=urn:sys|id-5,urn:sys|id-6,urn:other|id-7', uses: [/MULTI-INDEX OR/, /sp_token_value \(param=\? AND code=\? AND system=\?\)/], selective: true, total: 2 },
   { name: 'token OR', types: ['Observation'], qs: 'code=code-5,code-6', uses: [/sp_token_value \(param=\? AND code=\?\)/], selective: true, total: (2 * OBSERVATIONS) / 50 },
   // family1, family10-19, family100-199 (111 of the 300 families, each below 200, so 7 patients each)
   { name: 'string prefix', types: ['Patient'], qs: 'family=family1', uses: [/sp_string_value \(param=\? AND norm>\? AND norm<\?\)/], selective: true, total: 111 * 7 },
