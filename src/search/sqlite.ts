@@ -1,7 +1,8 @@
 // Compiles the search IR to SQLite SQL over the index tables of src/store/sqlite/schema.ts.
 // Pure: takes a lookup from parameter keys to integer ids and returns SQL text with `?`
 // placeholders plus their values. Every value from the request is a bound parameter; only
-// identifiers chosen here (table and column names, operators) are ever part of the SQL text.
+// identifiers chosen here (table and column names, operators) and the page size (an integer,
+// see limit()) are ever part of the SQL text.
 import type { ComponentValue, Condition, Cursor, IncludeSpec, QuantityValue, RangeValue, SearchQuery, SortKey } from './ir.ts';
 import { foldString, prefixUpperBound } from './normalize.ts';
 
@@ -431,6 +432,16 @@ function keyset(b: Builder, dirs: boolean[], values: (string | number | null)[],
   return `(${ors.join(' OR ')})`;
 }
 
+/** The page size is written into the SQL as a literal: with a bound LIMIT the same page query
+ * measured 27 µs against 6 µs (SQLite 3.54 as better-sqlite3 builds it, STAT4 on; an indexed
+ * identifier lookup), more than the lookup itself. It is an integer the server computed (the
+ * parsed, capped _count), never request text; statements are cached per SQL text, so each page
+ * size in use gets its own. */
+function limit(n: number): string {
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`page size ${n} is not a count`);
+  return String(n);
+}
+
 export function compileSearch(q: SearchQuery, ids: ParamIds, cursor?: Cursor): CompiledSearch {
   const b = new Builder(ids);
   const sorts = q.sort.map((k) => sortExpr(b, k, 'r'));
@@ -444,9 +455,9 @@ export function compileSearch(q: SearchQuery, ids: ParamIds, cursor?: Cursor): C
   const outerArgs = b.args.splice(0);
   const order = [...dirs.map((d, i) => `s${i} ${d !== !forward ? 'DESC' : 'ASC'}`), `rid ${forward ? 'ASC' : 'DESC'}`].join(', ');
   const select = ['r.rid AS rid', 'r.resource_type AS resource_type', 'r.id AS id', 'r.seq AS seq', ...sorts.map((s, i) => `${s} AS s${i}`)].join(', ');
-  const sql = `SELECT m.*, v.content AS content FROM (SELECT * FROM (SELECT ${select} FROM resource r WHERE ${where}) ${outer} ORDER BY ${order} LIMIT ?) m
+  const sql = `SELECT m.*, v.content AS content FROM (SELECT * FROM (SELECT ${select} FROM resource r WHERE ${where}) ${outer} ORDER BY ${order} LIMIT ${limit(q.count + 1)}) m
     JOIN resource_version v ON v.seq = m.seq ORDER BY ${order.replaceAll('rid', 'm.rid')}`;
-  const page = { sql, args: [...sortArgs, ...whereArgs, ...outerArgs, q.count + 1] };
+  const page = { sql, args: [...sortArgs, ...whereArgs, ...outerArgs] };
   let count: CompiledSql | undefined;
   if (q.total !== 'none') {
     const cb = new Builder(ids);
