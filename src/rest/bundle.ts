@@ -122,25 +122,34 @@ async function batch(req: FhirRequest, ctx: Context, entries: BundleEntry[], rep
 
 const LOCAL = /^(?:https?:\/\/.*\/)?([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/;
 
-/** Rewrites references to entries' fullUrls and resolves conditional references, in place. */
-async function rewriteReferences(value: unknown, ids: Map<string, string>, resolveConditional: (ref: string) => Promise<string>, depth = 0): Promise<void> {
+/** Rewrites references to entries' fullUrls and resolves conditional references, in place.
+ * The walk is synchronous (an await per JSON node cost more than the rewriting); conditional
+ * references are collected on the way and resolved afterwards, in document order. */
+async function rewriteReferences(value: unknown, ids: Map<string, string>, resolveConditional: (ref: string) => Promise<string>): Promise<void> {
+  const conditional: { obj: Record<string, unknown>; key: string; ref: string }[] = [];
+  rewriteLocal(value, ids, conditional, 0);
+  for (const c of conditional) c.obj[c.key] = await resolveConditional(c.ref);
+}
+
+function rewriteLocal(value: unknown, ids: Map<string, string>, conditional: { obj: Record<string, unknown>; key: string; ref: string }[], depth: number): void {
   if (depth > 128 || value === null || typeof value !== 'object') return;
   if (Array.isArray(value)) {
-    for (const v of value) await rewriteReferences(v, ids, resolveConditional, depth + 1);
+    for (const v of value) rewriteLocal(v, ids, conditional, depth + 1);
     return;
   }
   const obj = value as Record<string, unknown>;
-  for (const [k, v] of Object.entries(obj)) {
+  for (const k of Object.keys(obj)) {
     // meta (profile, tag, source…) never points at another entry: meta.source may well hold the
     // very fullUrl an entry came with, and must keep it
     if (k === 'meta' && depth === 0) continue;
+    const v = obj[k];
     if (typeof v === 'string') {
-      if (k === 'reference' && /^[A-Z][A-Za-z]+\?/.test(v)) obj[k] = await resolveConditional(v);
+      if (k === 'reference' && /^[A-Z][A-Za-z]+\?/.test(v)) conditional.push({ obj, key: k, ref: v });
       else if (ids.has(v) && (k === 'reference' || /^(urn:|https?:)/.test(v))) obj[k] = ids.get(v)!;
       else if (k === 'div' && v.includes('urn:')) {
         obj[k] = v.replace(/urn:(?:uuid|oid):[A-Za-z0-9.\-]+/g, (m) => ids.get(m) ?? m);
       }
-    } else await rewriteReferences(v, ids, resolveConditional, depth + 1);
+    } else rewriteLocal(v, ids, conditional, depth + 1);
   }
 }
 
