@@ -123,7 +123,14 @@ export class MllpServer {
       const answer = work().catch(() => reject('internal error'));
       const p = (chain = chain.then(async () => {
         const ack = await answer;
-        if (!socket.destroyed) socket.write(frame(ack));
+        if (!socket.destroyed) {
+          // the ACKs of one batch are ready in the same tick: one write for all of them
+          if (!socket.writableCorked) {
+            socket.cork();
+            process.nextTick(() => socket.uncork());
+          }
+          socket.write(frame(ack));
+        }
         if (--queued < MAX_QUEUED && socket.isPaused()) socket.resume();
       }));
       this.pending.add(p);
