@@ -21,6 +21,9 @@ class Builder {
   readonly args: Arg[] = [];
   private aliases = 0;
   readonly ids: ParamIds;
+  /** inside a semi-join: index conditions test the one row at hand (EXISTS … WHERE rid = ?)
+   * rather than build the set of every matching row */
+  correlated = false;
 
   constructor(ids: ParamIds) {
     this.ids = ids;
@@ -146,6 +149,13 @@ function anyOf(parts: string[]): string {
 /** `rid IN (SELECT rid FROM table WHERE param … AND (v1 OR v2 …))` */
 function inIndex(b: Builder, rid: string, table: string, keys: string[], valuePreds: () => string[], not = false): string {
   const a = b.alias('i');
+  if (b.correlated) {
+    // by the row's rid (the table's (rid, param) index), then its values
+    const where = [`${a}.rid = ${rid}`, b.params(`${a}.param`, keys)];
+    const preds = valuePreds();
+    if (preds.length) where.push(anyOf(preds.map((p) => p.replaceAll('$.', `${a}.`))));
+    return `${not ? 'NOT ' : ''}EXISTS (SELECT 1 FROM ${table} ${a} WHERE ${where.join(' AND ')})`;
+  }
   // bind order follows the SQL text: the param ids first, then the values
   const where = [b.params(`${a}.param`, keys)];
   const preds = valuePreds();
@@ -259,7 +269,10 @@ export function conditionSql(b: Builder, c: Condition, r: string): string {
         // per candidate: its references by sp_reference_target, then the referring resource by rid
         const params = b.params(`${ref}.param`, c.params);
         const source = b.bind(c.sourceType);
+        const outer = b.correlated;
+        b.correlated = true;
         const inner = conditionSql(b, c.condition, s);
+        b.correlated = outer;
         return `EXISTS (SELECT 1 FROM sp_reference ${ref} CROSS JOIN resource ${s} ON ${s}.rid = ${ref}.rid
         WHERE ${params} AND ${ref}.target_id = ${r}.id AND ${ref}.target_type = ${r}.resource_type AND ${s}.resource_type = ${source} AND ${s}.deleted = 0 AND ${inner})`;
       }
