@@ -2,7 +2,7 @@
 // Pure: takes a lookup from parameter keys to integer ids and returns SQL text with `?`
 // placeholders plus their values. Every value from the request is a bound parameter; only
 // identifiers chosen here (table and column names, operators) and the page size (an integer,
-// see limit()) are ever part of the SQL text.
+// see literalLimit()) are ever part of the SQL text.
 import type { ComponentValue, Condition, Cursor, IncludeSpec, QuantityValue, RangeValue, SearchQuery, SortKey } from './ir.ts';
 import { foldString, prefixUpperBound } from './normalize.ts';
 
@@ -461,7 +461,7 @@ function keyset(b: Builder, dirs: boolean[], values: (string | number | null)[],
  * identifier lookup), more than the lookup itself. It is an integer the server computed (the
  * parsed, capped _count), never request text; statements are cached per SQL text, so each page
  * size in use gets its own. */
-function limit(n: number): string {
+function literalLimit(n: number): string {
   if (!Number.isSafeInteger(n) || n < 0) throw new Error(`page size ${n} is not a count`);
   return String(n);
 }
@@ -479,7 +479,7 @@ export function compileSearch(q: SearchQuery, ids: ParamIds, cursor?: Cursor): C
   const outerArgs = b.args.splice(0);
   const order = [...dirs.map((d, i) => `s${i} ${d !== !forward ? 'DESC' : 'ASC'}`), `rid ${forward ? 'ASC' : 'DESC'}`].join(', ');
   const select = ['r.rid AS rid', 'r.resource_type AS resource_type', 'r.id AS id', 'r.seq AS seq', ...sorts.map((s, i) => `${s} AS s${i}`)].join(', ');
-  const sql = `SELECT m.*, v.content AS content FROM (SELECT * FROM (SELECT ${select} FROM resource r WHERE ${where}) ${outer} ORDER BY ${order} LIMIT ${limit(q.count + 1)}) m
+  const sql = `SELECT m.*, v.content AS content FROM (SELECT * FROM (SELECT ${select} FROM resource r WHERE ${where}) ${outer} ORDER BY ${order} LIMIT ${literalLimit(q.count + 1)}) m
     JOIN resource_version v ON v.seq = m.seq ORDER BY ${order.replaceAll('rid', 'm.rid')}`;
   const page = { sql, args: [...sortArgs, ...whereArgs, ...outerArgs] };
   let count: CompiledSql | undefined;
