@@ -2,10 +2,11 @@
 // process, --mllp-port 0, fresh data dir), a feed of A04 registrations (patient + encounter),
 // A08 updates and A03 discharges from several interface connections, each keeping a window of
 // frames in flight as interface engines do; every ACK must be AA, and the store must hold one
-// Provenance per message afterwards.
+// Provenance per message afterwards. On Linux the server's CPU time per message is printed too:
+// on a shared machine it moves far less than messages/s with the other load.
 //   node scripts/bench/hl7v2.ts [--messages 10000] [--connections 4] [--window 16]
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,7 +36,17 @@ function frame(text: string): Buffer {
   return Buffer.concat([Buffer.from([0x0b]), Buffer.from(text, 'utf8'), Buffer.from([0x1c, 0x0d])]);
 }
 
-async function startServer(dataDir: string): Promise<{ base: string; mllp: number; stop: () => void }> {
+/** CPU seconds (user + system) the process has used so far, from /proc; undefined elsewhere. */
+function cpuSeconds(pid: number | undefined): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+  } catch {
+    return undefined;
+  }
+}
+
+async function startServer(dataDir: string): Promise<{ base: string; mllp: number; pid?: number; stop: () => void }> {
   const child = spawn(process.execPath, ['src/cli/main.ts', 'serve', '--dev-open-access', '--port', '0', '--mllp-port', '0', '--data-dir', dataDir, '--log-level', 'warn'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
@@ -43,7 +54,7 @@ async function startServer(dataDir: string): Promise<{ base: string; mllp: numbe
       out += d;
       const base = /listening at (http:\/\/\S+)/.exec(out)?.[1];
       const mllp = /MLLP listener at [^:]+:(\d+)/.exec(out)?.[1];
-      if (base && mllp) resolve({ base, mllp: Number(mllp), stop: () => child.kill('SIGTERM') });
+      if (base && mllp) resolve({ base, mllp: Number(mllp), pid: child.pid, stop: () => child.kill('SIGTERM') });
     });
     child.once('exit', (code) => reject(new Error(`server exited (${code})`)));
   });
@@ -86,13 +97,16 @@ async function main() {
     const rest = Array.from({ length: MESSAGES - 100 }, (_, i) => i + 100);
     const shares = Array.from({ length: CONNECTIONS }, (_, c) => rest.filter((n) => (n - 100) % CONNECTIONS === c));
     const t0 = performance.now();
+    const cpu0 = cpuSeconds(server.pid);
     const results = await Promise.all(shares.map((ids) => feed(server.mllp, ids)));
     const seconds = (performance.now() - t0) / 1000;
+    const cpu1 = cpuSeconds(server.pid);
     const codes: Record<string, number> = {};
     for (const r of results) for (const [k, v] of Object.entries(r)) codes[k] = (codes[k] ?? 0) + v;
     const count = async (type: string) => ((await (await fetch(`${server.base}/${type}?_summary=count`)).json()) as { total: number }).total;
     const timed = MESSAGES - 100;
     console.log(`HL7 v2 ADT over MLLP: ${timed} messages in ${seconds.toFixed(1)} s = ${Math.round(timed / seconds)} messages/s (${CONNECTIONS} connections, window ${WINDOW}); ACKs ${JSON.stringify(codes)}`);
+    if (cpu0 !== undefined && cpu1 !== undefined) console.log(`server CPU: ${((1000 * (cpu1 - cpu0)) / timed).toFixed(2)} ms/message`);
     console.log(`stored: ${await count('Patient')} Patient, ${await count('Encounter')} Encounter, ${await count('Provenance')} Provenance (expected ${MESSAGES})`);
   } finally {
     server.stop();
