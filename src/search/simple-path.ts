@@ -2,7 +2,10 @@
 // paths (`Patient.name`, `Observation.component.code`, `Resource.meta.tag`), optionally ending
 // in a type cast (`(Observation.value as Quantity)`, `value.as(Quantity)`). Paths are resolved
 // once against the R4 element table, so evaluation is a few property reads with the FHIR type
-// of every result known. Anything else (where(), extension(), functions) is left to fhirpath.
+// of every result known. A path may end in a filter on one of its own primitive elements,
+// `.where(system='phone')`, or in `.extension('url')` (FHIRPath's shorthand for
+// `.extension.where(url='url')`): both keep the items whose element equals the literal. Anything
+// else (other where() forms, functions, operators) is left to fhirpath.
 import type { PathInfo } from '../fhir/definitions.ts';
 import type { FhirNode } from './registry.ts';
 
@@ -53,9 +56,32 @@ interface Plan {
   type?: string;
   /** the element path of backbone results (Observation.component), for composite components */
   path?: string;
+  /** keep only results whose element `name` equals `value` */
+  filter?: { name: string; value: string };
+}
+
+const WHERE_EQUALS = /^(.+)\.where\(\s*([a-z][A-Za-z0-9]*)\s*=\s*'([^'\\]*)'\s*\)$/;
+const EXTENSION_URL = /^(.+)\.extension\(\s*'([^'\\]*)'\s*\)$/;
+/** Primitive types whose JSON value is a string: FHIRPath `=` on them is string equality. */
+const STRING_PRIMITIVES = new Set(['string', 'code', 'uri', 'url', 'canonical', 'id', 'oid', 'uuid']);
+
+/** A plain path ending in an equality filter on one of its results' own single primitive elements. */
+function resolveFiltered(branch: string, rootPath: string, paths: Record<string, PathInfo>): Plan | undefined {
+  const w = WHERE_EQUALS.exec(branch);
+  const e = w ? undefined : EXTENSION_URL.exec(branch);
+  const [prefix, name, value] = w ? [w[1], w[2], w[3]] : e ? [`${e[1]}.extension`, 'url', e[2]] : [];
+  if (prefix === undefined || /[()]/.test(prefix)) return undefined;
+  const plan = resolve(prefix, rootPath, paths);
+  const type = plan?.type;
+  if (!plan || !type || plan.steps.some((s) => 'choice' in s)) return undefined;
+  // the filtered element, on the result's own type (ContactPoint.system, Extension.url)
+  const info = paths[`${type === 'BackboneElement' ? plan.path : type}.${name}`];
+  if (!info || info.choice || info.max !== '1' || info.types.length !== 1 || !STRING_PRIMITIVES.has(info.types[0])) return undefined;
+  return { ...plan, filter: { name: name!, value: value! } };
 }
 
 function resolve(branch: string, rootPath: string, paths: Record<string, PathInfo>): Plan | undefined {
+  if (/\.(where|extension)\(/.test(branch)) return resolveFiltered(branch.trim(), rootPath, paths);
   // the root itself (a composite parameter's "Observation")
   if (branch.trim() === rootPath) return { steps: [], type: rootPath, path: rootPath };
   const m = BRANCH.exec(branch.trim());
@@ -98,7 +124,7 @@ function resolve(branch: string, rootPath: string, paths: Record<string, PathInf
   return { steps, type: as ?? type, ...(path ? { path } : {}) };
 }
 
-function run(root: unknown, steps: Step[], finalType: string | undefined, out: FhirNode[], path?: string): void {
+function run(root: unknown, steps: Step[], finalType: string | undefined, out: FhirNode[], path?: string, filter?: Plan['filter']): void {
   let nodes: unknown[] = [root];
   for (let s = 0; s < steps.length; s++) {
     const step = steps[s];
@@ -125,6 +151,7 @@ function run(root: unknown, steps: Step[], finalType: string | undefined, out: F
     }
     nodes = next;
   }
+  if (filter) nodes = nodes.filter((n) => n !== null && typeof n === 'object' && (n as Record<string, unknown>)[filter.name] === filter.value);
   if (finalType !== undefined) for (const n of nodes) out.push(path ? { data: n, type: finalType, path } : { data: n, type: finalType });
 }
 
@@ -146,7 +173,7 @@ export function compileSimplePath(expression: string, rootPath: string, paths: R
   const plans = branches as Plan[];
   return (input) => {
     const out: FhirNode[] = [];
-    for (const p of plans) run(input, p.steps, p.steps.length && 'choice' in p.steps[p.steps.length - 1] ? undefined : p.type, out, p.path);
+    for (const p of plans) run(input, p.steps, p.steps.length && 'choice' in p.steps[p.steps.length - 1] ? undefined : p.type, out, p.path, p.filter);
     return out;
   };
 }
