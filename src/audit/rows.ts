@@ -63,14 +63,17 @@ export function auditIndexRows(event: AuditEvent): IndexRows {
   return dedupe(rows);
 }
 
-/** one row per distinct value, as the extractor stores them */
+/** one row per distinct value, as the extractor stores them (the event's two entities can share
+ * a type) */
 function dedupe(rows: IndexRows): IndexRows {
-  for (const k of ['token', 'reference'] as const) {
-    const seen = new Set<string>();
-    (rows as any)[k] = (rows[k] as object[]).filter((r) => {
-      const key = JSON.stringify(r);
-      return seen.has(key) ? false : (seen.add(key), true);
-    });
-  }
+  const seen = new Set<string>();
+  rows.token = rows.token.filter((r) => {
+    const key = `${r.param}|${r.system}|${r.code}|${r.text}`;
+    return seen.has(key) ? false : (seen.add(key), true);
+  });
+  rows.reference = rows.reference.filter((r) => {
+    const key = `${r.param}|${r.targetType}|${r.targetId}|${r.url}|${r.version}|${r.identifierSystem}|${r.identifierValue}`;
+    return seen.has(key) ? false : (seen.add(key), true);
+  });
   return rows;
 }

@@ -9,13 +9,14 @@ import { AUDIT_PARAMS } from './rows.ts';
 import { SqliteAuditTrail } from '../store/sqlite/audit-trail.ts';
 import { SqliteIndexWriter } from '../store/sqlite/index-writer.ts';
 
-const CHUNK = 128;
+const CHUNK = 256;
 
 const { path, synchronous } = workerData as { path: string; synchronous: 'normal' | 'full' };
 const db = new Database(path);
 db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
 db.pragma('busy_timeout = 5000');
 db.pragma('wal_autocheckpoint = 20000');
+db.pragma('cache_size = -65536');
 const index = new SqliteIndexWriter(db);
 // the server registered these keys before starting the worker (its searches must know them)
 const missing = AUDIT_PARAMS.filter((k) => index.lookup(k) === undefined);
