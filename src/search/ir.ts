@@ -47,8 +47,10 @@ export type Condition =
   | { kind: 'lastUpdated'; values: RangeValue[] }
   /** the resource references (through `param`) a resource of `targetTypes` that meets `condition` */
   | { kind: 'chain'; params: string[]; targetTypes: string[]; condition: Condition }
-  /** some `sourceType` resource references this one through `param` and meets `condition` */
-  | { kind: 'has'; sourceType: string; params: string[]; condition: Condition }
+  /** some `sourceType` resource references this one through `param` and meets `condition`.
+   * semiJoin: an engine's plan hint (set by the engine after probing): many referring resources
+   * match, so test each candidate (EXISTS) instead of materialising the referring set */
+  | { kind: 'has'; sourceType: string; params: string[]; condition: Condition; semiJoin?: boolean }
   /** composite: each alternative is a tuple of component values that one occurrence must meet */
   | { kind: 'composite'; params: string[]; values: ComponentValue[][] }
   /** at least one of the conditions holds (used by operations, e.g. $everything's date window) */

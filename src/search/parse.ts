@@ -136,6 +136,13 @@ function condition(ctx: Context, types: string[], name: string, rawValue: string
     const inner = condition({ opts, depth: ctx.depth + 1 }, [sourceType], rest, rawValue);
     return { kind: 'has', sourceType, params: [ref.key], condition: inner };
   }
+  if (name === '_list') {
+    // _list=42: the resources that List/42 holds (List.entry.item), as `_has:List:item:_id=42`
+    const ids = splitUnescaped(rawValue, ',').map(unescape);
+    if (ids.some((id) => id.startsWith('$'))) throw new Ignored(`Functional lists (_list=${ids.find((id) => id.startsWith('$'))}) are not supported by this server`);
+    const item = resolveParam(opts.registry, ['List'], 'item')[0];
+    return { kind: 'has', sourceType: 'List', params: [item.key], condition: { kind: 'id', values: ids, not: false } };
+  }
   const dot = name.indexOf('.');
   const head = dot >= 0 ? name.slice(0, dot) : name;
   const [code, modifier, ...extra] = head.split(':');

@@ -21,6 +21,9 @@ class Builder {
   readonly args: Arg[] = [];
   private aliases = 0;
   readonly ids: ParamIds;
+  /** inside a semi-join: index conditions test the one row at hand (EXISTS … WHERE rid = ?)
+   * rather than build the set of every matching row */
+  correlated = false;
 
   constructor(ids: ParamIds) {
     this.ids = ids;
@@ -146,6 +149,13 @@ function anyOf(parts: string[]): string {
 /** `rid IN (SELECT rid FROM table WHERE param … AND (v1 OR v2 …))` */
 function inIndex(b: Builder, rid: string, table: string, keys: string[], valuePreds: () => string[], not = false): string {
   const a = b.alias('i');
+  if (b.correlated) {
+    // by the row's rid (the table's (rid, param) index), then its values
+    const where = [`${a}.rid = ${rid}`, b.params(`${a}.param`, keys)];
+    const preds = valuePreds();
+    if (preds.length) where.push(anyOf(preds.map((p) => p.replaceAll('$.', `${a}.`))));
+    return `${not ? 'NOT ' : ''}EXISTS (SELECT 1 FROM ${table} ${a} WHERE ${where.join(' AND ')})`;
+  }
   // bind order follows the SQL text: the param ids first, then the values
   const where = [b.params(`${a}.param`, keys)];
   const preds = valuePreds();
@@ -255,6 +265,17 @@ export function conditionSql(b: Builder, c: Condition, r: string): string {
     case 'has': {
       const ref = b.alias('h');
       const s = b.alias('s');
+      if (c.semiJoin) {
+        // per candidate: its references by sp_reference_target, then the referring resource by rid
+        const params = b.params(`${ref}.param`, c.params);
+        const source = b.bind(c.sourceType);
+        const outer = b.correlated;
+        b.correlated = true;
+        const inner = conditionSql(b, c.condition, s);
+        b.correlated = outer;
+        return `EXISTS (SELECT 1 FROM sp_reference ${ref} CROSS JOIN resource ${s} ON ${s}.rid = ${ref}.rid
+        WHERE ${params} AND ${ref}.target_id = ${r}.id AND ${ref}.target_type = ${r}.resource_type AND ${s}.resource_type = ${source} AND ${s}.deleted = 0 AND ${inner})`;
+      }
       // `+`: look the references up by rid (sp_reference_rid), not by scanning the parameter's rows
       const params = b.params(`+${ref}.param`, c.params);
       const source = b.bind(c.sourceType);
@@ -367,7 +388,10 @@ function typeColumn(col: string, conditions: Condition[]): string {
 }
 
 function whereClause(b: Builder, q: SearchQuery, r: string): string {
-  const type = typeColumn(`${r}.resource_type`, q.conditions);
+  // a semi-join `_has` on an unsorted search: read the resources in rid order (the page order)
+  // and stop at the page size, instead of testing every resource of the type found by its index
+  const ridOrder = !q.sort.length && q.conditions.some((c) => c.kind === 'has' && c.semiJoin) && !q.conditions.some(selectsRids);
+  const type = ridOrder ? `+${r}.resource_type` : typeColumn(`${r}.resource_type`, q.conditions);
   const parts = [
     q.types.length === 1 ? `${type} = ${b.bind(q.types[0])}` : `${type} IN (${b.list(q.types)})`,
     `${r}.deleted = 0`,
@@ -440,6 +464,20 @@ export function compileSearch(q: SearchQuery, ids: ParamIds, cursor?: Cursor): C
     count = { sql: `SELECT COUNT(*) AS n FROM resource r WHERE ${whereClause(cb, q, 'r')}`, args: cb.args };
   }
   return { page, count, sortColumns: sorts.length, reversed: !forward };
+}
+
+/** How many (up to `limit`) referring resources a `_has` condition has: the engine's probe to
+ * choose between materialising the referring set and a per-candidate semi-join. */
+export function compileHasProbe(c: Extract<Condition, { kind: 'has' }>, ids: ParamIds, limit: number): CompiledSql {
+  const b = new Builder(ids);
+  const ref = b.alias('h');
+  const s = b.alias('s');
+  const params = b.params(`+${ref}.param`, c.params);
+  const source = b.bind(c.sourceType);
+  const inner = conditionSql(b, c.condition, s);
+  const sql = `SELECT COUNT(*) AS n FROM (SELECT 1 FROM resource ${s} CROSS JOIN sp_reference ${ref} ON ${ref}.rid = ${s}.rid
+    WHERE ${params} AND ${typeColumn(`${s}.resource_type`, [c.condition])} = ${source} AND ${s}.deleted = 0 AND ${inner} LIMIT ${b.bind(limit)})`;
+  return { sql, args: b.args };
 }
 
 /** Resources referenced from `sources` (rids) through the spec's parameter. */

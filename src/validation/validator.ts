@@ -301,6 +301,7 @@ export class Validator {
       if (def.name !== 'contained') run.rootResource = value;
       this.resource(value, path, run, def.types[0]?.profiles ?? [], true);
       run.rootResource = outerRoot;
+      if (def.path === 'Bundle.entry.resource') this.entryFullUrl(value as Json, run, path);
       return;
     }
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
@@ -351,6 +352,21 @@ export class Validator {
     if (strength !== 'required' && strength !== 'extensible') return;
     if (m.verdict === 'out') this.issue(run, strength === 'required' ? 'error' : 'warning', 'code-invalid', path, m.message);
     else if (m.verdict === 'unknown') this.issue(run, 'information', 'not-supported', path, `The binding to ${def.binding!.valueSet} could not be checked: ${m.message}`);
+  }
+
+  /** A Bundle entry's fullUrl names its resource: an absolute URL ending in Type/id, or a
+   * urn:uuid/urn:oid for resources without a server id. */
+  private entryFullUrl(resource: Json, run: Run, resourcePath: string): void {
+    const entry = resourcePath.slice(0, -'.resource'.length);
+    const bundle = run.resource as Json | undefined;
+    const index = Number(/\[(\d+)\]$/.exec(entry)?.[1]);
+    const fullUrl = (Array.isArray(bundle?.entry) ? (bundle.entry as Json[])[index]?.fullUrl : undefined) as unknown;
+    if (typeof fullUrl !== 'string' || fullUrl.startsWith('urn:') || typeof resource?.id !== 'string' || typeof resource.resourceType !== 'string') return;
+    const tail = `${resource.resourceType}/${resource.id}`;
+    if (!fullUrl.split('/_history/')[0].endsWith(`/${tail}`)) {
+      // a warning: several official R4 example Bundles break it and are accepted
+      this.issue(run, 'warning', 'invalid', `${entry}.fullUrl`, `The fullUrl '${fullUrl.slice(0, 200)}' does not match the resource ${tail}`);
+    }
   }
 
   /** Every Coding, bound or not: its code must exist in its code system when the server holds

@@ -140,6 +140,7 @@ const handCases: NegativeCase[] = [
   { name: 'Bundle entry with an invalid resource', base: TX, ops: [set('/entry/0/resource/gender', 'unknown-gender')], severity: 'error', expression: 'Bundle.entry[0].resource.gender' },
   { name: 'Bundle entry with an unknown element', base: TX, ops: [set('/entry/0/resource/shoeSize', 44)], severity: 'error', expression: 'Bundle.entry[0].resource.shoeSize' },
   { name: 'Bundle entry request with a bad method', base: TX, ops: [set('/entry/0/request/method', 'FETCH')], severity: 'error', expression: 'Bundle.entry[0].request.method' },
+  { name: 'Bundle entry fullUrl naming another resource', base: TX, ops: [set('/entry/2/fullUrl', 'http://example.org/fhir/Patient/somebody-else')], severity: 'warning', expression: 'Bundle.entry[2].fullUrl', message: 'does not match' },
   { name: 'Bundle without type', base: TX, ops: [remove('/type')], severity: 'error', expression: 'Bundle', message: 'Bundle.type: minimum required' },
   { name: 'transaction entry without request (bdl-3)', base: TX, ops: [remove('/entry/0/request')], severity: 'error', expression: 'Bundle', message: 'bdl-3' },
   // references

@@ -3,12 +3,14 @@
 // _revinclude (with :iterate) are resolved from the reference index.
 import type Database from 'better-sqlite3';
 import type { Cursor, IncludeSpec, SearchQuery } from '../../search/ir.ts';
-import { compileInclude, compileRevinclude, compileSearch, type CompiledSql, type ParamIds } from '../../search/sqlite.ts';
+import { compileHasProbe, compileInclude, compileRevinclude, compileSearch, type CompiledSql, type ParamIds } from '../../search/sqlite.ts';
 import type { FoundResource, SearchResult } from '../types.ts';
 
 /** Bounds on include work for one page: iterate rounds, and included resources in total. */
 const MAX_ITERATE = 4;
 const MAX_INCLUDED = 1000;
+/** A `_has` whose referring set reaches this size is run as a per-candidate semi-join. */
+export const PLAN = { semiJoinFrom: 2000 };
 
 interface Row {
   rid: number;
@@ -44,7 +46,22 @@ export class SqliteSearch {
     return (this.db.prepare(`EXPLAIN QUERY PLAN ${c.sql}`).all(...c.args) as { detail: string }[]).map((r) => r.detail);
   }
 
+  /** Plan hints that need the data: an unselective `_has` (its referring set is large) is
+   * better tested per candidate than materialised (see compileHasProbe). */
+  private planned(query: SearchQuery): SearchQuery {
+    if (!query.conditions.some((c) => c.kind === 'has')) return query;
+    return {
+      ...query,
+      conditions: query.conditions.map((c) => {
+        if (c.kind !== 'has') return c;
+        const n = this.all<{ n: number }>(compileHasProbe(c, this.ids, PLAN.semiJoinFrom))[0].n;
+        return n >= PLAN.semiJoinFrom ? { ...c, semiJoin: true } : c;
+      }),
+    };
+  }
+
   search(query: SearchQuery, cursor?: Cursor): SearchResult {
+    query = this.planned(query);
     const compiled = compileSearch(query, this.ids, cursor);
     const rows = query.count === 0 ? [] : this.all<Row>(compiled.page);
     const hasMore = rows.length > query.count;
