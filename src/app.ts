@@ -21,6 +21,7 @@ import { TokenService } from './auth/tokens.ts';
 import { readClients } from './auth/clients.ts';
 import { registerAuth } from './http/auth.ts';
 import { Auditor } from './audit/audit.ts';
+import { auditSink } from './audit/sinks.ts';
 import { Terminology } from './terminology/service.ts';
 import { ValidationService } from './validation/service.ts';
 import { applyTerminologyWrites, loadStoredTerminology } from './terminology/stored.ts';
@@ -81,7 +82,10 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   // the IG's profiles first: a StructureDefinition stored with the same url replaces one
   for (const sd of ig?.structureDefinitions.values() ?? []) validation.profiles.add(sd.url, sd);
   await validation.loadStored(store);
-  const ctx: Context = { config, types, repo, search, jobs: new ReindexJobs(repo), terminology, validation, ...(ig ? { ig } : {}), ...(auditOn ? { audit: new Auditor(repo) } : {}) };
+  // a failed audit write is logged (the app's logger exists only further down)
+  let auditError: (err: Error) => void = () => undefined;
+  const audit = auditOn ? new Auditor(await auditSink(repo, (err) => auditError(err)), (err) => auditError(err)) : undefined;
+  const ctx: Context = { config, types, repo, search, jobs: new ReindexJobs(repo), terminology, validation, ...(ig ? { ig } : {}), ...(audit ? { audit } : {}) };
   const customParams = new Map<string, string>();
   await loadStoredSearchParameters(store, search, customParams);
   const terminologyUrls = new Map<string, string>();
@@ -98,6 +102,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     routerOptions: { ignoreTrailingSlash: true, querystringParser: parseQuery, maxParamLength: 200 },
   });
   app.decorate('fhir', ctx);
+  auditError = (err) => {
+    app.log.error({ err }, 'audit trail');
+  };
   if (store.atomicTransactions === false) {
     app.log.warn(`${store.engine}: the server is standalone (no replica set), so several writes cannot be made atomic: transaction Bundles will be refused with 501; batch Bundles and single writes work`);
   }
@@ -135,7 +142,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   app.decorate('mllp', await startMllp(app, ctx));
   app.addHook('onClose', async () => {
     await ctx.jobs.stop();
-    await ctx.audit?.flush();
+    await ctx.audit?.close();
     if (!options.store) await store.close();
   });
   return app;

@@ -1,8 +1,10 @@
 // Authorized read throughput (SMART backend-services token, scopes checked, every read audited)
-// as a ratio to open development mode, measured in one run. Target: ≥ 0.80.
+// as a ratio to open development mode, measured in one run. Target: ≥ 0.80. Afterwards it counts
+// the AuditEvents of the reads (AuditEvent?altid=bench&subtype=read) until the trail has caught
+// up: every read must have one, and the time that takes is the audit lag at that load.
 //   node scripts/bench/auth.ts [--seconds 8]
 import autocannon from 'autocannon';
-import type { ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { startServer } from '../lib/server-process.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,25 +28,46 @@ const dirAuth = mkdtempSync(join(tmpdir(), 'migfhir-bench-auth-'));
 const servers: ChildProcess[] = [];
 try {
   const keys = await generateKeyPair('RS384', { extractable: true });
-  writeClient(join(dirAuth, 'clients.json'), { clientId: 'bench', jwks: { keys: [{ ...(await exportJWK(keys.publicKey)), kid: 'k', alg: 'RS384' }] }, scope: 'system/Patient.cruds' });
+  writeClient(join(dirAuth, 'clients.json'), { clientId: 'bench', jwks: { keys: [{ ...(await exportJWK(keys.publicKey)), kid: 'k', alg: 'RS384' }] }, scope: 'system/Patient.cruds system/AuditEvent.rs' });
   const open = await start(dirOpen, ['--dev-open-access']);
   const auth = await start(dirAuth, []);
   servers.push(open.child, auth.child);
-  const assertion = await new SignJWT({}).setProtectedHeader({ alg: 'RS384', kid: 'k' }).setIssuer('bench').setSubject('bench').setAudience(`${auth.base}/auth/token`).setExpirationTime('4m').setJti(randomUUID()).sign(keys.privateKey);
-  const tokenRes = await fetch(`${auth.base}/auth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'system/Patient.rs', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion }) });
-  const token = ((await tokenRes.json()) as { access_token: string }).access_token;
-  const authz = { authorization: `Bearer ${token}` };
-  const write = `Bearer ${((await (await fetch(`${auth.base}/auth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'system/Patient.cu', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: await new SignJWT({}).setProtectedHeader({ alg: 'RS384', kid: 'k' }).setIssuer('bench').setSubject('bench').setAudience(`${auth.base}/auth/token`).setExpirationTime('4m').setJti(randomUUID()).sign(keys.privateKey) }) })).json()) as { access_token: string }).access_token}`;
+  const token = async (scope: string) => {
+    const assertion = await new SignJWT({}).setProtectedHeader({ alg: 'RS384', kid: 'k' }).setIssuer('bench').setSubject('bench').setAudience(`${auth.base}/auth/token`).setExpirationTime('4m').setJti(randomUUID()).sign(keys.privateKey);
+    const res = await fetch(`${auth.base}/auth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'client_credentials', scope, client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion }) });
+    return `Bearer ${((await res.json()) as { access_token: string }).access_token}`;
+  };
+  const authz = { authorization: await token('system/Patient.rs') };
+  const write = await token('system/Patient.cu');
+  const auditor = { authorization: await token('system/AuditEvent.rs') };
   const body = JSON.stringify({ resourceType: 'Patient', id: 'p1', name: [{ family: 'Haddad', given: ['Amal'] }], birthDate: '1990' });
   await fetch(`${open.base}/Patient/p1`, { method: 'PUT', headers: { 'content-type': 'application/fhir+json' }, body });
   await fetch(`${auth.base}/Patient/p1`, { method: 'PUT', headers: { 'content-type': 'application/fhir+json', authorization: write }, body });
   await load(`${open.base}/Patient/p1`, {});
-  await load(`${auth.base}/Patient/p1`, authz);
+  const w = await load(`${auth.base}/Patient/p1`, authz);
   const o = await load(`${open.base}/Patient/p1`, {});
   const a = await load(`${auth.base}/Patient/p1`, authz);
   console.log(`open mode read        ${Math.round(o.requests.average)} req/s (p99 ${o.latency.p99} ms)`);
   console.log(`authorized read       ${Math.round(a.requests.average)} req/s (p99 ${a.latency.p99} ms, ${a.non2xx} non-2xx) — token verified, scopes checked, every read audited`);
   console.log(`authorized / open     ${(a.requests.average / o.requests.average).toFixed(2)}  (target ≥ 0.80)`);
+  // every read the server answered has its AuditEvent; autocannon may stop with up to 10 in flight
+  const answered = w.requests.total + a.requests.total;
+  const loadEnd = performance.now();
+  const audited = async () => ((await (await fetch(`${auth.base}/AuditEvent?altid=bench&subtype=read&_summary=count`, { headers: auditor })).json()) as { total: number }).total;
+  let n = await audited();
+  while (n < answered && performance.now() - loadEnd < 60_000) {
+    await new Promise((r) => setTimeout(r, 50));
+    n = await audited();
+  }
+  const lag = performance.now() - loadEnd;
+  console.log(`audited reads         ${n} for ${answered} answered (${n >= answered ? `all stored ${Math.round(lag)} ms after the load ended` : 'MISSING EVENTS'})`);
+  // a clean shutdown stores what is still queued; the whole trail must then verify
+  await new Promise((resolve) => {
+    auth.child.once('exit', resolve);
+    auth.child.kill('SIGTERM');
+  });
+  const verify = spawnSync(process.execPath, ['src/cli/main.ts', 'audit', 'verify', '--data-dir', dirAuth], { cwd: new URL('../..', import.meta.url).pathname, encoding: 'utf8' });
+  console.log(`audit verify          ${verify.stdout.trim()}`);
 } finally {
   for (const s of servers) s.kill('SIGTERM');
   rmSync(dirOpen, { recursive: true, force: true });

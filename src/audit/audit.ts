@@ -4,14 +4,16 @@
 // Events of writes are stored in the write's own transaction; reads are buffered and stored in
 // small batches. Every event carries a hash over its content and the previous event's hash, so
 // changing or removing a stored event breaks the chain (`migfhir audit verify`).
+import * as crypto from 'node:crypto';
 import { createHash, randomUUID } from 'node:crypto';
 import type { AuditEvent, AuditEventEntity } from 'fhir/r4.js';
 import type { Repository } from '../store/repository.ts';
 
 export const CHAIN_URL = 'https://migfhir.org/fhir/StructureDefinition/audit-chain';
 export const CLIENT_SYSTEM = 'https://migfhir.org/fhir/sid/client';
-const FLUSH_MS = 50;
-const FLUSH_COUNT = 200;
+/** read events wait at most this long, or for this many, before they go to the sink */
+export const FLUSH_MS = 20;
+const FLUSH_COUNT = 500;
 
 export interface AuditInput {
   interaction: string; // restful-interaction code (read, search-type, create, transaction, operation…)
@@ -33,7 +35,15 @@ function outcome(status: number): AuditEvent['outcome'] {
   return status < 400 ? '0' : status < 500 ? '4' : '8';
 }
 
-export function auditEvent(input: AuditInput, recorded = new Date().toISOString()): AuditEvent {
+/** An event queued off the request path: its id and the time of the interaction are fixed when
+ * it is queued, so writing it again (after a worker failure) cannot store it twice. */
+export interface QueuedAudit extends AuditInput {
+  id: string;
+  /** epoch ms of the interaction */
+  at: number;
+}
+
+export function auditEvent(input: AuditInput, recorded = new Date().toISOString(), id: string = randomUUID()): AuditEvent {
   const entity: AuditEventEntity[] = [];
   if (input.what) {
     entity.push({
@@ -57,7 +67,7 @@ export function auditEvent(input: AuditInput, recorded = new Date().toISOString(
   }
   return {
     resourceType: 'AuditEvent',
-    id: randomUUID(),
+    id,
     type: { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest', display: 'RESTful Operation' },
     subtype: [{ system: 'http://hl7.org/fhir/restful-interaction', code: input.interaction }],
     action: input.action,
@@ -108,59 +118,67 @@ export function hashOf(event: AuditEvent): { previous?: string; hash?: string } 
 
 export const GENESIS = '0'.repeat(64);
 
-export class Auditor {
-  private readonly repo: Repository;
-  private buffer: AuditInput[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  private flushing: Promise<void> = Promise.resolve();
+/** Where events are stored: src/audit/sinks.ts chooses by storage engine. */
+export interface AuditSink {
+  /** stores one event inside the caller's open store transaction (write interactions) */
+  inTransaction(event: QueuedAudit): Promise<void>;
+  /** stores a batch off the request path; resolves once it is committed */
+  write(batch: QueuedAudit[]): Promise<void>;
+  close(): Promise<void>;
+}
 
-  constructor(repo: Repository) {
-    this.repo = repo;
+export class Auditor {
+  private readonly sink: AuditSink;
+  private readonly onError: (err: Error) => void;
+  private buffer: QueuedAudit[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  /** the newest batch handed to the sink: sinks commit in order, so it settles last */
+  private written: Promise<void> = Promise.resolve();
+
+  constructor(sink: AuditSink, onError: (err: Error) => void = () => undefined) {
+    this.sink = sink;
+    this.onError = onError;
   }
 
   /** Stores an event inside the caller's open transaction (writes). */
-  async inTransaction(input: AuditInput): Promise<void> {
-    await this.repo.transaction(async () => {
-      await this.append([input]);
-    });
+  inTransaction(input: AuditInput): Promise<void> {
+    return this.sink.inTransaction(queued(input));
   }
 
-  /** Queues an event (reads, searches, failures); stored within FLUSH_MS. */
+  /** Queues an event (reads, searches, failures): handed to the sink within FLUSH_MS, and the
+   * request never waits for it. */
   later(input: AuditInput): void {
-    this.buffer.push(input);
+    this.buffer.push(queued(input));
     if (this.buffer.length >= FLUSH_COUNT) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS);
   }
 
-  async flush(): Promise<void> {
+  /** Hands the queued events to the sink and resolves once everything queued so far is stored. */
+  flush(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     const batch = this.buffer;
     this.buffer = [];
-    if (!batch.length) return this.flushing;
-    this.flushing = this.flushing.then(() => this.repo.transaction(() => this.append(batch))).catch(() => undefined);
-    return this.flushing;
+    if (batch.length) this.written = this.sink.write(batch).catch((err: Error) => this.onError(err));
+    return this.written;
   }
 
-  /** Chains and writes events. The chain's head is read inside the (serialized) write
-   * transaction from the newest stored event, so a rolled-back transaction leaves no gap. */
-  private async append(inputs: AuditInput[]): Promise<void> {
-    const newest = await this.repo.search({
-      types: ['AuditEvent'],
-      conditions: [],
-      sort: [{ params: ['_lastUpdated'], descending: true }],
-      count: 1,
-      total: 'none',
-      include: [],
-      revinclude: [],
-    });
-    let head = newest.matches.length ? (hashOf(JSON.parse(newest.matches[0].json)).hash ?? GENESIS) : GENESIS;
-    for (const input of inputs) {
-      const event = chained(head, auditEvent(input));
-      head = hashOf(event).hash!;
-      await this.repo.createInternal(event);
-    }
+  /** Stores everything queued, then stops the sink (server shutdown). */
+  async close(): Promise<void> {
+    await this.flush();
+    await this.sink.close();
   }
+}
+
+/** UUID v7 (time-ordered, Node ≥ 24) where there is one: ids that grow with time are appended
+ * at the end of the id indexes instead of touching a random page each (~20% less write work). */
+const eventId: () => string = (crypto as { randomUUIDv7?: () => string }).randomUUIDv7 ?? randomUUID;
+
+function queued(input: AuditInput): QueuedAudit {
+  const q = input as QueuedAudit;
+  q.id = eventId();
+  q.at = Date.now();
+  return q;
 }
 
 export interface ChainReport {

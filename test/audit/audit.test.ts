@@ -96,3 +96,38 @@ t.test('the hash chain detects changed and removed events', async (t) => {
   t.match(report.broken!.reason, /removed/);
   db.close();
 });
+
+t.test('read events written by the audit worker are searchable by patient and agent, and chain with writes', async (t) => {
+  const { app, store, events } = await setup(t);
+  await fhir(app, 'PUT', '/fhir/Patient/p7', { resourceType: 'Patient', id: 'p7' });
+  for (let i = 0; i < 3; i++) {
+    await fhir(app, 'PUT', `/fhir/Observation/o${i}`, { resourceType: 'Observation', id: `o${i}`, status: 'final', code: { text: 'x' }, subject: { reference: 'Patient/p7' } });
+  }
+  // reads (worker connection) and writes (server connection) interleaved
+  const paths = Array.from({ length: 60 }, (_, i) => (i % 10 === 0 ? `/fhir/Patient/q${i}` : i % 2 ? '/fhir/Patient/p7' : `/fhir/Observation/o${i % 3}`));
+  const answers = await Promise.all(paths.map((p) => (p.includes('/q') ? fhir(app, 'PUT', p, { resourceType: 'Patient', id: p.split('/').pop() }) : fhir(app, 'GET', p))));
+  t.ok(answers.every((a) => a.status < 300));
+  const reads = paths.filter((p) => !p.includes('/q'));
+  t.equal((await events('&patient=Patient/p7&subtype=read')).length, reads.length, 'every read of Patient/p7 and of the Observations about p7');
+  t.equal((await events('&agent:identifier=https://migfhir.org/fhir/sid/client|anonymous&subtype=read')).length, reads.length, 'searchable by agent');
+  t.equal((await events('&entity=Observation/o1&subtype=read')).length, reads.filter((p) => p.endsWith('/o1')).length, 'searchable by entity');
+  t.equal((await events('&subtype=update')).length, 1 + 3 + 6, 'the writes');
+  await app.fhir.audit!.flush();
+  const report = await verifyChain(store);
+  t.ok(report.ok, 'one chain across both connections');
+  t.equal(report.events, (await events()).length, 'every stored event is in the chain');
+});
+
+t.test('closing the server stores every queued read event', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'migfhir-audit-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'migfhir.sqlite');
+  let store = new SqliteStore({ path });
+  const app = await buildApp(testConfig({ baseUrl: 'http://test.local/fhir', audit: 'on', dataDir: dir }), { store });
+  for (let i = 0; i < 700; i++) await fhir(app, 'GET', `/fhir/Patient/x${i}`);
+  await app.close(); // no flush: close must store what is queued
+  await store.close();
+  store = new SqliteStore({ path });
+  t.same(await verifyChain(store), { events: 700, ok: true });
+  await store.close();
+});

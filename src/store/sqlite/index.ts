@@ -19,6 +19,8 @@ import type {
 import { SCHEMA } from './schema.ts';
 import { SqliteIndexWriter } from './index-writer.ts';
 import { SqliteSearch } from './search.ts';
+import { SqliteAuditTrail } from './audit-trail.ts';
+import type { QueuedAudit } from '../../audit/audit.ts';
 import type { Cursor, SearchQuery } from '../../search/ir.ts';
 
 export interface SqliteOptions {
@@ -60,6 +62,8 @@ const COLUMNS = 'v.seq, v.resource_type, v.id, v.version_id, v.last_updated, v.m
 
 export class SqliteStore implements ResourceStore {
   readonly engine = 'sqlite';
+  readonly options: SqliteOptions;
+  private auditTrail: SqliteAuditTrail | undefined;
   private readonly writer: Database.Database;
   private readonly reader: Database.Database;
   private queue: Promise<unknown> = Promise.resolve();
@@ -75,6 +79,7 @@ export class SqliteStore implements ResourceStore {
   private readonly txSearcher: SqliteSearch;
 
   constructor(options: SqliteOptions) {
+    this.options = options;
     const memory = options.path === ':memory:';
     if (!memory) mkdirSync(dirname(options.path), { recursive: true });
     // In-memory databases are private per connection, so tests share one connection for both.
@@ -277,6 +282,18 @@ export class SqliteStore implements ResourceStore {
       this.index.insert(row.rid, index);
     },
   };
+
+  /** Appends AuditEvents on the writer connection; only inside transaction(), so they commit
+   * with the writes of that transaction (src/store/sqlite/audit-trail.ts). */
+  appendAudit(events: QueuedAudit[]): void {
+    this.auditTrail ??= new SqliteAuditTrail(this.writer, this.index);
+    this.auditTrail.append(events, this.tx.now);
+  }
+
+  /** Registers search parameter keys that another connection will index under. */
+  ensureParams(keys: readonly string[]): Promise<void> {
+    return this.transaction(async () => this.index.ensure(keys));
+  }
 
   async scan(types: string[] | undefined, position: number, limit: number): Promise<ScannedResource[]> {
     const typeFilter = types?.length ? `AND r.resource_type IN (${types.map(() => '?').join(', ')})` : '';

@@ -1,0 +1,158 @@
+// Where the Auditor's events go, by storage engine:
+// - an SQLite file: read events to a worker thread with its own connection to the same WAL
+//   database (src/audit/worker.ts), so the event loop that answers reads never builds, hashes or
+//   indexes an AuditEvent; write events on the server's writer connection, in the write's own
+//   transaction. Should the worker fail, its unconfirmed batches are written on the main thread.
+// - an in-memory SQLite database (tests): a second connection cannot see it, so batches are
+//   written on the main thread, after the responses.
+// - any other engine (MongoDB): the generic path, a resource write per event.
+import { Worker } from 'node:worker_threads';
+import type { AuditEvent } from 'fhir/r4.js';
+import { auditEvent, chained, GENESIS, hashOf, type AuditSink, type QueuedAudit } from './audit.ts';
+import { AUDIT_PARAMS } from './rows.ts';
+import type { Repository } from '../store/repository.ts';
+import { SqliteStore } from '../store/sqlite/index.ts';
+
+export async function auditSink(repo: Repository, onError: (err: Error) => void): Promise<AuditSink> {
+  const store = repo.store;
+  if (!(store instanceof SqliteStore)) return new RepositorySink(repo);
+  const local = new SqliteSink(repo, store);
+  if (store.options.path === ':memory:') return local;
+  await store.ensureParams(AUDIT_PARAMS);
+  return new WorkerSink(store, local, onError);
+}
+
+/** Batches on the server's writer connection. */
+class SqliteSink implements AuditSink {
+  private readonly repo: Repository;
+  private readonly store: SqliteStore;
+
+  constructor(repo: Repository, store: SqliteStore) {
+    this.repo = repo;
+    this.store = store;
+  }
+
+  inTransaction(event: QueuedAudit): Promise<void> {
+    return this.repo.transaction(async () => this.store.appendAudit([event]));
+  }
+
+  write(batch: QueuedAudit[]): Promise<void> {
+    return this.store.transaction(async () => this.store.appendAudit(batch));
+  }
+
+  async close(): Promise<void> {}
+}
+
+interface Pending {
+  batch: QueuedAudit[];
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+class WorkerSink implements AuditSink {
+  private readonly local: SqliteSink;
+  private readonly onError: (err: Error) => void;
+  private worker: Worker | undefined;
+  private sent = 0;
+  private readonly pending = new Map<number, Pending>();
+  private exited: Promise<void>;
+
+  constructor(store: SqliteStore, local: SqliteSink, onError: (err: Error) => void) {
+    this.local = local;
+    this.onError = onError;
+    const worker = new Worker(new URL('./worker.ts', import.meta.url), {
+      workerData: { path: store.options.path, synchronous: store.options.synchronous ?? 'normal' },
+    });
+    // referenced only while batches are in flight: a process that awaits them stays alive, and
+    // one that is done and never closed the server still exits
+    worker.unref();
+    worker.on('message', (m: { n: number; error?: string }) => {
+      const p = this.pending.get(m.n);
+      if (!p) return;
+      this.pending.delete(m.n);
+      if (!this.pending.size) worker.unref();
+      if (!m.error) return p.resolve();
+      this.onError(new Error(`audit worker: ${m.error}; the batch is written on the main thread`));
+      this.local.write(p.batch).then(p.resolve, p.reject);
+    });
+    worker.on('error', (err) => this.onError(new Error(`audit worker failed: ${err.message}`)));
+    this.exited = new Promise((resolve) => worker.once('exit', () => {
+      this.worker = undefined;
+      this.takeOver();
+      resolve();
+    }));
+    this.worker = worker;
+  }
+
+  /** The worker is gone: its unconfirmed batches are written here; events it had already
+   * committed are skipped by id. */
+  private takeOver(): void {
+    for (const [n, p] of this.pending) {
+      this.pending.delete(n);
+      this.local.write(p.batch).then(p.resolve, p.reject);
+    }
+  }
+
+  inTransaction(event: QueuedAudit): Promise<void> {
+    return this.local.inTransaction(event);
+  }
+
+  write(batch: QueuedAudit[]): Promise<void> {
+    if (!this.worker) return this.local.write(batch);
+    const n = ++this.sent;
+    const worker = this.worker;
+    return new Promise((resolve, reject) => {
+      if (!this.pending.size) worker.ref();
+      this.pending.set(n, { batch, resolve, reject });
+      worker.postMessage({ n, batch });
+    });
+  }
+
+  async close(): Promise<void> {
+    const worker = this.worker;
+    if (!worker) return;
+    // the worker answers messages in order: `close` comes after every batch sent before it
+    worker.ref();
+    worker.postMessage({ close: true });
+    await this.exited;
+  }
+}
+
+/** Any engine: each event is a resource write through the repository. */
+class RepositorySink implements AuditSink {
+  private readonly repo: Repository;
+
+  constructor(repo: Repository) {
+    this.repo = repo;
+  }
+
+  inTransaction(event: QueuedAudit): Promise<void> {
+    return this.repo.transaction(() => this.append([event]));
+  }
+
+  write(batch: QueuedAudit[]): Promise<void> {
+    return this.repo.transaction(() => this.append(batch));
+  }
+
+  async close(): Promise<void> {}
+
+  /** The chain's head is read inside the (serialized) write transaction from the newest
+   * stored event, so a rolled-back transaction leaves no gap. */
+  private async append(inputs: QueuedAudit[]): Promise<void> {
+    const newest = await this.repo.search({
+      types: ['AuditEvent'],
+      conditions: [],
+      sort: [{ params: ['_lastUpdated'], descending: true }],
+      count: 1,
+      total: 'none',
+      include: [],
+      revinclude: [],
+    });
+    let head = newest.matches.length ? (hashOf(JSON.parse(newest.matches[0].json) as AuditEvent).hash ?? GENESIS) : GENESIS;
+    for (const input of inputs) {
+      const event = chained(head, auditEvent(input, new Date(input.at).toISOString(), input.id));
+      head = hashOf(event).hash!;
+      await this.repo.createInternal(event);
+    }
+  }
+}

@@ -1,0 +1,62 @@
+// The audit worker thread (started by src/audit/sinks.ts): its own better-sqlite3 connection to
+// the server's WAL database, on which it chains and stores the batches of read events the main
+// thread posts. Each batch is written in transactions of at most CHUNK events, so the server's
+// own writes never wait long for the write lock (SQLite has one writer at a time; a few ms).
+import Database from 'better-sqlite3';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { QueuedAudit } from './audit.ts';
+import { AUDIT_PARAMS } from './rows.ts';
+import { SqliteAuditTrail } from '../store/sqlite/audit-trail.ts';
+import { SqliteIndexWriter } from '../store/sqlite/index-writer.ts';
+
+const CHUNK = 256;
+
+const { path, synchronous } = workerData as { path: string; synchronous: 'normal' | 'full' };
+const db = new Database(path);
+db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+db.pragma('busy_timeout = 5000');
+db.pragma('wal_autocheckpoint = 20000');
+db.pragma('cache_size = -65536');
+const index = new SqliteIndexWriter(db);
+// the server registered these keys before starting the worker (its searches must know them)
+const missing = AUDIT_PARAMS.filter((k) => index.lookup(k) === undefined);
+if (missing.length) throw new Error(`search parameters not registered: ${missing.join(', ')}`);
+const trail = new SqliteAuditTrail(db, index);
+const begin = db.prepare('BEGIN IMMEDIATE');
+const commit = db.prepare('COMMIT');
+const rollback = db.prepare('ROLLBACK');
+
+let last = 0;
+/** meta.lastUpdated of the events this thread writes: strictly increasing */
+const now = () => {
+  last = Math.max(Date.now(), last + 1);
+  return new Date(last).toISOString();
+};
+
+function write(batch: QueuedAudit[]): void {
+  for (let i = 0; i < batch.length; i += CHUNK) {
+    begin.run();
+    try {
+      trail.append(batch.slice(i, i + CHUNK), now);
+      commit.run();
+    } catch (err) {
+      if (db.inTransaction) rollback.run();
+      throw err;
+    }
+  }
+}
+
+parentPort!.on('message', (m: { n: number; batch: QueuedAudit[] } | { close: true }) => {
+  if ('close' in m) {
+    db.close();
+    parentPort!.close();
+    return;
+  }
+  try {
+    write(m.batch);
+    parentPort!.postMessage({ n: m.n });
+  } catch (err) {
+    // the main thread writes the batch itself; chunks committed here are skipped there by id
+    parentPort!.postMessage({ n: m.n, error: (err as Error).message.slice(0, 200) });
+  }
+});

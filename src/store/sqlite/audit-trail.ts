@@ -1,0 +1,44 @@
+// Appends AuditEvents to the embedded store directly: the version row, the resource row and the
+// index rows of src/audit/rows.ts, with no FHIRPath and no read-modify-write. Used on the
+// server's writer connection (write interactions: the event commits with the write) and by the
+// audit worker on its own connection (src/audit/worker.ts). Both run inside a BEGIN IMMEDIATE
+// transaction, and the chain's head is read inside it, so however the two connections
+// interleave the events form one chain in write order — the order `migfhir audit verify` walks.
+import type Database from 'better-sqlite3';
+import type { AuditEvent } from 'fhir/r4.js';
+import { auditEvent, chained, GENESIS, hashOf, type QueuedAudit } from '../../audit/audit.ts';
+import { auditIndexRows } from '../../audit/rows.ts';
+import type { SqliteIndexWriter } from './index-writer.ts';
+
+export class SqliteAuditTrail {
+  private readonly index: SqliteIndexWriter;
+  private readonly stmt;
+
+  constructor(db: Database.Database, index: SqliteIndexWriter) {
+    this.index = index;
+    this.stmt = {
+      head: db.prepare<[], string>(`SELECT content FROM resource_version WHERE resource_type = 'AuditEvent' ORDER BY seq DESC LIMIT 1`).pluck(),
+      // OR IGNORE: a batch written again after a worker failure skips the events already stored
+      version: db.prepare(`INSERT OR IGNORE INTO resource_version (resource_type, id, version_id, last_updated, method, content) VALUES ('AuditEvent', ?, 1, ?, 'POST', ?)`),
+      resource: db.prepare<[string, number | bigint, string], { rid: number }>(`INSERT INTO resource (resource_type, id, seq, last_updated, deleted) VALUES ('AuditEvent', ?, ?, ?, 0) RETURNING rid`),
+    };
+  }
+
+  /** Chains and stores `events`, inside the connection's open transaction. `now` is the store
+   * clock for meta.lastUpdated; `recorded` is when the interaction happened. */
+  append(events: QueuedAudit[], now: () => string): void {
+    const newest = this.stmt.head.get();
+    let head = newest ? (hashOf(JSON.parse(newest) as AuditEvent).hash ?? GENESIS) : GENESIS;
+    for (const input of events) {
+      const event = chained(head, auditEvent(input, new Date(input.at).toISOString(), input.id));
+      const lastUpdated = now();
+      const { resourceType, id, ...rest } = event;
+      const stored = { resourceType, id, meta: { versionId: '1', lastUpdated }, ...rest } as AuditEvent;
+      const info = this.stmt.version.run(id, lastUpdated, JSON.stringify(stored));
+      if (info.changes === 0) continue;
+      const { rid } = this.stmt.resource.get(id!, info.lastInsertRowid, lastUpdated)!;
+      this.index.insert(rid, auditIndexRows(stored));
+      head = hashOf(event).hash!;
+    }
+  }
+}
