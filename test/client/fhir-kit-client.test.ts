@@ -73,3 +73,16 @@ t.test('transaction through the client', async (t) => {
   t.equal(res.type, 'transaction-response');
   t.same(res.entry.map((e: any) => e.response.status), ['201 Created', '201 Created']);
 });
+
+t.test('$validate and validation on write through the client', async (t) => {
+  const outcome: any = await client.operation({ name: '$validate', resourceType: 'Patient', method: 'POST', input: { resourceType: 'Patient', gender: 'M', birthDate: '1990-02-30' } });
+  t.equal(outcome.resourceType, 'OperationOutcome', 'an invalid resource: 200 with the issues');
+  t.same(outcome.issue.filter((i: any) => i.severity === 'error').map((i: any) => i.expression[0]).sort(), ['Patient.birthDate', 'Patient.gender']);
+  try {
+    await client.create({ resourceType: 'Patient', body: { resourceType: 'Patient', gender: 'M' } });
+    t.fail('an invalid create must be refused');
+  } catch (err: any) {
+    t.equal(err.response?.status, 422, 'create: 422');
+    t.equal(err.response?.data?.resourceType, 'OperationOutcome');
+  }
+});
