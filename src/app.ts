@@ -29,6 +29,7 @@ import { registerHardening } from './http/hardening.ts';
 import { registerHl7v2Routes } from './http/hl7v2.ts';
 import { startMllp, type MllpServer } from './transport/mllp.ts';
 import { loadIgPackage } from './ig/package.ts';
+import { installIg } from './ig/install.ts';
 
 export interface AppOptions {
   /** use this store instead of opening the configured one (tests) */
@@ -105,6 +106,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   auditError = (err) => {
     app.log.error({ err }, 'audit trail');
   };
+  if (config.installIg && ig) {
+    const report = await installIg(repo, ig);
+    if (report.written) app.log.info(`IG ${ig.name} ${ig.version}: ${report.written} conformance resources stored (${report.unchanged} unchanged)`);
+    for (const skipped of report.skipped) app.log.warn(`IG ${ig.name}: not installed: ${skipped}`);
+  }
   if (store.atomicTransactions === false) {
     app.log.warn(`${store.engine}: the server is standalone (no replica set), so several writes cannot be made atomic: transaction Bundles will be refused with 501; batch Bundles and single writes work`);
   }

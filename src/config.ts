@@ -43,6 +43,8 @@ export interface Config {
   validation: ValidationModes;
   /** profiles every write of a type must meet, besides the declared meta.profile */
   mandatoryProfiles: Record<string, string[]>;
+  /** store the IG's conformance resources at start-up, so they can be read and searched */
+  installIg: boolean;
   /** remote FHIR endpoints for `migfhir sync`; '' means <dataDir>/endpoints.json */
   endpointsFile: string;
 }
@@ -138,6 +140,7 @@ export const OPTIONS: OptionSpec[] = [
   { key: 'mllpHost', flag: '--mllp-host', env: 'MIGFHIR_MLLP_HOST', default: '127.0.0.1', description: 'interface of the MLLP listener; MLLP has no authentication: trusted networks or a TLS tunnel only' },
   { key: 'mllpMaxBytes', flag: '--mllp-max-bytes', env: 'MIGFHIR_MLLP_MAX_BYTES', default: '1048576', description: 'largest MLLP frame; larger frames are discarded and answered with an AR ACK', parse: integer(1024, 2 ** 30) },
   { key: 'validation', flag: '--validation', env: 'MIGFHIR_VALIDATION', default: 'profiles', description: 'validation on write: off, base (R4 rules) or profiles (base + meta.profile + mandatory profiles), with per-type overrides, e.g. profiles,Binary=off; invalid writes get 422', parse: validationModes },
+  { key: 'installIg', flag: '--install-ig', env: 'MIGFHIR_INSTALL_IG', default: 'true', description: "store the migrant-health IG's profiles, value sets, code systems, questionnaires … at start-up (readable and searchable; a deleted one stays deleted)", parse: bool },
   { key: 'mandatoryProfiles', flag: '--mandatory-profiles', env: 'MIGFHIR_MANDATORY_PROFILES', default: '', description: 'profiles every write of a type must meet in profiles mode, e.g. Patient=https://migfhir.org/fhir/StructureDefinition/MigrantPatient', parse: typeProfiles },
   { key: 'endpointsFile', flag: '--endpoints-file', env: 'MIGFHIR_ENDPOINTS_FILE', default: '', description: 'remote FHIR endpoints for `migfhir sync` (JSON: id, base URL, auth, adapter, timeouts); default DATA_DIR/endpoints.json' },
 ];
@@ -186,5 +189,6 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
 
 /** Defaults for tests and embedding: quiet, and open unless a test turns authorization on. */
 export function testConfig(overrides: Partial<Config> = {}): Config {
-  return { ...loadConfig([], {}), logLevel: 'silent', devOpenAccess: true, ...overrides };
+  // tests start from an empty store unless they ask for the IG's resources
+  return { ...loadConfig([], {}), logLevel: 'silent', devOpenAccess: true, installIg: false, ...overrides };
 }
