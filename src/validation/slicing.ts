@@ -35,13 +35,17 @@ export function matchesPattern(value: unknown, pattern: unknown): boolean {
 }
 
 /** The values at a discriminator path (a restricted FHIRPath: names, $this, extension('url'),
- * ofType(T), resolve() unsupported) from one repetition. */
-function valuesAt(item: unknown, path: string): unknown[] | undefined {
+ * ofType(T), resolve() — references resolved inside the resource and its Bundle) from one
+ * repetition. */
+function valuesAt(item: unknown, path: string, resolve: (reference: unknown) => unknown): unknown[] | undefined {
   let cur: unknown[] = [item];
   const steps = path.match(/extension\('[^']*'\)|ofType\([A-Za-z]+\)|[A-Za-z$][A-Za-z0-9_]*(?:\(\))?/g) ?? [];
   for (const step of steps) {
     if (step === '$this') continue;
-    if (step === 'resolve()') return undefined;
+    if (step === 'resolve()') {
+      cur = cur.map(resolve).filter((r) => r !== undefined);
+      continue;
+    }
     const next: unknown[] = [];
     const ext = /^extension\('([^']*)'\)$/.exec(step);
     for (const c of cur) {
@@ -73,6 +77,8 @@ function valuesAt(item: unknown, path: string): unknown[] | undefined {
  * the path crosses a sliced element, through that element's slices too, as in the blood pressure
  * profile's `code.coding.code`, whose fixed values sit in the coding slices). */
 function definitionsAt(profile: CompiledProfile, slice: ElementNode, path: string): ElementNode[] {
+  // the definitions of a resolve() path are those of the reference element itself
+  path = path.replace(/\.?resolve\(\)$/, '') || '$this';
   if (path === '$this') return [slice];
   let nodes: ElementNode[] = [slice];
   for (const raw of path.split('.')) {
@@ -100,6 +106,10 @@ export interface SliceContext {
   conformsTo(item: unknown, profileUrl: string): boolean;
   /** the FHIR type of a repetition (its choice suffix or resourceType) */
   typeOf(item: unknown, key: string): string | undefined;
+  /** the resource a Reference points to, inside the resource or its Bundle */
+  resolve(reference: unknown): unknown;
+  /** the resource type a target profile constrains */
+  profileType(url: string): string | undefined;
 }
 
 function matchesSlice(item: unknown, key: string, base: ElementNode, slice: ElementNode, ctx: SliceContext): boolean {
@@ -110,7 +120,7 @@ function matchesSlice(item: unknown, key: string, base: ElementNode, slice: Elem
     return false;
   }
   for (const d of discriminators) {
-    const values = valuesAt(item, d.path);
+    const values = valuesAt(item, d.path, ctx.resolve);
     if (values === undefined) return false;
     const defs = definitionsAt(ctx.profile, slice, d.path);
     const def = defs[0];
@@ -138,7 +148,9 @@ function matchesSlice(item: unknown, key: string, base: ElementNode, slice: Elem
         break;
       }
       case 'type': {
-        const types = (def ?? slice).types.map((t) => t.code);
+        const types = d.path.endsWith('resolve()')
+          ? (def ?? slice).types.flatMap((t) => (t.targetProfiles ?? []).map((p) => ctx.profileType(p) ?? ''))
+          : (def ?? slice).types.map((t) => t.code);
         const actual = d.path === '$this' ? ctx.typeOf(item, key) : values.map((v) => ctx.typeOf(v, ''))[0];
         if (!actual || !types.includes(actual)) return false;
         break;

@@ -28,6 +28,8 @@ interface Run {
   rootResource: unknown;
   /** where the current resource starts in `path`s (Bundle.entry[0].resource) */
   resourcePath: string;
+  /** the innermost Bundle being walked, for resolving references between its entries */
+  bundle?: Json;
   depth: number;
 }
 
@@ -81,9 +83,10 @@ export class Validator {
       this.issue(run, 'error', 'not-supported', path, `No definition for the resource type ${type}`);
       return;
     }
-    const outer = { resource: run.resource, depth: run.depth, resourcePath: run.resourcePath };
+    const outer = { resource: run.resource, depth: run.depth, resourcePath: run.resourcePath, bundle: run.bundle };
     run.resource = r;
     run.resourcePath = path;
+    if (type === 'Bundle') run.bundle = r as Json;
     run.depth++;
     if (run.depth > MAX_DEPTH) {
       this.issue(run, 'error', 'too-costly', path, 'Resources are nested too deeply');
@@ -102,6 +105,7 @@ export class Validator {
     run.resource = outer.resource;
     run.depth = outer.depth;
     run.resourcePath = outer.resourcePath;
+    run.bundle = outer.bundle;
   }
 
   private againstProfile(r: Json, type: string, url: string, path: string, run: Run): void {
@@ -252,6 +256,8 @@ export class Validator {
         profile,
         conformsTo: (item, url) => this.conforms(item, url, run),
         typeOf: (item, key) => this.typeOf(item, key, def),
+        resolve: (reference) => this.resolveReference(reference, run),
+        profileType: (url) => coreType(url) ?? this.profiles.get(url)?.type,
       });
       slices = a.slices;
       for (const pr of a.problems) this.issue(run, pr.severity, 'structure', pr.index === undefined ? path : items[pr.index].path, pr.message);
@@ -267,6 +273,27 @@ export class Validator {
       return def.types.find((t) => cap(t.code) === suffix)?.code;
     }
     return def.types[0]?.code;
+  }
+
+  /** The resource a Reference points to: a contained one (#id), or an entry of the Bundle being
+   * walked (by fullUrl, or Type/id against the entries' resources). */
+  private resolveReference(reference: unknown, run: Run): unknown {
+    const ref = (reference as Json | null)?.reference;
+    if (typeof ref !== 'string') return undefined;
+    if (ref.startsWith('#')) {
+      const contained = (run.resource as Json | undefined)?.contained;
+      return Array.isArray(contained) ? (contained as Json[]).find((c) => c?.id === ref.slice(1)) : undefined;
+    }
+    const entries = run.bundle?.entry;
+    if (!Array.isArray(entries)) return undefined;
+    for (const e of entries as Json[]) {
+      const res = e?.resource as Json | undefined;
+      if (!res) continue;
+      if (e.fullUrl === ref) return res;
+      const local = `${String(res.resourceType)}/${String(res.id)}`;
+      if (ref === local || (typeof e.fullUrl === 'string' && e.fullUrl.endsWith(`/${ref}`))) return res;
+    }
+    return undefined;
   }
 
   /** Whether a value conforms to a profile (profile discriminators): no errors against it. */
@@ -423,6 +450,11 @@ export class Validator {
     } else {
       const m = /(?:^|\/)([A-Z][A-Za-z]+)\/[A-Za-z0-9\-.]{1,64}(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/.exec(ref);
       if (m && this.resourceTypes.has(m[1])) actual = m[1];
+      else {
+        // urn:uuid / urn:oid references between Bundle entries: the entry's resource says
+        const target = this.resolveReference(obj, run) as Json | undefined;
+        if (typeof target?.resourceType === 'string') actual = target.resourceType;
+      }
     }
     if (!actual) return;
     const allowed = new Set<string>();
