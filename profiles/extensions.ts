@@ -124,5 +124,16 @@ export const scoreInterpretation = extension({
   ],
 });
 
+export const itemAlert = extension({
+  id: 'item-alert', name: 'ItemAlert', title: 'Item alert (safety flag)',
+  description: 'An answer to this item that scores at least min needs attention whatever the total: e.g. PHQ-9 item 9 (thoughts of self-harm) above "Not at all" calls for same-day clinical follow-up. Scoring ($score) reports it in the Observation.',
+  context: ['Questionnaire.item'],
+  parts: [
+    { name: 'min', min: 1, max: '1', type: [{ code: 'decimal' }], short: 'Lowest answer score that raises the alert' },
+    { name: 'alert', min: 1, max: '1', type: CC, short: 'What the alert means', binding: extensible(vs('score-interpretation')) },
+    { name: 'referral', min: 0, max: '1', type: CC, short: 'The referral category suggested', binding: required(vs('referral-category')) },
+  ],
+});
+
 void ref;
-export const extensions: StructureDefinition[] = [elementSecurityLabel, migrationStatus, migrationJourney, vulnerability, birthDateEstimated, residenceType, encounterSetting, encounterCountry, interpretation, interpreterNeed, crossBorder, scoreInterpretation];
+export const extensions: StructureDefinition[] = [elementSecurityLabel, migrationStatus, migrationJourney, vulnerability, birthDateEstimated, residenceType, encounterSetting, encounterCountry, interpretation, interpreterNeed, crossBorder, scoreInterpretation, itemAlert];

@@ -149,6 +149,7 @@ export const scoreInterpretation = codeSystem('score-interpretation', 'ScoreInte
     ['moderate', 'Moderate', 'The total is in the band of moderate symptoms.'],
     ['moderately-severe', 'Moderately severe', 'The total is in the band of moderately severe symptoms.'],
     ['severe', 'Severe', 'The total is in the band of severe symptoms.'],
+    ['self-harm-risk', 'Risk of self-harm', 'An answer indicates thoughts of self-harm or of being better off dead: clinical follow-up is needed the same day, whatever the total.'],
   ]);
 
 export const sensitivity = codeSystem('sensitivity', 'Sensitivity', 'Sensitivity labels',

@@ -83,6 +83,15 @@ const GAD7_ITEMS: [string, string][] = [
 ];
 
 const phq9Items = PHQ9_ITEMS.map(([code, text], i) => scored('phq9', i + 1, code, text));
+// item 9 (thoughts of self-harm): any answer above "Not at all" needs same-day follow-up
+phq9Items[8].extension = [{
+  url: sd('item-alert'),
+  extension: [
+    { url: 'min', valueDecimal: 1 },
+    { url: 'alert', valueCodeableConcept: { coding: [{ system: cs('score-interpretation'), code: 'self-harm-risk' }] } },
+    { url: 'referral', valueCodeableConcept: { coding: [{ system: cs('referral-category'), code: 'mhpss' }] } },
+  ],
+}];
 export const phq9 = instrument('phq-9', 'PHQ9', 'Patient Health Questionnaire-9 (PHQ-9)',
   'PHQ-9 depression screening: over the last 2 weeks, how often have you been bothered by any of the following problems? Severity bands 0-4 minimal, 5-9 mild, 10-14 moderate, 15-19 moderately severe, 20-27 severe (Kroenke, Spitzer & Williams 2001); 10 or more suggests referral to mental health and psychosocial support. Item 9 (thoughts of self-harm) answered above "Not at all" needs clinical follow-up whatever the total.',
   '44249-1', [...phq9Items, total('phq9', '44261-6', 'PHQ-9 total score', phq9Items.map((i) => i.linkId))],

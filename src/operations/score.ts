@@ -108,7 +108,15 @@ function observation(ctx: Context, q: Questionnaire, qr: QuestionnaireResponse, 
     ? { coding: item.code, ...(item.text ? { text: item.text } : {}) } // the item's text is not the code's display
     : { text: item?.text ?? `${q.title ?? q.name ?? 'Questionnaire'} total score` };
   const interpretation = withDisplays(ctx, total.band?.interpretation);
-  const referral = withDisplays(ctx, total.band?.referral);
+  // an item alert (PHQ-9 item 9) suggests its referral even when the total's band does not
+  const referral = withDisplays(ctx, total.band?.referral ?? total.alerts?.find((a) => a.referral)?.referral);
+  const alerts = (total.alerts ?? []).map((a) => ({ item: a.item, alert: withDisplays(ctx, a.alert)! }));
+  const components = [
+    ...(referral ? [{ code: REFERRAL, valueCodeableConcept: referral }] : []),
+    // each alert as the alerting item's code with the alert as its value
+    ...alerts.map((a) => ({ code: a.item.code?.length ? { coding: a.item.code, ...(a.item.text ? { text: a.item.text } : {}) } : { text: a.item.text ?? a.item.linkId }, valueCodeableConcept: a.alert })),
+  ];
+  const interpretations = [...(interpretation ? [interpretation] : []), ...alerts.map((a) => a.alert)];
   const value = Number.isInteger(total.value) && item?.type !== 'decimal' && item?.type !== 'quantity'
     ? { valueInteger: total.value }
     : { valueQuantity: { value: total.value, system: 'http://unitsofmeasure.org', code: '{score}', unit: '{score}' } };
@@ -123,10 +131,10 @@ function observation(ctx: Context, q: Questionnaire, qr: QuestionnaireResponse, 
     ...(qr.authored ? { effectiveDateTime: qr.authored } : {}),
     issued: new Date().toISOString(),
     ...value,
-    ...(interpretation ? { interpretation: [interpretation] } : {}),
+    ...(interpretations.length ? { interpretation: interpretations } : {}),
     ...(total.method === 'sum' ? { method: { text: 'Sum of the answers\' scores (ordinalValue / itemWeight)' } } : {}),
     ...(derivedFrom ? { derivedFrom: [{ reference: derivedFrom }] } : {}),
-    ...(referral ? { component: [{ code: REFERRAL, valueCodeableConcept: referral }] } : {}),
+    ...(components.length ? { component: components } : {}),
   } as Observation;
 }
 

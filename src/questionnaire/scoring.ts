@@ -31,6 +31,35 @@ export interface Total {
   /** how the value was obtained */
   method: 'calculatedExpression' | 'sum';
   band?: ScoreBand;
+  /** item alerts (safety flags) raised by single answers, whatever the total */
+  alerts?: ItemAlert[];
+}
+
+export const ITEM_ALERT = sd('item-alert');
+
+export interface ItemAlert {
+  item: QuestionnaireItem;
+  score: number;
+  alert: CodeableConcept;
+  referral?: CodeableConcept;
+}
+
+/** The item-alert extensions whose threshold an answer reaches (PHQ-9 item 9 above 0). */
+export function itemAlerts(q: Questionnaire, scores: Map<string, number[]>): ItemAlert[] {
+  const out: ItemAlert[] = [];
+  for (const item of flatten(q.item)) {
+    for (const ext of item.extension ?? []) {
+      if (ext.url !== ITEM_ALERT) continue;
+      const part = (name: string) => ext.extension?.find((e) => e.url === name);
+      const min = part('min')?.valueDecimal;
+      const alert = part('alert')?.valueCodeableConcept;
+      const answered = scores.get(item.linkId) ?? [];
+      if (min === undefined || !alert || !answered.length) continue;
+      const score = Math.max(...answered);
+      if (score >= min) out.push({ item, score, alert, referral: part('referral')?.valueCodeableConcept });
+    }
+  }
+  return out;
 }
 
 function scoreOf(extensions: Extension[] | undefined): number | undefined {
@@ -156,12 +185,14 @@ export function scoreResponse(q: Questionnaire, qr: QuestionnaireResponse): Tota
   const scores = answerScores(q, qr);
   const sum = [...scores.values()].flat().reduce((s, x) => s + x, 0);
   const items = totalItems(q);
+  const alerts = itemAlerts(q, scores);
+  const withAlerts = alerts.length ? { alerts } : {};
   if (!items.length) {
     const weighted = flatten(q.item).some((i) => i.answerOption?.some((o) => scoreOf(o.extension) !== undefined));
-    return weighted ? [{ value: sum, method: 'sum' }] : [];
+    return weighted ? [{ value: sum, method: 'sum', ...withAlerts }] : [];
   }
   return items.map((item) => {
     const value = calculated(item) ? calculate(q, qr, item) : sum;
-    return { item, value, method: calculated(item) ? 'calculatedExpression' : 'sum', band: bandOf(bands.get(item.linkId), value) };
+    return { item, value, method: calculated(item) ? 'calculatedExpression' : 'sum', band: bandOf(bands.get(item.linkId), value), ...withAlerts };
   });
 }

@@ -52,7 +52,7 @@ t.test('PHQ-9 at each cut-off boundary', async (t) => {
   const app = await testApp();
   t.teardown(() => app.close());
   const cases: [number, string, string | undefined][] = [
-    [0, 'minimal', undefined], [4, 'minimal', undefined], [5, 'mild', undefined], [9, 'mild', undefined],
+    [0, 'minimal', undefined], [4, 'minimal', undefined], [5, 'mild', undefined], [9, 'mild', 'mhpss' /* every item 1: item 9 raises the self-harm alert */],
     [10, 'moderate', 'mhpss'], [14, 'moderate', 'mhpss'], [15, 'moderately-severe', 'mhpss'], [19, 'moderately-severe', 'mhpss'],
     [20, 'severe', 'mhpss'], [27, 'severe', 'mhpss'],
   ];
@@ -80,6 +80,27 @@ t.test('PHQ-9 at each cut-off boundary', async (t) => {
   t.notOk(obs.derivedFrom, 'a response not stored has nothing to derive from');
   t.notOk(obs.id, 'nothing was stored');
   t.equal((await fhir(app, 'GET', '/fhir/Observation?_summary=count')).body.total, 0);
+});
+
+t.test('PHQ-9 item 9 (self-harm) raises an alert whatever the total', async (t) => {
+  const app = await testApp();
+  t.teardown(() => app.close());
+  const alertOf = (obs: any) => obs.interpretation?.flatMap((i: any) => i.coding ?? []).find((c: any) => c.code === 'self-harm-risk');
+  // total 1, all of it from item 9 ("Several days")
+  let res = await score(app, response(PHQ9, 'phq9', [0, 0, 0, 0, 0, 0, 0, 0, 1]));
+  t.equal(res.status, 200);
+  t.equal(res.body.valueInteger, 1);
+  t.equal(interpretationOf(res.body), 'minimal', 'the total is still minimal');
+  t.ok(alertOf(res.body), 'and the self-harm alert is an interpretation too');
+  t.equal(alertOf(res.body).display, 'Risk of self-harm');
+  t.equal(referralOf(res.body), 'mhpss', 'a referral is suggested');
+  const item9 = res.body.component.find((c: any) => c.code.coding?.[0]?.code === '44260-8');
+  t.equal(item9?.valueCodeableConcept?.coding?.[0]?.code, 'self-harm-risk', 'the alerting item is a component');
+  // item 9 "Not at all": no alert, even with a high total
+  res = await score(app, response(PHQ9, 'phq9', [3, 3, 3, 3, 3, 3, 3, 3, 0]));
+  t.equal(res.body.valueInteger, 24);
+  t.notOk(alertOf(res.body), 'no alert when item 9 is "Not at all"');
+  t.equal(referralOf(res.body), 'mhpss', 'the band still refers');
 });
 
 t.test('GAD-7 at each cut-off boundary', async (t) => {
