@@ -251,7 +251,8 @@ class Parser {
     }
     this.expect(')');
     const f = fn(raw, args);
-    return first ? (focus, v, s) => f(s, v) : (focus, v) => f(focus, v);
+    // a function first in an expression applies to the input ($this), later ones to the focus
+    return first ? (_focus, v, s) => f(s, v) : (focus, v) => f(focus, v);
   }
 }
 
