@@ -86,7 +86,7 @@ export async function runSearch(req: FhirRequest, ctx: Context, types: string[],
     hierarchy: (system, code, direction) => ctx.terminology.related(system, code, direction),
     valueSetCodes: (url) => {
       try {
-        return ctx.terminology.fullExpansion(url);
+        return ctx.terminology.searchMembers(url);
       } catch (err) {
         if (err instanceof TerminologyError) throw badRequest(`:in/:not-in: ${err.message}`, err.kind === 'not-found' ? 'not-found' : 'too-costly');
         throw err;

@@ -209,7 +209,11 @@ function condition(ctx: Context, types: string[], name: string, rawValue: string
     case 'token': {
       if ((modifier === 'in' || modifier === 'not-in') && opts.valueSetCodes) {
         // :in / :not-in — the value set's codes, from the server's terminology
-        const values: TokenValue[] = rawValues.flatMap((v) => opts.valueSetCodes!(unescape(v))).filter((c) => c.code).map((c) => ({ ...(c.system ? { system: c.system, orNoSystem: true } : {}), code: c.code! }));
+        // (an entry with a system and no code: every code of that system — `system|`)
+        const values: TokenValue[] = rawValues
+          .flatMap((v) => opts.valueSetCodes!(unescape(v)))
+          .filter((c) => c.code || c.system)
+          .map((c) => (c.code ? { ...(c.system ? { system: c.system, orNoSystem: true } : {}), code: c.code } : { system: c.system! }));
         if (values.length === 0) return { kind: 'token', params: pkeys, mode: 'code', not: modifier === 'not-in', values: [{ system: 'urn:migfhir:empty', code: '-' }] };
         return { kind: 'token', params: pkeys, mode: 'code', not: modifier === 'not-in', values };
       }

@@ -253,6 +253,25 @@ export class Terminology {
     return out;
   }
 
+  /** The codes of a value set for search (:in, :not-in). When it cannot be expanded because it
+   * includes a whole code system the server does not hold (all of BCP-47, of SNOMED CT), that
+   * include stands for every code of the system: an entry with a system and no code. */
+  searchMembers(url: string): ValueSetExpansionContains[] {
+    try {
+      return this.fullExpansion(url);
+    } catch (err) {
+      if (!(err instanceof TerminologyError) || err.kind !== 'too-costly') throw err;
+      const vs = this.valueSet(url);
+      const compose = vs?.compose;
+      if (!vs || !compose || compose.exclude?.length) throw err;
+      const whole = compose.include.filter((inc) => inc.system && !inc.concept?.length && !inc.filter?.length && !inc.valueSet?.length && !this.system(inc.system));
+      if (!whole.length) throw err;
+      const rest = compose.include.filter((inc) => !whole.includes(inc));
+      const others = rest.length ? this.fullExpansion({ ...vs, compose: { ...compose, include: rest } }) : [];
+      return [...whole.map((inc) => ({ system: inc.system })), ...others];
+    }
+  }
+
   /** $expand: the value set with an expansion, filtered and paged. */
   expand(vs: ValueSet, key: string | ValueSet, o: ExpandOptions): ValueSet {
     let codes = this.fullExpansion(key);
