@@ -1,4 +1,4 @@
-// The typed query IR between parsing (parse.ts, pure) and the engine compilers (sqlite.ts, and
+// The typed query IR between parsing (parse.ts, pure) and the engine compilers (sqlite.ts and
 // the MongoDB one). Values in the IR are already normalized (folded strings, epoch-ms ranges,
 // decimal precision ranges); no engine re-interprets query text.
 export type Prefix = 'eq' | 'ne' | 'gt' | 'lt' | 'ge' | 'le' | 'sa' | 'eb' | 'ap';
@@ -104,4 +104,29 @@ export interface SearchQuery {
   include: IncludeSpec[];
   revinclude: IncludeSpec[];
   cursor?: Cursor;
+}
+
+// An engine-neutral rewrite every compiler applies, so the engines answer alike.
+export type DateRange = { kind: 'dateRange'; params: string[]; values: RangeValue[] };
+
+/**
+ * `date=ge2024-03-01&date=lt2024-04-01` reads as a range: the two bounds are applied to the same
+ * index row or entry (one indexed range scan) rather than intersecting two half-open sets, each of which
+ * can hold most of the table. For elements with one date per resource — nearly all — this is
+ * exactly the AND of the two; for repeating dates it asks that one of them lies in the range.
+ */
+export function mergeDateRanges(conditions: Condition[]): (Condition | DateRange)[] {
+  const out: (Condition | DateRange)[] = [];
+  const ranges = new Map<string, Extract<Condition, { kind: 'date' }>[]>();
+  for (const c of conditions) {
+    if (c.kind === 'date' && c.values.length === 1 && c.values[0].prefix !== 'ne' && c.values[0].prefix !== 'ap') {
+      const key = c.params.join(',');
+      ranges.set(key, [...(ranges.get(key) ?? []), c]);
+    } else out.push(c);
+  }
+  for (const group of ranges.values()) {
+    if (group.length === 1) out.push(group[0]);
+    else out.push({ kind: 'dateRange', params: group[0].params, values: group.map((g) => g.values[0]) });
+  }
+  return out;
 }

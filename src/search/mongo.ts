@@ -8,6 +8,7 @@
 // pairs or urls, is bound into the outer query in place of a JoinSlot by `bindJoins`. The
 // compiler stays pure; src/store/mongo/search.ts runs the joins in order, then the page.
 import type { ComponentValue, Condition, Cursor, IncludeSpec, IndexTable, QuantityValue, RangeValue, SearchQuery, SortKey } from './ir.ts';
+import { mergeDateRanges } from './ir.ts';
 import { foldString, prefixUpperBound } from './normalize.ts';
 
 export type Filter = Record<string, unknown>;
@@ -334,26 +335,6 @@ class Compiler {
     }
     return and(parts);
   }
-}
-
-type DateRange = { kind: 'dateRange'; params: string[]; values: RangeValue[] };
-
-/** `date=ge2024-03-01&date=lt2024-04-01` applies both bounds to the same index entry (the
- * SQLite compiler's rule, so both engines answer alike). */
-function mergeDateRanges(conditions: Condition[]): (Condition | DateRange)[] {
-  const out: (Condition | DateRange)[] = [];
-  const ranges = new Map<string, Extract<Condition, { kind: 'date' }>[]>();
-  for (const c of conditions) {
-    if (c.kind === 'date' && c.values.length === 1 && c.values[0].prefix !== 'ne' && c.values[0].prefix !== 'ap') {
-      const key = c.params.join(',');
-      ranges.set(key, [...(ranges.get(key) ?? []), c]);
-    } else out.push(c);
-  }
-  for (const group of ranges.values()) {
-    if (group.length === 1) out.push(group[0]);
-    else out.push({ kind: 'dateRange', params: group[0].params, values: group.map((g) => g.values[0]) });
-  }
-  return out;
 }
 
 const SORT_FIELD = { string: 'n', token: 'c', number: 'v', quantity: 'v', uri: 'u', reference: 'ri' } as const;

@@ -4,6 +4,7 @@
 // identifiers chosen here (table and column names, operators) and the page size (an integer,
 // see literalLimit()) are ever part of the SQL text.
 import type { ComponentValue, Condition, Cursor, IncludeSpec, QuantityValue, RangeValue, SearchQuery, SortKey } from './ir.ts';
+import { mergeDateRanges } from './ir.ts';
 import { foldString, prefixUpperBound } from './normalize.ts';
 
 export type ParamIds = (key: string) => number | undefined;
@@ -417,30 +418,6 @@ function whereClause(b: Builder, q: SearchQuery, r: string): string {
     } else parts.push(conditionSql(b, c, r));
   }
   return parts.join('\n  AND ');
-}
-
-type DateRange = { kind: 'dateRange'; params: string[]; values: RangeValue[] };
-
-/**
- * `date=ge2024-03-01&date=lt2024-04-01` reads as a range: the two bounds are applied to the same
- * index row (one indexed range scan) rather than intersecting two half-open sets, each of which
- * can hold most of the table. For elements with one date per resource — nearly all — this is
- * exactly the AND of the two; for repeating dates it asks that one of them lies in the range.
- */
-function mergeDateRanges(conditions: Condition[]): (Condition | DateRange)[] {
-  const out: (Condition | DateRange)[] = [];
-  const ranges = new Map<string, Extract<Condition, { kind: 'date' }>[]>();
-  for (const c of conditions) {
-    if (c.kind === 'date' && c.values.length === 1 && c.values[0].prefix !== 'ne' && c.values[0].prefix !== 'ap') {
-      const key = c.params.join(',');
-      ranges.set(key, [...(ranges.get(key) ?? []), c]);
-    } else out.push(c);
-  }
-  for (const group of ranges.values()) {
-    if (group.length === 1) out.push(group[0]);
-    else out.push({ kind: 'dateRange', params: group[0].params, values: group.map((g) => g.values[0]) });
-  }
-  return out;
 }
 
 /** (s0, s1, …, rid) strictly after (or before) the cursor, honouring each key's direction. */

@@ -8,6 +8,7 @@ import { labelSensitive } from '../auth/sensitive.ts';
 import type { ResourceStore, SearchMatch, SearchResult, StoredVersion, StoreTransaction, VersionWrite } from './types.ts';
 import type { Cursor, SearchQuery } from '../search/ir.ts';
 import type { IndexRows } from '../search/index-rows.ts';
+import { jsonEqual } from '../fhir/json.ts';
 
 export interface WriteResult {
   version: StoredVersion;
@@ -36,20 +37,6 @@ export function withMeta(resource: Resource, versionId: number, lastUpdated: str
     meta: { ...meta, versionId: String(versionId), lastUpdated },
     ...rest,
   } as Resource;
-}
-
-/** Deep equality of JSON values, whatever the order of object keys. */
-function jsonEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a)) {
-    const bb = b as unknown[];
-    return a.length === bb.length && a.every((x, i) => jsonEqual(x, bb[i]));
-  }
-  const ka = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
-  const kb = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
-  return ka.length === kb.length && ka.every((k) => jsonEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }
 
 /** Content identity ignoring server-managed meta, for no-op update detection. */

@@ -166,6 +166,12 @@ export function compileProfile(sd: StructureDefinition): CompiledProfile {
     (parent ?? root)?.children.push(n);
   }
   if (!root) throw new Error(`StructureDefinition ${sd.url} has no root element`);
+  // Resource.id is a FHIRPath System.String in the R4 snapshots (its fhir-type extension says
+  // string); in a resource it is of type id
+  if (sd.kind === 'resource') {
+    const id = root.children.find((c) => c.name === 'id');
+    if (id) id.types = [{ code: 'id' }];
+  }
   return {
     url: sd.url,
     name: sd.name,

@@ -3,20 +3,7 @@
 // exists), and the checks on the result: closed/openAtEnd rules, order, per-slice cardinality.
 import type { CompiledProfile, ElementNode } from './profiles.ts';
 import { CORE } from './profiles.ts';
-
-/** Deep equality of JSON values (fixed[x]). */
-export function jsonEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a)) {
-    const bb = b as unknown[];
-    return a.length === bb.length && a.every((v, i) => jsonEqual(v, bb[i]));
-  }
-  const ka = Object.keys(a);
-  const kb = Object.keys(b);
-  return ka.length === kb.length && ka.every((k) => jsonEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
-}
+import { jsonEqual } from '../fhir/json.ts';
 
 /** Whether `value` meets `pattern[x]`: every property of the pattern is present with a matching
  * value; each element of a pattern array matches some element of the value's array. */

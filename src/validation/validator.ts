@@ -9,7 +9,8 @@ import type { BindingChecker, Membership } from './bindings.ts';
 import { evaluateInvariant, NATIVE_INVARIANTS, UNEVALUATED, uncitedContained } from './invariants.ts';
 import { compareValue, PRIMITIVE_TYPES, primitiveError } from './primitives.ts';
 import { CORE, type CompiledProfile, type Constraint, type ElementNode, type ProfileRegistry, type Prop } from './profiles.ts';
-import { assignSlices, coreType, jsonEqual, matchesPattern } from './slicing.ts';
+import { assignSlices, coreType, matchesPattern } from './slicing.ts';
+import { jsonEqual } from '../fhir/json.ts';
 
 type Json = Record<string, unknown>;
 
@@ -146,9 +147,7 @@ export class Validator {
           map.set(key, { node: c, type: t.code, ...(slice ? { slice } : {}) });
         }
       } else {
-        // Resource.id is a FHIRPath System.String in the R4 snapshots; its FHIR type is id
-        const resourceId = c.name === 'id' && !owner.path.includes('.') && c.path.split('.').length === 2 && /^[A-Z]/.test(owner.path) && owner.path !== 'Element' && owner.path !== 'Extension' && this.resourceTypes.has(owner.path);
-        map.set(c.name, { node: c, type: resourceId ? 'id' : c.types[0]?.code ?? (c.contentReference ? 'BackboneElement' : 'Element') });
+        map.set(c.name, { node: c, type: c.types[0]?.code ?? (c.contentReference ? 'BackboneElement' : 'Element') });
       }
     }
     owner.props = map;

@@ -1,35 +1,11 @@
 import t from 'tap';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { buildApp } from '../../src/app.ts';
-import { testConfig } from '../../src/config.ts';
-import { writeClient } from '../../src/auth/clients.ts';
-import { SqliteStore } from '../../src/store/sqlite/index.ts';
 import { fhir } from '../helpers/app.ts';
+import { authorizedApp } from '../helpers/authorized-app.ts';
 
-const BASE = 'http://test.local/fhir';
 const STATUS_EXT = 'https://migfhir.org/fhir/StructureDefinition/migration-status';
 
 t.test('migration status is labelled, redacted without the scope, and not searchable', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'migfhir-sensitive-'));
-  const keys = await generateKeyPair('ES384', { extractable: true });
-  const clientsFile = join(dir, 'clients.json');
-  writeClient(clientsFile, { clientId: 'c', jwks: { keys: [{ ...(await exportJWK(keys.publicKey)), kid: 'k', alg: 'ES384' }] }, scope: 'system/*.cruds migfhir/migration-data.read' });
-  const store = new SqliteStore({ path: ':memory:' });
-  const app = await buildApp(testConfig({ baseUrl: BASE, devOpenAccess: false, dataDir: dir, clientsFile }), { store });
-  t.teardown(async () => {
-    await app.close();
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const token = async (scope: string) => {
-    const a = await new SignJWT({}).setProtectedHeader({ alg: 'ES384', kid: 'k' }).setIssuer('c').setSubject('c').setAudience(`${BASE}/auth/token`).setExpirationTime('4m').setJti(randomUUID()).sign(keys.privateKey);
-    const r = await app.inject({ method: 'POST', url: '/fhir/auth/token', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams({ grant_type: 'client_credentials', scope, client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: a }).toString() });
-    return { authorization: `Bearer ${JSON.parse(r.body).access_token}` };
-  };
+  const { app, bearer: token } = await authorizedApp(t, { id: 'c', scope: 'system/*.cruds migfhir/migration-data.read', alg: 'ES384' });
   const full = await token('system/*.cruds migfhir/migration-data.read');
   const plain = await token('system/Patient.rs');
   const patient = {

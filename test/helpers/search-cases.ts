@@ -6,8 +6,8 @@ import type { Bundle, BundleEntry } from 'fhir/r4.js';
 import type { SearchCase } from '../search/cases.ts';
 import { fixtureSet } from '../search/fixtures.ts';
 
-const BASE = 'http://test.local/fhir';
-const MAX_PAGES = 200;
+export const BASE = 'http://test.local/fhir';
+export const MAX_PAGES = 200;
 
 export interface CaseAnswer {
   status: number;
@@ -23,7 +23,8 @@ export interface CaseAnswer {
   error?: string;
 }
 
-function encodePairs(qs: string): string {
+/** `a=b&c=d` written decoded → percent-encoded (split at '&' and each first '='). */
+export function encodePairs(qs: string): string {
   return qs
     .split('&')
     .filter(Boolean)
@@ -34,19 +35,20 @@ function encodePairs(qs: string): string {
     .join('&');
 }
 
-function requestUrl(c: SearchCase): string {
+export function requestUrl(c: SearchCase): string {
   if (c.raw) return `/fhir/${c.query}`;
   const i = c.query.indexOf('?');
   if (i < 0) return `/fhir/${c.query}`;
   return `/fhir/${c.query.slice(0, i)}?${encodePairs(c.query.slice(i + 1))}`;
 }
 
-function local(url: string): string {
+/** A link of the test base as a path for inject. */
+export function local(url: string): string {
   if (!url.startsWith(BASE)) throw new Error(`link outside the base: ${url}`);
   return `/fhir${url.slice(BASE.length)}`;
 }
 
-const linkOf = (b: Bundle, relation: string) => b.link?.find((l) => l.relation === relation)?.url;
+export const linkOf = (b: Bundle, relation: string) => b.link?.find((l) => l.relation === relation)?.url;
 const idOf = (e: BundleEntry) => `${e.resource!.resourceType}/${e.resource!.id}`;
 const matchesOf = (b: Bundle) => (b.entry ?? []).filter((e) => e.search?.mode === 'match').map(idOf);
 

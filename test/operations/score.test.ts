@@ -1,14 +1,6 @@
 import t from 'tap';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { buildApp } from '../../src/app.ts';
-import { writeClient } from '../../src/auth/clients.ts';
-import { testConfig } from '../../src/config.ts';
-import { SqliteStore } from '../../src/store/sqlite/index.ts';
 import { fhir, testApp } from '../helpers/app.ts';
+import { authorizedApp } from '../helpers/authorized-app.ts';
 
 const LOINC = 'http://loinc.org';
 const PHQ9 = 'https://migfhir.org/fhir/Questionnaire/phq-9';
@@ -356,24 +348,7 @@ t.test('$score is audited; with persist=true the AuditEvent commits with the wri
 });
 
 t.test('authorization: reading the stored response, writing the Observation', async (t) => {
-  const BASE = 'http://test.local/fhir';
-  const dir = mkdtempSync(join(tmpdir(), 'migfhir-score-'));
-  const keys = await generateKeyPair('RS384', { extractable: true });
-  const clientsFile = join(dir, 'clients.json');
-  writeClient(clientsFile, { clientId: 'clinic', jwks: { keys: [{ ...(await exportJWK(keys.publicKey)), kid: 'k', alg: 'RS384' }] }, scope: 'system/*.cruds' });
-  const store = new SqliteStore({ path: ':memory:' });
-  const app = await buildApp(testConfig({ baseUrl: BASE, devOpenAccess: false, dataDir: dir, clientsFile }), { store });
-  t.teardown(async () => {
-    await app.close();
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const bearer = async (scope: string) => {
-    const assertion = await new SignJWT({}).setProtectedHeader({ alg: 'RS384', kid: 'k' }).setIssuer('clinic').setSubject('clinic').setAudience(`${BASE}/auth/token`)
-      .setExpirationTime(Math.floor(Date.now() / 1000) + 240).setJti(randomUUID()).sign(keys.privateKey);
-    const res = await app.inject({ method: 'POST', url: '/fhir/auth/token', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: new URLSearchParams({ grant_type: 'client_credentials', scope, client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion }).toString() });
-    return { authorization: `Bearer ${JSON.parse(res.body).access_token}` };
-  };
+  const { app, bearer } = await authorizedApp(t, { id: 'clinic', scope: 'system/*.cruds' });
   const admin = await bearer('system/*.cruds');
   t.equal((await fhir(app, 'PUT', '/fhir/QuestionnaireResponse/r1', { ...phq9(11), id: 'r1' }, admin)).status, 201);
   t.equal((await fhir(app, 'POST', '/fhir/QuestionnaireResponse/r1/$score')).status, 401, 'a token is needed');

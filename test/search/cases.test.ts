@@ -7,34 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Bundle, BundleEntry, OperationOutcome, Resource } from 'fhir/r4.js';
 import { testApp } from '../helpers/app.ts';
 import { CASES, CORE_COUNTS, type SearchCase } from './cases.ts';
-import { fixtureSet } from './fixtures.ts';
-
-const BASE = 'http://test.local/fhir';
-const MAX_PAGES = 200;
-
-/** `a=b&c=d` written decoded → percent-encoded (split at '&' and each first '='). */
-function encodePairs(qs: string): string {
-  return qs
-    .split('&')
-    .filter(Boolean)
-    .map((p) => {
-      const i = p.indexOf('=');
-      return i < 0 ? encodeURIComponent(p) : `${encodeURIComponent(p.slice(0, i))}=${encodeURIComponent(p.slice(i + 1))}`;
-    })
-    .join('&');
-}
-
-function requestUrl(c: SearchCase): string {
-  if (c.raw) return `/fhir/${c.query}`;
-  const i = c.query.indexOf('?');
-  if (i < 0) return `/fhir/${c.query}`;
-  return `/fhir/${c.query.slice(0, i)}?${encodePairs(c.query.slice(i + 1))}`;
-}
-
-function local(url: string): string {
-  if (!url.startsWith(BASE)) throw new Error(`link outside the base: ${url}`);
-  return `/fhir${url.slice(BASE.length)}`;
-}
+import { BASE, encodePairs, linkOf, loadFixtures, local, MAX_PAGES, requestUrl } from '../helpers/search-cases.ts';
 
 interface Page {
   bundle: Bundle;
@@ -54,22 +27,8 @@ function pageOf(bundle: Bundle): Page {
   };
 }
 
-const linkOf = (b: Bundle, relation: string) => b.link?.find((l) => l.relation === relation)?.url;
-
 async function get(app: FastifyInstance, url: string, headers: Record<string, string> = {}) {
   return app.inject({ method: 'GET', url, headers });
-}
-
-async function loadFixtures(app: FastifyInstance, set: string): Promise<void> {
-  for (const r of fixtureSet(set)) {
-    const res = await app.inject({
-      method: 'PUT',
-      url: `/fhir/${r.resourceType}/${r.id}`,
-      headers: { 'content-type': 'application/fhir+json' },
-      payload: JSON.stringify(r),
-    });
-    if (res.statusCode !== 201) throw new Error(`PUT ${r.resourceType}/${r.id}: ${res.statusCode} ${res.body.slice(0, 300)}`);
-  }
 }
 
 function countOf(c: SearchCase): number | undefined {

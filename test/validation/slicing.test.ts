@@ -1,7 +1,8 @@
 // Slicing by references' targets: discriminators on resolve() (type and profile) resolve the
 // reference inside the Bundle being validated; plus the matching helpers.
 import t from 'tap';
-import { assignSlices, jsonEqual, matchesPattern, type SliceContext } from '../../src/validation/slicing.ts';
+import { assignSlices, matchesPattern, type SliceContext } from '../../src/validation/slicing.ts';
+import { jsonEqual } from '../../src/fhir/json.ts';
 import type { CompiledProfile, ElementNode } from '../../src/validation/profiles.ts';
 import { offlineValidator } from '../../src/validation/offline.ts';
 

@@ -1,0 +1,50 @@
+// An app with authorization on (SMART backend services) and one registered client, and a way
+// to get that client's bearer header for a scope: the private_key_jwt client assertion
+// exchanged at /auth/token, as a real backend client does.
+import type { FastifyInstance } from 'fastify';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import type { Test } from 'tap';
+import { buildApp } from '../../src/app.ts';
+import { writeClient } from '../../src/auth/clients.ts';
+import { testConfig } from '../../src/config.ts';
+import { SqliteStore } from '../../src/store/sqlite/index.ts';
+
+export const AUTH_BASE = 'http://test.local/fhir';
+
+export interface AuthorizedApp {
+  app: FastifyInstance;
+  /** `{ authorization: 'Bearer …' }` for a token of the client with `scope` */
+  bearer(scope: string): Promise<{ authorization: string }>;
+}
+
+/** Closed (and its data folder removed) when `t` ends. */
+export async function authorizedApp(t: Test, client: { id: string; scope: string; alg?: 'RS384' | 'ES384' }): Promise<AuthorizedApp> {
+  const alg = client.alg ?? 'RS384';
+  const dir = mkdtempSync(join(tmpdir(), 'migfhir-auth-'));
+  const keys = await generateKeyPair(alg, { extractable: true });
+  const clientsFile = join(dir, 'clients.json');
+  writeClient(clientsFile, { clientId: client.id, jwks: { keys: [{ ...(await exportJWK(keys.publicKey)), kid: 'k', alg }] }, scope: client.scope });
+  const store = new SqliteStore({ path: ':memory:' });
+  const app = await buildApp(testConfig({ baseUrl: AUTH_BASE, devOpenAccess: false, dataDir: dir, clientsFile }), { store });
+  t.teardown(async () => {
+    await app.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const bearer = async (scope: string) => {
+    const assertion = await new SignJWT({}).setProtectedHeader({ alg, kid: 'k' }).setIssuer(client.id).setSubject(client.id).setAudience(`${AUTH_BASE}/auth/token`)
+      .setExpirationTime('4m').setJti(randomUUID()).sign(keys.privateKey);
+    const res = await app.inject({
+      method: 'POST',
+      url: '/fhir/auth/token',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({ grant_type: 'client_credentials', scope, client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion }).toString(),
+    });
+    return { authorization: `Bearer ${JSON.parse(res.body).access_token}` };
+  };
+  return { app, bearer };
+}
