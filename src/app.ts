@@ -81,7 +81,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   if (ig) terminology.addPackage(ig);
   const validation = new ValidationService(terminology, defs.resourceTypes, { modes: config.validation, mandatoryProfiles: config.mandatoryProfiles });
   // the IG's profiles first: a StructureDefinition stored with the same url replaces one
-  for (const sd of ig?.structureDefinitions.values() ?? []) validation.profiles.add(sd.url, sd);
+  if (ig) validation.addPackage(ig.structureDefinitions.values());
   await validation.loadStored(store);
   // a failed audit write is logged (the app's logger exists only further down)
   let auditError: (err: Error) => void = () => undefined;

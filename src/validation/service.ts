@@ -23,6 +23,8 @@ export class ValidationService {
   private readonly policy: ValidationPolicy;
   /** stored StructureDefinitions: resource id → url, to forget the old url on update/delete */
   private readonly storedUrls = new Map<string, string>();
+  /** profiles of built-in packages (the IG): what a url falls back to when a stored one goes */
+  private readonly packaged = new Map<string, StructureDefinition>();
 
   constructor(terminology: Terminology, resourceTypes: Iterable<string>, policy: ValidationPolicy) {
     this.bindings = new BindingChecker(terminology);
@@ -57,7 +59,7 @@ export class ValidationService {
       if (w.resourceType === 'ValueSet' || w.resourceType === 'CodeSystem') this.bindings.reset();
       if (w.resourceType !== 'StructureDefinition') continue;
       const previous = this.storedUrls.get(w.id);
-      if (previous) this.profiles.add(previous, null);
+      if (previous) this.profiles.add(previous, this.packaged.get(previous) ?? null);
       this.storedUrls.delete(w.id);
       if (!w.json) continue;
       const sd = JSON.parse(w.json) as StructureDefinition;
@@ -65,6 +67,14 @@ export class ValidationService {
         this.profiles.add(sd.url, sd);
         this.storedUrls.set(w.id, sd.url);
       }
+    }
+  }
+
+  /** Registers a built-in package's profiles (the IG); stored ones with the same url win. */
+  addPackage(sds: Iterable<StructureDefinition>): void {
+    for (const sd of sds) {
+      this.packaged.set(sd.url, sd);
+      this.profiles.add(sd.url, sd);
     }
   }
 

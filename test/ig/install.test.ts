@@ -28,6 +28,8 @@ t.test('installing the IG', async (t) => {
   r = await fhir(app, 'GET', '/fhir/StructureDefinition/migrant-patient/_history');
   t.equal(r.body.total ?? r.body.entry.length, 1, 'one version');
   await fhir(app, 'DELETE', '/fhir/StructureDefinition/migrant-encounter');
+  r = await fhir(app, 'POST', '/fhir/Encounter/$validate?profile=https://migfhir.org/fhir/StructureDefinition/migrant-encounter', { resourceType: 'Encounter', status: 'finished', class: { code: 'AMB' } });
+  t.equal(r.status, 200, 'the built-in profile still validates: deleting the stored copy does not unload the package');
   await app.close();
 
   app = await buildApp(testConfig({ installIg: true }), { store });
