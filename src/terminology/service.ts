@@ -253,6 +253,24 @@ export class Terminology {
     return out;
   }
 
+  /** An include of a whole code system (no codes, filters or value sets) the server does not hold. */
+  private wholeUnheld(inc: ValueSetComposeInclude): boolean {
+    return !!inc.system && !inc.concept?.length && !inc.filter?.length && !inc.valueSet?.length && !this.system(inc.system);
+  }
+
+  /** Systems a value set (and the value sets it includes) takes whole without the server holding
+   * them: their codes cannot be judged. */
+  unheldSystems(url: string, depth = 0): Set<string> {
+    const out = new Set<string>();
+    const vs = this.valueSet(url);
+    if (!vs || depth > 5) return out;
+    for (const inc of vs.compose?.include ?? []) {
+      if (this.wholeUnheld(inc)) out.add(inc.system!);
+      for (const u of inc.valueSet ?? []) for (const sys of this.unheldSystems(u, depth + 1)) out.add(sys);
+    }
+    return out;
+  }
+
   /** The codes of a value set for search (:in, :not-in). When it cannot be expanded because it
    * includes a whole code system the server does not hold (all of BCP-47, of SNOMED CT), that
    * include stands for every code of the system: an entry with a system and no code. */
@@ -264,7 +282,7 @@ export class Terminology {
       const vs = this.valueSet(url);
       const compose = vs?.compose;
       if (!vs || !compose || compose.exclude?.length) throw err;
-      const whole = compose.include.filter((inc) => inc.system && !inc.concept?.length && !inc.filter?.length && !inc.valueSet?.length && !this.system(inc.system));
+      const whole = compose.include.filter((inc) => this.wholeUnheld(inc));
       if (!whole.length) throw err;
       const rest = compose.include.filter((inc) => !whole.includes(inc));
       const others = rest.length ? this.fullExpansion({ ...vs, compose: { ...compose, include: rest } }) : [];

@@ -39,7 +39,7 @@ export class BindingChecker {
     if (vs !== undefined) return vs;
     try {
       const codes = this.terminology.fullExpansion(url);
-      vs = { keys: new Set(), codes: new Set(), systems: new Set(), open: this.openSystems(url) };
+      vs = { keys: new Set(), codes: new Set(), systems: new Set(), open: this.terminology.unheldSystems(url) };
       for (const c of codes) {
         if (!c.code) continue;
         vs.keys.add(`${c.system ?? ''}|${c.code}`);
@@ -53,18 +53,6 @@ export class BindingChecker {
     if (this.index.size > 2000) this.index.clear();
     this.index.set(url, vs);
     return vs;
-  }
-
-  /** Systems a value set includes without listing codes, which the server does not hold. */
-  private openSystems(url: string, depth = 0): Set<string> {
-    const out = new Set<string>();
-    const vs = this.terminology.valueSet(url);
-    if (!vs || depth > 5) return out;
-    for (const inc of vs.compose?.include ?? []) {
-      if (inc.system && !inc.concept?.length && !this.terminology.system(inc.system)) out.add(inc.system);
-      for (const u of inc.valueSet ?? []) for (const s of this.openSystems(u, depth + 1)) out.add(s);
-    }
-    return out;
   }
 
   /** A `code` primitive: the value set's system is implicit. */
