@@ -9,7 +9,6 @@
 import { Worker } from 'node:worker_threads';
 import type { AuditEvent } from 'fhir/r4.js';
 import { auditEvent, chained, GENESIS, hashOf, type AuditSink, type QueuedAudit } from './audit.ts';
-import { AUDIT_PARAMS } from './rows.ts';
 import type { Repository } from '../store/repository.ts';
 import { SqliteStore } from '../store/sqlite/index.ts';
 
@@ -18,7 +17,6 @@ export async function auditSink(repo: Repository, onError: (err: Error) => void)
   if (!(store instanceof SqliteStore)) return new RepositorySink(repo);
   const local = new SqliteSink(repo, store);
   if (store.options.path === ':memory:') return local;
-  await store.ensureParams(AUDIT_PARAMS);
   return new WorkerSink(store, local, onError);
 }
 

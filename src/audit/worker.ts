@@ -5,9 +5,7 @@
 import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { QueuedAudit } from './audit.ts';
-import { AUDIT_PARAMS } from './rows.ts';
 import { SqliteAuditTrail } from '../store/sqlite/audit-trail.ts';
-import { SqliteIndexWriter } from '../store/sqlite/index-writer.ts';
 
 const CHUNK = 256;
 
@@ -17,11 +15,8 @@ db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
 db.pragma('busy_timeout = 5000');
 db.pragma('wal_autocheckpoint = 20000');
 db.pragma('cache_size = -65536');
-const index = new SqliteIndexWriter(db);
-// the server registered these keys before starting the worker (its searches must know them)
-const missing = AUDIT_PARAMS.filter((k) => index.lookup(k) === undefined);
-if (missing.length) throw new Error(`search parameters not registered: ${missing.join(', ')}`);
-const trail = new SqliteAuditTrail(db, index);
+// the server's store created audit_index and its views before starting this thread
+const trail = new SqliteAuditTrail(db);
 const begin = db.prepare('BEGIN IMMEDIATE');
 const commit = db.prepare('COMMIT');
 const rollback = db.prepare('ROLLBACK');

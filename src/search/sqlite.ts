@@ -6,6 +6,7 @@
 import type { ComponentValue, Condition, Cursor, IncludeSpec, QuantityValue, RangeValue, SearchQuery, SortKey } from './ir.ts';
 import { mergeDateRanges } from './ir.ts';
 import { foldString, prefixUpperBound } from './normalize.ts';
+import { AUDIT_ARMS, type AuditArm } from '../store/sqlite/audit-index.ts';
 
 export type ParamIds = (key: string) => number | undefined;
 type Arg = string | number | null;
@@ -18,6 +19,28 @@ export interface CompiledSql {
 const TABLE = {
   string: 'sp_string', token: 'sp_token', date: 'sp_date', number: 'sp_number', quantity: 'sp_quantity', reference: 'sp_reference', uri: 'sp_uri',
 } as const;
+type Table = keyof typeof TABLE;
+
+/** Where index rows are read from: their sp_ table, or an arm of audit_index (the AuditEvents
+ * this server wrote keep one row each there: src/store/sqlite/audit-index.ts). */
+type Source = { table: string; arm?: AuditArm };
+
+/** The sources of the rows of `keys` in `table`: the table itself, then the audit_index arms of
+ * those keys. `*` (every reference of a type) takes the arms of every AuditEvent parameter. */
+function sources(table: Table, keys: readonly string[]): Source[] {
+  const out: Source[] = [{ table: TABLE[table] }];
+  for (const arm of AUDIT_ARMS) {
+    if (arm.table === table && keys.some((k) => k === arm.key || k === '*' || k === 'AuditEvent.*')) out.push({ table: 'audit_index', arm });
+  }
+  return out;
+}
+
+/** `$.column` of an index row written for the source aliased `alias`. */
+function rowSql(text: string, src: Source, alias: string): string {
+  if (!src.arm) return text.replaceAll('$.', `${alias}.`);
+  const cols = src.arm.cols;
+  return text.replace(/\$\.([a-z_]+)/g, (_, c: string) => (c === 'rid' ? `${alias}.rid` : (cols[c]?.replaceAll('$.', `${alias}.`) ?? 'NULL')));
+}
 
 class Builder {
   readonly args: Arg[] = [];
@@ -48,6 +71,14 @@ class Builder {
   params(col: string, keys: string[]): string {
     const ids = keys.map((k) => this.ids(k) ?? -1);
     return ids.length === 1 ? `${col} = ${this.bind(ids[0])}` : `${col} IN (${this.list(ids)})`;
+  }
+
+  /** Which rows of the source aliased `a` belong to `keys`: the param test on an sp_ table
+   * (`+` keeps it from choosing the index), an arm's own condition (sources() chose the arm by
+   * its key); undefined when every row does. */
+  rowsOf(src: Source, a: string, keys: string[], plus = ''): string | undefined {
+    if (!src.arm) return this.params(`${plus}${a}.param`, keys);
+    return src.arm.where?.replaceAll('$.', `${a}.`);
   }
 }
 
@@ -148,32 +179,39 @@ function anyOf(parts: string[]): string {
   return parts.length === 1 ? parts[0] : `(${parts.join(' OR ')})`;
 }
 
-/** `rid IN (SELECT rid FROM table WHERE param … AND (v1 OR v2 …))` */
-function inIndex(b: Builder, rid: string, table: string, keys: string[], valuePreds: () => string[], not = false): string {
+function and(parts: (string | undefined)[]): string {
+  return parts.filter((p) => p !== undefined).join(' AND ') || '1';
+}
+
+/** `rid IN (SELECT rid FROM table WHERE param … AND (v1 OR v2 …))`, one SELECT per source of
+ * the rows (UNION ALL), each with its own predicates so that it can use its own indexes */
+function inIndex(b: Builder, rid: string, table: Table, keys: string[], valuePreds: () => string[], not = false): string {
   const a = b.alias('i');
-  if (b.correlated) {
-    // by the row's rid (the table's (rid, param) index), then its values
-    const where = [`${a}.rid = ${rid}`, b.params(`${a}.param`, keys)];
+  // bind order follows the SQL text: per source the param ids first, then the values
+  const selects = sources(table, keys).map((src) => {
+    // correlated: by the row's rid (the table's (rid, param) index), then its values
+    const where = [b.correlated ? `${a}.rid = ${rid}` : undefined, b.rowsOf(src, a, keys)];
     const preds = valuePreds();
-    if (preds.length) where.push(anyOf(preds.map((p) => p.replaceAll('$.', `${a}.`))));
-    return `${not ? 'NOT ' : ''}EXISTS (SELECT 1 FROM ${table} ${a} WHERE ${where.join(' AND ')})`;
-  }
-  // bind order follows the SQL text: the param ids first, then the values
-  const where = [b.params(`${a}.param`, keys)];
-  const preds = valuePreds();
-  if (preds.length) where.push(anyOf(preds.map((p) => p.replaceAll('$.', `${a}.`))));
-  return `${rid} ${not ? 'NOT IN' : 'IN'} (SELECT ${a}.rid FROM ${table} ${a} WHERE ${where.join(' AND ')})`;
+    if (preds.length) where.push(anyOf(preds.map((p) => rowSql(p, src, a))));
+    return `SELECT ${b.correlated ? '1' : `${a}.rid`} FROM ${src.table} ${a} WHERE ${and(where)}`;
+  });
+  if (b.correlated) return `${not ? 'NOT ' : ''}EXISTS (${selects.join(' UNION ALL ')})`;
+  return `${rid} ${not ? 'NOT IN' : 'IN'} (${selects.join(' UNION ALL ')})`;
 }
 
 /** `rid IN (SELECT rid FROM table WHERE (param … AND v1) OR (param … AND v2) …)`: with the
  * param test in every branch SQLite seeks the value index once per value (OR by union); with it
  * factored out, several values read every row of the param (e.g. `identifier=a|1,b|2`). */
-function inIndexEach(b: Builder, rid: string, table: string, keys: string[], valuePreds: (() => string)[], not = false): string {
+function inIndexEach(b: Builder, rid: string, table: Table, keys: string[], valuePreds: (() => string)[], not = false): string {
   if (valuePreds.length < 2) return inIndex(b, rid, table, keys, () => valuePreds.map((p) => p()), not);
   const a = b.alias('i');
   // bind order follows the SQL text: each branch binds its param ids, then its values
-  const branches = valuePreds.map((p) => `(${b.params(`${a}.param`, keys)} AND ${p().replaceAll('$.', `${a}.`)})`);
-  return `${rid} ${not ? 'NOT IN' : 'IN'} (SELECT ${a}.rid FROM ${table} ${a} WHERE (${branches.join(' OR ')}))`;
+  const selects = sources(table, keys).map((src) => {
+    if (src.arm) return `SELECT ${a}.rid FROM ${src.table} ${a} WHERE ${and([b.rowsOf(src, a, keys), anyOf(valuePreds.map((p) => rowSql(p(), src, a)))])}`;
+    const branches = valuePreds.map((p) => `(${b.rowsOf(src, a, keys)} AND ${rowSql(p(), src, a)})`);
+    return `SELECT ${a}.rid FROM ${src.table} ${a} WHERE (${branches.join(' OR ')})`;
+  });
+  return `${rid} ${not ? 'NOT IN' : 'IN'} (${selects.join(' UNION ALL ')})`;
 }
 
 function uriAncestors(uri: string): string[] {
@@ -201,11 +239,11 @@ export function conditionSql(b: Builder, c: Condition, r: string): string {
         const upper = prefixUpperBound(v);
         return upper === undefined ? '1' : `($.norm >= ${b.bind(v)} AND $.norm < ${b.bind(upper)})`;
       });
-      return inIndex(b, rid, TABLE.string, c.params, preds);
+      return inIndex(b, rid, 'string', c.params, preds);
     }
     case 'token': {
       if (c.mode === 'text') {
-        return inIndex(b, rid, TABLE.token, c.params, () => c.values.map((v) => `$.text LIKE ${b.bind(`%${likeEscape(v.code ?? '')}%`)} ESCAPE '\\'`));
+        return inIndex(b, rid, 'token', c.params, () => c.values.map((v) => `$.text LIKE ${b.bind(`%${likeEscape(v.code ?? '')}%`)} ESCAPE '\\'`));
       }
       if (c.mode === 'of-type') {
         const preds = () => (c.ofType ?? []).map((t) => {
@@ -214,7 +252,7 @@ export function conditionSql(b: Builder, c: Condition, r: string): string {
           if (t.system !== undefined) parts.push(`$.type_system = ${b.bind(t.system)}`);
           return `(${parts.join(' AND ')})`;
         });
-        return inIndex(b, rid, TABLE.token, c.params, preds);
+        return inIndex(b, rid, 'token', c.params, preds);
       }
       const preds = c.values.map((v) => () => {
         const parts: string[] = [];
@@ -224,22 +262,22 @@ export function conditionSql(b: Builder, c: Condition, r: string): string {
         return `(${parts.join(' AND ')})`;
       });
       // values with a code seek the index, each on its own; a value without one reads the param anyway
-      if (c.values.every((v) => v.code !== undefined)) return inIndexEach(b, rid, TABLE.token, c.params, preds, c.not);
-      return inIndex(b, rid, TABLE.token, c.params, () => preds.map((p) => p()), c.not);
+      if (c.values.every((v) => v.code !== undefined)) return inIndexEach(b, rid, 'token', c.params, preds, c.not);
+      return inIndex(b, rid, 'token', c.params, () => preds.map((p) => p()), c.not);
     }
     case 'date':
-      return inIndex(b, rid, TABLE.date, c.params, () => c.values.map((v) => rangePredicate(b, '$.low', '$.high', v)));
+      return inIndex(b, rid, 'date', c.params, () => c.values.map((v) => rangePredicate(b, '$.low', '$.high', v)));
     case 'number':
-      return inIndex(b, rid, TABLE.number, c.params, () => c.values.map((v) => numberPredicate(b, '$.value', v)));
+      return inIndex(b, rid, 'number', c.params, () => c.values.map((v) => numberPredicate(b, '$.value', v)));
     case 'quantity':
-      return inIndex(b, rid, TABLE.quantity, c.params, () => c.values.map((v: QuantityValue) => {
+      return inIndex(b, rid, 'quantity', c.params, () => c.values.map((v: QuantityValue) => {
         const parts = [numberPredicate(b, '$.value', v)];
         if (v.system !== undefined) parts.push(`$.system = ${b.bind(v.system)}`);
         if (v.code !== undefined) parts.push(`$.code = ${b.bind(v.code)}`);
         return `(${parts.join(' AND ')})`;
       }));
     case 'reference':
-      return inIndex(b, rid, TABLE.reference, c.params, () => c.values.map((v) => {
+      return inIndex(b, rid, 'reference', c.params, () => c.values.map((v) => {
         if (v.kind === 'local') {
           return v.type ? `($.target_id = ${b.bind(v.id)} AND $.target_type = ${b.bind(v.type)})` : `$.target_id = ${b.bind(v.id)}`;
         }
@@ -252,7 +290,7 @@ export function conditionSql(b: Builder, c: Condition, r: string): string {
         return `(${parts.join(' AND ') || '0'})`;
       }));
     case 'uri':
-      return inIndex(b, rid, TABLE.uri, c.params, () => c.values.map((v) => {
+      return inIndex(b, rid, 'uri', c.params, () => c.values.map((v) => {
         if (c.mode === 'below') {
           const upper = prefixUpperBound(v);
           return upper === undefined ? '1' : `($.uri >= ${b.bind(v)} AND $.uri < ${b.bind(upper)})`;
@@ -261,7 +299,7 @@ export function conditionSql(b: Builder, c: Condition, r: string): string {
         return `$.uri = ${b.bind(v)}`;
       }));
     case 'missing':
-      return inIndex(b, rid, TABLE[c.table], c.params, () => [], c.missing);
+      return inIndex(b, rid, c.table, c.params, () => [], c.missing);
     case 'id':
       if (c.values.length === 0) return c.not ? '0' : '1'; // _id:missing
       return `${r}.id ${c.not ? 'NOT IN' : 'IN'} (${b.list(c.values)})`;
@@ -270,34 +308,44 @@ export function conditionSql(b: Builder, c: Condition, r: string): string {
     case 'chain': {
       const ref = b.alias('c');
       const t = b.alias('t');
-      const params = b.params(`${ref}.param`, c.params);
-      const targets = b.list(c.targetTypes);
-      const inner = conditionSql(b, c.condition, t);
       // targets first (CROSS JOIN fixes the order), then their references by sp_reference_target
-      return `${rid} IN (SELECT ${ref}.rid FROM resource ${t} CROSS JOIN sp_reference ${ref} ON ${ref}.target_id = ${t}.id AND ${ref}.target_type = ${t}.resource_type
-        WHERE ${params} AND ${typeColumn(`${t}.resource_type`, [c.condition])} IN (${targets}) AND ${t}.deleted = 0 AND ${inner})`;
+      const selects = sources('reference', c.params).map((src) => {
+        const rows = b.rowsOf(src, ref, c.params);
+        const targets = b.list(c.targetTypes);
+        const inner = conditionSql(b, c.condition, t);
+        return `SELECT ${ref}.rid FROM resource ${t} CROSS JOIN ${src.table} ${ref} ON ${rowSql(`$.target_id = ${t}.id AND $.target_type = ${t}.resource_type`, src, ref)}
+        WHERE ${and([rows, `${typeColumn(`${t}.resource_type`, [c.condition])} IN (${targets})`, `${t}.deleted = 0`, inner])}`;
+      });
+      return `${rid} IN (${selects.join(' UNION ALL ')})`;
     }
     case 'has': {
       const ref = b.alias('h');
       const s = b.alias('s');
       if (c.semiJoin) {
         // per candidate: its references by sp_reference_target, then the referring resource by rid
-        const params = b.params(`${ref}.param`, c.params);
-        const source = b.bind(c.sourceType);
-        const outer = b.correlated;
-        b.correlated = true;
-        const inner = conditionSql(b, c.condition, s);
-        b.correlated = outer;
-        return `EXISTS (SELECT 1 FROM sp_reference ${ref} CROSS JOIN resource ${s} ON ${s}.rid = ${ref}.rid
-        WHERE ${params} AND ${ref}.target_id = ${r}.id AND ${ref}.target_type = ${r}.resource_type AND ${s}.resource_type = ${source} AND ${s}.deleted = 0 AND ${inner})`;
+        const selects = sources('reference', c.params).map((src) => {
+          const rows = b.rowsOf(src, ref, c.params);
+          const target = rowSql(`$.target_id = ${r}.id AND $.target_type = ${r}.resource_type`, src, ref);
+          const source = b.bind(c.sourceType);
+          const outer = b.correlated;
+          b.correlated = true;
+          const inner = conditionSql(b, c.condition, s);
+          b.correlated = outer;
+          return `SELECT 1 FROM ${src.table} ${ref} CROSS JOIN resource ${s} ON ${s}.rid = ${ref}.rid
+        WHERE ${and([rows, target, `${s}.resource_type = ${source}`, `${s}.deleted = 0`, inner])}`;
+        });
+        return `EXISTS (${selects.join(' UNION ALL ')})`;
       }
-      // `+`: look the references up by rid (sp_reference_rid), not by scanning the parameter's rows
-      const params = b.params(`+${ref}.param`, c.params);
-      const source = b.bind(c.sourceType);
-      const inner = conditionSql(b, c.condition, s);
       // referring resources first (CROSS JOIN fixes the order), then their references by sp_reference_rid
-      return `(${r}.resource_type, ${r}.id) IN (SELECT ${ref}.target_type, ${ref}.target_id FROM resource ${s} CROSS JOIN sp_reference ${ref} ON ${ref}.rid = ${s}.rid
-        WHERE ${params} AND ${typeColumn(`${s}.resource_type`, [c.condition])} = ${source} AND ${s}.deleted = 0 AND ${inner})`;
+      const selects = sources('reference', c.params).map((src) => {
+        // `+`: look the references up by rid (sp_reference_rid), not by scanning the parameter's rows
+        const rows = b.rowsOf(src, ref, c.params, '+');
+        const source = b.bind(c.sourceType);
+        const inner = conditionSql(b, c.condition, s);
+        return `SELECT ${rowSql(`$.target_type, $.target_id`, src, ref)} FROM resource ${s} CROSS JOIN ${src.table} ${ref} ON ${ref}.rid = ${s}.rid
+        WHERE ${and([rows, `${typeColumn(`${s}.resource_type`, [c.condition])} = ${source}`, `${s}.deleted = 0`, inner])}`;
+      });
+      return `(${r}.resource_type, ${r}.id) IN (${selects.join(' UNION ALL ')})`;
     }
     case 'composite':
       return anyOf(c.values.map((tuple) => {
@@ -311,8 +359,9 @@ export function conditionSql(b: Builder, c: Condition, r: string): string {
       return anyOf(c.conditions.map((x) => conditionSql(b, x, r)));
     case 'compartment': {
       const a = b.alias('k');
-      return `${rid} IN (SELECT ${a}.rid FROM sp_reference ${a} WHERE ${b.params(`${a}.param`, c.params)}
-        AND ${a}.target_id = ${b.bind(c.targetId)} AND ${a}.target_type = ${b.bind(c.targetType)})`;
+      const selects = sources('reference', c.params).map((src) => `SELECT ${a}.rid FROM ${src.table} ${a} WHERE ${and([b.rowsOf(src, a, c.params),
+        rowSql(`$.target_id = ${b.bind(c.targetId)} AND $.target_type = ${b.bind(c.targetType)}`, src, a)])}`);
+      return `${rid} IN (${selects.join(' UNION ALL ')})`;
     }
   }
 }
@@ -360,7 +409,11 @@ function sortExpr(b: Builder, k: SortKey, r: string): string {
   const isText = k.table === 'string' || k.table === 'token' || k.table === 'uri';
   const missing = isText ? (k.descending ? "''" : 'char(1114111)') : k.descending ? '-9e18' : '9e18';
   // `+`: the resource's own rows through the (rid, param) index, not every row of the parameter per resource
-  return `COALESCE((SELECT ${agg}(${a}.${col}) FROM ${TABLE[k.table!]} ${a} WHERE ${a}.rid = ${r}.rid AND ${b.params(`+${a}.param`, k.params)}), ${missing})`;
+  const srcs = sources(k.table!, k.params);
+  if (srcs.length === 1) return `COALESCE((SELECT ${agg}(${a}.${col}) FROM ${srcs[0].table} ${a} WHERE ${a}.rid = ${r}.rid AND ${b.params(`+${a}.param`, k.params)}), ${missing})`;
+  // each source by rid, the aggregate over them all
+  const values = srcs.map((src) => `SELECT ${rowSql(`$.${col}`, src, a)} AS v FROM ${src.table} ${a} WHERE ${and([`${a}.rid = ${r}.rid`, b.rowsOf(src, a, k.params, '+')])}`);
+  return `COALESCE((SELECT ${agg}(v) FROM (${values.join(' UNION ALL ')})), ${missing})`;
 }
 
 export interface CompiledSearch {
@@ -414,7 +467,7 @@ function whereClause(b: Builder, q: SearchQuery, r: string): string {
   for (const c of mergeDateRanges(q.conditions)) {
     if (c.kind === 'dateRange') {
       // every bound on the same index row
-      parts.push(inIndex(b, `${r}.rid`, TABLE.date, c.params, () => [`(${c.values.map((v) => rangePredicate(b, '$.low', '$.high', v)).join(' AND ')})`]));
+      parts.push(inIndex(b, `${r}.rid`, 'date', c.params, () => [`(${c.values.map((v) => rangePredicate(b, '$.low', '$.high', v)).join(' AND ')})`]));
     } else parts.push(conditionSql(b, c, r));
   }
   return parts.join('\n  AND ');
@@ -473,49 +526,66 @@ export function compileHasProbe(c: Extract<Condition, { kind: 'has' }>, ids: Par
   const b = new Builder(ids);
   const ref = b.alias('h');
   const s = b.alias('s');
-  const params = b.params(`+${ref}.param`, c.params);
-  const source = b.bind(c.sourceType);
-  const inner = conditionSql(b, c.condition, s);
-  const sql = `SELECT COUNT(*) AS n FROM (SELECT 1 FROM resource ${s} CROSS JOIN sp_reference ${ref} ON ${ref}.rid = ${s}.rid
-    WHERE ${params} AND ${typeColumn(`${s}.resource_type`, [c.condition])} = ${source} AND ${s}.deleted = 0 AND ${inner} LIMIT ${b.bind(limit)})`;
+  const selects = sources('reference', c.params).map((src) => {
+    const rows = b.rowsOf(src, ref, c.params, '+');
+    const source = b.bind(c.sourceType);
+    const inner = conditionSql(b, c.condition, s);
+    return `SELECT 1 FROM resource ${s} CROSS JOIN ${src.table} ${ref} ON ${ref}.rid = ${s}.rid
+    WHERE ${and([rows, `${typeColumn(`${s}.resource_type`, [c.condition])} = ${source}`, `${s}.deleted = 0`, inner])}`;
+  });
+  const sql = `SELECT COUNT(*) AS n FROM (${selects.join(' UNION ALL ')} LIMIT ${b.bind(limit)})`;
   return { sql, args: b.args };
+}
+
+/** The sources of the reference rows an include follows: its parameter's, or (`*`) those of its
+ * source type. */
+function includeSources(spec: IncludeSpec): Source[] {
+  return sources('reference', [spec.param !== '*' ? spec.param : spec.sourceType === '*' ? '*' : `${spec.sourceType}.*`]);
+}
+
+/** Which reference rows of the source aliased `ref` an include follows. */
+function followed(b: Builder, src: Source, spec: IncludeSpec): string | undefined {
+  if (src.arm || spec.param !== '*') return b.rowsOf(src, 'ref', [spec.param]);
+  return undefined;
 }
 
 /** Resources referenced from `sources` (rids) through the spec's parameter. */
 export function compileInclude(spec: IncludeSpec, sourceRids: number[], ids: ParamIds): CompiledSql {
   const b = new Builder(ids);
-  const where = [`ref.rid IN (${b.list(sourceRids)})`, 't.deleted = 0'];
-  if (spec.param !== '*') where.push(b.params('ref.param', [spec.param]));
-  if (spec.targetType) where.push(`t.resource_type = ${b.bind(spec.targetType)}`);
-  if (spec.sourceType !== '*') where.push(`s.resource_type = ${b.bind(spec.sourceType)}`);
-  let sql = `SELECT DISTINCT t.rid AS rid, t.resource_type AS resource_type, t.id AS id, v.content AS content
-      FROM sp_reference ref JOIN resource s ON s.rid = ref.rid
-      JOIN resource t ON t.resource_type = ref.target_type AND t.id = ref.target_id
-      JOIN resource_version v ON v.seq = t.seq WHERE ${where.join(' AND ')}`;
+  const selects = includeSources(spec).map((src) => {
+    const where = [`ref.rid IN (${b.list(sourceRids)})`, 't.deleted = 0', followed(b, src, spec)];
+    if (spec.targetType) where.push(`t.resource_type = ${b.bind(spec.targetType)}`);
+    if (spec.sourceType !== '*') where.push(`s.resource_type = ${b.bind(spec.sourceType)}`);
+    return `SELECT DISTINCT t.rid AS rid, t.resource_type AS resource_type, t.id AS id, v.content AS content
+      FROM ${src.table} ref JOIN resource s ON s.rid = ref.rid
+      JOIN resource t ON ${rowSql('t.resource_type = $.target_type AND t.id = $.target_id', src, 'ref')}
+      JOIN resource_version v ON v.seq = t.seq WHERE ${and(where)}`;
+  });
   if (spec.canonical?.length) {
     // canonical references: the target is the resource whose url is the reference's url
-    const cw = [`ref.rid IN (${b.list(sourceRids)})`, 'ref.target_id IS NULL', 'ref.url IS NOT NULL', 't.deleted = 0'];
-    if (spec.param !== '*') cw.push(b.params('ref.param', [spec.param]));
-    cw.push(b.params('u.param', spec.canonical));
-    sql += `
-      UNION SELECT t.rid AS rid, t.resource_type AS resource_type, t.id AS id, v.content AS content
-      FROM sp_reference ref JOIN sp_uri u ON u.uri = ref.url JOIN resource t ON t.rid = u.rid
-      JOIN resource_version v ON v.seq = t.seq WHERE ${cw.join(' AND ')}`;
+    for (const src of includeSources(spec)) {
+      const cw = [`ref.rid IN (${b.list(sourceRids)})`, rowSql('$.target_id IS NULL AND $.url IS NOT NULL', src, 'ref'), 't.deleted = 0', followed(b, src, spec)];
+      cw.push(b.params('u.param', spec.canonical));
+      selects.push(`SELECT t.rid AS rid, t.resource_type AS resource_type, t.id AS id, v.content AS content
+      FROM ${src.table} ref JOIN sp_uri u ON u.uri = ${rowSql('$.url', src, 'ref')} JOIN resource t ON t.rid = u.rid
+      JOIN resource_version v ON v.seq = t.seq WHERE ${and(cw)}`);
+    }
   }
-  return { sql, args: b.args };
+  return { sql: selects.join(`
+      UNION `), args: b.args };
 }
 
 /** Resources that reference one of `targets` through the spec's parameter. */
 export function compileRevinclude(spec: IncludeSpec, targets: { type: string; id: string }[], ids: ParamIds): CompiledSql {
   const b = new Builder(ids);
-  const pairs = targets.map((t) => `(${b.bind(t.type)}, ${b.bind(t.id)})`).join(', ');
-  const where = [`(ref.target_type, ref.target_id) IN (VALUES ${pairs})`, 's.deleted = 0'];
-  if (spec.param !== '*') where.push(b.params('ref.param', [spec.param]));
-  if (spec.sourceType !== '*') where.push(`s.resource_type = ${b.bind(spec.sourceType)}`);
-  return {
-    sql: `SELECT DISTINCT s.rid AS rid, s.resource_type AS resource_type, s.id AS id, v.content AS content
-      FROM sp_reference ref JOIN resource s ON s.rid = ref.rid
-      JOIN resource_version v ON v.seq = s.seq WHERE ${where.join(' AND ')}`,
-    args: b.args,
-  };
+  const selects = includeSources(spec).map((src) => {
+    const pairs = targets.map((t) => `(${b.bind(t.type)}, ${b.bind(t.id)})`).join(', ');
+    const where = [`(${rowSql('$.target_type, $.target_id', src, 'ref')}) IN (VALUES ${pairs})`, 's.deleted = 0', followed(b, src, spec)];
+    if (spec.sourceType !== '*') where.push(`s.resource_type = ${b.bind(spec.sourceType)}`);
+    return `SELECT DISTINCT s.rid AS rid, s.resource_type AS resource_type, s.id AS id, v.content AS content
+      FROM ${src.table} ref JOIN resource s ON s.rid = ref.rid
+      JOIN resource_version v ON v.seq = s.seq WHERE ${and(where)}`;
+  });
+  return { sql: selects.join(`
+      UNION `), args: b.args };
 }

@@ -1,5 +1,6 @@
 // Appends AuditEvents to the embedded store directly: the version row, the resource row and the
-// index rows of src/audit/rows.ts, with no FHIRPath and no read-modify-write. Used on the
+// event's one audit_index row (src/store/sqlite/audit-index.ts), with no FHIRPath and no
+// read-modify-write. Used on the
 // server's writer connection (write interactions: the event commits with the write) and by the
 // audit worker on its own connection (src/audit/worker.ts). Both run inside a BEGIN IMMEDIATE
 // transaction, and the chain's head is read inside it, so however the two connections
@@ -7,15 +8,14 @@
 import type Database from 'better-sqlite3';
 import type { AuditEvent } from 'fhir/r4.js';
 import { auditEvent, chained, GENESIS, hashOf, type QueuedAudit } from '../../audit/audit.ts';
-import { auditIndexRows } from '../../audit/rows.ts';
-import type { SqliteIndexWriter } from './index-writer.ts';
+import { AuditIndexWriter } from './audit-index.ts';
 
 export class SqliteAuditTrail {
-  private readonly index: SqliteIndexWriter;
+  private readonly index: AuditIndexWriter;
   private readonly stmt;
 
-  constructor(db: Database.Database, index: SqliteIndexWriter) {
-    this.index = index;
+  constructor(db: Database.Database) {
+    this.index = new AuditIndexWriter(db);
     this.stmt = {
       head: db.prepare<[], string>(`SELECT content FROM resource_version WHERE resource_type = 'AuditEvent' ORDER BY seq DESC LIMIT 1`).pluck(),
       // OR IGNORE: a batch written again after a worker failure skips the events already stored
@@ -37,7 +37,7 @@ export class SqliteAuditTrail {
       const info = this.stmt.version.run(id, lastUpdated, JSON.stringify(stored));
       if (info.changes === 0) continue;
       const { rid } = this.stmt.resource.get(id!, info.lastInsertRowid, lastUpdated)!;
-      this.index.insert(rid, auditIndexRows(stored));
+      this.index.insert(rid, stored);
       head = hashOf(event).hash!;
     }
   }

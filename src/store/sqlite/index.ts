@@ -20,6 +20,7 @@ import { SCHEMA } from './schema.ts';
 import { SqliteIndexWriter } from './index-writer.ts';
 import { SqliteSearch } from './search.ts';
 import { SqliteAuditTrail } from './audit-trail.ts';
+import { ensureAuditIndex } from './audit-index.ts';
 import type { QueuedAudit } from '../../audit/audit.ts';
 import type { Cursor, SearchQuery } from '../../search/ir.ts';
 
@@ -91,6 +92,7 @@ export class SqliteStore implements ResourceStore {
     this.writer.pragma('temp_store = MEMORY');
     this.writer.pragma('wal_autocheckpoint = 20000');
     this.writer.exec(SCHEMA);
+    ensureAuditIndex(this.writer);
     // keep the planner's statistics current (SQLite's advice for long-lived connections)
     this.writer.pragma('optimize=0x10002');
     this.reader = memory ? this.writer : new Database(options.path, { readonly: true });
@@ -127,6 +129,7 @@ export class SqliteStore implements ResourceStore {
          RETURNING rid`,
       ),
       rid: this.writer.prepare<[string, string], { rid: number }>('SELECT rid FROM resource WHERE resource_type = ? AND id = ?'),
+      removeAuditIndex: this.writer.prepare('DELETE FROM audit_index WHERE rid = ?'),
       begin: this.writer.prepare('BEGIN IMMEDIATE'),
       commit: this.writer.prepare('COMMIT'),
       rollback: this.writer.prepare('ROLLBACK'),
@@ -279,6 +282,8 @@ export class SqliteStore implements ResourceStore {
       const row = this.stmt.rid.get(resourceType, id);
       if (!row) return;
       this.index.remove(row.rid);
+      // an event's audit_index row (src/store/sqlite/audit-index.ts) gives way to the rows extracted now
+      if (resourceType === 'AuditEvent') this.stmt.removeAuditIndex.run(row.rid);
       this.index.insert(row.rid, index);
     },
   };
@@ -286,13 +291,8 @@ export class SqliteStore implements ResourceStore {
   /** Appends AuditEvents on the writer connection; only inside transaction(), so they commit
    * with the writes of that transaction (src/store/sqlite/audit-trail.ts). */
   appendAudit(events: QueuedAudit[]): void {
-    this.auditTrail ??= new SqliteAuditTrail(this.writer, this.index);
+    this.auditTrail ??= new SqliteAuditTrail(this.writer);
     this.auditTrail.append(events, this.tx.now);
-  }
-
-  /** Registers search parameter keys that another connection will index under. */
-  ensureParams(keys: readonly string[]): Promise<void> {
-    return this.transaction(async () => this.index.ensure(keys));
   }
 
   async scan(types: string[] | undefined, position: number, limit: number): Promise<ScannedResource[]> {
