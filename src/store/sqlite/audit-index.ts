@@ -99,7 +99,7 @@ export function ensureAuditIndex(db: Database.Database): void {
   db.exec(SCHEMA);
 }
 
-/** the extractor's split of a local reference (src/search/extract.ts) */
+/** the extractor's split (src/search/extract.ts) of the local references auditEvent() writes */
 const LOCAL_REF = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/([A-Za-z0-9\-.]{1,64}))?$/;
 
 function split(ref: string): (string | null)[] {

@@ -20,7 +20,8 @@ export class SqliteAuditTrail {
       head: db.prepare<[], string>(`SELECT content FROM resource_version WHERE resource_type = 'AuditEvent' ORDER BY seq DESC LIMIT 1`).pluck(),
       // OR IGNORE: a batch written again after a worker failure skips the events already stored
       version: db.prepare(`INSERT OR IGNORE INTO resource_version (resource_type, id, version_id, last_updated, method, content) VALUES ('AuditEvent', ?, 1, ?, 'POST', ?)`),
-      resource: db.prepare<[string, number | bigint, string], { rid: number }>(`INSERT INTO resource (resource_type, id, seq, last_updated, deleted) VALUES ('AuditEvent', ?, ?, ?, 0) RETURNING rid`),
+      // rid is the rowid: lastInsertRowid, without RETURNING's extra step
+      resource: db.prepare<[string, number | bigint, string]>(`INSERT INTO resource (resource_type, id, seq, last_updated, deleted) VALUES ('AuditEvent', ?, ?, ?, 0)`),
     };
   }
 
@@ -36,7 +37,7 @@ export class SqliteAuditTrail {
       const stored = { resourceType, id, meta: { versionId: '1', lastUpdated }, ...rest } as AuditEvent;
       const info = this.stmt.version.run(id, lastUpdated, JSON.stringify(stored));
       if (info.changes === 0) continue;
-      const { rid } = this.stmt.resource.get(id!, info.lastInsertRowid, lastUpdated)!;
+      const rid = Number(this.stmt.resource.run(id!, info.lastInsertRowid, lastUpdated).lastInsertRowid);
       this.index.insert(rid, stored);
       head = hashOf(event).hash!;
     }
