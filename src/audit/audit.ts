@@ -108,6 +108,20 @@ export function chained(previous: string, event: AuditEvent): AuditEvent {
   return { ...event, extension: [...(event.extension ?? []), { url: CHAIN_URL, extension: [{ url: 'previous', valueString: previous }, { url: 'hash', valueString: hash }] }] } as AuditEvent;
 }
 
+/** What the SQLite trail stores for a new event made by auditEvent() (no extension, no meta):
+ * the JSON of `withMeta(chained(previous, event))` — meta after id, the chain link last — and
+ * the link's hash, with one serialization of the event instead of three object copies and two
+ * (the audit worker's share of a read; test/audit/audit.test.ts checks it against that path). */
+export function storedJson(previous: string, event: AuditEvent, lastUpdated: string): { json: string; hash: string } {
+  const body = JSON.stringify(event);
+  const hash = createHash('sha256').update(previous).update(body).digest('hex');
+  const start = `{"resourceType":"AuditEvent","id":${JSON.stringify(event.id)},`;
+  if (!body.startsWith(start) || event.extension || event.meta) throw new Error('storedJson takes an event made by auditEvent()');
+  const meta = `"meta":{"versionId":"1","lastUpdated":${JSON.stringify(lastUpdated)}},`;
+  const link = `"extension":[{"url":"${CHAIN_URL}","extension":[{"url":"previous","valueString":"${previous}"},{"url":"hash","valueString":"${hash}"}]}]`;
+  return { json: `${start}${meta}${body.slice(start.length, -1)},${link}}`, hash };
+}
+
 export function hashOf(event: AuditEvent): { previous?: string; hash?: string } {
   const ext = event.extension?.find((e) => e.url === CHAIN_URL);
   return {

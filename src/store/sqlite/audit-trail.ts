@@ -7,7 +7,7 @@
 // interleave the events form one chain in write order — the order `migfhir audit verify` walks.
 import type Database from 'better-sqlite3';
 import type { AuditEvent } from 'fhir/r4.js';
-import { auditEvent, chained, GENESIS, hashOf, type QueuedAudit } from '../../audit/audit.ts';
+import { auditEvent, GENESIS, hashOf, storedJson, type QueuedAudit } from '../../audit/audit.ts';
 import { AuditIndexWriter } from './audit-index.ts';
 
 export class SqliteAuditTrail {
@@ -31,15 +31,14 @@ export class SqliteAuditTrail {
     const newest = this.stmt.head.get();
     let head = newest ? (hashOf(JSON.parse(newest) as AuditEvent).hash ?? GENESIS) : GENESIS;
     for (const input of events) {
-      const event = chained(head, auditEvent(input, new Date(input.at).toISOString(), input.id));
+      const event = auditEvent(input, new Date(input.at).toISOString(), input.id);
       const lastUpdated = now();
-      const { resourceType, id, ...rest } = event;
-      const stored = { resourceType, id, meta: { versionId: '1', lastUpdated }, ...rest } as AuditEvent;
-      const info = this.stmt.version.run(id, lastUpdated, JSON.stringify(stored));
+      const { json, hash } = storedJson(head, event, lastUpdated);
+      const info = this.stmt.version.run(input.id, lastUpdated, json);
       if (info.changes === 0) continue;
-      const rid = Number(this.stmt.resource.run(id!, info.lastInsertRowid, lastUpdated).lastInsertRowid);
-      this.index.insert(rid, stored);
-      head = hashOf(event).hash!;
+      const rid = Number(this.stmt.resource.run(input.id, info.lastInsertRowid, lastUpdated).lastInsertRowid);
+      this.index.insert(rid, event);
+      head = hash;
     }
   }
 }
