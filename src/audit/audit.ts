@@ -14,6 +14,9 @@ export const CLIENT_SYSTEM = 'https://migfhir.org/fhir/sid/client';
 /** read events wait at most this long, or for this many, before they go to the sink */
 export const FLUSH_MS = 20;
 const FLUSH_COUNT = 500;
+/** Events queued or handed to the sink but not yet stored, at most (~2 s of the audit worker's
+ * work on one core; ~300 bytes each). Past it, requests wait for the trail: see Auditor.later. */
+export const MAX_BACKLOG = 50_000;
 
 export interface AuditInput {
   interaction: string; // restful-interaction code (read, search-type, create, transaction, operation…)
@@ -144,14 +147,25 @@ export interface AuditSink {
 export class Auditor {
   private readonly sink: AuditSink;
   private readonly onError: (err: Error) => void;
+  private readonly maxBacklog: number;
   private buffer: QueuedAudit[] = [];
   private timer: NodeJS.Timeout | undefined;
   /** the newest batch handed to the sink: sinks commit in order, so it settles last */
   private written: Promise<void> = Promise.resolve();
+  /** events queued or in the sink's hands, not yet settled */
+  private backlog = 0;
+  /** requests waiting for the backlog to shrink below maxBacklog, in arrival order */
+  private waiting: (() => void)[] = [];
 
-  constructor(sink: AuditSink, onError: (err: Error) => void = () => undefined) {
+  constructor(sink: AuditSink, onError: (err: Error) => void = () => undefined, maxBacklog = MAX_BACKLOG) {
     this.sink = sink;
     this.onError = onError;
+    this.maxBacklog = maxBacklog;
+  }
+
+  /** events not yet stored (queued here or being written by the sink) */
+  get pending(): number {
+    return this.backlog;
   }
 
   /** Stores an event inside the caller's open transaction (writes). */
@@ -159,12 +173,19 @@ export class Auditor {
     return this.sink.inTransaction(queued(input));
   }
 
-  /** Queues an event (reads, searches, failures): handed to the sink within FLUSH_MS, and the
-   * request never waits for it. */
-  later(input: AuditInput): void {
+  /** Queues an event (reads, searches, failures): handed to the sink within FLUSH_MS. The
+   * request does not wait for it while the backlog is below its bound; past the bound the
+   * answer is a promise the caller awaits before responding, settled once the trail has stored
+   * enough events — back-pressure, so that under sustained overload the server slows to the rate
+   * the trail can store and memory (and what a crash could lose) stays bounded. An event is never
+   * dropped: it is queued in either case. */
+  later(input: AuditInput): Promise<void> | undefined {
     this.buffer.push(queued(input));
+    this.backlog++;
     if (this.buffer.length >= FLUSH_COUNT) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS);
+    if (this.backlog <= this.maxBacklog) return undefined;
+    return new Promise((resolve) => this.waiting.push(resolve));
   }
 
   /** Hands the queued events to the sink and resolves once everything queued so far is stored. */
@@ -173,8 +194,20 @@ export class Auditor {
     this.timer = undefined;
     const batch = this.buffer;
     this.buffer = [];
-    if (batch.length) this.written = this.sink.write(batch).catch((err: Error) => this.onError(err));
+    if (batch.length) {
+      this.written = this.sink.write(batch).catch((err: Error) => this.onError(err)).finally(() => this.settled(batch.length));
+    }
     return this.written;
+  }
+
+  /** `n` events left the backlog (stored, or failed and reported): once it is within its bound
+   * again the waiting requests go on (their own events are already counted in it). */
+  private settled(n: number): void {
+    this.backlog -= n;
+    if (this.backlog > this.maxBacklog) return;
+    const go = this.waiting;
+    this.waiting = [];
+    for (const resume of go) resume();
   }
 
   /** Stores everything queued, then stops the sink (server shutdown). */

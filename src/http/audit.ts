@@ -59,6 +59,6 @@ export function registerAuditHooks(app: FastifyInstance, ctx: Context): void {
     const status = error instanceof FhirError ? error.status : ((error as { statusCode?: number }).statusCode ?? 500);
     const input = auditInput(request, request.auditInteraction ?? 'unknown', status);
     input.description = error instanceof FhirError ? error.outcome.issue[0]?.diagnostics?.slice(0, 200) : `HTTP ${status}`;
-    audit.later(input);
+    await audit.later(input);
   });
 }

@@ -47,7 +47,7 @@ export function registerHl7v2Routes(ctx: Context) {
       const audit = ctx.audit;
       // the writes and their AuditEvent commit together, as for every other write
       const result = await hl7v2Ingest(req, ctx, audit && (async (r) => audit.inTransaction({ ...auditInput(request, 'transaction', r.response.status, req, r.response), patient: r.patient })));
-      if (audit && result.ackCode !== 'AA') audit.later({ ...auditInput(request, 'transaction', result.response.status, req), description: `HL7 v2 message not applied (${result.ackCode})` });
+      if (audit && result.ackCode !== 'AA') await audit.later({ ...auditInput(request, 'transaction', result.response.status, req), description: `HL7 v2 message not applied (${result.ackCode})` });
       if (/hl7-v2/i.test(request.headers.accept ?? '')) {
         // HL7 over HTTP: clients that speak v2 only get the ACK
         return send(reply, { status: result.ackCode === 'AA' ? 200 : result.response.status, headers: { 'content-type': ER7 }, body: result.ack });
@@ -64,7 +64,7 @@ export function registerHl7v2Routes(ctx: Context) {
       if (event !== 'A28' && event !== 'A31') throw badRequest("event must be A28 (add person) or A31 (update person)", 'value');
       const patient = JSON.parse((await ctx.repo.read('Patient', id)).json!) as Patient;
       const message = fromFhir([patient], { event, controlId: randomUUID().replace(/-/g, '').slice(0, 20), now: new Date().toISOString() });
-      ctx.audit?.later({ ...auditInput(request, 'operation', 200), what: `Patient/${id}`, patient: `Patient/${id}` });
+      await ctx.audit?.later({ ...auditInput(request, 'operation', 200), what: `Patient/${id}`, patient: `Patient/${id}` });
       return reply.code(200).header('content-type', ER7).send(message);
     });
   };

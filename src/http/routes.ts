@@ -91,7 +91,9 @@ function route(handler: Handler, ctx: Context, interaction: string, writes?: (re
       });
     } else {
       res = await handler(req, ctx);
-      if (audit && interaction !== 'capabilities') audit.later(auditInput(request, kind, res.status, req, res));
+      // past the trail's backlog bound the response waits for it (back-pressure: Auditor.later)
+      const backPressure = audit && interaction !== 'capabilities' ? audit.later(auditInput(request, kind, res.status, req, res)) : undefined;
+      if (backPressure) await backPressure;
     }
     // clients without the migration-data scope get sensitive elements removed
     if (req.auth && !req.auth.scopes.sensitive && res.body !== undefined) res = { ...res, body: redactBody(res.body) };

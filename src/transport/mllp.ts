@@ -205,9 +205,9 @@ export async function startMllp(app: FastifyInstance, ctx: Context): Promise<Mll
     // each applied message's AuditEvent commits with it
     const onApplied = audit && (async (r: Ingested, n: number) => audit.inTransaction({ interaction: 'transaction', action: 'E', status: r.response.status, clientId: 'mllp', address: frames[n].remote, patient: r.patient }));
     const results = await ingestBatch(req, ctx, frames.map((f) => ({ bytes: f.bytes })), onApplied || undefined);
-    results.forEach((r, n) => {
-      if (r.ackCode !== 'AA') audit?.later({ interaction: 'transaction', action: 'E', status: r.response.status, clientId: 'mllp', address: frames[n].remote, description: `HL7 v2 message not applied (${r.ackCode})` });
-    });
+    for (const [n, r] of results.entries()) {
+      if (r.ackCode !== 'AA') await audit?.later({ interaction: 'transaction', action: 'E', status: r.response.status, clientId: 'mllp', address: frames[n].remote, description: `HL7 v2 message not applied (${r.ackCode})` });
+    }
     return results.map((r) => r.ack);
   };
   const server = new MllpServer({ port: config.mllpPort, host: config.mllpHost, maxFrameBytes: config.mllpMaxBytes, handle });

@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { buildApp } from '../../src/app.ts';
 import { testConfig } from '../../src/config.ts';
 import { SqliteStore } from '../../src/store/sqlite/index.ts';
-import { auditEvent, chainHash, chained, GENESIS, hashOf, storedJson, verifyChain, type AuditInput } from '../../src/audit/audit.ts';
+import { Auditor, auditEvent, chainHash, chained, GENESIS, hashOf, storedJson, verifyChain, type AuditInput, type AuditSink, type QueuedAudit } from '../../src/audit/audit.ts';
+import { auditSink } from '../../src/audit/sinks.ts';
+import { testApp } from '../helpers/app.ts';
 import { withMeta } from '../../src/store/repository.ts';
 import { fhir } from '../helpers/app.ts';
 
@@ -151,4 +153,35 @@ t.test('the stored JSON built in one serialization equals the chained event with
     previous = hash;
   }
   t.throws(() => storedJson(GENESIS, { ...auditEvent(shapes[0]), extension: [] }, '2026-01-01T00:00:00.000Z'), /auditEvent/);
+});
+
+t.test('past the backlog bound a request waits until the trail has stored events; none is dropped', async (t) => {
+  const app = await testApp({ audit: 'off' });
+  t.teardown(() => app.close());
+  const store = await auditSink(app.fhir.repo, (err) => t.fail(err.message));
+  // the real sink, held until released: a trail slower than the requests
+  const held: (() => void)[] = [];
+  const slow: AuditSink = {
+    inTransaction: (e) => store.inTransaction(e),
+    write: (batch: QueuedAudit[]) => new Promise<void>((resolve) => held.push(() => void store.write(batch).then(resolve))),
+    close: () => store.close(),
+  };
+  const auditor = new Auditor(slow, (err) => t.fail(err.message), 10);
+  const read = (i: number): AuditInput => ({ interaction: 'read', action: 'R', status: 200, clientId: 'c', what: `Patient/p${i}`, patient: `Patient/p${i}` });
+  for (let i = 0; i < 10; i++) t.equal(auditor.later(read(i)), undefined, 'within the bound: the request does not wait');
+  const waits = [10, 11, 12].map((i) => auditor.later(read(i)));
+  t.ok(waits.every((w) => w instanceof Promise), 'past the bound: the request waits');
+  t.equal(auditor.pending, 13);
+  let resumed = 0;
+  for (const w of waits) void w!.then(() => resumed++);
+  void auditor.flush();
+  await new Promise((r) => setTimeout(r, 30));
+  t.equal(resumed, 0, 'nothing stored yet: still waiting');
+  held.shift()!();
+  await auditor.flush();
+  t.equal(resumed, 3, 'the trail caught up: the requests go on');
+  t.equal(auditor.pending, 0);
+  const stored = await app.fhir.repo.store.scan(['AuditEvent'], 0, 100);
+  t.equal(stored.length, 13, 'every event stored');
+  t.same(await verifyChain(app.fhir.repo.store), { events: 13, ok: true });
 });
