@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { FhirError } from '../fhir/errors.ts';
 import type { Context } from '../rest/types.ts';
 import { OAuthError, TokenService, ASSERTION_ALGS } from '../auth/tokens.ts';
-import { MIGRATION_DATA_SCOPE, Scopes } from '../auth/scopes.ts';
+import { MIGRATION_DATA_SCOPE } from '../auth/scopes.ts';
 import { checkPurposes, parsePurposes, PURPOSE_HEADER } from '../auth/purpose.ts';
 import type { AuthContext } from '../auth/authorize.ts';
 import { baseUrlOf } from './routes.ts';
@@ -78,7 +78,7 @@ export function registerAuth(app: FastifyInstance, ctx: Context, tokens: TokenSe
     } catch {
       throw new FhirError(401, { code: 'login', diagnostics: 'The access token is invalid or expired' }, { 'www-authenticate': challenge('invalid_token') });
     }
-    const auth: AuthContext = { clientId: claims.clientId, scopes: new Scopes(claims.scope), purposeOfUse: [...(claims.purposeOfUse ?? []), ...purposes] };
+    const auth: AuthContext = { clientId: claims.clientId, scopes: claims.scopes, purposeOfUse: purposes.length ? [...(claims.purposeOfUse ?? []), ...purposes] : (claims.purposeOfUse ?? []) };
     request.fhirAuth = auth;
     checkPurposes(auth.purposeOfUse, ctx.config.refusedPurposes);
     void reply;
