@@ -109,6 +109,17 @@ function numberPredicate(b: Builder, col: string, v: RangeValue): string {
   }
 }
 
+/** A quantity value on the sp_quantity or sp_composite row whose columns start with `col`
+ * (`$.` or `x0.`): in base units when the value has a canonical form (the row's canon_code is
+ * then the same unit, and canon_value the stored value converted), else as written. */
+function quantityPredicate(b: Builder, col: string, v: QuantityValue): string {
+  if (v.canonical) return `(${col}canon_code = ${b.bind(v.canonical.code)} AND ${numberPredicate(b, `${col}canon_value`, v.canonical)})`;
+  const parts = [numberPredicate(b, `${col}value`, v)];
+  if (v.system !== undefined) parts.push(`${col}system = ${b.bind(v.system)}`);
+  if (v.code !== undefined) parts.push(`${col}code = ${b.bind(v.code)}`);
+  return `(${parts.join(' AND ')})`;
+}
+
 function iso(ms: number): string {
   return new Date(Math.max(-8.64e15, Math.min(8.64e15, ms))).toISOString();
 }
@@ -232,12 +243,8 @@ export function conditionSql(b: Builder, c: Condition, r: string): string {
     case 'number':
       return inIndex(b, rid, TABLE.number, c.params, () => c.values.map((v) => numberPredicate(b, '$.value', v)));
     case 'quantity':
-      return inIndex(b, rid, TABLE.quantity, c.params, () => c.values.map((v: QuantityValue) => {
-        const parts = [numberPredicate(b, '$.value', v)];
-        if (v.system !== undefined) parts.push(`$.system = ${b.bind(v.system)}`);
-        if (v.code !== undefined) parts.push(`$.code = ${b.bind(v.code)}`);
-        return `(${parts.join(' AND ')})`;
-      }));
+      // each value on its own: a canonical one seeks sp_quantity_canonical, another sp_quantity_value
+      return inIndexEach(b, rid, TABLE.quantity, c.params, c.values.map((v) => () => quantityPredicate(b, '$.', v)));
     case 'reference':
       return inIndex(b, rid, TABLE.reference, c.params, () => c.values.map((v) => {
         if (v.kind === 'local') {
@@ -327,12 +334,8 @@ function componentPredicate(b: Builder, a: string, cv: ComponentValue): string {
       else if (cv.value.system !== undefined) parts.push(`${a}.system = ${b.bind(cv.value.system)}`);
       return `(${parts.join(' AND ') || '1'})`;
     }
-    case 'quantity': {
-      const parts = [numberPredicate(b, `${a}.value`, cv.value)];
-      if (cv.value.system !== undefined) parts.push(`${a}.system = ${b.bind(cv.value.system)}`);
-      if (cv.value.code !== undefined) parts.push(`${a}.code = ${b.bind(cv.value.code)}`);
-      return `(${parts.join(' AND ')})`;
-    }
+    case 'quantity':
+      return quantityPredicate(b, `${a}.`, cv.value);
     case 'number':
       return numberPredicate(b, `${a}.value`, cv.value);
     case 'date':

@@ -18,6 +18,7 @@ import type {
 } from '../types.ts';
 import { SCHEMA } from './schema.ts';
 import { SqliteIndexWriter } from './index-writer.ts';
+import { ensureCanonicalColumns } from './canonical-columns.ts';
 import { SqliteSearch } from './search.ts';
 import { SqliteAuditTrail } from './audit-trail.ts';
 import type { QueuedAudit } from '../../audit/audit.ts';
@@ -91,6 +92,7 @@ export class SqliteStore implements ResourceStore {
     this.writer.pragma('temp_store = MEMORY');
     this.writer.pragma('wal_autocheckpoint = 20000');
     this.writer.exec(SCHEMA);
+    ensureCanonicalColumns(this.writer);
     // keep the planner's statistics current (SQLite's advice for long-lived connections)
     this.writer.pragma('optimize=0x10002');
     this.reader = memory ? this.writer : new Database(options.path, { readonly: true });

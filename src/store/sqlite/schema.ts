@@ -6,7 +6,8 @@
 // Search index tables hold the current version's values only (compare HAPI's HFJ_SPIDX_*):
 // one table per search parameter type, `param` a small integer from search_param. Each table
 // has an index that leads with (param, value…) for searches and one on (rid, param) for
-// sorting and for replacing a resource's rows.
+// sorting and for replacing a resource's rows. sp_quantity and sp_composite also have the UCUM
+// canonical columns canon_code, canon_value, canon_low, canon_high, added by canonical-columns.ts.
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS resource_version (
   seq           INTEGER PRIMARY KEY AUTOINCREMENT,
