@@ -114,6 +114,21 @@ const CHECKS: Check[] = [
   // probabilities i/200: above 0.9 are 181/200 … 199/200
   { name: 'number', types: ['RiskAssessment'], qs: 'probability=gt0.9', uses: [/sp_number_value \(param=\? AND value>\?\)/], selective: true, total: 19 },
   { name: 'quantity', types: ['Observation'], qs: 'value-quantity=gt150||kg', uses: [/sp_quantity_value \(param=\? AND value>\?\)/], selective: true },
+  // UCUM canonical form (value i % 200 kg): the partial index on (param, canon_code, canon_value); 151…199 kg, 20 each
+  { name: 'quantity in canonical units', types: ['Observation'], qs: 'value-quantity=gt150000|http://unitsofmeasure.org|g', uses: [/sp_quantity_canonical \(param=\? AND canon_code=\? AND canon_value>\?\)/], selective: true, total: 49 * 20 },
+  // 0.15 t is [0.145, 0.155) t = [145000, 155000) g: 145…154 kg
+  { name: 'quantity eq in canonical units', types: ['Observation'], qs: 'value-quantity=0.15|http://unitsofmeasure.org|t', uses: [/sp_quantity_canonical \(param=\? AND canon_code=\? AND canon_value>\? AND canon_value<\?\)/], selective: true, total: 10 * 20 },
+  // each value seeks its own index: canonical (UCUM kg) and as written (no system); 150 and 191…199 kg
+  {
+    name: 'quantity OR, canonical and as written',
+    types: ['Observation'],
+    qs: 'value-quantity=150|http://unitsofmeasure.org|kg,gt190||kg',
+    uses: [/MULTI-INDEX OR/, /sp_quantity_canonical \(param=\? AND canon_code=\? AND canon_value>\? AND canon_value<\?\)/, /sp_quantity_value \(param=\? AND value>\?\)/],
+    selective: true,
+    total: 10 * 20,
+  },
+  // code-5 is o-5, o-55, …: values 5, 55, 105, 155 kg, one in four above 150
+  { name: 'composite in canonical units', types: ['Observation'], qs: 'code-value-quantity=http://loinc.org|code-5$gt150000|http://unitsofmeasure.org|g', uses: [/sp_composite_value \(param=\? AND comp=\? AND code=\?\)/], selective: true, total: 20 },
   { name: 'uri', types: ['ValueSet'], qs: 'url=http://example.org/fhir/ValueSet/vs-5', uses: [/sp_uri_value \(param=\? AND uri=\?\)/], selective: true, total: 1 },
   { name: 'uri :below', types: ['ValueSet'], qs: 'url:below=http://example.org/fhir/ValueSet/vs-1', uses: [/sp_uri_value \(param=\? AND uri>\? AND uri<\?\)/], selective: true, total: 11 },
   // p-5's observations: o-5, o-2005
