@@ -3,7 +3,7 @@
 // type (https://hl7.org/fhir/R4/search.html#table lists which data types each search type
 // matches).
 import { parseDateRange } from '../fhir/datetime.ts';
-import { emptyRows, type CanonicalColumns, type IndexRows } from './index-rows.ts';
+import { emptyRows, type CompositeRow, type IndexRows, type QuantityRow } from './index-rows.ts';
 import { canonicalUnit, roundCanonical, UCUM_SYSTEM } from '../terminology/ucum.ts';
 import { foldString } from './normalize.ts';
 import { nameKeys } from '../mpi/names.ts';
@@ -126,7 +126,9 @@ function addQuantity(rows: IndexRows, param: string, node: FhirNode, numberOnly:
   else {
     // Money has a currency and no system: index it as a quantity in urn:iso:std:iso:4217
     const system = d.system ?? (d.currency ? 'urn:iso:std:iso:4217' : null);
-    rows.quantity.push({ param, value, low, high, system, code: d.code ?? d.currency ?? d.unit ?? null, ...canonicalColumns(system, d.code, value, low, high) });
+    const row: QuantityRow = { param, value, low, high, system, code: d.code ?? d.currency ?? d.unit ?? null };
+    if (system === UCUM_SYSTEM && typeof d.code === 'string') addCanonical(row, d.code);
+    rows.quantity.push(row);
     // number||unit matches Quantity.code or the human-readable Quantity.unit (search.html#quantity)
     if (typeof d.unit === 'string' && d.code !== undefined && d.unit !== d.code) {
       rows.quantity.push({ param, value, low, high, system: null, code: d.unit });
@@ -135,13 +137,15 @@ function addQuantity(rows: IndexRows, param: string, node: FhirNode, numberOnly:
 }
 
 /** A UCUM quantity's value and precision range in base units (72.5 kg: 72500 g in [72450, 72550)),
- * for searches in another unit of the same dimension; nothing for other systems and for codes
- * without a canonical form (src/terminology/ucum.ts). */
-function canonicalColumns(system: unknown, code: unknown, value: number, low: number, high: number): CanonicalColumns {
-  if (system !== UCUM_SYSTEM || typeof code !== 'string') return {};
+ * for searches in another unit of the same dimension; nothing for codes without a canonical form
+ * (src/terminology/ucum.ts). Set on the row in place: this runs on every write of a quantity. */
+function addCanonical(row: QuantityRow, code: string): void {
   const c = canonicalUnit(code);
-  if (!c) return {};
-  return { canonCode: c.code, canonValue: roundCanonical(value * c.factor), canonLow: roundCanonical(low * c.factor), canonHigh: roundCanonical(high * c.factor) };
+  if (!c) return;
+  row.canonCode = c.code;
+  row.canonValue = roundCanonical(row.value * c.factor);
+  row.canonLow = roundCanonical(row.low * c.factor);
+  row.canonHigh = roundCanonical(row.high * c.factor);
 }
 
 const LOCAL_REF = /^(?:(?:https?:\/\/[^?#]*\/)?)([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/([A-Za-z0-9\-.]{1,64}))?$/;
@@ -230,8 +234,9 @@ function addComposite(rows: IndexRows, p: SearchParam, roots: FhirNode[], bases:
       const base = { param: p.key, grp: g, comp, system: null, code: null, low: null, high: null, value: null, text: null, targetType: null, targetId: null };
       for (const r of tmp.token) rows.composite.push({ ...base, system: r.system, code: r.code, text: r.text });
       for (const r of tmp.quantity) {
-        const { canonCode, canonValue, canonLow, canonHigh } = r;
-        rows.composite.push({ ...base, system: r.system, code: r.code, value: r.value, low: r.low, high: r.high, ...(canonCode ? { canonCode, canonValue, canonLow, canonHigh } : {}) });
+        const row: CompositeRow = { ...base, system: r.system, code: r.code, value: r.value, low: r.low, high: r.high };
+        if (r.canonCode !== undefined) Object.assign(row, { canonCode: r.canonCode, canonValue: r.canonValue, canonLow: r.canonLow, canonHigh: r.canonHigh });
+        rows.composite.push(row);
       }
       for (const r of tmp.number) rows.composite.push({ ...base, value: r.value, low: r.low, high: r.high });
       for (const r of tmp.date) rows.composite.push({ ...base, low: r.low, high: r.high });

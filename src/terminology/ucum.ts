@@ -62,8 +62,17 @@ const cache = new Map<string, Canonical | null>();
  * (2.54 × 0.01) rounds away, so that 100 mg/dL and 1 g/L index the same canonical value. */
 const DIGITS = 12;
 
+const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
+
+/** x to DIGITS significant digits. By arithmetic rather than toPrecision (a quarter of the time,
+ * on every write of a UCUM quantity): 10^k up to 10^22 is exact, so x × 10^k rounded and divided
+ * again is the nearest double to the rounded decimal; only a half-way digit may round the other
+ * way than toPrecision would, the same way at write and at search time. */
 export function roundCanonical(x: number): number {
-  return Number(x.toPrecision(DIGITS));
+  if (x === 0 || !Number.isFinite(x)) return x;
+  const k = DIGITS - 1 - Math.floor(Math.log10(Math.abs(x)));
+  if (k > 22 || k < -22) return Number(x.toPrecision(DIGITS));
+  return k >= 0 ? Math.round(x * POW10[k]) / POW10[k] : Math.round(x / POW10[-k]) * POW10[-k];
 }
 
 function parse(code: string): Canonical | null {
