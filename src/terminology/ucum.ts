@@ -15,6 +15,8 @@
 // - codes that are not valid UCUM (names like "kilogram", codes in the wrong case, free text).
 import { createRequire } from 'node:module';
 
+export const UCUM_SYSTEM = 'http://unitsofmeasure.org';
+
 export interface Canonical {
   /** the base-unit code: UCUM base units with exponents, in UCUM's dimension order (m, s, g,
    * rad, K, C, cd), e.g. `g`, `m-3.g`, `m.s-2.g`; `1` for dimensionless units (%, mol, 10*3) */
@@ -111,5 +113,3 @@ export function toCanonical(value: number, code: string): { code: string; value:
   const c = canonicalUnit(code);
   return c ? { code: c.code, value: roundCanonical(value * c.factor) } : null;
 }
-
-export const UCUM_SYSTEM = 'http://unitsofmeasure.org';

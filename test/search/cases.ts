@@ -351,7 +351,7 @@ export const CASES: SearchCase[] = [
     ['combo value covers components', 'Observation?combo-value-quantity=60||mm[Hg]', Obs('blood-pressure')],
     ['Duration on Encounter.length', 'Encounter?length=140', Enc('f001')],
     ['Duration with prefix and code', 'Encounter?length=gt100||min', Enc('f001')],
-    ['Duration in other units is not converted', 'Encounter?length=2.3||h', []],
+    ['Duration in other units without a system is not converted', 'Encounter?length=2.3||h', []],
     [':missing=true', 'Observation?value-quantity:missing=true', Obs('blood-pressure', 'obs-lang-mohammed', 'obs-job-papadopoulos')],
   ]),
 
@@ -437,7 +437,7 @@ export const CASES: SearchCase[] = [
     // 72500 g is [72499.5, 72500.5) g; 72.5 kg is 72500 g
     ['UCUM canonical units', 'Observation?value-quantity=72500|http://unitsofmeasure.org|g', Obs('obs-weight-mueller')],
     // 2.3 h is [2.25, 2.35) h = [8100, 8460) s; 140 min is 8400 s. Without the system (the quantity
-    // group's 'Duration in other units is not converted') the code is compared as written.
+    // group's 'Duration in other units without a system is not converted') the code is compared as written.
     ['UCUM canonical units: a Duration in hours finds minutes', 'Encounter?length=2.3|http://unitsofmeasure.org|h', Enc('f001')],
   ]),
 

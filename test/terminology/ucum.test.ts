@@ -53,6 +53,16 @@ t.test('equal quantities in different units have equal canonical values', async 
   t.equal(toCanonical(0.97, '1')?.value, 0.97);
 });
 
+t.test('canonical values keep 12 significant digits, at any magnitude', async (t) => {
+  t.equal(roundCanonical(1100.0000000000002), 1100);
+  t.equal(roundCanonical(0.025400000000000002), 0.0254);
+  t.equal(roundCanonical(123456789012.34), 123456789012);
+  t.equal(roundCanonical(3.2519538180000004e24), 3.251953818e24, 'mmol/L in m-3');
+  t.equal(roundCanonical(1.23456789012345e-30), 1.23456789012e-30, 'beyond exact powers of ten');
+  t.equal(roundCanonical(-72.5), -72.5);
+  t.equal(roundCanonical(0), 0);
+});
+
 t.test('units with offsets or non-ratio scales have no canonical form', async (t) => {
   for (const code of ['Cel', 'mCel', '[degF]', '[degRe]', '[pH]', 'B', 'dB', 'Np', 'B[SPL]', "%[slope]"]) {
     t.equal(canonicalUnit(code), null, code);
