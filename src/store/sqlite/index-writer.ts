@@ -87,8 +87,16 @@ export class SqliteIndexWriter {
     this.pending = [];
   }
 
+  /** Where the ids assigned in the open transaction stand, for rolledBackTo (a savepoint). */
+  mark(): number {
+    return this.pending.length;
+  }
+
+  rolledBackTo(mark: number): void {
+    for (const k of this.pending.splice(mark)) this.ids.delete(k);
+  }
+
   rolledBack(): void {
-    for (const k of this.pending) this.ids.delete(k);
-    this.pending = [];
+    this.rolledBackTo(0);
   }
 }
