@@ -300,7 +300,10 @@ export class SqliteStore implements ResourceStore {
             done.push({ item, value });
           } catch (err) {
             // an error that ended the whole SQLite transaction (SQLITE_FULL, I/O) takes the group with it
-            if (!this.writer.inTransaction) throw err;
+            if (!this.writer.inTransaction) {
+              item.reject(err);
+              throw err;
+            }
             this.stmt.rollbackTo.run();
             this.stmt.release.run();
             this.lastIssued = issuedBefore;
