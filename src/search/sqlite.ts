@@ -280,7 +280,7 @@ export function conditionSql(b: Builder, c: Condition, r: string): string {
       const params = b.params(`${ref}.param`, c.params);
       const targets = b.list(c.targetTypes);
       const inner = conditionSql(b, c.condition, t);
-      // targets first (CROSS JOIN fixes the order), then their references by sp_reference_target
+      // targets first (CROSS JOIN fixes the order), then their references by sp_reference_target_param
       return `${rid} IN (SELECT ${ref}.rid FROM resource ${t} CROSS JOIN sp_reference ${ref} ON ${ref}.target_id = ${t}.id AND ${ref}.target_type = ${t}.resource_type
         WHERE ${params} AND ${typeColumn(`${t}.resource_type`, [c.condition])} IN (${targets}) AND ${t}.deleted = 0 AND ${inner})`;
     }
@@ -288,7 +288,7 @@ export function conditionSql(b: Builder, c: Condition, r: string): string {
       const ref = b.alias('h');
       const s = b.alias('s');
       if (c.semiJoin) {
-        // per candidate: its references by sp_reference_target, then the referring resource by rid
+        // per candidate: its references by sp_reference_target_param, then the referring resource by rid
         const params = b.params(`${ref}.param`, c.params);
         const source = b.bind(c.sourceType);
         const outer = b.correlated;

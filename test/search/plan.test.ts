@@ -57,6 +57,10 @@ function generated(): { resourceType: string; id: string; [k: string]: unknown }
     out.push({ resourceType: 'RiskAssessment', id: `ra-${i}`, status: 'final', subject: { reference: `Patient/p-${i}` }, prediction: [{ probabilityDecimal: i / 200 }] });
   }
   for (let i = 0; i < 50; i++) out.push({ resourceType: 'ValueSet', id: `vs-${i}`, status: 'active', url: `http://example.org/fhir/ValueSet/vs-${i}` });
+  // canonical references and references by identifier only (the partial reference indexes)
+  for (let i = 0; i < 20; i++) {
+    out.push({ resourceType: 'QuestionnaireResponse', id: `qr-${i}`, status: 'completed', questionnaire: `http://example.org/fhir/Questionnaire/q-${i % 5}`, subject: { identifier: { system: 'urn:sys', value: `id-${i}` } } });
+  }
   return out;
 }
 
@@ -132,12 +136,12 @@ const CHECKS: Check[] = [
   { name: 'uri', types: ['ValueSet'], qs: 'url=http://example.org/fhir/ValueSet/vs-5', uses: [/sp_uri_value \(param=\? AND uri=\?\)/], selective: true, total: 1 },
   { name: 'uri :below', types: ['ValueSet'], qs: 'url:below=http://example.org/fhir/ValueSet/vs-1', uses: [/sp_uri_value \(param=\? AND uri>\? AND uri<\?\)/], selective: true, total: 11 },
   // p-5's observations: o-5, o-2005
-  { name: 'reference', types: ['Observation'], qs: 'subject=Patient/p-5', uses: [/sp_reference_target \(param=\? AND target_id=\? AND target_type=\?\)/], selective: true, total: 2 },
+  { name: 'reference', types: ['Observation'], qs: 'subject=Patient/p-5', uses: [/sp_reference_target_param \(target_id=\? AND target_type=\? AND param=\?\)/], selective: true, total: 2 },
   {
     name: 'chain',
     types: ['Observation'],
     qs: 'subject:Patient.identifier=urn:sys|id-5',
-    uses: [/sp_token_value \(param=\? AND code=\? AND system=\?\)/, rid('t\\d+'), /SEARCH c\d+ USING COVERING INDEX sp_reference_target \(param=\? AND target_id=\? AND target_type=\?\)/],
+    uses: [/sp_token_value \(param=\? AND code=\? AND system=\?\)/, rid('t\\d+'), /SEARCH c\d+ USING COVERING INDEX sp_reference_target_param \(target_id=\? AND target_type=\? AND param=\?\)/],
     selective: true,
     total: 2,
   },
@@ -145,7 +149,7 @@ const CHECKS: Check[] = [
     name: 'chain, two levels',
     types: ['Encounter'],
     qs: 'subject.organization.name=org 5',
-    uses: [/sp_string_value \(param=\? AND norm>\? AND norm<\?\)/, /SEARCH c\d+ USING COVERING INDEX sp_reference_target \(param=\? AND target_id=\? AND target_type=\?\)/],
+    uses: [/sp_string_value \(param=\? AND norm>\? AND norm<\?\)/, /SEARCH c\d+ USING COVERING INDEX sp_reference_target_param \(target_id=\? AND target_type=\? AND param=\?\)/],
     selective: true,
   },
   {
@@ -167,10 +171,12 @@ const CHECKS: Check[] = [
     types: ['Observation'],
     qs: '',
     extra: [compartment(['Observation.subject', 'Observation.performer'], 'Patient', 'p-5')],
-    uses: [/sp_reference_target \(param=\? AND target_id=\? AND target_type=\?\)|sp_reference_target_any/],
+    uses: [/sp_reference_target_param \(target_id=\? AND target_type=\? AND param=\?\)/],
     selective: true,
     total: 2,
   },
+  { name: 'canonical reference', types: ['QuestionnaireResponse'], qs: 'questionnaire=http://example.org/fhir/Questionnaire/q-1', uses: [/sp_reference_url_given \(param=\? AND url=\?\)/], selective: true, total: 4 },
+  { name: 'reference :identifier', types: ['QuestionnaireResponse'], qs: 'subject:identifier=urn:sys|id-3', uses: [/sp_reference_identifier \(param=\? AND identifier_value=\?\)/], selective: true, total: 1 },
   { name: '_id', types: ['Patient'], qs: '_id=p-1,p-2', uses: [/^SEARCH r USING INDEX sqlite_autoindex_resource_1 \(resource_type=\? AND id=\?\)$/], selective: true, total: 2 },
   { name: '_lastUpdated', types: ['Patient'], qs: '_lastUpdated=gt2000-01-01', uses: [/resource_type_updated \(resource_type=\? AND last_updated>\?\)/], total: PATIENTS },
   { name: '_sort on a date', types: ['Patient'], qs: 'gender=female&_sort=birthdate', uses: [/SEARCH o\d+ USING INDEX sp_date_rid \(rid=\?\)/], selective: true, total: PATIENTS / 2 },

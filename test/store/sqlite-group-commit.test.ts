@@ -4,7 +4,7 @@
 // its writes are committed (another connection sees them).
 import t, { type Test } from 'tap';
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteStore } from '../../src/store/sqlite/index.ts';
@@ -100,4 +100,30 @@ t.test('close waits for every queued transaction', async (t) => {
   const db = new Database(path, { readonly: true });
   t.equal((db.prepare("SELECT COUNT(*) AS n FROM resource WHERE resource_type = 'Basic'").get() as { n: number }).n, 50);
   db.close();
+});
+
+t.test('WAL checkpoints happen off the event loop: committed pages reach the database file', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'migfhir-checkpoint-'));
+  const path = join(dir, 'migfhir.sqlite');
+  const store = new SqliteStore({ path });
+  t.teardown(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const before = statSync(path).size;
+  const padding = 'x'.repeat(2000);
+  for (let i = 0; i < 20; i++) {
+    await store.transaction(async (tx) => {
+      for (let j = 0; j < 100; j++) {
+        const lastUpdated = tx.now();
+        const json = JSON.stringify({ resourceType: 'Basic', id: `w${i}-${j}`, meta: { versionId: '1', lastUpdated }, text: { status: 'generated', div: padding } });
+        await tx.write({ resourceType: 'Basic', id: `w${i}-${j}`, versionId: 1, lastUpdated, method: 'POST', json, index: emptyRows() });
+      }
+    });
+  }
+  // ~4 MB committed: far below the writer's own auto-checkpoint threshold, so only the
+  // checkpointer thread can have copied it into the database file
+  const deadline = Date.now() + 5000;
+  while (statSync(path).size < before + 3_000_000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  t.ok(statSync(path).size >= before + 3_000_000, `database file ${before} → ${statSync(path).size} bytes`);
 });

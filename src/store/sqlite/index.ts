@@ -19,6 +19,7 @@ import type {
 import { SCHEMA } from './schema.ts';
 import { SqliteIndexWriter } from './index-writer.ts';
 import { ensureCanonicalColumns } from './canonical-columns.ts';
+import { Checkpointer, WRITER_AUTOCHECKPOINT } from './checkpointer.ts';
 import { SqliteSearch } from './search.ts';
 import { SqliteAuditTrail } from './audit-trail.ts';
 import type { QueuedAudit } from '../../audit/audit.ts';
@@ -86,6 +87,7 @@ export class SqliteStore implements ResourceStore {
   private readonly stmt;
   private readonly historyCache = new Map<string, Database.Statement>();
   private readonly index: SqliteIndexWriter;
+  private readonly checkpointer: Checkpointer | undefined;
   /** Recently read or written current versions. This process is the database's only writer,
    * so the cache is exact: writes update it when their transaction commits. */
   private readonly cache = new Map<string, StoredVersion>();
@@ -104,13 +106,15 @@ export class SqliteStore implements ResourceStore {
     this.writer.pragma('busy_timeout = 5000');
     this.writer.pragma('cache_size = -65536');
     this.writer.pragma('temp_store = MEMORY');
-    this.writer.pragma('wal_autocheckpoint = 20000');
+    // checkpoints run on a worker thread (checkpointer.ts); this is only its backstop
+    if (!memory) this.writer.pragma(`wal_autocheckpoint = ${WRITER_AUTOCHECKPOINT}`);
     this.writer.exec(SCHEMA);
     ensureCanonicalColumns(this.writer);
     // keep the planner's statistics current (SQLite's advice for long-lived connections)
     this.writer.pragma('optimize=0x10002');
     this.reader = memory ? this.writer : new Database(options.path, { readonly: true });
     if (!memory) {
+      this.checkpointer = new Checkpointer(options.path);
       this.reader.pragma('busy_timeout = 5000');
       this.reader.pragma('cache_size = -65536');
     }
@@ -302,7 +306,10 @@ export class SqliteStore implements ResourceStore {
             done.push({ item, value });
           } catch (err) {
             // an error that ended the whole SQLite transaction (SQLITE_FULL, I/O) takes the group with it
-            if (!this.writer.inTransaction) throw err;
+            if (!this.writer.inTransaction) {
+              item.reject(err);
+              throw err;
+            }
             this.stmt.rollbackTo.run();
             this.stmt.release.run();
             this.lastIssued = issuedBefore;
@@ -381,6 +388,7 @@ export class SqliteStore implements ResourceStore {
 
   async close(): Promise<void> {
     while (this.draining) await this.drained;
+    await this.checkpointer?.close();
     if (this.reader !== this.writer) this.reader.close();
     this.writer.pragma('optimize');
     this.writer.close();
