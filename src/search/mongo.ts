@@ -339,7 +339,7 @@ class Compiler {
   }
 }
 
-const SORT_FIELD = { string: 'n', token: 'c', number: 'v', quantity: 'v', uri: 'u', reference: 'ri' } as const;
+const SORT_FIELD = { string: 'n', token: 'c', number: 'v', quantity: 'v', uri: 'u' } as const;
 
 /** Sort value of one key: the smallest (ascending) or largest (descending) of the resource's
  * values of the parameter; missing values sort last in either direction. */
@@ -347,14 +347,15 @@ function sortExpression(k: SortKey): unknown {
   if (k.params[0] === '_id') return '$id';
   if (k.params[0] === '_lastUpdated') return '$lu';
   const field = k.table === 'date' ? (k.descending ? 'hi' : 'lo') : SORT_FIELD[k.table as keyof typeof SORT_FIELD];
-  // as in the SQLite compiler: references take the numeric placeholder (before text in BSON order too)
-  const isText = k.table === 'string' || k.table === 'token' || k.table === 'uri';
+  // as in the SQLite compiler: references sort by Type/id, or by their url when not local
+  const value = k.table === 'reference' ? { $cond: [{ $ifNull: ['$$e.ri', false] }, { $concat: ['$$e.rt', '/', '$$e.ri'] }, '$$e.ru'] } : `$$e.${field}`;
+  const isText = k.table === 'string' || k.table === 'token' || k.table === 'uri' || k.table === 'reference';
   const missing = isText ? (k.descending ? '' : '\u{10FFFF}') : k.descending ? -9e18 : 9e18;
   const values = {
     $map: {
       input: { $filter: { input: { $ifNull: [`$idx.${k.table}`, []] }, as: 'e', cond: { $in: ['$$e.p', { $literal: k.params }] } } },
       as: 'e',
-      in: `$$e.${field}`,
+      in: value,
     },
   };
   return { $ifNull: [{ [k.descending ? '$max' : '$min']: values }, { $literal: missing }] };

@@ -317,7 +317,7 @@ function sortKeys(opts: ParseOptions, value: string): SortKey[] {
     if (code === '_id' || code === '_lastUpdated') return { params: [code], descending };
     const params = resolveParam(opts.registry, opts.types, code);
     const table = TABLE_OF[params[0].type];
-    if (!table || table === 'reference') throw badRequest(`Cannot sort on ${params[0].type} parameter '${code}'`, 'not-supported');
+    if (!table) throw badRequest(`Cannot sort on ${params[0].type} parameter '${code}'`, 'not-supported');
     return { params: keys(params), table, descending };
   });
 }

@@ -359,11 +359,13 @@ function sortExpr(b: Builder, k: SortKey, r: string): string {
   if (k.params[0] === '_lastUpdated') return `${r}.last_updated`;
   const a = b.alias('o');
   const agg = k.descending ? 'MAX' : 'MIN';
-  const col = { string: 'norm', token: 'code', date: k.descending ? 'high' : 'low', number: 'value', quantity: 'value', uri: 'uri', reference: 'target_id' }[k.table!];
-  const isText = k.table === 'string' || k.table === 'token' || k.table === 'uri';
+  // references sort by their text: Type/id for local ones, the url for absolute and canonical ones
+  const col = { string: 'norm', token: 'code', date: k.descending ? 'high' : 'low', number: 'value', quantity: 'value', uri: 'uri', reference: '' }[k.table!];
+  const value = k.table === 'reference' ? `COALESCE(${a}.target_type || '/' || ${a}.target_id, ${a}.url)` : `${a}.${col}`;
+  const isText = k.table === 'string' || k.table === 'token' || k.table === 'uri' || k.table === 'reference';
   const missing = isText ? (k.descending ? "''" : 'char(1114111)') : k.descending ? '-9e18' : '9e18';
   // `+`: the resource's own rows through the (rid, param) index, not every row of the parameter per resource
-  return `COALESCE((SELECT ${agg}(${a}.${col}) FROM ${TABLE[k.table!]} ${a} WHERE ${a}.rid = ${r}.rid AND ${b.params(`+${a}.param`, k.params)}), ${missing})`;
+  return `COALESCE((SELECT ${agg}(${value}) FROM ${TABLE[k.table!]} ${a} WHERE ${a}.rid = ${r}.rid AND ${b.params(`+${a}.param`, k.params)}), ${missing})`;
 }
 
 export interface CompiledSearch {

@@ -587,7 +587,12 @@ export const CASES: SearchCase[] = [
     // class codes: AMB (enc-mueller, f001, f201), EMER (enc-nguyen, enc-ozdemir), HH (home), IMP (enc-elkina, example)
     ['token, then _id', 'Encounter?_sort=class,_id', Enc('enc-mueller', 'f001', 'f201', 'enc-nguyen', 'enc-ozdemir', 'home', 'enc-elkina', 'example'), { ordered: true }],
     ['sorted over several pages', 'Patient?_sort=_id&_count=5', Pat('elkina', 'example', 'f001', 'f201', 'mohammed', 'mueller', 'nguyen', 'ozdemir', 'papadopoulos', 'pat1', 'pat2', 'xcda'), { ordered: true }],
-    ['on a reference is not supported', 'Observation?_sort=subject', [], { status: 400 }],
+    // references sort by their text (Type/id): Patient/elkina < Patient/example (example, home) < Patient/f001 < …
+    ['reference, then _id', 'Encounter?_sort=subject,_id', Enc('enc-elkina', 'example', 'home', 'f001', 'f201', 'enc-mueller', 'enc-nguyen', 'enc-ozdemir'), { ordered: true }],
+    ['reference descending', 'Encounter?_sort=-subject,_id', Enc('enc-ozdemir', 'enc-nguyen', 'enc-mueller', 'f201', 'f001', 'example', 'home', 'enc-elkina'), { ordered: true }],
+    // managingOrganization: f001 Organization/f001, mueller Organization/klinikum, elkina Organization/lampedusa, nguyen none
+    ['reference: missing values sort last', 'Patient?_id=nguyen,mueller,f001,elkina&_sort=organization', Pat('f001', 'mueller', 'elkina', 'nguyen'), { ordered: true }],
+    ['reference descending: missing values sort last', 'Patient?_id=nguyen,mueller,f001,elkina&_sort=-organization', Pat('elkina', 'mueller', 'f001', 'nguyen'), { ordered: true }],
     ['unknown sort parameter', 'Patient?gender=female&_sort=shoe-size', Pat('elkina', 'ozdemir'), { ignored: ['_sort'] }],
     ['unknown sort parameter, strict', 'Patient?gender=female&_sort=shoe-size', [], { headers: STRICT, status: 400, errorMentions: 'shoe-size' }],
   ]),

@@ -210,7 +210,7 @@ t.test('result parameters: _sort, _count, _total, _include, _revinclude', async 
   t.same(inc.revinclude, [{ sourceType: 'Provenance', param: 'Provenance.target', iterate: false }]);
   t.equal(statusOf(() => parse('Patient', '_include=Observation:subject')), 400, '_include from another type needs :iterate');
   t.equal(statusOf(() => parse('Observation', '_include=Observation:status')), 400, 'not a reference parameter');
-  t.equal(statusOf(() => parse('Observation', '_sort=subject')), 400, 'no sorting on references');
+  t.same(parse('Observation', '_sort=-subject').query.sort, [{ params: ['Observation.subject'], table: 'reference', descending: true }], 'sorting on a reference');
   for (const bad of ['_count=-1', '_count=ten', '_total=maybe']) t.equal(statusOf(() => parse('Patient', bad)), 400, bad);
 });
 
