@@ -57,8 +57,9 @@ function resolveParam(registry: SearchParamRegistry, types: string[], code: stri
   return list;
 }
 
+/** The index keys a search on `params` reads (a union parameter reads its parts' rows). */
 function keys(params: SearchParam[]): string[] {
-  return [...new Set(params.map((p) => p.key))];
+  return [...new Set(params.flatMap((p) => p.unionOf ?? [p.key]))];
 }
 
 function rangeValue(raw: string, name: string, kind: 'date' | 'number'): RangeValue {
