@@ -34,6 +34,9 @@ import { installIg } from './ig/install.ts';
 export interface AppOptions {
   /** use this store instead of opening the configured one (tests) */
   store?: ResourceStore;
+  /** false: store resources without search index rows, so searches find nothing. Only for
+   * measuring what write-time indexing costs (scripts/bench/indexing.ts); never a server option. */
+  searchIndex?: boolean;
 }
 
 const JSON_TYPES = ['application/fhir+json', 'application/json', 'application/json-patch+json', 'application/json+fhir'];
@@ -73,7 +76,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   // absolute references count as local only on our own base URL (when it is configured)
   const localBases = config.baseUrl ? [config.baseUrl] : [];
   const indexer = (resource: Resource) => extractIndex(resource, search, localBases);
-  const repo = new Repository(store, indexer);
+  const repo = new Repository(store, options.searchIndex === false ? undefined : indexer);
   const auditOn = config.audit === 'on' || (config.audit === 'auto' && !config.devOpenAccess);
   const terminology = new Terminology();
   // the IG's terminology and profiles (ig/package, built by npm run build:ig)

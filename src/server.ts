@@ -1,9 +1,10 @@
 // Starts the server: builds the app and listens; prints the base URL once ready.
 import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
+import type { AppOptions } from './app.ts';
 
-export async function startServer(config: Config) {
-  const app = await buildApp(config);
+export async function startServer(config: Config, options: AppOptions = {}) {
+  const app = await buildApp(config, options);
   const open = config.devOpenAccess ? 'WARNING: OPEN ACCESS, NO AUTHORIZATION (--dev-open-access, development only): ' : '';
   if (open) app.log.warn(`${open}every request is served without authorization`);
   await app.listen({ port: config.port, host: config.host, listenTextResolver: (address) => `${open}Server listening at ${address}` });

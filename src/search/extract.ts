@@ -3,7 +3,8 @@
 // type (https://hl7.org/fhir/R4/search.html#table lists which data types each search type
 // matches).
 import { parseDateRange } from '../fhir/datetime.ts';
-import { emptyRows, type IndexRows } from './index-rows.ts';
+import { emptyRows, type CompositeRow, type IndexRows, type QuantityRow } from './index-rows.ts';
+import { canonicalUnit, roundCanonical, UCUM_SYSTEM } from '../terminology/ucum.ts';
 import { foldString } from './normalize.ts';
 import { nameKeys } from '../mpi/names.ts';
 import { MATCH_KEY, storedKeys } from '../mpi/blocking.ts';
@@ -125,12 +126,26 @@ function addQuantity(rows: IndexRows, param: string, node: FhirNode, numberOnly:
   else {
     // Money has a currency and no system: index it as a quantity in urn:iso:std:iso:4217
     const system = d.system ?? (d.currency ? 'urn:iso:std:iso:4217' : null);
-    rows.quantity.push({ param, value, low, high, system, code: d.code ?? d.currency ?? d.unit ?? null });
+    const row: QuantityRow = { param, value, low, high, system, code: d.code ?? d.currency ?? d.unit ?? null };
+    if (system === UCUM_SYSTEM && typeof d.code === 'string') addCanonical(row, d.code);
+    rows.quantity.push(row);
     // number||unit matches Quantity.code or the human-readable Quantity.unit (search.html#quantity)
     if (typeof d.unit === 'string' && d.code !== undefined && d.unit !== d.code) {
       rows.quantity.push({ param, value, low, high, system: null, code: d.unit });
     }
   }
+}
+
+/** A UCUM quantity's value and precision range in base units (72.5 kg: 72500 g in [72450, 72550)),
+ * for searches in another unit of the same dimension; nothing for codes without a canonical form
+ * (src/terminology/ucum.ts). Set on the row in place: this runs on every write of a quantity. */
+function addCanonical(row: QuantityRow, code: string): void {
+  const c = canonicalUnit(code);
+  if (!c) return;
+  row.canonCode = c.code;
+  row.canonValue = roundCanonical(row.value * c.factor);
+  row.canonLow = roundCanonical(row.low * c.factor);
+  row.canonHigh = roundCanonical(row.high * c.factor);
 }
 
 const LOCAL_REF = /^(?:(?:https?:\/\/[^?#]*\/)?)([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/([A-Za-z0-9\-.]{1,64}))?$/;
@@ -210,21 +225,34 @@ function addNode(rows: IndexRows, p: SearchParam, type: string, node: FhirNode, 
       }
 }
 
-/** Composite rows: each component's values within each occurrence of the root expression. */
+/** Composite rows: each component's values within each occurrence of the root expression. An
+ * occurrence lacking a value for any component can never match a composite search (every
+ * component must match), so it gets no rows: Observation.code-value-concept on an Observation
+ * with a valueQuantity would otherwise store its code for nothing (half the composite rows). */
 function addComposite(rows: IndexRows, p: SearchParam, roots: FhirNode[], bases: readonly string[]): void {
   for (let g = 0; g < roots.length; g++) {
+    const group: CompositeRow[] = [];
+    let complete = true;
     p.composite!.forEach((c, comp) => {
+      if (!complete) return;
       const tmp = emptyRows();
       for (const node of c.evaluate(roots[g])) addNode(tmp, p, c.type, node, bases);
+      const before = group.length;
       const base = { param: p.key, grp: g, comp, system: null, code: null, low: null, high: null, value: null, text: null, targetType: null, targetId: null };
-      for (const r of tmp.token) rows.composite.push({ ...base, system: r.system, code: r.code, text: r.text });
-      for (const r of tmp.quantity) rows.composite.push({ ...base, system: r.system, code: r.code, value: r.value, low: r.low, high: r.high });
-      for (const r of tmp.number) rows.composite.push({ ...base, value: r.value, low: r.low, high: r.high });
-      for (const r of tmp.date) rows.composite.push({ ...base, low: r.low, high: r.high });
-      for (const r of tmp.string) rows.composite.push({ ...base, text: r.norm });
-      for (const r of tmp.reference) rows.composite.push({ ...base, targetType: r.targetType, targetId: r.targetId });
-      for (const r of tmp.uri) rows.composite.push({ ...base, code: r.uri });
+      for (const r of tmp.token) group.push({ ...base, system: r.system, code: r.code, text: r.text });
+      for (const r of tmp.quantity) {
+        const row: CompositeRow = { ...base, system: r.system, code: r.code, value: r.value, low: r.low, high: r.high };
+        if (r.canonCode !== undefined) Object.assign(row, { canonCode: r.canonCode, canonValue: r.canonValue, canonLow: r.canonLow, canonHigh: r.canonHigh });
+        group.push(row);
+      }
+      for (const r of tmp.number) group.push({ ...base, value: r.value, low: r.low, high: r.high });
+      for (const r of tmp.date) group.push({ ...base, low: r.low, high: r.high });
+      for (const r of tmp.string) group.push({ ...base, text: r.norm });
+      for (const r of tmp.reference) group.push({ ...base, targetType: r.targetType, targetId: r.targetId });
+      for (const r of tmp.uri) group.push({ ...base, code: r.uri });
+      complete = group.length > before;
     });
+    if (complete) rows.composite.push(...group);
   }
 }
 
@@ -247,18 +275,38 @@ export function extractIndex(resource: { resourceType: string }, registry: Searc
   return dedupe(rows);
 }
 
-/** The same value reached twice (two names both with "Peter") needs one row. */
+/** The same value reached twice (two names both with "Peter") needs one row. A parameter's rows
+ * are contiguous in each list, and most parameters have one: only longer runs are compared. */
 function dedupe(rows: IndexRows): IndexRows {
   for (const k of Object.keys(rows) as (keyof IndexRows)[]) {
-    const list = rows[k] as object[];
+    const list = rows[k] as { param: string }[];
     if (list.length < 2) continue;
-    const seen = new Set<string>();
-    (rows as any)[k] = list.filter((r) => {
-      const key = JSON.stringify(r);
-      if (seen.has(key)) return false;
-      seen.add(key);
-      return true;
-    });
+    const out: { param: string }[] = [];
+    for (let i = 0; i < list.length; ) {
+      let end = i + 1;
+      while (end < list.length && list[end].param === list[i].param) end++;
+      if (end - i === 1) out.push(list[i]);
+      else {
+        const seen = new Set<string>();
+        for (let j = i; j < end; j++) {
+          const key = rowKey(list[j]);
+          if (!seen.has(key)) {
+            seen.add(key);
+            out.push(list[j]);
+          }
+        }
+      }
+      i = end;
+    }
+    (rows as any)[k] = out;
   }
   return rows;
+}
+
+/** Equal rows give equal keys (JSON.stringify did the same at several times the cost; null and
+ * absent values are one marker that no string value holds). */
+function rowKey(r: object): string {
+  let key = '';
+  for (const v of Object.values(r)) key += v === null || v === undefined ? '\u0000\u0001' : `${v}\u0001`;
+  return key;
 }

@@ -14,7 +14,10 @@ export interface TokenRow {
 /** epoch ms, [low, high) */
 export interface DateRow { param: string; low: number; high: number }
 export interface NumberRow { param: string; value: number; low: number; high: number }
-export interface QuantityRow { param: string; value: number; low: number; high: number; system: string | null; code: string | null }
+/** The UCUM canonical form of a quantity in http://unitsofmeasure.org (src/terminology/ucum.ts):
+ * its value and precision range in base units; absent when the code has none. */
+export interface CanonicalColumns { canonCode?: string; canonValue?: number; canonLow?: number; canonHigh?: number }
+export interface QuantityRow extends CanonicalColumns { param: string; value: number; low: number; high: number; system: string | null; code: string | null }
 export interface ReferenceRow {
   param: string;
   /** resource type and id for local references (Type/id or an absolute URL ending in Type/id) */
@@ -29,7 +32,7 @@ export interface ReferenceRow {
 }
 export interface UriRow { param: string; uri: string }
 /** One component value of the grp-th occurrence of a composite parameter. */
-export interface CompositeRow {
+export interface CompositeRow extends CanonicalColumns {
   param: string;
   grp: number;
   comp: number;

@@ -16,6 +16,10 @@ export interface QuantityValue extends RangeValue {
   /** undefined: any system; the code matches Quantity.code or unit */
   system?: string;
   code?: string;
+  /** a UCUM value whose code has a canonical form (src/terminology/ucum.ts): the same value,
+   * prefix and implied range in base units, compared with the stored canonical values instead of
+   * the value as written in the same code */
+  canonical?: RangeValue & { code: string };
 }
 
 /** system undefined: any; null: no system (`|code`); code undefined: `system|` */

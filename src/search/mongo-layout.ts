@@ -18,7 +18,8 @@ import type { IndexRows } from './index-rows.ts';
 /** One extracted value. `p` is the parameter key (Patient.name); which other fields are set
  * follows from the parameter's type, since a key has one type:
  * string n (folded), x (as written) · token s, c, d (folded display), ts, tc (Identifier.type) ·
- * date lo, hi (epoch ms, [lo, hi)) · number v, lo, hi · quantity v, lo, hi, s, c ·
+ * date lo, hi (epoch ms, [lo, hi)) · number v, lo, hi · quantity v, lo, hi, s, c, and for UCUM
+ * codes with a canonical form (src/terminology/ucum.ts) cc, cv, clo, chi (unit, value, range) ·
  * reference rt, ri (local target), ru, rv (canonical or absolute URL and version), is, iv
  * (Reference.identifier) · uri u · composite k0, k1, … (each component's values). */
 export interface IndexEntry {
@@ -33,6 +34,10 @@ export interface IndexEntry {
   lo?: number;
   hi?: number;
   v?: number;
+  cc?: string;
+  cv?: number;
+  clo?: number;
+  chi?: number;
   rt?: string;
   ri?: string;
   ru?: string;
@@ -50,6 +55,10 @@ export interface ComponentEntry {
   lo?: number;
   hi?: number;
   v?: number;
+  cc?: string;
+  cv?: number;
+  clo?: number;
+  chi?: number;
   /** folded string */
   x?: string;
   rt?: string;
@@ -93,7 +102,9 @@ export function indexEntries(rows: IndexRows): IndexArrays {
   for (const r of rows.token) add('token', set({ p: r.param }, { s: r.system, c: r.code, d: r.text, ts: r.typeSystem, tc: r.typeCode }));
   for (const r of rows.date) add('date', { p: r.param, lo: r.low, hi: r.high });
   for (const r of rows.number) add('number', { p: r.param, v: r.value, lo: r.low, hi: r.high });
-  for (const r of rows.quantity) add('quantity', set({ p: r.param, v: r.value, lo: r.low, hi: r.high }, { s: r.system, c: r.code }));
+  for (const r of rows.quantity) {
+    add('quantity', set({ p: r.param, v: r.value, lo: r.low, hi: r.high }, { s: r.system, c: r.code, cc: r.canonCode, cv: r.canonValue, clo: r.canonLow, chi: r.canonHigh }));
+  }
   for (const r of rows.reference) {
     add('reference', set({ p: r.param }, { rt: r.targetType, ri: r.targetId, ru: r.url, rv: r.version, is: r.identifierSystem, iv: r.identifierValue }));
   }
@@ -108,7 +119,10 @@ export function indexEntries(rows: IndexRows): IndexArrays {
       groups.set(key, e);
       add('composite', e);
     }
-    const value = set<ComponentEntry>({}, { s: r.system, c: r.code, lo: r.low, hi: r.high, v: r.value, x: r.text, rt: r.targetType, ri: r.targetId });
+    const value = set<ComponentEntry>({}, {
+      s: r.system, c: r.code, lo: r.low, hi: r.high, v: r.value, x: r.text, rt: r.targetType, ri: r.targetId,
+      cc: r.canonCode, cv: r.canonValue, clo: r.canonLow, chi: r.canonHigh,
+    });
     (e[`k${r.comp}`] ??= []).push(value);
   }
   return out;
@@ -127,6 +141,7 @@ export const MONGO_INDEXES: { name: string; key: Record<string, 1 | -1> }[] = [
   { name: 'date_high', key: { 'idx.date.p': 1, 'idx.date.hi': 1 } },
   { name: 'number', key: { 'idx.number.p': 1, 'idx.number.v': 1 } },
   { name: 'quantity', key: { 'idx.quantity.p': 1, 'idx.quantity.v': 1 } },
+  { name: 'quantity_canonical', key: { 'idx.quantity.p': 1, 'idx.quantity.cc': 1, 'idx.quantity.cv': 1 } },
   { name: 'reference', key: { 'idx.reference.p': 1, 'idx.reference.ri': 1, 'idx.reference.rt': 1 } },
   { name: 'reference_url', key: { 'idx.reference.p': 1, 'idx.reference.ru': 1 } },
   { name: 'uri', key: { 'idx.uri.p': 1, 'idx.uri.u': 1 } },

@@ -119,32 +119,34 @@ function rangeFilter(v: RangeValue): Filter {
   }
 }
 
-/** Numbers and quantities: the stored value `v` against the search value. */
-function numberFilter(v: RangeValue): Filter {
+/** Numbers and quantities: the stored value (`v`, or the canonical `cv`) against the search value. */
+function numberFilter(v: RangeValue, field: 'v' | 'cv' = 'v'): Filter {
   const x = v.value ?? v.low;
   switch (v.prefix) {
     case 'eq':
-      return { v: { $gte: v.low, $lt: v.high } };
+      return { [field]: { $gte: v.low, $lt: v.high } };
     case 'ne':
-      return not({ v: { $gte: v.low, $lt: v.high } });
+      return not({ [field]: { $gte: v.low, $lt: v.high } });
     case 'gt':
     case 'sa':
-      return { v: { $gt: x } };
+      return { [field]: { $gt: x } };
     case 'lt':
     case 'eb':
-      return { v: { $lt: x } };
+      return { [field]: { $lt: x } };
     case 'ge':
-      return { v: { $gte: x } };
+      return { [field]: { $gte: x } };
     case 'le':
-      return { v: { $lte: x } };
+      return { [field]: { $lte: x } };
     case 'ap': {
       const d = Math.abs(x) * 0.1;
-      return { v: { $gte: x - d, $lte: x + d } };
+      return { [field]: { $gte: x - d, $lte: x + d } };
     }
   }
 }
 
+/** In base units when the value has a canonical form (same predicates as src/search/sqlite.ts). */
 function quantityFilter(v: QuantityValue): Filter {
+  if (v.canonical) return and([{ cc: eq(v.canonical.code) }, numberFilter(v.canonical, 'cv')]);
   const parts = [numberFilter(v)];
   if (v.system !== undefined) parts.push({ s: eq(v.system) });
   if (v.code !== undefined) parts.push({ c: eq(v.code) });
@@ -259,7 +261,7 @@ class Compiler {
       case 'date':
         return entry('date', c.params, c.values.map(rangeFilter));
       case 'number':
-        return entry('number', c.params, c.values.map(numberFilter));
+        return entry('number', c.params, c.values.map((v) => numberFilter(v)));
       case 'quantity':
         return entry('quantity', c.params, c.values.map(quantityFilter));
       case 'reference':
@@ -337,7 +339,7 @@ class Compiler {
   }
 }
 
-const SORT_FIELD = { string: 'n', token: 'c', number: 'v', quantity: 'v', uri: 'u', reference: 'ri' } as const;
+const SORT_FIELD = { string: 'n', token: 'c', number: 'v', quantity: 'v', uri: 'u' } as const;
 
 /** Sort value of one key: the smallest (ascending) or largest (descending) of the resource's
  * values of the parameter; missing values sort last in either direction. */
@@ -345,14 +347,15 @@ function sortExpression(k: SortKey): unknown {
   if (k.params[0] === '_id') return '$id';
   if (k.params[0] === '_lastUpdated') return '$lu';
   const field = k.table === 'date' ? (k.descending ? 'hi' : 'lo') : SORT_FIELD[k.table as keyof typeof SORT_FIELD];
-  // as in the SQLite compiler: references take the numeric placeholder (before text in BSON order too)
-  const isText = k.table === 'string' || k.table === 'token' || k.table === 'uri';
+  // as in the SQLite compiler: references sort by Type/id, or by their url when not local
+  const value = k.table === 'reference' ? { $cond: [{ $ifNull: ['$$e.ri', false] }, { $concat: ['$$e.rt', '/', '$$e.ri'] }, '$$e.ru'] } : `$$e.${field}`;
+  const isText = k.table === 'string' || k.table === 'token' || k.table === 'uri' || k.table === 'reference';
   const missing = isText ? (k.descending ? '' : '\u{10FFFF}') : k.descending ? -9e18 : 9e18;
   const values = {
     $map: {
       input: { $filter: { input: { $ifNull: [`$idx.${k.table}`, []] }, as: 'e', cond: { $in: ['$$e.p', { $literal: k.params }] } } },
       as: 'e',
-      in: `$$e.${field}`,
+      in: value,
     },
   };
   return { $ifNull: [{ [k.descending ? '$max' : '$min']: values }, { $literal: missing }] };

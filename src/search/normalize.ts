@@ -13,7 +13,11 @@ const SPECIAL_RE = new RegExp(`[${Object.keys(SPECIAL).join('')}]`, 'g');
 // combining marks, Arabic harakat and tatweel
 const MARKS_RE = /[\u0300-\u036f\u0483-\u0489\u064b-\u065f\u0670\u0640\u06d6-\u06ed\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]/g;
 
+// printable ASCII words separated by single spaces: folding only lowers the case
+const PLAIN_ASCII = /^[\x21-\x7e]*(?: [\x21-\x7e]+)*$/;
+
 export function foldString(value: string): string {
+  if (PLAIN_ASCII.test(value)) return value.toLowerCase();
   return value
     .replace(SPECIAL_RE, (c) => SPECIAL[c])
     .normalize('NFKD')

@@ -8,6 +8,7 @@ import { foldString } from './normalize.ts';
 import { nameKeys } from '../mpi/names.ts';
 import type { SearchParam, SearchParamRegistry } from './registry.ts';
 import { splitPrefix, splitUnescaped, unescape } from './values.ts';
+import { canonicalUnit, roundCanonical, UCUM_SYSTEM } from '../terminology/ucum.ts';
 
 /** Parameters that shape the result rather than filter it. */
 export const RESULT_PARAMETERS = new Set([
@@ -56,8 +57,9 @@ function resolveParam(registry: SearchParamRegistry, types: string[], code: stri
   return list;
 }
 
+/** The index keys a search on `params` reads (a union parameter reads its parts' rows). */
 function keys(params: SearchParam[]): string[] {
-  return [...new Set(params.map((p) => p.key))];
+  return [...new Set(params.flatMap((p) => p.unionOf ?? [p.key]))];
 }
 
 function rangeValue(raw: string, name: string, kind: 'date' | 'number'): RangeValue {
@@ -83,6 +85,13 @@ function quantityValue(raw: string, name: string): QuantityValue {
     if (parts[1]) q.system = parts[1];
     if (parts[2]) q.code = parts[2];
     if (parts.length === 2) throw badRequest(`Quantity '${raw.slice(0, 64)}' must be number, number|system|code or number||code`, 'value');
+  }
+  // Only with the UCUM system: without one, the code may be any unit text (search.html#quantity
+  // matches it against Quantity.code or Quantity.unit as written), and is compared as written
+  const unit = q.system === UCUM_SYSTEM && q.code !== undefined ? canonicalUnit(q.code) : null;
+  if (unit) {
+    const scale = (x: number) => roundCanonical(x * unit.factor);
+    q.canonical = { prefix: q.prefix, low: scale(q.low), high: scale(q.high), value: scale(q.value ?? q.low), code: unit.code };
   }
   return q;
 }
@@ -309,7 +318,7 @@ function sortKeys(opts: ParseOptions, value: string): SortKey[] {
     if (code === '_id' || code === '_lastUpdated') return { params: [code], descending };
     const params = resolveParam(opts.registry, opts.types, code);
     const table = TABLE_OF[params[0].type];
-    if (!table || table === 'reference') throw badRequest(`Cannot sort on ${params[0].type} parameter '${code}'`, 'not-supported');
+    if (!table) throw badRequest(`Cannot sort on ${params[0].type} parameter '${code}'`, 'not-supported');
     return { params: keys(params), table, descending };
   });
 }

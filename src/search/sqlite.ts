@@ -140,6 +140,17 @@ function numberPredicate(b: Builder, col: string, v: RangeValue): string {
   }
 }
 
+/** A quantity value on the sp_quantity or sp_composite row whose columns start with `col`
+ * (`$.` or `x0.`): in base units when the value has a canonical form (the row's canon_code is
+ * then the same unit, and canon_value the stored value converted), else as written. */
+function quantityPredicate(b: Builder, col: string, v: QuantityValue): string {
+  if (v.canonical) return `(${col}canon_code = ${b.bind(v.canonical.code)} AND ${numberPredicate(b, `${col}canon_value`, v.canonical)})`;
+  const parts = [numberPredicate(b, `${col}value`, v)];
+  if (v.system !== undefined) parts.push(`${col}system = ${b.bind(v.system)}`);
+  if (v.code !== undefined) parts.push(`${col}code = ${b.bind(v.code)}`);
+  return `(${parts.join(' AND ')})`;
+}
+
 function iso(ms: number): string {
   return new Date(Math.max(-8.64e15, Math.min(8.64e15, ms))).toISOString();
 }
@@ -270,12 +281,8 @@ export function conditionSql(b: Builder, c: Condition, r: string): string {
     case 'number':
       return inIndex(b, rid, 'number', c.params, () => c.values.map((v) => numberPredicate(b, '$.value', v)));
     case 'quantity':
-      return inIndex(b, rid, 'quantity', c.params, () => c.values.map((v: QuantityValue) => {
-        const parts = [numberPredicate(b, '$.value', v)];
-        if (v.system !== undefined) parts.push(`$.system = ${b.bind(v.system)}`);
-        if (v.code !== undefined) parts.push(`$.code = ${b.bind(v.code)}`);
-        return `(${parts.join(' AND ')})`;
-      }));
+      // each value on its own: a canonical one seeks sp_quantity_canonical, another sp_quantity_value
+      return inIndexEach(b, rid, 'quantity', c.params, c.values.map((v) => () => quantityPredicate(b, '$.', v)));
     case 'reference':
       return inIndex(b, rid, 'reference', c.params, () => c.values.map((v) => {
         if (v.kind === 'local') {
@@ -308,7 +315,7 @@ export function conditionSql(b: Builder, c: Condition, r: string): string {
     case 'chain': {
       const ref = b.alias('c');
       const t = b.alias('t');
-      // targets first (CROSS JOIN fixes the order), then their references by sp_reference_target
+      // targets first (CROSS JOIN fixes the order), then their references by sp_reference_target_param
       const selects = sources('reference', c.params).map((src) => {
         const rows = b.rowsOf(src, ref, c.params);
         const targets = b.list(c.targetTypes);
@@ -322,7 +329,7 @@ export function conditionSql(b: Builder, c: Condition, r: string): string {
       const ref = b.alias('h');
       const s = b.alias('s');
       if (c.semiJoin) {
-        // per candidate: its references by sp_reference_target, then the referring resource by rid
+        // per candidate: its references by sp_reference_target_param, then the referring resource by rid
         const selects = sources('reference', c.params).map((src) => {
           const rows = b.rowsOf(src, ref, c.params);
           const target = rowSql(`$.target_id = ${r}.id AND $.target_type = ${r}.resource_type`, src, ref);
@@ -376,12 +383,8 @@ function componentPredicate(b: Builder, a: string, cv: ComponentValue): string {
       else if (cv.value.system !== undefined) parts.push(`${a}.system = ${b.bind(cv.value.system)}`);
       return `(${parts.join(' AND ') || '1'})`;
     }
-    case 'quantity': {
-      const parts = [numberPredicate(b, `${a}.value`, cv.value)];
-      if (cv.value.system !== undefined) parts.push(`${a}.system = ${b.bind(cv.value.system)}`);
-      if (cv.value.code !== undefined) parts.push(`${a}.code = ${b.bind(cv.value.code)}`);
-      return `(${parts.join(' AND ')})`;
-    }
+    case 'quantity':
+      return quantityPredicate(b, `${a}.`, cv.value);
     case 'number':
       return numberPredicate(b, `${a}.value`, cv.value);
     case 'date':
@@ -405,14 +408,16 @@ function sortExpr(b: Builder, k: SortKey, r: string): string {
   if (k.params[0] === '_lastUpdated') return `${r}.last_updated`;
   const a = b.alias('o');
   const agg = k.descending ? 'MAX' : 'MIN';
-  const col = { string: 'norm', token: 'code', date: k.descending ? 'high' : 'low', number: 'value', quantity: 'value', uri: 'uri', reference: 'target_id' }[k.table!];
-  const isText = k.table === 'string' || k.table === 'token' || k.table === 'uri';
+  // references sort by their text: Type/id for local ones, the url for absolute and canonical ones
+  const col = { string: 'norm', token: 'code', date: k.descending ? 'high' : 'low', number: 'value', quantity: 'value', uri: 'uri', reference: '' }[k.table!];
+  const isText = k.table === 'string' || k.table === 'token' || k.table === 'uri' || k.table === 'reference';
   const missing = isText ? (k.descending ? "''" : 'char(1114111)') : k.descending ? '-9e18' : '9e18';
   // `+`: the resource's own rows through the (rid, param) index, not every row of the parameter per resource
   const srcs = sources(k.table!, k.params);
-  if (srcs.length === 1) return `COALESCE((SELECT ${agg}(${a}.${col}) FROM ${srcs[0].table} ${a} WHERE ${a}.rid = ${r}.rid AND ${b.params(`+${a}.param`, k.params)}), ${missing})`;
+  const at = (src: Source) => rowSql(k.table === 'reference' ? "COALESCE($.target_type || '/' || $.target_id, $.url)" : `$.${col}`, src, a);
+  if (srcs.length === 1) return `COALESCE((SELECT ${agg}(${at(srcs[0])}) FROM ${srcs[0].table} ${a} WHERE ${a}.rid = ${r}.rid AND ${b.params(`+${a}.param`, k.params)}), ${missing})`;
   // each source by rid, the aggregate over them all
-  const values = srcs.map((src) => `SELECT ${rowSql(`$.${col}`, src, a)} AS v FROM ${src.table} ${a} WHERE ${and([`${a}.rid = ${r}.rid`, b.rowsOf(src, a, k.params, '+')])}`);
+  const values = srcs.map((src) => `SELECT ${at(src)} AS v FROM ${src.table} ${a} WHERE ${and([`${a}.rid = ${r}.rid`, b.rowsOf(src, a, k.params, '+')])}`);
   return `COALESCE((SELECT ${agg}(v) FROM (${values.join(' UNION ALL ')})), ${missing})`;
 }
 

@@ -77,6 +77,8 @@ export const CORE_COUNTS: Record<string, number> = {
 };
 
 const STRICT = { prefer: 'handling=strict' };
+const UCUM = 'http://unitsofmeasure.org';
+const UCUM_SET = 'ucum';
 const ROSTER = 'roster';
 /** rostova-NN by number */
 const rostova = (...n: number[]) => n.map((i) => `Patient/rostova-${String(i).padStart(2, '0')}`);
@@ -349,7 +351,7 @@ export const CASES: SearchCase[] = [
     ['combo value covers components', 'Observation?combo-value-quantity=60||mm[Hg]', Obs('blood-pressure')],
     ['Duration on Encounter.length', 'Encounter?length=140', Enc('f001')],
     ['Duration with prefix and code', 'Encounter?length=gt100||min', Enc('f001')],
-    ['Duration in other units is not converted', 'Encounter?length=2.3||h', []],
+    ['Duration in other units without a system is not converted', 'Encounter?length=2.3||h', []],
     [':missing=true', 'Observation?value-quantity:missing=true', Obs('blood-pressure', 'obs-lang-mohammed', 'obs-job-papadopoulos')],
   ]),
 
@@ -432,7 +434,68 @@ export const CASES: SearchCase[] = [
     [':not-in a value set', 'Patient?language:not-in=http://example.org/fhir/ValueSet/migrant-languages', Pat('example', 'pat1', 'pat2', 'xcda', 'ozdemir', 'nguyen', 'mohammed', 'papadopoulos')],
     // 56717001 Tuberculosis is-a 40733004 Infectious disease
     [':below on a SNOMED code', 'Condition?code:below=http://snomed.info/sct|40733004', Cond('cond-tb-mueller', 'cond-hepb-nguyen'), { todo: ':below on SNOMED CT needs its hierarchy, which is licensed content not shipped here (:below works on code systems the server holds, test/operations/terminology.test.ts)' }],
-    ['UCUM canonical units', 'Observation?value-quantity=72500|http://unitsofmeasure.org|g', Obs('obs-weight-mueller'), { todo: 'unfinished: UCUM conversion to canonical units at index and query time is not implemented (72500 g does not find 72.5 kg)' }],
+    // 72500 g is [72499.5, 72500.5) g; 72.5 kg is 72500 g
+    ['UCUM canonical units', 'Observation?value-quantity=72500|http://unitsofmeasure.org|g', Obs('obs-weight-mueller')],
+    // 2.3 h is [2.25, 2.35) h = [8100, 8460) s; 140 min is 8400 s. Without the system (the quantity
+    // group's 'Duration in other units without a system is not converted') the code is compared as written.
+    ['UCUM canonical units: a Duration in hours finds minutes', 'Encounter?length=2.3|http://unitsofmeasure.org|h', Enc('f001')],
+  ]),
+
+  // UCUM canonical form (search.html#quantity), fixtures-ucum.ts: weights u-weight-kg 72.5 kg
+  // (72500 g), -g 68000 g, -lb 160 [lb_av] (72574.78 g), -local 72.5 kg in a non-UCUM system,
+  // -nosystem 72500 g without a system, -badcode 72.5 'kilogram'; glucose -mgdl 110 mg/dL and -gl
+  // 1.1 g/L (both 1100 g/m3), -mmol 6.1 mmol/L; spo2 97 %; temp -cel 39 Cel, -degf 102.2 [degF],
+  // -k 312.15 K; score 7 {score}; iu 5 m[IU]/L; bp-mmhg 130/85 mm[Hg], bp-kpa 16/10 kPa
+  ...group('UCUM canonical', [
+    ['g finds kg', `Observation?value-quantity=72500|${UCUM}|g`, Obs('u-weight-kg'), { fixtures: UCUM_SET }],
+    ['kg finds g', `Observation?value-quantity=68|${UCUM}|kg`, Obs('u-weight-g'), { fixtures: UCUM_SET }],
+    // 73 kg is [72.5, 73.5) kg: 72.5 kg (the low end is in) and 160 [lb_av]
+    ['the precision range is scaled', `Observation?value-quantity=73|${UCUM}|kg`, Obs('u-weight-kg', 'u-weight-lb'), { fixtures: UCUM_SET }],
+    // 7e4 g is [65000, 75000) g
+    ['exponent precision in another unit', `Observation?value-quantity=7e4|${UCUM}|g`, Obs('u-weight-kg', 'u-weight-g', 'u-weight-lb'), { fixtures: UCUM_SET }],
+    ['ge across units', `Observation?value-quantity=ge70000|${UCUM}|g`, Obs('u-weight-kg', 'u-weight-lb'), { fixtures: UCUM_SET }],
+    ['le across units', `Observation?value-quantity=le70|${UCUM}|kg`, Obs('u-weight-g'), { fixtures: UCUM_SET }],
+    // t is the tonne: 0.07 t = 70000 g
+    ['lt in a third unit', `Observation?value-quantity=lt0.07|${UCUM}|t`, Obs('u-weight-g'), { fixtures: UCUM_SET }],
+    ['gt in pounds', `Observation?value-quantity=gt155|${UCUM}|[lb_av]`, Obs('u-weight-kg', 'u-weight-lb'), { fixtures: UCUM_SET }],
+    // 65 kg ± 10% is [58500, 71500] g
+    ['ap is ±10% in canonical units', `Observation?value-quantity=ap65|${UCUM}|kg`, Obs('u-weight-g'), { fixtures: UCUM_SET }],
+    // rows in canonical unit g outside [72499.5, 72500.5); other units and non-UCUM rows are not "not equal"
+    ['ne compares in canonical units', `Observation?value-quantity=ne72500|${UCUM}|g`, Obs('u-weight-g', 'u-weight-lb'), { fixtures: UCUM_SET }],
+    // 110 mg/dL is [109.5, 110.5) mg/dL = [1095, 1105) g/m3
+    ['mg/dL finds g/L', `Observation?value-quantity=110|${UCUM}|mg/dL`, Obs('u-glucose-mgdl', 'u-glucose-gl'), { fixtures: UCUM_SET }],
+    ['g/L finds mg/dL', `Observation?value-quantity=1.1|${UCUM}|g/L`, Obs('u-glucose-mgdl', 'u-glucose-gl'), { fixtures: UCUM_SET }],
+    // 105 mg/dL ± 10% is [945, 1155] g/m3
+    ['ap with mass concentrations', `Observation?value-quantity=ap105|${UCUM}|mg/dL`, Obs('u-glucose-mgdl', 'u-glucose-gl'), { fixtures: UCUM_SET }],
+    // mmol/L is a substance concentration (m-3): never compared with a mass concentration
+    ['another dimension never matches', `Observation?value-quantity=gt0|${UCUM}|mg/dL`, Obs('u-glucose-mgdl', 'u-glucose-gl'), { fixtures: UCUM_SET }],
+    ['mmol/L finds umol/L', `Observation?value-quantity=6100|${UCUM}|umol/L`, Obs('u-glucose-mmol'), { fixtures: UCUM_SET }],
+    ['% is dimensionless', `Observation?value-quantity=0.97|${UCUM}|1`, Obs('u-spo2'), { fixtures: UCUM_SET }],
+    // Cel has an offset: 39 Cel is 312.15 K, not 39 K, and is left out of canonical searches
+    ['Cel is not converted as if it were K', `Observation?value-quantity=39|${UCUM}|K`, [], { fixtures: UCUM_SET }],
+    ['K compares only K', `Observation?value-quantity=gt300|${UCUM}|K`, Obs('u-temp-k'), { fixtures: UCUM_SET }],
+    ['Cel is compared as written', `Observation?value-quantity=ge39|${UCUM}|Cel`, Obs('u-temp-cel'), { fixtures: UCUM_SET }],
+    ['[degF] is compared as written', `Observation?value-quantity=gt100|${UCUM}|[degF]`, Obs('u-temp-degf'), { fixtures: UCUM_SET }],
+    // {score} reads as 1 in UCUM, but an annotation names what was counted
+    ['an annotation is compared as written', `Observation?value-quantity=7|${UCUM}|{score}`, Obs('u-score'), { fixtures: UCUM_SET }],
+    ['an annotation is not dimensionless 1', `Observation?value-quantity=7|${UCUM}|1`, [], { fixtures: UCUM_SET }],
+    ['an arbitrary unit is compared as written', `Observation?value-quantity=5|${UCUM}|m[IU]/L`, Obs('u-iu'), { fixtures: UCUM_SET }],
+    ['an arbitrary unit is not converted', `Observation?value-quantity=0.005|${UCUM}|[IU]/L`, [], { fixtures: UCUM_SET }],
+    ['an invalid code is compared as written', `Observation?value-quantity=72.5|${UCUM}|kilogram`, Obs('u-weight-badcode'), { fixtures: UCUM_SET }],
+    // number||code: any system, the code as written (search.html#quantity); no conversion
+    ['no system: the code as written', 'Observation?value-quantity=72500||g', Obs('u-weight-nosystem'), { fixtures: UCUM_SET }],
+    ['no system: any system, not converted', 'Observation?value-quantity=72.5||kg', Obs('u-weight-kg', 'u-weight-local'), { fixtures: UCUM_SET }],
+    ['a non-UCUM system is compared as written', 'Observation?value-quantity=72.5|http://example.org/fhir/units|kg', Obs('u-weight-local'), { fixtures: UCUM_SET }],
+    ['number only is not converted', 'Observation?value-quantity=72500', Obs('u-weight-nosystem'), { fixtures: UCUM_SET }],
+    ['OR of a canonical and a written value', `Observation?value-quantity=72500|${UCUM}|g,39|${UCUM}|Cel`, Obs('u-weight-kg', 'u-temp-cel'), { fixtures: UCUM_SET }],
+    // 2558 [oz_av] is 72518.08 g: between 72.5 kg and 160 [lb_av]
+    ['AND of two canonical values', `Observation?value-quantity=gt70|${UCUM}|kg&value-quantity=lt2558|${UCUM}|[oz_av]`, Obs('u-weight-kg'), { fixtures: UCUM_SET }],
+    ['composite code$quantity', `Observation?code-value-quantity=http://loinc.org|29463-7$ge70000|${UCUM}|g`, Obs('u-weight-kg', 'u-weight-lb'), { fixtures: UCUM_SET }],
+    ['composite component in kPa finds mm[Hg]', `Observation?component-code-value-quantity=http://loinc.org|8480-6$gt15|${UCUM}|kPa`, Obs('u-bp-mmhg', 'u-bp-kpa'), { fixtures: UCUM_SET }],
+    ['composite component in mm[Hg] finds kPa', `Observation?component-code-value-quantity=http://loinc.org|8480-6$lt125|${UCUM}|mm[Hg]`, Obs('u-bp-kpa'), { fixtures: UCUM_SET }],
+    // the diastolic values are 11.33 and 10 kPa: the systolic ones must not lend theirs
+    ['composite components stay correlated', `Observation?component-code-value-quantity=http://loinc.org|8462-4$gt15|${UCUM}|kPa`, [], { fixtures: UCUM_SET }],
+    ['component-value-quantity', `Observation?component-value-quantity=lt11|${UCUM}|kPa`, Obs('u-bp-kpa'), { fixtures: UCUM_SET }],
   ]),
 
   ...group('chain', [
@@ -524,7 +587,12 @@ export const CASES: SearchCase[] = [
     // class codes: AMB (enc-mueller, f001, f201), EMER (enc-nguyen, enc-ozdemir), HH (home), IMP (enc-elkina, example)
     ['token, then _id', 'Encounter?_sort=class,_id', Enc('enc-mueller', 'f001', 'f201', 'enc-nguyen', 'enc-ozdemir', 'home', 'enc-elkina', 'example'), { ordered: true }],
     ['sorted over several pages', 'Patient?_sort=_id&_count=5', Pat('elkina', 'example', 'f001', 'f201', 'mohammed', 'mueller', 'nguyen', 'ozdemir', 'papadopoulos', 'pat1', 'pat2', 'xcda'), { ordered: true }],
-    ['on a reference is not supported', 'Observation?_sort=subject', [], { status: 400 }],
+    // references sort by their text (Type/id): Patient/elkina < Patient/example (example, home) < Patient/f001 < …
+    ['reference, then _id', 'Encounter?_sort=subject,_id', Enc('enc-elkina', 'example', 'home', 'f001', 'f201', 'enc-mueller', 'enc-nguyen', 'enc-ozdemir'), { ordered: true }],
+    ['reference descending', 'Encounter?_sort=-subject,_id', Enc('enc-ozdemir', 'enc-nguyen', 'enc-mueller', 'f201', 'f001', 'example', 'home', 'enc-elkina'), { ordered: true }],
+    // managingOrganization: f001 Organization/f001, mueller Organization/klinikum, elkina Organization/lampedusa, nguyen none
+    ['reference: missing values sort last', 'Patient?_id=nguyen,mueller,f001,elkina&_sort=organization', Pat('f001', 'mueller', 'elkina', 'nguyen'), { ordered: true }],
+    ['reference descending: missing values sort last', 'Patient?_id=nguyen,mueller,f001,elkina&_sort=-organization', Pat('elkina', 'mueller', 'f001', 'nguyen'), { ordered: true }],
     ['unknown sort parameter', 'Patient?gender=female&_sort=shoe-size', Pat('elkina', 'ozdemir'), { ignored: ['_sort'] }],
     ['unknown sort parameter, strict', 'Patient?gender=female&_sort=shoe-size', [], { headers: STRICT, status: 400, errorMentions: 'shoe-size' }],
   ]),

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Resource } from 'fhir/r4.js';
+import { ucumFixtures } from './fixtures-ucum.ts';
 
 /** Official R4 examples (node_modules/hl7.fhir.r4.examples), by file name, in load order. */
 export const OFFICIAL_EXAMPLES = [
@@ -497,13 +498,15 @@ export function rosterFixtures(): Resource[] {
   });
 }
 
-/** Fixture sets by name: `core` (the default) and `roster`. */
+/** Fixture sets by name: `core` (the default), `roster` and `ucum` (fixtures-ucum.ts). */
 export function fixtureSet(name: string): Resource[] {
   switch (name) {
     case 'core':
       return [...OFFICIAL_EXAMPLES.map(officialExample), ...MIGRANT_FIXTURES];
     case 'roster':
       return rosterFixtures();
+    case 'ucum':
+      return ucumFixtures();
     default:
       throw new Error(`unknown fixture set '${name}'`);
   }

@@ -93,9 +93,18 @@ t.test('number: precision of the written value', async (t) => {
 });
 
 t.test('quantity: number|system|code, number||code', async (t) => {
-  t.same(conditions('Observation', 'value-quantity=5.4|http://unitsofmeasure.org|mmol/L'), [
-    { kind: 'quantity', params: ['Observation.value-quantity'], values: [{ prefix: 'eq', low: 5.35, high: 5.45, value: 5.4, system: 'http://unitsofmeasure.org', code: 'mmol/L' }] },
+  // a UCUM code with a canonical form also carries the value, prefix and range in base units (mg/dL: × 10 g/m3)
+  t.same(conditions('Observation', 'value-quantity=ge100|http://unitsofmeasure.org|mg/dL'), [
+    {
+      kind: 'quantity',
+      params: ['Observation.value-quantity'],
+      values: [{ prefix: 'ge', low: 99.5, high: 100.5, value: 100, system: 'http://unitsofmeasure.org', code: 'mg/dL', canonical: { prefix: 'ge', low: 995, high: 1005, value: 1000, code: 'm-3.g' } }],
+    },
   ]);
+  // Cel has an offset: no canonical form, compared as written
+  t.same(conditions('Observation', 'value-quantity=39|http://unitsofmeasure.org|Cel')[0], {
+    kind: 'quantity', params: ['Observation.value-quantity'], values: [{ prefix: 'eq', low: 38.5, high: 39.5, value: 39, system: 'http://unitsofmeasure.org', code: 'Cel' }],
+  });
   t.same(conditions('Observation', 'value-quantity=le39||Cel')[0], { kind: 'quantity', params: ['Observation.value-quantity'], values: [{ prefix: 'le', low: 38.5, high: 39.5, value: 39, code: 'Cel' }] });
   t.same(conditions('Observation', 'value-quantity=72.5')[0], { kind: 'quantity', params: ['Observation.value-quantity'], values: [{ prefix: 'eq', low: 72.45, high: 72.55, value: 72.5 }] });
   t.equal(statusOf(() => parse('Observation', 'value-quantity=72.5|http://unitsofmeasure.org')), 400, 'number|system is a 400');
@@ -201,7 +210,7 @@ t.test('result parameters: _sort, _count, _total, _include, _revinclude', async 
   t.same(inc.revinclude, [{ sourceType: 'Provenance', param: 'Provenance.target', iterate: false }]);
   t.equal(statusOf(() => parse('Patient', '_include=Observation:subject')), 400, '_include from another type needs :iterate');
   t.equal(statusOf(() => parse('Observation', '_include=Observation:status')), 400, 'not a reference parameter');
-  t.equal(statusOf(() => parse('Observation', '_sort=subject')), 400, 'no sorting on references');
+  t.same(parse('Observation', '_sort=-subject').query.sort, [{ params: ['Observation.subject'], table: 'reference', descending: true }], 'sorting on a reference');
   for (const bad of ['_count=-1', '_count=ten', '_total=maybe']) t.equal(statusOf(() => parse('Patient', bad)), 400, bad);
 });
 

@@ -57,6 +57,10 @@ function generated(): { resourceType: string; id: string; [k: string]: unknown }
     out.push({ resourceType: 'RiskAssessment', id: `ra-${i}`, status: 'final', subject: { reference: `Patient/p-${i}` }, prediction: [{ probabilityDecimal: i / 200 }] });
   }
   for (let i = 0; i < 50; i++) out.push({ resourceType: 'ValueSet', id: `vs-${i}`, status: 'active', url: `http://example.org/fhir/ValueSet/vs-${i}` });
+  // canonical references and references by identifier only (the partial reference indexes)
+  for (let i = 0; i < 20; i++) {
+    out.push({ resourceType: 'QuestionnaireResponse', id: `qr-${i}`, status: 'completed', questionnaire: `http://example.org/fhir/Questionnaire/q-${i % 5}`, subject: { identifier: { system: 'urn:sys', value: `id-${i}` } } });
+  }
   return out;
 }
 
@@ -114,15 +118,30 @@ const CHECKS: Check[] = [
   // probabilities i/200: above 0.9 are 181/200 … 199/200
   { name: 'number', types: ['RiskAssessment'], qs: 'probability=gt0.9', uses: [/sp_number_value \(param=\? AND value>\?\)/], selective: true, total: 19 },
   { name: 'quantity', types: ['Observation'], qs: 'value-quantity=gt150||kg', uses: [/sp_quantity_value \(param=\? AND value>\?\)/], selective: true },
+  // UCUM canonical form (value i % 200 kg): the partial index on (param, canon_code, canon_value); 151…199 kg, 20 each
+  { name: 'quantity in canonical units', types: ['Observation'], qs: 'value-quantity=gt150000|http://unitsofmeasure.org|g', uses: [/sp_quantity_canonical \(param=\? AND canon_code=\? AND canon_value>\?\)/], selective: true, total: 49 * 20 },
+  // 0.15 t is [0.145, 0.155) t = [145000, 155000) g: 145…154 kg
+  { name: 'quantity eq in canonical units', types: ['Observation'], qs: 'value-quantity=0.15|http://unitsofmeasure.org|t', uses: [/sp_quantity_canonical \(param=\? AND canon_code=\? AND canon_value>\? AND canon_value<\?\)/], selective: true, total: 10 * 20 },
+  // each value seeks its own index: canonical (UCUM kg) and as written (no system); 150 and 191…199 kg
+  {
+    name: 'quantity OR, canonical and as written',
+    types: ['Observation'],
+    qs: 'value-quantity=150|http://unitsofmeasure.org|kg,gt190||kg',
+    uses: [/MULTI-INDEX OR/, /sp_quantity_canonical \(param=\? AND canon_code=\? AND canon_value>\? AND canon_value<\?\)/, /sp_quantity_value \(param=\? AND value>\?\)/],
+    selective: true,
+    total: 10 * 20,
+  },
+  // code-5 is o-5, o-55, …: values 5, 55, 105, 155 kg, one in four above 150
+  { name: 'composite in canonical units', types: ['Observation'], qs: 'code-value-quantity=http://loinc.org|code-5$gt150000|http://unitsofmeasure.org|g', uses: [/sp_composite_value \(param=\? AND comp=\? AND code=\?\)/], selective: true, total: 20 },
   { name: 'uri', types: ['ValueSet'], qs: 'url=http://example.org/fhir/ValueSet/vs-5', uses: [/sp_uri_value \(param=\? AND uri=\?\)/], selective: true, total: 1 },
   { name: 'uri :below', types: ['ValueSet'], qs: 'url:below=http://example.org/fhir/ValueSet/vs-1', uses: [/sp_uri_value \(param=\? AND uri>\? AND uri<\?\)/], selective: true, total: 11 },
   // p-5's observations: o-5, o-2005
-  { name: 'reference', types: ['Observation'], qs: 'subject=Patient/p-5', uses: [/sp_reference_target \(param=\? AND target_id=\? AND target_type=\?\)/], selective: true, total: 2 },
+  { name: 'reference', types: ['Observation'], qs: 'subject=Patient/p-5', uses: [/sp_reference_target_param \(target_id=\? AND target_type=\? AND param=\?\)/], selective: true, total: 2 },
   {
     name: 'chain',
     types: ['Observation'],
     qs: 'subject:Patient.identifier=urn:sys|id-5',
-    uses: [/sp_token_value \(param=\? AND code=\? AND system=\?\)/, rid('t\\d+'), /SEARCH c\d+ USING COVERING INDEX sp_reference_target \(param=\? AND target_id=\? AND target_type=\?\)/],
+    uses: [/sp_token_value \(param=\? AND code=\? AND system=\?\)/, rid('t\\d+'), /SEARCH c\d+ USING COVERING INDEX sp_reference_target_param \(target_id=\? AND target_type=\? AND param=\?\)/],
     selective: true,
     total: 2,
   },
@@ -130,7 +149,7 @@ const CHECKS: Check[] = [
     name: 'chain, two levels',
     types: ['Encounter'],
     qs: 'subject.organization.name=org 5',
-    uses: [/sp_string_value \(param=\? AND norm>\? AND norm<\?\)/, /SEARCH c\d+ USING COVERING INDEX sp_reference_target \(param=\? AND target_id=\? AND target_type=\?\)/],
+    uses: [/sp_string_value \(param=\? AND norm>\? AND norm<\?\)/, /SEARCH c\d+ USING COVERING INDEX sp_reference_target_param \(target_id=\? AND target_type=\? AND param=\?\)/],
     selective: true,
   },
   {
@@ -152,10 +171,12 @@ const CHECKS: Check[] = [
     types: ['Observation'],
     qs: '',
     extra: [compartment(['Observation.subject', 'Observation.performer'], 'Patient', 'p-5')],
-    uses: [/sp_reference_target \(param=\? AND target_id=\? AND target_type=\?\)|sp_reference_target_any/],
+    uses: [/sp_reference_target_param \(target_id=\? AND target_type=\? AND param=\?\)/],
     selective: true,
     total: 2,
   },
+  { name: 'canonical reference', types: ['QuestionnaireResponse'], qs: 'questionnaire=http://example.org/fhir/Questionnaire/q-1', uses: [/sp_reference_url_given \(param=\? AND url=\?\)/], selective: true, total: 4 },
+  { name: 'reference :identifier', types: ['QuestionnaireResponse'], qs: 'subject:identifier=urn:sys|id-3', uses: [/sp_reference_identifier \(param=\? AND identifier_value=\?\)/], selective: true, total: 1 },
   { name: '_id', types: ['Patient'], qs: '_id=p-1,p-2', uses: [/^SEARCH r USING INDEX sqlite_autoindex_resource_1 \(resource_type=\? AND id=\?\)$/], selective: true, total: 2 },
   { name: '_lastUpdated', types: ['Patient'], qs: '_lastUpdated=gt2000-01-01', uses: [/resource_type_updated \(resource_type=\? AND last_updated>\?\)/], total: PATIENTS },
   { name: '_sort on a date', types: ['Patient'], qs: 'gender=female&_sort=birthdate', uses: [/SEARCH o\d+ USING INDEX sp_date_rid \(rid=\?\)/], selective: true, total: PATIENTS / 2 },

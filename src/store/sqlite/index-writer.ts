@@ -23,13 +23,16 @@ export class SqliteIndexWriter {
       token: db.prepare('INSERT INTO sp_token (rid, param, system, code, text, type_system, type_code) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       date: db.prepare('INSERT INTO sp_date (rid, param, low, high) VALUES (?, ?, ?, ?)'),
       number: db.prepare('INSERT INTO sp_number (rid, param, value, low, high) VALUES (?, ?, ?, ?, ?)'),
-      quantity: db.prepare('INSERT INTO sp_quantity (rid, param, value, low, high, system, code) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      // canon_*: the UCUM canonical form (canonical-columns.ts), NULL when the quantity has none
+      quantity: db.prepare(
+        'INSERT INTO sp_quantity (rid, param, value, low, high, system, code, canon_code, canon_value, canon_low, canon_high) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
       reference: db.prepare(
         'INSERT INTO sp_reference (rid, param, target_type, target_id, url, version, identifier_system, identifier_value) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       uri: db.prepare('INSERT INTO sp_uri (rid, param, uri) VALUES (?, ?, ?)'),
       composite: db.prepare(
-        'INSERT INTO sp_composite (rid, param, grp, comp, system, code, low, high, value, text, target_type, target_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO sp_composite (rid, param, grp, comp, system, code, low, high, value, text, target_type, target_id, canon_code, canon_value, canon_low, canon_high) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
     };
   }
@@ -65,13 +68,18 @@ export class SqliteIndexWriter {
     for (const r of rows.token) s.token.run(rid, this.paramId(r.param), r.system, r.code, r.text, r.typeSystem ?? null, r.typeCode ?? null);
     for (const r of rows.date) s.date.run(rid, this.paramId(r.param), r.low, r.high);
     for (const r of rows.number) s.number.run(rid, this.paramId(r.param), r.value, r.low, r.high);
-    for (const r of rows.quantity) s.quantity.run(rid, this.paramId(r.param), r.value, r.low, r.high, r.system, r.code);
+    for (const r of rows.quantity) {
+      s.quantity.run(rid, this.paramId(r.param), r.value, r.low, r.high, r.system, r.code, r.canonCode ?? null, r.canonValue ?? null, r.canonLow ?? null, r.canonHigh ?? null);
+    }
     for (const r of rows.reference) {
       s.reference.run(rid, this.paramId(r.param), r.targetType, r.targetId, r.url, r.version, r.identifierSystem, r.identifierValue);
     }
     for (const r of rows.uri) s.uri.run(rid, this.paramId(r.param), r.uri);
     for (const r of rows.composite ?? []) {
-      s.composite.run(rid, this.paramId(r.param), r.grp, r.comp, r.system, r.code, r.low, r.high, r.value, r.text, r.targetType, r.targetId);
+      s.composite.run(
+        rid, this.paramId(r.param), r.grp, r.comp, r.system, r.code, r.low, r.high, r.value, r.text, r.targetType, r.targetId,
+        r.canonCode ?? null, r.canonValue ?? null, r.canonLow ?? null, r.canonHigh ?? null,
+      );
     }
   }
 
@@ -79,8 +87,16 @@ export class SqliteIndexWriter {
     this.pending = [];
   }
 
+  /** Where the ids assigned in the open transaction stand, for rolledBackTo (a savepoint). */
+  mark(): number {
+    return this.pending.length;
+  }
+
+  rolledBackTo(mark: number): void {
+    for (const k of this.pending.splice(mark)) this.ids.delete(k);
+  }
+
   rolledBack(): void {
-    for (const k of this.pending) this.ids.delete(k);
-    this.pending = [];
+    this.rolledBackTo(0);
   }
 }

@@ -5,8 +5,11 @@
 //
 // Search index tables hold the current version's values only (compare HAPI's HFJ_SPIDX_*):
 // one table per search parameter type, `param` a small integer from search_param. Each table
-// has an index that leads with (param, value…) for searches and one on (rid, param) for
-// sorting and for replacing a resource's rows.
+// has an index that leads with (param, value…) for searches (references: with the target) and
+// one on (rid, param) for sorting and for replacing a resource's rows. Every index costs a
+// B-tree insert per row on each write, so there are no others (scripts/bench/indexing.ts) —
+// except sp_quantity_canonical, a partial index over the UCUM canonical columns canon_code,
+// canon_value, canon_low, canon_high of sp_quantity and sp_composite (canonical-columns.ts).
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS resource_version (
   seq           INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -60,9 +63,14 @@ CREATE INDEX IF NOT EXISTS sp_quantity_value ON sp_quantity (param, value, rid);
 CREATE INDEX IF NOT EXISTS sp_quantity_rid ON sp_quantity (rid, param);
 
 CREATE TABLE IF NOT EXISTS sp_reference (rid INTEGER NOT NULL, param INTEGER NOT NULL, target_type TEXT, target_id TEXT, url TEXT, version TEXT, identifier_system TEXT, identifier_value TEXT);
-CREATE INDEX IF NOT EXISTS sp_reference_target ON sp_reference (param, target_id, target_type, rid);
-CREATE INDEX IF NOT EXISTS sp_reference_target_any ON sp_reference (target_id, target_type);
-CREATE INDEX IF NOT EXISTS sp_reference_url ON sp_reference (param, url);
+-- target first: serves searches by parameter and target, chains and _has (target = a resource),
+-- and _revinclude=* (any parameter); urls and identifiers are rare, so their indexes are partial
+DROP INDEX IF EXISTS sp_reference_target;
+DROP INDEX IF EXISTS sp_reference_target_any;
+DROP INDEX IF EXISTS sp_reference_url;
+CREATE INDEX IF NOT EXISTS sp_reference_target_param ON sp_reference (target_id, target_type, param, rid);
+CREATE INDEX IF NOT EXISTS sp_reference_url_given ON sp_reference (param, url) WHERE url IS NOT NULL;
+CREATE INDEX IF NOT EXISTS sp_reference_identifier ON sp_reference (param, identifier_value) WHERE identifier_value IS NOT NULL;
 CREATE INDEX IF NOT EXISTS sp_reference_rid ON sp_reference (rid, param);
 
 CREATE TABLE IF NOT EXISTS sp_uri (rid INTEGER NOT NULL, param INTEGER NOT NULL, uri TEXT NOT NULL);

@@ -136,7 +136,7 @@ const QUERIES = [
   'subtype=read', 'subtype=http://hl7.org/fhir/restful-interaction|search-type', 'subtype:not=read', 'subtype=http://hl7.org/fhir/restful-interaction|',
   'type=rest', 'type:text=restful', 'type=http://terminology.hl7.org/CodeSystem/audit-event-type|rest', 'type:not=rest',
   'patient=p1&subtype=read&altid=c1,c2', 'address:missing=false&outcome=0&date=ge2026-01-03',
-  '_sort=-date&_count=7', '_sort=altid,date', '_sort=address,-date', '_sort=-subtype,-date&_count=10', '_sort=-outcome,date&patient=p2',
+  '_sort=-date&_count=7', '_sort=altid,date', '_sort=address,-date', '_sort=entity,date', '_sort=-patient,_id', '_sort=-subtype,-date&_count=10', '_sort=-outcome,date&patient=p2',
   '_include=AuditEvent:entity&patient=p1', '_include=AuditEvent:patient:Patient&altid=c2', '_include=*&subtype=read&_count=5', '_include=AuditEvent:entity:Observation&_include:iterate=Observation:subject',
   '_id=ae-0003,old-ae-0121', '_summary=count&altid=c1',
 ];
