@@ -11,6 +11,7 @@ import { bundleText, type EntryText } from '../fhir/bundle.ts';
 import { criteria, queryFromHeader } from './conditional.ts';
 import { create } from './create.ts';
 import { entryRequest, route, type Route } from './dispatch.ts';
+import { isFhirPathPatch } from './fhirpath-patch.ts';
 import type { Context, FhirRequest, FhirResponse, Handler } from './types.ts';
 
 const ORDER: Record<string, number> = { DELETE: 0, POST: 1, PUT: 2, PATCH: 2, GET: 3, HEAD: 3 };
@@ -52,11 +53,13 @@ function plan(req: FhirRequest, ctx: Context, entry: BundleEntry, index: number)
   return { index, method, url, route: route(method, url, req.baseUrl, ctx), headers, body, fullUrl: entry.fullUrl };
 }
 
-/** JSON Patch in a Bundle travels as a Binary (contentType application/json-patch+json). */
+/** FHIRPath Patch in a Bundle is a Parameters resource; JSON Patch travels as a Binary
+ * (contentType application/json-patch+json). */
 function patchBody(resource: Resource | undefined, index: number): unknown {
+  if (isFhirPathPatch(resource)) return resource;
   const b = resource as { resourceType?: string; contentType?: string; data?: string } | undefined;
   if (b?.resourceType !== 'Binary' || b.contentType !== 'application/json-patch+json' || !b.data) {
-    throw badRequest(`Bundle.entry[${index}]: PATCH needs a Binary resource with contentType application/json-patch+json`, 'not-supported');
+    throw badRequest(`Bundle.entry[${index}]: PATCH needs a Parameters resource (FHIRPath Patch) or a Binary with contentType application/json-patch+json`, 'not-supported');
   }
   try {
     return JSON.parse(Buffer.from(b.data, 'base64').toString('utf8'));

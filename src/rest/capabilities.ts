@@ -64,7 +64,7 @@ export function capabilityStatement(req: FhirRequest, ctx: Context): CapabilityS
     fhirVersion: '4.0.1',
     ...(ctx.ig?.guide ? { implementationGuide: [`${ctx.ig.guide.url}|${ctx.ig.guide.version}`] } : {}),
     format: ['application/fhir+json', 'json'],
-    patchFormat: ['application/json-patch+json'],
+    patchFormat: ['application/json-patch+json', 'application/fhir+json'],
     ...(ctx.config.devOpenAccess ? { description: OPEN_WARNING } : {}),
     rest: [
       {

@@ -1,6 +1,7 @@
 // The framework-free router: a method and a FHIR URL (relative to the base) → the handler and
 // its request fields. Bundle entries are dispatched here (Medplum's fhir-router does the same);
 // HTTP requests go through Fastify's router in src/http/routes.ts to the same handlers.
+import { isFhirPathPatch } from './fhirpath-patch.ts';
 import { badRequest, FhirError, notFound, ID_PATTERN } from '../fhir/errors.ts';
 import { create } from './create.ts';
 import { remove } from './delete.ts';
@@ -102,7 +103,8 @@ export function entryRequest(parent: FhirRequest, method: string, r: Route, head
     query: r.query,
     headers,
     body,
-    contentType: method.toUpperCase() === 'PATCH' ? 'application/json-patch+json' : 'application/fhir+json',
+    // a Bundle's PATCH entry carries FHIRPath Patch as a Parameters resource, JSON Patch as a Binary
+    contentType: method.toUpperCase() === 'PATCH' && !isFhirPathPatch(body) ? 'application/json-patch+json' : 'application/fhir+json',
     auth: parent.auth,
   };
 }

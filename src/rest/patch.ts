@@ -1,10 +1,12 @@
-// patch with JSON Patch: https://hl7.org/fhir/R4/http.html#patch (RFC 6902)
+// patch: https://hl7.org/fhir/R4/http.html#patch, with JSON Patch (RFC 6902,
+// application/json-patch+json) or FHIRPath Patch (a Parameters resource, fhirpath-patch.ts).
 // The patch is applied to the current version inside the write transaction; a malformed patch
 // gets 400, one that cannot be applied or that leaves an invalid resource gets 422, and in
 // both cases nothing changes.
 import jsonpatch from 'fast-json-patch';
 import type { Operation } from 'fast-json-patch';
-import type { Resource } from 'fhir/r4.js';
+import type { Parameters, Resource } from 'fhir/r4.js';
+import { applyFhirPathPatch, isFhirPathPatch, patchOperations } from './fhirpath-patch.ts';
 import { badRequest, FhirError, notFound, preconditionFailed, unprocessable } from '../fhir/errors.ts';
 import { criteria } from './conditional.ts';
 import { authorize } from '../auth/authorize.ts';
@@ -26,6 +28,23 @@ function patchDocument(body: unknown): Operation[] {
   return body as Operation[];
 }
 
+function jsonPatch(operations: Operation[]): (current: Resource) => Resource {
+  return (current) => {
+    try {
+      return jsonpatch.applyPatch(current, operations, true, true, true).newDocument as Resource;
+    } catch (err) {
+      const e = err as { name?: string; message?: string; index?: number };
+      const what = e.name === 'TEST_OPERATION_FAILED' ? 'a test operation failed' : (e.message ?? 'it does not apply').split('\n')[0];
+      throw unprocessable({ code: 'processing', diagnostics: `The patch could not be applied: ${what}` });
+    }
+  };
+}
+
+function fhirPathPatch(doc: Parameters, ctx: Context): (current: Resource) => Resource {
+  patchOperations(doc);
+  return (current) => applyFhirPathPatch(current, doc, ctx.types.defs.paths);
+}
+
 /** PATCH [type]?criteria: exactly one match is patched; none → 404, several → 412. */
 async function conditionalTarget(req: FhirRequest, ctx: Context): Promise<string> {
   const query = criteria(req, ctx, req.resourceType!, req.query);
@@ -37,27 +56,22 @@ async function conditionalTarget(req: FhirRequest, ctx: Context): Promise<string
 
 export const patch: Handler = async (req, ctx) => {
   authorize(req.auth, req.resourceType!, 'u', ...(req.id === undefined ? (['s'] as const) : []));
-  if (req.contentType !== 'application/json-patch+json') {
-    throw new FhirError(415, {
+  const fhirPath = req.contentType !== 'application/json-patch+json';
+  if (fhirPath && !isFhirPathPatch(req.body)) {
+    throw new FhirError(req.contentType === 'application/fhir+json' || req.contentType === 'application/json' ? 400 : 415, {
       code: 'not-supported',
-      diagnostics: 'PATCH takes a JSON Patch document (Content-Type: application/json-patch+json); FHIRPath Patch is not supported',
+      diagnostics: 'PATCH takes a JSON Patch document (Content-Type: application/json-patch+json) or a FHIRPath Patch Parameters resource (application/fhir+json)',
     });
   }
-  const operations = patchDocument(req.body);
+  // a malformed document is refused before anything is read
+  const apply = fhirPath ? fhirPathPatch(req.body as Parameters, ctx) : jsonPatch(patchDocument(req.body));
   const type = req.resourceType!;
   const id = req.id ?? (await conditionalTarget(req, ctx));
   const result = await ctx.repo.patch(
     type,
     id,
     (current) => {
-      let next: Resource;
-      try {
-        next = jsonpatch.applyPatch(current, operations, true, true, true).newDocument as Resource;
-      } catch (err) {
-        const e = err as { name?: string; message?: string; index?: number };
-        const what = e.name === 'TEST_OPERATION_FAILED' ? 'a test operation failed' : (e.message ?? 'it does not apply').split('\n')[0];
-        throw unprocessable({ code: 'processing', diagnostics: `The patch could not be applied: ${what}` });
-      }
+      const next = apply(current);
       if (next?.resourceType !== type || next.id !== id) {
         throw unprocessable({ code: 'invalid', diagnostics: 'A patch must not change resourceType or id' });
       }
