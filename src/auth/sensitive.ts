@@ -4,7 +4,8 @@
 // migration-data sensitivity and a no-disclosure-for-non-health-purposes policy). Clients
 // without the explicit scope MIGRATION_SCOPE receive such resources with those elements
 // removed and the REDACTED label, and cannot search on them.
-import type { Coding, Resource } from 'fhir/r4.js';
+import type { Coding, Extension, Resource } from 'fhir/r4.js';
+import { forbidden } from './authorize.ts';
 
 export { MIGRATION_DATA_SCOPE as MIGRATION_SCOPE } from './scopes.ts';
 export const SENSITIVITY_SYSTEM = 'https://migfhir.org/fhir/CodeSystem/sensitivity';
@@ -67,6 +68,36 @@ function redactResource(r: Record<string, unknown>): Record<string, unknown> {
   const m = { ...(out.meta as object) } as { security?: Coding[] };
   m.security = [...(m.security ?? []), REDACTED];
   out.meta = m;
+  return out;
+}
+
+/** What a client without the scope sees of a stored resource (patches apply to this view). */
+export function withoutSensitive(resource: Resource): Resource {
+  return strip(resource) as Resource;
+}
+
+/** A write by a client without the scope: it could neither see the stored version's sensitive
+ * elements nor change them, so they are kept — a PUT or PATCH from a system without the
+ * migration-data scope must not erase a patient's migration data. The IG's sensitive
+ * extensions sit on the resource root; a stored version holding others deeper in (from another
+ * source) cannot be merged safely, and the write is refused (403) rather than losing them. The
+ * client's own sensitive extensions are written where the stored version has none of that url,
+ * and a REDACTED label echoed from a response is dropped. */
+export function keepSensitive(next: Resource, stored: Resource): Resource {
+  const security = next.meta?.security?.filter((c) => !(c.system === REDACTED.system && c.code === REDACTED.code));
+  const out = { ...next, ...(next.meta ? { meta: { ...next.meta, security } } : {}) } as Resource & { extension?: Extension[] };
+  if (out.meta && !out.meta.security?.length) {
+    const { security: _s, ...meta } = out.meta;
+    out.meta = meta;
+    if (Object.keys(meta).length === 0) delete out.meta;
+  }
+  if (!hasSensitive(stored)) return out;
+  const { extension: storedExtensions, ...rest } = stored as Resource & { extension?: Extension[] };
+  if (hasSensitive(rest)) throw forbidden(`This ${stored.resourceType} holds migration data this client cannot see below its root; writing it needs the migration-data scope`);
+  const kept = (storedExtensions ?? []).filter((e) => isSensitiveExtension(e.url));
+  const urls = new Set(kept.map((e) => e.url));
+  const extension = [...(out.extension ?? []).filter((e) => !(isSensitiveExtension(e.url) && urls.has(e.url))), ...kept];
+  out.extension = extension;
   return out;
 }
 

@@ -7,6 +7,7 @@ import jsonpatch from 'fast-json-patch';
 import type { Operation } from 'fast-json-patch';
 import type { Parameters, Resource } from 'fhir/r4.js';
 import { applyFhirPathPatch, isFhirPathPatch, patchOperations } from './fhirpath-patch.ts';
+import { keepSensitive, withoutSensitive } from '../auth/sensitive.ts';
 import { badRequest, FhirError, notFound, preconditionFailed, unprocessable } from '../fhir/errors.ts';
 import { criteria } from './conditional.ts';
 import { authorize } from '../auth/authorize.ts';
@@ -71,7 +72,9 @@ export const patch: Handler = async (req, ctx) => {
     type,
     id,
     (current) => {
-      const next = apply(current);
+      // a client without the migration-data scope patches what it can see; the rest is kept
+      const blind = req.auth !== undefined && !req.auth.scopes.sensitive;
+      const next = blind ? keepSensitive(apply(withoutSensitive(current)), current) : apply(current);
       if (next?.resourceType !== type || next.id !== id) {
         throw unprocessable({ code: 'invalid', diagnostics: 'A patch must not change resourceType or id' });
       }

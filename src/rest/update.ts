@@ -5,7 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Resource } from 'fhir/r4.js';
 import { badRequest } from '../fhir/errors.ts';
-import type { WriteResult } from '../store/repository.ts';
+import type { Merge, WriteResult } from '../store/repository.ts';
+import { keepSensitive } from '../auth/sensitive.ts';
 import { assertShape, ifMatch, location, resourceBody, writeResponse } from './common.ts';
 import { criteria } from './conditional.ts';
 import { allows, authorize } from '../auth/authorize.ts';
@@ -31,8 +32,13 @@ export const update: Handler = async (req, ctx) => {
   }
   stripServerMeta(resource);
   assertShape(resource, ctx);
-  return answer(req, await ctx.repo.update(resource, ifMatch(req)));
+  return answer(req, await ctx.repo.update(resource, ifMatch(req), undefined, blindMerge(req)));
 };
+
+/** A client without the migration-data scope keeps the stored sensitive elements it cannot see. */
+function blindMerge(req: FhirRequest): Merge | undefined {
+  return req.auth && !req.auth.scopes.sensitive ? keepSensitive : undefined;
+}
 
 function stripServerMeta(resource: Resource): void {
   if (resource.meta) {
@@ -48,7 +54,7 @@ async function conditionalUpdate(req: FhirRequest, ctx: Context, resource: Resou
   stripServerMeta(resource);
   const probe = resource.id === undefined ? { ...resource, id: 'x' } : resource;
   assertShape(probe, ctx);
-  return answer(req, await ctx.repo.conditionalUpdate(resource, query, randomUUID(), ifMatch(req)));
+  return answer(req, await ctx.repo.conditionalUpdate(resource, query, randomUUID(), ifMatch(req), undefined, blindMerge(req)));
 }
 
 function answer(req: FhirRequest, result: WriteResult): FhirResponse {

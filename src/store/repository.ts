@@ -26,6 +26,8 @@ export interface DeleteResult {
 
 /** Checks a resource before it is stored; throws a FhirError when it must not be. */
 export type WriteCheck = (resource: Resource, tx: StoreTransaction) => Promise<void> | void;
+/** Combines what a client wrote with the stored version it replaces (src/auth/sensitive.ts). */
+export type Merge = (next: Resource, stored: Resource) => Resource;
 
 /** The resource as stored: server-managed meta, key order resourceType, id, meta, rest. */
 export function withMeta(resource: Resource, versionId: number, lastUpdated: string): Resource {
@@ -153,11 +155,12 @@ export class Repository {
   }
 
   /** PUT semantics: update, or create with the client's id when absent (or deleted). */
-  update(resource: Resource, ifMatch?: number, check?: WriteCheck): Promise<WriteResult> {
-    labelSensitive(resource);
+  update(resource: Resource, ifMatch?: number, check?: WriteCheck, merge?: Merge): Promise<WriteResult> {
     return this.transaction(async (tx) => {
       const existing = await tx.current(resource.resourceType, resource.id!);
       matchVersion(existing, ifMatch);
+      if (merge && existing && !existing.deleted) resource = merge(resource, JSON.parse(existing.json!));
+      labelSensitive(resource);
       await check?.(resource, tx);
       if (existing && !existing.deleted && sameContent(existing.json!, resource)) {
         return { version: existing, created: false, unchanged: true };
@@ -238,7 +241,7 @@ export class Repository {
 
   /** Conditional update: 0 matches → create (with the body's id, or `newId`), 1 → update it,
    * more → 412. A body id that differs from the match's is refused. */
-  conditionalUpdate(resource: Resource, query: SearchQuery, newId: string, ifMatch?: number, check?: WriteCheck): Promise<WriteResult> {
+  conditionalUpdate(resource: Resource, query: SearchQuery, newId: string, ifMatch?: number, check?: WriteCheck, merge?: Merge): Promise<WriteResult> {
     return this.transaction(async (tx) => {
       const found = await this.matches(tx, query, 2);
       if (found.length > 1) throw preconditionFailed('The conditional update criteria match more than one resource');
@@ -251,9 +254,10 @@ export class Repository {
       } else if (resource.id === undefined) {
         target = { ...resource, id: newId } as Resource;
       }
-      labelSensitive(target);
       const existing = await tx.current(target.resourceType, target.id!);
       matchVersion(existing, ifMatch);
+      if (merge && existing && !existing.deleted) target = merge(target, JSON.parse(existing.json!));
+      labelSensitive(target);
       await check?.(target, tx);
       if (existing && !existing.deleted && sameContent(existing.json!, target)) {
         return { version: existing, created: false, unchanged: true };
