@@ -41,7 +41,7 @@ function toFhirRequest(request: FastifyRequest, ctx: Context): FhirRequest {
     throw notFound(`Unknown resource type '${params.type.slice(0, 64)}'`);
   }
   if (params.id !== undefined) assertValidId(params.id);
-  if (params.ctype !== undefined && !ctx.types.has(params.ctype)) {
+  if (params.ctype !== undefined && params.ctype !== '*' && !ctx.types.has(params.ctype)) {
     throw notFound(`Unknown resource type '${params.ctype.slice(0, 64)}'`);
   }
   const contentType = request.headers['content-type']?.split(';')[0].trim().toLowerCase();

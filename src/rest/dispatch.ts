@@ -80,7 +80,7 @@ export function route(method: string, url: string, baseUrl: string, ctx: Context
       validId(id);
       if (m !== 'GET') throw none();
       if (third === '_history') return { handler: history, resourceType: type, id, query };
-      return { handler: searchCompartment, resourceType: type, id, compartmentType: known(third), query };
+      return { handler: searchCompartment, resourceType: type, id, compartmentType: third === '*' ? third : known(third), query };
     case 4:
       known(type);
       validId(id);

@@ -163,5 +163,22 @@ export const searchSystem: Handler = async (req, ctx) => {
 export const searchCompartment: Handler = async (req, ctx) => {
   const compartment = req.resourceType!;
   const target = req.compartmentType!;
+  if (target === '*') return searchWholeCompartment(req, ctx);
   return runSearch(req, ctx, [target], `${compartment}/${req.id}/${target}`, [compartmentCondition(ctx, compartment, req.id!, target)]);
 };
+
+/** [compartment]/[id]/* (search.html#compartment): every type that has members in the
+ * compartment through its parameters, those the client may search, narrowed by `_type`. */
+async function searchWholeCompartment(req: FhirRequest, ctx: Context): Promise<FhirResponse> {
+  const compartment = req.resourceType!;
+  const def = ctx.types.defs.compartments.find((c) => c.code === compartment);
+  if (!def) throw badRequest(`${compartment} is not a compartment`, 'invalid');
+  const wanted = req.query._type?.flatMap((v) => v.split(',')).filter(Boolean);
+  const types = Object.entries(def.resources)
+    .filter(([type, codes]) => codes.length > 0 && !codes.includes('{def}') && (!wanted || wanted.includes(type)) && allows(req.auth, type, 's'))
+    .map(([type]) => type);
+  if (types.length === 0) throw forbidden(`No type of the ${compartment} compartment can be searched here`);
+  const params = types.flatMap((type) => (compartmentCondition(ctx, compartment, req.id!, type) as { params: string[] }).params);
+  const { _type: _t, ...query } = req.query;
+  return runSearch({ ...req, query }, ctx, types, `${compartment}/${req.id}/*`, [{ kind: 'compartment', params, targetType: compartment, targetId: req.id! }]);
+}

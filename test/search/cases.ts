@@ -61,6 +61,7 @@ const QR = ref('QuestionnaireResponse');
 const RA = ref('RiskAssessment');
 const VS = ref('ValueSet');
 const Loc = ref('Location');
+const SR = ref('ServiceRequest');
 
 /** Every Patient of the core set (6 official, 6 of ours). */
 export const ALL_PATIENTS = Pat('example', 'f001', 'f201', 'pat1', 'pat2', 'xcda', 'mueller', 'elkina', 'ozdemir', 'nguyen', 'mohammed', 'papadopoulos');
@@ -642,6 +643,12 @@ export const CASES: SearchCase[] = [
     ['compartment with paging', 'Patient/example/Observation?_count=2&_sort=_id', Obs('blood-pressure', 'bmi', 'body-temperature', 'example', 'satO2'), { ordered: true }],
     ['unknown compartment member', 'Patient/nobody/Observation', []],
     ['a type outside the compartment', 'Patient/mueller/Organization', [], { status: 400 }],
+    // every resource that refers to Patient/mueller through a Patient compartment parameter
+    ['Patient/x/* (every type)', 'Patient/mueller/*', [...Enc('enc-mueller'), ...Obs('obs-weight-mueller'), ...Cond('cond-tb-mueller'), ...MedRx('medrx-mueller'), ...SR('sr-xray-mueller'), ...RA('ra-mueller')]],
+    ['Patient/x/* narrowed by _type', 'Patient/mueller/*?_type=Condition,ServiceRequest', [...Cond('cond-tb-mueller'), ...SR('sr-xray-mueller')]],
+    ['Patient/x/* with a parameter of every type', 'Patient/mueller/*?_id=enc-mueller,ra-mueller', [...Enc('enc-mueller'), ...RA('ra-mueller')]],
+    // cond-tb-mueller, medrx-mueller, obs-weight-mueller and sr-xray-mueller name Encounter/enc-mueller
+    ['Encounter/x/*', 'Encounter/enc-mueller/*', [...Obs('obs-weight-mueller'), ...Cond('cond-tb-mueller'), ...MedRx('medrx-mueller'), ...SR('sr-xray-mueller')]],
   ]),
 
   ...group('post', [
