@@ -18,6 +18,7 @@ import { bundle } from '../rest/bundle.ts';
 import { everything } from '../operations/everything.ts';
 import { match } from '../operations/match.ts';
 import { validate } from '../operations/validate.ts';
+import { meta, metaAdd, metaDelete } from '../operations/meta.ts';
 import { merge } from '../operations/merge.ts';
 import { summary } from '../operations/summary.ts';
 import { importSummary } from '../operations/import-summary.ts';
@@ -138,6 +139,12 @@ export function registerRoutes(app: FastifyInstance, ctx: Context): void {
   app.post('/Patient/$everything', r(everything, 'operation'));
   app.get('/Patient/:id/$everything', r(everything, 'operation'));
   app.post('/Patient/:id/$everything', r(everything, 'operation'));
+  for (const base of ['/:type/:id', '/:type/:id/_history/:vid']) {
+    app.get(`${base}/$meta`, r(meta, 'operation'));
+    app.post(`${base}/$meta`, r(meta, 'operation'));
+    app.post(`${base}/$meta-add`, r(metaAdd, 'operation'));
+    app.post(`${base}/$meta-delete`, r(metaDelete, 'operation'));
+  }
   app.post('/:type/$validate', r(validate, 'operation'));
   app.post('/:type/:id/$validate', r(validate, 'operation'));
   app.get('/:type/:id/$validate', r(validate, 'operation'));

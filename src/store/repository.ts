@@ -1,7 +1,7 @@
 // Versioned writes, written once above every engine: version numbering, meta, If-Match,
 // update-as-create, no-op updates, patch-and-validate, logical delete. Each method is one atomic
 // store transaction, so concurrent writers cannot lose an update between the check and the write.
-import type { Resource } from 'fhir/r4.js';
+import type { Meta, Resource } from 'fhir/r4.js';
 import { FhirError, gone, notFound, preconditionFailed } from '../fhir/errors.ts';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { labelSensitive } from '../auth/sensitive.ts';
@@ -94,6 +94,7 @@ export class Repository {
         now: () => raw.now(),
         search: (q, cursor) => raw.search(q, cursor),
         reindex: (type, id, index) => raw.reindex(type, id, index),
+        rewrite: (type, id, versionId, json) => raw.rewrite(type, id, versionId, json),
       };
       return this.ambient.run(tx, () => work(tx));
     });
@@ -189,6 +190,27 @@ export class Repository {
       if (sameContent(existing.json!, next)) return { version: existing, created: false, unchanged: true };
       const version = await this.put(tx, next, existing.versionId + 1, 'PATCH');
       return { version, created: false, unchanged: false };
+    });
+  }
+
+  /** Changes the meta of one version in place, without a new version ($meta-add, $meta-delete):
+   * the current one when `versionId` is undefined. The current version's index rows follow, so
+   * _tag, _profile and _security find it at once; the sensitivity labels stay (labelSensitive). */
+  changeMeta(type: string, id: string, versionId: number | undefined, change: (meta: Meta) => Meta): Promise<Meta> {
+    return this.transaction(async (tx) => {
+      const current = this.live(type, id, await tx.current(type, id));
+      const target = versionId === undefined || versionId === current.versionId ? current : await tx.version(type, id, versionId);
+      if (!target) throw notFound(`Version ${versionId} of ${type}/${id} is not known`);
+      if (target.deleted) throw gone(`Version ${versionId} of ${type}/${id} is a deletion`);
+      const resource = JSON.parse(target.json!) as Resource;
+      resource.meta = change({ ...resource.meta });
+      labelSensitive(resource);
+      const json = JSON.stringify(resource);
+      if (json !== target.json) {
+        await tx.rewrite(type, id, target.versionId, json);
+        if (target === current && this.indexer) await tx.reindex(type, id, this.indexer(resource));
+      }
+      return resource.meta;
     });
   }
 

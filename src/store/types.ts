@@ -91,6 +91,9 @@ export interface StoreTransaction {
   search(query: SearchQuery, cursor?: Cursor): Promise<SearchResult>;
   /** Replaces the index rows of a resource's current version ($reindex); no new version. */
   reindex(resourceType: string, id: string, index: IndexRows): Promise<void>;
+  /** Replaces the stored content of one version without making a new one: $meta-add and
+   * $meta-delete change only its meta (tags, profiles, security labels), which R4 does in place. */
+  rewrite(resourceType: string, id: string, versionId: number, json: string): Promise<void>;
 }
 
 export interface ScannedResource extends FoundResource {

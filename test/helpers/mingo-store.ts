@@ -66,6 +66,11 @@ export class MingoSearchStore implements ResourceStore {
         },
         // the documents already hold this transaction's writes
         search: (q, cursor) => this.searcher.search(q, cursor),
+        rewrite: async (t, id, versionId, json) => {
+          await raw.rewrite(t, id, versionId, json);
+          const doc = this.docs.get(resourceKey(t, id));
+          if (doc && !doc.del && doc.vid === versionId) this.docs.set(doc._id, { ...doc, json });
+        },
         reindex: async (t, id, index) => {
           await raw.reindex(t, id, index);
           const doc = this.docs.get(resourceKey(t, id));

@@ -176,6 +176,11 @@ export class MongoStore implements ResourceStore {
         return new Date(t).toISOString();
       },
       search: (q, cursor) => searcher.search(q, cursor),
+      rewrite: async (type, id, versionId, json) => {
+        const key = resourceKey(type, id);
+        await this.historyColl.updateOne({ _id: `${key}/${versionId}`, json: { $ne: null } }, { $set: { json } }, { session });
+        await this.resources.updateOne({ _id: key, vid: versionId, del: false }, { $set: { json } }, { session });
+      },
       reindex: async (type, id, index) => {
         await this.resources.updateOne({ _id: resourceKey(type, id), del: false }, { $set: { idx: indexEntries(index) } }, { session });
       },

@@ -135,6 +135,7 @@ export class SqliteStore implements ResourceStore {
       versionInTx: this.writer.prepare<[string, string, number], Row>(
         `SELECT ${COLUMNS} FROM resource_version v WHERE v.resource_type = ? AND v.id = ? AND v.version_id = ?`,
       ),
+      rewrite: this.writer.prepare('UPDATE resource_version SET content = ? WHERE resource_type = ? AND id = ? AND version_id = ? AND content IS NOT NULL'),
       supersede: this.writer.prepare(
         `UPDATE resource_version SET superseded_at = ? WHERE resource_type = ? AND id = ? AND version_id = ?`,
       ),
@@ -360,6 +361,12 @@ export class SqliteStore implements ResourceStore {
       return row ? toVersion(row) : undefined;
     },
     search: async (query, cursor) => this.txSearcher.search(query, cursor),
+    rewrite: async (resourceType, id, versionId, json) => {
+      this.stmt.rewrite.run(json, resourceType, id, versionId);
+      const seq = this.stmt.currentSeqInTx.get(resourceType, id);
+      const current = seq === undefined ? undefined : this.stmt.bySeqInTx.get(seq);
+      if (current && current.version_id === versionId) this.pendingCache.push(toVersion(current));
+    },
     reindex: async (resourceType, id, index) => {
       const row = this.stmt.rid.get(resourceType, id);
       if (!row) return;
