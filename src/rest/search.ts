@@ -179,6 +179,5 @@ async function searchWholeCompartment(req: FhirRequest, ctx: Context): Promise<F
     .map(([type]) => type);
   if (types.length === 0) throw forbidden(`No type of the ${compartment} compartment can be searched here`);
   const params = types.flatMap((type) => (compartmentCondition(ctx, compartment, req.id!, type) as { params: string[] }).params);
-  const { _type: _t, ...query } = req.query;
-  return runSearch({ ...req, query }, ctx, types, `${compartment}/${req.id}/*`, [{ kind: 'compartment', params, targetType: compartment, targetId: req.id! }]);
+  return runSearch(req, ctx, types, `${compartment}/${req.id}/*`, [{ kind: 'compartment', params, targetType: compartment, targetId: req.id! }]);
 }
