@@ -16,7 +16,7 @@ export const LABELS: Coding[] = [
   { system: SENSITIVITY_SYSTEM, code: 'migration', display: 'migration status, journey or vulnerability' },
   { system: SENSITIVITY_SYSTEM, code: 'no-non-health-use', display: 'no disclosure for non-health purposes' },
 ];
-const REDACTED: Coding = { system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'REDACTED', display: 'redacted' };
+export const REDACTED: Coding = { system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'REDACTED', display: 'redacted' };
 
 /** Extension URLs of sensitive elements: the IG's own (any canonical base) by their names. */
 const SENSITIVE_EXTENSION = /\/StructureDefinition\/(migration-?status|migration-?journey|vulnerabilit(y|ies)|asylum[-a-z]*|residence-?status)$/i;

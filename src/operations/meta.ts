@@ -10,6 +10,7 @@
 // The type- and system-level $meta (every tag in use) is not offered.
 import type { Coding, Meta, Parameters } from 'fhir/r4.js';
 import { authorize } from '../auth/authorize.ts';
+import { REDACTED } from '../auth/sensitive.ts';
 import { badRequest, gone, notFound } from '../fhir/errors.ts';
 import { OPERATIONS } from '../rest/capabilities.ts';
 import { versionNumber } from '../rest/common.ts';
@@ -21,10 +22,9 @@ OPERATIONS.push(
   { name: 'meta-delete', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-meta-delete', types: '*' },
 );
 
-/** A response label, never stored (src/auth/sensitive.ts adds it to redacted reads). */
-const REDACTED = 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue|REDACTED';
-
 const key = (c: Coding) => `${c.system ?? ''}|${c.code ?? ''}`;
+/** A response label, never stored (src/auth/sensitive.ts adds it to redacted reads). */
+const REDACTED_KEY = key(REDACTED);
 
 function answer(meta: Meta): FhirResponse {
   const body: Parameters = { resourceType: 'Parameters', parameter: [{ name: 'return', valueMeta: meta }] };
@@ -65,7 +65,7 @@ export const metaAdd: Handler = async (req, ctx: Context) => {
   const result = await ctx.repo.changeMeta(req.resourceType!, req.id!, version(req), (m) => {
     const union = (have: Coding[] | undefined, more: Coding[] | undefined) => {
       const out = [...(have ?? [])];
-      for (const c of more ?? []) if (key(c) !== REDACTED && !out.some((h) => key(h) === key(c))) out.push(c);
+      for (const c of more ?? []) if (key(c) !== REDACTED_KEY && !out.some((h) => key(h) === key(c))) out.push(c);
       return out.length ? out : undefined;
     };
     const profile = [...new Set([...(m.profile ?? []), ...(add.profile ?? [])])];
