@@ -139,6 +139,8 @@ export function registerRoutes(app: FastifyInstance, ctx: Context): void {
   app.post('/Patient/$everything', r(everything, 'operation'));
   app.get('/Patient/:id/$everything', r(everything, 'operation'));
   app.post('/Patient/:id/$everything', r(everything, 'operation'));
+  app.get('/$meta', r(meta, 'operation'));
+  app.get('/:type/$meta', r(meta, 'operation'));
   for (const base of ['/:type/:id', '/:type/:id/_history/:vid']) {
     app.get(`${base}/$meta`, r(meta, 'operation'));
     app.post(`${base}/$meta`, r(meta, 'operation'));

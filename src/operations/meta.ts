@@ -7,9 +7,10 @@
 // tags and security labels in place: R4 makes no new version for them. Tags and security labels
 // are sets keyed by system+code, profiles by url. The migration-data labels the server sets on
 // sensitive resources (src/auth/sensitive.ts) cannot be deleted: they follow the content.
-// The type- and system-level $meta (every tag in use) is not offered.
+// GET [base]/$meta and [base]/[type]/$meta answer the tags, security labels (system and code;
+// displays are not indexed) and profiles in use on current resources, at most LIMIT of each.
 import type { Coding, Meta, Parameters } from 'fhir/r4.js';
-import { authorize } from '../auth/authorize.ts';
+import { allows, authorize, forbidden } from '../auth/authorize.ts';
 import { REDACTED } from '../auth/sensitive.ts';
 import { badRequest, gone, notFound } from '../fhir/errors.ts';
 import { OPERATIONS } from '../rest/capabilities.ts';
@@ -49,8 +50,19 @@ function metaInput(req: FhirRequest): Meta {
   return meta;
 }
 
+/** most tags, labels and profiles a type- or system-level $meta lists, each */
+const LIMIT = 1000;
+
 export const meta: Handler = async (req, ctx) => {
-  const type = req.resourceType!;
+  const type = req.resourceType;
+  if (type === undefined || req.id === undefined) {
+    // in use on the type, or on every type the client may search
+    if (type) authorize(req.auth, type, 's');
+    const types = type ? [type] : req.auth ? ctx.types.defs.resourceTypes.filter((t) => allows(req.auth, t, 's')) : undefined;
+    if (types?.length === 0) throw forbidden('The access token allows searching no resource type');
+    const inUse = await ctx.repo.store.metaInUse(types, LIMIT);
+    return answer(clean({ profile: inUse.profile.length ? inUse.profile : undefined, tag: inUse.tag.length ? inUse.tag : undefined, security: inUse.security.length ? inUse.security : undefined }));
+  }
   authorize(req.auth, type, 'r');
   const vid = version(req);
   const v = vid === undefined ? await ctx.repo.store.current(type, req.id!) : await ctx.repo.store.version(type, req.id!, vid);

@@ -115,7 +115,16 @@ export interface ResourceStore {
   /** Current, not deleted resources of `types` (all when undefined) after `position`, in a
    * stable order: the basis of $reindex, resumable from the last position. */
   scan(types: string[] | undefined, position: number, limit: number): Promise<ScannedResource[]>;
+  /** The tags, security labels (system and code) and profiles current resources of `types`
+   * (all when undefined) carry, at most `limit` of each ($meta at type and system level). */
+  metaInUse(types: string[] | undefined, limit: number): Promise<MetaInUse>;
   /** Runs `work` atomically: every write in it is kept, or none is. Serializable. */
   transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+}
+
+export interface MetaInUse {
+  tag: { system?: string; code: string }[];
+  security: { system?: string; code: string }[];
+  profile: string[];
 }

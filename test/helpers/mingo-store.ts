@@ -42,6 +42,10 @@ export class MingoSearchStore implements ResourceStore {
     return this.inner.history(q);
   }
 
+  metaInUse(types: string[] | undefined, limit: number) {
+    return this.inner.metaInUse(types, limit);
+  }
+
   scan(types: string[] | undefined, position: number, limit: number) {
     return this.inner.scan(types, position, limit);
   }

@@ -67,3 +67,21 @@ t.test('the migration-data labels cannot be deleted while the content is sensiti
   const redacted = await fhir(app, 'POST', '/fhir/Patient/s/$meta-add', params({ security: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'REDACTED' }] }));
   t.notOk(returned(redacted.body).security.some((c: any) => c.code === 'REDACTED'), 'REDACTED is a response label, never stored');
 });
+
+t.test('$meta at type and system level: what current resources carry', async (t) => {
+  const app = await testApp();
+  t.teardown(() => app.close());
+  await fhir(app, 'PUT', '/fhir/Patient/a', { resourceType: 'Patient', id: 'a', meta: { tag: [{ system: 'urn:t', code: 'x' }], profile: ['http://example.org/fhir/StructureDefinition/p'] } });
+  await fhir(app, 'PUT', '/fhir/Patient/b', { resourceType: 'Patient', id: 'b', meta: { tag: [{ system: 'urn:t', code: 'x' }, { code: 'no-system' }] } });
+  await fhir(app, 'PUT', '/fhir/Observation/o', { resourceType: 'Observation', id: 'o', status: 'final', code: { text: 'x' }, meta: { security: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality', code: 'N' }] } });
+  await fhir(app, 'PUT', '/fhir/Patient/gone', { resourceType: 'Patient', id: 'gone', meta: { tag: [{ system: 'urn:t', code: 'deleted-only' }] } });
+  await fhir(app, 'DELETE', '/fhir/Patient/gone');
+  const type = returned((await fhir(app, 'GET', '/fhir/Patient/$meta')).body);
+  t.same(type.tag, [{ code: 'no-system' }, { system: 'urn:t', code: 'x' }], 'distinct, without deleted resources');
+  t.same(type.profile, ['http://example.org/fhir/StructureDefinition/p']);
+  t.notOk(type.security, 'no Patient carries a label');
+  const system = returned((await fhir(app, 'GET', '/fhir/$meta')).body);
+  t.same(system.security, [{ system: 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality', code: 'N' }]);
+  t.equal(system.tag.length, 2);
+  t.equal((await fhir(app, 'GET', '/fhir/Foo/$meta')).status, 404);
+});

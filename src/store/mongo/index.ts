@@ -19,6 +19,7 @@ import type {
   HistoryPage,
   HistoryQuery,
   ResourceStore,
+  MetaInUse,
   ScannedResource,
   SearchResult,
   StoredVersion,
@@ -128,6 +129,22 @@ export class MongoStore implements ResourceStore {
 
   search(query: SearchQuery, cursor?: Cursor): Promise<SearchResult> {
     return this.searcher.search(query, cursor);
+  }
+
+  async metaInUse(types: string[] | undefined, limit: number): Promise<MetaInUse> {
+    const distinct = async (table: 'token' | 'uri', key: string, fields: Record<string, string>) => {
+      const match = { del: false, ...(types?.length ? { type: { $in: types } } : {}), [`idx.${table}.p`]: key };
+      return this.resources
+        .aggregate([{ $match: match }, { $unwind: `$idx.${table}` }, { $match: { [`idx.${table}.p`]: key } }, { $group: { _id: fields } }, { $sort: { _id: 1 } }, { $limit: Math.trunc(limit) }])
+        .toArray();
+    };
+    const codings = async (key: string) =>
+      (await distinct('token', key, { s: '$idx.token.s', c: '$idx.token.c' })).map((d) => ({ ...(d._id.s ? { system: d._id.s as string } : {}), code: d._id.c as string }));
+    return {
+      tag: await codings('Resource._tag'),
+      security: await codings('Resource._security'),
+      profile: (await distinct('uri', 'Resource._profile', { u: '$idx.uri.u' })).map((d) => d._id.u as string),
+    };
   }
 
   async scan(types: string[] | undefined, position: number, limit: number): Promise<ScannedResource[]> {

@@ -9,6 +9,7 @@ import type {
   HistoryEntry,
   HistoryPage,
   HistoryQuery,
+  MetaInUse,
   ResourceStore,
   ScannedResource,
   SearchResult,
@@ -391,6 +392,23 @@ export class SqliteStore implements ResourceStore {
        WHERE r.rid > ? AND r.deleted = 0 ${typeFilter} ORDER BY r.rid LIMIT ?`,
     ).all(position, ...(types ?? []), limit) as { rid: number; resource_type: string; id: string; content: string }[];
     return rows.map((r) => ({ position: r.rid, resourceType: r.resource_type, id: r.id, json: r.content }));
+  }
+
+  async metaInUse(types: string[] | undefined, limit: number): Promise<MetaInUse> {
+    const typeFilter = types?.length ? `AND r.resource_type IN (${types.map(() => '?').join(', ')})` : '';
+    const distinct = (table: 'sp_token' | 'sp_uri', columns: string, key: string) => {
+      const param = this.index.lookup(key);
+      if (param === undefined) return [];
+      return this.prepared(
+        `SELECT DISTINCT ${columns} FROM ${table} t JOIN resource r ON r.rid = t.rid WHERE t.param = ? AND r.deleted = 0 ${typeFilter} ORDER BY 1, 2 LIMIT ${Math.trunc(limit)}`,
+      ).all(param, ...(types ?? [])) as Record<string, string | null>[];
+    };
+    const codings = (key: string) => distinct('sp_token', 't.system AS system, t.code AS code', key).map((r) => ({ ...(r.system ? { system: r.system } : {}), code: r.code! }));
+    return {
+      tag: codings('Resource._tag'),
+      security: codings('Resource._security'),
+      profile: distinct('sp_uri', 't.uri AS uri, 1', 'Resource._profile').map((r) => r.uri!),
+    };
   }
 
   async close(): Promise<void> {
