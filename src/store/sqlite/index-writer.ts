@@ -52,12 +52,6 @@ export class SqliteIndexWriter {
     return id;
   }
 
-  /** Gives `keys` their ids now (inside a transaction), so another connection can index
-   * under them without this writer missing an id it did not assign (the audit worker). */
-  ensure(keys: readonly string[]): void {
-    for (const k of keys) this.paramId(k);
-  }
-
   remove(rid: number): void {
     for (const s of this.stmt.remove) s.run(rid);
   }
