@@ -12,6 +12,13 @@ import type { PathInfo } from '../fhir/definitions.ts';
 import { badRequest, unprocessable } from '../fhir/errors.ts';
 
 type OperationType = 'add' | 'insert' | 'delete' | 'replace' | 'move';
+
+// A path is evaluated on the stored resource inside the write transaction, so it must stay
+// cheap: functions that multiply collections (nested select() over %resource, descendants()
+// within descendants()) could make one request evaluate billions of nodes. Patch paths only
+// need to navigate, so those are refused.
+const MAX_PATH = 1000;
+const COSTLY = /%|\b(descendants|repeat|select|combine|aggregate|resolve|trace|children)\s*\(/;
 const TYPES = new Set<OperationType>(['add', 'insert', 'delete', 'replace', 'move']);
 
 interface PatchOperation {
@@ -81,6 +88,9 @@ export function patchOperations(doc: Parameters): PatchOperation[] {
     if (!type || !TYPES.has(type)) throw badRequest(`${where}: type must be add, insert, delete, replace or move`, 'value');
     const path = parts.get('path')?.valueString;
     if (!path) throw badRequest(`${where}: a path (valueString) is required`, 'required');
+    if (path.length > MAX_PATH || COSTLY.test(path)) {
+      throw badRequest(`${where}: a patch path navigates the resource (elements, indexes, where(), first(), ofType()…); it may not use environment variables, descendants(), repeat(), select(), combine(), aggregate() or resolve(), nor be longer than ${MAX_PATH} characters`, 'not-supported');
+    }
     const op: PatchOperation = { type, path };
     if (type === 'add') {
       const name = parts.get('name')?.valueString;
