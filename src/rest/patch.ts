@@ -12,7 +12,7 @@ import { badRequest, FhirError, notFound, preconditionFailed, unprocessable } fr
 import { criteria } from './conditional.ts';
 import { authorize } from '../auth/authorize.ts';
 import { checkShape } from '../validation/shape.ts';
-import { ifMatch, writeResponse } from './common.ts';
+import { assertAffordable, ifMatch, writeResponse } from './common.ts';
 import type { Context, FhirRequest, Handler } from './types.ts';
 
 const OPS = new Set(['add', 'remove', 'replace', 'move', 'copy', 'test']);
@@ -84,6 +84,7 @@ export const patch: Handler = async (req, ctx) => {
       const issues = checkShape(next, ctx.types);
       if (issues.length) throw unprocessable(issues);
       ctx.validation.assertWritable(next);
+      assertAffordable(next);
       return next;
     },
     ifMatch(req),

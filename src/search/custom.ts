@@ -7,8 +7,41 @@ import { searchParameterInfo, type SearchParameterInfo } from '../fhir/definitio
 import type { ResourceStore, VersionWrite } from '../store/types.ts';
 import type { SearchParamRegistry } from './registry.ts';
 
+// A custom parameter's expression runs on every write of its base types, inside the write
+// transaction: it must stay linear in the resource. descendants(), repeat() and aggregate() can
+// make one write evaluate millions of nodes, and so can an environment variable inside a
+// function's argument (select(%resource.…) re-reads the whole resource for every item, nested
+// as deep as the text allows). No R4 SearchParameter does either; R4's composites do start
+// component paths with %resource, which stays allowed outside arguments.
+const COSTLY = /\b(descendants|repeat|aggregate|trace)\s*\(/;
+
+/** Whether `%` appears inside parentheses (outside string literals). */
+function variableInArgument(expression: string): boolean {
+  let depth = 0;
+  let quote: string | undefined;
+  for (const ch of expression) {
+    if (quote) {
+      if (ch === quote) quote = undefined;
+    } else if (ch === "'" || ch === '`') quote = ch;
+    else if (ch === '(') depth++;
+    else if (ch === ')') depth--;
+    else if (ch === '%' && depth > 0) return true;
+  }
+  return false;
+}
+
+/** Why a SearchParameter's expression may not be indexed here, or undefined when it may. */
+export function costlyExpression(sp: SearchParameter): string | undefined {
+  const texts = [sp.expression, ...(sp.component ?? []).map((c) => c.expression)].filter((e): e is string => typeof e === 'string');
+  if (texts.some((e) => e.length > 2000)) return 'its expression is longer than 2,000 characters';
+  if (texts.some((e) => COSTLY.test(e) || variableInArgument(e))) {
+    return 'its expression uses descendants(), repeat(), aggregate() or trace(), or an environment variable inside a function argument, which could make every write evaluate without bound';
+  }
+  return undefined;
+}
+
 export function toInfo(sp: SearchParameter): SearchParameterInfo | undefined {
-  if (!sp.url || !sp.code || !sp.base?.length || !sp.type || sp.status === 'retired') return undefined;
+  if (!sp.url || !sp.code || !sp.base?.length || !sp.type || sp.status === 'retired' || costlyExpression(sp)) return undefined;
   return searchParameterInfo(sp);
 }
 
