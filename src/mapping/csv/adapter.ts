@@ -6,6 +6,7 @@ import { operationOutcome } from '../../fhir/errors.ts';
 import { readMapping, type ColumnMapping } from './mapping.ts';
 import { decode, parseCsv, type CsvRowError } from './parse.ts';
 import { CSV_ADAPTER_ID, CSV_ADAPTER_VERSION, mapRow, type MappedRow } from './to-fhir.ts';
+import type { Adapter } from '../registry.ts';
 
 export interface CsvInput {
   csv: Buffer | string;
@@ -47,7 +48,7 @@ export const ngoCsv = {
   country: 'NGO',
   system: 'clinic registers of NGOs (one row per consultation), with a column-mapping file',
   formats: ['text/csv'],
-  directions: ['inbound'] as ('inbound' | 'outbound')[],
+  directions: ['inbound'],
   operations: ['$import-csv', 'migfhir import-csv'],
   toFhir(input: CsvInput): Bundle {
     const file = mapFile(input);
@@ -55,4 +56,4 @@ export const ngoCsv = {
     if (file.errors.length) entry.push({ resource: operationOutcome(file.errors.map((e) => ({ severity: 'error', code: 'value', diagnostics: describeError(e) }))) });
     return { resourceType: 'Bundle', type: 'collection', entry };
   },
-};
+} satisfies Adapter<CsvInput>;

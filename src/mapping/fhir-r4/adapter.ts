@@ -4,6 +4,7 @@
 // first and then hands its records to the same recordTransaction.
 import type { Bundle, Resource } from 'fhir/r4.js';
 import { recordTransaction, type RecordInput } from './records.ts';
+import type { Adapter } from '../registry.ts';
 
 export interface FhirRecordInput {
   /** the remote record: each resource with its absolute URL there */
@@ -26,9 +27,9 @@ export const fhirR4 = {
   country: 'any',
   system: 'FHIR R4 servers (migfhir sync)',
   formats: ['application/fhir+json'],
-  directions: ['inbound', 'outbound'] as ('inbound' | 'outbound')[],
+  directions: ['inbound', 'outbound'],
   operations: ['migfhir sync pull', 'migfhir sync push'],
   toFhir: (input: FhirRecordInput): Bundle => recordTransaction(input.records, { merge: true, receivingBase: input.receivingBase }),
   fromFhir: (resources: Resource[], options: FhirRecordOptions): Bundle =>
     recordTransaction(resources.map((resource) => ({ url: `${options.base}/${resource.resourceType}/${resource.id}`, resource })), { receivingBase: options.receivingBase }),
-};
+} satisfies Adapter<FhirRecordInput, Bundle, FhirRecordOptions>;

@@ -3,6 +3,7 @@ import type { Bundle, Resource } from 'fhir/r4.js';
 import type { Hl7v2Input } from './header.ts';
 import { ADAPTER_ID, ADAPTER_VERSION, mapMessage } from './to-fhir.ts';
 import { fromFhir, type OutboundOptions } from './from-fhir.ts';
+import type { Adapter } from '../registry.ts';
 
 export const hl7v2Adt = {
   id: ADAPTER_ID,
@@ -11,8 +12,8 @@ export const hl7v2Adt = {
   country: 'hospital',
   system: 'HL7 v2 ADT interfaces (MLLP, $hl7v2-ingest)',
   formats: ['x-application/hl7-v2+er7'],
-  directions: ['inbound', 'outbound'] as ('inbound' | 'outbound')[],
+  directions: ['inbound', 'outbound'],
   operations: ['$hl7v2-ingest', 'Patient/[id]/$hl7v2-export'],
   toFhir: (input: Hl7v2Input): Bundle => mapMessage(input).bundle,
   fromFhir: (resources: Resource[], options: OutboundOptions): string => fromFhir(resources, options),
-};
+} satisfies Adapter<Hl7v2Input, string, OutboundOptions>;
