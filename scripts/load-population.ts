@@ -10,13 +10,10 @@ import { extractIndex } from '../src/search/extract.ts';
 import { SqliteStore } from '../src/store/sqlite/index.ts';
 import { withMeta } from '../src/store/repository.ts';
 import { population } from './lib/population.ts';
+import { option } from './lib/args.ts';
 
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : dflt;
-};
-const DIR = resolve(arg('data-dir', './data-bench'));
-const TOTAL = Number(arg('resources', '1000000'));
+const DIR = resolve(option('data-dir', './data-bench'));
+const TOTAL = Number(option('resources', '1000000'));
 const BATCH = 1000;
 /** --no-index: store without search index rows, to measure what indexing costs */
 const INDEX = !process.argv.includes('--no-index');

@@ -14,9 +14,9 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { writeClient } from '../../src/auth/clients.ts';
+import { numberOption } from '../lib/args.ts';
 
-const i = process.argv.indexOf('--seconds');
-const SECONDS = i > 0 ? Number(process.argv[i + 1]) : 8;
+const SECONDS = numberOption('seconds', 8);
 
 function start(dir: string, extra: string[]) {
   return startServer(['src/cli/main.ts', 'serve', ...extra], { MIGFHIR_PORT: '0', MIGFHIR_DATA_DIR: dir, MIGFHIR_LOG_LEVEL: 'warn', MIGFHIR_RATE_LIMIT: '0' });

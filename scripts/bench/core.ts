@@ -9,13 +9,10 @@ import { startServer } from '../lib/server-process.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { numberOption } from '../lib/args.ts';
 
-const arg = (name: string, dflt: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : dflt;
-};
-const SECONDS = arg('seconds', 10);
-const CONNECTIONS = arg('connections', 10);
+const SECONDS = numberOption('seconds', 10);
+const CONNECTIONS = numberOption('connections', 10);
 const PATIENTS = 1000;
 
 function patient(i: number) {

@@ -10,14 +10,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { numberOption } from '../lib/args.ts';
 
-const arg = (name: string, dflt: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : dflt;
-};
-const MESSAGES = arg('messages', 10000);
-const CONNECTIONS = arg('connections', 4);
-const WINDOW = arg('window', 16);
+const MESSAGES = numberOption('messages', 10000);
+const CONNECTIONS = numberOption('connections', 4);
+const WINDOW = numberOption('window', 16);
 const ROOT = new URL('../..', import.meta.url).pathname;
 
 const FAMILIES = ['Παπαδοπούλου', 'الحسن', 'Шевченко', 'Özdemir', 'Nguyễn', 'Đurđević', 'Haidari', 'Diallo'];

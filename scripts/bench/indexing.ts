@@ -20,14 +20,11 @@ import { SearchParamRegistry } from '../../src/search/registry.ts';
 import { extractIndex } from '../../src/search/extract.ts';
 import { SqliteStore } from '../../src/store/sqlite/index.ts';
 import { withMeta } from '../../src/store/repository.ts';
+import { numberOption } from '../lib/args.ts';
 
-const arg = (name: string, dflt: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : dflt;
-};
-const SECONDS = arg('seconds', 8);
-const CONNECTIONS = arg('connections', 10);
-const RESOURCES = arg('resources', 20000);
+const SECONDS = numberOption('seconds', 8);
+const CONNECTIONS = numberOption('connections', 10);
+const RESOURCES = numberOption('resources', 20000);
 
 function sample(n: number): Resource[] {
   const out: Resource[] = [];

@@ -9,14 +9,11 @@ import { SqliteStore } from '../../src/store/sqlite/index.ts';
 import { withMeta } from '../../src/store/repository.ts';
 import { population } from '../match-population.ts';
 import { startServer } from '../lib/server-process.ts';
+import { option } from '../lib/args.ts';
 
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : dflt;
-};
-const DIR = resolve(arg('data-dir', './data-bench-mpi'));
-const PEOPLE = Number(arg('people', '430000'));
-const N = Number(arg('requests', '200'));
+const DIR = resolve(option('data-dir', './data-bench-mpi'));
+const PEOPLE = Number(option('people', '430000'));
+const N = Number(option('requests', '200'));
 const regs = population(PEOPLE, 99);
 
 if (!process.argv.includes('--skip-load')) {

@@ -4,9 +4,9 @@ import { buildApp } from '../../src/app.ts';
 import { testConfig } from '../../src/config.ts';
 import { SqliteStore } from '../../src/store/sqlite/index.ts';
 import { evaluate, population } from '../match-population.ts';
+import { numberOption } from '../lib/args.ts';
 
-const i = process.argv.indexOf('--people');
-const PEOPLE = i > 0 ? Number(process.argv[i + 1]) : 10000;
+const PEOPLE = numberOption('people', 10000);
 const store = new SqliteStore({ path: ':memory:' });
 const app = await buildApp(testConfig({ baseUrl: 'http://bench/fhir' }), { store });
 const regs = population(PEOPLE);

@@ -5,14 +5,11 @@
 //   node scripts/bench/search-1m.ts --data-dir /tmp/migfhir-1m [--requests 200]
 import { startServer } from '../lib/server-process.ts';
 import { resolve } from 'node:path';
+import { option } from '../lib/args.ts';
 
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : dflt;
-};
-const DIR = resolve(arg('data-dir', './data-bench'));
-const N = Number(arg('requests', '200'));
-const PATIENTS = Number(arg('patients', '71000'));
+const DIR = resolve(option('data-dir', './data-bench'));
+const N = Number(option('requests', '200'));
+const PATIENTS = Number(option('patients', '71000'));
 
 const { child, base } = await startServer(['src/cli/main.ts', 'serve', '--dev-open-access'], { MIGFHIR_PORT: '0', MIGFHIR_DATA_DIR: DIR, MIGFHIR_LOG_LEVEL: 'warn' });
 

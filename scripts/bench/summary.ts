@@ -6,14 +6,11 @@ import { buildApp } from '../../src/app.ts';
 import { testConfig } from '../../src/config.ts';
 import { SqliteStore } from '../../src/store/sqlite/index.ts';
 import { clinicalRecord, recordTransaction } from '../clinical-record.ts';
+import { numberOption } from '../lib/args.ts';
 
-const arg = (name: string, d: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : d;
-};
-const RESOURCES = arg('resources', 500);
-const OTHERS = arg('others', 20);
-const RUNS = arg('runs', 30);
+const RESOURCES = numberOption('resources', 500);
+const OTHERS = numberOption('others', 20);
+const RUNS = numberOption('runs', 30);
 
 const store = new SqliteStore({ path: ':memory:' });
 const app = await buildApp(testConfig({ baseUrl: 'http://bench/fhir' }), { store });

@@ -11,9 +11,9 @@ import { Progress } from '../../src/sync/progress.ts';
 import { pull } from '../../src/sync/pull.ts';
 import { push } from '../../src/sync/push.ts';
 import { RemoteFhir } from '../../src/sync/remote.ts';
+import { numberOption } from '../lib/args.ts';
 
-const i = process.argv.indexOf('--observations');
-const N = i > 0 ? Number(process.argv[i + 1]) : 1000;
+const N = numberOption('observations', 1000);
 const quiet = new Progress(process.stderr, false);
 
 async function server(listen: boolean) {

@@ -7,13 +7,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { numberOption } from '../lib/args.ts';
 
-const arg = (name: string, dflt: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : dflt;
-};
-const PATIENTS = arg('patients', 40);
-const CREATES = arg('creates', 3000);
+const PATIENTS = numberOption('patients', 40);
+const CREATES = numberOption('creates', 3000);
 const CONCURRENCY = 4;
 
 async function startTxServer(dataDir: string): Promise<{ base: string; stop: () => void }> {
