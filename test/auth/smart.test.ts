@@ -1,33 +1,20 @@
-import t from 'tap';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import t, { type Test } from 'tap';
 import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
-import { buildApp } from '../../src/app.ts';
-import { testConfig } from '../../src/config.ts';
 import { writeClient } from '../../src/auth/clients.ts';
-import { SqliteStore } from '../../src/store/sqlite/index.ts';
 import { fhir } from '../helpers/app.ts';
+import { appWithClients, AUTH_BASE } from '../helpers/authorized-app.ts';
 
-const BASE = 'http://test.local/fhir';
-const TOKEN_URL = `${BASE}/auth/token`;
+const TOKEN_URL = `${AUTH_BASE}/auth/token`;
 
-async function setup(t: { teardown: (fn: () => Promise<void>) => void }) {
-  const dir = mkdtempSync(join(tmpdir(), 'migfhir-auth-'));
+async function setup(t: Pick<Test, 'teardown'>) {
   const rs = await generateKeyPair('RS384', { extractable: true });
   const es = await generateKeyPair('ES384', { extractable: true });
   const other = await generateKeyPair('RS384', { extractable: true });
   const jwk = async (k: CryptoKey, kid: string, alg: string) => ({ ...(await exportJWK(k)), kid, alg });
-  const clientsFile = join(dir, 'clients.json');
-  writeClient(clientsFile, { clientId: 'hospital', jwks: { keys: [await jwk(rs.publicKey, 'rs', 'RS384'), await jwk(es.publicKey, 'es', 'ES384')] }, scope: 'system/Patient.cruds system/Observation.rs' });
-  writeClient(clientsFile, { clientId: 'registry', jwks: { keys: [await jwk(other.publicKey, 'o', 'RS384')] }, scope: 'system/*.read' });
-  const store = new SqliteStore({ path: ':memory:' });
-  const app = await buildApp(testConfig({ baseUrl: BASE, devOpenAccess: false, dataDir: dir, clientsFile }), { store });
-  t.teardown(async () => {
-    await app.close();
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
+  const app = await appWithClients(t, async (clientsFile) => {
+    writeClient(clientsFile, { clientId: 'hospital', jwks: { keys: [await jwk(rs.publicKey, 'rs', 'RS384'), await jwk(es.publicKey, 'es', 'ES384')] }, scope: 'system/Patient.cruds system/Observation.rs' });
+    writeClient(clientsFile, { clientId: 'registry', jwks: { keys: [await jwk(other.publicKey, 'o', 'RS384')] }, scope: 'system/*.read' });
   });
   const assertion = (opts: { iss?: string; aud?: string; exp?: number; jti?: string; key?: CryptoKey; alg?: string; kid?: string } = {}) =>
     new SignJWT({})

@@ -21,19 +21,28 @@ export interface AuthorizedApp {
   bearer(scope: string): Promise<{ authorization: string }>;
 }
 
-/** Closed (and its data folder removed) when `t` ends. */
-export async function authorizedApp(t: Test, client: { id: string; scope: string; alg?: 'RS384' | 'ES384' }): Promise<AuthorizedApp> {
-  const alg = client.alg ?? 'RS384';
+/** An app with authorization on whose clients `register` writes into the clients file it is
+ * given; closed (and its data folder removed) when `t` ends. */
+export async function appWithClients(t: Pick<Test, 'teardown'>, register: (clientsFile: string) => Promise<void>): Promise<FastifyInstance> {
   const dir = mkdtempSync(join(tmpdir(), 'migfhir-auth-'));
-  const keys = await generateKeyPair(alg, { extractable: true });
   const clientsFile = join(dir, 'clients.json');
-  writeClient(clientsFile, { clientId: client.id, jwks: { keys: [{ ...(await exportJWK(keys.publicKey)), kid: 'k', alg }] }, scope: client.scope });
+  await register(clientsFile);
   const store = new SqliteStore({ path: ':memory:' });
   const app = await buildApp(testConfig({ baseUrl: AUTH_BASE, devOpenAccess: false, dataDir: dir, clientsFile }), { store });
   t.teardown(async () => {
     await app.close();
     await store.close();
     rmSync(dir, { recursive: true, force: true });
+  });
+  return app;
+}
+
+/** One client with one key (kid `k`). */
+export async function authorizedApp(t: Test, client: { id: string; scope: string; alg?: 'RS384' | 'ES384' }): Promise<AuthorizedApp> {
+  const alg = client.alg ?? 'RS384';
+  const keys = await generateKeyPair(alg, { extractable: true });
+  const app = await appWithClients(t, async (clientsFile) => {
+    writeClient(clientsFile, { clientId: client.id, jwks: { keys: [{ ...(await exportJWK(keys.publicKey)), kid: 'k', alg }] }, scope: client.scope });
   });
   const bearer = async (scope: string) => {
     const assertion = await new SignJWT({}).setProtectedHeader({ alg, kid: 'k' }).setIssuer(client.id).setSubject(client.id).setAudience(`${AUTH_BASE}/auth/token`)
