@@ -82,8 +82,9 @@ export function withoutSensitive(resource: Resource): Resource {
  * extensions sit on the resource root; a stored version holding others deeper in (from another
  * source) cannot be merged safely, and the write is refused (403) rather than losing them. The
  * client's own sensitive extensions are written where the stored version has none of that url,
- * and a REDACTED label echoed from a response is dropped. */
-export function keepSensitive(next: Resource, stored: Resource): Resource {
+ * and a REDACTED label echoed from a response is dropped. `storedVersion` may be the stored
+ * JSON, which is then parsed only when it carries the sensitivity label. */
+export function keepSensitive(next: Resource, storedVersion: Resource | string): Resource {
   const security = next.meta?.security?.filter((c) => !(c.system === REDACTED.system && c.code === REDACTED.code));
   const out = { ...next, ...(next.meta ? { meta: { ...next.meta, security } } : {}) } as Resource & { extension?: Extension[] };
   if (out.meta && !out.meta.security?.length) {
@@ -91,6 +92,9 @@ export function keepSensitive(next: Resource, stored: Resource): Resource {
     out.meta = meta;
     if (Object.keys(meta).length === 0) delete out.meta;
   }
+  // stored JSON without the sensitivity label (every write labels sensitive content) is not parsed
+  if (typeof storedVersion === 'string' && !storedVersion.includes(MARKER)) return out;
+  const stored = typeof storedVersion === 'string' ? (JSON.parse(storedVersion) as Resource) : storedVersion;
   if (!hasSensitive(stored)) return out;
   const { extension: storedExtensions, ...rest } = stored as Resource & { extension?: Extension[] };
   if (hasSensitive(rest)) throw forbidden(`This ${stored.resourceType} holds migration data this client cannot see below its root; writing it needs the migration-data scope`);

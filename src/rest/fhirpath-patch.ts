@@ -21,7 +21,7 @@ const MAX_PATH = 1000;
 const COSTLY = /%|\b(descendants|repeat|select|combine|aggregate|resolve|trace|children)\s*\(/;
 const TYPES = new Set<OperationType>(['add', 'insert', 'delete', 'replace', 'move']);
 
-interface PatchOperation {
+export interface PatchOperation {
   type: OperationType;
   path: string;
   name?: string;
@@ -151,7 +151,8 @@ function locate(node: ElementNode, where: string): Location {
     throw unprocessable({ code: 'processing', diagnostics: `${where}: the path selects the resource itself, not one of its elements` });
   }
   const p = parent as Record<string, unknown>;
-  return { parent: p, key: property(p, node), index: Array.isArray(p[property(p, node)]) ? node.index : null };
+  const key = property(p, node);
+  return { parent: p, key, index: Array.isArray(p[key]) ? node.index : null };
 }
 
 /** The list a collection of nodes lives in (insert and move). */
@@ -250,9 +251,9 @@ function apply(resource: Resource, op: PatchOperation, where: string, paths: Rec
   }
 }
 
-/** `resource` with the document's operations applied in order (a copy; the input is unchanged). */
-export function applyFhirPathPatch(resource: Resource, doc: Parameters, paths: Record<string, PathInfo>): Resource {
-  const operations = patchOperations(doc);
+/** `resource` with the operations (of patchOperations) applied in order (a copy; the input is
+ * unchanged). */
+export function applyFhirPathPatch(resource: Resource, operations: PatchOperation[], paths: Record<string, PathInfo>): Resource {
   const next = structuredClone(resource);
   operations.forEach((op, i) => apply(next, op, `operation ${i + 1} (${op.type} ${op.path.slice(0, 80)})`, paths));
   return next;

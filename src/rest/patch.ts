@@ -42,8 +42,8 @@ function jsonPatch(operations: Operation[]): (current: Resource) => Resource {
 }
 
 function fhirPathPatch(doc: Parameters, ctx: Context): (current: Resource) => Resource {
-  patchOperations(doc);
-  return (current) => applyFhirPathPatch(current, doc, ctx.types.defs.paths);
+  const operations = patchOperations(doc);
+  return (current) => applyFhirPathPatch(current, operations, ctx.types.defs.paths);
 }
 
 /** PATCH [type]?criteria: exactly one match is patched; none → 404, several → 412. */

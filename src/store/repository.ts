@@ -26,8 +26,8 @@ export interface DeleteResult {
 
 /** Checks a resource before it is stored; throws a FhirError when it must not be. */
 export type WriteCheck = (resource: Resource, tx: StoreTransaction) => Promise<void> | void;
-/** Combines what a client wrote with the stored version it replaces (src/auth/sensitive.ts). */
-export type Merge = (next: Resource, stored: Resource) => Resource;
+/** Combines what a client wrote with the stored version (its JSON) it replaces (src/auth/sensitive.ts). */
+export type Merge = (next: Resource, storedJson: string) => Resource;
 
 /** The resource as stored: server-managed meta, key order resourceType, id, meta, rest. */
 export function withMeta(resource: Resource, versionId: number, lastUpdated: string): Resource {
@@ -160,7 +160,7 @@ export class Repository {
     return this.transaction(async (tx) => {
       const existing = await tx.current(resource.resourceType, resource.id!);
       matchVersion(existing, ifMatch);
-      if (merge && existing && !existing.deleted) resource = merge(resource, JSON.parse(existing.json!));
+      if (merge && existing && !existing.deleted) resource = merge(resource, existing.json!);
       labelSensitive(resource);
       await check?.(resource, tx);
       if (existing && !existing.deleted && sameContent(existing.json!, resource)) {
@@ -278,7 +278,7 @@ export class Repository {
       }
       const existing = await tx.current(target.resourceType, target.id!);
       matchVersion(existing, ifMatch);
-      if (merge && existing && !existing.deleted) target = merge(target, JSON.parse(existing.json!));
+      if (merge && existing && !existing.deleted) target = merge(target, existing.json!);
       labelSensitive(target);
       await check?.(target, tx);
       if (existing && !existing.deleted && sameContent(existing.json!, target)) {
