@@ -6,6 +6,7 @@ import { parseDateRange } from '../fhir/datetime.ts';
 import { emptyRows, type CompositeRow, type IndexRows, type QuantityRow } from './index-rows.ts';
 import { canonicalUnit, roundCanonical, UCUM_SYSTEM } from '../terminology/ucum.ts';
 import { foldString } from './normalize.ts';
+import { localTarget } from './references.ts';
 import { nameKeys } from '../mpi/names.ts';
 import { MATCH_KEY, storedKeys } from '../mpi/blocking.ts';
 import type { Patient } from 'fhir/r4.js';
@@ -148,15 +149,6 @@ function addCanonical(row: QuantityRow, code: string): void {
   row.canonHigh = roundCanonical(row.high * c.factor);
 }
 
-const LOCAL_REF = /^(?:(?:https?:\/\/[^?#]*\/)?)([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/([A-Za-z0-9\-.]{1,64}))?$/;
-
-/** Type and id of a reference to this server: relative ones, and absolute ones on one of
- * `bases` (the server's own base URLs). Other servers' URLs are never taken for local ids. */
-function localTarget(ref: string, bases: readonly string[]): RegExpExecArray | null {
-  const m = LOCAL_REF.exec(ref);
-  if (!m || !/^https?:/.test(ref)) return m;
-  return bases.some((b) => ref.startsWith(`${b}/`)) ? m : null;
-}
 
 function addReference(rows: IndexRows, p: SearchParam, node: FhirNode, bases: readonly string[]): void {
   const d = node.data as any;

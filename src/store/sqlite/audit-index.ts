@@ -17,6 +17,7 @@ import type { AuditEvent } from 'fhir/r4.js';
 import { CLIENT_SYSTEM } from '../../audit/audit.ts';
 import { parseDateRange } from '../../fhir/datetime.ts';
 import { foldString } from '../../search/normalize.ts';
+import { localTarget } from '../../search/references.ts';
 
 // client: agent.who.identifier.value (system CLIENT_SYSTEM) and agent.altId, which auditEvent()
 // sets alike. entities: which of auditEvent()'s three entity kinds the event has (the flags
@@ -99,11 +100,9 @@ export function ensureAuditIndex(db: Database.Database): void {
   db.exec(SCHEMA);
 }
 
-/** the extractor's split (src/search/extract.ts) of the local references auditEvent() writes */
-const LOCAL_REF = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/([A-Za-z0-9\-.]{1,64}))?$/;
-
+/** the extractor's split of the references auditEvent() writes (all relative) */
 function split(ref: string): (string | null)[] {
-  const m = LOCAL_REF.exec(ref);
+  const m = localTarget(ref, []);
   return m ? [m[1], m[2], null, m[3] ?? null] : [null, null, ref, null];
 }
 
