@@ -50,8 +50,8 @@ function isMarked(value: unknown): boolean {
 // not parse) is searched as text for the sensitive extensions and the inline label, and when
 // found its data is withheld whole, since it cannot be redacted element by element here.
 // Nesting (a Binary holding a Bundle holding a DocumentReference …) is bounded: each decoding
-// costs EMBEDDED_DEPTH of the depth budget, so at most three levels are decoded, and content
-// over MAX_EMBEDDED_BYTES is not decoded: it counts as sensitive (labelled, withheld).
+// costs EMBEDDED_DEPTH of the depth budget, so at most three levels are decoded; content nested
+// deeper, or over MAX_EMBEDDED_BYTES, is not decoded and counts as sensitive (labelled, withheld).
 const JSON_CONTENT = /^application\/(fhir\+json|json\+fhir|json)\s*(;|$)/i;
 const XML_CONTENT = /^(application|text)\/(fhir\+xml|xml\+fhir|xml)\s*(;|$)/i;
 const EMBEDDED_DEPTH = 16;
@@ -88,12 +88,12 @@ function hasSensitive(value: unknown, depth = 0): boolean {
   return Object.entries(obj).some(([k, v]) => k !== 'meta' && typeof v === 'object' && hasSensitive(v, depth + 1));
 }
 
-/** Whether decoded content holds sensitive elements; content nested too deeply to walk counts
- * as sensitive when its text names them, content too large to decode always does. */
+/** Whether decoded content holds sensitive elements. Content the server cannot inspect counts
+ * as sensitive: too large to decode, or nested deeper than the depth budget (its own base64
+ * content could hide anything). */
 function embeddedSensitive(inner: NonNullable<Embedded>, depth: number): boolean {
-  if (inner.kind === 'unreadable') return true;
+  if (inner.kind === 'unreadable' || depth + EMBEDDED_DEPTH > MAX_DEPTH) return true;
   if (inner.kind === 'text') return SENSITIVE_TEXT.test(inner.text);
-  if (depth + EMBEDDED_DEPTH > MAX_DEPTH) return SENSITIVE_TEXT.test(JSON.stringify(inner.value));
   return hasSensitive(inner.value, depth + EMBEDDED_DEPTH);
 }
 
