@@ -91,7 +91,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   let auditError: (err: Error) => void = () => undefined;
   const audit = auditOn ? new Auditor(await auditSink(repo, (err) => auditError(err)), (err) => auditError(err)) : undefined;
   // answers to questions the IG marks sensitive are labelled on write (leak #14.5)
-  repo.setMarker((resource, tx) => markSensitiveAnswers(resource, storedQuestionnaires(tx, search, ig?.questionnaires ?? [])));
+  repo.setMarker(async (resource, tx) => {
+    if (resource.resourceType === 'QuestionnaireResponse') await markSensitiveAnswers(resource, storedQuestionnaires(tx, search, ig?.questionnaires ?? []));
+  });
   const ctx: Context = { config, types, repo, search, jobs: new ReindexJobs(repo), terminology, validation, ...(ig ? { ig } : {}), ...(audit ? { audit } : {}) };
   const customParams = new Map<string, string>();
   await loadStoredSearchParameters(store, search, customParams);
