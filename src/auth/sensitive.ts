@@ -3,7 +3,10 @@
 // for them — are labelled on write with meta.security (restricted confidentiality, a
 // migration-data sensitivity and a no-disclosure-for-non-health-purposes policy). Clients
 // without the explicit scope MIGRATION_SCOPE receive such resources with those elements
-// removed and the REDACTED label, and cannot search on them.
+// removed and the REDACTED label, and cannot search on them. The same holds for FHIR content
+// carried as base64 data (Binary, attachments) and for elements labelled inline with DS4P's
+// extension (answers to sensitive questions). Whatever the server generates from stored data
+// (narrative, exports, scores, diagnostics) is generated from viewFor(auth), the client's view.
 import type { Coding, Extension, Resource } from 'fhir/r4.js';
 import { forbidden } from './authorize.ts';
 

@@ -30,8 +30,8 @@ import { scoreResponse, type Total } from '../questionnaire/scoring.ts';
 import { bundle } from '../rest/bundle.ts';
 import { OPERATIONS } from '../rest/capabilities.ts';
 import { criteria } from '../rest/conditional.ts';
-import { REDACTED, viewFor } from '../auth/sensitive.ts';
-import { resolveQuestionnaire, scoresDependOn, sensitiveLinkIds, storedQuestionnaires } from '../questionnaire/sensitive-items.ts';
+import { labelSensitive, REDACTED, viewFor } from '../auth/sensitive.ts';
+import { markAnswers, resolveQuestionnaire, scoresDependOn, sensitiveLinkIds, storedQuestionnaires } from '../questionnaire/sensitive-items.ts';
 import type { Context, FhirRequest, FhirResponse, Handler } from '../rest/types.ts';
 import { EXTERNAL_SYSTEMS } from '../terminology/service.ts';
 import { checkShape } from '../validation/shape.ts';
@@ -225,7 +225,15 @@ export const score: Handler = async (req, ctx) => {
   if (totals.length > 1) throw unprocessable({ code: 'not-supported', diagnostics: `The questionnaire has ${totals.length} totals; $score returns one Observation and supports one total per questionnaire` });
   // a response sent in the body and not stored has nothing on this server to derive from
   const derivedFrom = req.id ? `QuestionnaireResponse/${req.id}/_history/${version}` : input.persist ? `urn:uuid:${randomUUID()}` : undefined;
-  const obs = observation(ctx, q, qr, totals[0], derivedFrom);
+  // a response sent in the body is not labelled yet: label it as its write would be, so that the
+  // score of one answering sensitive questions is labelled like the score of the stored one
+  const labelled = req.id ? qr : (() => {
+    const copy = structuredClone(qr);
+    markAnswers(copy, sensitiveLinkIds(q));
+    labelSensitive(copy);
+    return copy;
+  })();
+  const obs = observation(ctx, q, labelled, totals[0], derivedFrom);
   if (input.persist) return persist(req, ctx, obs, qr, req.id);
   return { status: 200, body: JSON.stringify(obs) };
 };

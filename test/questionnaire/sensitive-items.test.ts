@@ -114,6 +114,10 @@ for (const [engine, store] of engines) {
     t.equal(scoreY.status, 200, 'Y scores a response with a scored sensitive answer', { body: scoreY.body });
     t.equal(scoreY.body.valueInteger, 5);
     t.ok(scoreY.body.meta.security.some((s: any) => s.code === 'migration'), 'the score carries the response labels');
+    const sent = { resourceType: 'QuestionnaireResponse', status: 'completed', questionnaire: 'https://clinic.example/Questionnaire/weighted|1', item: [{ linkId: 'q1', answer: [{ valueCoding: NO }] }, { linkId: 'q2', answer: [{ valueCoding: YES }] }] };
+    const scoredSent = await fhir(app, 'POST', '/fhir/QuestionnaireResponse/$score', sent, y);
+    t.equal(scoredSent.body.valueInteger, 3);
+    t.ok(scoredSent.body.meta.security.some((s: any) => s.code === 'migration'), 'the score of a response sent in the body is labelled as its write would be');
     const refused = await fhir(app, 'POST', '/fhir/QuestionnaireResponse/s-weighted/$score', undefined, x);
     t.equal(refused.status, 403, 'X: a total that counts a withheld answer is refused, not faked');
     t.notOk(refused.raw.includes('YES') || refused.raw.includes('"Y"'), 'X: no answer in the refusal');
