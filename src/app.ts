@@ -10,6 +10,7 @@ import { registerRoutes } from './http/routes.ts';
 import type { Context } from './rest/types.ts';
 import { SqliteStore } from './store/sqlite/index.ts';
 import { Repository } from './store/repository.ts';
+import { markSensitiveAnswers, storedQuestionnaires } from './questionnaire/sensitive-items.ts';
 import type { ResourceStore } from './store/types.ts';
 import type { Resource } from 'fhir/r4.js';
 import { SearchParamRegistry } from './search/registry.ts';
@@ -89,6 +90,10 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   // a failed audit write is logged (the app's logger exists only further down)
   let auditError: (err: Error) => void = () => undefined;
   const audit = auditOn ? new Auditor(await auditSink(repo, (err) => auditError(err)), (err) => auditError(err)) : undefined;
+  // answers to questions the IG marks sensitive are labelled on write (leak #14.5)
+  repo.setMarker(async (resource, tx) => {
+    if (resource.resourceType === 'QuestionnaireResponse') await markSensitiveAnswers(resource, storedQuestionnaires(tx, search, ig?.questionnaires ?? []));
+  });
   const ctx: Context = { config, types, repo, search, jobs: new ReindexJobs(repo), terminology, validation, ...(ig ? { ig } : {}), ...(audit ? { audit } : {}) };
   const customParams = new Map<string, string>();
   await loadStoredSearchParameters(store, search, customParams);

@@ -9,7 +9,11 @@ const YES_NO = 'http://hl7.org/fhir/ValueSet/yesnodontknow';
 let n = 0;
 const q = (text: string, type: QuestionnaireItem['type'], extra: Partial<QuestionnaireItem> = {}): QuestionnaireItem => ({ linkId: `iha-${++n}`, text, type, ...extra });
 const yn = (text: string, extra: Partial<QuestionnaireItem> = {}) => q(text, 'choice', { answerValueSet: YES_NO, ...extra });
-const group = (id: string, text: string, item: QuestionnaireItem[]): QuestionnaireItem => ({ linkId: id, text, type: 'group', item });
+const group = (id: string, text: string, item: QuestionnaireItem[], extra: Partial<QuestionnaireItem> = {}): QuestionnaireItem => ({ linkId: id, text, type: 'group', item, ...extra });
+/** Marks a question whose answer reveals migration status (legal status, asylum, detention): the
+ * server labels the answers on write and withholds them from clients without the
+ * migration-data scope (src/questionnaire/sensitive-items.ts). */
+const SENSITIVE = { code: [{ system: cs('sensitivity'), code: 'migration', display: 'Migration status, journey or vulnerability' }] };
 
 function section(): QuestionnaireItem[] {
   const cough = yn('Cough for more than 2 weeks');
@@ -56,6 +60,13 @@ function section(): QuestionnaireItem[] {
       q('Referral needed', 'choice', { repeats: true, answerValueSet: vs('referral-category') }),
       q('Interpreter language needed', 'choice', { answerValueSet: vs('languages') }),
     ]),
+    // last, so the linkIds above stay as they were; asked only where it matters for care (which
+    // services the person is entitled to, whether treatment can continue)
+    group('legal-situation', 'Legal situation as it bears on care', [
+      q('Residence or asylum procedure status', 'choice', { answerValueSet: vs('migration-status'), ...SENSITIVE }),
+      yn('Held in immigration detention during the journey or since arrival?', SENSITIVE),
+      q('Notes on the legal situation relevant to care (entitlements, pending decisions)', 'text', SENSITIVE),
+    ], SENSITIVE),
   ];
 }
 

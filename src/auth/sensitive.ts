@@ -3,7 +3,10 @@
 // for them — are labelled on write with meta.security (restricted confidentiality, a
 // migration-data sensitivity and a no-disclosure-for-non-health-purposes policy). Clients
 // without the explicit scope MIGRATION_SCOPE receive such resources with those elements
-// removed and the REDACTED label, and cannot search on them.
+// removed and the REDACTED label, and cannot search on them. The same holds for FHIR content
+// carried as base64 data (Binary, attachments) and for elements labelled inline with DS4P's
+// extension (answers to sensitive questions). Whatever the server generates from stored data
+// (narrative, exports, scores, diagnostics) is generated from viewFor(auth), the client's view.
 import type { Coding, Extension, Resource } from 'fhir/r4.js';
 import { forbidden } from './authorize.ts';
 
@@ -25,12 +28,76 @@ export function isSensitiveExtension(url: unknown): boolean {
   return typeof url === 'string' && SENSITIVE_EXTENSION.test(url);
 }
 
+/** DS4P's inline security label (http://hl7.org/fhir/uv/security-label-ds4p, 1.0.0): an
+ * element-level label, here with the migration-data sensitivity code. The server puts it on
+ * QuestionnaireResponse items that answer a question the IG marks sensitive
+ * (src/questionnaire/sensitive-items.ts): the element carrying it is removed whole, with its
+ * answers and nested items, for clients without the scope. */
+export const INLINE_LABEL = 'http://hl7.org/fhir/uv/security-label-ds4p/StructureDefinition/extension-inline-sec-label';
+export const MIGRATION_LABEL: Coding = LABELS[1];
+
+function isMigrationMark(value: unknown): boolean {
+  const e = value as { url?: unknown; valueCoding?: Coding } | null;
+  return !!e && e.url === INLINE_LABEL && e.valueCoding?.system === SENSITIVITY_SYSTEM && e.valueCoding.code === MIGRATION_LABEL.code;
+}
+
+/** An element labelled inline as migration data (removed whole by redaction). */
+function isMarked(value: unknown): boolean {
+  const ext = (value as { extension?: unknown } | null)?.extension;
+  return Array.isArray(ext) && ext.some(isMigrationMark);
+}
+
+// Raw content: a Binary, or an Attachment (DocumentReference.content.attachment, Media.content,
+// Communication.payload.contentAttachment, an answer's valueAttachment), whose base64 data is a
+// FHIR resource. JSON is parsed and treated as the rest of the resource; XML (and JSON that does
+// not parse) is searched as text for the sensitive extensions and the inline label, and when
+// found its data is withheld whole, since it cannot be redacted element by element here.
+// Nesting (a Binary holding a Bundle holding a DocumentReference …) is bounded: each decoding
+// costs EMBEDDED_DEPTH of the depth budget, so at most three levels are decoded; content nested
+// deeper, or over MAX_EMBEDDED_BYTES, is not decoded and counts as sensitive (labelled, withheld).
+const JSON_CONTENT = /^application\/(fhir\+json|json\+fhir|json)\s*(;|$)/i;
+const XML_CONTENT = /^(application|text)\/(fhir\+xml|xml\+fhir|xml)\s*(;|$)/i;
+const EMBEDDED_DEPTH = 16;
+const MAX_DEPTH = 64;
+const MAX_EMBEDDED_BYTES = 16 * 1024 * 1024;
+const SENSITIVE_TEXT = new RegExp(`${SENSITIVE_EXTENSION.source.replace(/\$$/, '')}|${INLINE_LABEL.replace(/[.\/-]/g, '\\$&')}`, 'i');
+
+type Embedded = { kind: 'json'; value: unknown } | { kind: 'text'; text: string } | { kind: 'unreadable' } | undefined;
+
+/** The FHIR content an object with contentType and base64 data carries, if any. */
+function embedded(obj: Record<string, unknown>): Embedded {
+  if (typeof obj.data !== 'string' || typeof obj.contentType !== 'string') return undefined;
+  const json = JSON_CONTENT.test(obj.contentType);
+  if (!json && !XML_CONTENT.test(obj.contentType)) return undefined;
+  if (obj.data.length > (MAX_EMBEDDED_BYTES * 4) / 3 + 4) return { kind: 'unreadable' };
+  const text = Buffer.from(obj.data, 'base64').toString('utf8');
+  if (json) {
+    try {
+      return { kind: 'json', value: JSON.parse(text) };
+    } catch {
+      // not JSON after all: searched as text
+    }
+  }
+  return { kind: 'text', text };
+}
+
 function hasSensitive(value: unknown, depth = 0): boolean {
-  if (depth > 64 || !value || typeof value !== 'object') return false;
+  if (depth > MAX_DEPTH || !value || typeof value !== 'object') return false;
   if (Array.isArray(value)) return value.some((v) => hasSensitive(v, depth + 1));
   const obj = value as Record<string, unknown>;
-  if (isSensitiveExtension(obj.url)) return true;
+  if (isSensitiveExtension(obj.url) || isMigrationMark(obj)) return true;
+  const inner = embedded(obj);
+  if (inner && embeddedSensitive(inner, depth)) return true;
   return Object.entries(obj).some(([k, v]) => k !== 'meta' && typeof v === 'object' && hasSensitive(v, depth + 1));
+}
+
+/** Whether decoded content holds sensitive elements. Content the server cannot inspect counts
+ * as sensitive: too large to decode, or nested deeper than the depth budget (its own base64
+ * content could hide anything). */
+function embeddedSensitive(inner: NonNullable<Embedded>, depth: number): boolean {
+  if (inner.kind === 'unreadable' || depth + EMBEDDED_DEPTH > MAX_DEPTH) return true;
+  if (inner.kind === 'text') return SENSITIVE_TEXT.test(inner.text);
+  return hasSensitive(inner.value, depth + EMBEDDED_DEPTH);
 }
 
 /** Adds the labels to a resource holding sensitive elements (in place). */
@@ -42,9 +109,9 @@ export function labelSensitive(resource: Resource): void {
 }
 
 function strip(value: unknown, depth = 0): unknown {
-  if (depth > 64 || !value || typeof value !== 'object') return value;
+  if (depth > MAX_DEPTH || !value || typeof value !== 'object') return value;
   if (Array.isArray(value)) {
-    const kept = value.filter((v) => !(v && typeof v === 'object' && isSensitiveExtension((v as Record<string, unknown>).url))).map((v) => strip(v, depth + 1));
+    const kept = value.filter((v) => !(v && typeof v === 'object' && (isSensitiveExtension((v as Record<string, unknown>).url) || isMarked(v)))).map((v) => strip(v, depth + 1));
     return kept;
   }
   const out: Record<string, unknown> = {};
@@ -53,22 +120,56 @@ function strip(value: unknown, depth = 0): unknown {
     if (Array.isArray(s) && s.length === 0) continue; // no empty arrays in FHIR JSON
     out[k] = s;
   }
+  const inner = embedded(out);
+  if (inner && embeddedSensitive(inner, depth)) return stripEmbedded(out, inner, depth);
   return out;
 }
 
-function redactResource(r: Record<string, unknown>): Record<string, unknown> {
+/** Raw content with sensitive elements: JSON is redacted and re-encoded (size follows, the
+ * hash of the original goes: it would confirm a guess of the withheld content); content that
+ * cannot be redacted element by element loses its data. */
+function stripEmbedded(obj: Record<string, unknown>, inner: NonNullable<Embedded>, depth: number): Record<string, unknown> {
+  const { hash: _hash, data: _data, size: _size, ...rest } = obj;
+  void [_hash, _data, _size];
+  if (inner.kind !== 'json' || depth + EMBEDDED_DEPTH > MAX_DEPTH) return rest;
+  const redacted = redactResource(inner.value as Record<string, unknown>, depth + EMBEDDED_DEPTH);
+  const bytes = Buffer.from(JSON.stringify(redacted), 'utf8');
+  return { ...rest, data: bytes.toString('base64'), ...('size' in obj ? { size: bytes.length } : {}) };
+}
+
+function hasRedacted(security: Coding[] | undefined): boolean {
+  return !!security?.some((s) => s.system === REDACTED.system && s.code === REDACTED.code);
+}
+
+function redactResource(r: Record<string, unknown>, depth = 0): Record<string, unknown> {
+  if (!r || typeof r !== 'object' || Array.isArray(r)) return strip(r, depth) as Record<string, unknown>;
   const meta = r.meta as { security?: Coding[] } | undefined;
-  if (!meta?.security?.some((s) => s.system === SENSITIVITY_SYSTEM)) {
+  if (!meta?.security?.some((s) => s.system === SENSITIVITY_SYSTEM) && !(depth > 0 && hasSensitive(r, depth))) {
     if (r.resourceType === 'Bundle' && Array.isArray(r.entry)) {
-      return { ...r, entry: (r.entry as Record<string, unknown>[]).map((e) => (e.resource ? { ...e, resource: redactResource(e.resource as Record<string, unknown>) } : e)) };
+      return { ...r, entry: (r.entry as Record<string, unknown>[]).map((e) => (e.resource ? { ...e, resource: redactResource(e.resource as Record<string, unknown>, depth + 2) } : e)) };
     }
     return r;
   }
-  const out = strip(r) as Record<string, unknown>;
+  const out = strip(r, depth) as Record<string, unknown>;
+  if (typeof out.resourceType !== 'string') return out;
   const m = { ...(out.meta as object) } as { security?: Coding[] };
-  m.security = [...(m.security ?? []), REDACTED];
+  // redacting a view again (a document built from redacted resources) adds no second label
+  if (!hasRedacted(m.security)) m.security = [...(m.security ?? []), REDACTED];
   out.meta = m;
   return out;
+}
+
+/** What a client may see of stored resources ("the client's view"): every generator of text
+ * or of another format (narrative, section text, displays, national and HL7 v2 exports,
+ * scores, error diagnostics) builds from this view, never from the stored resource. With the
+ * migration-data scope (or without authorization) it is the stored resource itself; without
+ * the scope, resources carrying the sensitivity label lose their sensitive elements and gain
+ * REDACTED. Unlabelled resources are returned as they are. */
+export type View = <T extends Resource>(resource: T) => T;
+
+export function viewFor(auth: { scopes: { sensitive: boolean } } | undefined): View {
+  if (!auth || auth.scopes.sensitive) return (r) => r;
+  return <T extends Resource>(r: T) => redactResource(r as unknown as Record<string, unknown>) as unknown as T;
 }
 
 /** What a client without the scope sees of a stored resource (patches apply to this view). */

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Patient } from 'fhir/r4.js';
 import { authorize } from '../auth/authorize.ts';
+import { viewFor } from '../auth/sensitive.ts';
 import { assertValidId, badRequest } from '../fhir/errors.ts';
 import { fromFhir } from '../mapping/hl7v2/from-fhir.ts';
 import { HL7_MEDIA_TYPES, hl7v2Ingest } from '../operations/hl7v2.ts';
@@ -62,7 +63,8 @@ export function registerHl7v2Routes(ctx: Context) {
       authorize(request.fhirAuth, 'Patient', 'r');
       const event = (request.query as Record<string, string[]>).event?.[0] ?? 'A31';
       if (event !== 'A28' && event !== 'A31') throw badRequest("event must be A28 (add person) or A31 (update person)", 'value');
-      const patient = JSON.parse((await ctx.repo.read('Patient', id)).json!) as Patient;
+      // the message is built from what the client may see of the patient (src/auth/sensitive.ts viewFor)
+      const patient = viewFor(request.fhirAuth)(JSON.parse((await ctx.repo.read('Patient', id)).json!) as Patient);
       const message = fromFhir([patient], { event, controlId: randomUUID().replace(/-/g, '').slice(0, 20), now: new Date().toISOString() });
       await ctx.audit?.later({ ...auditInput(request, 'operation', 200), what: `Patient/${id}`, patient: `Patient/${id}` });
       return reply.code(200).header('content-type', ER7).send(message);

@@ -9,6 +9,7 @@
 //        with it, e.g. the German Coverage) in the national profile, as a Bundle.
 import type { Bundle, OperationOutcome, Parameters, Patient, Resource } from 'fhir/r4.js';
 import { authorize } from '../auth/authorize.ts';
+import { viewFor } from '../auth/sensitive.ts';
 import { badRequest, FhirError, notFound, operationOutcome, type IssueInput } from '../fhir/errors.ts';
 import { applyAdapterBundle } from '../mapping/apply.ts';
 import type { NationalAdapter } from '../mapping/national/bundle.ts';
@@ -63,15 +64,17 @@ export const importNational: Handler = async (req, ctx) => {
 export const exportNational: Handler = async (req, ctx) => {
   const adapter = adapterOf(req);
   authorize(req.auth, 'Patient', 'r');
+  // the national profile is mapped from what the client may see, not from the stored resources
+  const view = viewFor(req.auth);
   const stored = await ctx.repo.read('Patient', req.id!);
   if (!stored.json) throw notFound(`Patient/${req.id} is deleted`);
-  const patient = JSON.parse(stored.json) as Patient;
+  const patient = view(JSON.parse(stored.json) as Patient);
   const resources: Resource[] = [patient];
   for (const [type, mapper] of Object.entries(adapter.spec.resources ?? {})) {
     authorize(req.auth, type, 's');
     const { query } = parseSearch({ types: [type], query: { [mapper.patientParam]: [`Patient/${patient.id}`] }, registry: ctx.search, baseUrl: req.baseUrl, defaultCount: 100, maxCount: 100, strict: true });
     const found = await ctx.repo.search(query);
-    for (const m of found.matches) resources.push(JSON.parse(m.json) as Resource);
+    for (const m of found.matches) resources.push(view(JSON.parse(m.json) as Resource));
   }
   try {
     return { status: 200, body: adapter.fromFhir!(resources, { now: new Date().toISOString(), baseUrl: req.baseUrl }) };

@@ -23,13 +23,15 @@
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import type { Bundle, BundleEntry, CodeableConcept, Observation, Parameters, Questionnaire, QuestionnaireResponse, Resource } from 'fhir/r4.js';
-import { allows, authorize } from '../auth/authorize.ts';
+import { allows, authorize, forbidden } from '../auth/authorize.ts';
 import { badRequest, FhirError, notFound, unprocessable } from '../fhir/errors.ts';
 import { checkAnswers } from '../questionnaire/answers.ts';
 import { scoreResponse, type Total } from '../questionnaire/scoring.ts';
 import { bundle } from '../rest/bundle.ts';
 import { OPERATIONS } from '../rest/capabilities.ts';
 import { criteria } from '../rest/conditional.ts';
+import { labelSensitive, REDACTED, viewFor } from '../auth/sensitive.ts';
+import { markAnswers, resolveQuestionnaire, scoresDependOn, sensitiveLinkIds, storedQuestionnaires } from '../questionnaire/sensitive-items.ts';
 import type { Context, FhirRequest, FhirResponse, Handler } from '../rest/types.ts';
 import { EXTERNAL_SYSTEMS } from '../terminology/service.ts';
 import { checkShape } from '../validation/shape.ts';
@@ -73,22 +75,17 @@ function readInput(req: FhirRequest): Input {
   return input;
 }
 
-/** The Questionnaire a response answers: stored (when the client may read Questionnaires), else the IG's. */
-async function findQuestionnaire(req: FhirRequest, ctx: Context, qr: QuestionnaireResponse, canonical: string): Promise<Questionnaire | undefined> {
-  if (canonical.startsWith('#')) return qr.contained?.find((r): r is Questionnaire => r.resourceType === 'Questionnaire' && r.id === canonical.slice(1));
-  const byId = /^Questionnaire\/([A-Za-z0-9\-.]{1,64})$/.exec(canonical);
-  const [url, version] = canonical.split('|');
-  if (allows(req.auth, 'Questionnaire', 'r')) {
-    if (byId) {
-      const v = await ctx.repo.store.current('Questionnaire', byId[1]);
-      if (v && !v.deleted && v.json) return JSON.parse(v.json) as Questionnaire;
-    } else {
-      const query = criteria(req, ctx, 'Questionnaire', { url: [url], ...(version ? { version: [version] } : {}) });
-      const { matches } = await ctx.repo.search({ ...query, sort: [{ params: ['_lastUpdated'], descending: true }], count: 1, total: 'none', include: [], revinclude: [] });
-      if (matches.length) return JSON.parse(matches[0].json) as Questionnaire;
-    }
-  }
-  return ctx.ig?.questionnaires.find((q) => (byId ? q.id === byId[1] : q.url === url && (!version || q.version === version)));
+/** The Questionnaire a response answers: contained, stored (when the client may read
+ * Questionnaires), else the IG's. */
+function findQuestionnaire(req: FhirRequest, ctx: Context, qr: QuestionnaireResponse): Promise<Questionnaire | undefined> {
+  const ig = ctx.ig?.questionnaires ?? [];
+  const stored = storedQuestionnaires({ current: (type, id) => ctx.repo.store.current(type, id), search: (q) => ctx.repo.search(q) }, ctx.search, ig);
+  const readable = allows(req.auth, 'Questionnaire', 'r');
+  return resolveQuestionnaire(qr, {
+    ig,
+    byId: async (id) => (readable ? stored.byId(id) : undefined),
+    byUrl: async (url, version) => (readable ? stored.byUrl(url, version) : undefined),
+  });
 }
 
 /** A copy of the CodeableConcept with the displays the server's terminology knows. */
@@ -117,12 +114,14 @@ function observation(ctx: Context, q: Questionnaire, qr: QuestionnaireResponse, 
     ...alerts.map((a) => ({ code: a.item.code?.length ? { coding: a.item.code, ...(a.item.text ? { text: a.item.text } : {}) } : { text: a.item.text ?? a.item.linkId }, valueCodeableConcept: a.alert })),
   ];
   const interpretations = [...(interpretation ? [interpretation] : []), ...alerts.map((a) => a.alert)];
+  // a score is as sensitive as its answers; REDACTED says what a view lacks and is never stored
+  const labels = (qr.meta?.security ?? []).filter((c) => !(c.system === REDACTED.system && c.code === REDACTED.code));
   const value = Number.isInteger(total.value) && item?.type !== 'decimal' && item?.type !== 'quantity'
     ? { valueInteger: total.value }
     : { valueQuantity: { value: total.value, system: 'http://unitsofmeasure.org', code: '{score}', unit: '{score}' } };
   return {
     resourceType: 'Observation',
-    ...(qr.meta?.security?.length ? { meta: { security: qr.meta.security } } : {}),
+    ...(labels.length ? { meta: { security: labels } } : {}),
     status: STATUS[qr.status] ?? 'final',
     category: [SURVEY],
     code,
@@ -189,7 +188,8 @@ export const score: Handler = async (req, ctx) => {
     authorize(req.auth, 'QuestionnaireResponse', 'r');
     const current = await ctx.repo.store.current('QuestionnaireResponse', req.id);
     if (!current || current.deleted || !current.json) throw notFound(`QuestionnaireResponse/${req.id} is not known`);
-    qr = JSON.parse(current.json) as QuestionnaireResponse;
+    // scored as the client may see it: answers withheld from it are neither scored nor quoted
+    qr = viewFor(req.auth)(JSON.parse(current.json) as QuestionnaireResponse);
     version = current.versionId;
   }
   if (!qr) throw badRequest('$score needs a QuestionnaireResponse: the body, a Parameters resource with parameter "questionnaire-response", or QuestionnaireResponse/[id]/$score', 'required');
@@ -199,11 +199,17 @@ export const score: Handler = async (req, ctx) => {
   }
   if (qr.status === 'entered-in-error') throw unprocessable({ code: 'business-rule', diagnostics: 'A response entered in error is not scored', expression: ['QuestionnaireResponse.status'] });
   if (!qr.questionnaire) throw unprocessable({ code: 'required', diagnostics: 'The response names no questionnaire', expression: ['QuestionnaireResponse.questionnaire'] });
-  const q = await findQuestionnaire(req, ctx, qr, qr.questionnaire);
+  const q = await findQuestionnaire(req, ctx, qr);
   if (!q) {
     throw unprocessable({ code: 'not-found', diagnostics: `The questionnaire '${qr.questionnaire.slice(0, 200)}' is not known to this server`, expression: ['QuestionnaireResponse.questionnaire'] });
   }
+  // answers to sensitive questions withheld from this client (src/questionnaire/sensitive-items.ts)
+  const withheld = qr.meta?.security?.some((c) => c.system === REDACTED.system && c.code === REDACTED.code) ? sensitiveLinkIds(q) : new Set<string>();
+  if (withheld.size && scoresDependOn(q, withheld)) {
+    throw forbidden('The score of this response depends on answers to sensitive questions; scoring it needs the migration-data scope');
+  }
   const issues = checkAnswers(q, qr, {
+    withheld,
     inValueSet: (url, system, code) => {
       try {
         const r = ctx.terminology.inValueSet(url, system, code);
@@ -219,7 +225,15 @@ export const score: Handler = async (req, ctx) => {
   if (totals.length > 1) throw unprocessable({ code: 'not-supported', diagnostics: `The questionnaire has ${totals.length} totals; $score returns one Observation and supports one total per questionnaire` });
   // a response sent in the body and not stored has nothing on this server to derive from
   const derivedFrom = req.id ? `QuestionnaireResponse/${req.id}/_history/${version}` : input.persist ? `urn:uuid:${randomUUID()}` : undefined;
-  const obs = observation(ctx, q, qr, totals[0], derivedFrom);
+  // a response sent in the body is not labelled yet: label it as its write would be, so that the
+  // score of one answering sensitive questions is labelled like the score of the stored one
+  const labelled = req.id ? qr : (() => {
+    const copy = structuredClone(qr);
+    markAnswers(copy, sensitiveLinkIds(q));
+    labelSensitive(copy);
+    return copy;
+  })();
+  const obs = observation(ctx, q, labelled, totals[0], derivedFrom);
   if (input.persist) return persist(req, ctx, obs, qr, req.id);
   return { status: 200, body: JSON.stringify(obs) };
 };

@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Bundle, Composition, CompositionSection, Patient, Reference, Resource } from 'fhir/r4.js';
 import { authorize, allows } from '../auth/authorize.ts';
+import { viewFor, type View } from '../auth/sensitive.ts';
 import { OPERATIONS } from '../rest/capabilities.ts';
 import { compartmentCondition } from '../rest/search.ts';
 import type { Context, FhirRequest, Handler } from '../rest/types.ts';
@@ -22,7 +23,9 @@ const EMPTY_REASON = { coding: [{ system: 'http://terminology.hl7.org/CodeSystem
 const PER_TYPE = 1000;
 const REFERABLE = new Set(['Medication', 'Practitioner', 'PractitionerRole', 'Organization', 'Location', 'Device', 'Specimen', 'Encounter', 'Questionnaire', 'Substance']);
 
-async function compartment(req: FhirRequest, ctx: Context, patientId: string, type: string): Promise<Resource[]> {
+/** The patient's resources of one type, as the client may see them; none of a type it may not
+ * both search and read (as $everything). */
+async function compartment(req: FhirRequest, ctx: Context, patientId: string, type: string, view: View): Promise<Resource[]> {
   if (!allows(req.auth, type, 's') || !allows(req.auth, type, 'r')) return [];
   const { matches } = await ctx.repo.search({
     types: [type],
@@ -33,7 +36,7 @@ async function compartment(req: FhirRequest, ctx: Context, patientId: string, ty
     include: [],
     revinclude: [],
   });
-  return matches.map((m) => JSON.parse(m.json) as Resource);
+  return matches.map((m) => view(JSON.parse(m.json) as Resource));
 }
 
 /** `Type/id` of a literal reference to this server (relative, or absolute with the server's
@@ -90,13 +93,16 @@ function about(r: Resource, patientId: string, baseUrl: string): boolean {
   return ref !== undefined && localKey(ref, baseUrl) === `Patient/${patientId}`;
 }
 
+/** Every narrative, display and entry of the document is built from the client's view of the
+ * stored resources (viewFor): what it may not see is neither in the entries nor in any text. */
 export async function buildSummary(req: FhirRequest, ctx: Context, patientId: string): Promise<Bundle> {
   authorize(req.auth, 'Patient', 'r');
+  const view = viewFor(req.auth);
   const stored = await ctx.repo.read('Patient', patientId);
-  const patient = JSON.parse(stored.json!) as Patient;
+  const patient = view(JSON.parse(stored.json!) as Patient);
   const byType = new Map<string, Resource[]>();
   const load = async (type: string) => {
-    if (!byType.has(type)) byType.set(type, await compartment(req, ctx, patientId, type));
+    if (!byType.has(type)) byType.set(type, await compartment(req, ctx, patientId, type, view));
     return byType.get(type)!;
   };
   const included = new Map<string, Resource>([[`Patient/${patientId}`, patient]]);
@@ -122,7 +128,7 @@ export async function buildSummary(req: FhirRequest, ctx: Context, patientId: st
       const [type, id] = ref.split('/');
       if (!REFERABLE.has(type) || !allows(req.auth, type, 'r')) continue;
       const v = await ctx.repo.store.current(type, id);
-      if (v && !v.deleted) included.set(ref, JSON.parse(v.json!) as Resource);
+      if (v && !v.deleted) included.set(ref, view(JSON.parse(v.json!) as Resource));
     }
   }
   const urls = new Map<string, string>();

@@ -85,6 +85,9 @@ function enableWhenHolds(cond: QuestionnaireItemEnableWhen, answers: Map<string,
 export interface CheckOptions {
   /** whether a code is in a value set: true/false, or undefined when the server cannot tell */
   inValueSet?: (url: string, system: string | undefined, code: string) => boolean | undefined;
+  /** linkIds whose answers were withheld from the caller (sensitive questions): a missing
+   * answer to them is not reported */
+  withheld?: Set<string>;
 }
 
 /** The problems that stop a response from being scored; empty when it can be. */
@@ -152,13 +155,13 @@ export function checkAnswers(q: Questionnaire, qr: QuestionnaireResponse, option
         issues.push({ code: 'structure', diagnostics: `Item '${qi.linkId}' does not repeat but appears ${matches.length} times`, expression: [matches[1].at] });
       }
       if (qi.type === 'group') {
-        if (qi.required && !matches.some((m) => m.r.item?.length)) issues.push({ code: 'required', diagnostics: `Required group '${qi.linkId}' has no answers`, expression: [path] });
+        if (qi.required && !options.withheld?.has(qi.linkId) && !matches.some((m) => m.r.item?.length)) issues.push({ code: 'required', diagnostics: `Required group '${qi.linkId}' has no answers`, expression: [path] });
         for (const m of matches) walk(qi.item, m.r.item, m.at, depth + 1);
         continue;
       }
       const given = matches.flatMap((m) => (m.r.answer ?? []).map((a, j) => ({ a, at: `${m.at}.answer[${j}]` })));
       const calculated = qi.readOnly || qi.extension?.some((e) => e.url === CALCULATED_EXPRESSION);
-      if (qi.required && !calculated && !given.length) issues.push({ code: 'required', diagnostics: `Required item '${qi.linkId}' has no answer`, expression: [path] });
+      if (qi.required && !calculated && !given.length && !options.withheld?.has(qi.linkId)) issues.push({ code: 'required', diagnostics: `Required item '${qi.linkId}' has no answer`, expression: [path] });
       if (!qi.repeats && given.length > 1) issues.push({ code: 'structure', diagnostics: `Item '${qi.linkId}' does not repeat but has ${given.length} answers`, expression: [given[1].at] });
       if (calculated) continue; // a calculated total the client sent is not trusted: the server computes its own
       for (const g of given) {

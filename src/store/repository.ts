@@ -52,6 +52,10 @@ function sameContent(stored: string, next: Resource): boolean {
   return jsonEqual(strip(JSON.parse(stored)), strip(next));
 }
 
+/** Marks content whose sensitivity the resource alone does not show, inside the write's
+ * transaction, before the resource is labelled (src/questionnaire/sensitive-items.ts). */
+export type Marker = (resource: Resource, tx: StoreTransaction) => Promise<void>;
+
 /** Computes a resource's search index rows (src/search/extract.ts); engines store them. */
 export type Indexer = (resource: Resource) => IndexRows;
 
@@ -59,9 +63,23 @@ export class Repository {
   readonly store: ResourceStore;
   private readonly indexer?: Indexer;
 
+  private marker?: Marker;
+
   constructor(store: ResourceStore, indexer?: Indexer) {
     this.store = store;
     this.indexer = indexer;
+  }
+
+  /** Sets the marker every create, update and patch runs before labelling (one per repository). */
+  setMarker(marker: Marker): void {
+    this.marker = marker;
+  }
+
+  /** The sensitivity labels of a resource about to be stored (src/auth/sensitive.ts), after the
+   * marker's element-level marks. */
+  private async label(resource: Resource, tx: StoreTransaction): Promise<void> {
+    if (this.marker) await this.marker(resource, tx);
+    labelSensitive(resource);
   }
 
   private readonly listeners: ((written: VersionWrite[]) => void)[] = [];
@@ -143,8 +161,8 @@ export class Repository {
 
   /** Stores a new resource under `resource.id` (the caller assigns it). */
   create(resource: Resource, check?: WriteCheck): Promise<WriteResult> {
-    labelSensitive(resource);
     return this.transaction(async (tx) => {
+      await this.label(resource, tx);
       const existing = await tx.current(resource.resourceType, resource.id!);
       if (existing && !existing.deleted) {
         throw new FhirError(409, { code: 'duplicate', diagnostics: `${resource.resourceType}/${resource.id} exists` });
@@ -161,7 +179,7 @@ export class Repository {
       const existing = await tx.current(resource.resourceType, resource.id!);
       matchVersion(existing, ifMatch);
       if (merge && existing && !existing.deleted) resource = merge(resource, existing.json!);
-      labelSensitive(resource);
+      await this.label(resource, tx);
       await check?.(resource, tx);
       if (existing && !existing.deleted && sameContent(existing.json!, resource)) {
         return { version: existing, created: false, unchanged: true };
@@ -185,7 +203,7 @@ export class Repository {
       const existing = this.live(type, id, await tx.current(type, id));
       matchVersion(existing, ifMatch);
       const next = change(JSON.parse(existing.json!));
-      labelSensitive(next);
+      await this.label(next, tx);
       await check?.(next, tx);
       if (sameContent(existing.json!, next)) return { version: existing, created: false, unchanged: true };
       const version = await this.put(tx, next, existing.versionId + 1, 'PATCH');
@@ -247,8 +265,8 @@ export class Repository {
 
   /** Conditional create (If-None-Exist): 0 matches → create, 1 → the existing one, more → 412. */
   createIfNoneExist(resource: Resource, query: SearchQuery, check?: WriteCheck): Promise<WriteResult> {
-    labelSensitive(resource);
     return this.transaction(async (tx) => {
+      await this.label(resource, tx);
       const found = await this.matches(tx, query, 2);
       if (found.length > 1) throw preconditionFailed('If-None-Exist matches more than one resource');
       if (found.length === 1) {
@@ -279,7 +297,7 @@ export class Repository {
       const existing = await tx.current(target.resourceType, target.id!);
       matchVersion(existing, ifMatch);
       if (merge && existing && !existing.deleted) target = merge(target, existing.json!);
-      labelSensitive(target);
+      await this.label(target, tx);
       await check?.(target, tx);
       if (existing && !existing.deleted && sameContent(existing.json!, target)) {
         return { version: existing, created: false, unchanged: true };
