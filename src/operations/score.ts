@@ -83,7 +83,7 @@ async function findQuestionnaire(req: FhirRequest, ctx: Context, qr: Questionnai
       const v = await ctx.repo.store.current('Questionnaire', byId[1]);
       if (v && !v.deleted && v.json) return JSON.parse(v.json) as Questionnaire;
     } else {
-      const query = criteria(req, ctx, 'Questionnaire', { url: [url], ...(version ? { version: [version] } : {}) });
+      const query = await criteria(req, ctx, 'Questionnaire', { url: [url], ...(version ? { version: [version] } : {}) });
       const { matches } = await ctx.repo.search({ ...query, sort: [{ params: ['_lastUpdated'], descending: true }], count: 1, total: 'none', include: [], revinclude: [] });
       if (matches.length) return JSON.parse(matches[0].json) as Questionnaire;
     }
@@ -156,7 +156,7 @@ async function persist(req: FhirRequest, ctx: Context, obs: Observation, qr: Que
   // re-scoring a stored response replaces its earlier score (a new version of the same
   // Observation), unless nothing but the time of scoring would change
   if (storedId && coding) {
-    const query = criteria(req, ctx, 'Observation', { 'derived-from': [`QuestionnaireResponse/${storedId}`], code: [`${coding.system}|${coding.code}`] });
+    const query = await criteria(req, ctx, 'Observation', { 'derived-from': [`QuestionnaireResponse/${storedId}`], code: [`${coding.system}|${coding.code}`] });
     const { matches } = await ctx.repo.search({ ...query, count: 2, total: 'none', include: [], revinclude: [] });
     const earlier = matches.length === 1 ? (JSON.parse(matches[0].json) as Observation) : undefined;
     if (earlier && isDeepStrictEqual(comparable(earlier), comparable(obs))) {

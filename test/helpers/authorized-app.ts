@@ -12,6 +12,7 @@ import { buildApp } from '../../src/app.ts';
 import { writeClient } from '../../src/auth/clients.ts';
 import { testConfig } from '../../src/config.ts';
 import { SqliteStore } from '../../src/store/sqlite/index.ts';
+import type { ResourceStore } from '../../src/store/types.ts';
 
 export const AUTH_BASE = 'http://test.local/fhir';
 
@@ -22,12 +23,12 @@ export interface AuthorizedApp {
 }
 
 /** An app with authorization on whose clients `register` writes into the clients file it is
- * given; closed (and its data folder removed) when `t` ends. */
-export async function appWithClients(t: Pick<Test, 'teardown'>, register: (clientsFile: string) => Promise<void>): Promise<FastifyInstance> {
+ * given, on `store` (default: an in-memory SQLite store); closed (and its data folder removed)
+ * when `t` ends. */
+export async function appWithClients(t: Pick<Test, 'teardown'>, register: (clientsFile: string) => Promise<void>, store: ResourceStore = new SqliteStore({ path: ':memory:' })): Promise<FastifyInstance> {
   const dir = mkdtempSync(join(tmpdir(), 'migfhir-auth-'));
   const clientsFile = join(dir, 'clients.json');
   await register(clientsFile);
-  const store = new SqliteStore({ path: ':memory:' });
   const app = await buildApp(testConfig({ baseUrl: AUTH_BASE, devOpenAccess: false, dataDir: dir, clientsFile }), { store });
   t.teardown(async () => {
     await app.close();
@@ -37,13 +38,13 @@ export async function appWithClients(t: Pick<Test, 'teardown'>, register: (clien
   return app;
 }
 
-/** One client with one key (kid `k`). */
-export async function authorizedApp(t: Test, client: { id: string; scope: string; alg?: 'RS384' | 'ES384' }): Promise<AuthorizedApp> {
+/** One client with one key (kid `k`), on `store` when given. */
+export async function authorizedApp(t: Test, client: { id: string; scope: string; alg?: 'RS384' | 'ES384' }, store?: ResourceStore): Promise<AuthorizedApp> {
   const alg = client.alg ?? 'RS384';
   const keys = await generateKeyPair(alg, { extractable: true });
   const app = await appWithClients(t, async (clientsFile) => {
     writeClient(clientsFile, { clientId: client.id, jwks: { keys: [{ ...(await exportJWK(keys.publicKey)), kid: 'k', alg }] }, scope: client.scope });
-  });
+  }, store);
   const bearer = async (scope: string) => {
     const assertion = await new SignJWT({}).setProtectedHeader({ alg, kid: 'k' }).setIssuer(client.id).setSubject(client.id).setAudience(`${AUTH_BASE}/auth/token`)
       .setExpirationTime('4m').setJti(randomUUID()).sign(keys.privateKey);

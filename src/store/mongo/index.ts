@@ -11,7 +11,7 @@
 // On a standalone server there are no multi-document transactions: each write is applied on its
 // own, the unique version _id stops a concurrent update from overwriting another, and
 // transaction Bundles are refused (`atomicTransactions = false`).
-import { MongoClient, MongoServerError, type ClientSession, type Collection, type Db } from 'mongodb';
+import { MongoClient, MongoServerError, type ClientSession, type Collection, type Db, type UpdateFilter } from 'mongodb';
 import { conflict } from '../../fhir/errors.ts';
 import type { Cursor, SearchQuery } from '../../search/ir.ts';
 import { indexEntries, MONGO_HISTORY_INDEXES, MONGO_INDEXES, resourceKey, type ResourceDocument } from '../../search/mongo-layout.ts';
@@ -80,7 +80,7 @@ export class MongoStore implements ResourceStore {
       const db = client.db(databaseName(options.uri));
       const hello = await db.admin().command({ hello: 1 });
       const topology: Topology = hello.msg === 'isdbgrid' ? 'sharded' : hello.setName ? 'replicaSet' : 'standalone';
-      await db.collection('resources').createIndexes(MONGO_INDEXES.map((i) => ({ name: i.name, key: i.key })));
+      await db.collection('resources').createIndexes(MONGO_INDEXES.map((i) => ({ name: i.name, key: i.key, ...(i.sparse ? { sparse: true } : {}) })));
       await db.collection('history').createIndexes(MONGO_HISTORY_INDEXES.map((i) => ({ name: i.name, key: i.key })));
       await db.collection<Counter>('counters').updateOne({ _id: 'seq' }, { $setOnInsert: { n: 0 } }, { upsert: true });
       const last = await db.collection<HistoryDocument>('history').find({}, { projection: { lu: 1 } }).sort({ lu: -1 }).limit(1).toArray();
@@ -129,6 +129,11 @@ export class MongoStore implements ResourceStore {
 
   search(query: SearchQuery, cursor?: Cursor): Promise<SearchResult> {
     return this.searcher.search(query, cursor);
+  }
+
+  async sensitiveParams(keys: string[]): Promise<string[]> {
+    const found = await Promise.all(keys.map((key) => this.resources.findOne({ sens: key }, { projection: { _id: 1 } })));
+    return keys.filter((_, i) => found[i] !== null);
   }
 
   async metaInUse(types: string[] | undefined, limit: number): Promise<MetaInUse> {
@@ -199,7 +204,10 @@ export class MongoStore implements ResourceStore {
         await this.resources.updateOne({ _id: key, vid: versionId, del: false }, { $set: { json } }, { session });
       },
       reindex: async (type, id, index) => {
-        await this.resources.updateOne({ _id: resourceKey(type, id), del: false }, { $set: { idx: indexEntries(index) } }, { session });
+        const update: UpdateFilter<ResourceDocument> = index.sensitive?.length
+          ? { $set: { idx: indexEntries(index), sens: index.sensitive } }
+          : { $set: { idx: indexEntries(index) }, $unset: { sens: '' } };
+        await this.resources.updateOne({ _id: resourceKey(type, id), del: false }, update, { session });
       },
     };
   }
@@ -216,12 +224,13 @@ export class MongoStore implements ResourceStore {
       throw err;
     }
     if (v.versionId > 1) await this.historyColl.updateOne({ _id: `${key}/${v.versionId - 1}` }, { $set: { sup: v.lastUpdated } }, { session });
-    const { _id: _key, rid: _rid, idx, ...fields } = currentDocument(v, seq, seq);
+    const { _id: _key, rid: _rid, idx, sens, ...fields } = currentDocument(v, seq, seq);
     void _key, _rid;
+    const unset: Partial<Record<'idx' | 'sens', ''>> = { ...(idx ? {} : { idx: '' as const }), ...(sens ? {} : { sens: '' as const }) };
     // classic update operators: every value is stored as given, none is read as an expression
     await this.resources.updateOne(
       { _id: key },
-      { $set: { ...fields, ...(idx ? { idx } : {}) }, ...(idx ? {} : { $unset: { idx: '' } }), $setOnInsert: { rid: seq } },
+      { $set: { ...fields, ...(idx ? { idx } : {}), ...(sens ? { sens } : {}) }, ...(Object.keys(unset).length ? { $unset: unset } : {}), $setOnInsert: { rid: seq } },
       { upsert: true, session },
     );
   }

@@ -158,6 +158,7 @@ export class SqliteStore implements ResourceStore {
       savepoint: this.writer.prepare('SAVEPOINT tx'),
       release: this.writer.prepare('RELEASE tx'),
       rollbackTo: this.writer.prepare('ROLLBACK TO tx'),
+      sensitive: this.reader.prepare<[number], number>('SELECT 1 FROM sp_sensitive WHERE param = ? LIMIT 1').pluck(),
       maxUpdated: this.writer.prepare<[], { m: string | null }>('SELECT MAX(last_updated) AS m FROM resource_version'),
     };
     this.index = new SqliteIndexWriter(this.writer);
@@ -238,6 +239,13 @@ export class SqliteStore implements ResourceStore {
 
   async search(query: SearchQuery, cursor?: Cursor): Promise<SearchResult> {
     return this.searcher.search(query, cursor);
+  }
+
+  async sensitiveParams(keys: string[]): Promise<string[]> {
+    return keys.filter((key) => {
+      const param = this.index.lookup(key);
+      return param !== undefined && this.stmt.sensitive.get(param) !== undefined;
+    });
   }
 
   /** EXPLAIN QUERY PLAN of a search's page query (tests check that indexes are used). */
