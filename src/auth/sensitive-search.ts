@@ -16,7 +16,7 @@ import { isSensitiveExpression } from './sensitive.ts';
 
 /** What the guard reads from the store: the keys with sensitive rows (ResourceStore). */
 export interface SensitiveFacts {
-  sensitiveParams(keys: string[]): Promise<string[]>;
+  hasSensitiveRows(keys: string[]): Promise<boolean>;
 }
 
 function conditionKeys(c: Condition, out: Set<string>): void {
@@ -66,5 +66,5 @@ export async function refuseSensitiveSearch(
   const keys = keysRead(q, registry, allTypes);
   if (keys.length === 0) return;
   if (keys.some((k) => declaredSensitive(registry.byKey(k)))) throw forbidden(REFUSAL);
-  if ((await facts.sensitiveParams(keys)).length) throw forbidden(REFUSAL);
+  if (await facts.hasSensitiveRows(keys)) throw forbidden(REFUSAL);
 }

@@ -118,10 +118,10 @@ export interface ResourceStore {
   /** The tags, security labels (system and code) and profiles current resources of `types`
    * (all when undefined) carry, at most `limit` of each ($meta at type and system level). */
   metaInUse(types: string[] | undefined, limit: number): Promise<MetaInUse>;
-  /** Those of the index keys under which some current resource has rows from its sensitive
-   * elements (IndexRows.sensitive): searches on them are refused to clients without the
+  /** Whether some current resource has rows from its sensitive elements (IndexRows.sensitive)
+   * under one of the index keys: searches reading them are refused to clients without the
    * migration-data scope. Reads committed data, so it holds across processes. */
-  sensitiveParams(keys: string[]): Promise<string[]>;
+  hasSensitiveRows(keys: string[]): Promise<boolean>;
   /** Runs `work` atomically: every write in it is kept, or none is. Serializable. */
   transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T>;
   close(): Promise<void>;

@@ -35,7 +35,8 @@ const engines: [string, () => ResourceStore | undefined][] = [
 
 for (const [engine, store] of engines) {
   t.test(`${engine}: sensitive parameters cannot be searched, sorted or joined on without the scope`, async (t) => {
-    const { app, bearer } = await authorizedApp(t, { id: 'c', scope: 'system/*.cruds migfhir/migration-data.read', alg: 'ES384' }, store());
+    const engineStore = store();
+    const { app, bearer } = await authorizedApp(t, { id: 'c', scope: 'system/*.cruds migfhir/migration-data.read', alg: 'ES384' }, engineStore);
     const Y = await bearer('system/*.cruds migfhir/migration-data.read');
     const X = await bearer('system/*.cruds');
     const as = (who: Record<string, string>) => (url: string) => fhir(app, 'GET', `/fhir/${url}`, undefined, who);
@@ -57,6 +58,11 @@ for (const [engine, store] of engines) {
     await put(app, X, searchParameter('nat', 'token', `Patient.extension.where(url = '${NATIONALITY}').extension.value`));
     t.equal((await fhir(app, 'POST', '/fhir/$reindex', undefined, X)).status, 202);
     await (app as FastifyInstance & { fhir: { jobs: { idle(): Promise<void> } } }).fhir.jobs.idle();
+
+    if (engineStore instanceof MingoSearchStore) {
+      const marks = Object.fromEntries(engineStore.documents().filter((d) => d.type === 'Patient').map((d) => [d.id, d.sens]));
+      t.same(marks, { p1: ['Patient.anyext', 'Patient.mdoc', 'Patient.mstat'], p2: ['Patient.anyext', 'Patient.mdoc', 'Patient.mstat'], p3: undefined }, 'the documents mark their sensitive parameters');
+    }
 
     // Y, with the scope, searches on them as before
     t.same(ids(await y('Patient?mstat=irregular')), ['p1'], 'the scope finds the status');
@@ -116,6 +122,7 @@ for (const [engine, store] of engines) {
     const after = await x('Patient?mstat=irregular');
     t.equal(after.status, 200, 'no sensitive rows are left');
     t.same(ids(after), []);
+    if (engineStore instanceof MingoSearchStore) t.notOk(engineStore.documents().some((d) => d.sens), 'no document keeps a mark');
     t.same(ids(await x('Patient?anyext=SY&_sort=anyext')), ['p1', 'p3']);
   });
 }

@@ -42,12 +42,10 @@ export class MingoSearchStore implements ResourceStore {
     return this.inner.history(q);
   }
 
-  /** the engine's query ({ sens: key }, src/store/mongo) evaluated by mingo */
-  async sensitiveParams(keys: string[]): Promise<string[]> {
-    return keys.filter((key) => {
-      const query = new Query({ sens: key });
-      return [...this.docs.values()].some((d) => query.test(d as unknown as Record<string, unknown>));
-    });
+  /** the engine's query ({ sens: { $in: keys } }, src/store/mongo) evaluated by mingo */
+  async hasSensitiveRows(keys: string[]): Promise<boolean> {
+    const query = new Query({ sens: { $in: keys } });
+    return [...this.docs.values()].some((d) => query.test(d as unknown as Record<string, unknown>));
   }
 
   metaInUse(types: string[] | undefined, limit: number) {

@@ -131,9 +131,9 @@ export class MongoStore implements ResourceStore {
     return this.searcher.search(query, cursor);
   }
 
-  async sensitiveParams(keys: string[]): Promise<string[]> {
-    const found = await Promise.all(keys.map((key) => this.resources.findOne({ sens: key }, { projection: { _id: 1 } })));
-    return keys.filter((_, i) => found[i] !== null);
+  async hasSensitiveRows(keys: string[]): Promise<boolean> {
+    // one seek per key on the sparse `sensitive` index
+    return (await this.resources.findOne({ sens: { $in: keys } }, { projection: { _id: 1 } })) !== null;
   }
 
   async metaInUse(types: string[] | undefined, limit: number): Promise<MetaInUse> {

@@ -241,8 +241,8 @@ export class SqliteStore implements ResourceStore {
     return this.searcher.search(query, cursor);
   }
 
-  async sensitiveParams(keys: string[]): Promise<string[]> {
-    return keys.filter((key) => {
+  async hasSensitiveRows(keys: string[]): Promise<boolean> {
+    return keys.some((key) => {
       const param = this.index.lookup(key);
       return param !== undefined && this.stmt.sensitive.get(param) !== undefined;
     });
