@@ -106,6 +106,9 @@ export interface ResourceStore {
   /** false when the engine cannot commit several writes atomically (MongoDB without a replica
    * set): transaction Bundles are refused. Undefined means it can. */
   readonly atomicTransactions?: boolean;
+  /** true when the store already held resources indexed by a version of migfhir that did not
+   * mark rows from sensitive elements (IndexRows.sensitive): the app reindexes them at start. */
+  readonly unmarkedSensitiveRows?: boolean;
   /** Current version (possibly a deletion marker), outside any transaction. */
   current(resourceType: string, id: string): Promise<StoredVersion | undefined>;
   version(resourceType: string, id: string, versionId: number): Promise<StoredVersion | undefined>;

@@ -9,6 +9,11 @@ import { fhir } from '../helpers/app.ts';
 import { authorizedApp } from '../helpers/authorized-app.ts';
 import { MingoSearchStore } from '../helpers/mingo-store.ts';
 import type { ResourceStore } from '../../src/store/types.ts';
+import { SqliteStore } from '../../src/store/sqlite/index.ts';
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const STATUS_EXT = 'https://migfhir.org/fhir/StructureDefinition/migration-status';
 const STATUS_SYSTEM = 'https://migfhir.org/fhir/CodeSystem/migration-status';
@@ -134,6 +139,34 @@ t.test('a parameter declared on the extension is refused before any row exists, 
   for (const url of ['Patient?ms=irregular', 'Patient?_sort=ms', 'Patient?_sort=-ms', 'Patient?ms:missing=true']) {
     t.equal((await fhir(app, 'GET', `/fhir/${url}`, undefined, X)).status, 403, url);
   }
+});
+
+t.test('a database indexed before rows were marked gets its marks at the next start', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'migfhir-marks-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'migfhir.sqlite');
+  const scopes = { id: 'c', scope: 'system/*.cruds migfhir/migration-data.read', alg: 'ES384' as const };
+  await t.test('an earlier run', async (t) => {
+    const { app, bearer } = await authorizedApp(t, scopes, new SqliteStore({ path }));
+    const Y = await bearer('system/*.cruds migfhir/migration-data.read');
+    await put(app, Y, searchParameter('anyext', 'token', 'Patient.extension.extension.value'));
+    await put(app, Y, { resourceType: 'Patient', id: 'p1', extension: [status('irregular')] });
+  });
+  // what an earlier version left: the same rows, without marks
+  const db = new Database(path);
+  db.exec('DROP TABLE sp_sensitive');
+  db.close();
+
+  const store = new SqliteStore({ path });
+  t.ok(store.unmarkedSensitiveRows, 'the store sees rows without marks');
+  const { app, bearer } = await authorizedApp(t, scopes, store);
+  await (app as FastifyInstance & { fhir: { jobs: { idle(): Promise<void> } } }).fhir.jobs.idle();
+  const X = await bearer('system/*.cruds');
+  t.equal((await fhir(app, 'GET', '/fhir/Patient?anyext=irregular', undefined, X)).status, 403, 'marked by the reindex at start');
+  t.same(ids(await fhir(app, 'GET', '/fhir/Patient?anyext=irregular', undefined, await bearer('system/*.cruds migfhir/migration-data.read'))), ['p1']);
+  const fresh = new SqliteStore({ path: ':memory:' });
+  t.notOk(fresh.unmarkedSensitiveRows, 'a new database has nothing to mark');
+  await fresh.close();
 });
 
 async function put(app: FastifyInstance, who: Record<string, string>, resource: { resourceType: string; id: string; [element: string]: unknown }, expected?: number) {

@@ -54,6 +54,7 @@ export class MongoStore implements ResourceStore {
   readonly engine = 'mongodb';
   readonly atomicTransactions: boolean;
   readonly topology: Topology;
+  readonly unmarkedSensitiveRows: boolean;
   private readonly client: MongoClient;
   private readonly resources: Collection<ResourceDocument>;
   private readonly historyColl: Collection<HistoryDocument>;
@@ -61,8 +62,9 @@ export class MongoStore implements ResourceStore {
   private readonly searcher: MongoSearcher;
   private lastIssued: number;
 
-  private constructor(client: MongoClient, db: Db, topology: Topology, lastIssued: number) {
+  private constructor(client: MongoClient, db: Db, topology: Topology, lastIssued: number, unmarkedSensitiveRows: boolean) {
     this.client = client;
+    this.unmarkedSensitiveRows = unmarkedSensitiveRows;
     this.topology = topology;
     this.atomicTransactions = topology !== 'standalone';
     this.resources = db.collection<ResourceDocument>('resources');
@@ -80,11 +82,14 @@ export class MongoStore implements ResourceStore {
       const db = client.db(databaseName(options.uri));
       const hello = await db.admin().command({ hello: 1 });
       const topology: Topology = hello.msg === 'isdbgrid' ? 'sharded' : hello.setName ? 'replicaSet' : 'standalone';
+      // documents written before the `sensitive` index existed carry no `sens` marks
+      const before = await db.collection('resources').indexes().catch(() => []);
+      const unmarked = !before.some((i) => i.name === 'sensitive') && (await db.collection('resources').estimatedDocumentCount()) > 0;
       await db.collection('resources').createIndexes(MONGO_INDEXES.map((i) => ({ name: i.name, key: i.key, ...(i.sparse ? { sparse: true } : {}) })));
       await db.collection('history').createIndexes(MONGO_HISTORY_INDEXES.map((i) => ({ name: i.name, key: i.key })));
       await db.collection<Counter>('counters').updateOne({ _id: 'seq' }, { $setOnInsert: { n: 0 } }, { upsert: true });
       const last = await db.collection<HistoryDocument>('history').find({}, { projection: { lu: 1 } }).sort({ lu: -1 }).limit(1).toArray();
-      return new MongoStore(client, db, topology, last[0] ? Date.parse(last[0].lu) : 0);
+      return new MongoStore(client, db, topology, last[0] ? Date.parse(last[0].lu) : 0, unmarked);
     } catch (err) {
       await client.close();
       throw err;
