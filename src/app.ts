@@ -153,6 +153,13 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     { prefix: config.basePath },
   );
   await ctx.jobs.resume();
+  // Rows indexed before sensitive rows were marked: only custom parameters can hold rows from
+  // sensitive elements (R4's own read only named extensions, none sensitive), so their types are reindexed,
+  // once, in the background (the Task resumes if the server stops first).
+  if (store.unmarkedSensitiveRows && customParams.size && options.searchIndex !== false) {
+    const task = await ctx.jobs.start(search.customBases());
+    app.log.warn(`search index written by an earlier version: reindexing the types of custom SearchParameters to mark rows from migration data (Task/${task.id})`);
+  }
   app.decorate('mllp', await startMllp(app, ctx));
   app.addHook('onClose', async () => {
     await ctx.jobs.stop();

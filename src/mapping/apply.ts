@@ -71,7 +71,7 @@ interface Resolved {
 
 async function resolve(req: FhirRequest, ctx: Context, type: string, url: string, followLinks: boolean): Promise<Resolved> {
   authorize(req.auth, type, 's', 'r');
-  const query = criteria(req, ctx, type, queryFromHeader(url));
+  const query = await criteria(req, ctx, type, queryFromHeader(url));
   const found = await ctx.repo.search({ ...query, count: 20 });
   const finals = new Map<string, Resource>();
   const replaced: Identifier[] = [];
@@ -103,7 +103,7 @@ export interface Applied {
 export async function applyAdapterBundle(req: FhirRequest, ctx: Context, input: Bundle, source: string): Promise<Applied> {
   return ctx.repo.transaction(async () => {
     authorize(req.auth, 'Provenance', 's');
-    const seen = await ctx.repo.search({ ...criteria(req, ctx, 'Provenance', { _source: [source] }), count: 1 });
+    const seen = await ctx.repo.search({ ...(await criteria(req, ctx, 'Provenance', { _source: [source] })), count: 1 });
     if (seen.matches.length) return { duplicateOf: `Provenance/${seen.matches[0].id}`, response: { status: 200 } };
     const claimed = new Map<string, number>();
     const entries: BundleEntry[] = [];

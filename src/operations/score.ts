@@ -155,7 +155,7 @@ async function persist(req: FhirRequest, ctx: Context, obs: Observation, qr: Que
   // re-scoring a stored response replaces its earlier score (a new version of the same
   // Observation), unless nothing but the time of scoring would change
   if (storedId && coding) {
-    const query = criteria(req, ctx, 'Observation', { 'derived-from': [`QuestionnaireResponse/${storedId}`], code: [`${coding.system}|${coding.code}`] });
+    const query = await criteria(req, ctx, 'Observation', { 'derived-from': [`QuestionnaireResponse/${storedId}`], code: [`${coding.system}|${coding.code}`] });
     const { matches } = await ctx.repo.search({ ...query, count: 2, total: 'none', include: [], revinclude: [] });
     const earlier = matches.length === 1 ? (JSON.parse(matches[0].json) as Observation) : undefined;
     if (earlier && isDeepStrictEqual(comparable(earlier), comparable(obs))) {

@@ -180,7 +180,7 @@ async function transaction(req: FhirRequest, ctx: Context, entries: BundleEntry[
       if (m && /^https?:/.test(p.fullUrl)) ids.set(`${m[1]}/${m[2]}`, target);
     };
     const matchIds = async (type: string, query: Record<string, string[]>): Promise<string[]> => {
-      const q = criteria(req, ctx, type, query);
+      const q = await criteria(req, ctx, type, query);
       const found = await ctx.repo.search({ ...q, count: 2 });
       return found.matches.map((m) => m.id);
     };

@@ -5,9 +5,13 @@
 import { badRequest } from '../fhir/errors.ts';
 import type { SearchQuery } from '../search/ir.ts';
 import { parseSearch, RESULT_PARAMETERS } from '../search/parse.ts';
+import { refuseSensitiveSearch } from '../auth/sensitive-search.ts';
 import type { Context, FhirRequest } from './types.ts';
 
-export function criteria(req: FhirRequest, ctx: Context, type: string, params: Record<string, string[]>): SearchQuery {
+/** The search of a conditional interaction. Its outcome (created or not, which resource is
+ * updated or deleted) tells whether something matches, so the same sensitive-parameter guard as
+ * for searches applies (src/auth/sensitive-search.ts). */
+export async function criteria(req: FhirRequest, ctx: Context, type: string, params: Record<string, string[]>): Promise<SearchQuery> {
   const filters = Object.fromEntries(Object.entries(params).filter(([k]) => !RESULT_PARAMETERS.has(k.split(':')[0])));
   if (Object.keys(filters).length === 0) {
     throw badRequest('A conditional interaction needs search criteria', 'invalid');
@@ -21,6 +25,7 @@ export function criteria(req: FhirRequest, ctx: Context, type: string, params: R
     maxCount: 2,
     strict: true,
   });
+  await refuseSensitiveSearch(req.auth, parsed.query, ctx.search, ctx.types.defs.resourceTypes, ctx.repo.store);
   return parsed.query;
 }
 

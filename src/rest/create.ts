@@ -22,7 +22,7 @@ export const create: Handler = async (req, ctx) => {
   assertShape(resource, ctx);
   const ifNoneExist = req.headers['if-none-exist'];
   if (ifNoneExist) {
-    const query = criteria(req, ctx, resource.resourceType, queryFromHeader(ifNoneExist));
+    const query = await criteria(req, ctx, resource.resourceType, queryFromHeader(ifNoneExist));
     const result = await ctx.repo.createIfNoneExist(resource, query);
     const v = result.version;
     if (!result.created) {

@@ -12,7 +12,7 @@ export const remove: Handler = async (req, ctx) => {
   authorize(req.auth, type, 'd', ...(req.id === undefined ? (['s'] as const) : []));
   if (req.id === undefined) {
     // DELETE [type]?criteria: https://hl7.org/fhir/R4/http.html#cdelete
-    const results = await ctx.repo.conditionalDelete(criteria(req, ctx, type, req.query), ctx.config.conditionalDeleteMax);
+    const results = await ctx.repo.conditionalDelete(await criteria(req, ctx, type, req.query), ctx.config.conditionalDeleteMax);
     const deleted = results.filter((r) => r.existed);
     const headers: Record<string, string> = deleted.length === 1 ? etagHeaders(deleted[0].version!) : {};
     if (returnPreference(req) === 'minimal') return { status: 204, headers };

@@ -48,7 +48,7 @@ function fhirPathPatch(doc: Parameters, ctx: Context): (current: Resource) => Re
 
 /** PATCH [type]?criteria: exactly one match is patched; none → 404, several → 412. */
 async function conditionalTarget(req: FhirRequest, ctx: Context): Promise<string> {
-  const query = criteria(req, ctx, req.resourceType!, req.query);
+  const query = await criteria(req, ctx, req.resourceType!, req.query);
   const { matches } = await ctx.repo.search({ ...query, count: 2 });
   if (matches.length === 0) throw notFound(`No ${req.resourceType} matches the conditional patch criteria`);
   if (matches.length > 1) throw preconditionFailed('The conditional patch criteria match more than one resource');

@@ -9,7 +9,7 @@ import type { Condition, Cursor } from '../search/ir.ts';
 import { parseSearch } from '../search/parse.ts';
 import { applySubsetting, subsettingOf } from './subsetting.ts';
 import { allows, authorize, forbidden } from '../auth/authorize.ts';
-import { isSensitiveExpression } from '../auth/sensitive.ts';
+import { refuseSensitiveSearch } from '../auth/sensitive-search.ts';
 import { TerminologyError } from '../terminology/service.ts';
 import type { SearchQuery } from '../search/ir.ts';
 
@@ -19,9 +19,6 @@ function authorizeSearch(req: FhirRequest, q: SearchQuery, ctx: Context): void {
   if (!req.auth) return;
   for (const t of q.types) authorize(req.auth, t, 's');
   const walk = (c: Condition) => {
-    if (!req.auth!.scopes.sensitive && 'params' in c && c.params.some((k) => isSensitiveExpression(ctx.search.byKey(k)?.expression))) {
-      throw forbidden('Searching on migration status, journey or vulnerability needs the migration-data scope');
-    }
     if (c.kind === 'chain') {
       for (const t of c.targetTypes) authorize(req.auth, t, 's');
       walk(c.condition);
@@ -96,6 +93,7 @@ export async function runSearch(req: FhirRequest, ctx: Context, types: string[],
   const q = parsed.query;
   q.conditions.push(...extra);
   authorizeSearch(req, q, ctx);
+  await refuseSensitiveSearch(req.auth, q, ctx.search, ctx.types.defs.resourceTypes, ctx.repo.store);
   const subset = subsettingOf({ ...req, query: params });
   const countOnly = subset?.summary === 'count';
   if (countOnly) {

@@ -50,7 +50,7 @@ function stripServerMeta(resource: Resource): void {
 
 /** PUT [type]?criteria: https://hl7.org/fhir/R4/http.html#cond-update */
 async function conditionalUpdate(req: FhirRequest, ctx: Context, resource: Resource): Promise<FhirResponse> {
-  const query = criteria(req, ctx, resource.resourceType, req.query);
+  const query = await criteria(req, ctx, resource.resourceType, req.query);
   stripServerMeta(resource);
   const probe = resource.id === undefined ? { ...resource, id: 'x' } : resource;
   assertShape(probe, ctx);

@@ -3,7 +3,9 @@
 // type (https://hl7.org/fhir/R4/search.html#table lists which data types each search type
 // matches).
 import { parseDateRange } from '../fhir/datetime.ts';
-import { emptyRows, type CompositeRow, type IndexRows, type QuantityRow } from './index-rows.ts';
+import { emptyRows, ROW_TABLES, rowKey, type CompositeRow, type IndexRows, type QuantityRow } from './index-rows.ts';
+import { carriesSensitivityLabel, sensitiveParams } from './sensitive-rows.ts';
+import { withoutSensitive } from '../auth/sensitive.ts';
 import { canonicalUnit, roundCanonical, UCUM_SYSTEM } from '../terminology/ucum.ts';
 import { foldString } from './normalize.ts';
 import { localTarget } from './references.ts';
@@ -249,8 +251,25 @@ function addComposite(rows: IndexRows, p: SearchParam, roots: FhirNode[], bases:
 }
 
 /** All index rows for a resource. `bases` are the server's own absolute base URLs: absolute
- * references on them count as local. */
+ * references on them count as local. A resource carrying the sensitivity label is extracted a
+ * second time as a client without the migration-data scope sees it (withoutSensitive): the
+ * parameters whose rows differ are marked sensitive, whatever their expression, so that such
+ * clients cannot search, sort or join on them (src/auth/sensitive-search.ts). Resources
+ * without the label — nearly all — pay one look at meta.security. */
 export function extractIndex(resource: { resourceType: string }, registry: SearchParamRegistry, bases: readonly string[] = []): IndexRows {
+  const rows = extractRows(resource, registry, bases);
+  if (carriesSensitivityLabel(resource as { meta?: { security?: { system?: string }[] } })) {
+    // compared before dedupe: a value found both inside and outside the sensitive elements
+    // still counts twice in the full resource and once in the view
+    const view = extractRows(withoutSensitive(resource as Parameters<typeof withoutSensitive>[0]), registry, bases);
+    const sensitive = sensitiveParams(rows, view);
+    if (sensitive.length) rows.sensitive = sensitive;
+  }
+  return dedupe(rows);
+}
+
+/** The rows of every parameter, a value reached twice giving two rows. */
+function extractRows(resource: { resourceType: string }, registry: SearchParamRegistry, bases: readonly string[]): IndexRows {
   const rows = emptyRows();
   for (const p of registry.indexed(resource.resourceType)) {
     try {
@@ -264,13 +283,13 @@ export function extractIndex(resource: { resourceType: string }, registry: Searc
   if (resource.resourceType === 'Patient') {
     for (const code of storedKeys(resource as Patient)) rows.token.push({ param: MATCH_KEY, system: null, code, text: null });
   }
-  return dedupe(rows);
+  return rows;
 }
 
 /** The same value reached twice (two names both with "Peter") needs one row. A parameter's rows
  * are contiguous in each list, and most parameters have one: only longer runs are compared. */
 function dedupe(rows: IndexRows): IndexRows {
-  for (const k of Object.keys(rows) as (keyof IndexRows)[]) {
+  for (const k of ROW_TABLES) {
     const list = rows[k] as { param: string }[];
     if (list.length < 2) continue;
     const out: { param: string }[] = [];
@@ -293,12 +312,4 @@ function dedupe(rows: IndexRows): IndexRows {
     (rows as any)[k] = out;
   }
   return rows;
-}
-
-/** Equal rows give equal keys (JSON.stringify did the same at several times the cost; null and
- * absent values are one marker that no string value holds). */
-function rowKey(r: object): string {
-  let key = '';
-  for (const v of Object.values(r)) key += v === null || v === undefined ? '\u0000\u0001' : `${v}\u0001`;
-  return key;
 }

@@ -56,8 +56,23 @@ export interface IndexRows {
   reference: ReferenceRow[];
   uri: UriRow[];
   composite: CompositeRow[];
+  /** keys of the parameters whose rows of this resource come (in part) from its sensitive
+   * elements: they differ from the rows of its redacted view (src/search/sensitive-rows.ts).
+   * Set only for resources that carry the sensitivity label. */
+  sensitive?: string[];
 }
+
+/** The lists of rows in IndexRows (not `sensitive`). */
+export const ROW_TABLES = ['string', 'token', 'date', 'number', 'quantity', 'reference', 'uri', 'composite'] as const;
 
 export function emptyRows(): IndexRows {
   return { string: [], token: [], date: [], number: [], quantity: [], reference: [], uri: [], composite: [] };
+}
+
+/** Equal rows give equal keys (JSON.stringify did the same at several times the cost; null and
+ * absent values are one marker that no string value holds). */
+export function rowKey(r: object): string {
+  let key = '';
+  for (const v of Object.values(r)) key += v === null || v === undefined ? '\u0000\u0001' : `${v}\u0001`;
+  return key;
 }

@@ -83,6 +83,10 @@ export interface ResourceDocument {
   rid: number;
   json: string | null;
   idx?: IndexArrays;
+  /** keys of the parameters whose entries come from the resource's sensitive elements
+   * (IndexRows.sensitive); absent when none, so the sparse `sensitive` index holds only
+   * labelled resources */
+  sens?: string[];
 }
 
 export function resourceKey(type: string, id: string): string {
@@ -131,7 +135,7 @@ export function indexEntries(rows: IndexRows): IndexArrays {
 /** Indexes of `resources` that the compiled queries use (created at start-up). The multikey ones
  * lead with the parameter key of one search type, then the value fields the compiler's
  * $elemMatch bounds. */
-export const MONGO_INDEXES: { name: string; key: Record<string, 1 | -1> }[] = [
+export const MONGO_INDEXES: { name: string; key: Record<string, 1 | -1>; sparse?: boolean }[] = [
   { name: 'type_rid', key: { type: 1, del: 1, rid: 1 } },
   { name: 'type_lastUpdated', key: { type: 1, del: 1, lu: 1 } },
   { name: 'rid', key: { rid: 1 } },
@@ -147,6 +151,8 @@ export const MONGO_INDEXES: { name: string; key: Record<string, 1 | -1> }[] = [
   { name: 'uri', key: { 'idx.uri.p': 1, 'idx.uri.u': 1 } },
   // the parameter key only: a second array path (k0) in one compound index risks "parallel arrays"
   { name: 'composite', key: { 'idx.composite.p': 1 } },
+  // "does this parameter have sensitive entries" (src/auth/sensitive-search.ts): one seek
+  { name: 'sensitive', key: { sens: 1 }, sparse: true },
 ];
 
 /** Indexes of `history` (its _id, Type/id/vid, finds one version): a resource's, a type's and

@@ -127,6 +127,13 @@ export class SearchParamRegistry {
     this.rebuild();
   }
 
+  /** The resource types custom SearchParameters apply to (undefined: every type, for a
+   * parameter on Resource or DomainResource). */
+  customBases(): string[] | undefined {
+    const bases = new Set([...this.custom.values()].flatMap((p) => p.base ?? []));
+    return [...bases].some((b) => COMMON_BASES.has(b)) ? undefined : [...bases];
+  }
+
   removeCustom(url: string): void {
     if (this.custom.delete(url)) this.rebuild();
   }

@@ -106,6 +106,9 @@ export interface ResourceStore {
   /** false when the engine cannot commit several writes atomically (MongoDB without a replica
    * set): transaction Bundles are refused. Undefined means it can. */
   readonly atomicTransactions?: boolean;
+  /** true when the store already held resources indexed by a version of migfhir that did not
+   * mark rows from sensitive elements (IndexRows.sensitive): the app reindexes them at start. */
+  readonly unmarkedSensitiveRows?: boolean;
   /** Current version (possibly a deletion marker), outside any transaction. */
   current(resourceType: string, id: string): Promise<StoredVersion | undefined>;
   version(resourceType: string, id: string, versionId: number): Promise<StoredVersion | undefined>;
@@ -118,6 +121,10 @@ export interface ResourceStore {
   /** The tags, security labels (system and code) and profiles current resources of `types`
    * (all when undefined) carry, at most `limit` of each ($meta at type and system level). */
   metaInUse(types: string[] | undefined, limit: number): Promise<MetaInUse>;
+  /** Whether some current resource has rows from its sensitive elements (IndexRows.sensitive)
+   * under one of the index keys: searches reading them are refused to clients without the
+   * migration-data scope. Reads committed data, so it holds across processes. */
+  hasSensitiveRows(keys: string[]): Promise<boolean>;
   /** Runs `work` atomically: every write in it is kept, or none is. Serializable. */
   transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T>;
   close(): Promise<void>;

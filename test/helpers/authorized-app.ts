@@ -23,8 +23,8 @@ export interface AuthorizedApp {
 }
 
 /** An app with authorization on whose clients `register` writes into the clients file it is
- * given; closed (and its data folder removed) when `t` ends. `store`: another engine's store
- * (test/helpers/mingo-store.ts), else an in-memory SQLite one. */
+ * given, on `store` (default: an in-memory SQLite store); closed (and its data folder removed)
+ * when `t` ends. */
 export async function appWithClients(t: Pick<Test, 'teardown'>, register: (clientsFile: string) => Promise<void>, store: ResourceStore = new SqliteStore({ path: ':memory:' })): Promise<FastifyInstance> {
   const dir = mkdtempSync(join(tmpdir(), 'migfhir-auth-'));
   const clientsFile = join(dir, 'clients.json');
@@ -38,7 +38,7 @@ export async function appWithClients(t: Pick<Test, 'teardown'>, register: (clien
   return app;
 }
 
-/** One client with one key (kid `k`). */
+/** One client with one key (kid `k`), on `store` when given. */
 export async function authorizedApp(t: Test, client: { id: string; scope: string; alg?: 'RS384' | 'ES384' }, store?: ResourceStore): Promise<AuthorizedApp> {
   const alg = client.alg ?? 'RS384';
   const keys = await generateKeyPair(alg, { extractable: true });

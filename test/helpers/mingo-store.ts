@@ -3,7 +3,7 @@
 // implementation of the MongoDB query language, over documents in the engine's layout
 // (src/store/mongo/documents.ts). Reads, history and the write path are an in-memory SQLite
 // store's: this proves the compiler and the layout, not the driver calls (see README).
-import { Aggregator, ProcessingMode } from 'mingo';
+import { Aggregator, ProcessingMode, Query } from 'mingo';
 import type { ResourceDocument } from '../../src/search/mongo-layout.ts';
 import { indexEntries, resourceKey } from '../../src/search/mongo-layout.ts';
 import type { Stage } from '../../src/search/mongo.ts';
@@ -42,6 +42,12 @@ export class MingoSearchStore implements ResourceStore {
     return this.inner.history(q);
   }
 
+  /** the engine's query ({ sens: { $in: keys } }, src/store/mongo) evaluated by mingo */
+  async hasSensitiveRows(keys: string[]): Promise<boolean> {
+    const query = new Query({ sens: { $in: keys } });
+    return [...this.docs.values()].some((d) => query.test(d as unknown as Record<string, unknown>));
+  }
+
   metaInUse(types: string[] | undefined, limit: number) {
     return this.inner.metaInUse(types, limit);
   }
@@ -78,7 +84,11 @@ export class MingoSearchStore implements ResourceStore {
         reindex: async (t, id, index) => {
           await raw.reindex(t, id, index);
           const doc = this.docs.get(resourceKey(t, id));
-          if (doc && !doc.del) this.docs.set(doc._id, { ...doc, idx: indexEntries(index) });
+          if (doc && !doc.del) {
+            const { sens: _old, ...rest } = doc;
+            void _old;
+            this.docs.set(doc._id, { ...rest, idx: indexEntries(index), ...(index.sensitive?.length ? { sens: index.sensitive } : {}) });
+          }
         },
       };
       try {

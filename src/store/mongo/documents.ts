@@ -24,7 +24,10 @@ export function historyDocument(v: VersionWrite, seq: number): HistoryDocument {
  * version. A deletion keeps the document (as a marker) without content or index entries. */
 export function currentDocument(v: VersionWrite, seq: number, rid: number): ResourceDocument {
   const doc: ResourceDocument = { _id: resourceKey(v.resourceType, v.id), type: v.resourceType, id: v.id, vid: v.versionId, lu: v.lastUpdated, del: v.json === null, seq, rid, json: v.json };
-  if (v.json !== null && v.index) doc.idx = indexEntries(v.index);
+  if (v.json !== null && v.index) {
+    doc.idx = indexEntries(v.index);
+    if (v.index.sensitive?.length) doc.sens = v.index.sensitive;
+  }
   return doc;
 }
 

@@ -11,7 +11,7 @@
 // On a standalone server there are no multi-document transactions: each write is applied on its
 // own, the unique version _id stops a concurrent update from overwriting another, and
 // transaction Bundles are refused (`atomicTransactions = false`).
-import { MongoClient, MongoServerError, type ClientSession, type Collection, type Db } from 'mongodb';
+import { MongoClient, MongoServerError, type ClientSession, type Collection, type Db, type UpdateFilter } from 'mongodb';
 import { conflict } from '../../fhir/errors.ts';
 import type { Cursor, SearchQuery } from '../../search/ir.ts';
 import { indexEntries, MONGO_HISTORY_INDEXES, MONGO_INDEXES, resourceKey, type ResourceDocument } from '../../search/mongo-layout.ts';
@@ -54,6 +54,7 @@ export class MongoStore implements ResourceStore {
   readonly engine = 'mongodb';
   readonly atomicTransactions: boolean;
   readonly topology: Topology;
+  readonly unmarkedSensitiveRows: boolean;
   private readonly client: MongoClient;
   private readonly resources: Collection<ResourceDocument>;
   private readonly historyColl: Collection<HistoryDocument>;
@@ -61,8 +62,9 @@ export class MongoStore implements ResourceStore {
   private readonly searcher: MongoSearcher;
   private lastIssued: number;
 
-  private constructor(client: MongoClient, db: Db, topology: Topology, lastIssued: number) {
+  private constructor(client: MongoClient, db: Db, topology: Topology, lastIssued: number, unmarkedSensitiveRows: boolean) {
     this.client = client;
+    this.unmarkedSensitiveRows = unmarkedSensitiveRows;
     this.topology = topology;
     this.atomicTransactions = topology !== 'standalone';
     this.resources = db.collection<ResourceDocument>('resources');
@@ -80,11 +82,14 @@ export class MongoStore implements ResourceStore {
       const db = client.db(databaseName(options.uri));
       const hello = await db.admin().command({ hello: 1 });
       const topology: Topology = hello.msg === 'isdbgrid' ? 'sharded' : hello.setName ? 'replicaSet' : 'standalone';
-      await db.collection('resources').createIndexes(MONGO_INDEXES.map((i) => ({ name: i.name, key: i.key })));
+      // documents written before the `sensitive` index existed carry no `sens` marks
+      const before = await db.collection('resources').indexes().catch(() => []);
+      const unmarked = !before.some((i) => i.name === 'sensitive') && (await db.collection('resources').estimatedDocumentCount()) > 0;
+      await db.collection('resources').createIndexes(MONGO_INDEXES.map((i) => ({ name: i.name, key: i.key, ...(i.sparse ? { sparse: true } : {}) })));
       await db.collection('history').createIndexes(MONGO_HISTORY_INDEXES.map((i) => ({ name: i.name, key: i.key })));
       await db.collection<Counter>('counters').updateOne({ _id: 'seq' }, { $setOnInsert: { n: 0 } }, { upsert: true });
       const last = await db.collection<HistoryDocument>('history').find({}, { projection: { lu: 1 } }).sort({ lu: -1 }).limit(1).toArray();
-      return new MongoStore(client, db, topology, last[0] ? Date.parse(last[0].lu) : 0);
+      return new MongoStore(client, db, topology, last[0] ? Date.parse(last[0].lu) : 0, unmarked);
     } catch (err) {
       await client.close();
       throw err;
@@ -129,6 +134,11 @@ export class MongoStore implements ResourceStore {
 
   search(query: SearchQuery, cursor?: Cursor): Promise<SearchResult> {
     return this.searcher.search(query, cursor);
+  }
+
+  async hasSensitiveRows(keys: string[]): Promise<boolean> {
+    // one seek per key on the sparse `sensitive` index
+    return (await this.resources.findOne({ sens: { $in: keys } }, { projection: { _id: 1 } })) !== null;
   }
 
   async metaInUse(types: string[] | undefined, limit: number): Promise<MetaInUse> {
@@ -199,7 +209,10 @@ export class MongoStore implements ResourceStore {
         await this.resources.updateOne({ _id: key, vid: versionId, del: false }, { $set: { json } }, { session });
       },
       reindex: async (type, id, index) => {
-        await this.resources.updateOne({ _id: resourceKey(type, id), del: false }, { $set: { idx: indexEntries(index) } }, { session });
+        const update: UpdateFilter<ResourceDocument> = index.sensitive?.length
+          ? { $set: { idx: indexEntries(index), sens: index.sensitive } }
+          : { $set: { idx: indexEntries(index) }, $unset: { sens: '' } };
+        await this.resources.updateOne({ _id: resourceKey(type, id), del: false }, update, { session });
       },
     };
   }
@@ -216,12 +229,13 @@ export class MongoStore implements ResourceStore {
       throw err;
     }
     if (v.versionId > 1) await this.historyColl.updateOne({ _id: `${key}/${v.versionId - 1}` }, { $set: { sup: v.lastUpdated } }, { session });
-    const { _id: _key, rid: _rid, idx, ...fields } = currentDocument(v, seq, seq);
+    const { _id: _key, rid: _rid, idx, sens, ...fields } = currentDocument(v, seq, seq);
     void _key, _rid;
+    const unset: Partial<Record<'idx' | 'sens', ''>> = { ...(idx ? {} : { idx: '' as const }), ...(sens ? {} : { sens: '' as const }) };
     // classic update operators: every value is stored as given, none is read as an expression
     await this.resources.updateOne(
       { _id: key },
-      { $set: { ...fields, ...(idx ? { idx } : {}) }, ...(idx ? {} : { $unset: { idx: '' } }), $setOnInsert: { rid: seq } },
+      { $set: { ...fields, ...(idx ? { idx } : {}), ...(sens ? { sens } : {}) }, ...(Object.keys(unset).length ? { $unset: unset } : {}), $setOnInsert: { rid: seq } },
       { upsert: true, session },
     );
   }

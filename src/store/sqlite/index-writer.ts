@@ -10,10 +10,14 @@ export class SqliteIndexWriter {
   /** ids assigned inside the open transaction: forgotten again if it rolls back */
   private pending: string[] = [];
   private readonly stmt;
+  /** whether sp_sensitive may hold rows: until a labelled resource is indexed, replacing a
+   * resource's rows skips that table (this connection is the database's only writer) */
+  private anySensitive: boolean;
 
   constructor(db: Database.Database) {
     this.db = db;
     for (const r of db.prepare<[], { id: number; key: string }>('SELECT id, key FROM search_param').all()) this.ids.set(r.key, r.id);
+    this.anySensitive = db.prepare('SELECT 1 FROM sp_sensitive LIMIT 1').get() !== undefined;
     this.stmt = {
       addParam: db.prepare<[string], { id: number }>(
         'INSERT INTO search_param (key) VALUES (?) ON CONFLICT (key) DO UPDATE SET key = excluded.key RETURNING id',
@@ -31,6 +35,8 @@ export class SqliteIndexWriter {
         'INSERT INTO sp_reference (rid, param, target_type, target_id, url, version, identifier_system, identifier_value) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       uri: db.prepare('INSERT INTO sp_uri (rid, param, uri) VALUES (?, ?, ?)'),
+      sensitive: db.prepare('INSERT INTO sp_sensitive (param, rid) VALUES (?, ?)'),
+      removeSensitive: db.prepare('DELETE FROM sp_sensitive WHERE rid = ?'),
       composite: db.prepare(
         'INSERT INTO sp_composite (rid, param, grp, comp, system, code, low, high, value, text, target_type, target_id, canon_code, canon_value, canon_low, canon_high) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
@@ -54,6 +60,7 @@ export class SqliteIndexWriter {
 
   remove(rid: number): void {
     for (const s of this.stmt.remove) s.run(rid);
+    if (this.anySensitive) this.stmt.removeSensitive.run(rid);
   }
 
   insert(rid: number, rows: IndexRows): void {
@@ -69,6 +76,10 @@ export class SqliteIndexWriter {
       s.reference.run(rid, this.paramId(r.param), r.targetType, r.targetId, r.url, r.version, r.identifierSystem, r.identifierValue);
     }
     for (const r of rows.uri) s.uri.run(rid, this.paramId(r.param), r.uri);
+    if (rows.sensitive?.length) {
+      this.anySensitive = true;
+      for (const key of rows.sensitive) s.sensitive.run(this.paramId(key), rid);
+    }
     for (const r of rows.composite ?? []) {
       s.composite.run(
         rid, this.paramId(r.param), r.grp, r.comp, r.system, r.code, r.low, r.high, r.value, r.text, r.targetType, r.targetId,

@@ -78,6 +78,7 @@ const COLUMNS = 'v.seq, v.resource_type, v.id, v.version_id, v.last_updated, v.m
 export class SqliteStore implements ResourceStore {
   readonly engine = 'sqlite';
   readonly options: SqliteOptions;
+  readonly unmarkedSensitiveRows: boolean;
   private auditTrail: SqliteAuditTrail | undefined;
   private readonly writer: Database.Database;
   private readonly reader: Database.Database;
@@ -110,7 +111,11 @@ export class SqliteStore implements ResourceStore {
     this.writer.pragma('temp_store = MEMORY');
     // checkpoints run on a worker thread (checkpointer.ts); this is only its backstop
     if (!memory) this.writer.pragma(`wal_autocheckpoint = ${WRITER_AUTOCHECKPOINT}`);
+    const table = (name: string) => this.writer.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
+    // a database written before sp_sensitive existed (its rows carry no marks)
+    const unmarked = table('resource') && !table('sp_sensitive');
     this.writer.exec(SCHEMA);
+    this.unmarkedSensitiveRows = unmarked && this.writer.prepare('SELECT 1 FROM resource WHERE deleted = 0 LIMIT 1').get() !== undefined;
     ensureCanonicalColumns(this.writer);
     ensureAuditIndex(this.writer);
     // keep the planner's statistics current (SQLite's advice for long-lived connections)
@@ -158,6 +163,7 @@ export class SqliteStore implements ResourceStore {
       savepoint: this.writer.prepare('SAVEPOINT tx'),
       release: this.writer.prepare('RELEASE tx'),
       rollbackTo: this.writer.prepare('ROLLBACK TO tx'),
+      sensitive: this.reader.prepare<[number], number>('SELECT 1 FROM sp_sensitive WHERE param = ? LIMIT 1').pluck(),
       maxUpdated: this.writer.prepare<[], { m: string | null }>('SELECT MAX(last_updated) AS m FROM resource_version'),
     };
     this.index = new SqliteIndexWriter(this.writer);
@@ -238,6 +244,13 @@ export class SqliteStore implements ResourceStore {
 
   async search(query: SearchQuery, cursor?: Cursor): Promise<SearchResult> {
     return this.searcher.search(query, cursor);
+  }
+
+  async hasSensitiveRows(keys: string[]): Promise<boolean> {
+    return keys.some((key) => {
+      const param = this.index.lookup(key);
+      return param !== undefined && this.stmt.sensitive.get(param) !== undefined;
+    });
   }
 
   /** EXPLAIN QUERY PLAN of a search's page query (tests check that indexes are used). */

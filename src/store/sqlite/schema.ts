@@ -82,6 +82,12 @@ CREATE TABLE IF NOT EXISTS sp_composite (rid INTEGER NOT NULL, param INTEGER NOT
   system TEXT, code TEXT, low REAL, high REAL, value REAL, text TEXT, target_type TEXT, target_id TEXT);
 CREATE INDEX IF NOT EXISTS sp_composite_value ON sp_composite (param, comp, code, rid);
 CREATE INDEX IF NOT EXISTS sp_composite_rid ON sp_composite (rid, param, grp, comp);
+
+-- the parameters whose rows of a resource come from its sensitive elements (migration status,
+-- journey, vulnerability: src/search/sensitive-rows.ts); rows only for labelled resources.
+-- param first: "does this parameter have sensitive rows" is one seek (src/auth/sensitive-search.ts)
+CREATE TABLE IF NOT EXISTS sp_sensitive (param INTEGER NOT NULL, rid INTEGER NOT NULL, PRIMARY KEY (param, rid)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS sp_sensitive_rid ON sp_sensitive (rid);
 `;
 
 export const INDEX_TABLES = ['sp_string', 'sp_token', 'sp_date', 'sp_number', 'sp_quantity', 'sp_reference', 'sp_uri', 'sp_composite'] as const;

@@ -1,0 +1,70 @@
+// Searches that would reveal sensitive migration data to a client without the migration-data
+// scope are refused (403). Redacting the results is not enough: which resources match a value,
+// which lack one (:missing, :not), the order of a _sort, what a chain or _has joins on and what
+// an _include follows all tell the value. A search is refused when any index key it reads —
+// in a condition at any depth (chain links, _has, composites, union parameters' parts), a sort
+// key, an _include or _revinclude — belongs to a parameter
+//  - declared on a sensitive extension (`extension('…/migration-status')`): refused even before
+//    any resource has rows for it, or
+//  - under which some current resource has rows extracted from its sensitive elements
+//    (src/search/sensitive-rows.ts marks them at write time, whatever the expression): a
+//    custom SearchParameter that walks into the extension another way is caught by its data.
+import type { Condition, IncludeSpec, SearchQuery } from '../search/ir.ts';
+import type { SearchParam, SearchParamRegistry } from '../search/registry.ts';
+import { forbidden, type AuthContext } from './authorize.ts';
+import { isSensitiveExpression } from './sensitive.ts';
+
+/** What the guard reads from the store: the keys with sensitive rows (ResourceStore). */
+export interface SensitiveFacts {
+  hasSensitiveRows(keys: string[]): Promise<boolean>;
+}
+
+function conditionKeys(c: Condition, out: Set<string>): void {
+  if ('params' in c) for (const k of c.params) out.add(k);
+  if (c.kind === 'chain' || c.kind === 'has') conditionKeys(c.condition, out);
+  else if (c.kind === 'any') for (const inner of c.conditions) conditionKeys(inner, out);
+}
+
+/** The reference parameters an _include/_revinclude reads: the named one (and, for canonical
+ * references, the targets' url parameters), or every reference parameter of the source type(s)
+ * for `*`. */
+function includeKeys(spec: IncludeSpec, registry: SearchParamRegistry, allTypes: readonly string[], out: Set<string>): void {
+  if (spec.param !== '*') out.add(spec.param);
+  else {
+    for (const type of spec.sourceType === '*' ? allTypes : [spec.sourceType]) {
+      for (const p of registry.forType(type)) if (p.type === 'reference') out.add(p.key);
+    }
+  }
+  for (const k of spec.canonical ?? []) out.add(k);
+}
+
+/** Every index key a search reads. */
+export function keysRead(q: SearchQuery, registry: SearchParamRegistry, allTypes: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const c of q.conditions) conditionKeys(c, out);
+  for (const s of q.sort) for (const k of s.params) if (k !== '_id' && k !== '_lastUpdated') out.add(k);
+  for (const spec of [...q.include, ...q.revinclude]) includeKeys(spec, registry, allTypes, out);
+  return [...out];
+}
+
+function declaredSensitive(p: SearchParam | undefined): boolean {
+  return !!p && (isSensitiveExpression(p.expression) || (p.components ?? []).some((c) => isSensitiveExpression(c.expression)));
+}
+
+const REFUSAL = 'Searching, sorting or including on migration status, journey or vulnerability needs the migration-data scope';
+
+/** Refuses (403) a search that reads a sensitive parameter, for a client without the scope.
+ * Clients with the scope, and open (development) mode, are not checked. */
+export async function refuseSensitiveSearch(
+  auth: AuthContext | undefined,
+  q: SearchQuery,
+  registry: SearchParamRegistry,
+  allTypes: readonly string[],
+  facts: SensitiveFacts,
+): Promise<void> {
+  if (!auth || auth.scopes.sensitive) return;
+  const keys = keysRead(q, registry, allTypes);
+  if (keys.length === 0) return;
+  if (keys.some((k) => declaredSensitive(registry.byKey(k)))) throw forbidden(REFUSAL);
+  if (await facts.hasSensitiveRows(keys)) throw forbidden(REFUSAL);
+}
