@@ -6,6 +6,9 @@
 // key, an _include or _revinclude — belongs to a parameter
 //  - declared on a sensitive extension (`extension('…/migration-status')`): refused even before
 //    any resource has rows for it, or
+//  - that is custom and whose expression could read sensitive content at all
+//    (src/auth/opaque-expression.ts): refused whatever the data, so that the refusal cannot be
+//    used as an oracle by a parameter written to match one patient's status, or
 //  - under which some current resource has rows extracted from its sensitive elements
 //    (src/search/sensitive-rows.ts marks them at write time, whatever the expression): a
 //    custom SearchParameter that walks into the extension another way is caught by its data.
@@ -13,6 +16,7 @@ import type { Condition, IncludeSpec, SearchQuery } from '../search/ir.ts';
 import type { SearchParam, SearchParamRegistry } from '../search/registry.ts';
 import { forbidden, type AuthContext } from './authorize.ts';
 import { isSensitiveExpression } from './sensitive.ts';
+import { couldReadSensitive } from './opaque-expression.ts';
 
 /** What the guard reads from the store: the keys with sensitive rows (ResourceStore). */
 export interface SensitiveFacts {
@@ -47,8 +51,14 @@ export function keysRead(q: SearchQuery, registry: SearchParamRegistry, allTypes
   return [...out];
 }
 
-function declaredSensitive(p: SearchParam | undefined): boolean {
-  return !!p && (isSensitiveExpression(p.expression) || (p.components ?? []).some((c) => isSensitiveExpression(c.expression)));
+/** Sensitive by definition, whatever the data: declared on a sensitive extension, or a custom
+ * parameter whose expression could read sensitive content (src/auth/opaque-expression.ts: the
+ * refusal must not depend on the data, or it would tell it). */
+function declaredSensitive(p: SearchParam | undefined, registry: SearchParamRegistry): boolean {
+  if (!p) return false;
+  const expressions = [p.expression, ...(p.components ?? []).map((c) => c.expression)];
+  if (expressions.some(isSensitiveExpression)) return true;
+  return registry.isCustom(p.url) && expressions.some(couldReadSensitive);
 }
 
 const REFUSAL = 'Searching, sorting or including on migration status, journey or vulnerability needs the migration-data scope';
@@ -65,6 +75,6 @@ export async function refuseSensitiveSearch(
   if (!auth || auth.scopes.sensitive) return;
   const keys = keysRead(q, registry, allTypes);
   if (keys.length === 0) return;
-  if (keys.some((k) => declaredSensitive(registry.byKey(k)))) throw forbidden(REFUSAL);
+  if (keys.some((k) => declaredSensitive(registry.byKey(k), registry))) throw forbidden(REFUSAL);
   if (await facts.hasSensitiveRows(keys)) throw forbidden(REFUSAL);
 }

@@ -134,6 +134,12 @@ export class SearchParamRegistry {
     return [...bases].some((b) => COMMON_BASES.has(b)) ? undefined : [...bases];
   }
 
+  /** Whether a parameter comes from a stored SearchParameter (written through the API) rather
+   * than from R4 itself. */
+  isCustom(url: string): boolean {
+    return this.custom.has(url);
+  }
+
   removeCustom(url: string): void {
     if (this.custom.delete(url)) this.rebuild();
   }
