@@ -1,6 +1,7 @@
 // Every option has a command-line flag and an environment variable; this table is the single
 // source for parsing, `migfhir help` and the README's option table.
 import { resolve } from 'node:path';
+import { parsePurpose } from './auth/purpose.ts';
 
 export interface Config {
   port: number;
@@ -82,6 +83,19 @@ function typeProfiles(v: string): Record<string, string[]> {
   return out;
 }
 
+/** `system|code,…`, each checked as the firewall parses a stated purpose (src/auth/purpose.ts) */
+function refusedPurposes(v: string): string[] {
+  const list = v.split(',').map((x) => x.trim()).filter(Boolean);
+  for (const p of list) {
+    try {
+      parsePurpose(p);
+    } catch (err) {
+      throw new Error(`'${p}': ${(err as Error).message}`);
+    }
+  }
+  return list;
+}
+
 interface OptionSpec {
   key: keyof Config;
   flag: string;
@@ -131,7 +145,7 @@ export const OPTIONS: OptionSpec[] = [
   { key: 'maxBundleEntries', flag: '--max-bundle-entries', env: 'MIGFHIR_MAX_BUNDLE_ENTRIES', default: '20000', description: 'most entries in one batch or transaction Bundle; more get 413', parse: integer(1, 1000000) },
   { key: 'devOpenAccess', flag: '--dev-open-access', env: 'MIGFHIR_DEV_OPEN_ACCESS', default: 'false', description: 'DEVELOPMENT ONLY: serve without authorization (every start-up line and /metadata warn); never in production', parse: bool, boolean: true },
   { key: 'clientsFile', flag: '--clients-file', env: 'MIGFHIR_CLIENTS_FILE', default: '', description: 'registered SMART backend-service clients (JSON, written by `migfhir clients add`); default DATA_DIR/clients.json' },
-  { key: 'refusedPurposes', flag: '--refused-purposes', env: 'MIGFHIR_REFUSED_PURPOSES', default: 'https://migfhir.org/fhir/CodeSystem/purpose-of-use|immigration-enforcement', description: 'comma-separated purposes of use (system|code) answered with 403 and audited', parse: (v) => v.split(',').map((x) => x.trim()).filter(Boolean) },
+  { key: 'refusedPurposes', flag: '--refused-purposes', env: 'MIGFHIR_REFUSED_PURPOSES', default: 'https://migfhir.org/fhir/CodeSystem/purpose-of-use|immigration-enforcement', description: 'comma-separated purposes of use (system|code) answered with 403 and audited; compared case-insensitively, http/https and trailing slashes alike; a bare code refuses that code in every system', parse: refusedPurposes },
   { key: 'audit', flag: '--audit', env: 'MIGFHIR_AUDIT', default: 'auto', description: 'AuditEvent per interaction: on, off, or auto (on unless --dev-open-access)', parse: oneOf('auto', 'on', 'off') },
   { key: 'rateLimit', flag: '--rate-limit', env: 'MIGFHIR_RATE_LIMIT', default: '-1', description: 'requests per minute per client (per address without a token); 0 = none; -1 = 6000 with authorization, none with --dev-open-access', parse: integer(-1, 10_000_000) },
   { key: 'corsOrigins', flag: '--cors-origins', env: 'MIGFHIR_CORS_ORIGINS', default: '', description: 'comma-separated origins allowed by CORS (browser apps); empty = CORS off', parse: (v) => v.split(',').map((x) => x.trim()).filter(Boolean) },

@@ -7,7 +7,7 @@ import { FhirError } from '../fhir/errors.ts';
 import type { Context } from '../rest/types.ts';
 import { OAuthError, TokenService, ASSERTION_ALGS } from '../auth/tokens.ts';
 import { MIGRATION_DATA_SCOPE } from '../auth/scopes.ts';
-import { checkPurposes, parsePurposes, PURPOSE_HEADER } from '../auth/purpose.ts';
+import { checkPurposes, parsePurpose, parsePurposes, purposeText, PURPOSE_HEADER } from '../auth/purpose.ts';
 import type { AuthContext } from '../auth/authorize.ts';
 import { baseUrlOf } from './routes.ts';
 
@@ -65,7 +65,6 @@ export function registerAuth(app: FastifyInstance, ctx: Context, tokens: TokenSe
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     const path = request.url.slice(ctx.config.basePath.length).split('?')[0].replace(/\/+$/, '');
     if (PUBLIC.has(path)) return;
-    const purposes = parsePurposes(request.headers[PURPOSE_HEADER] as string | undefined);
     const header = request.headers.authorization ?? '';
     const m = /^Bearer\s+([A-Za-z0-9\-_.]+)$/i.exec(header);
     const challenge = (error?: string) => `Bearer realm="${baseUrlOf(request, ctx)}"${error ? `, error="${error}"` : ''}`;
@@ -78,9 +77,15 @@ export function registerAuth(app: FastifyInstance, ctx: Context, tokens: TokenSe
     } catch {
       throw new FhirError(401, { code: 'login', diagnostics: 'The access token is invalid or expired' }, { 'www-authenticate': challenge('invalid_token') });
     }
-    const auth: AuthContext = { clientId: claims.clientId, scopes: claims.scopes, purposeOfUse: purposes.length ? [...(claims.purposeOfUse ?? []), ...purposes] : (claims.purposeOfUse ?? []) };
+    // the token's purposes (from the client's registration) and the request's, checked alike
+    // (the client is known before the header is parsed, so a 400 for it is audited under it)
+    const own = (claims.purposeOfUse ?? []).map(parsePurpose);
+    const auth: AuthContext = { clientId: claims.clientId, scopes: claims.scopes, purposeOfUse: own.map(purposeText) };
     request.fhirAuth = auth;
-    checkPurposes(auth.purposeOfUse, ctx.config.refusedPurposes);
+    const stated = parsePurposes(request.headers[PURPOSE_HEADER] as string | undefined);
+    const purposes = stated.length ? [...own, ...stated] : own;
+    if (stated.length) auth.purposeOfUse = purposes.map(purposeText);
+    checkPurposes(purposes, ctx.config.refusedPurposes);
     void reply;
   });
 }

@@ -38,11 +38,11 @@ export async function appWithClients(t: Pick<Test, 'teardown'>, register: (clien
 }
 
 /** One client with one key (kid `k`). */
-export async function authorizedApp(t: Test, client: { id: string; scope: string; alg?: 'RS384' | 'ES384' }): Promise<AuthorizedApp> {
+export async function authorizedApp(t: Test, client: { id: string; scope: string; alg?: 'RS384' | 'ES384'; purposeOfUse?: string[] }): Promise<AuthorizedApp> {
   const alg = client.alg ?? 'RS384';
   const keys = await generateKeyPair(alg, { extractable: true });
   const app = await appWithClients(t, async (clientsFile) => {
-    writeClient(clientsFile, { clientId: client.id, jwks: { keys: [{ ...(await exportJWK(keys.publicKey)), kid: 'k', alg }] }, scope: client.scope });
+    writeClient(clientsFile, { clientId: client.id, jwks: { keys: [{ ...(await exportJWK(keys.publicKey)), kid: 'k', alg }] }, scope: client.scope, ...(client.purposeOfUse ? { purposeOfUse: client.purposeOfUse } : {}) });
   });
   const bearer = async (scope: string) => {
     const assertion = await new SignJWT({}).setProtectedHeader({ alg, kid: 'k' }).setIssuer(client.id).setSubject(client.id).setAudience(`${AUTH_BASE}/auth/token`)
