@@ -56,6 +56,8 @@ export function registerAuditHooks(app: FastifyInstance, ctx: Context): void {
   if (!ctx.audit) return;
   const audit = ctx.audit;
   app.addHook('onError', async (request, _reply, error) => {
+    // refused past an address limit: the window's one event counts it (src/http/auth.ts)
+    if (request.auditAggregated) return;
     const status = error instanceof FhirError ? error.status : ((error as { statusCode?: number }).statusCode ?? 500);
     const input = auditInput(request, request.auditInteraction ?? 'unknown', status);
     input.description = error instanceof FhirError ? error.outcome.issue[0]?.diagnostics?.slice(0, 200) : `HTTP ${status}`;
