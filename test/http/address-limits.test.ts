@@ -69,7 +69,7 @@ t.test('requests without a valid token: limited per address, audited one by one,
   t.equal((await app.inject({ method: 'GET', url: '/fhir/Patient/again', ...attacker })).statusCode, 401);
   await app.fhir.audit!.flush();
   const trail = await fhir(app, 'GET', '/fhir/AuditEvent?address=127.0.0.1&altid=anonymous&_count=100', undefined, auth);
-  const events = trail.body.entry.map((e: any) => e.resource as AuditEvent);
+  const events: AuditEvent[] = trail.body.entry.map((e: any) => e.resource);
   t.equal(events.filter((e) => e.type.code === 'rest').length, 6, 'the five within the limit and the one of the new window, each audited');
   const aggregated = events.filter((e) => e.type.code === '110114');
   t.equal(aggregated.length, 1, 'one event for the 35 refused past the limit');
@@ -96,7 +96,7 @@ t.test('the token endpoint: its own count per address and named client; every re
   const auth = await bearer(SCOPE);
   await app.fhir.audit!.flush();
   const trail = await fhir(app, 'GET', '/fhir/AuditEvent?type=110114&_count=100', undefined, auth);
-  const events = trail.body.entry.map((e: any) => e.resource as AuditEvent);
+  const events: AuditEvent[] = trail.body.entry.map((e: any) => e.resource);
   const failed = events.filter((e) => e.outcome === '4');
   t.equal(failed.length, 3, 'each refused token request within the limit is audited');
   t.ok(failed.every((e) => e.subtype?.[0].code === '110122' && /invalid_client/.test(e.outcomeDesc!) && e.agent[0].altId === 'anonymous'));
