@@ -5,6 +5,12 @@ import { fhir, testApp } from '../helpers/app.ts';
 import { authorizedApp } from '../helpers/authorized-app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { parsePurposes, samePurpose } from '../../src/auth/purpose.ts';
+import { clientsCommand } from '../../src/cli/clients.ts';
+import { readClients } from '../../src/auth/clients.ts';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { exportJWK, generateKeyPair } from 'jose';
 
 const REFUSED = 'https://migfhir.org/fhir/CodeSystem/purpose-of-use|immigration-enforcement';
 
@@ -96,4 +102,17 @@ t.test('development open access applies the same firewall', async (t) => {
 t.test('the refused list is parsed at start-up', async (t) => {
   t.throws(() => loadConfig(['--refused-purposes', 'a|b|c']), /--refused-purposes.*more than one/);
   t.same(loadConfig(['--refused-purposes', 'HMARKT, https://x.example/cs|c']).refusedPurposes, ['HMARKT', 'https://x.example/cs|c']);
+});
+
+t.test('a client is registered only with purposes the firewall can read', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'migfhir-purpose-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const jwks = join(dir, 'jwks.json');
+  const { publicKey } = await generateKeyPair('RS384', { extractable: true });
+  writeFileSync(jwks, JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k', alg: 'RS384' }] }));
+  const clientsFile = join(dir, 'clients.json');
+  const add = (purpose: string) => clientsCommand(['add', '--id', 'c', '--jwks', jwks, '--scope', 'system/Patient.rs', '--purpose', purpose, '--clients-file', clientsFile]);
+  t.throws(() => add('a|b|c'), /--purpose: .*more than one/);
+  t.equal(add(' TREAT , https://x.example/cs | Y '), 0);
+  t.same(readClients(clientsFile)[0].purposeOfUse, ['http://terminology.hl7.org/CodeSystem/v3-ActReason|TREAT', 'https://x.example/cs|Y']);
 });
