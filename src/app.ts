@@ -20,7 +20,7 @@ import { invalidateCapabilities } from './rest/capabilities.ts';
 import { ReindexJobs } from './operations/reindex.ts';
 import { TokenService } from './auth/tokens.ts';
 import { readClients } from './auth/clients.ts';
-import { registerAuth } from './http/auth.ts';
+import { registerAuth, type AuthShutdown } from './http/auth.ts';
 import { Auditor } from './audit/audit.ts';
 import { auditSink } from './audit/sinks.ts';
 import { Terminology } from './terminology/service.ts';
@@ -33,6 +33,9 @@ import { loadIgPackage } from './ig/package.ts';
 import { installIg } from './ig/install.ts';
 
 export interface AppOptions {
+  /** the window of the per-address limits on anonymous and token requests (tests shorten it);
+   * one minute otherwise. Never a server option. */
+  limitWindowMs?: number;
   /** use this store instead of opening the configured one (tests) */
   store?: ResourceStore;
   /** false: store resources without search index rows, so searches find nothing. Only for
@@ -144,9 +147,10 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const tokens = config.devOpenAccess
     ? undefined
     : await TokenService.create(join(config.dataDir, 'token-signing-key.json'), readClients(config.clientsFile || join(config.dataDir, 'clients.json')));
+  let auth: AuthShutdown | undefined;
   await app.register(
     async (api) => {
-      registerAuth(api, ctx, tokens);
+      auth = registerAuth(api, ctx, tokens, { limitWindowMs: options.limitWindowMs });
       registerRoutes(api, ctx);
       await api.register(registerHl7v2Routes(ctx));
     },
@@ -163,6 +167,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   app.decorate('mllp', await startMllp(app, ctx));
   app.addHook('onClose', async () => {
     await ctx.jobs.stop();
+    // the limits' open windows leave their events before the trail closes
+    auth?.close();
     await ctx.audit?.close();
     if (!options.store) await store.close();
   });

@@ -1,6 +1,7 @@
 // Every option has a command-line flag and an environment variable; this table is the single
 // source for parsing, `migfhir help` and the README's option table.
 import { resolve } from 'node:path';
+import { parsePurpose } from './auth/purpose.ts';
 
 export interface Config {
   port: number;
@@ -32,6 +33,10 @@ export interface Config {
   audit: 'auto' | 'on' | 'off';
   /** requests per minute per client (or address); 0 = no limit; -1 = auto */
   rateLimit: number;
+  /** requests per minute per address refused for want of a valid access token; 0 = no limit; -1 = auto */
+  anonymousRateLimit: number;
+  /** token requests per minute per address and client; 0 = no limit; -1 = auto */
+  tokenRateLimit: number;
   /** origins allowed by CORS; empty = CORS off */
   corsOrigins: string[];
   /** HL7 v2 MLLP listener port; undefined = off, 0 = a free port */
@@ -80,6 +85,19 @@ function typeProfiles(v: string): Record<string, string[]> {
     out[part.slice(0, i).trim()] = part.slice(i + 1).split('|').map((x) => x.trim()).filter(Boolean);
   }
   return out;
+}
+
+/** `system|code,…`, each checked as the firewall parses a stated purpose (src/auth/purpose.ts) */
+function refusedPurposes(v: string): string[] {
+  const list = v.split(',').map((x) => x.trim()).filter(Boolean);
+  for (const p of list) {
+    try {
+      parsePurpose(p);
+    } catch (err) {
+      throw new Error(`'${p}': ${(err as Error).message}`);
+    }
+  }
+  return list;
 }
 
 interface OptionSpec {
@@ -131,9 +149,11 @@ export const OPTIONS: OptionSpec[] = [
   { key: 'maxBundleEntries', flag: '--max-bundle-entries', env: 'MIGFHIR_MAX_BUNDLE_ENTRIES', default: '20000', description: 'most entries in one batch or transaction Bundle; more get 413', parse: integer(1, 1000000) },
   { key: 'devOpenAccess', flag: '--dev-open-access', env: 'MIGFHIR_DEV_OPEN_ACCESS', default: 'false', description: 'DEVELOPMENT ONLY: serve without authorization (every start-up line and /metadata warn); never in production', parse: bool, boolean: true },
   { key: 'clientsFile', flag: '--clients-file', env: 'MIGFHIR_CLIENTS_FILE', default: '', description: 'registered SMART backend-service clients (JSON, written by `migfhir clients add`); default DATA_DIR/clients.json' },
-  { key: 'refusedPurposes', flag: '--refused-purposes', env: 'MIGFHIR_REFUSED_PURPOSES', default: 'https://migfhir.org/fhir/CodeSystem/purpose-of-use|immigration-enforcement', description: 'comma-separated purposes of use (system|code) answered with 403 and audited', parse: (v) => v.split(',').map((x) => x.trim()).filter(Boolean) },
+  { key: 'refusedPurposes', flag: '--refused-purposes', env: 'MIGFHIR_REFUSED_PURPOSES', default: 'https://migfhir.org/fhir/CodeSystem/purpose-of-use|immigration-enforcement', description: 'comma-separated purposes of use (system|code) answered with 403 and audited; compared case-insensitively, http/https and trailing slashes alike; a bare code refuses that code in every system', parse: refusedPurposes },
   { key: 'audit', flag: '--audit', env: 'MIGFHIR_AUDIT', default: 'auto', description: 'AuditEvent per interaction: on, off, or auto (on unless --dev-open-access)', parse: oneOf('auto', 'on', 'off') },
-  { key: 'rateLimit', flag: '--rate-limit', env: 'MIGFHIR_RATE_LIMIT', default: '-1', description: 'requests per minute per client (per address without a token); 0 = none; -1 = 6000 with authorization, none with --dev-open-access', parse: integer(-1, 10_000_000) },
+  { key: 'rateLimit', flag: '--rate-limit', env: 'MIGFHIR_RATE_LIMIT', default: '-1', description: 'requests per minute per client (per address for the public /metadata and discovery; see --anonymous-rate-limit and --token-rate-limit for the rest); 0 = none; -1 = 6000 with authorization, none with --dev-open-access', parse: integer(-1, 10_000_000) },
+  { key: 'anonymousRateLimit', flag: '--anonymous-rate-limit', env: 'MIGFHIR_ANONYMOUS_RATE_LIMIT', default: '-1', description: 'requests per minute per address without a valid access token (each refused with 401 and audited); past it 429, and one AuditEvent per address and minute counts them; 0 = none; -1 = 60 with authorization', parse: integer(-1, 10_000_000) },
+  { key: 'tokenRateLimit', flag: '--token-rate-limit', env: 'MIGFHIR_TOKEN_RATE_LIMIT', default: '-1', description: 'token requests per minute per address and registered client (unregistered client ids share one count per address); past it 429, and one AuditEvent per count and minute; 0 = none; -1 = 60 with authorization', parse: integer(-1, 10_000_000) },
   { key: 'corsOrigins', flag: '--cors-origins', env: 'MIGFHIR_CORS_ORIGINS', default: '', description: 'comma-separated origins allowed by CORS (browser apps); empty = CORS off', parse: (v) => v.split(',').map((x) => x.trim()).filter(Boolean) },
   { key: 'conditionalDeleteMax', flag: '--conditional-delete-max', env: 'MIGFHIR_CONDITIONAL_DELETE_MAX', default: '1', description: 'how many resources one conditional delete may remove; more matches get 412', parse: integer(1, 10000) },
   { key: 'mllpPort', flag: '--mllp-port', env: 'MIGFHIR_MLLP_PORT', default: '', description: 'HL7 v2 MLLP listener port (ADT in, ACK out); empty = off; 0 picks a free one', parse: (v) => (v === '' ? undefined : integer(0, 65535)(v)) },

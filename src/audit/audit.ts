@@ -18,8 +18,19 @@ const FLUSH_COUNT = 500;
  * work on one core; ~300 bytes each). Past it, requests wait for the trail: see Auditor.later. */
 export const MAX_BACKLOG = 50_000;
 
+/** DICOM's audit vocabulary (http://dicom.nema.org/resources/ontology/DCM), for events that are
+ * not a FHIR interaction: a client authenticating at the token endpoint, or refused for want of
+ * a valid token. */
+export const DCM_SYSTEM = 'http://dicom.nema.org/resources/ontology/DCM';
+export const USER_AUTHENTICATION = { system: DCM_SYSTEM, code: '110114', display: 'User Authentication' };
+export const LOGIN = { system: DCM_SYSTEM, code: '110122' };
+export const REST = { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest', display: 'RESTful Operation' };
+export const RESTFUL_INTERACTION = 'http://hl7.org/fhir/restful-interaction';
+
 export interface AuditInput {
-  interaction: string; // restful-interaction code (read, search-type, create, transaction, operation…)
+  /** rest (default): a FHIR interaction; login: an authentication (DCM 110114 / 110122) */
+  kind?: 'rest' | 'login';
+  interaction: string; // restful-interaction code (read, search-type, create, transaction, operation…); for login events 'login'
   action: 'C' | 'R' | 'U' | 'D' | 'E';
   status: number;
   clientId?: string;
@@ -32,6 +43,8 @@ export interface AuditInput {
   /** the query string of a search (stored base64, as the spec's entity.query) */
   query?: string;
   description?: string;
+  /** when the events an aggregated event stands for happened (epoch ms) */
+  period?: { start: number; end: number };
 }
 
 function outcome(status: number): AuditEvent['outcome'] {
@@ -71,9 +84,11 @@ export function auditEvent(input: AuditInput, recorded = new Date().toISOString(
   return {
     resourceType: 'AuditEvent',
     id,
-    type: { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest', display: 'RESTful Operation' },
-    subtype: [{ system: 'http://hl7.org/fhir/restful-interaction', code: input.interaction }],
+    ...(input.kind === 'login'
+      ? { type: USER_AUTHENTICATION, subtype: [LOGIN] }
+      : { type: REST, subtype: [{ system: RESTFUL_INTERACTION, code: input.interaction }] }),
     action: input.action,
+    ...(input.period ? { period: { start: new Date(input.period.start).toISOString(), end: new Date(input.period.end).toISOString() } } : {}),
     recorded,
     outcome: outcome(input.status),
     ...(input.status >= 400 ? { outcomeDesc: input.description ?? `HTTP ${input.status}` } : {}),

@@ -3,7 +3,7 @@
 // Clients authenticate with a private_key_jwt client assertion (RS384 or ES384) signed with a
 // key from their registered JWKS; the server answers a short-lived ES384-signed access token.
 // Assertions are single-use (jti replay protection) and must expire within five minutes.
-import { createLocalJWKSet, decodeProtectedHeader, exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type JWK, type CryptoKey } from 'jose';
+import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type JWK, type CryptoKey } from 'jose';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -83,8 +83,23 @@ export class TokenService {
     return this.clients.size;
   }
 
-  /** The token endpoint's work: checks the form and the client assertion, grants scopes. */
-  async issue(form: Record<string, string | undefined>, tokenUrl: string, issuer: string) {
+  /** The registered client a token request names (client_id, else the assertion's iss), not
+   * verified: only to count its requests apart from other callers at the same address. */
+  namedClient(form: Record<string, string | undefined>): string | undefined {
+    let id = form.client_id;
+    if (!id && form.client_assertion) {
+      try {
+        id = String(decodeJwt(form.client_assertion).iss ?? '');
+      } catch {
+        return undefined;
+      }
+    }
+    return id && this.clients.has(id) ? id : undefined;
+  }
+
+  /** The token endpoint's work: checks the form and the client assertion, grants scopes.
+   * Answers the token response and the client it authenticated. */
+  async issue(form: Record<string, string | undefined>, tokenUrl: string, issuer: string): Promise<{ clientId: string; response: Record<string, unknown> }> {
     if (form.grant_type !== 'client_credentials') throw new OAuthError(400, 'unsupported_grant_type', 'grant_type must be client_credentials');
     if (form.client_assertion_type !== ASSERTION_TYPE) throw new OAuthError(400, 'invalid_request', `client_assertion_type must be ${ASSERTION_TYPE}`);
     const assertion = form.client_assertion;
@@ -104,7 +119,7 @@ export class TokenService {
       .setExpirationTime(`${TOKEN_LIFETIME}s`)
       .setJti(randomUUID())
       .sign(this.key.privateKey);
-    return { access_token: token, token_type: 'bearer', expires_in: TOKEN_LIFETIME, scope: granted };
+    return { clientId: client.clientId, response: { access_token: token, token_type: 'bearer', expires_in: TOKEN_LIFETIME, scope: granted } };
   }
 
   private async verifyAssertion(assertion: string, tokenUrl: string): Promise<RegisteredClient> {

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readClients, writeClient } from '../auth/clients.ts';
 import { MIGRATION_DATA_SCOPE, parseScope } from '../auth/scopes.ts';
+import { parsePurposes, purposeText } from '../auth/purpose.ts';
 
 const USAGE = `Usage:
   migfhir clients add --id CLIENT_ID --jwks JWKS.json --scope "system/Patient.rs ..." [--name NAME] [--purpose system|code] [--clients-file FILE | --data-dir DIR]
@@ -40,7 +41,14 @@ export function clientsCommand(argv: string[]): number {
   if (keys.some((k: Record<string, unknown>) => 'd' in k)) throw new Error('the JWKS holds a private key; register the public keys only');
   const bad = f.scope.split(/\s+/).filter((s) => !parseScope(s) && s !== MIGRATION_DATA_SCOPE);
   if (bad.length) throw new Error(`not system scopes this server grants: ${bad.join(' ')}`);
-  writeClient(path, { clientId: f.id, ...(f.name ? { name: f.name } : {}), jwks: { keys }, scope: f.scope, ...(f.purpose ? { purposeOfUse: f.purpose.split(',') } : {}) });
+  // parsed as the firewall parses them, so a registered purpose is never one it cannot read
+  let purposes: string[] = [];
+  try {
+    purposes = parsePurposes(f.purpose).map(purposeText);
+  } catch (err) {
+    throw new Error(`--purpose: ${(err as Error).message}`);
+  }
+  writeClient(path, { clientId: f.id, ...(f.name ? { name: f.name } : {}), jwks: { keys }, scope: f.scope, ...(purposes.length ? { purposeOfUse: purposes } : {}) });
   process.stdout.write(`migfhir: client '${f.id}' registered in ${path} (restart the server to load it)\n`);
   return 0;
 }

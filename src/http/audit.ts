@@ -1,9 +1,14 @@
 // Audit of every FHIR interaction over HTTP: successes from the route wrapper (writes in the
 // write's own transaction), failures — including refused authorization — from Fastify's
-// onError hook, so each request yields exactly one AuditEvent.
+// onError hook. Each event names the patient whose data it touches, so that `AuditEvent?patient=`
+// finds every disclosure of a patient's data: the patient of the request (Patient/id, a
+// patient or subject parameter), and every patient the answer or the request body carries
+// (search and batch entries, a resource's subject, a transaction's written entries). A request
+// touching several patients yields one event per patient (IHE BALP's pattern: the trail's
+// patient index has one patient an event); one touching none, one event.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AuditInput } from '../audit/audit.ts';
-import { FhirError } from '../fhir/errors.ts';
+import { FhirError, ID_PATTERN } from '../fhir/errors.ts';
 import type { FhirRequest, FhirResponse } from '../rest/types.ts';
 import type { Context } from '../rest/types.ts';
 
@@ -18,21 +23,76 @@ const ACTIONS: Record<string, AuditInput['action']> = {
 };
 export const WRITES = new Set(['create', 'update', 'patch', 'delete', 'transaction']);
 
-function patientOf(req: Pick<FhirRequest, 'resourceType' | 'id' | 'compartmentType' | 'query'>, body?: unknown): string | undefined {
+type RequestTarget = Pick<FhirRequest, 'resourceType' | 'id' | 'query'>;
+
+/** The patient a request names: Patient/id (also as a compartment), or a patient or subject
+ * search parameter. */
+function patientOf(req: RequestTarget): string | undefined {
   if (req.resourceType === 'Patient' && req.id) return `Patient/${req.id}`;
   for (const p of ['patient', 'subject']) {
     const v = req.query[p]?.[0];
     if (v && /^Patient\/[A-Za-z0-9\-.]{1,64}$/.test(v)) return v;
     if (v && p === 'patient' && /^[A-Za-z0-9\-.]{1,64}$/.test(v)) return `Patient/${v}`;
   }
-  if (typeof body === 'string' && body.length < 1_000_000 && !body.startsWith('{"resourceType":"Bundle"')) {
-    const m = /"(?:subject|patient)":\{"reference":"(Patient\/[A-Za-z0-9\-.]{1,64})"/.exec(body);
-    if (m) return m[1];
-  }
   return undefined;
 }
 
+/** Patients in a FHIR JSON text: a reference, an entry's fullUrl or a transaction response's
+ * location naming Patient/id (relative or absolute), and a Patient resource's own id. */
+const PATIENT_IN_TEXT = /"(?:reference|fullUrl|location)":"(?:[^"]*\/)?Patient\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[^"]*)?"|"resourceType":"Patient","id":"([A-Za-z0-9\-.]{1,64})"/g;
+
+function addPatientsIn(found: Set<string>, value: unknown): void {
+  if (value === undefined || value === null) return;
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  if (!text.includes('Patient')) return;
+  for (const m of text.matchAll(PATIENT_IN_TEXT)) found.add(`Patient/${m[1] ?? m[2]}`);
+}
+
+/** Every patient whose data a request touched: the one it names, and those in `bodies` (the
+ * answer; the request body, whose transaction references are resolved by then). The trail's
+ * own events are not split per patient they mention: reading the trail is one event. */
+export function patientsOf(req: RequestTarget, ...bodies: unknown[]): string[] {
+  const found = new Set<string>();
+  const named = patientOf(req);
+  if (named) found.add(named);
+  if (req.resourceType !== 'AuditEvent') for (const body of bodies) addPatientsIn(found, body);
+  return [...found];
+}
+
+/** The events of one interaction: one per patient it touched (at least one). */
+export function auditInputs(request: FastifyRequest, interaction: string, status: number, req?: FhirRequest, res?: FhirResponse): AuditInput[] {
+  const input = baseInput(request, interaction, status, req, res);
+  const target = req ?? requestTarget(request);
+  // a read's body is in `res`; a write's also in the request (201 with Prefer: return=minimal)
+  const body = req ? req.body : request.body;
+  const patients = patientsOf(target, res?.body, request.method === 'GET' || request.method === 'HEAD' ? undefined : body);
+  if (patients.length <= 1) {
+    input.patient = patients[0];
+    return [input];
+  }
+  return patients.map((patient) => ({ ...input, patient }));
+}
+
+/** What a request that failed before its handler ran names (its route's type, a valid id, its
+ * query); nothing else of it is trusted. */
+function requestTarget(request: FastifyRequest): RequestTarget {
+  const params = (request.params ?? {}) as { type?: string; id?: string };
+  return {
+    resourceType: params.type,
+    id: params.id && ID_PATTERN.test(params.id) ? params.id : undefined,
+    query: (request.query ?? {}) as Record<string, string[]>,
+  };
+}
+
+/** One event of an interaction, with the first patient it touched (HL7 v2 ingest, which
+ * knows its patient). */
 export function auditInput(request: FastifyRequest, interaction: string, status: number, req?: FhirRequest, res?: FhirResponse): AuditInput {
+  const input = baseInput(request, interaction, status, req, res);
+  if (req) input.patient = patientsOf(req, res?.body)[0];
+  return input;
+}
+
+function baseInput(request: FastifyRequest, interaction: string, status: number, req?: FhirRequest, res?: FhirResponse): AuditInput {
   const auth = request.fhirAuth;
   let what: string | undefined;
   const location = res?.headers?.location ?? res?.headers?.['content-location'];
@@ -47,7 +107,6 @@ export function auditInput(request: FastifyRequest, interaction: string, status:
     purposeOfUse: auth?.purposeOfUse,
     address: request.ip,
     what,
-    patient: req ? patientOf(req, res?.body) : undefined,
     query: interaction.startsWith('search') && qs ? qs : undefined,
   };
 }
@@ -56,9 +115,15 @@ export function registerAuditHooks(app: FastifyInstance, ctx: Context): void {
   if (!ctx.audit) return;
   const audit = ctx.audit;
   app.addHook('onError', async (request, _reply, error) => {
+    // refused past an address limit: the window's one event counts it (src/http/auth.ts)
+    if (request.auditAggregated) return;
     const status = error instanceof FhirError ? error.status : ((error as { statusCode?: number }).statusCode ?? 500);
-    const input = auditInput(request, request.auditInteraction ?? 'unknown', status);
-    input.description = error instanceof FhirError ? error.outcome.issue[0]?.diagnostics?.slice(0, 200) : `HTTP ${status}`;
-    await audit.later(input);
+    const description = error instanceof FhirError ? error.outcome.issue[0]?.diagnostics?.slice(0, 200) : `HTTP ${status}`;
+    let backPressure: Promise<void> | undefined;
+    for (const input of auditInputs(request, request.auditInteraction ?? 'unknown', status)) {
+      input.description = description;
+      backPressure = audit.later(input) ?? backPressure;
+    }
+    await backPressure;
   });
 }

@@ -1,25 +1,74 @@
 // SMART Backend Services on the HTTP side: discovery (/.well-known/smart-configuration), the
 // token endpoint, and the bearer-token check in front of every FHIR interaction. Token
 // endpoint errors use OAuth's JSON shape (RFC 6749 §5.2), which OAuth clients expect;
-// everything under the FHIR API answers OperationOutcomes.
+// everything under the FHIR API answers OperationOutcomes. Every token request is audited (DICOM
+// User Authentication / Login, never with the assertion); requests refused for want of a valid
+// token and token requests are limited per address (address-limits.ts).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { FhirError } from '../fhir/errors.ts';
 import type { Context } from '../rest/types.ts';
 import { OAuthError, TokenService, ASSERTION_ALGS } from '../auth/tokens.ts';
 import { MIGRATION_DATA_SCOPE } from '../auth/scopes.ts';
-import { checkPurposes, parsePurposes, PURPOSE_HEADER } from '../auth/purpose.ts';
+import { checkPurposes, parsePurpose, parsePurposes, purposeText, PURPOSE_HEADER } from '../auth/purpose.ts';
 import type { AuthContext } from '../auth/authorize.ts';
 import { baseUrlOf } from './routes.ts';
+import type { AuditInput } from '../audit/audit.ts';
+import { throttled, WindowLimiter, type Overflow } from './address-limits.ts';
 
 const PUBLIC = new Set(['/metadata', '/.well-known/smart-configuration', '/auth/token']);
 
 declare module 'fastify' {
   interface FastifyRequest {
     fhirAuth?: AuthContext;
+    /** refused past an address limit: counted in that window's one AuditEvent, not audited alone */
+    auditAggregated?: boolean;
   }
 }
 
-export function registerAuth(app: FastifyInstance, ctx: Context, tokens: TokenService | undefined): void {
+export interface AuthOptions {
+  /** the address limits' window (tests shorten it); one minute otherwise */
+  limitWindowMs?: number;
+}
+
+/** What registerAuth leaves to do at shutdown: the address limits' open windows are audited
+ * before the audit trail closes. */
+export interface AuthShutdown {
+  close(): void;
+}
+
+const WINDOW_MS = 60_000;
+/** the address limits' default with authorization on (-1) */
+const DEFAULT_ADDRESS_LIMIT = 60;
+
+function addressLimit(configured: number): number {
+  return configured === -1 ? DEFAULT_ADDRESS_LIMIT : configured;
+}
+
+export function registerAuth(app: FastifyInstance, ctx: Context, tokens: TokenService | undefined, options: AuthOptions = {}): AuthShutdown {
+  const windowMs = options.limitWindowMs ?? WINDOW_MS;
+  const audit = ctx.audit;
+  // one event per key and window for what was refused past a limit (address, or address and client)
+  const overflowEvent = (what: string) => (o: Overflow) => {
+    const [address, client] = o.key.split(' ');
+    void audit?.later({
+      kind: 'login', interaction: 'login', action: 'E', status: 429, address: address === '*' ? undefined : address,
+      description: `${o.count} ${what}${client && client !== '?' ? ` naming client ${client}` : ''} refused past the limit from ${address === '*' ? 'addresses beyond the tracked number' : 'this address'}; not audited one by one`,
+      period: { start: o.first, end: o.last },
+    });
+  };
+  const limiter = (configured: number, what: string) => {
+    const max = tokens ? addressLimit(configured) : 0;
+    return max > 0 ? new WindowLimiter({ max, windowMs, onOverflow: overflowEvent(what) }) : undefined;
+  };
+  const anonymous = limiter(ctx.config.anonymousRateLimit, 'requests without a valid access token');
+  const tokenRequests = limiter(ctx.config.tokenRateLimit, 'token requests');
+  const shutdown: AuthShutdown = {
+    close() {
+      anonymous?.close();
+      tokenRequests?.close();
+    },
+  };
+
   app.get('/.well-known/smart-configuration', async (request, reply) => {
     const base = baseUrlOf(request, ctx);
     return reply.header('content-type', 'application/json').send({
@@ -32,16 +81,35 @@ export function registerAuth(app: FastifyInstance, ctx: Context, tokens: TokenSe
     });
   });
 
-  app.post('/auth/token', async (request, reply) => {
+  // the token endpoint has its own limit (below), not the per-address share of the global one:
+  // a flood of /metadata or of bad assertions from one address must not block token issuance
+  app.post('/auth/token', { config: { rateLimit: false } }, async (request, reply) => {
     reply.header('cache-control', 'no-store').header('pragma', 'no-cache').header('content-type', 'application/json');
     if (!tokens) return reply.code(400).send({ error: 'invalid_request', error_description: 'authorization is off (development open access)' });
     const form = Object.fromEntries(Object.entries((request.body ?? {}) as Record<string, string[]>).map(([k, v]) => [k, Array.isArray(v) ? v[0] : undefined]));
+    // counted per address and named registered client, so that a caller behind a shared proxy
+    // exhausts its own count (or that of unregistered names, '?'), not everyone's
+    const named = tokens.namedClient(form);
+    const retryAfter = tokenRequests?.hit(`${request.ip} ${named ?? '?'}`);
+    if (retryAfter !== undefined) {
+      request.auditAggregated = true;
+      const err = throttled(tokenRequests!, retryAfter, 'token requests');
+      return reply.code(429).headers(err.headers).send({ error: 'invalid_request', error_description: err.outcome.issue[0].diagnostics });
+    }
     const base = baseUrlOf(request, ctx);
+    const login = (status: number, clientId: string | undefined, description?: string): AuditInput => ({
+      kind: 'login', interaction: 'login', action: 'E', status, clientId, address: request.ip, ...(description ? { description } : {}),
+    });
     try {
-      return reply.send(await tokens.issue(form, `${base}/auth/token`, base));
+      const issued = await tokens.issue(form, `${base}/auth/token`, base);
+      await audit?.later(login(200, issued.clientId));
+      return reply.send(issued.response);
     } catch (err) {
       if (err instanceof OAuthError) {
         request.log.info({ client: String(form.client_id ?? '').slice(0, 64), error: err.code }, 'token request refused');
+        // the agent is the client only once authenticated; a named one is in the description
+        // (the assertion itself never: it could still be valid for another audience)
+        await audit?.later(login(err.status, undefined, `${err.code}${named ? ` (client ${named})` : ''}: ${err.message}`.slice(0, 200)));
         return reply.code(err.status).send({ error: err.code, error_description: err.message });
       }
       throw err;
@@ -60,27 +128,41 @@ export function registerAuth(app: FastifyInstance, ctx: Context, tokens: TokenSe
         done(err as Error);
       }
     });
-    return;
+    return shutdown;
   }
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     const path = request.url.slice(ctx.config.basePath.length).split('?')[0].replace(/\/+$/, '');
     if (PUBLIC.has(path)) return;
-    const purposes = parsePurposes(request.headers[PURPOSE_HEADER] as string | undefined);
     const header = request.headers.authorization ?? '';
     const m = /^Bearer\s+([A-Za-z0-9\-_.]+)$/i.exec(header);
     const challenge = (error?: string) => `Bearer realm="${baseUrlOf(request, ctx)}"${error ? `, error="${error}"` : ''}`;
+    // a request refused for want of a valid token counts against its address; past the limit
+    // it is answered 429 and counted in the window's one AuditEvent instead of its own
+    const refuse = (err: FhirError): FhirError => {
+      const retryAfter = anonymous?.hit(request.ip);
+      if (retryAfter === undefined) return err;
+      request.auditAggregated = true;
+      return throttled(anonymous!, retryAfter, 'requests without a valid access token');
+    };
     if (!m) {
-      throw new FhirError(401, { code: 'login', diagnostics: 'This server needs a SMART Backend Services access token (Authorization: Bearer …)' }, { 'www-authenticate': challenge() });
+      throw refuse(new FhirError(401, { code: 'login', diagnostics: 'This server needs a SMART Backend Services access token (Authorization: Bearer …)' }, { 'www-authenticate': challenge() }));
     }
     let claims;
     try {
       claims = await tokens.verifyAccess(m[1], baseUrlOf(request, ctx));
     } catch {
-      throw new FhirError(401, { code: 'login', diagnostics: 'The access token is invalid or expired' }, { 'www-authenticate': challenge('invalid_token') });
+      throw refuse(new FhirError(401, { code: 'login', diagnostics: 'The access token is invalid or expired' }, { 'www-authenticate': challenge('invalid_token') }));
     }
-    const auth: AuthContext = { clientId: claims.clientId, scopes: claims.scopes, purposeOfUse: purposes.length ? [...(claims.purposeOfUse ?? []), ...purposes] : (claims.purposeOfUse ?? []) };
+    // the token's purposes (from the client's registration) and the request's, checked alike
+    // (the client is known before the header is parsed, so a 400 for it is audited under it)
+    const own = (claims.purposeOfUse ?? []).map(parsePurpose);
+    const auth: AuthContext = { clientId: claims.clientId, scopes: claims.scopes, purposeOfUse: own.map(purposeText) };
     request.fhirAuth = auth;
-    checkPurposes(auth.purposeOfUse, ctx.config.refusedPurposes);
+    const stated = parsePurposes(request.headers[PURPOSE_HEADER] as string | undefined);
+    const purposes = stated.length ? [...own, ...stated] : own;
+    if (stated.length) auth.purposeOfUse = purposes.map(purposeText);
+    checkPurposes(purposes, ctx.config.refusedPurposes);
     void reply;
   });
+  return shutdown;
 }

@@ -1,6 +1,8 @@
 // Security headers (helmet, tuned for a JSON API: no content may be framed or run), CORS off
 // unless origins are configured, and rate limits per client — keyed by the access token's
-// client, or the address when there is none — answered with a 429 OperationOutcome.
+// client, or the address when there is none (the public /metadata and discovery) — answered
+// with a 429 OperationOutcome. Requests refused for want of a valid token and token requests
+// never get this far: their limits are per address, in address-limits.ts.
 import Fastify, { type FastifyInstance } from 'fastify';
 import helmet from '@fastify/helmet';
 import cors from '@fastify/cors';

@@ -2,7 +2,7 @@
 // handler, and writes the FhirResponse with FHIR's headers.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { assertValidId, FhirError, notFound } from '../fhir/errors.ts';
-import { auditInput, registerAuditHooks, WRITES } from './audit.ts';
+import { auditInputs, registerAuditHooks, WRITES } from './audit.ts';
 import { redactBody } from '../auth/sensitive.ts';
 import { metadata } from '../rest/capabilities.ts';
 import { create } from '../rest/create.ts';
@@ -87,14 +87,17 @@ function route(handler: Handler, ctx: Context, interaction: string, writes?: (re
       // the write and its AuditEvent commit together, or neither does
       res = await ctx.repo.transaction(async () => {
         const r = await handler(req, ctx);
-        await audit.inTransaction(auditInput(request, kind, r.status, req, r));
+        for (const input of auditInputs(request, kind, r.status, req, r)) await audit.inTransaction(input);
         return r;
       });
     } else {
       res = await handler(req, ctx);
       // past the trail's backlog bound the response waits for it (back-pressure: Auditor.later)
-      const backPressure = audit && interaction !== 'capabilities' ? audit.later(auditInput(request, kind, res.status, req, res)) : undefined;
-      if (backPressure) await backPressure;
+      if (audit && interaction !== 'capabilities') {
+        let backPressure: Promise<void> | undefined;
+        for (const input of auditInputs(request, kind, res.status, req, res)) backPressure = audit.later(input) ?? backPressure;
+        if (backPressure) await backPressure;
+      }
     }
     // clients without the migration-data scope get sensitive elements removed
     if (req.auth && !req.auth.scopes.sensitive && res.body !== undefined) res = { ...res, body: redactBody(res.body) };

@@ -38,7 +38,7 @@ const engines: [string, () => ResourceStore][] = [['SQLite', () => new SqliteSto
 
 for (const [engine, store] of engines) {
   t.test(`${engine}: generated text is built from the client's view`, async (t) => {
-    const { app, bearer } = await authorizedApp(t, { id: 'c', scope: ALL }, store());
+    const { app, bearer } = await authorizedApp(t, { id: 'c', scope: ALL }, { store: store() });
     const [x, y, z] = [await bearer('system/*.cruds'), await bearer(ALL), await bearer('system/Patient.rs')];
     t.equal((await fhir(app, 'PUT', '/fhir/Patient/p1', patient, y)).status, 201);
     t.equal((await fhir(app, 'PUT', '/fhir/Condition/c1', condition, y)).status, 201);

@@ -23,7 +23,7 @@ const engines: [string, () => ResourceStore][] = [['SQLite', () => new SqliteSto
 
 for (const [engine, store] of engines) {
   t.test(`${engine}: raw content with migration data is labelled and redacted`, async (t) => {
-    const { app, bearer } = await authorizedApp(t, { id: 'c', scope: ALL }, store());
+    const { app, bearer } = await authorizedApp(t, { id: 'c', scope: ALL }, { store: store() });
     const [x, y] = [await bearer('system/*.cruds'), await bearer(ALL)];
     const put = async (r: any) => {
       const res = await fhir(app, 'PUT', `/fhir/${r.resourceType}/${r.id}`, r, y);

@@ -41,7 +41,7 @@ const engines: [string, () => ResourceStore | undefined][] = [
 for (const [engine, store] of engines) {
   t.test(`${engine}: sensitive parameters cannot be searched, sorted or joined on without the scope`, async (t) => {
     const engineStore = store();
-    const { app, bearer } = await authorizedApp(t, { id: 'c', scope: 'system/*.cruds migfhir/migration-data.read', alg: 'ES384' }, engineStore);
+    const { app, bearer } = await authorizedApp(t, { id: 'c', scope: 'system/*.cruds migfhir/migration-data.read', alg: 'ES384' }, { store: engineStore });
     const Y = await bearer('system/*.cruds migfhir/migration-data.read');
     const X = await bearer('system/*.cruds');
     const as = (who: Record<string, string>) => (url: string) => fhir(app, 'GET', `/fhir/${url}`, undefined, who);
@@ -172,7 +172,7 @@ t.test('a database indexed before rows were marked gets its marks at the next st
   const path = join(dir, 'migfhir.sqlite');
   const scopes = { id: 'c', scope: 'system/*.cruds migfhir/migration-data.read', alg: 'ES384' as const };
   await t.test('an earlier run', async (t) => {
-    const { app, bearer } = await authorizedApp(t, scopes, new SqliteStore({ path }));
+    const { app, bearer } = await authorizedApp(t, scopes, { store: new SqliteStore({ path }) });
     const Y = await bearer('system/*.cruds migfhir/migration-data.read');
     await put(app, Y, searchParameter('anyext', 'token', 'Patient.extension.extension.value'));
     await put(app, Y, { resourceType: 'Patient', id: 'p1', extension: [status('irregular')] });
@@ -184,7 +184,7 @@ t.test('a database indexed before rows were marked gets its marks at the next st
 
   const store = new SqliteStore({ path });
   t.ok(store.unmarkedSensitiveRows, 'the store sees rows without marks');
-  const { app, bearer } = await authorizedApp(t, scopes, store);
+  const { app, bearer } = await authorizedApp(t, scopes, { store });
   await (app as FastifyInstance & { fhir: { jobs: { idle(): Promise<void> } } }).fhir.jobs.idle();
   const X = await bearer('system/*.cruds');
   t.ok(await store.hasSensitiveRows(['Patient.anyext']), 'marked by the reindex at start');

@@ -20,7 +20,7 @@ async function service(t: { teardown: (fn: () => void) => void }) {
     const assertion = await new SignJWT({}).setProtectedHeader({ alg: 'RS384', kid: 'k' }).setIssuer('c').setSubject('c')
       .setAudience(`${ISSUER}/auth/token`).setExpirationTime('4m').setJti(randomUUID()).sign(keys.privateKey);
     const form = { grant_type: 'client_credentials', scope: 'system/Patient.rs', client_assertion_type: ASSERTION_TYPE, client_assertion: assertion };
-    return (await tokens.issue(form, `${ISSUER}/auth/token`, ISSUER)).access_token;
+    return (await tokens.issue(form, `${ISSUER}/auth/token`, ISSUER)).response.access_token as string;
   };
   return { tokens, issue };
 }

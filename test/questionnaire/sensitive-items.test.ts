@@ -42,7 +42,7 @@ function screening(id: string, weighted: boolean) {
 
 for (const [engine, store] of engines) {
   t.test(`${engine}: answers to sensitive questions are labelled and withheld`, async (t) => {
-    const { app, bearer } = await authorizedApp(t, { id: 'c', scope: ALL }, store());
+    const { app, bearer } = await authorizedApp(t, { id: 'c', scope: ALL }, { store: store() });
     const [x, y] = [await bearer('system/*.cruds'), await bearer(ALL)];
     t.ok(legal.code.some((c: any) => c.system === SENSITIVE.system && c.code === 'migration'), 'the IG marks the legal-situation questions');
 

@@ -14,7 +14,7 @@
 // Created at start-up (IF NOT EXISTS): existing databases gain the table and keep their rows.
 import type Database from 'better-sqlite3';
 import type { AuditEvent } from 'fhir/r4.js';
-import { CLIENT_SYSTEM } from '../../audit/audit.ts';
+import { CLIENT_SYSTEM, LOGIN, REST, RESTFUL_INTERACTION, USER_AUTHENTICATION } from '../../audit/audit.ts';
 import { parseDateRange } from '../../fhir/datetime.ts';
 import { foldString } from '../../search/normalize.ts';
 import { localTarget } from '../../search/references.ts';
@@ -71,6 +71,10 @@ function entity(key: string, e: 'what' | 'patient', flag: number, patientOnly: b
   return { key: `AuditEvent.${key}`, table: 'reference', cols, where };
 }
 
+/** An authentication event (auditEvent()'s kind login) is told apart by its subtype code, DICOM's
+ * Login, which no restful-interaction code equals: `login` when it is one, `rest` when not. */
+const byKind = (login: string, rest: string) => `CASE WHEN $.subtype = ${lit(LOGIN.code)} THEN ${lit(login)} ELSE ${lit(rest)} END`;
+
 const agent = (key: string): AuditArm => ({ key: `AuditEvent.${key}`, table: 'reference', cols: { identifier_system: lit(CLIENT_SYSTEM), identifier_value: '$.client' } });
 
 export const AUDIT_ARMS: readonly AuditArm[] = [
@@ -91,8 +95,12 @@ export const AUDIT_ARMS: readonly AuditArm[] = [
   agent('patient'),
   entity('patient', 'what', WHAT, true),
   entity('patient', 'patient', PATIENT, true),
-  token('subtype', 'http://hl7.org/fhir/restful-interaction', '$.subtype', null, '$.subtype IS NOT NULL'),
-  token('type', 'http://terminology.hl7.org/CodeSystem/audit-event-type', "'rest'", 'RESTful Operation'),
+  { key: 'AuditEvent.subtype', table: 'token', cols: { system: byKind(LOGIN.system, RESTFUL_INTERACTION), code: '$.subtype' }, where: '$.subtype IS NOT NULL' },
+  {
+    key: 'AuditEvent.type',
+    table: 'token',
+    cols: { system: byKind(USER_AUTHENTICATION.system, REST.system), code: byKind(USER_AUTHENTICATION.code, REST.code), text: byKind(foldString(USER_AUTHENTICATION.display), foldString(REST.display)) },
+  },
 ];
 
 /** Creates the table on the writer connection at start-up. */

@@ -27,10 +27,18 @@ const INTERACTIONS: [string, AuditInput['action'], number][] = [
   ['create', 'C', 201], ['update', 'U', 200], ['delete', 'D', 204], ['operation', 'E', 500], ['transaction', 'E', 200],
 ];
 
-/** every shape auditEvent() makes: with and without client, address, resource, patient, query, purpose */
+/** every shape auditEvent() makes: with and without client, address, resource, patient, query,
+ * purpose; authentication events (kind login, refused or aggregated) among them */
 function inputs(n: number, offset = 0): QueuedAudit[] {
   return Array.from({ length: n }, (_, k) => {
     const i = k + offset;
+    if (i % 11 === 10) {
+      return {
+        kind: 'login', interaction: 'login', action: 'E', status: i % 2 ? 401 : 429, clientId: CLIENTS[i % CLIENTS.length], address: '10.0.0.1', description: `refused ${i}`,
+        ...(i % 2 ? {} : { period: { start: START + i * 3_600_000 - 60_000, end: START + i * 3_600_000 } }),
+        id: `ae-${String(i).padStart(4, '0')}`, at: START + i * 3_600_000,
+      };
+    }
     const [interaction, action, status] = INTERACTIONS[i % INTERACTIONS.length];
     const what = i % 5 === 4 ? undefined : i % 3 ? `Observation/o${i % 4}` : `Patient/p${i % 3}`;
     const patient = i % 7 === 6 ? undefined : what?.startsWith('Patient/') ? what : `Patient/p${i % 3}`;
@@ -135,6 +143,7 @@ const QUERIES = [
   'patient.name=haddad', 'entity:Patient.birthdate=1990', 'entity:Observation.subject=Patient/p1', 'patient:Patient.name:exact=Osei',
   'subtype=read', 'subtype=http://hl7.org/fhir/restful-interaction|search-type', 'subtype:not=read', 'subtype=http://hl7.org/fhir/restful-interaction|',
   'type=rest', 'type:text=restful', 'type=http://terminology.hl7.org/CodeSystem/audit-event-type|rest', 'type:not=rest',
+  'type=110114', 'type=http://dicom.nema.org/resources/ontology/DCM|110114', 'type:text=authentication', 'type:not=110114', 'subtype=110122', 'subtype=http://dicom.nema.org/resources/ontology/DCM|110122', 'subtype=http://hl7.org/fhir/restful-interaction|110122',
   'patient=p1&subtype=read&altid=c1,c2', 'address:missing=false&outcome=0&date=ge2026-01-03',
   '_sort=-date&_count=7', '_sort=altid,date', '_sort=address,-date', '_sort=entity,date', '_sort=-patient,_id', '_sort=-subtype,-date&_count=10', '_sort=-outcome,date&patient=p2',
   '_include=AuditEvent:entity&patient=p1', '_include=AuditEvent:patient:Patient&altid=c2', '_include=*&subtype=read&_count=5', '_include=AuditEvent:entity:Observation&_include:iterate=Observation:subject',
@@ -147,7 +156,7 @@ const OTHER = [
 ];
 
 /** the queries that match nothing (on either store) */
-const EMPTY = new Set(['altid:missing=true', 'altid:text=c', 'entity:identifier=x|y', 'patient:missing=true', 'type:not=rest'].map((q) => `AuditEvent?${q}`));
+const EMPTY = new Set(['altid:missing=true', 'altid:text=c', 'entity:identifier=x|y', 'patient:missing=true', 'subtype=http://hl7.org/fhir/restful-interaction|110122'].map((q) => `AuditEvent?${q}`));
 
 async function answer(app: Awaited<ReturnType<typeof testApp>>, url: string) {
   const res = await fhir(app, 'GET', `/fhir/${url.includes('?') ? url : `${url}?`}${url.includes('?') ? '&' : ''}_total=accurate`);
