@@ -8,6 +8,7 @@ import * as crypto from 'node:crypto';
 import { createHash, randomUUID } from 'node:crypto';
 import type { AuditEvent, AuditEventEntity } from 'fhir/r4.js';
 import type { Repository } from '../store/repository.ts';
+import { LABELS } from '../auth/sensitive.ts';
 
 export const CHAIN_URL = 'https://migfhir.org/fhir/StructureDefinition/audit-chain';
 export const CLIENT_SYSTEM = 'https://migfhir.org/fhir/sid/client';
@@ -42,6 +43,9 @@ export interface AuditInput {
   patient?: string;
   /** the query string of a search (stored base64, as the spec's entity.query) */
   query?: string;
+  /** the query reads sensitive data (migration status …): the event is labelled as the data is,
+   * so that its query and outcome text are withheld from clients without the scope */
+  sensitive?: boolean;
   description?: string;
   /** when the events an aggregated event stands for happened (epoch ms) */
   period?: { start: number; end: number };
@@ -84,6 +88,7 @@ export function auditEvent(input: AuditInput, recorded = new Date().toISOString(
   return {
     resourceType: 'AuditEvent',
     id,
+    ...(input.sensitive ? { meta: { security: LABELS } } : {}),
     ...(input.kind === 'login'
       ? { type: USER_AUTHENTICATION, subtype: [LOGIN] }
       : { type: REST, subtype: [{ system: RESTFUL_INTERACTION, code: input.interaction }] }),
@@ -131,11 +136,20 @@ export function chained(previous: string, event: AuditEvent): AuditEvent {
  * the link's hash, with one serialization of the event instead of three object copies and two
  * (the audit worker's share of a read; test/audit/audit.test.ts checks it against that path). */
 export function storedJson(previous: string, event: AuditEvent, lastUpdated: string): { json: string; hash: string } {
+  // auditEvent()'s only meta is the security labels of an event about sensitive data; meta stays
+  // outside the hash, as in chainHash
+  let labels = '';
+  if (event.meta) {
+    const { meta, ...rest } = event;
+    if (Object.keys(meta).some((k) => k !== 'security')) throw new Error('storedJson takes an event made by auditEvent()');
+    labels = `,"security":${JSON.stringify(meta.security)}`;
+    event = rest as AuditEvent;
+  }
   const body = JSON.stringify(event);
   const hash = createHash('sha256').update(previous).update(body).digest('hex');
   const start = `{"resourceType":"AuditEvent","id":${JSON.stringify(event.id)},`;
-  if (!body.startsWith(start) || event.extension || event.meta) throw new Error('storedJson takes an event made by auditEvent()');
-  const meta = `"meta":{"versionId":"1","lastUpdated":${JSON.stringify(lastUpdated)}},`;
+  if (!body.startsWith(start) || event.extension) throw new Error('storedJson takes an event made by auditEvent()');
+  const meta = `"meta":{"versionId":"1","lastUpdated":${JSON.stringify(lastUpdated)}${labels}},`;
   const link = `"extension":[{"url":"${CHAIN_URL}","extension":[{"url":"previous","valueString":"${previous}"},{"url":"hash","valueString":"${hash}"}]}]`;
   return { json: `${start}${meta}${body.slice(start.length, -1)},${link}}`, hash };
 }

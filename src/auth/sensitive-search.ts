@@ -15,6 +15,7 @@
 import type { Condition, IncludeSpec, SearchQuery } from '../search/ir.ts';
 import type { SearchParam, SearchParamRegistry } from '../search/registry.ts';
 import { forbidden, type AuthContext } from './authorize.ts';
+import type { TrailNotes } from '../rest/types.ts';
 import { isSensitiveExpression } from './sensitive.ts';
 import { couldReadSensitive } from './opaque-expression.ts';
 
@@ -63,18 +64,24 @@ function declaredSensitive(p: SearchParam | undefined, registry: SearchParamRegi
 
 const REFUSAL = 'Searching, sorting or including on migration status, journey or vulnerability needs the migration-data scope';
 
-/** Refuses (403) a search that reads a sensitive parameter, for a client without the scope.
- * Clients with the scope, and open (development) mode, are not checked. */
+/** Refuses (403) a search that reads a sensitive parameter, for a client without the scope, and
+ * notes on the request's trail that its query reads one (the query stored in the AuditEvent
+ * then tells as much as the search would: the event is labelled, and redacted for clients
+ * without the scope). Without authorization (development) nothing is checked. */
 export async function refuseSensitiveSearch(
-  auth: AuthContext | undefined,
+  req: { auth?: AuthContext; trail?: TrailNotes },
   q: SearchQuery,
   registry: SearchParamRegistry,
   allTypes: readonly string[],
   facts: SensitiveFacts,
 ): Promise<void> {
-  if (!auth || auth.scopes.sensitive) return;
+  if (!req.auth) return;
+  // with the scope, only the trail needs to know, and only when there is one
+  if (req.auth.scopes.sensitive && !req.trail) return;
   const keys = keysRead(q, registry, allTypes);
   if (keys.length === 0) return;
-  if (keys.some((k) => declaredSensitive(registry.byKey(k), registry))) throw forbidden(REFUSAL);
-  if (await facts.hasSensitiveRows(keys)) throw forbidden(REFUSAL);
+  const sensitive = keys.some((k) => declaredSensitive(registry.byKey(k), registry)) || (await facts.hasSensitiveRows(keys));
+  if (!sensitive) return;
+  if (req.trail) req.trail.sensitiveQuery = true;
+  if (!req.auth.scopes.sensitive) throw forbidden(REFUSAL);
 }

@@ -137,6 +137,20 @@ function stripEmbedded(obj: Record<string, unknown>, inner: NonNullable<Embedded
   return { ...rest, data: bytes.toString('base64'), ...('size' in obj ? { size: bytes.length } : {}) };
 }
 
+/** A labelled AuditEvent records a request that read sensitive data: its query (entity.query,
+ * e.g. `migration-status=irregular&family=…`), entity details and outcome text would tell what
+ * was asked and what the server said, so they are withheld; who, when, what and the outcome
+ * code stay. */
+function withoutRequestText(event: Record<string, unknown>): void {
+  delete event.outcomeDesc;
+  if (!Array.isArray(event.entity)) return;
+  event.entity = (event.entity as Record<string, unknown>[]).map((e) => {
+    const { query: _query, detail: _detail, ...rest } = e;
+    void [_query, _detail];
+    return rest;
+  });
+}
+
 function hasRedacted(security: Coding[] | undefined): boolean {
   return !!security?.some((s) => s.system === REDACTED.system && s.code === REDACTED.code);
 }
@@ -152,6 +166,7 @@ function redactResource(r: Record<string, unknown>, depth = 0): Record<string, u
   }
   const out = strip(r, depth) as Record<string, unknown>;
   if (typeof out.resourceType !== 'string') return out;
+  if (out.resourceType === 'AuditEvent') withoutRequestText(out);
   const m = { ...(out.meta as object) } as { security?: Coding[] };
   // redacting a view again (a document built from redacted resources) adds no second label
   if (!hasRedacted(m.security)) m.security = [...(m.security ?? []), REDACTED];

@@ -9,12 +9,14 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AuditInput } from '../audit/audit.ts';
 import { FhirError, ID_PATTERN } from '../fhir/errors.ts';
-import type { FhirRequest, FhirResponse } from '../rest/types.ts';
+import type { FhirRequest, FhirResponse, TrailNotes } from '../rest/types.ts';
 import type { Context } from '../rest/types.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
     auditInteraction?: string;
+    /** what the handlers noted for this request's AuditEvent (FhirRequest.trail) */
+    auditNotes?: TrailNotes;
   }
 }
 
@@ -108,6 +110,7 @@ function baseInput(request: FastifyRequest, interaction: string, status: number,
     address: request.ip,
     what,
     query: interaction.startsWith('search') && qs ? qs : undefined,
+    ...(request.auditNotes?.sensitiveQuery ? { sensitive: true } : {}),
   };
 }
 

@@ -58,6 +58,7 @@ function toFhirRequest(request: FastifyRequest, ctx: Context): FhirRequest {
     body: request.body,
     contentType,
     auth: request.fhirAuth,
+    ...(ctx.audit ? { trail: (request.auditNotes ??= {}) } : {}),
   };
 }
 

@@ -25,7 +25,7 @@ export async function criteria(req: FhirRequest, ctx: Context, type: string, par
     maxCount: 2,
     strict: true,
   });
-  await refuseSensitiveSearch(req.auth, parsed.query, ctx.search, ctx.types.defs.resourceTypes, ctx.repo.store);
+  await refuseSensitiveSearch(req, parsed.query, ctx.search, ctx.types.defs.resourceTypes, ctx.repo.store);
   return parsed.query;
 }
 

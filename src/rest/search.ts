@@ -93,7 +93,7 @@ export async function runSearch(req: FhirRequest, ctx: Context, types: string[],
   const q = parsed.query;
   q.conditions.push(...extra);
   authorizeSearch(req, q, ctx);
-  await refuseSensitiveSearch(req.auth, q, ctx.search, ctx.types.defs.resourceTypes, ctx.repo.store);
+  await refuseSensitiveSearch(req, q, ctx.search, ctx.types.defs.resourceTypes, ctx.repo.store);
   const subset = subsettingOf({ ...req, query: params });
   const countOnly = subset?.summary === 'count';
   if (countOnly) {

@@ -32,6 +32,14 @@ export interface FhirRequest {
   body?: unknown;
   /** the request body's media type (without parameters), when there is a body */
   contentType?: string;
+  /** what handlers tell the audit trail about this request (shared by copies of the request) */
+  trail?: TrailNotes;
+}
+
+export interface TrailNotes {
+  /** the request's query reads a sensitive parameter: its AuditEvent is labelled like the data,
+   * and its query is withheld from clients without the migration-data scope */
+  sensitiveQuery?: boolean;
 }
 
 export interface FhirResponse {

@@ -157,6 +157,28 @@ t.test('the refusal is no oracle: a probe on one patient is refused whether or n
   t.same(ids(await fhir(app, 'GET', '/fhir/Patient?probe1=p1', undefined, Y)), ['p1'], 'with the scope the parameter works');
 });
 
+t.test('the audit trail does not repeat a sensitive query to clients without the scope', async (t) => {
+  const { app, bearer } = await authorizedApp(t, { id: 'c', scope: 'system/*.cruds migfhir/migration-data.read', alg: 'ES384' });
+  const Y = await bearer('system/*.cruds migfhir/migration-data.read');
+  const X = await bearer('system/*.cruds');
+  await put(app, Y, searchParameter('ms', 'token', `Patient.extension('${STATUS_EXT}').extension('status').value`));
+  await put(app, Y, { resourceType: 'Patient', id: 'p1', name: [{ family: 'Haddad' }], extension: [status('irregular')] });
+  t.same(ids(await fhir(app, 'GET', '/fhir/Patient?ms=irregular&name=haddad', undefined, Y)), ['p1']);
+  t.equal((await fhir(app, 'GET', '/fhir/Patient?ms=refugee', undefined, X)).status, 403);
+  t.same(ids(await fhir(app, 'GET', '/fhir/Patient?name=haddad', undefined, Y)), ['p1']);
+  await (app as FastifyInstance & { fhir: { audit: { flush(): Promise<void> } } }).fhir.audit.flush();
+  const queries = (res: { body: any }) => (res.body.entry ?? [])
+    .map((e: any) => e.resource.entity?.find((x: any) => x.query)?.query)
+    .filter(Boolean).map((q: string) => Buffer.from(q, 'base64').toString('utf8')).sort();
+  const url = '/fhir/AuditEvent?subtype=search-type&_count=100';
+  t.same(queries(await fhir(app, 'GET', url, undefined, Y)), ['ms=irregular&name=haddad', 'ms=refugee', 'name=haddad'], 'the scope sees every query');
+  const seen = await fhir(app, 'GET', url, undefined, X);
+  t.same(queries(seen), ['name=haddad'], 'without it, the queries on the status are withheld');
+  t.notOk(seen.raw.includes('irregular') || seen.raw.includes('refugee'), 'nowhere in the events');
+  const labelled = seen.body.entry.filter((e: any) => e.resource.meta.security?.some((c: any) => c.code === 'REDACTED'));
+  t.equal(labelled.length, 2, 'the two events are labelled and redacted');
+});
+
 t.test('a parameter declared on the extension is refused before any row exists, _sort included', async (t) => {
   const { app, bearer } = await authorizedApp(t, { id: 'c', scope: 'system/*.cruds migfhir/migration-data.read', alg: 'ES384' });
   const X = await bearer('system/*.cruds');
