@@ -21,6 +21,9 @@ export function parseDateRange(value: string): TimeRange | undefined {
   const month = mo ? Number(mo) - 1 : 0;
   const day = d ? Number(d) : 1;
   if (month > 11 || day < 1 || day > 31) return undefined;
+  // the clock and offset ranges of R4's dateTime (a leap second 60 allowed; offsets -14:00…+14:00)
+  if (h !== undefined && (Number(h) > 23 || Number(mi) > 59 || (s !== undefined && Number(s) > 60))) return undefined;
+  if (tz && tz !== 'Z' && (Number(tz.slice(1, 3)) * 60 + Number(tz.slice(4, 6)) > 14 * 60 || Number(tz.slice(4, 6)) > 59)) return undefined;
   let offset = 0;
   if (tz && tz !== 'Z') offset = (tz[0] === '-' ? -1 : 1) * (Number(tz.slice(1, 3)) * 60 + Number(tz.slice(4, 6))) * 60000;
   const ms = frac ? Number(frac.slice(0, 3).padEnd(3, '0')) : 0;

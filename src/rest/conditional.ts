@@ -19,6 +19,8 @@ export function criteria(req: FhirRequest, ctx: Context, type: string, params: R
     baseUrl: req.baseUrl,
     defaultCount: 2,
     maxCount: 2,
+    maxValues: ctx.config.maxSearchValues,
+    maxParameters: ctx.config.maxSearchParameters,
     strict: true,
   });
   return parsed.query;

@@ -19,6 +19,8 @@ function parse(types: string | string[], qs: string, strict = false): ParsedSear
     baseUrl: 'http://test.local/fhir',
     defaultCount: 20,
     maxCount: 100,
+    maxValues: 500,
+    maxParameters: 100,
     strict,
   });
 }
