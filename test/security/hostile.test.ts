@@ -1,11 +1,17 @@
-// The hostile-input suite: malformed and hostile JSON, SQL and MongoDB operator injection in
-// every search parameter type, path traversal in ids, forged tokens and scope escalation. Every
-// case must get a 4xx OperationOutcome (or, for a search value that is merely odd, a normal
-// 200 searchset that matches nothing it should not), the server keeps serving, and a checksum
-// of the stored data is the same afterwards.
+// The hostile-input suite: malformed and hostile JSON, bodies that are not UTF-8 or are
+// compressed, SQL and MongoDB operator injection in every search parameter type, malformed
+// search values, searches past the size limits (on both engines), path traversal in ids, odd
+// methods and headers, forged tokens and scope escalation; over a real socket, what only Node's
+// HTTP parser sees (malformed request lines and headers, 431, Content-Length mismatch,
+// Transfer-Encoding oddities, CONNECT) and slow clients. Every case must get a 4xx
+// OperationOutcome as application/fhir+json (or, for a search value that is merely odd, a
+// normal 200 searchset that matches nothing it should not), the server keeps serving, and a
+// checksum of the stored data is the same afterwards.
 import t from 'tap';
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -15,17 +21,20 @@ import { buildApp } from '../../src/app.ts';
 import { testConfig } from '../../src/config.ts';
 import { writeClient } from '../../src/auth/clients.ts';
 import { SqliteStore } from '../../src/store/sqlite/index.ts';
+import type { ResourceStore } from '../../src/store/types.ts';
+import { MingoSearchStore } from '../helpers/mingo-store.ts';
 
 const BASE = 'http://test.local/fhir';
 
 interface Case {
   name: string;
-  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS' | 'TRACE' | 'PROPFIND';
   url: string;
-  body?: string;
+  body?: string | Buffer;
   headers?: Record<string, string>;
   /** 'client-error' (4xx OperationOutcome), 'search' (200 searchset, at most `max` matches) or
-   * 'handled' (any answer but a 5xx: e.g. a conditional delete whose odd criteria match nothing) */
+   * 'handled' (any answer but a 5xx, with a FHIR body if any: e.g. a conditional delete whose odd
+   * criteria match nothing, or a HEAD) */
   expect: 'client-error' | 'search' | 'handled';
   max?: number;
 }
@@ -183,6 +192,107 @@ function pathCases(): Case[] {
   return out;
 }
 
+/** `n` values made by `f`, comma-separated */
+const list = (n: number, f: (i: number) => string) => Array.from({ length: n }, (_, i) => f(i)).join(',');
+/** `name=value` `n` times */
+const repeat = (n: number, f: (i: number) => string) => Array.from({ length: n }, (_, i) => f(i)).join('&');
+
+/** Search values R4 search says are errors (400), not searches that find nothing. */
+function malformedValueCases(): Case[] {
+  const urls = [
+    '/fhir/Patient?birthdate=2020-01-01T00:00:00%2B25:00', '/fhir/Patient?birthdate=2020-01-01T25:00:00Z', '/fhir/Patient?birthdate=2020-01-01T10:61:00Z',
+    '/fhir/Patient?birthdate=2020-01-01T10:00:00%2B14:30', '/fhir/Patient?_lastUpdated=gt2020-01-01T00:00:00-99:00',
+    '/fhir/RiskAssessment?probability=1e999999', `/fhir/RiskAssessment?probability=${'9'.repeat(400)}`, '/fhir/RiskAssessment?probability=-1e400',
+    '/fhir/Observation?value-quantity=5.4|a|b|c', '/fhir/Observation?value-quantity=5.4e99999||mg', '/fhir/Observation?value-quantity=5.4|a',
+    '/fhir/Observation?code-value-quantity=http://loinc.org|1$1e999', '/fhir/Observation?value-quantity=ap1e400|http://unitsofmeasure.org|mg',
+    // percent-escapes that do not decode to UTF-8, and NUL, in names and values of any parameter
+    '/fhir/Patient?name=%ED%A0%80', '/fhir/Patient?name=%FF', '/fhir/Patient?name=%C0%AF', '/fhir/Patient?name=%ZZ', '/fhir/Patient?name=%',
+    '/fhir/Patient?_id=%ED%A0%80', '/fhir/Patient?_id=%00', '/fhir/Patient?name=a%00b', '/fhir/Patient?na%00me=x', '/fhir/Patient?%FF=x',
+    '/fhir/Patient/p1?_format=%FF', '/fhir/Patient?_id=p1%01', '/fhir/Patient?_has:Observation:subject:_id=o1%00',
+  ];
+  return urls.map((url) => ({ name: `malformed ${url.slice(0, 90)}`, method: 'GET', url, expect: 'client-error' }));
+}
+
+/** Searches past the default limits (500 values, 100 parameters): 400, never a 500 from the SQL. */
+function tooLargeCases(): Case[] {
+  const form = (name: string, body: string): Case => ({ name, method: 'POST', url: '/fhir/Patient/_search', body, headers: { 'content-type': 'application/x-www-form-urlencoded' }, expect: 'client-error' });
+  return [
+    form('POST _search with 10,000 values', `name=${list(10000, (i) => `n${i}`)}`),
+    form('POST _search with 100,000 _id values', `_id=${list(100000, (i) => `id${i}`)}`),
+    form('POST _search with a parameter repeated 1,000 times', repeat(1000, (i) => `name=n${i}`)),
+    { name: 'GET with 501 values', method: 'GET', url: `/fhir/Patient?identifier=${list(501, (i) => `s|${i}`)}`, expect: 'client-error' },
+    { name: 'GET with 101 parameters', method: 'GET', url: `/fhir/Patient?${repeat(101, (i) => `birthdate=ge${1000 + i}`)}`, expect: 'client-error' },
+    { name: '1,000 _include', method: 'GET', url: `/fhir/Patient?${repeat(1000, () => '_include=Patient:organization')}`, expect: 'client-error' },
+    { name: '1,000 _revinclude', method: 'GET', url: `/fhir/Patient?${repeat(1000, () => '_revinclude=Observation:subject')}`, expect: 'client-error' },
+    { name: '1,000 _sort keys', method: 'GET', url: `/fhir/Patient?_sort=${list(1000, () => 'name')}`, expect: 'client-error' },
+    { name: 'conditional delete with 10,000 values', method: 'DELETE', url: `/fhir/Patient?_id=${list(10000, (i) => `x${i}`)}`, expect: 'client-error' },
+    { name: 'If-None-Exist with 1,000 values', method: 'POST', url: '/fhir/Patient', body: '{"resourceType":"Patient"}', headers: { 'content-type': 'application/fhir+json', 'if-none-exist': `identifier=${list(1000, (i) => `s|${i}`)}` }, expect: 'client-error' },
+    { name: 'chain 6 deep', method: 'GET', url: '/fhir/Observation?subject:Patient.organization.partof.partof.partof.partof.name=x', expect: 'client-error' },
+    { name: 'chain of 5,000 links', method: 'GET', url: `/fhir/Observation?subject${'.organization'.repeat(5000)}=x`, expect: 'client-error' },
+    { name: '_has 6 deep', method: 'GET', url: `/fhir/Patient?${'_has:Observation:subject:'.repeat(6)}code=x`, expect: 'client-error' },
+    // odd but harmless: answered as ordinary searches
+    { name: '_elements with 5,000 names', method: 'GET', url: `/fhir/Patient?_elements=${list(5000, (i) => `e${i}`)}`, expect: 'search', max: 3 },
+    { name: 'huge _count', method: 'GET', url: '/fhir/Patient?_count=999999999', expect: 'search', max: 3 },
+    { name: '100,000-character value', method: 'GET', url: `/fhir/Patient?name=${'a'.repeat(100000)}`, expect: 'search' },
+    form('10 MB value in POST _search', `name=${'a'.repeat(10 * 1024 * 1024)}`),
+  ].map((c) => (c.name === '10 MB value in POST _search' ? { ...c, expect: 'search' as const } : c));
+}
+
+/** Methods and headers outside FHIR's API, and ones a proxy might honour. */
+function methodCases(): Case[] {
+  return [
+    { name: 'OPTIONS', method: 'OPTIONS', url: '/fhir/Patient/p1', expect: 'client-error' },
+    { name: 'TRACE', method: 'TRACE', url: '/fhir/Patient/p1', expect: 'client-error' },
+    { name: 'PROPFIND', method: 'PROPFIND', url: '/fhir/Patient/p1', expect: 'client-error' },
+    { name: 'HEAD', method: 'HEAD', url: '/fhir/Patient/p1', expect: 'handled' },
+    { name: 'X-HTTP-Method-Override is not honoured', method: 'GET', url: '/fhir/Patient/p1', headers: { 'x-http-method-override': 'DELETE' }, expect: 'handled' },
+    { name: 'X-HTTP-Method-Override on POST', method: 'POST', url: '/fhir/Patient/p1', body: '', headers: { 'x-http-method-override': 'DELETE', 'content-type': 'application/fhir+json' }, expect: 'client-error' },
+    { name: 'Range is ignored', method: 'GET', url: '/fhir/Patient/p1', headers: { range: 'bytes=0-1' }, expect: 'handled' },
+    { name: 'URL that does not decode', method: 'GET', url: '/fhir/Patient/%E0%A4%A', expect: 'client-error' },
+    { name: 'encoded surrogate in the path', method: 'GET', url: '/fhir/Patient/%ED%A0%80', expect: 'client-error' },
+    { name: 'path segment of 10,000 characters', method: 'GET', url: `/fhir/Patient/${'a'.repeat(10000)}`, expect: 'client-error' },
+  ];
+}
+
+/** Bodies that are not what they claim: not UTF-8, compressed, the wrong media type. */
+function encodingCases(): Case[] {
+  const json = (name: string, body: string | Buffer, headers: Record<string, string> = {}, url = '/fhir/Patient', method: Case['method'] = 'POST'): Case => ({ name, method, url, body, headers: { 'content-type': 'application/fhir+json', ...headers }, expect: 'client-error' });
+  const bytes = (...parts: (string | number[])[]) => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
+  const patient = '{"resourceType":"Patient","name":[{"family":"Haddad"}]}';
+  return [
+    json('invalid UTF-8 byte in a name', bytes('{"resourceType":"Patient","name":[{"family":"Had', [0xff], 'dad"}]}')),
+    json('overlong UTF-8', bytes('{"resourceType":"Patient","name":[{"family":"', [0xc0, 0xaf], '"}]}')),
+    json('UTF-8-encoded lone surrogate', bytes('{"resourceType":"Patient","name":[{"family":"', [0xed, 0xa0, 0x80], '"}]}')),
+    json('truncated UTF-8 sequence', bytes('{"resourceType":"Patient","name":[{"family":"', [0xe2, 0x82], '"}]}')),
+    json('Latin-1 body', Buffer.from('{"resourceType":"Patient","name":[{"family":"Müller"}]}', 'latin1')),
+    json('UTF-16 body', Buffer.from(patient, 'utf16le')),
+    json('invalid UTF-8 in PUT', bytes('{"resourceType":"Patient","id":"p1","name":[{"family":"', [0xff], '"}]}'), {}, '/fhir/Patient/p1', 'PUT'),
+    json('invalid UTF-8 in a transaction', bytes('{"resourceType":"Bundle","type":"transaction","entry":[{"resource":{"resourceType":"Patient","name":[{"family":"', [0xff], '"}]},"request":{"method":"POST","url":"Patient"}}]}'), {}, '/fhir'),
+    json('invalid UTF-8 in JSON Patch', bytes('[{"op":"replace","path":"/gender","value":"', [0xff], '"}]'), { 'content-type': 'application/json-patch+json' }, '/fhir/Patient/p1', 'PATCH'),
+    json('lone surrogate escape in a value', '{"resourceType":"Patient","name":[{"family":"\\ud800"}]}'),
+    json('low surrogate escape alone', '{"resourceType":"Patient","name":[{"family":"x\\udfffy"}]}'),
+    json('high surrogate escape before a non-surrogate', '{"resourceType":"Patient","name":[{"family":"\\uD83D\\u0041"}]}'),
+    json('1e999 number', '{"resourceType":"Observation","status":"final","code":{"text":"x"},"valueQuantity":{"value":1e999}}', {}, '/fhir/Observation'),
+    json('400-digit number', `{"resourceType":"Observation","status":"final","code":{"text":"x"},"valueQuantity":{"value":${'9'.repeat(400)}}}`, {}, '/fhir/Observation'),
+    json('gzip body', gzipSync(patient), { 'content-encoding': 'gzip' }),
+    json('gzip bomb', gzipSync(Buffer.alloc(50 * 1024 * 1024, 32)), { 'content-encoding': 'gzip' }),
+    json('deflate body', Buffer.from(patient), { 'content-encoding': 'deflate' }),
+    json('create as JSON Patch', '[{"op":"add","path":"/resourceType","value":"Patient"}]', { 'content-type': 'application/json-patch+json' }),
+    json('create a resource sent as JSON Patch', patient, { 'content-type': 'application/json-patch+json' }),
+    json('update as JSON Patch', '{"resourceType":"Patient","id":"p1"}', { 'content-type': 'application/json-patch+json' }, '/fhir/Patient/p1', 'PUT'),
+    json('Bundle as JSON Patch', '{"resourceType":"Bundle","type":"batch"}', { 'content-type': 'application/json-patch+json' }, '/fhir'),
+    json('POST _search with a JSON object', '{"name":"Haddad"}', {}, '/fhir/Patient/_search'),
+    json('POST _search with a JSON number value', '{"name":1}', {}, '/fhir/Patient/_search'),
+    json('POST _search with a JSON array', '[1,2]', { 'content-type': 'application/json' }, '/fhir/Patient/_search'),
+    json('system POST _search with JSON', '{"_type":"Patient"}', {}, '/fhir/_search'),
+    json('POST _search form not UTF-8', bytes('name=', [0xff]), { 'content-type': 'application/x-www-form-urlencoded' }, '/fhir/Patient/_search'),
+    json('POST _search form with a bad escape', 'name=%ED%A0%80', { 'content-type': 'application/x-www-form-urlencoded' }, '/fhir/Patient/_search'),
+    json('POST _search form with NUL', 'name=a%00', { 'content-type': 'application/x-www-form-urlencoded' }, '/fhir/Patient/_search'),
+    json('POST _search gzip form', gzipSync('name=Haddad'), { 'content-type': 'application/x-www-form-urlencoded', 'content-encoding': 'gzip' }, '/fhir/Patient/_search'),
+    json('If-None-Exist with 101 parameters', patient, { 'if-none-exist': repeat(101, (i) => `identifier=s|${i}`) }),
+  ];
+}
+
 t.test('hostile requests get 4xx OperationOutcomes and change nothing', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'migfhir-hostile-'));
   const path = join(dir, 'migfhir.sqlite');
@@ -199,7 +309,7 @@ t.test('hostile requests get 4xx OperationOutcomes and change nothing', async (t
   await put({ resourceType: 'Patient', id: 'p3', name: [{ family: '%_\\' }], gender: 'other' });
   await put({ resourceType: 'Observation', id: 'o1', status: 'final', code: { text: 'x' }, subject: { reference: 'Patient/p1' } });
   const before = checksum(path);
-  const cases = [...searchCases(), ...bodyCases(), ...pathCases()];
+  const cases = [...searchCases(), ...bodyCases(), ...pathCases(), ...malformedValueCases(), ...tooLargeCases(), ...methodCases(), ...encodingCases()];
   t.ok(cases.length >= 300, `${cases.length} hostile requests`);
   const failures: string[] = [];
   for (const c of cases) {
@@ -211,8 +321,9 @@ t.test('hostile requests get 4xx OperationOutcomes and change nothing', async (t
       body = undefined;
     }
     if (res.statusCode >= 500) failures.push(`${c.name}: ${res.statusCode}`);
+    else if (res.statusCode >= 400 && !String(res.headers['content-type']).startsWith('application/fhir+json')) failures.push(`${c.name}: ${res.statusCode} as ${res.headers['content-type']}`);
     else if (c.expect === 'handled') {
-      if (body?.resourceType === undefined) failures.push(`${c.name}: not a FHIR answer`);
+      if (res.body !== '' && body?.resourceType === undefined) failures.push(`${c.name}: not a FHIR answer`);
     } else if (c.expect === 'client-error') {
       if (res.statusCode < 400 && !(c.name.startsWith('name injection') && res.statusCode === 200)) failures.push(`${c.name}: expected 4xx, got ${res.statusCode}`);
       else if (res.statusCode >= 400 && body?.resourceType !== 'OperationOutcome') failures.push(`${c.name}: 4xx without OperationOutcome`);
