@@ -344,6 +344,90 @@ t.test('hostile requests get 4xx OperationOutcomes and change nothing', async (t
   t.equal((await app.inject({ method: 'GET', url: '/fhir/Patient/p1' })).statusCode, 200, 'still serving');
 });
 
+/** Searches at and past the largest limits the options allow (1,000 values, 200 parameters):
+ * at the limit both engines answer and find what they should, past it they answer 400. */
+interface SizeCase {
+  name: string;
+  url: string;
+  /** the ids a search at the limit finds; absent: past the limit, 400 */
+  ids?: string[];
+}
+
+function sizeCases(maxValues: number, maxParameters: number): SizeCase[] {
+  const v = maxValues;
+  const p = maxParameters;
+  // every list ends with a value that matches, so the search is not trivially empty
+  const out: SizeCase[] = [
+    { name: '_id', url: `/fhir/Patient?_id=${list(v - 1, (i) => `x${i}`)},p1`, ids: ['p1'] },
+    { name: '_id:not', url: `/fhir/Patient?_id:not=${list(v - 1, (i) => `x${i}`)},p1`, ids: ['p2'] },
+    { name: 'string', url: `/fhir/Patient?name=${list(v - 1, (i) => `n${i}`)},hadd`, ids: ['p1'] },
+    { name: 'string :contains', url: `/fhir/Patient?name:contains=${list(v - 1, (i) => `n${i}`)},dda`, ids: ['p1'] },
+    { name: 'token system|code', url: `/fhir/Patient?identifier=${list(v - 1, (i) => `urn:s|${i}`)},urn:mrn|42`, ids: ['p1'] },
+    { name: 'token :not', url: `/fhir/Patient?gender:not=${list(v - 1, (i) => `g${i}`)},female`, ids: ['p2'] },
+    { name: 'date', url: `/fhir/Patient?birthdate=${list(v - 1, (i) => `${1000 + i}`)},1990`, ids: ['p1'] },
+    { name: 'quantity', url: `/fhir/Observation?value-quantity=${list(v - 1, (i) => `${i + 1000}|http://unitsofmeasure.org|mg`)},5.4|http://unitsofmeasure.org|mg`, ids: ['o1'] },
+    { name: 'reference', url: `/fhir/Observation?subject=${list(v - 1, (i) => `Patient/x${i}`)},Patient/p1`, ids: ['o1'] },
+    { name: 'composite', url: `/fhir/Observation?code-value-quantity=${list(v - 1, (i) => `http://loinc.org|${i}$1`)},http://loinc.org|2345-7$5.4`, ids: ['o1'] },
+    { name: 'chain', url: `/fhir/Observation?subject:Patient.name=${list(v - 1, (i) => `n${i}`)},haddad`, ids: ['o1'] },
+    { name: '_has', url: `/fhir/Patient?_has:Observation:subject:code=${list(v - 1, (i) => `c${i}`)},2345-7`, ids: ['p1'] },
+    { name: 'uri', url: `/fhir/ValueSet?url=${list(v - 1, (i) => `http://x/${i}`)},http://example.org/vs`, ids: ['vs1'] },
+    { name: 'repeated parameter', url: `/fhir/Patient?${repeat(p, () => 'name=hadd')}`, ids: ['p1'] },
+    { name: 'repeated date', url: `/fhir/Patient?${repeat(p, (i) => `birthdate=ge${1000 + i}`)}`, ids: ['p1'] },
+    { name: 'many parameters of many values', url: `/fhir/Observation?${repeat(p / 2, () => `value-quantity=${list(Math.floor((2 * v) / p) - 1, (i) => `${i + 100}||mg`)},5.4||mg`)}`, ids: ['o1'] },
+    { name: '_include', url: `/fhir/Patient?_id=p1&${repeat(p - 1, () => '_include=Patient:organization')}`, ids: ['p1'] },
+    { name: '_revinclude', url: `/fhir/Patient?_id=p1&${repeat(p - 1, () => '_revinclude=Observation:subject')}`, ids: ['p1'] },
+    { name: '_sort', url: `/fhir/Patient?_sort=${list(p, (i) => (i % 2 ? '-name' : 'birthdate'))}`, ids: ['p1', 'p2'] },
+    { name: 'POST _search', url: `POST name=${list(v - 1, (i) => `n${i}`)},hadd`, ids: ['p1'] },
+    // one past each limit
+    { name: '_id past the limit', url: `/fhir/Patient?_id=${list(v + 1, (i) => `x${i}`)}` },
+    { name: 'values past the limit over two parameters', url: `/fhir/Patient?name=${list(v, (i) => `n${i}`)}&gender=female` },
+    { name: 'composite past the limit', url: `/fhir/Observation?code-value-quantity=${list(v + 1, (i) => `http://loinc.org|${i}$1`)}` },
+    { name: 'parameters past the limit', url: `/fhir/Patient?${repeat(p + 1, () => 'name=hadd')}` },
+    { name: '_include past the limit', url: `/fhir/Patient?_id=p1&${repeat(p, () => '_include=Patient:organization')}` },
+    { name: '_sort past the limit', url: `/fhir/Patient?name=hadd&_sort=${list(p, () => 'name')}` },
+    { name: 'POST _search past the limit', url: `POST ${repeat(p + 1, (i) => `name=n${i}`)}` },
+  ];
+  return out;
+}
+
+const ENGINES: [string, () => ResourceStore][] = [
+  ['sqlite', () => new SqliteStore({ path: ':memory:' })],
+  ['mongodb compiler on mingo', () => new MingoSearchStore()],
+];
+
+for (const [engine, open] of ENGINES) {
+  t.test(`searches at the largest limits answer, past them 400 (${engine})`, async (t) => {
+    const maxValues = 1000;
+    const maxParameters = 200;
+    const store = open();
+    const app = await buildApp(testConfig({ baseUrl: BASE, maxSearchValues: maxValues, maxSearchParameters: maxParameters }), { store });
+    t.teardown(async () => {
+      await app.close();
+      await store.close();
+    });
+    const put = (r: Record<string, unknown>) => app.inject({ method: 'PUT', url: `/fhir/${r.resourceType}/${r.id}`, headers: { 'content-type': 'application/fhir+json' }, payload: JSON.stringify(r) });
+    for (const r of [
+      { resourceType: 'Patient', id: 'p1', name: [{ family: 'Haddad' }], gender: 'female', birthDate: '1990-01-01', identifier: [{ system: 'urn:mrn', value: '42' }] },
+      { resourceType: 'Patient', id: 'p2', name: [{ family: 'Okafor' }], gender: 'male', birthDate: '0999-01-01' },
+      { resourceType: 'Observation', id: 'o1', status: 'final', code: { coding: [{ system: 'http://loinc.org', code: '2345-7' }] }, subject: { reference: 'Patient/p1' }, valueQuantity: { value: 5.4, system: 'http://unitsofmeasure.org', code: 'mg' } },
+      { resourceType: 'ValueSet', id: 'vs1', url: 'http://example.org/vs', status: 'active' },
+    ]) t.equal((await put(r)).statusCode, 201, `${r.resourceType}/${r.id} stored`);
+    for (const c of sizeCases(maxValues, maxParameters)) {
+      const res = c.url.startsWith('POST ')
+        ? await app.inject({ method: 'POST', url: '/fhir/Patient/_search', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: c.url.slice(5) })
+        : await app.inject({ method: 'GET', url: c.url });
+      const body = res.json();
+      if (c.ids) {
+        t.equal(res.statusCode, 200, `${c.name}: answered`);
+        t.same((body.entry ?? []).filter((e: any) => e.search?.mode === 'match').map((e: any) => e.resource.id).sort(), c.ids, `${c.name}: the matches`);
+      } else {
+        t.equal(res.statusCode, 400, `${c.name}: 400`);
+        t.equal(body.issue?.[0]?.code, 'too-costly', `${c.name}: too-costly`);
+      }
+    }
+  });
+}
+
 t.test('forged, expired and escalated tokens', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'migfhir-hostile-auth-'));
   const path = join(dir, 'migfhir.sqlite');
