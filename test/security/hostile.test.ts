@@ -428,6 +428,136 @@ for (const [engine, open] of ENGINES) {
   });
 }
 
+interface RawResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** Sends `chunks` over a fresh connection, `gap` ms apart (or all at once), and reads until the
+ * server closes it (at most `waitMs`): the responses, how long the server held the connection. */
+async function exchange(port: number, chunks: (string | Buffer)[], gap = 0, waitMs = 8000): Promise<{ responses: RawResponse[]; heldMs: number; closed: boolean }> {
+  const socket = connect({ port, host: '127.0.0.1' });
+  const started = Date.now();
+  const received: Buffer[] = [];
+  socket.on('data', (d) => received.push(d));
+  socket.on('error', () => undefined);
+  const closed = new Promise<boolean>((resolve) => {
+    socket.on('close', () => resolve(true));
+    setTimeout(() => resolve(false), waitMs);
+  });
+  await new Promise((resolve) => socket.once('connect', resolve));
+  let stop = false;
+  void closed.then(() => (stop = true));
+  for (const chunk of chunks) {
+    if (stop || socket.destroyed) break;
+    socket.write(chunk);
+    if (gap) await new Promise((resolve) => setTimeout(resolve, gap));
+  }
+  const wasClosed = await closed;
+  const heldMs = Date.now() - started;
+  socket.destroy();
+  const responses: RawResponse[] = [];
+  let text = Buffer.concat(received).toString('utf8');
+  while (text.startsWith('HTTP/1.1 ')) {
+    const end = text.indexOf('\r\n\r\n');
+    if (end < 0) break;
+    const [statusLine, ...lines] = text.slice(0, end).split('\r\n');
+    const headers = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+    const length = Number(headers['content-length'] ?? 0);
+    responses.push({ status: Number(statusLine.split(' ')[1]), headers, body: text.slice(end + 4, end + 4 + length) });
+    text = text.slice(end + 4 + length);
+  }
+  return { responses, heldMs, closed: wasClosed };
+}
+
+interface SocketCase {
+  name: string;
+  /** what is written, chunk by chunk */
+  send: (string | Buffer)[];
+  /** ms between chunks: a slow client */
+  gap?: number;
+  /** the status of the first response */
+  status: number;
+  /** the connection must be closed within this many ms */
+  closedWithinMs?: number;
+}
+
+const REQUEST_TIMEOUT = 1500;
+
+function socketCases(): SocketCase[] {
+  const get = (path: string, headers = '') => `GET ${path} HTTP/1.1\r\nHost: test.local\r\n${headers}\r\n`;
+  const post = (head: string, body: string) => `POST /fhir/Patient HTTP/1.1\r\nHost: test.local\r\nContent-Type: application/fhir+json\r\n${head}\r\n${body}`;
+  const patient = '{"resourceType":"Patient","name":[{"family":"Trickle"}]}';
+  return [
+    { name: 'malformed request line', send: ['GARBAGE\r\n\r\n'], status: 400 },
+    { name: 'unknown method', send: [get('/fhir/metadata').replace('GET', 'FOO')], status: 400 },
+    { name: 'lower-case method', send: [get('/fhir/metadata').replace('GET', 'get')], status: 400 },
+    { name: 'HTTP/9.9', send: [get('/fhir/metadata').replace('HTTP/1.1', 'HTTP/9.9')], status: 400 },
+    { name: 'header without a colon', send: [get('/fhir/metadata', 'NoColon\r\n')], status: 400 },
+    { name: 'NUL in a header value', send: [get('/fhir/metadata', 'X-A: a\u0000b\r\n')], status: 400 },
+    { name: 'space before the colon', send: [get('/fhir/metadata', 'X-A : b\r\n')], status: 400 },
+    { name: 'bare LF line ends', send: ['GET /fhir/metadata HTTP/1.1\nHost: x\n\n'], status: 400 },
+    { name: 'raw control byte in the URL', send: [get('/fhir/Patient?name=a\u0001b')], status: 400 },
+    { name: 'header too large', send: [get('/fhir/metadata', `X-Big: ${'a'.repeat(20000)}\r\n`)], status: 431 },
+    { name: 'URL past the header limit', send: [get(`/fhir/Patient?name=${'a'.repeat(20000)}`)], status: 431 },
+    { name: 'path segment too long', send: [get(`/fhir/Patient/${'a'.repeat(300)}`)], status: 414 },
+    { name: 'URL that does not decode', send: [get('/fhir/Patient/%E0%A4%A')], status: 400 },
+    { name: 'Content-Length and Transfer-Encoding', send: [post('Content-Length: 5\r\nTransfer-Encoding: chunked\r\n', `${patient.length.toString(16)}\r\n${patient}\r\n0\r\n\r\n`)], status: 400 },
+    { name: 'two different Content-Lengths', send: [post(`Content-Length: ${patient.length}\r\nContent-Length: 3\r\n`, patient)], status: 400 },
+    { name: 'negative Content-Length', send: [post('Content-Length: -1\r\n', patient)], status: 400 },
+    { name: 'Content-Length not a number', send: [post('Content-Length: 1e3\r\n', patient)], status: 400 },
+    { name: 'bad chunk size', send: [post('Transfer-Encoding: chunked\r\n', 'zz\r\nabc\r\n0\r\n\r\n')], status: 400 },
+    { name: 'Transfer-Encoding gzip, chunked', send: [post('Transfer-Encoding: gzip, chunked\r\n', `${(6).toString(16)}\r\n\u001f\u008b\u0008xyz\r\n0\r\n\r\n`)], status: 400 },
+    { name: 'Transfer-Encoding not chunked', send: [post('Transfer-Encoding: identity\r\n', patient)], status: 400 },
+    { name: 'Content-Length shorter than the body', send: [post('Content-Length: 10\r\n', patient)], status: 400 },
+    { name: 'Content-Length longer than the body', send: [post('Content-Length: 1000\r\n', patient)], status: 408, closedWithinMs: REQUEST_TIMEOUT + 2000 },
+    { name: 'CONNECT', send: ['CONNECT evil.example:443 HTTP/1.1\r\nHost: evil.example:443\r\n\r\n'], status: 405 },
+    // slow clients: a header line every 300 ms, or the body a byte every 300 ms
+    { name: 'headers trickled', send: ['GET /fhir/metadata HTTP/1.1\r\n', ...Array.from({ length: 100 }, (_, i) => `X-${i}: a\r\n`)], gap: 300, status: 408, closedWithinMs: REQUEST_TIMEOUT + 2000 },
+    { name: 'body trickled', send: [post(`Content-Length: ${patient.length}\r\n`, ''), ...patient.split('')], gap: 300, status: 408, closedWithinMs: REQUEST_TIMEOUT + 2000 },
+  ];
+}
+
+t.test('over a real socket: parser errors, slow clients and CONNECT get OperationOutcomes', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'migfhir-hostile-socket-'));
+  const path = join(dir, 'migfhir.sqlite');
+  const store = new SqliteStore({ path });
+  const app = await buildApp(testConfig({ baseUrl: BASE, dataDir: dir, requestTimeout: REQUEST_TIMEOUT }), { store });
+  t.teardown(async () => {
+    await app.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  await app.inject({ method: 'PUT', url: '/fhir/Patient/p1', headers: { 'content-type': 'application/fhir+json' }, payload: '{"resourceType":"Patient","id":"p1","name":[{"family":"Haddad"}]}' });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const port = (app.server.address() as { port: number }).port;
+  const before = checksum(path);
+  // the cases run side by side, as a hostile client would send them
+  await Promise.all(
+    socketCases().map(async (c) => {
+      const { responses, heldMs, closed } = await exchange(port, c.send, c.gap);
+      t.equal(responses[0]?.status, c.status, `${c.name}: ${c.status}`);
+      for (const r of responses) {
+        t.ok(r.status >= 400 && r.status < 500, `${c.name}: ${r.status} is a client error`);
+        t.match(r.headers['content-type'], /^application\/fhir\+json/, `${c.name}: as application/fhir+json`);
+        t.equal(JSON.parse(r.body).resourceType, 'OperationOutcome', `${c.name}: an OperationOutcome`);
+      }
+      if (c.closedWithinMs) {
+        t.ok(closed, `${c.name}: the server closed the connection`);
+        t.ok(heldMs < c.closedWithinMs, `${c.name}: held ${heldMs} ms (< ${c.closedWithinMs})`);
+      }
+    }),
+  );
+  t.equal(checksum(path), before, 'stored data unchanged');
+  const ok = await exchange(port, [get200()], 0, 2000);
+  t.equal(ok.responses[0]?.status, 200, 'still serving');
+});
+
+function get200(): string {
+  return 'GET /fhir/Patient/p1 HTTP/1.1\r\nHost: test.local\r\nConnection: close\r\n\r\n';
+}
+
 t.test('forged, expired and escalated tokens', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'migfhir-hostile-auth-'));
   const path = join(dir, 'migfhir.sqlite');
