@@ -6,7 +6,7 @@ import type { Config } from './config.ts';
 import { loadDefinitions, ResourceTypes } from './fhir/definitions.ts';
 import { clientErrorHandler, connectHandler, errorHandler, notFoundHandler, routingErrorHandler } from './http/errors.ts';
 import { bodyText, parseJsonBody } from './http/json.ts';
-import { MALFORMED, parseQuery, type Query } from './http/query.ts';
+import { MALFORMED, parseQuery, type Query } from './fhir/query.ts';
 import { FhirError } from './fhir/errors.ts';
 import { registerRoutes } from './http/routes.ts';
 import type { Context } from './rest/types.ts';

@@ -5,6 +5,7 @@
 import { badRequest } from '../fhir/errors.ts';
 import type { SearchQuery } from '../search/ir.ts';
 import { parseSearch, RESULT_PARAMETERS } from '../search/parse.ts';
+import { queryOf } from '../fhir/query.ts';
 import type { Context, FhirRequest } from './types.ts';
 
 export function criteria(req: FhirRequest, ctx: Context, type: string, params: Record<string, string[]>): SearchQuery {
@@ -28,8 +29,5 @@ export function criteria(req: FhirRequest, ctx: Context, type: string, params: R
 
 /** If-None-Exist carries a query string such as `identifier=http://x|1`. */
 export function queryFromHeader(value: string): Record<string, string[]> {
-  const out: Record<string, string[]> = Object.create(null);
-  const qs = value.includes('?') ? value.slice(value.indexOf('?') + 1) : value;
-  for (const [k, v] of new URLSearchParams(qs)) (out[k] ??= []).push(v);
-  return out;
+  return queryOf(value.includes('?') ? value.slice(value.indexOf('?') + 1) : value);
 }

@@ -360,6 +360,7 @@ function checkSize(opts: ParseOptions): void {
   for (const [name, list] of Object.entries(opts.query)) {
     const base = name.split(':')[0];
     if (base === '_include' || base === '_revinclude') parameters += list.length;
+    else if (base === '_type') for (const v of list) values += countValues(v);
     else if (base === '_sort') parameters += list.length ? list[list.length - 1].split(',').length : 0;
     else if (!RESULT_PARAMETERS.has(base)) {
       parameters += list.length;

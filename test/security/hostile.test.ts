@@ -215,8 +215,8 @@ function malformedValueCases(): Case[] {
 
 /** Searches past the default limits (500 values, 100 parameters): 400, never a 500 from the SQL. */
 function tooLargeCases(): Case[] {
-  const form = (name: string, body: string): Case => ({ name, method: 'POST', url: '/fhir/Patient/_search', body, headers: { 'content-type': 'application/x-www-form-urlencoded' }, expect: 'client-error' });
-  return [
+  const form = (name: string, body: string, expect: Case['expect'] = 'client-error'): Case => ({ name, method: 'POST', url: '/fhir/Patient/_search', body, headers: { 'content-type': 'application/x-www-form-urlencoded' }, expect });
+  const out: Case[] = [
     form('POST _search with 10,000 values', `name=${list(10000, (i) => `n${i}`)}`),
     form('POST _search with 100,000 _id values', `_id=${list(100000, (i) => `id${i}`)}`),
     form('POST _search with a parameter repeated 1,000 times', repeat(1000, (i) => `name=n${i}`)),
@@ -227,6 +227,10 @@ function tooLargeCases(): Case[] {
     { name: '1,000 _sort keys', method: 'GET', url: `/fhir/Patient?_sort=${list(1000, () => 'name')}`, expect: 'client-error' },
     { name: 'conditional delete with 10,000 values', method: 'DELETE', url: `/fhir/Patient?_id=${list(10000, (i) => `x${i}`)}`, expect: 'client-error' },
     { name: 'If-None-Exist with 1,000 values', method: 'POST', url: '/fhir/Patient', body: '{"resourceType":"Patient"}', headers: { 'content-type': 'application/fhir+json', 'if-none-exist': `identifier=${list(1000, (i) => `s|${i}`)}` }, expect: 'client-error' },
+    { name: '_type with 10,000 types', method: 'GET', url: `/fhir?_type=${list(10000, () => 'Patient')}`, expect: 'client-error' },
+    { name: 'If-None-Exist with a bad escape', method: 'POST', url: '/fhir/Patient', body: '{"resourceType":"Patient"}', headers: { 'content-type': 'application/fhir+json', 'if-none-exist': 'name=%ED%A0%80' }, expect: 'client-error' },
+    { name: 'Bundle entry URL with a bad escape', method: 'POST', url: '/fhir', body: JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry: [{ request: { method: 'DELETE', url: 'Patient?name=%ED%A0%80' } }] }), headers: { 'content-type': 'application/fhir+json' }, expect: 'client-error' },
+    { name: 'Bundle entry path with a bad escape', method: 'POST', url: '/fhir', body: JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry: [{ request: { method: 'DELETE', url: 'Patient/%E0%A4%A' } }] }), headers: { 'content-type': 'application/fhir+json' }, expect: 'client-error' },
     { name: 'chain 6 deep', method: 'GET', url: '/fhir/Observation?subject:Patient.organization.partof.partof.partof.partof.name=x', expect: 'client-error' },
     { name: 'chain of 5,000 links', method: 'GET', url: `/fhir/Observation?subject${'.organization'.repeat(5000)}=x`, expect: 'client-error' },
     { name: '_has 6 deep', method: 'GET', url: `/fhir/Patient?${'_has:Observation:subject:'.repeat(6)}code=x`, expect: 'client-error' },
@@ -234,8 +238,9 @@ function tooLargeCases(): Case[] {
     { name: '_elements with 5,000 names', method: 'GET', url: `/fhir/Patient?_elements=${list(5000, (i) => `e${i}`)}`, expect: 'search', max: 3 },
     { name: 'huge _count', method: 'GET', url: '/fhir/Patient?_count=999999999', expect: 'search', max: 3 },
     { name: '100,000-character value', method: 'GET', url: `/fhir/Patient?name=${'a'.repeat(100000)}`, expect: 'search' },
-    form('10 MB value in POST _search', `name=${'a'.repeat(10 * 1024 * 1024)}`),
-  ].map((c) => (c.name === '10 MB value in POST _search' ? { ...c, expect: 'search' as const } : c));
+    form('10 MB value in POST _search', `name=${'a'.repeat(10 * 1024 * 1024)}`, 'search'),
+  ];
+  return out;
 }
 
 /** Methods and headers outside FHIR's API, and ones a proxy might honour. */

@@ -1,13 +1,20 @@
-// Query strings and the form bodies of POST _search: repeated parameters keep their order (FHIR
-// gives both meaning). Percent-escapes must decode to UTF-8 and NUL is refused: URLSearchParams
+// Query strings — of requests, form bodies of POST _search, Bundle entry URLs, If-None-Exist —
+// as FHIR reads them: repeated parameters keep their order (FHIR gives both meaning). Percent-escapes must decode to UTF-8 and NUL is refused: URLSearchParams
 // would turn a malformed escape (%FF, an encoded lone surrogate %ED%A0%80, %ZZ) into U+FFFD or
 // keep it as text, and the server would search for something the client never sent.
-import { badRequest, type FhirError } from '../fhir/errors.ts';
+import { badRequest, type FhirError } from './errors.ts';
 
 /** Set (as a symbol, invisible to Object.entries) on a query that could not be decoded. */
 export const MALFORMED = Symbol('malformed query string');
 
 export type Query = Record<string, string[]> & { [MALFORMED]?: FhirError };
+
+/** A percent-decoded path segment, or 400 when the escapes do not encode UTF-8. */
+export function decodeSegment(segment: string): string {
+  const decoded = decode(segment.replaceAll('+', '%2B'));
+  if (decoded === undefined) throw badRequest('The URL path has a malformed percent-escape: escapes must encode UTF-8', 'structure');
+  return decoded;
+}
 
 function decode(s: string): string | undefined {
   const text = s.includes('+') ? s.replaceAll('+', ' ') : s;
@@ -38,4 +45,11 @@ export function parseQuery(qs: string): Query {
     (out[name] ??= []).push(value);
   }
   return out;
+}
+
+/** parseQuery, with 400 for a query that could not be decoded. */
+export function queryOf(qs: string): Record<string, string[]> {
+  const query = parseQuery(qs);
+  if (query[MALFORMED]) throw query[MALFORMED];
+  return query;
 }
