@@ -1,7 +1,7 @@
 // Request bodies: the bytes must be uncompressed UTF-8 (R4 http.html: UTF-8 SHALL be used; a
 // decoder that replaced bad bytes with U+FFFD would store a changed name without anyone
-// knowing), a nesting-depth check runs over the raw text before parsing (so a 10,000-deep body
-// costs one linear scan and no recursion), then JSON parsing refuses prototype-pollution keys,
+// knowing), one scan of the raw text before parsing refuses deep nesting and duplicate keys,
+// then JSON parsing refuses prototype-pollution keys,
 // strings with lone surrogates and numbers beyond a double (both would be stored changed).
 import { isUtf8 } from 'node:buffer';
 import { badRequest, FhirError } from '../fhir/errors.ts';
@@ -15,21 +15,51 @@ export function bodyText(body: Buffer, contentEncoding: string | undefined): str
   return body.toString('utf8');
 }
 
-/** Deepest object/array nesting in JSON text, stopping early once past `limit`. */
-export function jsonDepthExceeds(text: string, limit: number): boolean {
-  let depth = 0;
-  let inString = false;
+/** What one linear pass over JSON text finds before parsing: nesting deeper than `limit` (so a
+ * 10,000-deep body costs no recursion), or an object with the same key twice. JSON.parse keeps
+ * the last of duplicate keys silently: `"gender":"male","gender":"female"` would be stored as
+ * female while whoever read the text saw male. Malformed text is left to JSON.parse. */
+export function scanJson(text: string, limit: number): { tooDeep: true } | { duplicate: string } | undefined {
+  // per open container: the keys seen so far (object) or null (array)
+  const open: (Set<string> | null)[] = [];
+  let expectKey = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 92) i++; // backslash: skip the escaped character
-      else if (c === 34) inString = false;
-    } else if (c === 34) inString = true;
-    else if (c === 123 || c === 91) {
-      if (++depth > limit) return true;
-    } else if (c === 125 || c === 93) depth--;
+    if (c === 34) {
+      const start = i + 1;
+      let escaped = false;
+      for (i = start; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 34) break;
+        if (d === 92) {
+          escaped = true;
+          i++; // skip the escaped character
+        }
+      }
+      if (expectKey) {
+        expectKey = false;
+        let key = text.slice(start, i);
+        if (escaped) {
+          try {
+            key = JSON.parse(`"${key}"`) as string;
+          } catch {
+            return undefined;
+          }
+        }
+        const keys = open[open.length - 1]!;
+        if (keys.has(key)) return { duplicate: key };
+        keys.add(key);
+      }
+    } else if (c === 123 || c === 91) {
+      if (open.length >= limit) return { tooDeep: true };
+      open.push(c === 123 ? new Set() : null);
+      expectKey = c === 123;
+    } else if (c === 125 || c === 93) {
+      open.pop();
+      expectKey = false;
+    } else if (c === 44) expectKey = open.length > 0 && open[open.length - 1] !== null;
   }
-  return false;
+  return undefined;
 }
 
 function reviver(key: string, value: unknown): unknown {
@@ -68,9 +98,9 @@ function oddValue(value: unknown): string | undefined {
 
 export function parseJsonBody(text: string, maxDepth: number): unknown {
   if (text.length === 0 || /^\s*$/.test(text)) return undefined;
-  if (jsonDepthExceeds(text, maxDepth)) {
-    throw badRequest(`The JSON body nests deeper than ${maxDepth} levels`, 'too-long');
-  }
+  const found = scanJson(text, maxDepth);
+  if (found && 'tooDeep' in found) throw badRequest(`The JSON body nests deeper than ${maxDepth} levels`, 'too-long');
+  if (found) throw badRequest(`The JSON body has the key '${found.duplicate.slice(0, 64)}' twice in one object`, 'structure');
   try {
     // The reviver costs a call per value; only bodies that mention a risky key pay for it.
     const value: unknown = RISKY.test(text) ? JSON.parse(text, reviver) : JSON.parse(text);
