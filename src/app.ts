@@ -121,10 +121,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   if (store.atomicTransactions === false) {
     app.log.warn(`${store.engine}: the server is standalone (no replica set), so several writes cannot be made atomic: transaction Bundles will be refused with 501; batch Bundles and single writes work`);
   }
+  await registerHardening(app, config);
+  // after the security headers' hook, so the 400 carries them too
   app.addHook('onRequest', (request, _reply, done) => {
     done((request.query as Query)[MALFORMED]);
   });
-  await registerHardening(app, config);
   app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
     done(null, payload);
