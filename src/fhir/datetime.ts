@@ -28,7 +28,8 @@ export function parseDateRange(value: string): TimeRange | undefined {
   if (tz && tz !== 'Z') offset = (tz[0] === '-' ? -1 : 1) * (Number(tz.slice(1, 3)) * 60 + Number(tz.slice(4, 6))) * 60000;
   const ms = frac ? Number(frac.slice(0, 3).padEnd(3, '0')) : 0;
   const local = Date.UTC(year, month, day, h ? Number(h) : 0, mi ? Number(mi) : 0, s ? Number(s) : 0, ms);
-  if (Number.isNaN(local) || new Date(local).getUTCDate() !== day) return undefined;
+  // the day must exist (no 31 April); checked before the time, which a leap second 23:59:60 moves into the next day
+  if (Number.isNaN(local) || new Date(Date.UTC(year, month, day)).getUTCDate() !== day) return undefined;
   let localEnd: number;
   if (!mo) localEnd = Date.UTC(year + 1, 0, 1);
   else if (!d) localEnd = Date.UTC(year, month + 1, 1);
