@@ -523,7 +523,8 @@ function socketCases(): SocketCase[] {
     { name: 'Content-Length shorter than the body', send: [post('Content-Length: 10\r\n', patient)], status: 400 },
     { name: 'Content-Length longer than the body', send: [post('Content-Length: 1000\r\n', patient)], status: 408, closedWithinMs: REQUEST_TIMEOUT + 2000 },
     { name: 'CONNECT', send: ['CONNECT evil.example:443 HTTP/1.1\r\nHost: evil.example:443\r\n\r\n'], status: 405 },
-    // slow clients: a header line every 300 ms, or the body a byte every 300 ms
+    // slow clients: a connection that sends nothing, a header line every 300 ms, or the body a byte every 300 ms
+    { name: 'connection that sends nothing', send: [], status: 408, closedWithinMs: REQUEST_TIMEOUT + 2000 },
     { name: 'headers trickled', send: ['GET /fhir/metadata HTTP/1.1\r\n', ...Array.from({ length: 100 }, (_, i) => `X-${i}: a\r\n`)], gap: 300, status: 408, closedWithinMs: REQUEST_TIMEOUT + 2000 },
     { name: 'body trickled', send: [post(`Content-Length: ${patient.length}\r\n`, ''), ...patient.split('')], gap: 300, status: 408, closedWithinMs: REQUEST_TIMEOUT + 2000 },
   ];
