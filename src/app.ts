@@ -4,8 +4,10 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { join } from 'node:path';
 import type { Config } from './config.ts';
 import { loadDefinitions, ResourceTypes } from './fhir/definitions.ts';
-import { errorHandler, notFoundHandler } from './http/errors.ts';
-import { parseJsonBody } from './http/json.ts';
+import { clientErrorHandler, connectHandler, errorHandler, notFoundHandler, routingErrorHandler } from './http/errors.ts';
+import { bodyText, parseJsonBody } from './http/json.ts';
+import { MALFORMED, parseQuery, type Query } from './fhir/query.ts';
+import { FhirError } from './fhir/errors.ts';
 import { registerRoutes } from './http/routes.ts';
 import type { Context } from './rest/types.ts';
 import { SqliteStore } from './store/sqlite/index.ts';
@@ -44,13 +46,6 @@ export interface AppOptions {
 }
 
 const JSON_TYPES = ['application/fhir+json', 'application/json', 'application/json-patch+json', 'application/json+fhir'];
-
-/** Query strings keep repeated parameters and their order: FHIR gives both meaning. */
-function parseQuery(qs: string): Record<string, string[]> {
-  const out: Record<string, string[]> = Object.create(null);
-  for (const [k, v] of new URLSearchParams(qs)) (out[k] ??= []).push(v);
-  return out;
-}
 
 async function openStore(config: Config): Promise<ResourceStore> {
   if (config.store === 'mongodb') {
@@ -107,12 +102,21 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     applyTerminologyWrites(terminology, written, terminologyUrls);
     validation.applyWrites(written);
   });
+  // Slow clients (headers or a body trickled a byte at a time) hold a connection only so long:
+  // the headers within a third of the request timeout (at most 10 s), the whole request within
+  // it; Node checks every second instead of its default 30 s, then answers 408.
+  const headersTimeout = Math.min(10_000, Math.ceil(config.requestTimeout / 3));
   const app = Fastify({
     logger: loggerOptions(config),
     bodyLimit: config.maxBodyBytes,
     requestIdHeader: 'x-request-id',
     routerOptions: { ignoreTrailingSlash: true, querystringParser: parseQuery, maxParamLength: 200 },
+    requestTimeout: config.requestTimeout,
+    http: { headersTimeout, connectionsCheckingInterval: Math.min(1000, headersTimeout) },
+    frameworkErrors: routingErrorHandler,
+    clientErrorHandler,
   });
+  app.server.on('connect', connectHandler);
   app.decorate('fhir', ctx);
   auditError = (err) => {
     app.log.error({ err }, 'audit trail');
@@ -126,21 +130,34 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     app.log.warn(`${store.engine}: the server is standalone (no replica set), so several writes cannot be made atomic: transaction Bundles will be refused with 501; batch Bundles and single writes work`);
   }
   await registerHardening(app, config);
+  // after the security headers' hook, so the 400 carries them too
+  app.addHook('onRequest', (request, _reply, done) => {
+    done((request.query as Query)[MALFORMED]);
+  });
   app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
     done(null, payload);
   });
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser(JSON_TYPES, { parseAs: 'string' }, (_req, body, done) => {
+  app.addContentTypeParser(JSON_TYPES, { parseAs: 'buffer' }, (request, body, done) => {
     try {
-      done(null, parseJsonBody(body as string, config.maxJsonDepth));
+      // a JSON Patch document is only ever the body of a PATCH: created or updated, it would be stored as a resource
+      if (request.method !== 'PATCH' && request.headers['content-type']?.split(';')[0].trim().toLowerCase() === 'application/json-patch+json') {
+        throw new FhirError(415, { code: 'not-supported', diagnostics: 'application/json-patch+json is accepted only by PATCH: send resources as application/fhir+json' });
+      }
+      done(null, parseJsonBody(bodyText(body as Buffer, request.headers['content-encoding']), config.maxJsonDepth));
     } catch (err) {
       done(err as Error, undefined);
     }
   });
   // POST [type]/_search sends its parameters as a form
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
-    done(null, parseQuery(body as string));
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (request, body, done) => {
+    try {
+      const form = parseQuery(bodyText(body as Buffer, request.headers['content-encoding']));
+      done(form[MALFORMED] ?? null, form);
+    } catch (err) {
+      done(err as Error, undefined);
+    }
   });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);

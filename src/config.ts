@@ -21,6 +21,12 @@ export interface Config {
   defaultCount: number;
   maxCount: number;
   conditionalDeleteMax: number;
+  /** most values in one search, over all its parameters */
+  maxSearchValues: number;
+  /** most parameters in one search (repetitions, _include, _revinclude, _sort keys count) */
+  maxSearchParameters: number;
+  /** ms a client may take to send a whole request (headers and body); then 408 */
+  requestTimeout: number;
   maxBundleBytes: number;
   maxBundleEntries: number;
   /** development only: no authorization at all */
@@ -145,6 +151,9 @@ export const OPTIONS: OptionSpec[] = [
   { key: 'maxJsonDepth', flag: '--max-json-depth', env: 'MIGFHIR_MAX_JSON_DEPTH', default: '100', description: 'deepest accepted JSON nesting; deeper bodies get 400', parse: integer(8, 10000) },
   { key: 'defaultCount', flag: '--default-count', env: 'MIGFHIR_DEFAULT_COUNT', default: '20', description: 'page size of history and search Bundles when _count is absent', parse: integer(1, 10000) },
   { key: 'maxCount', flag: '--max-count', env: 'MIGFHIR_MAX_COUNT', default: '1000', description: 'largest page size a client may ask for with _count', parse: integer(1, 100000) },
+  { key: 'maxSearchValues', flag: '--max-search-values', env: 'MIGFHIR_MAX_SEARCH_VALUES', default: '500', description: 'most values in one search, counting the comma-separated values of all its parameters together; more get 400', parse: integer(1, 1000) },
+  { key: 'maxSearchParameters', flag: '--max-search-parameters', env: 'MIGFHIR_MAX_SEARCH_PARAMETERS', default: '100', description: 'most parameters in one search (each repetition, _include, _revinclude and _sort key counts); more get 400', parse: integer(1, 200) },
+  { key: 'requestTimeout', flag: '--request-timeout', env: 'MIGFHIR_REQUEST_TIMEOUT', default: '30000', description: 'milliseconds a client may take to send a whole request, headers within the first third (at most 10 s); slower ones get 408 and are disconnected', parse: integer(1000, 3_600_000) },
   { key: 'maxBundleBytes', flag: '--max-bundle-bytes', env: 'MIGFHIR_MAX_BUNDLE_BYTES', default: '268435456', description: 'largest accepted batch or transaction Bundle body (POST to the base); larger ones get 413', parse: integer(1024, 2 ** 31 - 1) },
   { key: 'maxBundleEntries', flag: '--max-bundle-entries', env: 'MIGFHIR_MAX_BUNDLE_ENTRIES', default: '20000', description: 'most entries in one batch or transaction Bundle; more get 413', parse: integer(1, 1000000) },
   { key: 'devOpenAccess', flag: '--dev-open-access', env: 'MIGFHIR_DEV_OPEN_ACCESS', default: 'false', description: 'DEVELOPMENT ONLY: serve without authorization (every start-up line and /metadata warn); never in production', parse: bool, boolean: true },

@@ -21,11 +21,15 @@ export function parseDateRange(value: string): TimeRange | undefined {
   const month = mo ? Number(mo) - 1 : 0;
   const day = d ? Number(d) : 1;
   if (month > 11 || day < 1 || day > 31) return undefined;
+  // the clock and offset ranges of R4's dateTime (a leap second 60 allowed; offsets -14:00…+14:00)
+  if (h !== undefined && (Number(h) > 23 || Number(mi) > 59 || (s !== undefined && Number(s) > 60))) return undefined;
+  if (tz && tz !== 'Z' && (Number(tz.slice(1, 3)) * 60 + Number(tz.slice(4, 6)) > 14 * 60 || Number(tz.slice(4, 6)) > 59)) return undefined;
   let offset = 0;
   if (tz && tz !== 'Z') offset = (tz[0] === '-' ? -1 : 1) * (Number(tz.slice(1, 3)) * 60 + Number(tz.slice(4, 6))) * 60000;
   const ms = frac ? Number(frac.slice(0, 3).padEnd(3, '0')) : 0;
   const local = Date.UTC(year, month, day, h ? Number(h) : 0, mi ? Number(mi) : 0, s ? Number(s) : 0, ms);
-  if (Number.isNaN(local) || new Date(local).getUTCDate() !== day) return undefined;
+  // the day must exist (no 31 April); checked before the time, which a leap second 23:59:60 moves into the next day
+  if (Number.isNaN(local) || new Date(Date.UTC(year, month, day)).getUTCDate() !== day) return undefined;
   let localEnd: number;
   if (!mo) localEnd = Date.UTC(year + 1, 0, 1);
   else if (!d) localEnd = Date.UTC(year, month + 1, 1);

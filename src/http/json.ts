@@ -1,23 +1,65 @@
-// Request bodies: a nesting-depth check that runs over the raw text before parsing (so a
-// 10,000-deep body costs one linear scan and no recursion), then JSON parsing that refuses
-// prototype-pollution keys.
-import { badRequest } from '../fhir/errors.ts';
+// Request bodies: the bytes must be uncompressed UTF-8 (R4 http.html: UTF-8 SHALL be used; a
+// decoder that replaced bad bytes with U+FFFD would store a changed name without anyone
+// knowing), one scan of the raw text before parsing refuses deep nesting and duplicate keys,
+// then JSON parsing refuses prototype-pollution keys,
+// strings with lone surrogates and numbers beyond a double (both would be stored changed).
+import { isUtf8 } from 'node:buffer';
+import { badRequest, FhirError } from '../fhir/errors.ts';
 
-/** Deepest object/array nesting in JSON text, stopping early once past `limit`. */
-export function jsonDepthExceeds(text: string, limit: number): boolean {
-  let depth = 0;
-  let inString = false;
+/** The body's text, or 415 for a compressed body and 400 for bytes that are not UTF-8. */
+export function bodyText(body: Buffer, contentEncoding: string | undefined): string {
+  if (contentEncoding !== undefined && contentEncoding.trim().toLowerCase() !== 'identity') {
+    throw new FhirError(415, { code: 'not-supported', diagnostics: `Content-Encoding ${contentEncoding.slice(0, 40)} is not supported: send the body uncompressed` });
+  }
+  if (!isUtf8(body)) throw badRequest('The request body is not valid UTF-8', 'structure');
+  return body.toString('utf8');
+}
+
+/** What one linear pass over JSON text finds before parsing: nesting deeper than `limit` (so a
+ * 10,000-deep body costs no recursion), or an object with the same key twice. JSON.parse keeps
+ * the last of duplicate keys silently: `"gender":"male","gender":"female"` would be stored as
+ * female while whoever read the text saw male. Malformed text is left to JSON.parse. */
+export function scanJson(text: string, limit: number): { tooDeep: true } | { duplicate: string } | undefined {
+  // per open container: the keys seen so far (object) or null (array)
+  const open: (Set<string> | null)[] = [];
+  let expectKey = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 92) i++; // backslash: skip the escaped character
-      else if (c === 34) inString = false;
-    } else if (c === 34) inString = true;
-    else if (c === 123 || c === 91) {
-      if (++depth > limit) return true;
-    } else if (c === 125 || c === 93) depth--;
+    if (c === 34) {
+      const start = i + 1;
+      let escaped = false;
+      for (i = start; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 34) break;
+        if (d === 92) {
+          escaped = true;
+          i++; // skip the escaped character
+        }
+      }
+      if (expectKey) {
+        expectKey = false;
+        let key = text.slice(start, i);
+        if (escaped) {
+          try {
+            key = JSON.parse(`"${key}"`) as string;
+          } catch {
+            return undefined;
+          }
+        }
+        const keys = open[open.length - 1]!;
+        if (keys.has(key)) return { duplicate: key };
+        keys.add(key);
+      }
+    } else if (c === 123 || c === 91) {
+      if (open.length >= limit) return { tooDeep: true };
+      open.push(c === 123 ? new Set() : null);
+      expectKey = c === 123;
+    } else if (c === 125 || c === 93) {
+      open.pop();
+      expectKey = false;
+    } else if (c === 44) expectKey = open.length > 0 && open[open.length - 1] !== null;
   }
-  return false;
+  return undefined;
 }
 
 function reviver(key: string, value: unknown): unknown {
@@ -28,15 +70,43 @@ function reviver(key: string, value: unknown): unknown {
 }
 
 const RISKY = /"(?:__proto__|constructor|prototype)"\s*:/;
+// a surrogate escape, an exponent of three digits, or 309 digits in a row: only then can a
+// parsed string hold a lone surrogate or a number overflow to Infinity
+const ODD_VALUES = /\\u[dD][89a-fA-F]|[eE][+-]?\d{3}|\d{309}/;
+
+// in a /u pattern a surrogate pair is one code point: only lone surrogates match
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** The first lone surrogate or non-finite number in a parsed value (keys included). */
+function oddValue(value: unknown): string | undefined {
+  if (typeof value === 'string') return !LONE_SURROGATE.test(value) ? undefined : 'a string with a lone surrogate (\\uD800-\\uDFFF)';
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : 'a number beyond the range of a double';
+  if (value === null || typeof value !== 'object') return undefined;
+  if (Array.isArray(value)) {
+    for (const v of value) {
+      const odd = oddValue(v);
+      if (odd) return odd;
+    }
+    return undefined;
+  }
+  for (const [k, v] of Object.entries(value)) {
+    const odd = oddValue(k) ?? oddValue(v);
+    if (odd) return odd;
+  }
+  return undefined;
+}
 
 export function parseJsonBody(text: string, maxDepth: number): unknown {
   if (text.length === 0 || /^\s*$/.test(text)) return undefined;
-  if (jsonDepthExceeds(text, maxDepth)) {
-    throw badRequest(`The JSON body nests deeper than ${maxDepth} levels`, 'too-long');
-  }
+  const found = scanJson(text, maxDepth);
+  if (found && 'tooDeep' in found) throw badRequest(`The JSON body nests deeper than ${maxDepth} levels`, 'too-long');
+  if (found) throw badRequest(`The JSON body has the key '${found.duplicate.slice(0, 64)}' twice in one object`, 'structure');
   try {
     // The reviver costs a call per value; only bodies that mention a risky key pay for it.
-    return RISKY.test(text) ? JSON.parse(text, reviver) : JSON.parse(text);
+    const value: unknown = RISKY.test(text) ? JSON.parse(text, reviver) : JSON.parse(text);
+    const odd = ODD_VALUES.test(text) ? oddValue(value) : undefined;
+    if (odd) throw badRequest(`The JSON body holds ${odd}, which cannot be stored unchanged`, 'value');
+    return value;
   } catch (err) {
     if (err instanceof SyntaxError) {
       throw badRequest(`Malformed JSON: ${err.message.slice(0, 200)}`, 'structure');

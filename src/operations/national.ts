@@ -72,7 +72,7 @@ export const exportNational: Handler = async (req, ctx) => {
   const resources: Resource[] = [patient];
   for (const [type, mapper] of Object.entries(adapter.spec.resources ?? {})) {
     authorize(req.auth, type, 's');
-    const { query } = parseSearch({ types: [type], query: { [mapper.patientParam]: [`Patient/${patient.id}`] }, registry: ctx.search, baseUrl: req.baseUrl, defaultCount: 100, maxCount: 100, strict: true });
+    const { query } = parseSearch({ types: [type], query: { [mapper.patientParam]: [`Patient/${patient.id}`] }, registry: ctx.search, baseUrl: req.baseUrl, defaultCount: 100, maxCount: 100, maxValues: ctx.config.maxSearchValues, maxParameters: ctx.config.maxSearchParameters, strict: true });
     const found = await ctx.repo.search(query);
     for (const m of found.matches) resources.push(view(JSON.parse(m.json) as Resource));
   }

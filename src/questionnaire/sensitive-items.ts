@@ -132,7 +132,7 @@ export function storedQuestionnaires(
       return v && !v.deleted && v.json ? (JSON.parse(v.json) as Questionnaire) : undefined;
     },
     byUrl: async (url, version) => {
-      const { query } = parseSearch({ types: ['Questionnaire'], query: { url: [url], ...(version ? { version: [version] } : {}) }, registry, baseUrl: '', defaultCount: 1, maxCount: 1, strict: true });
+      const { query } = parseSearch({ types: ['Questionnaire'], query: { url: [url], ...(version ? { version: [version] } : {}) }, registry, baseUrl: '', defaultCount: 1, maxCount: 1, maxValues: 16, maxParameters: 2, strict: true });
       const { matches } = await store.search({ ...query, sort: [{ params: ['_lastUpdated'], descending: true }], count: 1, total: 'none', include: [], revinclude: [] });
       return matches.length ? (JSON.parse(matches[0].json) as Questionnaire) : undefined;
     },

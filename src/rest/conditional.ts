@@ -6,6 +6,7 @@ import { badRequest } from '../fhir/errors.ts';
 import type { SearchQuery } from '../search/ir.ts';
 import { parseSearch, RESULT_PARAMETERS } from '../search/parse.ts';
 import { refuseSensitiveSearch } from '../auth/sensitive-search.ts';
+import { queryOf } from '../fhir/query.ts';
 import type { Context, FhirRequest } from './types.ts';
 
 /** The search of a conditional interaction. Its outcome (created or not, which resource is
@@ -23,6 +24,8 @@ export async function criteria(req: FhirRequest, ctx: Context, type: string, par
     baseUrl: req.baseUrl,
     defaultCount: 2,
     maxCount: 2,
+    maxValues: ctx.config.maxSearchValues,
+    maxParameters: ctx.config.maxSearchParameters,
     strict: true,
   });
   await refuseSensitiveSearch(req, parsed.query, ctx.search, ctx.types.defs.resourceTypes, ctx.repo.store);
@@ -31,8 +34,5 @@ export async function criteria(req: FhirRequest, ctx: Context, type: string, par
 
 /** If-None-Exist carries a query string such as `identifier=http://x|1`. */
 export function queryFromHeader(value: string): Record<string, string[]> {
-  const out: Record<string, string[]> = Object.create(null);
-  const qs = value.includes('?') ? value.slice(value.indexOf('?') + 1) : value;
-  for (const [k, v] of new URLSearchParams(qs)) (out[k] ??= []).push(v);
-  return out;
+  return queryOf(value.includes('?') ? value.slice(value.indexOf('?') + 1) : value);
 }

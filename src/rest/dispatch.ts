@@ -2,6 +2,7 @@
 // its request fields. Bundle entries are dispatched here (Medplum's fhir-router does the same);
 // HTTP requests go through Fastify's router in src/http/routes.ts to the same handlers.
 import { isFhirPathPatch } from './fhirpath-patch.ts';
+import { decodeSegment, queryOf } from '../fhir/query.ts';
 import { badRequest, FhirError, notFound, ID_PATTERN } from '../fhir/errors.ts';
 import { create } from './create.ts';
 import { remove } from './delete.ts';
@@ -22,12 +23,6 @@ export interface Route {
   query: Record<string, string[]>;
 }
 
-function parseQuery(qs: string): Record<string, string[]> {
-  const out: Record<string, string[]> = Object.create(null);
-  for (const [k, v] of new URLSearchParams(qs)) (out[k] ??= []).push(v);
-  return out;
-}
-
 /** Resolves `url` (relative, or absolute on `baseUrl`) for `method`; 400/404 when nothing fits. */
 export function route(method: string, url: string, baseUrl: string, ctx: Context): Route {
   let path = url;
@@ -35,8 +30,8 @@ export function route(method: string, url: string, baseUrl: string, ctx: Context
   else if (/^[a-z]+:/i.test(path)) throw badRequest(`Entry URL '${url.slice(0, 200)}' is not on this server's base ${baseUrl}`, 'invalid');
   path = path.replace(/^\/+/, '');
   const q = path.indexOf('?');
-  const query = q >= 0 ? parseQuery(path.slice(q + 1)) : (Object.create(null) as Record<string, string[]>);
-  const segments = (q >= 0 ? path.slice(0, q) : path).split('/').filter(Boolean).map(decodeURIComponent);
+  const query = q >= 0 ? queryOf(path.slice(q + 1)) : (Object.create(null) as Record<string, string[]>);
+  const segments = (q >= 0 ? path.slice(0, q) : path).split('/').filter(Boolean).map(decodeSegment);
   const [type, id, third, fourth] = segments;
   const known = (t: string) => {
     if (!ctx.types.has(t)) throw notFound(`Unknown resource type '${t.slice(0, 64)}'`);

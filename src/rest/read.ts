@@ -23,7 +23,8 @@ function notModified(req: FhirRequest, v: StoredVersion): boolean {
   const ims = req.headers['if-modified-since'];
   if (ims) {
     const since = Date.parse(ims);
-    if (Number.isNaN(since)) throw badRequest('If-Modified-Since must be an HTTP date', 'value');
+    // RFC 9110 §13.1.3: a recipient MUST ignore If-Modified-Since with an invalid date
+    if (Number.isNaN(since)) return false;
     // HTTP dates have whole seconds
     return Math.floor(Date.parse(v.lastUpdated) / 1000) * 1000 <= since;
   }

@@ -3,7 +3,7 @@
 // compartment search GET [Compartment]/[id]/[type]. Results are a searchset Bundle with
 // keyset-cursor paging links that stay correct while data changes between pages.
 import type { BundleLink, Resource } from 'fhir/r4.js';
-import { badRequest, operationOutcome } from '../fhir/errors.ts';
+import { badRequest, FhirError, operationOutcome } from '../fhir/errors.ts';
 import { bundleText, type EntryText } from '../fhir/bundle.ts';
 import type { Condition, Cursor } from '../search/ir.ts';
 import { parseSearch } from '../search/parse.ts';
@@ -55,8 +55,11 @@ function searchParameters(req: FhirRequest): Record<string, string[]> {
   if (req.method !== 'POST') return req.query;
   const merged: Record<string, string[]> = Object.create(null);
   for (const [k, v] of Object.entries(req.query)) merged[k] = [...v];
+  if (req.body !== undefined && req.contentType !== 'application/x-www-form-urlencoded') {
+    throw new FhirError(415, { code: 'not-supported', diagnostics: 'POST _search takes its parameters as application/x-www-form-urlencoded' });
+  }
   const body = req.body as Record<string, string[]> | undefined;
-  if (body && typeof body === 'object') for (const [k, v] of Object.entries(body)) (merged[k] ??= []).push(...v);
+  if (body) for (const [k, v] of Object.entries(body)) (merged[k] ??= []).push(...v);
   return merged;
 }
 
@@ -79,6 +82,8 @@ export async function runSearch(req: FhirRequest, ctx: Context, types: string[],
     baseUrl: req.baseUrl,
     defaultCount: ctx.config.defaultCount,
     maxCount: ctx.config.maxCount,
+    maxValues: ctx.config.maxSearchValues,
+    maxParameters: ctx.config.maxSearchParameters,
     strict: handlingStrict(req),
     hierarchy: (system, code, direction) => ctx.terminology.related(system, code, direction),
     valueSetCodes: (url) => {

@@ -7,7 +7,7 @@ import type { ComponentValue, Condition, IncludeSpec, IndexTable, QuantityValue,
 import { foldString } from './normalize.ts';
 import { nameKeys } from '../mpi/names.ts';
 import type { SearchParam, SearchParamRegistry } from './registry.ts';
-import { splitPrefix, splitUnescaped, unescape } from './values.ts';
+import { countValues, splitPrefix, splitUnescaped, unescape } from './values.ts';
 import { canonicalUnit, roundCanonical, UCUM_SYSTEM } from '../terminology/ucum.ts';
 
 /** Parameters that shape the result rather than filter it. */
@@ -26,6 +26,10 @@ export interface ParseOptions {
   baseUrl: string;
   defaultCount: number;
   maxCount: number;
+  /** most values in one search, counting the comma-separated values of all its parameters */
+  maxValues: number;
+  /** most parameters in one search: every repetition, _include, _revinclude and _sort key counts */
+  maxParameters: number;
   /** Prefer: handling=strict → unknown parameters are errors */
   strict: boolean;
   /** the codes of a value set, for :in and :not-in (absent: those modifiers are refused) */
@@ -73,6 +77,8 @@ function rangeValue(raw: string, name: string, kind: 'date' | 'number'): RangeVa
     throw badRequest(`'${raw.slice(0, 64)}' is not a valid number for ${name}`, 'value');
   }
   const value = Number(rest);
+  // 1e999999 or a thousand digits: beyond a double, so no stored value could be compared with it
+  if (!Number.isFinite(value)) throw badRequest(`'${raw.slice(0, 64)}' is out of range for ${name}`, 'value');
   const { low, high } = decimalRange(value, rest);
   return { prefix: prefix as RangeValue['prefix'], low, high, value };
 }
@@ -81,6 +87,7 @@ function quantityValue(raw: string, name: string): QuantityValue {
   const parts = splitUnescaped(raw, '|').map(unescape);
   const base = rangeValue(parts[0], name, 'number');
   const q: QuantityValue = { ...base };
+  if (parts.length > 3) throw badRequest(`Quantity '${raw.slice(0, 64)}' must be number, number|system|code or number||code`, 'value');
   if (parts.length > 1) {
     if (parts[1]) q.system = parts[1];
     if (parts[2]) q.code = parts[2];
@@ -131,6 +138,8 @@ interface Context {
 function condition(ctx: Context, types: string[], name: string, rawValue: string): Condition {
   if (ctx.depth > 4) throw badRequest('Chains and _has nest at most 4 levels', 'too-costly');
   const { opts } = ctx;
+  // control characters never belong in a search value (and NUL would cut SQL LIKE patterns short)
+  if (/[\u0000-\u001f\u007f]/.test(rawValue)) throw badRequest(`Control characters in the value of ${name.slice(0, 100)}`, 'value');
   if (name.startsWith('_has:')) {
     // _has:Observation:patient:code=1234 (the rest may be another _has or a chain)
     const m = /^_has:([A-Z][A-Za-z]+):([^:]+):(.+)$/.exec(name);
@@ -199,8 +208,6 @@ function condition(ctx: Context, types: string[], name: string, rawValue: string
   }
   const rawValues = splitUnescaped(rawValue, ',');
   if (rawValues.some((v) => v === '')) throw badRequest(`Empty value in ${name.slice(0, 100)}`, 'value');
-  // control characters never belong in a search value (and NUL would cut SQL LIKE patterns short)
-  if (/[\u0000-\u001f\u007f]/.test(rawValue)) throw badRequest(`Control characters in the value of ${name.slice(0, 100)}`, 'value');
   const unsupported = () => badRequest(`Modifier :${modifier} is not supported on ${p.type} parameter '${code}'`, 'not-supported');
 
   switch (p.type) {
@@ -344,7 +351,32 @@ function includeSpecs(opts: ParseOptions, name: string, values: string[], revers
   });
 }
 
+/** Refuses a search larger than the limits before any of it is parsed: every value becomes
+ * SQL (or a MongoDB filter) whose planning time grows faster than its size, so a search with
+ * 100,000 `_id` values or a parameter repeated 1,000 times is answered 400 at once. */
+function checkSize(opts: ParseOptions): void {
+  let parameters = 0;
+  let values = 0;
+  for (const [name, list] of Object.entries(opts.query)) {
+    const base = name.split(':')[0];
+    if (base === '_include' || base === '_revinclude') parameters += list.length;
+    else if (base === '_type') for (const v of list) values += countValues(v);
+    else if (base === '_sort') parameters += list.length ? list[list.length - 1].split(',').length : 0;
+    else if (!RESULT_PARAMETERS.has(base)) {
+      parameters += list.length;
+      for (const v of list) values += countValues(v);
+    }
+    if (parameters > opts.maxParameters) {
+      throw badRequest(`A search may have at most ${opts.maxParameters} parameters (each repetition, _include, _revinclude and _sort key counts)`, 'too-costly');
+    }
+    if (values > opts.maxValues) {
+      throw badRequest(`A search may have at most ${opts.maxValues} values (the comma-separated values of all its parameters together)`, 'too-costly');
+    }
+  }
+}
+
 export function parseSearch(opts: ParseOptions): ParsedSearch {
+  checkSize(opts);
   const ignored: ParsedSearch['ignored'] = [];
   const applied: [string, string][] = [];
   const conditions: Condition[] = [];

@@ -186,8 +186,17 @@ function likeEscape(s: string): string {
   return s.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
+/** Terms per OR group: SQLite parses `a OR b OR c …` one level deeper per term and refuses
+ * expressions deeper than 1,000, which a search with a few hundred values reached. Grouped, the
+ * depth grows with the logarithm of the count; the planner splits nested ORs into the same terms. */
+const OR_GROUP = 64;
+
 function anyOf(parts: string[]): string {
-  return parts.length === 1 ? parts[0] : `(${parts.join(' OR ')})`;
+  if (parts.length === 1) return parts[0];
+  if (parts.length <= OR_GROUP) return `(${parts.join(' OR ')})`;
+  const groups: string[] = [];
+  for (let i = 0; i < parts.length; i += OR_GROUP) groups.push(anyOf(parts.slice(i, i + OR_GROUP)));
+  return anyOf(groups);
 }
 
 function and(parts: (string | undefined)[]): string {
@@ -220,7 +229,7 @@ function inIndexEach(b: Builder, rid: string, table: Table, keys: string[], valu
   const selects = sources(table, keys).map((src) => {
     if (src.arm) return `SELECT ${a}.rid FROM ${src.table} ${a} WHERE ${and([b.rowsOf(src, a, keys), anyOf(valuePreds.map((p) => rowSql(p(), src, a)))])}`;
     const branches = valuePreds.map((p) => `(${b.rowsOf(src, a, keys)} AND ${rowSql(p(), src, a)})`);
-    return `SELECT ${a}.rid FROM ${src.table} ${a} WHERE (${branches.join(' OR ')})`;
+    return `SELECT ${a}.rid FROM ${src.table} ${a} WHERE ${anyOf(branches)}`;
   });
   return `${rid} ${not ? 'NOT IN' : 'IN'} (${selects.join(' UNION ALL ')})`;
 }

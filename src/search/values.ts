@@ -19,6 +19,17 @@ export function splitUnescaped(value: string, sep: string): string[] {
   return out;
 }
 
+/** How many values `splitUnescaped(value, ',')` would give, without building them. */
+export function countValues(value: string): number {
+  let n = 1;
+  for (let i = value.indexOf(','); i >= 0; i = value.indexOf(',', i + 1)) {
+    let slashes = 0;
+    for (let j = i - 1; j >= 0 && value[j] === '\\'; j--) slashes++;
+    if (slashes % 2 === 0) n++;
+  }
+  return n;
+}
+
 export function unescape(value: string): string {
   return value.replace(/\\([\\,|$])/g, '$1');
 }

@@ -19,6 +19,8 @@ function parse(types: string | string[], qs: string, strict = false): ParsedSear
     baseUrl: 'http://test.local/fhir',
     defaultCount: 20,
     maxCount: 100,
+    maxValues: 500,
+    maxParameters: 100,
     strict,
   });
 }
@@ -234,4 +236,36 @@ t.test('lenient and strict handling of what the server does not support', async 
   }
   t.equal(statusOf(() => parse('Patient', 'name:sounds-like=x')), 400, 'an unknown modifier is an error even when lenient');
   t.equal(statusOf(() => parse('Patient', 'gender=female,')), 400, 'an empty value');
+});
+
+t.test('values R4 search calls invalid are 400, valid edges pass', async (t) => {
+  const cases: [string, string, number | undefined][] = [
+    ['Patient', 'birthdate=2020-01-01T00:00:00+25:00', 400],
+    ['Patient', 'birthdate=2020-01-01T00:00:00+14:30', 400],
+    ['Patient', 'birthdate=2020-01-01T00:00:00+14:00', undefined],
+    ['Patient', 'birthdate=2020-01-01T00:00:00-12:00', undefined],
+    ['Patient', 'birthdate=2020-01-01T24:00:00Z', 400],
+    ['Patient', 'birthdate=2020-01-01T10:60:00Z', 400],
+    ['Patient', 'birthdate=2016-12-31T23:59:60Z', undefined],
+    ['Patient', 'birthdate=2020-01-01T10:00:61Z', 400],
+    ['RiskAssessment', 'probability=1e999999', 400],
+    ['RiskAssessment', `probability=${'9'.repeat(400)}`, 400],
+    ['RiskAssessment', 'probability=1e300', undefined],
+    ['Observation', 'value-quantity=5.4|a|b|c', 400],
+    ['Observation', 'value-quantity=5.4e99999||mg', 400],
+    ['Observation', 'value-quantity=5.4|http://unitsofmeasure.org|mg', undefined],
+    ['Patient', '_id=p1%00', 400],
+  ];
+  for (const [type, qs, expected] of cases) t.equal(statusOf(() => parse(type, qs.replace('+', '%2B').replace('%00', '\u0000'))), expected, `${type}?${qs}`);
+});
+
+t.test('search size: values over all parameters and parameters, with escaped commas not counted', async (t) => {
+  const values = (n: number) => Array.from({ length: n }, (_, i) => `v${i}`).join(',');
+  t.equal(statusOf(() => parse('Patient', `name=${values(500)}`)), undefined, '500 values');
+  t.equal(statusOf(() => parse('Patient', `name=${values(250)}&family=${values(251)}`)), 400, '501 over two parameters');
+  t.equal(statusOf(() => parse('Patient', `name=${Array.from({ length: 600 }, () => 'a\\,b').join('\\,')}`)), undefined, 'escaped commas are one value');
+  t.equal(statusOf(() => parse('Patient', Array.from({ length: 100 }, () => 'name=a').join('&'))), undefined, '100 parameters');
+  t.equal(statusOf(() => parse('Patient', `${Array.from({ length: 99 }, () => 'name=a').join('&')}&_sort=name,birthdate`)), 400, '99 parameters and 2 sort keys');
+  t.equal(statusOf(() => parse('Patient', `name=a&${Array.from({ length: 100 }, () => '_include=Patient:organization').join('&')}`)), 400, '_include counts');
+  t.equal(statusOf(() => parse('Patient', `_count=5&_elements=${values(5000)}`)), undefined, '_elements and _count do not count');
 });

@@ -78,7 +78,7 @@ if (!(store instanceof SqliteStore)) throw new Error('the test app runs on SQLit
 function query(types: string[], qs: string, extra: Condition[] = []): SearchQuery {
   const q: Record<string, string[]> = {};
   for (const [k, v] of new URLSearchParams(qs)) (q[k] ??= []).push(v);
-  const parsed = parseSearch({ types, query: q, registry: app.fhir.search, baseUrl: 'http://test.local/fhir', defaultCount: 20, maxCount: 1000, strict: true });
+  const parsed = parseSearch({ types, query: q, registry: app.fhir.search, baseUrl: 'http://test.local/fhir', defaultCount: 20, maxCount: 1000, maxValues: 500, maxParameters: 100, strict: true });
   parsed.query.conditions.push(...extra);
   return parsed.query;
 }
