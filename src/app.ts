@@ -38,6 +38,8 @@ export interface AppOptions {
   /** the window of the per-address limits on anonymous and token requests (tests shorten it);
    * one minute otherwise. Never a server option. */
   limitWindowMs?: number;
+  /** where log lines go instead of stdout (tests read them to check what is logged) */
+  logStream?: { write(line: string): void };
   /** use this store instead of opening the configured one (tests) */
   store?: ResourceStore;
   /** false: store resources without search index rows, so searches find nothing. Only for
@@ -56,14 +58,15 @@ async function openStore(config: Config): Promise<ResourceStore> {
   return new SqliteStore({ path: join(config.dataDir, 'migfhir.sqlite'), synchronous: config.sqliteSynchronous });
 }
 
-function loggerOptions(config: Config) {
+function loggerOptions(config: Config, stream?: AppOptions['logStream']) {
   return {
     level: config.logLevel,
+    ...(stream ? { stream } : {}),
     // URLs are logged without their query string: search values can hold patient data.
     serializers: {
       req: (req: { method: string; url: string; id: string }) => ({ method: req.method, path: req.url.split('?')[0], id: req.id }),
     },
-    ...(process.stdout.isTTY && config.logLevel !== 'silent' ? { transport: { target: 'pino-pretty' } } : {}),
+    ...(!stream && process.stdout.isTTY && config.logLevel !== 'silent' ? { transport: { target: 'pino-pretty' } } : {}),
   };
 }
 
@@ -107,7 +110,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   // it; Node checks every second instead of its default 30 s, then answers 408.
   const headersTimeout = Math.min(10_000, Math.ceil(config.requestTimeout / 3));
   const app = Fastify({
-    logger: loggerOptions(config),
+    logger: loggerOptions(config, options.logStream),
     bodyLimit: config.maxBodyBytes,
     requestIdHeader: 'x-request-id',
     routerOptions: { ignoreTrailingSlash: true, querystringParser: parseQuery, maxParamLength: 200 },
