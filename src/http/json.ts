@@ -20,44 +20,59 @@ export function bodyText(body: Buffer, contentEncoding: string | undefined): str
  * the last of duplicate keys silently: `"gender":"male","gender":"female"` would be stored as
  * female while whoever read the text saw male. Malformed text is left to JSON.parse. */
 export function scanJson(text: string, limit: number): { tooDeep: true } | { duplicate: string } | undefined {
-  // per open container: the keys seen so far (object) or null (array)
-  const open: (Set<string> | null)[] = [];
+  // The keys of the open objects, flat: level n's keys are keys[from[n]…]; an array's level has
+  // from[n] = -1. FHIR objects hold a handful of keys, so a linear look-up is cheaper than a Set
+  // per object; an object past LINEAR keys gets a Set (no quadratic cost for a hostile body).
+  const LINEAR = 16;
+  const keys: string[] = [];
+  const from: number[] = [];
+  const large: (Set<string> | undefined)[] = [];
   let expectKey = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 34) {
       const start = i + 1;
-      let escaped = false;
       for (i = start; i < text.length; i++) {
         const d = text.charCodeAt(i);
         if (d === 34) break;
-        if (d === 92) {
-          escaped = true;
-          i++; // skip the escaped character
-        }
+        if (d === 92) i++; // skip the escaped character
       }
       if (expectKey) {
         expectKey = false;
         let key = text.slice(start, i);
-        if (escaped) {
+        if (key.includes('\\')) {
           try {
             key = JSON.parse(`"${key}"`) as string;
           } catch {
             return undefined;
           }
         }
-        const keys = open[open.length - 1]!;
-        if (keys.has(key)) return { duplicate: key };
-        keys.add(key);
+        const level = from.length - 1;
+        const set = large[level];
+        if (set) {
+          if (set.has(key)) return { duplicate: key };
+          set.add(key);
+          continue;
+        }
+        const first = from[level];
+        for (let k = first; k < keys.length; k++) if (keys[k] === key) return { duplicate: key };
+        keys.push(key);
+        if (keys.length - first > LINEAR) {
+          large[level] = new Set(keys.slice(first));
+          keys.length = first;
+        }
       }
     } else if (c === 123 || c === 91) {
-      if (open.length >= limit) return { tooDeep: true };
-      open.push(c === 123 ? new Set() : null);
+      if (from.length >= limit) return { tooDeep: true };
+      from.push(c === 123 ? keys.length : -1);
+      large.push(undefined);
       expectKey = c === 123;
     } else if (c === 125 || c === 93) {
-      open.pop();
+      const first = from.pop();
+      large.pop();
+      if (first !== undefined && first >= 0) keys.length = first;
       expectKey = false;
-    } else if (c === 44) expectKey = open.length > 0 && open[open.length - 1] !== null;
+    } else if (c === 44) expectKey = from.length > 0 && from[from.length - 1] >= 0;
   }
   return undefined;
 }
