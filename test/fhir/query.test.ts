@@ -3,16 +3,9 @@
 import t from 'tap';
 import { decodeSegment, MALFORMED, parseQuery, queryOf } from '../../src/fhir/query.ts';
 import { FhirError } from '../../src/fhir/errors.ts';
+import { thrownStatus } from '../helpers/errors.ts';
 
-/** the status of the FhirError `fn` throws */
-function status(fn: () => unknown): number | undefined {
-  try {
-    fn();
-    return undefined;
-  } catch (err) {
-    return err instanceof FhirError ? err.status : -1;
-  }
-}
+const status = thrownStatus;
 
 t.test('parseQuery keeps order and repetition and decodes UTF-8', async (t) => {
   t.same({ ...parseQuery('name=a&name=b&given=Ay%C5%9Fe+Nur&flag&=x&&') }, { name: ['a', 'b'], given: ['Ayşe Nur'], flag: [''], '': ['x'] });

@@ -3,16 +3,9 @@
 // surrogates and numbers beyond a double.
 import t from 'tap';
 import { bodyText, parseJsonBody, scanJson } from '../../src/http/json.ts';
-import { FhirError } from '../../src/fhir/errors.ts';
+import { thrownStatus } from '../helpers/errors.ts';
 
-function status(fn: () => unknown): number | undefined {
-  try {
-    fn();
-    return undefined;
-  } catch (err) {
-    return err instanceof FhirError ? err.status : -1;
-  }
-}
+const status = thrownStatus;
 
 t.test('scanJson: depth and duplicate keys in one pass', async (t) => {
   const cases: [string, string, ReturnType<typeof scanJson>][] = [
