@@ -14,7 +14,7 @@ import { option } from '../lib/args.ts';
 const DIR = resolve(option('data-dir', './data-bench-mpi'));
 const PEOPLE = Number(option('people', '430000'));
 const N = Number(option('requests', '200'));
-const regs = population(PEOPLE, 99);
+const regs = population(PEOPLE, 99).records;
 
 if (!process.argv.includes('--skip-load')) {
   const defs = loadDefinitions();

@@ -68,7 +68,8 @@ t.test('Patient/$match over the API', async (t) => {
 t.test('precision and recall on a generated cross-border population', async (t) => {
   const app = await testApp();
   t.teardown(() => app.close());
-  const regs = population(300, 7);
+  const pop = population(300, 7);
+  const regs = pop.records;
   await fhir(app, 'POST', '/fhir', { resourceType: 'Bundle', type: 'transaction', entry: regs.map((x) => ({ resource: x.patient, request: { method: 'PUT', url: `Patient/${x.patient.id}` } })) });
   const answers = new Map<string, { id: string; grade: string }[]>();
   for (const x of regs) {
@@ -77,7 +78,7 @@ t.test('precision and recall on a generated cross-border population', async (t) 
     const res = await fhir(app, 'POST', '/fhir/Patient/$match', { resourceType: 'Parameters', parameter: [{ name: 'resource', resource: input }] });
     answers.set(x.patient.id!, res.body.entry.map((e: any) => ({ id: e.resource.id, grade: e.search.extension[0].valueCode })).filter((a: { id: string }) => a.id !== x.patient.id));
   }
-  const ev = evaluate(regs, answers);
+  const ev = evaluate(pop, answers);
   t.ok(ev.byGrade.certain.precision >= 0.99, `certain precision ${ev.byGrade.certain.precision}`);
   t.ok(ev.recallCertainProbable >= 0.93, `certain+probable recall ${ev.recallCertainProbable}`);
 });
