@@ -166,6 +166,9 @@ const UKRAINIAN: Origin = {
     n('Boyko|Boiko', 'Бойко', 'Bojko'), n('Kovalchuk', 'Ковальчук', 'Kowaltschuk|Kowalczuk'), n('Zhuk', 'Жук', 'Schuk|Żuk'), n('Savchenko', 'Савченко', 'Sawtschenko|Sawczenko'),
   ],
 };
+// Eritreans, Ethiopians and Somalis carry their father's given name as the family name, and
+// Arabic, Kurdish and Afghan family names are often a forefather's given name (Hassan, Ahmad)
+for (const o of [ARABIC, URDU_PASHTO, KURDISH, TIGRINYA, SOMALI]) o.family.push(...o.male.filter((m) => !o.family.some((f) => f.latin[0] === m.latin[0])));
 const ORIGINS = [ARABIC, ARABIC, PERSIAN, URDU_PASHTO, KURDISH, TIGRINYA, SOMALI, UKRAINIAN, UKRAINIAN];
 
 // twin and sibling pairs with similar given names, the hardest people to keep apart
