@@ -248,8 +248,8 @@ export function population(people: number, seed = 42, absentShare = 0.2): Popula
     q.family = p.family;
     q.female = r() < 0.45;
     q.given = pick(q.female ? p.origin.female : p.origin.male);
-    if (kind < 0.5) {
-      // a twin: similar given names are common for twins
+    if (kind < 0.5 && !p.twin) {
+      // a twin (one per person): similar given names are common for twins
       q.y = p.y;
       q.m = p.m;
       q.d = p.d;
@@ -292,7 +292,7 @@ export function population(people: number, seed = 42, absentShare = 0.2): Popula
       return v < 0.65 ? x.latin[0] : pick(x.latin);
     };
     const typo = (s: string) => {
-      if (s.length < 4 || r() > 0.1) return s;
+      if (s.length < 4 || r() > 0.06) return s; // one name word in 16 carries a slip
       const i = 1 + Math.floor(r() * (s.length - 2));
       const k = r();
       if (k < 0.4) return s.slice(0, i) + s[i] + s.slice(i); // a doubled letter

@@ -60,8 +60,8 @@ if (process.argv.includes('--write')) {
 // grade thresholds with the configured weights
 const results = pairs.map((p) => ({ ...p, r: compare(p.a.patient, p.b.patient) }));
 console.log('certain probable | precision@certain recall@c+p absent c/p');
-for (const certain of [11, 12, 13, 14]) {
-  for (const probable of [7, 8, 9, 10, 11]) {
+for (const certain of [12, 13]) {
+  for (const probable of [7.5, 8, 8.5, 9, 9.5, 10]) {
     const grades = { certain, probable, possible: Math.min(probable - 1, matchConfig.grades.possible) };
     const answers = new Map<string, { id: string; grade: string }[]>();
     for (const p of results) {

@@ -12,7 +12,7 @@
 //     reduced to a/i/u, so Hassan and Hussein (the same consonants) stay apart while Mohammed
 //     and Muhammad meet. Jaro-Winkler on the shapes grades spelling variants and typos.
 import anyAscii from 'any-ascii';
-import { ARABIC_SCRIPT, CYRILLIC, GREEK, LATIN_LETTERS, LATIN_ORTHOGRAPHIES } from './transliteration.ts';
+import { ARABIC_SCRIPT, CYRILLIC, GIVEN_NAME_EQUIVALENTS, GREEK, LATIN_LETTERS, LATIN_ORTHOGRAPHIES } from './transliteration.ts';
 
 const MAX_FORMS = 16;
 const ARABIC_RE = /[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]/;
@@ -34,12 +34,16 @@ export interface NameWord {
   shapes: string[];
 }
 
-/** Every combination of per-unit alternatives, commonest first, at most MAX_FORMS. */
+/**
+ * Every combination of per-unit alternatives, commonest first, at most MAX_FORMS. Units are
+ * joined with "|" so that the encoder never reads two letters as one digraph (زهرا is z-h-r-a,
+ * not "zh"); the bar is dropped from the forms compared as spellings.
+ */
 function expand(units: string[][]): string[] {
   let out = [''];
   for (const alts of units) {
     const next: string[] = [];
-    for (const alt of alts) for (const prefix of out) if (next.length < MAX_FORMS) next.push(prefix + alt);
+    for (const alt of alts) for (const prefix of out) if (next.length < MAX_FORMS) next.push(prefix ? `${prefix}|${alt}` : alt);
     out = next;
   }
   return [...new Set(out)];
@@ -108,10 +112,10 @@ const DIPHTHONGS: [RegExp, string][] = [[/ai|ay|ei|ey|ee|ie|iy/g, 'i'], [/ou|oo|
 
 /** The phonetic encoding of one Latin form: consonant classes, and vowel classes when `vowels`. */
 function encode(form: string, vowels: boolean): string {
-  let s = form.replace(/[^a-z]/g, '');
-  s = vowels ? s.replace(/^[yi](?=[aeiou])/, 'j') : s.replace(/^[yi](?=[aeiou])/, '');
+  let s = form.replace(/[^a-z|]/g, '');
+  s = vowels ? s.replace(/^[yi]\|?(?=[aeiou])/, 'j') : s.replace(/^[yi]\|?(?=[aeiou])/, '');
   for (const [re, to] of DIGRAPHS) s = s.replace(re, to);
-  s = s.replace(/h$/, ''); // a final h is silent: Fatimah, Fatemeh, Saleh, Farah
+  s = s.replace(/\|/g, '').replace(/h$/, ''); // a final h is silent: Fatimah, Fatemeh, Saleh, Farah
   if (vowels) for (const [re, to] of DIPHTHONGS) s = s.replace(re, to);
   let out = '';
   for (const ch of s) {
@@ -124,7 +128,15 @@ function encode(form: string, vowels: boolean): string {
 /** Phonetic keys of one Latin form; an initial j before a vowel is read both as English j and as German/Polish y. */
 function keysOf(form: string): string[] {
   const k = encode(form, false);
-  return /^j[aeiou]/.test(form) ? [k, encode(form.slice(1), false)] : [k];
+  return /^j\|?[aeiou]/.test(form) ? [k, encode(form.replace(/^j\|?/, ''), false)] : [k];
+}
+
+const EQUIVALENT = new Map<string, string[]>();
+for (const group of GIVEN_NAME_EQUIVALENTS) for (const name of group) EQUIVALENT.set(name, group);
+
+/** The Ukrainian, Russian and Polish forms of the same given name (doubled letters ignored). */
+function equivalents(forms: string[]): string[] {
+  return forms.flatMap((f) => EQUIVALENT.get(f.replace(/(.)\1/g, '$1')) ?? []);
 }
 
 const cache = new Map<string, NameWord>();
@@ -145,13 +157,15 @@ export function nameWord(word: string): NameWord {
     // other scripts (Ge'ez, …) and Latin: any-ascii, then the Latin orthographies
     forms = latinForms(/^[a-z' -]*$/.test(plain) ? plain : anyAscii(plain).toLowerCase());
   }
-  forms = [...new Set(forms.map((f) => f.replace(/[^a-z]/g, '')).filter(Boolean))];
+  let raw = forms.map((f) => f.replace(/[^a-z|]/g, '')).filter((f) => f.replace(/\|/g, ''));
+  const spelled = raw.map((f) => f.replace(/\|/g, ''));
+  raw = [...new Set([...raw, ...equivalents(spelled)])];
   const w: NameWord = {
-    plain: forms[0] ?? '',
-    forms,
+    plain: spelled[0] ?? '',
+    forms: [...new Set(raw.map((f) => f.replace(/\|/g, '')))],
     abjad,
-    keys: [...new Set(forms.flatMap(keysOf))],
-    shapes: abjad ? [] : [...new Set(forms.map((f) => encode(f, true)))],
+    keys: [...new Set(raw.flatMap(keysOf))],
+    shapes: abjad ? [] : [...new Set(raw.map((f) => encode(f, true)))],
   };
   if (cache.size > 20000) cache.clear();
   cache.set(word, w);

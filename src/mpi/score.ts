@@ -95,6 +95,8 @@ function compareBirthDate(a?: string, b?: string): DateLevel | undefined {
   const defaulted = (d: typeof x) => d.m === 1 && d.day === 1;
   const near = Math.abs(x.y - y.y) <= 1;
   if (full(x) && full(y)) {
+    // two 1 January defaults say only that the year agrees
+    if (x.y === y.y && defaulted(x) && defaulted(y)) return 'defaulted';
     if (x.y === y.y && x.m === y.m && x.day === y.day) return 'exact';
     if (x.y === y.y && x.m === y.day && x.day === y.m) return 'swapped';
     // 1 January is what registration systems write for an unknown date: no evidence against
@@ -119,10 +121,10 @@ function extCode(p: Patient, url: string): string | undefined {
   )?.toUpperCase();
 }
 
-/** Birth order when the record says it is one of a multiple birth; 1 when it says it is not (false). */
-function birthOrder(p: Patient): number | 'multiple' | undefined {
+/** What multipleBirth says: the birth order (multipleBirthInteger), one of a multiple birth (true), or a single birth (false). */
+function birthOrder(p: Patient): number | 'multiple' | 'single' | undefined {
   if (p.multipleBirthInteger !== undefined) return p.multipleBirthInteger;
-  if (p.multipleBirthBoolean !== undefined) return p.multipleBirthBoolean ? 'multiple' : 1;
+  if (p.multipleBirthBoolean !== undefined) return p.multipleBirthBoolean ? 'multiple' : 'single';
   return undefined;
 }
 
@@ -198,7 +200,7 @@ export function compare(input: Patient, candidate: Patient, settings = matchConf
   // either record says it is not a multiple birth.
   const oa = birthOrder(input);
   const ob = birthOrder(candidate);
-  const single = oa === 1 || ob === 1;
+  const single = oa === 'single' || ob === 'single';
   const familyAgrees = RANK[family] >= RANK.phonetic;
   if (typeof oa === 'number' && typeof ob === 'number' && oa !== ob) add('multipleBirth', 'different', 'multipleBirthDifferent');
   else if (familyAgrees && bd === 'exact' && (given === 'different' || given === 'similar') && !single) add('multipleBirth', 'twins', 'twins');

@@ -68,8 +68,28 @@ export const LATIN_ORTHOGRAPHIES: [string, RegExp, [RegExp, string][]][] = [
   ['german-zh', /sch/, [[/tsch/g, 'ch'], [/sch/g, 'zh'], [/w/g, 'v']]],
   // Polish transliteration of Cyrillic: Szewczenko, Poliszczuk, Kowalczuk, Siergiej
   ['polish', /sz|cz|rz|w|j|ż/, [[/szcz/g, 'shch'], [/sz/g, 'sh'], [/cz/g, 'ch'], [/rz|ż/g, 'zh'], [/w/g, 'v'], [/j/g, 'y']]],
+  // w written for a vowel (Kurdish Rebuar/Rebwar, Arabic و read as u)
+  ['w-as-vowel', /w/, [[/w/g, 'u']]],
+  // Egyptian and Sudanese Arabic write ج as g: Gamal is Jamal, Gomaa is Jumaa
+  ['egyptian', /^g[aeiou]/, [[/^g/, 'j']]],
   // French: Chevtchenko, Darwich, Hachemi, Djaber, Mansour
   ['french', /ch|ou|dj/, [[/tch/g, '\u0001'], [/ch/g, 'sh'], [/\u0001/g, 'ch'], [/ou/g, 'u'], [/dj/g, 'j']]],
+];
+
+/**
+ * Given names that are one name in Ukrainian, Russian and Polish forms (the same saint's name in
+ * each language's tradition: Ukrainian Orthodox calendar names and their Russian and Polish
+ * equivalents), written as the national transliterations spell them. A word spelled like one of
+ * a group also has the group's other forms as candidates.
+ */
+export const GIVEN_NAME_EQUIVALENTS: string[][] = [
+  ['mykola', 'nikolai', 'nikolay', 'mikolaj'], ['olena', 'elena', 'yelena', 'helena'], ['oleksandr', 'aleksandr', 'aleksander', 'alexander'],
+  ['mykhailo', 'mikhail', 'michal'], ['volodymyr', 'vladimir', 'wlodzimierz'], ['hryhorii', 'hryhoriy', 'grigoriy', 'grigori', 'grzegorz'],
+  ['kateryna', 'ekaterina', 'yekaterina', 'katarzyna'], ['petro', 'pyotr', 'piotr'], ['pavlo', 'pavel', 'pawel'], ['yurii', 'yuriy', 'yuri', 'jerzy'],
+  ['andrii', 'andriy', 'andrey', 'andrei', 'andrzej'], ['serhii', 'serhiy', 'sergey', 'sergei'], ['dmytro', 'dmitry', 'dmitri', 'dmitriy'],
+  ['oleh', 'oleg'], ['ihor', 'igor'], ['vasyl', 'vasily', 'vasiliy', 'wasyl'], ['yosyp', 'iosif', 'josef'], ['fedir', 'fyodor', 'fedor'],
+  ['iryna', 'irina'], ['halyna', 'galina', 'halina'], ['tetiana', 'tetyana', 'tatiana', 'tatyana'], ['svitlana', 'svetlana'], ['nataliia', 'natalia', 'natalya'],
+  ['olha', 'olga'], ['yuliia', 'yulia', 'yuliya', 'julia'], ['hanna', 'anna'], ['mariia', 'mariya', 'maria'], ['liudmyla', 'lyudmila', 'ludmila'],
 ];
 
 /** Latin letters with marks or strokes that a plain diacritic strip would read wrongly. */
