@@ -12,7 +12,7 @@
 //     reduced to a/i/u, so Hassan and Hussein (the same consonants) stay apart while Mohammed
 //     and Muhammad meet. Jaro-Winkler on the shapes grades spelling variants and typos.
 import anyAscii from 'any-ascii';
-import { ARABIC_SCRIPT, CYRILLIC, GIVEN_NAME_EQUIVALENTS, GREEK, LATIN_LETTERS, LATIN_ORTHOGRAPHIES } from './transliteration.ts';
+import { ARABIC_SCRIPT, ARABIC_SCRIPT_GROUPS, CYRILLIC, GIVEN_NAME_EQUIVALENTS, GREEK, LATIN_LETTERS, LATIN_ORTHOGRAPHIES } from './transliteration.ts';
 
 const MAX_FORMS = 16;
 const ARABIC_RE = /[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]/;
@@ -30,7 +30,7 @@ export interface NameWord {
   abjad: boolean;
   /** phonetic keys (consonant classes) of all forms */
   keys: string[];
-  /** vowel-class shapes of all forms (empty for abjad words) */
+  /** vowel-class shapes of all forms (for abjad words: the long vowels only, the letters و ي ا read as vowels) */
   shapes: string[];
 }
 
@@ -50,13 +50,19 @@ function expand(units: string[][]): string[] {
 }
 
 function arabicForms(word: string): string[] {
-  const w = word.normalize('NFKC');
-  const read = (s: string) => expand([...s].map((ch) => ARABIC_SCRIPT[ch] ?? [anyAscii(ch).toLowerCase().replace(/[^a-z]/g, '')]));
+  let w = word.normalize('NFKC');
+  for (const [group, i] of ARABIC_GROUPS) w = w.replaceAll(group, String.fromCharCode(0xe000 + i));
+  const unit = (ch: string) => ARABIC_GROUP_READINGS[ch.charCodeAt(0) - 0xe000] ?? ARABIC_SCRIPT[ch] ?? [anyAscii(ch).toLowerCase().replace(/[^a-z]/g, '')];
+  const read = (s: string) => expand([...s].map(unit));
   const forms = read(w);
   // the definite article: الحسن is "al-Hassan" and "Hassan"
   if (w.startsWith('ال') && w.length > 3) forms.push(...read(w.slice(2)));
   return forms;
 }
+
+// letter groups read as one (src/mpi/transliteration.ts ARABIC_SCRIPT_GROUPS), as private-use characters while reading
+const ARABIC_GROUPS: [string, number][] = Object.keys(ARABIC_SCRIPT_GROUPS).map((g, i) => [g, i]);
+const ARABIC_GROUP_READINGS: string[][] = Object.values(ARABIC_SCRIPT_GROUPS);
 
 function greekForms(word: string): string[] {
   const w = word.toLowerCase().normalize('NFD').replace(/[\u0300-\u036f]/g, '').normalize('NFC');
@@ -165,7 +171,7 @@ export function nameWord(word: string): NameWord {
     forms: [...new Set(raw.map((f) => f.replace(/\|/g, '')))],
     abjad,
     keys: [...new Set(raw.flatMap(keysOf))],
-    shapes: abjad ? [] : [...new Set(raw.map((f) => encode(f, true)))],
+    shapes: [...new Set(raw.map((f) => encode(f, true)))],
   };
   if (cache.size > 20000) cache.clear();
   cache.set(word, w);
@@ -228,6 +234,14 @@ function vowelsAgree(a: string, b: string): boolean {
   return cost * 3 <= total;
 }
 
+/** Every long vowel an abjad shape writes is among the vowels of the other spelling's slot. */
+function longVowelsFit(abjad: string, other: string): boolean {
+  const slots = (s: string) => s.replace(/^[a-z]+/, '').split(/[A-Z]/).slice(1);
+  const va = slots(abjad);
+  const vo = slots(other);
+  return va.every((v, i) => !v || [...v].every((ch) => (vo[i] ?? '').includes(ch) || slotAgrees(ch, vo[i])));
+}
+
 const consonants = (shape: string) => shape.replace(/[a-z]/g, '');
 
 /**
@@ -238,10 +252,21 @@ const consonants = (shape: string) => shape.replace(/[a-z]/g, '');
 export function compareWord(a: NameWord, b: NameWord): WordAgreement {
   if (a.forms.some((f) => b.forms.includes(f))) return 'exact';
   const sharedKey = a.keys.some((k) => b.keys.includes(k));
+  if (a.abjad && b.abjad) return sharedKey ? 'phonetic' : best(a.keys, b.keys) >= WORD_THRESHOLDS.similarKey ? 'similar' : 'different';
   if (a.abjad || b.abjad) {
-    // no short vowels on one side: consonants are all there is to compare
-    if (sharedKey) return 'phonetic';
-    return best(a.keys, b.keys) >= WORD_THRESHOLDS.similarKey ? 'similar' : 'different';
+    // no short vowels on one side: the consonants decide, and the long vowels the abjad writes
+    // must be in the other spelling (لينا is Lina, not Lana; رانيا is Rania, not Rana)
+    if (!sharedKey) return best(a.keys, b.keys) >= WORD_THRESHOLDS.similarKey ? 'similar' : 'different';
+    const [ab, other] = a.abjad ? [a, b] : [b, a];
+    let comparable = false;
+    for (const x of ab.shapes) {
+      for (const y of other.shapes) {
+        if (consonants(x) !== consonants(y)) continue;
+        comparable = true;
+        if (longVowelsFit(x, y)) return 'phonetic';
+      }
+    }
+    return comparable ? 'similar' : 'phonetic';
   }
   for (const x of a.shapes) for (const y of b.shapes) if (consonants(x) === consonants(y) && vowelsAgree(x, y)) return 'phonetic';
   const shape = best(a.shapes, b.shapes);

@@ -37,6 +37,11 @@ export const ARABIC_SCRIPT: Record<string, string[]> = {
   '\u0640': [''], '\u200c': [''],
 };
 
+/** Arabic-script letter groups read as one: the article inside "Abd al-" compounds is Abdul, Abdel or Abdal. */
+export const ARABIC_SCRIPT_GROUPS: Record<string, string[]> = {
+  'عبدال': ['abdal', 'abdul', 'abdel'],
+};
+
 /** Greek letter groups → Latin spellings, digraphs first (they are matched before single letters). */
 export const GREEK: [string, string[]][] = [
   ['μπ', ['b', 'mb']], ['ντ', ['d', 'nd']], ['γκ', ['g', 'ng']], ['γγ', ['ng']], ['τζ', ['j', 'dz']], ['τσ', ['ts', 'ch']],
