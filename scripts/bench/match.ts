@@ -1,13 +1,13 @@
 // Precision and recall of Patient/$match on a generated cross-border population
-// (scripts/match-population.ts, default 5,000 people), the rate of certain/probable answers for
-// people who were never stored, and latency. node scripts/bench/match.ts [--people 5000] [--seed 42]
+// (scripts/match-population.ts, default 2,000 people), the rate of certain/probable answers for
+// people who were never stored, and latency. node scripts/bench/match.ts [--people 2000] [--seed 42]
 import { buildApp } from '../../src/app.ts';
 import { testConfig } from '../../src/config.ts';
 import { SqliteStore } from '../../src/store/sqlite/index.ts';
 import { evaluate, population } from '../match-population.ts';
 import { numberOption } from '../lib/args.ts';
 
-const PEOPLE = numberOption('people', 5000);
+const PEOPLE = numberOption('people', 2000);
 const store = new SqliteStore({ path: ':memory:' });
 const app = await buildApp(testConfig({ baseUrl: 'http://bench/fhir' }), { store });
 const pop = population(PEOPLE, numberOption('seed', 42));

@@ -37,9 +37,10 @@ export const ARABIC_SCRIPT: Record<string, string[]> = {
   '\u0640': [''], '\u200c': [''],
 };
 
-/** Arabic-script letter groups read as one: the article inside "Abd al-" compounds is Abdul, Abdel or Abdal. */
+/** Arabic-script letter groups read as one: the article inside "Abd al-" compounds is Abdul, Abdel or Abdal; Allah in compounds is -ullah/-allah. */
 export const ARABIC_SCRIPT_GROUPS: Record<string, string[]> = {
   'عبدال': ['abdal', 'abdul', 'abdel'],
+  'الله': ['allah', 'ullah', 'ollah'],
 };
 
 /** Greek letter groups → Latin spellings, digraphs first (they are matched before single letters). */
