@@ -29,8 +29,10 @@ function keysOf(values: (string | undefined)[]): string[] {
 }
 
 function parts(p: Patient): { family: string[]; given: string[]; year?: number; date?: string } {
-  const family = keysOf((p.name ?? []).map((n) => n.family));
-  const given = keysOf((p.name ?? []).flatMap((n) => n.given ?? []));
+  // a name only as text: its last word as the family name (the pairs are unordered, so the other order meets too)
+  const names = (p.name ?? []).map((n) => (n.family || n.given?.length || !n.text ? n : { family: n.text.trim().split(/\s+/).pop(), given: n.text.trim().split(/\s+/).slice(0, -1) }));
+  const family = keysOf(names.map((n) => n.family));
+  const given = keysOf(names.flatMap((n) => n.given ?? []));
   const y = /^(\d{4})/.exec(p.birthDate ?? '');
   return { family, given, ...(y ? { year: Number(y[1]) } : {}), ...(p.birthDate?.length === 10 ? { date: p.birthDate } : {}) };
 }
