@@ -1,11 +1,12 @@
 // Patient $match: https://hl7.org/fhir/R4/patient-operation-match.html
 // MPI-style matching of an input Patient against the stored ones. Candidates come from indexed
-// blocking queries — any shared identifier; both name keys (cross-script consonant skeletons,
-// the `phonetic` index); family name key with the birth year ±1; given name key with the exact
-// birth date — never a scan; each candidate is then scored (src/mpi/score.ts) and graded
-// certain / probable / possible. Results carry search.score, the match-grade extension and the
-// match-evidence extension: per compared field, whether it agreed, partly agreed, disagreed or was
-// missing, at which level and with which weight, so a registrar can see why.
+// blocking queries (src/mpi/blocking.ts) — any shared identifier; a family and a given name key
+// (cross-script phonetic keys of every candidate Latin form); a name key with the full birth
+// date; a family name key with the birth year ±1 — never a scan; each candidate is then scored
+// (src/mpi/score.ts) and graded certain / probable / possible. Results carry search.score, the
+// match-grade extension and the match-evidence extension: per compared field, whether it agreed,
+// partly agreed, disagreed or was missing, at which level and with which weight, so a registrar
+// can see why.
 import type { Patient } from 'fhir/r4.js';
 import { badRequest } from '../fhir/errors.ts';
 import { bundleText } from '../fhir/bundle.ts';
@@ -21,7 +22,7 @@ import { checkShape } from '../validation/shape.ts';
 OPERATIONS.push({ name: 'match', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-match', types: ['Patient'] });
 
 const MATCH_GRADE = 'http://hl7.org/fhir/StructureDefinition/match-grade';
-export const MATCH_EVIDENCE = 'https://migfhir.org/fhir/StructureDefinition/match-evidence';
+const MATCH_EVIDENCE = 'https://migfhir.org/fhir/StructureDefinition/match-evidence';
 
 /** The match-evidence extension: one sub-extension per field (agreement, level, weight) and the total weight. */
 function evidenceExtension(result: MatchResult) {
