@@ -45,9 +45,10 @@ for (const [key, c] of [...counts].sort()) {
   // add-one smoothing keeps rare levels finite; weights are bounded to ±12 like an identifier's
   const w = Math.max(-12, Math.min(12, Math.round(2 * Math.log2(((c.m + 1) / (M + 2)) / ((c.u + 1) / (U + 2)))) / 2));
   console.log(`${key.padEnd(24)} m ${(c.m / M).toFixed(4)} u ${(c.u / U).toFixed(4)} log2(m/u) ${w} (config ${matchConfig.weights[key as keyof typeof matchConfig.weights]})`);
-  // identifiers and the interaction weights keep their reasoned values (docs/match.md): an identifier
-  // match is decisive by definition, and twins are too rare in candidate pairs for a stable estimate
-  if (!['identifierMatch', 'identifierConflict', 'twins', 'multipleBirthDifferent'].includes(key)) weights[key] = w;
+  // identifiers, names and the interaction weights keep their reasoned values (docs/match.md): an
+  // identifier match is decisive by definition, blocking picks candidate pairs by their names (so
+  // name agreement is common among them whoever they are), and twins are too rare for a stable estimate
+  if (!/^(identifier|family|given)/.test(key) && !['twins', 'multipleBirthDifferent'].includes(key)) weights[key] = w;
 }
 if (process.argv.includes('--write')) {
   const path = new URL('../src/mpi/match-config.json', import.meta.url);
