@@ -1,6 +1,6 @@
-// $match latency against a large MPI: loads `--people` generated people (~2.35 records each,
+// $match latency against a large MPI: loads `--people` generated people (~1.6 stored records each,
 // scripts/match-population.ts) straight into a data dir, then times `--requests` $match calls.
-//   node scripts/bench/match-1m.ts --data-dir /tmp/mpi --people 430000 [--requests 200] [--skip-load]
+//   node scripts/bench/match-1m.ts --data-dir /tmp/mpi --people 625000 [--requests 200] [--skip-load]
 import { join, resolve } from 'node:path';
 import { loadDefinitions } from '../../src/fhir/definitions.ts';
 import { SearchParamRegistry } from '../../src/search/registry.ts';
@@ -12,9 +12,9 @@ import { startServer } from '../lib/server-process.ts';
 import { option } from '../lib/args.ts';
 
 const DIR = resolve(option('data-dir', './data-bench-mpi'));
-const PEOPLE = Number(option('people', '430000'));
+const PEOPLE = Number(option('people', '625000'));
 const N = Number(option('requests', '200'));
-const regs = population(PEOPLE, 99);
+const regs = population(PEOPLE, 99).records;
 
 if (!process.argv.includes('--skip-load')) {
   const defs = loadDefinitions();

@@ -1,16 +1,19 @@
 // Patient $match: https://hl7.org/fhir/R4/patient-operation-match.html
 // MPI-style matching of an input Patient against the stored ones. Candidates come from indexed
-// blocking queries — any shared identifier; both name keys (cross-script consonant skeletons,
-// the `phonetic` index); family name key with the birth year ±1; given name key with the exact
-// birth date — never a scan; each candidate is then scored (src/mpi/score.ts) and graded
-// certain / probable / possible. Results carry search.score and the match-grade extension.
+// blocking queries (src/mpi/blocking.ts) — any shared identifier; a family and a given name key
+// (cross-script phonetic keys of every candidate Latin form); a name key with the full birth
+// date; a family name key with the birth year ±1 — never a scan; each candidate is then scored
+// (src/mpi/score.ts) and graded certain / probable / possible. Results carry search.score, the
+// match-grade extension and the match-evidence extension: per compared field, whether it agreed,
+// partly agreed, disagreed or was missing, at which level and with which weight, so a registrar
+// can see why.
 import type { Patient } from 'fhir/r4.js';
 import { badRequest } from '../fhir/errors.ts';
 import { bundleText } from '../fhir/bundle.ts';
 import type { Condition, SearchQuery } from '../search/ir.ts';
 import { MATCH_KEY, queryKeys } from '../mpi/blocking.ts';
-import { compare, type MatchResult } from '../mpi/score.ts';
-import config from '../mpi/match-config.json' with { type: 'json' };
+import { compare, type FieldEvidence, type MatchResult } from '../mpi/score.ts';
+import { matchConfig as config } from '../mpi/match-settings.ts';
 import type { Context, Handler } from '../rest/types.ts';
 import { authorize } from '../auth/authorize.ts';
 import { OPERATIONS } from '../rest/capabilities.ts';
@@ -19,6 +22,20 @@ import { checkShape } from '../validation/shape.ts';
 OPERATIONS.push({ name: 'match', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-match', types: ['Patient'] });
 
 const MATCH_GRADE = 'http://hl7.org/fhir/StructureDefinition/match-grade';
+const MATCH_EVIDENCE = 'https://migfhir.org/fhir/StructureDefinition/match-evidence';
+
+/** The match-evidence extension: one sub-extension per field (agreement, level, weight) and the total weight. */
+function evidenceExtension(result: MatchResult) {
+  const field = (e: FieldEvidence) => ({
+    url: e.field,
+    extension: [
+      { url: 'agreement', valueCode: e.agreement },
+      { url: 'level', valueCode: e.level },
+      { url: 'weight', valueDecimal: e.weight },
+    ],
+  });
+  return { url: MATCH_EVIDENCE, extension: [...result.evidence.map(field), { url: 'weight', valueDecimal: result.weight }] };
+}
 
 interface Input {
   patient: Patient;
@@ -52,7 +69,7 @@ export function blockingQueries(ctx: Context, p: Patient): SearchQuery[] {
   // one query per kind of key, so the selective ones (name + full birth date) are never crowded
   // out by the broad ones (a common name pair) under the per-query cap
   const keys = queryKeys(p);
-  for (const prefix of ['gd:', 'fy:', 'n:']) {
+  for (const prefix of ['d:', 'y:', 'n:']) {
     const values = keys.filter((k) => k.startsWith(prefix)).map((code) => ({ system: null, code }));
     if (values.length) out.push(query(ctx, [{ kind: 'token', params: [MATCH_KEY], mode: 'code', not: false, values }]));
   }
@@ -87,7 +104,7 @@ export const match: Handler = async (req, ctx) => {
   const entries = out.map((s) => ({
     fullUrl: `${req.baseUrl}/Patient/${s.id}`,
     resourceJson: s.json,
-    extra: { search: { extension: [{ url: MATCH_GRADE, valueCode: s.result.grade }], mode: 'match', score: s.result.score } },
+    extra: { search: { extension: [{ url: MATCH_GRADE, valueCode: s.result.grade }, evidenceExtension(s.result)], mode: 'match', score: s.result.score } },
   }));
   return { status: 200, body: bundleText('searchset', entries, { total: entries.length }) };
 };

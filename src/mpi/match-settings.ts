@@ -1,0 +1,27 @@
+// The settings of Patient/$match: weights, word thresholds and blocking limits from
+// match-config.json, and the grade thresholds, which a deployment may set with
+// MIGFHIR_MATCH_GRADES="certain=13,probable=8,possible=4" (defaults and the precision/recall they
+// give: docs/match.md). A bad value stops the server at start-up rather than grading silently.
+import config from './match-config.json' with { type: 'json' };
+
+export type MatchSettings = typeof config;
+export type GradeThresholds = MatchSettings['grades'];
+
+/** Parses "certain=13,probable=8,possible=4" over the defaults; thresholds must descend. */
+export function parseGrades(text: string, defaults: GradeThresholds = config.grades): GradeThresholds {
+  const out = { ...defaults };
+  for (const part of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const [name, value] = part.split('=');
+    if (!(name in out) || value === undefined || !/^-?\d+(\.\d+)?$/.test(value.trim())) {
+      throw new Error(`MIGFHIR_MATCH_GRADES: expected certain=N,probable=N,possible=N, got '${part}'`);
+    }
+    out[name as keyof GradeThresholds] = Number(value);
+  }
+  if (!(out.certain > out.probable && out.probable > out.possible)) throw new Error('MIGFHIR_MATCH_GRADES: thresholds must satisfy certain > probable > possible');
+  return out;
+}
+
+export const matchConfig: MatchSettings = {
+  ...config,
+  grades: process.env.MIGFHIR_MATCH_GRADES ? parseGrades(process.env.MIGFHIR_MATCH_GRADES) : config.grades,
+};
