@@ -2,6 +2,7 @@
 // source for parsing, `migfhir help` and the README's option table.
 import { resolve } from 'node:path';
 import { parsePurpose } from './auth/purpose.ts';
+import { parseGrades, type GradeThresholds } from './mpi/match-settings.ts';
 
 export interface Config {
   port: number;
@@ -58,6 +59,8 @@ export interface Config {
   installIg: boolean;
   /** remote FHIR endpoints for `migfhir sync`; '' means <dataDir>/endpoints.json */
   endpointsFile: string;
+  /** Patient/$match: the weights at which a candidate is graded certain, probable, possible */
+  matchGrades: GradeThresholds;
 }
 
 export type ValidationMode = 'off' | 'base' | 'profiles';
@@ -171,6 +174,7 @@ export const OPTIONS: OptionSpec[] = [
   { key: 'validation', flag: '--validation', env: 'MIGFHIR_VALIDATION', default: 'profiles', description: 'validation on write: off, base (R4 rules) or profiles (base + meta.profile + mandatory profiles), with per-type overrides, e.g. profiles,Binary=off; invalid writes get 422', parse: validationModes },
   { key: 'installIg', flag: '--install-ig', env: 'MIGFHIR_INSTALL_IG', default: 'true', description: "store the migrant-health IG's profiles, value sets, code systems, questionnaires … at start-up (readable and searchable; a deleted one stays deleted)", parse: bool },
   { key: 'mandatoryProfiles', flag: '--mandatory-profiles', env: 'MIGFHIR_MANDATORY_PROFILES', default: '', description: 'profiles every write of a type must meet in profiles mode, e.g. Patient=https://migfhir.org/fhir/StructureDefinition/MigrantPatient', parse: typeProfiles },
+  { key: 'matchGrades', flag: '--match-grades', env: 'MIGFHIR_MATCH_GRADES', default: 'certain=12,probable=7,possible=4', description: 'Patient/$match grade thresholds (total evidence weight), e.g. certain=13,probable=8 (the others keep their defaults); docs/match.md gives the precision and recall of each', parse: (v) => parseGrades(v) },
   { key: 'endpointsFile', flag: '--endpoints-file', env: 'MIGFHIR_ENDPOINTS_FILE', default: '', description: 'remote FHIR endpoints for `migfhir sync` (JSON: id, base URL, auth, adapter, timeouts); default DATA_DIR/endpoints.json' },
 ];
 

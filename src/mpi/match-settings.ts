@@ -1,7 +1,8 @@
-// The settings of Patient/$match: weights, word thresholds and blocking limits from
-// match-config.json, and the grade thresholds, which a deployment may set with
-// MIGFHIR_MATCH_GRADES="certain=13,probable=8,possible=4" (defaults and the precision/recall they
-// give: docs/match.md). A bad value stops the server at start-up rather than grading silently.
+// The settings of Patient/$match: weights, word thresholds, blocking limits and the default
+// grade thresholds from match-config.json. A deployment sets the thresholds with the server
+// option --match-grades / MIGFHIR_MATCH_GRADES="certain=13,probable=8,possible=4" (src/config.ts;
+// defaults and the precision/recall they give: docs/match.md). A bad value stops the server at
+// start-up rather than grading silently.
 import config from './match-config.json' with { type: 'json' };
 
 export type MatchSettings = typeof config;
@@ -13,15 +14,12 @@ export function parseGrades(text: string, defaults: GradeThresholds = config.gra
   for (const part of text.split(',').map((s) => s.trim()).filter(Boolean)) {
     const [name, value] = part.split('=');
     if (!(name in out) || value === undefined || !/^-?\d+(\.\d+)?$/.test(value.trim())) {
-      throw new Error(`MIGFHIR_MATCH_GRADES: expected certain=N,probable=N,possible=N, got '${part}'`);
+      throw new Error(`expected certain=N,probable=N,possible=N, got '${part}'`);
     }
     out[name as keyof GradeThresholds] = Number(value);
   }
-  if (!(out.certain > out.probable && out.probable > out.possible)) throw new Error('MIGFHIR_MATCH_GRADES: thresholds must satisfy certain > probable > possible');
+  if (!(out.certain > out.probable && out.probable > out.possible)) throw new Error('thresholds must satisfy certain > probable > possible');
   return out;
 }
 
-export const matchConfig: MatchSettings = {
-  ...config,
-  grades: process.env.MIGFHIR_MATCH_GRADES ? parseGrades(process.env.MIGFHIR_MATCH_GRADES) : config.grades,
-};
+export const matchConfig: MatchSettings = config;

@@ -90,7 +90,7 @@ export const match: Handler = async (req, ctx) => {
   const scored: { id: string; json: string; result: MatchResult }[] = [];
   for (const [id, c] of candidates) {
     if (input.patient.id && id === input.patient.id) continue;
-    const result = compare(input.patient, c.patient);
+    const result = compare(input.patient, c.patient, { ...config, grades: ctx.config.matchGrades });
     if (result.grade !== 'certainly-not') scored.push({ id, json: c.json, result });
   }
   scored.sort((a, b) => b.result.weight - a.result.weight);

@@ -4,6 +4,7 @@ import { fhir, testApp } from '../helpers/app.ts';
 import { authorizedApp } from '../helpers/authorized-app.ts';
 import { compare } from '../../src/mpi/score.ts';
 import { parseGrades } from '../../src/mpi/match-settings.ts';
+import { loadConfig } from '../../src/config.ts';
 import { evaluate, population } from '../../scripts/match-population.ts';
 
 const MATCH_GRADE = 'http://hl7.org/fhir/StructureDefinition/match-grade';
@@ -76,6 +77,25 @@ t.test('grade thresholds: MIGFHIR_MATCH_GRADES', async (t) => {
   t.throws(() => parseGrades('probable=20'), /certain > probable > possible/);
   t.throws(() => parseGrades('sure=3'), /expected certain=N/);
   t.throws(() => parseGrades('certain=high'), /expected certain=N/);
+});
+
+t.test('grade thresholds from the server option --match-grades', async (t) => {
+  t.throws(() => loadConfig(['--match-grades', 'probable=20']), /--match-grades \/ MIGFHIR_MATCH_GRADES: thresholds must satisfy/);
+  const strict = await testApp({ matchGrades: parseGrades('certain=40,probable=30,possible=20') });
+  const usual = await testApp();
+  t.teardown(async () => {
+    await strict.close();
+    await usual.close();
+  });
+  const patient = { resourceType: 'Patient', id: 'de1', name: [{ family: 'Mansour', given: ['Fatima'] }], gender: 'female', birthDate: '1988-03-14' };
+  const query = { resourceType: 'Parameters', parameter: [{ name: 'resource', resource: { ...patient, id: undefined } }] };
+  const grades = [];
+  for (const app of [usual, strict]) {
+    await fhir(app, 'PUT', '/fhir/Patient/de1', patient);
+    const res = await fhir(app, 'POST', '/fhir/Patient/$match', query);
+    grades.push((res.body.entry ?? []).map((e: any) => e.search.extension[0].valueCode).join(',') || 'none');
+  }
+  t.same(grades, ['certain', 'none'], 'the same candidate, graded by each server\'s thresholds');
 });
 
 t.test('Patient/$match over the API', async (t) => {
