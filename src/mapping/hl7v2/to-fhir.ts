@@ -58,7 +58,7 @@ function groups(segments: Segment[]): Segment[][] {
   return out;
 }
 
-function patientEntry(url: string, patient: Patient, removed: string[], mode: 'merge' | 'merge-existing'): BundleEntry {
+function patientEntry(url: string, patient: Patient, removed: string[], mode: 'merge' | 'merged-record'): BundleEntry {
   const extension: Extension[] = [{ url: WRITE_MODE, valueCode: mode }, ...removed.map((r) => ({ url: REMOVE, valueString: r }))];
   return { fullUrl: url, extension, resource: patient, request: { method: 'PUT', url: identifierQuery('Patient', patient.identifier!) } } as BundleEntry;
 }
@@ -102,7 +102,7 @@ function assemble(message: Message, h: Header, warnings: Hl7Warning[], received:
       const prior: Identifier[] = [];
       for (const f of [1, 4]) {
         for (const rep of mrg.field(f)) {
-          const id = cxToIdentifier(rep, `MRG-${f}`, h.sendingFacility);
+          const id = cxToIdentifier(rep, `MRG-${f}`, h.sendingFacility, warnings);
           if (id && !prior.some((p) => p.system === id.system && p.value === id.value)) prior.push(id);
         }
       }
@@ -110,7 +110,7 @@ function assemble(message: Message, h: Header, warnings: Hl7Warning[], received:
       const priorUrl = fullUrl(source, n++);
       patient.link = [{ other: { reference: priorUrl }, type: 'replaces' }];
       const priorPatient: Patient = { resourceType: 'Patient', identifier: prior, active: false, link: [{ other: { reference: patientUrl }, type: 'replaced-by' }] };
-      entries.push(patientEntry(patientUrl, patient, removed, 'merge'), patientEntry(priorUrl, priorPatient, [], 'merge-existing'));
+      entries.push(patientEntry(patientUrl, patient, removed, 'merge'), patientEntry(priorUrl, priorPatient, [], 'merged-record'));
       targets.push(patientUrl, priorUrl);
       continue;
     }
