@@ -73,3 +73,40 @@ t.test('NK1 of an unaccompanied minor keeps the responsible organisation and its
   const exported = await app.inject({ method: 'GET', url: `/fhir/Patient/${(await one(app, 'Patient')).id}/$hl7v2-export` });
   t.match(exported.body, /NK1\|1\|Nikolaou\^Maria\|GRD\^Guardian\^HL70063\|[^\r]*\|Ελληνικό Συμβούλιο για τους Πρόσφυγες/);
 });
+
+t.test('Z-segments by the per-sender mapping file: migration status labelled, interpreter, language, migrant card', async (t) => {
+  const app = await testApp();
+  t.teardown(() => app.close());
+  const res = await post(app, [msh('A04', 'Z1'), evn('A04'), pid({ ids: 'MRN-Z1^^^ATTIKON^MR', names: 'Yusufi^Omar', dob: '19950505', sex: 'M' }), 'ZMI|1|ASY|Y|prs'].join('\r'), { accept: ER7 });
+  t.match(res.raw, /MSA\|AA\|Z1/);
+  t.notMatch(res.raw, /ERR\|\|ZMI/, 'ZMI is mapped for this sender');
+  const p = await one(app, 'Patient');
+  const status = p.extension.find((e: any) => e.url === 'https://migfhir.org/fhir/StructureDefinition/migration-status');
+  t.same(status.extension.map((e: any) => e.valueCodeableConcept.coding[0].code), ['asylum-applicant', 'GR']);
+  t.ok(p.meta.security.some((l: any) => l.code === 'migration'), 'labelled as migration data on write');
+  t.same(p.extension.find((e: any) => e.url === 'http://hl7.org/fhir/StructureDefinition/patient-interpreterRequired'), { url: 'http://hl7.org/fhir/StructureDefinition/patient-interpreterRequired', valueBoolean: true });
+  t.same(p.communication.map((c: any) => c.language.coding[0].code), ['prs']);
+  // an unmapped status code is reported without echoing it, and not stored
+  const unknown = await post(app, [msh('A08', 'Z2'), evn('A08'), pid({ ids: 'MRN-Z1^^^ATTIKON^MR', names: 'Yusufi^Omar' }), 'ZMI|1|QQQ'].join('\r'), { accept: ER7 });
+  t.match(unknown.raw, /MSA\|AA\|Z2/);
+  t.match(unknown.raw, /ERR\|\|ZMI\^1\^2\|103\^\^HL70357\|W/);
+  t.notMatch(unknown.raw, /QQQ/);
+  // a Swedish LMA card segment: the card number as identifier and the status it implies
+  await post(app, [msh('A04', 'Z3', { facility: 'KAROLINSKA' }), evn('A04'), pid({ ids: 'K-1^^^KAROLINSKA^MR', names: 'Hassan^Amina' }), 'ZLM|12345678'].join('\r'));
+  const se = (await fhir(app, 'GET', `/fhir/Patient?identifier=${encodeURIComponent('https://migfhir.org/fhir/sid/se-lma|12345678')}`)).body.entry[0].resource;
+  const seStatus = se.extension.find((e: any) => e.url === 'https://migfhir.org/fhir/StructureDefinition/migration-status');
+  t.same(seStatus.extension.find((e: any) => e.url === 'sourceDocument').valueIdentifier, { system: 'https://migfhir.org/fhir/sid/se-lma', value: '12345678' });
+  // another sender's ZMI is not read with ATTIKON's mapping
+  const other = await post(app, [msh('A04', 'Z4', { facility: 'ELSEWHERE' }), evn('A04'), pid({ ids: 'E-1^^^ELSEWHERE^MR', names: 'X^Y' }), 'ZMI|1|ASY'].join('\r'), { accept: ER7 });
+  t.match(other.raw, /ERR\|\|ZMI\^1\|0\^\^HL70357\|W/);
+});
+
+t.test('the Z-segment mapping file is checked when loaded', async (t) => {
+  const { loadZMappings } = await import('../../src/mapping/hl7v2/z-segments.ts');
+  t.throws(() => loadZMappings({ senders: [{ facility: 'X', segments: { ZMI: [{ field: 2, target: 'migration-status', codes: { A: 'tourist' } }] } }] }), /'tourist' is not a migration-status code/);
+  t.throws(() => loadZMappings({ senders: [{ facility: 'X', segments: { PID: [{ field: 2, target: 'language' }] } }] }), /only Z-segments/);
+  t.throws(() => loadZMappings({ senders: [{ facility: 'X', segments: { ZMI: [{ field: 2, target: 'religion' }] } }] }), /unknown target 'religion'/);
+  t.throws(() => loadZMappings({ senders: [{ facility: 'X', segments: { ZMI: [{ field: 0, target: 'language' }] } }] }), /field number/);
+  t.throws(() => loadZMappings({ senders: [{ segments: {} }] }), /needs a facility/);
+  t.equal(loadZMappings({ senders: [{ facility: 'X', segments: { ZMI: [{ field: 3, target: 'interpreter-required' }] } }] }).length, 1);
+});

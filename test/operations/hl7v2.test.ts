@@ -165,7 +165,7 @@ t.test('HL7 over HTTP: Accept x-application/hl7-v2+er7 answers the ACK; warnings
   t.match(res.raw, /MSA\|AA\|WARN-0001/);
   t.match(res.raw, /ERR\|\|OBX\^1\|0\^\^HL70357\|W/);
   const json = await post(app, bytesOf({ ...f, segments: f.segments.map((s) => s.replace('WARN-0001', 'WARN-0002')) }));
-  t.same(json.body.entry[0].response.outcome.issue.map((i: any) => i.expression[0]).sort(), ['OBX', 'PID-10', 'ZMI']);
+  t.same(json.body.entry[0].response.outcome.issue.map((i: any) => i.expression[0]).sort(), ['OBX', 'PID-10', 'ZCA']);
 });
 
 t.test('Patient/$hl7v2-export writes ADT^A28/A31 that ingests back to the same patient', async (t) => {
