@@ -6,7 +6,7 @@ import { comp, type Component, type Repetition } from './er7.ts';
 import { Hl7Error, HL7_ERROR, type Hl7Warning } from './errors.ts';
 import { authorityForSystem, systemForAuthority } from '../identifiers.ts';
 import {
-  ADDRESS_USE, codingSystemName, codingSystemUri, EXT, localCodeSystem, NAME_TYPE, v2TableCodes, REPRESENTATION, TELECOM_EQUIPMENT, TELECOM_USE, toFhirCode, toV2Code, V2,
+  ADDRESS_USE, codingSystemName, codingSystemUri, EXT, localCodeSystem, NAME_TYPE, USER_DEFINED_TABLES, v2TableCodes, REPRESENTATION, TELECOM_EQUIPMENT, TELECOM_USE, toFhirCode, toV2Code, V2,
 } from './tables.ts';
 
 // ---- DTM ----------------------------------------------------------------------------------
@@ -213,7 +213,8 @@ export interface FieldContext {
  * for that table, and reported as an ERR warning (0357 code 103), never a refusal.
  */
 export function localize(c: Coding, table: string, location: string, ctx: FieldContext): void {
-  if (c.system !== V2(table) || !c.code) return;
+  // only user-defined tables have local codes; HL7-defined ones keep their closed meaning
+  if (!USER_DEFINED_TABLES.has(table) || c.system !== V2(table) || !c.code) return;
   const held = v2TableCodes(table);
   if (!held || held.has(c.code)) return;
   c.system = localCodeSystem(ctx.sender, table);
