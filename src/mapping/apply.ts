@@ -6,7 +6,9 @@
 // - identifiers, links, extensions (per URL) and languages are united, never dropped;
 // - a match that was merged into another record (link replaced-by) is followed to the
 //   surviving record, so a late message using an old identifier never revives a merged record;
-// - mode merge-existing (A40's prior patient) must find a stored record.
+// - mode merge-existing must find a stored record; mode merged-record (A40's prior patient)
+//   updates it when stored and otherwise creates it, inactive and linked to the survivor, so a
+//   merge is recorded even when the merged record never reached this server.
 // The rewritten Bundle then goes through the ordinary transaction handler: all or nothing.
 import { randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, Identifier, Patient, Resource } from 'fhir/r4.js';

@@ -45,22 +45,33 @@ export function knownSystem(system: string | undefined): IdentifierSystem | unde
 
 /**
  * The FHIR system of an identifier issued by `authority`, whose v2 type is `typeCode`. Order:
- * the table (namespace alias or OID), a passport of an issuing state, an explicit universal id
- * (ISO OID, URI, UUID), and last the authority's own name under migfhir's namespace.
+ * an explicit universal id (ISO OID, URI, UUID; the table's entry when it is one of its OIDs or
+ * systems), the table (namespace alias), a passport of an issuing state, and last the
+ * authority's own name under migfhir's namespace.
  */
 export function systemForAuthority(authority: Authority, typeCode?: string): { system: string; known?: IdentifierSystem } | undefined {
   const ns = authority.namespace?.trim();
   const uid = authority.universalId?.trim();
   const uidType = authority.universalIdType?.trim().toUpperCase();
-  const known = (ns && byAuthority.get(ns.toUpperCase())) || (uid && uidType === 'ISO' ? byOid.get(uid) : undefined);
+  // the sender's explicit universal id wins: the namespace-name look-up only fills in a system
+  // the message leaves out (a table OID or URI still resolves to the table's entry)
+  const explicit = uid ? explicitSystem(uid, uidType) : undefined;
+  if (explicit) {
+    const known = (uidType === 'ISO' ? byOid.get(uid!) : undefined) ?? bySystem.get(explicit);
+    return known ? { system: known.system, known } : { system: explicit };
+  }
+  const known = ns && byAuthority.get(ns.toUpperCase());
   if (known) return { system: known.system, known };
   if (typeCode === 'PPN' && ns && ALPHA3.test(ns.toUpperCase())) return { system: `${PASSPORT_PREFIX}${ns.toUpperCase()}` };
-  if (uid) {
-    if (uidType === 'ISO' && /^[0-2](\.(0|[1-9]\d*))+$/.test(uid)) return { system: `urn:oid:${uid}` };
-    if ((uidType === 'URI' || uidType === 'URL') && /^[a-z][a-z0-9+.-]*:/i.test(uid)) return { system: uid };
-    if (uidType === 'UUID' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(uid)) return { system: `urn:uuid:${uid.toLowerCase()}` };
-  }
   if (ns) return { system: `${LOCAL_PREFIX}${encodeURIComponent(ns)}` };
+  return undefined;
+}
+
+/** HD-2/HD-3 as a system: an ISO OID, a URI or a UUID; undefined when it is none of them. */
+function explicitSystem(uid: string, uidType: string | undefined): string | undefined {
+  if (uidType === 'ISO' && /^[0-2](\.(0|[1-9]\d*))+$/.test(uid)) return `urn:oid:${uid}`;
+  if ((uidType === 'URI' || uidType === 'URL') && /^[a-z][a-z0-9+.-]*:/i.test(uid)) return uid;
+  if (uidType === 'UUID' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(uid)) return `urn:uuid:${uid.toLowerCase()}`;
   return undefined;
 }
 

@@ -104,11 +104,20 @@ t.test('A40 merges PAAYPA into AMKA with links, deleting nothing; later PAAYPA m
   t.equal(after.communication[0].language.coding[0].code, 'fa');
   t.same(after.identifier.map((i: any) => i.value), ['01010812345'], 'the old number stays on the merged record only');
   t.equal((await counts(app)).patients, 2);
-  // A40 naming an unknown prior patient stores nothing
-  const unknown = await post(app, [msh('A40', 'P5'), evn('A40'), pid({ ids: '01010812345^^^AMKA', names: 'Haidari^Ali' }), mrg('NOPE^^^PAAYPA')].join('\r'), { accept: ER7 });
-  t.match(unknown.raw, /MSA\|AE\|P5/);
-  t.match(unknown.raw, /ERR\|\|\|204\^\^HL70357/);
-  t.equal((await counts(app)).patients, 2);
+  // A40 naming a prior patient this server never saw still records the merge: an inactive
+  // record with MRG's identifiers, replaced-by the survivor, which a later message reaches
+  const unknown = await post(app, [msh('A40', 'P5'), evn('A40'), pid({ ids: '01010812345^^^AMKA', names: 'Haidari^Ali' }), mrg('OLD-7^^^PAAYPA')].join('\r'), { accept: ER7 });
+  t.match(unknown.raw, /MSA\|AA\|P5/);
+  t.equal((await counts(app)).patients, 3);
+  const recorded = await find('https://migfhir.org/fhir/sid/gr-paaypa|OLD-7');
+  t.equal(recorded.active, false);
+  t.same(recorded.link, [{ other: { reference: `Patient/${amka.id}` }, type: 'replaced-by' }]);
+  const survivor = await find('https://migfhir.org/fhir/sid/gr-amka|01010812345');
+  t.ok(survivor.link.some((l: any) => l.type === 'replaces' && l.other.reference === `Patient/${recorded.id}`), 'the survivor replaces the recorded record');
+  t.same(survivor.identifier.map((i: any) => i.value), ['01010812345'], 'the merged number is not copied onto the survivor');
+  const later = await post(app, [msh('A08', 'P6'), evn('A08'), pid({ ids: 'OLD-7^^^PAAYPA', names: 'Haidari^Ali' })].join('\r'));
+  t.match(later.body.entry[0].response.location, `Patient/${amka.id}/`, 'a later message with the merged number reaches the survivor');
+  t.equal((await counts(app)).patients, 3);
 });
 
 t.test('identifiers of two different people in one PID: refused, nothing stored', async (t) => {
@@ -156,7 +165,7 @@ t.test('HL7 over HTTP: Accept x-application/hl7-v2+er7 answers the ACK; warnings
   t.match(res.raw, /MSA\|AA\|WARN-0001/);
   t.match(res.raw, /ERR\|\|OBX\^1\|0\^\^HL70357\|W/);
   const json = await post(app, bytesOf({ ...f, segments: f.segments.map((s) => s.replace('WARN-0001', 'WARN-0002')) }));
-  t.same(json.body.entry[0].response.outcome.issue.map((i: any) => i.expression[0]).sort(), ['OBX', 'PID-10', 'ZMI']);
+  t.same(json.body.entry[0].response.outcome.issue.map((i: any) => i.expression[0]).sort(), ['OBX', 'PID-10', 'ZCA']);
 });
 
 t.test('Patient/$hl7v2-export writes ADT^A28/A31 that ingests back to the same patient', async (t) => {
@@ -193,17 +202,19 @@ t.test('group commit: one failing message in a batch rolls back only itself; the
   const req = { method: 'POST', baseUrl: 'http://test.local/fhir', query: Object.create(null), headers: {} };
   const texts = [
     [msh('A28', 'G1'), pid({ ids: 'G1^^^ATTIKON', names: 'One^A' })].join('\r'),
-    [msh('A40', 'G2'), evn('A40'), pid({ ids: 'G1^^^ATTIKON', names: 'One^A' }), mrg('UNKNOWN^^^ATTIKON')].join('\r'), // fails while applying
+    [msh('A28', 'G9'), pid({ ids: 'G9^^^ATTIKON', names: 'Nine^B' })].join('\r'),
+    [msh('A08', 'G2'), pid({ ids: 'G1^^^ATTIKON~G9^^^ATTIKON', names: 'Both^AB' })].join('\r'), // fails while applying: two people
     'not HL7 at all', // fails while mapping
     [msh('A08', 'G3'), pid({ ids: 'G1^^^ATTIKON', names: 'One-Updated^A' })].join('\r'),
     [msh('A28', 'G1'), pid({ ids: 'G1^^^ATTIKON', names: 'One^A' })].join('\r'), // re-send of G1 in the same batch
   ];
   const results = await ingestBatch(req, app.fhir, texts.map((s) => ({ bytes: Buffer.from(s) })));
-  t.same(results.map((r) => r.ackCode), ['AA', 'AE', 'AR', 'AA', 'AA']);
-  t.equal(results[4].response.body && (results[4].response.body as any).issue?.[0].code, 'duplicate');
-  const patients = (await fhir(app, 'GET', '/fhir/Patient')).body;
-  t.equal(patients.total, 1);
-  t.equal(patients.entry[0].resource.name[0].family, 'One-Updated', 'applied in order');
-  t.notOk(patients.entry[0].resource.link, 'the failed merge left nothing');
-  t.equal((await counts(app)).provenance, 2);
+  t.same(results.map((r) => r.ackCode), ['AA', 'AA', 'AE', 'AR', 'AA', 'AA']);
+  t.equal(results[5].response.body && (results[5].response.body as any).issue?.[0].code, 'duplicate');
+  const patients = (await fhir(app, 'GET', '/fhir/Patient?_sort=_id')).body;
+  t.equal(patients.total, 2);
+  const one = patients.entry.map((e: any) => e.resource).find((r: any) => r.identifier[0].value === 'G1');
+  t.equal(one.name[0].family, 'One-Updated', 'applied in order');
+  t.notOk(patients.entry.some((e: any) => e.resource.name[0].family === 'Both'), 'the failed message left nothing');
+  t.equal((await counts(app)).provenance, 3);
 });

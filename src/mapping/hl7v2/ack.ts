@@ -43,6 +43,7 @@ export function buildAck(a: AckInput): string {
 }
 
 export function warningErrors(warnings: Hl7Warning[]): AckInput['errors'] {
-  // 0357 code 0 = message accepted; the warning says what was not stored
-  return warnings.slice(0, 50).map((w) => ({ code: '0', location: w.location, message: w.message, severity: 'W' as const }));
+  // 0357 code 0 = message accepted (103 for a local code of a user-defined table, kept as such);
+  // the warning says what was not stored, or how it was stored
+  return warnings.slice(0, 50).map((w) => ({ code: w.code ?? '0', location: w.location, message: w.message, severity: 'W' as const }));
 }

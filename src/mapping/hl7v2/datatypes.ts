@@ -1,12 +1,12 @@
 // HL7 v2 data types ↔ FHIR data types, both ways (after the HL7 v2-to-FHIR IG's datatype maps:
 // CX → Identifier, XPN → HumanName, XAD → Address, XTN → ContactPoint, CE/CWE →
 // CodeableConcept, DTM → date/dateTime). Pure functions over parsed repetitions.
-import type { Address, CodeableConcept, ContactPoint, Extension, HumanName, Identifier, Period } from 'fhir/r4.js';
+import type { Address, CodeableConcept, Coding, ContactPoint, Extension, HumanName, Identifier, Period } from 'fhir/r4.js';
 import { comp, type Component, type Repetition } from './er7.ts';
-import { Hl7Error, HL7_ERROR } from './errors.ts';
+import { Hl7Error, HL7_ERROR, type Hl7Warning } from './errors.ts';
 import { authorityForSystem, systemForAuthority } from '../identifiers.ts';
 import {
-  ADDRESS_USE, codingSystemName, codingSystemUri, EXT, NAME_TYPE, REPRESENTATION, TELECOM_EQUIPMENT, TELECOM_USE, toFhirCode, toV2Code, V2,
+  ADDRESS_USE, codingSystemName, codingSystemUri, EXT, localCodeSystem, NAME_TYPE, USER_DEFINED_TABLES, v2TableCodes, REPRESENTATION, TELECOM_EQUIPMENT, TELECOM_USE, toFhirCode, toV2Code, V2,
 } from './tables.ts';
 
 // ---- DTM ----------------------------------------------------------------------------------
@@ -73,7 +73,7 @@ export function toDtm(v: string | undefined): string {
 // ---- CX → Identifier ----------------------------------------------------------------------
 
 /** CX: 1 id, 4 assigning authority (HD), 5 identifier type, 7/8 effective/expiration date. */
-export function cxToIdentifier(rep: Repetition, location: string, defaultAuthority?: string): Identifier | undefined {
+export function cxToIdentifier(rep: Repetition, location: string, defaultAuthority?: string, warnings?: Hl7Warning[]): Identifier | undefined {
   const value = comp(rep, 1);
   if (!value) return undefined;
   const typeCode = comp(rep, 5);
@@ -87,6 +87,7 @@ export function cxToIdentifier(rep: Repetition, location: string, defaultAuthori
   if (typeCode) {
     const sameAsTable = found.known?.type.code === typeCode;
     id.type = { coding: [{ system: sameAsTable ? found.known!.type.system : V2('0203'), code: typeCode }] };
+    if (warnings) localize(id.type.coding![0], '0203', `${location}.5`, { sender: defaultAuthority ?? '', warnings });
   } else if (found.known) id.type = { coding: [{ ...found.known.type }] };
   id.system = found.system;
   id.value = value;
@@ -197,6 +198,34 @@ export function ceToCodeableConcept(rep: Repetition | undefined, defaultSystem?:
   const text = comp(rep, 2);
   if (!coding.length) return text ? { text } : undefined;
   return { coding };
+}
+
+/** Who sent a field and where it is: what local codes and warnings are scoped to. */
+export interface FieldContext {
+  /** MSH-4 sending facility: local codes are that sender's */
+  sender: string;
+  warnings: Hl7Warning[];
+}
+
+/**
+ * A code of HL7 user-defined table `table` that is not one of HL7's suggested values is the
+ * sender's local code (PV1-10 EMR, PED, GYN…): kept with its text under the sender's own system
+ * for that table, and reported as an ERR warning (0357 code 103), never a refusal.
+ */
+export function localize(c: Coding, table: string, location: string, ctx: FieldContext): void {
+  // only user-defined tables have local codes; HL7-defined ones keep their closed meaning
+  if (!USER_DEFINED_TABLES.has(table) || c.system !== V2(table) || !c.code) return;
+  const held = v2TableCodes(table);
+  if (!held || held.has(c.code)) return;
+  c.system = localCodeSystem(ctx.sender, table);
+  ctx.warnings.push({ location, code: HL7_ERROR.tableValue, message: `${location}: '${c.code.slice(0, 20)}' is not an HL7 value of user-defined table ${table}; kept as the sender's local code` });
+}
+
+/** CE/CWE of a user-defined table, local codes kept (see localize). */
+export function tableConcept(rep: Repetition | undefined, table: string, location: string, ctx: FieldContext): CodeableConcept | undefined {
+  const cc = ceToCodeableConcept(rep, V2(table));
+  for (const c of cc?.coding ?? []) localize(c, table, location, ctx);
+  return cc;
 }
 
 export function codeableConceptToCe(cc: CodeableConcept | undefined): Component[] {

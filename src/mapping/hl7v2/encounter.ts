@@ -4,7 +4,7 @@
 import type { CodeableConcept, Encounter, EncounterParticipant, Identifier, Reference } from 'fhir/r4.js';
 import { comp, type Repetition, type Segment } from './er7.ts';
 import type { Hl7Warning } from './errors.ts';
-import { ceToCodeableConcept, cxToIdentifier, dtmToDateTime } from './datatypes.ts';
+import { ceToCodeableConcept, cxToIdentifier, dtmToDateTime, localize, tableConcept } from './datatypes.ts';
 import { unmapped } from './patient.ts';
 import { systemForAuthority } from '../identifiers.ts';
 import { ACT_CODE, PATIENT_CLASS, toFhirCode, V2 } from './tables.ts';
@@ -51,22 +51,24 @@ export function pv1ToEncounter(pv1: Segment, pv2: Segment | undefined, ctx: Enco
   const end = dtmToDateTime(pv1.get(45), 'PV1-45', ctx.offset);
   const start = dtmToDateTime(pv1.get(44), 'PV1-44', ctx.offset);
   const finished = ctx.event === 'A03' || !!end;
+  const local = { sender: ctx.facility, warnings: ctx.warnings };
   const e: Encounter = {
     resourceType: 'Encounter',
     status: finished ? 'finished' : classCode === 'P' ? 'planned' : 'in-progress',
     class: act ? { system: ACT_CODE, code: act } : { system: V2('0004'), code: classCode },
     subject: { reference: ctx.patientRef },
   };
-  let id = cxToIdentifier(pv1.field(19)[0] ?? [], 'PV1-19', ctx.facility);
+  localize(e.class, '0004', 'PV1-2', local);
+  let id = cxToIdentifier(pv1.field(19)[0] ?? [], 'PV1-19', ctx.facility, ctx.warnings);
   if (!id) {
     id = ctx.fallbackIdentifier;
     ctx.warnings.push({ location: 'PV1-19', message: 'PV1-19 (visit number) is empty: the encounter is keyed on this message, so later messages cannot update it' });
   }
   if (!id.type) id.type = { coding: [{ system: V2('0203'), code: 'VN' }] };
   e.identifier = [id];
-  const type = ceToCodeableConcept(pv1.field(4)[0], V2('0007'));
+  const type = tableConcept(pv1.field(4)[0], '0007', 'PV1-4', local);
   if (type) e.type = [type];
-  const service = ceToCodeableConcept(pv1.field(10)[0], V2('0069'));
+  const service = tableConcept(pv1.field(10)[0], '0069', 'PV1-10', local);
   if (service) e.serviceType = service;
   const participants: EncounterParticipant[] = [];
   for (const [n, code, display] of PARTICIPANTS) {
@@ -79,8 +81,8 @@ export function pv1ToEncounter(pv1: Segment, pv2: Segment | undefined, ctx: Enco
   if (start || end) e.period = { ...(start ? { start } : {}), ...(end ? { end } : {}) };
   const where = locationDisplay(pv1.field(3)[0]);
   if (where) e.location = [{ location: { display: where }, status: finished ? 'completed' : 'active' }];
-  const admitSource = ceToCodeableConcept(pv1.field(14)[0], V2('0023'));
-  const discharge = ceToCodeableConcept(pv1.field(36)[0], V2('0112'));
+  const admitSource = tableConcept(pv1.field(14)[0], '0023', 'PV1-14', local);
+  const discharge = tableConcept(pv1.field(36)[0], '0112', 'PV1-36', local);
   if (admitSource || discharge) e.hospitalization = { ...(admitSource ? { admitSource } : {}), ...(discharge ? { dischargeDisposition: discharge } : {}) };
   const reason: CodeableConcept | undefined = pv2 ? ceToCodeableConcept(pv2.field(3)[0]) : undefined;
   if (reason) e.reasonCode = [reason];

@@ -155,7 +155,19 @@ function checkDelimiters(header: string): Delimiters {
   return { field, component, repetition, escape: escapeChar, subcomponent };
 }
 
-/** Parses decoded message text. Segments may end with CR (the standard), LF or CRLF. */
+/**
+ * Longest field accepted, in characters (after decoding, before unescaping). ADT fields are
+ * short (HL7 v2.5 gives most of them 250 characters or less); a field past this is a broken or
+ * hostile message, refused whole (AR) on both doors rather than stored cut.
+ */
+export const MAX_FIELD_CHARS = 65_536;
+
+/**
+ * Parses decoded message text. Segments may end with CR (the standard), LF or CRLF: line endings
+ * are read leniently, since HTTP clients and file-drop gateways rewrite CR, and a segment can
+ * never contain a raw line break (HL7 escapes it as \X0D\ or \.br\), so reading LF as a segment
+ * end cannot misread a message.
+ */
 export function parseEr7(text: string, hexDecoder: TextDecoder): Message {
   const lines = text.replace(/^\uFEFF/, '').split(/\r\n|\r|\n/).filter((l) => l.trim() !== '');
   if (!lines.length || !lines[0].startsWith('MSH')) {
@@ -166,6 +178,10 @@ export function parseEr7(text: string, hexDecoder: TextDecoder): Message {
   for (const [i, line] of lines.entries()) {
     const parts = line.split(d.field);
     const name = parts[0];
+    if (line.length > MAX_FIELD_CHARS) {
+      const n = parts.findIndex((p) => p.length > MAX_FIELD_CHARS);
+      if (n >= 0) throw new Hl7Error('AR', HL7_ERROR.dataType, `a field is longer than ${MAX_FIELD_CHARS} characters`, n === 0 ? `segment ${i + 1}` : `${name.slice(0, 3)}-${name === 'MSH' ? n + 1 : n}`);
+    }
     if (!/^[A-Z][A-Z0-9]{2}$/.test(name)) {
       throw new Hl7Error('AR', HL7_ERROR.segmentSequence, `Segment ${i + 1} has no valid segment id`, `segment ${i + 1}`);
     }

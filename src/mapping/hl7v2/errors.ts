@@ -47,4 +47,6 @@ export class Hl7Error extends Error {
 export interface Hl7Warning {
   location: string;
   message: string;
+  /** table 0357 code for ERR-3; 0 (message accepted) when absent */
+  code?: string;
 }

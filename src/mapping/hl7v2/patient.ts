@@ -5,14 +5,14 @@ import type { Address, CodeableConcept, ContactPoint, Extension, HumanName, Iden
 import { comp, NULL, type Component, type FieldValue, type Segment } from './er7.ts';
 import type { Hl7Warning } from './errors.ts';
 import {
-  addressToXad, ceToCodeableConcept, codeableConceptToCe, codeExtension, contactPointToXtn, cxToIdentifier, dtmToDate, dtmToDateTime,
+  addressToXad, ceToCodeableConcept, codeableConceptToCe, codeExtension, contactPointToXtn, cxToIdentifier, dtmToDate, dtmToDateTime, localize, tableConcept, type FieldContext,
   humanNameToXpn, identifierToCx, toDtm, xadToAddress, xpnToHumanName, xtnToContactPoint,
 } from './datatypes.ts';
-import { BCP47, BIRTH_PLACE_TYPES, EXT, ISO3166, ISO639_2_TO_1, MARITAL, MARITAL_V3, ROLE_CODE, SEX, toFhirCode, toV2Code, V2 } from './tables.ts';
+import { BCP47, BIRTH_PLACE_TYPES, EXT, isTableSystem, ISO3166, ISO639_2_TO_1, MARITAL, MARITAL_V3, ROLE_CODE, SEX, toFhirCode, toV2Code, V2 } from './tables.ts';
 
 /** PID fields this adapter maps; 1 (set id), 33 and 34 (last update) carry no patient data. */
 const PID_MAPPED = new Set([1, 2, 3, 4, 5, 6, 7, 8, 11, 13, 14, 15, 16, 23, 24, 25, 26, 28, 29, 30, 33, 34]);
-const NK1_MAPPED = new Set([1, 2, 3, 4, 5, 6, 7, 8, 9, 15]);
+const NK1_MAPPED = new Set([1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 15, 30, 31, 32]);
 
 export interface PatientResult {
   patient: Patient;
@@ -27,11 +27,11 @@ export function unmapped(seg: Segment, mapped: Set<number>, warnings: Hl7Warning
 }
 
 /** PID-3 (with PID-2 and PID-4 of older feeds) → identifiers, one per system and value. */
-export function pidIdentifiers(pid: Segment, facility: string): Identifier[] {
+export function pidIdentifiers(pid: Segment, facility: string, warnings?: Hl7Warning[]): Identifier[] {
   const out: Identifier[] = [];
   for (const n of [3, 2, 4]) {
     pid.field(n).forEach((rep) => {
-      const id = cxToIdentifier(rep, `PID-${n}`, facility);
+      const id = cxToIdentifier(rep, `PID-${n}`, facility, warnings);
       if (id && !out.some((o) => o.system === id.system && o.value === id.value)) out.push(id);
     });
   }
@@ -56,7 +56,8 @@ export function pidToPatient(pid: Segment, nk1s: Segment[], facility: string, of
   const removed: string[] = [];
   const nulled = (n: number) => pid.raw[n] === NULL;
   const extension: Extension[] = [];
-  p.identifier = pidIdentifiers(pid, facility);
+  p.identifier = pidIdentifiers(pid, facility, warnings);
+  const local = { sender: facility, warnings };
   const names = pid.field(5).map((r) => xpnToHumanName(r, 'PID-5')).filter((n): n is HumanName => !!n);
   if (names.length) p.name = names;
   else if (nulled(5)) removed.push('name');
@@ -98,6 +99,7 @@ export function pidToPatient(pid: Segment, nk1s: Segment[], facility: string, of
   if (lang) p.communication = [{ language: lang, preferred: true }];
   const marital = ceToCodeableConcept(pid.field(16)[0]);
   if (marital?.coding?.[0] && !marital.coding[0].system) marital.coding[0].system = MARITAL_V3.has(marital.coding[0].code!) ? MARITAL : V2('0002');
+  if (marital?.coding?.[0]) localize(marital.coding[0], '0002', 'PID-16', local);
   if (marital) p.maritalStatus = marital;
   const multiple = pid.get(24);
   const order = pid.get(25);
@@ -114,35 +116,44 @@ export function pidToPatient(pid: Segment, nk1s: Segment[], facility: string, of
   else if (pid.get(30) === 'Y' || pid.get(30) === 'N') p.deceasedBoolean = pid.get(30) === 'Y';
   if (extension.length) p.extension = extension;
   unmapped(pid, PID_MAPPED, warnings);
-  if (nk1s.length) p.contact = nk1s.map((nk1) => nk1ToContact(nk1, warnings));
+  if (nk1s.length) p.contact = nk1s.map((nk1) => nk1ToContact(nk1, local));
   return { patient: p, removed };
 }
 
-/** NK1: 2 name, 3 relationship (0063), 4 address, 5/6 phones, 7 contact role (0131), 8/9 period, 15 sex. */
-function nk1ToContact(nk1: Segment, warnings: Hl7Warning[]): PatientContact {
+/**
+ * NK1: 2 name, 3 relationship (0063), 4 address, 5/6 phones, 7 contact role (0131), 8/9 period,
+ * 13 organisation (XON-1 name; for an unaccompanied minor the responsible body is the key fact),
+ * 15 sex, and 30/31/32 the contact person at that organisation (name, phone, address), used when
+ * NK1-2/4 leave them out.
+ */
+function nk1ToContact(nk1: Segment, local: FieldContext): PatientContact {
   const c: PatientContact = {};
   const relationship: CodeableConcept[] = [];
-  const role = ceToCodeableConcept(nk1.field(7)[0], V2('0131'));
+  const role = tableConcept(nk1.field(7)[0], '0131', 'NK1-7', local);
   if (role) relationship.push(role);
-  const rel = ceToCodeableConcept(nk1.field(3)[0], V2('0063'));
+  const rel = tableConcept(nk1.field(3)[0], '0063', 'NK1-3', local);
   if (rel) {
     // a guardian is also written in v3 RoleCode, which FHIR profiles for minors bind to
     if (rel.coding?.[0]?.code === 'GRD' && rel.coding[0].system === V2('0063')) rel.coding.push({ system: ROLE_CODE, code: 'GUARD', display: 'guardian' });
     relationship.push(rel);
   }
   if (relationship.length) c.relationship = relationship;
-  const name = nk1.field(2).map((r) => xpnToHumanName(r, 'NK1-2')).find(Boolean);
+  const name = nk1.field(2).map((r) => xpnToHumanName(r, 'NK1-2')).find(Boolean) ?? nk1.field(30).map((r) => xpnToHumanName(r, 'NK1-30')).find(Boolean);
   if (name) c.name = name;
-  const telecom = [...nk1.field(5).map((r) => xtnToContactPoint(r, 'home')), ...nk1.field(6).map((r) => xtnToContactPoint(r, 'work'))].filter((x): x is ContactPoint => !!x);
+  const telecom = [
+    ...nk1.field(5).map((r) => xtnToContactPoint(r, 'home')), ...nk1.field(6).map((r) => xtnToContactPoint(r, 'work')), ...nk1.field(31).map((r) => xtnToContactPoint(r, 'work')),
+  ].filter((x): x is ContactPoint => !!x);
   if (telecom.length) c.telecom = telecom;
-  const address = nk1.field(4).map((r) => xadToAddress(r, 'NK1-4')).find(Boolean);
+  const address = nk1.field(4).map((r) => xadToAddress(r, 'NK1-4')).find(Boolean) ?? nk1.field(32).map((r) => xadToAddress(r, 'NK1-32')).find(Boolean);
   if (address) c.address = address;
+  const organisation = comp(nk1.field(13)[0], 1);
+  if (organisation) c.organization = { display: organisation };
   const gender = toFhirCode(SEX, nk1.get(15));
   if (gender) c.gender = gender as PatientContact['gender'];
   const start = dtmToDate(nk1.get(8), 'NK1-8');
   const end = dtmToDate(nk1.get(9), 'NK1-9');
   if (start || end) c.period = { ...(start ? { start } : {}), ...(end ? { end } : {}) };
-  unmapped(nk1, NK1_MAPPED, warnings);
+  unmapped(nk1, NK1_MAPPED, local.warnings);
   return c;
 }
 
@@ -192,16 +203,18 @@ export function patientToPid(p: Patient): FieldValue[] {
 export function contactsToNk1(p: Patient): FieldValue[][] {
   return (p.contact ?? []).map((c, i) => {
     const f: FieldValue[] = [];
-    const coded = (system: string) => c.relationship?.find((r) => r.coding?.[0]?.system === system);
+    // HL7's values or the sender's local codes of that table (both go back in the same field)
+    const coded = (table: string) => c.relationship?.find((r) => isTableSystem(r.coding?.[0]?.system, table));
     f[1] = String(i + 1);
     f[2] = c.name ? humanNameToXpn(c.name) : undefined;
-    f[3] = codeableConceptToCe(coded(V2('0063')));
+    f[3] = codeableConceptToCe(coded('0063'));
     f[4] = c.address ? addressToXad(c.address) : undefined;
     f[5] = { reps: (c.telecom ?? []).filter((t) => t.use !== 'work').map(contactPointToXtn) };
     f[6] = { reps: (c.telecom ?? []).filter((t) => t.use === 'work').map(contactPointToXtn) };
-    f[7] = codeableConceptToCe(coded(V2('0131')));
+    f[7] = codeableConceptToCe(coded('0131'));
     f[8] = toDtm(c.period?.start);
     f[9] = toDtm(c.period?.end);
+    f[13] = c.organization?.display;
     f[15] = c.gender ? toV2Code(SEX, c.gender) : undefined;
     return f;
   });

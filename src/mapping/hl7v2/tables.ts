@@ -2,6 +2,10 @@
 // first entry of a FHIR code is what outbound messages write, so Patient → v2 → Patient keeps
 // every value (after the HL7 v2-to-FHIR IG's ConceptMaps: sex, name type, address type,
 // telecom use and equipment, patient class).
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
 export const V2 = (table: string) => `http://terminology.hl7.org/CodeSystem/v2-${table}`;
 export const ISO3166 = 'urn:iso:std:iso:3166';
 export const BCP47 = 'urn:ietf:bcp:47';
@@ -89,3 +93,48 @@ export const ISO639_2_TO_1: Record<string, string> = {
   hin: 'hi', pan: 'pa', tam: 'ta', zho: 'zh', chi: 'zh', vie: 'vi', hau: 'ha', yor: 'yo', ibo: 'ig', swa: 'sw', lin: 'ln',
   wol: 'wo', ful: 'ff', kin: 'rw', aze: 'az', kat: 'ka', geo: 'ka', hye: 'hy', arm: 'hy', uzb: 'uz', tgk: 'tg', tuk: 'tk',
 };
+
+// ---- user-defined tables ------------------------------------------------------------------
+
+/**
+ * HL7 v2.5 user-defined tables this adapter reads (sex, marital status, patient class, admission
+ * type, admit source, relationship, hospital service, discharge disposition, contact role,
+ * identifier type): HL7 only suggests their values, each site may add its own. A code outside
+ * the suggested values is the sender's local code, never an error (see localCoding).
+ */
+export const USER_DEFINED_TABLES = new Set(['0001', '0002', '0004', '0007', '0023', '0063', '0069', '0112', '0131', '0203']);
+
+/** Where a sender's local codes of a user-defined table live: one system per sender and table. */
+export function localCodeSystem(sender: string, table: string): string {
+  return `https://migfhir.org/fhir/CodeSystem/hl7v2-local/${encodeURIComponent(sender || '-')}/${table}`;
+}
+
+/** Whether a coding system is v2 table `table`, HL7's or a sender's local one. */
+export function isTableSystem(system: string | undefined, table: string): boolean {
+  return !!system && (system === V2(table) || (system.startsWith('https://migfhir.org/fhir/CodeSystem/hl7v2-local/') && system.endsWith(`/${table}`)));
+}
+
+const require = createRequire(import.meta.url);
+const heldTables = new Map<string, Set<string> | null>();
+
+/**
+ * The codes of v2 table `table` as the R4 terminology package defines them (the same CodeSystem
+ * the validator holds whole, so a code kept under v2-XXXX here never fails validation on write);
+ * null when the package has no such table.
+ */
+export function v2TableCodes(table: string): Set<string> | null {
+  let codes = heldTables.get(table);
+  if (codes !== undefined) return codes;
+  try {
+    const file = join(dirname(require.resolve('hl7.fhir.r4.examples/package.json')), `CodeSystem-v2-${table}.json`);
+    const cs = JSON.parse(readFileSync(file, 'utf8')) as { concept?: Concept[] };
+    codes = new Set();
+    const walk = (cs2: Concept[] | undefined) => cs2?.forEach((c) => { codes!.add(c.code); walk(c.concept); });
+    walk(cs.concept);
+  } catch {
+    codes = null;
+  }
+  heldTables.set(table, codes);
+  return codes;
+}
+interface Concept { code: string; concept?: Concept[] }

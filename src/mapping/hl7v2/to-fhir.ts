@@ -12,6 +12,7 @@ import { messageSource, messageSystem, readMessage, type AdtEvent, type Header, 
 import { pidToPatient, unmapped } from './patient.ts';
 import { hasVisit, pv1ToEncounter } from './encounter.ts';
 import { V2 } from './tables.ts';
+import { applyZSegments, isMappedZ } from './z-segments.ts';
 import { REMOVE, WRITE_MODE } from '../conventions.ts';
 
 export const ADAPTER_ID = 'hl7v2-adt';
@@ -58,7 +59,7 @@ function groups(segments: Segment[]): Segment[][] {
   return out;
 }
 
-function patientEntry(url: string, patient: Patient, removed: string[], mode: 'merge' | 'merge-existing'): BundleEntry {
+function patientEntry(url: string, patient: Patient, removed: string[], mode: 'merge' | 'merged-record'): BundleEntry {
   const extension: Extension[] = [{ url: WRITE_MODE, valueCode: mode }, ...removed.map((r) => ({ url: REMOVE, valueString: r }))];
   return { fullUrl: url, extension, resource: patient, request: { method: 'PUT', url: identifierQuery('Patient', patient.identifier!) } } as BundleEntry;
 }
@@ -80,7 +81,7 @@ function assemble(message: Message, h: Header, warnings: Hl7Warning[], received:
   const offset = dtmOffset(h.datetime);
   const evn = message.segments.find((s) => s.name === 'EVN');
   for (const s of message.segments) {
-    if (!MAPPED_SEGMENTS.has(s.name)) warnings.push({ location: s.name, message: `segment ${s.name} is not mapped and was not stored` });
+    if (!MAPPED_SEGMENTS.has(s.name) && !isMappedZ(h, s.name)) warnings.push({ location: s.name, message: `segment ${s.name} is not mapped and was not stored` });
   }
   if (evn) unmapped(evn, EVN_MAPPED, warnings);
   const body = groups(message.segments.slice(1).filter((s) => s.name !== 'EVN')).filter((g) => g[0].name === 'PID');
@@ -94,6 +95,7 @@ function assemble(message: Message, h: Header, warnings: Hl7Warning[], received:
     const one = (name: string) => group.find((s) => s.name === name);
     const patientUrl = fullUrl(source, n++);
     const { patient, removed } = pidToPatient(pid, group.filter((s) => s.name === 'NK1'), h.sendingFacility, offset, warnings);
+    applyZSegments(h, group.filter((s) => s.name[0] === 'Z'), patient, warnings);
     if (!patient.identifier?.length) throw new Hl7Error('AE', HL7_ERROR.requiredMissing, 'the patient has no identifier (PID-3)', 'PID-3');
     if (event === 'A40') {
       const mrg = one('MRG');
@@ -102,7 +104,7 @@ function assemble(message: Message, h: Header, warnings: Hl7Warning[], received:
       const prior: Identifier[] = [];
       for (const f of [1, 4]) {
         for (const rep of mrg.field(f)) {
-          const id = cxToIdentifier(rep, `MRG-${f}`, h.sendingFacility);
+          const id = cxToIdentifier(rep, `MRG-${f}`, h.sendingFacility, warnings);
           if (id && !prior.some((p) => p.system === id.system && p.value === id.value)) prior.push(id);
         }
       }
@@ -110,7 +112,7 @@ function assemble(message: Message, h: Header, warnings: Hl7Warning[], received:
       const priorUrl = fullUrl(source, n++);
       patient.link = [{ other: { reference: priorUrl }, type: 'replaces' }];
       const priorPatient: Patient = { resourceType: 'Patient', identifier: prior, active: false, link: [{ other: { reference: patientUrl }, type: 'replaced-by' }] };
-      entries.push(patientEntry(patientUrl, patient, removed, 'merge'), patientEntry(priorUrl, priorPatient, [], 'merge-existing'));
+      entries.push(patientEntry(patientUrl, patient, removed, 'merge'), patientEntry(priorUrl, priorPatient, [], 'merged-record'));
       targets.push(patientUrl, priorUrl);
       continue;
     }

@@ -241,8 +241,8 @@ export const FIXTURES: Fixture[] = [
     'PID|1||MRN-WARN^^^ATTIKON||Mensah^Kwame||19910101|M||2054-5^Black^CDCREC',
     pv1({ cls: 'I', visit: 'V-WARN^^^ATTIKON' }),
     'OBX|1|NM|8302-2^Body height^LN||180|cm',
-    'ZMI|1|camp-B',
-  ], expect: { warnings: ['PID-10', 'OBX', 'ZMI'] } },
+    'ZCA|1|camp-B',
+  ], expect: { warnings: ['PID-10', 'OBX', 'ZCA'] } },
   { name: 'A03 discharge time without offset takes MSH-7\'s offset', charset: 'utf-8', segments: [
     msh('A03', 'TZ-0001', { ts: '20240312101500+0100' }), evn('A03'),
     pid({ ids: 'MRN-TZ^^^ATTIKON', names: 'Ba^Oumar' }),
