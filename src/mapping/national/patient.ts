@@ -34,6 +34,12 @@ function entryOf(rule: IdentifierRule): IdentifierSystem {
   return entry;
 }
 
+/** migfhir's system for an entry of identifier-systems.json, by its id (e.g. 'gr-amka'). */
+export const systemOf = (id: string): string => entryOf({ id }).system;
+
+/** Whether identifier-systems.json marks the entry's identifiers as temporary (use=temp). */
+export const isTemporary = (id: string): boolean => entryOf({ id }).use === 'temp';
+
 const sameCoding = (a: Coding | undefined, b: Coding | undefined) => !!a && !!b && a.system === b.system && a.code === b.code;
 
 export class IdentifierTable {
@@ -44,6 +50,7 @@ export class IdentifierTable {
     for (const rule of rules) {
       const r = { rule, entry: entryOf(rule) };
       this.byNational.set(rule.nationalSystem ?? r.entry.system, r);
+      for (const older of rule.accept ?? []) this.byNational.set(older, r);
       this.byMigfhir.set(r.entry.system, r);
     }
   }
@@ -88,6 +95,7 @@ export class IdentifierTable {
       void _c;
       out.type = { ...rest, coding: [{ ...(rule.nationalType ?? entry.type) }] };
     } else out.type = { ...id.type, coding };
+    if (rule.nationalUse && !out.use) out.use = rule.nationalUse;
     return out;
   }
 }
