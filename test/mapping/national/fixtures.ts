@@ -13,6 +13,7 @@ const HOUSE = 'http://hl7.org/fhir/StructureDefinition/iso21090-ADXP-houseNumber
 export const PAAYPA = 'https://migfhir.org/fhir/sid/gr-paaypa';
 /** the AMKA as HL7 Hellas writes it (migfhir stores it under https://migfhir.org/fhir/sid/gr-amka) */
 export const AMKA = 'urn:oid:2.16.840.1.113883.2.25.3.4.1.1.2';
+export const STORED_AMKA = 'https://migfhir.org/fhir/sid/gr-amka';
 const NIIP = type(V2, 'NIIP');
 const ITT = 'http://terminology.hl7.it/CodeSystem/it-identifier-type';
 export const SE = {
