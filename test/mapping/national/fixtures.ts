@@ -30,6 +30,16 @@ export const PROFILE = {
 /** ISiK Patientennummer of the sending hospital */
 export const MR = (value: string): Identifier => ({ type: type(V2, 'MR'), system: 'https://fhir.krankenhaus.example/sid/PID', value });
 
+/** What a server does with the transaction: ids for the entries, references rewritten. */
+export function stored(bundle: Bundle): Resource[] {
+  const entries = (bundle.entry ?? []).filter((e) => e.resource?.resourceType !== 'Provenance');
+  let text = JSON.stringify(entries.map((e) => e.resource));
+  entries.forEach((e, i) => {
+    text = text.split(`"${e.fullUrl}"`).join(`"${e.resource!.resourceType}/s${i}"`);
+  });
+  return (JSON.parse(text) as Resource[]).map((r, i) => ({ ...r, id: `s${i}` }) as Resource);
+}
+
 export interface Fixture {
   name: string;
   adapter: string;
