@@ -163,6 +163,9 @@ export function nationalFromFhir(spec: NationalSpec, ids: IdentifierTable, resou
       const p = patientFromFhir(spec.table, ids, r as Patient);
       spec.patientFromFhir?.(r as Patient, p, resources);
       nationalNames(spec.table, p);
+      if (spec.table.minIdentifiers && (p.identifier?.length ?? 0) < spec.table.minIdentifiers) {
+        throw new FhirError(422, { code: 'business-rule', diagnostics: `Patient.identifier: the ${spec.table.id} national profile requires an identifier the patient can be exported with; the patient has none`, expression: ['Patient.identifier'] });
+      }
       out.push(p);
       continue;
     }

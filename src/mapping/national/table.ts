@@ -54,6 +54,8 @@ export interface NationalTable {
   nameParts?: 'family-or-given' | 'family-and-given';
   /** the profile requires exactly one name with use=official, with a family and a given name (ISiK) */
   officialName?: boolean;
+  /** Patient.identifier minimum of the national profile (pl-base-patient: 1..*) */
+  minIdentifiers?: number;
   /** the system of the patient number written when the national profile requires one (ISiK Patientennummer) */
   patientNumber?: { system: string; type: Coding };
 }

@@ -179,3 +179,15 @@ t.test('older national systems are still read on import, and exported as publish
     t.same(CHECKS[adapter](out), []);
   }
 });
+
+t.test("identifiers that reveal a migration status leave only through their own country's profile", async (t) => {
+  const lma = { system: 'https://migfhir.org/fhir/sid/se-lma', value: '12-345678', use: 'temp' as const };
+  const progres = { system: 'https://migfhir.org/fhir/sid/unhcr-progres', value: '123-00045' };
+  const stp = { system: 'http://hl7.it/sid/stp', value: 'STP1201090000123', use: 'temp' as const };
+  const p = record({ identifier: [{ system: 'urn:oid:1.2.752.129.2.1.3.1', value: '198112189876' }, lma, progres, stp, MR('P-1')], name: [{ family: 'Haddad', given: ['Fatima'] }], gender: 'female', birthDate: '1981-12-18' });
+  const systems = (adapter: string) => exportOf(adapter, [p])[0].identifier!.map((i) => i.system);
+  t.same(systems('de'), ['urn:oid:1.2.752.129.2.1.3.1', 'https://fhir.krankenhaus.example/sid/PID'], 'DE: no LMA, UNHCR or STP number');
+  t.same(systems('se'), [SE.personnummer, SE.lma, 'https://fhir.krankenhaus.example/sid/PID'], 'SE: its own LMA number, nothing else revealing');
+  t.same(systems('it'), ['urn:oid:1.2.752.129.2.1.3.1', 'http://hl7.it/sid/stp', 'https://fhir.krankenhaus.example/sid/PID'], 'IT: its own STP');
+  refused(t, 'pl', record({ identifier: [progres], name: [{ family: 'Haddad', given: ['Fatima'] }] }), 'Patient.identifier', 'PL: identifier 1..*, none left to export');
+});
