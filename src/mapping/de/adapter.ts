@@ -115,6 +115,9 @@ export const germany = nationalAdapter({
     if (out.name) out.name = out.name.map(structuredName).map(maidenName);
     if (out.address) out.address = out.address.map(structuredAddress).map(addressType);
     patientNumber(stored, out);
+    // ISiK telecom.system 1.. and telecom.value 1..: a contact point missing either is not exported
+    if (out.telecom) out.telecom = out.telecom.filter((c) => c.system && c.value);
+    if (!out.telecom?.length) delete out.telecom;
     // ISiK gender 1..: migfhir not knowing it is what 'unknown' says
     if (!out.gender) out.gender = 'unknown';
     if (out.gender === 'other' && !out._gender?.extension?.some((e) => e.url === GENDER_AMTLICH)) {

@@ -62,7 +62,7 @@ t.test('every German export validates against ISiKPatient with zero errors', asy
   // records as migfhir holds them: names in two scripts, no gender or birth date, partial addresses
   const records: Patient[] = [
     { resourceType: 'Patient', id: 'm1', identifier: [{ system: 'http://fhir.de/sid/gkv/kvid-10', value: 'A123456780' }], name: [{ use: 'official', family: 'حداد', given: ['فاطمة'] }, { use: 'official', family: 'Haddad', given: ['Fatima'] }], _birthDate: { extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/data-absent-reason', valueCode: 'unknown' }] }, address: [{ type: 'both', line: ['Hauptstraße 1'], city: 'Köln' }] },
-    { resourceType: 'Patient', id: 'm2', identifier: [MR('P-7')], name: [{ family: 'Ahmadzai', given: ['Gul'] }, { use: 'maiden', family: 'Karimi', given: ['Gul'] }], gender: 'female', birthDate: '1980', telecom: [{ system: 'phone', value: '+4922112345' }], address: [{ line: ['Ringstraße 4'], city: 'Köln', postalCode: '50667', country: 'DE' }] },
+    { resourceType: 'Patient', id: 'm2', identifier: [MR('P-7')], name: [{ family: 'Ahmadzai', given: ['Gul'] }, { use: 'maiden', family: 'Karimi', given: ['Gul'] }], gender: 'female', birthDate: '1980', telecom: [{ system: 'phone', value: '+4922112345' }, { value: '+4922154321' }], address: [{ line: ['Ringstraße 4'], city: 'Köln', postalCode: '50667', country: 'DE' }] },
   ];
   for (const r of records) for (const p of exported([r])) t.same(errors(p), [], `stored record ${r.id}`);
 });
