@@ -1,6 +1,7 @@
 // Germany: gematik ISiK / KBV profiles. Code systems are referenced by URI only (KBV and HL7
 // Deutschland terminology is not copied). Sources: shared/domain.md §2.1, §2.2.
 import type { NationalTable } from '../national/table.ts';
+import profile from './profile.json' with { type: 'json' };
 
 export const KBV_PERSONENGRUPPE = 'https://fhir.kbv.de/CodeSystem/KBV_CS_SFHIR_KBV_PERSONENGRUPPE';
 export const EXT_DE = {
@@ -18,16 +19,5 @@ export const IKNR = 'http://fhir.de/sid/arge-ik/iknr';
 /** migfhir's key of a statutory insurance relationship: the insurer's IK and the insured's KVNR */
 export const GKV_COVERAGE_KEY = 'https://migfhir.org/fhir/sid/de-gkv-coverage';
 
-export const TABLE: NationalTable = {
-  id: 'de',
-  version: '1.0.0',
-  country: 'DE',
-  title: 'Germany: ISiK/KBV Patient (KVNR) and GKV Coverage (besondere Personengruppe, 09 = AsylbLG)',
-  system: 'gematik ISiK / KBV FHIR profiles',
-  profiles: {
-    Patient: 'https://gematik.de/fhir/isik/StructureDefinition/ISiKPatient',
-    Coverage: 'https://gematik.de/fhir/isik/StructureDefinition/ISiKVersicherungsverhaeltnisGesetzlich',
-  },
-  identifiers: [{ id: 'de-kvnr', check: 'kvnr' }],
-  keep: [EXT_DE.personengruppe, EXT_DE.versichertenart, EXT_DE.wop, EXT_DE.genderAmtlich, EXT_DE.namenszusatz],
-};
+/** The country's profile URLs and identifier systems: data, with their published source. */
+export const TABLE = profile as NationalTable;

@@ -1,7 +1,8 @@
 // Greece: AMKA (social security number) and PAAYPA (the temporary insurance and health-care
 // number the Asylum Service issues to applicants, converted to an AMKA when protection is
-// granted). No Greek national FHIR profile or identifier URI is published, so both sides use
-// migfhir's NamingSystems and the national form is the one Greek registries imply: a person
+// granted). The AMKA is written as HL7 Hellas's base IG writes it (profile.json: its OID, use
+// official, type NIIP); PAAYPA is not in that IG, so it keeps migfhir's NamingSystem. The
+// national form is the one Greek registries imply: a person
 // record per number, the AMKA record naming the PAAYPA it replaces (Patient.link replaces with
 // a logical reference by identifier).
 // migfhir keeps ONE person: the PAAYPA becomes a temporary identifier of the AMKA patient whose
@@ -11,23 +12,19 @@
 // (Patient/$merge). Outbound, the PAAYPA is written back as the AMKA record's link.
 import type { Identifier, Patient, PatientLink } from 'fhir/r4.js';
 import { nationalAdapter } from '../national/bundle.ts';
-import { IdentifierTable } from '../national/patient.ts';
+import { IdentifierTable, systemOf } from '../national/patient.ts';
 import type { NationalTable } from '../national/table.ts';
+import profile from './profile.json' with { type: 'json' };
 
-export const AMKA = 'https://migfhir.org/fhir/sid/gr-amka';
-export const PAAYPA = 'https://migfhir.org/fhir/sid/gr-paaypa';
+export const AMKA = systemOf('gr-amka');
+export const PAAYPA = systemOf('gr-paaypa');
 
-export const TABLE: NationalTable = {
-  id: 'gr',
-  version: '1.0.0',
-  country: 'GR',
-  title: 'Greece: Patient with AMKA and PAAYPA (PAAYPA→AMKA transition kept on one person)',
-  system: 'IDIKA / Asylum Service person registers (no national FHIR profile published)',
-  profiles: {},
-  identifiers: [{ id: 'gr-amka', check: 'amka' }, { id: 'gr-paaypa' }],
-};
+/** The country's profile URLs and identifier systems: data, with their published source. */
+export const TABLE = profile as NationalTable;
 
 const ids = new IdentifierTable(TABLE.identifiers);
+/** the AMKA's system in the Greek profile (HL7 Hellas: an OID), on the exported side */
+const NATIONAL_AMKA = ids.nationalSystem(AMKA);
 
 export const greece = nationalAdapter({
   table: TABLE,
@@ -51,7 +48,7 @@ export const greece = nationalAdapter({
   },
   patientFromFhir(_stored: Patient, out: Patient) {
     const list = out.identifier ?? [];
-    if (!list.some((i) => i.system === AMKA)) return;
+    if (!list.some((i) => i.system === NATIONAL_AMKA)) return;
     const replaced: Identifier[] = list.filter((i) => i.system === PAAYPA);
     if (!replaced.length) return;
     out.identifier = list.filter((i) => i.system !== PAAYPA);

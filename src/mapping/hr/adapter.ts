@@ -6,28 +6,20 @@
 // neither MBO, passport nor EHIC number cannot be registered in CEZIH: refused, naming the rule.
 import type { Bundle, BundleEntry, Identifier, MessageHeader, Patient, Resource } from 'fhir/r4.js';
 import { FhirError } from '../../fhir/errors.ts';
-import { cs } from '../../ig/canonical.ts';
 import { defaultUnwrap, derivedUrl, nationalAdapter, type Unwrapped } from '../national/bundle.ts';
+import { systemOf } from '../national/patient.ts';
 import type { NationalTable } from '../national/table.ts';
+import profile from './profile.json' with { type: 'json' };
 
 export const PMIR_EVENT = 'urn:ihe:iti:pmir:2019:patient-feed';
-const CEZIH = 'http://fhir.cezih.hr/specifikacije/identifikatori/';
 const PASSPORT_PREFIX = 'https://migfhir.org/fhir/sid/passport/';
 
-export const TABLE: NationalTable = {
-  id: 'hr',
-  version: '1.0.0',
-  country: 'HR',
-  title: 'Croatia: CEZIH Patient (MBO, OIB; foreigners by passport or EHIC, IHE PMIR)',
-  system: 'CEZIH (Croatian central health information system)',
-  profiles: {},
-  identifiers: [
-    { id: 'hr-mbo', check: 'mbo' },
-    { id: 'hr-oib', check: 'oib' },
-    { id: 'hr-ehic', check: 'ehic', migfhirType: { system: cs('identifier-type'), code: 'ehic' } },
-    { id: 'hr-passport' },
-  ],
-};
+/** The country's profile URLs and identifier systems: data, with their published source. */
+export const TABLE = profile as NationalTable;
+
+/** the identifiers CEZIH registers a person by: MBO, or a foreigner's passport or EHIC number */
+const REGISTRABLE = ['hr-mbo', 'hr-passport', 'hr-ehic'].map(systemOf);
+const CEZIH_PASSPORT = systemOf('hr-passport');
 
 function unwrap(body: Resource): Unwrapped {
   const b = body as Bundle;
@@ -75,10 +67,10 @@ export const croatia = nationalAdapter({
   wrap,
   patientFromFhir(_stored: Patient, out: Patient) {
     const ids = out.identifier ?? [];
-    const registrable = (list: Identifier[]) => list.some((i) => i.system && i.value && [`${CEZIH}MBO`, `${CEZIH}putovnica`, `${CEZIH}europska-kartica`].includes(i.system));
+    const registrable = (list: Identifier[]) => list.some((i) => i.system && i.value && REGISTRABLE.includes(i.system));
     if (!registrable(ids)) {
       // a passport known to migfhir by its issuing state is the one CEZIH registers foreigners by
-      out.identifier = ids.map((i) => (i.system?.startsWith(PASSPORT_PREFIX) ? { ...i, system: `${CEZIH}putovnica`, assigner: { display: i.system.slice(PASSPORT_PREFIX.length) } } : i));
+      out.identifier = ids.map((i) => (i.system?.startsWith(PASSPORT_PREFIX) ? { ...i, system: CEZIH_PASSPORT, assigner: { display: i.system.slice(PASSPORT_PREFIX.length) } } : i));
     }
     if (!registrable(out.identifier ?? [])) {
       throw new FhirError(422, { code: 'business-rule', diagnostics: 'Patient.identifier: CEZIH registers a person without MBO by passport or European Health Insurance Card number; the patient has none', expression: ['Patient.identifier'] });

@@ -4,33 +4,19 @@
 // with use=temp and their validity period; an STP/ENI sent without a period is kept and
 // reported, since MigrantPatient requires the period and migfhir does not invent one.
 // Italian extensions (ISTAT coded birth place, occupation, education) are kept by URI.
-// Profile canonical from hl7-it/base (unverified against a published package).
+// STP and ENI are typed by it-identifier-type#STP / #ENI, as the published slices and examples
+// (hl7-it/base) write them; systems and profile URL: profile.json.
 import type { Patient } from 'fhir/r4.js';
 import { nationalAdapter } from '../national/bundle.ts';
+import { isTemporary, systemOf } from '../national/patient.ts';
 import type { NationalTable } from '../national/table.ts';
+import profile from './profile.json' with { type: 'json' };
 
-const TEMPORARY = new Set(['http://hl7.it/sid/stp', 'http://hl7.it/sid/eni', 'urn:oid:2.16.840.1.113883.2.9.2.50.4.1.1', 'urn:oid:2.16.840.1.113883.2.9.2.50.4.1.4']);
 
-export const TABLE: NationalTable = {
-  id: 'it',
-  version: '1.0.0',
-  country: 'IT',
-  title: 'Italy: HL7 Italia Patient (codice fiscale, STP, ENI)',
-  system: 'HL7 Italia FHIR base profiles (FSE 2.0 / EDS)',
-  profiles: { Patient: 'http://hl7.it/fhir/base/StructureDefinition/patient-it-base' },
-  identifiers: [
-    { id: 'it-cf', check: 'codiceFiscale' },
-    { id: 'it-stp', check: 'stp' },
-    { id: 'it-eni', check: 'eni' },
-    { id: 'it-stp-veneto' },
-    { id: 'it-eni-veneto' },
-  ],
-  keep: [
-    'http://hl7.it/fhir/StructureDefinition/patient-codeableBirthPlace',
-    'http://hl7.it/fhir/StructureDefinition/patient-occupation-it',
-    'http://hl7.it/fhir/StructureDefinition/patient-qualification-it',
-  ],
-};
+/** The country's profile URLs and identifier systems: data, with their published source. */
+export const TABLE = profile as NationalTable;
+
+const TEMPORARY = new Set(TABLE.identifiers.filter((r) => isTemporary(r.id)).map((r) => systemOf(r.id)));
 
 export const italy = nationalAdapter({
   table: TABLE,

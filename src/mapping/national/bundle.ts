@@ -11,6 +11,7 @@ import { FhirError } from '../../fhir/errors.ts';
 import { WRITE_MODE } from '../conventions.ts';
 import type { Adapter } from '../registry.ts';
 import { identifierQuery } from '../hl7v2/to-fhir.ts';
+import { nationalNames } from './names.ts';
 import { IdentifierTable, patientFromFhir, patientToFhir, type MappingWarning } from './patient.ts';
 import type { NationalTable } from './table.ts';
 
@@ -161,6 +162,10 @@ export function nationalFromFhir(spec: NationalSpec, ids: IdentifierTable, resou
     if (r.resourceType === 'Patient') {
       const p = patientFromFhir(spec.table, ids, r as Patient);
       spec.patientFromFhir?.(r as Patient, p, resources);
+      nationalNames(spec.table, p);
+      if (spec.table.minIdentifiers && (p.identifier?.length ?? 0) < spec.table.minIdentifiers) {
+        throw new FhirError(422, { code: 'business-rule', diagnostics: `Patient.identifier: the ${spec.table.id} national profile requires an identifier the patient can be exported with; the patient has none`, expression: ['Patient.identifier'] });
+      }
       out.push(p);
       continue;
     }

@@ -5,12 +5,15 @@
 // MigrantPatient requires a name and a birth date). Sensitive migfhir extensions (migration
 // status, journey, vulnerability) never leave through a national profile unless the country
 // maps them itself: national systems have no element for them and the WHO asks that they not
-// reach non-health authorities.
+// reach non-health authorities. Nor do identifiers that reveal a migration status
+// (status-identifiers.json: an LMA card, a PAAYPA, an STP, a UNHCR registration) unless the
+// country's own profile has a place for them.
 import type { Coding, Extension, Identifier, Patient } from 'fhir/r4.js';
 import { FhirError } from '../../fhir/errors.ts';
 import { sd } from '../../ig/canonical.ts';
 import { IDENTIFIER_SYSTEMS, type IdentifierSystem } from '../identifiers.ts';
 import { CHECKS } from './checks.ts';
+import statusIdentifiers from './status-identifiers.json' with { type: 'json' };
 import { KNOWN_EXTENSION_PREFIXES, type IdentifierRule, type NationalTable } from './table.ts';
 
 export interface MappingWarning {
@@ -34,6 +37,12 @@ function entryOf(rule: IdentifierRule): IdentifierSystem {
   return entry;
 }
 
+/** migfhir's system for an entry of identifier-systems.json, by its id (e.g. 'gr-amka'). */
+export const systemOf = (id: string): string => entryOf({ id }).system;
+
+/** Whether identifier-systems.json marks the entry's identifiers as temporary (use=temp). */
+export const isTemporary = (id: string): boolean => entryOf({ id }).use === 'temp';
+
 const sameCoding = (a: Coding | undefined, b: Coding | undefined) => !!a && !!b && a.system === b.system && a.code === b.code;
 
 export class IdentifierTable {
@@ -44,6 +53,7 @@ export class IdentifierTable {
     for (const rule of rules) {
       const r = { rule, entry: entryOf(rule) };
       this.byNational.set(rule.nationalSystem ?? r.entry.system, r);
+      for (const older of rule.accept ?? []) this.byNational.set(older, r);
       this.byMigfhir.set(r.entry.system, r);
     }
   }
@@ -88,6 +98,7 @@ export class IdentifierTable {
       void _c;
       out.type = { ...rest, coding: [{ ...(rule.nationalType ?? entry.type) }] };
     } else out.type = { ...id.type, coding };
+    if (rule.nationalUse && !out.use) out.use = rule.nationalUse;
     return out;
   }
 }
@@ -134,7 +145,12 @@ export function patientFromFhir(table: NationalTable, ids: IdentifierTable, stor
   const kept = { ...(meta?.security ? { security: meta.security } : {}), ...(meta?.tag ? { tag: meta.tag } : {}), ...(profile ? { profile: [profile] } : {}) };
   if (Object.keys(kept).length) p.meta = kept;
   else delete p.meta;
-  if (p.identifier) p.identifier = p.identifier.map((i) => ids.fromFhir(i));
+  if (p.identifier) {
+    const own = new Set(table.identifiers.map((r) => r.id));
+    const withheld = new Set(statusIdentifiers.ids.filter((id) => !own.has(id)).map(systemOf));
+    p.identifier = p.identifier.filter((i) => !i.system || !withheld.has(i.system)).map((i) => ids.fromFhir(i));
+    if (!p.identifier.length) delete p.identifier;
+  }
   const extension = renameExtensions(p.extension, 'migfhir', table).filter((e) => !SENSITIVE.includes(e.url));
   if (extension.length) p.extension = extension;
   else delete p.extension;

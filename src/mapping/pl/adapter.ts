@@ -1,4 +1,4 @@
-// Poland: HL7 Poland base Patient (PLBasePatient, on EU core). PESEL with its check digit and
+// Poland: HL7 Poland base Patient (pl-base-patient: name 1..1, see national/names.ts). PESEL with its check digit and
 // birth date. Ukrainian refugees registered under the special act of 12 March 2022 hold a
 // PESEL with status UKR, which gives them access to care: no Polish FHIR element carries that
 // status, so the national side marks the PESEL with extension PESEL_STATUS (valueCode UKR) and
@@ -9,23 +9,17 @@
 import type { Extension, HumanName, Identifier, Patient } from 'fhir/r4.js';
 import { cs, sd } from '../../ig/canonical.ts';
 import { nationalAdapter } from '../national/bundle.ts';
-import { DATA_ABSENT } from '../national/patient.ts';
+import { DATA_ABSENT, systemOf } from '../national/patient.ts';
 import type { NationalTable } from '../national/table.ts';
+import profile from './profile.json' with { type: 'json' };
 
-export const PESEL = 'urn:oid:2.16.840.1.113883.3.4424.1.1.616';
+export const PESEL = systemOf('pl-pesel');
 export const PESEL_STATUS = 'https://migfhir.org/fhir/StructureDefinition/pesel-status';
 const STATUS = sd('migration-status');
 const ISO3166 = 'urn:iso:std:iso:3166';
 
-export const TABLE: NationalTable = {
-  id: 'pl',
-  version: '1.0.0',
-  country: 'PL',
-  title: 'Poland: HL7 PL base Patient (PESEL, incl. UKR status of Ukrainian refugees)',
-  system: 'HL7 Poland FHIR base profiles (P1 / IKP)',
-  profiles: { Patient: 'https://hl7.org.pl/fhir/StructureDefinition/pl-base-patient' },
-  identifiers: [{ id: 'pl-pesel', check: 'pesel' }],
-};
+/** The country's profile URLs and identifier systems: data, with their published source. */
+export const TABLE = profile as NationalTable;
 
 const part = (e: Extension, url: string) => e.extension?.find((x) => x.url === url);
 

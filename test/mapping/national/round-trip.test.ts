@@ -2,24 +2,14 @@
 // fixtures, then over 150 seeded generated inputs per country. Every mapped field survives the
 // round trip, and every migfhir resource the adapters write has no error against the IG.
 import t, { type Test } from 'tap';
-import type { Bundle, Resource } from 'fhir/r4.js';
+import type { Resource } from 'fhir/r4.js';
 import { defaultUnwrap } from '../../../src/mapping/national/bundle.ts';
 import { NATIONAL_ADAPTERS } from '../../../src/mapping/registry.ts';
 import { profileErrors } from '../../helpers/ig-validator.ts';
-import { FIXTURES, generate } from './fixtures.ts';
+import { FIXTURES, generate, stored } from './fixtures.ts';
 
 const adapters = new Map(NATIONAL_ADAPTERS.map((a) => [a.id, a]));
 const NOW = '2026-12-01T10:00:00Z';
-
-/** What a server does with the transaction: ids for the entries, references rewritten. */
-export function stored(bundle: Bundle): Resource[] {
-  const entries = (bundle.entry ?? []).filter((e) => e.resource?.resourceType !== 'Provenance');
-  let text = JSON.stringify(entries.map((e) => e.resource));
-  entries.forEach((e, i) => {
-    text = text.split(`"${e.fullUrl}"`).join(`"${e.resource!.resourceType}/s${i}"`);
-  });
-  return (JSON.parse(text) as Resource[]).map((r, i) => ({ ...r, id: `s${i}` }) as Resource);
-}
 
 /** The national resources of an input or output, comparable: ids and patient references neutralised. */
 function national(adapterId: string, body: Resource): unknown[] {
