@@ -6,7 +6,7 @@
 // - identifiers, links, extensions (per URL) and languages are united, never dropped;
 // - a match that was merged into another record (link replaced-by) is followed to the
 //   surviving record, so a late message using an old identifier never revives a merged record;
-// - mode merge-existing must find a stored record; mode merged-record (A40's prior patient)
+// - mode merged-record (A40's prior patient)
 //   updates it when stored and otherwise creates it, inactive and linked to the survivor, so a
 //   merge is recorded even when the merged record never reached this server.
 // The rewritten Bundle then goes through the ordinary transaction handler: all or nothing.
@@ -124,9 +124,6 @@ export async function applyAdapterBundle(req: FhirRequest, ctx: Context, input: 
       }
       const type = e.resource.resourceType;
       const found = await resolve(req, ctx, type, e.request.url, mode === 'merge');
-      if (!found.id && mode === 'merge-existing') {
-        throw new FhirError(422, { code: 'not-found', diagnostics: `No stored ${type} has the identifiers of Bundle.entry[${i}] (the record to merge must exist)`, expression: [`Bundle.entry[${i}]`] });
-      }
       const removed = (e.extension ?? []).filter((x) => x.url === REMOVE).map((x) => x.valueString!);
       let incoming = e.resource as Resource & Patient;
       if (found.replaced.length && incoming.identifier) {
