@@ -8,7 +8,7 @@ import type { Adapter } from '../registry.ts';
 export const hl7v2Adt = {
   id: ADAPTER_ID,
   version: ADAPTER_VERSION,
-  title: 'HL7 v2.5 ADT (A01, A03, A04, A08, A28, A31, A40) ↔ Patient, Encounter, Provenance',
+  title: 'HL7 v2.5 ADT (A01, A03, A04, A08, A28, A31, A34, A36, A40) ↔ Patient, Encounter, Provenance',
   country: 'hospital',
   system: 'HL7 v2 ADT interfaces (MLLP, $hl7v2-ingest)',
   formats: ['x-application/hl7-v2+er7'],

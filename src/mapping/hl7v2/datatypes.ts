@@ -57,6 +57,37 @@ function localOffset(date: string): string {
   return `${sign}${String(Math.floor(a / 60)).padStart(2, '0')}${String(a % 60).padStart(2, '0')}`;
 }
 
+/**
+ * A wrong date in a data field costs the field, not the message: the field is dropped with an
+ * ERR warning (0357 code 102) and the rest is stored, so a mistyped visit date does not lose a
+ * hospital the patient (HL7 v2.5 §2.9: AE is for content that cannot be applied at all). Without
+ * a warnings list (outbound checks, header fields) the error stands.
+ */
+export function droppedIfInvalid<T>(warnings: Hl7Warning[] | undefined, parse: () => T): T | undefined {
+  if (!warnings) return parse();
+  try {
+    return parse();
+  } catch (e) {
+    if (!(e instanceof Hl7Error) || e.code !== HL7_ERROR.dataType) throw e;
+    warnings.push({ location: e.location ?? '', message: `${e.message}; the field was not stored`, code: HL7_ERROR.dataType });
+    return undefined;
+  }
+}
+
+/**
+ * PID-7 as a FHIR date. Registrations of people without papers often write an unknown month or
+ * day as 00 (19850000, 19850600); that is read as a date of year (or month) precision, which is
+ * what FHIR's partial dates are for, with a warning saying so.
+ */
+export function birthDateOf(v: string, location: string, warnings?: Hl7Warning[]): string | undefined {
+  const unknown = /^(\d{4})(?:(0[1-9]|1[0-2])00|0000)$/.exec(v.trim());
+  if (unknown) {
+    warnings?.push({ location, message: `${location}: month or day 00 read as unknown; stored as ${unknown[2] ? `${unknown[1]}-${unknown[2]}` : unknown[1]}` });
+    return unknown[2] ? `${unknown[1]}-${unknown[2]}` : unknown[1];
+  }
+  return droppedIfInvalid(warnings, () => dtmToDate(v, location));
+}
+
 /** A FHIR date or dateTime as a DTM, keeping its precision and offset. */
 export function toDtm(v: string | undefined): string {
   if (!v) return '';
@@ -91,7 +122,7 @@ export function cxToIdentifier(rep: Repetition, location: string, defaultAuthori
   } else if (found.known) id.type = { coding: [{ ...found.known.type }] };
   id.system = found.system;
   id.value = value;
-  const period = periodOf(comp(rep, 7), comp(rep, 8), location);
+  const period = droppedIfInvalid(warnings, () => periodOf(comp(rep, 7), comp(rep, 8), `${location}.7`));
   if (period) id.period = period;
   return id;
 }

@@ -4,7 +4,7 @@
 import type { CodeableConcept, Encounter, EncounterParticipant, Identifier, Reference } from 'fhir/r4.js';
 import { comp, type Repetition, type Segment } from './er7.ts';
 import type { Hl7Warning } from './errors.ts';
-import { ceToCodeableConcept, cxToIdentifier, dtmToDateTime, localize, tableConcept } from './datatypes.ts';
+import { ceToCodeableConcept, cxToIdentifier, droppedIfInvalid, dtmToDateTime, localize, tableConcept } from './datatypes.ts';
 import { unmapped } from './patient.ts';
 import { systemForAuthority } from '../identifiers.ts';
 import { ACT_CODE, PATIENT_CLASS, toFhirCode, V2 } from './tables.ts';
@@ -16,7 +16,7 @@ const PARTICIPANTS: [number, string, string][] = [[7, 'ATND', 'attender'], [8, '
 
 /** Whether the message describes a visit at all (A28/A31 and class N carry no encounter). */
 export function hasVisit(event: AdtEvent, pv1: Segment | undefined): pv1 is Segment {
-  return !!pv1 && !['A28', 'A31', 'A40'].includes(event) && pv1.get(2) !== 'N' && pv1.get(2) !== '';
+  return !!pv1 && !['A28', 'A31', 'A34', 'A36', 'A40'].includes(event) && pv1.get(2) !== 'N' && pv1.get(2) !== '';
 }
 
 /** XCN: 1 id, 2 family, 3 given, 9 assigning authority → a logical reference. */
@@ -48,8 +48,8 @@ export interface EncounterContext {
 export function pv1ToEncounter(pv1: Segment, pv2: Segment | undefined, ctx: EncounterContext): Encounter {
   const classCode = pv1.get(2);
   const act = toFhirCode(PATIENT_CLASS, classCode);
-  const end = dtmToDateTime(pv1.get(45), 'PV1-45', ctx.offset);
-  const start = dtmToDateTime(pv1.get(44), 'PV1-44', ctx.offset);
+  const end = droppedIfInvalid(ctx.warnings, () => dtmToDateTime(pv1.get(45), 'PV1-45', ctx.offset));
+  const start = droppedIfInvalid(ctx.warnings, () => dtmToDateTime(pv1.get(44), 'PV1-44', ctx.offset));
   const finished = ctx.event === 'A03' || !!end;
   const local = { sender: ctx.facility, warnings: ctx.warnings };
   const e: Encounter = {

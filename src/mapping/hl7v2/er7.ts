@@ -69,6 +69,8 @@ export class Segment {
 export interface Message {
   delimiters: Delimiters;
   segments: Segment[];
+  /** the text does not end with a segment terminator: it may have been cut (see to-fhir.ts) */
+  unterminated?: boolean;
 }
 
 /** Component c, sub-component s (1-based) of one repetition. */
@@ -189,7 +191,7 @@ export function parseEr7(text: string, hexDecoder: TextDecoder): Message {
     const raw = name === 'MSH' ? ['MSH', d.field, ...parts.slice(1)] : parts;
     segments.push(new Segment(name, raw, d, hexDecoder));
   }
-  return { delimiters: d, segments };
+  return { delimiters: d, segments, ...(/[\r\n]\s*$/.test(text) ? {} : { unterminated: true }) };
 }
 
 /** A component to write: one value, or its sub-components. */

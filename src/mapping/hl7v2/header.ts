@@ -34,7 +34,7 @@ export interface Header {
   delimiters: Delimiters;
 }
 
-export const SUPPORTED_EVENTS = ['A01', 'A03', 'A04', 'A08', 'A28', 'A31', 'A40'] as const;
+export const SUPPORTED_EVENTS = ['A01', 'A03', 'A04', 'A08', 'A28', 'A31', 'A34', 'A36', 'A40'] as const;
 export type AdtEvent = (typeof SUPPORTED_EVENTS)[number];
 /** ADT's segment grammar did not change in ways that matter here from 2.3 to 2.8. */
 const VERSIONS = /^2\.(?:3(?:\.1)?|4|5(?:\.1)?|6|7(?:\.1)?|8(?:\.\d)?)$/;

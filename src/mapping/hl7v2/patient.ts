@@ -5,7 +5,7 @@ import type { Address, CodeableConcept, ContactPoint, Extension, HumanName, Iden
 import { comp, NULL, type Component, type FieldValue, type Segment } from './er7.ts';
 import type { Hl7Warning } from './errors.ts';
 import {
-  addressToXad, ceToCodeableConcept, codeableConceptToCe, codeExtension, contactPointToXtn, cxToIdentifier, dtmToDate, dtmToDateTime, localize, tableConcept, type FieldContext,
+  addressToXad, ceToCodeableConcept, codeableConceptToCe, birthDateOf, codeExtension, contactPointToXtn, cxToIdentifier, droppedIfInvalid, dtmToDate, dtmToDateTime, localize, tableConcept, type FieldContext,
   humanNameToXpn, identifierToCx, toDtm, xadToAddress, xpnToHumanName, xtnToContactPoint,
 } from './datatypes.ts';
 import { BCP47, BIRTH_PLACE_TYPES, EXT, isTableSystem, ISO3166, ISO639_2_TO_1, MARITAL, MARITAL_V3, ROLE_CODE, SEX, toFhirCode, toV2Code, V2 } from './tables.ts';
@@ -65,8 +65,10 @@ export function pidToPatient(pid: Segment, nk1s: Segment[], facility: string, of
   if (maiden && maiden !== NULL) extension.push({ url: EXT.mothersMaidenName, valueString: maiden });
   const dob = pid.get(7);
   if (dob && dob !== NULL) {
-    p.birthDate = dtmToDate(dob, 'PID-7');
-    if (/^\d{10}/.test(dob)) p._birthDate = { extension: [{ url: EXT.birthTime, valueDateTime: dtmToDateTime(dob, 'PID-7', offset) }] };
+    const birthDate = birthDateOf(dob, 'PID-7', warnings);
+    if (birthDate) p.birthDate = birthDate;
+    const time = birthDate && /^\d{10}/.test(dob) ? droppedIfInvalid(warnings, () => dtmToDateTime(dob, 'PID-7', offset)) : undefined;
+    if (time) p._birthDate = { extension: [{ url: EXT.birthTime, valueDateTime: time }] };
   } else if (nulled(7)) removed.push('birthDate');
   const sex = pid.get(8);
   if (sex && sex !== NULL) {
@@ -112,7 +114,8 @@ export function pidToPatient(pid: Segment, nk1s: Segment[], facility: string, of
   const nationality = country(ceToCodeableConcept(pid.field(28)[0]));
   if (nationality) extension.push(codeExtension(EXT.nationality, nationality));
   const death = pid.get(29);
-  if (death && death !== NULL) p.deceasedDateTime = dtmToDateTime(death, 'PID-29', offset);
+  const deceased = death && death !== NULL ? droppedIfInvalid(warnings, () => dtmToDateTime(death, 'PID-29', offset)) : undefined;
+  if (deceased) p.deceasedDateTime = deceased;
   else if (pid.get(30) === 'Y' || pid.get(30) === 'N') p.deceasedBoolean = pid.get(30) === 'Y';
   if (extension.length) p.extension = extension;
   unmapped(pid, PID_MAPPED, warnings);
@@ -150,8 +153,8 @@ function nk1ToContact(nk1: Segment, local: FieldContext): PatientContact {
   if (organisation) c.organization = { display: organisation };
   const gender = toFhirCode(SEX, nk1.get(15));
   if (gender) c.gender = gender as PatientContact['gender'];
-  const start = dtmToDate(nk1.get(8), 'NK1-8');
-  const end = dtmToDate(nk1.get(9), 'NK1-9');
+  const start = droppedIfInvalid(local.warnings, () => dtmToDate(nk1.get(8), 'NK1-8'));
+  const end = droppedIfInvalid(local.warnings, () => dtmToDate(nk1.get(9), 'NK1-9'));
   if (start || end) c.period = { ...(start ? { start } : {}), ...(end ? { end } : {}) };
   unmapped(nk1, NK1_MAPPED, local.warnings);
   return c;

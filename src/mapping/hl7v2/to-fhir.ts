@@ -23,8 +23,13 @@ const EVN_MAPPED = new Set([1, 2, 4, 5, 6]);
 const MRG_MAPPED = new Set([1, 4]);
 const EVENT_NAMES: Record<AdtEvent, string> = {
   A01: 'admit/visit notification', A03: 'discharge/end visit', A04: 'register a patient', A08: 'update patient information',
-  A28: 'add person information', A31: 'update person information', A40: 'merge patient - patient identifier list',
+  A28: 'add person information', A31: 'update person information', A34: 'merge patient information - patient ID only',
+  A36: 'merge patient information - patient ID and account number', A40: 'merge patient - patient identifier list',
 };
+/** Merges: A40 (v2.5) repeats PID [PD1] MRG per merged patient; A34 and A36 (kept in v2.5 for
+ * older senders, structure ADT_A30) carry one pair. Account numbers (MRG-3, A36's other half)
+ * are not mapped: reported as warnings. */
+const MERGES = new Set<AdtEvent>(['A34', 'A36', 'A40']);
 
 export interface MappedMessage {
   bundle: Bundle;
@@ -68,10 +73,27 @@ export function mapMessage(input: Hl7v2Input): MappedMessage {
   const { message, header } = readMessage(input);
   const warnings: Hl7Warning[] = [];
   try {
-    return { ...assemble(message, header, warnings, input.received ?? new Date().toISOString()), header, warnings };
+    const mapped = assemble(message, header, warnings, input.received ?? new Date().toISOString());
+    refuseIfCut(message, warnings);
+    return { ...mapped, header, warnings };
   } catch (err) {
     if (err instanceof Hl7Error) (err as Hl7Error & { header?: Header }).header = header;
     throw err;
+  }
+}
+
+/**
+ * A wrong value in the very last field of a message without a final segment terminator is a
+ * message cut in transit, not a sender's mistake: refused whole (AR), where the same value
+ * inside a complete message only costs that field. (A message may lack its final CR — shell
+ * command substitution strips it — so a missing terminator alone refuses nothing.)
+ */
+function refuseIfCut(message: Message, warnings: Hl7Warning[]): void {
+  if (!message.unterminated) return;
+  const last = message.segments.at(-1)!;
+  const location = `${last.name}-${last.size}`;
+  if (warnings.some((w) => w.code === HL7_ERROR.dataType && w.location === location)) {
+    throw new Hl7Error('AR', HL7_ERROR.segmentSequence, 'the message ends inside this field without a segment terminator: it looks cut off, and nothing was stored', location);
   }
 }
 
@@ -97,9 +119,9 @@ function assemble(message: Message, h: Header, warnings: Hl7Warning[], received:
     const { patient, removed } = pidToPatient(pid, group.filter((s) => s.name === 'NK1'), h.sendingFacility, offset, warnings);
     applyZSegments(h, group.filter((s) => s.name[0] === 'Z'), patient, warnings);
     if (!patient.identifier?.length) throw new Hl7Error('AE', HL7_ERROR.requiredMissing, 'the patient has no identifier (PID-3)', 'PID-3');
-    if (event === 'A40') {
+    if (MERGES.has(event)) {
       const mrg = one('MRG');
-      if (!mrg) throw new Hl7Error('AE', HL7_ERROR.requiredMissing, 'ADT^A40 needs an MRG segment after each PID', 'MRG');
+      if (!mrg) throw new Hl7Error('AE', HL7_ERROR.requiredMissing, `ADT^${event} needs an MRG segment after each PID`, 'MRG');
       unmapped(mrg, MRG_MAPPED, warnings);
       const prior: Identifier[] = [];
       for (const f of [1, 4]) {

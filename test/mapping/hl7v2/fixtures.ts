@@ -29,7 +29,7 @@ function seg(name: string, fields: Record<number, string>): string {
 }
 
 export function msh(event: string, id: string, o: { charset?: string; version?: string; facility?: string; app?: string; ts?: string; structure?: string } = {}): string {
-  const structure = o.structure ?? (event === 'A40' ? 'ADT_A39' : ['A28', 'A31', 'A08'].includes(event) ? 'ADT_A05' : event === 'A03' ? 'ADT_A03' : 'ADT_A01');
+  const structure = o.structure ?? (event === 'A40' ? 'ADT_A39' : ['A34', 'A36'].includes(event) ? 'ADT_A30' : ['A28', 'A31', 'A08'].includes(event) ? 'ADT_A05' : event === 'A03' ? 'ADT_A03' : 'ADT_A01');
   return `MSH|^~\\&|${o.app ?? 'HIS'}|${o.facility ?? 'ATTIKON'}|MIGFHIR|EU|${o.ts ?? '20240312101500+0200'}||ADT^${event}^${structure}|${id}|P|${o.version ?? '2.5'}|||AL|NE||${o.charset ?? 'UNICODE UTF-8'}`;
 }
 export const evn = (event: string, ts = '20240312101500+0200') => seg('EVN', { 1: event, 2: ts, 6: ts });
@@ -43,7 +43,7 @@ export function pv1(f: { cls: string; loc?: string; attending?: string; service?
   return seg('PV1', { 1: '1', 2: f.cls, 3: f.loc ?? '', 7: f.attending ?? '', 10: f.service ?? '', 19: f.visit ?? '', 36: f.disposition ?? '', 44: f.admit ?? '', 45: f.discharge ?? '' });
 }
 export const nk1 = (n: number, name: string, rel: string, phone = '', role = '') => seg('NK1', { 1: String(n), 2: name, 3: rel, 5: phone, 7: role });
-export const mrg = (ids: string) => seg('MRG', { 1: ids });
+export const mrg = (ids: string, account = '') => seg('MRG', { 1: ids, 3: account });
 
 export interface Fixture {
   name: string;
@@ -67,6 +67,10 @@ export interface Fixture {
     contacts?: number;
     warnings?: string[];
     merge?: boolean;
+    /** Patient elements that must not be there (a field dropped with a warning) */
+    absent?: string[];
+    /** Encounter.period the mapping must give ({} when no date survives) */
+    period?: { start?: string; end?: string };
   };
 }
 
@@ -225,7 +229,31 @@ export const FIXTURES: Fixture[] = [
     pid({ ids: 'MRN-8001^^^ATTIKON', names: 'Özdemir^Ayşe' }),
     mrg('MRN-7001^^^ATTIKON'),
   ], expect: { merge: true } },
+  { name: 'A34 (v2.3-era merge of patient ID only) of a record this server may not know', charset: 'utf-8', segments: [
+    msh('A34', 'MRG-0003', { version: '2.3' }), evn('A34'),
+    pid({ ids: 'MRN-8101^^^ATTIKON', names: 'Nazari^Hamid' }),
+    mrg('MRN-7101^^^ATTIKON'),
+  ], expect: { merge: true } },
+  { name: 'A36 merge of patient ID and account: identity merged, account number reported', charset: 'utf-8', segments: [
+    msh('A36', 'MRG-0004', { version: '2.4' }), evn('A36'),
+    pid({ ids: 'MRN-8201^^^ATTIKON', names: 'Rahimi^Laila' }),
+    mrg('MRN-7201^^^ATTIKON', 'ACC-55'),
+  ], expect: { merge: true, warnings: ['MRG-3'] } },
   // ---- tolerance ----
+  { name: 'impossible birth date: the patient is stored without it, with a warning', charset: 'utf-8', segments: [
+    msh('A28', 'DOB-1'), pid({ ids: 'X1^^^ATTIKON', names: 'Doe^Jane', dob: '19901345' }),
+  ], expect: { families: ['Doe'], absent: ['birthDate'], warnings: ['PID-7'] } },
+  { name: 'birth date with unknown month and day written 00 (registration without papers)', charset: 'utf-8', segments: [
+    msh('A04', 'DOB-2', { facility: 'LESVOS-RIC' }), evn('A04'), pid({ ids: 'PA-3001-2024^^^PAAYPA', names: 'Karimi^Omid', dob: '20070000', sex: 'M' }),
+  ], expect: { birthDate: '2007', warnings: ['PID-7'] } },
+  { name: 'birth date with unknown day written 00', charset: 'utf-8', segments: [
+    msh('A28', 'DOB-3'), pid({ ids: 'X3^^^ATTIKON', names: 'Sesay^Aminata', dob: '19990600', sex: 'F' }),
+  ], expect: { birthDate: '1999-06', warnings: ['PID-7'] } },
+  { name: 'impossible admission time and death date: the visit and patient are kept without them', charset: 'utf-8', segments: [
+    msh('A01', 'ADM-1'), evn('A01'),
+    pid({ ids: 'X4^^^ATTIKON', names: 'Diallo^Mamadou', dob: '19800101', death: '20241301' }),
+    pv1({ cls: 'I', visit: 'V-ADM-1^^^ATTIKON', admit: '202402301000', discharge: '202403121000+0100' }),
+  ], expect: { absent: ['deceasedDateTime'], warnings: ['PID-29', 'PV1-44'], encounter: { status: 'finished', class: 'IMP' }, period: { end: '2024-03-12T10:00:00+01:00' } } },
   { name: 'A01 without MSH-18 (UTF-8 assumed), Arabic names', charset: 'utf-8', segments: [
     msh('A01', 'NOCS-0001', { charset: '' }), evn('A01'),
     pid({ ids: 'MRN-NOCS^^^ATTIKON', names: 'عبدالله^مريم', dob: '20000202', sex: 'F' }),
@@ -255,7 +283,6 @@ export const FIXTURES: Fixture[] = [
   { name: 'unsupported version 2.1', charset: 'utf-8', segments: [msh('A01', 'VER-1', { version: '2.1' }), pid({ ids: 'X^^^A', names: 'A^B' })], expect: { ack: 'AR', errorAt: 'MSH-12' } },
   { name: 'no PID segment', charset: 'utf-8', segments: [msh('A01', 'NOPID-1'), evn('A01'), pv1({ cls: 'I', visit: 'V1^^^X' })], expect: { ack: 'AE', errorAt: 'PID' } },
   { name: 'PID without identifiers', charset: 'utf-8', segments: [msh('A28', 'NOID-1'), pid({ ids: '', names: 'Doe^Jane' })], expect: { ack: 'AE', errorAt: 'PID-3' } },
-  { name: 'impossible birth date', charset: 'utf-8', segments: [msh('A28', 'DOB-1'), pid({ ids: 'X1^^^ATTIKON', names: 'Doe^Jane', dob: '19901345' })], expect: { ack: 'AE', errorAt: 'PID-7' } },
   { name: 'ISO-8859-7 bytes declared as UTF-8', charset: 'iso-8859-7', segments: [msh('A28', 'CS-1'), pid({ ids: 'X1^^^ATTIKON', names: 'Αλεξίου^Δημήτρης' })], expect: { ack: 'AR', errorAt: 'MSH-18' } },
   { name: 'A40 without MRG', charset: 'utf-8', segments: [msh('A40', 'NOMRG-1'), evn('A40'), pid({ ids: 'X1^^^ATTIKON', names: 'Doe^Jane' })], expect: { ack: 'AE', errorAt: 'MRG' } },
 ];

@@ -46,6 +46,7 @@ for (const f of FIXTURES) {
     if (x.citizenship) t.equal(ext('http://hl7.org/fhir/StructureDefinition/patient-citizenship')?.extension?.[0].valueCodeableConcept?.coding?.[0].code, x.citizenship);
     if (x.nationality) t.equal(ext('http://hl7.org/fhir/StructureDefinition/patient-nationality')?.extension?.[0].valueCodeableConcept?.coding?.[0].code, x.nationality);
     if (x.birthPlace) t.equal(ext('http://hl7.org/fhir/StructureDefinition/patient-birthPlace')?.valueAddress?.text, x.birthPlace);
+    for (const element of x.absent ?? []) t.notOk(element in patient, `${element} was dropped`);
     if (x.contacts !== undefined) t.equal(patient.contact?.length, x.contacts);
     const encounter = entries.find((e) => e.resource?.resourceType === 'Encounter');
     if (x.encounter) {
@@ -56,6 +57,7 @@ for (const f of FIXTURES) {
       t.equal(e.subject?.reference, entries[0].fullUrl, 'the encounter points at the patient entry');
       t.match(encounter!.request?.url, /^Encounter\?identifier=/);
       if (x.encounter.visit) t.equal(e.identifier?.[0].value, x.encounter.visit);
+      if (x.period) t.same(e.period ?? {}, x.period);
     }
     if (x.merge) {
       t.equal(patients.length, 2);
