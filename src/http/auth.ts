@@ -12,6 +12,7 @@ import { MIGRATION_DATA_SCOPE } from '../auth/scopes.ts';
 import { checkPurposes, parsePurpose, parsePurposes, purposeText, PURPOSE_HEADER } from '../auth/purpose.ts';
 import type { AuthContext } from '../auth/authorize.ts';
 import { baseUrlOf } from './routes.ts';
+import { audienceBase, UNTRUSTED_HOST } from './audience.ts';
 import type { AuditInput } from '../audit/audit.ts';
 import { throttled, WindowLimiter, type Overflow } from './address-limits.ts';
 
@@ -70,7 +71,8 @@ export function registerAuth(app: FastifyInstance, ctx: Context, tokens: TokenSe
   };
 
   app.get('/.well-known/smart-configuration', async (request, reply) => {
-    const base = baseUrlOf(request, ctx);
+    const base = audienceBase(request, ctx);
+    if (!base) return reply.code(400).header('content-type', 'application/json').send({ error: 'invalid_request', error_description: UNTRUSTED_HOST });
     return reply.header('content-type', 'application/json').send({
       token_endpoint: `${base}/auth/token`,
       token_endpoint_auth_methods_supported: ['private_key_jwt'],
@@ -96,7 +98,8 @@ export function registerAuth(app: FastifyInstance, ctx: Context, tokens: TokenSe
       const err = throttled(tokenRequests!, retryAfter, 'token requests');
       return reply.code(429).headers(err.headers).send({ error: 'invalid_request', error_description: err.outcome.issue[0].diagnostics });
     }
-    const base = baseUrlOf(request, ctx);
+    const base = audienceBase(request, ctx);
+    if (!base) return reply.code(400).send({ error: 'invalid_request', error_description: UNTRUSTED_HOST });
     const login = (status: number, clientId: string | undefined, description?: string): AuditInput => ({
       kind: 'login', interaction: 'login', action: 'E', status, clientId, address: request.ip, ...(description ? { description } : {}),
     });
@@ -147,9 +150,11 @@ export function registerAuth(app: FastifyInstance, ctx: Context, tokens: TokenSe
     if (!m) {
       throw refuse(new FhirError(401, { code: 'login', diagnostics: 'This server needs a SMART Backend Services access token (Authorization: Bearer …)' }, { 'www-authenticate': challenge() }));
     }
+    const base = audienceBase(request, ctx);
+    if (!base) throw refuse(new FhirError(400, { code: 'invalid', diagnostics: UNTRUSTED_HOST }));
     let claims;
     try {
-      claims = await tokens.verifyAccess(m[1], baseUrlOf(request, ctx));
+      claims = await tokens.verifyAccess(m[1], base);
     } catch {
       throw refuse(new FhirError(401, { code: 'login', diagnostics: 'The access token is invalid or expired' }, { 'www-authenticate': challenge('invalid_token') }));
     }
