@@ -30,6 +30,8 @@ import { ValidationService } from './validation/service.ts';
 import { applyTerminologyWrites, loadStoredTerminology } from './terminology/stored.ts';
 import { registerHardening } from './http/hardening.ts';
 import { registerHl7v2Routes } from './http/hl7v2.ts';
+import { registerHealth } from './http/health.ts';
+import { registerMetrics } from './http/metrics.ts';
 import { startMllp, type MllpServer } from './transport/mllp.ts';
 import { loadIgPackage } from './ig/package.ts';
 import { installIg } from './ig/install.ts';
@@ -168,6 +170,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     ? undefined
     : await TokenService.create(join(config.dataDir, 'token-signing-key.json'), readClients(config.clientsFile || join(config.dataDir, 'clients.json')));
   let auth: AuthShutdown | undefined;
+  registerHealth(app, ctx);
+  registerMetrics(app, ctx);
   await app.register(
     async (api) => {
       auth = registerAuth(api, ctx, tokens, { limitWindowMs: options.limitWindowMs });

@@ -28,6 +28,9 @@ export interface Config {
   maxSearchParameters: number;
   /** ms a client may take to send a whole request (headers and body); then 408 */
   requestTimeout: number;
+  /** who may read /metrics: loopback addresses only, holders of metricsToken, or nobody */
+  metricsAccess: 'loopback' | 'token' | 'off';
+  metricsToken: string;
   maxBundleBytes: number;
   maxBundleEntries: number;
   /** development only: no authorization at all */
@@ -156,6 +159,8 @@ export const OPTIONS: OptionSpec[] = [
   { key: 'maxCount', flag: '--max-count', env: 'MIGFHIR_MAX_COUNT', default: '1000', description: 'largest page size a client may ask for with _count', parse: integer(1, 100000) },
   { key: 'maxSearchValues', flag: '--max-search-values', env: 'MIGFHIR_MAX_SEARCH_VALUES', default: '500', description: 'most values in one search, counting the comma-separated values of all its parameters together; more get 400', parse: integer(1, 1000) },
   { key: 'maxSearchParameters', flag: '--max-search-parameters', env: 'MIGFHIR_MAX_SEARCH_PARAMETERS', default: '100', description: 'most parameters in one search (each repetition, _include, _revinclude and _sort key counts); more get 400', parse: integer(1, 200) },
+  { key: 'metricsAccess', flag: '--metrics-access', env: 'MIGFHIR_METRICS_ACCESS', default: 'loopback', description: 'who may read GET /metrics (Prometheus): loopback (callers on 127.0.0.1/::1 only; behind a reverse proxy do not forward /metrics), token (Authorization: Bearer with --metrics-token, from anywhere) or off', parse: oneOf('loopback', 'token', 'off') },
+  { key: 'metricsToken', flag: '--metrics-token', env: 'MIGFHIR_METRICS_TOKEN', default: '', description: 'the bearer token /metrics asks for with --metrics-access token (at least 32 characters; prefer the environment variable: flags show in process lists)' },
   { key: 'requestTimeout', flag: '--request-timeout', env: 'MIGFHIR_REQUEST_TIMEOUT', default: '30000', description: 'milliseconds a client may take to send a whole request, headers within the first third (at most 10 s); slower ones get 408 and are disconnected', parse: integer(1000, 3_600_000) },
   { key: 'maxBundleBytes', flag: '--max-bundle-bytes', env: 'MIGFHIR_MAX_BUNDLE_BYTES', default: '268435456', description: 'largest accepted batch or transaction Bundle body (POST to the base); larger ones get 413', parse: integer(1024, 2 ** 31 - 1) },
   { key: 'maxBundleEntries', flag: '--max-bundle-entries', env: 'MIGFHIR_MAX_BUNDLE_ENTRIES', default: '20000', description: 'most entries in one batch or transaction Bundle; more get 413', parse: integer(1, 1000000) },
@@ -216,6 +221,7 @@ export function loadConfig(argv: string[] = [], env: NodeJS.ProcessEnv = process
   }
   const result = { ...config, baseUrl, basePath } as Config;
   if (result.defaultCount > result.maxCount) throw new Error('--default-count must not exceed --max-count');
+  if (result.metricsAccess === 'token' && result.metricsToken.length < 32) throw new Error('--metrics-access token needs --metrics-token / MIGFHIR_METRICS_TOKEN of at least 32 characters');
   if (result.store === 'mongodb' && !result.mongodbUri) throw new Error('--store mongodb needs --mongodb-uri / MIGFHIR_MONGODB_URI');
   return result;
 }

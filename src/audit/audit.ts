@@ -185,6 +185,10 @@ export class Auditor {
   private backlog = 0;
   /** requests waiting for the backlog to shrink below maxBacklog, in arrival order */
   private waiting: (() => void)[] = [];
+  /** when the oldest event of each batch in the sink's hands, and of the buffer, was queued
+   * (batches settle in order): the trail's lag, for /metrics */
+  private batchesSince: number[] = [];
+  private bufferSince: number | undefined;
 
   constructor(sink: AuditSink, onError: (err: Error) => void = () => undefined, maxBacklog = MAX_BACKLOG) {
     this.sink = sink;
@@ -195,6 +199,17 @@ export class Auditor {
   /** events not yet stored (queued here or being written by the sink) */
   get pending(): number {
     return this.backlog;
+  }
+
+  /** the backlog past which requests wait for the trail */
+  get bound(): number {
+    return this.maxBacklog;
+  }
+
+  /** milliseconds the oldest event not yet stored has waited (0 when none waits) */
+  lagMs(now = Date.now()): number {
+    const since = this.batchesSince[0] ?? this.bufferSince;
+    return since === undefined ? 0 : Math.max(0, now - since);
   }
 
   /** Stores an event inside the caller's open transaction (writes). */
@@ -210,6 +225,7 @@ export class Auditor {
    * dropped: it is queued in either case. */
   later(input: AuditInput): Promise<void> | undefined {
     this.buffer.push(queued(input));
+    this.bufferSince ??= Date.now();
     this.backlog++;
     if (this.buffer.length >= FLUSH_COUNT) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS);
@@ -224,6 +240,8 @@ export class Auditor {
     const batch = this.buffer;
     this.buffer = [];
     if (batch.length) {
+      this.batchesSince.push(this.bufferSince ?? Date.now());
+      this.bufferSince = undefined;
       this.written = this.sink.write(batch).catch((err: Error) => this.onError(err)).finally(() => this.settled(batch.length));
     }
     return this.written;
@@ -233,6 +251,7 @@ export class Auditor {
    * again the waiting requests go on (their own events are already counted in it). */
   private settled(n: number): void {
     this.backlog -= n;
+    this.batchesSince.shift();
     if (this.backlog > this.maxBacklog) return;
     const go = this.waiting;
     this.waiting = [];

@@ -16,6 +16,7 @@ import type { Context, FhirRequest, FhirResponse } from '../rest/types.ts';
 import { auditInput } from './audit.ts';
 import { FHIR_JSON } from './negotiation.ts';
 import { baseUrlOf } from './routes.ts';
+import { metricsOf } from './metrics.ts';
 
 OPERATIONS.push({ name: 'hl7v2-export', definition: 'https://migfhir.org/fhir/OperationDefinition/hl7v2-export', types: ['Patient'] });
 
@@ -49,6 +50,7 @@ export function registerHl7v2Routes(ctx: Context) {
       // the writes and their AuditEvent commit together, as for every other write
       const result = await hl7v2Ingest(req, ctx, audit && (async (r) => audit.inTransaction({ ...auditInput(request, 'transaction', r.response.status, req, r.response), patient: r.patient })));
       if (audit && result.ackCode !== 'AA') await audit.later({ ...auditInput(request, 'transaction', result.response.status, req), description: `HL7 v2 message not applied (${result.ackCode})` });
+      metricsOf(ctx)?.message('http', result.ackCode);
       if (/hl7-v2/i.test(request.headers.accept ?? '')) {
         // HL7 over HTTP: clients that speak v2 only get the ACK
         return send(reply, { status: result.ackCode === 'AA' ? 200 : result.response.status, headers: { 'content-type': ER7 }, body: result.ack });

@@ -127,7 +127,18 @@ export interface ResourceStore {
   hasSensitiveRows(keys: string[]): Promise<boolean>;
   /** Runs `work` atomically: every write in it is kept, or none is. Serializable. */
   transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T>;
+  /** Whether the engine answers (on MongoDB: and a primary can take writes), and its gauges,
+   * for /readyz and /metrics. Never resource data. */
+  health(): Promise<StoreHealth>;
   close(): Promise<void>;
+}
+
+export interface StoreHealth {
+  ready: boolean;
+  /** what was checked, or why not ready (no data, no connection strings) */
+  detail: string;
+  /** engine gauges by metric name suffix, e.g. sqlite_database_bytes */
+  gauges: Record<string, number>;
 }
 
 export interface MetaInUse {

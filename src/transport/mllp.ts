@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildAck } from '../mapping/hl7v2/ack.ts';
 import { HL7_ERROR } from '../mapping/hl7v2/errors.ts';
 import { ingestBatch, type Ingested } from '../operations/hl7v2.ts';
+import { metricsOf } from '../http/metrics.ts';
 import type { Context, FhirRequest } from '../rest/types.ts';
 
 const SB = 0x0b;
@@ -206,6 +207,7 @@ export async function startMllp(app: FastifyInstance, ctx: Context): Promise<Mll
     const onApplied = audit && (async (r: Ingested, n: number) => audit.inTransaction({ interaction: 'transaction', action: 'E', status: r.response.status, clientId: 'mllp', address: frames[n].remote, patient: r.patient }));
     const results = await ingestBatch(req, ctx, frames.map((f) => ({ bytes: f.bytes })), onApplied || undefined);
     for (const [n, r] of results.entries()) {
+      metricsOf(ctx)?.message('mllp', r.ackCode);
       if (r.ackCode !== 'AA') await audit?.later({ interaction: 'transaction', action: 'E', status: r.response.status, clientId: 'mllp', address: frames[n].remote, description: `HL7 v2 message not applied (${r.ackCode})` });
     }
     return results.map((r) => r.ack);

@@ -56,6 +56,10 @@ export class MingoSearchStore implements ResourceStore {
     return this.inner.scan(types, position, limit);
   }
 
+  health() {
+    return this.inner.health();
+  }
+
   search(query: SearchQuery, cursor?: Cursor) {
     return this.searcher.search(query, cursor);
   }

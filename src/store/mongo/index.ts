@@ -23,6 +23,7 @@ import type {
   ScannedResource,
   SearchResult,
   StoredVersion,
+  StoreHealth,
   StoreTransaction,
   VersionWrite,
 } from '../types.ts';
@@ -238,6 +239,17 @@ export class MongoStore implements ResourceStore {
       { $set: { ...fields, ...(idx ? { idx } : {}), ...(sens ? { sens } : {}) }, ...(Object.keys(unset).length ? { $unset: unset } : {}), $setOnInsert: { rid: seq } },
       { upsert: true, session },
     );
+  }
+
+  async health(): Promise<StoreHealth> {
+    try {
+      const hello = await this.client.db().admin().command({ hello: 1 });
+      // a replica set without a reachable primary takes no writes: not ready
+      const primary = this.topology === 'standalone' || hello.msg === 'isdbgrid' || hello.isWritablePrimary === true || typeof hello.primary === 'string';
+      return { ready: primary, detail: primary ? `MongoDB answers (${this.topology})` : 'MongoDB answers, but no primary is reachable', gauges: { mongodb_primary_reachable: primary ? 1 : 0 } };
+    } catch (err) {
+      return { ready: false, detail: `MongoDB does not answer: ${(err as Error).name}`, gauges: { mongodb_primary_reachable: 0 } };
+    }
   }
 
   async close(): Promise<void> {

@@ -3,7 +3,7 @@
 // groups, see drain) and one reader connection, so a read never sees a write that is still
 // in flight. Prepared statements only: no value is ever spliced into SQL text.
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type {
   HistoryEntry,
@@ -14,6 +14,7 @@ import type {
   ScannedResource,
   SearchResult,
   StoredVersion,
+  StoreHealth,
   StoreTransaction,
   VersionWrite,
 } from '../types.ts';
@@ -421,6 +422,28 @@ export class SqliteStore implements ResourceStore {
       tag: codings('Resource._tag'),
       security: codings('Resource._security'),
       profile: distinct('sp_uri', 't.uri AS uri, 1', 'Resource._profile').map((r) => r.uri!),
+    };
+  }
+
+  async health(): Promise<StoreHealth> {
+    try {
+      this.reader.prepare('SELECT 1').get();
+    } catch (err) {
+      return { ready: false, detail: `SQLite does not answer: ${(err as Error).message}`, gauges: {} };
+    }
+    // the WAL's size is the checkpoint lag: what readers must still read past the database file
+    const size = (path: string) => {
+      try {
+        return statSync(path).size;
+      } catch {
+        return 0;
+      }
+    };
+    const memory = this.options.path === ':memory:';
+    return {
+      ready: true,
+      detail: 'SQLite answers',
+      gauges: memory ? {} : { sqlite_database_bytes: size(this.options.path), sqlite_wal_bytes: size(`${this.options.path}-wal`) },
     };
   }
 
