@@ -1,4 +1,5 @@
 // `migfhir audit verify`: checks the AuditEvent hash chain of a data directory.
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { verifyChain } from '../audit/audit.ts';
 import { SqliteStore } from '../store/sqlite/index.ts';
@@ -8,7 +9,14 @@ export async function auditCommand(argv: string[]): Promise<number> {
   if (sub !== 'verify') throw new Error('Usage: migfhir audit verify [--data-dir DIR]');
   const i = rest.indexOf('--data-dir');
   const dir = resolve(i >= 0 ? rest[i + 1] : (process.env.MIGFHIR_DATA_DIR ?? './data'));
-  const store = new SqliteStore({ path: join(dir, 'migfhir.sqlite') });
+  const path = join(dir, 'migfhir.sqlite');
+  // opening would create an empty database, and an empty trail verifies: a wrong folder must not
+  // read as "intact"
+  if (!existsSync(path)) {
+    process.stderr.write(`migfhir: no database at ${path} (--data-dir or MIGFHIR_DATA_DIR names the server's data folder)\n`);
+    return 2;
+  }
+  const store = new SqliteStore({ path });
   try {
     const report = await verifyChain(store);
     if (report.ok) {

@@ -4,6 +4,9 @@
 // - an element the message does not carry is kept (HL7 v2: "not sent" is not "delete"); an
 //   element the message explicitly nulled is removed (adapter-remove-element);
 // - identifiers, links, extensions (per URL) and languages are united, never dropped;
+// - names replace the stored names written in the same script and keep the others: a national
+//   register or hospital that holds a person in Latin letters updates that name without erasing
+//   the name in the script of the country of origin another source gave;
 // - a match that was merged into another record (link replaced-by) is followed to the
 //   surviving record, so a late message using an old identifier never revives a merged record;
 // - mode merged-record (A40's prior patient)
@@ -11,7 +14,7 @@
 //   merge is recorded even when the merged record never reached this server.
 // The rewritten Bundle then goes through the ordinary transaction handler: all or nothing.
 import { randomUUID } from 'node:crypto';
-import type { Bundle, BundleEntry, Identifier, Patient, Resource } from 'fhir/r4.js';
+import type { Bundle, BundleEntry, HumanName, Identifier, Patient, Resource } from 'fhir/r4.js';
 import { authorize } from '../auth/authorize.ts';
 import { FhirError } from '../fhir/errors.ts';
 import { bundle as transactionHandler } from '../rest/bundle.ts';
@@ -35,6 +38,16 @@ const KEYED: Record<string, (x: any) => string | undefined> = {
   extension: extensionKey,
   communication: (c: { language?: { coding?: { code?: string }[]; text?: string } }) => c.language?.coding?.[0]?.code ?? c.language?.text,
 };
+/** The writing system of a name: the Unicode script of its first letter ('none' without one). */
+const SCRIPTS = ['Latin', 'Greek', 'Cyrillic', 'Arabic', 'Hebrew', 'Armenian', 'Georgian', 'Ethiopic', 'Devanagari', 'Bengali', 'Tamil', 'Thai', 'Myanmar', 'Khmer', 'Han', 'Hangul', 'Hiragana', 'Katakana', 'Tibetan', 'Sinhala'].map((name) => [name, new RegExp(`\\p{Script=${name}}`, 'u')] as const);
+export function nameScript(n: HumanName): string {
+  for (const ch of [n.family ?? '', ...(n.given ?? []), n.text ?? ''].join(' ')) {
+    if (!/\p{L}/u.test(ch)) continue;
+    return SCRIPTS.find(([, re]) => re.test(ch))?.[0] ?? 'other';
+  }
+  return 'none';
+}
+
 /** Choice elements: a new deceasedDateTime replaces a stored deceasedBoolean. */
 const CHOICES = ['deceased', 'multipleBirth'];
 
@@ -55,6 +68,9 @@ export function mergeResource(stored: Resource, incoming: Resource, removed: str
     if (key && Array.isArray(v) && Array.isArray(out[k])) {
       const keys = new Set(v.map(key));
       out[k] = [...v, ...(out[k] as unknown[]).filter((x) => !keys.has(key(x)))];
+    } else if (k === 'name' && Array.isArray(v) && Array.isArray(out[k])) {
+      const scripts = new Set((v as HumanName[]).map(nameScript));
+      out[k] = [...v, ...(out[k] as HumanName[]).filter((n) => !scripts.has(nameScript(n)))];
     } else out[k] = v;
   }
   for (const r of removed) {

@@ -41,15 +41,20 @@ export const importSummary: Handler = async (req, ctx) => {
     entries.push({ fullUrl: e.fullUrl, resource, request: { method: 'POST', url: resource.resourceType, ifNoneExist } });
     targets.push(e.fullUrl!);
   }
+  // one Provenance per document, however often it is imported: keyed like the entries, on the
+  // document's identifier (its value when that is a URI, e.g. urn:uuid:…)
+  const value = doc.identifier!.value!;
+  const source = /^[a-z][a-z0-9+.-]*:/i.test(value) ? value : `${doc.identifier!.system ?? 'urn:migfhir:document'}#${encodeURIComponent(value)}`;
   const provenance: Provenance = {
     resourceType: 'Provenance',
+    meta: { source },
     target: targets.map((t) => ({ reference: t })),
     recorded: new Date().toISOString(),
     activity: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-DataOperation', code: 'CREATE', display: 'create' }] },
     agent: [{ who: { display: req.auth?.clientId ? `client ${req.auth.clientId}` : 'migfhir $import-summary' } }],
     entity: [{ role: 'source', what: { identifier: doc.identifier, display: 'International Patient Summary document' } }],
   };
-  entries.push({ fullUrl: `urn:uuid:${randomUUID()}`, resource: provenance, request: { method: 'POST', url: 'Provenance' } });
+  entries.push({ fullUrl: `urn:uuid:${randomUUID()}`, resource: provenance, request: { method: 'POST', url: 'Provenance', ifNoneExist: `_source=${encodeURIComponent(source)}` } });
   const tx = { resourceType: 'Bundle', type: 'transaction', entry: entries };
   return bundle({ ...req, method: 'POST', resourceType: undefined, id: undefined, body: tx, query: Object.create(null) }, ctx);
 };

@@ -88,6 +88,12 @@ for (const [mix, size] of [['all', 0], ['many', 300], ['empty', 1]] as [RecordMi
     t.same(kept.section.map((s: any) => s.title), doc.entry[0].resource.section.map((s: any) => s.title), 'the Composition kept, its sections intact');
     const subject = (await fhir(b, 'GET', `/fhir/${kept.subject.reference}`)).body;
     t.equal(subject.identifier[0].value, 'PA-p1', 'its subject is the imported patient');
+
+    const again = await fhir(b, 'POST', '/fhir/$import-summary', doc);
+    t.equal(again.status, 200);
+    t.ok(again.body.entry.every((e: any) => /^200/.test(e.response.status)), 'imported again: every entry, the Provenance too, found, none created');
+    t.equal((await fhir(b, 'GET', '/fhir/Provenance?_summary=count')).body.total, 1, 'one Provenance per document');
+    t.equal((await everything(t, b, types)).length, inA.length, 'nothing duplicated');
   });
 }
 

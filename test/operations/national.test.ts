@@ -48,6 +48,21 @@ t.test('PAAYPA → AMKA: one person, the PAAYPA kept with its period; export wri
   t.match(exported.link, [{ type: 'replaces', other: { identifier: { system: PAAYPA, value: 'PA-0048213' } } }]);
 });
 
+t.test('a later import in Latin letters keeps the name in the original script; one in that script replaces it', async (t) => {
+  const app = await testApp();
+  t.teardown(() => app.close());
+  const [gr1, gr2] = FIXTURES.filter((f) => f.adapter === 'gr');
+  await fhir(app, 'POST', '/fhir/$import-national?adapter=gr', gr1.body);
+  const latinOnly = { ...(gr2.body as Patient), name: [{ family: 'Haddad', given: ['Fatima', 'Noor'] }] };
+  t.equal((await fhir(app, 'POST', '/fhir/$import-national?adapter=gr', latinOnly)).status, 200);
+  const p = (await fhir(app, 'GET', `/fhir/Patient?identifier=${PAAYPA}|PA-0048213`)).body.entry[0].resource as Patient;
+  t.same(p.name, [{ family: 'Haddad', given: ['Fatima', 'Noor'] }, { family: 'حداد', given: ['فاطمة'] }], 'the Latin name updated, the Arabic one kept');
+  const arabic = { ...(gr2.body as Patient), id: 'gr2b', name: [{ family: 'حداد', given: ['فاطمة', 'نور'] }] };
+  t.equal((await fhir(app, 'POST', '/fhir/$import-national?adapter=gr', arabic)).status, 200);
+  const q = (await fhir(app, 'GET', `/fhir/Patient/${p.id}`)).body as Patient;
+  t.same(q.name, [{ family: 'حداد', given: ['فاطمة', 'نور'] }, { family: 'Haddad', given: ['Fatima', 'Noor'] }], 'an Arabic-script name replaces the Arabic-script name');
+});
+
 t.test('PESEL with UKR status becomes a migration status next to the earlier ones', async (t) => {
   const app = await testApp();
   t.teardown(() => app.close());
