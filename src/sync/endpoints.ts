@@ -80,6 +80,10 @@ function positive(path: string, where: string, v: unknown, fallback: number): nu
   return v;
 }
 
+function isNone(a: unknown): boolean {
+  return a === 'none' || (typeof a === 'object' && a !== null && (a as { type?: unknown }).type === 'none' && Object.keys(a).length === 1);
+}
+
 function checkAuth(path: string, where: string, a: Record<string, unknown>, dir: string): HeaderAuth | SmartBackendAuth {
   if (a.type === 'header') {
     if (typeof a.env !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(a.env)) fail(path, `${where}.env`, 'the name of the environment variable that holds the value');
@@ -102,7 +106,7 @@ function checkAuth(path: string, where: string, a: Record<string, unknown>, dir:
       ...(typeof a.tokenUrl === 'string' ? { tokenUrl: a.tokenUrl } : {}),
     };
   }
-  return fail(path, `${where}.type`, 'header or smart-backend-services');
+  return fail(path, `${where}.type`, 'none, header or smart-backend-services');
 }
 
 /** Reads and checks the endpoints file; every mistake is reported with its place in the file. */
@@ -145,7 +149,8 @@ export function readEndpoints(path: string): Endpoint[] {
       ...(typeof e.name === 'string' ? { name: e.name } : {}),
       baseUrl: base.href.replace(/\/+$/, ''),
       adapter,
-      ...(e.auth ? { auth: checkAuth(path, `${where}.auth`, e.auth as Record<string, unknown>, dirname(path)) } : {}),
+      // "none" (or {"type": "none"}) says it outright: an open development server
+      ...(e.auth && !isNone(e.auth) ? { auth: checkAuth(path, `${where}.auth`, e.auth as Record<string, unknown>, dirname(path)) } : {}),
       timeoutMs: positive(path, `${where}.timeoutMs`, e.timeoutMs, 30_000) || 30_000,
       pageSize: Math.min(1000, Math.max(1, Math.floor(positive(path, `${where}.pageSize`, e.pageSize, 100)))),
       retry,

@@ -36,6 +36,8 @@ t.test('a valid file: defaults filled in, key paths relative to the file', async
   t.equal(b.pageSize, 50);
   t.equal((b.auth as { privateKeyFile: string }).privateKeyFile, join(dir, 'keys/lesvos.jwk.json'));
   t.same(readEndpoints(join(dir, 'absent.json')), [], 'no file, no endpoints');
+  const open = readEndpoints(file('none.json', [{ id: 'dev', baseUrl: 'http://127.0.0.1:8080/fhir', auth: 'none' }, { id: 'dev2', baseUrl: 'http://127.0.0.1:8081/fhir', auth: { type: 'none' } }]));
+  t.same(open.map((e) => e.auth), [undefined, undefined], 'auth "none": an open development server');
 });
 
 t.test('mistakes are named with their place; secrets are refused', async (t) => {
@@ -47,7 +49,8 @@ t.test('mistakes are named with their place; secrets are refused', async (t) => 
     [{ id: 'a', baseUrl: 'https://x.example', adapter: 'hl7v2-adt' }, /'hl7v2-adt' does not map FHIR resources/],
     [{ id: 'a', baseUrl: 'https://x.example', adapter: 'nope' }, /'nope' is not a registered adapter/],
     [{ id: 'a b', baseUrl: 'https://x.example' }, /endpoints\[0\]\.id/],
-    [{ id: 'a', baseUrl: 'https://x.example', auth: { type: 'basic' } }, /endpoints\[0\]\.auth\.type: header or smart-backend-services/],
+    [{ id: 'a', baseUrl: 'https://x.example', auth: { type: 'basic' } }, /endpoints\[0\]\.auth\.type: none, header or smart-backend-services/],
+    [{ id: 'a', baseUrl: 'https://x.example', auth: { type: 'none', env: 'T' } }, /endpoints\[0\]\.auth\.type: none, header or smart-backend-services/],
   ];
   for (const [i, [endpoint, message]] of cases.entries()) t.throws(() => readEndpoints(file(`bad${i}.json`, [endpoint])), { message });
   t.throws(() => readEndpoints(file('dup.json', [{ id: 'a', baseUrl: 'https://x.example' }, { id: 'a', baseUrl: 'https://y.example' }])), { message: /'a' is listed twice/ });
