@@ -21,7 +21,7 @@ import { applySearchParameterWrites, loadStoredSearchParameters } from './search
 import { invalidateCapabilities } from './rest/capabilities.ts';
 import { ReindexJobs } from './operations/reindex.ts';
 import { TokenService } from './auth/tokens.ts';
-import { readClients } from './auth/clients.ts';
+import { ClientsFile } from './auth/clients.ts';
 import { registerAuth, type AuthShutdown } from './http/auth.ts';
 import { Auditor } from './audit/audit.ts';
 import { auditSink } from './audit/sinks.ts';
@@ -50,6 +50,11 @@ export interface AppOptions {
 }
 
 const JSON_TYPES = ['application/fhir+json', 'application/json', 'application/json-patch+json', 'application/json+fhir'];
+
+function clientsFile(config: Config, onError: (err: Error) => void): () => ReturnType<ClientsFile['current']> {
+  const file = new ClientsFile(config.clientsFile || join(config.dataDir, 'clients.json'), onError);
+  return () => file.current();
+}
 
 async function openStore(config: Config): Promise<ResourceStore> {
   if (config.store === 'mongodb') {
@@ -168,7 +173,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   app.setNotFoundHandler(notFoundHandler);
   const tokens = config.devOpenAccess
     ? undefined
-    : await TokenService.create(join(config.dataDir, 'token-signing-key.json'), readClients(config.clientsFile || join(config.dataDir, 'clients.json')));
+    : await TokenService.create(join(config.dataDir, 'token-signing-key.json'), clientsFile(config, (err) => app.log.error(`clients file: ${err.message}; the clients read before stay registered`)));
   let auth: AuthShutdown | undefined;
   registerHealth(app, ctx);
   registerMetrics(app, ctx);

@@ -1,7 +1,7 @@
 // Registered backend-service clients: a JSON file (default <data-dir>/clients.json) that
 // `migfhir clients add` writes. Each client has its public keys (JWKS), the scopes it may be
 // granted, and optionally the organisations it is restricted to.
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { JSONWebKeySet } from 'jose';
 
@@ -15,13 +15,14 @@ export interface RegisteredClient {
   purposeOfUse?: string[];
 }
 
-export interface ClientsFile {
+/** The file's JSON: {"clients": [...]} */
+interface ClientsDocument {
   clients: RegisteredClient[];
 }
 
 export function readClients(path: string): RegisteredClient[] {
   if (!existsSync(path)) return [];
-  const data = JSON.parse(readFileSync(path, 'utf8')) as ClientsFile;
+  const data = JSON.parse(readFileSync(path, 'utf8')) as ClientsDocument;
   if (!Array.isArray(data.clients)) throw new Error(`${path}: expected {"clients": [...]}`);
   for (const c of data.clients) {
     if (!c.clientId || !c.jwks?.keys?.length || typeof c.scope !== 'string') {
@@ -29,6 +30,51 @@ export function readClients(path: string): RegisteredClient[] {
     }
   }
   return data.clients;
+}
+
+/**
+ * The clients file as a running server sees it: read again when it changed, so a client that
+ * `migfhir clients add` registers (or changes, or removes) while the server runs counts at its
+ * next token request, without a restart. The file's size and modification time are checked at
+ * most once a second; a file that cannot be read keeps the clients last read (and says why once).
+ */
+export class ClientsFile {
+  private clients: RegisteredClient[];
+  private stamp: string;
+  private checked = Date.now();
+  private readonly path: string;
+  private readonly onError: (err: Error) => void;
+
+  constructor(path: string, onError: (err: Error) => void = () => undefined) {
+    this.path = path;
+    this.onError = onError;
+    this.stamp = stampOf(path);
+    this.clients = readClients(path);
+  }
+
+  current(now = Date.now()): RegisteredClient[] {
+    if (now - this.checked < 1000) return this.clients;
+    this.checked = now;
+    const stamp = stampOf(this.path);
+    if (stamp === this.stamp) return this.clients;
+    try {
+      this.clients = readClients(this.path);
+      this.stamp = stamp;
+    } catch (err) {
+      if (this.stamp !== `bad ${stamp}`) this.onError(err as Error);
+      this.stamp = `bad ${stamp}`;
+    }
+    return this.clients;
+  }
+}
+
+function stampOf(path: string): string {
+  try {
+    const s = statSync(path);
+    return `${s.size} ${s.mtimeMs} ${s.ino}`;
+  } catch {
+    return 'absent';
+  }
 }
 
 /** Adds or replaces a client (atomically rewrites the file, readable by its owner only). */

@@ -66,17 +66,30 @@ async function loadSigningKey(path: string): Promise<SigningKey> {
 
 export class TokenService {
   private readonly key: SigningKey;
-  private readonly clients: Map<string, RegisteredClient>;
+  private readonly source: () => RegisteredClient[];
+  private list: RegisteredClient[] | undefined;
+  private byId = new Map<string, RegisteredClient>();
   /** jti → expiry (epoch s) of assertions already used */
   private readonly seen = new Map<string, number>();
 
-  private constructor(key: SigningKey, clients: RegisteredClient[]) {
+  private constructor(key: SigningKey, source: () => RegisteredClient[]) {
     this.key = key;
-    this.clients = new Map(clients.map((c) => [c.clientId, c]));
+    this.source = source;
   }
 
-  static async create(keyPath: string, clients: RegisteredClient[]): Promise<TokenService> {
-    return new TokenService(await loadSigningKey(keyPath), clients);
+  /** `clients`: the registered clients, or where to get them at each token request (a
+   * ClientsFile re-reads the file when it changes). */
+  static async create(keyPath: string, clients: RegisteredClient[] | (() => RegisteredClient[])): Promise<TokenService> {
+    return new TokenService(await loadSigningKey(keyPath), typeof clients === 'function' ? clients : () => clients);
+  }
+
+  private get clients(): Map<string, RegisteredClient> {
+    const list = this.source();
+    if (list !== this.list) {
+      this.list = list;
+      this.byId = new Map(list.map((c) => [c.clientId, c]));
+    }
+    return this.byId;
   }
 
   get clientCount(): number {
