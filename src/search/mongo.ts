@@ -214,10 +214,8 @@ function componentFilter(cv: ComponentValue): Filter | undefined {
       return numberFilter(cv.value);
     case 'date':
       return rangeFilter(cv.value);
-    case 'string': {
-      const upper = prefixUpperBound(cv.value);
-      return upper === undefined ? {} : { x: { $gte: cv.value, $lt: upper } };
-    }
+    case 'string':
+      return startsWith('x', cv.value);
     case 'reference':
       if (cv.value.kind !== 'local') return undefined;
       return cv.value.type ? { ri: eq(cv.value.id), rt: eq(cv.value.type) } : { ri: eq(cv.value.id) };
@@ -226,106 +224,104 @@ function componentFilter(cv: ComponentValue): Filter | undefined {
   }
 }
 
+/** Compiles one kind of condition to a filter on `resources` documents. */
+type CompileFilter<K extends Condition['kind']> = (x: Compiler, c: Extract<Condition, { kind: K }>) => Filter;
+
+/** Values tested on the entries of `idx.<table>`: `pred` gives each value's test of an entry. */
+function valueEntries(table: 'string' | 'uri', pred: (v: string) => Filter) {
+  return (_: Compiler, c: { params: string[]; values: string[] }): Filter => entry(table, c.params, c.values.map(pred));
+}
+
+/** The entry's `field` starts with `v` (an index range seek); {} when every value does. */
+function startsWith(field: string, v: string): Filter {
+  const upper = prefixUpperBound(v);
+  return upper === undefined ? {} : { [field]: { $gte: v, $lt: upper } };
+}
+
+/** One compile case per kind of condition (ir.ts), as in src/search/sqlite.ts. */
+const FILTERS: { [K in Condition['kind']]: CompileFilter<K> } = {
+  string: valueEntries('string', (v) => startsWith('n', v)),
+  // the folded form of an exact value is known too: it lets the (p, n) index seek
+  stringExact: valueEntries('string', (v) => ({ n: eq(foldString(v)), x: eq(v) })),
+  stringContains: valueEntries('string', (v) => ({ n: { $regex: escapeRegex(v) } })),
+  phonetic: valueEntries('string', (v) => ({ n: eq(v) })),
+  token: (_, c) => {
+    const f = entry('token', c.params, c.values.map(tokenFilter));
+    return c.not ? not(f) : f;
+  },
+  tokenText: (_, c) => entry('token', c.params, c.values.map((v) => ({ d: { $regex: escapeRegex(v) } }))),
+  tokenOfType: (_, c) => entry('token', c.params, c.values.map((t) => and([
+    { c: eq(t.value) },
+    t.code !== undefined ? { tc: eq(t.code) } : {},
+    t.system !== undefined ? { ts: eq(t.system) } : {},
+  ]))),
+  date: (_, c) => entry('date', c.params, c.values.map(rangeFilter)),
+  number: (_, c) => entry('number', c.params, c.values.map((v) => numberFilter(v))),
+  quantity: (_, c) => entry('quantity', c.params, c.values.map(quantityFilter)),
+  reference: (_, c) => entry('reference', c.params, c.values.map((v) => {
+    if (v.kind === 'local') return v.type ? { ri: eq(v.id), rt: eq(v.type) } : { ri: eq(v.id) };
+    if (v.kind === 'url') return v.version ? { ru: eq(v.url), rv: eq(v.version) } : { ru: eq(v.url) };
+    const parts: Filter[] = [];
+    if (v.value !== undefined) parts.push({ iv: eq(v.value) });
+    if (v.system !== undefined) parts.push({ is: eq(v.system) });
+    return parts.length ? and(parts) : NONE;
+  })),
+  uri: valueEntries('uri', (v) => ({ u: eq(v) })),
+  uriAbove: valueEntries('uri', (v) => ({ u: { $in: uriAncestors(v) } })),
+  uriBelow: valueEntries('uri', (v) => startsWith('u', v)),
+  missing: (_, c) => {
+    const f = entry(c.table, c.params, []);
+    return c.missing ? not(f) : f;
+  },
+  id: (_, c) => {
+    if (c.values.length === 0) return c.not ? NONE : {}; // _id:missing
+    return { id: c.not ? { $nin: c.values } : { $in: c.values } };
+  },
+  lastUpdated: (_, c) => or(c.values.map(instantFilter)),
+  chain: (x, c) => {
+    // targets first, then the resources that reference one of them
+    const inner = x.condition(c.condition);
+    const n = x.join([
+      { $match: and([{ type: { $in: c.targetTypes } }, { del: false }, inner]) },
+      { $project: { _id: 0, t: '$type', i: '$id' } },
+    ]);
+    return { $slot: new JoinSlot(n, 'references', c.params) };
+  },
+  has: (x, c) => {
+    // the referring resources first, then the resources their references point at
+    const inner = x.condition(c.condition);
+    const n = x.join([
+      { $match: and([{ type: eq(c.sourceType) }, { del: false }, inner]) },
+      { $unwind: '$idx.reference' },
+      { $match: { 'idx.reference.p': paramIs(c.params), 'idx.reference.ri': { $exists: true } } },
+      { $project: { _id: 0, t: '$idx.reference.rt', i: '$idx.reference.ri' } },
+    ]);
+    return { $slot: new JoinSlot(n, 'key') };
+  },
+  composite: (_, c) => or(c.values.map((tuple) => {
+    const comps: Filter[] = [];
+    for (const [i, cv] of tuple.entries()) {
+      const f = componentFilter(cv);
+      if (f === undefined) return NONE;
+      comps.push(Object.keys(f).length ? { [`k${i}`]: { $elemMatch: f } } : { [`k${i}`]: { $exists: true } });
+    }
+    return { 'idx.composite': { $elemMatch: and([{ p: paramIs(c.params) }, ...comps]) } };
+  }).filter((f) => f !== NONE)),
+  any: (x, c) => or(c.conditions.map((inner) => x.condition(inner))),
+  compartment: (_, c) => ({ 'idx.reference': { $elemMatch: { p: paramIs(c.params), ri: eq(c.targetId), rt: eq(c.targetType) } } }),
+};
+
 class Compiler {
   readonly joins: Stage[][] = [];
 
-  private join(pipeline: Stage[]): number {
+  join(pipeline: Stage[]): number {
     this.joins.push(pipeline);
     return this.joins.length - 1;
   }
 
   /** A filter on `resources` documents. */
   condition(c: Condition): Filter {
-    switch (c.kind) {
-      case 'string':
-        return entry('string', c.params, c.values.map((v) => {
-          // the folded form of an exact value is known too: it lets the (p, n) index seek
-          if (c.mode === 'exact') return { n: eq(foldString(v)), x: eq(v) };
-          if (c.mode === 'phonetic') return { n: eq(v) };
-          if (c.mode === 'contains') return { n: { $regex: escapeRegex(v) } };
-          const upper = prefixUpperBound(v);
-          return upper === undefined ? {} : { n: { $gte: v, $lt: upper } };
-        }));
-      case 'token': {
-        if (c.mode === 'text') return entry('token', c.params, c.values.map((v) => ({ d: { $regex: escapeRegex(v.code ?? '') } })));
-        if (c.mode === 'of-type') {
-          return entry('token', c.params, (c.ofType ?? []).map((t) => and([
-            { c: eq(t.value) },
-            t.code !== undefined ? { tc: eq(t.code) } : {},
-            t.system !== undefined ? { ts: eq(t.system) } : {},
-          ])));
-        }
-        const f = entry('token', c.params, c.values.map(tokenFilter));
-        return c.not ? not(f) : f;
-      }
-      case 'date':
-        return entry('date', c.params, c.values.map(rangeFilter));
-      case 'number':
-        return entry('number', c.params, c.values.map((v) => numberFilter(v)));
-      case 'quantity':
-        return entry('quantity', c.params, c.values.map(quantityFilter));
-      case 'reference':
-        return entry('reference', c.params, c.values.map((v) => {
-          if (v.kind === 'local') return v.type ? { ri: eq(v.id), rt: eq(v.type) } : { ri: eq(v.id) };
-          if (v.kind === 'url') return v.version ? { ru: eq(v.url), rv: eq(v.version) } : { ru: eq(v.url) };
-          const parts: Filter[] = [];
-          if (v.value !== undefined) parts.push({ iv: eq(v.value) });
-          if (v.system !== undefined) parts.push({ is: eq(v.system) });
-          return parts.length ? and(parts) : NONE;
-        }));
-      case 'uri':
-        return entry('uri', c.params, c.values.map((v) => {
-          if (c.mode === 'below') {
-            const upper = prefixUpperBound(v);
-            return upper === undefined ? {} : { u: { $gte: v, $lt: upper } };
-          }
-          if (c.mode === 'above') return { u: { $in: uriAncestors(v) } };
-          return { u: eq(v) };
-        }));
-      case 'missing': {
-        const f = entry(c.table, c.params, []);
-        return c.missing ? not(f) : f;
-      }
-      case 'id':
-        if (c.values.length === 0) return c.not ? NONE : {}; // _id:missing
-        return { id: c.not ? { $nin: c.values } : { $in: c.values } };
-      case 'lastUpdated':
-        return or(c.values.map(instantFilter));
-      case 'chain': {
-        // targets first, then the resources that reference one of them
-        const inner = this.condition(c.condition);
-        const n = this.join([
-          { $match: and([{ type: { $in: c.targetTypes } }, { del: false }, inner]) },
-          { $project: { _id: 0, t: '$type', i: '$id' } },
-        ]);
-        return { $slot: new JoinSlot(n, 'references', c.params) };
-      }
-      case 'has': {
-        // the referring resources first, then the resources their references point at
-        const inner = this.condition(c.condition);
-        const n = this.join([
-          { $match: and([{ type: eq(c.sourceType) }, { del: false }, inner]) },
-          { $unwind: '$idx.reference' },
-          { $match: { 'idx.reference.p': paramIs(c.params), 'idx.reference.ri': { $exists: true } } },
-          { $project: { _id: 0, t: '$idx.reference.rt', i: '$idx.reference.ri' } },
-        ]);
-        return { $slot: new JoinSlot(n, 'key') };
-      }
-      case 'composite':
-        return or(c.values.map((tuple) => {
-          const comps: Filter[] = [];
-          for (const [i, cv] of tuple.entries()) {
-            const f = componentFilter(cv);
-            if (f === undefined) return NONE;
-            comps.push(Object.keys(f).length ? { [`k${i}`]: { $elemMatch: f } } : { [`k${i}`]: { $exists: true } });
-          }
-          return { 'idx.composite': { $elemMatch: and([{ p: paramIs(c.params) }, ...comps]) } };
-        }).filter((f) => f !== NONE));
-      case 'any':
-        return or(c.conditions.map((x) => this.condition(x)));
-      case 'compartment':
-        return { 'idx.reference': { $elemMatch: { p: paramIs(c.params), ri: eq(c.targetId), rt: eq(c.targetType) } } };
-    }
+    return (FILTERS[c.kind] as CompileFilter<Condition['kind']>)(this, c as never);
   }
 
   where(q: SearchQuery): Filter {
