@@ -9,7 +9,8 @@
 // compiler stays pure; src/store/mongo/search.ts runs the joins in order, then the page.
 import type { ComponentValue, Condition, Cursor, IncludeSpec, IndexTable, QuantityValue, RangeValue, SearchQuery, SortKey } from './ir.ts';
 import { mergeDateRanges } from './ir.ts';
-import { foldString, prefixUpperBound } from './normalize.ts';
+import { instantComparison, numberComparison, rangeComparison, type Column, type Comparison } from './prefixes.ts';
+import { foldString, prefixUpperBound, uriAncestors } from './normalize.ts';
 
 export type Filter = Record<string, unknown>;
 export type Stage = Record<string, unknown>;
@@ -89,59 +90,31 @@ function entry(table: IndexTable | 'composite', params: string[], preds: Filter[
   return { [`idx.${table}`]: { $elemMatch: and([p, or(live)]) } };
 }
 
-/** FHIR's prefix semantics on ranges: the target occupies [lo, hi), the search value [sl, sh)
- * (same predicates as src/search/sqlite.ts). */
-function rangeFilter(v: RangeValue): Filter {
-  const sl = v.low;
-  const sh = v.high;
-  switch (v.prefix) {
-    case 'eq':
-      return { lo: { $gte: sl, $lt: sh }, hi: { $lte: sh } };
-    case 'ne':
-      return not({ lo: { $gte: sl }, hi: { $lte: sh } });
-    case 'gt':
-      return { hi: { $gt: sh } };
-    case 'lt':
-      return { lo: { $lt: sl } };
-    case 'ge':
-      return and([{ hi: { $gt: sl } }, or([{ hi: { $gt: sh } }, { lo: { $gte: sl }, hi: { $lte: sh } }])]);
-    case 'le':
-      return and([{ lo: { $lt: sh } }, or([{ lo: { $lt: sl } }, { lo: { $gte: sl }, hi: { $lte: sh } }])]);
-    case 'sa':
-      return { lo: { $gte: sh } };
-    case 'eb':
-      return { hi: { $lte: sl } };
-    case 'ap': {
-      const now = Date.now();
-      const widen = (x: number) => Math.abs(x - now) * 0.1;
-      return { hi: { $gt: v.low - widen(v.low) }, lo: { $lt: v.high + widen(v.high) } };
-    }
+const OPERATORS = { '>': '$gt', '>=': '$gte', '<': '$lt', '<=': '$lte' } as const;
+
+/** A comparison (prefixes.ts) as a filter on an entry's (or the document's) fields. Comparisons
+ * of distinct fields or operators that all hold merge into one document ({ lo: { $gte, $lt } }). */
+function comparisonFilter(c: Comparison, fields: Partial<Record<Column, string>>): Filter {
+  if ('column' in c) return { [fields[c.column]!]: { [OPERATORS[c.op]]: c.value } };
+  if ('not' in c) return not(comparisonFilter(c.not, fields));
+  if ('any' in c) return or(c.any.map((x) => comparisonFilter(x, fields)));
+  const merged: Record<string, Record<string, unknown>> = {};
+  for (const x of c.all) {
+    const op = 'column' in x ? OPERATORS[x.op] : undefined;
+    if (!('column' in x) || merged[fields[x.column]!]?.[op!] !== undefined) return and(c.all.map((y) => comparisonFilter(y, fields)));
+    (merged[fields[x.column]!] ??= {})[op!] = x.value;
   }
+  return merged;
+}
+
+/** The target occupies [lo, hi) (date entries). */
+function rangeFilter(v: RangeValue): Filter {
+  return comparisonFilter(rangeComparison(v), { low: 'lo', high: 'hi' });
 }
 
 /** Numbers and quantities: the stored value (`v`, or the canonical `cv`) against the search value. */
 function numberFilter(v: RangeValue, field: 'v' | 'cv' = 'v'): Filter {
-  const x = v.value ?? v.low;
-  switch (v.prefix) {
-    case 'eq':
-      return { [field]: { $gte: v.low, $lt: v.high } };
-    case 'ne':
-      return not({ [field]: { $gte: v.low, $lt: v.high } });
-    case 'gt':
-    case 'sa':
-      return { [field]: { $gt: x } };
-    case 'lt':
-    case 'eb':
-      return { [field]: { $lt: x } };
-    case 'ge':
-      return { [field]: { $gte: x } };
-    case 'le':
-      return { [field]: { $lte: x } };
-    case 'ap': {
-      const d = Math.abs(x) * 0.1;
-      return { [field]: { $gte: x - d, $lte: x + d } };
-    }
-  }
+  return comparisonFilter(numberComparison(v), { value: field });
 }
 
 /** In base units when the value has a canonical form (same predicates as src/search/sqlite.ts). */
@@ -153,34 +126,9 @@ function quantityFilter(v: QuantityValue): Filter {
   return and(parts);
 }
 
-function iso(ms: number): string {
-  return new Date(Math.max(-8.64e15, Math.min(8.64e15, ms))).toISOString();
-}
-
-/** meta.lastUpdated (`lu`, ISO text): the target is an instant, the search value a range. */
+/** meta.lastUpdated (`lu`, ISO text). */
 function instantFilter(v: RangeValue): Filter {
-  const sl = iso(v.low);
-  const sh = iso(v.high);
-  switch (v.prefix) {
-    case 'eq':
-      return { lu: { $gte: sl, $lt: sh } };
-    case 'ne':
-      return not({ lu: { $gte: sl, $lt: sh } });
-    case 'gt':
-    case 'sa':
-      return { lu: { $gte: sh } };
-    case 'lt':
-    case 'eb':
-      return { lu: { $lt: sl } };
-    case 'ge':
-      return { lu: { $gte: sl } };
-    case 'le':
-      return { lu: { $lt: sh } };
-    case 'ap': {
-      const d = Math.abs(v.low - Date.now()) * 0.1;
-      return { lu: { $gte: iso(v.low - d), $lt: iso(v.high + d) } };
-    }
-  }
+  return comparisonFilter(instantComparison(v), { at: 'lu' });
 }
 
 function tokenFilter(v: { system?: string | null; code?: string; orNoSystem?: boolean }): Filter {
@@ -189,18 +137,6 @@ function tokenFilter(v: { system?: string | null; code?: string; orNoSystem?: bo
   if (v.system === null) parts.push({ s: eq(null) });
   else if (v.system !== undefined) parts.push(v.orNoSystem ? or([{ s: eq(v.system) }, { s: eq(null) }]) : { s: eq(v.system) });
   return and(parts);
-}
-
-function uriAncestors(uri: string): string[] {
-  const out = [uri];
-  let u = uri;
-  for (;;) {
-    const i = u.lastIndexOf('/');
-    if (i <= u.indexOf('//') + 1 || i < 0) break;
-    u = u.slice(0, i);
-    out.push(u);
-  }
-  return out;
 }
 
 /** A component value on one component entry; undefined when nothing can match. */

@@ -5,7 +5,8 @@
 // see literalLimit()) are ever part of the SQL text.
 import type { ComponentValue, Condition, Cursor, IncludeSpec, QuantityValue, RangeValue, SearchQuery, SortKey } from './ir.ts';
 import { mergeDateRanges } from './ir.ts';
-import { foldString, prefixUpperBound } from './normalize.ts';
+import { instantComparison, numberComparison, rangeComparison, type Column, type Comparison } from './prefixes.ts';
+import { foldString, prefixUpperBound, uriAncestors } from './normalize.ts';
 import { AUDIT_ARMS, type AuditArm } from '../store/sqlite/audit-index.ts';
 
 export type ParamIds = (key: string) => number | undefined;
@@ -82,62 +83,21 @@ class Builder {
   }
 }
 
-/** FHIR's prefix semantics on ranges (https://hl7.org/fhir/R4/search.html#prefix): the target
- * occupies [lo, hi); the search value [sl, sh). */
-function rangePredicate(b: Builder, lo: string, hi: string, v: RangeValue): string {
-  const sl = () => b.bind(v.low);
-  const sh = () => b.bind(v.high);
-  // eq, ge and le also state a bound that follows from lo < hi (`lo < sh`, `hi > sl`): it gives
-  // the index on (param, low) or (param, high) a range to seek instead of every row of the param
-  switch (v.prefix) {
-    case 'eq':
-      return `(${lo} >= ${sl()} AND ${lo} < ${sh()} AND ${hi} <= ${sh()})`;
-    case 'ne':
-      return `NOT (${lo} >= ${sl()} AND ${hi} <= ${sh()})`;
-    case 'gt':
-      return `${hi} > ${sh()}`;
-    case 'lt':
-      return `${lo} < ${sl()}`;
-    case 'ge':
-      return `(${hi} > ${sl()} AND (${hi} > ${sh()} OR (${lo} >= ${sl()} AND ${hi} <= ${sh()})))`;
-    case 'le':
-      return `(${lo} < ${sh()} AND (${lo} < ${sl()} OR (${lo} >= ${sl()} AND ${hi} <= ${sh()})))`;
-    case 'sa':
-      return `${lo} >= ${sh()}`;
-    case 'eb':
-      return `${hi} <= ${sl()}`;
-    case 'ap': {
-      const now = Date.now();
-      const widen = (x: number) => Math.abs(x - now) * 0.1;
-      return `(${hi} > ${b.bind(v.low - widen(v.low))} AND ${lo} < ${b.bind(v.high + widen(v.high))})`;
-    }
-  }
+/** A comparison (prefixes.ts) as SQL on the row's columns. */
+function comparisonSql(b: Builder, c: Comparison, columns: Partial<Record<Column, string>>): string {
+  if ('column' in c) return `${columns[c.column]} ${c.op} ${b.bind(c.value)}`;
+  if ('not' in c) return `NOT ${comparisonSql(b, c.not, columns)}`;
+  const [parts, joiner] = 'all' in c ? [c.all, ' AND '] : [c.any, ' OR '];
+  return `(${parts.map((x) => comparisonSql(b, x, columns)).join(joiner)})`;
 }
 
-/** Numbers and quantities compare the stored value with the search value; eq and ne use the
- * search value's implied precision range. */
+/** The target occupies [lo, hi) (date rows). */
+function rangePredicate(b: Builder, lo: string, hi: string, v: RangeValue): string {
+  return comparisonSql(b, rangeComparison(v), { low: lo, high: hi });
+}
+
 function numberPredicate(b: Builder, col: string, v: RangeValue): string {
-  const x = v.value ?? v.low;
-  switch (v.prefix) {
-    case 'eq':
-      return `(${col} >= ${b.bind(v.low)} AND ${col} < ${b.bind(v.high)})`;
-    case 'ne':
-      return `NOT (${col} >= ${b.bind(v.low)} AND ${col} < ${b.bind(v.high)})`;
-    case 'gt':
-    case 'sa':
-      return `${col} > ${b.bind(x)}`;
-    case 'lt':
-    case 'eb':
-      return `${col} < ${b.bind(x)}`;
-    case 'ge':
-      return `${col} >= ${b.bind(x)}`;
-    case 'le':
-      return `${col} <= ${b.bind(x)}`;
-    case 'ap': {
-      const d = Math.abs(x) * 0.1;
-      return `(${col} >= ${b.bind(x - d)} AND ${col} <= ${b.bind(x + d)})`;
-    }
-  }
+  return comparisonSql(b, numberComparison(v), { value: col });
 }
 
 /** A quantity value on the sp_quantity or sp_composite row whose columns start with `col`
@@ -151,35 +111,9 @@ function quantityPredicate(b: Builder, col: string, v: QuantityValue): string {
   return `(${parts.join(' AND ')})`;
 }
 
-function iso(ms: number): string {
-  return new Date(Math.max(-8.64e15, Math.min(8.64e15, ms))).toISOString();
-}
-
-/** meta.lastUpdated is an instant stored as ISO text (which compares as time): the target is
- * the point t, the search value the range [sl, sh). */
+/** meta.lastUpdated, stored as ISO text. */
 function instantPredicate(b: Builder, col: string, v: RangeValue): string {
-  const sl = () => b.bind(iso(v.low));
-  const sh = () => b.bind(iso(v.high));
-  switch (v.prefix) {
-    case 'eq':
-      return `(${col} >= ${sl()} AND ${col} < ${sh()})`;
-    case 'ne':
-      return `NOT (${col} >= ${sl()} AND ${col} < ${sh()})`;
-    case 'gt':
-    case 'sa':
-      return `${col} >= ${sh()}`;
-    case 'lt':
-    case 'eb':
-      return `${col} < ${sl()}`;
-    case 'ge':
-      return `${col} >= ${sl()}`;
-    case 'le':
-      return `${col} < ${sh()}`;
-    case 'ap': {
-      const d = Math.abs(v.low - Date.now()) * 0.1;
-      return `(${col} >= ${b.bind(iso(v.low - d))} AND ${col} < ${b.bind(iso(v.high + d))})`;
-    }
-  }
+  return comparisonSql(b, instantComparison(v), { at: col });
 }
 
 function likeEscape(s: string): string {
@@ -232,18 +166,6 @@ function inIndexEach(b: Builder, rid: string, table: Table, keys: string[], valu
     return `SELECT ${a}.rid FROM ${src.table} ${a} WHERE ${anyOf(branches)}`;
   });
   return `${rid} ${not ? 'NOT IN' : 'IN'} (${selects.join(' UNION ALL ')})`;
-}
-
-function uriAncestors(uri: string): string[] {
-  const out = [uri];
-  let u = uri;
-  for (;;) {
-    const i = u.lastIndexOf('/');
-    if (i <= u.indexOf('//') + 1 || i < 0) break;
-    u = u.slice(0, i);
-    out.push(u);
-  }
-  return out;
 }
 
 /** Compiles one kind of condition to a predicate on the resource row aliased `r` (columns rid,
