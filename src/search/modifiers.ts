@@ -234,7 +234,7 @@ export function tableOf(param: SearchParam): ModifierTable | undefined {
 /** The row for `modifier` in `table`; a resource type after a reference parameter is `:[type]`. */
 export function rowOf(table: ModifierTable, modifier: string | undefined, registry: SearchParamRegistry): ModifierRow | undefined {
   const key = modifier ?? '';
-  if (Object.hasOwn(table, key)) return table[key];
+  if (key !== TYPED && Object.hasOwn(table, key)) return table[key];
   if (table[TYPED] && /^[A-Z][A-Za-z]+$/.test(key) && registry.get(key, '_id')) return table[TYPED];
   return undefined;
 }

@@ -262,3 +262,31 @@ t.test('search size: values over all parameters and parameters, with escaped com
   t.equal(statusOf(() => parse('Patient', `name=a&${Array.from({ length: 100 }, () => '_include=Patient:organization').join('&')}`)), 400, '_include counts');
   t.equal(statusOf(() => parse('Patient', `_count=5&_elements=${values(5000)}`)), undefined, '_elements and _count do not count');
 });
+
+t.test('each type accepts its modifiers (search.html#modifiers) and refuses the rest with one 400, lenient or strict', async (t) => {
+  const accepted: Record<string, [string, string, string[]]> = {
+    string: ['Patient', 'family', ['missing', 'exact', 'contains']],
+    token: ['Patient', 'gender', ['missing', 'not', 'text', 'of-type', 'in', 'not-in', 'below', 'above']],
+    date: ['Patient', 'birthdate', ['missing']],
+    number: ['RiskAssessment', 'probability', ['missing']],
+    quantity: ['Observation', 'value-quantity', ['missing']],
+    uri: ['ValueSet', 'url', ['missing', 'above', 'below']],
+    reference: ['Observation', 'subject', ['missing', 'identifier', 'Patient']],
+    composite: ['Observation', 'component-code-value-quantity', []],
+  };
+  const modifiers = ['missing', 'exact', 'contains', 'text', 'not', 'above', 'below', 'in', 'not-in', 'of-type', 'identifier', 'Patient', 'sounds-like'];
+  for (const [type, [resource, code, accepts]] of Object.entries(accepted)) {
+    for (const modifier of modifiers) {
+      for (const strict of [false, true]) {
+        let message = '';
+        try {
+          parse(resource, `${code}:${modifier}=true`, strict);
+        } catch (err) {
+          message = err instanceof FhirError ? JSON.stringify(err.outcome) : String(err);
+        }
+        const refused = message.includes(`Modifier :${modifier} is not supported on ${type} parameter '${code}'`);
+        t.equal(refused, !accepts.includes(modifier), `${resource}?${code}:${modifier} (${strict ? 'strict' : 'lenient'})`);
+      }
+    }
+  }
+});
