@@ -16,6 +16,7 @@ import { markSensitiveAnswers, storedQuestionnaires } from './questionnaire/sens
 import type { ResourceStore } from './store/types.ts';
 import type { Resource } from 'fhir/r4.js';
 import { SearchParamRegistry } from './search/registry.ts';
+import { SearchParser, searchServices } from './search/parser.ts';
 import { extractIndex } from './search/extract.ts';
 import { applySearchParameterWrites, loadStoredSearchParameters } from './search/custom.ts';
 import { invalidateCapabilities } from './rest/capabilities.ts';
@@ -88,6 +89,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const repo = new Repository(store, options.searchIndex === false ? undefined : indexer);
   const auditOn = config.audit === 'on' || (config.audit === 'auto' && !config.devOpenAccess);
   const terminology = new Terminology();
+  const searchParser = new SearchParser(searchServices(search, terminology), config);
   // the IG's terminology and profiles (ig/package, built by npm run build:ig)
   const ig = loadIgPackage();
   if (ig) terminology.addPackage(ig);
@@ -100,9 +102,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const audit = auditOn ? new Auditor(await auditSink(repo, (err) => auditError(err)), (err) => auditError(err)) : undefined;
   // answers to questions the IG marks sensitive are labelled on write (leak #14.5)
   repo.setMarker(async (resource, tx) => {
-    if (resource.resourceType === 'QuestionnaireResponse') await markSensitiveAnswers(resource, storedQuestionnaires(tx, search, ig?.questionnaires ?? []));
+    if (resource.resourceType === 'QuestionnaireResponse') await markSensitiveAnswers(resource, storedQuestionnaires(tx, searchParser, ig?.questionnaires ?? []));
   });
-  const ctx: Context = { config, types, repo, search, jobs: new ReindexJobs(repo), terminology, validation, ...(ig ? { ig } : {}), ...(audit ? { audit } : {}) };
+  const ctx: Context = { config, types, repo, search, searchParser, jobs: new ReindexJobs(repo), terminology, validation, ...(ig ? { ig } : {}), ...(audit ? { audit } : {}) };
   const customParams = new Map<string, string>();
   await loadStoredSearchParameters(store, search, customParams);
   const terminologyUrls = new Map<string, string>();

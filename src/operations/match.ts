@@ -64,14 +64,14 @@ export function blockingQueries(ctx: Context, p: Patient): SearchQuery[] {
   const key = (code: string) => ctx.search.get('Patient', code)!.key;
   const out: SearchQuery[] = [];
   const ids = (p.identifier ?? []).filter((i) => i.value).map((i) => ({ ...(i.system ? { system: i.system } : {}), code: i.value! }));
-  if (ids.length) out.push(query(ctx, [{ kind: 'token', params: [key('identifier')], mode: 'code', not: false, values: ids }]));
+  if (ids.length) out.push(query(ctx, [{ kind: 'token', params: [key('identifier')], not: false, values: ids }]));
   // compound name / birth keys (src/mpi/blocking.ts): exact lookups, selective even for common names
   // one query per kind of key, so the selective ones (name + full birth date) are never crowded
   // out by the broad ones (a common name pair) under the per-query cap
   const keys = queryKeys(p);
   for (const prefix of ['d:', 'y:', 'n:']) {
     const values = keys.filter((k) => k.startsWith(prefix)).map((code) => ({ system: null, code }));
-    if (values.length) out.push(query(ctx, [{ kind: 'token', params: [MATCH_KEY], mode: 'code', not: false, values }]));
+    if (values.length) out.push(query(ctx, [{ kind: 'token', params: [MATCH_KEY], not: false, values }]));
   }
   return out;
 }

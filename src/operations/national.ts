@@ -16,7 +16,6 @@ import type { NationalAdapter } from '../mapping/national/bundle.ts';
 import { NATIONAL_ADAPTERS } from '../mapping/registry.ts';
 import { OPERATIONS } from '../rest/capabilities.ts';
 import type { FhirRequest, Handler } from '../rest/types.ts';
-import { parseSearch } from '../search/parse.ts';
 
 OPERATIONS.push(
   { name: 'import-national', definition: 'https://migfhir.org/fhir/OperationDefinition/import-national', types: [] },
@@ -72,7 +71,7 @@ export const exportNational: Handler = async (req, ctx) => {
   const resources: Resource[] = [patient];
   for (const [type, mapper] of Object.entries(adapter.spec.resources ?? {})) {
     authorize(req.auth, type, 's');
-    const { query } = parseSearch({ types: [type], query: { [mapper.patientParam]: [`Patient/${patient.id}`] }, registry: ctx.search, baseUrl: req.baseUrl, defaultCount: 100, maxCount: 100, maxValues: ctx.config.maxSearchValues, maxParameters: ctx.config.maxSearchParameters, strict: true });
+    const { query } = ctx.searchParser.parse({ types: [type], query: { [mapper.patientParam]: [`Patient/${patient.id}`] }, baseUrl: req.baseUrl, strict: true, count: { default: 100, max: 100 } });
     const found = await ctx.repo.search(query);
     for (const m of found.matches) resources.push(view(JSON.parse(m.json) as Resource));
   }

@@ -79,7 +79,7 @@ function readInput(req: FhirRequest): Input {
  * Questionnaires), else the IG's. */
 function findQuestionnaire(req: FhirRequest, ctx: Context, qr: QuestionnaireResponse): Promise<Questionnaire | undefined> {
   const ig = ctx.ig?.questionnaires ?? [];
-  const stored = storedQuestionnaires({ current: (type, id) => ctx.repo.store.current(type, id), search: (q) => ctx.repo.search(q) }, ctx.search, ig);
+  const stored = storedQuestionnaires({ current: (type, id) => ctx.repo.store.current(type, id), search: (q) => ctx.repo.search(q) }, ctx.searchParser, ig);
   const readable = allows(req.auth, 'Questionnaire', 'r');
   return resolveQuestionnaire(qr, {
     ig,

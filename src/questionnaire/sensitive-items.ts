@@ -11,8 +11,7 @@
 // nested items with them — with no lookup when the response is read.
 import type { Questionnaire, QuestionnaireItem, QuestionnaireResponse, QuestionnaireResponseItem, Resource } from 'fhir/r4.js';
 import { INLINE_LABEL, MIGRATION_LABEL, SENSITIVITY_SYSTEM } from '../auth/sensitive.ts';
-import { parseSearch } from '../search/parse.ts';
-import type { SearchParamRegistry } from '../search/registry.ts';
+import type { SearchParser } from '../search/parser.ts';
 import type { StoreTransaction } from '../store/types.ts';
 
 const MAX_DEPTH = 32;
@@ -122,7 +121,7 @@ export async function markSensitiveAnswers(resource: Resource, source: Questionn
  * one with the url (and version) through the url/version search parameters. */
 export function storedQuestionnaires(
   store: Pick<StoreTransaction, 'current' | 'search'>,
-  registry: SearchParamRegistry,
+  parser: SearchParser,
   ig: Questionnaire[],
 ): QuestionnaireSource {
   return {
@@ -132,7 +131,7 @@ export function storedQuestionnaires(
       return v && !v.deleted && v.json ? (JSON.parse(v.json) as Questionnaire) : undefined;
     },
     byUrl: async (url, version) => {
-      const { query } = parseSearch({ types: ['Questionnaire'], query: { url: [url], ...(version ? { version: [version] } : {}) }, registry, baseUrl: '', defaultCount: 1, maxCount: 1, maxValues: 16, maxParameters: 2, strict: true });
+      const { query } = parser.parse({ types: ['Questionnaire'], query: { url: [url], ...(version ? { version: [version] } : {}) }, baseUrl: '', strict: true, count: { default: 1, max: 1 } });
       const { matches } = await store.search({ ...query, sort: [{ params: ['_lastUpdated'], descending: true }], count: 1, total: 'none', include: [], revinclude: [] });
       return matches.length ? (JSON.parse(matches[0].json) as Questionnaire) : undefined;
     },

@@ -4,7 +4,7 @@
 // since dropping it would widen what the condition matches.
 import { badRequest } from '../fhir/errors.ts';
 import type { SearchQuery } from '../search/ir.ts';
-import { parseSearch, RESULT_PARAMETERS } from '../search/parse.ts';
+import { RESULT_PARAMETERS } from '../search/parse.ts';
 import { refuseSensitiveSearch } from '../auth/sensitive-search.ts';
 import { queryOf } from '../fhir/query.ts';
 import type { Context, FhirRequest } from './types.ts';
@@ -17,17 +17,8 @@ export async function criteria(req: FhirRequest, ctx: Context, type: string, par
   if (Object.keys(filters).length === 0) {
     throw badRequest('A conditional interaction needs search criteria', 'invalid');
   }
-  const parsed = parseSearch({
-    types: [type],
-    query: filters,
-    registry: ctx.search,
-    baseUrl: req.baseUrl,
-    defaultCount: 2,
-    maxCount: 2,
-    maxValues: ctx.config.maxSearchValues,
-    maxParameters: ctx.config.maxSearchParameters,
-    strict: true,
-  });
+  // the server's search parser, as for a search: `:in`, `:below`, chains and `_has` mean the same here
+  const parsed = ctx.searchParser.parse({ types: [type], query: filters, baseUrl: req.baseUrl, strict: true, count: { default: 2, max: 2 } });
   await refuseSensitiveSearch(req, parsed.query, ctx.search, ctx.types.defs.resourceTypes, ctx.repo.store);
   return parsed.query;
 }

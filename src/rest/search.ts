@@ -6,11 +6,9 @@ import type { BundleLink, Resource } from 'fhir/r4.js';
 import { badRequest, FhirError, operationOutcome } from '../fhir/errors.ts';
 import { bundleText, type EntryText } from '../fhir/bundle.ts';
 import type { Condition, Cursor } from '../search/ir.ts';
-import { parseSearch } from '../search/parse.ts';
 import { applySubsetting, subsettingOf } from './subsetting.ts';
 import { allows, authorize, forbidden } from '../auth/authorize.ts';
 import { refuseSensitiveSearch } from '../auth/sensitive-search.ts';
-import { TerminologyError } from '../terminology/service.ts';
 import type { SearchQuery } from '../search/ir.ts';
 
 /** Every type a search touches — the searched ones, chain targets, _has sources — must be
@@ -75,26 +73,7 @@ export function compartmentCondition(ctx: Context, compartment: string, id: stri
 
 export async function runSearch(req: FhirRequest, ctx: Context, types: string[], path: string, extra: Condition[] = []): Promise<FhirResponse> {
   const params = searchParameters(req);
-  const parsed = parseSearch({
-    types,
-    query: params,
-    registry: ctx.search,
-    baseUrl: req.baseUrl,
-    defaultCount: ctx.config.defaultCount,
-    maxCount: ctx.config.maxCount,
-    maxValues: ctx.config.maxSearchValues,
-    maxParameters: ctx.config.maxSearchParameters,
-    strict: handlingStrict(req),
-    hierarchy: (system, code, direction) => ctx.terminology.related(system, code, direction),
-    valueSetCodes: (url) => {
-      try {
-        return ctx.terminology.searchMembers(url);
-      } catch (err) {
-        if (err instanceof TerminologyError) throw badRequest(`:in/:not-in: ${err.message}`, err.kind === 'not-found' ? 'not-found' : 'too-costly');
-        throw err;
-      }
-    },
-  });
+  const parsed = ctx.searchParser.parse({ types, query: params, baseUrl: req.baseUrl, strict: handlingStrict(req) });
   const q = parsed.query;
   q.conditions.push(...extra);
   authorizeSearch(req, q, ctx);

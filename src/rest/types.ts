@@ -6,6 +6,7 @@ import type { ResourceTypes } from '../fhir/definitions.ts';
 import type { Repository } from '../store/repository.ts';
 import type { Config } from '../config.ts';
 import type { SearchParamRegistry } from '../search/registry.ts';
+import type { SearchParser } from '../search/parser.ts';
 import type { ReindexJobs } from '../operations/reindex.ts';
 import type { AuthContext } from '../auth/authorize.ts';
 import type { Auditor } from '../audit/audit.ts';
@@ -54,6 +55,8 @@ export interface Context {
   types: ResourceTypes;
   repo: Repository;
   search: SearchParamRegistry;
+  /** the one search parser every caller that reads a search query uses (src/search/parser.ts) */
+  searchParser: SearchParser;
   jobs: ReindexJobs;
   terminology: Terminology;
   /** the migrant-health IG package loaded at start-up (profiles with snapshots, terminology) */

@@ -38,14 +38,30 @@ export type ReferenceValue =
 /** One condition on the resource being searched. `params` are index keys: one per resource type
  * searched (Patient.name, Practitioner.name for `_type=Patient,Practitioner&name=…`). */
 export type Condition =
-  /** phonetic: values are name keys (src/mpi/names.ts) compared for equality */
-  | { kind: 'string'; params: string[]; mode: 'start' | 'exact' | 'contains' | 'phonetic'; values: string[] }
-  | { kind: 'token'; params: string[]; mode: 'code' | 'text' | 'of-type'; not: boolean; values: TokenValue[]; ofType?: { system?: string; code?: string; value: string }[] }
+  /** the value starts the folded string (search.html#string); values folded (normalize.ts) */
+  | { kind: 'string'; params: string[]; values: string[] }
+  /** :exact — the whole string as written */
+  | { kind: 'stringExact'; params: string[]; values: string[] }
+  /** :contains — anywhere in the folded string; values folded */
+  | { kind: 'stringContains'; params: string[]; values: string[] }
+  /** the `phonetic` parameter: values are name keys (src/mpi/names.ts) compared for equality */
+  | { kind: 'phonetic'; params: string[]; values: string[] }
+  /** code, system|code, |code, system|; :not negates; :in, :not-in, :below and :above arrive
+   * here too, as the codes the terminology gave */
+  | { kind: 'token'; params: string[]; not: boolean; values: TokenValue[] }
+  /** :text — anywhere in the folded display text; values folded */
+  | { kind: 'tokenText'; params: string[]; values: string[] }
+  /** :of-type — an Identifier with this type coding and value */
+  | { kind: 'tokenOfType'; params: string[]; values: { system?: string; code?: string; value: string }[] }
   | { kind: 'date'; params: string[]; values: RangeValue[] }
   | { kind: 'number'; params: string[]; values: RangeValue[] }
   | { kind: 'quantity'; params: string[]; values: QuantityValue[] }
   | { kind: 'reference'; params: string[]; values: ReferenceValue[] }
-  | { kind: 'uri'; params: string[]; mode: 'eq' | 'above' | 'below'; values: string[] }
+  | { kind: 'uri'; params: string[]; values: string[] }
+  /** :above — the uri or one of its ancestors (cut at each `/`) */
+  | { kind: 'uriAbove'; params: string[]; values: string[] }
+  /** :below — uris that start with the value */
+  | { kind: 'uriBelow'; params: string[]; values: string[] }
   | { kind: 'missing'; params: string[]; table: IndexTable; missing: boolean }
   | { kind: 'id'; values: string[]; not: boolean }
   | { kind: 'lastUpdated'; values: RangeValue[] }

@@ -9,7 +9,8 @@
 // compiler stays pure; src/store/mongo/search.ts runs the joins in order, then the page.
 import type { ComponentValue, Condition, Cursor, IncludeSpec, IndexTable, QuantityValue, RangeValue, SearchQuery, SortKey } from './ir.ts';
 import { mergeDateRanges } from './ir.ts';
-import { foldString, prefixUpperBound } from './normalize.ts';
+import { instantComparison, numberComparison, rangeComparison, type Column, type Comparison } from './prefixes.ts';
+import { foldString, prefixUpperBound, uriAncestors } from './normalize.ts';
 
 export type Filter = Record<string, unknown>;
 export type Stage = Record<string, unknown>;
@@ -89,59 +90,31 @@ function entry(table: IndexTable | 'composite', params: string[], preds: Filter[
   return { [`idx.${table}`]: { $elemMatch: and([p, or(live)]) } };
 }
 
-/** FHIR's prefix semantics on ranges: the target occupies [lo, hi), the search value [sl, sh)
- * (same predicates as src/search/sqlite.ts). */
-function rangeFilter(v: RangeValue): Filter {
-  const sl = v.low;
-  const sh = v.high;
-  switch (v.prefix) {
-    case 'eq':
-      return { lo: { $gte: sl, $lt: sh }, hi: { $lte: sh } };
-    case 'ne':
-      return not({ lo: { $gte: sl }, hi: { $lte: sh } });
-    case 'gt':
-      return { hi: { $gt: sh } };
-    case 'lt':
-      return { lo: { $lt: sl } };
-    case 'ge':
-      return and([{ hi: { $gt: sl } }, or([{ hi: { $gt: sh } }, { lo: { $gte: sl }, hi: { $lte: sh } }])]);
-    case 'le':
-      return and([{ lo: { $lt: sh } }, or([{ lo: { $lt: sl } }, { lo: { $gte: sl }, hi: { $lte: sh } }])]);
-    case 'sa':
-      return { lo: { $gte: sh } };
-    case 'eb':
-      return { hi: { $lte: sl } };
-    case 'ap': {
-      const now = Date.now();
-      const widen = (x: number) => Math.abs(x - now) * 0.1;
-      return { hi: { $gt: v.low - widen(v.low) }, lo: { $lt: v.high + widen(v.high) } };
-    }
+const OPERATORS = { '>': '$gt', '>=': '$gte', '<': '$lt', '<=': '$lte' } as const;
+
+/** A comparison (prefixes.ts) as a filter on an entry's (or the document's) fields. Comparisons
+ * of distinct fields or operators that all hold merge into one document ({ lo: { $gte, $lt } }). */
+function comparisonFilter(c: Comparison, fields: Partial<Record<Column, string>>): Filter {
+  if ('column' in c) return { [fields[c.column]!]: { [OPERATORS[c.op]]: c.value } };
+  if ('not' in c) return not(comparisonFilter(c.not, fields));
+  if ('any' in c) return or(c.any.map((x) => comparisonFilter(x, fields)));
+  const merged: Record<string, Record<string, unknown>> = {};
+  for (const x of c.all) {
+    const op = 'column' in x ? OPERATORS[x.op] : undefined;
+    if (!('column' in x) || merged[fields[x.column]!]?.[op!] !== undefined) return and(c.all.map((y) => comparisonFilter(y, fields)));
+    (merged[fields[x.column]!] ??= {})[op!] = x.value;
   }
+  return merged;
+}
+
+/** The target occupies [lo, hi) (date entries). */
+function rangeFilter(v: RangeValue): Filter {
+  return comparisonFilter(rangeComparison(v), { low: 'lo', high: 'hi' });
 }
 
 /** Numbers and quantities: the stored value (`v`, or the canonical `cv`) against the search value. */
 function numberFilter(v: RangeValue, field: 'v' | 'cv' = 'v'): Filter {
-  const x = v.value ?? v.low;
-  switch (v.prefix) {
-    case 'eq':
-      return { [field]: { $gte: v.low, $lt: v.high } };
-    case 'ne':
-      return not({ [field]: { $gte: v.low, $lt: v.high } });
-    case 'gt':
-    case 'sa':
-      return { [field]: { $gt: x } };
-    case 'lt':
-    case 'eb':
-      return { [field]: { $lt: x } };
-    case 'ge':
-      return { [field]: { $gte: x } };
-    case 'le':
-      return { [field]: { $lte: x } };
-    case 'ap': {
-      const d = Math.abs(x) * 0.1;
-      return { [field]: { $gte: x - d, $lte: x + d } };
-    }
-  }
+  return comparisonFilter(numberComparison(v), { value: field });
 }
 
 /** In base units when the value has a canonical form (same predicates as src/search/sqlite.ts). */
@@ -153,34 +126,9 @@ function quantityFilter(v: QuantityValue): Filter {
   return and(parts);
 }
 
-function iso(ms: number): string {
-  return new Date(Math.max(-8.64e15, Math.min(8.64e15, ms))).toISOString();
-}
-
-/** meta.lastUpdated (`lu`, ISO text): the target is an instant, the search value a range. */
+/** meta.lastUpdated (`lu`, ISO text). */
 function instantFilter(v: RangeValue): Filter {
-  const sl = iso(v.low);
-  const sh = iso(v.high);
-  switch (v.prefix) {
-    case 'eq':
-      return { lu: { $gte: sl, $lt: sh } };
-    case 'ne':
-      return not({ lu: { $gte: sl, $lt: sh } });
-    case 'gt':
-    case 'sa':
-      return { lu: { $gte: sh } };
-    case 'lt':
-    case 'eb':
-      return { lu: { $lt: sl } };
-    case 'ge':
-      return { lu: { $gte: sl } };
-    case 'le':
-      return { lu: { $lt: sh } };
-    case 'ap': {
-      const d = Math.abs(v.low - Date.now()) * 0.1;
-      return { lu: { $gte: iso(v.low - d), $lt: iso(v.high + d) } };
-    }
-  }
+  return comparisonFilter(instantComparison(v), { at: 'lu' });
 }
 
 function tokenFilter(v: { system?: string | null; code?: string; orNoSystem?: boolean }): Filter {
@@ -189,18 +137,6 @@ function tokenFilter(v: { system?: string | null; code?: string; orNoSystem?: bo
   if (v.system === null) parts.push({ s: eq(null) });
   else if (v.system !== undefined) parts.push(v.orNoSystem ? or([{ s: eq(v.system) }, { s: eq(null) }]) : { s: eq(v.system) });
   return and(parts);
-}
-
-function uriAncestors(uri: string): string[] {
-  const out = [uri];
-  let u = uri;
-  for (;;) {
-    const i = u.lastIndexOf('/');
-    if (i <= u.indexOf('//') + 1 || i < 0) break;
-    u = u.slice(0, i);
-    out.push(u);
-  }
-  return out;
 }
 
 /** A component value on one component entry; undefined when nothing can match. */
@@ -214,10 +150,8 @@ function componentFilter(cv: ComponentValue): Filter | undefined {
       return numberFilter(cv.value);
     case 'date':
       return rangeFilter(cv.value);
-    case 'string': {
-      const upper = prefixUpperBound(cv.value);
-      return upper === undefined ? {} : { x: { $gte: cv.value, $lt: upper } };
-    }
+    case 'string':
+      return startsWith('x', cv.value);
     case 'reference':
       if (cv.value.kind !== 'local') return undefined;
       return cv.value.type ? { ri: eq(cv.value.id), rt: eq(cv.value.type) } : { ri: eq(cv.value.id) };
@@ -226,106 +160,104 @@ function componentFilter(cv: ComponentValue): Filter | undefined {
   }
 }
 
+/** Compiles one kind of condition to a filter on `resources` documents. */
+type CompileFilter<K extends Condition['kind']> = (x: Compiler, c: Extract<Condition, { kind: K }>) => Filter;
+
+/** Values tested on the entries of `idx.<table>`: `pred` gives each value's test of an entry. */
+function valueEntries(table: 'string' | 'uri', pred: (v: string) => Filter) {
+  return (_: Compiler, c: { params: string[]; values: string[] }): Filter => entry(table, c.params, c.values.map(pred));
+}
+
+/** The entry's `field` starts with `v` (an index range seek); {} when every value does. */
+function startsWith(field: string, v: string): Filter {
+  const upper = prefixUpperBound(v);
+  return upper === undefined ? {} : { [field]: { $gte: v, $lt: upper } };
+}
+
+/** One compile case per kind of condition (ir.ts), as in src/search/sqlite.ts. */
+const FILTERS: { [K in Condition['kind']]: CompileFilter<K> } = {
+  string: valueEntries('string', (v) => startsWith('n', v)),
+  // the folded form of an exact value is known too: it lets the (p, n) index seek
+  stringExact: valueEntries('string', (v) => ({ n: eq(foldString(v)), x: eq(v) })),
+  stringContains: valueEntries('string', (v) => ({ n: { $regex: escapeRegex(v) } })),
+  phonetic: valueEntries('string', (v) => ({ n: eq(v) })),
+  token: (_, c) => {
+    const f = entry('token', c.params, c.values.map(tokenFilter));
+    return c.not ? not(f) : f;
+  },
+  tokenText: (_, c) => entry('token', c.params, c.values.map((v) => ({ d: { $regex: escapeRegex(v) } }))),
+  tokenOfType: (_, c) => entry('token', c.params, c.values.map((t) => and([
+    { c: eq(t.value) },
+    t.code !== undefined ? { tc: eq(t.code) } : {},
+    t.system !== undefined ? { ts: eq(t.system) } : {},
+  ]))),
+  date: (_, c) => entry('date', c.params, c.values.map(rangeFilter)),
+  number: (_, c) => entry('number', c.params, c.values.map((v) => numberFilter(v))),
+  quantity: (_, c) => entry('quantity', c.params, c.values.map(quantityFilter)),
+  reference: (_, c) => entry('reference', c.params, c.values.map((v) => {
+    if (v.kind === 'local') return v.type ? { ri: eq(v.id), rt: eq(v.type) } : { ri: eq(v.id) };
+    if (v.kind === 'url') return v.version ? { ru: eq(v.url), rv: eq(v.version) } : { ru: eq(v.url) };
+    const parts: Filter[] = [];
+    if (v.value !== undefined) parts.push({ iv: eq(v.value) });
+    if (v.system !== undefined) parts.push({ is: eq(v.system) });
+    return parts.length ? and(parts) : NONE;
+  })),
+  uri: valueEntries('uri', (v) => ({ u: eq(v) })),
+  uriAbove: valueEntries('uri', (v) => ({ u: { $in: uriAncestors(v) } })),
+  uriBelow: valueEntries('uri', (v) => startsWith('u', v)),
+  missing: (_, c) => {
+    const f = entry(c.table, c.params, []);
+    return c.missing ? not(f) : f;
+  },
+  id: (_, c) => {
+    if (c.values.length === 0) return c.not ? NONE : {}; // _id:missing
+    return { id: c.not ? { $nin: c.values } : { $in: c.values } };
+  },
+  lastUpdated: (_, c) => or(c.values.map(instantFilter)),
+  chain: (x, c) => {
+    // targets first, then the resources that reference one of them
+    const inner = x.condition(c.condition);
+    const n = x.join([
+      { $match: and([{ type: { $in: c.targetTypes } }, { del: false }, inner]) },
+      { $project: { _id: 0, t: '$type', i: '$id' } },
+    ]);
+    return { $slot: new JoinSlot(n, 'references', c.params) };
+  },
+  has: (x, c) => {
+    // the referring resources first, then the resources their references point at
+    const inner = x.condition(c.condition);
+    const n = x.join([
+      { $match: and([{ type: eq(c.sourceType) }, { del: false }, inner]) },
+      { $unwind: '$idx.reference' },
+      { $match: { 'idx.reference.p': paramIs(c.params), 'idx.reference.ri': { $exists: true } } },
+      { $project: { _id: 0, t: '$idx.reference.rt', i: '$idx.reference.ri' } },
+    ]);
+    return { $slot: new JoinSlot(n, 'key') };
+  },
+  composite: (_, c) => or(c.values.map((tuple) => {
+    const comps: Filter[] = [];
+    for (const [i, cv] of tuple.entries()) {
+      const f = componentFilter(cv);
+      if (f === undefined) return NONE;
+      comps.push(Object.keys(f).length ? { [`k${i}`]: { $elemMatch: f } } : { [`k${i}`]: { $exists: true } });
+    }
+    return { 'idx.composite': { $elemMatch: and([{ p: paramIs(c.params) }, ...comps]) } };
+  }).filter((f) => f !== NONE)),
+  any: (x, c) => or(c.conditions.map((inner) => x.condition(inner))),
+  compartment: (_, c) => ({ 'idx.reference': { $elemMatch: { p: paramIs(c.params), ri: eq(c.targetId), rt: eq(c.targetType) } } }),
+};
+
 class Compiler {
   readonly joins: Stage[][] = [];
 
-  private join(pipeline: Stage[]): number {
+  join(pipeline: Stage[]): number {
     this.joins.push(pipeline);
     return this.joins.length - 1;
   }
 
   /** A filter on `resources` documents. */
   condition(c: Condition): Filter {
-    switch (c.kind) {
-      case 'string':
-        return entry('string', c.params, c.values.map((v) => {
-          // the folded form of an exact value is known too: it lets the (p, n) index seek
-          if (c.mode === 'exact') return { n: eq(foldString(v)), x: eq(v) };
-          if (c.mode === 'phonetic') return { n: eq(v) };
-          if (c.mode === 'contains') return { n: { $regex: escapeRegex(v) } };
-          const upper = prefixUpperBound(v);
-          return upper === undefined ? {} : { n: { $gte: v, $lt: upper } };
-        }));
-      case 'token': {
-        if (c.mode === 'text') return entry('token', c.params, c.values.map((v) => ({ d: { $regex: escapeRegex(v.code ?? '') } })));
-        if (c.mode === 'of-type') {
-          return entry('token', c.params, (c.ofType ?? []).map((t) => and([
-            { c: eq(t.value) },
-            t.code !== undefined ? { tc: eq(t.code) } : {},
-            t.system !== undefined ? { ts: eq(t.system) } : {},
-          ])));
-        }
-        const f = entry('token', c.params, c.values.map(tokenFilter));
-        return c.not ? not(f) : f;
-      }
-      case 'date':
-        return entry('date', c.params, c.values.map(rangeFilter));
-      case 'number':
-        return entry('number', c.params, c.values.map((v) => numberFilter(v)));
-      case 'quantity':
-        return entry('quantity', c.params, c.values.map(quantityFilter));
-      case 'reference':
-        return entry('reference', c.params, c.values.map((v) => {
-          if (v.kind === 'local') return v.type ? { ri: eq(v.id), rt: eq(v.type) } : { ri: eq(v.id) };
-          if (v.kind === 'url') return v.version ? { ru: eq(v.url), rv: eq(v.version) } : { ru: eq(v.url) };
-          const parts: Filter[] = [];
-          if (v.value !== undefined) parts.push({ iv: eq(v.value) });
-          if (v.system !== undefined) parts.push({ is: eq(v.system) });
-          return parts.length ? and(parts) : NONE;
-        }));
-      case 'uri':
-        return entry('uri', c.params, c.values.map((v) => {
-          if (c.mode === 'below') {
-            const upper = prefixUpperBound(v);
-            return upper === undefined ? {} : { u: { $gte: v, $lt: upper } };
-          }
-          if (c.mode === 'above') return { u: { $in: uriAncestors(v) } };
-          return { u: eq(v) };
-        }));
-      case 'missing': {
-        const f = entry(c.table, c.params, []);
-        return c.missing ? not(f) : f;
-      }
-      case 'id':
-        if (c.values.length === 0) return c.not ? NONE : {}; // _id:missing
-        return { id: c.not ? { $nin: c.values } : { $in: c.values } };
-      case 'lastUpdated':
-        return or(c.values.map(instantFilter));
-      case 'chain': {
-        // targets first, then the resources that reference one of them
-        const inner = this.condition(c.condition);
-        const n = this.join([
-          { $match: and([{ type: { $in: c.targetTypes } }, { del: false }, inner]) },
-          { $project: { _id: 0, t: '$type', i: '$id' } },
-        ]);
-        return { $slot: new JoinSlot(n, 'references', c.params) };
-      }
-      case 'has': {
-        // the referring resources first, then the resources their references point at
-        const inner = this.condition(c.condition);
-        const n = this.join([
-          { $match: and([{ type: eq(c.sourceType) }, { del: false }, inner]) },
-          { $unwind: '$idx.reference' },
-          { $match: { 'idx.reference.p': paramIs(c.params), 'idx.reference.ri': { $exists: true } } },
-          { $project: { _id: 0, t: '$idx.reference.rt', i: '$idx.reference.ri' } },
-        ]);
-        return { $slot: new JoinSlot(n, 'key') };
-      }
-      case 'composite':
-        return or(c.values.map((tuple) => {
-          const comps: Filter[] = [];
-          for (const [i, cv] of tuple.entries()) {
-            const f = componentFilter(cv);
-            if (f === undefined) return NONE;
-            comps.push(Object.keys(f).length ? { [`k${i}`]: { $elemMatch: f } } : { [`k${i}`]: { $exists: true } });
-          }
-          return { 'idx.composite': { $elemMatch: and([{ p: paramIs(c.params) }, ...comps]) } };
-        }).filter((f) => f !== NONE));
-      case 'any':
-        return or(c.conditions.map((x) => this.condition(x)));
-      case 'compartment':
-        return { 'idx.reference': { $elemMatch: { p: paramIs(c.params), ri: eq(c.targetId), rt: eq(c.targetType) } } };
-    }
+    return (FILTERS[c.kind] as CompileFilter<Condition['kind']>)(this, c as never);
   }
 
   where(q: SearchQuery): Filter {

@@ -39,3 +39,16 @@ export function prefixUpperBound(prefix: string): string | undefined {
   if (next >= 0xd800 && next <= 0xdfff) next = 0xe000; // skip the surrogate range
   return chars.join('') + String.fromCodePoint(next);
 }
+
+/** The uri and the uris above it, cut at each `/` after the authority (uri :above). */
+export function uriAncestors(uri: string): string[] {
+  const out = [uri];
+  let u = uri;
+  for (;;) {
+    const i = u.lastIndexOf('/');
+    if (i <= u.indexOf('//') + 1 || i < 0) break;
+    u = u.slice(0, i);
+    out.push(u);
+  }
+  return out;
+}

@@ -5,7 +5,8 @@
 // see literalLimit()) are ever part of the SQL text.
 import type { ComponentValue, Condition, Cursor, IncludeSpec, QuantityValue, RangeValue, SearchQuery, SortKey } from './ir.ts';
 import { mergeDateRanges } from './ir.ts';
-import { foldString, prefixUpperBound } from './normalize.ts';
+import { instantComparison, numberComparison, rangeComparison, type Column, type Comparison } from './prefixes.ts';
+import { foldString, prefixUpperBound, uriAncestors } from './normalize.ts';
 import { AUDIT_ARMS, type AuditArm } from '../store/sqlite/audit-index.ts';
 
 export type ParamIds = (key: string) => number | undefined;
@@ -82,62 +83,21 @@ class Builder {
   }
 }
 
-/** FHIR's prefix semantics on ranges (https://hl7.org/fhir/R4/search.html#prefix): the target
- * occupies [lo, hi); the search value [sl, sh). */
-function rangePredicate(b: Builder, lo: string, hi: string, v: RangeValue): string {
-  const sl = () => b.bind(v.low);
-  const sh = () => b.bind(v.high);
-  // eq, ge and le also state a bound that follows from lo < hi (`lo < sh`, `hi > sl`): it gives
-  // the index on (param, low) or (param, high) a range to seek instead of every row of the param
-  switch (v.prefix) {
-    case 'eq':
-      return `(${lo} >= ${sl()} AND ${lo} < ${sh()} AND ${hi} <= ${sh()})`;
-    case 'ne':
-      return `NOT (${lo} >= ${sl()} AND ${hi} <= ${sh()})`;
-    case 'gt':
-      return `${hi} > ${sh()}`;
-    case 'lt':
-      return `${lo} < ${sl()}`;
-    case 'ge':
-      return `(${hi} > ${sl()} AND (${hi} > ${sh()} OR (${lo} >= ${sl()} AND ${hi} <= ${sh()})))`;
-    case 'le':
-      return `(${lo} < ${sh()} AND (${lo} < ${sl()} OR (${lo} >= ${sl()} AND ${hi} <= ${sh()})))`;
-    case 'sa':
-      return `${lo} >= ${sh()}`;
-    case 'eb':
-      return `${hi} <= ${sl()}`;
-    case 'ap': {
-      const now = Date.now();
-      const widen = (x: number) => Math.abs(x - now) * 0.1;
-      return `(${hi} > ${b.bind(v.low - widen(v.low))} AND ${lo} < ${b.bind(v.high + widen(v.high))})`;
-    }
-  }
+/** A comparison (prefixes.ts) as SQL on the row's columns. */
+function comparisonSql(b: Builder, c: Comparison, columns: Partial<Record<Column, string>>): string {
+  if ('column' in c) return `${columns[c.column]} ${c.op} ${b.bind(c.value)}`;
+  if ('not' in c) return `NOT ${comparisonSql(b, c.not, columns)}`;
+  const [parts, joiner] = 'all' in c ? [c.all, ' AND '] : [c.any, ' OR '];
+  return `(${parts.map((x) => comparisonSql(b, x, columns)).join(joiner)})`;
 }
 
-/** Numbers and quantities compare the stored value with the search value; eq and ne use the
- * search value's implied precision range. */
+/** The target occupies [lo, hi) (date rows). */
+function rangePredicate(b: Builder, lo: string, hi: string, v: RangeValue): string {
+  return comparisonSql(b, rangeComparison(v), { low: lo, high: hi });
+}
+
 function numberPredicate(b: Builder, col: string, v: RangeValue): string {
-  const x = v.value ?? v.low;
-  switch (v.prefix) {
-    case 'eq':
-      return `(${col} >= ${b.bind(v.low)} AND ${col} < ${b.bind(v.high)})`;
-    case 'ne':
-      return `NOT (${col} >= ${b.bind(v.low)} AND ${col} < ${b.bind(v.high)})`;
-    case 'gt':
-    case 'sa':
-      return `${col} > ${b.bind(x)}`;
-    case 'lt':
-    case 'eb':
-      return `${col} < ${b.bind(x)}`;
-    case 'ge':
-      return `${col} >= ${b.bind(x)}`;
-    case 'le':
-      return `${col} <= ${b.bind(x)}`;
-    case 'ap': {
-      const d = Math.abs(x) * 0.1;
-      return `(${col} >= ${b.bind(x - d)} AND ${col} <= ${b.bind(x + d)})`;
-    }
-  }
+  return comparisonSql(b, numberComparison(v), { value: col });
 }
 
 /** A quantity value on the sp_quantity or sp_composite row whose columns start with `col`
@@ -151,35 +111,9 @@ function quantityPredicate(b: Builder, col: string, v: QuantityValue): string {
   return `(${parts.join(' AND ')})`;
 }
 
-function iso(ms: number): string {
-  return new Date(Math.max(-8.64e15, Math.min(8.64e15, ms))).toISOString();
-}
-
-/** meta.lastUpdated is an instant stored as ISO text (which compares as time): the target is
- * the point t, the search value the range [sl, sh). */
+/** meta.lastUpdated, stored as ISO text. */
 function instantPredicate(b: Builder, col: string, v: RangeValue): string {
-  const sl = () => b.bind(iso(v.low));
-  const sh = () => b.bind(iso(v.high));
-  switch (v.prefix) {
-    case 'eq':
-      return `(${col} >= ${sl()} AND ${col} < ${sh()})`;
-    case 'ne':
-      return `NOT (${col} >= ${sl()} AND ${col} < ${sh()})`;
-    case 'gt':
-    case 'sa':
-      return `${col} >= ${sh()}`;
-    case 'lt':
-    case 'eb':
-      return `${col} < ${sl()}`;
-    case 'ge':
-      return `${col} >= ${sl()}`;
-    case 'le':
-      return `${col} < ${sh()}`;
-    case 'ap': {
-      const d = Math.abs(v.low - Date.now()) * 0.1;
-      return `(${col} >= ${b.bind(iso(v.low - d))} AND ${col} < ${b.bind(iso(v.high + d))})`;
-    }
-  }
+  return comparisonSql(b, instantComparison(v), { at: col });
 }
 
 function likeEscape(s: string): string {
@@ -234,152 +168,133 @@ function inIndexEach(b: Builder, rid: string, table: Table, keys: string[], valu
   return `${rid} ${not ? 'NOT IN' : 'IN'} (${selects.join(' UNION ALL ')})`;
 }
 
-function uriAncestors(uri: string): string[] {
-  const out = [uri];
-  let u = uri;
-  for (;;) {
-    const i = u.lastIndexOf('/');
-    if (i <= u.indexOf('//') + 1 || i < 0) break;
-    u = u.slice(0, i);
-    out.push(u);
-  }
-  return out;
+/** Compiles one kind of condition to a predicate on the resource row aliased `r` (columns rid,
+ * resource_type, id, last_updated). */
+type CompileSql<K extends Condition['kind']> = (b: Builder, c: Extract<Condition, { kind: K }>, r: string) => string;
+
+/** Values tested on the string (uri) rows: `pred` gives each value's test of the row `$`. */
+function valueRows(table: 'string' | 'uri', pred: (b: Builder, v: string) => string) {
+  return (b: Builder, c: { params: string[]; values: string[] }, r: string): string => inIndex(b, `${r}.rid`, table, c.params, () => c.values.map((v) => pred(b, v)));
 }
+
+/** `$.column` starts with `v` (an index range seek); '1' when every value does. */
+function startsWith(b: Builder, column: string, v: string): string {
+  const upper = prefixUpperBound(v);
+  return upper === undefined ? '1' : `(${column} >= ${b.bind(v)} AND ${column} < ${b.bind(upper)})`;
+}
+
+/** One compile case per kind of condition (ir.ts). */
+const SQL: { [K in Condition['kind']]: CompileSql<K> } = {
+  string: valueRows('string', (b, v) => startsWith(b, '$.norm', v)),
+  // the folded form of an exact value is known too: it lets the (param, norm) index seek
+  stringExact: valueRows('string', (b, v) => `($.norm = ${b.bind(foldString(v))} AND $.exact = ${b.bind(v)})`),
+  stringContains: valueRows('string', (b, v) => `$.norm LIKE ${b.bind(`%${likeEscape(v)}%`)} ESCAPE '\\'`),
+  phonetic: valueRows('string', (b, v) => `$.norm = ${b.bind(v)}`),
+  token: (b, c, r) => {
+    const preds = c.values.map((v) => () => {
+      const parts: string[] = [];
+      if (v.code !== undefined) parts.push(`$.code = ${b.bind(v.code)}`);
+      if (v.system === null) parts.push('$.system IS NULL');
+      else if (v.system !== undefined) parts.push(v.orNoSystem ? `($.system = ${b.bind(v.system)} OR $.system IS NULL)` : `$.system = ${b.bind(v.system)}`);
+      return `(${parts.join(' AND ')})`;
+    });
+    // values with a code seek the index, each on its own; a value without one reads the param anyway
+    if (c.values.every((v) => v.code !== undefined)) return inIndexEach(b, `${r}.rid`, 'token', c.params, preds, c.not);
+    return inIndex(b, `${r}.rid`, 'token', c.params, () => preds.map((p) => p()), c.not);
+  },
+  tokenText: (b, c, r) => inIndex(b, `${r}.rid`, 'token', c.params, () => c.values.map((v) => `$.text LIKE ${b.bind(`%${likeEscape(v)}%`)} ESCAPE '\\'`)),
+  tokenOfType: (b, c, r) => inIndex(b, `${r}.rid`, 'token', c.params, () => c.values.map((t) => {
+    const parts = [`$.code = ${b.bind(t.value)}`];
+    if (t.code !== undefined) parts.push(`$.type_code = ${b.bind(t.code)}`);
+    if (t.system !== undefined) parts.push(`$.type_system = ${b.bind(t.system)}`);
+    return `(${parts.join(' AND ')})`;
+  })),
+  date: (b, c, r) => inIndex(b, `${r}.rid`, 'date', c.params, () => c.values.map((v) => rangePredicate(b, '$.low', '$.high', v))),
+  number: (b, c, r) => inIndex(b, `${r}.rid`, 'number', c.params, () => c.values.map((v) => numberPredicate(b, '$.value', v))),
+  // each value on its own: a canonical one seeks sp_quantity_canonical, another sp_quantity_value
+  quantity: (b, c, r) => inIndexEach(b, `${r}.rid`, 'quantity', c.params, c.values.map((v) => () => quantityPredicate(b, '$.', v))),
+  reference: (b, c, r) => inIndex(b, `${r}.rid`, 'reference', c.params, () => c.values.map((v) => {
+    if (v.kind === 'local') {
+      return v.type ? `($.target_id = ${b.bind(v.id)} AND $.target_type = ${b.bind(v.type)})` : `$.target_id = ${b.bind(v.id)}`;
+    }
+    if (v.kind === 'url') {
+      return v.version ? `($.url = ${b.bind(v.url)} AND $.version = ${b.bind(v.version)})` : `$.url = ${b.bind(v.url)}`;
+    }
+    const parts: string[] = [];
+    if (v.value !== undefined) parts.push(`$.identifier_value = ${b.bind(v.value)}`);
+    if (v.system !== undefined) parts.push(`$.identifier_system = ${b.bind(v.system)}`);
+    return `(${parts.join(' AND ') || '0'})`;
+  })),
+  uri: valueRows('uri', (b, v) => `$.uri = ${b.bind(v)}`),
+  uriAbove: valueRows('uri', (b, v) => `$.uri IN (${b.list(uriAncestors(v))})`),
+  uriBelow: valueRows('uri', (b, v) => startsWith(b, '$.uri', v)),
+  missing: (b, c, r) => inIndex(b, `${r}.rid`, c.table, c.params, () => [], c.missing),
+  id: (b, c, r) => {
+    if (c.values.length === 0) return c.not ? '0' : '1'; // _id:missing
+    return `${r}.id ${c.not ? 'NOT IN' : 'IN'} (${b.list(c.values)})`;
+  },
+  lastUpdated: (b, c, r) => anyOf(c.values.map((v) => instantPredicate(b, `${r}.last_updated`, v))),
+  chain: (b, c, r) => {
+    const ref = b.alias('c');
+    const t = b.alias('t');
+    // targets first (CROSS JOIN fixes the order), then their references by sp_reference_target_param
+    const selects = sources('reference', c.params).map((src) => {
+      const rows = b.rowsOf(src, ref, c.params);
+      const targets = b.list(c.targetTypes);
+      const inner = conditionSql(b, c.condition, t);
+      return `SELECT ${ref}.rid FROM resource ${t} CROSS JOIN ${src.table} ${ref} ON ${rowSql(`$.target_id = ${t}.id AND $.target_type = ${t}.resource_type`, src, ref)}
+        WHERE ${and([rows, `${typeColumn(`${t}.resource_type`, [c.condition])} IN (${targets})`, `${t}.deleted = 0`, inner])}`;
+    });
+    return `${r}.rid IN (${selects.join(' UNION ALL ')})`;
+  },
+  has: (b, c, r) => {
+    const ref = b.alias('h');
+    const s = b.alias('s');
+    if (c.semiJoin) {
+      // per candidate: its references by sp_reference_target_param, then the referring resource by rid
+      const selects = sources('reference', c.params).map((src) => {
+        const rows = b.rowsOf(src, ref, c.params);
+        const target = rowSql(`$.target_id = ${r}.id AND $.target_type = ${r}.resource_type`, src, ref);
+        const source = b.bind(c.sourceType);
+        const outer = b.correlated;
+        b.correlated = true;
+        const inner = conditionSql(b, c.condition, s);
+        b.correlated = outer;
+        return `SELECT 1 FROM ${src.table} ${ref} CROSS JOIN resource ${s} ON ${s}.rid = ${ref}.rid
+        WHERE ${and([rows, target, `${s}.resource_type = ${source}`, `${s}.deleted = 0`, inner])}`;
+      });
+      return `EXISTS (${selects.join(' UNION ALL ')})`;
+    }
+    // referring resources first (CROSS JOIN fixes the order), then their references by sp_reference_rid
+    const selects = sources('reference', c.params).map((src) => {
+      // `+`: look the references up by rid (sp_reference_rid), not by scanning the parameter's rows
+      const rows = b.rowsOf(src, ref, c.params, '+');
+      const source = b.bind(c.sourceType);
+      const inner = conditionSql(b, c.condition, s);
+      return `SELECT ${rowSql(`$.target_type, $.target_id`, src, ref)} FROM resource ${s} CROSS JOIN ${src.table} ${ref} ON ${ref}.rid = ${s}.rid
+        WHERE ${and([rows, `${typeColumn(`${s}.resource_type`, [c.condition])} = ${source}`, `${s}.deleted = 0`, inner])}`;
+    });
+    return `(${r}.resource_type, ${r}.id) IN (${selects.join(' UNION ALL ')})`;
+  },
+  composite: (b, c, r) => anyOf(c.values.map((tuple) => {
+    const as = tuple.map(() => b.alias('x'));
+    const joins = as.slice(1).map((a, i) => `JOIN sp_composite ${a} ON ${a}.rid = ${as[0]}.rid AND ${a}.param = ${as[0]}.param AND ${a}.grp = ${as[0]}.grp AND ${a}.comp = ${i + 1}`).join(' ');
+    const params = b.params(`${as[0]}.param`, c.params);
+    const preds = tuple.map((cv, i) => componentPredicate(b, as[i], cv));
+    return `${r}.rid IN (SELECT ${as[0]}.rid FROM sp_composite ${as[0]} ${joins} WHERE ${params} AND ${as[0]}.comp = 0 AND ${preds.join(' AND ')})`;
+  })),
+  any: (b, c, r) => anyOf(c.conditions.map((x) => conditionSql(b, x, r))),
+  compartment: (b, c, r) => {
+    const a = b.alias('k');
+    const selects = sources('reference', c.params).map((src) => `SELECT ${a}.rid FROM ${src.table} ${a} WHERE ${and([b.rowsOf(src, a, c.params),
+      rowSql(`$.target_id = ${b.bind(c.targetId)} AND $.target_type = ${b.bind(c.targetType)}`, src, a)])}`);
+    return `${r}.rid IN (${selects.join(' UNION ALL ')})`;
+  },
+};
 
 /** A predicate on the resource row aliased `r` (columns rid, resource_type, id, last_updated). */
 export function conditionSql(b: Builder, c: Condition, r: string): string {
-  const rid = `${r}.rid`;
-  switch (c.kind) {
-    case 'string': {
-      const preds = () => c.values.map((v) => {
-        // the folded form of an exact value is known too: it lets the (param, norm) index seek
-        if (c.mode === 'exact') return `($.norm = ${b.bind(foldString(v))} AND $.exact = ${b.bind(v)})`;
-        if (c.mode === 'phonetic') return `$.norm = ${b.bind(v)}`;
-        if (c.mode === 'contains') return `$.norm LIKE ${b.bind(`%${likeEscape(v)}%`)} ESCAPE '\\'`;
-        const upper = prefixUpperBound(v);
-        return upper === undefined ? '1' : `($.norm >= ${b.bind(v)} AND $.norm < ${b.bind(upper)})`;
-      });
-      return inIndex(b, rid, 'string', c.params, preds);
-    }
-    case 'token': {
-      if (c.mode === 'text') {
-        return inIndex(b, rid, 'token', c.params, () => c.values.map((v) => `$.text LIKE ${b.bind(`%${likeEscape(v.code ?? '')}%`)} ESCAPE '\\'`));
-      }
-      if (c.mode === 'of-type') {
-        const preds = () => (c.ofType ?? []).map((t) => {
-          const parts = [`$.code = ${b.bind(t.value)}`];
-          if (t.code !== undefined) parts.push(`$.type_code = ${b.bind(t.code)}`);
-          if (t.system !== undefined) parts.push(`$.type_system = ${b.bind(t.system)}`);
-          return `(${parts.join(' AND ')})`;
-        });
-        return inIndex(b, rid, 'token', c.params, preds);
-      }
-      const preds = c.values.map((v) => () => {
-        const parts: string[] = [];
-        if (v.code !== undefined) parts.push(`$.code = ${b.bind(v.code)}`);
-        if (v.system === null) parts.push('$.system IS NULL');
-        else if (v.system !== undefined) parts.push(v.orNoSystem ? `($.system = ${b.bind(v.system)} OR $.system IS NULL)` : `$.system = ${b.bind(v.system)}`);
-        return `(${parts.join(' AND ')})`;
-      });
-      // values with a code seek the index, each on its own; a value without one reads the param anyway
-      if (c.values.every((v) => v.code !== undefined)) return inIndexEach(b, rid, 'token', c.params, preds, c.not);
-      return inIndex(b, rid, 'token', c.params, () => preds.map((p) => p()), c.not);
-    }
-    case 'date':
-      return inIndex(b, rid, 'date', c.params, () => c.values.map((v) => rangePredicate(b, '$.low', '$.high', v)));
-    case 'number':
-      return inIndex(b, rid, 'number', c.params, () => c.values.map((v) => numberPredicate(b, '$.value', v)));
-    case 'quantity':
-      // each value on its own: a canonical one seeks sp_quantity_canonical, another sp_quantity_value
-      return inIndexEach(b, rid, 'quantity', c.params, c.values.map((v) => () => quantityPredicate(b, '$.', v)));
-    case 'reference':
-      return inIndex(b, rid, 'reference', c.params, () => c.values.map((v) => {
-        if (v.kind === 'local') {
-          return v.type ? `($.target_id = ${b.bind(v.id)} AND $.target_type = ${b.bind(v.type)})` : `$.target_id = ${b.bind(v.id)}`;
-        }
-        if (v.kind === 'url') {
-          return v.version ? `($.url = ${b.bind(v.url)} AND $.version = ${b.bind(v.version)})` : `$.url = ${b.bind(v.url)}`;
-        }
-        const parts: string[] = [];
-        if (v.value !== undefined) parts.push(`$.identifier_value = ${b.bind(v.value)}`);
-        if (v.system !== undefined) parts.push(`$.identifier_system = ${b.bind(v.system)}`);
-        return `(${parts.join(' AND ') || '0'})`;
-      }));
-    case 'uri':
-      return inIndex(b, rid, 'uri', c.params, () => c.values.map((v) => {
-        if (c.mode === 'below') {
-          const upper = prefixUpperBound(v);
-          return upper === undefined ? '1' : `($.uri >= ${b.bind(v)} AND $.uri < ${b.bind(upper)})`;
-        }
-        if (c.mode === 'above') return `$.uri IN (${b.list(uriAncestors(v))})`;
-        return `$.uri = ${b.bind(v)}`;
-      }));
-    case 'missing':
-      return inIndex(b, rid, c.table, c.params, () => [], c.missing);
-    case 'id':
-      if (c.values.length === 0) return c.not ? '0' : '1'; // _id:missing
-      return `${r}.id ${c.not ? 'NOT IN' : 'IN'} (${b.list(c.values)})`;
-    case 'lastUpdated':
-      return anyOf(c.values.map((v) => instantPredicate(b, `${r}.last_updated`, v)));
-    case 'chain': {
-      const ref = b.alias('c');
-      const t = b.alias('t');
-      // targets first (CROSS JOIN fixes the order), then their references by sp_reference_target_param
-      const selects = sources('reference', c.params).map((src) => {
-        const rows = b.rowsOf(src, ref, c.params);
-        const targets = b.list(c.targetTypes);
-        const inner = conditionSql(b, c.condition, t);
-        return `SELECT ${ref}.rid FROM resource ${t} CROSS JOIN ${src.table} ${ref} ON ${rowSql(`$.target_id = ${t}.id AND $.target_type = ${t}.resource_type`, src, ref)}
-        WHERE ${and([rows, `${typeColumn(`${t}.resource_type`, [c.condition])} IN (${targets})`, `${t}.deleted = 0`, inner])}`;
-      });
-      return `${rid} IN (${selects.join(' UNION ALL ')})`;
-    }
-    case 'has': {
-      const ref = b.alias('h');
-      const s = b.alias('s');
-      if (c.semiJoin) {
-        // per candidate: its references by sp_reference_target_param, then the referring resource by rid
-        const selects = sources('reference', c.params).map((src) => {
-          const rows = b.rowsOf(src, ref, c.params);
-          const target = rowSql(`$.target_id = ${r}.id AND $.target_type = ${r}.resource_type`, src, ref);
-          const source = b.bind(c.sourceType);
-          const outer = b.correlated;
-          b.correlated = true;
-          const inner = conditionSql(b, c.condition, s);
-          b.correlated = outer;
-          return `SELECT 1 FROM ${src.table} ${ref} CROSS JOIN resource ${s} ON ${s}.rid = ${ref}.rid
-        WHERE ${and([rows, target, `${s}.resource_type = ${source}`, `${s}.deleted = 0`, inner])}`;
-        });
-        return `EXISTS (${selects.join(' UNION ALL ')})`;
-      }
-      // referring resources first (CROSS JOIN fixes the order), then their references by sp_reference_rid
-      const selects = sources('reference', c.params).map((src) => {
-        // `+`: look the references up by rid (sp_reference_rid), not by scanning the parameter's rows
-        const rows = b.rowsOf(src, ref, c.params, '+');
-        const source = b.bind(c.sourceType);
-        const inner = conditionSql(b, c.condition, s);
-        return `SELECT ${rowSql(`$.target_type, $.target_id`, src, ref)} FROM resource ${s} CROSS JOIN ${src.table} ${ref} ON ${ref}.rid = ${s}.rid
-        WHERE ${and([rows, `${typeColumn(`${s}.resource_type`, [c.condition])} = ${source}`, `${s}.deleted = 0`, inner])}`;
-      });
-      return `(${r}.resource_type, ${r}.id) IN (${selects.join(' UNION ALL ')})`;
-    }
-    case 'composite':
-      return anyOf(c.values.map((tuple) => {
-        const as = tuple.map(() => b.alias('x'));
-        const joins = as.slice(1).map((a, i) => `JOIN sp_composite ${a} ON ${a}.rid = ${as[0]}.rid AND ${a}.param = ${as[0]}.param AND ${a}.grp = ${as[0]}.grp AND ${a}.comp = ${i + 1}`).join(' ');
-        const params = b.params(`${as[0]}.param`, c.params);
-        const preds = tuple.map((cv, i) => componentPredicate(b, as[i], cv));
-        return `${rid} IN (SELECT ${as[0]}.rid FROM sp_composite ${as[0]} ${joins} WHERE ${params} AND ${as[0]}.comp = 0 AND ${preds.join(' AND ')})`;
-      }));
-    case 'any':
-      return anyOf(c.conditions.map((x) => conditionSql(b, x, r)));
-    case 'compartment': {
-      const a = b.alias('k');
-      const selects = sources('reference', c.params).map((src) => `SELECT ${a}.rid FROM ${src.table} ${a} WHERE ${and([b.rowsOf(src, a, c.params),
-        rowSql(`$.target_id = ${b.bind(c.targetId)} AND $.target_type = ${b.bind(c.targetType)}`, src, a)])}`);
-      return `${rid} IN (${selects.join(' UNION ALL ')})`;
-    }
-  }
+  return (SQL[c.kind] as CompileSql<Condition['kind']>)(b, c as never, r);
 }
 
 /** A component of a composite value on the sp_composite row aliased `a`. */
@@ -398,10 +313,8 @@ function componentPredicate(b: Builder, a: string, cv: ComponentValue): string {
       return numberPredicate(b, `${a}.value`, cv.value);
     case 'date':
       return rangePredicate(b, `${a}.low`, `${a}.high`, cv.value);
-    case 'string': {
-      const upper = prefixUpperBound(cv.value);
-      return upper === undefined ? '1' : `(${a}.text >= ${b.bind(cv.value)} AND ${a}.text < ${b.bind(upper)})`;
-    }
+    case 'string':
+      return startsWith(b, `${a}.text`, cv.value);
     case 'reference':
       return cv.value.kind === 'local'
         ? `(${a}.target_id = ${b.bind(cv.value.id)}${cv.value.type ? ` AND ${a}.target_type = ${b.bind(cv.value.type)}` : ''})`
@@ -443,11 +356,18 @@ export interface CompiledSearch {
 function selectsRids(c: Condition): boolean {
   switch (c.kind) {
     case 'string':
+    case 'stringExact':
+    case 'stringContains':
+    case 'phonetic':
+    case 'tokenText':
+    case 'tokenOfType':
     case 'date':
     case 'number':
     case 'quantity':
     case 'reference':
     case 'uri':
+    case 'uriAbove':
+    case 'uriBelow':
     case 'chain':
     case 'compartment':
       return true;

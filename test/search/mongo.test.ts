@@ -25,9 +25,9 @@ const HOSTILE = ['$gt', '{"$ne":1}', '$where', '$$ROOT', '$idx.p', 'a.b', '.*', 
 
 t.test('hostile values stay values in the generated documents', async (t) => {
   const compile = (v: string) => compileSearch(query([
-      { kind: 'string', params: ['Patient.name'], mode: 'start', values: [v] },
-      { kind: 'string', params: ['Patient.name'], mode: 'contains', values: [v] },
-      { kind: 'token', params: ['Patient.identifier'], mode: 'code', not: false, values: [{ system: v, code: v }] },
+      { kind: 'string', params: ['Patient.name'], values: [v] },
+      { kind: 'stringContains', params: ['Patient.name'], values: [v] },
+      { kind: 'token', params: ['Patient.identifier'], not: false, values: [{ system: v, code: v }] },
       { kind: 'reference', params: ['Patient.general-practitioner'], values: [{ kind: 'local', type: 'Practitioner', id: v }] },
       { kind: 'id', values: [v], not: false },
     ], { sort: [{ params: ['Patient.name'], table: 'string', descending: false }] }), { after: [v, 1] });
@@ -71,7 +71,7 @@ t.test('a semi-join larger than the bound is refused, not sent as a huge $in', a
   const docs = Array.from({ length: 5 }, (_, i) => ({ _id: `Patient/p${i}`, type: 'Patient', id: `p${i}`, del: false, rid: i, idx: { token: [{ p: 'Patient.gender', c: 'female' }] } }));
   const plan = compileSearch({
     types: ['Observation'], count: 10, total: 'none', include: [], revinclude: [], sort: [],
-    conditions: [{ kind: 'chain', params: ['Observation.subject'], targetTypes: ['Patient'], condition: { kind: 'token', params: ['Patient.gender'], mode: 'code', not: false, values: [{ code: 'female' }] } }],
+    conditions: [{ kind: 'chain', params: ['Observation.subject'], targetTypes: ['Patient'], condition: { kind: 'token', params: ['Patient.gender'], not: false, values: [{ code: 'female' }] } }],
   });
   const aggregate = async (p: Stage[]) => new Aggregator(p).run(docs) as any[];
   const ok = await runJoins(plan, aggregate, 5, () => new Error('too costly'));

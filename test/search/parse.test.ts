@@ -3,26 +3,19 @@
 import t from 'tap';
 import { loadDefinitions } from '../../src/fhir/definitions.ts';
 import { FhirError } from '../../src/fhir/errors.ts';
-import { parseSearch, type ParsedSearch } from '../../src/search/parse.ts';
+import type { ParsedSearch } from '../../src/search/parse.ts';
+import { SearchParser, searchServices } from '../../src/search/parser.ts';
 import { SearchParamRegistry } from '../../src/search/registry.ts';
+import { Terminology } from '../../src/terminology/service.ts';
 
 const defs = loadDefinitions();
 const registry = new SearchParamRegistry(defs.resourceTypes, defs.searchParameters);
+const parser = new SearchParser(searchServices(registry, new Terminology()), { defaultCount: 20, maxCount: 100, maxSearchValues: 500, maxSearchParameters: 100 });
 
 function parse(types: string | string[], qs: string, strict = false): ParsedSearch {
   const query: Record<string, string[]> = {};
   for (const [k, v] of new URLSearchParams(qs)) (query[k] ??= []).push(v);
-  return parseSearch({
-    types: Array.isArray(types) ? types : [types],
-    query,
-    registry,
-    baseUrl: 'http://test.local/fhir',
-    defaultCount: 20,
-    maxCount: 100,
-    maxValues: 500,
-    maxParameters: 100,
-    strict,
-  });
+  return parser.parse({ types: Array.isArray(types) ? types : [types], query, baseUrl: 'http://test.local/fhir', strict });
 }
 
 const conditions = (types: string | string[], qs: string) => parse(types, qs).query.conditions;
@@ -40,32 +33,32 @@ function statusOf(fn: () => unknown): number | undefined {
 const utc = Date.UTC;
 
 t.test('string: folded prefix, :exact as written, :contains folded', async (t) => {
-  t.same(conditions('Patient', 'name=Müller'), [{ kind: 'string', params: ['Patient.name'], mode: 'start', values: ['muller'] }]);
-  t.same(conditions('Patient', 'family:exact=Müller'), [{ kind: 'string', params: ['Patient.family'], mode: 'exact', values: ['Müller'] }]);
-  t.same(conditions('Patient', 'name:contains=ÖZD'), [{ kind: 'string', params: ['Patient.name'], mode: 'contains', values: ['ozd'] }]);
-  t.same(conditions('Patient', 'family=Ёлкина,Παπαδόπουλος'), [{ kind: 'string', params: ['Patient.family'], mode: 'start', values: ['елкина', 'παπαδοπουλοσ'] }]);
+  t.same(conditions('Patient', 'name=Müller'), [{ kind: 'string', params: ['Patient.name'], values: ['muller'] }]);
+  t.same(conditions('Patient', 'family:exact=Müller'), [{ kind: 'stringExact', params: ['Patient.family'], values: ['Müller'] }]);
+  t.same(conditions('Patient', 'name:contains=ÖZD'), [{ kind: 'stringContains', params: ['Patient.name'], values: ['ozd'] }]);
+  t.same(conditions('Patient', 'family=Ёлкина,Παπαδόπουλος'), [{ kind: 'string', params: ['Patient.family'], values: ['елкина', 'παπαδοπουλοσ'] }]);
 });
 
 t.test('escaping: \\, \\| \\$ \\\\', async (t) => {
-  t.same(conditions('Patient', 'family=a\\,b')[0], { kind: 'string', params: ['Patient.family'], mode: 'start', values: ['a,b'] });
-  t.same(conditions('Patient', 'family=a\\\\b,c')[0], { kind: 'string', params: ['Patient.family'], mode: 'start', values: ['a\\b', 'c'] });
-  t.same(conditions('Patient', 'identifier=a\\|b')[0], { kind: 'token', params: ['Patient.identifier'], mode: 'code', not: false, values: [{ code: 'a|b' }] });
-  t.same(conditions('Patient', 'identifier=urn:x|a\\$b')[0], { kind: 'token', params: ['Patient.identifier'], mode: 'code', not: false, values: [{ system: 'urn:x', code: 'a$b' }] });
+  t.same(conditions('Patient', 'family=a\\,b')[0], { kind: 'string', params: ['Patient.family'], values: ['a,b'] });
+  t.same(conditions('Patient', 'family=a\\\\b,c')[0], { kind: 'string', params: ['Patient.family'], values: ['a\\b', 'c'] });
+  t.same(conditions('Patient', 'identifier=a\\|b')[0], { kind: 'token', params: ['Patient.identifier'], not: false, values: [{ code: 'a|b' }] });
+  t.same(conditions('Patient', 'identifier=urn:x|a\\$b')[0], { kind: 'token', params: ['Patient.identifier'], not: false, values: [{ system: 'urn:x', code: 'a$b' }] });
 });
 
 t.test('token: code, system|code, |code, system|, :not, :text, :of-type', async (t) => {
   t.same(conditions('Patient', 'gender=female,male&gender:not=other'), [
-    { kind: 'token', params: ['Patient.gender'], mode: 'code', not: false, values: [{ code: 'female' }, { code: 'male' }] },
-    { kind: 'token', params: ['Patient.gender'], mode: 'code', not: true, values: [{ code: 'other' }] },
+    { kind: 'token', params: ['Patient.gender'], not: false, values: [{ code: 'female' }, { code: 'male' }] },
+    { kind: 'token', params: ['Patient.gender'], not: true, values: [{ code: 'other' }] },
   ]);
   const [withSystem, noSystem, anyCode] = conditions('Patient', 'identifier=http://hl7.it/sid/codiceFiscale|MLLJRG85A01Z112X&identifier=|12345&identifier=urn:oid:2.16.840.1.113883.3.4424.1.1.616|');
-  t.same(withSystem, { kind: 'token', params: ['Patient.identifier'], mode: 'code', not: false, values: [{ system: 'http://hl7.it/sid/codiceFiscale', code: 'MLLJRG85A01Z112X' }] });
-  t.same(noSystem, { kind: 'token', params: ['Patient.identifier'], mode: 'code', not: false, values: [{ system: null, code: '12345' }] });
-  t.same(anyCode, { kind: 'token', params: ['Patient.identifier'], mode: 'code', not: false, values: [{ system: 'urn:oid:2.16.840.1.113883.3.4424.1.1.616' }] });
+  t.same(withSystem, { kind: 'token', params: ['Patient.identifier'], not: false, values: [{ system: 'http://hl7.it/sid/codiceFiscale', code: 'MLLJRG85A01Z112X' }] });
+  t.same(noSystem, { kind: 'token', params: ['Patient.identifier'], not: false, values: [{ system: null, code: '12345' }] });
+  t.same(anyCode, { kind: 'token', params: ['Patient.identifier'], not: false, values: [{ system: 'urn:oid:2.16.840.1.113883.3.4424.1.1.616' }] });
   t.notOk('code' in (anyCode as { values: object[] }).values[0], 'system| leaves the code out');
-  t.same(conditions('Condition', 'code:text=Lungen Tuberkulose'), [{ kind: 'token', params: ['Condition.code'], mode: 'text', not: false, values: [{ code: 'lungen tuberkulose' }] }]);
+  t.same(conditions('Condition', 'code:text=Lungen Tuberkulose'), [{ kind: 'tokenText', params: ['Condition.code'], values: ['lungen tuberkulose'] }]);
   t.same(conditions('Patient', 'identifier:of-type=http://terminology.hl7.org/CodeSystem/v2-0203|MR|12345'), [
-    { kind: 'token', params: ['Patient.identifier'], mode: 'of-type', not: false, values: [], ofType: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'MR', value: '12345' }] },
+    { kind: 'tokenOfType', params: ['Patient.identifier'], values: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'MR', value: '12345' }] },
   ]);
 });
 
@@ -128,8 +121,8 @@ t.test('reference: Type/id, id, :Type, absolute URLs, canonicals, :identifier', 
 });
 
 t.test('uri and :missing', async (t) => {
-  t.same(conditions('ValueSet', 'url:below=http://example.org/fhir'), [{ kind: 'uri', params: ['ValueSet.url'], mode: 'below', values: ['http://example.org/fhir'] }]);
-  t.same(conditions('ValueSet', 'url=urn:oid:1.2.3')[0], { kind: 'uri', params: ['ValueSet.url'], mode: 'eq', values: ['urn:oid:1.2.3'] });
+  t.same(conditions('ValueSet', 'url:below=http://example.org/fhir'), [{ kind: 'uriBelow', params: ['ValueSet.url'], values: ['http://example.org/fhir'] }]);
+  t.same(conditions('ValueSet', 'url=urn:oid:1.2.3')[0], { kind: 'uri', params: ['ValueSet.url'], values: ['urn:oid:1.2.3'] });
   t.same(conditions('Patient', 'birthdate:missing=true&organization:missing=false'), [
     { kind: 'missing', params: ['Patient.birthdate'], table: 'date', missing: true },
     { kind: 'missing', params: ['Patient.organization'], table: 'reference', missing: false },
@@ -144,16 +137,16 @@ t.test('_id and _lastUpdated', async (t) => {
 
 t.test('chains: typed, untyped (targets defining the parameter), two levels', async (t) => {
   t.same(conditions('Observation', 'subject:Patient.name=Müller'), [
-    { kind: 'chain', params: ['Observation.subject'], targetTypes: ['Patient'], condition: { kind: 'string', params: ['Patient.name'], mode: 'start', values: ['muller'] } },
+    { kind: 'chain', params: ['Observation.subject'], targetTypes: ['Patient'], condition: { kind: 'string', params: ['Patient.name'], values: ['muller'] } },
   ]);
   // subject may point to Group, Device, Patient or Location; only Patient and Location have `name`
   t.same(conditions('Observation', 'subject.name=peter'), [
-    { kind: 'chain', params: ['Observation.subject'], targetTypes: ['Patient', 'Location'], condition: { kind: 'string', params: ['Patient.name', 'Location.name'], mode: 'start', values: ['peter'] } },
+    { kind: 'chain', params: ['Observation.subject'], targetTypes: ['Patient', 'Location'], condition: { kind: 'string', params: ['Patient.name', 'Location.name'], values: ['peter'] } },
   ]);
   t.same(conditions('Encounter', 'subject:Patient.organization.name=UNHCR'), [
     {
       kind: 'chain', params: ['Encounter.subject'], targetTypes: ['Patient'],
-      condition: { kind: 'chain', params: ['Patient.organization'], targetTypes: ['Organization'], condition: { kind: 'string', params: ['Organization.name'], mode: 'start', values: ['unhcr'] } },
+      condition: { kind: 'chain', params: ['Patient.organization'], targetTypes: ['Organization'], condition: { kind: 'string', params: ['Organization.name'], values: ['unhcr'] } },
     },
   ]);
   t.equal(statusOf(() => parse('Patient', 'gender.name=x')), 400, 'only references chain');
@@ -161,12 +154,12 @@ t.test('chains: typed, untyped (targets defining the parameter), two levels', as
 
 t.test('_has, nested', async (t) => {
   t.same(conditions('Patient', '_has:Observation:patient:code=http://loinc.org|8310-5'), [
-    { kind: 'has', sourceType: 'Observation', params: ['Observation.patient'], condition: { kind: 'token', params: ['Observation.code'], mode: 'code', not: false, values: [{ system: 'http://loinc.org', code: '8310-5' }] } },
+    { kind: 'has', sourceType: 'Observation', params: ['Observation.patient'], condition: { kind: 'token', params: ['Observation.code'], not: false, values: [{ system: 'http://loinc.org', code: '8310-5' }] } },
   ]);
   t.same(conditions('Patient', '_has:Encounter:subject:_has:Condition:encounter:code=56717001'), [
     {
       kind: 'has', sourceType: 'Encounter', params: ['Encounter.subject'],
-      condition: { kind: 'has', sourceType: 'Condition', params: ['Condition.encounter'], condition: { kind: 'token', params: ['Condition.code'], mode: 'code', not: false, values: [{ code: '56717001' }] } },
+      condition: { kind: 'has', sourceType: 'Condition', params: ['Condition.encounter'], condition: { kind: 'token', params: ['Condition.code'], not: false, values: [{ code: '56717001' }] } },
     },
   ]);
   t.equal(statusOf(() => parse('Patient', '_has:Observation:encounter:code=x')), 400, 'the reference cannot point to Patient');
@@ -185,7 +178,7 @@ t.test('composite: one tuple per value, components typed', async (t) => {
 });
 
 t.test('several types: one index key per type', async (t) => {
-  t.same(conditions(['Patient', 'Practitioner'], 'name=van'), [{ kind: 'string', params: ['Patient.name', 'Practitioner.name'], mode: 'start', values: ['van'] }]);
+  t.same(conditions(['Patient', 'Practitioner'], 'name=van'), [{ kind: 'string', params: ['Patient.name', 'Practitioner.name'], values: ['van'] }]);
   t.same(conditions(['Observation', 'Condition'], 'patient=Patient/x'), [
     { kind: 'reference', params: ['Observation.patient', 'Condition.patient'], values: [{ kind: 'local', type: 'Patient', id: 'x' }] },
   ]);
@@ -218,7 +211,7 @@ t.test('result parameters: _sort, _count, _total, _include, _revinclude', async 
 
 t.test('lenient and strict handling of what the server does not support', async (t) => {
   const lenient = parse('Patient', 'gender=female&shoe-size=42&_text=cough&_sort=shoe-size&_filter=x');
-  t.same(lenient.query.conditions, [{ kind: 'token', params: ['Patient.gender'], mode: 'code', not: false, values: [{ code: 'female' }] }]);
+  t.same(lenient.query.conditions, [{ kind: 'token', params: ['Patient.gender'], not: false, values: [{ code: 'female' }] }]);
   t.same(lenient.ignored.map((i) => i.name).sort(), ['_filter', '_sort', '_text', 'shoe-size']);
   t.same(lenient.query.sort, [], 'the unknown sort key leaves the order alone');
   t.same(lenient.applied, [['gender', 'female']], 'ignored parameters are not applied');
@@ -268,4 +261,32 @@ t.test('search size: values over all parameters and parameters, with escaped com
   t.equal(statusOf(() => parse('Patient', `${Array.from({ length: 99 }, () => 'name=a').join('&')}&_sort=name,birthdate`)), 400, '99 parameters and 2 sort keys');
   t.equal(statusOf(() => parse('Patient', `name=a&${Array.from({ length: 100 }, () => '_include=Patient:organization').join('&')}`)), 400, '_include counts');
   t.equal(statusOf(() => parse('Patient', `_count=5&_elements=${values(5000)}`)), undefined, '_elements and _count do not count');
+});
+
+t.test('each type accepts its modifiers (search.html#modifiers) and refuses the rest with one 400, lenient or strict', async (t) => {
+  const accepted: Record<string, [string, string, string[]]> = {
+    string: ['Patient', 'family', ['missing', 'exact', 'contains']],
+    token: ['Patient', 'gender', ['missing', 'not', 'text', 'of-type', 'in', 'not-in', 'below', 'above']],
+    date: ['Patient', 'birthdate', ['missing']],
+    number: ['RiskAssessment', 'probability', ['missing']],
+    quantity: ['Observation', 'value-quantity', ['missing']],
+    uri: ['ValueSet', 'url', ['missing', 'above', 'below']],
+    reference: ['Observation', 'subject', ['missing', 'identifier', 'Patient']],
+    composite: ['Observation', 'component-code-value-quantity', []],
+  };
+  const modifiers = ['missing', 'exact', 'contains', 'text', 'not', 'above', 'below', 'in', 'not-in', 'of-type', 'identifier', 'Patient', 'sounds-like'];
+  for (const [type, [resource, code, accepts]] of Object.entries(accepted)) {
+    for (const modifier of modifiers) {
+      for (const strict of [false, true]) {
+        let message = '';
+        try {
+          parse(resource, `${code}:${modifier}=true`, strict);
+        } catch (err) {
+          message = err instanceof FhirError ? JSON.stringify(err.outcome) : String(err);
+        }
+        const refused = message.includes(`Modifier :${modifier} is not supported on ${type} parameter '${code}'`);
+        t.equal(refused, !accepts.includes(modifier), `${resource}?${code}:${modifier} (${strict ? 'strict' : 'lenient'})`);
+      }
+    }
+  }
 });

@@ -6,7 +6,6 @@
 // (no ANALYZE), so these plans must come from the SQL's shape alone.
 import t from 'tap';
 import { testApp, fhir } from '../helpers/app.ts';
-import { parseSearch } from '../../src/search/parse.ts';
 import type { Condition, SearchQuery } from '../../src/search/ir.ts';
 import { SqliteStore } from '../../src/store/sqlite/index.ts';
 
@@ -78,7 +77,7 @@ if (!(store instanceof SqliteStore)) throw new Error('the test app runs on SQLit
 function query(types: string[], qs: string, extra: Condition[] = []): SearchQuery {
   const q: Record<string, string[]> = {};
   for (const [k, v] of new URLSearchParams(qs)) (q[k] ??= []).push(v);
-  const parsed = parseSearch({ types, query: q, registry: app.fhir.search, baseUrl: 'http://test.local/fhir', defaultCount: 20, maxCount: 1000, maxValues: 500, maxParameters: 100, strict: true });
+  const parsed = app.fhir.searchParser.parse({ types, query: q, baseUrl: 'http://test.local/fhir', strict: true, count: { default: 20, max: 1000 } });
   parsed.query.conditions.push(...extra);
   return parsed.query;
 }

@@ -14,7 +14,6 @@ import { SqliteStore } from '../../../src/store/sqlite/index.ts';
 import { PLAN } from '../../../src/store/sqlite/search.ts';
 import { AUDIT_ARMS } from '../../../src/store/sqlite/audit-index.ts';
 import { extractIndex } from '../../../src/search/extract.ts';
-import { parseSearch } from '../../../src/search/parse.ts';
 import type { IndexRows } from '../../../src/search/index-rows.ts';
 import type { AuditInput, QueuedAudit } from '../../../src/audit/audit.ts';
 import { fhir, testApp } from '../../helpers/app.ts';
@@ -199,7 +198,7 @@ t.test('searches on the trail use the audit_index indexes, never a scan of it', 
   const plan = (qs: string) => {
     const q: Record<string, string[]> = {};
     for (const [k, v] of new URLSearchParams(qs)) (q[k] ??= []).push(v);
-    const parsed = parseSearch({ types: ['AuditEvent'], query: q, registry: compact.fhir.search, baseUrl: 'http://test.local/fhir', defaultCount: 20, maxCount: 1000, maxValues: 500, maxParameters: 100, strict: true });
+    const parsed = compact.fhir.searchParser.parse({ types: ['AuditEvent'], query: q, baseUrl: 'http://test.local/fhir', strict: true, count: { default: 20, max: 1000 } });
     return store.explain(parsed.query).join('\n');
   };
   const cases: [string, RegExp[]][] = [
