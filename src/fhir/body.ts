@@ -33,7 +33,3 @@ export function serialize(body: ResponseBody): string {
 export function resourceOf<T extends Resource = Resource>(body: ResponseBody): T {
   return (body instanceof ResourceJson ? body.resource : body) as T;
 }
-
-export function resourceTypeOf(body: ResponseBody): string {
-  return body.resourceType;
-}

@@ -12,7 +12,6 @@ export const TYPE_SOURCE = '[A-Z][A-Za-z]+';
 
 /** The spec's ids: 1–64 characters from [A-Za-z0-9\-\.]. */
 export const ID_PATTERN = new RegExp(`^${ID_SOURCE}$`);
-const TYPE_PATTERN = new RegExp(`^${TYPE_SOURCE}$`);
 
 const RELATIVE = new RegExp(`^(${TYPE_SOURCE})/(${ID_SOURCE})(?:/_history/(${ID_SOURCE}))?$`);
 // the base is everything before the last Type/id(/_history/vid): no query or fragment in it
@@ -25,10 +24,6 @@ export const URN_IN_TEXT = /urn:(?:uuid|oid):[A-Za-z0-9.\-]+/g;
 
 export function isId(v: unknown): v is string {
   return typeof v === 'string' && ID_PATTERN.test(v);
-}
-
-export function isTypeName(v: string): boolean {
-  return TYPE_PATTERN.test(v);
 }
 
 export function assertValidId(id: string, what = 'id'): void {
