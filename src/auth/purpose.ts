@@ -12,7 +12,6 @@ import { FhirError } from '../fhir/errors.ts';
 
 export const PURPOSE_SYSTEM = 'https://migfhir.org/fhir/CodeSystem/purpose-of-use';
 export const V3_PURPOSE_SYSTEM = 'http://terminology.hl7.org/CodeSystem/v3-ActReason';
-export const DEFAULT_REFUSED = [`${PURPOSE_SYSTEM}|immigration-enforcement`];
 export const PURPOSE_HEADER = 'x-purpose-of-use';
 
 /** A purpose of use as stated; `system` is absent for a bare code. */

@@ -2,6 +2,7 @@
 // `system/*.cruds`): https://hl7.org/fhir/smart-app-launch/scopes-and-launch-context.html
 // Backend services act as systems, so only `system/` scopes grant access; v2 query
 // restrictions (`?category=…`) are not supported and such scopes are refused.
+import { TYPE_SOURCE } from '../fhir/reference.ts';
 
 /** c create, r read, u update, d delete, s search */
 export type Permission = 'c' | 'r' | 'u' | 'd' | 's';
@@ -12,7 +13,7 @@ export interface ScopeGrant {
 }
 
 const V1: Record<string, Permission[]> = { read: ['r', 's'], write: ['c', 'u', 'd'], '*': ['c', 'r', 'u', 'd', 's'] };
-const SCOPE = /^system\/(\*|[A-Z][A-Za-z]+)\.(read|write|\*|c?r?u?d?s?)$/;
+const SCOPE = new RegExp(`^system/(\\*|${TYPE_SOURCE})\\.(read|write|\\*|c?r?u?d?s?)$`);
 
 /** Parses one scope; undefined when it is not a system resource scope this server grants. */
 export function parseScope(scope: string): ScopeGrant | undefined {

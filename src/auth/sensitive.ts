@@ -7,6 +7,7 @@
 // carried as base64 data (Binary, attachments) and for elements labelled inline with DS4P's
 // extension (answers to sensitive questions). Whatever the server generates from stored data
 // (narrative, exports, scores, diagnostics) is generated from viewFor(auth), the client's view.
+import { serialize, type ResponseBody } from '../fhir/body.ts';
 import type { Coding, Extension, Resource } from 'fhir/r4.js';
 import { forbidden } from './authorize.ts';
 
@@ -223,10 +224,10 @@ export function keepSensitive(next: Resource, storedVersion: Resource | string):
 
 /** A response body with sensitive elements removed, for clients without the scope. Bodies
  * without the label are returned as they are, unparsed. */
-export function redactBody(body: string | Resource): string | Resource {
-  const text = typeof body === 'string' ? body : JSON.stringify(body);
+export function redactBody(body: ResponseBody): ResponseBody {
+  const text = serialize(body);
   if (!text.includes(MARKER)) return body;
-  return JSON.stringify(redactResource(JSON.parse(text)));
+  return redactResource(JSON.parse(text)) as unknown as Resource;
 }
 
 /** Search parameters whose expression reads sensitive extensions. */

@@ -1,6 +1,7 @@
 // Bundles are written as JSON text around the stored resources' own text, so a page of history
 // or search results is never parsed and re-serialized.
 import type { Bundle, BundleLink } from 'fhir/r4.js';
+import { ResourceJson } from './body.ts';
 
 export interface EntryText {
   fullUrl?: string;
@@ -14,7 +15,7 @@ export function bundleText(
   type: Bundle['type'],
   entries: EntryText[],
   options: { total?: number; link?: BundleLink[]; id?: string; timestamp?: string } = {},
-): string {
+): ResourceJson {
   const head: Record<string, unknown> = { resourceType: 'Bundle' };
   if (options.id) head.id = options.id;
   head.meta = { lastUpdated: options.timestamp ?? new Date().toISOString() };
@@ -33,5 +34,5 @@ export function bundleText(
     return `${s}}`;
   });
   const headText = JSON.stringify(head);
-  return parts.length ? `${headText.slice(0, -1)},"entry":[${parts.join(',')}]}` : headText;
+  return new ResourceJson('Bundle', parts.length ? `${headText.slice(0, -1)},"entry":[${parts.join(',')}]}` : headText);
 }

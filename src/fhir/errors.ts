@@ -44,6 +44,16 @@ export const badRequest = (diagnostics: string, code: IssueCode = 'invalid', exp
 export const notFound = (diagnostics: string) => new FhirError(404, { code: 'not-found', diagnostics });
 export const gone = (diagnostics: string, headers: Record<string, string> = {}) =>
   new FhirError(410, { code: 'deleted', diagnostics }, headers);
+/** 410 for a read of a deleted resource or of a deletion version. It carries the deletion so that
+ * the HTTP answer can give its ETag and Last-Modified (src/rest/common.ts etagHeaders): the store
+ * that throws it knows nothing of HTTP headers. */
+export class DeletedError extends FhirError {
+  readonly deletion: { versionId: number; lastUpdated: string };
+  constructor(diagnostics: string, deletion: { versionId: number; lastUpdated: string }) {
+    super(410, { code: 'deleted', diagnostics });
+    this.deletion = deletion;
+  }
+}
 export const conflict = (diagnostics: string) => new FhirError(409, { code: 'conflict', diagnostics });
 export const preconditionFailed = (diagnostics: string) =>
   new FhirError(412, { code: 'conflict', diagnostics });
@@ -51,12 +61,6 @@ export const notSupported = (diagnostics: string, status = 501) =>
   new FhirError(status, { code: 'not-supported', diagnostics });
 export const unprocessable = (issues: IssueInput | IssueInput[]) => new FhirError(422, issues);
 
-/** The spec's ids: 1–64 characters from [A-Za-z0-9\-\.]. */
-export const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
-
-export function assertValidId(id: string, what = 'id'): void {
-  if (!ID_PATTERN.test(id)) {
-    // The offending value is the caller's own input; echo it only truncated.
-    throw badRequest(`Invalid ${what} '${id.slice(0, 64)}': ids are 1-64 characters of A-Z a-z 0-9 - .`, 'value');
-  }
-}
+// Ids are defined with references (reference.ts); re-exported for src/http/routes.ts and
+// src/rest/dispatch.ts, which the route table rewrites.
+export { ID_PATTERN, assertValidId } from './reference.ts';

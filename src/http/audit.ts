@@ -8,7 +8,9 @@
 // patient index has one patient an event); one touching none, one event.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AuditInput } from '../audit/audit.ts';
-import { FhirError, ID_PATTERN } from '../fhir/errors.ts';
+import { FhirError } from '../fhir/errors.ts';
+import { ID_SOURCE, isId, parseReference, resourceAddress } from '../fhir/reference.ts';
+import { serialize, type ResponseBody } from '../fhir/body.ts';
 import type { FhirRequest, FhirResponse, TrailNotes } from '../rest/types.ts';
 import type { Context } from '../rest/types.ts';
 
@@ -33,32 +35,42 @@ function patientOf(req: RequestTarget): string | undefined {
   if (req.resourceType === 'Patient' && req.id) return `Patient/${req.id}`;
   for (const p of ['patient', 'subject']) {
     const v = req.query[p]?.[0];
-    if (v && /^Patient\/[A-Za-z0-9\-.]{1,64}$/.test(v)) return v;
-    if (v && p === 'patient' && /^[A-Za-z0-9\-.]{1,64}$/.test(v)) return `Patient/${v}`;
+    if (!v) continue;
+    const ref = parseReference(v);
+    if (ref?.kind === 'relative' && ref.type === 'Patient' && ref.version === undefined) return v;
+    if (p === 'patient' && isId(v)) return `Patient/${v}`;
   }
   return undefined;
 }
 
 /** Patients in a FHIR JSON text: a reference, an entry's fullUrl or a transaction response's
  * location naming Patient/id (relative or absolute), and a Patient resource's own id. */
-const PATIENT_IN_TEXT = /"(?:reference|fullUrl|location)":"(?:[^"]*\/)?Patient\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[^"]*)?"|"resourceType":"Patient","id":"([A-Za-z0-9\-.]{1,64})"/g;
+const PATIENT_IN_TEXT = new RegExp(`"(?:reference|fullUrl|location)":"(?:[^"]*/)?Patient/(${ID_SOURCE})(?:/_history/[^"]*)?"|"resourceType":"Patient","id":"(${ID_SOURCE})"`, 'g');
 
-function addPatientsIn(found: Set<string>, value: unknown): void {
-  if (value === undefined || value === null) return;
-  const text = typeof value === 'string' ? value : JSON.stringify(value);
-  if (!text.includes('Patient')) return;
+function addPatientsIn(found: Set<string>, text: string | undefined): void {
+  if (text === undefined || !text.includes('Patient')) return;
   for (const m of text.matchAll(PATIENT_IN_TEXT)) found.add(`Patient/${m[1] ?? m[2]}`);
 }
 
-/** Every patient whose data a request touched: the one it names, and those in `bodies` (the
- * answer; the request body, whose transaction references are resolved by then). The trail's
- * own events are not split per patient they mention: reading the trail is one event. */
-export function patientsOf(req: RequestTarget, ...bodies: unknown[]): string[] {
+/** Every patient whose data a request touched: the one it names, and those in the answer and
+ * in the request body (whose transaction references are resolved by then). The trail's own
+ * events are not split per patient they mention: reading the trail is one event. */
+export function patientsOf(req: RequestTarget, answer?: ResponseBody, requestBody?: unknown): string[] {
   const found = new Set<string>();
   const named = patientOf(req);
   if (named) found.add(named);
-  if (req.resourceType !== 'AuditEvent') for (const body of bodies) addPatientsIn(found, body);
+  if (req.resourceType !== 'AuditEvent') {
+    if (answer !== undefined) addPatientsIn(found, serialize(answer));
+    addPatientsIn(found, requestText(requestBody));
+  }
   return [...found];
+}
+
+/** A request body as text: parsed JSON, or the text or bytes of another media type. */
+function requestText(body: unknown): string | undefined {
+  if (body === undefined || body === null) return undefined;
+  if (typeof body === 'string') return body;
+  return Buffer.isBuffer(body) ? undefined : JSON.stringify(body);
 }
 
 /** The events of one interaction: one per patient it touched (at least one). */
@@ -81,7 +93,7 @@ function requestTarget(request: FastifyRequest): RequestTarget {
   const params = (request.params ?? {}) as { type?: string; id?: string };
   return {
     resourceType: params.type,
-    id: params.id && ID_PATTERN.test(params.id) ? params.id : undefined,
+    id: isId(params.id) ? params.id : undefined,
     query: (request.query ?? {}) as Record<string, string[]>,
   };
 }
@@ -98,7 +110,8 @@ function baseInput(request: FastifyRequest, interaction: string, status: number,
   const auth = request.fhirAuth;
   let what: string | undefined;
   const location = res?.headers?.location ?? res?.headers?.['content-location'];
-  if (location) what = /([A-Z][A-Za-z]+\/[A-Za-z0-9\-.]{1,64})\/_history\//.exec(location)?.[1];
+  const target = location ? resourceAddress(location) : undefined;
+  if (target?.version !== undefined) what = `${target.type}/${target.id}`;
   if (!what && req?.resourceType && req.id) what = `${req.resourceType}/${req.id}`;
   const qs = request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : undefined;
   return {

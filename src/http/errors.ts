@@ -5,7 +5,8 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { FhirError, operationOutcome, type IssueCode } from '../fhir/errors.ts';
+import { DeletedError, FhirError, operationOutcome, type IssueCode } from '../fhir/errors.ts';
+import { etagHeaders } from '../rest/common.ts';
 import { FHIR_JSON } from './negotiation.ts';
 
 const FASTIFY_CODES: Record<string, { status: number; code: IssueCode; diagnostics: string }> = {
@@ -22,7 +23,7 @@ export function errorHandler(err: FastifyError | FhirError, request: FastifyRequ
   if (err instanceof FhirError) {
     status = err.status;
     body = err.outcome;
-    headers = err.headers;
+    headers = err instanceof DeletedError ? { ...etagHeaders(err.deletion), ...err.headers } : err.headers;
     if (status >= 500 && status !== 501) request.log.error({ err }, 'request failed');
   } else {
     const known = FASTIFY_CODES[(err as FastifyError).code ?? ''];

@@ -8,7 +8,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Patient } from 'fhir/r4.js';
 import { authorize } from '../auth/authorize.ts';
 import { viewFor } from '../auth/sensitive.ts';
-import { assertValidId, badRequest } from '../fhir/errors.ts';
+import { badRequest } from '../fhir/errors.ts';
+import { assertValidId } from '../fhir/reference.ts';
+import { serialize } from '../fhir/body.ts';
 import { fromFhir } from '../mapping/hl7v2/from-fhir.ts';
 import { HL7_MEDIA_TYPES, hl7v2Ingest } from '../operations/hl7v2.ts';
 import { OPERATIONS } from '../rest/capabilities.ts';
@@ -35,8 +37,8 @@ function fhirRequest(request: FastifyRequest, ctx: Context): FhirRequest {
 }
 
 function send(reply: FastifyReply, res: FhirResponse): FastifyReply {
-  reply.code(res.status).header('content-type', res.headers?.['content-type'] ?? FHIR_JSON);
-  return reply.send(typeof res.body === 'string' ? res.body : JSON.stringify(res.body));
+  reply.code(res.status).header('content-type', FHIR_JSON);
+  return reply.send(res.body === undefined ? undefined : serialize(res.body));
 }
 
 export function registerHl7v2Routes(ctx: Context) {
@@ -53,7 +55,7 @@ export function registerHl7v2Routes(ctx: Context) {
       metricsOf(ctx)?.message('http', result.ackCode);
       if (/hl7-v2/i.test(request.headers.accept ?? '')) {
         // HL7 over HTTP: clients that speak v2 only get the ACK
-        return send(reply, { status: result.ackCode === 'AA' ? 200 : result.response.status, headers: { 'content-type': ER7 }, body: result.ack });
+        return reply.code(result.ackCode === 'AA' ? 200 : result.response.status).header('content-type', ER7).send(result.ack);
       }
       return send(reply, result.response);
     });

@@ -1,5 +1,6 @@
 // Adapts Fastify to the framework-free handlers in src/rest: builds a FhirRequest, runs the
 // handler, and writes the FhirResponse with FHIR's headers.
+import { resourceOf, serialize } from '../fhir/body.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { assertValidId, FhirError, notFound } from '../fhir/errors.ts';
 import { auditInputs, registerAuditHooks, WRITES } from './audit.ts';
@@ -67,8 +68,7 @@ export function sendFhir(reply: FastifyReply, res: FhirResponse, pretty: boolean
   if (res.headers) reply.headers(res.headers);
   if (res.body === undefined || res.status === 304 || res.status === 204) return reply.send();
   reply.header('content-type', FHIR_JSON);
-  let text = typeof res.body === 'string' ? res.body : JSON.stringify(res.body);
-  if (pretty) text = JSON.stringify(JSON.parse(text), null, 2);
+  const text = pretty ? JSON.stringify(resourceOf(res.body), null, 2) : serialize(res.body);
   return reply.send(text);
 }
 

@@ -5,6 +5,7 @@ import type { StructureDefinition } from 'fhir/r4.js';
 import { createRequire } from 'node:module';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { canonicalUrl } from '../fhir/reference.ts';
 
 const require = createRequire(import.meta.url);
 const CORE = 'http://hl7.org/fhir/StructureDefinition/';
@@ -12,7 +13,7 @@ const cache = new Map<string, StructureDefinition | undefined>();
 let dir: string | undefined;
 
 export function r4Structure(url: string): StructureDefinition | undefined {
-  const u = url.split('|')[0];
+  const u = canonicalUrl(url);
   if (cache.has(u)) return cache.get(u);
   let sd: StructureDefinition | undefined;
   if (u.startsWith(CORE)) {

@@ -17,6 +17,7 @@ import { randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, HumanName, Identifier, Patient, Resource } from 'fhir/r4.js';
 import { authorize } from '../auth/authorize.ts';
 import { FhirError } from '../fhir/errors.ts';
+import { parseReference, resourceAddress } from '../fhir/reference.ts';
 import { bundle as transactionHandler } from '../rest/bundle.ts';
 import { criteria, queryFromHeader } from '../rest/conditional.ts';
 import type { Context, FhirRequest, FhirResponse } from '../rest/types.ts';
@@ -97,7 +98,8 @@ async function resolve(req: FhirRequest, ctx: Context, type: string, url: string
     let r = JSON.parse((await ctx.repo.read(type, m.id)).json!) as Resource & Patient;
     for (let hop = 0; followLinks && hop < 5; hop++) {
       const next = r.link?.find((l) => l.type === 'replaced-by')?.other?.reference;
-      const id = next && /^Patient\/([A-Za-z0-9\-.]{1,64})$/.exec(next)?.[1];
+      const ref = next ? parseReference(next) : undefined;
+      const id = ref?.kind === 'relative' && ref.type === 'Patient' && ref.version === undefined ? ref.id : undefined;
       if (!id) break;
       replaced.push(...(r.identifier ?? []));
       r = JSON.parse((await ctx.repo.read(type, id)).json!) as Resource & Patient;
@@ -115,6 +117,15 @@ export interface Applied {
   response: FhirResponse;
   /** the stored Provenance when this message had been applied before (nothing was written) */
   duplicateOf?: string;
+}
+
+/** `Patient/id` of the first Patient the transaction wrote (its response entry's Location). */
+export function writtenPatient(response: Bundle): string | undefined {
+  for (const e of response.entry ?? []) {
+    const written = e.response?.location ? resourceAddress(e.response.location) : undefined;
+    if (written?.type === 'Patient') return `Patient/${written.id}`;
+  }
+  return undefined;
 }
 
 /** Applies an adapter Bundle; `source` is the message id its Provenance carries in meta.source. */

@@ -1,7 +1,8 @@
 // Assigning authorities ↔ FHIR identifier systems, from the declarative table
 // identifier-systems.json. Every adapter that meets a national identifier (HL7 v2 CX-4, a CSV
 // column, a national FHIR profile) resolves it here, so one table decides the system URIs.
-import table from './identifier-systems.json' with { type: 'json' };
+import file from './identifier-systems.json' with { type: 'json' };
+import { checkDataFile } from '../schemas/check.ts';
 
 /** An assigning authority as HL7 v2 writes it (HD: namespace id, universal id, its type). */
 export interface Authority {
@@ -21,8 +22,8 @@ export interface IdentifierSystem {
   use?: 'temp';
 }
 
+const table = checkDataFile<typeof file>(new URL('./identifier-systems.json', import.meta.url), file, 'identifier-systems');
 export const IDENTIFIER_SYSTEMS: readonly IdentifierSystem[] = table.systems as IdentifierSystem[];
-export const PASSPORT_TYPE = table.passport.type;
 const PASSPORT_PREFIX = table.passport.systemPrefix;
 const LOCAL_PREFIX = table.local.systemPrefix;
 
@@ -37,11 +38,6 @@ for (const s of IDENTIFIER_SYSTEMS) {
 
 /** ICAO 9303 / ISO 3166-1 alpha-3 codes, plus the MRZ's stateless and refugee codes. */
 const ALPHA3 = /^(?:[A-Z]{3}|XX[ABCX])$/;
-
-/** The table entry for a system, when it is one of the national systems. */
-export function knownSystem(system: string | undefined): IdentifierSystem | undefined {
-  return system ? bySystem.get(system) : undefined;
-}
 
 /**
  * The FHIR system of an identifier issued by `authority`, whose v2 type is `typeCode`. Order:

@@ -3,9 +3,11 @@
 // option --match-grades / MIGFHIR_MATCH_GRADES="certain=13,probable=8,possible=4" (src/config.ts;
 // defaults and the precision/recall they give: docs/match.md). A bad value stops the server at
 // start-up rather than grading silently.
-import config from './match-config.json' with { type: 'json' };
+import file from './match-config.json' with { type: 'json' };
+import { checkDataFile } from '../schemas/check.ts';
 
-export type MatchSettings = typeof config;
+export type MatchSettings = typeof file;
+const config = checkDataFile<MatchSettings>(new URL('./match-config.json', import.meta.url), file, 'match-config');
 export type GradeThresholds = MatchSettings['grades'];
 
 /** Parses "certain=13,probable=8,possible=4" over the defaults; thresholds must descend. */

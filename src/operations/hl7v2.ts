@@ -11,7 +11,8 @@ import { buildAck, warningErrors, type AckInput } from '../mapping/hl7v2/ack.ts'
 import { Hl7Error, HL7_ERROR } from '../mapping/hl7v2/errors.ts';
 import type { Header, Hl7v2Input } from '../mapping/hl7v2/header.ts';
 import { mapMessage, type MappedMessage } from '../mapping/hl7v2/to-fhir.ts';
-import { applyAdapterBundle } from '../mapping/apply.ts';
+import { applyAdapterBundle, writtenPatient } from '../mapping/apply.ts';
+import { resourceOf } from '../fhir/body.ts';
 import { OPERATIONS } from '../rest/capabilities.ts';
 import type { Context, FhirRequest, FhirResponse } from '../rest/types.ts';
 
@@ -41,12 +42,11 @@ function hl7CodeOf(err: FhirError): string {
   return err.status < 500 ? HL7_ERROR.dataType : HL7_ERROR.internal;
 }
 
-function withWarnings(text: string, issues: IssueInput[]): string {
-  if (!issues.length) return text;
-  const body = JSON.parse(text) as Bundle;
+function withWarnings(body: Bundle, issues: IssueInput[]): Bundle {
+  if (!issues.length) return body;
   const first = body.entry?.[0];
   if (first?.response) first.response.outcome = operationOutcome(issues.map((i) => ({ ...i, severity: 'warning' })));
-  return JSON.stringify(body);
+  return body;
 }
 
 /** The answer to a message that could not be applied (nothing was stored). */
@@ -74,8 +74,8 @@ async function apply(req: FhirRequest, ctx: Context, mapped: MappedMessage, now:
     return { ackCode: 'AA', ack: buildAck({ code: 'AA', header, controlId: ackId(), now, text: 'duplicate message: already applied' }), response: { status: 200, body: outcome } };
   }
   const issues: IssueInput[] = warnings.map((w) => ({ code: 'informational', diagnostics: w.message, expression: [w.location] }));
-  const body = withWarnings(applied.response.body as string, issues);
-  const patient = /"location":"[^"]*?\/(Patient\/[A-Za-z0-9\-.]{1,64})\/_history/.exec(body)?.[1];
+  const body = withWarnings(resourceOf<Bundle>(applied.response.body!), issues);
+  const patient = writtenPatient(body);
   return { ackCode: 'AA', ack: buildAck({ code: 'AA', header, controlId: ackId(), now, errors: warningErrors(warnings) }), response: { status: 200, body }, patient };
 }
 

@@ -12,6 +12,7 @@ import { authorize } from '../auth/authorize.ts';
 import { viewFor } from '../auth/sensitive.ts';
 import { badRequest, FhirError, notFound, operationOutcome, type IssueInput } from '../fhir/errors.ts';
 import { applyAdapterBundle } from '../mapping/apply.ts';
+import { resourceOf } from '../fhir/body.ts';
 import type { NationalAdapter } from '../mapping/national/bundle.ts';
 import { NATIONAL_ADAPTERS } from '../mapping/registry.ts';
 import { OPERATIONS } from '../rest/capabilities.ts';
@@ -54,10 +55,10 @@ export const importNational: Handler = async (req, ctx) => {
   }
   const issues: IssueInput[] = mapped.warnings.map((w) => ({ severity: 'warning', code: 'informational', diagnostics: w.message, expression: [w.location] }));
   if (!issues.length) return applied.response;
-  const body = JSON.parse(applied.response.body as string) as Bundle;
+  const body = resourceOf<Bundle>(applied.response.body!);
   const first = body.entry?.[0];
   if (first?.response) first.response.outcome = operationOutcome(issues);
-  return { ...applied.response, body: JSON.stringify(body) };
+  return { ...applied.response, body };
 };
 
 export const exportNational: Handler = async (req, ctx) => {

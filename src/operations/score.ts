@@ -25,6 +25,8 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Bundle, BundleEntry, CodeableConcept, Observation, Parameters, Questionnaire, QuestionnaireResponse, Resource } from 'fhir/r4.js';
 import { allows, authorize, forbidden } from '../auth/authorize.ts';
 import { badRequest, FhirError, notFound, unprocessable } from '../fhir/errors.ts';
+import { ResourceJson, resourceOf } from '../fhir/body.ts';
+import { formatReference } from '../fhir/reference.ts';
 import { checkAnswers } from '../questionnaire/answers.ts';
 import { scoreResponse, type Total } from '../questionnaire/scoring.ts';
 import { bundle } from '../rest/bundle.ts';
@@ -159,7 +161,7 @@ async function persist(req: FhirRequest, ctx: Context, obs: Observation, qr: Que
     const { matches } = await ctx.repo.search({ ...query, count: 2, total: 'none', include: [], revinclude: [] });
     const earlier = matches.length === 1 ? (JSON.parse(matches[0].json) as Observation) : undefined;
     if (earlier && isDeepStrictEqual(comparable(earlier), comparable(obs))) {
-      return { status: 200, headers: { location: `${req.baseUrl}/Observation/${earlier.id}/_history/${earlier.meta!.versionId}` }, body: matches[0].json };
+      return { status: 200, headers: { location: formatReference({ base: req.baseUrl, type: 'Observation', id: earlier.id!, version: earlier.meta!.versionId }) }, body: new ResourceJson('Observation', matches[0].json) };
     }
   }
   const url = storedId && coding
@@ -168,11 +170,10 @@ async function persist(req: FhirRequest, ctx: Context, obs: Observation, qr: Que
   entries.push({ fullUrl: `urn:uuid:${randomUUID()}`, resource: obs, request: { method: url === 'Observation' ? 'POST' : 'PUT', url } });
   const tx: Bundle = { resourceType: 'Bundle', type: 'transaction', entry: entries };
   const res = await bundle({ ...req, method: 'POST', resourceType: undefined, id: undefined, body: tx, query: Object.create(null), headers: { ...req.headers, prefer: 'return=representation' } }, ctx);
-  const out = JSON.parse(res.body as string) as Bundle;
+  const out = resourceOf<Bundle>(res.body!);
   const entry = out.entry![out.entry!.length - 1];
   const created = entry.response!.status.startsWith('201');
-  // as text, like stored resources: the audit finds the patient in it
-  return { status: created ? 201 : 200, headers: { location: entry.response!.location!, ...(entry.response!.etag ? { etag: entry.response!.etag } : {}) }, body: JSON.stringify(entry.resource) };
+  return { status: created ? 201 : 200, headers: { location: entry.response!.location!, ...(entry.response!.etag ? { etag: entry.response!.etag } : {}) }, body: entry.resource };
 }
 
 export const score: Handler = async (req, ctx) => {
@@ -235,7 +236,7 @@ export const score: Handler = async (req, ctx) => {
   })();
   const obs = observation(ctx, q, labelled, totals[0], derivedFrom);
   if (input.persist) return persist(req, ctx, obs, qr, req.id);
-  return { status: 200, body: JSON.stringify(obs) };
+  return { status: 200, body: obs };
 };
 
 /** Whether a $score request writes, so the route runs it (and its audit) in one transaction. */

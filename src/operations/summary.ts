@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { Bundle, Composition, CompositionSection, Patient, Reference, Resource } from 'fhir/r4.js';
 import { authorize, allows } from '../auth/authorize.ts';
 import { viewFor, type View } from '../auth/sensitive.ts';
+import { localKey, resourceAddress } from '../fhir/reference.ts';
 import { OPERATIONS } from '../rest/capabilities.ts';
 import { compartmentCondition } from '../rest/search.ts';
 import type { Context, FhirRequest, Handler } from '../rest/types.ts';
@@ -39,15 +40,7 @@ async function compartment(req: FhirRequest, ctx: Context, patientId: string, ty
   return matches.map((m) => view(JSON.parse(m.json) as Resource));
 }
 
-/** `Type/id` of a literal reference to this server (relative, or absolute with the server's
- * base; a version suffix is dropped), else undefined: urn:uuid, other servers, contained. */
-function localKey(ref: string, baseUrl: string): string | undefined {
-  const rel = ref.startsWith(`${baseUrl}/`) ? ref.slice(baseUrl.length + 1) : ref;
-  const m = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/.exec(rel);
-  return m ? `${m[1]}/${m[2]}` : undefined;
-}
-
-/** Every local reference inside a resource, contained resources included. */
+/** Every local reference inside a resource (as `Type/id`, localKey), contained resources included. */
 function references(value: unknown, baseUrl: string, out: string[] = [], depth = 0): string[] {
   if (depth > 64 || !value || typeof value !== 'object') return out;
   if (Array.isArray(value)) value.forEach((v) => references(v, baseUrl, out, depth + 1));
@@ -125,7 +118,7 @@ export async function buildSummary(req: FhirRequest, ctx: Context, patientId: st
         if ((own as { status?: string }).status !== 'entered-in-error' && about(own, patientId, req.baseUrl)) included.set(ref, own);
         continue;
       }
-      const [type, id] = ref.split('/');
+      const { type, id } = resourceAddress(ref)!;
       if (!REFERABLE.has(type) || !allows(req.auth, type, 'r')) continue;
       const v = await ctx.repo.store.current(type, id);
       if (v && !v.deleted) included.set(ref, view(JSON.parse(v.json!) as Resource));

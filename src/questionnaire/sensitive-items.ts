@@ -11,6 +11,7 @@
 // nested items with them — with no lookup when the response is read.
 import type { Questionnaire, QuestionnaireItem, QuestionnaireResponse, QuestionnaireResponseItem, Resource } from 'fhir/r4.js';
 import { INLINE_LABEL, MIGRATION_LABEL, SENSITIVITY_SYSTEM } from '../auth/sensitive.ts';
+import { parseCanonical, parseReference } from '../fhir/reference.ts';
 import type { SearchParser } from '../search/parser.ts';
 import type { StoreTransaction } from '../store/types.ts';
 
@@ -100,10 +101,11 @@ export async function resolveQuestionnaire(qr: QuestionnaireResponse, source: Qu
   const canonical = qr.questionnaire;
   if (typeof canonical !== 'string' || !canonical) return undefined;
   if (canonical.startsWith('#')) return qr.contained?.find((r): r is Questionnaire => r.resourceType === 'Questionnaire' && r.id === canonical.slice(1));
-  const byId = /^Questionnaire\/([A-Za-z0-9\-.]{1,64})$/.exec(canonical);
-  const [url, version] = canonical.split('|');
-  const stored = byId ? await source.byId(byId[1]) : await source.byUrl(url, version);
-  return stored ?? source.ig.find((q) => (byId ? q.id === byId[1] : q.url === url && (!version || q.version === version)));
+  const ref = parseReference(canonical);
+  const byId = ref?.kind === 'relative' && ref.type === 'Questionnaire' && ref.version === undefined ? ref.id : undefined;
+  const { url, version } = parseCanonical(canonical);
+  const stored = byId ? await source.byId(byId) : await source.byUrl(url, version);
+  return stored ?? source.ig.find((q) => (byId ? q.id === byId : q.url === url && (!version || q.version === version)));
 }
 
 /** Marks a QuestionnaireResponse's sensitive answers before it is stored (other resources are

@@ -8,6 +8,8 @@ import { randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, OperationOutcome, Resource } from 'fhir/r4.js';
 import { badRequest, FhirError, notSupported, preconditionFailed } from '../fhir/errors.ts';
 import { bundleText, type EntryText } from '../fhir/bundle.ts';
+import { isConditionalReference, parseReference, URN_IN_TEXT } from '../fhir/reference.ts';
+import { resourceOf, serialize } from '../fhir/body.ts';
 import { criteria, queryFromHeader } from './conditional.ts';
 import { create } from './create.ts';
 import { entryRequest, route, type Route } from './dispatch.ts';
@@ -78,9 +80,8 @@ function responseEntry(res: FhirResponse, includeResource: boolean): EntryText {
   if (h['last-modified']) response.lastModified = new Date(h['last-modified']).toISOString();
   let resourceJson: string | undefined;
   if (res.body !== undefined) {
-    const text = typeof res.body === 'string' ? res.body : JSON.stringify(res.body);
-    if (text.startsWith('{"resourceType":"OperationOutcome"')) response.outcome = JSON.parse(text);
-    else if (includeResource) resourceJson = text;
+    if (res.body.resourceType === 'OperationOutcome') response.outcome = resourceOf(res.body);
+    else if (includeResource) resourceJson = serialize(res.body);
   }
   return { resourceJson, extra: { response } };
 }
@@ -123,8 +124,6 @@ async function batch(req: FhirRequest, ctx: Context, entries: BundleEntry[], rep
   return out;
 }
 
-const LOCAL = /^(?:https?:\/\/.*\/)?([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/;
-
 /** Rewrites references to entries' fullUrls and resolves conditional references, in place.
  * The walk is synchronous (an await per JSON node cost more than the rewriting); conditional
  * references are collected on the way and resolved afterwards, in document order. */
@@ -147,10 +146,10 @@ function rewriteLocal(value: unknown, ids: Map<string, string>, conditional: { o
     if (k === 'meta' && depth === 0) continue;
     const v = obj[k];
     if (typeof v === 'string') {
-      if (k === 'reference' && /^[A-Z][A-Za-z]+\?/.test(v)) conditional.push({ obj, key: k, ref: v });
+      if (k === 'reference' && isConditionalReference(v)) conditional.push({ obj, key: k, ref: v });
       else if (ids.has(v) && (k === 'reference' || /^(urn:|https?:)/.test(v))) obj[k] = ids.get(v)!;
       else if (k === 'div' && v.includes('urn:')) {
-        obj[k] = v.replace(/urn:(?:uuid|oid):[A-Za-z0-9.\-]+/g, (m) => ids.get(m) ?? m);
+        obj[k] = v.replace(URN_IN_TEXT, (m) => ids.get(m) ?? m);
       }
     } else rewriteLocal(v, ids, conditional, depth + 1);
   }
@@ -176,8 +175,8 @@ async function transaction(req: FhirRequest, ctx: Context, entries: BundleEntry[
       if (!p.fullUrl) return;
       ids.set(p.fullUrl, target);
       // entries may also refer to an absolute fullUrl by its relative Type/id form
-      const m = LOCAL.exec(p.fullUrl);
-      if (m && /^https?:/.test(p.fullUrl)) ids.set(`${m[1]}/${m[2]}`, target);
+      const ref = parseReference(p.fullUrl);
+      if (ref?.kind === 'absolute' && ref.version === undefined) ids.set(`${ref.type}/${ref.id}`, target);
     };
     const matchIds = async (type: string, query: Record<string, string[]>): Promise<string[]> => {
       const q = await criteria(req, ctx, type, query);

@@ -2,6 +2,7 @@
 // Generated from what this server really does: the resource types and their search parameters
 // come from the R4 definitions (plus custom SearchParameters), the interactions from the
 // handlers registered in src/rest/router.ts, the operations from src/operations.
+import { ResourceJson } from '../fhir/body.ts';
 import type { CapabilityStatement, CapabilityStatementRestResource, CapabilityStatementRestResourceSearchParam } from 'fhir/r4.js';
 import { INTERACTIONS } from './router.ts';
 import { supportedProfiles } from '../ig/package.ts';
@@ -107,5 +108,5 @@ export const metadata: Handler = async (req, ctx) => {
     text = JSON.stringify(capabilityStatement(req, ctx));
     cache.set(req.baseUrl, text);
   }
-  return { status: 200, body: text };
+  return { status: 200, body: new ResourceJson('CapabilityStatement', text) };
 };

@@ -6,9 +6,8 @@ import { costlyExpression } from '../search/custom.ts';
 import { checkShape } from '../validation/shape.ts';
 import type { StoredVersion } from '../store/types.ts';
 import type { Context, FhirRequest, FhirResponse } from './types.ts';
-import { etagHeaders } from '../store/repository.ts';
-
-export { etagHeaders };
+import { formatReference } from '../fhir/reference.ts';
+import { ResourceJson } from '../fhir/body.ts';
 
 /** The request body as a resource of the URL's type; 400 for anything else. */
 export function resourceBody(req: FhirRequest, ctx: Context): Resource {
@@ -55,8 +54,21 @@ export function ifMatch(req: FhirRequest): number | undefined {
   return h === undefined || h === '' ? undefined : parseVersionTag(h, 'If-Match');
 }
 
+/** Versions held in the engine's read cache are answered many times: their headers are made once. */
+const headerCache = new WeakMap<object, Record<string, string>>();
+
+/** ETag and Last-Modified of a version (also of a deletion, for its 410). */
+export function etagHeaders(v: Pick<StoredVersion, 'versionId' | 'lastUpdated'>): Record<string, string> {
+  let h = headerCache.get(v);
+  if (!h) {
+    h = { etag: `W/"${v.versionId}"`, 'last-modified': new Date(v.lastUpdated).toUTCString() };
+    headerCache.set(v, h);
+  }
+  return { ...h };
+}
+
 export function location(req: FhirRequest, v: StoredVersion): string {
-  return `${req.baseUrl}/${v.resourceType}/${v.id}/_history/${v.versionId}`;
+  return formatReference({ base: req.baseUrl, type: v.resourceType, id: v.id, version: String(v.versionId) });
 }
 
 export type ReturnPreference = 'minimal' | 'representation' | 'OperationOutcome';
@@ -84,7 +96,7 @@ export function writeResponse(
     case 'OperationOutcome':
       return { status, headers: h, body: operationOutcome([{ severity: 'information', code: 'informational', diagnostics: message }]) };
     default:
-      return { status, headers: h, body: v.json ?? undefined };
+      return { status, headers: h, body: v.json ? new ResourceJson(v.resourceType, v.json) : undefined };
   }
 }
 

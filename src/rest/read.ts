@@ -1,6 +1,8 @@
 // read and vread: https://hl7.org/fhir/R4/http.html#read, #vread
 // Answers straight from the stored JSON text unless _summary/_elements ask for a subset, and
 // honours If-None-Match and If-Modified-Since with 304.
+import type { Resource } from 'fhir/r4.js';
+import { ResourceJson } from '../fhir/body.ts';
 import { badRequest } from '../fhir/errors.ts';
 import { authorize } from '../auth/authorize.ts';
 import type { StoredVersion } from '../store/types.ts';
@@ -36,7 +38,7 @@ export function versionResponse(req: FhirRequest, ctx: Context, v: StoredVersion
   if (notModified(req, v)) return { status: 304, headers };
   const subset = subsettingOf(req);
   if (subset?.summary === 'count') throw badRequest('_summary=count applies to searches, not to reads', 'invalid');
-  const body = subset ? applySubsetting(JSON.parse(v.json!), subset, ctx.types) : v.json!;
+  const body = subset ? (applySubsetting(JSON.parse(v.json!), subset, ctx.types) as Resource) : new ResourceJson(v.resourceType, v.json!);
   return { status: 200, headers, body };
 }
 

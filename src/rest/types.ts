@@ -1,6 +1,6 @@
 // Framework-free request and response shapes: src/http adapts Fastify to these, and batch or
 // transaction processing can call the same handlers for each Bundle entry.
-import type { Resource } from 'fhir/r4.js';
+import type { ResponseBody } from '../fhir/body.ts';
 import type { IgPackage } from '../ig/package.ts';
 import type { ResourceTypes } from '../fhir/definitions.ts';
 import type { Repository } from '../store/repository.ts';
@@ -46,8 +46,8 @@ export interface TrailNotes {
 export interface FhirResponse {
   status: number;
   headers?: Record<string, string>;
-  /** a resource to serialize, or already-serialized JSON text */
-  body?: Resource | string;
+  /** a resource object, or JSON text the handler already holds (src/fhir/body.ts) */
+  body?: ResponseBody;
 }
 
 export interface Context {

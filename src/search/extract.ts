@@ -8,7 +8,7 @@ import { carriesSensitivityLabel, sensitiveParams } from './sensitive-rows.ts';
 import { withoutSensitive } from '../auth/sensitive.ts';
 import { canonicalUnit, roundCanonical, UCUM_SYSTEM } from '../terminology/ucum.ts';
 import { foldString } from './normalize.ts';
-import { localTarget } from './references.ts';
+import { localTarget, parseCanonical } from '../fhir/reference.ts';
 import { nameKeys } from '../mpi/names.ts';
 import { MATCH_KEY, storedKeys } from '../mpi/blocking.ts';
 import type { Patient } from 'fhir/r4.js';
@@ -169,15 +169,15 @@ function addReference(rows: IndexRows, p: SearchParam, node: FhirNode, bases: re
   };
   if (typeof d === 'string') {
     // canonical or uri: url|version. A canonical names a resource by its url, never by id.
-    const [url, version] = d.split('|');
+    const { url, version } = parseCanonical(d);
     push(null, null, url, version ?? null);
     return;
   }
   if (!d || typeof d !== 'object') return;
   const ref: unknown = d.reference;
   if (typeof ref === 'string' && !ref.startsWith('#')) {
-    const m = localTarget(ref, bases);
-    if (m) push(m[1], m[2], /^https?:/.test(ref) ? ref : null, m[3] ?? null, d.identifier);
+    const t = localTarget(ref, bases);
+    if (t) push(t.type, t.id, /^https?:/.test(ref) ? ref : null, t.version ?? null, d.identifier);
     else push(null, null, ref, null, d.identifier);
   } else if (d.identifier && (d.identifier.value || d.identifier.system)) {
     if (p.targets.length === 0 || !d.type || p.targets.includes(d.type) || p.targets.includes('Resource')) {

@@ -6,6 +6,7 @@ import { parseDateRange } from '../fhir/datetime.ts';
 import { canonicalUnit, roundCanonical, UCUM_SYSTEM } from '../terminology/ucum.ts';
 import { decimalRange } from './extract.ts';
 import type { QuantityValue, RangeValue, ReferenceValue, TokenValue } from './ir.ts';
+import { ID_PATTERN, parseCanonical, parseReference } from '../fhir/reference.ts';
 
 /** Splits at unescaped `sep`, keeping escapes in the parts. */
 export function splitUnescaped(value: string, sep: string): string[] {
@@ -96,17 +97,17 @@ export function tokenValue(raw: string): TokenValue {
 export function referenceValue(raw: string, baseUrl: string, typeModifier: string | undefined, targets: string[]): ReferenceValue {
   let v = unescape(raw);
   if (v.startsWith(`${baseUrl}/`)) v = v.slice(baseUrl.length + 1);
-  const local = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/.exec(v);
-  if (local) {
-    if (typeModifier && local[1] !== typeModifier) throw badRequest(`Reference '${v.slice(0, 64)}' does not match :${typeModifier}`, 'value');
-    return { kind: 'local', type: local[1], id: local[2] };
+  const local = parseReference(v);
+  if (local?.kind === 'relative') {
+    if (typeModifier && local.type !== typeModifier) throw badRequest(`Reference '${v.slice(0, 64)}' does not match :${typeModifier}`, 'value');
+    return { kind: 'local', type: local.type, id: local.id };
   }
-  if (/^[A-Za-z0-9\-.]{1,64}$/.test(v)) {
+  if (ID_PATTERN.test(v)) {
     const type = typeModifier ?? (targets.length === 1 ? targets[0] : undefined);
     return { kind: 'local', ...(type ? { type } : {}), id: v };
   }
   if (/^[a-z][a-z0-9+.-]*:/i.test(v)) {
-    const [url, version] = v.split('|');
+    const { url, version } = parseCanonical(v);
     return { kind: 'url', url, ...(version ? { version } : {}) };
   }
   throw badRequest(`'${v.slice(0, 64)}' is not a reference (Type/id, id or an absolute URL)`, 'value');

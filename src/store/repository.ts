@@ -2,7 +2,7 @@
 // update-as-create, no-op updates, patch-and-validate, logical delete. Each method is one atomic
 // store transaction, so concurrent writers cannot lose an update between the check and the write.
 import type { Meta, Resource } from 'fhir/r4.js';
-import { FhirError, gone, notFound, preconditionFailed } from '../fhir/errors.ts';
+import { DeletedError, FhirError, gone, notFound, preconditionFailed } from '../fhir/errors.ts';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { labelSensitive } from '../auth/sensitive.ts';
 import type { ResourceStore, SearchMatch, SearchResult, StoredVersion, StoreTransaction, VersionWrite } from './types.ts';
@@ -149,13 +149,13 @@ export class Repository {
   async vread(type: string, id: string, versionId: number): Promise<StoredVersion> {
     const v = await (this.ambient.getStore() ?? this.store).version(type, id, versionId);
     if (!v) throw notFound(`${type}/${id} has no version ${versionId}`);
-    if (v.deleted) throw gone(`Version ${versionId} of ${type}/${id} is a deletion`, etagHeaders(v));
+    if (v.deleted) throw new DeletedError(`Version ${versionId} of ${type}/${id} is a deletion`, v);
     return v;
   }
 
   private live(type: string, id: string, v: StoredVersion | undefined): StoredVersion {
     if (!v) throw notFound(`Resource ${type}/${id} is not known`);
-    if (v.deleted) throw gone(`Resource ${type}/${id} was deleted`, etagHeaders(v));
+    if (v.deleted) throw new DeletedError(`Resource ${type}/${id} was deleted`, v);
     return v;
   }
 
@@ -347,16 +347,4 @@ function matchVersion(existing: StoredVersion | undefined, ifMatch: number | und
   if (existing.versionId !== ifMatch) {
     throw preconditionFailed(`If-Match W/"${ifMatch}" does not match the current version W/"${existing.versionId}"`);
   }
-}
-
-/** Versions held in the engine's read cache are answered many times: their headers are made once. */
-const headerCache = new WeakMap<StoredVersion, Record<string, string>>();
-
-export function etagHeaders(v: StoredVersion): Record<string, string> {
-  let h = headerCache.get(v);
-  if (!h) {
-    h = { etag: `W/"${v.versionId}"`, 'last-modified': new Date(v.lastUpdated).toUTCString() };
-    headerCache.set(v, h);
-  }
-  return { ...h };
 }

@@ -4,8 +4,10 @@
 import type { Bundle, BundleEntry, Resource } from 'fhir/r4.js';
 import type { Config } from '../config.ts';
 import { FhirError } from '../fhir/errors.ts';
-import { applyAdapterBundle } from '../mapping/apply.ts';
-import { referencesOf, splitResourceUrl } from '../mapping/fhir-r4/records.ts';
+import { absoluteAddress } from '../fhir/reference.ts';
+import { resourceOf } from '../fhir/body.ts';
+import { applyAdapterBundle, writtenPatient } from '../mapping/apply.ts';
+import { referencesOf } from '../mapping/fhir-r4/records.ts';
 import { everything } from '../operations/everything.ts';
 import type { Context, FhirRequest } from '../rest/types.ts';
 import { SyncError } from './errors.ts';
@@ -29,8 +31,7 @@ export interface RecordWriter {
 
 function summarize(response: Bundle): WriteSummary {
   const statuses = (response.entry ?? []).map((e) => e.response?.status ?? '');
-  const patientLocation = (response.entry ?? []).map((e) => e.response?.location ?? '').find((l) => /(^|\/)Patient\/[^/]+/.test(l));
-  const patient = patientLocation && /(Patient\/[A-Za-z0-9\-.]{1,64})/.exec(patientLocation)?.[1];
+  const patient = writtenPatient(response);
   return {
     duplicate: false,
     created: statuses.filter((s) => s.startsWith('201')).length,
@@ -56,8 +57,7 @@ export function localWriter(ctx: Context, req: FhirRequest, clientId: string): R
       return ctx.repo.transaction(async () => {
         const applied = await applyAdapterBundle(req, ctx, bundle, source);
         if (applied.duplicateOf) return { duplicate: true, created: 0, updated: 0 };
-        const body = typeof applied.response.body === 'string' ? (JSON.parse(applied.response.body) as Bundle) : (applied.response.body as Bundle);
-        const summary = summarize(body);
+        const summary = summarize(resourceOf<Bundle>(applied.response.body!));
         await ctx.audit?.inTransaction({ interaction: 'transaction', action: 'E', status: 200, clientId, patient: summary.patient, description: 'migfhir sync' });
         return summary;
       });
@@ -80,15 +80,16 @@ export function remoteWriter(remote: RemoteFhir): RecordWriter {
 }
 
 /** References to other resources of the store, not yet in `have`, patients excepted. */
-function missing(resources: Resource[], base: string, have: Set<string>): string[] {
-  const out = new Set<string>();
+function missing(resources: Resource[], base: string, have: Set<string>): Map<string, { type: string; id: string }> {
+  const out = new Map<string, { type: string; id: string }>();
   for (const r of resources) {
     for (const url of referencesOf(r, base)) {
-      const p = splitResourceUrl(url);
-      if (p && p.base === base && p.type !== 'Patient' && !have.has(`${p.type}/${p.id}`)) out.add(`${p.type}/${p.id}`);
+      const p = absoluteAddress(url);
+      const key = p && `${p.type}/${p.id}`;
+      if (p && key && p.base === base && p.type !== 'Patient' && !have.has(key)) out.set(key, p);
     }
   }
-  return [...out];
+  return out;
 }
 
 /**
@@ -109,7 +110,7 @@ export async function localRecord(ctx: Context, req: FhirRequest, patientId: str
       if (err instanceof FhirError && (err.status === 404 || err.status === 410)) throw new SyncError(`no Patient/${patientId} in the local store`, err.status);
       throw err;
     }
-    const bundle = JSON.parse(res.body as string) as Bundle;
+    const bundle = resourceOf<Bundle>(res.body!);
     for (const e of bundle.entry ?? []) {
       if (!e.resource || e.resource.resourceType === 'AuditEvent') continue;
       out.push(e.resource);
@@ -121,10 +122,9 @@ export async function localRecord(ctx: Context, req: FhirRequest, patientId: str
   } while (page);
   for (let depth = 0; depth < 3; depth++) {
     const refs = missing(out, req.baseUrl, have);
-    if (!refs.length) break;
-    for (const ref of refs) {
-      have.add(ref);
-      const [type, id] = ref.split('/');
+    if (!refs.size) break;
+    for (const [key, { type, id }] of refs) {
+      have.add(key);
       if (!ctx.types.has(type)) continue;
       const v = await ctx.repo.store.current(type, id);
       if (v && !v.deleted && v.json) out.push(JSON.parse(v.json) as Resource);

@@ -6,7 +6,8 @@
 // duplicates and pulling unchanged data writes nothing.
 import type { Bundle, Resource } from 'fhir/r4.js';
 import { loadDefinitions } from '../fhir/definitions.ts';
-import { splitResourceUrl, referencesOf, type RecordInput } from '../mapping/fhir-r4/records.ts';
+import { absoluteAddress, withoutVersion } from '../fhir/reference.ts';
+import { referencesOf, type RecordInput } from '../mapping/fhir-r4/records.ts';
 import type { FhirRecordInput } from '../mapping/fhir-r4/adapter.ts';
 import { findAdapter } from '../mapping/registry.ts';
 import { SyncError } from './errors.ts';
@@ -38,9 +39,9 @@ class Collected {
     for (const e of page.entry ?? []) {
       const r = e.resource;
       if (!r?.id || e.search?.mode === 'outcome' || r.resourceType === 'OperationOutcome' || SKIPPED.has(r.resourceType)) continue;
-      const fromFullUrl = e.fullUrl ? splitResourceUrl(e.fullUrl) : undefined;
+      const fromFullUrl = e.fullUrl ? absoluteAddress(e.fullUrl) : undefined;
       // a fullUrl on another base (a proxy, a relabelled host) must not stand for this server's copy
-      const url = fromFullUrl && fromFullUrl.base === this.base ? e.fullUrl!.replace(/\/_history\/.*$/, '') : `${this.base}/${r.resourceType}/${r.id}`;
+      const url = fromFullUrl && fromFullUrl.base === this.base ? withoutVersion(e.fullUrl!) : `${this.base}/${r.resourceType}/${r.id}`;
       this.byUrl.set(url, { url, resource: r });
     }
   }
@@ -80,7 +81,7 @@ async function referenced(remote: RemoteFhir, into: Collected, progress: Progres
     const wanted = new Map<string, string[]>();
     for (const { resource } of into.byUrl.values()) {
       for (const url of referencesOf(resource, base)) {
-        const p = splitResourceUrl(url);
+        const p = absoluteAddress(url);
         if (!p || p.base !== base || into.byUrl.has(url) || tried.has(url)) continue;
         tried.add(url);
         if (p.type === 'Patient' || SKIPPED.has(p.type) || !supported.has(p.type)) {

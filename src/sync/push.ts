@@ -7,6 +7,7 @@
 import type { Bundle, Resource } from 'fhir/r4.js';
 import type { FhirRecordOptions } from '../mapping/fhir-r4/adapter.ts';
 import { redactBody } from '../auth/sensitive.ts';
+import { resourceOf } from '../fhir/body.ts';
 import { findAdapter } from '../mapping/registry.ts';
 import { SyncError } from './errors.ts';
 import { remoteWriter, type WriteSummary } from './local.ts';
@@ -28,10 +29,7 @@ export async function push(remote: RemoteFhir, patientId: string, resources: Res
   progress.update('mapping', resources.length, undefined, true);
   const options: FhirRecordOptions = { base, receivingBase: endpoint.baseUrl };
   // without the endpoint's explicit consent, sensitive migration elements stay here (labelled REDACTED)
-  const outgoing = endpoint.migrationData ? resources : resources.map((r) => {
-    const redacted = redactBody(r);
-    return typeof redacted === 'string' ? (JSON.parse(redacted) as Resource) : redacted;
-  });
+  const outgoing = endpoint.migrationData ? resources : resources.map((r) => resourceOf(redactBody(r)));
   const mapped = adapter.fromFhir(outgoing, options) as Bundle;
   const sender = { id: base, display: `migfhir at ${base}` };
   const { bundle, source } = withProvenance(mapped, { direction: 'push', sender, patientUrl: `${base}/Patient/${patientId}`, adapter, recorded });

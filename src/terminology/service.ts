@@ -4,6 +4,7 @@
 // the repository's commit listener). Codes of systems that cannot be held here (SNOMED CT,
 // LOINC, UCUM) are never judged wrong: operations say they could not be checked.
 import type { CodeSystem, CodeSystemConcept, ConceptMap, ValueSet, ValueSetComposeInclude, ValueSetExpansionContains } from 'fhir/r4.js';
+import { canonicalUrl } from '../fhir/reference.ts';
 import { foldString } from '../search/normalize.ts';
 import { packageIndex, readResource } from './package-index.ts';
 
@@ -80,7 +81,7 @@ export class Terminology {
 
   /** A stored resource of that url, else the packages' (the url may carry |version). */
   private find<T>(type: 'CodeSystem' | 'ValueSet' | 'ConceptMap', url: string): T | undefined {
-    const [u] = url.split('|');
+    const u = canonicalUrl(url);
     const s = (this.stored[type] as Map<string, unknown>).get(u);
     if (s) return s as T;
     const p = (this.packaged[type] as Map<string, unknown>).get(u);
@@ -108,7 +109,7 @@ export class Terminology {
 
   /** The indexed concepts of a code system, or undefined when the server does not hold it. */
   system(url: string): IndexedSystem | undefined {
-    const [u] = url.split('|');
+    const u = canonicalUrl(url);
     let s = this.systems.get(u);
     if (s) return s;
     // systems without concepts (not held, or content not-present) are remembered too: the
@@ -222,7 +223,7 @@ export class Terminology {
     if (depth > 10) throw new TerminologyError('too-costly', 'Value sets include each other too deeply');
     const vs = typeof urlOrVs === 'string' ? this.valueSet(urlOrVs) : urlOrVs;
     if (!vs) throw new TerminologyError('not-found', `Value set ${String(urlOrVs).slice(0, 200)} is not known to this server`);
-    const pre = typeof urlOrVs === 'string' && !this.stored.ValueSet.has(urlOrVs.split('|')[0]) ? packageIndex().expansions[urlOrVs.split('|')[0]] : undefined;
+    const pre = typeof urlOrVs === 'string' && !this.stored.ValueSet.has(canonicalUrl(urlOrVs)) ? packageIndex().expansions[canonicalUrl(urlOrVs)] : undefined;
     if (pre) {
       const flat: ValueSetExpansionContains[] = [];
       const walk = (list?: ValueSetExpansionContains[]) => {

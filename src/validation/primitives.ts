@@ -1,6 +1,7 @@
 // The R4 primitive types in JSON (https://hl7.org/fhir/R4/datatypes.html#primitive): the JSON
 // type each one takes and the regular expression its value must match, plus real calendar
 // checks that a regular expression cannot make (no 30 February); narrative XHTML in narrative.ts.
+import { ID_PATTERN } from '../fhir/reference.ts';
 import { narrativeError } from './narrative.ts';
 
 export const PRIMITIVE_TYPES = new Set([
@@ -20,7 +21,7 @@ const PATTERNS: Record<string, RegExp> = {
   instant: new RegExp(`^${YEAR}-${MONTH}-${DAY}T${TIME}${ZONE}$`),
   time: new RegExp(`^${TIME}$`),
   code: /^[^\s]+( [^\s]+)*$/,
-  id: /^[A-Za-z0-9\-.]{1,64}$/,
+  id: ID_PATTERN,
   oid: /^urn:oid:[0-2](\.(0|[1-9][0-9]*))+$/,
   uuid: /^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
   uri: /^\S*$/,

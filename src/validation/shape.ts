@@ -4,7 +4,7 @@
 // type of primitive elements, no nulls or empty values, and required top-level elements present.
 import type { IssueInput } from '../fhir/errors.ts';
 import type { ResourceTypes } from '../fhir/definitions.ts';
-import { ID_PATTERN } from '../fhir/errors.ts';
+import { ID_PATTERN } from '../fhir/reference.ts';
 
 const NUMBER_TYPES = new Set(['decimal', 'integer', 'positiveInt', 'unsignedInt']);
 const PRIMITIVES = new Set([

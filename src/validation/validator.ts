@@ -11,6 +11,7 @@ import { compareValue, PRIMITIVE_TYPES, primitiveError } from './primitives.ts';
 import { CORE, type CompiledProfile, type Constraint, type ElementNode, type ProfileRegistry, type Prop } from './profiles.ts';
 import { assignSlices, coreType, matchesPattern } from './slicing.ts';
 import { jsonEqual } from '../fhir/json.ts';
+import { resourceAddress, withoutVersion } from '../fhir/reference.ts';
 
 type Json = Record<string, unknown>;
 
@@ -389,7 +390,7 @@ export class Validator {
     const fullUrl = (Array.isArray(bundle?.entry) ? (bundle.entry as Json[])[index]?.fullUrl : undefined) as unknown;
     if (typeof fullUrl !== 'string' || fullUrl.startsWith('urn:') || typeof resource?.id !== 'string' || typeof resource.resourceType !== 'string') return;
     const tail = `${resource.resourceType}/${resource.id}`;
-    if (!fullUrl.split('/_history/')[0].endsWith(`/${tail}`)) {
+    if (!withoutVersion(fullUrl).endsWith(`/${tail}`)) {
       // a warning: several official R4 example Bundles break it and are accepted
       this.issue(run, 'warning', 'invalid', `${entry}.fullUrl`, `The fullUrl '${fullUrl.slice(0, 200)}' does not match the resource ${tail}`);
     }
@@ -447,8 +448,8 @@ export class Validator {
       const hit = Array.isArray(contained) ? (contained as Json[]).find((c) => c?.id === ref.slice(1)) : undefined;
       actual = typeof hit?.resourceType === 'string' ? hit.resourceType : undefined;
     } else {
-      const m = /(?:^|\/)([A-Z][A-Za-z]+)\/[A-Za-z0-9\-.]{1,64}(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/.exec(ref);
-      if (m && this.resourceTypes.has(m[1])) actual = m[1];
+      const named = resourceAddress(ref);
+      if (named && this.resourceTypes.has(named.type)) actual = named.type;
       else {
         // urn:uuid / urn:oid references between Bundle entries: the entry's resource says
         const target = this.resolveReference(obj, run) as Json | undefined;

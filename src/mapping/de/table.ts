@@ -2,8 +2,8 @@
 // Deutschland terminology is not copied). Sources: shared/domain.md §2.1, §2.2.
 import type { NationalTable } from '../national/table.ts';
 import profile from './profile.json' with { type: 'json' };
+import { checkDataFile } from '../../schemas/check.ts';
 
-export const KBV_PERSONENGRUPPE = 'https://fhir.kbv.de/CodeSystem/KBV_CS_SFHIR_KBV_PERSONENGRUPPE';
 export const EXT_DE = {
   personengruppe: 'http://fhir.de/StructureDefinition/gkv/besondere-personengruppe',
   versichertenart: 'http://fhir.de/StructureDefinition/gkv/versichertenart',
@@ -20,4 +20,4 @@ export const IKNR = 'http://fhir.de/sid/arge-ik/iknr';
 export const GKV_COVERAGE_KEY = 'https://migfhir.org/fhir/sid/de-gkv-coverage';
 
 /** The country's profile URLs and identifier systems: data, with their published source. */
-export const TABLE = profile as NationalTable;
+export const TABLE = checkDataFile<NationalTable>(new URL('./profile.json', import.meta.url), profile, 'national-profile');

@@ -12,6 +12,7 @@
 import { createHash } from 'node:crypto';
 import type { Bundle, BundleEntry, Identifier, Resource } from 'fhir/r4.js';
 import { loadDefinitions } from '../../fhir/definitions.ts';
+import { absoluteAddress, formatReference, parseReference } from '../../fhir/reference.ts';
 import { WRITE_MODE } from '../conventions.ts';
 
 /** Resource types with an `identifier` search parameter on `.identifier`. */
@@ -21,9 +22,6 @@ function hasIdentifier(type: string): boolean {
   return identified.has(type);
 }
 
-const RESOURCE_URL = /^(https?:\/\/.+)\/([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
-const RELATIVE = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
-
 /** A name-based (v5-style) UUID: the same origin URL always gives the same fullUrl. */
 export function urnFor(url: string): string {
   const h = createHash('sha1').update(url).digest('hex');
@@ -32,15 +30,9 @@ export function urnFor(url: string): string {
 
 /** The absolute, version-less URL a reference names, read against the base it was found on. */
 export function absoluteReference(ref: string, base: string): string | undefined {
-  const rel = RELATIVE.exec(ref);
-  if (rel) return `${base}/${rel[1]}/${rel[2]}`;
-  const abs = RESOURCE_URL.exec(ref);
-  return abs ? `${abs[1]}/${abs[2]}/${abs[3]}` : undefined;
-}
-
-export function splitResourceUrl(url: string): { base: string; type: string; id: string } | undefined {
-  const m = RESOURCE_URL.exec(url);
-  return m ? { base: m[1], type: m[2], id: m[3] } : undefined;
+  const p = parseReference(ref);
+  if (p?.kind === 'relative') return formatReference({ base, type: p.type, id: p.id });
+  return p?.kind === 'absolute' ? formatReference({ base: p.base, type: p.type, id: p.id }) : undefined;
 }
 
 /** Rewrites every Reference.reference in place (contained resources included, meta skipped). */
@@ -77,7 +69,7 @@ function tokenValue(system: string, value: string): string {
 /** The conditional URL that finds this resource's copy on the receiving server. */
 export function keyOf(resource: Resource, origin: string, receivingBase?: string): string {
   const type = resource.resourceType;
-  const own = receivingBase !== undefined ? splitResourceUrl(origin) : undefined;
+  const own = receivingBase !== undefined ? absoluteAddress(origin) : undefined;
   if (own && own.base === receivingBase && own.type === type) return `${type}?_id=${encodeURIComponent(own.id)}`;
   const ids = ((resource as { identifier?: Identifier[] }).identifier ?? []).filter((i) => i.system && i.value);
   if (hasIdentifier(type) && ids.length) return `${type}?identifier=${ids.map((i) => tokenValue(i.system!, i.value!)).join(',')}`;
@@ -87,8 +79,8 @@ export function keyOf(resource: Resource, origin: string, receivingBase?: string
 /** meta.source when it already names a resource of this type (a copy's origin), else `url`. */
 export function originOf(resource: Resource, url: string): string {
   const source = resource.meta?.source;
-  const parts = source ? splitResourceUrl(source) : undefined;
-  return parts && parts.type === resource.resourceType ? `${parts.base}/${parts.type}/${parts.id}` : url;
+  const parts = source ? absoluteAddress(source) : undefined;
+  return parts && parts.type === resource.resourceType ? formatReference({ base: parts.base, type: parts.type, id: parts.id }) : url;
 }
 
 export interface RecordInput {
@@ -114,7 +106,7 @@ export function recordTransaction(records: RecordInput[], options: RecordOptions
   for (const r of records) urns.set(r.url, urnFor(r.url));
   const entries: (BundleEntry & { origin: string })[] = [];
   for (const { url, resource } of records) {
-    const base = splitResourceUrl(url)?.base;
+    const base = absoluteAddress(url)?.base;
     if (!base) throw new Error(`not an absolute resource URL: ${url}`);
     const copy = structuredClone(resource) as Resource;
     delete copy.id;

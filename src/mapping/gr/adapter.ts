@@ -15,12 +15,13 @@ import { nationalAdapter } from '../national/bundle.ts';
 import { IdentifierTable, systemOf } from '../national/patient.ts';
 import type { NationalTable } from '../national/table.ts';
 import profile from './profile.json' with { type: 'json' };
+import { checkDataFile } from '../../schemas/check.ts';
 
 export const AMKA = systemOf('gr-amka');
 export const PAAYPA = systemOf('gr-paaypa');
 
 /** The country's profile URLs and identifier systems: data, with their published source. */
-export const TABLE = profile as NationalTable;
+export const TABLE = checkDataFile<NationalTable>(new URL('./profile.json', import.meta.url), profile, 'national-profile');
 
 const ids = new IdentifierTable(TABLE.identifiers);
 /** the AMKA's system in the Greek profile (HL7 Hellas: an OID), on the exported side */

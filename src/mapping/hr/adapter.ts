@@ -10,12 +10,13 @@ import { defaultUnwrap, derivedUrl, nationalAdapter, type Unwrapped } from '../n
 import { systemOf } from '../national/patient.ts';
 import type { NationalTable } from '../national/table.ts';
 import profile from './profile.json' with { type: 'json' };
+import { checkDataFile } from '../../schemas/check.ts';
 
 export const PMIR_EVENT = 'urn:ihe:iti:pmir:2019:patient-feed';
 const PASSPORT_PREFIX = 'https://migfhir.org/fhir/sid/passport/';
 
 /** The country's profile URLs and identifier systems: data, with their published source. */
-export const TABLE = profile as NationalTable;
+export const TABLE = checkDataFile<NationalTable>(new URL('./profile.json', import.meta.url), profile, 'national-profile');
 
 /** the identifiers CEZIH registers a person by: MBO, or a foreigner's passport or EHIC number */
 const REGISTRABLE = ['hr-mbo', 'hr-passport', 'hr-ehic'].map(systemOf);

@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import type { Bundle, BundleEntry, Extension, Identifier, Patient, Provenance, Resource } from 'fhir/r4.js';
 import { FhirError } from '../../fhir/errors.ts';
+import { withoutVersion } from '../../fhir/reference.ts';
 import { WRITE_MODE } from '../conventions.ts';
 import type { Adapter } from '../registry.ts';
 import { identifierQuery } from '../hl7v2/to-fhir.ts';
@@ -99,7 +100,7 @@ export function defaultUnwrap(body: Resource): Unwrapped {
 function refKeys(e: NationalEntry): string[] {
   const keys = e.fullUrl ? [e.fullUrl] : [];
   if (e.resource.id) keys.push(`${e.resource.resourceType}/${e.resource.id}`);
-  if (e.fullUrl && e.resource.id && /^https?:/.test(e.fullUrl)) keys.push(e.fullUrl.replace(/\/_history\/.*$/, ''));
+  if (e.fullUrl && e.resource.id && /^https?:/.test(e.fullUrl)) keys.push(withoutVersion(e.fullUrl));
   return keys;
 }
 

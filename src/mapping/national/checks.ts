@@ -96,29 +96,3 @@ export const eni: Check = (v) => (/^ENI[0-9A-Z]{6}\d{7}$/.test(v) ? undefined : 
 
 export const CHECKS = { kvnr, pesel, personnummer, samordningsnummer, oib, mbo, ehic, amka, codiceFiscale, stp, eni } as const;
 export type CheckName = keyof typeof CHECKS;
-
-/** Test helpers and generators: the check digit that makes a number valid. */
-export const complete = {
-  kvnr(prefix9: string): string {
-    for (let d = 0; d < 10; d++) if (!kvnr(prefix9 + d)) return prefix9 + d;
-    throw new Error('no KVNR check digit');
-  },
-  pesel(prefix10: string): string {
-    const d = digits(prefix10);
-    const sum = [1, 3, 7, 9, 1, 3, 7, 9, 1, 3].reduce((s, w, i) => s + w * d[i], 0);
-    return prefix10 + ((10 - (sum % 10)) % 10);
-  },
-  luhn(prefix: string): string {
-    for (let d = 0; d < 10; d++) if (luhnValid(prefix + d)) return prefix + d;
-    throw new Error('no Luhn digit');
-  },
-  oib(prefix10: string): string {
-    for (let d = 0; d < 10; d++) if (!oib(prefix10 + d)) return prefix10 + d;
-    throw new Error('no OIB check digit');
-  },
-  codiceFiscale(prefix15: string): string {
-    let sum = 0;
-    for (let i = 0; i < 15; i++) sum += i % 2 ? cfRank(prefix15[i]) : CF_ODD[cfRank(prefix15[i])];
-    return prefix15 + String.fromCharCode(65 + (sum % 26));
-  },
-};

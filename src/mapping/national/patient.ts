@@ -13,7 +13,8 @@ import { FhirError } from '../../fhir/errors.ts';
 import { sd } from '../../ig/canonical.ts';
 import { IDENTIFIER_SYSTEMS, type IdentifierSystem } from '../identifiers.ts';
 import { CHECKS } from './checks.ts';
-import statusIdentifiers from './status-identifiers.json' with { type: 'json' };
+import statusFile from './status-identifiers.json' with { type: 'json' };
+import { checkDataFile } from '../../schemas/check.ts';
 import { KNOWN_EXTENSION_PREFIXES, type IdentifierRule, type NationalTable } from './table.ts';
 
 export interface MappingWarning {
@@ -24,6 +25,8 @@ export interface MappingWarning {
 export const MIGRANT_PATIENT = sd('migrant-patient');
 export const DATA_ABSENT = 'http://hl7.org/fhir/StructureDefinition/data-absent-reason';
 export const SENSITIVE = [sd('migration-status'), sd('migration-journey'), sd('vulnerability')];
+/** ids of identifier-systems.json entries whose very presence reveals a migration status */
+const statusIdentifiers = checkDataFile<typeof statusFile>(new URL('./status-identifiers.json', import.meta.url), statusFile, 'status-identifiers');
 const unknownReason: Extension = { url: DATA_ABSENT, valueCode: 'unknown' };
 
 interface Resolved {

@@ -12,6 +12,7 @@ import { nationalAdapter } from '../national/bundle.ts';
 import { DATA_ABSENT, systemOf } from '../national/patient.ts';
 import type { NationalTable } from '../national/table.ts';
 import profile from './profile.json' with { type: 'json' };
+import { checkDataFile } from '../../schemas/check.ts';
 
 export const PESEL = systemOf('pl-pesel');
 export const PESEL_STATUS = 'https://migfhir.org/fhir/StructureDefinition/pesel-status';
@@ -19,7 +20,7 @@ const STATUS = sd('migration-status');
 const ISO3166 = 'urn:iso:std:iso:3166';
 
 /** The country's profile URLs and identifier systems: data, with their published source. */
-export const TABLE = profile as NationalTable;
+export const TABLE = checkDataFile<NationalTable>(new URL('./profile.json', import.meta.url), profile, 'national-profile');
 
 const part = (e: Extension, url: string) => e.extension?.find((x) => x.url === url);
 

@@ -9,8 +9,9 @@
 import { nationalAdapter } from '../national/bundle.ts';
 import type { NationalTable } from '../national/table.ts';
 import profile from './profile.json' with { type: 'json' };
+import { checkDataFile } from '../../schemas/check.ts';
 
 /** The country's profile URLs and identifier systems: data, with their published source. */
-export const TABLE = profile as NationalTable;
+export const TABLE = checkDataFile<NationalTable>(new URL('./profile.json', import.meta.url), profile, 'national-profile');
 
 export const sweden = nationalAdapter({ table: TABLE });

@@ -17,7 +17,7 @@ import type { AuditEvent } from 'fhir/r4.js';
 import { CLIENT_SYSTEM, LOGIN, REST, RESTFUL_INTERACTION, USER_AUTHENTICATION } from '../../audit/audit.ts';
 import { parseDateRange } from '../../fhir/datetime.ts';
 import { foldString } from '../../search/normalize.ts';
-import { localTarget } from '../../search/references.ts';
+import { localTarget } from '../../fhir/reference.ts';
 
 // client: agent.who.identifier.value (system CLIENT_SYSTEM) and agent.altId, which auditEvent()
 // sets alike. entities: which of auditEvent()'s three entity kinds the event has (the flags
@@ -110,8 +110,8 @@ export function ensureAuditIndex(db: Database.Database): void {
 
 /** the extractor's split of the references auditEvent() writes (all relative) */
 function split(ref: string): (string | null)[] {
-  const m = localTarget(ref, []);
-  return m ? [m[1], m[2], null, m[3] ?? null] : [null, null, ref, null];
+  const t = localTarget(ref, []);
+  return t ? [t.type, t.id, null, t.version ?? null] : [null, null, ref, null];
 }
 
 const NONE: (string | null)[] = [null, null, null, null];

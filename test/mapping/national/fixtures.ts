@@ -2,7 +2,7 @@
 // country, in each country's canonical national form) and a seeded generator of random ones
 // with Arabic, Cyrillic, Greek and accented Latin names and valid national numbers.
 import type { Bundle, Coverage, Identifier, Patient, Resource } from 'fhir/r4.js';
-import { complete } from '../../../src/mapping/national/checks.ts';
+import { complete } from './check-digits.ts';
 
 const V2 = 'http://terminology.hl7.org/CodeSystem/v2-0203';
 const type = (system: string, code: string) => ({ coding: [{ system, code }] });

@@ -8,7 +8,7 @@
 import t, { type Test } from 'tap';
 import type { HumanName, Identifier, Patient, Resource } from 'fhir/r4.js';
 import { FhirError } from '../../../src/fhir/errors.ts';
-import { complete } from '../../../src/mapping/national/checks.ts';
+import { complete } from './check-digits.ts';
 import { NATIONAL_ADAPTERS } from '../../../src/mapping/registry.ts';
 import { FIXTURES, MR, PROFILE, SE, STORED_AMKA, generate, stored } from './fixtures.ts';
 
