@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import type { Bundle, Parameters, StructureDefinition } from 'fhir/r4.js';
+import type { Bundle, Composition, Parameters, Patient, StructureDefinition } from 'fhir/r4.js';
 import { fhir, testApp } from '../helpers/app.ts';
 import { FhirError } from '../../src/fhir/errors.ts';
 import { localWriter } from '../../src/sync/local.ts';
@@ -154,8 +154,8 @@ t.test('$import-summary: 422, nothing stored', async (t) => {
     identifier: { system: 'urn:ietf:rfc:3986', value: 'urn:uuid:6f2c1a9e-0000-4000-8000-0000000000aa' },
     timestamp: '2026-12-01T10:00:00Z',
     entry: [
-      { fullUrl: 'urn:uuid:6f2c1a9e-0000-4000-8000-000000000002', resource: { resourceType: 'Composition', status: 'final', type: { coding: [{ system: 'http://loinc.org', code: '60591-5' }] }, subject: { reference: patient }, date: '2026-12-01T10:00:00Z', author: [{ display: 'Lesvos clinic' }], title: 'Patient summary' } },
-      { fullUrl: patient, resource: { resourceType: 'Patient', identifier: [{ system: AMKA, value: '12038801234' }], name: [{ family: 'Haddad' }] } },
+      { fullUrl: 'urn:uuid:6f2c1a9e-0000-4000-8000-000000000002', resource: { resourceType: 'Composition', status: 'final', type: { coding: [{ system: 'http://loinc.org', code: '60591-5' }] }, subject: { reference: patient }, date: '2026-12-01T10:00:00Z', author: [{ display: 'Lesvos clinic' }], title: 'Patient summary' } as Composition },
+      { fullUrl: patient, resource: { resourceType: 'Patient', identifier: [{ system: AMKA, value: '12038801234' }], name: [{ family: 'Haddad' }] } as Patient },
     ],
   };
   const lax = await laxApp(t);
