@@ -7,7 +7,7 @@ import type { Meta, Resource } from 'fhir/r4.js';
 import { FhirError, gone, notFound, preconditionFailed } from '../fhir/errors.ts';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { labelSensitive } from '../auth/sensitive.ts';
-import { labelHook, type WriteHook, type WriteInfo } from './write-pipeline.ts';
+import { labelHook, type WriteInfo, type WritePipeline } from './write-pipeline.ts';
 import type { ResourceStore, SearchMatch, SearchResult, StoredVersion, StoreTransaction, VersionWrite } from './types.ts';
 import type { Cursor, SearchQuery } from '../search/ir.ts';
 import type { IndexRows } from '../search/index-rows.ts';
@@ -75,20 +75,22 @@ export type Indexer = (resource: Resource) => IndexRows;
 export class Repository {
   readonly store: ResourceStore;
   private readonly indexer?: Indexer;
-  private readonly pipeline: WriteHook[];
+  private readonly pipeline: WritePipeline;
 
   /** `pipeline`: the steps every write passes (src/store/write-pipeline.ts); without one, a
    * repository still labels what it stores. */
-  constructor(store: ResourceStore, indexer?: Indexer, pipeline: WriteHook[] = [labelHook]) {
+  constructor(store: ResourceStore, indexer?: Indexer, pipeline: WritePipeline = { checks: [], labels: [labelHook] }) {
     this.store = store;
     this.indexer = indexer;
     this.pipeline = pipeline;
   }
 
-  /** Runs the write pipeline, then the write's own check, on the content about to be stored. */
-  private async admit(resource: Resource, tx: StoreTransaction, options: WriteOptions): Promise<void> {
+  /** Runs the write pipeline, then the write's own check, on the content about to be stored;
+   * the pipeline's checks run on `checked` when it differs (see update). */
+  private async admit(resource: Resource, tx: StoreTransaction, options: WriteOptions, checked = resource): Promise<void> {
     const info: WriteInfo = { shapeStatus: options.shapeStatus ?? 422, ...(options.origin ? { origin: options.origin } : {}) };
-    for (const hook of this.pipeline) await hook(resource, tx, info);
+    for (const hook of this.pipeline.checks) await hook(checked, tx, info);
+    for (const hook of this.pipeline.labels) await hook(resource, tx, info);
     await options.check?.(resource, tx);
   }
 
@@ -184,13 +186,17 @@ export class Repository {
     });
   }
 
-  /** PUT semantics: update, or create with the client's id when absent (or deleted). */
+  /** PUT semantics: update, or create with the client's id when absent (or deleted). With
+   * `merge` (a client without the migration-data scope keeps the stored sensitive elements it
+   * cannot see), the checks run on what the client sent: the kept elements were checked when
+   * they were written, and an issue about them would tell the client they exist. */
   update(resource: Resource, options: WriteOptions = {}): Promise<WriteResult> {
     return this.transaction(async (tx) => {
+      const sent = resource;
       const existing = await tx.current(resource.resourceType, resource.id!);
       matchVersion(existing, options.ifMatch);
       if (options.merge && existing && !existing.deleted) resource = options.merge(resource, existing.json!);
-      await this.admit(resource, tx, options);
+      await this.admit(resource, tx, options, sent);
       if (existing && !existing.deleted && sameContent(existing.json!, resource)) {
         return { version: existing, created: false, unchanged: true };
       }
@@ -305,8 +311,10 @@ export class Repository {
       }
       const existing = await tx.current(target.resourceType, target.id!);
       matchVersion(existing, options.ifMatch);
+      const sent = target;
+      // checked on what the client sent, as in update
       if (options.merge && existing && !existing.deleted) target = options.merge(target, existing.json!);
-      await this.admit(target, tx, options);
+      await this.admit(target, tx, options, sent);
       if (existing && !existing.deleted && sameContent(existing.json!, target)) {
         return { version: existing, created: false, unchanged: true };
       }

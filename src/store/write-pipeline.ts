@@ -32,6 +32,14 @@ export interface WriteInfo {
 /** One step: throws a FhirError to refuse the write, or labels the resource in place. */
 export type WriteHook = (resource: Resource, tx: StoreTransaction, info: WriteInfo) => Promise<void> | void;
 
+/** The steps, in order: checks that refuse a write, then labels of what is stored. Apart, because
+ * an update merged with stored elements the client cannot see is checked on what the client
+ * sent and labelled as stored (src/store/repository.ts, update). */
+export interface WritePipeline {
+  checks: WriteHook[];
+  labels: WriteHook[];
+}
+
 /** Basic FHIR rules (known elements, JSON types, cardinality). */
 export function shapeHook(types: ResourceTypes): WriteHook {
   return (resource, _tx, info) => {
@@ -67,7 +75,10 @@ export interface PipelineParts {
   marker?: WriteHook;
 }
 
-/** The server's pipeline, in order. */
-export function writePipeline(parts: PipelineParts): WriteHook[] {
-  return [shapeHook(parts.types), validationHook(parts.validation), affordableHook, ...(parts.marker ? [parts.marker] : []), labelHook];
+/** The server's pipeline. */
+export function writePipeline(parts: PipelineParts): WritePipeline {
+  return {
+    checks: [shapeHook(parts.types), validationHook(parts.validation), affordableHook],
+    labels: [...(parts.marker ? [parts.marker] : []), labelHook],
+  };
 }

@@ -5,6 +5,8 @@
 // rejected), and `migfhir sync`'s local writes — and nothing is stored. A server without the
 // profile takes the same input, so the refusal is the profile's. $reindex writes no version and
 // passes no check: it keeps working on records stored before the profile was made mandatory.
+// An update by a client without the migration-data scope is checked on what it sent, so no
+// issue about a migration status it cannot see tells it one exists.
 import t, { type Test } from 'tap';
 import net from 'node:net';
 import { readFileSync } from 'node:fs';
@@ -13,6 +15,7 @@ import { dirname, join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Bundle, Composition, Parameters, Patient, StructureDefinition } from 'fhir/r4.js';
 import { fhir, testApp } from '../helpers/app.ts';
+import { authorizedApp } from '../helpers/authorized-app.ts';
 import { FhirError } from '../../src/fhir/errors.ts';
 import { localWriter } from '../../src/sync/local.ts';
 import { pull } from '../../src/sync/pull.ts';
@@ -217,4 +220,28 @@ t.test('$reindex writes no version: it completes over records stored before the 
   t.equal(done.body.status, 'completed');
   t.equal((await fhir(app, 'GET', '/fhir/Patient?family=Haddad')).body.entry.length, 1, 'the record is still found');
   t.equal((await fhir(app, 'GET', '/fhir/Patient/old')).body.meta.versionId, '1', 'and not rewritten');
+});
+
+t.test('a client without the migration-data scope is checked on what it sent, never told of what it cannot see', async (t) => {
+  const STATUS = 'https://migfhir.org/fhir/StructureDefinition/migration-status';
+  // StructureDefinitions stored unvalidated: the IG's own, tightened below, is one
+  const { app, bearer } = await authorizedApp(t, { id: 'c', scope: 'system/*.cruds migfhir/migration-data.read' }, { config: { validation: { default: 'profiles', types: { StructureDefinition: 'off' } } } });
+  const full = await bearer('system/*.cruds migfhir/migration-data.read');
+  const plain = await bearer('system/Patient.cruds');
+  const patient = { resourceType: 'Patient', id: 'p1', name: [{ family: 'Haddad' }], extension: [{ url: STATUS, extension: [{ url: 'status', valueCodeableConcept: { coding: [{ system: 'https://migfhir.org/fhir/CodeSystem/migration-status', code: 'asylum-applicant' }] } }] }] };
+  t.equal((await fhir(app, 'PUT', '/fhir/Patient/p1', patient, full)).status, 201);
+  // later, the extension requires the granting country: the stored status no longer meets it
+  const sd = JSON.parse(readFileSync('ig/package/StructureDefinition-migration-status.json', 'utf8')) as StructureDefinition;
+  sd.snapshot!.element.find((e) => e.id === 'Extension.extension:grantingCountry')!.min = 1;
+  t.equal((await fhir(app, 'PUT', '/fhir/StructureDefinition/migration-status', sd, full)).status, 201);
+  const again = await fhir(app, 'PUT', '/fhir/Patient/p1', { ...patient, active: true }, full);
+  t.equal(again.status, 422, 'the rule holds for a client that sees the status');
+  t.match(JSON.stringify(again.body), /grantingCountry/);
+  const seen = (await fhir(app, 'GET', '/fhir/Patient/p1', undefined, plain)).body;
+  const put = await fhir(app, 'PUT', '/fhir/Patient/p1', { ...seen, active: false }, plain);
+  t.equal(put.status, 200, 'what the client without the scope sent is valid');
+  t.notMatch(put.raw, /grantingCountry|migration-status/, 'and nothing in the answer tells it a status exists');
+  const stored = (await fhir(app, 'GET', '/fhir/Patient/p1', undefined, full)).body;
+  t.equal(stored.active, false, 'its change is stored');
+  t.ok(stored.extension.some((e: any) => e.url === STATUS), 'the status it could not see is kept');
 });
