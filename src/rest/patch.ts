@@ -73,7 +73,8 @@ export const patch: Handler = async (req, ctx) => {
     (current) => {
       // a client without the migration-data scope patches what it can see; the rest is kept
       const blind = req.auth !== undefined && !req.auth.scopes.sensitive;
-      const next = blind ? keepSensitive(apply(withoutSensitive(current)), current) : apply(current);
+      const sent = blind ? apply(withoutSensitive(current)) : undefined;
+      const next = sent ? keepSensitive(sent, current) : apply(current);
       if (next?.resourceType !== type || next.id !== id) {
         throw unprocessable({ code: 'invalid', diagnostics: 'A patch must not change resourceType or id' });
       }
@@ -81,8 +82,9 @@ export const patch: Handler = async (req, ctx) => {
       if (next.meta) next.meta = meta;
       if (next.meta && Object.keys(next.meta).length === 0) delete next.meta;
       // checked by the repository's write pipeline: a patched resource that breaks the basic
-      // rules is 422 (the request itself was well-formed)
-      return next;
+      // rules is 422 (the request itself was well-formed); a client without the scope is
+      // checked on what it can see, so no issue tells it of a migration status it cannot
+      return { resource: next, sent };
     },
     { ifMatch: ifMatch(req) },
   );

@@ -32,6 +32,13 @@ export type WriteCheck = (resource: Resource, tx: StoreTransaction) => Promise<v
 /** Combines what a client wrote with the stored version (its JSON) it replaces (src/auth/sensitive.ts). */
 export type Merge = (next: Resource, storedJson: string) => Resource;
 
+/** A patch's result: the resource to store and, for a client without the migration-data scope,
+ * what its patch made of the content it may see — checked instead, as in update. */
+export interface Patched {
+  resource: Resource;
+  sent?: Resource;
+}
+
 /** How one write is made, besides what the pipeline does for every write. */
 export interface WriteOptions {
   /** the version the client holds (If-Match): 412 when it is not the current one */
@@ -211,14 +218,14 @@ export class Repository {
   patch(
     type: string,
     id: string,
-    change: (current: Resource) => Resource,
+    change: (current: Resource) => Patched,
     options: WriteOptions = {},
   ): Promise<WriteResult> {
     return this.transaction(async (tx) => {
       const existing = this.live(type, id, await tx.current(type, id));
       matchVersion(existing, options.ifMatch);
-      const next = change(JSON.parse(existing.json!));
-      await this.admit(next, tx, options);
+      const { resource: next, sent } = change(JSON.parse(existing.json!));
+      await this.admit(next, tx, options, sent);
       if (sameContent(existing.json!, next)) return { version: existing, created: false, unchanged: true };
       const version = await this.put(tx, next, existing.versionId + 1, 'PATCH');
       return { version, created: false, unchanged: false };

@@ -241,7 +241,12 @@ t.test('a client without the migration-data scope is checked on what it sent, ne
   const put = await fhir(app, 'PUT', '/fhir/Patient/p1', { ...seen, active: false }, plain);
   t.equal(put.status, 200, 'what the client without the scope sent is valid');
   t.notMatch(put.raw, /grantingCountry|migration-status/, 'and nothing in the answer tells it a status exists');
-  const stored = (await fhir(app, 'GET', '/fhir/Patient/p1', undefined, full)).body;
+  let stored = (await fhir(app, 'GET', '/fhir/Patient/p1', undefined, full)).body;
   t.equal(stored.active, false, 'its change is stored');
   t.ok(stored.extension.some((e: any) => e.url === STATUS), 'the status it could not see is kept');
+  const patched = await app.inject({ method: 'PATCH', url: '/fhir/Patient/p1', headers: { ...plain, 'content-type': 'application/json-patch+json' }, payload: JSON.stringify([{ op: 'replace', path: '/active', value: true }]) });
+  t.equal(patched.statusCode, 200, 'the same for a patch');
+  t.notMatch(patched.body, /grantingCountry|migration-status/);
+  stored = (await fhir(app, 'GET', '/fhir/Patient/p1', undefined, full)).body;
+  t.ok(stored.active && stored.extension.some((e: any) => e.url === STATUS), 'patched, the status kept');
 });
