@@ -12,6 +12,7 @@ import { registerRoutes } from './http/routes.ts';
 import type { Context } from './rest/types.ts';
 import { SqliteStore } from './store/sqlite/index.ts';
 import { Repository } from './store/repository.ts';
+import { writePipeline } from './store/write-pipeline.ts';
 import { markSensitiveAnswers, storedQuestionnaires } from './questionnaire/sensitive-items.ts';
 import type { ResourceStore } from './store/types.ts';
 import type { Resource } from 'fhir/r4.js';
@@ -86,7 +87,6 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   // absolute references count as local only on our own base URL (when it is configured)
   const localBases = config.baseUrl ? [config.baseUrl] : [];
   const indexer = (resource: Resource) => extractIndex(resource, search, localBases);
-  const repo = new Repository(store, options.searchIndex === false ? undefined : indexer);
   const auditOn = config.audit === 'on' || (config.audit === 'auto' && !config.devOpenAccess);
   const terminology = new Terminology();
   const searchParser = new SearchParser(searchServices(search, terminology), config);
@@ -97,13 +97,19 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   // the IG's profiles first: a StructureDefinition stored with the same url replaces one
   if (ig) validation.addPackage(ig.structureDefinitions.values());
   await validation.loadStored(store);
+  // every write, whichever door it came through, passes one pipeline (src/store/write-pipeline.ts);
+  // answers to questions the IG marks sensitive are labelled on write (leak #14.5)
+  const pipeline = writePipeline({
+    types,
+    validation,
+    marker: async (resource, tx) => {
+      if (resource.resourceType === 'QuestionnaireResponse') await markSensitiveAnswers(resource, storedQuestionnaires(tx, searchParser, ig?.questionnaires ?? []));
+    },
+  });
+  const repo = new Repository(store, options.searchIndex === false ? undefined : indexer, pipeline);
   // a failed audit write is logged (the app's logger exists only further down)
   let auditError: (err: Error) => void = () => undefined;
   const audit = auditOn ? new Auditor(await auditSink(repo, (err) => auditError(err)), (err) => auditError(err)) : undefined;
-  // answers to questions the IG marks sensitive are labelled on write (leak #14.5)
-  repo.setMarker(async (resource, tx) => {
-    if (resource.resourceType === 'QuestionnaireResponse') await markSensitiveAnswers(resource, storedQuestionnaires(tx, searchParser, ig?.questionnaires ?? []));
-  });
   const ctx: Context = { config, types, repo, search, searchParser, jobs: new ReindexJobs(repo), terminology, validation, ...(ig ? { ig } : {}), ...(audit ? { audit } : {}) };
   const customParams = new Map<string, string>();
   await loadStoredSearchParameters(store, search, customParams);

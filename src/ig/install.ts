@@ -44,10 +44,14 @@ export async function installIg(repo: Repository, ig: IgPackage): Promise<Instal
       continue;
     }
     try {
-      const result = await repo.update(structuredClone(resource), existing?.versionId, async (_r, tx) => {
-        // the id was taken in the meantime by something else: leave it
-        const now = await tx.current(resource.resourceType, resource.id!);
-        if (now && (now.deleted || (now.json && (JSON.parse(now.json) as { url?: string }).url !== url))) throw new Skip();
+      const result = await repo.update(structuredClone(resource), {
+        ifMatch: existing?.versionId,
+        origin: 'package',
+        check: async (_r, tx) => {
+          // the id was taken in the meantime by something else: leave it
+          const now = await tx.current(resource.resourceType, resource.id!);
+          if (now && (now.deleted || (now.json && (JSON.parse(now.json) as { url?: string }).url !== url))) throw new Skip();
+        },
       });
       if (result.unchanged) report.unchanged++;
       else report.written++;

@@ -33,9 +33,18 @@ function ackId(): string {
   return randomUUID().replace(/-/g, '').slice(0, 20);
 }
 
-/** FhirErrors of the transaction in HL7 terms: duplicate keys, unknown keys, the rest. */
+/** The issue that refused the message: a validation outcome (the write pipeline's 422) also
+ * carries warnings, which come first. */
+function cause(err: FhirError) {
+  return err.outcome.issue.find((i) => i.severity === 'error' || i.severity === 'fatal') ?? err.outcome.issue[0];
+}
+
+/** FhirErrors of the transaction in HL7 terms: duplicate keys, unknown keys, the rest (an
+ * invalid resource — the write pipeline's 422 — is AE with 102, data type error). Fields the
+ * mapping cannot use are dropped with a warning before this (src/mapping/hl7v2); what reaches
+ * the pipeline and fails is a resource the server must not store, so nothing is. */
 function hl7CodeOf(err: FhirError): string {
-  const code = err.outcome.issue[0]?.code;
+  const code = cause(err)?.code;
   if (err.status === 412 || code === 'multiple-matches') return HL7_ERROR.duplicateKey;
   if (code === 'not-found') return HL7_ERROR.unknownKey;
   if (err.status === 403) return HL7_ERROR.internal;
@@ -58,7 +67,7 @@ function failed(err: unknown, header: Partial<Header> | undefined, now: string):
     return { ackCode: err.ack, ack, response: { status: fhir.status, body: fhir.outcome } };
   }
   const fhir = err instanceof FhirError ? err : new FhirError(500, { code: 'exception', diagnostics: 'Internal error while applying the message; nothing was stored' });
-  const message = fhir.outcome.issue[0]?.diagnostics ?? 'error';
+  const message = cause(fhir)?.diagnostics ?? 'error';
   const ack = buildAck({ code: 'AE', header, controlId: ackId(), now, text: message, errors: [{ code: hl7CodeOf(fhir), message, severity: 'E' }] });
   return { ackCode: 'AE', ack, response: { status: fhir.status, body: fhir.outcome } };
 }

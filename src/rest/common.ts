@@ -1,9 +1,7 @@
 // Pieces shared by the interaction handlers: resource bodies from requests, version headers,
 // Location, and the Prefer header's return preference.
-import type { Resource, SearchParameter } from 'fhir/r4.js';
-import { badRequest, FhirError, operationOutcome, unprocessable } from '../fhir/errors.ts';
-import { costlyExpression } from '../search/custom.ts';
-import { checkShape } from '../validation/shape.ts';
+import type { Resource } from 'fhir/r4.js';
+import { badRequest, operationOutcome } from '../fhir/errors.ts';
 import type { StoredVersion } from '../store/types.ts';
 import type { Context, FhirRequest, FhirResponse } from './types.ts';
 import { formatReference } from '../fhir/reference.ts';
@@ -24,22 +22,6 @@ export function resourceBody(req: FhirRequest, ctx: Context): Resource {
     );
   }
   return r;
-}
-
-/** Basic FHIR rules (known elements, JSON types, cardinality): 400 per the spec's create/update;
- * then the configured validation (base rules, declared and mandatory profiles): 422. */
-export function assertShape(resource: unknown, ctx: Context, status = 400): void {
-  const issues = checkShape(resource, ctx.types);
-  if (issues.length) throw new FhirError(status, issues);
-  ctx.validation.assertWritable(resource as Resource);
-  assertAffordable(resource as Resource);
-}
-
-/** A SearchParameter whose expression would be indexed at an unbounded cost is refused (422). */
-export function assertAffordable(resource: Resource): void {
-  if (resource.resourceType !== 'SearchParameter') return;
-  const why = costlyExpression(resource as SearchParameter);
-  if (why) throw unprocessable({ code: 'too-costly', diagnostics: `This server does not index this SearchParameter: ${why}`, expression: ['SearchParameter.expression'] });
 }
 
 /** Parses a weak or strong ETag version such as W/"3" or "3"; 400 when malformed. */

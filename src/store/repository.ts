@@ -1,10 +1,13 @@
 // Versioned writes, written once above every engine: version numbering, meta, If-Match,
-// update-as-create, no-op updates, patch-and-validate, logical delete. Each method is one atomic
-// store transaction, so concurrent writers cannot lose an update between the check and the write.
+// update-as-create, no-op updates, patch, logical delete, and the write pipeline every stored
+// version passes (src/store/write-pipeline.ts: shape, validation, labels). Each method is one
+// atomic store transaction, so concurrent writers cannot lose an update between the check and
+// the write.
 import type { Meta, Resource } from 'fhir/r4.js';
 import { DeletedError, FhirError, gone, notFound, preconditionFailed } from '../fhir/errors.ts';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { labelSensitive } from '../auth/sensitive.ts';
+import { labelHook, type WriteInfo, type WritePipeline } from './write-pipeline.ts';
 import type { ResourceStore, SearchMatch, SearchResult, StoredVersion, StoreTransaction, VersionWrite } from './types.ts';
 import type { Cursor, SearchQuery } from '../search/ir.ts';
 import type { IndexRows } from '../search/index-rows.ts';
@@ -29,6 +32,27 @@ export type WriteCheck = (resource: Resource, tx: StoreTransaction) => Promise<v
 /** Combines what a client wrote with the stored version (its JSON) it replaces (src/auth/sensitive.ts). */
 export type Merge = (next: Resource, storedJson: string) => Resource;
 
+/** A patch's result: the resource to store and, for a client without the migration-data scope,
+ * what its patch made of the content it may see — checked instead, as in update. */
+export interface Patched {
+  resource: Resource;
+  sent?: Resource;
+}
+
+/** How one write is made, besides what the pipeline does for every write. */
+export interface WriteOptions {
+  /** the version the client holds (If-Match): 412 when it is not the current one */
+  ifMatch?: number;
+  /** a check of this write only, after the pipeline (e.g. the IG's install) */
+  check?: WriteCheck;
+  /** combines the resource with the stored version it replaces (update) */
+  merge?: Merge;
+  /** 400 when the resource is the request's body (create, update); 422 otherwise (default) */
+  shapeStatus?: WriteInfo['shapeStatus'];
+  /** where the resource comes from, when the pipeline treats it apart (WriteInfo.origin) */
+  origin?: WriteInfo['origin'];
+}
+
 /** The resource as stored: server-managed meta, key order resourceType, id, meta, rest. */
 export function withMeta(resource: Resource, versionId: number, lastUpdated: string): Resource {
   const { resourceType, id: _id, meta, ...rest } = resource as Resource & Record<string, unknown>;
@@ -52,34 +76,29 @@ function sameContent(stored: string, next: Resource): boolean {
   return jsonEqual(strip(JSON.parse(stored)), strip(next));
 }
 
-/** Marks content whose sensitivity the resource alone does not show, inside the write's
- * transaction, before the resource is labelled (src/questionnaire/sensitive-items.ts). */
-export type Marker = (resource: Resource, tx: StoreTransaction) => Promise<void>;
-
 /** Computes a resource's search index rows (src/search/extract.ts); engines store them. */
 export type Indexer = (resource: Resource) => IndexRows;
 
 export class Repository {
   readonly store: ResourceStore;
   private readonly indexer?: Indexer;
+  private readonly pipeline: WritePipeline;
 
-  private marker?: Marker;
-
-  constructor(store: ResourceStore, indexer?: Indexer) {
+  /** `pipeline`: the steps every write passes (src/store/write-pipeline.ts); without one, a
+   * repository still labels what it stores. */
+  constructor(store: ResourceStore, indexer?: Indexer, pipeline: WritePipeline = { checks: [], labels: [labelHook] }) {
     this.store = store;
     this.indexer = indexer;
+    this.pipeline = pipeline;
   }
 
-  /** Sets the marker every create, update and patch runs before labelling (one per repository). */
-  setMarker(marker: Marker): void {
-    this.marker = marker;
-  }
-
-  /** The sensitivity labels of a resource about to be stored (src/auth/sensitive.ts), after the
-   * marker's element-level marks. */
-  private async label(resource: Resource, tx: StoreTransaction): Promise<void> {
-    if (this.marker) await this.marker(resource, tx);
-    labelSensitive(resource);
+  /** Runs the write pipeline, then the write's own check, on the content about to be stored;
+   * the pipeline's checks run on `checked` when it differs (see update). */
+  private async admit(resource: Resource, tx: StoreTransaction, options: WriteOptions, checked = resource): Promise<void> {
+    const info: WriteInfo = { shapeStatus: options.shapeStatus ?? 422, ...(options.origin ? { origin: options.origin } : {}) };
+    for (const hook of this.pipeline.checks) await hook(checked, tx, info);
+    for (const hook of this.pipeline.labels) await hook(resource, tx, info);
+    await options.check?.(resource, tx);
   }
 
   private readonly listeners: ((written: VersionWrite[]) => void)[] = [];
@@ -128,7 +147,9 @@ export class Repository {
   }
 
   /** Recomputes the index rows of resources in one transaction, from their current version
-   * read inside it (a write since the scan is not overwritten with stale rows). */
+   * read inside it (a write since the scan is not overwritten with stale rows). No version is
+   * written, so the write pipeline does not run: each version passed it when it was stored, and
+   * refusing to reindex one that a later profile would refuse would only leave its rows stale. */
   async reindex(resources: { resourceType: string; id: string }[]): Promise<void> {
     if (!this.indexer) return;
     const indexer = this.indexer;
@@ -160,27 +181,29 @@ export class Repository {
   }
 
   /** Stores a new resource under `resource.id` (the caller assigns it). */
-  create(resource: Resource, check?: WriteCheck): Promise<WriteResult> {
+  create(resource: Resource, options: WriteOptions = {}): Promise<WriteResult> {
     return this.transaction(async (tx) => {
-      await this.label(resource, tx);
+      await this.admit(resource, tx, options);
       const existing = await tx.current(resource.resourceType, resource.id!);
       if (existing && !existing.deleted) {
         throw new FhirError(409, { code: 'duplicate', diagnostics: `${resource.resourceType}/${resource.id} exists` });
       }
-      await check?.(resource, tx);
       const version = await this.put(tx, resource, (existing?.versionId ?? 0) + 1, 'POST');
       return { version, created: true, unchanged: false };
     });
   }
 
-  /** PUT semantics: update, or create with the client's id when absent (or deleted). */
-  update(resource: Resource, ifMatch?: number, check?: WriteCheck, merge?: Merge): Promise<WriteResult> {
+  /** PUT semantics: update, or create with the client's id when absent (or deleted). With
+   * `merge` (a client without the migration-data scope keeps the stored sensitive elements it
+   * cannot see), the checks run on what the client sent: the kept elements were checked when
+   * they were written, and an issue about them would tell the client they exist. */
+  update(resource: Resource, options: WriteOptions = {}): Promise<WriteResult> {
     return this.transaction(async (tx) => {
+      const sent = resource;
       const existing = await tx.current(resource.resourceType, resource.id!);
-      matchVersion(existing, ifMatch);
-      if (merge && existing && !existing.deleted) resource = merge(resource, existing.json!);
-      await this.label(resource, tx);
-      await check?.(resource, tx);
+      matchVersion(existing, options.ifMatch);
+      if (options.merge && existing && !existing.deleted) resource = options.merge(resource, existing.json!);
+      await this.admit(resource, tx, options, sent);
       if (existing && !existing.deleted && sameContent(existing.json!, resource)) {
         return { version: existing, created: false, unchanged: true };
       }
@@ -195,16 +218,14 @@ export class Repository {
   patch(
     type: string,
     id: string,
-    change: (current: Resource) => Resource,
-    ifMatch?: number,
-    check?: WriteCheck,
+    change: (current: Resource) => Patched,
+    options: WriteOptions = {},
   ): Promise<WriteResult> {
     return this.transaction(async (tx) => {
       const existing = this.live(type, id, await tx.current(type, id));
-      matchVersion(existing, ifMatch);
-      const next = change(JSON.parse(existing.json!));
-      await this.label(next, tx);
-      await check?.(next, tx);
+      matchVersion(existing, options.ifMatch);
+      const { resource: next, sent } = change(JSON.parse(existing.json!));
+      await this.admit(next, tx, options, sent);
       if (sameContent(existing.json!, next)) return { version: existing, created: false, unchanged: true };
       const version = await this.put(tx, next, existing.versionId + 1, 'PATCH');
       return { version, created: false, unchanged: false };
@@ -213,7 +234,9 @@ export class Repository {
 
   /** Changes the meta of one version in place, without a new version ($meta-add, $meta-delete):
    * the current one when `versionId` is undefined. The current version's index rows follow, so
-   * _tag, _profile and _security find it at once; the sensitivity labels stay (labelSensitive). */
+   * _tag, _profile and _security find it at once; the sensitivity labels stay (labelSensitive).
+   * Of the write pipeline only the labels apply: the content is unchanged, and meta is not
+   * validated on $meta-add (as in HAPI), so a version stored under earlier rules stays editable. */
   changeMeta(type: string, id: string, versionId: number | undefined, change: (meta: Meta) => Meta): Promise<Meta> {
     return this.transaction(async (tx) => {
       const current = this.live(type, id, await tx.current(type, id));
@@ -264,16 +287,15 @@ export class Repository {
   }
 
   /** Conditional create (If-None-Exist): 0 matches → create, 1 → the existing one, more → 412. */
-  createIfNoneExist(resource: Resource, query: SearchQuery, check?: WriteCheck): Promise<WriteResult> {
+  createIfNoneExist(resource: Resource, query: SearchQuery, options: WriteOptions = {}): Promise<WriteResult> {
     return this.transaction(async (tx) => {
-      await this.label(resource, tx);
+      await this.admit(resource, tx, options);
       const found = await this.matches(tx, query, 2);
       if (found.length > 1) throw preconditionFailed('If-None-Exist matches more than one resource');
       if (found.length === 1) {
         const existing = (await tx.current(found[0].resourceType, found[0].id))!;
         return { version: existing, created: false, unchanged: true };
       }
-      await check?.(resource, tx);
       const version = await this.put(tx, resource, 1, 'POST');
       return { version, created: true, unchanged: false };
     });
@@ -281,7 +303,7 @@ export class Repository {
 
   /** Conditional update: 0 matches → create (with the body's id, or `newId`), 1 → update it,
    * more → 412. A body id that differs from the match's is refused. */
-  conditionalUpdate(resource: Resource, query: SearchQuery, newId: string, ifMatch?: number, check?: WriteCheck, merge?: Merge): Promise<WriteResult> {
+  conditionalUpdate(resource: Resource, query: SearchQuery, newId: string, options: WriteOptions = {}): Promise<WriteResult> {
     return this.transaction(async (tx) => {
       const found = await this.matches(tx, query, 2);
       if (found.length > 1) throw preconditionFailed('The conditional update criteria match more than one resource');
@@ -295,10 +317,11 @@ export class Repository {
         target = { ...resource, id: newId } as Resource;
       }
       const existing = await tx.current(target.resourceType, target.id!);
-      matchVersion(existing, ifMatch);
-      if (merge && existing && !existing.deleted) target = merge(target, existing.json!);
-      await this.label(target, tx);
-      await check?.(target, tx);
+      matchVersion(existing, options.ifMatch);
+      const sent = target;
+      // checked on what the client sent, as in update
+      if (options.merge && existing && !existing.deleted) target = options.merge(target, existing.json!);
+      await this.admit(target, tx, options, sent);
       if (existing && !existing.deleted && sameContent(existing.json!, target)) {
         return { version: existing, created: false, unchanged: true };
       }
