@@ -13,15 +13,9 @@ import type { Coding, Meta, Parameters } from 'fhir/r4.js';
 import { allows, authorize, forbidden } from '../auth/authorize.ts';
 import { REDACTED } from '../auth/sensitive.ts';
 import { badRequest, gone, notFound } from '../fhir/errors.ts';
-import { OPERATIONS } from '../rest/capabilities.ts';
+import type { OperationSpec } from './types.ts';
 import { versionNumber } from '../rest/common.ts';
 import type { Context, FhirRequest, FhirResponse, Handler } from '../rest/types.ts';
-
-OPERATIONS.push(
-  { name: 'meta', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-meta', types: '*' },
-  { name: 'meta-add', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-meta-add', types: '*' },
-  { name: 'meta-delete', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-meta-delete', types: '*' },
-);
 
 const key = (c: Coding) => `${c.system ?? ''}|${c.code ?? ''}`;
 /** A response label, never stored (src/auth/sensitive.ts adds it to redacted reads). */
@@ -105,3 +99,56 @@ export const metaDelete: Handler = async (req, ctx: Context) => {
 function clean(meta: Meta): Meta {
   return Object.fromEntries(Object.entries(meta).filter(([, v]) => v !== undefined)) as Meta;
 }
+
+const META_OUT = { name: 'return', use: 'out', min: 1, max: '1', type: 'Meta' } as const;
+
+export const metaOperation: OperationSpec = {
+  code: 'meta',
+  id: 'Resource-meta',
+  title: 'Access a list of profiles, tags, and security labels',
+  description: 'The meta of a resource (version), or the profiles, tags and security labels in use on a type or the whole server.',
+  base: 'http://hl7.org/fhir/OperationDefinition/Resource-meta',
+  levels: ['system', 'type', 'instance'],
+  resourceTypes: '*',
+  get: true,
+  post: true,
+  affectsState: false,
+  writes: false,
+  versioned: true,
+  parameters: [META_OUT],
+  handler: meta,
+};
+
+export const metaAddOperation: OperationSpec = {
+  code: 'meta-add',
+  id: 'Resource-meta-add',
+  title: 'Add profiles, tags, and security labels to a resource',
+  description: 'Adds to the meta of a resource (version) without a new version.',
+  base: 'http://hl7.org/fhir/OperationDefinition/Resource-meta-add',
+  levels: ['instance'],
+  resourceTypes: '*',
+  get: false,
+  post: true,
+  affectsState: true,
+  writes: true,
+  versioned: true,
+  parameters: [{ name: 'meta', use: 'in', min: 1, max: '1', type: 'Meta' }, META_OUT],
+  handler: metaAdd,
+};
+
+export const metaDeleteOperation: OperationSpec = {
+  code: 'meta-delete',
+  id: 'Resource-meta-delete',
+  title: 'Delete profiles, tags, and security labels from a resource',
+  description: 'Removes from the meta of a resource (version) without a new version.',
+  base: 'http://hl7.org/fhir/OperationDefinition/Resource-meta-delete',
+  levels: ['instance'],
+  resourceTypes: '*',
+  get: false,
+  post: true,
+  affectsState: true,
+  writes: true,
+  versioned: true,
+  parameters: [{ name: 'meta', use: 'in', min: 1, max: '1', type: 'Meta' }, META_OUT],
+  handler: metaDelete,
+};

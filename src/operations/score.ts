@@ -28,15 +28,13 @@ import { badRequest, FhirError, notFound, unprocessable } from '../fhir/errors.t
 import { checkAnswers } from '../questionnaire/answers.ts';
 import { scoreResponse, type Total } from '../questionnaire/scoring.ts';
 import { bundle } from '../rest/bundle.ts';
-import { OPERATIONS } from '../rest/capabilities.ts';
+import type { OperationSpec } from './types.ts';
 import { criteria } from '../rest/conditional.ts';
 import { labelSensitive, REDACTED, viewFor } from '../auth/sensitive.ts';
 import { markAnswers, resolveQuestionnaire, scoresDependOn, sensitiveLinkIds, storedQuestionnaires } from '../questionnaire/sensitive-items.ts';
 import type { Context, FhirRequest, FhirResponse, Handler } from '../rest/types.ts';
 import { EXTERNAL_SYSTEMS } from '../terminology/service.ts';
 import { checkShape } from '../validation/shape.ts';
-
-OPERATIONS.push({ name: 'score', definition: 'https://migfhir.org/fhir/OperationDefinition/QuestionnaireResponse-score', types: ['QuestionnaireResponse'] });
 
 const SURVEY = { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'survey', display: 'Survey' }] };
 /** Observation.component.code of the suggested referral (SNOMED CT, referenced by code only). */
@@ -246,3 +244,23 @@ export function scoreWrites(req: FhirRequest): boolean {
     return false;
   }
 }
+
+export const scoreOperation: OperationSpec = {
+  code: 'score',
+  id: 'QuestionnaireResponse-score',
+  title: 'Score a QuestionnaireResponse',
+  description: 'Checks the answers and scores them (answer scores, calculatedExpression), answering an Observation with the total, its interpretation band and suggested referral category; persist=true stores it.',
+  levels: ['type', 'instance'],
+  resourceTypes: ['QuestionnaireResponse'],
+  get: false,
+  post: true,
+  affectsState: true,
+  writes: scoreWrites,
+  resourceBody: true,
+  parameters: [
+    { name: 'questionnaire-response', use: 'in', min: 0, max: '1', type: 'QuestionnaireResponse', documentation: 'At type level: the response to score (the body may also be the response itself)' },
+    { name: 'persist', use: 'in', min: 0, max: '1', type: 'boolean', documentation: 'Store the Observation (and a response sent in the body)' },
+    { name: 'return', use: 'out', min: 1, max: '1', type: 'Observation' },
+  ],
+  handler: score,
+};

@@ -9,8 +9,8 @@ import type { Bundle, BundleEntry, OperationOutcome, Resource } from 'fhir/r4.js
 import { badRequest, FhirError, notSupported, preconditionFailed } from '../fhir/errors.ts';
 import { bundleText, type EntryText } from '../fhir/bundle.ts';
 import { criteria, queryFromHeader } from './conditional.ts';
-import { create } from './create.ts';
 import { entryRequest, route, type Route } from './dispatch.ts';
+import { invoke } from './route-table.ts';
 import { isFhirPathPatch } from './fhirpath-patch.ts';
 import type { Context, FhirRequest, FhirResponse, Handler } from './types.ts';
 
@@ -114,7 +114,7 @@ async function batch(req: FhirRequest, ctx: Context, entries: BundleEntry[], rep
   for (let i = 0; i < entries.length; i++) {
     try {
       const p = plan(req, ctx, entries[i], i);
-      const res = await p.route.handler(entryRequest(req, p.method, p.route, p.headers, p.body), ctx);
+      const res = await invoke(p.route.spec, entryRequest(req, p.method, p.route, p.headers, p.body), ctx);
       out.push(responseEntry(res, representation || p.method === 'GET' || p.method === 'HEAD'));
     } catch (err) {
       out.push(errorEntry(err));
@@ -161,6 +161,10 @@ async function transaction(req: FhirRequest, ctx: Context, entries: BundleEntry[
     throw notSupported(`Transaction Bundles need atomic multi-document writes, which this server's ${ctx.repo.store.engine} store lacks (a standalone server, not a replica set); send a batch Bundle, or run the database as a replica set`);
   }
   const planned = entries.map((e, i) => plan(req, ctx, e, i));
+  for (const p of planned) {
+    const why = p.route.spec.operation?.notInTransaction;
+    if (why) throw atEntry(badRequest(`$${p.route.spec.operation!.code} cannot be part of a transaction: it ${why}; send it on its own or in a batch`, 'not-supported'), p);
+  }
   const results: EntryText[] = new Array(planned.length);
   await ctx.repo.transaction(async () => {
     const ids = new Map<string, string>();
@@ -188,7 +192,7 @@ async function transaction(req: FhirRequest, ctx: Context, entries: BundleEntry[
     for (const p of planned) {
       try {
         const type = p.route.resourceType;
-        if (p.method === 'POST' && type && p.route.handler === create) {
+        if (p.method === 'POST' && type && p.route.spec.interactions.includes('create')) {
           const ifNoneExist = p.headers['if-none-exist'];
           let id: string = randomUUID();
           if (ifNoneExist) {
@@ -237,7 +241,7 @@ async function transaction(req: FhirRequest, ctx: Context, entries: BundleEntry[
         if (p.body && typeof p.body === 'object' && p.method !== 'PATCH') await rewriteReferences(p.body, ids, resolveConditional);
         const r = entryRequest(req, p.method, p.route, p.headers, p.body);
         r.assignedId = (p.route as Route & { assignedId?: string }).assignedId;
-        res = await p.route.handler(r, ctx);
+        res = await invoke(p.route.spec, r, ctx);
       } catch (err) {
         throw atEntry(err, p);
       }
