@@ -85,6 +85,15 @@ function responseEntry(res: FhirResponse, includeResource: boolean): EntryText {
   return { resourceJson, extra: { response } };
 }
 
+/** An answer in a media type of the operation's own (HL7 v2 ER7) travels in a Bundle as a Binary. */
+function asResource(res: FhirResponse): FhirResponse {
+  const type = res.headers?.['content-type'];
+  if (type === undefined || typeof res.body !== 'string') return res;
+  const { 'content-type': _type, ...headers } = res.headers!;
+  void _type;
+  return { ...res, headers, body: { resourceType: 'Binary', contentType: type, data: Buffer.from(res.body, 'utf8').toString('base64') } };
+}
+
 function errorEntry(err: unknown): EntryText {
   const e = err instanceof FhirError ? err : new FhirError(500, { code: 'exception', diagnostics: 'Internal error while processing the entry' });
   return { extra: { response: { status: statusText(e.status), outcome: e.outcome } } };
@@ -115,7 +124,7 @@ async function batch(req: FhirRequest, ctx: Context, entries: BundleEntry[], rep
     try {
       const p = plan(req, ctx, entries[i], i);
       const res = await invoke(p.route.spec, entryRequest(req, p.method, p.route, p.headers, p.body), ctx);
-      out.push(responseEntry(res, representation || p.method === 'GET' || p.method === 'HEAD'));
+      out.push(responseEntry(asResource(res), representation || p.method === 'GET' || p.method === 'HEAD'));
     } catch (err) {
       out.push(errorEntry(err));
     }
@@ -245,7 +254,7 @@ async function transaction(req: FhirRequest, ctx: Context, entries: BundleEntry[
       } catch (err) {
         throw atEntry(err, p);
       }
-      results[p.index] = responseEntry(res, representation || p.method === 'GET' || p.method === 'HEAD');
+      results[p.index] = responseEntry(asResource(res), representation || p.method === 'GET' || p.method === 'HEAD');
     }
   });
   return results;
