@@ -5,7 +5,7 @@
 // and other fullUrls, inside extensions, contained resources and narrative) and resolving
 // conditional references (Patient?identifier=…) by search.
 import { randomUUID } from 'node:crypto';
-import type { Bundle, BundleEntry, OperationOutcome, Resource } from 'fhir/r4.js';
+import type { Binary, Bundle, BundleEntry, OperationOutcome, Resource } from 'fhir/r4.js';
 import { badRequest, FhirError, notSupported, preconditionFailed } from '../fhir/errors.ts';
 import { bundleText, type EntryText } from '../fhir/bundle.ts';
 import { criteria, queryFromHeader } from './conditional.ts';
@@ -91,7 +91,8 @@ function asResource(res: FhirResponse): FhirResponse {
   if (type === undefined || typeof res.body !== 'string') return res;
   const { 'content-type': _type, ...headers } = res.headers!;
   void _type;
-  return { ...res, headers, body: { resourceType: 'Binary', contentType: type, data: Buffer.from(res.body, 'utf8').toString('base64') } };
+  const binary: Binary = { resourceType: 'Binary', contentType: type, data: Buffer.from(res.body, 'utf8').toString('base64') };
+  return { ...res, headers, body: binary };
 }
 
 function errorEntry(err: unknown): EntryText {

@@ -171,10 +171,10 @@ t.test('every CapabilityStatement interaction and operation is routable over HTT
 
   // every operation, wherever it is listed: its definition is served, and each of its routes answers
   const listed = new Map<string, { name: string; types: string[] }>();
-  for (const o of rest.operation ?? []) listed.set(o.definition, { name: o.name, types: [] });
+  for (const o of rest.operation ?? []) listed.set(o.definition, { name: o.name, types: [] as string[] });
   for (const r of rest.resource) {
     for (const o of r.operation ?? []) {
-      const l = listed.get(o.definition) ?? { name: o.name, types: [] };
+      const l = listed.get(o.definition) ?? { name: o.name, types: [] as string[] };
       l.types.push(r.type);
       listed.set(o.definition, l);
     }
