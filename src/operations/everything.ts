@@ -163,6 +163,7 @@ export const everythingOperation: OperationSpec = {
   post: true,
   affectsState: false,
   writes: false,
+  access: ['r'],
   parameters: [
     { name: 'start', use: 'in', min: 0, max: '1', type: 'date' },
     { name: 'end', use: 'in', min: 0, max: '1', type: 'date' },

@@ -31,6 +31,7 @@ export const hl7v2ExportOperation: OperationSpec = {
   ownFormats: true,
   affectsState: false,
   writes: false,
+  access: ['r'],
   parameters: [
     { name: 'event', use: 'in', min: 0, max: '1', type: 'code', documentation: 'A28 or A31 (the default)' },
     { name: 'return', use: 'out', min: 1, max: '1', type: 'string', documentation: 'The ER7 message (x-application/hl7-v2+er7)' },

@@ -120,6 +120,7 @@ export const matchOperation: OperationSpec = {
   affectsState: false,
   writes: false,
   resourceBody: true,
+  access: ['s', 'r'],
   parameters: [
     { name: 'resource', use: 'in', min: 1, max: '1', type: 'Patient', documentation: 'The Patient to match (the body may also be the Patient itself)' },
     { name: 'onlyCertainMatches', use: 'in', min: 0, max: '1', type: 'boolean' },

@@ -64,6 +64,7 @@ export const mergeOperation: OperationSpec = {
   affectsState: true,
   writes: true,
   auditAs: 'update',
+  access: ['r', 'u'],
   parameters: [
     { name: 'source-patient', use: 'in', min: 1, max: '1', type: 'Reference', documentation: 'The record that is replaced (valueReference, or valueString Patient/[id])' },
     { name: 'target-patient', use: 'in', min: 1, max: '1', type: 'Reference', documentation: 'The record that remains' },

@@ -132,6 +132,7 @@ export const metaAddOperation: OperationSpec = {
   affectsState: true,
   writes: true,
   versioned: true,
+  access: ['u'],
   parameters: [{ name: 'meta', use: 'in', min: 1, max: '1', type: 'Meta' }, META_OUT],
   handler: metaAdd,
 };
@@ -149,6 +150,7 @@ export const metaDeleteOperation: OperationSpec = {
   affectsState: true,
   writes: true,
   versioned: true,
+  access: ['u'],
   parameters: [{ name: 'meta', use: 'in', min: 1, max: '1', type: 'Meta' }, META_OUT],
   handler: metaDelete,
 };

@@ -114,6 +114,7 @@ export const exportNationalOperation: OperationSpec = {
   post: false,
   affectsState: false,
   writes: false,
+  access: ['r'],
   parameters: [
     { name: 'adapter', use: 'in', min: 1, max: '1', type: 'code', documentation: `The national adapter: ${NATIONAL_ADAPTERS.filter((a) => a.fromFhir).map((a) => a.id).join(', ')}` },
     { name: 'return', use: 'out', min: 1, max: '1', type: 'Bundle' },

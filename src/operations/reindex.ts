@@ -163,6 +163,7 @@ export const reindexOperation: OperationSpec = {
   affectsState: true,
   writes: false,
   notInTransaction: 'starts a background job whose batches commit on their own',
+  access: ['u'],
   parameters: [{ name: '_type', use: 'in', min: 0, max: '1', type: 'string', documentation: 'At system level: the types to reindex, comma-separated' }],
   handler: reindex,
 };

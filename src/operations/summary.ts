@@ -202,6 +202,7 @@ export const summaryOperation: OperationSpec = {
   post: true,
   affectsState: false,
   writes: false,
+  access: ['r'],
   parameters: [
     { name: 'patient', use: 'in', min: 0, max: '1', type: 'string', documentation: 'At type level: the patient (id or Patient/[id])' },
     { name: 'return', use: 'out', min: 1, max: '1', type: 'Bundle' },

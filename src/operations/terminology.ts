@@ -261,6 +261,7 @@ export const expandOperation: OperationSpec = {
   levels: ['type', 'instance'],
   resourceTypes: ['ValueSet'],
   ...READ_ONLY,
+  access: ['r'],
   parameters: [
     { name: 'url', use: 'in', min: 0, max: '1', type: 'uri' },
     { name: 'valueSet', use: 'in', min: 0, max: '1', type: 'ValueSet' },
@@ -284,6 +285,7 @@ export const lookupOperation: OperationSpec = {
   levels: ['type'],
   resourceTypes: ['CodeSystem'],
   ...READ_ONLY,
+  access: ['r'],
   parameters: [
     ...CODING_IN,
     { name: 'displayLanguage', use: 'in', min: 0, max: '1', type: 'code' },
@@ -317,6 +319,7 @@ export const valueSetValidateCodeOperation: OperationSpec = {
   levels: ['type', 'instance'],
   resourceTypes: ['ValueSet'],
   ...READ_ONLY,
+  access: ['r'],
   parameters: [{ name: 'url', use: 'in', min: 0, max: '1', type: 'uri' }, ...CODING_IN, ...VALIDATE_CODE_OUT],
   handler: validateCode,
 };
@@ -330,6 +333,7 @@ export const codeSystemValidateCodeOperation: OperationSpec = {
   levels: ['type', 'instance'],
   resourceTypes: ['CodeSystem'],
   ...READ_ONLY,
+  access: ['r'],
   parameters: [{ name: 'url', use: 'in', min: 0, max: '1', type: 'uri' }, ...CODING_IN, ...VALIDATE_CODE_OUT],
   handler: validateCode,
 };
@@ -343,6 +347,7 @@ export const translateOperation: OperationSpec = {
   levels: ['type', 'instance'],
   resourceTypes: ['ConceptMap'],
   ...READ_ONLY,
+  access: ['r'],
   parameters: [
     { name: 'url', use: 'in', min: 0, max: '1', type: 'uri' },
     ...CODING_IN,
@@ -370,6 +375,7 @@ export const subsumesOperation: OperationSpec = {
   levels: ['type'],
   resourceTypes: ['CodeSystem'],
   ...READ_ONLY,
+  access: ['r'],
   parameters: [
     { name: 'codeA', use: 'in', min: 1, max: '1', type: 'code' },
     { name: 'codeB', use: 'in', min: 1, max: '1', type: 'code' },

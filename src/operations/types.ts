@@ -2,6 +2,7 @@
 // in Bundle entries), to check its parameters, to list it in the CapabilityStatement and to
 // serve its OperationDefinition (src/operations/definition.ts). One per operation file,
 // collected by src/operations/index.ts.
+import type { Permission } from '../auth/scopes.ts';
 import type { Handler, FhirRequest } from '../rest/types.ts';
 
 export type OperationLevel = 'system' | 'type' | 'instance';
@@ -56,6 +57,10 @@ export interface OperationSpec {
   ownFormats?: boolean;
   /** the request body is not FHIR JSON (HL7 v2 ER7): no Parameters to check */
   rawBody?: boolean;
+  /** the SMART permissions every call needs on its route's resource type (system level: on
+   * every type, system/*), checked before the handler runs; the handler checks what depends
+   * on the request (the stored resource, persisting, the types it reaches) */
+  access?: Permission[];
   parameters: OperationParameter[];
   handler: Handler;
 }

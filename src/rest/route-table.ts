@@ -3,6 +3,8 @@
 // entries re-enter this table, as Medplum's router does), the CapabilityStatement
 // (src/rest/capabilities.ts) and the served OperationDefinitions (src/operations/definition.ts)
 // are all generated from it, so what the server says it does and what it routes cannot drift.
+import { authorize, authorizeAll } from '../auth/authorize.ts';
+import type { Permission } from '../auth/scopes.ts';
 import { assertValidId, FhirError, notFound } from '../fhir/errors.ts';
 import { OPERATION_SPECS } from '../operations/index.ts';
 import type { OperationLevel, OperationSpec } from '../operations/types.ts';
@@ -35,6 +37,9 @@ export interface RouteSpec {
   audit: (body: unknown) => string;
   /** whether this request writes: it then runs in one transaction with its AuditEvent */
   writes: (req: FhirRequest) => boolean;
+  /** the SMART permissions it needs on its resource type (without one: on every type,
+   * system/*), checked before the handler; handlers add what depends on the request */
+  access: Permission[];
   /** whether it may change stored data (the AuditEvent write guard) */
   changesData: boolean;
   /** takes Bundle-sized bodies (config.maxBundleBytes) */
@@ -48,9 +53,9 @@ const always = () => true;
 const never = () => false;
 const named = (name: string) => () => name;
 
-function interaction(method: Method, path: string, level: OperationLevel, code: string, handler: Handler, audit = code): RouteSpec {
+function interaction(method: Method, path: string, level: OperationLevel, code: string, access: Permission[], handler: Handler): RouteSpec {
   const changesData = ['create', 'update', 'patch', 'delete'].includes(code);
-  return { method, path, level, interactions: [code], audit: named(audit), writes: changesData ? always : never, changesData, bundleBody: false, inBundle: true, handler };
+  return { method, path, level, interactions: [code], audit: named(code), writes: changesData ? always : never, access, changesData, bundleBody: false, inBundle: true, handler };
 }
 
 const isTransaction = (body: unknown) => (body as { type?: string } | undefined)?.type === 'transaction';
@@ -58,35 +63,39 @@ const isTransaction = (body: unknown) => (body as { type?: string } | undefined)
 /** The RESTful interactions (https://hl7.org/fhir/R4/http.html). */
 function interactions(): RouteSpec[] {
   return [
-    { ...interaction('GET', '/metadata', 'system', 'capabilities', metadata), interactions: [] },
-    interaction('GET', '/_history', 'system', 'history-system', history),
-    interaction('GET', '/', 'system', 'search-system', searchSystem),
-    interaction('POST', '/_search', 'system', 'search-system', searchSystem),
-    // batch and transaction share the URL; the Bundle's type says which (and whether it writes)
+    { ...interaction('GET', '/metadata', 'system', 'capabilities', [], metadata), interactions: [] },
+    interaction('GET', '/_history', 'system', 'history-system', ['r'], history),
+    // the types a system search reaches are checked by the search
+    interaction('GET', '/', 'system', 'search-system', [], searchSystem),
+    interaction('POST', '/_search', 'system', 'search-system', [], searchSystem),
+    // batch and transaction share the URL; the Bundle's type says which (and whether it
+    // writes); each entry is authorized as the interaction it is
     {
-      ...interaction('POST', '/', 'system', 'transaction', bundle),
+      ...interaction('POST', '/', 'system', 'transaction', [], bundle),
       interactions: ['transaction', 'batch'],
       audit: (body) => (isTransaction(body) ? 'transaction' : 'batch'),
       writes: (req) => isTransaction(req.body),
       bundleBody: true,
       inBundle: false,
     },
-    interaction('GET', '/:type', 'type', 'search-type', searchType),
-    interaction('POST', '/:type/_search', 'type', 'search-type', searchType),
-    interaction('POST', '/:type', 'type', 'create', create),
-    // conditional update, patch and delete
-    interaction('PUT', '/:type', 'type', 'update', update),
-    interaction('PATCH', '/:type', 'type', 'patch', patch),
-    interaction('DELETE', '/:type', 'type', 'delete', remove),
-    interaction('GET', '/:type/_history', 'type', 'history-type', history),
-    interaction('GET', '/:type/:id', 'instance', 'read', read),
-    interaction('PUT', '/:type/:id', 'instance', 'update', update),
-    interaction('PATCH', '/:type/:id', 'instance', 'patch', patch),
-    interaction('DELETE', '/:type/:id', 'instance', 'delete', remove),
-    interaction('GET', '/:type/:id/_history', 'instance', 'history-instance', history),
-    interaction('GET', '/:type/:id/_history/:vid', 'instance', 'vread', vread),
-    // a compartment search is a search of the type it names
-    interaction('GET', '/:type/:id/:ctype', 'instance', 'search-type', searchCompartment),
+    interaction('GET', '/:type', 'type', 'search-type', ['s'], searchType),
+    interaction('POST', '/:type/_search', 'type', 'search-type', ['s'], searchType),
+    // create; with If-None-Exist the handler adds search
+    interaction('POST', '/:type', 'type', 'create', ['c'], create),
+    // conditional update, patch and delete: found by search
+    interaction('PUT', '/:type', 'type', 'update', ['s', 'u', 'c'], update),
+    interaction('PATCH', '/:type', 'type', 'patch', ['u', 's'], patch),
+    interaction('DELETE', '/:type', 'type', 'delete', ['d', 's'], remove),
+    interaction('GET', '/:type/_history', 'type', 'history-type', ['r'], history),
+    interaction('GET', '/:type/:id', 'instance', 'read', ['r'], read),
+    // an update that creates: the handler adds create
+    interaction('PUT', '/:type/:id', 'instance', 'update', ['u'], update),
+    interaction('PATCH', '/:type/:id', 'instance', 'patch', ['u'], patch),
+    interaction('DELETE', '/:type/:id', 'instance', 'delete', ['d'], remove),
+    interaction('GET', '/:type/:id/_history', 'instance', 'history-instance', ['r'], history),
+    interaction('GET', '/:type/:id/_history/:vid', 'instance', 'vread', ['r'], vread),
+    // a compartment search is a search of the type it names (checked by the search)
+    interaction('GET', '/:type/:id/:ctype', 'instance', 'search-type', [], searchCompartment),
   ];
 }
 
@@ -115,6 +124,7 @@ export function operationRoutes(op: OperationSpec): RouteSpec[] {
       operation: op,
       audit: named(op.auditAs ?? 'operation'),
       writes,
+      access: op.access ?? [],
       changesData: op.affectsState,
       bundleBody: op.bundleBody ?? false,
       inBundle: true,
@@ -139,11 +149,15 @@ export function checkPathParams(params: { type?: string; id?: string; ctype?: st
 }
 
 /** Runs a route's handler, whichever door the request came through (HTTP or a Bundle entry):
- * the audit trail cannot be changed through the API, and an operation takes only the
- * parameters it declares. */
+ * the audit trail cannot be changed through the API, the token must allow what the route
+ * needs, and an operation takes only the parameters it declares. */
 export async function invoke(spec: RouteSpec, req: FhirRequest, ctx: Context): Promise<FhirResponse> {
   if (spec.changesData && req.resourceType === 'AuditEvent' && ctx.audit) {
     throw new FhirError(405, { code: 'not-supported', diagnostics: 'The audit trail cannot be changed through the API' });
+  }
+  if (spec.access.length) {
+    if (req.resourceType) authorize(req.auth, req.resourceType, ...spec.access);
+    else authorizeAll(req.auth, ...spec.access);
   }
   return spec.handler(spec.operation ? checkParameters(spec.operation, req) : req, ctx);
 }

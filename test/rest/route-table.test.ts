@@ -5,6 +5,7 @@
 import t from 'tap';
 import type { FastifyInstance } from 'fastify';
 import { fhir, testApp } from '../helpers/app.ts';
+import { authorizedApp } from '../helpers/authorized-app.ts';
 
 type App = Awaited<ReturnType<typeof testApp>>;
 
@@ -258,4 +259,22 @@ t.test("each operation takes the parameters its OperationDefinition declares, an
   t.equal(inBody.status, 400);
   t.match(inBody.body.issue[0].diagnostics, /'bogus'/);
   await app.fhir.jobs.idle();
+});
+
+t.test('a route refuses a token without the permissions it declares, over HTTP and as an entry', async (t) => {
+  const { app, bearer } = await authorizedApp(t, { id: 'clinic', scope: 'system/*.cruds' });
+  const admin = await bearer('system/*.cruds');
+  for (const p of [patient('p1', 'Haddad'), patient('p2', 'Haddad')]) t.equal((await fhir(app, 'PUT', `/fhir/Patient/${p.id}`, p, admin)).status, 201);
+  const reader = await bearer('system/Patient.rs');
+  const merge = { resourceType: 'Parameters', parameter: [{ name: 'source-patient', valueReference: { reference: 'Patient/p2' } }, { name: 'target-patient', valueReference: { reference: 'Patient/p1' } }] };
+  const viaHttp = await fhir(app, 'POST', '/fhir/Patient/$merge', merge, reader);
+  t.equal(viaHttp.status, 403, '$merge needs update on Patient');
+  const viaEntry = await fhir(app, 'POST', '/fhir', batch([{ request: { method: 'POST', url: 'Patient/$merge' }, resource: merge }]), reader);
+  t.match(viaEntry.body.entry[0].response.status, /^403/);
+  t.notOk((await fhir(app, 'GET', '/fhir/Patient/p2', undefined, admin)).body.link, 'nothing was merged');
+  // what the token allows still works, through both doors
+  t.equal((await fhir(app, 'GET', '/fhir/Patient/p1/$everything', undefined, reader)).status, 200);
+  const entry = await fhir(app, 'POST', '/fhir', batch([{ request: { method: 'GET', url: 'Patient/p1/$everything' } }]), reader);
+  t.match(entry.body.entry[0].response.status, /^200/);
+  t.equal((await fhir(app, 'DELETE', '/fhir/Patient/p1', undefined, reader)).status, 403);
 });
