@@ -12,7 +12,7 @@ import type { Condition, SearchQuery } from '../search/ir.ts';
 import { compartmentCondition } from '../rest/search.ts';
 import type { Context, FhirRequest, Handler } from '../rest/types.ts';
 import { allows, authorize } from '../auth/authorize.ts';
-import type { OperationSpec } from './types.ts';
+import { defineOperation } from './types.ts';
 
 interface Cursor {
   /** index into the type list; -1 = the patient itself */
@@ -151,7 +151,7 @@ export const everything: Handler = async (req, ctx) => {
   return everythingFor(req, ctx, pid, `Patient/$everything`);
 };
 
-export const everythingOperation: OperationSpec = {
+export const everythingOperation = defineOperation({
   code: 'everything',
   id: 'Patient-everything',
   title: 'Fetch Patient Record',
@@ -160,9 +160,6 @@ export const everythingOperation: OperationSpec = {
   levels: ['type', 'instance'],
   resourceTypes: ['Patient'],
   get: true,
-  post: true,
-  affectsState: false,
-  writes: false,
   access: ['r'],
   parameters: [
     { name: 'start', use: 'in', min: 0, max: '1', type: 'date' },
@@ -176,4 +173,4 @@ export const everythingOperation: OperationSpec = {
     { name: 'return', use: 'out', min: 1, max: '1', type: 'Bundle' },
   ],
   handler: everything,
-};
+});

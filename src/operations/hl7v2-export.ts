@@ -8,7 +8,7 @@ import { badRequest } from '../fhir/errors.ts';
 import { fromFhir } from '../mapping/hl7v2/from-fhir.ts';
 import type { Handler } from '../rest/types.ts';
 import { ER7 } from './hl7v2-ingest.ts';
-import type { OperationSpec } from './types.ts';
+import { defineOperation } from './types.ts';
 
 const hl7v2Export: Handler = async (req, ctx) => {
   authorize(req.auth, 'Patient', 'r');
@@ -19,7 +19,7 @@ const hl7v2Export: Handler = async (req, ctx) => {
   return { status: 200, headers: { 'content-type': ER7 }, body: message };
 };
 
-export const hl7v2ExportOperation: OperationSpec = {
+export const hl7v2ExportOperation = defineOperation({
   code: 'hl7v2-export',
   id: 'hl7v2-export',
   title: 'Export a Patient as an HL7 v2 ADT message',
@@ -29,12 +29,10 @@ export const hl7v2ExportOperation: OperationSpec = {
   get: true,
   post: false,
   ownFormats: true,
-  affectsState: false,
-  writes: false,
   access: ['r'],
   parameters: [
     { name: 'event', use: 'in', min: 0, max: '1', type: 'code', documentation: 'A28 or A31 (the default)' },
     { name: 'return', use: 'out', min: 1, max: '1', type: 'string', documentation: 'The ER7 message (x-application/hl7-v2+er7)' },
   ],
   handler: hl7v2Export,
-};
+});

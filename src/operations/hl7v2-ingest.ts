@@ -7,7 +7,7 @@
 // AuditEvent joins.
 import type { Handler } from '../rest/types.ts';
 import { hl7v2Ingest } from './hl7v2.ts';
-import type { OperationSpec } from './types.ts';
+import { defineOperation } from './types.ts';
 
 export const ER7 = 'x-application/hl7-v2+er7; charset=utf-8';
 
@@ -21,23 +21,19 @@ const ingest: Handler = async (req, ctx) => {
   return result.response;
 };
 
-export const hl7v2IngestOperation: OperationSpec = {
+export const hl7v2IngestOperation = defineOperation({
   code: 'hl7v2-ingest',
   id: 'hl7v2-ingest',
   title: 'Ingest an HL7 v2 ADT message',
   description: 'Maps one HL7 v2 ADT message (ER7) to FHIR and applies it in one transaction; answers the transaction-response, or with Accept: x-application/hl7-v2+er7 the ACK.',
   levels: ['system'],
-  resourceTypes: [],
-  get: false,
-  post: true,
   ownFormats: true,
   affectsState: true,
   // the message's own transaction, which its AuditEvent joins (auditsItself)
-  writes: false,
   auditAs: 'transaction',
   auditsItself: true,
   notInTransaction: 'applies the message in its own transaction',
   rawBody: true,
   parameters: [{ name: 'return', use: 'out', min: 1, max: '1', type: 'Bundle' }],
   handler: ingest,
-};
+});

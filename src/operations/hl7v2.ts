@@ -12,7 +12,6 @@ import { Hl7Error, HL7_ERROR } from '../mapping/hl7v2/errors.ts';
 import type { Header, Hl7v2Input } from '../mapping/hl7v2/header.ts';
 import { mapMessage, type MappedMessage } from '../mapping/hl7v2/to-fhir.ts';
 import { applyAdapterBundle } from '../mapping/apply.ts';
-import type { OperationSpec } from './types.ts';
 import type { Context, FhirRequest, FhirResponse } from '../rest/types.ts';
 
 export const HL7_MEDIA_TYPES = ['x-application/hl7-v2+er7', 'application/hl7-v2', 'text/plain'];

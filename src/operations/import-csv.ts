@@ -11,7 +11,7 @@ import { badRequest, FhirError, operationOutcome } from '../fhir/errors.ts';
 import { applyAdapterBundle } from '../mapping/apply.ts';
 import { describeError, mapFile } from '../mapping/csv/adapter.ts';
 import type { CsvRowError } from '../mapping/csv/parse.ts';
-import type { OperationSpec } from './types.ts';
+import { defineOperation } from './types.ts';
 import type { Handler } from '../rest/types.ts';
 
 function inputOf(body: unknown, query: Record<string, string[]>): { csv: Buffer | string; mapping: string; dryRun: boolean } {
@@ -74,18 +74,14 @@ export const importCsv: Handler = async (req, ctx) => {
   return { status: 200, body: { resourceType: 'Parameters', parameter } satisfies Parameters };
 };
 
-export const importCsvOperation: OperationSpec = {
+export const importCsvOperation = defineOperation({
   code: 'import-csv',
   id: 'import-csv',
   title: 'Import an NGO clinic register (CSV)',
   description: 'Maps a CSV file with its column-mapping file to Patients, Encounters and ServiceRequests; each row in its own transaction.',
   levels: ['system'],
-  resourceTypes: [],
-  get: false,
-  post: true,
   affectsState: true,
   // each row is its own transaction (one bad row never blocks the others)
-  writes: false,
   notInTransaction: 'applies each row in its own transaction',
   bundleBody: true,
   parameters: [
@@ -109,4 +105,4 @@ export const importCsvOperation: OperationSpec = {
     { name: 'bundle', use: 'out', min: 0, max: '*', type: 'Bundle' },
   ],
   handler: importCsv,
-};
+});

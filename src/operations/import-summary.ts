@@ -8,7 +8,7 @@ import type { Bundle, BundleEntry, Provenance, Resource } from 'fhir/r4.js';
 import { randomUUID } from 'node:crypto';
 import { badRequest } from '../fhir/errors.ts';
 import { bundle } from '../rest/bundle.ts';
-import type { OperationSpec } from './types.ts';
+import { defineOperation } from './types.ts';
 import type { Handler } from '../rest/types.ts';
 
 function documentOf(body: unknown): Bundle {
@@ -52,15 +52,12 @@ export const importSummary: Handler = async (req, ctx) => {
   return bundle({ ...req, method: 'POST', resourceType: undefined, id: undefined, body: tx, query: Object.create(null) }, ctx);
 };
 
-export const importSummaryOperation: OperationSpec = {
+export const importSummaryOperation = defineOperation({
   code: 'import-summary',
   id: 'import-summary',
   title: 'Import an International Patient Summary',
   description: 'Stores a received IPS document in one transaction: the patient matched by identifier, entries imported once, with a Provenance.',
   levels: ['system'],
-  resourceTypes: [],
-  get: false,
-  post: true,
   affectsState: true,
   writes: true,
   auditAs: 'transaction',
@@ -73,4 +70,4 @@ export const importSummaryOperation: OperationSpec = {
     { name: 'return', use: 'out', min: 1, max: '1', type: 'Bundle' },
   ],
   handler: importSummary,
-};
+});

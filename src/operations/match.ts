@@ -16,7 +16,7 @@ import { compare, type FieldEvidence, type MatchResult } from '../mpi/score.ts';
 import { matchConfig as config } from '../mpi/match-settings.ts';
 import type { Context, Handler } from '../rest/types.ts';
 import { authorize } from '../auth/authorize.ts';
-import type { OperationSpec } from './types.ts';
+import { defineOperation } from './types.ts';
 import { checkShape } from '../validation/shape.ts';
 
 const MATCH_GRADE = 'http://hl7.org/fhir/StructureDefinition/match-grade';
@@ -107,7 +107,7 @@ export const match: Handler = async (req, ctx) => {
   return { status: 200, body: bundleText('searchset', entries, { total: entries.length }) };
 };
 
-export const matchOperation: OperationSpec = {
+export const matchOperation = defineOperation({
   code: 'match',
   id: 'Patient-match',
   title: 'Find patient matches using MPI-style logic',
@@ -115,10 +115,6 @@ export const matchOperation: OperationSpec = {
   base: 'http://hl7.org/fhir/OperationDefinition/Patient-match',
   levels: ['type'],
   resourceTypes: ['Patient'],
-  get: false,
-  post: true,
-  affectsState: false,
-  writes: false,
   resourceBody: true,
   access: ['s', 'r'],
   parameters: [
@@ -128,4 +124,4 @@ export const matchOperation: OperationSpec = {
     { name: 'return', use: 'out', min: 1, max: '1', type: 'Bundle' },
   ],
   handler: match,
-};
+});

@@ -7,7 +7,7 @@
 import type { Parameters, Patient, PatientLink } from 'fhir/r4.js';
 import { badRequest, operationOutcome } from '../fhir/errors.ts';
 import { authorize } from '../auth/authorize.ts';
-import type { OperationSpec } from './types.ts';
+import { defineOperation } from './types.ts';
 import type { Handler } from '../rest/types.ts';
 
 function patientId(p: Parameters, name: string): string {
@@ -52,15 +52,13 @@ export const merge: Handler = async (req, ctx) => {
   });
 };
 
-export const mergeOperation: OperationSpec = {
+export const mergeOperation = defineOperation({
   code: 'merge',
   id: 'merge',
   title: 'Record that two Patient records are the same person',
   description: 'Links source (replaced-by, active=false) and target (replaces) in one transaction; nothing is deleted. preview=true answers what would change.',
   levels: ['type'],
   resourceTypes: ['Patient'],
-  get: false,
-  post: true,
   affectsState: true,
   writes: true,
   auditAs: 'update',
@@ -74,4 +72,4 @@ export const mergeOperation: OperationSpec = {
     { name: 'result', use: 'out', min: 1, max: '1', type: 'Patient' },
   ],
   handler: merge,
-};
+});

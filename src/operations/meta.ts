@@ -13,7 +13,7 @@ import type { Coding, Meta, Parameters } from 'fhir/r4.js';
 import { allows, authorize, forbidden } from '../auth/authorize.ts';
 import { REDACTED } from '../auth/sensitive.ts';
 import { badRequest, gone, notFound } from '../fhir/errors.ts';
-import type { OperationSpec } from './types.ts';
+import { defineOperation } from './types.ts';
 import { versionNumber } from '../rest/common.ts';
 import type { Context, FhirRequest, FhirResponse, Handler } from '../rest/types.ts';
 
@@ -102,7 +102,7 @@ function clean(meta: Meta): Meta {
 
 const META_OUT = { name: 'return', use: 'out', min: 1, max: '1', type: 'Meta' } as const;
 
-export const metaOperation: OperationSpec = {
+export const metaOperation = defineOperation({
   code: 'meta',
   id: 'Resource-meta',
   title: 'Access a list of profiles, tags, and security labels',
@@ -111,46 +111,29 @@ export const metaOperation: OperationSpec = {
   levels: ['system', 'type', 'instance'],
   resourceTypes: '*',
   get: true,
-  post: true,
-  affectsState: false,
-  writes: false,
   versioned: true,
   parameters: [META_OUT],
   handler: meta,
-};
+});
 
-export const metaAddOperation: OperationSpec = {
-  code: 'meta-add',
-  id: 'Resource-meta-add',
-  title: 'Add profiles, tags, and security labels to a resource',
-  description: 'Adds to the meta of a resource (version) without a new version.',
-  base: 'http://hl7.org/fhir/OperationDefinition/Resource-meta-add',
-  levels: ['instance'],
-  resourceTypes: '*',
-  get: false,
-  post: true,
-  affectsState: true,
-  writes: true,
-  versioned: true,
-  access: ['u'],
-  parameters: [{ name: 'meta', use: 'in', min: 1, max: '1', type: 'Meta' }, META_OUT],
-  handler: metaAdd,
-};
+/** $meta-add and $meta-delete: a change of one resource's (version's) meta in place. */
+function metaChange(code: 'meta-add' | 'meta-delete', title: string, description: string, handler: Handler) {
+  return defineOperation({
+    code,
+    id: `Resource-${code}`,
+    title,
+    description,
+    base: `http://hl7.org/fhir/OperationDefinition/Resource-${code}`,
+    levels: ['instance'],
+    resourceTypes: '*',
+    affectsState: true,
+    writes: true,
+    versioned: true,
+    access: ['u'],
+    parameters: [{ name: 'meta', use: 'in', min: 1, max: '1', type: 'Meta' }, META_OUT],
+    handler,
+  });
+}
 
-export const metaDeleteOperation: OperationSpec = {
-  code: 'meta-delete',
-  id: 'Resource-meta-delete',
-  title: 'Delete profiles, tags, and security labels from a resource',
-  description: 'Removes from the meta of a resource (version) without a new version.',
-  base: 'http://hl7.org/fhir/OperationDefinition/Resource-meta-delete',
-  levels: ['instance'],
-  resourceTypes: '*',
-  get: false,
-  post: true,
-  affectsState: true,
-  writes: true,
-  versioned: true,
-  access: ['u'],
-  parameters: [{ name: 'meta', use: 'in', min: 1, max: '1', type: 'Meta' }, META_OUT],
-  handler: metaDelete,
-};
+export const metaAddOperation = metaChange('meta-add', 'Add profiles, tags, and security labels to a resource', 'Adds to the meta of a resource (version) without a new version.', metaAdd);
+export const metaDeleteOperation = metaChange('meta-delete', 'Delete profiles, tags, and security labels from a resource', 'Removes from the meta of a resource (version) without a new version.', metaDelete);

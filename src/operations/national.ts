@@ -14,7 +14,7 @@ import { badRequest, FhirError, notFound, operationOutcome, type IssueInput } fr
 import { applyAdapterBundle } from '../mapping/apply.ts';
 import type { NationalAdapter } from '../mapping/national/bundle.ts';
 import { NATIONAL_ADAPTERS } from '../mapping/registry.ts';
-import type { OperationSpec } from './types.ts';
+import { defineOperation } from './types.ts';
 import type { FhirRequest, Handler } from '../rest/types.ts';
 import { parseSearch } from '../search/parse.ts';
 
@@ -79,15 +79,12 @@ export const exportNational: Handler = async (req, ctx) => {
   }
 };
 
-export const importNationalOperation: OperationSpec = {
+export const importNationalOperation = defineOperation({
   code: 'import-national',
   id: 'import-national',
   title: 'Import content in a national profile',
   description: 'Maps a national Bundle or resource to migfhir profiles and applies it with conditional updates keyed on identifiers, with a Provenance; re-sending it changes nothing.',
   levels: ['system'],
-  resourceTypes: [],
-  get: false,
-  post: true,
   affectsState: true,
   writes: true,
   auditAs: 'transaction',
@@ -101,9 +98,9 @@ export const importNationalOperation: OperationSpec = {
     { name: 'return', use: 'out', min: 1, max: '1', type: 'Bundle' },
   ],
   handler: importNational,
-};
+});
 
-export const exportNationalOperation: OperationSpec = {
+export const exportNationalOperation = defineOperation({
   code: 'export-national',
   id: 'export-national',
   title: 'Export a patient in a national profile',
@@ -112,12 +109,10 @@ export const exportNationalOperation: OperationSpec = {
   resourceTypes: ['Patient'],
   get: true,
   post: false,
-  affectsState: false,
-  writes: false,
   access: ['r'],
   parameters: [
     { name: 'adapter', use: 'in', min: 1, max: '1', type: 'code', documentation: `The national adapter: ${NATIONAL_ADAPTERS.filter((a) => a.fromFhir).map((a) => a.id).join(', ')}` },
     { name: 'return', use: 'out', min: 1, max: '1', type: 'Bundle' },
   ],
   handler: exportNational,
-};
+});

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { badRequest } from '../fhir/errors.ts';
 import type { Repository } from '../store/repository.ts';
 import type { BackgroundJobs, Context, Handler } from '../rest/types.ts';
-import type { OperationSpec } from './types.ts';
+import { defineOperation } from './types.ts';
 import { authorizeAll } from '../auth/authorize.ts';
 
 export const JOB_SYSTEM = 'https://migfhir.org/fhir/CodeSystem/server-job';
@@ -151,19 +151,16 @@ export const reindex: Handler = async (req, ctx: Context) => {
   };
 };
 
-export const reindexOperation: OperationSpec = {
+export const reindexOperation = defineOperation({
   code: 'reindex',
   id: 'reindex',
   title: 'Rebuild search index rows',
   description: 'Starts a background job (a Task) that rebuilds the search index of all resources, or those of one type or of _type.',
   levels: ['system', 'type'],
   resourceTypes: '*',
-  get: false,
-  post: true,
   affectsState: true,
-  writes: false,
   notInTransaction: 'starts a background job whose batches commit on their own',
   access: ['u'],
   parameters: [{ name: '_type', use: 'in', min: 0, max: '1', type: 'string', documentation: 'At system level: the types to reindex, comma-separated' }],
   handler: reindex,
-};
+});

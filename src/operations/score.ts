@@ -28,7 +28,7 @@ import { badRequest, FhirError, notFound, unprocessable } from '../fhir/errors.t
 import { checkAnswers } from '../questionnaire/answers.ts';
 import { scoreResponse, type Total } from '../questionnaire/scoring.ts';
 import { bundle } from '../rest/bundle.ts';
-import type { OperationSpec } from './types.ts';
+import { defineOperation } from './types.ts';
 import { criteria } from '../rest/conditional.ts';
 import { labelSensitive, REDACTED, viewFor } from '../auth/sensitive.ts';
 import { markAnswers, resolveQuestionnaire, scoresDependOn, sensitiveLinkIds, storedQuestionnaires } from '../questionnaire/sensitive-items.ts';
@@ -245,15 +245,13 @@ export function scoreWrites(req: FhirRequest): boolean {
   }
 }
 
-export const scoreOperation: OperationSpec = {
+export const scoreOperation = defineOperation({
   code: 'score',
   id: 'QuestionnaireResponse-score',
   title: 'Score a QuestionnaireResponse',
   description: 'Checks the answers and scores them (answer scores, calculatedExpression), answering an Observation with the total, its interpretation band and suggested referral category; persist=true stores it.',
   levels: ['type', 'instance'],
   resourceTypes: ['QuestionnaireResponse'],
-  get: false,
-  post: true,
   affectsState: true,
   writes: scoreWrites,
   resourceBody: true,
@@ -263,4 +261,4 @@ export const scoreOperation: OperationSpec = {
     { name: 'return', use: 'out', min: 1, max: '1', type: 'Observation' },
   ],
   handler: score,
-};
+});

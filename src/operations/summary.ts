@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { Bundle, Composition, CompositionSection, Patient, Reference, Resource } from 'fhir/r4.js';
 import { authorize, allows } from '../auth/authorize.ts';
 import { viewFor, type View } from '../auth/sensitive.ts';
-import type { OperationSpec } from './types.ts';
+import { defineOperation } from './types.ts';
 import { compartmentCondition } from '../rest/search.ts';
 import type { Context, FhirRequest, Handler } from '../rest/types.ts';
 import { describe, emptyDiv, esc, migrationLead, sectionDiv } from '../ips/narrative.ts';
@@ -190,7 +190,7 @@ export const summary: Handler = async (req, ctx) => {
   return { status: 200, body: (await buildSummary(req, ctx, id)) as Resource };
 };
 
-export const summaryOperation: OperationSpec = {
+export const summaryOperation = defineOperation({
   code: 'summary',
   id: 'Patient-summary',
   title: 'International Patient Summary',
@@ -199,13 +199,10 @@ export const summaryOperation: OperationSpec = {
   levels: ['type', 'instance'],
   resourceTypes: ['Patient'],
   get: true,
-  post: true,
-  affectsState: false,
-  writes: false,
   access: ['r'],
   parameters: [
     { name: 'patient', use: 'in', min: 0, max: '1', type: 'string', documentation: 'At type level: the patient (id or Patient/[id])' },
     { name: 'return', use: 'out', min: 1, max: '1', type: 'Bundle' },
   ],
   handler: summary,
-};
+});

@@ -8,7 +8,7 @@
 import type { CodeSystem, ConceptMap, Parameters, ParametersParameter, ValueSet } from 'fhir/r4.js';
 import { badRequest, FhirError, notFound } from '../fhir/errors.ts';
 import { authorize } from '../auth/authorize.ts';
-import type { OperationSpec } from './types.ts';
+import { defineOperation } from './types.ts';
 import type { Context, FhirRequest, Handler } from '../rest/types.ts';
 import { EXTERNAL_SYSTEMS, TerminologyError } from '../terminology/service.ts';
 
@@ -250,9 +250,8 @@ const VALIDATE_CODE_OUT = [
   { name: 'message', use: 'out', min: 0, max: '1', type: 'string' },
   { name: 'display', use: 'out', min: 0, max: '1', type: 'string' },
 ] as const;
-const READ_ONLY = { get: true, post: true, affectsState: false, writes: false } as const;
 
-export const expandOperation: OperationSpec = {
+export const expandOperation = defineOperation({
   code: 'expand',
   id: 'ValueSet-expand',
   title: 'Value Set Expansion',
@@ -260,7 +259,7 @@ export const expandOperation: OperationSpec = {
   base: 'http://hl7.org/fhir/OperationDefinition/ValueSet-expand',
   levels: ['type', 'instance'],
   resourceTypes: ['ValueSet'],
-  ...READ_ONLY,
+  get: true,
   access: ['r'],
   parameters: [
     { name: 'url', use: 'in', min: 0, max: '1', type: 'uri' },
@@ -274,9 +273,9 @@ export const expandOperation: OperationSpec = {
     { name: 'return', use: 'out', min: 1, max: '1', type: 'ValueSet' },
   ],
   handler: expand,
-};
+});
 
-export const lookupOperation: OperationSpec = {
+export const lookupOperation = defineOperation({
   code: 'lookup',
   id: 'CodeSystem-lookup',
   title: 'Concept Look Up & Decomposition',
@@ -284,7 +283,7 @@ export const lookupOperation: OperationSpec = {
   base: 'http://hl7.org/fhir/OperationDefinition/CodeSystem-lookup',
   levels: ['type'],
   resourceTypes: ['CodeSystem'],
-  ...READ_ONLY,
+  get: true,
   access: ['r'],
   parameters: [
     ...CODING_IN,
@@ -308,37 +307,29 @@ export const lookupOperation: OperationSpec = {
     },
   ],
   handler: lookup,
-};
+});
 
-export const valueSetValidateCodeOperation: OperationSpec = {
-  code: 'validate-code',
-  id: 'ValueSet-validate-code',
-  title: 'Value Set based Validation',
-  description: 'Whether a code is in a value set this server holds.',
-  base: 'http://hl7.org/fhir/OperationDefinition/ValueSet-validate-code',
-  levels: ['type', 'instance'],
-  resourceTypes: ['ValueSet'],
-  ...READ_ONLY,
-  access: ['r'],
-  parameters: [{ name: 'url', use: 'in', min: 0, max: '1', type: 'uri' }, ...CODING_IN, ...VALIDATE_CODE_OUT],
-  handler: validateCode,
-};
+/** $validate-code exists twice: against a value set and against a code system. */
+function validateCodeOn(type: 'ValueSet' | 'CodeSystem', title: string, description: string) {
+  return defineOperation({
+    code: 'validate-code',
+    id: `${type}-validate-code`,
+    title,
+    description,
+    base: `http://hl7.org/fhir/OperationDefinition/${type}-validate-code`,
+    levels: ['type', 'instance'],
+    resourceTypes: [type],
+    get: true,
+    access: ['r'],
+    parameters: [{ name: 'url', use: 'in', min: 0, max: '1', type: 'uri' }, ...CODING_IN, ...VALIDATE_CODE_OUT],
+    handler: validateCode,
+  });
+}
 
-export const codeSystemValidateCodeOperation: OperationSpec = {
-  code: 'validate-code',
-  id: 'CodeSystem-validate-code',
-  title: 'Code System based Validation',
-  description: 'Whether a code is in a code system this server holds.',
-  base: 'http://hl7.org/fhir/OperationDefinition/CodeSystem-validate-code',
-  levels: ['type', 'instance'],
-  resourceTypes: ['CodeSystem'],
-  ...READ_ONLY,
-  access: ['r'],
-  parameters: [{ name: 'url', use: 'in', min: 0, max: '1', type: 'uri' }, ...CODING_IN, ...VALIDATE_CODE_OUT],
-  handler: validateCode,
-};
+export const valueSetValidateCodeOperation = validateCodeOn('ValueSet', 'Value Set based Validation', 'Whether a code is in a value set this server holds.');
+export const codeSystemValidateCodeOperation = validateCodeOn('CodeSystem', 'Code System based Validation', 'Whether a code is in a code system this server holds.');
 
-export const translateOperation: OperationSpec = {
+export const translateOperation = defineOperation({
   code: 'translate',
   id: 'ConceptMap-translate',
   title: 'Concept Translation',
@@ -346,7 +337,7 @@ export const translateOperation: OperationSpec = {
   base: 'http://hl7.org/fhir/OperationDefinition/ConceptMap-translate',
   levels: ['type', 'instance'],
   resourceTypes: ['ConceptMap'],
-  ...READ_ONLY,
+  get: true,
   access: ['r'],
   parameters: [
     { name: 'url', use: 'in', min: 0, max: '1', type: 'uri' },
@@ -364,9 +355,9 @@ export const translateOperation: OperationSpec = {
     },
   ],
   handler: translate,
-};
+});
 
-export const subsumesOperation: OperationSpec = {
+export const subsumesOperation = defineOperation({
   code: 'subsumes',
   id: 'CodeSystem-subsumes',
   title: 'Subsumption Testing',
@@ -374,7 +365,7 @@ export const subsumesOperation: OperationSpec = {
   base: 'http://hl7.org/fhir/OperationDefinition/CodeSystem-subsumes',
   levels: ['type'],
   resourceTypes: ['CodeSystem'],
-  ...READ_ONLY,
+  get: true,
   access: ['r'],
   parameters: [
     { name: 'codeA', use: 'in', min: 1, max: '1', type: 'code' },
@@ -383,4 +374,4 @@ export const subsumesOperation: OperationSpec = {
     { name: 'outcome', use: 'out', min: 1, max: '1', type: 'code' },
   ],
   handler: subsumes,
-};
+});

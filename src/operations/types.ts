@@ -65,5 +65,13 @@ export interface OperationSpec {
   handler: Handler;
 }
 
+type Defaulted = 'get' | 'post' | 'affectsState' | 'writes' | 'resourceTypes';
+
+/** A declaration without what most operations share: POST only, no resource type (system
+ * level), changes nothing. */
+export function defineOperation(input: Omit<OperationSpec, Defaulted> & Partial<Pick<OperationSpec, Defaulted>>): OperationSpec {
+  return { get: false, post: true, affectsState: false, writes: false, resourceTypes: [], ...input };
+}
+
 /** Query parameters every interaction takes (https://hl7.org/fhir/R4/http.html#parameters). */
 export const GENERAL_PARAMETERS = new Set(['_format', '_pretty']);

@@ -5,7 +5,7 @@
 // only a request that cannot be understood is an error (400), and an unknown profile is 404.
 import type { OperationOutcome, Parameters, Resource } from 'fhir/r4.js';
 import { badRequest, FhirError, notFound, operationOutcome, type IssueInput } from '../fhir/errors.ts';
-import type { OperationSpec } from './types.ts';
+import { defineOperation } from './types.ts';
 import type { FhirRequest, Handler } from '../rest/types.ts';
 import { authorize } from '../auth/authorize.ts';
 import { REDACTED, viewFor } from '../auth/sensitive.ts';
@@ -93,7 +93,7 @@ export const validate: Handler = async (req, ctx) => {
   return { status: 200, body: outcome(unique) };
 };
 
-export const validateOperation: OperationSpec = {
+export const validateOperation = defineOperation({
   code: 'validate',
   id: 'Resource-validate',
   title: 'Validate a resource',
@@ -102,9 +102,6 @@ export const validateOperation: OperationSpec = {
   levels: ['type', 'instance'],
   resourceTypes: '*',
   get: true,
-  post: true,
-  affectsState: false,
-  writes: false,
   resourceBody: true,
   parameters: [
     { name: 'resource', use: 'in', min: 0, max: '1', type: 'Resource', documentation: 'The resource to validate; at [type]/[id]/$validate without one, the stored current version' },
@@ -113,4 +110,4 @@ export const validateOperation: OperationSpec = {
     { name: 'return', use: 'out', min: 1, max: '1', type: 'OperationOutcome' },
   ],
   handler: validate,
-};
+});
