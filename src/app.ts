@@ -36,7 +36,9 @@ import { registerHealth } from './http/health.ts';
 import { registerMetrics } from './http/metrics.ts';
 import { startMllp, type MllpServer } from './transport/mllp.ts';
 import { loadIgPackage } from './ig/package.ts';
-import { installIg } from './ig/install.ts';
+import { installIg, installResources } from './ig/install.ts';
+import { OPERATION_SPECS } from './operations/index.ts';
+import { operationDefinition } from './operations/definition.ts';
 
 export interface AppOptions {
   /** the window of the per-address limits on anonymous and token requests (tests shorten it);
@@ -143,6 +145,12 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     const report = await installIg(repo, ig);
     if (report.written) app.log.info(`IG ${ig.name} ${ig.version}: ${report.written} conformance resources stored (${report.unchanged} unchanged)`);
     for (const skipped of report.skipped) app.log.warn(`IG ${ig.name}: not installed: ${skipped}`);
+  }
+  if (config.installIg) {
+    // what CapabilityStatement.rest.operation.definition points to, readable and searchable
+    const report = await installResources(repo, OPERATION_SPECS.map(operationDefinition));
+    if (report.written) app.log.info(`${report.written} OperationDefinitions stored (${report.unchanged} unchanged)`);
+    for (const skipped of report.skipped) app.log.warn(`OperationDefinition not installed: ${skipped}`);
   }
   if (store.atomicTransactions === false) {
     app.log.warn(`${store.engine}: the server is standalone (no replica set), so several writes cannot be made atomic: transaction Bundles will be refused with 501; batch Bundles and single writes work`);

@@ -2,7 +2,7 @@
 // version, a Bundle written around stored texts by bundle.ts), which is sent as it is — the
 // read path never parses and re-serializes a stored resource. Serialized once, at the edge
 // (HTTP, Bundle response entries), by serialize().
-import type { Resource } from 'fhir/r4.js';
+import type { Binary, Resource } from 'fhir/r4.js';
 
 /** A resource as JSON text, with its type known without parsing and a parsed view made on
  * first use. */
@@ -22,14 +22,31 @@ export class ResourceJson {
   }
 }
 
-export type ResponseBody = Resource | ResourceJson;
+/** An answer in a media type of its own (an HL7 v2 ER7 message or ACK), sent as it is over
+ * HTTP; inside a Bundle (and wherever a resource is asked of it) it is a Binary. */
+export class MediaText {
+  readonly resourceType = 'Binary';
+  readonly contentType: string;
+  readonly text: string;
 
-/** The body's JSON text: stored text as it is, objects stringified. */
-export function serialize(body: ResponseBody): string {
-  return body instanceof ResourceJson ? body.text : JSON.stringify(body);
+  constructor(contentType: string, text: string) {
+    this.contentType = contentType;
+    this.text = text;
+  }
+
+  get resource(): Binary {
+    return { resourceType: 'Binary', contentType: this.contentType.split(';')[0].trim(), data: Buffer.from(this.text, 'utf8').toString('base64') };
+  }
 }
 
-/** The body as a resource object (parsed once for JSON text). */
+export type ResponseBody = Resource | ResourceJson | MediaText;
+
+/** The body's text: stored text and media text as they are, objects stringified. */
+export function serialize(body: ResponseBody): string {
+  return body instanceof ResourceJson || body instanceof MediaText ? body.text : JSON.stringify(body);
+}
+
+/** The body as a resource object (parsed once for JSON text; media text as a Binary). */
 export function resourceOf<T extends Resource = Resource>(body: ResponseBody): T {
-  return (body instanceof ResourceJson ? body.resource : body) as T;
+  return (body instanceof ResourceJson || body instanceof MediaText ? body.resource : body) as T;
 }

@@ -25,7 +25,6 @@ declare module 'fastify' {
 const ACTIONS: Record<string, AuditInput['action']> = {
   create: 'C', update: 'U', patch: 'U', delete: 'D', transaction: 'E', batch: 'E', operation: 'E',
 };
-export const WRITES = new Set(['create', 'update', 'patch', 'delete', 'transaction']);
 
 type RequestTarget = Pick<FhirRequest, 'resourceType' | 'id' | 'query'>;
 

@@ -30,9 +30,15 @@ export function igResources(ig: IgPackage): Resource[] {
   ].filter((r) => typeof r.id === 'string');
 }
 
-export async function installIg(repo: Repository, ig: IgPackage): Promise<InstallReport> {
+export function installIg(repo: Repository, ig: IgPackage): Promise<InstallReport> {
+  return installResources(repo, igResources(ig));
+}
+
+/** Installs conformance resources (each with an id and a url) as described above: the IG's,
+ * and the server's own OperationDefinitions (src/operations/definition.ts). */
+export async function installResources(repo: Repository, resources: Resource[]): Promise<InstallReport> {
   const report: InstallReport = { written: 0, unchanged: 0, skipped: [] };
-  for (const resource of igResources(ig)) {
+  for (const resource of resources) {
     const url = (resource as { url?: string }).url;
     const existing = await repo.store.current(resource.resourceType, resource.id!);
     if (existing?.deleted) {

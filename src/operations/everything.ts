@@ -12,9 +12,7 @@ import type { Condition, SearchQuery } from '../search/ir.ts';
 import { compartmentCondition } from '../rest/search.ts';
 import type { Context, FhirRequest, Handler } from '../rest/types.ts';
 import { allows, authorize } from '../auth/authorize.ts';
-import { OPERATIONS } from '../rest/capabilities.ts';
-
-OPERATIONS.push({ name: 'everything', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-everything', types: ['Patient'] });
+import { defineOperation } from './types.ts';
 
 interface Cursor {
   /** index into the type list; -1 = the patient itself */
@@ -152,3 +150,27 @@ export const everything: Handler = async (req, ctx) => {
   if (!/^[A-Za-z0-9\-.]{1,64}$/.test(pid)) throw notFound(`Patient '${id.slice(0, 64)}' is not known`);
   return everythingFor(req, ctx, pid, `Patient/$everything`);
 };
+
+export const everythingOperation = defineOperation({
+  code: 'everything',
+  id: 'Patient-everything',
+  title: 'Fetch Patient Record',
+  description: 'The patient and every resource in its compartment the client may read, as a paged searchset Bundle; followLinks=true adds the records linked to it.',
+  base: 'http://hl7.org/fhir/OperationDefinition/Patient-everything',
+  levels: ['type', 'instance'],
+  resourceTypes: ['Patient'],
+  get: true,
+  access: ['r'],
+  parameters: [
+    { name: 'start', use: 'in', min: 0, max: '1', type: 'date' },
+    { name: 'end', use: 'in', min: 0, max: '1', type: 'date' },
+    { name: '_since', use: 'in', min: 0, max: '1', type: 'instant' },
+    { name: '_type', use: 'in', min: 0, max: '*', type: 'code' },
+    { name: '_count', use: 'in', min: 0, max: '1', type: 'integer' },
+    { name: 'patient', use: 'in', min: 0, max: '1', type: 'string', documentation: 'At type level: the patient (id or Patient/[id])' },
+    { name: 'followLinks', use: 'in', min: 0, max: '1', type: 'boolean', documentation: 'Also the records linked by Patient.link (replaces, replaced-by, seealso)' },
+    { name: '_page', use: 'in', min: 0, max: '1', type: 'string', documentation: 'The paging cursor of a next link' },
+    { name: 'return', use: 'out', min: 1, max: '1', type: 'Bundle' },
+  ],
+  handler: everything,
+});

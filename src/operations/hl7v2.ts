@@ -13,10 +13,7 @@ import type { Header, Hl7v2Input } from '../mapping/hl7v2/header.ts';
 import { mapMessage, type MappedMessage } from '../mapping/hl7v2/to-fhir.ts';
 import { applyAdapterBundle, writtenPatient } from '../mapping/apply.ts';
 import { resourceOf } from '../fhir/body.ts';
-import { OPERATIONS } from '../rest/capabilities.ts';
 import type { Context, FhirRequest, FhirResponse } from '../rest/types.ts';
-
-OPERATIONS.push({ name: 'hl7v2-ingest', definition: 'https://migfhir.org/fhir/OperationDefinition/hl7v2-ingest', types: [] });
 
 export const HL7_MEDIA_TYPES = ['x-application/hl7-v2+er7', 'application/hl7-v2', 'text/plain'];
 

@@ -11,10 +11,8 @@ import { badRequest, FhirError, operationOutcome } from '../fhir/errors.ts';
 import { applyAdapterBundle } from '../mapping/apply.ts';
 import { describeError, mapFile } from '../mapping/csv/adapter.ts';
 import type { CsvRowError } from '../mapping/csv/parse.ts';
-import { OPERATIONS } from '../rest/capabilities.ts';
+import { defineOperation } from './types.ts';
 import type { Handler } from '../rest/types.ts';
-
-OPERATIONS.push({ name: 'import-csv', definition: 'https://migfhir.org/fhir/OperationDefinition/import-csv', types: [] });
 
 function inputOf(body: unknown, query: Record<string, string[]>): { csv: Buffer | string; mapping: string; dryRun: boolean } {
   const p = body as Parameters | undefined;
@@ -75,3 +73,36 @@ export const importCsv: Handler = async (req, ctx) => {
   ];
   return { status: 200, body: { resourceType: 'Parameters', parameter } satisfies Parameters };
 };
+
+export const importCsvOperation = defineOperation({
+  code: 'import-csv',
+  id: 'import-csv',
+  title: 'Import an NGO clinic register (CSV)',
+  description: 'Maps a CSV file with its column-mapping file to Patients, Encounters and ServiceRequests; each row in its own transaction.',
+  levels: ['system'],
+  affectsState: true,
+  // each row is its own transaction (one bad row never blocks the others)
+  notInTransaction: 'applies each row in its own transaction',
+  bundleBody: true,
+  parameters: [
+    { name: 'csv', use: 'in', min: 1, max: '1', type: 'base64Binary', documentation: 'The file (valueBase64Binary, or valueString)' },
+    { name: 'mapping', use: 'in', min: 1, max: '1', type: 'string', documentation: 'The column-mapping JSON' },
+    { name: 'dryRun', use: 'in', min: 0, max: '1', type: 'boolean' },
+    { name: 'rows', use: 'out', min: 1, max: '1', type: 'integer' },
+    { name: 'imported', use: 'out', min: 0, max: '1', type: 'integer' },
+    { name: 'unchanged', use: 'out', min: 0, max: '1', type: 'integer' },
+    { name: 'mapped', use: 'out', min: 0, max: '1', type: 'integer' },
+    { name: 'rejected', use: 'out', min: 1, max: '1', type: 'integer' },
+    {
+      name: 'issue', use: 'out', min: 0, max: '*', part: [
+        { name: 'row', use: 'out', min: 1, max: '1', type: 'integer' },
+        { name: 'line', use: 'out', min: 1, max: '1', type: 'integer' },
+        { name: 'column', use: 'out', min: 0, max: '1', type: 'string' },
+        { name: 'message', use: 'out', min: 1, max: '1', type: 'string' },
+      ],
+    },
+    { name: 'outcome', use: 'out', min: 1, max: '1', type: 'OperationOutcome' },
+    { name: 'bundle', use: 'out', min: 0, max: '*', type: 'Bundle' },
+  ],
+  handler: importCsv,
+});

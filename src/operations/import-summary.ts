@@ -8,10 +8,8 @@ import type { Bundle, BundleEntry, Provenance, Resource } from 'fhir/r4.js';
 import { randomUUID } from 'node:crypto';
 import { badRequest } from '../fhir/errors.ts';
 import { bundle } from '../rest/bundle.ts';
-import { OPERATIONS } from '../rest/capabilities.ts';
+import { defineOperation } from './types.ts';
 import type { Handler } from '../rest/types.ts';
-
-OPERATIONS.push({ name: 'import-summary', definition: 'https://migfhir.org/fhir/OperationDefinition/import-summary', types: [] });
 
 function documentOf(body: unknown): Bundle {
   const b = body as { resourceType?: string; parameter?: { name: string; resource?: Resource }[] } | undefined;
@@ -58,3 +56,23 @@ export const importSummary: Handler = async (req, ctx) => {
   const tx = { resourceType: 'Bundle', type: 'transaction', entry: entries };
   return bundle({ ...req, method: 'POST', resourceType: undefined, id: undefined, body: tx, query: Object.create(null) }, ctx);
 };
+
+export const importSummaryOperation = defineOperation({
+  code: 'import-summary',
+  id: 'import-summary',
+  title: 'Import an International Patient Summary',
+  description: 'Stores a received IPS document in one transaction: the patient matched by identifier, entries imported once, with a Provenance.',
+  levels: ['system'],
+  affectsState: true,
+  writes: true,
+  auditAs: 'transaction',
+  notInTransaction: 'imports a whole document Bundle as its own transaction',
+  bundleBody: true,
+  resourceBody: true,
+  parameters: [
+    { name: 'document', use: 'in', min: 0, max: '1', type: 'Bundle', documentation: 'The document Bundle (the body may also be the Bundle itself)' },
+    { name: 'resource', use: 'in', min: 0, max: '1', type: 'Bundle', documentation: 'Another name for document' },
+    { name: 'return', use: 'out', min: 1, max: '1', type: 'Bundle' },
+  ],
+  handler: importSummary,
+});

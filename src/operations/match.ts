@@ -16,10 +16,8 @@ import { compare, type FieldEvidence, type MatchResult } from '../mpi/score.ts';
 import { matchConfig as config } from '../mpi/match-settings.ts';
 import type { Context, Handler } from '../rest/types.ts';
 import { authorize } from '../auth/authorize.ts';
-import { OPERATIONS } from '../rest/capabilities.ts';
+import { defineOperation } from './types.ts';
 import { checkShape } from '../validation/shape.ts';
-
-OPERATIONS.push({ name: 'match', definition: 'http://hl7.org/fhir/OperationDefinition/Patient-match', types: ['Patient'] });
 
 const MATCH_GRADE = 'http://hl7.org/fhir/StructureDefinition/match-grade';
 const MATCH_EVIDENCE = 'https://migfhir.org/fhir/StructureDefinition/match-evidence';
@@ -108,3 +106,22 @@ export const match: Handler = async (req, ctx) => {
   }));
   return { status: 200, body: bundleText('searchset', entries, { total: entries.length }) };
 };
+
+export const matchOperation = defineOperation({
+  code: 'match',
+  id: 'Patient-match',
+  title: 'Find patient matches using MPI-style logic',
+  description: 'Scores the stored Patients found by indexed blocking queries against the input Patient; results carry search.score, the match-grade and the match-evidence extensions.',
+  base: 'http://hl7.org/fhir/OperationDefinition/Patient-match',
+  levels: ['type'],
+  resourceTypes: ['Patient'],
+  resourceBody: true,
+  access: ['s', 'r'],
+  parameters: [
+    { name: 'resource', use: 'in', min: 1, max: '1', type: 'Patient', documentation: 'The Patient to match (the body may also be the Patient itself)' },
+    { name: 'onlyCertainMatches', use: 'in', min: 0, max: '1', type: 'boolean' },
+    { name: 'count', use: 'in', min: 0, max: '1', type: 'integer' },
+    { name: 'return', use: 'out', min: 1, max: '1', type: 'Bundle' },
+  ],
+  handler: match,
+});

@@ -7,10 +7,8 @@
 import type { Parameters, Patient, PatientLink } from 'fhir/r4.js';
 import { badRequest, operationOutcome } from '../fhir/errors.ts';
 import { authorize } from '../auth/authorize.ts';
-import { OPERATIONS } from '../rest/capabilities.ts';
+import { defineOperation } from './types.ts';
 import type { Handler } from '../rest/types.ts';
-
-OPERATIONS.push({ name: 'merge', definition: 'https://migfhir.org/fhir/OperationDefinition/merge', types: ['Patient'] });
 
 function patientId(p: Parameters, name: string): string {
   const param = p.parameter?.find((x) => x.name === name);
@@ -53,3 +51,25 @@ export const merge: Handler = async (req, ctx) => {
     return { status: 200, body: out };
   });
 };
+
+export const mergeOperation = defineOperation({
+  code: 'merge',
+  id: 'merge',
+  title: 'Record that two Patient records are the same person',
+  description: 'Links source (replaced-by, active=false) and target (replaces) in one transaction; nothing is deleted. preview=true answers what would change.',
+  levels: ['type'],
+  resourceTypes: ['Patient'],
+  affectsState: true,
+  writes: true,
+  auditAs: 'update',
+  access: ['r', 'u'],
+  parameters: [
+    { name: 'source-patient', use: 'in', min: 1, max: '1', type: 'Reference', documentation: 'The record that is replaced (valueReference, or valueString Patient/[id])' },
+    { name: 'target-patient', use: 'in', min: 1, max: '1', type: 'Reference', documentation: 'The record that remains' },
+    { name: 'preview', use: 'in', min: 0, max: '1', type: 'boolean' },
+    { name: 'outcome', use: 'out', min: 1, max: '1', type: 'OperationOutcome' },
+    { name: 'source-patient', use: 'out', min: 1, max: '1', type: 'Patient' },
+    { name: 'result', use: 'out', min: 1, max: '1', type: 'Patient' },
+  ],
+  handler: merge,
+});

@@ -13,15 +13,9 @@ import type { Coding, Meta, Parameters } from 'fhir/r4.js';
 import { allows, authorize, forbidden } from '../auth/authorize.ts';
 import { REDACTED } from '../auth/sensitive.ts';
 import { badRequest, gone, notFound } from '../fhir/errors.ts';
-import { OPERATIONS } from '../rest/capabilities.ts';
+import { defineOperation } from './types.ts';
 import { versionNumber } from '../rest/common.ts';
 import type { Context, FhirRequest, FhirResponse, Handler } from '../rest/types.ts';
-
-OPERATIONS.push(
-  { name: 'meta', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-meta', types: '*' },
-  { name: 'meta-add', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-meta-add', types: '*' },
-  { name: 'meta-delete', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-meta-delete', types: '*' },
-);
 
 const key = (c: Coding) => `${c.system ?? ''}|${c.code ?? ''}`;
 /** A response label, never stored (src/auth/sensitive.ts adds it to redacted reads). */
@@ -105,3 +99,41 @@ export const metaDelete: Handler = async (req, ctx: Context) => {
 function clean(meta: Meta): Meta {
   return Object.fromEntries(Object.entries(meta).filter(([, v]) => v !== undefined)) as Meta;
 }
+
+const META_OUT = { name: 'return', use: 'out', min: 1, max: '1', type: 'Meta' } as const;
+
+export const metaOperation = defineOperation({
+  code: 'meta',
+  id: 'Resource-meta',
+  title: 'Access a list of profiles, tags, and security labels',
+  description: 'The meta of a resource (version), or the profiles, tags and security labels in use on a type or the whole server.',
+  base: 'http://hl7.org/fhir/OperationDefinition/Resource-meta',
+  levels: ['system', 'type', 'instance'],
+  resourceTypes: '*',
+  get: true,
+  versioned: true,
+  parameters: [META_OUT],
+  handler: meta,
+});
+
+/** $meta-add and $meta-delete: a change of one resource's (version's) meta in place. */
+function metaChange(code: 'meta-add' | 'meta-delete', title: string, description: string, handler: Handler) {
+  return defineOperation({
+    code,
+    id: `Resource-${code}`,
+    title,
+    description,
+    base: `http://hl7.org/fhir/OperationDefinition/Resource-${code}`,
+    levels: ['instance'],
+    resourceTypes: '*',
+    affectsState: true,
+    writes: true,
+    versioned: true,
+    access: ['u'],
+    parameters: [{ name: 'meta', use: 'in', min: 1, max: '1', type: 'Meta' }, META_OUT],
+    handler,
+  });
+}
+
+export const metaAddOperation = metaChange('meta-add', 'Add profiles, tags, and security labels to a resource', 'Adds to the meta of a resource (version) without a new version.', metaAdd);
+export const metaDeleteOperation = metaChange('meta-delete', 'Delete profiles, tags, and security labels from a resource', 'Removes from the meta of a resource (version) without a new version.', metaDelete);

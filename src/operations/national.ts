@@ -15,13 +15,8 @@ import { applyAdapterBundle } from '../mapping/apply.ts';
 import { resourceOf } from '../fhir/body.ts';
 import type { NationalAdapter } from '../mapping/national/bundle.ts';
 import { NATIONAL_ADAPTERS } from '../mapping/registry.ts';
-import { OPERATIONS } from '../rest/capabilities.ts';
+import { defineOperation } from './types.ts';
 import type { FhirRequest, Handler } from '../rest/types.ts';
-
-OPERATIONS.push(
-  { name: 'import-national', definition: 'https://migfhir.org/fhir/OperationDefinition/import-national', types: [] },
-  { name: 'export-national', definition: 'https://migfhir.org/fhir/OperationDefinition/export-national', types: ['Patient'] },
-);
 
 const byId = new Map<string, NationalAdapter>(NATIONAL_ADAPTERS.map((a) => [a.id, a]));
 
@@ -83,3 +78,41 @@ export const exportNational: Handler = async (req, ctx) => {
     throw new FhirError(500, { code: 'exception', diagnostics: `The ${adapter.id} adapter could not map Patient/${patient.id}` });
   }
 };
+
+export const importNationalOperation = defineOperation({
+  code: 'import-national',
+  id: 'import-national',
+  title: 'Import content in a national profile',
+  description: 'Maps a national Bundle or resource to migfhir profiles and applies it with conditional updates keyed on identifiers, with a Provenance; re-sending it changes nothing.',
+  levels: ['system'],
+  affectsState: true,
+  writes: true,
+  auditAs: 'transaction',
+  notInTransaction: 'imports a whole national Bundle as its own transaction',
+  bundleBody: true,
+  resourceBody: true,
+  parameters: [
+    { name: 'adapter', use: 'in', min: 1, max: '1', type: 'code', documentation: `The national adapter: ${NATIONAL_ADAPTERS.map((a) => a.id).join(', ')}` },
+    { name: 'resource', use: 'in', min: 0, max: '1', type: 'Resource', documentation: 'The national content (the body may also be the content itself)' },
+    { name: 'sender', use: 'in', min: 0, max: '1', type: 'string' },
+    { name: 'return', use: 'out', min: 1, max: '1', type: 'Bundle' },
+  ],
+  handler: importNational,
+});
+
+export const exportNationalOperation = defineOperation({
+  code: 'export-national',
+  id: 'export-national',
+  title: 'Export a patient in a national profile',
+  description: 'The patient (and what the adapter maps with it) in the national profile, mapped from what the client may see.',
+  levels: ['instance'],
+  resourceTypes: ['Patient'],
+  get: true,
+  post: false,
+  access: ['r'],
+  parameters: [
+    { name: 'adapter', use: 'in', min: 1, max: '1', type: 'code', documentation: `The national adapter: ${NATIONAL_ADAPTERS.filter((a) => a.fromFhir).map((a) => a.id).join(', ')}` },
+    { name: 'return', use: 'out', min: 1, max: '1', type: 'Bundle' },
+  ],
+  handler: exportNational,
+});

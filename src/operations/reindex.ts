@@ -8,8 +8,8 @@ import type { Task } from 'fhir/r4.js';
 import { randomUUID } from 'node:crypto';
 import { badRequest } from '../fhir/errors.ts';
 import type { Repository } from '../store/repository.ts';
-import type { Context, Handler } from '../rest/types.ts';
-import { OPERATIONS } from '../rest/capabilities.ts';
+import type { BackgroundJobs, Context, Handler } from '../rest/types.ts';
+import { defineOperation } from './types.ts';
 import { authorizeAll } from '../auth/authorize.ts';
 
 export const JOB_SYSTEM = 'https://migfhir.org/fhir/CodeSystem/server-job';
@@ -34,7 +34,7 @@ function withProgress(task: Task, status: Task['status'], position: number, proc
   };
 }
 
-export class ReindexJobs {
+export class ReindexJobs implements BackgroundJobs {
   private readonly repo: Repository;
   private stopped = false;
   private readonly running = new Set<Promise<void>>();
@@ -132,11 +132,6 @@ export class ReindexJobs {
   }
 }
 
-OPERATIONS.push(
-  { name: 'reindex', definition: 'https://migfhir.org/fhir/OperationDefinition/reindex', types: [] },
-  { name: 'reindex', definition: 'https://migfhir.org/fhir/OperationDefinition/reindex', types: '*' },
-);
-
 export const reindex: Handler = async (req, ctx: Context) => {
   authorizeAll(req.auth, 'u');
   let types: string[] | undefined = req.resourceType ? [req.resourceType] : undefined;
@@ -155,3 +150,17 @@ export const reindex: Handler = async (req, ctx: Context) => {
     },
   };
 };
+
+export const reindexOperation = defineOperation({
+  code: 'reindex',
+  id: 'reindex',
+  title: 'Rebuild search index rows',
+  description: 'Starts a background job (a Task) that rebuilds the search index of all resources, or those of one type or of _type.',
+  levels: ['system', 'type'],
+  resourceTypes: '*',
+  affectsState: true,
+  notInTransaction: 'starts a background job whose batches commit on their own',
+  access: ['u'],
+  parameters: [{ name: '_type', use: 'in', min: 0, max: '1', type: 'string', documentation: 'At system level: the types to reindex, comma-separated' }],
+  handler: reindex,
+});

@@ -30,15 +30,13 @@ import { formatReference } from '../fhir/reference.ts';
 import { checkAnswers } from '../questionnaire/answers.ts';
 import { scoreResponse, type Total } from '../questionnaire/scoring.ts';
 import { bundle } from '../rest/bundle.ts';
-import { OPERATIONS } from '../rest/capabilities.ts';
+import { defineOperation } from './types.ts';
 import { criteria } from '../rest/conditional.ts';
 import { labelSensitive, REDACTED, viewFor } from '../auth/sensitive.ts';
 import { markAnswers, resolveQuestionnaire, scoresDependOn, sensitiveLinkIds, storedQuestionnaires } from '../questionnaire/sensitive-items.ts';
 import type { Context, FhirRequest, FhirResponse, Handler } from '../rest/types.ts';
 import { EXTERNAL_SYSTEMS } from '../terminology/service.ts';
 import { checkShape } from '../validation/shape.ts';
-
-OPERATIONS.push({ name: 'score', definition: 'https://migfhir.org/fhir/OperationDefinition/QuestionnaireResponse-score', types: ['QuestionnaireResponse'] });
 
 const SURVEY = { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'survey', display: 'Survey' }] };
 /** Observation.component.code of the suggested referral (SNOMED CT, referenced by code only). */
@@ -247,3 +245,21 @@ export function scoreWrites(req: FhirRequest): boolean {
     return false;
   }
 }
+
+export const scoreOperation = defineOperation({
+  code: 'score',
+  id: 'QuestionnaireResponse-score',
+  title: 'Score a QuestionnaireResponse',
+  description: 'Checks the answers and scores them (answer scores, calculatedExpression), answering an Observation with the total, its interpretation band and suggested referral category; persist=true stores it.',
+  levels: ['type', 'instance'],
+  resourceTypes: ['QuestionnaireResponse'],
+  affectsState: true,
+  writes: scoreWrites,
+  resourceBody: true,
+  parameters: [
+    { name: 'questionnaire-response', use: 'in', min: 0, max: '1', type: 'QuestionnaireResponse', documentation: 'At type level: the response to score (the body may also be the response itself)' },
+    { name: 'persist', use: 'in', min: 0, max: '1', type: 'boolean', documentation: 'Store the Observation (and a response sent in the body)' },
+    { name: 'return', use: 'out', min: 1, max: '1', type: 'Observation' },
+  ],
+  handler: score,
+});

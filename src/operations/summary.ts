@@ -11,14 +11,12 @@ import type { Bundle, Composition, CompositionSection, Patient, Reference, Resou
 import { authorize, allows } from '../auth/authorize.ts';
 import { viewFor, type View } from '../auth/sensitive.ts';
 import { localKey, resourceAddress } from '../fhir/reference.ts';
-import { OPERATIONS } from '../rest/capabilities.ts';
+import { defineOperation } from './types.ts';
 import { compartmentCondition } from '../rest/search.ts';
 import type { Context, FhirRequest, Handler } from '../rest/types.ts';
 import { describe, emptyDiv, esc, migrationLead, sectionDiv } from '../ips/narrative.ts';
 import { asIps } from '../ips/profiles.ts';
 import { MIGRATION_SECTION, SECTIONS, type SectionSpec } from '../ips/sections.ts';
-
-OPERATIONS.push({ name: 'summary', definition: 'http://hl7.org/fhir/uv/ips/OperationDefinition/summary', types: ['Patient'] });
 
 const EMPTY_REASON = { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/list-empty-reason', code: 'unavailable', display: 'Unavailable' }] };
 const PER_TYPE = 1000;
@@ -184,3 +182,20 @@ export const summary: Handler = async (req, ctx) => {
   if (!id) return { status: 400, body: { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'required', diagnostics: 'Patient/$summary needs a patient' }] } };
   return { status: 200, body: (await buildSummary(req, ctx, id)) as Resource };
 };
+
+export const summaryOperation = defineOperation({
+  code: 'summary',
+  id: 'Patient-summary',
+  title: 'International Patient Summary',
+  description: 'An IPS document Bundle built from the patient\'s compartment, with a migration-context section.',
+  base: 'http://hl7.org/fhir/uv/ips/OperationDefinition/summary',
+  levels: ['type', 'instance'],
+  resourceTypes: ['Patient'],
+  get: true,
+  access: ['r'],
+  parameters: [
+    { name: 'patient', use: 'in', min: 0, max: '1', type: 'string', documentation: 'At type level: the patient (id or Patient/[id])' },
+    { name: 'return', use: 'out', min: 1, max: '1', type: 'Bundle' },
+  ],
+  handler: summary,
+});

@@ -8,18 +8,9 @@
 import type { CodeSystem, ConceptMap, Parameters, ParametersParameter, ValueSet } from 'fhir/r4.js';
 import { badRequest, FhirError, notFound } from '../fhir/errors.ts';
 import { authorize } from '../auth/authorize.ts';
-import { OPERATIONS } from '../rest/capabilities.ts';
+import { defineOperation } from './types.ts';
 import type { Context, FhirRequest, Handler } from '../rest/types.ts';
 import { EXTERNAL_SYSTEMS, TerminologyError } from '../terminology/service.ts';
-
-OPERATIONS.push(
-  { name: 'expand', definition: 'http://hl7.org/fhir/OperationDefinition/ValueSet-expand', types: ['ValueSet'] },
-  { name: 'validate-code', definition: 'http://hl7.org/fhir/OperationDefinition/ValueSet-validate-code', types: ['ValueSet'] },
-  { name: 'lookup', definition: 'http://hl7.org/fhir/OperationDefinition/CodeSystem-lookup', types: ['CodeSystem'] },
-  { name: 'validate-code', definition: 'http://hl7.org/fhir/OperationDefinition/CodeSystem-validate-code', types: ['CodeSystem'] },
-  { name: 'subsumes', definition: 'http://hl7.org/fhir/OperationDefinition/CodeSystem-subsumes', types: ['CodeSystem'] },
-  { name: 'translate', definition: 'http://hl7.org/fhir/OperationDefinition/ConceptMap-translate', types: ['ConceptMap'] },
-);
 
 /** Input parameters from the query string or a Parameters body. */
 class Input {
@@ -246,3 +237,141 @@ export const subsumes: Handler = async (req, ctx) => {
   const outcome = a === b ? 'equivalent' : above(b).has(a) ? 'subsumes' : above(a).has(b) ? 'subsumed-by' : 'not-subsumed';
   return { status: 200, body: params([{ name: 'outcome', valueCode: outcome }]) };
 };
+
+const CODING_IN = [
+  { name: 'code', use: 'in', min: 0, max: '1', type: 'code' },
+  { name: 'system', use: 'in', min: 0, max: '1', type: 'uri' },
+  { name: 'display', use: 'in', min: 0, max: '1', type: 'string' },
+  { name: 'coding', use: 'in', min: 0, max: '1', type: 'Coding' },
+  { name: 'codeableConcept', use: 'in', min: 0, max: '1', type: 'CodeableConcept' },
+] as const;
+const VALIDATE_CODE_OUT = [
+  { name: 'result', use: 'out', min: 1, max: '1', type: 'boolean' },
+  { name: 'message', use: 'out', min: 0, max: '1', type: 'string' },
+  { name: 'display', use: 'out', min: 0, max: '1', type: 'string' },
+] as const;
+
+export const expandOperation = defineOperation({
+  code: 'expand',
+  id: 'ValueSet-expand',
+  title: 'Value Set Expansion',
+  description: 'Expands a value set this server holds (by id, url, or given as valueSet).',
+  base: 'http://hl7.org/fhir/OperationDefinition/ValueSet-expand',
+  levels: ['type', 'instance'],
+  resourceTypes: ['ValueSet'],
+  get: true,
+  access: ['r'],
+  parameters: [
+    { name: 'url', use: 'in', min: 0, max: '1', type: 'uri' },
+    { name: 'valueSet', use: 'in', min: 0, max: '1', type: 'ValueSet' },
+    { name: 'filter', use: 'in', min: 0, max: '1', type: 'string' },
+    { name: 'count', use: 'in', min: 0, max: '1', type: 'integer' },
+    { name: 'offset', use: 'in', min: 0, max: '1', type: 'integer' },
+    { name: 'displayLanguage', use: 'in', min: 0, max: '1', type: 'code' },
+    { name: 'includeDesignations', use: 'in', min: 0, max: '1', type: 'boolean' },
+    { name: 'activeOnly', use: 'in', min: 0, max: '1', type: 'boolean' },
+    { name: 'return', use: 'out', min: 1, max: '1', type: 'ValueSet' },
+  ],
+  handler: expand,
+});
+
+export const lookupOperation = defineOperation({
+  code: 'lookup',
+  id: 'CodeSystem-lookup',
+  title: 'Concept Look Up & Decomposition',
+  description: 'Details of a code of a code system this server holds.',
+  base: 'http://hl7.org/fhir/OperationDefinition/CodeSystem-lookup',
+  levels: ['type'],
+  resourceTypes: ['CodeSystem'],
+  get: true,
+  access: ['r'],
+  parameters: [
+    ...CODING_IN,
+    { name: 'displayLanguage', use: 'in', min: 0, max: '1', type: 'code' },
+    { name: 'name', use: 'out', min: 1, max: '1', type: 'string' },
+    { name: 'version', use: 'out', min: 0, max: '1', type: 'string' },
+    { name: 'display', use: 'out', min: 0, max: '1', type: 'string' },
+    { name: 'definition', use: 'out', min: 0, max: '1', type: 'string' },
+    {
+      name: 'designation', use: 'out', min: 0, max: '*', part: [
+        { name: 'language', use: 'out', min: 0, max: '1', type: 'code' },
+        { name: 'use', use: 'out', min: 0, max: '1', type: 'Coding' },
+        { name: 'value', use: 'out', min: 1, max: '1', type: 'string' },
+      ],
+    },
+    {
+      name: 'property', use: 'out', min: 0, max: '*', part: [
+        { name: 'code', use: 'out', min: 1, max: '1', type: 'code' },
+        { name: 'value', use: 'out', min: 1, max: '1', type: 'code', documentation: 'valueBoolean for inactive, valueCode for parent and child' },
+      ],
+    },
+  ],
+  handler: lookup,
+});
+
+/** $validate-code exists twice: against a value set and against a code system. */
+function validateCodeOn(type: 'ValueSet' | 'CodeSystem', title: string, description: string) {
+  return defineOperation({
+    code: 'validate-code',
+    id: `${type}-validate-code`,
+    title,
+    description,
+    base: `http://hl7.org/fhir/OperationDefinition/${type}-validate-code`,
+    levels: ['type', 'instance'],
+    resourceTypes: [type],
+    get: true,
+    access: ['r'],
+    parameters: [{ name: 'url', use: 'in', min: 0, max: '1', type: 'uri' }, ...CODING_IN, ...VALIDATE_CODE_OUT],
+    handler: validateCode,
+  });
+}
+
+export const valueSetValidateCodeOperation = validateCodeOn('ValueSet', 'Value Set based Validation', 'Whether a code is in a value set this server holds.');
+export const codeSystemValidateCodeOperation = validateCodeOn('CodeSystem', 'Code System based Validation', 'Whether a code is in a code system this server holds.');
+
+export const translateOperation = defineOperation({
+  code: 'translate',
+  id: 'ConceptMap-translate',
+  title: 'Concept Translation',
+  description: 'Translates a code with the concept maps this server holds.',
+  base: 'http://hl7.org/fhir/OperationDefinition/ConceptMap-translate',
+  levels: ['type', 'instance'],
+  resourceTypes: ['ConceptMap'],
+  get: true,
+  access: ['r'],
+  parameters: [
+    { name: 'url', use: 'in', min: 0, max: '1', type: 'uri' },
+    ...CODING_IN,
+    { name: 'targetsystem', use: 'in', min: 0, max: '1', type: 'uri' },
+    { name: 'target', use: 'in', min: 0, max: '1', type: 'uri' },
+    { name: 'result', use: 'out', min: 1, max: '1', type: 'boolean' },
+    { name: 'message', use: 'out', min: 0, max: '1', type: 'string' },
+    {
+      name: 'match', use: 'out', min: 0, max: '*', part: [
+        { name: 'equivalence', use: 'out', min: 0, max: '1', type: 'code' },
+        { name: 'concept', use: 'out', min: 0, max: '1', type: 'Coding' },
+        { name: 'source', use: 'out', min: 0, max: '1', type: 'uri' },
+      ],
+    },
+  ],
+  handler: translate,
+});
+
+export const subsumesOperation = defineOperation({
+  code: 'subsumes',
+  id: 'CodeSystem-subsumes',
+  title: 'Subsumption Testing',
+  description: 'The subsumption relationship between two codes of a code system this server holds.',
+  base: 'http://hl7.org/fhir/OperationDefinition/CodeSystem-subsumes',
+  levels: ['type'],
+  resourceTypes: ['CodeSystem'],
+  get: true,
+  access: ['r'],
+  parameters: [
+    { name: 'codeA', use: 'in', min: 1, max: '1', type: 'code' },
+    { name: 'codeB', use: 'in', min: 1, max: '1', type: 'code' },
+    { name: 'system', use: 'in', min: 1, max: '1', type: 'uri' },
+    { name: 'outcome', use: 'out', min: 1, max: '1', type: 'code' },
+  ],
+  handler: subsumes,
+});

@@ -5,13 +5,11 @@
 // only a request that cannot be understood is an error (400), and an unknown profile is 404.
 import type { OperationOutcome, Parameters, Resource } from 'fhir/r4.js';
 import { badRequest, FhirError, notFound, operationOutcome, type IssueInput } from '../fhir/errors.ts';
-import { OPERATIONS } from '../rest/capabilities.ts';
+import { defineOperation } from './types.ts';
 import type { FhirRequest, Handler } from '../rest/types.ts';
 import { authorize } from '../auth/authorize.ts';
 import { REDACTED, viewFor } from '../auth/sensitive.ts';
 import { checkShape } from '../validation/shape.ts';
-
-OPERATIONS.push({ name: 'validate', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate', types: '*' });
 
 const MODES = new Set(['create', 'update', 'delete', 'profile']);
 
@@ -94,3 +92,22 @@ export const validate: Handler = async (req, ctx) => {
   });
   return { status: 200, body: outcome(unique) };
 };
+
+export const validateOperation = defineOperation({
+  code: 'validate',
+  id: 'Resource-validate',
+  title: 'Validate a resource',
+  description: 'Validates a resource (the body, parameter resource, or the stored one at [type]/[id]) against the R4 definitions, its meta.profile and an optional profile. Always 200 with an OperationOutcome.',
+  base: 'http://hl7.org/fhir/OperationDefinition/Resource-validate',
+  levels: ['type', 'instance'],
+  resourceTypes: '*',
+  get: true,
+  resourceBody: true,
+  parameters: [
+    { name: 'resource', use: 'in', min: 0, max: '1', type: 'Resource', documentation: 'The resource to validate; at [type]/[id]/$validate without one, the stored current version' },
+    { name: 'mode', use: 'in', min: 0, max: '1', type: 'code', documentation: 'create | update | delete | profile' },
+    { name: 'profile', use: 'in', min: 0, max: '1', type: 'uri', documentation: 'A profile known to this server' },
+    { name: 'return', use: 'out', min: 1, max: '1', type: 'OperationOutcome' },
+  ],
+  handler: validate,
+});

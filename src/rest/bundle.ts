@@ -9,10 +9,10 @@ import type { Bundle, BundleEntry, OperationOutcome, Resource } from 'fhir/r4.js
 import { badRequest, FhirError, notSupported, preconditionFailed } from '../fhir/errors.ts';
 import { bundleText, type EntryText } from '../fhir/bundle.ts';
 import { isConditionalReference, parseReference, URN_IN_TEXT } from '../fhir/reference.ts';
-import { resourceOf, serialize } from '../fhir/body.ts';
+import { MediaText, resourceOf, serialize } from '../fhir/body.ts';
 import { criteria, queryFromHeader } from './conditional.ts';
-import { create } from './create.ts';
 import { entryRequest, route, type Route } from './dispatch.ts';
+import { invoke } from './route-table.ts';
 import { isFhirPathPatch } from './fhirpath-patch.ts';
 import type { Context, FhirRequest, FhirResponse, Handler } from './types.ts';
 
@@ -86,6 +86,11 @@ function responseEntry(res: FhirResponse, includeResource: boolean): EntryText {
   return { resourceJson, extra: { response } };
 }
 
+/** An answer in a media type of the operation's own (HL7 v2 ER7) travels in a Bundle as a Binary. */
+function asResource(res: FhirResponse): FhirResponse {
+  return res.body instanceof MediaText ? { ...res, body: res.body.resource } : res;
+}
+
 function errorEntry(err: unknown): EntryText {
   const e = err instanceof FhirError ? err : new FhirError(500, { code: 'exception', diagnostics: 'Internal error while processing the entry' });
   return { extra: { response: { status: statusText(e.status), outcome: e.outcome } } };
@@ -115,8 +120,8 @@ async function batch(req: FhirRequest, ctx: Context, entries: BundleEntry[], rep
   for (let i = 0; i < entries.length; i++) {
     try {
       const p = plan(req, ctx, entries[i], i);
-      const res = await p.route.handler(entryRequest(req, p.method, p.route, p.headers, p.body), ctx);
-      out.push(responseEntry(res, representation || p.method === 'GET' || p.method === 'HEAD'));
+      const res = await invoke(p.route.spec, entryRequest(req, p.method, p.route, p.headers, p.body), ctx);
+      out.push(responseEntry(asResource(res), representation || p.method === 'GET' || p.method === 'HEAD'));
     } catch (err) {
       out.push(errorEntry(err));
     }
@@ -160,6 +165,10 @@ async function transaction(req: FhirRequest, ctx: Context, entries: BundleEntry[
     throw notSupported(`Transaction Bundles need atomic multi-document writes, which this server's ${ctx.repo.store.engine} store lacks (a standalone server, not a replica set); send a batch Bundle, or run the database as a replica set`);
   }
   const planned = entries.map((e, i) => plan(req, ctx, e, i));
+  for (const p of planned) {
+    const why = p.route.spec.operation?.notInTransaction;
+    if (why) throw atEntry(badRequest(`$${p.route.spec.operation!.code} cannot be part of a transaction: it ${why}; send it on its own or in a batch`, 'not-supported'), p);
+  }
   const results: EntryText[] = new Array(planned.length);
   await ctx.repo.transaction(async () => {
     const ids = new Map<string, string>();
@@ -187,7 +196,7 @@ async function transaction(req: FhirRequest, ctx: Context, entries: BundleEntry[
     for (const p of planned) {
       try {
         const type = p.route.resourceType;
-        if (p.method === 'POST' && type && p.route.handler === create) {
+        if (p.method === 'POST' && type && p.route.spec.interactions.includes('create')) {
           const ifNoneExist = p.headers['if-none-exist'];
           let id: string = randomUUID();
           if (ifNoneExist) {
@@ -236,11 +245,11 @@ async function transaction(req: FhirRequest, ctx: Context, entries: BundleEntry[
         if (p.body && typeof p.body === 'object' && p.method !== 'PATCH') await rewriteReferences(p.body, ids, resolveConditional);
         const r = entryRequest(req, p.method, p.route, p.headers, p.body);
         r.assignedId = (p.route as Route & { assignedId?: string }).assignedId;
-        res = await p.route.handler(r, ctx);
+        res = await invoke(p.route.spec, r, ctx);
       } catch (err) {
         throw atEntry(err, p);
       }
-      results[p.index] = responseEntry(res, representation || p.method === 'GET' || p.method === 'HEAD');
+      results[p.index] = responseEntry(asResource(res), representation || p.method === 'GET' || p.method === 'HEAD');
     }
   });
   return results;

@@ -1,26 +1,37 @@
 // GET [base]/metadata: https://hl7.org/fhir/R4/http.html#capabilities
 // Generated from what this server really does: the resource types and their search parameters
-// come from the R4 definitions (plus custom SearchParameters), the interactions from the
-// handlers registered in src/rest/router.ts, the operations from src/operations.
+// come from the R4 definitions (plus custom SearchParameters), the interactions and operations
+// from the route table (src/rest/route-table.ts) that also routes them, each operation's
+// definition being the OperationDefinition this server serves (src/operations/definition.ts).
 import { ResourceJson } from '../fhir/body.ts';
 import type { CapabilityStatement, CapabilityStatementRestResource, CapabilityStatementRestResourceSearchParam } from 'fhir/r4.js';
-import { INTERACTIONS } from './router.ts';
 import { supportedProfiles } from '../ig/package.ts';
 import type { Context, FhirRequest, Handler } from './types.ts';
 import { ADAPTERS } from '../mapping/registry.ts';
+import { definitionUrl } from '../operations/definition.ts';
+import type { OperationSpec } from '../operations/types.ts';
+import { routeTable, type RouteSpec } from './route-table.ts';
 
 const SOFTWARE = { name: 'migfhir', version: '0.1.0' };
 const OPEN_WARNING = 'WARNING: development open access — this server enforces no authorization (--dev-open-access).';
 const SEARCHABLE = new Set(['string', 'token', 'date', 'number', 'quantity', 'reference', 'uri']);
 
-/** Operations registered by later features: name, definition canonical, level. */
-export interface OperationCapability {
-  name: string;
-  definition: string;
-  /** resource types it applies to at type/instance level; empty for system level */
-  types: string[] | '*';
+/** The interaction codes routed at these levels, in table order. */
+function interactionCodes(routes: readonly RouteSpec[], system: boolean): { code: string }[] {
+  const codes = routes.filter((r) => (r.level === 'system') === system).flatMap((r) => r.interactions);
+  return [...new Set(codes)].map((code) => ({ code }));
 }
-export const OPERATIONS: OperationCapability[] = [];
+
+/** The operations routed for a type (or at system level), once each. */
+function operations(routes: readonly RouteSpec[], type: string | undefined): { name: string; definition: string }[] {
+  const ops = new Set<OperationSpec>();
+  for (const r of routes) {
+    if (!r.operation) continue;
+    const applies = type === undefined ? r.level === 'system' : r.level !== 'system' && (r.operation.resourceTypes === '*' || r.operation.resourceTypes.includes(type));
+    if (applies) ops.add(r.operation);
+  }
+  return [...ops].map((o) => ({ name: o.code, definition: definitionUrl(o) }));
+}
 
 function searchParams(ctx: Context, type: string): CapabilityStatementRestResourceSearchParam[] {
   return [...ctx.search.forType(type)]
@@ -30,11 +41,12 @@ function searchParams(ctx: Context, type: string): CapabilityStatementRestResour
 }
 
 export function capabilityStatement(req: FhirRequest, ctx: Context): CapabilityStatement {
-  const typeInteractions = INTERACTIONS.filter((i) => i.level !== 'system').map((i) => ({ code: i.code }));
+  const routes = routeTable();
+  const typeInteractions = interactionCodes(routes, false);
   const profiles = supportedProfiles(ctx.ig);
   const resource = ctx.types.defs.resourceTypes.map((type) => {
     const refs = [...ctx.search.forType(type)].filter((p) => p.type === 'reference').map((p) => `${type}:${p.code}`).sort();
-    const operations = OPERATIONS.filter((o) => o.types === '*' || o.types.includes(type)).map((o) => ({ name: o.name, definition: o.definition }));
+    const typeOperations = operations(routes, type);
     return {
       type,
       profile: `http://hl7.org/fhir/StructureDefinition/${type}`,
@@ -50,10 +62,10 @@ export function capabilityStatement(req: FhirRequest, ctx: Context): CapabilityS
       searchInclude: ['*', ...refs],
       searchRevInclude: ['*'],
       searchParam: searchParams(ctx, type),
-      ...(operations.length ? { operation: operations } : {}),
+      ...(typeOperations.length ? { operation: typeOperations } : {}),
     };
   }) as CapabilityStatementRestResource[];
-  const systemOperations = OPERATIONS.filter((o) => Array.isArray(o.types) && o.types.length === 0).map((o) => ({ name: o.name, definition: o.definition }));
+  const systemOperations = operations(routes, undefined);
   return {
     resourceType: 'CapabilityStatement',
     status: 'active',
@@ -84,7 +96,7 @@ export function capabilityStatement(req: FhirRequest, ctx: Context): CapabilityS
               ],
             },
         resource,
-        interaction: INTERACTIONS.filter((i) => i.level === 'system').map((i) => ({ code: i.code })) as never,
+        interaction: interactionCodes(routes, true) as never,
         // system-level search takes the parameters every type shares
         searchParam: searchParams(ctx, 'Patient').filter((p) => p.name.startsWith('_')),
         ...(systemOperations.length ? { operation: systemOperations } : {}),

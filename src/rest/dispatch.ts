@@ -1,26 +1,48 @@
-// The framework-free router: a method and a FHIR URL (relative to the base) → the handler and
-// its request fields. Bundle entries are dispatched here (Medplum's fhir-router does the same);
-// HTTP requests go through Fastify's router in src/http/routes.ts to the same handlers.
+// Bundle entry dispatch: a method and a FHIR URL (relative to the base) → the route of the one
+// route table (src/rest/route-table.ts) that HTTP requests reach through Fastify, and its
+// request fields. Batch and transaction entries thus re-enter the same table (as Medplum's
+// fhir-router does): interactions and $operations alike. Like Fastify, a literal segment wins
+// over a parameter (Patient/$match is the operation, not a read of the id '$match').
 import { isFhirPathPatch } from './fhirpath-patch.ts';
 import { decodeSegment, queryOf } from '../fhir/query.ts';
-import { badRequest, FhirError, notFound, ID_PATTERN } from '../fhir/errors.ts';
-import { create } from './create.ts';
-import { remove } from './delete.ts';
-import { history } from './history.ts';
-import { patch } from './patch.ts';
-import { read, vread } from './read.ts';
-import { searchCompartment, searchSystem, searchType } from './search.ts';
+import { badRequest, notFound } from '../fhir/errors.ts';
+import { checkPathParams, routeTable, type RouteSpec } from './route-table.ts';
 import type { Context, FhirRequest, Handler } from './types.ts';
-import { update } from './update.ts';
-import { metadata } from './capabilities.ts';
 
 export interface Route {
+  spec: RouteSpec;
   handler: Handler;
   resourceType?: string;
   id?: string;
   versionId?: string;
   compartmentType?: string;
   query: Record<string, string[]>;
+}
+
+interface Compiled {
+  spec: RouteSpec;
+  segments: string[];
+  /** per segment, 0 for a literal and 1 for a parameter: the lowest sorts first */
+  rank: string;
+}
+
+let compiled: Map<string, Compiled[]> | undefined;
+
+/** The Bundle-reachable routes by method and segment count, most specific first. */
+function routesFor(method: string, length: number): Compiled[] {
+  if (!compiled) {
+    compiled = new Map();
+    for (const spec of routeTable()) {
+      if (!spec.inBundle) continue;
+      const segments = spec.path.split('/').filter(Boolean);
+      const key = `${spec.method} ${segments.length}`;
+      const list = compiled.get(key) ?? [];
+      list.push({ spec, segments, rank: segments.map((s) => (s.startsWith(':') ? 1 : 0)).join('') });
+      compiled.set(key, list);
+    }
+    for (const list of compiled.values()) list.sort((a, b) => a.rank.localeCompare(b.rank));
+  }
+  return compiled.get(`${method === 'HEAD' ? 'GET' : method} ${length}`) ?? [];
 }
 
 /** Resolves `url` (relative, or absolute on `baseUrl`) for `method`; 400/404 when nothing fits. */
@@ -32,58 +54,22 @@ export function route(method: string, url: string, baseUrl: string, ctx: Context
   const q = path.indexOf('?');
   const query = q >= 0 ? queryOf(path.slice(q + 1)) : (Object.create(null) as Record<string, string[]>);
   const segments = (q >= 0 ? path.slice(0, q) : path).split('/').filter(Boolean).map(decodeSegment);
-  const [type, id, third, fourth] = segments;
-  const known = (t: string) => {
-    if (!ctx.types.has(t)) throw notFound(`Unknown resource type '${t.slice(0, 64)}'`);
-    return t;
-  };
-  const validId = (v: string) => {
-    if (!ID_PATTERN.test(v)) throw badRequest(`Invalid id '${v.slice(0, 64)}'`, 'value');
-    return v;
-  };
   const m = method.toUpperCase();
-  if (type === 'AuditEvent' && m !== 'GET' && m !== 'HEAD' && ctx.audit) {
-    throw new FhirError(405, { code: 'not-supported', diagnostics: 'The audit trail cannot be changed through the API' });
+  for (const c of routesFor(m, segments.length)) {
+    const params: Record<string, string> = {};
+    if (!c.segments.every((s, i) => (s.startsWith(':') ? ((params[s.slice(1)] = segments[i]), true) : s === segments[i]))) continue;
+    checkPathParams(params, ctx);
+    return {
+      spec: c.spec,
+      handler: c.spec.handler,
+      resourceType: c.spec.resourceType ?? params.type,
+      id: params.id,
+      versionId: params.vid,
+      compartmentType: params.ctype,
+      query,
+    };
   }
-  const none = () => notFound(`No FHIR interaction at ${m} ${path.slice(0, 200)}`);
-  switch (segments.length) {
-    case 0:
-      if (m === 'GET') return { handler: searchSystem, query };
-      throw none();
-    case 1:
-      if (type === 'metadata' && m === 'GET') return { handler: metadata, query };
-      if (type === '_history' && m === 'GET') return { handler: history, query };
-      known(type);
-      if (m === 'GET') return { handler: searchType, resourceType: type, query };
-      if (m === 'POST') return { handler: create, resourceType: type, query };
-      if (m === 'PUT') return { handler: update, resourceType: type, query };
-      if (m === 'PATCH') return { handler: patch, resourceType: type, query };
-      if (m === 'DELETE') return { handler: remove, resourceType: type, query };
-      throw none();
-    case 2:
-      known(type);
-      if (id === '_history' && m === 'GET') return { handler: history, resourceType: type, query };
-      if (id === '_search' && m === 'POST') return { handler: searchType, resourceType: type, query };
-      validId(id);
-      if (m === 'GET' || m === 'HEAD') return { handler: read, resourceType: type, id, query };
-      if (m === 'PUT') return { handler: update, resourceType: type, id, query };
-      if (m === 'PATCH') return { handler: patch, resourceType: type, id, query };
-      if (m === 'DELETE') return { handler: remove, resourceType: type, id, query };
-      throw none();
-    case 3:
-      known(type);
-      validId(id);
-      if (m !== 'GET') throw none();
-      if (third === '_history') return { handler: history, resourceType: type, id, query };
-      return { handler: searchCompartment, resourceType: type, id, compartmentType: third === '*' ? third : known(third), query };
-    case 4:
-      known(type);
-      validId(id);
-      if (third === '_history' && m === 'GET') return { handler: vread, resourceType: type, id, versionId: fourth, query };
-      throw none();
-    default:
-      throw none();
-  }
+  throw notFound(`No FHIR interaction at ${m} ${path.slice(0, 200)}`);
 }
 
 /** A FhirRequest for a Bundle entry, inheriting the Bundle request's base URL and Prefer. */

@@ -1,13 +1,13 @@
 // Framework-free request and response shapes: src/http adapts Fastify to these, and batch or
 // transaction processing can call the same handlers for each Bundle entry.
 import type { ResponseBody } from '../fhir/body.ts';
+import type { Task } from 'fhir/r4.js';
 import type { IgPackage } from '../ig/package.ts';
 import type { ResourceTypes } from '../fhir/definitions.ts';
 import type { Repository } from '../store/repository.ts';
 import type { Config } from '../config.ts';
 import type { SearchParamRegistry } from '../search/registry.ts';
 import type { SearchParser } from '../search/parser.ts';
-import type { ReindexJobs } from '../operations/reindex.ts';
 import type { AuthContext } from '../auth/authorize.ts';
 import type { Auditor } from '../audit/audit.ts';
 import type { Terminology } from '../terminology/service.ts';
@@ -35,6 +35,10 @@ export interface FhirRequest {
   contentType?: string;
   /** what handlers tell the audit trail about this request (shared by copies of the request) */
   trail?: TrailNotes;
+  /** set by the HTTP adapter when auditing, for operations that run their own transactions
+   * ($hl7v2-ingest): records the request's AuditEvent, inside the transaction open in this
+   * async context (inTransaction) or after it */
+  auditEvent?: (res: FhirResponse, note: { patient?: string; description?: string; inTransaction: boolean }) => Promise<void>;
 }
 
 export interface TrailNotes {
@@ -57,13 +61,22 @@ export interface Context {
   search: SearchParamRegistry;
   /** the one search parser every caller that reads a search query uses (src/search/parser.ts) */
   searchParser: SearchParser;
-  jobs: ReindexJobs;
+  jobs: BackgroundJobs;
   terminology: Terminology;
   /** the migrant-health IG package loaded at start-up (profiles with snapshots, terminology) */
   ig?: IgPackage;
   validation: ValidationService;
   /** the audit trail, when auditing is on */
   audit?: Auditor;
+}
+
+/** The server's background reindex jobs (ReindexJobs in src/operations/reindex.ts), each a Task. */
+export interface BackgroundJobs {
+  start(types: string[] | undefined): Promise<Task>;
+  resume(): Promise<number>;
+  stop(): Promise<void>;
+  /** resolves when every running job has finished (tests) */
+  idle(): Promise<void>;
 }
 
 export type Handler = (req: FhirRequest, ctx: Context) => Promise<FhirResponse>;

@@ -1,0 +1,42 @@
+// POST [base]/$hl7v2-ingest (server-specific; FHIR has no standard operation for v2 input —
+// $process-message takes FHIR message Bundles): one HL7 v2 message as
+// x-application/hl7-v2+er7 or text/plain (raw bytes, decoded per MSH-18; src/http/hl7v2.ts
+// parses those media types for this route only). The answer is the transaction-response or an
+// OperationOutcome, or with Accept: x-application/hl7-v2+er7 the ACK (clients that speak v2
+// only). The message is applied in its own transaction (src/operations/hl7v2.ts), which its
+// AuditEvent joins.
+import { MediaText } from '../fhir/body.ts';
+import type { Handler } from '../rest/types.ts';
+import { metricsOf } from '../http/metrics.ts';
+import { hl7v2Ingest } from './hl7v2.ts';
+import { defineOperation } from './types.ts';
+
+export const ER7 = 'x-application/hl7-v2+er7; charset=utf-8';
+
+const ingest: Handler = async (req, ctx) => {
+  const audit = req.auditEvent;
+  const result = await hl7v2Ingest(req, ctx, audit && ((r) => audit(r.response, { patient: r.patient, inTransaction: true })));
+  metricsOf(ctx)?.message('http', result.ackCode);
+  if (audit && result.ackCode !== 'AA') await audit(result.response, { description: `HL7 v2 message not applied (${result.ackCode})`, inTransaction: false });
+  if (/hl7-v2/i.test(req.headers.accept ?? '')) {
+    return { status: result.ackCode === 'AA' ? 200 : result.response.status, body: new MediaText(ER7, result.ack) };
+  }
+  return result.response;
+};
+
+export const hl7v2IngestOperation = defineOperation({
+  code: 'hl7v2-ingest',
+  id: 'hl7v2-ingest',
+  title: 'Ingest an HL7 v2 ADT message',
+  description: 'Maps one HL7 v2 ADT message (ER7) to FHIR and applies it in one transaction; answers the transaction-response, or with Accept: x-application/hl7-v2+er7 the ACK.',
+  levels: ['system'],
+  ownFormats: true,
+  affectsState: true,
+  // the message's own transaction, which its AuditEvent joins (auditsItself)
+  auditAs: 'transaction',
+  auditsItself: true,
+  notInTransaction: 'applies the message in its own transaction',
+  rawBody: true,
+  parameters: [{ name: 'return', use: 'out', min: 1, max: '1', type: 'Bundle' }],
+  handler: ingest,
+});
