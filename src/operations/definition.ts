@@ -17,16 +17,13 @@ export function definitionUrl(op: OperationSpec): string {
   return `${OPERATION_CANONICAL}/${op.id}`;
 }
 
-function parameter(p: OperationParameter): OperationDefinitionParameter {
-  return {
-    name: p.name,
-    use: p.use,
-    min: p.min,
-    max: p.max,
-    ...(p.documentation ? { documentation: p.documentation } : {}),
-    ...(p.type ? { type: p.type as OperationDefinitionParameter['type'] } : {}),
-    ...(p.part ? { part: p.part.map(parameter) } : {}),
-  };
+/** OperationDefinition.parameter in its element order (name, use, min, max, documentation, type, part). */
+function parameter({ name, use, min, max, documentation, type, part }: OperationParameter): OperationDefinitionParameter {
+  const out: OperationDefinitionParameter = { name, use, min, max };
+  if (documentation) out.documentation = documentation;
+  if (type) out.type = type as OperationDefinitionParameter['type'];
+  if (part) out.part = part.map(parameter);
+  return out;
 }
 
 export function operationDefinition(op: OperationSpec): OperationDefinition {

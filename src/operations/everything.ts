@@ -12,7 +12,7 @@ import type { Condition, SearchQuery } from '../search/ir.ts';
 import { compartmentCondition } from '../rest/search.ts';
 import type { Context, FhirRequest, Handler } from '../rest/types.ts';
 import { allows, authorize } from '../auth/authorize.ts';
-import { defineOperation } from './types.ts';
+import { defineOperation, parametersOf } from './types.ts';
 
 interface Cursor {
   /** index into the type list; -1 = the patient itself */
@@ -162,13 +162,11 @@ export const everythingOperation = defineOperation({
   get: true,
   access: ['r'],
   parameters: [
-    { name: 'start', use: 'in', min: 0, max: '1', type: 'date' },
-    { name: 'end', use: 'in', min: 0, max: '1', type: 'date' },
+    ...parametersOf('in', 'start:date end:date'),
     { name: '_since', use: 'in', min: 0, max: '1', type: 'instant' },
     { name: '_type', use: 'in', min: 0, max: '*', type: 'code' },
     { name: '_count', use: 'in', min: 0, max: '1', type: 'integer' },
-    { name: 'patient', use: 'in', min: 0, max: '1', type: 'string', documentation: 'At type level: the patient (id or Patient/[id])' },
-    { name: 'followLinks', use: 'in', min: 0, max: '1', type: 'boolean', documentation: 'Also the records linked by Patient.link (replaces, replaced-by, seealso)' },
+    ...parametersOf('in', 'patient:string followLinks:boolean', { patient: 'At type level: the patient (id or Patient/[id])', followLinks: 'Also the records linked by Patient.link (replaces, replaced-by, seealso)' }),
     { name: '_page', use: 'in', min: 0, max: '1', type: 'string', documentation: 'The paging cursor of a next link' },
     { name: 'return', use: 'out', min: 1, max: '1', type: 'Bundle' },
   ],

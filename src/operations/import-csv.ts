@@ -11,7 +11,7 @@ import { badRequest, FhirError, operationOutcome } from '../fhir/errors.ts';
 import { applyAdapterBundle } from '../mapping/apply.ts';
 import { describeError, mapFile } from '../mapping/csv/adapter.ts';
 import type { CsvRowError } from '../mapping/csv/parse.ts';
-import { defineOperation } from './types.ts';
+import { defineOperation, parametersOf } from './types.ts';
 import type { Handler } from '../rest/types.ts';
 
 function inputOf(body: unknown, query: Record<string, string[]>): { csv: Buffer | string; mapping: string; dryRun: boolean } {
@@ -85,24 +85,14 @@ export const importCsvOperation = defineOperation({
   notInTransaction: 'applies each row in its own transaction',
   bundleBody: true,
   parameters: [
-    { name: 'csv', use: 'in', min: 1, max: '1', type: 'base64Binary', documentation: 'The file (valueBase64Binary, or valueString)' },
-    { name: 'mapping', use: 'in', min: 1, max: '1', type: 'string', documentation: 'The column-mapping JSON' },
-    { name: 'dryRun', use: 'in', min: 0, max: '1', type: 'boolean' },
-    { name: 'rows', use: 'out', min: 1, max: '1', type: 'integer' },
-    { name: 'imported', use: 'out', min: 0, max: '1', type: 'integer' },
-    { name: 'unchanged', use: 'out', min: 0, max: '1', type: 'integer' },
-    { name: 'mapped', use: 'out', min: 0, max: '1', type: 'integer' },
-    { name: 'rejected', use: 'out', min: 1, max: '1', type: 'integer' },
+    ...parametersOf('in', 'csv:base64Binary! mapping:string! dryRun:boolean', { csv: 'The file (valueBase64Binary, or valueString)', mapping: 'The column-mapping JSON' }),
+    ...parametersOf('out', 'rows:integer! imported:integer unchanged:integer mapped:integer rejected:integer!'),
     {
       name: 'issue', use: 'out', min: 0, max: '*', part: [
-        { name: 'row', use: 'out', min: 1, max: '1', type: 'integer' },
-        { name: 'line', use: 'out', min: 1, max: '1', type: 'integer' },
-        { name: 'column', use: 'out', min: 0, max: '1', type: 'string' },
-        { name: 'message', use: 'out', min: 1, max: '1', type: 'string' },
+        ...parametersOf('out', 'row:integer! line:integer! column:string message:string!'),
       ],
     },
-    { name: 'outcome', use: 'out', min: 1, max: '1', type: 'OperationOutcome' },
-    { name: 'bundle', use: 'out', min: 0, max: '*', type: 'Bundle' },
+    ...parametersOf('out', 'outcome:OperationOutcome! bundle:Bundle*'),
   ],
   handler: importCsv,
 });

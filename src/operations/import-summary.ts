@@ -8,7 +8,7 @@ import type { Bundle, BundleEntry, Provenance, Resource } from 'fhir/r4.js';
 import { randomUUID } from 'node:crypto';
 import { badRequest } from '../fhir/errors.ts';
 import { bundle } from '../rest/bundle.ts';
-import { defineOperation } from './types.ts';
+import { defineOperation, parametersOf } from './types.ts';
 import type { Handler } from '../rest/types.ts';
 
 function documentOf(body: unknown): Bundle {
@@ -70,8 +70,7 @@ export const importSummaryOperation = defineOperation({
   bundleBody: true,
   resourceBody: true,
   parameters: [
-    { name: 'document', use: 'in', min: 0, max: '1', type: 'Bundle', documentation: 'The document Bundle (the body may also be the Bundle itself)' },
-    { name: 'resource', use: 'in', min: 0, max: '1', type: 'Bundle', documentation: 'Another name for document' },
+    ...parametersOf('in', 'document:Bundle resource:Bundle', { document: 'The document Bundle (the body may also be the Bundle itself)', resource: 'Another name for document' }),
     { name: 'return', use: 'out', min: 1, max: '1', type: 'Bundle' },
   ],
   handler: importSummary,

@@ -16,7 +16,7 @@ import { compare, type FieldEvidence, type MatchResult } from '../mpi/score.ts';
 import { matchConfig as config } from '../mpi/match-settings.ts';
 import type { Context, Handler } from '../rest/types.ts';
 import { authorize } from '../auth/authorize.ts';
-import { defineOperation } from './types.ts';
+import { defineOperation, parametersOf } from './types.ts';
 import { checkShape } from '../validation/shape.ts';
 
 const MATCH_GRADE = 'http://hl7.org/fhir/StructureDefinition/match-grade';
@@ -118,9 +118,7 @@ export const matchOperation = defineOperation({
   resourceBody: true,
   access: ['s', 'r'],
   parameters: [
-    { name: 'resource', use: 'in', min: 1, max: '1', type: 'Patient', documentation: 'The Patient to match (the body may also be the Patient itself)' },
-    { name: 'onlyCertainMatches', use: 'in', min: 0, max: '1', type: 'boolean' },
-    { name: 'count', use: 'in', min: 0, max: '1', type: 'integer' },
+    ...parametersOf('in', 'resource:Patient! onlyCertainMatches:boolean count:integer', { resource: 'The Patient to match (the body may also be the Patient itself)' }),
     { name: 'return', use: 'out', min: 1, max: '1', type: 'Bundle' },
   ],
   handler: match,

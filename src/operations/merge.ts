@@ -7,7 +7,7 @@
 import type { Parameters, Patient, PatientLink } from 'fhir/r4.js';
 import { badRequest, operationOutcome } from '../fhir/errors.ts';
 import { authorize } from '../auth/authorize.ts';
-import { defineOperation } from './types.ts';
+import { defineOperation, parametersOf } from './types.ts';
 import type { Handler } from '../rest/types.ts';
 
 function patientId(p: Parameters, name: string): string {
@@ -64,12 +64,8 @@ export const mergeOperation = defineOperation({
   auditAs: 'update',
   access: ['r', 'u'],
   parameters: [
-    { name: 'source-patient', use: 'in', min: 1, max: '1', type: 'Reference', documentation: 'The record that is replaced (valueReference, or valueString Patient/[id])' },
-    { name: 'target-patient', use: 'in', min: 1, max: '1', type: 'Reference', documentation: 'The record that remains' },
-    { name: 'preview', use: 'in', min: 0, max: '1', type: 'boolean' },
-    { name: 'outcome', use: 'out', min: 1, max: '1', type: 'OperationOutcome' },
-    { name: 'source-patient', use: 'out', min: 1, max: '1', type: 'Patient' },
-    { name: 'result', use: 'out', min: 1, max: '1', type: 'Patient' },
+    ...parametersOf('in', 'source-patient:Reference! target-patient:Reference! preview:boolean', { 'source-patient': 'The record that is replaced (valueReference, or valueString Patient/[id])', 'target-patient': 'The record that remains' }),
+    ...parametersOf('out', 'outcome:OperationOutcome! source-patient:Patient! result:Patient!'),
   ],
   handler: merge,
 });

@@ -15,7 +15,7 @@ import { applyAdapterBundle } from '../mapping/apply.ts';
 import { resourceOf } from '../fhir/body.ts';
 import type { NationalAdapter } from '../mapping/national/bundle.ts';
 import { NATIONAL_ADAPTERS } from '../mapping/registry.ts';
-import { defineOperation } from './types.ts';
+import { defineOperation, parametersOf } from './types.ts';
 import type { FhirRequest, Handler } from '../rest/types.ts';
 
 const byId = new Map<string, NationalAdapter>(NATIONAL_ADAPTERS.map((a) => [a.id, a]));
@@ -93,8 +93,7 @@ export const importNationalOperation = defineOperation({
   resourceBody: true,
   parameters: [
     { name: 'adapter', use: 'in', min: 1, max: '1', type: 'code', documentation: `The national adapter: ${NATIONAL_ADAPTERS.map((a) => a.id).join(', ')}` },
-    { name: 'resource', use: 'in', min: 0, max: '1', type: 'Resource', documentation: 'The national content (the body may also be the content itself)' },
-    { name: 'sender', use: 'in', min: 0, max: '1', type: 'string' },
+    ...parametersOf('in', 'resource:Resource sender:string', { resource: 'The national content (the body may also be the content itself)' }),
     { name: 'return', use: 'out', min: 1, max: '1', type: 'Bundle' },
   ],
   handler: importNational,

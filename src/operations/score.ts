@@ -30,7 +30,7 @@ import { formatReference } from '../fhir/reference.ts';
 import { checkAnswers } from '../questionnaire/answers.ts';
 import { scoreResponse, type Total } from '../questionnaire/scoring.ts';
 import { bundle } from '../rest/bundle.ts';
-import { defineOperation } from './types.ts';
+import { defineOperation, parametersOf } from './types.ts';
 import { criteria } from '../rest/conditional.ts';
 import { labelSensitive, REDACTED, viewFor } from '../auth/sensitive.ts';
 import { markAnswers, resolveQuestionnaire, scoresDependOn, sensitiveLinkIds, storedQuestionnaires } from '../questionnaire/sensitive-items.ts';
@@ -257,8 +257,7 @@ export const scoreOperation = defineOperation({
   writes: scoreWrites,
   resourceBody: true,
   parameters: [
-    { name: 'questionnaire-response', use: 'in', min: 0, max: '1', type: 'QuestionnaireResponse', documentation: 'At type level: the response to score (the body may also be the response itself)' },
-    { name: 'persist', use: 'in', min: 0, max: '1', type: 'boolean', documentation: 'Store the Observation (and a response sent in the body)' },
+    ...parametersOf('in', 'questionnaire-response:QuestionnaireResponse persist:boolean', { 'questionnaire-response': 'At type level: the response to score (the body may also be the response itself)', persist: 'Store the Observation (and a response sent in the body)' }),
     { name: 'return', use: 'out', min: 1, max: '1', type: 'Observation' },
   ],
   handler: score,

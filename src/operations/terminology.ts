@@ -8,7 +8,7 @@
 import type { CodeSystem, ConceptMap, Parameters, ParametersParameter, ValueSet } from 'fhir/r4.js';
 import { badRequest, FhirError, notFound } from '../fhir/errors.ts';
 import { authorize } from '../auth/authorize.ts';
-import { defineOperation } from './types.ts';
+import { defineOperation, parametersOf } from './types.ts';
 import type { Context, FhirRequest, Handler } from '../rest/types.ts';
 import { EXTERNAL_SYSTEMS, TerminologyError } from '../terminology/service.ts';
 
@@ -239,16 +239,10 @@ export const subsumes: Handler = async (req, ctx) => {
 };
 
 const CODING_IN = [
-  { name: 'code', use: 'in', min: 0, max: '1', type: 'code' },
-  { name: 'system', use: 'in', min: 0, max: '1', type: 'uri' },
-  { name: 'display', use: 'in', min: 0, max: '1', type: 'string' },
-  { name: 'coding', use: 'in', min: 0, max: '1', type: 'Coding' },
-  { name: 'codeableConcept', use: 'in', min: 0, max: '1', type: 'CodeableConcept' },
+  ...parametersOf('in', 'code:code system:uri display:string coding:Coding codeableConcept:CodeableConcept'),
 ] as const;
 const VALIDATE_CODE_OUT = [
-  { name: 'result', use: 'out', min: 1, max: '1', type: 'boolean' },
-  { name: 'message', use: 'out', min: 0, max: '1', type: 'string' },
-  { name: 'display', use: 'out', min: 0, max: '1', type: 'string' },
+  ...parametersOf('out', 'result:boolean! message:string display:string'),
 ] as const;
 
 export const expandOperation = defineOperation({
@@ -262,14 +256,7 @@ export const expandOperation = defineOperation({
   get: true,
   access: ['r'],
   parameters: [
-    { name: 'url', use: 'in', min: 0, max: '1', type: 'uri' },
-    { name: 'valueSet', use: 'in', min: 0, max: '1', type: 'ValueSet' },
-    { name: 'filter', use: 'in', min: 0, max: '1', type: 'string' },
-    { name: 'count', use: 'in', min: 0, max: '1', type: 'integer' },
-    { name: 'offset', use: 'in', min: 0, max: '1', type: 'integer' },
-    { name: 'displayLanguage', use: 'in', min: 0, max: '1', type: 'code' },
-    { name: 'includeDesignations', use: 'in', min: 0, max: '1', type: 'boolean' },
-    { name: 'activeOnly', use: 'in', min: 0, max: '1', type: 'boolean' },
+    ...parametersOf('in', 'url:uri valueSet:ValueSet filter:string count:integer offset:integer displayLanguage:code includeDesignations:boolean activeOnly:boolean'),
     { name: 'return', use: 'out', min: 1, max: '1', type: 'ValueSet' },
   ],
   handler: expand,
@@ -288,21 +275,15 @@ export const lookupOperation = defineOperation({
   parameters: [
     ...CODING_IN,
     { name: 'displayLanguage', use: 'in', min: 0, max: '1', type: 'code' },
-    { name: 'name', use: 'out', min: 1, max: '1', type: 'string' },
-    { name: 'version', use: 'out', min: 0, max: '1', type: 'string' },
-    { name: 'display', use: 'out', min: 0, max: '1', type: 'string' },
-    { name: 'definition', use: 'out', min: 0, max: '1', type: 'string' },
+    ...parametersOf('out', 'name:string! version:string display:string definition:string'),
     {
       name: 'designation', use: 'out', min: 0, max: '*', part: [
-        { name: 'language', use: 'out', min: 0, max: '1', type: 'code' },
-        { name: 'use', use: 'out', min: 0, max: '1', type: 'Coding' },
-        { name: 'value', use: 'out', min: 1, max: '1', type: 'string' },
+        ...parametersOf('out', 'language:code use:Coding value:string!'),
       ],
     },
     {
       name: 'property', use: 'out', min: 0, max: '*', part: [
-        { name: 'code', use: 'out', min: 1, max: '1', type: 'code' },
-        { name: 'value', use: 'out', min: 1, max: '1', type: 'code', documentation: 'valueBoolean for inactive, valueCode for parent and child' },
+        ...parametersOf('out', 'code:code! value:code!', { value: 'valueBoolean for inactive, valueCode for parent and child' }),
       ],
     },
   ],
@@ -342,15 +323,11 @@ export const translateOperation = defineOperation({
   parameters: [
     { name: 'url', use: 'in', min: 0, max: '1', type: 'uri' },
     ...CODING_IN,
-    { name: 'targetsystem', use: 'in', min: 0, max: '1', type: 'uri' },
-    { name: 'target', use: 'in', min: 0, max: '1', type: 'uri' },
-    { name: 'result', use: 'out', min: 1, max: '1', type: 'boolean' },
-    { name: 'message', use: 'out', min: 0, max: '1', type: 'string' },
+    ...parametersOf('in', 'targetsystem:uri target:uri'),
+    ...parametersOf('out', 'result:boolean! message:string'),
     {
       name: 'match', use: 'out', min: 0, max: '*', part: [
-        { name: 'equivalence', use: 'out', min: 0, max: '1', type: 'code' },
-        { name: 'concept', use: 'out', min: 0, max: '1', type: 'Coding' },
-        { name: 'source', use: 'out', min: 0, max: '1', type: 'uri' },
+        ...parametersOf('out', 'equivalence:code concept:Coding source:uri'),
       ],
     },
   ],
@@ -368,9 +345,7 @@ export const subsumesOperation = defineOperation({
   get: true,
   access: ['r'],
   parameters: [
-    { name: 'codeA', use: 'in', min: 1, max: '1', type: 'code' },
-    { name: 'codeB', use: 'in', min: 1, max: '1', type: 'code' },
-    { name: 'system', use: 'in', min: 1, max: '1', type: 'uri' },
+    ...parametersOf('in', 'codeA:code! codeB:code! system:uri!'),
     { name: 'outcome', use: 'out', min: 1, max: '1', type: 'code' },
   ],
   handler: subsumes,

@@ -75,3 +75,20 @@ export function defineOperation(input: Omit<OperationSpec, Defaulted> & Partial<
 
 /** Query parameters every interaction takes (https://hl7.org/fhir/R4/http.html#parameters). */
 export const GENERAL_PARAMETERS = new Set(['_format', '_pretty']);
+
+const CARDINALITY: Record<string, [number, string]> = { '': [0, '1'], '!': [1, '1'], '*': [0, '*'], '+': [1, '*'] };
+
+/**
+ * Parameters of one direction written as words `name:type`, marked `!` when required (1..1),
+ * `*` when repeating (0..*), `+` when both (1..*): `parametersOf('in', 'url:uri count:integer
+ * code:code!')`. Documentation by name; parameters made of parts are written as objects.
+ */
+export function parametersOf(use: 'in' | 'out', words: string, documentation: Record<string, string> = {}): OperationParameter[] {
+  return words.split(/\s+/).filter(Boolean).map((word) => {
+    const m = /^([A-Za-z][\w-]*):([A-Za-z][A-Za-z0-9]*)([!*+]?)$/.exec(word);
+    if (!m) throw new Error(`operation parameter '${word}': expected name:type with an optional !, * or +`);
+    const [min, max] = CARDINALITY[m[3]];
+    const doc = documentation[m[1]];
+    return { name: m[1], use, min, max, type: m[2], ...(doc !== undefined ? { documentation: doc } : {}) };
+  });
+}

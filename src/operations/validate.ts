@@ -5,7 +5,7 @@
 // only a request that cannot be understood is an error (400), and an unknown profile is 404.
 import type { OperationOutcome, Parameters, Resource } from 'fhir/r4.js';
 import { badRequest, FhirError, notFound, operationOutcome, type IssueInput } from '../fhir/errors.ts';
-import { defineOperation } from './types.ts';
+import { defineOperation, parametersOf } from './types.ts';
 import type { FhirRequest, Handler } from '../rest/types.ts';
 import { authorize } from '../auth/authorize.ts';
 import { REDACTED, viewFor } from '../auth/sensitive.ts';
@@ -104,9 +104,7 @@ export const validateOperation = defineOperation({
   get: true,
   resourceBody: true,
   parameters: [
-    { name: 'resource', use: 'in', min: 0, max: '1', type: 'Resource', documentation: 'The resource to validate; at [type]/[id]/$validate without one, the stored current version' },
-    { name: 'mode', use: 'in', min: 0, max: '1', type: 'code', documentation: 'create | update | delete | profile' },
-    { name: 'profile', use: 'in', min: 0, max: '1', type: 'uri', documentation: 'A profile known to this server' },
+    ...parametersOf('in', 'resource:Resource mode:code profile:uri', { resource: 'The resource to validate; at [type]/[id]/$validate without one, the stored current version', mode: 'create | update | delete | profile', profile: 'A profile known to this server' }),
     { name: 'return', use: 'out', min: 1, max: '1', type: 'OperationOutcome' },
   ],
   handler: validate,

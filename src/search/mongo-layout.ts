@@ -48,22 +48,9 @@ export interface IndexEntry {
   [component: `k${number}`]: ComponentEntry[];
 }
 
-/** One value of one component of a composite occurrence. */
-export interface ComponentEntry {
-  s?: string;
-  c?: string;
-  lo?: number;
-  hi?: number;
-  v?: number;
-  cc?: string;
-  cv?: number;
-  clo?: number;
-  chi?: number;
-  /** folded string */
-  x?: string;
-  rt?: string;
-  ri?: string;
-}
+/** One value of one component of a composite occurrence: the fields of its component's type
+ * (a component is a token, date, number, quantity, string or reference). */
+export type ComponentEntry = Pick<IndexEntry, 's' | 'c' | 'lo' | 'hi' | 'v' | 'cc' | 'cv' | 'clo' | 'chi' | 'x' | 'rt' | 'ri'>;
 
 /** The extracted values by search type; empty types are left out. */
 export type IndexArrays = Partial<Record<IndexTable | 'composite', IndexEntry[]>>;

@@ -15,18 +15,7 @@ import { MongoClient, MongoServerError, type ClientSession, type Collection, typ
 import { conflict } from '../../fhir/errors.ts';
 import type { Cursor, SearchQuery } from '../../search/ir.ts';
 import { indexEntries, MONGO_HISTORY_INDEXES, MONGO_INDEXES, resourceKey, type ResourceDocument } from '../../search/mongo-layout.ts';
-import type {
-  HistoryPage,
-  HistoryQuery,
-  ResourceStore,
-  MetaInUse,
-  ScannedResource,
-  SearchResult,
-  StoredVersion,
-  StoreHealth,
-  StoreTransaction,
-  VersionWrite,
-} from '../types.ts';
+import type { HistoryPage, HistoryQuery, MetaInUse, ResourceStore, ScannedResource, SearchResult, StoredVersion, StoreHealth, StoreTransaction, VersionWrite } from '../types.ts';
 import { currentDocument, historyDocument, toHistoryEntry, toStoredVersion, type HistoryDocument } from './documents.ts';
 import { MongoSearcher } from './search.ts';
 

@@ -5,19 +5,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type {
-  HistoryEntry,
-  HistoryPage,
-  HistoryQuery,
-  MetaInUse,
-  ResourceStore,
-  ScannedResource,
-  SearchResult,
-  StoredVersion,
-  StoreHealth,
-  StoreTransaction,
-  VersionWrite,
-} from '../types.ts';
+import type { HistoryEntry, HistoryPage, HistoryQuery, MetaInUse, ResourceStore, ScannedResource, SearchResult, StoredVersion, StoreHealth, StoreTransaction, VersionWrite } from '../types.ts';
 import { SCHEMA } from './schema.ts';
 import { SqliteIndexWriter } from './index-writer.ts';
 import { ensureCanonicalColumns } from './canonical-columns.ts';
