@@ -123,6 +123,12 @@ class Builder {
       if (choice) {
         const type = last.slice(choice.id!.length - parent.id!.length - 4);
         const t = choice.type?.find((x) => capitalized(x.code) === type);
+        if (t && parent.id!.includes(':')) {
+          // inside a slice the R4 snapshots narrow the choice itself (bp's
+          // component:SystolicBP.valueQuantity is component:SystolicBP.value[x] of type Quantity)
+          choice.type = [clone(t)];
+          return this.indexOf(choice.id!);
+        }
         if (t) return this.ensure(`${choice.id}:${last}`);
       }
       throw new SnapshotError(`${this.url}: ${id} is not an element of the base`);
@@ -145,7 +151,7 @@ class Builder {
       return at;
     }
     // extensions are always sliced by url, declared or not
-    if (!root.slicing && /\.(modifierE|e)xtension$/.test(root.path)) root.slicing = { discriminator: [{ type: 'value', path: 'url' }], description: 'Extensions are always sliced by (at least) url', rules: 'open' };
+    if (!root.slicing && /\.(modifierE|e)xtension$/.test(root.path)) root.slicing = { discriminator: [{ type: 'value', path: 'url' }], description: 'Extensions are always sliced by (at least) url', ordered: false, rules: 'open' };
     if (!root.slicing) throw new SnapshotError(`${this.url}: ${id} slices ${root.id}, which has no slicing`);
     // each slice's own minimum starts at 0: the sliced element's minimum counts all slices together
     const slice: ElementDefinition = { ...clone(root), id: `${root.id}:${sliceName}`, sliceName, min: 0 };
