@@ -87,7 +87,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const validation = new ValidationService(terminology, defs.resourceTypes, { modes: config.validation, mandatoryProfiles: config.mandatoryProfiles });
   // the IG's profiles first: a StructureDefinition stored with the same url replaces one
   if (ig) validation.addPackage(ig.structureDefinitions.values());
-  await validation.loadStored(store);
+  const unusableProfiles = await validation.loadStored(store);
   // a failed audit write is logged (the app's logger exists only further down)
   let auditError: (err: Error) => void = () => undefined;
   const audit = auditOn ? new Auditor(await auditSink(repo, (err) => auditError(err)), (err) => auditError(err)) : undefined;
@@ -124,6 +124,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   auditError = (err) => {
     app.log.error({ err }, 'audit trail');
   };
+  for (const u of unusableProfiles) app.log.warn(`StructureDefinition ${u.url} cannot be used to validate: ${u.reason}`);
   if (config.installIg && ig) {
     const report = await installIg(repo, ig);
     if (report.written) app.log.info(`IG ${ig.name} ${ig.version}: ${report.written} conformance resources stored (${report.unchanged} unchanged)`);

@@ -20,6 +20,13 @@ export class SnapshotError extends Error {
 
 export type Resolver = (url: string) => StructureDefinition | undefined;
 
+export interface SnapshotOptions {
+  /** what the snapshot was made without: type profiles that could not be resolved */
+  warnings?: string[];
+  /** urls whose snapshots are being generated (a base chain that loops is an error) */
+  within?: string[];
+}
+
 const CORE = 'http://hl7.org/fhir/StructureDefinition/';
 const LISTS = new Set(['constraint', 'mapping', 'condition', 'alias', 'code', 'example']);
 
@@ -45,11 +52,13 @@ class Builder {
   readonly elements: ElementDefinition[];
   private readonly resolve: Resolver;
   private readonly url: string;
+  private readonly options: SnapshotOptions;
 
-  constructor(elements: ElementDefinition[], resolve: Resolver, url: string) {
+  constructor(elements: ElementDefinition[], resolve: Resolver, url: string, options: SnapshotOptions) {
     this.elements = elements;
     this.resolve = resolve;
     this.url = url;
+    this.options = options;
   }
 
   private indexOf(id: string): number {
@@ -67,7 +76,16 @@ class Builder {
   private structure(url: string): ElementDefinition[] {
     const sd = this.resolve(url);
     if (!sd) throw new SnapshotError(`${this.url}: cannot resolve ${url}`);
-    return (sd.snapshot ?? generateSnapshot(sd, this.resolve).snapshot!).element;
+    return snapshotOf(sd, this.resolve, this.options);
+  }
+
+  /** A type profile's snapshot; one the server does not hold leaves the element with its base
+   * type's definition, and a warning (as the reference generator does). */
+  private typeProfile(url: string, at: string): ElementDefinition[] | undefined {
+    const sd = this.resolve(url);
+    if (sd) return snapshotOf(sd, this.resolve, this.options);
+    this.options.warnings?.push(`${at}: the type profile ${url} is not known, so ${at} keeps its base type's definition`);
+    return undefined;
   }
 
   /** Copies an element's children in after it, unless it already has them. */
@@ -96,7 +114,8 @@ class Builder {
       const types = parent.type ?? [];
       if (types.length !== 1) throw new SnapshotError(`${this.url}: cannot constrain inside ${parent.id}, which has ${types.length} types (restrict it to one first)`);
       const t = types[0];
-      const structure = this.structure(t.profile?.[0] ?? (t.code.includes(':') ? t.code : `${CORE}${t.code}`));
+      const core = t.code.includes(':') ? t.code : `${CORE}${t.code}`;
+      const structure = (t.profile?.[0] ? this.typeProfile(t.profile[0], parent.id!) : undefined) ?? this.structure(core);
       source = structure.slice(1);
       fromId = structure[0].id!;
       fromPath = structure[0].path;
@@ -165,7 +184,9 @@ class Builder {
   private fromTypeProfile(target: ElementDefinition, types: ElementDefinitionType[]): void {
     const url = types.length === 1 ? types[0].profile?.[0] : undefined;
     if (!url) return;
-    const [root] = this.structure(url);
+    const structure = this.typeProfile(url, target.id!);
+    if (!structure) return;
+    const [root] = structure;
     // the invariants of a type profile (SimpleQuantity's sqty-1) hold on the element
     const keys = new Set((target.constraint ?? []).map((c) => c.key));
     const added = (root.constraint ?? []).filter((c) => !keys.has(c.key));
@@ -216,16 +237,28 @@ class Builder {
   }
 }
 
+/** A definition's snapshot: its own, or generated (profiles on differential-only profiles). */
+function snapshotOf(sd: StructureDefinition, resolve: Resolver, options: SnapshotOptions): ElementDefinition[] {
+  if (sd.snapshot?.element?.length) return sd.snapshot.element;
+  return generateSnapshot(sd, resolve, options).snapshot!.element;
+}
+
 /** The profile with its snapshot generated from the base's snapshot and its differential. */
-export function generateSnapshot(profile: StructureDefinition, resolve: Resolver): StructureDefinition {
+export function generateSnapshot(profile: StructureDefinition, resolve: Resolver, options: SnapshotOptions = {}): StructureDefinition {
   if (!profile.baseDefinition) {
     if (profile.snapshot) return profile;
     throw new SnapshotError(`${profile.url}: no baseDefinition and no snapshot`);
   }
+  const within = options.within ?? [];
+  if (within.includes(profile.url)) throw new SnapshotError(`${profile.url}: its definition depends on itself (${[...within, profile.url].join(' → ')})`);
+  const inner: SnapshotOptions = { ...options, within: [...within, profile.url] };
   const base = resolve(profile.baseDefinition.split('|')[0]);
   if (!base) throw new SnapshotError(`${profile.url}: cannot resolve the base ${profile.baseDefinition}`);
-  const baseElements = (base.snapshot ?? generateSnapshot(base, resolve).snapshot!).element;
-  const builder = new Builder(clone(baseElements), resolve, profile.url);
+  if (base.type !== profile.type && base.type !== undefined && profile.type !== undefined) {
+    throw new SnapshotError(`${profile.url}: a profile of ${profile.type} cannot derive from ${base.url}, a definition of ${base.type}`);
+  }
+  const baseElements = snapshotOf(base, resolve, inner);
+  const builder = new Builder(clone(baseElements), resolve, profile.url, inner);
   for (const diff of profile.differential?.element ?? []) {
     const id = diff.id ?? (diff.sliceName ? `${diff.path}:${diff.sliceName}` : diff.path);
     const index = builder.ensure(id);
