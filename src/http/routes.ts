@@ -18,6 +18,7 @@ import { bundle } from '../rest/bundle.ts';
 import { everything } from '../operations/everything.ts';
 import { match } from '../operations/match.ts';
 import { validate } from '../operations/validate.ts';
+import { snapshot } from '../operations/snapshot.ts';
 import { meta, metaAdd, metaDelete } from '../operations/meta.ts';
 import { merge } from '../operations/merge.ts';
 import { summary } from '../operations/summary.ts';
@@ -151,6 +152,9 @@ export function registerRoutes(app: FastifyInstance, ctx: Context): void {
     app.post(`${base}/$meta-add`, r(metaAdd, 'operation'));
     app.post(`${base}/$meta-delete`, r(metaDelete, 'operation'));
   }
+  app.get('/StructureDefinition/$snapshot', r(snapshot, 'operation'));
+  app.post('/StructureDefinition/$snapshot', r(snapshot, 'operation'));
+  app.get('/StructureDefinition/:id/$snapshot', r(snapshot, 'operation'));
   app.post('/:type/$validate', r(validate, 'operation'));
   app.post('/:type/:id/$validate', r(validate, 'operation'));
   app.get('/:type/:id/$validate', r(validate, 'operation'));

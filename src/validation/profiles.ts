@@ -249,12 +249,29 @@ export class ProfileRegistry {
     }
   }
 
+  /** A snapshot generated from a definition's differential (whether or not it has a snapshot
+   * of its own, and whether or not it is registered), its bases resolved here. */
+  generate(sd: StructureDefinition): { sd: StructureDefinition; warnings: string[] } {
+    const warnings: string[] = [];
+    const { snapshot: _own, ...differential } = sd;
+    void _own;
+    const out = generateSnapshot(differential, (x) => (x.split('|')[0] === sd.url ? undefined : this.resolveWithSnapshot(x, warnings)), { warnings });
+    return { sd: out, warnings };
+  }
+
   /** For generation: a definition with its snapshot, undefined when unknown. */
   private resolveWithSnapshot(url: string, warnings: string[]): StructureDefinition | undefined {
     if (!this.definition(url)) return undefined;
     const hit = this.snapshot(url);
     for (const w of hit.warnings) if (!warnings.includes(w)) warnings.push(w);
     return hit.sd;
+  }
+
+  /** What the generated snapshot of a usable definition was made without (type profiles not
+   * held), empty when nothing is missing. */
+  warnings(url: string): string[] {
+    const g = this.generated.get(url.split('|')[0]);
+    return g && !('reason' in g) ? g.warnings : [];
   }
 
   /** Why a url cannot be used to validate (unknown, or its snapshot cannot be made), or

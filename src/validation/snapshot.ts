@@ -84,7 +84,8 @@ class Builder {
   private typeProfile(url: string, at: string): ElementDefinition[] | undefined {
     const sd = this.resolve(url);
     if (sd) return snapshotOf(sd, this.resolve, this.options);
-    this.options.warnings?.push(`${at}: the type profile ${url} is not known, so ${at} keeps its base type's definition`);
+    const warning = `${this.url}: the type profile ${url} of ${at} is not known, so ${at} keeps its base type's definition`;
+    if (!this.options.warnings?.includes(warning)) this.options.warnings?.push(warning);
     return undefined;
   }
 

@@ -113,13 +113,19 @@ export class Validator {
     if (url === CORE + type) return;
     const p = this.profiles.get(url);
     if (!p) {
-      this.issue(run, 'warning', 'not-found', path, `Profile reference '${url.slice(0, 200)}' has not been checked because it is unknown`);
+      // held but unusable (a base not held, a differential that breaks its base): an error, as
+      // nothing can be said about conformance to it
+      const reason = this.profiles.definition(url) ? this.profiles.problem(url) : undefined;
+      if (reason) this.issue(run, 'error', 'processing', path, `Profile '${url.slice(0, 200)}' cannot be used to check this resource: ${reason}`);
+      else this.issue(run, 'warning', 'not-found', path, `Profile reference '${url.slice(0, 200)}' has not been checked because it is unknown`);
       return;
     }
     if (p.type !== type) {
       this.issue(run, 'error', 'invalid', path, `The profile ${url} is for ${p.type} resources, not ${type}`);
       return;
     }
+    // what could not be checked: type profiles the generated snapshot was made without
+    for (const w of this.profiles.warnings(url)) this.issue(run, 'warning', 'not-found', path, `Not checked in full: ${w}`);
     this.element(r, p.root, p, type, path, run, true);
   }
 
