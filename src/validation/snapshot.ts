@@ -53,9 +53,12 @@ class Builder {
   private readonly resolve: Resolver;
   private readonly url: string;
   private readonly options: SnapshotOptions;
+  /** elements whose slicing the base closes: no slices can be added to them */
+  private readonly baseClosed: Set<string>;
 
   constructor(elements: ElementDefinition[], resolve: Resolver, url: string, options: SnapshotOptions) {
     this.elements = elements;
+    this.baseClosed = new Set(elements.filter((e) => e.slicing?.rules === 'closed').map((e) => e.id!));
     this.resolve = resolve;
     this.url = url;
     this.options = options;
@@ -173,6 +176,7 @@ class Builder {
     // extensions are always sliced by url, declared or not
     if (!root.slicing && /\.(modifierE|e)xtension$/.test(root.path)) root.slicing = { discriminator: [{ type: 'value', path: 'url' }], description: 'Extensions are always sliced by (at least) url', ordered: false, rules: 'open' };
     if (!root.slicing) throw new SnapshotError(`${this.url}: ${id} slices ${root.id}, which has no slicing`);
+    if (this.baseClosed.has(root.id!)) throw new SnapshotError(`${this.url}: ${id}: the base closes the slicing of ${root.id}, so a profile on it cannot add a slice`);
     // each slice's own minimum starts at 0: the sliced element's minimum counts all slices together
     const slice: ElementDefinition = { ...clone(root), id: `${root.id}:${sliceName}`, sliceName, min: 0 };
     delete slice.slicing;
@@ -221,10 +225,27 @@ class Builder {
         const json = new Set(list.map((x) => JSON.stringify(x)));
         (target as unknown as Record<string, unknown>)[key] = [...list, ...(value as unknown[]).filter((x) => !json.has(JSON.stringify(x))).map(clone)];
       } else if (key === 'slicing') {
+        this.checkSlicing(target, value as NonNullable<ElementDefinition['slicing']>);
         target.slicing = { ...target.slicing, ...clone(value as ElementDefinition['slicing']) } as ElementDefinition['slicing'];
       } else {
         (target as unknown as Record<string, unknown>)[key] = clone(value);
       }
+    }
+  }
+
+  /** A profile may restate its base's slicing, not change it: the same discriminators, the
+   * same order (profiling.html#slicing; the reference generator refuses a change likewise). */
+  private checkSlicing(target: ElementDefinition, diff: NonNullable<ElementDefinition['slicing']>): void {
+    const base = target.slicing;
+    if (!base) return;
+    const summary = (s: NonNullable<ElementDefinition['slicing']>) => `${(s.discriminator ?? []).map((d) => `${d.type}:${d.path}`).join(', ')} (${s.ordered ?? ''}/${s.rules ?? ''})`;
+    const d = diff.discriminator ?? [];
+    const b = base.discriminator ?? [];
+    if (d.length && b.length && (d.length !== b.length || d.some((x, i) => x.type !== b[i].type || x.path !== b[i].path))) {
+      throw new SnapshotError(`${this.url}: ${target.id}: the slicing ${summary(diff)} changes the base's discriminators ${summary(base)}`);
+    }
+    if (diff.ordered !== undefined && base.ordered !== undefined && diff.ordered !== base.ordered) {
+      throw new SnapshotError(`${this.url}: ${target.id}: the slicing ${summary(diff)} changes the base's order ${summary(base)}`);
     }
   }
 
