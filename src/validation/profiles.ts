@@ -203,6 +203,8 @@ export class ProfileRegistry {
   private readonly types = new Map<string, CompiledProfile | null>();
   /** registered definitions with their generated snapshots, or why there is none */
   private readonly generated = new Map<string, { sd: StructureDefinition; warnings: string[] } | Unusable>();
+  /** urls whose snapshots are being generated */
+  private readonly building = new Set<string>();
 
   /** Registers (or replaces) a StructureDefinition; `null` forgets the url. */
   add(url: string, sd: StructureDefinition | null): void {
@@ -236,7 +238,10 @@ export class ProfileRegistry {
     const sd = this.definition(u);
     if (!sd) throw new SnapshotError(`${u} is not known to this server`);
     if (sd.snapshot?.element?.length) return { sd, warnings: [] };
+    // a definition that needs itself (as its base, or as a type profile inside it)
+    if (this.building.has(u)) throw new SnapshotError(`${u}: its definition depends on itself (${[...this.building, u].join(' → ')})`);
     const warnings: string[] = [];
+    this.building.add(u);
     try {
       const out = generateSnapshot(sd, (x) => this.resolveWithSnapshot(x, warnings), { warnings });
       const hit = { sd: out, warnings };
@@ -246,6 +251,8 @@ export class ProfileRegistry {
       if (!(err instanceof SnapshotError)) throw err;
       this.generated.set(u, { url: u, reason: err.message });
       throw err;
+    } finally {
+      this.building.delete(u);
     }
   }
 

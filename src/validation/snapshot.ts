@@ -55,10 +55,15 @@ class Builder {
   private readonly options: SnapshotOptions;
   /** elements whose slicing the base closes: no slices can be added to them */
   private readonly baseClosed: Set<string>;
+  /** each element as it came from the base (or its type), before this differential: where a
+   * new slice itself starts from, as in the reference generator (IPS's category:laboratory does
+   * not take the type profile the differential puts on Observation.category) */
+  private readonly pristine: Map<string, ElementDefinition>;
 
   constructor(elements: ElementDefinition[], resolve: Resolver, url: string, options: SnapshotOptions) {
     this.elements = elements;
     this.baseClosed = new Set(elements.filter((e) => e.slicing?.rules === 'closed').map((e) => e.id!));
+    this.pristine = new Map(elements.map((e) => [e.id!, clone(e)]));
     this.resolve = resolve;
     this.url = url;
     this.options = options;
@@ -102,7 +107,8 @@ class Builder {
     let fromPath: string;
     const sliced = parent.sliceName ? this.indexOf(parent.id!.slice(0, parent.id!.length - parent.sliceName.length - 1)) : -1;
     if (sliced >= 0 && this.elements[sliced + 1]?.id!.startsWith(`${this.elements[sliced].id}.`)) {
-      // a slice starts from the constraints already on the element it slices
+      // a slice's children start from the constraints already on the sliced element's children
+      // (IPS's Bundle.entry slices keep entry.fullUrl 1..1)
       const root = this.elements[sliced];
       const end = this.subtreeEnd(sliced);
       source = this.elements.slice(sliced + 1, end).filter((e) => !e.id!.slice(root.id!.length).startsWith(':'));
@@ -125,6 +131,7 @@ class Builder {
       fromPath = structure[0].path;
     }
     const copies = source.map((e) => ({ ...clone(e), id: `${parent.id}${e.id!.slice(fromId.length)}`, path: `${parent.path}${e.path.slice(fromPath.length)}` }));
+    for (const c of copies) if (!this.pristine.has(c.id)) this.pristine.set(c.id, clone(c));
     this.elements.splice(index + 1, 0, ...copies);
   }
 
@@ -159,18 +166,26 @@ class Builder {
     const name = last.slice(0, colon);
     const sliceName = last.slice(colon + 1);
     const rootIndex = this.ensure(`${parent.id}.${name}`);
+    // expanding the parent may have brought the slice along (a slice of a sliced element's slice)
+    const copied = this.indexOf(id);
+    if (copied >= 0) return copied;
     const root = this.elements[rootIndex];
     if (name.endsWith('[x]')) {
-      // type slices of a choice: one type each, the choice itself limited to the sliced types
+      // type slices of a choice: one type each, starting at 0 like any slice; a slicing the
+      // profile does not declare is closed (R4's renamed choices), limiting the choice to the
+      // sliced types, while a declared open one keeps the other types
       const t = root.type?.find((x) => `${name.slice(0, -3)}${capitalized(x.code)}` === sliceName);
       if (!t) throw new SnapshotError(`${this.url}: ${id}: ${sliceName} is not a type of ${root.id}`);
       root.slicing ??= { discriminator: [{ type: 'type', path: '$this' }], ordered: false, rules: 'closed' };
-      const slice: ElementDefinition = { ...clone(root), id: `${root.id}:${sliceName}`, sliceName, type: [clone(t)] };
+      const slice: ElementDefinition = { ...clone(this.pristine.get(root.id!) ?? root), id: `${root.id}:${sliceName}`, sliceName, min: 0, type: [clone(t)] };
       delete slice.slicing;
+      this.pristine.set(slice.id!, clone(slice));
       const at = this.subtreeEnd(rootIndex);
       this.elements.splice(at, 0, slice);
-      const sliced = this.elements.filter((e) => e.id!.startsWith(`${root.id}:`) && !e.id!.slice(root.id!.length).includes('.')).map((e) => e.type?.[0]?.code);
-      root.type = root.type!.filter((x) => sliced.includes(x.code));
+      if (root.slicing.rules === 'closed') {
+        const sliced = this.elements.filter((e) => e.id!.startsWith(`${root.id}:`) && !e.id!.slice(root.id!.length).includes('.')).map((e) => e.type?.[0]?.code);
+        root.type = root.type!.filter((x) => sliced.includes(x.code));
+      }
       return at;
     }
     // extensions are always sliced by url, declared or not
@@ -178,8 +193,9 @@ class Builder {
     if (!root.slicing) throw new SnapshotError(`${this.url}: ${id} slices ${root.id}, which has no slicing`);
     if (this.baseClosed.has(root.id!)) throw new SnapshotError(`${this.url}: ${id}: the base closes the slicing of ${root.id}, so a profile on it cannot add a slice`);
     // each slice's own minimum starts at 0: the sliced element's minimum counts all slices together
-    const slice: ElementDefinition = { ...clone(root), id: `${root.id}:${sliceName}`, sliceName, min: 0 };
+    const slice: ElementDefinition = { ...clone(this.pristine.get(root.id!) ?? root), id: `${root.id}:${sliceName}`, sliceName, min: 0 };
     delete slice.slicing;
+    this.pristine.set(slice.id!, clone(slice));
     const at = this.subtreeEnd(rootIndex);
     this.elements.splice(at, 0, slice);
     return at;
@@ -189,6 +205,8 @@ class Builder {
   private fromTypeProfile(target: ElementDefinition, types: ElementDefinitionType[]): void {
     const url = types.length === 1 ? types[0].profile?.[0] : undefined;
     if (!url) return;
+    // a resource profile's invariants hold on the resource, not on the element that holds it
+    if (this.resolve(url)?.kind === 'resource') return;
     const structure = this.typeProfile(url, target.id!);
     if (!structure) return;
     const [root] = structure;

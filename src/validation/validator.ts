@@ -10,6 +10,7 @@ import { evaluateInvariant, NATIVE_INVARIANTS, UNEVALUATED, uncitedContained } f
 import { compareValue, PRIMITIVE_TYPES, primitiveError } from './primitives.ts';
 import { CORE, type CompiledProfile, type Constraint, type ElementNode, type ProfileRegistry, type Prop } from './profiles.ts';
 import { assignSlices, coreType, matchesPattern } from './slicing.ts';
+import { checkStructureDefinition } from './structure-definition.ts';
 import { jsonEqual } from '../fhir/json.ts';
 
 type Json = Record<string, unknown>;
@@ -58,6 +59,8 @@ export class Validator {
     const run: Run = { issues: [], seen: new Set(), resource, rootResource: resource, resourcePath: '', depth: 0 };
     const type = (resource as Json | null)?.resourceType;
     this.resource(resource, typeof type === 'string' ? type : 'Resource', run, options.profiles ?? [], options.declaredProfiles !== false);
+    // a profile: whether its differential, snapshot and slicing hold together
+    if (type === 'StructureDefinition') for (const i of checkStructureDefinition(resource, this.profiles)) this.issue(run, i.severity as 'error' | 'warning', i.code, i.expression![0], i.diagnostics!);
     return run.issues;
   }
 
