@@ -101,7 +101,7 @@ export async function validateCommand(argv: string[], out = process.stdout, err 
   items.forEach((item, n) => {
     const issues: IssueInput[] = item.error
       ? [{ severity: 'fatal', code: 'structure', diagnostics: item.error }]
-      : validator.validate(item.resource, { profiles });
+      : validator.validate(item.resource, { profiles, definitions: true });
     errors += issues.filter((i) => i.severity === 'error' || i.severity === 'fatal').length;
     warnings += issues.filter((i) => i.severity === 'warning').length;
     if (format === 'json') report.push({ file: item.label, issues });

@@ -37,8 +37,9 @@ export class ValidationService {
     return this.policy.modes.types[type] ?? this.policy.modes.default;
   }
 
+  /** $validate: every issue, StructureDefinitions also checked as profiles. */
   validate(resource: unknown, options?: ValidateOptions): IssueInput[] {
-    return this.validator.validate(resource, options);
+    return this.validator.validate(resource, { definitions: true, ...options });
   }
 
   /** The write policy: 422 with every issue when the resource has errors. */

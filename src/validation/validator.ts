@@ -20,6 +20,10 @@ export interface ValidateOptions {
   profiles?: string[];
   /** check the profiles the resource declares in meta.profile (default true) */
   declaredProfiles?: boolean;
+  /** a StructureDefinition is also checked as a profile ($validate, the CLI): whether its
+   * differential applies to its base, agrees with its snapshot, slices soundly. Not on write,
+   * where a profile may arrive before its base. */
+  definitions?: boolean;
 }
 
 interface Run {
@@ -60,7 +64,7 @@ export class Validator {
     const type = (resource as Json | null)?.resourceType;
     this.resource(resource, typeof type === 'string' ? type : 'Resource', run, options.profiles ?? [], options.declaredProfiles !== false);
     // a profile: whether its differential, snapshot and slicing hold together
-    if (type === 'StructureDefinition') for (const i of checkStructureDefinition(resource, this.profiles)) this.issue(run, i.severity as 'error' | 'warning', i.code, i.expression![0], i.diagnostics!);
+    if (type === 'StructureDefinition' && options.definitions) for (const i of checkStructureDefinition(resource, this.profiles)) this.issue(run, i.severity as 'error' | 'warning', i.code, i.expression![0], i.diagnostics!);
     return run.issues;
   }
 
