@@ -10,6 +10,7 @@ import { buildApp } from '../../src/app.ts';
 import { testConfig } from '../../src/config.ts';
 import { SqliteStore } from '../../src/store/sqlite/index.ts';
 import { fhir, testApp } from '../helpers/app.ts';
+import { authorizedApp } from '../helpers/authorized-app.ts';
 
 const BASE = 'https://example.org/fhir/StructureDefinition/';
 const UNHCR = 'http://unhcr.org/fhir/sid/progres';
@@ -181,4 +182,12 @@ t.test('stored differentials are used after a restart; unusable ones are named i
   t.match(log, `StructureDefinition ${BASE}orphan cannot be used to validate`);
   t.match(log, `cannot resolve the base ${BASE}nowhere`);
   t.notMatch(log, /registered-refugee cannot/);
+});
+
+t.test('$snapshot needs read access to StructureDefinitions', async (t) => {
+  const { app, bearer } = await authorizedApp(t, { id: 'c', scope: 'system/StructureDefinition.rs system/Patient.rs' });
+  const url = `/fhir/StructureDefinition/$snapshot?url=${encodeURIComponent('http://hl7.org/fhir/StructureDefinition/bmi')}`;
+  t.equal((await fhir(app, 'GET', url, undefined, await bearer('system/StructureDefinition.rs'))).status, 200);
+  t.equal((await fhir(app, 'GET', url, undefined, await bearer('system/Patient.rs'))).status, 403, 'not with Patient access only');
+  t.equal((await fhir(app, 'GET', url)).status, 401, 'not without a token');
 });
