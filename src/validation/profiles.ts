@@ -217,6 +217,11 @@ export class ProfileRegistry {
     this.types.clear();
   }
 
+  /** Whether a url is one of the R4 package's own definitions (base types, R4 profiles). */
+  isR4(url: string): boolean {
+    return packageIndex().structureDefinitions[url.split('|')[0]] !== undefined;
+  }
+
   /** The definition of a url as registered (or in the R4 package), with or without snapshot. */
   definition(url: string): StructureDefinition | undefined {
     const [u] = url.split('|');

@@ -65,8 +65,9 @@ export class ValidationService {
       this.storedUrls.delete(w.id);
       if (!w.json) continue;
       const sd = JSON.parse(w.json) as StructureDefinition;
-      // with a snapshot or only a differential (generated on first use, once its bases are here)
-      if (typeof sd.url === 'string' && (sd.snapshot?.element?.length || sd.differential?.element?.length)) {
+      // with a snapshot or only a differential (generated on first use, once its bases are here);
+      // R4's own definitions stay R4's: a stored copy of Patient cannot change what a Patient is
+      if (typeof sd.url === 'string' && !this.profiles.isR4(sd.url) && (sd.snapshot?.element?.length || sd.differential?.element?.length)) {
         this.profiles.add(sd.url, sd);
         this.storedUrls.set(w.id, sd.url);
       }

@@ -191,3 +191,13 @@ t.test('$snapshot needs read access to StructureDefinitions', async (t) => {
   t.equal((await fhir(app, 'GET', url, undefined, await bearer('system/Patient.rs'))).status, 403, 'not with Patient access only');
   t.equal((await fhir(app, 'GET', url)).status, 401, 'not without a token');
 });
+
+t.test('a stored StructureDefinition cannot replace an R4 definition', async (t) => {
+  const app = await testApp();
+  t.teardown(() => app.close());
+  const broken = { ...migrant, id: 'patient-copy', url: 'http://hl7.org/fhir/StructureDefinition/Patient', baseDefinition: 'https://example.org/nowhere' };
+  t.equal((await fhir(app, 'PUT', '/fhir/StructureDefinition/patient-copy', broken)).status, 201);
+  const r = await fhir(app, 'POST', '/fhir/Patient', { resourceType: 'Patient', gender: 'female' });
+  t.equal(r.status, 201, 'Patients are still Patients');
+  t.same(errorsOf((await fhir(app, 'POST', '/fhir/Patient/$validate', { resourceType: 'Patient', gender: 'female' })).body), []);
+});
