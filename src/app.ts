@@ -98,7 +98,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const validation = new ValidationService(terminology, defs.resourceTypes, { modes: config.validation, mandatoryProfiles: config.mandatoryProfiles });
   // the IG's profiles first: a StructureDefinition stored with the same url replaces one
   if (ig) validation.addPackage(ig.structureDefinitions.values());
-  await validation.loadStored(store);
+  const unusableProfiles = await validation.loadStored(store);
   // every write, whichever door it came through, passes one pipeline (src/store/write-pipeline.ts);
   // answers to questions the IG marks sensitive are labelled on write (leak #14.5)
   const pipeline = writePipeline({
@@ -141,6 +141,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   auditError = (err) => {
     app.log.error({ err }, 'audit trail');
   };
+  for (const u of unusableProfiles) app.log.warn(`StructureDefinition ${u.url} cannot be used to validate: ${u.reason}`);
   if (config.installIg && ig) {
     const report = await installIg(repo, ig);
     if (report.written) app.log.info(`IG ${ig.name} ${ig.version}: ${report.written} conformance resources stored (${report.unchanged} unchanged)`);

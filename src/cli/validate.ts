@@ -5,10 +5,10 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { IssueInput } from '../fhir/errors.ts';
-import { loadPackage } from '../validation/package-loader.ts';
+import { loadPackage, unusable } from '../validation/package-loader.ts';
 import { offlineValidator } from '../validation/offline.ts';
 
-const USAGE = 'usage: migfhir validate <files|dirs|-> [--profile URL] [--ig DIR|package.tgz] [--format text|json]\n';
+const USAGE = 'usage: migfhir validate <files|dirs|-> [--profile URL] [--ig DIR|package.tgz]... [--format text|json]\n';
 
 interface Source {
   name: string;
@@ -76,13 +76,18 @@ export async function validateCommand(argv: string[], out = process.stdout, err 
   // the validator sees the packages loaded after it was made: the registry and terminology
   // are read on use
   const { validator, registry, terminology } = offlineValidator();
+  // every package first, then the snapshots: a profile may build on one of another --ig
+  const loadedUrls: string[] = [];
   for (const ig of igs) {
     const loaded = loadPackage(ig, registry, terminology);
-    err.write(`migfhir validate: ${ig}: ${loaded.profiles} profiles, ${loaded.terminology} terminology resources${loaded.withoutSnapshot.length ? `; skipped without snapshot: ${loaded.withoutSnapshot.join(', ')}` : ''}\n`);
+    loadedUrls.push(...loaded.urls);
+    err.write(`migfhir validate: ${ig}: ${loaded.profiles} profiles, ${loaded.terminology} terminology resources\n`);
   }
+  for (const u of unusable(registry, loadedUrls)) err.write(`migfhir validate: cannot use ${u.url}: ${u.reason}\n`);
   for (const p of profiles) {
-    if (!registry.get(p)) {
-      err.write(`migfhir validate: unknown profile ${p}\n`);
+    const reason = registry.problem(p);
+    if (reason) {
+      err.write(`migfhir validate: cannot validate against ${p}: ${reason}\n`);
       return 2;
     }
   }
@@ -96,7 +101,7 @@ export async function validateCommand(argv: string[], out = process.stdout, err 
   items.forEach((item, n) => {
     const issues: IssueInput[] = item.error
       ? [{ severity: 'fatal', code: 'structure', diagnostics: item.error }]
-      : validator.validate(item.resource, { profiles });
+      : validator.validate(item.resource, { profiles, definitions: true });
     errors += issues.filter((i) => i.severity === 'error' || i.severity === 'fatal').length;
     warnings += issues.filter((i) => i.severity === 'warning').length;
     if (format === 'json') report.push({ file: item.label, issues });

@@ -11,6 +11,7 @@ import { metaAddOperation, metaDeleteOperation, metaOperation } from './meta.ts'
 import { exportNationalOperation, importNationalOperation } from './national.ts';
 import { reindexOperation } from './reindex.ts';
 import { scoreOperation } from './score.ts';
+import { snapshotOperation } from './snapshot.ts';
 import { summaryOperation } from './summary.ts';
 import { codeSystemValidateCodeOperation, expandOperation, lookupOperation, subsumesOperation, translateOperation, valueSetValidateCodeOperation } from './terminology.ts';
 import type { OperationSpec } from './types.ts';
@@ -22,6 +23,7 @@ export const OPERATION_SPECS: readonly OperationSpec[] = [
   matchOperation,
   mergeOperation,
   validateOperation,
+  snapshotOperation,
   metaOperation,
   metaAddOperation,
   metaDeleteOperation,

@@ -2,7 +2,8 @@
 // Validates a resource (the body, a Parameters `resource`, or for [type]/[id]/$validate without
 // one, the stored current version) against the base R4 definitions, its declared meta.profile
 // and an optional `profile`. The answer is always 200 with an OperationOutcome, valid or not;
-// only a request that cannot be understood is an error (400), and an unknown profile is 404.
+// only a request that cannot be understood is an error (400), an unknown profile is 404 and a
+// profile the server holds but cannot use (its snapshot cannot be made) is 422, with the reason.
 import type { OperationOutcome, Parameters, Resource } from 'fhir/r4.js';
 import { badRequest, FhirError, notFound, operationOutcome, type IssueInput } from '../fhir/errors.ts';
 import { defineOperation, parametersOf } from './types.ts';
@@ -48,7 +49,10 @@ export const validate: Handler = async (req, ctx) => {
   const input = readInput(req);
   if (input.mode !== undefined && !MODES.has(input.mode)) throw badRequest(`mode must be one of create, update, delete, profile; not '${String(input.mode).slice(0, 32)}'`, 'value');
   if (input.profile !== undefined && (typeof input.profile !== 'string' || !ctx.validation.profiles.get(input.profile))) {
-    throw notFound(`The profile '${String(input.profile).slice(0, 200)}' is not known to this server`);
+    const known = typeof input.profile === 'string' && ctx.validation.profiles.definition(input.profile);
+    if (!known) throw notFound(`The profile '${String(input.profile).slice(0, 200)}' is not known to this server`);
+    // held but unusable: say why (a base not held, a differential that breaks its base)
+    throw new FhirError(422, { code: 'processing', diagnostics: `The profile '${input.profile.slice(0, 200)}' cannot be used: ${ctx.validation.profiles.problem(input.profile)}`, expression: ['profile'] });
   }
   if (input.mode === 'delete') {
     // no referential-integrity rules refuse deletes here: say whether the resource exists

@@ -6,14 +6,13 @@ import { join } from 'node:path';
 import * as tar from 'tar';
 import type { StructureDefinition } from 'fhir/r4.js';
 import type { Terminology } from '../terminology/service.ts';
-import type { ProfileRegistry } from './profiles.ts';
-import { generateSnapshot } from './snapshot.ts';
+import type { ProfileRegistry, Unusable } from './profiles.ts';
 
 export interface LoadedPackage {
   profiles: number;
   terminology: number;
-  /** StructureDefinitions whose snapshot could not be generated, which cannot be used to validate */
-  withoutSnapshot: string[];
+  /** urls of the package's StructureDefinitions */
+  urls: string[];
 }
 
 function jsonFilesOf(dir: string): { name: string; text: string }[] {
@@ -42,9 +41,12 @@ function jsonFilesOfTarball(file: string): { name: string; text: string }[] {
   return out;
 }
 
+/** Registers a package's definitions. Differential-only profiles (as many IG sources ship) get
+ * their snapshots generated on first use, so that the profiles they build on may come from this
+ * package or from another one loaded with it, in any order; `unusable` then says which cannot. */
 export function loadPackage(path: string, profiles: ProfileRegistry, terminology: Terminology): LoadedPackage {
   const files = path.endsWith('.tgz') || path.endsWith('.tar.gz') ? jsonFilesOfTarball(path) : jsonFilesOf(path);
-  const loaded: LoadedPackage = { profiles: 0, terminology: 0, withoutSnapshot: [] };
+  const loaded: LoadedPackage = { profiles: 0, terminology: 0, urls: [] };
   for (const f of files) {
     let r: { resourceType?: string; url?: string };
     try {
@@ -52,20 +54,10 @@ export function loadPackage(path: string, profiles: ProfileRegistry, terminology
     } catch {
       continue;
     }
-    if (!r.url) continue;
+    if (typeof r.url !== 'string') continue;
     if (r.resourceType === 'StructureDefinition') {
-      let sd = r as StructureDefinition;
-      if (!sd.snapshot?.element?.length) {
-        // differential-only profiles (as many IG sources ship) get their snapshot generated;
-        // profiles of the same package that they build on are resolved as they are added
-        try {
-          sd = generateSnapshot(sd, (url) => profiles.definition(url));
-        } catch {
-          loaded.withoutSnapshot.push(sd.url);
-          continue;
-        }
-      }
-      profiles.add(sd.url, sd);
+      profiles.add(r.url, r as StructureDefinition);
+      loaded.urls.push(r.url);
       loaded.profiles++;
     } else if (r.resourceType === 'ValueSet' || r.resourceType === 'CodeSystem' || r.resourceType === 'ConceptMap') {
       terminology.track(r.resourceType, undefined, r);
@@ -73,4 +65,12 @@ export function loadPackage(path: string, profiles: ProfileRegistry, terminology
     }
   }
   return loaded;
+}
+
+/** The given definitions that cannot be used to validate, each with the reason. */
+export function unusable(profiles: ProfileRegistry, urls: string[]): Unusable[] {
+  return urls.flatMap((url) => {
+    const reason = profiles.problem(url);
+    return reason ? [{ url, reason }] : [];
+  });
 }

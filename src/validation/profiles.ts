@@ -5,6 +5,7 @@
 // other source registered with `add` (the implementation guide, a CLI --ig package).
 import type { ElementDefinition, StructureDefinition } from 'fhir/r4.js';
 import { packageIndex, readResource } from '../terminology/package-index.ts';
+import { generateSnapshot, SnapshotError } from './snapshot.ts';
 
 export const CORE = 'http://hl7.org/fhir/StructureDefinition/';
 
@@ -186,20 +187,42 @@ export function compileProfile(sd: StructureDefinition): CompiledProfile {
   };
 }
 
-/** Every StructureDefinition the validator can use, compiled on first use. */
+/** Why a StructureDefinition cannot be used to validate. */
+export interface Unusable {
+  url: string;
+  reason: string;
+}
+
+/** Every StructureDefinition the validator can use, compiled on first use. Registered
+ * definitions may come without a snapshot (differentials as profile authors publish them): their
+ * snapshots are generated on first use, bases first, and generated again when any registered
+ * definition changes (a base that arrives later, or a changed profile underneath). */
 export class ProfileRegistry {
   private readonly compiled = new Map<string, CompiledProfile | null>();
   private readonly extra = new Map<string, StructureDefinition>();
   private readonly types = new Map<string, CompiledProfile | null>();
+  /** registered definitions with their generated snapshots, or why there is none */
+  private readonly generated = new Map<string, { sd: StructureDefinition; warnings: string[] } | Unusable>();
+  /** urls whose snapshots are being generated */
+  private readonly building = new Set<string>();
 
   /** Registers (or replaces) a StructureDefinition; `null` forgets the url. */
   add(url: string, sd: StructureDefinition | null): void {
     if (sd) this.extra.set(url, sd);
     else this.extra.delete(url);
     this.compiled.delete(url);
+    // generated snapshots may build on the changed definition
+    for (const u of this.generated.keys()) this.compiled.delete(u);
+    this.generated.clear();
     this.types.clear();
   }
 
+  /** Whether a url is one of the R4 package's own definitions (base types, R4 profiles). */
+  isR4(url: string): boolean {
+    return packageIndex().structureDefinitions[url.split('|')[0]] !== undefined;
+  }
+
+  /** The definition of a url as registered (or in the R4 package), with or without snapshot. */
   definition(url: string): StructureDefinition | undefined {
     const [u] = url.split('|');
     const own = this.extra.get(u);
@@ -208,16 +231,89 @@ export class ProfileRegistry {
     return file ? readResource<StructureDefinition>(file) : undefined;
   }
 
-  /** The compiled profile of a canonical url, or undefined when unknown or without snapshot. */
+  /** The definition with a snapshot (generated when it has none); a SnapshotError says why
+   * there can be none. */
+  snapshot(url: string): { sd: StructureDefinition; warnings: string[] } {
+    const [u] = url.split('|');
+    const done = this.generated.get(u);
+    if (done) {
+      if ('reason' in done) throw new SnapshotError(done.reason);
+      return done;
+    }
+    const sd = this.definition(u);
+    if (!sd) throw new SnapshotError(`${u} is not known to this server`);
+    if (sd.snapshot?.element?.length) return { sd, warnings: [] };
+    // a definition that needs itself (as its base, or as a type profile inside it)
+    if (this.building.has(u)) throw new SnapshotError(`${u}: its definition depends on itself (${[...this.building, u].join(' → ')})`);
+    const warnings: string[] = [];
+    this.building.add(u);
+    try {
+      const out = generateSnapshot(sd, (x) => this.resolveWithSnapshot(x, warnings), { warnings });
+      const hit = { sd: out, warnings };
+      this.generated.set(u, hit);
+      return hit;
+    } catch (err) {
+      if (!(err instanceof SnapshotError)) throw err;
+      this.generated.set(u, { url: u, reason: err.message });
+      throw err;
+    } finally {
+      this.building.delete(u);
+    }
+  }
+
+  /** A snapshot generated from a definition's differential (whether or not it has a snapshot
+   * of its own, and whether or not it is registered), its bases resolved here. */
+  generate(sd: StructureDefinition): { sd: StructureDefinition; warnings: string[] } {
+    const warnings: string[] = [];
+    const { snapshot: _own, ...differential } = sd;
+    void _own;
+    const out = generateSnapshot(differential, (x) => (x.split('|')[0] === sd.url ? undefined : this.resolveWithSnapshot(x, warnings)), { warnings });
+    return { sd: out, warnings };
+  }
+
+  /** For generation: a definition with its snapshot, undefined when unknown. */
+  private resolveWithSnapshot(url: string, warnings: string[]): StructureDefinition | undefined {
+    if (!this.definition(url)) return undefined;
+    const hit = this.snapshot(url);
+    for (const w of hit.warnings) if (!warnings.includes(w)) warnings.push(w);
+    return hit.sd;
+  }
+
+  /** What the generated snapshot of a usable definition was made without (type profiles not
+   * held), empty when nothing is missing. */
+  warnings(url: string): string[] {
+    const g = this.generated.get(url.split('|')[0]);
+    return g && !('reason' in g) ? g.warnings : [];
+  }
+
+  /** Why a url cannot be used to validate (unknown, or its snapshot cannot be made), or
+   * undefined when it can. */
+  problem(url: string): string | undefined {
+    if (this.get(url)) return undefined;
+    try {
+      this.snapshot(url);
+      return `${url.split('|')[0]} has no usable snapshot`;
+    } catch (err) {
+      if (err instanceof SnapshotError) return err.message;
+      throw err;
+    }
+  }
+
+  /** The compiled profile of a canonical url, or undefined when unknown or unusable. */
   get(url: string): CompiledProfile | undefined {
     const direct = this.compiled.get(url);
     if (direct) return direct;
     const [u] = url.split('|');
     const hit = this.compiled.get(u);
     if (hit !== undefined) return hit ?? undefined;
-    const sd = this.definition(u);
     let c: CompiledProfile | null = null;
-    if (sd?.snapshot?.element?.length) c = compileProfile(sd);
+    if (this.definition(u)) {
+      try {
+        c = compileProfile(this.snapshot(u).sd);
+      } catch (err) {
+        if (!(err instanceof SnapshotError)) throw err;
+      }
+    }
     this.compiled.set(u, c);
     return c ?? undefined;
   }
@@ -236,5 +332,16 @@ export class ProfileRegistry {
   /** urls of registered (non-package) StructureDefinitions */
   registered(): string[] {
     return [...this.extra.keys()];
+  }
+
+  /** The registered definitions that cannot be used, each with the reason (generating the
+   * snapshots of those without one). */
+  unusable(): Unusable[] {
+    const out: Unusable[] = [];
+    for (const url of this.extra.keys()) {
+      const reason = this.problem(url);
+      if (reason) out.push({ url, reason });
+    }
+    return out;
   }
 }

@@ -1,5 +1,6 @@
 // The server's validation: one Validator over the R4 definitions, the profiles the server holds
-// (StructureDefinitions stored on it, kept in step through the repository's commit listener)
+// (StructureDefinitions stored on it, kept in step through the repository's commit listener;
+// those stored as differentials get their snapshots generated)
 // and the terminology service; the write-path policy (off | base | profiles per type, mandatory
 // profiles) lives here so create, update, patch and Bundles apply it the same way.
 import type { Resource, StructureDefinition } from 'fhir/r4.js';
@@ -8,7 +9,7 @@ import { FhirError, type IssueInput } from '../fhir/errors.ts';
 import type { ResourceStore, VersionWrite } from '../store/types.ts';
 import type { Terminology } from '../terminology/service.ts';
 import { BindingChecker } from './bindings.ts';
-import { ProfileRegistry } from './profiles.ts';
+import { ProfileRegistry, type Unusable } from './profiles.ts';
 import { Validator, type ValidateOptions } from './validator.ts';
 
 export interface ValidationPolicy {
@@ -36,8 +37,9 @@ export class ValidationService {
     return this.policy.modes.types[type] ?? this.policy.modes.default;
   }
 
+  /** $validate: every issue, StructureDefinitions also checked as profiles. */
   validate(resource: unknown, options?: ValidateOptions): IssueInput[] {
-    return this.validator.validate(resource, options);
+    return this.validator.validate(resource, { definitions: true, ...options });
   }
 
   /** The write policy: 422 with every issue when the resource has errors. */
@@ -63,7 +65,9 @@ export class ValidationService {
       this.storedUrls.delete(w.id);
       if (!w.json) continue;
       const sd = JSON.parse(w.json) as StructureDefinition;
-      if (sd.url && sd.snapshot?.element?.length) {
+      // with a snapshot or only a differential (generated on first use, once its bases are here);
+      // R4's own definitions stay R4's: a stored copy of Patient cannot change what a Patient is
+      if (typeof sd.url === 'string' && !this.profiles.isR4(sd.url) && (sd.snapshot?.element?.length || sd.differential?.element?.length)) {
         this.profiles.add(sd.url, sd);
         this.storedUrls.set(w.id, sd.url);
       }
@@ -78,8 +82,9 @@ export class ValidationService {
     }
   }
 
-  /** Loads the StructureDefinitions already stored (at start-up). */
-  async loadStored(store: ResourceStore): Promise<void> {
+  /** Loads the StructureDefinitions already stored (at start-up), generating the snapshots of
+   * those stored without one; answers the ones that cannot be used, with the reason. */
+  async loadStored(store: ResourceStore): Promise<Unusable[]> {
     let position = 0;
     for (;;) {
       const page = await store.scan(['StructureDefinition'], position, 500);
@@ -87,5 +92,6 @@ export class ValidationService {
       this.applyWrites(page.map((r) => ({ resourceType: r.resourceType, id: r.id, json: r.json, versionId: 0, lastUpdated: '', method: 'PUT' })));
       position = page[page.length - 1].position;
     }
+    return this.profiles.unusable();
   }
 }

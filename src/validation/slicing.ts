@@ -63,7 +63,7 @@ function valuesAt(item: unknown, path: string, resolve: (reference: unknown) => 
 /** The element definitions at a discriminator path inside a slice (through its children; where
  * the path crosses a sliced element, through that element's slices too, as in the blood pressure
  * profile's `code.coding.code`, whose fixed values sit in the coding slices). */
-function definitionsAt(profile: CompiledProfile, slice: ElementNode, path: string): ElementNode[] {
+export function definitionsAt(profile: CompiledProfile, slice: ElementNode, path: string): ElementNode[] {
   // the definitions of a resolve() path are those of the reference element itself
   path = path.replace(/\.?resolve\(\)$/, '') || '$this';
   if (path === '$this') return [slice];

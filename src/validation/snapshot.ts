@@ -3,15 +3,20 @@
 // element is found in the growing snapshot by id, creating what it names on the way:
 // - children of a complex element are copied from the element's type (or type profile, or
 //   contentReference, or — for a slice — from the sliced element's own constrained children);
-// - a slice (`Patient.identifier:amka`) is a copy of the sliced element, placed after the
-//   element's subtree and earlier slices; the sliced element must declare `slicing`;
+// - a slice (`Patient.identifier:amka`) is a copy of the sliced element as the base has it
+//   (not as this differential constrains it), minimum 0, placed after the element's subtree and
+//   earlier slices; the sliced element must declare `slicing`, the base's slicing may not be
+//   changed (discriminators, order) and a slicing the base closes takes no new slice;
 // - a renamed choice (`Observation.valueQuantity`) becomes the type slice
-//   `Observation.value[x]:valueQuantity`, as R4 snapshots write it;
+//   `Observation.value[x]:valueQuantity`, as R4 snapshots write it (inside a slice it narrows the
+//   choice itself); an undeclared type slicing is closed and limits the choice's types;
 // - extension slices take the extension definition's root documentation (short, definition);
-//   their cardinality stays the profile's, as in the R4 snapshots.
+//   their cardinality stays the profile's, as in the R4 snapshots; a type profile the resolver
+//   does not know leaves the element with its base type, reported in `warnings`.
 // Constraints merge: cardinality may only narrow, types only to a subset (with profiles and
 // target profiles), bindings never weaken from required, invariants add up. A differential that
-// breaks these rules is an error in the profile, reported with SnapshotError.
+// breaks these rules is an error in the profile, reported with SnapshotError naming the element
+// id. Checked against every R4 and IPS 2.0 profile in test/validation/snapshot.test.ts.
 import type { ElementDefinition, ElementDefinitionType, StructureDefinition } from 'fhir/r4.js';
 
 export class SnapshotError extends Error {
@@ -19,6 +24,13 @@ export class SnapshotError extends Error {
 }
 
 export type Resolver = (url: string) => StructureDefinition | undefined;
+
+export interface SnapshotOptions {
+  /** what the snapshot was made without: type profiles that could not be resolved */
+  warnings?: string[];
+  /** urls whose snapshots are being generated (a base chain that loops is an error) */
+  within?: string[];
+}
 
 const CORE = 'http://hl7.org/fhir/StructureDefinition/';
 const LISTS = new Set(['constraint', 'mapping', 'condition', 'alias', 'code', 'example']);
@@ -45,11 +57,21 @@ class Builder {
   readonly elements: ElementDefinition[];
   private readonly resolve: Resolver;
   private readonly url: string;
+  private readonly options: SnapshotOptions;
+  /** elements whose slicing the base closes: no slices can be added to them */
+  private readonly baseClosed: Set<string>;
+  /** each element as it came from the base (or its type), before this differential: where a
+   * new slice itself starts from, as in the reference generator (IPS's category:laboratory does
+   * not take the type profile the differential puts on Observation.category) */
+  private readonly pristine: Map<string, ElementDefinition>;
 
-  constructor(elements: ElementDefinition[], resolve: Resolver, url: string) {
+  constructor(elements: ElementDefinition[], resolve: Resolver, url: string, options: SnapshotOptions) {
     this.elements = elements;
+    this.baseClosed = new Set(elements.filter((e) => e.slicing?.rules === 'closed').map((e) => e.id!));
+    this.pristine = new Map(elements.map((e) => [e.id!, clone(e)]));
     this.resolve = resolve;
     this.url = url;
+    this.options = options;
   }
 
   private indexOf(id: string): number {
@@ -67,7 +89,17 @@ class Builder {
   private structure(url: string): ElementDefinition[] {
     const sd = this.resolve(url);
     if (!sd) throw new SnapshotError(`${this.url}: cannot resolve ${url}`);
-    return (sd.snapshot ?? generateSnapshot(sd, this.resolve).snapshot!).element;
+    return snapshotOf(sd, this.resolve, this.options);
+  }
+
+  /** A type profile's snapshot; one the server does not hold leaves the element with its base
+   * type's definition, and a warning (as the reference generator does). */
+  private typeProfile(url: string, at: string): ElementDefinition[] | undefined {
+    const sd = this.resolve(url);
+    if (sd) return snapshotOf(sd, this.resolve, this.options);
+    const warning = `${this.url}: the type profile ${url} of ${at} is not known, so ${at} keeps its base type's definition`;
+    if (!this.options.warnings?.includes(warning)) this.options.warnings?.push(warning);
+    return undefined;
   }
 
   /** Copies an element's children in after it, unless it already has them. */
@@ -80,7 +112,8 @@ class Builder {
     let fromPath: string;
     const sliced = parent.sliceName ? this.indexOf(parent.id!.slice(0, parent.id!.length - parent.sliceName.length - 1)) : -1;
     if (sliced >= 0 && this.elements[sliced + 1]?.id!.startsWith(`${this.elements[sliced].id}.`)) {
-      // a slice starts from the constraints already on the element it slices
+      // a slice's children start from the constraints already on the sliced element's children
+      // (IPS's Bundle.entry slices keep entry.fullUrl 1..1)
       const root = this.elements[sliced];
       const end = this.subtreeEnd(sliced);
       source = this.elements.slice(sliced + 1, end).filter((e) => !e.id!.slice(root.id!.length).startsWith(':'));
@@ -96,12 +129,14 @@ class Builder {
       const types = parent.type ?? [];
       if (types.length !== 1) throw new SnapshotError(`${this.url}: cannot constrain inside ${parent.id}, which has ${types.length} types (restrict it to one first)`);
       const t = types[0];
-      const structure = this.structure(t.profile?.[0] ?? (t.code.includes(':') ? t.code : `${CORE}${t.code}`));
+      const core = t.code.includes(':') ? t.code : `${CORE}${t.code}`;
+      const structure = (t.profile?.[0] ? this.typeProfile(t.profile[0], parent.id!) : undefined) ?? this.structure(core);
       source = structure.slice(1);
       fromId = structure[0].id!;
       fromPath = structure[0].path;
     }
     const copies = source.map((e) => ({ ...clone(e), id: `${parent.id}${e.id!.slice(fromId.length)}`, path: `${parent.path}${e.path.slice(fromPath.length)}` }));
+    for (const c of copies) if (!this.pristine.has(c.id)) this.pristine.set(c.id, clone(c));
     this.elements.splice(index + 1, 0, ...copies);
   }
 
@@ -123,6 +158,12 @@ class Builder {
       if (choice) {
         const type = last.slice(choice.id!.length - parent.id!.length - 4);
         const t = choice.type?.find((x) => capitalized(x.code) === type);
+        if (t && parent.id!.includes(':')) {
+          // inside a slice the R4 snapshots narrow the choice itself (bp's
+          // component:SystolicBP.valueQuantity is component:SystolicBP.value[x] of type Quantity)
+          choice.type = [clone(t)];
+          return this.indexOf(choice.id!);
+        }
         if (t) return this.ensure(`${choice.id}:${last}`);
       }
       throw new SnapshotError(`${this.url}: ${id} is not an element of the base`);
@@ -130,26 +171,36 @@ class Builder {
     const name = last.slice(0, colon);
     const sliceName = last.slice(colon + 1);
     const rootIndex = this.ensure(`${parent.id}.${name}`);
+    // expanding the parent may have brought the slice along (a slice of a sliced element's slice)
+    const copied = this.indexOf(id);
+    if (copied >= 0) return copied;
     const root = this.elements[rootIndex];
     if (name.endsWith('[x]')) {
-      // type slices of a choice: one type each, the choice itself limited to the sliced types
+      // type slices of a choice: one type each, starting at 0 like any slice; a slicing the
+      // profile does not declare is closed (R4's renamed choices), limiting the choice to the
+      // sliced types, while a declared open one keeps the other types
       const t = root.type?.find((x) => `${name.slice(0, -3)}${capitalized(x.code)}` === sliceName);
       if (!t) throw new SnapshotError(`${this.url}: ${id}: ${sliceName} is not a type of ${root.id}`);
       root.slicing ??= { discriminator: [{ type: 'type', path: '$this' }], ordered: false, rules: 'closed' };
-      const slice: ElementDefinition = { ...clone(root), id: `${root.id}:${sliceName}`, sliceName, type: [clone(t)] };
+      const slice: ElementDefinition = { ...clone(this.pristine.get(root.id!) ?? root), id: `${root.id}:${sliceName}`, sliceName, min: 0, type: [clone(t)] };
       delete slice.slicing;
+      this.pristine.set(slice.id!, clone(slice));
       const at = this.subtreeEnd(rootIndex);
       this.elements.splice(at, 0, slice);
-      const sliced = this.elements.filter((e) => e.id!.startsWith(`${root.id}:`) && !e.id!.slice(root.id!.length).includes('.')).map((e) => e.type?.[0]?.code);
-      root.type = root.type!.filter((x) => sliced.includes(x.code));
+      if (root.slicing.rules === 'closed') {
+        const sliced = this.elements.filter((e) => e.id!.startsWith(`${root.id}:`) && !e.id!.slice(root.id!.length).includes('.')).map((e) => e.type?.[0]?.code);
+        root.type = root.type!.filter((x) => sliced.includes(x.code));
+      }
       return at;
     }
     // extensions are always sliced by url, declared or not
-    if (!root.slicing && /\.(modifierE|e)xtension$/.test(root.path)) root.slicing = { discriminator: [{ type: 'value', path: 'url' }], description: 'Extensions are always sliced by (at least) url', rules: 'open' };
+    if (!root.slicing && /\.(modifierE|e)xtension$/.test(root.path)) root.slicing = { discriminator: [{ type: 'value', path: 'url' }], description: 'Extensions are always sliced by (at least) url', ordered: false, rules: 'open' };
     if (!root.slicing) throw new SnapshotError(`${this.url}: ${id} slices ${root.id}, which has no slicing`);
+    if (this.baseClosed.has(root.id!)) throw new SnapshotError(`${this.url}: ${id}: the base closes the slicing of ${root.id}, so a profile on it cannot add a slice`);
     // each slice's own minimum starts at 0: the sliced element's minimum counts all slices together
-    const slice: ElementDefinition = { ...clone(root), id: `${root.id}:${sliceName}`, sliceName, min: 0 };
+    const slice: ElementDefinition = { ...clone(this.pristine.get(root.id!) ?? root), id: `${root.id}:${sliceName}`, sliceName, min: 0 };
     delete slice.slicing;
+    this.pristine.set(slice.id!, clone(slice));
     const at = this.subtreeEnd(rootIndex);
     this.elements.splice(at, 0, slice);
     return at;
@@ -159,7 +210,11 @@ class Builder {
   private fromTypeProfile(target: ElementDefinition, types: ElementDefinitionType[]): void {
     const url = types.length === 1 ? types[0].profile?.[0] : undefined;
     if (!url) return;
-    const [root] = this.structure(url);
+    // a resource profile's invariants hold on the resource, not on the element that holds it
+    if (this.resolve(url)?.kind === 'resource') return;
+    const structure = this.typeProfile(url, target.id!);
+    if (!structure) return;
+    const [root] = structure;
     // the invariants of a type profile (SimpleQuantity's sqty-1) hold on the element
     const keys = new Set((target.constraint ?? []).map((c) => c.key));
     const added = (root.constraint ?? []).filter((c) => !keys.has(c.key));
@@ -193,10 +248,27 @@ class Builder {
         const json = new Set(list.map((x) => JSON.stringify(x)));
         (target as unknown as Record<string, unknown>)[key] = [...list, ...(value as unknown[]).filter((x) => !json.has(JSON.stringify(x))).map(clone)];
       } else if (key === 'slicing') {
+        this.checkSlicing(target, value as NonNullable<ElementDefinition['slicing']>);
         target.slicing = { ...target.slicing, ...clone(value as ElementDefinition['slicing']) } as ElementDefinition['slicing'];
       } else {
         (target as unknown as Record<string, unknown>)[key] = clone(value);
       }
+    }
+  }
+
+  /** A profile may restate its base's slicing, not change it: the same discriminators, the
+   * same order (profiling.html#slicing; the reference generator refuses a change likewise). */
+  private checkSlicing(target: ElementDefinition, diff: NonNullable<ElementDefinition['slicing']>): void {
+    const base = target.slicing;
+    if (!base) return;
+    const summary = (s: NonNullable<ElementDefinition['slicing']>) => `${(s.discriminator ?? []).map((d) => `${d.type}:${d.path}`).join(', ')} (${s.ordered ?? ''}/${s.rules ?? ''})`;
+    const d = diff.discriminator ?? [];
+    const b = base.discriminator ?? [];
+    if (d.length && b.length && (d.length !== b.length || d.some((x, i) => x.type !== b[i].type || x.path !== b[i].path))) {
+      throw new SnapshotError(`${this.url}: ${target.id}: the slicing ${summary(diff)} changes the base's discriminators ${summary(base)}`);
+    }
+    if (diff.ordered !== undefined && base.ordered !== undefined && diff.ordered !== base.ordered) {
+      throw new SnapshotError(`${this.url}: ${target.id}: the slicing ${summary(diff)} changes the base's order ${summary(base)}`);
     }
   }
 
@@ -210,16 +282,28 @@ class Builder {
   }
 }
 
+/** A definition's snapshot: its own, or generated (profiles on differential-only profiles). */
+function snapshotOf(sd: StructureDefinition, resolve: Resolver, options: SnapshotOptions): ElementDefinition[] {
+  if (sd.snapshot?.element?.length) return sd.snapshot.element;
+  return generateSnapshot(sd, resolve, options).snapshot!.element;
+}
+
 /** The profile with its snapshot generated from the base's snapshot and its differential. */
-export function generateSnapshot(profile: StructureDefinition, resolve: Resolver): StructureDefinition {
+export function generateSnapshot(profile: StructureDefinition, resolve: Resolver, options: SnapshotOptions = {}): StructureDefinition {
   if (!profile.baseDefinition) {
     if (profile.snapshot) return profile;
     throw new SnapshotError(`${profile.url}: no baseDefinition and no snapshot`);
   }
+  const within = options.within ?? [];
+  if (within.includes(profile.url)) throw new SnapshotError(`${profile.url}: its definition depends on itself (${[...within, profile.url].join(' → ')})`);
+  const inner: SnapshotOptions = { ...options, within: [...within, profile.url] };
   const base = resolve(profile.baseDefinition.split('|')[0]);
   if (!base) throw new SnapshotError(`${profile.url}: cannot resolve the base ${profile.baseDefinition}`);
-  const baseElements = (base.snapshot ?? generateSnapshot(base, resolve).snapshot!).element;
-  const builder = new Builder(clone(baseElements), resolve, profile.url);
+  if (base.type !== profile.type && base.type !== undefined && profile.type !== undefined) {
+    throw new SnapshotError(`${profile.url}: a profile of ${profile.type} cannot derive from ${base.url}, a definition of ${base.type}`);
+  }
+  const baseElements = snapshotOf(base, resolve, inner);
+  const builder = new Builder(clone(baseElements), resolve, profile.url, inner);
   for (const diff of profile.differential?.element ?? []) {
     const id = diff.id ?? (diff.sliceName ? `${diff.path}:${diff.sliceName}` : diff.path);
     const index = builder.ensure(id);

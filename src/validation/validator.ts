@@ -10,6 +10,7 @@ import { evaluateInvariant, NATIVE_INVARIANTS, UNEVALUATED, uncitedContained } f
 import { compareValue, PRIMITIVE_TYPES, primitiveError } from './primitives.ts';
 import { CORE, type CompiledProfile, type Constraint, type ElementNode, type ProfileRegistry, type Prop } from './profiles.ts';
 import { assignSlices, coreType, matchesPattern } from './slicing.ts';
+import { checkStructureDefinition } from './structure-definition.ts';
 import { jsonEqual } from '../fhir/json.ts';
 import { resourceAddress, withoutVersion } from '../fhir/reference.ts';
 
@@ -20,6 +21,10 @@ export interface ValidateOptions {
   profiles?: string[];
   /** check the profiles the resource declares in meta.profile (default true) */
   declaredProfiles?: boolean;
+  /** a StructureDefinition is also checked as a profile ($validate, the CLI): whether its
+   * differential applies to its base, agrees with its snapshot, slices soundly. Not on write,
+   * where a profile may arrive before its base. */
+  definitions?: boolean;
 }
 
 interface Run {
@@ -59,6 +64,8 @@ export class Validator {
     const run: Run = { issues: [], seen: new Set(), resource, rootResource: resource, resourcePath: '', depth: 0 };
     const type = (resource as Json | null)?.resourceType;
     this.resource(resource, typeof type === 'string' ? type : 'Resource', run, options.profiles ?? [], options.declaredProfiles !== false);
+    // a profile: whether its differential, snapshot and slicing hold together
+    if (type === 'StructureDefinition' && options.definitions) for (const i of checkStructureDefinition(resource, this.profiles)) this.issue(run, i.severity as 'error' | 'warning', i.code, i.expression![0], i.diagnostics!);
     return run.issues;
   }
 
@@ -114,13 +121,19 @@ export class Validator {
     if (url === CORE + type) return;
     const p = this.profiles.get(url);
     if (!p) {
-      this.issue(run, 'warning', 'not-found', path, `Profile reference '${url.slice(0, 200)}' has not been checked because it is unknown`);
+      // held but unusable (a base not held, a differential that breaks its base): an error, as
+      // nothing can be said about conformance to it
+      const reason = this.profiles.definition(url) ? this.profiles.problem(url) : undefined;
+      if (reason) this.issue(run, 'error', 'processing', path, `Profile '${url.slice(0, 200)}' cannot be used to check this resource: ${reason}`);
+      else this.issue(run, 'warning', 'not-found', path, `Profile reference '${url.slice(0, 200)}' has not been checked because it is unknown`);
       return;
     }
     if (p.type !== type) {
       this.issue(run, 'error', 'invalid', path, `The profile ${url} is for ${p.type} resources, not ${type}`);
       return;
     }
+    // what could not be checked: type profiles the generated snapshot was made without
+    for (const w of this.profiles.warnings(url)) this.issue(run, 'warning', 'not-found', path, `Not checked in full: ${w}`);
     this.element(r, p.root, p, type, path, run, true);
   }
 
