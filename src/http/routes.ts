@@ -80,7 +80,8 @@ export function fastifyHandler(spec: RouteSpec, ctx: Context) {
       }
     }
     // clients without the migration-data scope get sensitive elements removed
-    if (req.auth && !req.auth.scopes.sensitive && res.body !== undefined && !res.headers?.['content-type']) res = { ...res, body: redactBody(res.body) };
+    // (an ER7 answer is built from what the client may see: src/operations/hl7v2-export.ts)
+    if (req.auth && !req.auth.scopes.sensitive && res.body !== undefined && !(res.body instanceof MediaText)) res = { ...res, body: redactBody(res.body) };
     return sendFhir(reply, res, isPretty(req.query._pretty?.[0]));
   };
 }
