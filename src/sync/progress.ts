@@ -10,15 +10,19 @@ export class Progress {
   private last = 0;
   private drawn = false;
 
-  constructor(out: NodeJS.WriteStream = process.stderr, enabled = Boolean(out.isTTY)) {
+  private readonly clock: () => number;
+
+  /** `clock`: milliseconds, Date.now unless a test fixes time */
+  constructor(out: NodeJS.WriteStream = process.stderr, enabled = Boolean(out.isTTY), clock: () => number = Date.now) {
     this.out = out;
     this.enabled = enabled;
+    this.clock = clock;
   }
 
   /** `phase` with a count, and a bar when the total is known; redrawn at most every 100 ms. */
   update(phase: string, done: number, total?: number, force = false): void {
     if (!this.enabled) return;
-    const now = Date.now();
+    const now = this.clock();
     if (!force && now - this.last < 100) return;
     this.last = now;
     let line = `${phase} ${done}`;

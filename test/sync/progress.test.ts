@@ -9,11 +9,18 @@ function sink(isTTY: boolean) {
 
 t.test('on a terminal: a bar with counts, redrawn with \\r, cleared before a note', async (t) => {
   const { chunks, out } = sink(true);
-  const p = new Progress(out);
+  let now = 1_000_000;
+  const p = new Progress(out, true, () => now);
   p.update('fetching $everything', 30, 120, true);
   t.match(chunks[0], /^\rfetching \$everything \[######------------------\] 30\/120/);
   p.update('fetching $everything', 60, 120);
+  now += 99;
+  p.update('fetching $everything', 61, 120);
   t.equal(chunks.length, 1, 'at most one redraw per 100 ms');
+  now += 1;
+  p.update('fetching $everything', 62, 120);
+  t.equal(chunks.length, 2, 'redrawn once 100 ms have passed');
+  chunks.pop();
   p.update('fetching', 7, undefined, true);
   t.match(chunks[1], /^\rfetching 7/);
   p.note('attempt 1 failed');
