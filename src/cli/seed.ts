@@ -82,7 +82,8 @@ export async function seedCommand(argv: string[]): Promise<number> {
     const token = option(argv, '--token');
     const base = server.replace(/\/+$/, '');
     failures = await seed(async (step, headers, payload) => {
-      const res = await fetch(`${base}/${step.url}`, { method: step.method, headers: { ...headers, ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: payload });
+      // no body at all for a step without one: fetch would send '' as text/plain
+      const res = await fetch(`${base}/${step.url}`, { method: step.method, headers: { ...headers, ...(token ? { authorization: `Bearer ${token}` } : {}) }, ...(payload ? { body: payload } : {}) });
       return { status: res.status, text: await res.text() };
     }, print);
   } else {

@@ -115,13 +115,20 @@ function atEntry(err: unknown, p: Planned): FhirError {
   return new FhirError(500, { code: 'exception', diagnostics: `${where}: internal error`, expression: [where] });
 }
 
+/** Whether an entry's response carries its resource whatever the Bundle's Prefer says: a read
+ * or search, and an operation, whose answer is its result (Prefer return= shapes the answers
+ * of create, update and patch). */
+function answersWithBody(p: Planned): boolean {
+  return p.method === 'GET' || p.method === 'HEAD' || p.route.spec.operation !== undefined;
+}
+
 async function batch(req: FhirRequest, ctx: Context, entries: BundleEntry[], representation: boolean): Promise<EntryText[]> {
   const out: EntryText[] = [];
   for (let i = 0; i < entries.length; i++) {
     try {
       const p = plan(req, ctx, entries[i], i);
       const res = await invoke(p.route.spec, entryRequest(req, p.method, p.route, p.headers, p.body), ctx);
-      out.push(responseEntry(asResource(res), representation || p.method === 'GET' || p.method === 'HEAD'));
+      out.push(responseEntry(asResource(res), representation || answersWithBody(p)));
     } catch (err) {
       out.push(errorEntry(err));
     }
@@ -249,7 +256,7 @@ async function transaction(req: FhirRequest, ctx: Context, entries: BundleEntry[
       } catch (err) {
         throw atEntry(err, p);
       }
-      results[p.index] = responseEntry(asResource(res), representation || p.method === 'GET' || p.method === 'HEAD');
+      results[p.index] = responseEntry(asResource(res), representation || answersWithBody(p));
     }
   });
   return results;

@@ -3,12 +3,14 @@
 // console show — a PAAYPA record merged into its AMKA one, names in several scripts, a guardian,
 // an International Patient Summary, scored screenings. Also end to end on the command line.
 import t from 'tap';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { demoPopulation, injectInto, seed } from '../../src/cli/seed.ts';
 import { fhir, testApp } from '../helpers/app.ts';
+import { listeningServer } from '../sync/helpers.ts';
 
 const TYPES = ['Patient', 'Encounter', 'QuestionnaireResponse', 'Observation', 'Provenance', 'Coverage', 'AllergyIntolerance'];
 
@@ -42,5 +44,13 @@ t.test('migfhir seed --data-dir: exit 0, one line per step', async (t) => {
   const run = spawnSync(process.execPath, ['src/cli/main.ts', 'seed', '--data-dir', dir], { encoding: 'utf8' });
   t.equal(run.status, 0, run.stderr);
   t.equal(run.stdout.split('\n').filter((l) => l.startsWith('ok ')).length, demoPopulation().length);
+  t.match(run.stdout, /demo population loaded/);
+});
+
+t.test('migfhir seed --server: into a running server over HTTP (steps without a body send none)', async (t) => {
+  const { app, base } = await listeningServer();
+  t.teardown(() => app.close());
+  const run = await promisify(execFile)(process.execPath, ['src/cli/main.ts', 'seed', '--server', base], { encoding: 'utf8' });
+  t.equal(run.stdout.split('\n').filter((l) => l.startsWith('ok ')).length, demoPopulation().length, run.stdout.split('\n').filter((l) => l.startsWith('FAIL')).join('\n'));
   t.match(run.stdout, /demo population loaded/);
 });

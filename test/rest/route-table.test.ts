@@ -36,8 +36,8 @@ const takesPost = (od: any) => od.code !== 'export-national' && od.code !== 'hl7
 const batch = (entry: unknown[], type = 'batch') => ({ resourceType: 'Bundle', type, entry });
 
 /** One entry's answer in a batch: its status and its resource or outcome. */
-async function asEntry(app: App, method: string, url: string, resource?: unknown) {
-  const res = await fhir(app, 'POST', '/fhir', batch([{ request: { method, url }, ...(resource ? { resource } : {}) }]), { prefer: 'return=representation' });
+async function asEntry(app: App, method: string, url: string, resource?: unknown, prefer?: string) {
+  const res = await fhir(app, 'POST', '/fhir', batch([{ request: { method, url }, ...(resource ? { resource } : {}) }]), prefer ? { prefer } : {});
   t.equal(res.status, 200, `batch with ${method} ${url}`);
   const e = res.body.entry[0];
   return { status: Number(e.response.status.split(' ')[0]), body: e.resource ?? e.response.outcome };
@@ -71,12 +71,16 @@ t.test('operation entries in a batch answer as the HTTP route does', async (t) =
     ['POST', 'QuestionnaireResponse/$score', phq9(2)],
     ['GET', 'ValueSet/$expand?url=http%3A%2F%2Fhl7.org%2Ffhir%2FValueSet%2Fadministrative-gender', undefined],
   ];
-  for (const [method, url, body] of cases) {
-    const http = await fhir(app, method as 'GET' | 'POST', `/fhir/${url}`, body);
-    const entry = await asEntry(app, method, url, body);
-    t.not(http.status, 404, `${method} ${url} is routed`);
-    t.equal(entry.status, http.status, `${method} ${url}: same status (${http.status})`);
-    t.same(comparable(entry.body), comparable(http.body), `${method} ${url}: same answer`);
+  // an operation's answer is its result: the Bundle's Prefer return= (which shapes create,
+  // update and patch answers) does not take it away
+  for (const prefer of [undefined, 'return=representation', 'return=minimal']) {
+    for (const [method, url, body] of cases) {
+      const http = await fhir(app, method as 'GET' | 'POST', `/fhir/${url}`, body);
+      const entry = await asEntry(app, method, url, body, prefer);
+      t.not(http.status, 404, `${method} ${url} is routed`);
+      t.equal(entry.status, http.status, `${method} ${url} (Prefer: ${prefer ?? 'none'}): same status (${http.status})`);
+      t.same(comparable(entry.body), comparable(http.body), `${method} ${url} (Prefer: ${prefer ?? 'none'}): same answer`);
+    }
   }
   // $match found the other Haddad records, and $validate reported the bad code
   t.ok((await asEntry(app, 'POST', cases[0][1], cases[0][2])).body.entry.length >= 1);
