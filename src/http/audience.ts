@@ -30,12 +30,19 @@ export function listeningHosts(address: AddressInfo): Set<string> {
   return names;
 }
 
+/** listeningHosts per listening address: it lists the machine's interfaces, and every
+ * authorized request without --base-url asks (the address does not change while listening). */
+const hostsByAddress = new Map<string, Set<string>>();
+
 /** The base URL for token audiences, or undefined when the request's Host is not this server's. */
 export function audienceBase(request: FastifyRequest, ctx: Context): string | undefined {
   if (ctx.config.baseUrl) return ctx.config.baseUrl;
   const address = request.server.server.address();
   if (!address || typeof address === 'string') return undefined;
-  return listeningHosts(address).has(request.host.toLowerCase()) ? baseUrlOf(request, ctx) : undefined;
+  const key = `${address.address} ${address.port}`;
+  let hosts = hostsByAddress.get(key);
+  if (!hosts) hostsByAddress.set(key, (hosts = listeningHosts(address)));
+  return hosts.has(request.host.toLowerCase()) ? baseUrlOf(request, ctx) : undefined;
 }
 
 export const UNTRUSTED_HOST = 'The Host header names no address this server listens on; tokens are bound to the server\'s own URL (set --base-url to the public base URL behind a reverse proxy)';
