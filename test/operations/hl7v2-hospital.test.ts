@@ -74,6 +74,51 @@ t.test('NK1 of an unaccompanied minor keeps the responsible organisation and its
   t.match(exported.body, /NK1\|1\|Nikolaou\^Maria\|GRD\^Guardian\^HL70063\|[^\r]*\|Ελληνικό Συμβούλιο για τους Πρόσφυγες/);
 });
 
+t.test('NK1 naming a person gives a RelatedPerson: language, birth date, identifiers; sent again it is updated, not repeated', async (t) => {
+  const app = await testApp();
+  t.teardown(() => app.close());
+  const nk1Fields = (fields: Record<number, string>) => `NK1|${Array.from({ length: 33 }, (_, i) => fields[i + 1] ?? '').join('|')}`.replace(/\|+$/, '');
+  // the guardian at the refugee council (person at the organisation, NK1-30), speaking Greek;
+  // the brother with his own UNHCR-style identifier, birth date and Dari
+  const guardian = nk1Fields({ 1: '1', 3: 'GRD^Guardian^HL70063', 13: 'Ελληνικό Συμβούλιο για τους Πρόσφυγες', 20: 'ell^Greek^ISO639', 30: 'Nikolaou^Maria', 31: '+302103800990^WPN^PH' });
+  const brother = nk1Fields({ 1: '2', 2: 'Haidari^Hassan', 3: 'BRO^Brother^HL70063', 16: '20010315', 20: 'prs^Dari^ISO639', 33: 'B-4411^^^ATTIKON^PI' });
+  const organisationOnly = nk1Fields({ 1: '3', 3: 'O^Other^HL70063', 13: 'Municipality of Samos' });
+  const message = (id: string, event: string, extra: string[] = []) =>
+    [msh(event, id), evn(event), pid({ ids: 'MRN-RP1^^^ATTIKON^MR', names: 'Haidari^Ali', dob: '2009', sex: 'M' }), guardian, brother, organisationOnly, ...extra].join('\r');
+  const res = await post(app, message('RP1', 'A04'), { accept: ER7 });
+  t.match(res.raw, /MSA\|AA\|RP1/);
+  t.notMatch(res.raw, /NK1\^\d\^(16|20|33)/, 'NK1-16, -20 and -33 are mapped, not reported as dropped');
+  const patient = await one(app, 'Patient');
+  t.equal(patient.contact.length, 3, 'every NK1 stays a contact of the patient');
+  const persons = async () => (await fhir(app, 'GET', `/fhir/RelatedPerson?patient=Patient/${patient.id}&_sort=identifier`)).body;
+  let found = await persons();
+  t.equal(found.total, 2, 'one RelatedPerson per NK1 naming a person; an organisation alone is only a contact');
+  const byName = (family: string) => found.entry.map((e: any) => e.resource).find((r: any) => r.name[0].family === family);
+  const maria = byName('Nikolaou');
+  t.same(maria.communication, [{ language: { coding: [{ system: 'urn:ietf:bcp:47', code: 'el', display: 'Greek' }] }, preferred: true }], 'NK1-20 as BCP 47');
+  t.ok(maria.relationship.some((r: any) => r.coding.some((c: any) => c.code === 'GUARD')), 'guardian in v3 RoleCode');
+  t.same(maria.telecom, [{ system: 'phone', value: '+302103800990', use: 'work' }]);
+  t.same(maria.identifier, [{ system: 'https://migfhir.org/fhir/sid/hl7v2-nk1', value: 'ATTIKON#1' }], 'keyed by the set id within the patient');
+  const hassan = byName('Haidari');
+  t.equal(hassan.birthDate, '2001-03-15');
+  t.equal(hassan.communication[0].language.coding[0].code, 'prs', 'a code ISO 639-1 lacks stays as sent');
+  t.equal(hassan.identifier[0].value, 'B-4411', 'NK1-33 identifies the person');
+  t.equal(hassan.patient.reference, `Patient/${patient.id}`);
+  // an update from the same sender: same persons updated (Maria's phone changed), none added
+  const changedGuardian = guardian.replace('+302103800990', '+302103800991');
+  const again = await post(app, [msh('A08', 'RP2'), evn('A08'), pid({ ids: 'MRN-RP1^^^ATTIKON^MR', names: 'Haidari^Ali', dob: '2009', sex: 'M' }), changedGuardian, brother].join('\r'), { accept: ER7 });
+  t.match(again.raw, /MSA\|AA\|RP2/);
+  found = await persons();
+  t.equal(found.total, 2, 'no second RelatedPerson for a message sent again');
+  t.same(byName('Nikolaou').telecom.map((x: any) => x.value), ['+302103800991'], 'the guardian was updated');
+  // another patient's NK1 set id 1 is another person
+  await post(app, [msh('A04', 'RP3'), evn('A04'), pid({ ids: 'MRN-RP2^^^ATTIKON^MR', names: 'Rezaei^Zahra' }), guardian].join('\r'));
+  t.equal((await fhir(app, 'GET', '/fhir/RelatedPerson?_summary=count')).body.total, 3);
+  // the person is part of the patient's record
+  const everything = (await fhir(app, 'GET', `/fhir/Patient/${patient.id}/$everything`)).body;
+  t.equal(everything.entry.filter((e: any) => e.resource.resourceType === 'RelatedPerson').length, 2, '$everything includes them');
+});
+
 t.test('Z-segments by the per-sender mapping file: migration status labelled, interpreter, language, migrant card', async (t) => {
   const app = await testApp();
   t.teardown(() => app.close());

@@ -6,7 +6,7 @@ import { comp, type Component, type Repetition } from './er7.ts';
 import { Hl7Error, HL7_ERROR, type Hl7Warning } from './errors.ts';
 import { authorityForSystem, systemForAuthority } from '../identifiers.ts';
 import {
-  ADDRESS_USE, codingSystemName, codingSystemUri, EXT, localCodeSystem, NAME_TYPE, USER_DEFINED_TABLES, v2TableCodes, REPRESENTATION, TELECOM_EQUIPMENT, TELECOM_USE, toFhirCode, toV2Code, V2,
+  ADDRESS_USE, BCP47, codingSystemName, codingSystemUri, EXT, ISO639_2_TO_1, localCodeSystem, NAME_TYPE, USER_DEFINED_TABLES, v2TableCodes, REPRESENTATION, TELECOM_EQUIPMENT, TELECOM_USE, toFhirCode, toV2Code, V2,
 } from './tables.ts';
 
 // ---- DTM ----------------------------------------------------------------------------------
@@ -229,6 +229,15 @@ export function ceToCodeableConcept(rep: Repetition | undefined, defaultSystem?:
   const text = comp(rep, 2);
   if (!coding.length) return text ? { text } : undefined;
   return { coding };
+}
+
+/** A language (PID-15, NK1-20) as BCP 47: ISO 639-2 codes of older feeds become the
+ * two-letter code FHIR's language binding expects. */
+export function languageConcept(rep: Repetition | undefined): CodeableConcept | undefined {
+  const cc = ceToCodeableConcept(rep, BCP47);
+  const coding = cc?.coding?.[0];
+  if (coding?.system === BCP47 && coding.code) coding.code = ISO639_2_TO_1[coding.code.toLowerCase()] ?? coding.code;
+  return cc;
 }
 
 /** Who sent a field and where it is: what local codes and warnings are scoped to. */

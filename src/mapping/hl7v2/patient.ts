@@ -2,22 +2,27 @@
 // round-trips. Fields that are sent but not mapped are reported as warnings (named by
 // segment-field), never dropped silently; HL7's explicit null ("") marks an element to delete.
 import type { Address, CodeableConcept, ContactPoint, Extension, HumanName, Identifier, Patient, PatientContact } from 'fhir/r4.js';
-import { comp, NULL, type Component, type FieldValue, type Segment } from './er7.ts';
+import { comp, NULL, type FieldValue, type Segment } from './er7.ts';
+import { nk1ToRelatedPerson, RELATED_PERSON_FIELDS, type MappedRelatedPerson } from './related-person.ts';
 import type { Hl7Warning } from './errors.ts';
 import {
-  addressToXad, ceToCodeableConcept, codeableConceptToCe, birthDateOf, codeExtension, contactPointToXtn, cxToIdentifier, droppedIfInvalid, dtmToDate, dtmToDateTime, localize, tableConcept, type FieldContext,
+  addressToXad, ceToCodeableConcept, codeableConceptToCe, birthDateOf, codeExtension, languageConcept, contactPointToXtn, cxToIdentifier, droppedIfInvalid, dtmToDate, dtmToDateTime, localize, tableConcept, type FieldContext,
   humanNameToXpn, identifierToCx, toDtm, xadToAddress, xpnToHumanName, xtnToContactPoint,
 } from './datatypes.ts';
-import { BCP47, BIRTH_PLACE_TYPES, EXT, isTableSystem, ISO3166, ISO639_2_TO_1, MARITAL, MARITAL_V3, ROLE_CODE, SEX, toFhirCode, toV2Code, V2 } from './tables.ts';
+import { BIRTH_PLACE_TYPES, EXT, isTableSystem, ISO3166, MARITAL, MARITAL_V3, ROLE_CODE, SEX, toFhirCode, toV2Code, V2 } from './tables.ts';
 
 /** PID fields this adapter maps; 1 (set id), 33 and 34 (last update) carry no patient data. */
 const PID_MAPPED = new Set([1, 2, 3, 4, 5, 6, 7, 8, 11, 13, 14, 15, 16, 23, 24, 25, 26, 28, 29, 30, 33, 34]);
 const NK1_MAPPED = new Set([1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 15, 30, 31, 32]);
+/** …and with the RelatedPerson an NK1 naming a person gives: birth date, language, identifiers. */
+const NK1_WITH_PERSON = new Set([...NK1_MAPPED, ...RELATED_PERSON_FIELDS]);
 
 export interface PatientResult {
   patient: Patient;
   /** elements the message explicitly deleted ("") */
   removed: string[];
+  /** the persons NK1 segments name, as RelatedPerson (src/mapping/hl7v2/related-person.ts) */
+  relatedPersons: MappedRelatedPerson[];
 }
 
 export function unmapped(seg: Segment, mapped: Set<number>, warnings: Hl7Warning[]): void {
@@ -36,13 +41,6 @@ export function pidIdentifiers(pid: Segment, facility: string, warnings?: Hl7War
     });
   }
   return out;
-}
-
-function language(rep: Component[] | undefined): CodeableConcept | undefined {
-  const cc = ceToCodeableConcept(rep as string[][] | undefined, BCP47);
-  const coding = cc?.coding?.[0];
-  if (coding?.system === BCP47 && coding.code) coding.code = ISO639_2_TO_1[coding.code.toLowerCase()] ?? coding.code;
-  return cc;
 }
 
 function country(cc: CodeableConcept | undefined): CodeableConcept | undefined {
@@ -97,7 +95,7 @@ export function pidToPatient(pid: Segment, nk1s: Segment[], facility: string, of
   ].filter((c): c is ContactPoint => !!c);
   if (telecom.length) p.telecom = telecom;
   else if (nulled(13) || nulled(14)) removed.push('telecom');
-  const lang = language(pid.field(15)[0]);
+  const lang = languageConcept(pid.field(15)[0]);
   if (lang) p.communication = [{ language: lang, preferred: true }];
   const marital = ceToCodeableConcept(pid.field(16)[0]);
   if (marital?.coding?.[0] && !marital.coding[0].system) marital.coding[0].system = MARITAL_V3.has(marital.coding[0].code!) ? MARITAL : V2('0002');
@@ -119,8 +117,17 @@ export function pidToPatient(pid: Segment, nk1s: Segment[], facility: string, of
   else if (pid.get(30) === 'Y' || pid.get(30) === 'N') p.deceasedBoolean = pid.get(30) === 'Y';
   if (extension.length) p.extension = extension;
   unmapped(pid, PID_MAPPED, warnings);
-  if (nk1s.length) p.contact = nk1s.map((nk1) => nk1ToContact(nk1, local));
-  return { patient: p, removed };
+  const relatedPersons: MappedRelatedPerson[] = [];
+  if (nk1s.length) {
+    p.contact = nk1s.map((nk1) => {
+      const contact = nk1ToContact(nk1, local);
+      const person = nk1ToRelatedPerson(nk1, contact, local);
+      if (person) relatedPersons.push(person);
+      unmapped(nk1, person ? NK1_WITH_PERSON : NK1_MAPPED, local.warnings);
+      return contact;
+    });
+  }
+  return { patient: p, removed, relatedPersons };
 }
 
 /**
@@ -156,7 +163,6 @@ function nk1ToContact(nk1: Segment, local: FieldContext): PatientContact {
   const start = droppedIfInvalid(local.warnings, () => dtmToDate(nk1.get(8), 'NK1-8'));
   const end = droppedIfInvalid(local.warnings, () => dtmToDate(nk1.get(9), 'NK1-9'));
   if (start || end) c.period = { ...(start ? { start } : {}), ...(end ? { end } : {}) };
-  unmapped(nk1, NK1_MAPPED, local.warnings);
   return c;
 }
 

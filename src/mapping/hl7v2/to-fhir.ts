@@ -1,5 +1,6 @@
 // HL7 v2 ADT → a FHIR transaction Bundle: conditional updates keyed on identifiers (PID-3 for
-// the patient, PV1-19 for the visit), so a message sent twice never makes a second patient or
+// the patient, PV1-19 for the visit, NK1-33 or the NK1 set id within the patient for a
+// RelatedPerson), so a message sent twice never makes a second patient or
 // encounter, plus a Provenance naming the sender, the adapter and the message control id
 // (created once per message: its meta.source is the message's id). Pure: same message, same
 // Bundle (fullUrls are derived from the message id).
@@ -116,7 +117,7 @@ function assemble(message: Message, h: Header, warnings: Hl7Warning[], received:
     const [pid] = group;
     const one = (name: string) => group.find((s) => s.name === name);
     const patientUrl = fullUrl(source, n++);
-    const { patient, removed } = pidToPatient(pid, group.filter((s) => s.name === 'NK1'), h.sendingFacility, offset, warnings);
+    const { patient, removed, relatedPersons } = pidToPatient(pid, group.filter((s) => s.name === 'NK1'), h.sendingFacility, offset, warnings);
     applyZSegments(h, group.filter((s) => s.name[0] === 'Z'), patient, warnings);
     if (!patient.identifier?.length) throw new Hl7Error('AE', HL7_ERROR.requiredMissing, 'the patient has no identifier (PID-3)', 'PID-3');
     if (MERGES.has(event)) {
@@ -140,6 +141,14 @@ function assemble(message: Message, h: Header, warnings: Hl7Warning[], received:
     }
     entries.push(patientEntry(patientUrl, patient, removed, 'merge'));
     targets.push(patientUrl);
+    for (const { resource, criteria } of relatedPersons) {
+      const url = fullUrl(source, n++);
+      resource.patient = { reference: patientUrl };
+      // a set-id key identifies a contact only within the patient's record
+      const query = identifierQuery('RelatedPerson', criteria.identifiers) + (criteria.chained ? `&patient.identifier=${patient.identifier.map(token).join(',')}` : '');
+      entries.push({ fullUrl: url, extension: [{ url: WRITE_MODE, valueCode: 'merge' }], resource, request: { method: 'PUT', url: query } } as BundleEntry);
+      targets.push(url);
+    }
     const pv1 = one('PV1');
     if (hasVisit(event, pv1)) {
       const url = fullUrl(source, n++);
