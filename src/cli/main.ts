@@ -14,6 +14,8 @@ Usage:
   migfhir sync pull|push     copy a patient's record from or to a remote FHIR endpoint (see migfhir sync)
   migfhir import-csv <file> --mapping <json> [--dry-run] [--server URL [--token T]] [--data-dir DIR]
                              import an NGO clinic register (CSV) into a server or the local data folder
+  migfhir token --server URL --client ID --key KEY.jwk.json --scope "…" [--assertion]
+                             an access token of a registered client (SMART Backend Services), for curl
   migfhir seed [--data-dir DIR | --server URL [--token T]]
                              load a small demo population (invented people, through the server's own doors)
   migfhir help               show this text
@@ -54,6 +56,10 @@ async function main(argv: string[]): Promise<number> {
     case 'seed': {
       const { seedCommand } = await import('./seed.ts');
       return seedCommand(rest);
+    }
+    case 'token': {
+      const { tokenCommand } = await import('./token.ts');
+      return tokenCommand(rest);
     }
     case 'clients': {
       const { clientsCommand } = await import('./clients.ts');
