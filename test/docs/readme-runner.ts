@@ -7,7 +7,8 @@
 //   working folder; a block preceded by `<!-- doc-test: skip: <reason> -->` is not run (it needs
 //   what no test machine has: Docker, a MongoDB cluster, a public host name);
 // - a curl whose command lines carry a comment starting with a status (`# 412`, `# → 410 Gone`)
-//   must answer that status; any other must answer 2xx or 3xx;
+//   must answer that status; any other must answer 2xx or 3xx; `→ \`text\`` in that comment
+//   is text the answer must hold, `→ no \`text\`` text it must not;
 // - any other command must exit 0, unless its lines carry `# exit N`;
 // - `npm start [-- args]` and `migfhir serve [args]` (re)start the server of that port (8080
 //   unless `--port` says otherwise; `--port 0` counts as 8080) in the background and return once
@@ -53,6 +54,10 @@ export function readmeBlocks(text: string): Block[] {
 export interface Claim {
   status?: number;
   exit?: number;
+  /** text the answer holds: `→ \`text\`` */
+  contains?: string[];
+  /** text it must not hold: `→ no \`text\`` */
+  lacks?: string[];
 }
 
 /** The claim written in the comments of a command's lines (README line numbers, 1-based). */
@@ -65,6 +70,10 @@ export function claimAt(readme: string[], line: number): Claim {
     if (status) claim.status = Number(status[1]);
     const exit = /^exit (\d+)/.exec(comment);
     if (exit) claim.exit = Number(exit[1]);
+    for (const m of comment.matchAll(/→\s*(no\s+)?`([^`]+)`/g)) {
+      const list = m[1] ? (claim.lacks ??= []) : (claim.contains ??= []);
+      list.push(m[2]);
+    }
     if (!/\\\s*$/.test(text.replace(/\s#.*$/, ''))) break; // the command ends on this line
   }
   return claim;
@@ -83,7 +92,7 @@ export async function freePort(): Promise<number> {
 
 export interface Run {
   /** README line → what happened there */
-  records: { line: number; kind: 'curl' | 'exit'; status: number; rc?: number }[];
+  records: { line: number; kind: 'curl' | 'exit'; status: number; rc?: number; body?: string }[];
   output: string;
 }
 
@@ -133,16 +142,18 @@ esac
 exec ${JSON.stringify(realNpm)} "$@"`);
 }
 
-const PRELUDE = (log: string) => `
+const PRELUDE = (log: string, bodies: string) => `
 __log=${JSON.stringify(log)}
+__n=0
 curl() {
   local line=\${BASH_LINENO[0]} out rc status
-  out=$(mktemp)
+  __n=$((__n + 1))
+  out=${JSON.stringify(bodies)}/$__n
   command curl "$@" -w '~~doc-status %{http_code}' > "$out"; rc=$?
   status=$(grep -ao '~~doc-status [0-9]*' "$out" | tail -1 | cut -d' ' -f2)
-  sed 's/~~doc-status [0-9]*$//' "$out"; echo
-  rm -f "$out"
-  echo "curl \${__map[$line]:-0} \${status:-0} $rc" >> "$__log"
+  sed -i 's/~~doc-status [0-9]*$//' "$out"
+  cat "$out"; echo
+  echo "curl \${__map[$line]:-0} \${status:-0} $rc $__n" >> "$__log"
   return $rc
 }
 __err() { [ -n "\${__map[$1]}" ] && echo "exit \${__map[$1]} $2" >> "$__log"; }
@@ -181,7 +192,9 @@ export async function runReadme(readmePath: string, dir: string, timeoutMs: numb
   const log = join(dir, 'records.log');
   writeFileSync(log, '');
   // the script: prelude, then each block with a map from script lines to README lines
-  const script: string[] = ['declare -A __map', PRELUDE(log)];
+  const bodies = join(dir, 'bodies');
+  mkdirSync(bodies);
+  const script: string[] = ['declare -A __map', PRELUDE(log, bodies)];
   const mapLines: string[] = [];
   const body: string[] = [];
   let lineNo = 0;
@@ -227,8 +240,12 @@ export async function runReadme(readmePath: string, dir: string, timeoutMs: numb
   // the servers the examples started
   execFileSync('bash', ['-c', `for f in ${JSON.stringify(dir)}/server-*.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; done; true`]);
   const records = readFileSync(log, 'utf8').split('\n').filter(Boolean).map((r) => {
-    const [kind, line, status, rc] = r.split(' ');
-    return { kind: kind as 'curl' | 'exit', line: Number(line), status: Number(status), rc: rc === undefined ? undefined : Number(rc) };
+    const [kind, line, status, rc, n] = r.split(' ');
+    return {
+      kind: kind as 'curl' | 'exit', line: Number(line), status: Number(status),
+      ...(rc === undefined ? {} : { rc: Number(rc) }),
+      ...(n === undefined ? {} : { body: readFileSync(join(bodies, n), 'utf8') }),
+    };
   });
   return { records, output };
 }

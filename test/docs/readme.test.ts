@@ -16,6 +16,8 @@ t.test('claims are read from the comments of a command', async (t) => {
   t.same(claimAt(lines, 2), { status: 422 });
   t.same(claimAt(lines, 4), { exit: 1 });
   t.same(claimAt(lines, 5), {});
+  t.same(claimAt(['curl -s $B/x   # → `"total":1` and → no `migration-status`'], 1), { contains: ['"total":1'], lacks: ['migration-status'] });
+  t.same(claimAt(['curl -s $B/x   # 200 → `a`'], 1), { status: 200, contains: ['a'] });
   const blocks = readmeBlocks(['text', '<!-- doc-test: skip: needs Docker -->', '```sh', 'docker build .', '```', '', '```sh', 'echo', '```'].join('\n'));
   t.same(blocks, [{ line: 4, lines: ['docker build .'], skip: 'needs Docker' }, { line: 8, lines: ['echo'], skip: undefined }]);
 });
@@ -34,6 +36,8 @@ t.test('README.md: every shell example runs in order and answers what the text s
     if (r.kind === 'curl') {
       if (r.rc) failures.push(`${where}\n    curl failed (exit ${r.rc})`);
       else if (claim.status !== undefined ? r.status !== claim.status : r.status >= 400) failures.push(`${where}\n    answered ${r.status}, the text says ${claim.status ?? '2xx/3xx'}`);
+      for (const text of claim.contains ?? []) if (!r.body?.includes(text)) failures.push(`${where}\n    the answer lacks \`${text}\``);
+      for (const text of claim.lacks ?? []) if (r.body?.includes(text)) failures.push(`${where}\n    the answer holds \`${text}\``);
     } else if (!curls.has(r.line) && r.status !== (claim.exit ?? 0)) failures.push(`${where}\n    exited ${r.status}, the text says ${claim.exit ?? 0}`);
   }
   // a command that claims a non-zero exit must have failed
