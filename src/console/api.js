@@ -31,7 +31,9 @@ export async function fhir(path, { method = 'GET', body, contentType, accept = '
   const t = token();
   if (t) headers.authorization = `Bearer ${t}`;
   const url = /^https?:/.test(path) ? path : `${BASE}/${path}`;
-  const res = await fetch(url, { method, headers, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+  // no-store: answers differ by token (redacted or not) and hold health data; the browser's
+  // cache must neither reuse one across tokens nor keep it
+  const res = await fetch(url, { method, headers, cache: 'no-store', body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
   const text = await res.text();
   let json;
   try {

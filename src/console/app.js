@@ -27,8 +27,10 @@ function TokenPanel({ onChange }) {
   const [held, setHeld] = useState(!!token());
   const save = (e) => {
     e.preventDefault();
-    setToken(value.trim());
-    setHeld(!!value.trim());
+    // from the field itself: the state may not have caught up with a paste yet
+    const pasted = e.currentTarget.elements.token.value.trim();
+    setToken(pasted);
+    setHeld(!!pasted);
     setValue('');
     onChange();
   };

@@ -127,14 +127,14 @@ function Timeline({ encounters, byRef }) {
   }
   return html`<${Section} id="timeline-h" title="Encounters by country" empty=${!encounters.length}>
     ${[...groups].map(([country, list]) => html`<h3>${country}</h3><ol class="timeline">
-      ${list.map((e) => html`<li><time>${periodText(e.period) || 'no date'}</time> ${summaryLine(e)}${e.serviceProvider?.reference && byRef.get(e.serviceProvider.reference)?.name ? ` · ${byRef.get(e.serviceProvider.reference).name}` : ''}</li>`)}
+      ${list.map((e) => html`<li><time datetime=${e.period?.start ?? ''}>${periodText(e.period) || 'no date'}</time>${[codeText(e.type?.[0]) || e.class?.display || e.class?.code, e.status, byRef.get(e.serviceProvider?.reference)?.name ?? e.location?.[0]?.location?.display].filter(Boolean).map((x) => ` · ${x}`)}</li>`)}
     </ol>`)}
   </${Section}>`;
 }
 
 function Lines({ id, title, resources, byRef }) {
   return html`<${Section} id=${id} title=${title} empty=${!resources.length}>
-    <ul>${resources.map((r) => html`<li>${summaryLine(r)}${isRedacted(r) ? html` <span class="withheld">(part withheld)</span>` : ''}</li>`)}</ul>
+    <ul>${resources.map((r) => html`<li>${summaryLine(r, (ref) => byRef?.get(ref))}${isRedacted(r) ? html` <span class="withheld">(part withheld)</span>` : ''}</li>`)}</ul>
   </${Section}>`;
 }
 

@@ -61,7 +61,8 @@ function Answer({ answer }) {
   }
   const entries = body?.entry ?? [];
   const warnings = entries.flatMap((e) => e.response?.outcome?.issue ?? []);
-  const written = entries.map((e) => e.response?.location).filter(Boolean).map((l) => l.replace(/\/_history\/.*$/, ''));
+  // Type/id of each location (absolute on the server's base URL, with its version)
+  const written = entries.map((e) => /([A-Z][A-Za-z]+\/[A-Za-z0-9\-.]{1,64})(\/_history\/[^/]*)?$/.exec(e.response?.location ?? '')?.[1]).filter(Boolean);
   return html`<div role="status" class="answer">
     <p>${answer.hl7 ? html`ACK <span class="ack">AA</span>: applied` : 'Applied'}, ${written.length} resource${written.length === 1 ? '' : 's'} written${warnings.length ? `, ${warnings.length} warning${warnings.length === 1 ? '' : 's'}` : ''}.</p>
     ${warnings.length ? html`<h3>Warnings</h3><ul>${warnings.map((w) => html`<li>${w.diagnostics}${w.expression?.length ? html` <code>${w.expression.join(', ')}</code>` : ''}</li>`)}</ul>` : ''}

@@ -122,6 +122,8 @@ export function summaryLine(r, resolve = () => undefined) {
       return [codeText(r.code), r.status, dateText(r.authoredOn)].filter(Boolean).join(' · ');
     case 'Encounter':
       return [codeText(r.type?.[0]) || r.class?.display || r.class?.code, periodText(r.period), r.status].filter(Boolean).join(' · ');
+    case 'QuestionnaireResponse':
+      return [`answers to ${r.questionnaire?.replace(/^.*\/Questionnaire\//, '') ?? 'a questionnaire'}`, dateText(r.authored), r.status].filter(Boolean).join(' · ');
     case 'Patient':
       return r.name?.map(nameText).join(' / ') ?? r.id;
     case 'Organization':
