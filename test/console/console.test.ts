@@ -76,9 +76,9 @@ t.test('the four pages in chromium', { skip: NO_CHROMIUM }, async (t) => {
     await page.getByRole('alert').first().waitFor();
     t.match(await page.getByRole('alert').first().textContent(), /Not allowed \(401/);
     await page.keyboard.press('Tab');
-    t.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content', 'the first Tab reaches the skip link');
+    t.equal(await page.evaluate('document.activeElement?.textContent'), 'Skip to content', 'the first Tab reaches the skip link');
     await page.keyboard.press('Enter');
-    t.equal(await page.evaluate(() => document.activeElement?.id), 'main', 'which moves the focus to the main landmark');
+    t.equal(await page.evaluate('document.activeElement?.id'), 'main', 'which moves the focus to the main landmark');
     t.equal(await page.getByRole('navigation', { name: 'Pages' }).getByRole('link').count(), 4, 'a link to each page');
   });
 

@@ -1,9 +1,9 @@
 // What the console tests add to the demo population (src/cli/demo-population.json): people
 // named in Persian and Urdu script, a duplicate record for the registrar to merge, and
 // encounters of Patient/demo-amal in the countries of her journey, at clinics with an address.
-import type { Bundle, BundleEntry, Resource } from 'fhir/r4.js';
+import type { Bundle, BundleEntry, FhirResource } from 'fhir/r4.js';
 
-const put = (resource: Resource & { id: string }): BundleEntry => ({ resource, request: { method: 'PUT', url: `${resource.resourceType}/${resource.id}` } });
+const put = (resource: FhirResource): BundleEntry => ({ resource, request: { method: 'PUT', url: `${resource.resourceType}/${resource.id}` } });
 
 export const PERSIAN_NAME = 'زهرا احمدی';
 export const URDU_NAME = 'عائشہ خان';
