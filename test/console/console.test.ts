@@ -5,6 +5,7 @@
 // their lines), the integration engineer (messages, a re-sent one, a new one). Screenshots of
 // every page go to test-artifacts/console.
 import t from 'tap';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { consolePolicy } from '../../src/http/console.ts';
 import { seed } from '../../src/cli/seed.ts';
@@ -34,6 +35,10 @@ t.test('the console is served as static files with a strict Content-Security-Pol
   t.match(preact.headers['content-type'], /^text\/javascript/);
   t.notMatch(preact.body, 'sourceMappingURL', 'no pointer to a source map that is not served');
   t.equal((await app.inject({ method: 'GET', url: '/console/app.js' })).statusCode, 200);
+  const sources = readdirSync(new URL('../../src/console/', import.meta.url)).filter((f) => f.endsWith('.js'));
+  for (const file of sources) {
+    t.notMatch(readFileSync(new URL(`../../src/console/${file}`, import.meta.url), 'utf8'), /innerHTML|dangerouslySetInnerHTML|insertAdjacentHTML|document\.write/, `${file} never inserts text as HTML`);
+  }
   t.equal((await app.inject({ method: 'GET', url: '/console/../package.json' })).statusCode, 404, 'only the console files');
   t.equal((await app.inject({ method: 'GET', url: '/console/vendor/../../src/app.ts' })).statusCode, 404);
 });
@@ -84,6 +89,8 @@ t.test('the four pages in chromium', { skip: NO_CHROMIUM }, async (t) => {
 
   await t.test('clinician: a record without the migration-data scope says what is withheld', async (t) => {
     await useToken(token(await bearer(WITHOUT_MIGRATION_DATA)));
+    t.equal(await page.evaluate('localStorage.length'), 0, 'the token is not kept beyond the tab');
+    t.same(await page.context().cookies(), [], 'nor in a cookie');
     await open('patient/demo-amal');
     const note = page.getByRole('status').filter({ hasText: 'Withheld' });
     await note.waitFor();
