@@ -76,7 +76,7 @@ function MergeDialog({ candidates, first, onDone, onCancel }) {
       setError(err);
     }
   };
-  return html`<section class="card dialog" role="dialog" aria-modal="false" aria-labelledby="merge-h">
+  return html`<section class="card dialog" role="dialog" aria-modal="false" aria-labelledby="merge-h" onKeyDown=${(e) => e.key === 'Escape' && onCancel()}>
     <h2 id="merge-h">Merge two records</h2>
     <p>The retired record is kept, marked inactive and linked to the record that stays; nothing is deleted.</p>
     <div class="field"><label for="merge-source">Record to retire</label>
