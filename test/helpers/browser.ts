@@ -14,8 +14,10 @@ export const ARTIFACTS = join(import.meta.dirname, '..', '..', 'test-artifacts',
 export async function launchChromium(): Promise<Browser> {
   const { chromium } = await import('playwright-core');
   mkdirSync(ARTIFACTS, { recursive: true });
-  // as root (CI containers) chromium refuses to start inside its sandbox
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: process.getuid?.() === 0 ? ['--no-sandbox'] : [] });
+  // as root (CI containers) chromium refuses to start inside its sandbox; containers often
+  // have a small /dev/shm
+  const args = ['--disable-dev-shm-usage', ...(process.getuid?.() === 0 ? ['--no-sandbox'] : [])];
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args });
 }
 
 export async function screenshot(page: Page, name: string): Promise<void> {
