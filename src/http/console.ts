@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Context } from '../rest/types.ts';
 
 const CONSOLE_DIR = fileURLToPath(new URL('../console/', import.meta.url));
@@ -87,11 +87,11 @@ export function registerConsole(app: FastifyInstance, ctx: Context): void {
   const files = consoleFiles(ctx.config.basePath);
   const index = files.get('index.html')!;
   const policy = consolePolicy(index.body.toString('utf8'));
-  const send = (file: StaticFile) => async (_request: unknown, reply: import('fastify').FastifyReply) =>
+  const send = (file: StaticFile) => async (_request: unknown, reply: FastifyReply) =>
     reply
       .header('content-type', file.type)
       .header('content-security-policy', policy)
-      // the pages change with the server's version; revalidated, never shared
+      // revalidated on each load: the pages change with the server's version
       .header('cache-control', 'no-cache')
       .header('referrer-policy', 'no-referrer')
       .send(file.body);
