@@ -34,6 +34,7 @@ import { registerHardening } from './http/hardening.ts';
 import { registerHl7v2Routes } from './http/hl7v2.ts';
 import { registerHealth } from './http/health.ts';
 import { registerMetrics } from './http/metrics.ts';
+import { registerConsole } from './http/console.ts';
 import { startMllp, type MllpServer } from './transport/mllp.ts';
 import { loadIgPackage } from './ig/package.ts';
 import { installIg, installResources } from './ig/install.ts';
@@ -194,6 +195,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   let auth: AuthShutdown | undefined;
   registerHealth(app, ctx);
   registerMetrics(app, ctx);
+  registerConsole(app, ctx);
   await app.register(
     async (api) => {
       auth = registerAuth(api, ctx, tokens, { limitWindowMs: options.limitWindowMs });
