@@ -26,7 +26,11 @@ async function securityHeaders(config: Config): Promise<Record<string, string>> 
 }
 
 export async function registerHardening(app: FastifyInstance, config: Config): Promise<void> {
-  const headers = await securityHeaders(config);
+  // Health records must not be kept by browsers or proxies (OWASP ASVS 8.2.1): an answer is
+  // redacted for the token that asked, and a cached one would be shown to the next token — or
+  // kept on a shared machine. ETag and If-None-Match keep working for the client's own cache.
+  // Routes that serve no data (the console's page files) set their own policy.
+  const headers = { ...(await securityHeaders(config)), 'cache-control': 'no-store' };
   app.addHook('onRequest', (_request, reply, done) => {
     reply.headers(headers);
     done();

@@ -11,6 +11,13 @@ t.test('security headers on every response, no stack traces or paths in errors',
   t.ok(res.headers['x-request-id'], 'request id echoed');
   t.notOk(res.raw.includes('/work/') || res.raw.includes('at '), 'no paths or stack frames');
   t.notOk(res.headers['access-control-allow-origin'], 'CORS is off by default');
+  // an answer redacted for one token must not be served from a cache to another
+  await fhir(app, 'PUT', '/fhir/Patient/c1', { resourceType: 'Patient', id: 'c1' });
+  for (const url of ['/fhir/Patient/c1', '/fhir/Patient?_id=c1', '/fhir/Patient/c1/_history', '/fhir/metadata']) {
+    t.equal((await fhir(app, 'GET', url)).headers['cache-control'], 'no-store', `no-store on ${url}`);
+  }
+  const conditional = await app.inject({ method: 'GET', url: '/fhir/Patient/c1', headers: { 'if-none-match': 'W/"1"' } });
+  t.equal(conditional.statusCode, 304, 'conditional reads still work');
 });
 
 t.test('CORS only for configured origins', async (t) => {
