@@ -188,6 +188,43 @@ function withoutRequestText(event: Record<string, unknown>): void {
   });
 }
 
+/** The values (and systems) of the status-revealing identifiers in a resource. */
+function statusIdentifierTexts(value: unknown, out: Set<string>, depth = 0): Set<string> {
+  if (depth > MAX_DEPTH || !value || typeof value !== 'object') return out;
+  if (Array.isArray(value)) {
+    for (const v of value) statusIdentifierTexts(v, out, depth + 1);
+    return out;
+  }
+  const obj = value as Record<string, unknown>;
+  if (isStatusRevealingIdentifier(obj)) {
+    out.add(obj.system as string);
+    if (typeof obj.value === 'string' && obj.value.trim()) out.add(obj.value.trim());
+    return out;
+  }
+  for (const v of Object.values(obj)) if (typeof v === 'object') statusIdentifierTexts(v, out, depth + 1);
+  return out;
+}
+
+/** A narrative written with the resource is the author's text, not generated from the view: one
+ * that names a withheld status-revealing identifier (its value or system) would show it. The
+ * server has no narrative generator for every resource type, so such a narrative is replaced,
+ * not regenerated: status `empty` and a div saying it was withheld (the structured view stays
+ * complete). The resource's own and its contained resources' narratives are checked. */
+const WITHHELD_NARRATIVE = { status: 'empty', div: '<div xmlns="http://www.w3.org/1999/xhtml"><p>Narrative withheld: it names data this client may not see.</p></div>' };
+
+function withholdNarratives(original: Record<string, unknown>, redacted: Record<string, unknown>): void {
+  const texts = statusIdentifierTexts(original, new Set());
+  if (texts.size === 0) return;
+  const names = (n: unknown) => {
+    const div = (n as { div?: unknown } | undefined)?.div;
+    return typeof div === 'string' && [...texts].some((t) => div.includes(t));
+  };
+  if (names(redacted.text)) redacted.text = WITHHELD_NARRATIVE;
+  if (Array.isArray(redacted.contained)) {
+    redacted.contained = (redacted.contained as Record<string, unknown>[]).map((c) => (c && names(c.text) ? { ...c, text: WITHHELD_NARRATIVE } : c));
+  }
+}
+
 function hasRedacted(security: Coding[] | undefined): boolean {
   return !!security?.some((s) => s.system === REDACTED.system && s.code === REDACTED.code);
 }
@@ -205,6 +242,7 @@ function redactResource(r: Record<string, unknown>, depth = 0): Record<string, u
   }
   const out = strip(r, depth) as Record<string, unknown>;
   if (typeof out.resourceType !== 'string') return out;
+  withholdNarratives(r, out);
   if (out.resourceType === 'AuditEvent') withoutRequestText(out);
   const m = { ...(out.meta as object) } as { security?: Coding[] };
   // redacting a view again (a document built from redacted resources) adds no second label

@@ -143,7 +143,7 @@ t.test('writes by a client without the scope keep the identifiers it cannot see'
   const { app, bearer } = await authorizedApp(t, { id: 'c', scope: SCOPES, alg: 'ES384' });
   const Y = await bearer(SCOPES);
   const X = await bearer('system/*.cruds');
-  const [p1, , p3] = RESOURCES;
+  const [p1, , p3] = RESOURCES as any[];
   await fhir(app, 'PUT', '/fhir/Patient/p1', p1, Y);
   await fhir(app, 'PUT', '/fhir/Patient/p3', p3, Y);
   const seen = (await fhir(app, 'GET', '/fhir/Patient/p1', undefined, X)).body;
@@ -218,7 +218,6 @@ t.test('$match neither searches nor scores hidden identifiers for a client witho
 
 t.test('data stored before identifiers were marked is labelled and reindexed at start-up', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'migfhir-status-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, 'migfhir.db');
   const open = async (): Promise<FastifyInstance> => {
     const store = new SqliteStore({ path });
@@ -244,6 +243,8 @@ t.test('data stored before identifiers were marked is labelled and reindexed at 
 
   const { app: authorized, bearer } = await authorizedApp(t, { id: 'c', scope: SCOPES, alg: 'ES384' }, { store: new SqliteStore({ path }) });
   app = authorized;
+  // after the app's own teardown (teardowns run in the order added), which closes the database
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const X = await bearer('system/*.cruds');
   const Y = await bearer(SCOPES);
   t.same(idsOf((await fhir(app, 'GET', `/fhir/Patient?identifier=${LMA}|12-345678`, undefined, X)).body), [], 'X no longer finds the LMA number');
@@ -275,4 +276,44 @@ t.test('the request\'s AuditEvent is labelled when a search names a status-revea
   const seenByX = await fhir(app, 'GET', url, undefined, X);
   t.equal(seenByX.status, 200);
   for (const s of SECRETS) t.notOk(seenByX.raw.includes(s), `X does not read ${s} back from the trail`);
+});
+
+t.test('a stored narrative that names a hidden identifier is withheld from a client without the scope', async (t) => {
+  const { app, bearer } = await authorizedApp(t, { id: 'c', scope: SCOPES, alg: 'ES384' });
+  const Y = await bearer(SCOPES);
+  const X = await bearer('system/*.cruds');
+  const div = (text: string) => `<div xmlns="http://www.w3.org/1999/xhtml">${text}</div>`;
+  const p5 = {
+    resourceType: 'Patient', id: 'p5', text: { status: 'generated', div: div('Omar Haddad, LMA 12-345678') }, name: [{ family: 'Haddad' }], identifier: [{ system: LMA, value: '12-345678' }], managingOrganization: { reference: '#org' },
+    contained: [{ resourceType: 'Organization', id: 'org', name: 'Reception', text: { status: 'generated', div: div('Reception desk') } }],
+  };
+  const p6 = { resourceType: 'Patient', id: 'p6', text: { status: 'generated', div: div('Sara Ahmadi') }, name: [{ family: 'Ahmadi' }], identifier: [{ system: LMA, value: '87-654321' }] };
+  t.equal((await fhir(app, 'PUT', '/fhir/Patient/p5', p5, Y)).status, 201);
+  t.equal((await fhir(app, 'PUT', '/fhir/Patient/p6', p6, Y)).status, 201);
+  const x5 = await fhir(app, 'GET', '/fhir/Patient/p5', undefined, X);
+  t.equal(x5.body.text.status, 'empty', 'the narrative naming the number is replaced');
+  t.match(x5.body.text.div, /withheld/);
+  t.notOk(x5.raw.includes('12-345678'));
+  t.match(x5.body.contained[0].text.div, /Reception desk/, 'a contained narrative that names nothing stays');
+  t.match((await fhir(app, 'GET', '/fhir/Patient/p6', undefined, X)).body.text.div, /Sara Ahmadi/, 'a narrative that names no hidden number stays');
+  t.match((await fhir(app, 'GET', '/fhir/Patient/p5', undefined, Y)).body.text.div, /12-345678/, 'Y reads the narrative as written');
+  const search = await fhir(app, 'GET', '/fhir/Patient?name=haddad', undefined, X);
+  t.notOk(search.raw.includes('12-345678'), 'in search results too');
+});
+
+t.test('logs carry no identifier values or status-revealing systems', async (t) => {
+  const lines: string[] = [];
+  const store = new SqliteStore({ path: ':memory:' });
+  const app = await buildApp(testConfig({ baseUrl: 'http://test.local/fhir', logLevel: 'trace' }), { store, logStream: { write: (line: string) => void lines.push(line) } });
+  t.teardown(async () => {
+    await app.close();
+    await store.close();
+  });
+  await fhir(app, 'PUT', '/fhir/Patient/p1', RESOURCES[0]);
+  await fhir(app, 'GET', `/fhir/Patient?identifier=${LMA}|12-345678`);
+  await fhir(app, 'POST', '/fhir/Patient', { resourceType: 'Patient' }, { 'if-none-exist': `identifier=${LMA}|12-345678` });
+  await fhir(app, 'DELETE', `/fhir/Patient?identifier=${LMA}|99-999999`);
+  await fhir(app, 'GET', `/fhir/Patient?identifier:bogus=${LMA}|12-345678`);
+  t.ok(lines.length > 0, 'requests were logged');
+  for (const s of SECRETS) t.notOk(lines.some((l) => l.includes(s)), `no ${s} in the log`);
 });
