@@ -94,7 +94,8 @@ for (const [engine, storeOf] of engines) {
     const doors = [
       'Patient/p1', 'Patient/p2', 'Patient/p4', 'Encounter/e1', 'Observation/o1', 'Coverage/c1', 'Patient/p1/_history', 'Patient/p1/_history/1', '_history',
       'Patient?_id=p1&_revinclude=Encounter:subject', 'Patient/p1/$everything', 'Patient/p2/$everything', 'Encounter?_include=Encounter:subject',
-      'Patient?_id=p1&_format=json&_pretty=true',
+      'Patient?_id=p1&_format=json&_pretty=true', 'Patient/p1/$summary', 'Patient/p1/$hl7v2-export', 'Patient/p1/$export-national?adapter=se',
+      'Patient/p2/$export-national?adapter=se',
     ];
     for (const door of doors) {
       const x = await fhir(app, 'GET', `/fhir/${door}`, undefined, X);
