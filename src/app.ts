@@ -36,6 +36,7 @@ import { registerHealth } from './http/health.ts';
 import { registerMetrics } from './http/metrics.ts';
 import { registerConsole } from './http/console.ts';
 import { startMllp, type MllpServer } from './transport/mllp.ts';
+import { migrateStatusIdentifiers } from './auth/sensitive-migration.ts';
 import { loadIgPackage } from './ig/package.ts';
 import { installIg, installResources } from './ig/install.ts';
 import { OPERATION_SPECS } from './operations/index.ts';
@@ -211,6 +212,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   if (store.unmarkedSensitiveRows && customParams.size && options.searchIndex !== false) {
     const task = await ctx.jobs.start(search.customBases());
     app.log.warn(`search index written by an earlier version: reindexing the types of custom SearchParameters to mark rows from migration data (Task/${task.id})`);
+  }
+  // resources stored before status-revealing identifiers were labelled and their rows marked
+  if (store.unmarkedStatusIdentifiers && options.searchIndex !== false) {
+    const n = await migrateStatusIdentifiers(store, repo);
+    if (n) app.log.warn(`search index written by an earlier version: ${n} resources holding status-revealing identifiers were labelled and reindexed`);
   }
   app.decorate('mllp', await startMllp(app, ctx));
   app.addHook('onClose', async () => {

@@ -12,12 +12,17 @@
 //  - under which some current resource has rows extracted from its sensitive elements
 //    (src/search/sensitive-rows.ts marks them at write time, whatever the expression): a
 //    custom SearchParameter that walks into the extension another way is caught by its data.
+// Status-revealing identifiers (src/auth/sensitive-identifiers.ts) are not refused: a search by
+// a client without the scope runs over its view (SearchQuery.view, the index rows marked per
+// view: src/search/sensitive-rows.ts), so `identifier=…/se-lma|123` finds nothing, as for a
+// number nobody has, while every other identifier search works.
 import type { Condition, IncludeSpec, SearchQuery } from '../search/ir.ts';
 import type { SearchParam, SearchParamRegistry } from '../search/registry.ts';
 import { forbidden, type AuthContext } from './authorize.ts';
 import type { TrailNotes } from '../rest/types.ts';
 import { isSensitiveExpression } from './sensitive.ts';
 import { couldReadSensitive } from './opaque-expression.ts';
+import { isStatusRevealingSystem } from './sensitive-identifiers.ts';
 
 /** What the guard reads from the store: the keys with sensitive rows (ResourceStore). */
 export interface SensitiveFacts {
@@ -41,6 +46,44 @@ function includeKeys(spec: IncludeSpec, registry: SearchParamRegistry, allTypes:
     }
   }
   for (const k of spec.canonical ?? []) out.add(k);
+}
+
+/** Whether a condition names a status-revealing identifier system (a token value's system, a
+ * reference's identifier system), at any depth. */
+function namesStatusSystem(c: Condition): boolean {
+  switch (c.kind) {
+    case 'token':
+      return c.values.some((v) => isStatusRevealingSystem(v.system));
+    case 'tokenOfType':
+      return c.values.some((v) => isStatusRevealingSystem(v.system));
+    case 'reference':
+      return c.values.some((v) => v.kind === 'identifier' && isStatusRevealingSystem(v.system));
+    case 'composite':
+      return c.values.some((t) => t.some((cv) => cv.type === 'token' && isStatusRevealingSystem(cv.value.system)));
+    case 'chain':
+    case 'has':
+      return namesStatusSystem(c.condition);
+    case 'any':
+      return c.conditions.some(namesStatusSystem);
+    default:
+      return false;
+  }
+}
+
+/** Whether a search's conditions name a status-revealing identifier system: its AuditEvent
+ * records that a person was looked up by such a number, and is labelled like the data. */
+export function queryNamesStatusSystem(q: SearchQuery): boolean {
+  return q.conditions.some(namesStatusSystem);
+}
+
+/** The search as the client may run it: over its view when it lacks the migration-data scope
+ * (without authorization — development — over the stored resources). Every door that searches
+ * for a client goes through here (refuseSensitiveSearch does), so that no door answers over
+ * rows the client could not see. */
+export function overClientView<Q extends SearchQuery>(req: { auth?: AuthContext; trail?: TrailNotes }, q: Q): Q {
+  if (req.trail && queryNamesStatusSystem(q)) req.trail.sensitiveQuery = true;
+  if (req.auth && !req.auth.scopes.sensitive) q.view = 'redacted';
+  return q;
 }
 
 /** Every index key a search reads. */
@@ -75,6 +118,7 @@ export async function refuseSensitiveSearch(
   allTypes: readonly string[],
   facts: SensitiveFacts,
 ): Promise<void> {
+  overClientView(req, q);
   if (!req.auth) return;
   // with the scope, only the trail needs to know, and only when there is one
   if (req.auth.scopes.sensitive && !req.trail) return;

@@ -7,9 +7,13 @@
 // carried as base64 data (Binary, attachments) and for elements labelled inline with DS4P's
 // extension (answers to sensitive questions). Whatever the server generates from stored data
 // (narrative, exports, scores, diagnostics) is generated from viewFor(auth), the client's view.
+// Identifiers whose presence reveals a migration status (src/auth/sensitive-identifiers.ts: an
+// LMA card, a PAAYPA, an STP, a UNHCR registration …) are sensitive elements too, anywhere in a
+// resource (Reference.identifier included).
 import { serialize, type ResponseBody } from '../fhir/body.ts';
 import type { Coding, Extension, Resource } from 'fhir/r4.js';
 import { forbidden } from './authorize.ts';
+import { isStatusRevealingIdentifier, STATUS_REVEALING_SYSTEMS } from './sensitive-identifiers.ts';
 
 export { MIGRATION_DATA_SCOPE as MIGRATION_SCOPE } from './scopes.ts';
 export const SENSITIVITY_SYSTEM = 'https://migfhir.org/fhir/CodeSystem/sensitivity';
@@ -61,7 +65,15 @@ const XML_CONTENT = /^(application|text)\/(fhir\+xml|xml\+fhir|xml)\s*(;|$)/i;
 const EMBEDDED_DEPTH = 16;
 const MAX_DEPTH = 64;
 const MAX_EMBEDDED_BYTES = 16 * 1024 * 1024;
-const SENSITIVE_TEXT = new RegExp(`${SENSITIVE_EXTENSION.source.replace(/\$$/, '')}|${INLINE_LABEL.replace(/[.\/-]/g, '\\$&')}`, 'i');
+const escaped = (s: string) => s.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+const SENSITIVE_TEXT = new RegExp(`${SENSITIVE_EXTENSION.source.replace(/\$$/, '')}|${[INLINE_LABEL, ...STATUS_REVEALING_SYSTEMS].map(escaped).join('|')}`, 'i');
+
+/** A sensitive element removed whole by redaction: a sensitive extension, an element labelled
+ * inline, an Identifier that reveals a migration status. */
+function isSensitiveElement(v: unknown): boolean {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return false;
+  return isSensitiveExtension((v as Record<string, unknown>).url) || isMarked(v) || isStatusRevealingIdentifier(v);
+}
 
 type Embedded = { kind: 'json'; value: unknown } | { kind: 'text'; text: string } | { kind: 'unreadable' } | undefined;
 
@@ -82,14 +94,34 @@ function embedded(obj: Record<string, unknown>): Embedded {
   return { kind: 'text', text };
 }
 
-function hasSensitive(value: unknown, depth = 0): boolean {
+/** Which sensitive elements a walk looks for: the extensions and inline labels (with base64
+ * content), the status-revealing identifiers, or both. */
+interface Kinds {
+  extensions: boolean;
+  identifiers: boolean;
+}
+const ALL: Kinds = { extensions: true, identifiers: true };
+
+function hasSensitive(value: unknown, depth = 0, kinds: Kinds = ALL): boolean {
   if (depth > MAX_DEPTH || !value || typeof value !== 'object') return false;
-  if (Array.isArray(value)) return value.some((v) => hasSensitive(v, depth + 1));
+  if (Array.isArray(value)) return value.some((v) => hasSensitive(v, depth + 1, kinds));
   const obj = value as Record<string, unknown>;
-  if (isSensitiveExtension(obj.url) || isMigrationMark(obj)) return true;
-  const inner = embedded(obj);
-  if (inner && embeddedSensitive(inner, depth)) return true;
-  return Object.entries(obj).some(([k, v]) => k !== 'meta' && typeof v === 'object' && hasSensitive(v, depth + 1));
+  if (kinds.extensions && (isSensitiveExtension(obj.url) || isMigrationMark(obj))) return true;
+  if (kinds.identifiers && isStatusRevealingIdentifier(obj)) return true;
+  if (kinds.extensions) {
+    const inner = embedded(obj);
+    if (inner && embeddedSensitive(inner, depth)) return true;
+  }
+  return Object.entries(obj).some(([k, v]) => k !== 'meta' && typeof v === 'object' && hasSensitive(v, depth + 1, kinds));
+}
+
+/** Which kinds of sensitive elements a resource holds (content in base64 data counts as
+ * extensions: it is withheld or redacted as a whole). */
+export function sensitiveContent(resource: Resource): Kinds {
+  return {
+    extensions: hasSensitive(resource, 0, { extensions: true, identifiers: false }),
+    identifiers: hasSensitive(resource, 0, { extensions: false, identifiers: true }),
+  };
 }
 
 /** Whether decoded content holds sensitive elements. Content the server cannot inspect counts
@@ -109,16 +141,20 @@ export function labelSensitive(resource: Resource): void {
   resource.meta = { ...resource.meta, security };
 }
 
-function strip(value: unknown, depth = 0): unknown {
+function strip(value: unknown, depth = 0, identifiers = true): unknown {
   if (depth > MAX_DEPTH || !value || typeof value !== 'object') return value;
   if (Array.isArray(value)) {
-    const kept = value.filter((v) => !(v && typeof v === 'object' && (isSensitiveExtension((v as Record<string, unknown>).url) || isMarked(v)))).map((v) => strip(v, depth + 1));
+    const kept = value.filter((v) => !(isSensitiveElement(v) && (identifiers || !isStatusRevealingIdentifier(v)))).map((v) => strip(v, depth + 1, identifiers));
     return kept;
   }
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    const s = strip(v, depth + 1);
+    // a single Identifier (Reference.identifier, Identifier.assigner's) goes as an array item would
+    if (identifiers && isStatusRevealingIdentifier(v)) continue;
+    const s = strip(v, depth + 1, identifiers);
     if (Array.isArray(s) && s.length === 0) continue; // no empty arrays in FHIR JSON
+    // nor empty objects: a Reference that was only its status-revealing identifier goes whole
+    if (s !== v && s && typeof s === 'object' && !Array.isArray(s) && Object.keys(s).length === 0) continue;
     out[k] = s;
   }
   const inner = embedded(out);
@@ -152,6 +188,43 @@ function withoutRequestText(event: Record<string, unknown>): void {
   });
 }
 
+/** The values (and systems) of the status-revealing identifiers in a resource. */
+function statusIdentifierTexts(value: unknown, out: Set<string>, depth = 0): Set<string> {
+  if (depth > MAX_DEPTH || !value || typeof value !== 'object') return out;
+  if (Array.isArray(value)) {
+    for (const v of value) statusIdentifierTexts(v, out, depth + 1);
+    return out;
+  }
+  const obj = value as Record<string, unknown>;
+  if (isStatusRevealingIdentifier(obj)) {
+    out.add(obj.system as string);
+    if (typeof obj.value === 'string' && obj.value.trim()) out.add(obj.value.trim());
+    return out;
+  }
+  for (const v of Object.values(obj)) if (typeof v === 'object') statusIdentifierTexts(v, out, depth + 1);
+  return out;
+}
+
+/** A narrative written with the resource is the author's text, not generated from the view: one
+ * that names a withheld status-revealing identifier (its value or system) would show it. The
+ * server has no narrative generator for every resource type, so such a narrative is replaced,
+ * not regenerated: status `empty` and a div saying it was withheld (the structured view stays
+ * complete). The resource's own and its contained resources' narratives are checked. */
+const WITHHELD_NARRATIVE = { status: 'empty', div: '<div xmlns="http://www.w3.org/1999/xhtml"><p>Narrative withheld: it names data this client may not see.</p></div>' };
+
+function withholdNarratives(original: Record<string, unknown>, redacted: Record<string, unknown>): void {
+  const texts = statusIdentifierTexts(original, new Set());
+  if (texts.size === 0) return;
+  const names = (n: unknown) => {
+    const div = (n as { div?: unknown } | undefined)?.div;
+    return typeof div === 'string' && [...texts].some((t) => div.includes(t));
+  };
+  if (names(redacted.text)) redacted.text = WITHHELD_NARRATIVE;
+  if (Array.isArray(redacted.contained)) {
+    redacted.contained = (redacted.contained as Record<string, unknown>[]).map((c) => (c && names(c.text) ? { ...c, text: WITHHELD_NARRATIVE } : c));
+  }
+}
+
 function hasRedacted(security: Coding[] | undefined): boolean {
   return !!security?.some((s) => s.system === REDACTED.system && s.code === REDACTED.code);
 }
@@ -163,10 +236,13 @@ function redactResource(r: Record<string, unknown>, depth = 0): Record<string, u
     if (r.resourceType === 'Bundle' && Array.isArray(r.entry)) {
       return { ...r, entry: (r.entry as Record<string, unknown>[]).map((e) => (e.resource ? { ...e, resource: redactResource(e.resource as Record<string, unknown>, depth + 2) } : e)) };
     }
-    return r;
+    // an unlabelled version holding sensitive elements: written before status-revealing
+    // identifiers were labelled (history keeps such versions as they were) — redacted alike
+    if (!hasSensitive(r, depth)) return r;
   }
   const out = strip(r, depth) as Record<string, unknown>;
   if (typeof out.resourceType !== 'string') return out;
+  withholdNarratives(r, out);
   if (out.resourceType === 'AuditEvent') withoutRequestText(out);
   const m = { ...(out.meta as object) } as { security?: Coding[] };
   // redacting a view again (a document built from redacted resources) adds no second label
@@ -193,6 +269,14 @@ export function withoutSensitive(resource: Resource): Resource {
   return strip(resource) as Resource;
 }
 
+/** The resource without its sensitive extensions and inline-labelled elements, its
+ * status-revealing identifiers kept: what tells, at index time, which search parameters take
+ * their sensitivity from the extensions (refused to clients without the scope) rather than from
+ * identifiers alone (filtered row by row: src/search/sensitive-rows.ts). */
+export function withoutSensitiveExtensions(resource: Resource): Resource {
+  return strip(resource, 0, false) as Resource;
+}
+
 /** A write by a client without the scope: it could neither see the stored version's sensitive
  * elements nor change them, so they are kept — a PUT or PATCH from a system without the
  * migration-data scope must not erase a patient's migration data. The IG's sensitive
@@ -210,23 +294,45 @@ export function keepSensitive(next: Resource, storedVersion: Resource | string):
     if (Object.keys(meta).length === 0) delete out.meta;
   }
   // stored JSON without the sensitivity label (every write labels sensitive content) is not parsed
-  if (typeof storedVersion === 'string' && !storedVersion.includes(MARKER)) return out;
+  // (versions written before status-revealing identifiers were labelled are looked at for them)
+  if (typeof storedVersion === 'string' && !storedVersion.includes(MARKER) && !STATUS_REVEALING_SYSTEMS.some((s) => storedVersion.includes(s))) return out;
   const stored = typeof storedVersion === 'string' ? (JSON.parse(storedVersion) as Resource) : storedVersion;
   if (!hasSensitive(stored)) return out;
-  const { extension: storedExtensions, ...rest } = stored as Resource & { extension?: Extension[] };
-  if (hasSensitive(rest)) throw forbidden(`This ${stored.resourceType} holds migration data this client cannot see below its root; writing it needs the migration-data scope`);
+  const { extension: storedExtensions, identifier: storedIdentifiers, ...rest } = stored as Resource & { extension?: Extension[]; identifier?: unknown };
+  // root identifiers: kept when they are status-revealing ones themselves
+  const identifiersElsewhere = Array.isArray(storedIdentifiers) ? storedIdentifiers.some((i) => !isStatusRevealingIdentifier(i) && hasSensitive(i)) : hasSensitive(storedIdentifiers);
+  if (hasSensitive(rest) || identifiersElsewhere) throw forbidden(`This ${stored.resourceType} holds migration data this client cannot see below its root; writing it needs the migration-data scope`);
   const kept = (storedExtensions ?? []).filter((e) => isSensitiveExtension(e.url));
   const urls = new Set(kept.map((e) => e.url));
   const extension = [...(out.extension ?? []).filter((e) => !(isSensitiveExtension(e.url) && urls.has(e.url))), ...kept];
-  out.extension = extension;
+  if (extension.length) out.extension = extension;
+  if (Array.isArray(storedIdentifiers) && storedIdentifiers.some(isStatusRevealingIdentifier)) {
+    (out as { identifier?: unknown[] }).identifier = keptIdentifiers(storedIdentifiers, (out as { identifier?: unknown }).identifier);
+  }
   return out;
+}
+
+/** The identifiers of a write by a client without the scope: the stored status-revealing ones,
+ * which it could neither see nor remove, and its own. Its own status-revealing identifiers are
+ * written too (it knows them: a reception desk registering an LMA card), once each. When its
+ * other identifiers are the stored ones unchanged, the stored order is kept, so that writing back
+ * what was read is no change. */
+function keptIdentifiers(stored: unknown[], written: unknown): unknown[] {
+  const mine = Array.isArray(written) ? written : [];
+  const hidden = stored.filter(isStatusRevealingIdentifier);
+  const visible = stored.filter((i) => !isStatusRevealingIdentifier(i));
+  const key = (i: unknown) => JSON.stringify(i);
+  const hiddenKeys = new Set(hidden.map(key));
+  const own = mine.filter((i) => !hiddenKeys.has(key(i)));
+  if (own.length === visible.length && own.every((i, n) => key(i) === key(visible[n]))) return stored;
+  return [...own, ...hidden];
 }
 
 /** A response body with sensitive elements removed, for clients without the scope. Bodies
  * without the label are returned as they are, unparsed. */
 export function redactBody(body: ResponseBody): ResponseBody {
   const text = serialize(body);
-  if (!text.includes(MARKER)) return body;
+  if (!text.includes(MARKER) && !STATUS_REVEALING_SYSTEMS.some((s) => text.includes(s))) return body;
   return redactResource(JSON.parse(text)) as unknown as Resource;
 }
 

@@ -20,6 +20,10 @@ export interface IdentifierSystem {
   system: string;
   type: { system: string; code: string };
   use?: 'temp';
+  /** its mere presence reveals a migration status (src/auth/sensitive-identifiers.ts) */
+  revealsStatus?: boolean;
+  /** other system URIs the same numbers are written under */
+  aliases?: string[];
 }
 
 const table = checkDataFile<typeof file>(new URL('./identifier-systems.json', import.meta.url), file, 'identifier-systems');

@@ -13,6 +13,7 @@ import { compartmentCondition } from '../rest/search.ts';
 import type { Context, FhirRequest, Handler } from '../rest/types.ts';
 import { allows, authorize } from '../auth/authorize.ts';
 import { defineOperation, parametersOf } from './types.ts';
+import { overClientView } from '../auth/sensitive-search.ts';
 
 interface Cursor {
   /** index into the type list; -1 = the patient itself */
@@ -114,7 +115,7 @@ async function everythingFor(req: FhirRequest, ctx: Context, patientId: string, 
       next = cursor;
       break;
     }
-    const result = await ctx.repo.search(q, cursor.after ? { after: cursor.after } : undefined);
+    const result = await ctx.repo.search(overClientView(req, q), cursor.after ? { after: cursor.after } : undefined);
     for (const m of result.matches) entries.push({ fullUrl: fullUrl(m.resourceType, m.id), resourceJson: m.json, extra: { search: { mode: 'match' } } });
     if (result.hasMore) {
       next = { t: cursor.t, after: result.matches[result.matches.length - 1].position };

@@ -7,6 +7,10 @@
 // match-grade extension and the match-evidence extension: per compared field, whether it agreed,
 // partly agreed, disagreed or was missing, at which level and with which weight, so a registrar
 // can see why.
+// A client without the migration-data scope is matched over its view: status-revealing
+// identifiers (an LMA card, a UNHCR registration: src/auth/sensitive-identifiers.ts) are neither
+// searched nor scored, the stored ones nor those of its input (a warning says so) — a grade or an
+// "identifier agrees" would confirm the status it cannot read.
 import type { Patient } from 'fhir/r4.js';
 import { badRequest } from '../fhir/errors.ts';
 import { bundleText } from '../fhir/bundle.ts';
@@ -18,6 +22,9 @@ import type { Context, Handler } from '../rest/types.ts';
 import { authorize } from '../auth/authorize.ts';
 import { defineOperation, parametersOf } from './types.ts';
 import { checkShape } from '../validation/shape.ts';
+import { viewFor } from '../auth/sensitive.ts';
+import { overClientView } from '../auth/sensitive-search.ts';
+import { isStatusRevealingIdentifier } from '../auth/sensitive-identifiers.ts';
 
 const MATCH_GRADE = 'http://hl7.org/fhir/StructureDefinition/match-grade';
 const MATCH_EVIDENCE = 'https://migfhir.org/fhir/StructureDefinition/match-evidence';
@@ -80,10 +87,16 @@ export const match: Handler = async (req, ctx) => {
   const input = readInput(req.body);
   const shape = checkShape({ ...input.patient, id: input.patient.id ?? 'input' }, ctx.types);
   if (shape.length) throw badRequest(`The input Patient is not valid: ${shape[0].diagnostics}`, 'invalid');
+  const hidden = (input.patient.identifier ?? []).filter(isStatusRevealingIdentifier);
+  // the request's AuditEvent records a look-up by such a number: labelled like the data
+  if (hidden.length && req.trail) req.trail.sensitiveQuery = true;
+  const blind = req.auth !== undefined && !req.auth.scopes.sensitive;
+  if (blind && hidden.length) input.patient = { ...input.patient, identifier: input.patient.identifier!.filter((i) => !isStatusRevealingIdentifier(i)) };
+  const view = viewFor(req.auth);
   const candidates = new Map<string, { json: string; patient: Patient }>();
   for (const q of blockingQueries(ctx, input.patient)) {
-    const { matches } = await ctx.repo.search(q);
-    for (const m of matches) if (!candidates.has(m.id)) candidates.set(m.id, { json: m.json, patient: JSON.parse(m.json) as Patient });
+    const { matches } = await ctx.repo.search(overClientView(req, q));
+    for (const m of matches) if (!candidates.has(m.id)) candidates.set(m.id, { json: m.json, patient: view(JSON.parse(m.json) as Patient) });
   }
   const scored: { id: string; json: string; result: MatchResult }[] = [];
   for (const [id, c] of candidates) {
@@ -104,6 +117,14 @@ export const match: Handler = async (req, ctx) => {
     resourceJson: s.json,
     extra: { search: { extension: [{ url: MATCH_GRADE, valueCode: s.result.grade }, evidenceExtension(s.result)], mode: 'match', score: s.result.score } },
   }));
+  if (blind && hidden.length) {
+    // a warning entry (search.mode outcome), not counted in total
+    const warning = {
+      resourceType: 'OperationOutcome',
+      issue: [{ severity: 'warning', code: 'suppressed', diagnostics: `${hidden.length} identifier(s) of the input reveal a migration status and were ignored: matching on them needs the migration-data scope` }],
+    };
+    return { status: 200, body: bundleText('searchset', [...entries, { resourceJson: JSON.stringify(warning), extra: { search: { mode: 'outcome' } } }], { total: entries.length }) };
+  }
   return { status: 200, body: bundleText('searchset', entries, { total: entries.length }) };
 };
 

@@ -17,6 +17,7 @@ import type { NationalAdapter } from '../mapping/national/bundle.ts';
 import { NATIONAL_ADAPTERS } from '../mapping/registry.ts';
 import { defineOperation, parametersOf } from './types.ts';
 import type { FhirRequest, Handler } from '../rest/types.ts';
+import { overClientView } from '../auth/sensitive-search.ts';
 
 const byId = new Map<string, NationalAdapter>(NATIONAL_ADAPTERS.map((a) => [a.id, a]));
 
@@ -68,7 +69,7 @@ export const exportNational: Handler = async (req, ctx) => {
   for (const [type, mapper] of Object.entries(adapter.spec.resources ?? {})) {
     authorize(req.auth, type, 's');
     const { query } = ctx.searchParser.parse({ types: [type], query: { [mapper.patientParam]: [`Patient/${patient.id}`] }, baseUrl: req.baseUrl, strict: true, count: { default: 100, max: 100 } });
-    const found = await ctx.repo.search(query);
+    const found = await ctx.repo.search(overClientView(req, query));
     for (const m of found.matches) resources.push(view(JSON.parse(m.json) as Resource));
   }
   try {

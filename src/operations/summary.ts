@@ -17,6 +17,7 @@ import type { Context, FhirRequest, Handler } from '../rest/types.ts';
 import { describe, emptyDiv, esc, migrationLead, sectionDiv } from '../ips/narrative.ts';
 import { asIps } from '../ips/profiles.ts';
 import { MIGRATION_SECTION, SECTIONS, type SectionSpec } from '../ips/sections.ts';
+import { overClientView } from '../auth/sensitive-search.ts';
 
 const EMPTY_REASON = { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/list-empty-reason', code: 'unavailable', display: 'Unavailable' }] };
 const PER_TYPE = 1000;
@@ -26,7 +27,7 @@ const REFERABLE = new Set(['Medication', 'Practitioner', 'PractitionerRole', 'Or
  * both search and read (as $everything). */
 async function compartment(req: FhirRequest, ctx: Context, patientId: string, type: string, view: View): Promise<Resource[]> {
   if (!allows(req.auth, type, 's') || !allows(req.auth, type, 'r')) return [];
-  const { matches } = await ctx.repo.search({
+  const { matches } = await ctx.repo.search(overClientView(req, {
     types: [type],
     conditions: [compartmentCondition(ctx, 'Patient', patientId, type)],
     sort: [{ params: ['_lastUpdated'], descending: true }],
@@ -34,7 +35,7 @@ async function compartment(req: FhirRequest, ctx: Context, patientId: string, ty
     total: 'none',
     include: [],
     revinclude: [],
-  });
+  }));
   return matches.map((m) => view(JSON.parse(m.json) as Resource));
 }
 

@@ -86,6 +86,9 @@ const identifierSystems = {
           system: uri,
           type: coding,
           use: { type: 'string', enum: ['temp'] },
+          // src/auth/sensitive-identifiers.ts
+          revealsStatus: { type: 'boolean' },
+          aliases: { type: 'array', items: uri, uniqueItems: true },
         },
         additionalProperties: false,
       },
@@ -93,14 +96,6 @@ const identifierSystems = {
     passport: { type: 'object', required: ['systemPrefix', 'type'], properties: { $comment: comment, systemPrefix: uri, type: coding }, additionalProperties: false },
     local: { type: 'object', required: ['systemPrefix'], properties: { $comment: comment, systemPrefix: uri }, additionalProperties: false },
   },
-  additionalProperties: false,
-} as const;
-
-/** src/mapping/national/status-identifiers.json: ids of identifier-systems.json entries */
-const statusIdentifiers = {
-  type: 'object',
-  required: ['ids'],
-  properties: { $comment: comment, ids: { type: 'array', items: text, uniqueItems: true } },
   additionalProperties: false,
 } as const;
 
@@ -135,7 +130,6 @@ const matchConfig = {
 export const SCHEMAS = {
   'national-profile': nationalProfile,
   'identifier-systems': identifierSystems,
-  'status-identifiers': statusIdentifiers,
   'match-config': matchConfig,
 } as const;
 

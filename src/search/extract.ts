@@ -4,8 +4,8 @@
 // matches).
 import { parseDateRange } from '../fhir/datetime.ts';
 import { emptyRows, ROW_TABLES, rowKey, type CompositeRow, type IndexRows, type QuantityRow } from './index-rows.ts';
-import { carriesSensitivityLabel, sensitiveParams } from './sensitive-rows.ts';
-import { withoutSensitive } from '../auth/sensitive.ts';
+import { carriesSensitivityLabel, markRows, sensitiveParams } from './sensitive-rows.ts';
+import { sensitiveContent, withoutSensitive, withoutSensitiveExtensions } from '../auth/sensitive.ts';
 import { canonicalUnit, roundCanonical, UCUM_SYSTEM } from '../terminology/ucum.ts';
 import { foldString } from './normalize.ts';
 import { localTarget, parseCanonical } from '../fhir/reference.ts';
@@ -252,18 +252,28 @@ function addComposite(rows: IndexRows, p: SearchParam, roots: FhirNode[], bases:
 
 /** All index rows for a resource. `bases` are the server's own absolute base URLs: absolute
  * references on them count as local. A resource carrying the sensitivity label is extracted a
- * second time as a client without the migration-data scope sees it (withoutSensitive): the
- * parameters whose rows differ are marked sensitive, whatever their expression, so that such
- * clients cannot search, sort or join on them (src/auth/sensitive-search.ts). Resources
- * without the label — nearly all — pay one look at meta.security. */
+ * second time as a client without the migration-data scope sees it (withoutSensitive): each
+ * row is marked with the view it belongs to, so that searches run over the client's view
+ * (src/search/sensitive-rows.ts), and the parameters whose rows differ because of the
+ * sensitive extensions are marked sensitive, whatever their expression, so that such clients
+ * cannot search, sort or join on them (src/auth/sensitive-search.ts). A resource holding both
+ * sensitive extensions and status-revealing identifiers is extracted a third time, with the
+ * identifiers kept, to tell which parameters the extensions change. Resources without the
+ * label — nearly all — pay one look at meta.security. */
 export function extractIndex(resource: { resourceType: string }, registry: SearchParamRegistry, bases: readonly string[] = []): IndexRows {
   const rows = extractRows(resource, registry, bases);
   if (carriesSensitivityLabel(resource as { meta?: { security?: { system?: string }[] } })) {
+    const r = resource as Parameters<typeof withoutSensitive>[0];
     // compared before dedupe: a value found both inside and outside the sensitive elements
     // still counts twice in the full resource and once in the view
-    const view = extractRows(withoutSensitive(resource as Parameters<typeof withoutSensitive>[0]), registry, bases);
-    const sensitive = sensitiveParams(rows, view);
-    if (sensitive.length) rows.sensitive = sensitive;
+    const view = extractRows(withoutSensitive(r), registry, bases);
+    const kinds = sensitiveContent(r);
+    if (kinds.extensions) {
+      const extensionsOnly = kinds.identifiers ? extractRows(withoutSensitiveExtensions(r), registry, bases) : view;
+      const sensitive = sensitiveParams(rows, extensionsOnly);
+      if (sensitive.length) rows.sensitive = sensitive;
+    }
+    markRows(rows, view);
   }
   return dedupe(rows);
 }
@@ -286,6 +296,12 @@ function extractRows(resource: { resourceType: string }, registry: SearchParamRe
   return rows;
 }
 
+function withoutMark(row: { sens?: number }): object {
+  const { sens: _sens, ...rest } = row;
+  void _sens;
+  return rest;
+}
+
 /** The same value reached twice (two names both with "Peter") needs one row. A parameter's rows
  * are contiguous in each list, and most parameters have one: only longer runs are compared. */
 function dedupe(rows: IndexRows): IndexRows {
@@ -298,13 +314,17 @@ function dedupe(rows: IndexRows): IndexRows {
       while (end < list.length && list[end].param === list[i].param) end++;
       if (end - i === 1) out.push(list[i]);
       else {
-        const seen = new Set<string>();
+        // by value, whatever the view mark: a value both views have (unmarked) makes a marked
+        // copy of it redundant
+        const seen = new Map<string, number>();
         for (let j = i; j < end; j++) {
-          const key = rowKey(list[j]);
-          if (!seen.has(key)) {
-            seen.add(key);
-            out.push(list[j]);
-          }
+          const row = list[j] as { param: string; sens?: number };
+          const key = rowKey(row.sens ? withoutMark(row) : row);
+          const at = seen.get(key);
+          if (at === undefined) {
+            seen.set(key, out.length);
+            out.push(row);
+          } else if ((out[at] as { sens?: number }).sens && !row.sens) out[at] = row;
         }
       }
       i = end;

@@ -124,6 +124,11 @@ export interface SearchQuery {
   include: IncludeSpec[];
   revinclude: IncludeSpec[];
   cursor?: Cursor;
+  /** whose view of the resources the search runs over (src/search/sensitive-rows.ts):
+   * 'redacted' for a client without the migration-data scope, whose index rows from
+   * status-revealing identifiers are not read; absent: the stored resources (server-side
+   * searches, clients with the scope) */
+  view?: 'redacted';
 }
 
 // An engine-neutral rewrite every compiler applies, so the engines answer alike.

@@ -24,6 +24,8 @@ import type { IndexRows } from './index-rows.ts';
  * (Reference.identifier) · uri u · composite k0, k1, … (each component's values). */
 export interface IndexEntry {
   p: string;
+  /** the view the entry belongs to (index-rows.ts FULL_ONLY, VIEW_ONLY); absent: both */
+  z?: number;
   n?: string;
   x?: string;
   s?: string;
@@ -88,25 +90,27 @@ function set<T extends object>(target: T, values: Record<string, unknown>): T {
 
 export function indexEntries(rows: IndexRows): IndexArrays {
   const out: IndexArrays = {};
-  const add = (table: keyof IndexArrays, e: IndexEntry) => (out[table] ??= []).push(e);
-  for (const r of rows.string) add('string', { p: r.param, n: r.norm, x: r.exact });
-  for (const r of rows.token) add('token', set({ p: r.param }, { s: r.system, c: r.code, d: r.text, ts: r.typeSystem, tc: r.typeCode }));
-  for (const r of rows.date) add('date', { p: r.param, lo: r.low, hi: r.high });
-  for (const r of rows.number) add('number', { p: r.param, v: r.value, lo: r.low, hi: r.high });
+  // z only on marked rows (few): `$ne` in the queries treats its absence as "both views"
+  const add = (table: keyof IndexArrays, e: IndexEntry, sens?: number) => (out[table] ??= []).push(sens ? { ...e, z: sens } : e);
+  for (const r of rows.string) add('string', { p: r.param, n: r.norm, x: r.exact }, r.sens);
+  for (const r of rows.token) add('token', set({ p: r.param }, { s: r.system, c: r.code, d: r.text, ts: r.typeSystem, tc: r.typeCode }), r.sens);
+  for (const r of rows.date) add('date', { p: r.param, lo: r.low, hi: r.high }, r.sens);
+  for (const r of rows.number) add('number', { p: r.param, v: r.value, lo: r.low, hi: r.high }, r.sens);
   for (const r of rows.quantity) {
-    add('quantity', set({ p: r.param, v: r.value, lo: r.low, hi: r.high }, { s: r.system, c: r.code, cc: r.canonCode, cv: r.canonValue, clo: r.canonLow, chi: r.canonHigh }));
+    add('quantity', set({ p: r.param, v: r.value, lo: r.low, hi: r.high }, { s: r.system, c: r.code, cc: r.canonCode, cv: r.canonValue, clo: r.canonLow, chi: r.canonHigh }), r.sens);
   }
   for (const r of rows.reference) {
-    add('reference', set({ p: r.param }, { rt: r.targetType, ri: r.targetId, ru: r.url, rv: r.version, is: r.identifierSystem, iv: r.identifierValue }));
+    add('reference', set({ p: r.param }, { rt: r.targetType, ri: r.targetId, ru: r.url, rv: r.version, is: r.identifierSystem, iv: r.identifierValue }), r.sens);
   }
-  for (const r of rows.uri) add('uri', { p: r.param, u: r.uri });
+  for (const r of rows.uri) add('uri', { p: r.param, u: r.uri }, r.sens);
   // composite rows: one entry per occurrence (param, grp), its components' values under k0, k1, …
   const groups = new Map<string, IndexEntry>();
   for (const r of rows.composite ?? []) {
-    const key = `${r.param}\u0000${r.grp}`;
+    // the occurrences of each view are entries of their own (they may share a grp)
+    const key = `${r.param}\u0000${r.grp}\u0000${r.sens ?? 0}`;
     let e = groups.get(key);
     if (!e) {
-      e = { p: r.param };
+      e = r.sens ? { p: r.param, z: r.sens } : { p: r.param };
       groups.set(key, e);
       add('composite', e);
     }

@@ -11,6 +11,7 @@ import type { ComponentValue, Condition, Cursor, IncludeSpec, IndexTable, Quanti
 import { mergeDateRanges } from './ir.ts';
 import { instantComparison, numberComparison, rangeComparison, type Column, type Comparison } from './prefixes.ts';
 import { foldString, prefixUpperBound, uriAncestors } from './normalize.ts';
+import { hiddenSens, type RowSens } from './index-rows.ts';
 
 export type Filter = Record<string, unknown>;
 export type Stage = Record<string, unknown>;
@@ -29,10 +30,13 @@ export class JoinSlot {
   readonly join: number;
   readonly render: 'references' | 'key' | 'url';
   readonly params: string[];
-  constructor(join: number, render: JoinSlot['render'], params: string[] = []) {
+  /** the view mark of the entries the rendered filter leaves out */
+  readonly hidden: RowSens;
+  constructor(join: number, render: JoinSlot['render'], params: string[] = [], hidden: RowSens = hiddenSens(undefined)) {
     this.join = join;
     this.render = render;
     this.params = params;
+    this.hidden = hidden;
   }
 }
 
@@ -80,10 +84,16 @@ function paramIs(params: string[]): unknown {
   return params.length === 1 ? eq(params[0]) : { $in: params };
 }
 
-/** Some entry of `idx.<table>` of one of `params` meets one of `preds` (none: any entry of the
- * params). */
-function entry(table: IndexTable | 'composite', params: string[], preds: Filter[]): Filter {
-  const p = { p: paramIs(params) };
+/** The entries a search reads: not those of the other view (`z`, the entry's view mark:
+ * src/search/sensitive-rows.ts; absent on entries both views share, so `$ne` keeps them). */
+function ofView(hidden: RowSens): Filter {
+  return { z: { $ne: hidden } };
+}
+
+/** Some entry of `idx.<table>` of one of `params`, of the search's view, meets one of `preds`
+ * (none: any entry of the params). */
+function entry(x: Compiler, table: IndexTable | 'composite', params: string[], preds: Filter[]): Filter {
+  const p = { p: paramIs(params), ...ofView(x.hidden) };
   if (preds.length === 0) return { [`idx.${table}`]: { $elemMatch: p } };
   const live = preds.filter((f) => f !== NONE);
   if (live.length === 0) return NONE;
@@ -165,7 +175,7 @@ type CompileFilter<K extends Condition['kind']> = (x: Compiler, c: Extract<Condi
 
 /** Values tested on the entries of `idx.<table>`: `pred` gives each value's test of an entry. */
 function valueEntries(table: 'string' | 'uri', pred: (v: string) => Filter) {
-  return (_: Compiler, c: { params: string[]; values: string[] }): Filter => entry(table, c.params, c.values.map(pred));
+  return (x: Compiler, c: { params: string[]; values: string[] }): Filter => entry(x, table, c.params, c.values.map(pred));
 }
 
 /** The entry's `field` starts with `v` (an index range seek); {} when every value does. */
@@ -181,20 +191,20 @@ const FILTERS: { [K in Condition['kind']]: CompileFilter<K> } = {
   stringExact: valueEntries('string', (v) => ({ n: eq(foldString(v)), x: eq(v) })),
   stringContains: valueEntries('string', (v) => ({ n: { $regex: escapeRegex(v) } })),
   phonetic: valueEntries('string', (v) => ({ n: eq(v) })),
-  token: (_, c) => {
-    const f = entry('token', c.params, c.values.map(tokenFilter));
+  token: (x, c) => {
+    const f = entry(x, 'token', c.params, c.values.map(tokenFilter));
     return c.not ? not(f) : f;
   },
-  tokenText: (_, c) => entry('token', c.params, c.values.map((v) => ({ d: { $regex: escapeRegex(v) } }))),
-  tokenOfType: (_, c) => entry('token', c.params, c.values.map((t) => and([
+  tokenText: (x, c) => entry(x, 'token', c.params, c.values.map((v) => ({ d: { $regex: escapeRegex(v) } }))),
+  tokenOfType: (x, c) => entry(x, 'token', c.params, c.values.map((t) => and([
     { c: eq(t.value) },
     t.code !== undefined ? { tc: eq(t.code) } : {},
     t.system !== undefined ? { ts: eq(t.system) } : {},
   ]))),
-  date: (_, c) => entry('date', c.params, c.values.map(rangeFilter)),
-  number: (_, c) => entry('number', c.params, c.values.map((v) => numberFilter(v))),
-  quantity: (_, c) => entry('quantity', c.params, c.values.map(quantityFilter)),
-  reference: (_, c) => entry('reference', c.params, c.values.map((v) => {
+  date: (x, c) => entry(x, 'date', c.params, c.values.map(rangeFilter)),
+  number: (x, c) => entry(x, 'number', c.params, c.values.map((v) => numberFilter(v))),
+  quantity: (x, c) => entry(x, 'quantity', c.params, c.values.map(quantityFilter)),
+  reference: (x, c) => entry(x, 'reference', c.params, c.values.map((v) => {
     if (v.kind === 'local') return v.type ? { ri: eq(v.id), rt: eq(v.type) } : { ri: eq(v.id) };
     if (v.kind === 'url') return v.version ? { ru: eq(v.url), rv: eq(v.version) } : { ru: eq(v.url) };
     const parts: Filter[] = [];
@@ -205,8 +215,8 @@ const FILTERS: { [K in Condition['kind']]: CompileFilter<K> } = {
   uri: valueEntries('uri', (v) => ({ u: eq(v) })),
   uriAbove: valueEntries('uri', (v) => ({ u: { $in: uriAncestors(v) } })),
   uriBelow: valueEntries('uri', (v) => startsWith('u', v)),
-  missing: (_, c) => {
-    const f = entry(c.table, c.params, []);
+  missing: (x, c) => {
+    const f = entry(x, c.table, c.params, []);
     return c.missing ? not(f) : f;
   },
   id: (_, c) => {
@@ -221,7 +231,7 @@ const FILTERS: { [K in Condition['kind']]: CompileFilter<K> } = {
       { $match: and([{ type: { $in: c.targetTypes } }, { del: false }, inner]) },
       { $project: { _id: 0, t: '$type', i: '$id' } },
     ]);
-    return { $slot: new JoinSlot(n, 'references', c.params) };
+    return { $slot: new JoinSlot(n, 'references', c.params, x.hidden) };
   },
   has: (x, c) => {
     // the referring resources first, then the resources their references point at
@@ -229,26 +239,32 @@ const FILTERS: { [K in Condition['kind']]: CompileFilter<K> } = {
     const n = x.join([
       { $match: and([{ type: eq(c.sourceType) }, { del: false }, inner]) },
       { $unwind: '$idx.reference' },
-      { $match: { 'idx.reference.p': paramIs(c.params), 'idx.reference.ri': { $exists: true } } },
+      { $match: { 'idx.reference.p': paramIs(c.params), 'idx.reference.ri': { $exists: true }, 'idx.reference.z': { $ne: x.hidden } } },
       { $project: { _id: 0, t: '$idx.reference.rt', i: '$idx.reference.ri' } },
     ]);
     return { $slot: new JoinSlot(n, 'key') };
   },
-  composite: (_, c) => or(c.values.map((tuple) => {
+  composite: (x, c) => or(c.values.map((tuple) => {
     const comps: Filter[] = [];
     for (const [i, cv] of tuple.entries()) {
       const f = componentFilter(cv);
       if (f === undefined) return NONE;
       comps.push(Object.keys(f).length ? { [`k${i}`]: { $elemMatch: f } } : { [`k${i}`]: { $exists: true } });
     }
-    return { 'idx.composite': { $elemMatch: and([{ p: paramIs(c.params) }, ...comps]) } };
+    return { 'idx.composite': { $elemMatch: and([{ p: paramIs(c.params), ...ofView(x.hidden) }, ...comps]) } };
   }).filter((f) => f !== NONE)),
   any: (x, c) => or(c.conditions.map((inner) => x.condition(inner))),
-  compartment: (_, c) => ({ 'idx.reference': { $elemMatch: { p: paramIs(c.params), ri: eq(c.targetId), rt: eq(c.targetType) } } }),
+  compartment: (x, c) => ({ 'idx.reference': { $elemMatch: { p: paramIs(c.params), ...ofView(x.hidden), ri: eq(c.targetId), rt: eq(c.targetType) } } }),
 };
 
 class Compiler {
   readonly joins: Stage[][] = [];
+  /** the view mark of the entries this search leaves out */
+  readonly hidden: RowSens;
+
+  constructor(view: SearchQuery['view']) {
+    this.hidden = hiddenSens(view);
+  }
 
   join(pipeline: Stage[]): number {
     this.joins.push(pipeline);
@@ -264,7 +280,7 @@ class Compiler {
     const parts: Filter[] = [{ type: q.types.length === 1 ? eq(q.types[0]) : { $in: q.types } }, { del: false }];
     for (const c of mergeDateRanges(q.conditions)) {
       // every bound on the same index entry
-      if (c.kind === 'dateRange') parts.push(entry('date', c.params, [and(c.values.map(rangeFilter))]));
+      if (c.kind === 'dateRange') parts.push(entry(this, 'date', c.params, [and(c.values.map(rangeFilter))]));
       else parts.push(this.condition(c));
     }
     return and(parts);
@@ -275,7 +291,7 @@ const SORT_FIELD = { string: 'n', token: 'c', number: 'v', quantity: 'v', uri: '
 
 /** Sort value of one key: the smallest (ascending) or largest (descending) of the resource's
  * values of the parameter; missing values sort last in either direction. */
-function sortExpression(k: SortKey): unknown {
+function sortExpression(k: SortKey, hidden: RowSens): unknown {
   if (k.params[0] === '_id') return '$id';
   if (k.params[0] === '_lastUpdated') return '$lu';
   const field = k.table === 'date' ? (k.descending ? 'hi' : 'lo') : SORT_FIELD[k.table as keyof typeof SORT_FIELD];
@@ -285,7 +301,13 @@ function sortExpression(k: SortKey): unknown {
   const missing = isText ? (k.descending ? '' : '\u{10FFFF}') : k.descending ? -9e18 : 9e18;
   const values = {
     $map: {
-      input: { $filter: { input: { $ifNull: [`$idx.${k.table}`, []] }, as: 'e', cond: { $in: ['$$e.p', { $literal: k.params }] } } },
+      input: {
+        $filter: {
+          input: { $ifNull: [`$idx.${k.table}`, []] },
+          as: 'e',
+          cond: { $and: [{ $in: ['$$e.p', { $literal: k.params }] }, { $ne: [{ $ifNull: ['$$e.z', 0] }, { $literal: hidden }] }] },
+        },
+      },
       as: 'e',
       in: value,
     },
@@ -307,13 +329,13 @@ function keyset(dirs: boolean[], values: (string | number | null)[], forward: bo
 const PAGE_FIELDS: Record<string, 0 | 1> = { _id: 0, type: 1, id: 1, rid: 1, json: 1 };
 
 export function compileSearch(q: SearchQuery, cursor?: Cursor): MongoSearch {
-  const compiler = new Compiler();
+  const compiler = new Compiler(q.view);
   const where = compiler.where(q);
   const dirs = q.sort.map((k) => k.descending);
   const forward = !cursor?.before;
   const pipeline: Stage[] = [{ $match: where }];
   const sortFields: Record<string, unknown> = {};
-  q.sort.forEach((k, i) => (sortFields[`s${i}`] = sortExpression(k)));
+  q.sort.forEach((k, i) => (sortFields[`s${i}`] = sortExpression(k, compiler.hidden)));
   if (q.sort.length) pipeline.push({ $addFields: sortFields });
   const position = cursor?.after ?? cursor?.before;
   if (position) pipeline.push({ $match: keyset(dirs, position, forward) });
@@ -327,48 +349,50 @@ export function compileSearch(q: SearchQuery, cursor?: Cursor): MongoSearch {
   return { joins: compiler.joins, pipeline, count, sortColumns: q.sort.length, reversed: !forward };
 }
 
-/** Resources referenced from `sourceKeys` (Type/id) through the spec's parameter. */
-export function compileInclude(spec: IncludeSpec, sourceKeys: string[]): MongoPlan {
+/** Resources referenced from `sourceKeys` (Type/id) through the spec's parameter, by the
+ * references of the search's view. */
+export function compileInclude(spec: IncludeSpec, sourceKeys: string[], view?: SearchQuery['view']): MongoPlan {
+  const hidden = hiddenSens(view);
   const refs: Stage[] = [
     { $match: and([{ _id: { $in: sourceKeys } }, spec.sourceType !== '*' ? { type: eq(spec.sourceType) } : {}]) },
     { $unwind: '$idx.reference' },
     // '*': every reference parameter
-    ...(spec.param !== '*' ? [{ $match: { 'idx.reference.p': eq(spec.param) } }] : []),
+    { $match: { ...(spec.param !== '*' ? { 'idx.reference.p': eq(spec.param) } : {}), 'idx.reference.z': { $ne: hidden } } },
     { $project: { _id: 0, t: '$idx.reference.rt', i: '$idx.reference.ri', u: '$idx.reference.ru' } },
   ];
   const local = and([spec.targetType ? { type: eq(spec.targetType) } : {}, { $slot: new JoinSlot(0, 'key') }]);
   // canonical references: the target is the resource whose `url` is the reference's url
-  const target = spec.canonical?.length ? or([local, { $slot: new JoinSlot(0, 'url', spec.canonical) }]) : local;
+  const target = spec.canonical?.length ? or([local, { $slot: new JoinSlot(0, 'url', spec.canonical, hidden) }]) : local;
   return { joins: [refs], pipeline: [{ $match: and([{ del: false }, target]) }, { $project: PAGE_FIELDS }] };
 }
 
-/** Resources that reference one of `targets` through the spec's parameter. */
-export function compileRevinclude(spec: IncludeSpec, targets: { type: string; id: string }[]): MongoPlan {
-  const refs = entryToAny(spec.param === '*' ? undefined : [spec.param], targets.map((t) => ({ t: t.type, i: t.id })));
+/** Resources that reference one of `targets` through the spec's parameter (its view's references). */
+export function compileRevinclude(spec: IncludeSpec, targets: { type: string; id: string }[], view?: SearchQuery['view']): MongoPlan {
+  const refs = entryToAny(spec.param === '*' ? undefined : [spec.param], targets.map((t) => ({ t: t.type, i: t.id })), hiddenSens(view));
   const match = and([{ del: false }, spec.sourceType !== '*' ? { type: eq(spec.sourceType) } : {}, refs]);
   return { joins: [], pipeline: [{ $match: match }, { $project: PAGE_FIELDS }] };
 }
 
-/** Some reference entry (of `params`, or of any parameter) points at one of `rows`. */
-function entryToAny(params: string[] | undefined, rows: JoinRow[]): Filter {
+/** Some reference entry of the view (of `params`, or of any parameter) points at one of `rows`. */
+function entryToAny(params: string[] | undefined, rows: JoinRow[], hidden: RowSens): Filter {
   const byType = new Map<string, Set<string>>();
   for (const r of rows) if (r.t !== undefined && r.i !== undefined) byType.set(r.t, (byType.get(r.t) ?? new Set()).add(r.i));
   if (byType.size === 0) return NONE;
   const targets = or([...byType].map(([t, ids]) => ({ rt: eq(t), ri: { $in: [...ids] } })));
-  return { 'idx.reference': { $elemMatch: and([params ? { p: paramIs(params) } : {}, targets]) } };
+  return { 'idx.reference': { $elemMatch: and([{ ...(params ? { p: paramIs(params) } : {}), ...ofView(hidden) }, targets]) } };
 }
 
 function renderSlot(slot: JoinSlot, rows: JoinRow[]): Filter {
   switch (slot.render) {
     case 'references':
-      return entryToAny(slot.params, rows);
+      return entryToAny(slot.params, rows, slot.hidden);
     case 'key': {
       const keys = [...new Set(rows.filter((r) => r.t !== undefined && r.i !== undefined).map((r) => `${r.t}/${r.i}`))];
       return { _id: { $in: keys } };
     }
     case 'url': {
       const urls = [...new Set(rows.filter((r) => r.i === undefined && r.u !== undefined).map((r) => r.u!))];
-      return urls.length ? { 'idx.uri': { $elemMatch: { p: paramIs(slot.params), u: { $in: urls } } } } : NONE;
+      return urls.length ? { 'idx.uri': { $elemMatch: { p: paramIs(slot.params), ...ofView(slot.hidden), u: { $in: urls } } } } : NONE;
     }
   }
 }

@@ -1,12 +1,19 @@
-// Which search parameters index a resource's sensitive elements, known from the data rather
-// than from the expression's text: a parameter whose rows for the full resource differ from its
-// rows for the redacted view (what a client without the migration-data scope sees) reads
-// sensitive elements, whatever its expression says — `extension('…/migration-status')`,
-// `extension.where(url = …)`, `extension.extension.value`, or a where() on them. Engines keep
-// the marks with the rows (src/store/sqlite sp_sensitive, the Mongo document's `sens`), and
-// src/auth/sensitive-search.ts refuses such parameters to clients without the scope.
+// What a resource's sensitive elements put into the search index, known from the data rather
+// than from the expression's text. A labelled resource is extracted twice: as stored, and as a
+// client without the migration-data scope sees it (src/auth/sensitive.ts withoutSensitive).
+//  - Rows: each row is marked with the view it belongs to (index-rows.ts FULL_ONLY, VIEW_ONLY,
+//    none for both). Every search reads only its client's view's rows (the engines' `sens`
+//    column or flag), so a search by a client without the scope answers as over the views —
+//    `identifier=…/se-lma|123` finds nothing, `identifier:missing=true` finds the patient whose
+//    only identifier is hidden — while searches on the same parameter by other values work.
+//  - Parameters: a parameter whose rows differ because of the sensitive *extensions* (migration
+//    status, journey, vulnerability, answers labelled inline, base64 content) is also marked
+//    as a whole (IndexRows.sensitive; src/store/sqlite sp_sensitive, the Mongo document's
+//    `sens` list), and src/auth/sensitive-search.ts refuses it to clients without the scope,
+//    as before rows were marked. Status-revealing identifiers only mark rows: refusing the
+//    `identifier` parameter would break the commonest search there is.
 import { SENSITIVITY_SYSTEM } from '../auth/sensitive.ts';
-import { ROW_TABLES, rowKey, type IndexRows } from './index-rows.ts';
+import { FULL_ONLY, ROW_TABLES, rowKey, VIEW_ONLY, type IndexRows } from './index-rows.ts';
 
 /** Whether a resource carries the label that writes put on sensitive content (labelSensitive),
  * the same test redaction makes: what is not labelled is not redacted, so its rows reveal
@@ -41,4 +48,47 @@ export function sensitiveParams(full: IndexRows, view: IndexRows): string[] {
     for (const k of counts.keys()) out.add(params.get(k)!);
   }
   return [...out].sort();
+}
+
+/** The rows of both views in one set (in place on `full`, before dedupe): a row the two share
+ * unmarked, a row only the full resource yields FULL_ONLY, a row only the view yields appended
+ * as VIEW_ONLY. Multisets again: a value found twice in full and once in the view is one
+ * unmarked row and one FULL_ONLY row. */
+export function markRows(full: IndexRows, view: IndexRows): IndexRows {
+  for (const table of ROW_TABLES) {
+    const inView = new Map<string, number>();
+    for (const r of view[table]) {
+      const k = rowKey(r);
+      inView.set(k, (inView.get(k) ?? 0) + 1);
+    }
+    const rows = full[table] as { sens?: number }[];
+    for (const r of rows) {
+      const k = rowKey(r);
+      const n = inView.get(k);
+      if (n === undefined) r.sens = FULL_ONLY;
+      else if (n === 1) inView.delete(k);
+      else inView.set(k, n - 1);
+    }
+    if (inView.size === 0) continue;
+    const viewOnly: { sens?: number }[] = [];
+    for (const r of view[table]) {
+      const k = rowKey(r);
+      const n = inView.get(k);
+      if (n === undefined) continue;
+      if (n === 1) inView.delete(k);
+      else inView.set(k, n - 1);
+      viewOnly.push({ ...r, sens: VIEW_ONLY });
+    }
+    // a parameter's rows stay contiguous (dedupe compares runs of one parameter)
+    rows.push(...viewOnly);
+    rows.sort((a, b) => ((a as { param: string }).param < (b as { param: string }).param ? -1 : (a as { param: string }).param > (b as { param: string }).param ? 1 : 0));
+  }
+  return full;
+}
+
+/** Whether some row of these is marked (the engines keep track of marked parameters). */
+export function markedParams(rows: IndexRows): string[] {
+  const out = new Set<string>();
+  for (const table of ROW_TABLES) for (const r of rows[table]) if (r.sens) out.add(r.param);
+  return [...out];
 }

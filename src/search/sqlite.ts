@@ -8,8 +8,19 @@ import { mergeDateRanges } from './ir.ts';
 import { instantComparison, numberComparison, rangeComparison, type Column, type Comparison } from './prefixes.ts';
 import { foldString, prefixUpperBound, uriAncestors } from './normalize.ts';
 import { AUDIT_ARMS, type AuditArm } from '../store/sqlite/audit-index.ts';
+import type { RowSens } from './index-rows.ts';
 
 export type ParamIds = (key: string) => number | undefined;
+
+/** Which index rows a search reads (src/search/sensitive-rows.ts): not the rows of the other
+ * view (`hidden`: the sens value of rows only the stored resources yield, for a client without
+ * the migration-data scope; of rows only the redacted views yield, for one with it). Only the
+ * parameters that have marked rows at all (`marked`) are tested: for the others every row has
+ * sens 0, and their lookups stay on covering indexes. */
+export interface RowView {
+  hidden: RowSens;
+  marked: (key: string) => boolean;
+}
 type Arg = string | number | null;
 
 export interface CompiledSql {
@@ -51,8 +62,19 @@ class Builder {
    * rather than build the set of every matching row */
   correlated = false;
 
-  constructor(ids: ParamIds) {
+  readonly view: RowView | undefined;
+
+  constructor(ids: ParamIds, view?: RowView) {
     this.ids = ids;
+    this.view = view;
+  }
+
+  /** The client's view's rows of the sp_ table aliased `a` (undefined when no row of `keys` is
+   * marked; `*` and `Type.*`: any reference parameter). */
+  sens(a: string, keys: readonly string[]): string | undefined {
+    const v = this.view;
+    if (!v || !keys.some((k) => k === '*' || k.endsWith('.*') || v.marked(k))) return undefined;
+    return `${a}.sens <> ${this.bind(v.hidden)}`;
   }
 
   alias(prefix: string): string {
@@ -78,7 +100,7 @@ class Builder {
    * (`+` keeps it from choosing the index), an arm's own condition (sources() chose the arm by
    * its key); undefined when every row does. */
   rowsOf(src: Source, a: string, keys: string[], plus = ''): string | undefined {
-    if (!src.arm) return this.params(`${plus}${a}.param`, keys);
+    if (!src.arm) return and([this.params(`${plus}${a}.param`, keys), this.sens(a, keys)]);
     return src.arm.where?.replaceAll('$.', `${a}.`);
   }
 }
@@ -280,8 +302,10 @@ const SQL: { [K in Condition['kind']]: CompileSql<K> } = {
     const as = tuple.map(() => b.alias('x'));
     const joins = as.slice(1).map((a, i) => `JOIN sp_composite ${a} ON ${a}.rid = ${as[0]}.rid AND ${a}.param = ${as[0]}.param AND ${a}.grp = ${as[0]}.grp AND ${a}.comp = ${i + 1}`).join(' ');
     const params = b.params(`${as[0]}.param`, c.params);
+    // every component from the client's view (an occurrence of each view may share a grp)
+    const views = and(as.map((a) => b.sens(a, c.params)));
     const preds = tuple.map((cv, i) => componentPredicate(b, as[i], cv));
-    return `${r}.rid IN (SELECT ${as[0]}.rid FROM sp_composite ${as[0]} ${joins} WHERE ${params} AND ${as[0]}.comp = 0 AND ${preds.join(' AND ')})`;
+    return `${r}.rid IN (SELECT ${as[0]}.rid FROM sp_composite ${as[0]} ${joins} WHERE ${params} AND ${views} AND ${as[0]}.comp = 0 AND ${preds.join(' AND ')})`;
   })),
   any: (b, c, r) => anyOf(c.conditions.map((x) => conditionSql(b, x, r))),
   compartment: (b, c, r) => {
@@ -337,7 +361,7 @@ function sortExpr(b: Builder, k: SortKey, r: string): string {
   // `+`: the resource's own rows through the (rid, param) index, not every row of the parameter per resource
   const srcs = sources(k.table!, k.params);
   const at = (src: Source) => rowSql(k.table === 'reference' ? "COALESCE($.target_type || '/' || $.target_id, $.url)" : `$.${col}`, src, a);
-  if (srcs.length === 1) return `COALESCE((SELECT ${agg}(${at(srcs[0])}) FROM ${srcs[0].table} ${a} WHERE ${a}.rid = ${r}.rid AND ${b.params(`+${a}.param`, k.params)}), ${missing})`;
+  if (srcs.length === 1) return `COALESCE((SELECT ${agg}(${at(srcs[0])}) FROM ${srcs[0].table} ${a} WHERE ${a}.rid = ${r}.rid AND ${b.rowsOf(srcs[0], a, k.params, '+')}), ${missing})`;
   // each source by rid, the aggregate over them all
   const values = srcs.map((src) => `SELECT ${at(src)} AS v FROM ${src.table} ${a} WHERE ${and([`${a}.rid = ${r}.rid`, b.rowsOf(src, a, k.params, '+')])}`);
   return `COALESCE((SELECT ${agg}(v) FROM (${values.join(' UNION ALL ')})), ${missing})`;
@@ -430,8 +454,8 @@ function literalLimit(n: number): string {
   return String(n);
 }
 
-export function compileSearch(q: SearchQuery, ids: ParamIds, cursor?: Cursor): CompiledSearch {
-  const b = new Builder(ids);
+export function compileSearch(q: SearchQuery, ids: ParamIds, cursor?: Cursor, view?: RowView): CompiledSearch {
+  const b = new Builder(ids, view);
   const sorts = q.sort.map((k) => sortExpr(b, k, 'r'));
   const sortArgs = b.args.splice(0);
   const where = whereClause(b, q, 'r');
@@ -448,7 +472,7 @@ export function compileSearch(q: SearchQuery, ids: ParamIds, cursor?: Cursor): C
   const page = { sql, args: [...sortArgs, ...whereArgs, ...outerArgs] };
   let count: CompiledSql | undefined;
   if (q.total !== 'none') {
-    const cb = new Builder(ids);
+    const cb = new Builder(ids, view);
     count = { sql: `SELECT COUNT(*) AS n FROM resource r WHERE ${whereClause(cb, q, 'r')}`, args: cb.args };
   }
   return { page, count, sortColumns: sorts.length, reversed: !forward };
@@ -456,8 +480,8 @@ export function compileSearch(q: SearchQuery, ids: ParamIds, cursor?: Cursor): C
 
 /** How many (up to `limit`) referring resources a `_has` condition has: the engine's probe to
  * choose between materialising the referring set and a per-candidate semi-join. */
-export function compileHasProbe(c: Extract<Condition, { kind: 'has' }>, ids: ParamIds, limit: number): CompiledSql {
-  const b = new Builder(ids);
+export function compileHasProbe(c: Extract<Condition, { kind: 'has' }>, ids: ParamIds, limit: number, view?: RowView): CompiledSql {
+  const b = new Builder(ids, view);
   const ref = b.alias('h');
   const s = b.alias('s');
   const selects = sources('reference', c.params).map((src) => {
@@ -480,12 +504,12 @@ function includeSources(spec: IncludeSpec): Source[] {
 /** Which reference rows of the source aliased `ref` an include follows. */
 function followed(b: Builder, src: Source, spec: IncludeSpec): string | undefined {
   if (src.arm || spec.param !== '*') return b.rowsOf(src, 'ref', [spec.param]);
-  return undefined;
+  return b.sens('ref', ['*']);
 }
 
 /** Resources referenced from `sources` (rids) through the spec's parameter. */
-export function compileInclude(spec: IncludeSpec, sourceRids: number[], ids: ParamIds): CompiledSql {
-  const b = new Builder(ids);
+export function compileInclude(spec: IncludeSpec, sourceRids: number[], ids: ParamIds, view?: RowView): CompiledSql {
+  const b = new Builder(ids, view);
   const selects = includeSources(spec).map((src) => {
     const where = [`ref.rid IN (${b.list(sourceRids)})`, 't.deleted = 0', followed(b, src, spec)];
     if (spec.targetType) where.push(`t.resource_type = ${b.bind(spec.targetType)}`);
@@ -499,7 +523,7 @@ export function compileInclude(spec: IncludeSpec, sourceRids: number[], ids: Par
     // canonical references: the target is the resource whose url is the reference's url
     for (const src of includeSources(spec)) {
       const cw = [`ref.rid IN (${b.list(sourceRids)})`, rowSql('$.target_id IS NULL AND $.url IS NOT NULL', src, 'ref'), 't.deleted = 0', followed(b, src, spec)];
-      cw.push(b.params('u.param', spec.canonical));
+      cw.push(b.params('u.param', spec.canonical), b.sens('u', spec.canonical));
       selects.push(`SELECT t.rid AS rid, t.resource_type AS resource_type, t.id AS id, v.content AS content
       FROM ${src.table} ref JOIN sp_uri u ON u.uri = ${rowSql('$.url', src, 'ref')} JOIN resource t ON t.rid = u.rid
       JOIN resource_version v ON v.seq = t.seq WHERE ${and(cw)}`);
@@ -510,8 +534,8 @@ export function compileInclude(spec: IncludeSpec, sourceRids: number[], ids: Par
 }
 
 /** Resources that reference one of `targets` through the spec's parameter. */
-export function compileRevinclude(spec: IncludeSpec, targets: { type: string; id: string }[], ids: ParamIds): CompiledSql {
-  const b = new Builder(ids);
+export function compileRevinclude(spec: IncludeSpec, targets: { type: string; id: string }[], ids: ParamIds, view?: RowView): CompiledSql {
+  const b = new Builder(ids, view);
   const selects = includeSources(spec).map((src) => {
     const pairs = targets.map((t) => `(${b.bind(t.type)}, ${b.bind(t.id)})`).join(', ');
     const where = [`(${rowSql('$.target_type, $.target_id', src, 'ref')}) IN (VALUES ${pairs})`, 's.deleted = 0', followed(b, src, spec)];

@@ -161,6 +161,25 @@ export class Repository {
     });
   }
 
+  /** Labels the current versions of resources in place (labelSensitive: meta only, no new
+   * version, as $meta-add) and recomputes their index rows: resources stored before a kind of
+   * sensitive element was labelled (status-revealing identifiers) get their labels and the
+   * marks of their rows. */
+  async relabel(resources: { resourceType: string; id: string }[]): Promise<void> {
+    const indexer = this.indexer;
+    await this.store.transaction(async (tx) => {
+      for (const r of resources) {
+        const current = await tx.current(r.resourceType, r.id);
+        if (!current || current.deleted) continue;
+        const resource = JSON.parse(current.json!) as Resource;
+        labelSensitive(resource);
+        const json = JSON.stringify(resource);
+        if (json !== current.json) await tx.rewrite(r.resourceType, r.id, current.versionId, json);
+        if (indexer) await tx.reindex(r.resourceType, r.id, indexer(resource));
+      }
+    });
+  }
+
   /** Current version; 404 when never stored, 410 when deleted. */
   async read(type: string, id: string): Promise<StoredVersion> {
     const v = await (this.ambient.getStore() ?? this.store).current(type, id);

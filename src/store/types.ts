@@ -109,6 +109,12 @@ export interface ResourceStore {
   /** true when the store already held resources indexed by a version of migfhir that did not
    * mark rows from sensitive elements (IndexRows.sensitive): the app reindexes them at start. */
   readonly unmarkedSensitiveRows?: boolean;
+  /** true when the store already held resources indexed by a version of migfhir that did not
+   * mark rows from status-revealing identifiers (index-rows.ts `sens`): the app relabels and
+   * reindexes those holding one at start (Repository.relabel). */
+  readonly unmarkedStatusIdentifiers?: boolean;
+  /** The current, not deleted resources whose stored JSON contains one of `texts`. */
+  currentContaining?(texts: string[]): Promise<{ resourceType: string; id: string }[]>;
   /** Current version (possibly a deletion marker), outside any transaction. */
   current(resourceType: string, id: string): Promise<StoredVersion | undefined>;
   version(resourceType: string, id: string, versionId: number): Promise<StoredVersion | undefined>;

@@ -10,7 +10,6 @@ import type { SchemaName } from '../../src/schemas/schemas.ts';
 const FILES: [string, SchemaName][] = [
   ...['de', 'gr', 'hr', 'it', 'pl', 'se'].map((c): [string, SchemaName] => [`src/mapping/${c}/profile.json`, 'national-profile']),
   ['src/mapping/identifier-systems.json', 'identifier-systems'],
-  ['src/mapping/national/status-identifiers.json', 'status-identifiers'],
   ['src/mpi/match-config.json', 'match-config'],
 ];
 
@@ -43,7 +42,6 @@ t.test('a broken copy names the file and the JSON pointer', async (t) => {
     { file: 'src/mapping/pl/profile.json', schema: 'national-profile', change: (d) => (d.profiles.Patient = 'not a uri'), pointer: '/profiles/Patient', says: /must match pattern/ },
     { file: 'src/mapping/identifier-systems.json', schema: 'identifier-systems', change: (d) => delete d.systems[2].system, pointer: '/systems/2', says: /must have required property 'system'/ },
     { file: 'src/mapping/identifier-systems.json', schema: 'identifier-systems', change: (d) => (d.systems[0].oid = '1.2.a'), pointer: '/systems/0/oid', says: /must match pattern/ },
-    { file: 'src/mapping/national/status-identifiers.json', schema: 'status-identifiers', change: (d) => d.ids.push(d.ids[0]), pointer: '/ids', says: /duplicate items/ },
     { file: 'src/mpi/match-config.json', schema: 'match-config', change: (d) => delete d.weights.twins, pointer: '/weights', says: /must have required property 'twins'/ },
     { file: 'src/mpi/match-config.json', schema: 'match-config', change: (d) => (d.blocking.perPass = '300'), pointer: '/blocking/perPass', says: /must be integer/ },
   ];

@@ -6,15 +6,14 @@
 // status, journey, vulnerability) never leave through a national profile unless the country
 // maps them itself: national systems have no element for them and the WHO asks that they not
 // reach non-health authorities. Nor do identifiers that reveal a migration status
-// (status-identifiers.json: an LMA card, a PAAYPA, an STP, a UNHCR registration) unless the
+// (identifier-systems.json `revealsStatus`: an LMA card, a PAAYPA, an STP, a UNHCR registration) unless the
 // country's own profile has a place for them.
 import type { Coding, Extension, Identifier, Patient } from 'fhir/r4.js';
 import { FhirError } from '../../fhir/errors.ts';
 import { sd } from '../../ig/canonical.ts';
 import { IDENTIFIER_SYSTEMS, type IdentifierSystem } from '../identifiers.ts';
 import { CHECKS } from './checks.ts';
-import statusFile from './status-identifiers.json' with { type: 'json' };
-import { checkDataFile } from '../../schemas/check.ts';
+import { statusRevealingEntry } from '../../auth/sensitive-identifiers.ts';
 import { KNOWN_EXTENSION_PREFIXES, type IdentifierRule, type NationalTable } from './table.ts';
 
 export interface MappingWarning {
@@ -25,8 +24,6 @@ export interface MappingWarning {
 export const MIGRANT_PATIENT = sd('migrant-patient');
 export const DATA_ABSENT = 'http://hl7.org/fhir/StructureDefinition/data-absent-reason';
 export const SENSITIVE = [sd('migration-status'), sd('migration-journey'), sd('vulnerability')];
-/** ids of identifier-systems.json entries whose very presence reveals a migration status */
-const statusIdentifiers = checkDataFile<typeof statusFile>(new URL('./status-identifiers.json', import.meta.url), statusFile, 'status-identifiers');
 const unknownReason: Extension = { url: DATA_ABSENT, valueCode: 'unknown' };
 
 interface Resolved {
@@ -150,8 +147,11 @@ export function patientFromFhir(table: NationalTable, ids: IdentifierTable, stor
   else delete p.meta;
   if (p.identifier) {
     const own = new Set(table.identifiers.map((r) => r.id));
-    const withheld = new Set(statusIdentifiers.ids.filter((id) => !own.has(id)).map(systemOf));
-    p.identifier = p.identifier.filter((i) => !i.system || !withheld.has(i.system)).map((i) => ids.fromFhir(i));
+    // a status-revealing identifier leaves only through its own country's profile
+    p.identifier = p.identifier.filter((i) => {
+      const entry = statusRevealingEntry(i.system);
+      return !entry || own.has(entry.id);
+    }).map((i) => ids.fromFhir(i));
     if (!p.identifier.length) delete p.identifier;
   }
   const extension = renameExtensions(p.extension, 'migfhir', table).filter((e) => !SENSITIVE.includes(e.url));

@@ -45,6 +45,7 @@ export class MongoStore implements ResourceStore {
   readonly atomicTransactions: boolean;
   readonly topology: Topology;
   readonly unmarkedSensitiveRows: boolean;
+  unmarkedStatusIdentifiers = false;
   private readonly client: MongoClient;
   private readonly resources: Collection<ResourceDocument>;
   private readonly historyColl: Collection<HistoryDocument>;
@@ -79,7 +80,12 @@ export class MongoStore implements ResourceStore {
       await db.collection('history').createIndexes(MONGO_HISTORY_INDEXES.map((i) => ({ name: i.name, key: i.key })));
       await db.collection<Counter>('counters').updateOne({ _id: 'seq' }, { $setOnInsert: { n: 0 } }, { upsert: true });
       const last = await db.collection<HistoryDocument>('history').find({}, { projection: { lu: 1 } }).sort({ lu: -1 }).limit(1).toArray();
-      return new MongoStore(client, db, topology, last[0] ? Date.parse(last[0].lu) : 0, unmarked);
+      const store = new MongoStore(client, db, topology, last[0] ? Date.parse(last[0].lu) : 0, unmarked);
+      // index entries written before entries were marked per view (`z`): the app relabels and
+      // reindexes the resources holding status-revealing identifiers at start (counters marks it done)
+      const marks = await db.collection<Counter>('counters').updateOne({ _id: 'status-identifier-marks' }, { $setOnInsert: { n: 1 } }, { upsert: true });
+      store.unmarkedStatusIdentifiers = marks.upsertedCount > 0 && (await db.collection('resources').estimatedDocumentCount()) > 0;
+      return store;
     } catch (err) {
       await client.close();
       throw err;
@@ -124,6 +130,13 @@ export class MongoStore implements ResourceStore {
 
   search(query: SearchQuery, cursor?: Cursor): Promise<SearchResult> {
     return this.searcher.search(query, cursor);
+  }
+
+  async currentContaining(texts: string[]): Promise<{ resourceType: string; id: string }[]> {
+    if (texts.length === 0) return [];
+    const escape = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const docs = await this.resources.find({ del: false, json: { $regex: texts.map(escape).join('|') } }, { projection: { type: 1, id: 1 } }).toArray();
+    return docs.map((d) => ({ resourceType: d.type, id: d.id }));
   }
 
   async hasSensitiveRows(keys: string[]): Promise<boolean> {

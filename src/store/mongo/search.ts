@@ -94,8 +94,8 @@ export class MongoSearcher {
       };
       const keys = sources.map(key);
       const targets = sources.map((d) => ({ type: d.type, id: d.id }));
-      await run(query.include, (s) => compileInclude(s, keys));
-      await run(query.revinclude, (s) => compileRevinclude(s, targets));
+      await run(query.include, (s) => compileInclude(s, keys, query.view));
+      await run(query.revinclude, (s) => compileRevinclude(s, targets, query.view));
       out.push(...next);
       sources = next;
     }

@@ -9,6 +9,7 @@ import type { HistoryEntry, HistoryPage, HistoryQuery, MetaInUse, ResourceStore,
 import { SCHEMA } from './schema.ts';
 import { SqliteIndexWriter } from './index-writer.ts';
 import { ensureCanonicalColumns } from './canonical-columns.ts';
+import { ensureSensColumns } from './sens-columns.ts';
 import { Checkpointer, WRITER_AUTOCHECKPOINT } from './checkpointer.ts';
 import { SqliteSearch } from './search.ts';
 import { SqliteAuditTrail } from './audit-trail.ts';
@@ -68,6 +69,7 @@ export class SqliteStore implements ResourceStore {
   readonly engine = 'sqlite';
   readonly options: SqliteOptions;
   readonly unmarkedSensitiveRows: boolean;
+  readonly unmarkedStatusIdentifiers: boolean;
   private auditTrail: SqliteAuditTrail | undefined;
   private readonly writer: Database.Database;
   private readonly reader: Database.Database;
@@ -106,6 +108,8 @@ export class SqliteStore implements ResourceStore {
     this.writer.exec(SCHEMA);
     this.unmarkedSensitiveRows = unmarked && this.writer.prepare('SELECT 1 FROM resource WHERE deleted = 0 LIMIT 1').get() !== undefined;
     ensureCanonicalColumns(this.writer);
+    const sensAdded = ensureSensColumns(this.writer);
+    this.unmarkedStatusIdentifiers = sensAdded && this.writer.prepare('SELECT 1 FROM resource WHERE deleted = 0 LIMIT 1').get() !== undefined;
     ensureAuditIndex(this.writer);
     // keep the planner's statistics current (SQLite's advice for long-lived connections)
     this.writer.pragma('optimize=0x10002');
@@ -233,6 +237,14 @@ export class SqliteStore implements ResourceStore {
 
   async search(query: SearchQuery, cursor?: Cursor): Promise<SearchResult> {
     return this.searcher.search(query, cursor);
+  }
+
+  async currentContaining(texts: string[]): Promise<{ resourceType: string; id: string }[]> {
+    if (texts.length === 0) return [];
+    // one pass over the current versions' text (instr: no LIKE escapes to get wrong)
+    const sql = `SELECT r.resource_type AS resourceType, r.id AS id FROM resource r JOIN resource_version v ON v.seq = r.seq
+      WHERE r.deleted = 0 AND (${texts.map(() => 'instr(v.content, ?) > 0').join(' OR ')})`;
+    return this.writer.prepare<string[], { resourceType: string; id: string }>(sql).all(...texts);
   }
 
   async hasSensitiveRows(keys: string[]): Promise<boolean> {
