@@ -73,7 +73,9 @@ export function negotiate(format: string | undefined, accept: string | undefined
 /** The format an error is answered in: the one asked for when that can be told, else JSON. */
 export function errorFormat(request: FastifyRequest): Format {
   try {
-    const format = (request.query as Record<string, string[] | undefined> | undefined)?._format?.[0];
+    // a query the router never reached (404) is parsed by Fastify's default: a string, not a list
+    const value = (request.query as Record<string, string[] | string | undefined> | undefined)?._format;
+    const format = Array.isArray(value) ? value[0] : value;
     return negotiate(format, request.headers.accept, request.headers['content-type']);
   } catch {
     return 'json';
