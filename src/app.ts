@@ -189,7 +189,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   app.addContentTypeParser(XML_TYPES, { parseAs: 'buffer' }, (request, body, done) => {
     try {
       const text = bodyText(body as Buffer, request.headers['content-encoding']);
-      done(null, /^\s*$/.test(text) ? undefined : fromXml(text, { maxDepth: config.maxJsonDepth }));
+      // $validate reports where each issue is in the text sent: only there are positions kept
+      const positions = request.url.includes('$validate');
+      done(null, /^\s*$/.test(text) ? undefined : fromXml(text, { maxDepth: config.maxJsonDepth, positions }));
     } catch (err) {
       done(err as Error, undefined);
     }

@@ -114,6 +114,21 @@ t.test('interactions in XML: search, history, conditional create, transaction wi
   t.same(everything.entry.map((e: any) => e.resource.resourceType).sort(), ['Observation', 'Patient']);
 });
 
+t.test('$validate of an XML resource gives FHIRPath expressions with line and column', async (t) => {
+  const app = await testApp();
+  t.teardown(() => app.close());
+  const body = '<Patient xmlns="http://hl7.org/fhir">\n  <name><family value="Doe"/></name>\n  <gender value="robot"/>\n</Patient>';
+  for (const payload of [body, `<Parameters xmlns="http://hl7.org/fhir"><parameter><name value="resource"/><resource>\n${body}</resource></parameter></Parameters>`]) {
+    const res = await app.inject({ method: 'POST', url: '/fhir/Patient/$validate', headers: { 'content-type': XML }, payload });
+    t.equal(res.statusCode, 200);
+    const issue = xmlBody(res).issue.find((i: any) => i.expression?.[0] === 'Patient.gender');
+    t.ok(issue, 'the bad code is reported at Patient.gender');
+    const ext = (name: string) => issue.extension.find((e: any) => e.url.endsWith(`operationoutcome-issue-${name}`))?.valueInteger;
+    t.equal(ext('line'), payload === body ? 3 : 4, 'on the line of <gender>');
+    t.equal(ext('col'), 25, 'at the end of its start tag (the column of its >)');
+  }
+});
+
 t.test('hostile XML is refused with 400 and changes nothing', async (t) => {
   const app = await testApp();
   t.teardown(() => app.close());

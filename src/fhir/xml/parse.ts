@@ -15,9 +15,19 @@ import { FHIR_NS, isNumberType, XHTML_NS, xmlModel, type ChildDef, type Context,
 export interface XmlReadOptions {
   /** deepest element nesting accepted (the server's JSON depth limit) */
   maxDepth?: number;
-  /** when given, receives each element's FHIRPath location → its line and column (1-based) */
-  positions?: Map<string, { line: number; col: number }>;
+  /** record where each element of each resource read was (xmlPositions), for $validate */
+  positions?: boolean;
 }
+
+export interface Position {
+  line: number;
+  col: number;
+}
+
+/** For resources read with `positions`: each element's FHIRPath within that resource (rooted at
+ * its type: Patient.name[1].use) → its line and column (1-based) in the XML sent. Kept beside
+ * the resource objects, so a resource taken out of a Parameters or Bundle keeps its own. */
+export const xmlPositions = new WeakMap<object, Map<string, Position>>();
 
 type Json = Record<string, unknown>;
 
@@ -53,15 +63,20 @@ function frame(kind: Frame['kind'], parent: Frame | undefined, def: ChildDef | u
   return { kind, parent, def, index, ctx, obj, value: undefined, lists: undefined, start: 0, depth: 0 };
 }
 
-/** The FHIRPath of a frame: Patient.name[0].given[1] */
-function pathOf(f: Frame | undefined): string {
+/** The FHIRPath of a frame from the root resource (Bundle.entry[2].resource.name[0]), or with
+ * `local` from the resource it is in (Patient.name[0]). */
+function pathOf(f: Frame | undefined, local = false): string {
   if (!f) return '';
-  if (f.kind === 'resource') {
-    const type = String(f.obj.resourceType);
-    return f.parent ? pathOf(f.parent) : type;
-  }
+  if (f.kind === 'resource') return f.parent && !local ? pathOf(f.parent) : String(f.obj.resourceType);
   const name = f.def?.prop ?? '';
-  return `${pathOf(f.parent)}.${name}${f.index !== undefined ? `[${f.index}]` : ''}`;
+  return `${pathOf(f.parent, local)}.${name}${f.index !== undefined ? `[${f.index}]` : ''}`;
+}
+
+/** The resource frame a frame is in. */
+function resourceOf(f: Frame): Frame {
+  let r = f;
+  while (r.kind !== 'resource' && r.parent) r = r.parent;
+  return r;
 }
 
 class Reader {
@@ -69,7 +84,7 @@ class Reader {
   readonly #text: string;
   readonly #parser: sax.SAXParser;
   readonly #maxDepth: number;
-  readonly #positions: XmlReadOptions['positions'];
+  readonly #positions: boolean;
   #top: Frame | undefined;
   #depth = 0;
   #root: Json | undefined;
@@ -78,7 +93,7 @@ class Reader {
     this.#model = model;
     this.#text = text;
     this.#maxDepth = options.maxDepth ?? 100;
-    this.#positions = options.positions;
+    this.#positions = options.positions === true;
     const p = (this.#parser = sax.parser(true, { xmlns: true, position: true, strictEntities: true } as sax.SAXOptions));
     p.onerror = (err) => {
       throw this.#fail(`The XML is not well-formed: ${err.message.split('\n')[0]}`);
@@ -247,7 +262,11 @@ class Reader {
 
   #push(f: Frame): void {
     this.#top = f;
-    if (this.#positions) this.#positions.set(pathOf(f), { line: this.#parser.line + 1, col: this.#parser.column });
+    if (!this.#positions) return;
+    const resource = resourceOf(f).obj;
+    let map = xmlPositions.get(resource);
+    if (!map) xmlPositions.set(resource, (map = new Map()));
+    map.set(pathOf(f, true), { line: this.#parser.line + 1, col: this.#parser.column });
   }
 
   #close(): void {
