@@ -20,15 +20,19 @@ function nearest(positions: Map<string, Position>, expression: string): Position
   }
 }
 
+/** Where the element an expression names was in the XML a resource was read from (with positions). */
+export function xmlLocation(resource: object, expression: string | undefined): Position | undefined {
+  const positions = xmlPositions.get(resource);
+  return positions && expression ? nearest(positions, expression) : undefined;
+}
+
 /** The outcome with line and column on each issue about a resource that was read from XML. */
 export function withXmlLocations(outcome: OperationOutcome, resource: object): OperationOutcome {
-  const positions = xmlPositions.get(resource);
-  if (!positions) return outcome;
+  if (!xmlPositions.has(resource)) return outcome;
   return {
     ...outcome,
     issue: outcome.issue.map((issue) => {
-      const expression = issue.expression?.[0];
-      const at = expression ? nearest(positions, expression) : undefined;
+      const at = xmlLocation(resource, issue.expression?.[0]);
       if (!at) return issue;
       return { ...issue, extension: [...(issue.extension ?? []), { url: LINE, valueInteger: at.line }, { url: COL, valueInteger: at.col }] };
     }),
