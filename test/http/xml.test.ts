@@ -148,6 +148,8 @@ t.test('hostile XML is refused with 400 and changes nothing', async (t) => {
     ['a JSON body sent as XML', XML, JSON.stringify({ resourceType: 'Patient', active: true })],
     ['an XML body sent as JSON', 'application/fhir+json', PATIENT],
     ['two roots', XML, '<Patient xmlns="http://hl7.org/fhir"/><Patient xmlns="http://hl7.org/fhir"/>'],
+    ['a lone surrogate by reference', XML, '<Patient xmlns="http://hl7.org/fhir"><name><family value="a&#xD800;b"/></name></Patient>'],
+    ['a control character by reference', XML, '<Patient xmlns="http://hl7.org/fhir"><name><family value="a&#1;b"/></name></Patient>'],
     ['not a boolean', XML, '<Patient xmlns="http://hl7.org/fhir"><active value="yes"/></Patient>'],
   ];
   for (const [what, type, payload] of bodies) {

@@ -31,6 +31,10 @@ export const xmlPositions = new WeakMap<object, Map<string, Position>>();
 
 type Json = Record<string, unknown>;
 
+// what a character reference could smuggle in that XML 1.0 does not allow (and JSON bodies
+// refuse too): C0 controls other than tab/LF/CR, and lone surrogates (&#xD800;)
+const NOT_XML_TEXT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|\p{Cs}/u;
+
 const MAX_ATTRIBUTES = 64;
 const MAX_NAME = 256;
 const DECIMAL = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$/;
@@ -182,7 +186,10 @@ class Reader {
       for (const a of Object.values(attributes)) {
         if (isDeclaration(a)) continue;
         if (a.name === 'value') f.value = this.#value(def.type, a.value);
-        else if (a.name === 'id') f.obj.id = a.value;
+        else if (a.name === 'id') {
+          this.#checkText(a.value);
+          f.obj.id = a.value;
+        }
         else throw this.#fail(`Unknown attribute ${a.name.slice(0, 64)} on a primitive element`);
       }
       return;
@@ -212,7 +219,10 @@ class Reader {
   #attributes(tag: sax.QualifiedTag, allowed: ReadonlyMap<string, ChildDef> | undefined, into?: Json): void {
     for (const a of Object.values(tag.attributes as Record<string, sax.QualifiedAttribute>)) {
       if (isDeclaration(a)) continue;
-      if (a.uri === '' && allowed?.has(a.name) && into) into[a.name] = a.value;
+      if (a.uri === '' && allowed?.has(a.name) && into) {
+        this.#checkText(a.value);
+        into[a.name] = a.value;
+      }
       else throw this.#fail(`Unknown attribute ${a.name.slice(0, 64)} on <${tag.local.slice(0, 64)}>`);
     }
   }
@@ -246,6 +256,7 @@ class Reader {
 
   #value(type: string, text: string): unknown {
     if (text === '') throw this.#fail('An empty value attribute is not allowed: leave the attribute out', 'value');
+    this.#checkText(text);
     if (type === 'boolean') {
       if (text === 'true') return true;
       if (text === 'false') return false;
@@ -258,6 +269,10 @@ class Reader {
       return n;
     }
     return text;
+  }
+
+  #checkText(text: string): void {
+    if (NOT_XML_TEXT.test(text)) throw this.#fail('A value holds a character XML 1.0 does not allow (a control character or a lone surrogate)', 'value');
   }
 
   #push(f: Frame): void {
