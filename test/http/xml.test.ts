@@ -114,6 +114,22 @@ t.test('interactions in XML: search, history, conditional create, transaction wi
   t.same(everything.entry.map((e: any) => e.resource.resourceType).sort(), ['Observation', 'Patient']);
 });
 
+t.test('what has no XML form (stored with validation off) is 406 in XML, never malformed or injected XML', async (t) => {
+  const app = await testApp({ validation: { default: 'off', types: {} } });
+  t.teardown(() => app.close());
+  // a narrative that closes its div early to smuggle an element into the XML answer
+  const injected = '<div xmlns="http://www.w3.org/1999/xhtml">x</div></text><active value="true"/><text><div xmlns="http://www.w3.org/1999/xhtml">y</div>';
+  t.equal((await fhir(app, 'PUT', '/fhir/Patient/n1', { resourceType: 'Patient', id: 'n1', text: { status: 'generated', div: injected } })).status, 201);
+  t.equal((await fhir(app, 'PUT', '/fhir/Patient/n2', { resourceType: 'Patient', id: 'n2', name: [{ family: 'x', nickname: 'y' }] })).status, 201);
+  for (const id of ['n1', 'n2']) {
+    const res = await app.inject({ method: 'GET', url: `/fhir/Patient/${id}?_format=xml` });
+    t.equal(res.statusCode, 406, `${id}: 406`);
+    t.equal(xmlBody(res).resourceType, 'OperationOutcome', `${id}: an OperationOutcome, in XML`);
+    t.notMatch(res.body, '<active', `${id}: nothing smuggled`);
+    t.equal((await app.inject({ method: 'GET', url: `/fhir/Patient/${id}` })).statusCode, 200, `${id}: readable as JSON`);
+  }
+});
+
 t.test('$validate of an XML resource gives FHIRPath expressions with line and column', async (t) => {
   const app = await testApp();
   t.teardown(() => app.close());

@@ -28,6 +28,23 @@ function escapeAttribute(value: string): string {
   );
 }
 
+// Narratives known to be one well-formed XHTML div: checking one costs a parse (most of what
+// writing a resource with a narrative costs), and the same resources are read again and again.
+const CHECKED_NARRATIVES = new Map<string, boolean>();
+const CACHE_ENTRIES = 2000;
+const CACHE_LONGEST = 64 * 1024;
+
+function wellFormedNarrative(div: string): boolean {
+  const known = CHECKED_NARRATIVES.get(div);
+  if (known !== undefined) return known;
+  const ok = narrativeError(div) === undefined;
+  if (div.length <= CACHE_LONGEST) {
+    if (CHECKED_NARRATIVES.size >= CACHE_ENTRIES) CHECKED_NARRATIVES.delete(CHECKED_NARRATIVES.keys().next().value!);
+    CHECKED_NARRATIVES.set(div, ok);
+  }
+  return ok;
+}
+
 function unknownProperty(prop: string, path: string): FhirError {
   return new FhirError(406, {
     code: 'not-supported',
@@ -117,8 +134,8 @@ class Writer {
       // The narrative is XHTML already: written as it is once known to be one well-formed div
       // in the XHTML namespace (checked on write, unless validation is off — and a malformed
       // one must not become elements of the resource).
-      if (typeof value !== 'string' || narrativeError(value)) {
-        throw new FhirError(406, { code: 'not-supported', diagnostics: `The narrative at ${path} is not well-formed XHTML, so it cannot be written as XML: ask for JSON (_format=json)` });
+      if (typeof value !== 'string' || !wellFormedNarrative(value)) {
+        throw new FhirError(406, { code: 'not-supported', diagnostics: `The narrative at ${path} is not FHIR XHTML (one well-formed div of the allowed elements), so it cannot be written as XML: ask for JSON (_format=json)` });
       }
       this.#indent(depth);
       this.#out += value;
