@@ -6,6 +6,8 @@ import type { Config } from './config.ts';
 import { loadDefinitions, ResourceTypes } from './fhir/definitions.ts';
 import { clientErrorHandler, connectHandler, errorHandler, notFoundHandler, routingErrorHandler } from './http/errors.ts';
 import { bodyText, parseJsonBody } from './http/json.ts';
+import { fromXml } from './fhir/xml/parse.ts';
+import { isR4, XML_TYPES } from './http/negotiation.ts';
 import { MALFORMED, parseQuery, type Query } from './fhir/query.ts';
 import { FhirError } from './fhir/errors.ts';
 import { registerRoutes } from './http/routes.ts';
@@ -168,6 +170,12 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     done(null, payload);
   });
   app.removeAllContentTypeParsers();
+  // a body in another FHIR version than R4 would be stored as if it were R4
+  app.addHook('preParsing', (request, _reply, payload, done) => {
+    const params = (request.headers['content-type'] ?? '').split(';').slice(1).map((p) => p.trim().toLowerCase());
+    if (isR4(params)) done(null, payload);
+    else done(new FhirError(415, { code: 'not-supported', diagnostics: 'The body is declared as another FHIR version than R4 (fhirVersion=4.0)' }), undefined);
+  });
   app.addContentTypeParser(JSON_TYPES, { parseAs: 'buffer' }, (request, body, done) => {
     try {
       // a JSON Patch document is only ever the body of a PATCH: created or updated, it would be stored as a resource
@@ -175,6 +183,17 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
         throw new FhirError(415, { code: 'not-supported', diagnostics: 'application/json-patch+json is accepted only by PATCH: send resources as application/fhir+json' });
       }
       done(null, parseJsonBody(bodyText(body as Buffer, request.headers['content-encoding']), config.maxJsonDepth));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
+  // FHIR XML bodies are read into the JSON form every handler takes (src/fhir/xml/parse.ts)
+  app.addContentTypeParser(XML_TYPES, { parseAs: 'buffer' }, (request, body, done) => {
+    try {
+      const text = bodyText(body as Buffer, request.headers['content-encoding']);
+      // $validate reports where each issue is in the text sent: only there are positions kept
+      const positions = request.url.includes('$validate');
+      done(null, /^\s*$/.test(text) ? undefined : fromXml(text, { maxDepth: config.maxJsonDepth, positions }));
     } catch (err) {
       done(err as Error, undefined);
     }

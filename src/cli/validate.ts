@@ -1,10 +1,13 @@
 // `migfhir validate <files|dirs|-> [--profile URL] [--ig DIR|package.tgz] [--format text|json]`:
-// validates JSON resources, Bundles (entry by entry, as one resource) and NDJSON files offline,
+// validates JSON and XML resources, Bundles (entry by entry, as one resource) and NDJSON files offline,
 // with the same validator as the server. Text output is compiler-like, one line per issue:
-// `file:Patient.name[0].given: error: message`; exit status 1 when any error was found.
+// `file:Patient.name[0].given: error: message` (for XML `file:line:col:Patient.name[0].given`,
+// the line and column of the element); exit status 1 when any error was found.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { IssueInput } from '../fhir/errors.ts';
+import { fromXml } from '../fhir/xml/parse.ts';
+import { xmlLocation } from '../fhir/xml/locations.ts';
 import { loadPackage, unusable } from '../validation/package-loader.ts';
 import { offlineValidator } from '../validation/offline.ts';
 
@@ -24,7 +27,7 @@ function collect(path: string, out: Source[]): void {
   if (st.isDirectory()) {
     for (const f of readdirSync(path).sort()) {
       const p = join(path, f);
-      if (statSync(p).isDirectory() || /\.(json|ndjson)$/.test(f)) collect(p, out);
+      if (statSync(p).isDirectory() || /\.(json|ndjson|xml)$/.test(f)) collect(p, out);
     }
   } else out.push({ name: path, text: readFileSync(path, 'utf8') });
 }
@@ -34,10 +37,19 @@ interface Item {
   label: string;
   resource?: unknown;
   error?: string;
+  /** read from XML: issues name their line and column */
+  xml?: boolean;
 }
 
 function resourcesOf(src: Source): Item[] {
   const trimmed = src.text.trim();
+  if (trimmed.startsWith('<')) {
+    try {
+      return [{ label: src.name, resource: fromXml(src.text, { maxDepth: 1000, positions: true }), xml: true }];
+    } catch (err) {
+      return [{ label: src.name, error: `not FHIR XML: ${(err as Error).message}` }];
+    }
+  }
   try {
     return [{ label: src.name, resource: JSON.parse(trimmed) }];
   } catch (err) {
@@ -104,8 +116,14 @@ export async function validateCommand(argv: string[], out = process.stdout, err 
       : validator.validate(item.resource, { profiles, definitions: true });
     errors += issues.filter((i) => i.severity === 'error' || i.severity === 'fatal').length;
     warnings += issues.filter((i) => i.severity === 'warning').length;
-    if (format === 'json') report.push({ file: item.label, issues });
-    else for (const i of issues) out.write(`${item.label}:${i.expression?.[0] ?? ''}: ${i.severity}: ${i.diagnostics}\n`);
+    const at = (i: IssueInput) => (item.xml ? xmlLocation(item.resource as object, i.expression?.[0]) : undefined);
+    if (format === 'json') report.push({ file: item.label, issues: issues.map((i) => ({ ...i, ...at(i) })) });
+    else {
+      for (const i of issues) {
+        const where = at(i);
+        out.write(`${item.label}${where ? `:${where.line}:${where.col}` : ''}:${i.expression?.[0] ?? ''}: ${i.severity}: ${i.diagnostics}\n`);
+      }
+    }
     if (progress && (n % 50 === 0 || n === items.length - 1)) {
       const width = 30;
       const done = Math.round(((n + 1) / items.length) * width);

@@ -3,6 +3,7 @@
 // read path never parses and re-serializes a stored resource. Serialized once, at the edge
 // (HTTP, Bundle response entries), by serialize().
 import type { Binary, Resource } from 'fhir/r4.js';
+import { toXml } from './xml/serialize.ts';
 
 /** A resource as JSON text, with its type known without parsing and a parsed view made on
  * first use. */
@@ -41,9 +42,13 @@ export class MediaText {
 
 export type ResponseBody = Resource | ResourceJson | MediaText;
 
-/** The body's text: stored text and media text as they are, objects stringified. */
-export function serialize(body: ResponseBody): string {
-  return body instanceof ResourceJson || body instanceof MediaText ? body.text : JSON.stringify(body);
+/** The body's text: stored text and media text as they are, objects stringified; in XML, the
+ * resource written by src/fhir/xml (media text stays as it is). */
+export function serialize(body: ResponseBody, format: 'json' | 'xml' = 'json', pretty = false): string {
+  if (body instanceof MediaText) return body.text;
+  if (format === 'xml') return toXml(resourceOf(body), { pretty });
+  if (pretty) return JSON.stringify(resourceOf(body), null, 2);
+  return body instanceof ResourceJson ? body.text : JSON.stringify(body);
 }
 
 /** The body as a resource object (parsed once for JSON text; media text as a Binary). */

@@ -7,11 +7,19 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DeletedError, FhirError, operationOutcome, type IssueCode } from '../fhir/errors.ts';
 import { etagHeaders } from '../rest/common.ts';
-import { FHIR_JSON } from './negotiation.ts';
+import { errorFormat, FHIR_JSON, FHIR_XML } from './negotiation.ts';
+import { toXml } from '../fhir/xml/serialize.ts';
+import type { OperationOutcome } from 'fhir/r4.js';
+
+/** An OperationOutcome sent in the format the request asked for (JSON when it cannot be told). */
+function sendOutcome(request: FastifyRequest, reply: FastifyReply, outcome: OperationOutcome): FastifyReply {
+  if (errorFormat(request) === 'xml') return reply.header('content-type', FHIR_XML).send(toXml(outcome));
+  return reply.header('content-type', FHIR_JSON).send(JSON.stringify(outcome));
+}
 
 const FASTIFY_CODES: Record<string, { status: number; code: IssueCode; diagnostics: string }> = {
   FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'too-long', diagnostics: 'The request body is larger than this server accepts' },
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'not-supported', diagnostics: 'Unsupported Content-Type: send application/fhir+json (or application/json-patch+json for PATCH)' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'not-supported', diagnostics: 'Unsupported Content-Type: send application/fhir+json or application/fhir+xml (or application/json-patch+json for PATCH)' },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'structure', diagnostics: 'Content-Length does not match the body' },
   FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'structure', diagnostics: 'The request body is empty' },
 };
@@ -37,7 +45,7 @@ export function errorHandler(err: FastifyError | FhirError, request: FastifyRequ
       body = operationOutcome([{ code: 'exception', diagnostics: `Internal server error (request ${request.id})` }]);
     }
   }
-  return reply.code(status).headers(headers).header('content-type', FHIR_JSON).send(JSON.stringify(body));
+  return sendOutcome(request, reply.code(status).headers(headers), body);
 }
 
 /** Errors Fastify raises while routing, before any hook runs (the frameworkErrors option). */
@@ -50,7 +58,7 @@ export function routingErrorHandler(err: FastifyError, request: FastifyRequest, 
   const known = ROUTING_CODES[err.code];
   if (!known) return errorHandler(err, request, reply);
   const body = operationOutcome([{ code: known.code, diagnostics: known.diagnostics }]);
-  return reply.code(known.status).header('content-type', FHIR_JSON).send(JSON.stringify(body));
+  return sendOutcome(request, reply.code(known.status), body);
 }
 
 /** A complete HTTP/1.1 response, for sockets Node's parser gave up on (no request object). */
@@ -85,9 +93,9 @@ const FHIR_METHODS = 'GET, HEAD, POST, PUT, PATCH, DELETE';
 export function notFoundHandler(request: FastifyRequest, reply: FastifyReply) {
   if (!FHIR_METHODS.split(', ').includes(request.method)) {
     const body = operationOutcome([{ code: 'not-supported', diagnostics: `The method ${request.method.slice(0, 20)} is not part of this FHIR API` }]);
-    return reply.code(405).header('allow', FHIR_METHODS).header('content-type', FHIR_JSON).send(JSON.stringify(body));
+    return sendOutcome(request, reply.code(405).header('allow', FHIR_METHODS), body);
   }
   const path = request.url.split('?')[0].slice(0, 200);
   const body = operationOutcome([{ code: 'not-found', diagnostics: `No FHIR interaction at ${request.method} ${path}` }]);
-  return reply.code(404).header('content-type', FHIR_JSON).send(JSON.stringify(body));
+  return sendOutcome(request, reply.code(404), body);
 }

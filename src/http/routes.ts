@@ -1,12 +1,12 @@
 // Adapts Fastify to the framework-free handlers in src/rest: builds a FhirRequest, runs the
 // handler, and writes the FhirResponse with FHIR's headers.
-import { MediaText, resourceOf, serialize } from '../fhir/body.ts';
+import { MediaText, serialize } from '../fhir/body.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { auditInput, auditInputs, registerAuditHooks } from './audit.ts';
 import { redactBody } from '../auth/sensitive.ts';
 import type { Context, FhirRequest, FhirResponse } from '../rest/types.ts';
 import { checkPathParams, invoke, routeTable, type RouteSpec } from '../rest/route-table.ts';
-import { FHIR_JSON, isPretty, negotiate } from './negotiation.ts';
+import { FHIR_JSON, FHIR_XML, isPretty, negotiate, type Format } from './negotiation.ts';
 
 type Params = { type?: string; id?: string; vid?: string; ctype?: string };
 
@@ -14,10 +14,17 @@ export function baseUrlOf(request: FastifyRequest, ctx: Context): string {
   return ctx.config.baseUrl ?? `${request.protocol}://${request.host}${ctx.config.basePath}`;
 }
 
+/** The response format (406 before anything runs when none fits); an operation with media
+ * types of its own (HL7 v2 ER7) negotiates itself and answers its FHIR resources in JSON. */
+function responseFormat(request: FastifyRequest, spec: RouteSpec): Format {
+  const query = request.query as Record<string, string[]>;
+  if (spec.operation?.ownFormats) return 'json';
+  return negotiate(query._format?.[0], request.headers.accept, request.headers['content-type']);
+}
+
 function toFhirRequest(request: FastifyRequest, ctx: Context, spec: RouteSpec): FhirRequest {
   const params = request.params as Params;
   const query = request.query as Record<string, string[]>;
-  if (!spec.operation?.ownFormats) negotiate(query._format?.[0], request.headers.accept);
   checkPathParams(params, ctx);
   const contentType = request.headers['content-type']?.split(';')[0].trim().toLowerCase();
   return {
@@ -36,15 +43,15 @@ function toFhirRequest(request: FastifyRequest, ctx: Context, spec: RouteSpec): 
   };
 }
 
-export function sendFhir(reply: FastifyReply, res: FhirResponse, pretty: boolean): FastifyReply {
+export function sendFhir(reply: FastifyReply, res: FhirResponse, pretty: boolean, format: Format = 'json'): FastifyReply {
+  // serialized before the status is set: a resource with no XML form is a 406, not a half-sent answer
+  const text = res.body === undefined || res.status === 304 || res.status === 204 ? undefined : serialize(res.body, format, pretty);
   reply.code(res.status);
   if (res.headers) reply.headers(res.headers);
-  if (res.body === undefined || res.status === 304 || res.status === 204) return reply.send();
+  if (text === undefined) return reply.send();
   // an operation may answer in a media type of its own (HL7 v2 ER7)
-  if (res.body instanceof MediaText) return reply.header('content-type', res.body.contentType).send(res.body.text);
-  reply.header('content-type', FHIR_JSON);
-  const text = pretty ? JSON.stringify(resourceOf(res.body), null, 2) : serialize(res.body);
-  return reply.send(text);
+  if (res.body instanceof MediaText) return reply.header('content-type', res.body.contentType).send(text);
+  return reply.header('content-type', format === 'xml' ? FHIR_XML : FHIR_JSON).send(text);
 }
 
 /** The Fastify handler of one route of the table: the request as a FhirRequest, the handler
@@ -53,6 +60,7 @@ export function fastifyHandler(spec: RouteSpec, ctx: Context) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const kind = spec.audit(request.body);
     request.auditInteraction = kind;
+    const format = responseFormat(request, spec);
     const req = toFhirRequest(request, ctx, spec);
     const audit = ctx.audit;
     let res: FhirResponse;
@@ -82,7 +90,7 @@ export function fastifyHandler(spec: RouteSpec, ctx: Context) {
     // clients without the migration-data scope get sensitive elements removed
     // (an ER7 answer is built from what the client may see: src/operations/hl7v2-export.ts)
     if (req.auth && !req.auth.scopes.sensitive && res.body !== undefined && !(res.body instanceof MediaText)) res = { ...res, body: redactBody(res.body) };
-    return sendFhir(reply, res, isPretty(req.query._pretty?.[0]));
+    return sendFhir(reply, res, isPretty(req.query._pretty?.[0]), format);
   };
 }
 

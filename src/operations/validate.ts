@@ -11,6 +11,7 @@ import type { FhirRequest, Handler } from '../rest/types.ts';
 import { authorize } from '../auth/authorize.ts';
 import { REDACTED, viewFor } from '../auth/sensitive.ts';
 import { checkShape } from '../validation/shape.ts';
+import { withXmlLocations } from '../fhir/xml/locations.ts';
 
 const MODES = new Set(['create', 'update', 'delete', 'profile']);
 
@@ -94,7 +95,8 @@ export const validate: Handler = async (req, ctx) => {
     seen.add(k);
     return true;
   });
-  return { status: 200, body: outcome(unique) };
+  // a resource sent as XML: each issue also says where it is in the text (line, column)
+  return { status: 200, body: withXmlLocations(outcome(unique), resource) };
 };
 
 export const validateOperation = defineOperation({

@@ -76,8 +76,8 @@ export function capabilityStatement(req: FhirRequest, ctx: Context): CapabilityS
     implementation: { description: 'migfhir FHIR R4 server', url: req.baseUrl },
     fhirVersion: '4.0.1',
     ...(ctx.ig?.guide ? { implementationGuide: [`${ctx.ig.guide.url}|${ctx.ig.guide.version}`] } : {}),
-    format: ['application/fhir+json', 'json'],
-    patchFormat: ['application/json-patch+json', 'application/fhir+json'],
+    format: ['application/fhir+json', 'json', 'application/fhir+xml', 'xml'],
+    patchFormat: ['application/json-patch+json', 'application/fhir+json', 'application/fhir+xml'],
     ...(ctx.config.devOpenAccess ? { description: OPEN_WARNING } : {}),
     rest: [
       {

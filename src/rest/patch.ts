@@ -58,9 +58,9 @@ export const patch: Handler = async (req, ctx) => {
   authorize(req.auth, req.resourceType!, 'u', ...(req.id === undefined ? (['s'] as const) : []));
   const fhirPath = req.contentType !== 'application/json-patch+json';
   if (fhirPath && !isFhirPathPatch(req.body)) {
-    throw new FhirError(req.contentType === 'application/fhir+json' || req.contentType === 'application/json' ? 400 : 415, {
+    throw new FhirError(['application/fhir+json', 'application/json', 'application/fhir+xml', 'application/xml', 'text/xml'].includes(req.contentType ?? '') ? 400 : 415, {
       code: 'not-supported',
-      diagnostics: 'PATCH takes a JSON Patch document (Content-Type: application/json-patch+json) or a FHIRPath Patch Parameters resource (application/fhir+json)',
+      diagnostics: 'PATCH takes a JSON Patch document (Content-Type: application/json-patch+json) or a FHIRPath Patch Parameters resource (application/fhir+json or application/fhir+xml)',
     });
   }
   // a malformed document is refused before anything is read

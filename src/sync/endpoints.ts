@@ -61,6 +61,8 @@ export interface Endpoint {
    * data leaves for care, never for immigration enforcement (the server's firewall principle)
    */
   migrationData: boolean;
+  /** "xml": the endpoint speaks FHIR XML only (else JSON, switching to XML on a 406 or 415) */
+  format?: 'json' | 'xml';
 }
 
 const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 500, maxDelayMs: 30_000, maxRetryAfterMs: 120_000 };
@@ -137,6 +139,7 @@ export function readEndpoints(path: string): Endpoint[] {
     const found = findAdapter(adapter);
     if (!found) fail(path, `${where}.adapter`, `'${adapter}' is not a registered adapter (see migfhir adapters)`);
     if (!isFhirAdapter(found)) fail(path, `${where}.adapter`, `'${adapter}' does not map FHIR resources (formats: ${found.formats.join(', ')})`);
+    if (e.format !== undefined && e.format !== 'json' && e.format !== 'xml') fail(path, `${where}.format`, '"json" or "xml"');
     const r = (e.retry ?? {}) as Record<string, unknown>;
     const retry: RetryPolicy = {
       attempts: Math.max(1, Math.floor(positive(path, `${where}.retry.attempts`, r.attempts, DEFAULT_RETRY.attempts))),
@@ -155,6 +158,7 @@ export function readEndpoints(path: string): Endpoint[] {
       pageSize: Math.min(1000, Math.max(1, Math.floor(positive(path, `${where}.pageSize`, e.pageSize, 100)))),
       retry,
       migrationData: e.migrationData === true,
+      ...(e.format === 'xml' ? { format: 'xml' as const } : {}),
     };
   });
 }

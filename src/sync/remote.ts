@@ -3,8 +3,12 @@
 // 429, 5xx (except 501/505) and network errors, honouring Retry-After; one token renewal on
 // 401; and paging that never follows a `next` link off the endpoint's origin (the bearer token
 // would go with it). Retrying POSTs is safe here because sync only POSTs transactions of
-// conditional updates, which give the same result when applied twice.
+// conditional updates, which give the same result when applied twice. An endpoint that speaks
+// FHIR XML only (format "xml" in endpoints.json, or found out by its 406/415 to JSON) is sent
+// and read XML (src/fhir/xml), the rest of sync sees the same resources.
 import { Client } from 'fhir-kit-client';
+import { fromXml } from '../fhir/xml/parse.ts';
+import { toXml } from '../fhir/xml/serialize.ts';
 import type { Bundle, CapabilityStatement, Resource } from 'fhir/r4.js';
 import { credentialsFor, type Credentials } from './auth.ts';
 import type { Endpoint } from './endpoints.ts';
@@ -54,6 +58,8 @@ export class RemoteFhir {
   private readonly onRetry?: (notice: RetryNotice) => void;
   private readonly origin: string;
   private capabilities?: CapabilityStatement;
+  /** this endpoint is sent and answers FHIR XML */
+  private xml: boolean;
   /** requests sent, retries included */
   requests = 0;
 
@@ -63,6 +69,18 @@ export class RemoteFhir {
     this.credentials = options.credentials ?? credentialsFor(endpoint);
     this.onRetry = options.onRetry;
     this.origin = new URL(endpoint.baseUrl).origin;
+    this.xml = endpoint.format === 'xml';
+  }
+
+  /** An XML answer as a resource (fhir-kit-client reads JSON only: it hands XML over as text in
+   * an error, 2xx included); undefined when the answer is not XML. */
+  private xmlAnswer(data: unknown): Resource | undefined {
+    if (typeof data !== 'string' || !data.trimStart().startsWith('<')) return undefined;
+    try {
+      return fromXml(data, { maxDepth: 1000 }) as unknown as Resource;
+    } catch (err) {
+      throw new SyncError(`${this.endpoint.id}: the answer is not FHIR XML: ${(err as Error).message.slice(0, 200)}`);
+    }
   }
 
   /** method and path, for messages: never the query (it may hold identifiers) */
@@ -83,13 +101,26 @@ export class RemoteFhir {
       let wait: number | undefined;
       try {
         this.requests++;
-        const headers = { ...(await this.credentials.headers(renew)), ...(body !== undefined ? { 'content-type': 'application/fhir+json' } : {}) };
+        const type = this.xml ? 'application/fhir+xml' : 'application/fhir+json';
+        const headers = { ...(await this.credentials.headers(renew)), accept: type, ...(body !== undefined ? { 'content-type': type } : {}) };
         renew = false;
-        return (await this.client.request(url, { method, body, options: { headers, signal: AbortSignal.timeout(this.endpoint.timeoutMs) } })) as T;
+        const sent = this.xml && body !== undefined ? toXml(body as object) : body;
+        return (await this.client.request(url, { method, body: sent, options: { headers, signal: AbortSignal.timeout(this.endpoint.timeoutMs) } })) as T;
       } catch (err) {
         if (err instanceof SyncError) throw err;
         const e = err as ClientError;
         const status = e.response?.status;
+        if (status !== undefined && e.response) {
+          const answer = this.xmlAnswer(e.response.data);
+          if (answer && status >= 200 && status < 300) return answer as T;
+          if (answer) e.response.data = answer;
+        }
+        if ((status === 406 || status === 415) && !this.xml) {
+          // JSON refused: an XML-only server; the same request again in XML
+          this.xml = true;
+          attempt--;
+          continue;
+        }
         if (status === 401 && this.endpoint.auth?.type === 'smart-backend-services' && !renewed) {
           renewed = renew = true; // the token may have been revoked or expired early: renew it once
           attempt--;

@@ -110,5 +110,5 @@ t.test('FHIRPath Patch in a transaction, JSON Patch unchanged, other media types
   const text = await app.inject({ method: 'PATCH', url: '/fhir/Patient/p', headers: { 'content-type': 'text/plain' }, payload: 'gender=male' });
   t.equal(text.statusCode, 415);
   const meta = await fhir(app, 'GET', '/fhir/metadata');
-  t.same(meta.body.patchFormat, ['application/json-patch+json', 'application/fhir+json'], 'CapabilityStatement.patchFormat');
+  t.same(meta.body.patchFormat, ['application/json-patch+json', 'application/fhir+json', 'application/fhir+xml'], 'CapabilityStatement.patchFormat');
 });
