@@ -7,17 +7,27 @@
 //   written on the main thread, after the responses.
 // - any other engine (MongoDB): the generic path, a resource write per event.
 import { Worker } from 'node:worker_threads';
+import { dirname, join } from 'node:path';
 import type { AuditEvent } from 'fhir/r4.js';
 import { auditEvent, chained, GENESIS, hashOf, type AuditSink, type QueuedAudit } from './audit.ts';
 import type { Repository } from '../store/repository.ts';
 import { SqliteStore } from '../store/sqlite/index.ts';
+import { ephemeralSigner, loadOrCreateSigner, type CheckpointSigner } from './checkpoint.ts';
 
-export async function auditSink(repo: Repository, onError: (err: Error) => void): Promise<AuditSink> {
+/** The checkpoint key of a database file when none is given: next to it, in the data folder. */
+export const auditKeyFile = (databasePath: string) => join(dirname(databasePath), 'audit-signing-key.pem');
+
+/** `keyFile`: the Ed25519 key that signs the trail's checkpoints (created when absent); by
+ * default the data folder's audit-signing-key.pem. An in-memory database gets a key of its own. */
+export async function auditSink(repo: Repository, onError: (err: Error) => void, keyFile?: string): Promise<AuditSink> {
   const store = repo.store;
   if (!(store instanceof SqliteStore)) return new RepositorySink(repo);
+  const memory = store.options.path === ':memory:';
+  const signer = memory ? ephemeralSigner() : loadOrCreateSigner(keyFile ?? auditKeyFile(store.options.path));
+  await store.signAudit(signer);
   const local = new SqliteSink(repo, store);
-  if (store.options.path === ':memory:') return local;
-  return new WorkerSink(store, local, onError);
+  if (memory) return local;
+  return new WorkerSink(store, local, signer, onError);
 }
 
 /** Batches on the server's writer connection. */
@@ -38,7 +48,10 @@ class SqliteSink implements AuditSink {
     return this.store.transaction(async () => this.store.appendAudit(batch));
   }
 
-  async close(): Promise<void> {}
+  /** the events since the last checkpoint are signed before the server stops */
+  close(): Promise<void> {
+    return this.store.checkpointAudit();
+  }
 }
 
 interface Pending {
@@ -55,11 +68,11 @@ class WorkerSink implements AuditSink {
   private readonly pending = new Map<number, Pending>();
   private exited: Promise<void>;
 
-  constructor(store: SqliteStore, local: SqliteSink, onError: (err: Error) => void) {
+  constructor(store: SqliteStore, local: SqliteSink, signer: CheckpointSigner, onError: (err: Error) => void) {
     this.local = local;
     this.onError = onError;
     const worker = new Worker(new URL('./worker.ts', import.meta.url), {
-      workerData: { path: store.options.path, synchronous: store.options.synchronous ?? 'normal' },
+      workerData: { path: store.options.path, synchronous: store.options.synchronous ?? 'normal', key: signer.pem },
     });
     // referenced only while batches are in flight: a process that awaits them stays alive, and
     // one that is done and never closed the server still exits
@@ -108,11 +121,13 @@ class WorkerSink implements AuditSink {
 
   async close(): Promise<void> {
     const worker = this.worker;
-    if (!worker) return;
-    // the worker answers messages in order: `close` comes after every batch sent before it
-    worker.ref();
-    worker.postMessage({ close: true });
-    await this.exited;
+    if (worker) {
+      // the worker answers messages in order: `close` comes after every batch sent before it
+      worker.ref();
+      worker.postMessage({ close: true });
+      await this.exited;
+    }
+    await this.local.close();
   }
 }
 

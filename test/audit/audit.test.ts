@@ -135,7 +135,7 @@ t.test('closing the server stores every queued read event', async (t) => {
   await store.close();
 });
 
-t.test('the stored JSON built in one serialization equals the chained event with meta, and verifies', async (t) => {
+t.test('the stored JSON built in one serialization equals the event with meta, chained, and verifies', async (t) => {
   const shapes: AuditInput[] = [
     { interaction: 'read', action: 'R', status: 200, clientId: 'bench', address: '127.0.0.1', what: 'Patient/p1', patient: 'Patient/p1' },
     { interaction: 'search-type', action: 'R', status: 403, clientId: 'Ärztin "x"', address: '::1', patient: 'Patient/p-2', query: 'name=a&b="c"', purposeOfUse: ['http://terminology.hl7.org/CodeSystem/v3-ActReason|TREAT'], description: 'refused \\ "why"' },
@@ -145,7 +145,7 @@ t.test('the stored JSON built in one serialization equals the chained event with
   for (const input of shapes) {
     const event = auditEvent(input, '2026-01-02T03:04:05.678Z', 'ae-1');
     const { json, hash } = storedJson(previous, event, '2026-01-02T03:04:06.000Z');
-    const expected = withMeta(chained(previous, event), 1, '2026-01-02T03:04:06.000Z');
+    const expected = chained(previous, withMeta(event, 1, '2026-01-02T03:04:06.000Z') as typeof event);
     t.equal(json, JSON.stringify(expected), input.interaction);
     const parsed = JSON.parse(json);
     t.same(hashOf(parsed), { previous, hash }, 'the link');

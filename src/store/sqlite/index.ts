@@ -11,9 +11,10 @@ import { SqliteIndexWriter } from './index-writer.ts';
 import { ensureCanonicalColumns } from './canonical-columns.ts';
 import { Checkpointer, WRITER_AUTOCHECKPOINT } from './checkpointer.ts';
 import { SqliteSearch } from './search.ts';
-import { SqliteAuditTrail } from './audit-trail.ts';
+import { ensureAuditCheckpoints, SqliteAuditTrail, SqliteCheckpointLog } from './audit-trail.ts';
 import { ensureAuditIndex } from './audit-index.ts';
 import type { QueuedAudit } from '../../audit/audit.ts';
+import type { Checkpoint, CheckpointSigner } from '../../audit/checkpoint.ts';
 import type { Cursor, SearchQuery } from '../../search/ir.ts';
 
 export interface SqliteOptions {
@@ -107,6 +108,7 @@ export class SqliteStore implements ResourceStore {
     this.unmarkedSensitiveRows = unmarked && this.writer.prepare('SELECT 1 FROM resource WHERE deleted = 0 LIMIT 1').get() !== undefined;
     ensureCanonicalColumns(this.writer);
     ensureAuditIndex(this.writer);
+    ensureAuditCheckpoints(this.writer);
     // keep the planner's statistics current (SQLite's advice for long-lived connections)
     this.writer.pragma('optimize=0x10002');
     this.reader = memory ? this.writer : new Database(options.path, { readonly: true });
@@ -385,6 +387,26 @@ export class SqliteStore implements ResourceStore {
   appendAudit(events: QueuedAudit[]): void {
     this.auditTrail ??= new SqliteAuditTrail(this.writer);
     this.auditTrail.append(events, this.tx.now);
+  }
+
+  /** From now on the trail's appends on this connection write signed checkpoints, and the
+   * first is written at once (it anchors the events stored before). */
+  async signAudit(signer: CheckpointSigner): Promise<void> {
+    const trail = new SqliteAuditTrail(this.writer, signer);
+    this.auditTrail = trail;
+    await this.transaction(async () => trail.checkpoint(false));
+  }
+
+  /** Signs the trail's head if any event came since the last checkpoint (the trail closing). */
+  async checkpointAudit(): Promise<void> {
+    const trail = this.auditTrail;
+    // a store closed before the trail (a test's in-memory store) has nothing left to sign
+    if (trail && this.writer.open) await this.transaction(async () => trail.checkpoint(true));
+  }
+
+  /** The trail's signed checkpoints, oldest first. */
+  auditCheckpoints(): Checkpoint[] {
+    return new SqliteCheckpointLog(this.reader).all();
   }
 
   async scan(types: string[] | undefined, position: number, limit: number): Promise<ScannedResource[]> {
