@@ -5,11 +5,12 @@
 //   transaction. Should the worker fail, its unconfirmed batches are written on the main thread.
 // - an in-memory SQLite database (tests): a second connection cannot see it, so batches are
 //   written on the main thread, after the responses.
-// - any other engine (MongoDB): the generic path, a resource write per event.
+// - MongoDB: each event a resource write through the repository, linked afterwards in the
+//   engine's insert-only ledger collection (src/audit/ledger/mongo.ts).
 import { Worker } from 'node:worker_threads';
 import { dirname, join } from 'node:path';
-import type { AuditEvent } from 'fhir/r4.js';
-import { auditEvent, chained, GENESIS, hashOf, type AuditSink, type QueuedAudit } from './audit.ts';
+import type { AuditSink, QueuedAudit } from './audit.ts';
+import { keepsLedger, LedgerSink } from './ledger/mongo.ts';
 import type { Repository } from '../store/repository.ts';
 import { SqliteStore } from '../store/sqlite/index.ts';
 import { ephemeralSigner, loadOrCreateSigner, type CheckpointSigner } from './checkpoint.ts';
@@ -21,7 +22,8 @@ export const auditKeyFile = (databasePath: string) => join(dirname(databasePath)
  * default the data folder's audit-signing-key.pem. An in-memory database gets a key of its own. */
 export async function auditSink(repo: Repository, onError: (err: Error) => void, keyFile?: string): Promise<AuditSink> {
   const store = repo.store;
-  if (!(store instanceof SqliteStore)) return new RepositorySink(repo);
+  if (keepsLedger(store)) return new LedgerSink(repo, store.auditLinks(), onError);
+  if (!(store instanceof SqliteStore)) throw new Error(`the ${store.engine} engine keeps no audit trail: start with --audit off`);
   const memory = store.options.path === ':memory:';
   const signer = memory ? ephemeralSigner() : loadOrCreateSigner(keyFile ?? auditKeyFile(store.options.path));
   await store.signAudit(signer);
@@ -128,44 +130,5 @@ class WorkerSink implements AuditSink {
       await this.exited;
     }
     await this.local.close();
-  }
-}
-
-/** Any engine: each event is a resource write through the repository. */
-class RepositorySink implements AuditSink {
-  private readonly repo: Repository;
-
-  constructor(repo: Repository) {
-    this.repo = repo;
-  }
-
-  inTransaction(event: QueuedAudit): Promise<void> {
-    return this.repo.transaction(() => this.append([event]));
-  }
-
-  write(batch: QueuedAudit[]): Promise<void> {
-    return this.repo.transaction(() => this.append(batch));
-  }
-
-  async close(): Promise<void> {}
-
-  /** The chain's head is read inside the (serialized) write transaction from the newest
-   * stored event, so a rolled-back transaction leaves no gap. */
-  private async append(inputs: QueuedAudit[]): Promise<void> {
-    const newest = await this.repo.search({
-      types: ['AuditEvent'],
-      conditions: [],
-      sort: [{ params: ['_lastUpdated'], descending: true }],
-      count: 1,
-      total: 'none',
-      include: [],
-      revinclude: [],
-    });
-    let head = newest.matches.length ? (hashOf(JSON.parse(newest.matches[0].json) as AuditEvent).hash ?? GENESIS) : GENESIS;
-    for (const input of inputs) {
-      const event = chained(head, auditEvent(input, new Date(input.at).toISOString(), input.id));
-      head = hashOf(event).hash!;
-      await this.repo.createInternal(event);
-    }
   }
 }

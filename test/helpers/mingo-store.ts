@@ -12,12 +12,15 @@ import { MongoSearcher } from '../../src/store/mongo/search.ts';
 import { SqliteStore } from '../../src/store/sqlite/index.ts';
 import type { ResourceStore, StoreTransaction } from '../../src/store/types.ts';
 import type { Cursor, SearchQuery } from '../../src/search/ir.ts';
+import { FakeLinkCollection } from './fake-link-collection.ts';
 
 export class MingoSearchStore implements ResourceStore {
   readonly engine = 'mongodb-compiler-on-mingo';
   private readonly inner = new SqliteStore({ path: ':memory:' });
   private docs = new Map<string, ResourceDocument>();
   private seq = 0;
+  /** the audit ledger's collection, as the engine keeps it (src/audit/ledger/mongo.ts) */
+  readonly links = new FakeLinkCollection();
   /** every pipeline the searches sent, for tests that inspect their shape */
   readonly pipelines: Stage[][] = [];
   private readonly searcher = new MongoSearcher(
@@ -58,6 +61,10 @@ export class MingoSearchStore implements ResourceStore {
 
   health() {
     return this.inner.health();
+  }
+
+  auditLinks() {
+    return this.links;
   }
 
   search(query: SearchQuery, cursor?: Cursor) {

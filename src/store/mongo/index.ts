@@ -18,6 +18,7 @@ import { indexEntries, MONGO_HISTORY_INDEXES, MONGO_INDEXES, resourceKey, type R
 import type { HistoryPage, HistoryQuery, MetaInUse, ResourceStore, ScannedResource, SearchResult, StoredVersion, StoreHealth, StoreTransaction, VersionWrite } from '../types.ts';
 import { currentDocument, historyDocument, toHistoryEntry, toStoredVersion, type HistoryDocument } from './documents.ts';
 import { MongoSearcher } from './search.ts';
+import type { LinkCollection } from '../../audit/ledger/mongo.ts';
 
 export interface MongoOptions {
   /** mongodb:// or mongodb+srv:// URI; its path names the database (default migfhir) */
@@ -49,6 +50,7 @@ export class MongoStore implements ResourceStore {
   private readonly resources: Collection<ResourceDocument>;
   private readonly historyColl: Collection<HistoryDocument>;
   private readonly counters: Collection<Counter>;
+  private readonly ledger: Collection;
   private readonly searcher: MongoSearcher;
   private lastIssued: number;
 
@@ -60,6 +62,7 @@ export class MongoStore implements ResourceStore {
     this.resources = db.collection<ResourceDocument>('resources');
     this.historyColl = db.collection<HistoryDocument>('history');
     this.counters = db.collection<Counter>('counters');
+    this.ledger = db.collection('audit_ledger');
     this.lastIssued = lastIssued;
     this.searcher = new MongoSearcher((pipeline) => this.resources.aggregate(pipeline, { readConcern: { level: 'majority' } }).toArray());
   }
@@ -124,6 +127,12 @@ export class MongoStore implements ResourceStore {
 
   search(query: SearchQuery, cursor?: Cursor): Promise<SearchResult> {
     return this.searcher.search(query, cursor);
+  }
+
+  /** The audit chain's insert-only collection (src/audit/ledger/mongo.ts): its _id index is the
+   * sequence. Writes to it are the audit sink's only. */
+  auditLinks(): LinkCollection {
+    return this.ledger as unknown as LinkCollection;
   }
 
   async hasSensitiveRows(keys: string[]): Promise<boolean> {
