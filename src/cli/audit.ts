@@ -1,16 +1,19 @@
 // `migfhir audit verify|anchor`: checks the audit trail of a data directory — its hash chain,
 // its signed checkpoints, and optionally an anchor kept elsewhere — or prints its latest
 // checkpoint for keeping elsewhere (docs/audit.md).
-import { existsSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
 import { join, resolve } from 'node:path';
 import type { KeyObject } from 'node:crypto';
-import { verifyChain } from '../audit/audit.ts';
+import type { AuditEvent } from 'fhir/r4.js';
+import { hashOf, verifyChain } from '../audit/audit.ts';
 import { publicKeyFromPem, publicKeyPem, type Checkpoint } from '../audit/checkpoint.ts';
 import { auditKeyFile } from '../audit/sinks.ts';
 import { SqliteStore } from '../store/sqlite/index.ts';
 
 const USAGE = `Usage: migfhir audit verify [--data-dir DIR] [--audit-key FILE] [--anchor FILE]
-       migfhir audit anchor [--data-dir DIR]`;
+       migfhir audit anchor [--data-dir DIR]
+       migfhir audit export --since INSTANT --output DIR [--data-dir DIR]`;
 
 /** An anchor as `audit anchor` prints it: a checkpoint with the public key that signed it. */
 export interface Anchor extends Checkpoint {
@@ -32,7 +35,7 @@ const fail = (message: string) => {
 
 export async function auditCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  if (sub !== 'verify' && sub !== 'anchor') throw new Error(USAGE);
+  if (sub !== 'verify' && sub !== 'anchor' && sub !== 'export') throw new Error(USAGE);
   const dir = resolve(option(rest, '--data-dir') ?? process.env.MIGFHIR_DATA_DIR ?? './data');
   const path = join(dir, 'migfhir.sqlite');
   // opening would create an empty database, and an empty trail verifies: a wrong folder must not
@@ -59,6 +62,7 @@ export async function auditCommand(argv: string[]): Promise<number> {
   const store = new SqliteStore({ path });
   try {
     const checkpoints = store.auditCheckpoints();
+    if (sub === 'export') return await exportTrail(store, checkpoints, publicKey, rest);
     if (sub === 'anchor') {
       const last = checkpoints.at(-1);
       if (!last) return fail('the trail has no checkpoint yet (the server writes the first when it starts with auditing on)');
@@ -78,4 +82,44 @@ export async function auditCommand(argv: string[]): Promise<number> {
   } finally {
     await store.close();
   }
+}
+
+/** `audit export`: the events stored since an instant, in chain order from the first of them on
+ * (so the part exported verifies on its own from `previous`), as NDJSON for a SIEM or an
+ * archive, with the signed checkpoints that fall in it and a manifest to check them with. The
+ * events are exported whole: labelled events keep their query (the archive is as sensitive as
+ * the database). */
+async function exportTrail(store: SqliteStore, checkpoints: Checkpoint[], publicKey: KeyObject, argv: string[]): Promise<number> {
+  const since = option(argv, '--since');
+  const output = option(argv, '--output');
+  if (!since || Number.isNaN(Date.parse(since)) || !output) return fail(`export needs --since INSTANT (e.g. 2026-01-01T00:00:00Z) and --output DIR\n${USAGE}`);
+  const from = new Date(Date.parse(since)).toISOString();
+  mkdirSync(resolve(output), { recursive: true });
+  const out = createWriteStream(join(resolve(output), 'AuditEvent.ndjson'));
+  let position = 0;
+  let events = 0;
+  let first: { events: number; previous: string } | undefined;
+  for (;;) {
+    const batch = await store.scan(['AuditEvent'], position, 1000);
+    if (!batch.length) break;
+    for (const row of batch) {
+      events++;
+      const event = JSON.parse(row.json) as AuditEvent;
+      if (!first) {
+        if ((event.meta?.lastUpdated ?? '') < from) continue;
+        first = { events: events - 1, previous: hashOf(event).previous ?? '' };
+      }
+      if (!out.write(`${row.json}\n`)) await once(out, 'drain');
+    }
+    position = batch[batch.length - 1].position;
+  }
+  out.end();
+  await once(out, 'finish');
+  const start = first?.events ?? events;
+  const kept = checkpoints.filter((c) => c.events >= start);
+  writeFileSync(join(resolve(output), 'checkpoints.ndjson'), kept.map((c) => `${JSON.stringify(c)}\n`).join(''));
+  const manifest = { since: from, after: start, previous: first?.previous ?? kept[0]?.head ?? null, events: events - start, checkpoints: kept.length, publicKey: publicKeyPem(publicKey) };
+  writeFileSync(join(resolve(output), 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  process.stdout.write(`migfhir: exported ${manifest.events} AuditEvents (events ${start + 1}–${events} of the chain) and ${kept.length} signed checkpoints to ${resolve(output)}\n`);
+  return 0;
 }

@@ -10,8 +10,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AuditEvent } from 'fhir/r4.js';
-import { CHAIN_URL, GENESIS, verifyChain, type QueuedAudit } from '../../src/audit/audit.ts';
-import { loadOrCreateSigner, publicKeyFromPem, type CheckpointSigner } from '../../src/audit/checkpoint.ts';
+import { CHAIN_URL, chainHash, GENESIS, verifyChain, type QueuedAudit } from '../../src/audit/audit.ts';
+import { loadOrCreateSigner, publicKeyFromPem, validSignature, type CheckpointSigner } from '../../src/audit/checkpoint.ts';
 import { auditKeyFile } from '../../src/audit/sinks.ts';
 import { SqliteStore } from '../../src/store/sqlite/index.ts';
 import { buildApp } from '../../src/app.ts';
@@ -208,4 +208,38 @@ t.test('the server writes the first checkpoint at start and signs its last event
   t.equal(checkpoints.at(-1)!.events, 4, 'the write, then the reads the worker stored, signed at close');
   const key = publicKeyFromPem(readFileSync(join(dir, 'audit-signing-key.pem'), 'utf8'));
   t.same(await verifyChain(store, { checkpoints, publicKey: key }), { events: 4, ok: true, checkpoints: checkpoints.length });
+});
+
+t.test('audit export --since writes the events from then on, the checkpoints among them and a manifest to check them with', async (t) => {
+  const { dir, db } = await trail(t, [events(0, 4), events(4, 3), events(7, 2)]);
+  const fifth = db.prepare("SELECT last_updated FROM resource_version WHERE resource_type = 'AuditEvent' ORDER BY seq LIMIT 1 OFFSET 4").pluck().get() as string;
+  const out = join(dir, 'export');
+  const run = spawnSync(process.execPath, ['src/cli/main.ts', 'audit', 'export', '--since', fifth, '--output', out, '--data-dir', dir], { encoding: 'utf8' });
+  t.equal(run.status, 0, run.stderr);
+  t.match(run.stdout, /exported 5 AuditEvents \(events 5–9 of the chain\) and 3 signed checkpoints/);
+  const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+  t.match(manifest, { after: 4, events: 5, checkpoints: 3 });
+  const exported = readFileSync(join(out, 'AuditEvent.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as AuditEvent);
+  t.equal(exported.length, 5);
+  t.ok(exported.every((e) => e.meta!.lastUpdated! >= fifth));
+  // the part exported verifies on its own: links from the manifest's previous hash, and each
+  // checkpoint signed and on the chain at its position
+  let head = manifest.previous as string;
+  const heads = new Map<number, string>([[manifest.after, head]]);
+  exported.forEach((e, i) => {
+    const link = e.extension!.find((x) => x.url === CHAIN_URL)!.extension!;
+    t.equal(link.find((x) => x.url === 'previous')!.valueString, head);
+    head = chainHash(head, e);
+    t.equal(link.find((x) => x.url === 'hash')!.valueString, head);
+    heads.set(manifest.after + i + 1, head);
+  });
+  const key = publicKeyFromPem(manifest.publicKey);
+  const checkpoints = readFileSync(join(out, 'checkpoints.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  t.same(checkpoints.map((c) => c.events), [4, 7, 9], 'the one at the cut signs the previous hash the export starts from');
+  for (const c of checkpoints) {
+    t.ok(validSignature(c, key), 'signed');
+    t.equal(heads.get(c.events), c.head, `checkpoint ${c.events} on the exported chain`);
+  }
+  const bad = spawnSync(process.execPath, ['src/cli/main.ts', 'audit', 'export', '--since', 'yesterday', '--output', out, '--data-dir', dir], { encoding: 'utf8' });
+  t.equal(bad.status, 2);
 });
