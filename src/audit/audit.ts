@@ -306,7 +306,15 @@ export interface TrustAnchors {
   publicKey?: KeyObject;
   /** a checkpoint kept elsewhere (`migfhir audit anchor`): the chain must pass through it */
   anchor?: Checkpoint;
+  /** where the chain starts after retention cuts (src/store/sqlite/audit-retention.ts) */
+  base?: { events: number; head: string };
 }
+
+/** The client of the events recording a retention cut, and what their query names. */
+export const RETENTION_CLIENT = 'migfhir-retention';
+const namesBase = (event: AuditEvent, base: { events: number; head: string }) =>
+  event.agent?.[0]?.altId === RETENTION_CLIENT &&
+  (event.entity ?? []).some((e) => e.query && Buffer.from(e.query, 'base64').toString().endsWith(`&events=${base.events}&head=${base.head}`));
 
 /** Walks the stored audit trail in write order and checks every link of the hash chain; with
  * a public key, also that every checkpoint is signed by it, that the chain passes through each
@@ -316,10 +324,16 @@ export async function verifyChain(store: Repository['store'], trust?: TrustAncho
   const fail = (events: number, reason: string, id?: string): ChainReport => ({ events, ok: false, broken: { ...(id ? { id } : {}), reason } });
   const marks = new Map<number, { head: string; what: string }>();
   let legacyUpTo = Number.POSITIVE_INFINITY;
+  const base = trust?.base;
   if (trust?.publicKey) {
     const { checkpoints, publicKey, anchor } = trust;
     if (!checkpoints.length) return fail(0, 'the trail has no signed checkpoint (checkpoints were removed)');
+    if (base && !checkpoints.some((c) => c.events === base.events && c.head === base.head && validSignature(c, publicKey))) {
+      return fail(base.events, `the trail starts after event ${base.events}, where no signed checkpoint is (events were removed from its start)`);
+    }
+    // checkpoints inside a part cut by retention name events that are gone
     for (const c of anchor ? [...checkpoints, anchor] : checkpoints) {
+      if (base && c.events < base.events) continue;
       const what = c === anchor ? 'the anchor' : `the checkpoint of ${c.at}`;
       if (!validSignature(c, publicKey)) return fail(0, `${what} is not signed by the audit key (forged or changed)`);
       const seen = marks.get(c.events);
@@ -334,10 +348,11 @@ export async function verifyChain(store: Repository['store'], trust?: TrustAncho
     if (mark && mark.head !== head) return fail(events, `the chain does not pass through ${mark.what} (events were changed, removed or rewritten before it)`);
     return undefined;
   };
-  let head = GENESIS;
+  let head = base?.head ?? GENESIS;
   let position = 0;
-  let events = 0;
-  const broken = check(0, head);
+  let events = base?.events ?? 0;
+  let cutRecorded = !base;
+  const broken = check(events, head);
   if (broken) return broken;
   for (;;) {
     const batch = await store.scan(['AuditEvent'], position, 1000);
@@ -351,11 +366,13 @@ export async function verifyChain(store: Repository['store'], trust?: TrustAncho
         return fail(events, 'its content does not match its hash (the event was changed)', row.id);
       }
       head = hash;
+      if (!cutRecorded && namesBase(event, base!)) cutRecorded = true;
       const off = check(events, head);
       if (off) return off;
     }
     position = batch[batch.length - 1].position;
   }
+  if (!cutRecorded) return fail(events, `the trail starts after event ${base!.events}, but no event records that retention cut (events were removed from its start)`);
   const last = Math.max(0, ...marks.keys());
   if (last > events) return fail(events, `the trail ends at event ${events}, before its signed checkpoint of ${last} events (events were removed from its end)`);
   return { events, ok: true, ...(trust?.publicKey ? { checkpoints: trust.checkpoints.length } : {}) };

@@ -7,13 +7,14 @@ import { join, resolve } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import type { AuditEvent } from 'fhir/r4.js';
 import { hashOf, verifyChain } from '../audit/audit.ts';
-import { publicKeyFromPem, publicKeyPem, type Checkpoint } from '../audit/checkpoint.ts';
+import { publicKeyFromPem, publicKeyPem, signerFromPem, type Checkpoint } from '../audit/checkpoint.ts';
 import { auditKeyFile } from '../audit/sinks.ts';
 import { SqliteStore } from '../store/sqlite/index.ts';
 
 const USAGE = `Usage: migfhir audit verify [--data-dir DIR] [--audit-key FILE] [--anchor FILE]
        migfhir audit anchor [--data-dir DIR]
-       migfhir audit export --since INSTANT --output DIR [--data-dir DIR]`;
+       migfhir audit export --since INSTANT --output DIR [--data-dir DIR]
+       migfhir audit prune --before INSTANT [--data-dir DIR] [--audit-key FILE]   (server stopped)`;
 
 /** An anchor as `audit anchor` prints it: a checkpoint with the public key that signed it. */
 export interface Anchor extends Checkpoint {
@@ -35,7 +36,7 @@ const fail = (message: string) => {
 
 export async function auditCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  if (sub !== 'verify' && sub !== 'anchor' && sub !== 'export') throw new Error(USAGE);
+  if (!['verify', 'anchor', 'export', 'prune'].includes(sub)) throw new Error(USAGE);
   const dir = resolve(option(rest, '--data-dir') ?? process.env.MIGFHIR_DATA_DIR ?? './data');
   const path = join(dir, 'migfhir.sqlite');
   // opening would create an empty database, and an empty trail verifies: a wrong folder must not
@@ -63,6 +64,7 @@ export async function auditCommand(argv: string[]): Promise<number> {
   try {
     const checkpoints = store.auditCheckpoints();
     if (sub === 'export') return await exportTrail(store, checkpoints, publicKey, rest);
+    if (sub === 'prune') return await prune(store, keyFile, rest);
     if (sub === 'anchor') {
       const last = checkpoints.at(-1);
       if (!last) return fail('the trail has no checkpoint yet (the server writes the first when it starts with auditing on)');
@@ -70,10 +72,12 @@ export async function auditCommand(argv: string[]): Promise<number> {
       process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
       return 0;
     }
-    const report = await verifyChain(store, { checkpoints, publicKey, ...(anchor ? { anchor } : {}) });
+    const base = store.auditBase();
+    const report = await verifyChain(store, { checkpoints, publicKey, ...(anchor ? { anchor } : {}), ...(base ? { base } : {}) });
     if (report.ok) {
       const last = checkpoints.at(-1)!;
-      process.stdout.write(`migfhir: audit trail intact: ${report.events} events, every hash link verified; ${report.checkpoints} signed checkpoints, the last of ${last.events} events at ${last.at}${anchor ? `; passes through the anchor of ${anchor.events} events at ${anchor.at}` : ''}\n`);
+      const cut = base ? ` (the first ${base.events} removed by retention, as recorded in the trail)` : '';
+      process.stdout.write(`migfhir: audit trail intact: ${report.events} events${cut}, every hash link verified; ${report.checkpoints} signed checkpoints, the last of ${last.events} events at ${last.at}${anchor ? `; passes through the anchor of ${anchor.events} events at ${anchor.at}` : ''}\n`);
       return 0;
     }
     const where = report.broken!.id ? ` (AuditEvent/${report.broken!.id})` : '';
@@ -97,7 +101,7 @@ async function exportTrail(store: SqliteStore, checkpoints: Checkpoint[], public
   mkdirSync(resolve(output), { recursive: true });
   const out = createWriteStream(join(resolve(output), 'AuditEvent.ndjson'));
   let position = 0;
-  let events = 0;
+  let events = store.auditBase()?.events ?? 0;
   let first: { events: number; previous: string } | undefined;
   for (;;) {
     const batch = await store.scan(['AuditEvent'], position, 1000);
@@ -121,5 +125,27 @@ async function exportTrail(store: SqliteStore, checkpoints: Checkpoint[], public
   const manifest = { since: from, after: start, previous: first?.previous ?? kept[0]?.head ?? null, events: events - start, checkpoints: kept.length, publicKey: publicKeyPem(publicKey) };
   writeFileSync(join(resolve(output), 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   process.stdout.write(`migfhir: exported ${manifest.events} AuditEvents (events ${start + 1}–${events} of the chain) and ${kept.length} signed checkpoints to ${resolve(output)}\n`);
+  return 0;
+}
+
+/** `audit prune`: deletes the events up to the newest signed checkpoint stored before
+ * --before, keeping the rest verifiable from it, and records the cut in the trail. It signs
+ * with the server's key, so it needs the private key (never created here). */
+async function prune(store: SqliteStore, keyFile: string, argv: string[]): Promise<number> {
+  const before = option(argv, '--before');
+  if (!before || Number.isNaN(Date.parse(before))) return fail(`prune needs --before INSTANT (e.g. 2025-01-01T00:00:00Z)\n${USAGE}`);
+  let pem: string;
+  try {
+    pem = readFileSync(keyFile, 'utf8');
+  } catch {
+    return fail(`prune signs with the server's audit key, and there is none at ${keyFile} (--audit-key FILE)`);
+  }
+  await store.signAudit(signerFromPem(pem));
+  const result = await store.pruneAudit(new Date(Date.parse(before)).toISOString());
+  if (!result) {
+    process.stdout.write('migfhir: nothing to remove: no signed checkpoint of the trail was stored before that date\n');
+    return 0;
+  }
+  process.stdout.write(`migfhir: removed ${result.removed} AuditEvents; the trail now starts after event ${result.base.events} (a signed checkpoint), and the cut is recorded in it\n`);
   return 0;
 }

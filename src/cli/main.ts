@@ -13,6 +13,8 @@ Usage:
   migfhir audit anchor       print the trail's latest signed checkpoint, to keep elsewhere (--data-dir DIR)
   migfhir audit export --since INSTANT --output DIR
                              write the events since INSTANT as NDJSON with their signed checkpoints
+  migfhir audit prune --before INSTANT
+                             retention: remove the events up to a signed checkpoint before INSTANT (server stopped)
   migfhir adapters           list the national-format adapters (id, country/system, formats, directions)
   migfhir sync pull|push     copy a patient's record from or to a remote FHIR endpoint (see migfhir sync)
   migfhir import-csv <file> --mapping <json> [--dry-run] [--server URL [--token T]] [--data-dir DIR]

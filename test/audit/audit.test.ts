@@ -75,6 +75,21 @@ t.test('the audit trail cannot be changed through the API', async (t) => {
   t.equal((await fhir(app, 'POST', '/fhir/AuditEvent', { ...e, id: undefined })).status, 405);
   const tx = await fhir(app, 'POST', '/fhir', { resourceType: 'Bundle', type: 'transaction', entry: [{ request: { method: 'DELETE', url: `AuditEvent/${e.id}` } }] });
   t.equal(tx.status, 405);
+  // every other door (#19): patch, conditional delete, meta changes (meta is in the hash), reindex
+  const meta = { resourceType: 'Parameters', parameter: [{ name: 'meta', valueMeta: { tag: [{ system: 'http://example.org', code: 'x' }] } }] };
+  t.equal((await fhir(app, 'PATCH', `/fhir/AuditEvent/${e.id}`, [{ op: 'replace', path: '/outcome', value: '0' }], { 'content-type': 'application/json-patch+json' })).status, 405);
+  t.equal((await fhir(app, 'DELETE', '/fhir/AuditEvent?altid=anonymous')).status, 405);
+  for (const op of ['$meta-add', '$meta-delete']) {
+    const res = await fhir(app, 'POST', `/fhir/AuditEvent/${e.id}/${op}`, meta);
+    t.equal(res.status, 405, op);
+    t.equal(res.body.resourceType, 'OperationOutcome');
+  }
+  t.equal((await fhir(app, 'POST', `/fhir/AuditEvent/${e.id}/_history/1/$meta-add`, meta)).status, 405, 'of a version');
+  t.equal((await fhir(app, 'POST', '/fhir', { resourceType: 'Bundle', type: 'batch', entry: [{ request: { method: 'POST', url: `AuditEvent/${e.id}/$meta-delete` }, resource: meta }] })).body.entry[0].response.status, '405 Method Not Allowed');
+  t.equal((await fhir(app, 'POST', '/fhir/AuditEvent/$reindex')).status, 405);
+  t.equal((await fhir(app, 'POST', '/fhir/$reindex?_type=Patient,AuditEvent')).status, 405);
+  const [after] = (await events()).filter((x: any) => x.id === e.id);
+  t.same(after, e, 'the event as it was');
 });
 
 t.test('the hash chain detects changed and removed events', async (t) => {

@@ -243,3 +243,35 @@ t.test('audit export --since writes the events from then on, the checkpoints amo
   const bad = spawnSync(process.execPath, ['src/cli/main.ts', 'audit', 'export', '--since', 'yesterday', '--output', out, '--data-dir', dir], { encoding: 'utf8' });
   t.equal(bad.status, 2);
 });
+
+t.test('audit prune removes the events up to a signed checkpoint, records the cut, and the rest still verifies; a cut by hand does not', async (t) => {
+  const { dir, db } = await trail(t, [events(0, 4), events(4, 3), events(7, 2)]);
+  const cli = (...args: string[]) => spawnSync(process.execPath, ['src/cli/main.ts', 'audit', ...args, '--data-dir', dir], { encoding: 'utf8' });
+  const eighth = db.prepare("SELECT last_updated FROM resource_version WHERE resource_type = 'AuditEvent' ORDER BY seq LIMIT 1 OFFSET 7").pluck().get() as string;
+  let run = cli('prune', '--before', eighth);
+  t.equal(run.status, 0, run.stderr);
+  t.match(run.stdout, /removed 7 AuditEvents; the trail now starts after event 7/);
+  t.equal(db.prepare("SELECT COUNT(*) FROM resource WHERE resource_type = 'AuditEvent'").pluck().get(), 3, 'two left, and the event of the cut');
+  t.equal(db.prepare('SELECT COUNT(*) FROM audit_index').pluck().get(), 3, 'their index rows gone with them');
+  const cut = JSON.parse(db.prepare("SELECT content FROM resource_version WHERE resource_type = 'AuditEvent' ORDER BY seq DESC LIMIT 1").pluck().get() as string) as AuditEvent;
+  t.match(cut, { action: 'D', agent: [{ altId: 'migfhir-retention' }] });
+  run = cli('verify');
+  t.equal(run.status, 0, run.stdout + run.stderr);
+  t.match(run.stdout, /intact: 10 events \(the first 7 removed by retention, as recorded in the trail\)/);
+  run = cli('prune', '--before', eighth);
+  t.match(run.stdout, /nothing to remove/);
+  // by hand: the next events removed and a base set at a signed checkpoint, without the event
+  // that records a cut
+  const next = db.prepare("SELECT seq FROM resource_version WHERE resource_type = 'AuditEvent' ORDER BY seq LIMIT 1").pluck().get() as number;
+  const checkpoint = db.prepare('SELECT events, head FROM audit_checkpoint WHERE events = 9').get() as { events: number; head: string };
+  db.prepare("DELETE FROM resource WHERE resource_type = 'AuditEvent' AND seq <= ?").run(next + 1);
+  db.prepare("INSERT INTO audit_retention (events, head, before, at) VALUES (?, ?, 'x', 'x')").run(checkpoint.events, checkpoint.head);
+  run = cli('verify');
+  t.equal(run.status, 1);
+  t.match(run.stdout, /no event records that retention cut/);
+  // a base where no checkpoint is
+  db.prepare("UPDATE audit_retention SET events = 8 WHERE n = (SELECT MAX(n) FROM audit_retention)").run();
+  run = cli('verify');
+  t.equal(run.status, 1);
+  t.match(run.stdout, /where no signed checkpoint is/);
+});

@@ -12,8 +12,9 @@ import { ensureCanonicalColumns } from './canonical-columns.ts';
 import { Checkpointer, WRITER_AUTOCHECKPOINT } from './checkpointer.ts';
 import { SqliteSearch } from './search.ts';
 import { ensureAuditCheckpoints, SqliteAuditTrail, SqliteCheckpointLog } from './audit-trail.ts';
+import { cutBefore, ensureAuditRetention, retentionBase, retentionQuery, type RetentionBase } from './audit-retention.ts';
 import { ensureAuditIndex } from './audit-index.ts';
-import type { QueuedAudit } from '../../audit/audit.ts';
+import { RETENTION_CLIENT, type QueuedAudit } from '../../audit/audit.ts';
 import type { Checkpoint, CheckpointSigner } from '../../audit/checkpoint.ts';
 import type { Cursor, SearchQuery } from '../../search/ir.ts';
 
@@ -109,6 +110,7 @@ export class SqliteStore implements ResourceStore {
     ensureCanonicalColumns(this.writer);
     ensureAuditIndex(this.writer);
     ensureAuditCheckpoints(this.writer);
+    ensureAuditRetention(this.writer);
     // keep the planner's statistics current (SQLite's advice for long-lived connections)
     this.writer.pragma('optimize=0x10002');
     this.reader = memory ? this.writer : new Database(options.path, { readonly: true });
@@ -402,6 +404,32 @@ export class SqliteStore implements ResourceStore {
     const trail = this.auditTrail;
     // a store closed before the trail (a test's in-memory store) has nothing left to sign
     if (trail && this.writer.open) await this.transaction(async () => trail.checkpoint(true));
+  }
+
+  /** Deletes the trail's events up to the newest signed checkpoint stored before `before`, and
+   * records the cut as an event (src/store/sqlite/audit-retention.ts); signAudit first. Run with
+   * the server stopped: a running server's cache of current versions would still hold them. */
+  async pruneAudit(before: string): Promise<{ base: RetentionBase; removed: number } | undefined> {
+    const trail = this.auditTrail;
+    if (!trail) throw new Error('pruneAudit needs the signing key (signAudit)');
+    const result = await this.transaction(async () => {
+      const from = retentionBase(this.writer)?.events ?? 0;
+      const base = cutBefore(this.writer, before);
+      if (!base) return undefined;
+      const at = Date.now();
+      trail.append([{ interaction: 'delete', action: 'D', status: 200, clientId: RETENTION_CLIENT, query: retentionQuery(before, base), id: `retention-${at}`, at }], this.tx.now);
+      return { base, removed: base.events - from };
+    });
+    if (result) {
+      for (const key of this.cache.keys()) if (key.startsWith('AuditEvent/')) this.cache.delete(key);
+      await this.checkpointAudit();
+    }
+    return result;
+  }
+
+  /** Where the trail starts after retention cuts (none: at the genesis hash). */
+  auditBase(): RetentionBase | undefined {
+    return retentionBase(this.reader);
   }
 
   /** The trail's signed checkpoints, oldest first. */
