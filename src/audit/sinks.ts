@@ -12,8 +12,22 @@ import { dirname, join } from 'node:path';
 import type { AuditSink, QueuedAudit } from './audit.ts';
 import { keepsLedger, LedgerSink } from './ledger/mongo.ts';
 import type { Repository } from '../store/repository.ts';
-import { SqliteStore } from '../store/sqlite/index.ts';
+import type { ResourceStore } from '../store/types.ts';
 import { ephemeralSigner, loadOrCreateSigner, type CheckpointSigner } from './checkpoint.ts';
+
+/** An engine that appends the trail itself, in its own transactions (the embedded SQLite engine:
+ * src/store/sqlite/audit-trail.ts): what the sinks below use of it. */
+export interface TrailStore extends ResourceStore {
+  readonly options: { path: string; synchronous?: 'normal' | 'full' };
+  appendAudit(events: QueuedAudit[]): void;
+  signAudit(signer: CheckpointSigner): Promise<void>;
+  checkpointAudit(): Promise<void>;
+}
+
+function appendsTrail(store: ResourceStore): store is TrailStore {
+  const s = store as Partial<TrailStore>;
+  return typeof s.appendAudit === 'function' && typeof s.signAudit === 'function' && typeof s.options?.path === 'string';
+}
 
 /** The checkpoint key of a database file when none is given: next to it, in the data folder. */
 export const auditKeyFile = (databasePath: string) => join(dirname(databasePath), 'audit-signing-key.pem');
@@ -23,7 +37,7 @@ export const auditKeyFile = (databasePath: string) => join(dirname(databasePath)
 export async function auditSink(repo: Repository, onError: (err: Error) => void, keyFile?: string): Promise<AuditSink> {
   const store = repo.store;
   if (keepsLedger(store)) return new LedgerSink(repo, store.auditLinks(), onError);
-  if (!(store instanceof SqliteStore)) throw new Error(`the ${store.engine} engine keeps no audit trail: start with --audit off`);
+  if (!appendsTrail(store)) throw new Error(`the ${store.engine} engine keeps no audit trail: start with --audit off`);
   const memory = store.options.path === ':memory:';
   const signer = memory ? ephemeralSigner() : loadOrCreateSigner(keyFile ?? auditKeyFile(store.options.path));
   await store.signAudit(signer);
@@ -35,9 +49,9 @@ export async function auditSink(repo: Repository, onError: (err: Error) => void,
 /** Batches on the server's writer connection. */
 class SqliteSink implements AuditSink {
   private readonly repo: Repository;
-  private readonly store: SqliteStore;
+  private readonly store: TrailStore;
 
-  constructor(repo: Repository, store: SqliteStore) {
+  constructor(repo: Repository, store: TrailStore) {
     this.repo = repo;
     this.store = store;
   }
@@ -70,7 +84,7 @@ class WorkerSink implements AuditSink {
   private readonly pending = new Map<number, Pending>();
   private exited: Promise<void>;
 
-  constructor(store: SqliteStore, local: SqliteSink, signer: CheckpointSigner, onError: (err: Error) => void) {
+  constructor(store: TrailStore, local: SqliteSink, signer: CheckpointSigner, onError: (err: Error) => void) {
     this.local = local;
     this.onError = onError;
     const worker = new Worker(new URL('./worker.ts', import.meta.url), {
