@@ -36,7 +36,13 @@ export const auditKeyFile = (databasePath: string) => join(dirname(databasePath)
  * default the data folder's audit-signing-key.pem. An in-memory database gets a key of its own. */
 export async function auditSink(repo: Repository, onError: (err: Error) => void, keyFile?: string): Promise<AuditSink> {
   const store = repo.store;
-  if (keepsLedger(store)) return new LedgerSink(repo, store.auditLinks(), onError);
+  if (keepsLedger(store)) {
+    // no file of its own to sit next to: the key given (the app's data folder), else one for the process
+    const signer = keyFile ? loadOrCreateSigner(keyFile) : ephemeralSigner();
+    const sink = new LedgerSink(repo, store.auditLinks(), onError, { checkpoints: store.auditCheckpoints(), signer });
+    await sink.checkpoint(true);
+    return sink;
+  }
   if (!appendsTrail(store)) throw new Error(`the ${store.engine} engine keeps no audit trail: start with --audit off`);
   const memory = store.options.path === ':memory:';
   const signer = memory ? ephemeralSigner() : loadOrCreateSigner(keyFile ?? auditKeyFile(store.options.path));

@@ -6,7 +6,8 @@
 // verifies as one chain.
 import t, { type Test } from 'tap';
 import { Auditor, type AuditInput } from '../../src/audit/audit.ts';
-import { appendLinks, LedgerSink, verifyLedger } from '../../src/audit/ledger/mongo.ts';
+import { allCheckpoints, appendLinks, LedgerSink, verifyLedger } from '../../src/audit/ledger/mongo.ts';
+import { ephemeralSigner, publicKeyFromPem, type CheckpointSigner } from '../../src/audit/checkpoint.ts';
 import { auditSink } from '../../src/audit/sinks.ts';
 import { Repository } from '../../src/store/repository.ts';
 import { MingoSearchStore } from '../helpers/mingo-store.ts';
@@ -14,13 +15,18 @@ import { MingoSearchStore } from '../helpers/mingo-store.ts';
 const read = (server: number, i: number): AuditInput => ({ interaction: 'read', action: 'R', status: 200, clientId: `server-${server}`, what: `Patient/p${i}`, patient: `Patient/p${i}` });
 const write = (server: number, i: number): AuditInput => ({ interaction: 'update', action: 'U', status: 200, clientId: `server-${server}`, what: `Patient/w${i}`, patient: `Patient/w${i}` });
 
-async function twoServers(t: Test) {
+/** `signer`: both servers sign checkpoints with it (one key file, as two processes of one deployment) */
+async function twoServers(t: Test, signer?: CheckpointSigner) {
   const store = new MingoSearchStore();
   t.teardown(() => store.close());
-  const servers = [0, 1].map(() => {
-    const repo = new Repository(store);
-    return { repo, auditor: new Auditor(new LedgerSink(repo, store.links, (err) => t.fail(err.message)), (err) => t.fail(err.message)) };
-  });
+  const servers = await Promise.all(
+    [0, 1].map(async () => {
+      const repo = new Repository(store);
+      const sink = new LedgerSink(repo, store.links, (err) => t.fail(err.message), signer ? { checkpoints: store.checkpoints, signer } : undefined);
+      await sink.checkpoint(true);
+      return { repo, auditor: new Auditor(sink, (err) => t.fail(err.message)) };
+    }),
+  );
   return { store, servers };
 }
 
@@ -110,4 +116,40 @@ t.test('the server chooses the ledger sink on an engine that keeps a ledger', as
   t.teardown(() => store.close());
   const sink = await auditSink(new Repository(store), (err) => t.fail(err.message));
   t.type(sink, LedgerSink);
+});
+
+t.test('signed checkpoints on the ledger: two servers sign one chain; a cut tail, an emptied ledger and a forged checkpoint are detected', async (t) => {
+  const signer = ephemeralSigner();
+  const publicKey = publicKeyFromPem(signer.pem);
+  const { store, servers } = await twoServers(t, signer);
+  for (let i = 0; i < 12; i++) servers[i % 2].auditor.later(read(i % 2, i));
+  await Promise.all(servers.map(({ auditor }) => auditor.flush()));
+  await Promise.all(servers.map(({ auditor }) => auditor.close()));
+  const trust = async () => ({ checkpoints: await allCheckpoints(store.checkpoints), publicKey });
+  const signed = await allCheckpoints(store.checkpoints);
+  t.equal(signed[0].events, 0, 'the first, at start, anchors the empty ledger');
+  t.equal(signed.at(-1)!.events, 12, 'signed at close');
+  t.same(await verifyLedger(store, store.links, await trust()), { events: 12, ok: true });
+  // the tail: the newest batch and its events removed
+  const batches = [...store.links.docs.values()].sort((a, b) => a._id - b._id);
+  const tail = batches.at(-1)!;
+  store.links.docs.delete(tail._id);
+  let report = await verifyLedger(store, store.links, await trust());
+  t.equal(report.ok, false);
+  t.match(report.broken!.reason, /(ends at event \d+, before its signed checkpoint of 12 events|not in the chain)/);
+  // everything
+  store.links.docs.clear();
+  report = await verifyLedger(store, store.links, await trust());
+  t.match(report.broken!.reason, /before its signed checkpoint of 12 events/);
+  for (const b of batches) store.links.docs.set(b._id, b);
+  t.equal((await verifyLedger(store, store.links, await trust())).ok, true, 'restored');
+  // a forged checkpoint: another key's signature
+  const forged = ephemeralSigner().sign({ events: 3, head: 'f'.repeat(64), at: new Date().toISOString() });
+  await store.checkpoints.insertOne({ _id: 3, ...forged });
+  report = await verifyLedger(store, store.links, await trust());
+  t.match(report.broken!.reason, /not signed by the audit key/);
+  store.checkpoints.docs.delete(3);
+  store.checkpoints.docs.clear();
+  report = await verifyLedger(store, store.links, await trust());
+  t.match(report.broken!.reason, /no signed checkpoint/);
 });

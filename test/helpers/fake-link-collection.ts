@@ -1,14 +1,14 @@
-// The audit ledger's collection (src/audit/ledger/mongo.ts) without a MongoDB server: filters
+// The audit ledger's collections (src/audit/ledger/mongo.ts) without a MongoDB server: filters
 // evaluated by mingo, a unique _id as MongoDB keeps it (a second insert of one fails with code
 // 11000), and every call answered on a later turn of the event loop, so that two sinks sharing
 // one collection interleave as two server processes would.
 import { Query } from 'mingo';
-import type { LinkBatch, LinkCollection } from '../../src/audit/ledger/mongo.ts';
+import type { InsertOnly } from '../../src/audit/ledger/mongo.ts';
 
 const later = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-export class FakeLinkCollection implements LinkCollection {
-  readonly docs = new Map<number, LinkBatch>();
+export class FakeLinkCollection<T extends { _id: number }> implements InsertOnly<T> {
+  readonly docs = new Map<number, T>();
   /** inserts refused for a duplicate _id (appends lost to another sink) */
   duplicates = 0;
 
@@ -28,7 +28,7 @@ export class FakeLinkCollection implements LinkCollection {
     };
   }
 
-  async insertOne(doc: LinkBatch): Promise<unknown> {
+  async insertOne(doc: T): Promise<unknown> {
     await later();
     if (this.docs.has(doc._id)) {
       this.duplicates++;

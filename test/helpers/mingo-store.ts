@@ -13,14 +13,16 @@ import { SqliteStore } from '../../src/store/sqlite/index.ts';
 import type { ResourceStore, StoreTransaction } from '../../src/store/types.ts';
 import type { Cursor, SearchQuery } from '../../src/search/ir.ts';
 import { FakeLinkCollection } from './fake-link-collection.ts';
+import type { CheckpointDocument, LinkBatch } from '../../src/audit/ledger/mongo.ts';
 
 export class MingoSearchStore implements ResourceStore {
   readonly engine = 'mongodb-compiler-on-mingo';
   private readonly inner = new SqliteStore({ path: ':memory:' });
   private docs = new Map<string, ResourceDocument>();
   private seq = 0;
-  /** the audit ledger's collection, as the engine keeps it (src/audit/ledger/mongo.ts) */
-  readonly links = new FakeLinkCollection();
+  /** the audit ledger's collections, as the engine keeps them (src/audit/ledger/mongo.ts) */
+  readonly links = new FakeLinkCollection<LinkBatch>();
+  readonly checkpoints = new FakeLinkCollection<CheckpointDocument>();
   /** every pipeline the searches sent, for tests that inspect their shape */
   readonly pipelines: Stage[][] = [];
   private readonly searcher = new MongoSearcher(
@@ -65,6 +67,10 @@ export class MingoSearchStore implements ResourceStore {
 
   auditLinks() {
     return this.links;
+  }
+
+  auditCheckpoints() {
+    return this.checkpoints;
   }
 
   search(query: SearchQuery, cursor?: Cursor) {

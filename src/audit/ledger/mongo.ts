@@ -11,9 +11,10 @@
 // the commit keeps a transaction the driver retries, or one that rolls back, from leaving a link
 // to an event that was never stored. The price: events of a process that dies between the commit
 // and the link are stored but unlinked, which `verifyLedger` reports like inserted events.
-import { createHash } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import type { Resource } from 'fhir/r4.js';
 import { auditEvent, GENESIS, type AuditSink, type QueuedAudit } from '../audit.ts';
+import { CHECKPOINT_EVENTS, CHECKPOINT_MS, validSignature, type Checkpoint, type CheckpointSigner } from '../checkpoint.ts';
 import type { Repository } from '../../store/repository.ts';
 import type { ResourceStore, VersionWrite } from '../../store/types.ts';
 
@@ -32,14 +33,20 @@ export interface LinkBatch {
 }
 
 /** The part of a driver Collection the ledger uses (a test gives a fake of it). */
-export interface LinkCollection {
-  find(filter: Record<string, unknown>): { sort(sort: Record<string, 1 | -1>): { limit(n: number): { toArray(): Promise<LinkBatch[]> } } };
-  insertOne(doc: LinkBatch): Promise<unknown>;
+export interface InsertOnly<T extends { _id: number }> {
+  find(filter: Record<string, unknown>): { sort(sort: Record<string, 1 | -1>): { limit(n: number): { toArray(): Promise<T[]> } } };
+  insertOne(doc: T): Promise<unknown>;
 }
+
+export type LinkCollection = InsertOnly<LinkBatch>;
+/** a checkpoint under the number of events it covers */
+export type CheckpointDocument = Checkpoint & { _id: number };
+export type CheckpointCollection = InsertOnly<CheckpointDocument>;
 
 /** A store whose engine keeps the audit chain in a ledger collection (MongoDB). */
 export interface LedgerStore extends ResourceStore {
   auditLinks(): LinkCollection;
+  auditCheckpoints(): CheckpointCollection;
 }
 
 export function keepsLedger(store: ResourceStore): store is LedgerStore {
@@ -53,9 +60,26 @@ const MAX_TRIES = 1000;
 
 export const linkHash = (previous: string, json: string) => createHash('sha256').update(previous).update(json).digest('hex');
 
-/** The newest batch: one seek on _id. */
-async function lastBatch(links: LinkCollection): Promise<LinkBatch | undefined> {
-  return (await links.find({}).sort({ _id: -1 }).limit(1).toArray())[0];
+/** The newest document: one seek on _id. */
+async function newest<T extends { _id: number }>(coll: InsertOnly<T>): Promise<T | undefined> {
+  return (await coll.find({}).sort({ _id: -1 }).limit(1).toArray())[0];
+}
+const lastBatch = newest<LinkBatch>;
+
+/** Inserts; false when the _id is taken. */
+async function inserted<T extends { _id: number }>(coll: InsertOnly<T>, doc: T): Promise<boolean> {
+  try {
+    await coll.insertOne(doc);
+    return true;
+  } catch (err) {
+    if ((err as { code?: number }).code !== DUPLICATE_KEY) throw err;
+    return false;
+  }
+}
+
+/** Every checkpoint, oldest first. */
+export function allCheckpoints(checkpoints: CheckpointCollection): Promise<CheckpointDocument[]> {
+  return checkpoints.find({}).sort({ _id: 1 }).limit(1_000_000).toArray();
 }
 
 /** Appends links for `events` (stored JSON, in order) after the chain's head. */
@@ -67,13 +91,8 @@ export async function appendLinks(links: LinkCollection, events: { id: string; j
     let head = prev;
     const hashes = events.map((e) => (head = linkHash(head, e.json)));
     const batch: LinkBatch = { _id: last ? last._id + last.ids.length : 1, prev, ids: events.map((e) => e.id), hashes, at: new Date().toISOString() };
-    try {
-      await links.insertOne(batch);
-      return;
-    } catch (err) {
-      // another process appended after the same head first: link after its batch
-      if ((err as { code?: number }).code !== DUPLICATE_KEY) throw err;
-    }
+    // false: another process appended after the same head first; link after its batch
+    if (await inserted(links, batch)) return;
   }
   throw new Error(`audit ledger: ${MAX_TRIES} appends in a row lost to other processes`);
 }
@@ -82,15 +101,20 @@ export async function appendLinks(links: LinkCollection, events: { id: string; j
 export class LedgerSink implements AuditSink {
   private readonly repo: Repository;
   private readonly links: LinkCollection;
+  private readonly checkpoints: CheckpointCollection | undefined;
+  private readonly signer: CheckpointSigner | undefined;
   /** committed events of this process not yet linked, and the linking in progress */
   private queue: { id: string; json: string }[] = [];
   private linking: Promise<void> = Promise.resolve();
   private readonly onError: (err: Error) => void;
 
-  constructor(repo: Repository, links: LinkCollection, onError: (err: Error) => void) {
+  /** without `signing`, no checkpoint is written (tests of the chain alone) */
+  constructor(repo: Repository, links: LinkCollection, onError: (err: Error) => void, signing?: { checkpoints: CheckpointCollection; signer: CheckpointSigner }) {
     this.repo = repo;
     this.links = links;
     this.onError = onError;
+    this.checkpoints = signing?.checkpoints;
+    this.signer = signing?.signer;
     // every committed AuditEvent of this process, whichever transaction stored it
     repo.onCommit((written: VersionWrite[]) => {
       const events = written.filter((v) => v.resourceType === 'AuditEvent' && v.json !== null && v.versionId === 1);
@@ -104,6 +128,23 @@ export class LedgerSink implements AuditSink {
     const events = this.queue;
     this.queue = [];
     await appendLinks(this.links, events);
+    await this.checkpoint(false);
+  }
+
+  /** Signs the chain's head when due (`always`: when it moved since the last checkpoint — at
+   * start, anchoring what is there, and at close). */
+  async checkpoint(always: boolean): Promise<void> {
+    if (!this.checkpoints || !this.signer) return;
+    const last = await lastBatch(this.links);
+    const events = last ? last._id + last.ids.length - 1 : 0;
+    const signed = await newest(this.checkpoints);
+    if (signed) {
+      if (signed.events >= events) return;
+      if (!always && events - signed.events < CHECKPOINT_EVENTS && Date.now() - Date.parse(signed.at) < CHECKPOINT_MS) return;
+    }
+    const c = this.signer.sign({ events, head: last ? last.hashes[last.hashes.length - 1] : GENESIS, at: new Date().toISOString() });
+    // false: another process signed this position (the same head) first
+    await inserted(this.checkpoints, { _id: c.events, ...c });
   }
 
   /** stored in the caller's open transaction; linked once it commits */
@@ -125,6 +166,7 @@ export class LedgerSink implements AuditSink {
 
   async close(): Promise<void> {
     await this.linking;
+    await this.checkpoint(true);
   }
 }
 
@@ -136,9 +178,23 @@ export interface LedgerReport {
 
 /** Walks the ledger in sequence order: every batch follows the one before (no gap, no fork),
  * every linked event is stored with the content its link hashed, and every stored AuditEvent is
- * linked once. */
-export async function verifyLedger(store: ResourceStore, links: LinkCollection): Promise<LedgerReport> {
+ * linked once; with a public key, also that every checkpoint is signed by it and that the chain
+ * passes through each and reaches the last (a cut tail or an emptied ledger). */
+export async function verifyLedger(store: ResourceStore, links: LinkCollection, trust?: { checkpoints: Checkpoint[]; publicKey: KeyObject }): Promise<LedgerReport> {
   const fail = (events: number, reason: string, id?: string): LedgerReport => ({ events, ok: false, broken: { ...(id ? { id } : {}), reason } });
+  const marks = new Map<number, Checkpoint>();
+  if (trust) {
+    if (!trust.checkpoints.length) return fail(0, 'the ledger has no signed checkpoint (checkpoints were removed)');
+    for (const c of trust.checkpoints) {
+      if (!validSignature(c, trust.publicKey)) return fail(0, `the checkpoint of ${c.at} is not signed by the audit key (forged or changed)`);
+      marks.set(c.events, c);
+    }
+  }
+  const passes = (events: number, head: string) => {
+    const mark = marks.get(events);
+    return !mark || mark.head === head;
+  };
+  if (!passes(0, GENESIS)) return fail(0, 'the chain does not pass through a checkpoint');
   let head = GENESIS;
   let next = 1;
   const linked = new Set<string>();
@@ -156,10 +212,13 @@ export async function verifyLedger(store: ResourceStore, links: LinkCollection):
         if (linked.has(id)) return fail(next + i, 'the event is linked twice', id);
         linked.add(id);
         head = b.hashes[i];
+        if (!passes(next + i, head)) return fail(next + i, `the chain does not pass through the checkpoint of ${marks.get(next + i)!.at} (events were changed, removed or rewritten before it)`, id);
       }
       next = b._id + b.ids.length;
     }
   }
+  const last = Math.max(0, ...marks.keys());
+  if (last > linked.size) return fail(linked.size, `the ledger ends at event ${linked.size}, before its signed checkpoint of ${last} events (events were removed from its end)`);
   let position = 0;
   for (;;) {
     const page = await store.scan(['AuditEvent'], position, 1000);
