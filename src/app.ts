@@ -115,7 +115,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const repo = new Repository(store, options.searchIndex === false ? undefined : indexer, pipeline);
   // a failed audit write is logged (the app's logger exists only further down)
   let auditError: (err: Error) => void = () => undefined;
-  const audit = auditOn ? new Auditor(await auditSink(repo, (err) => auditError(err)), (err) => auditError(err)) : undefined;
+  const audit = auditOn ? new Auditor(await auditSink(repo, (err) => auditError(err), config.auditKey || (config.store === 'mongodb' && !options.store ? join(config.dataDir, 'audit-signing-key.pem') : undefined)), (err) => auditError(err)) : undefined;
   const ctx: Context = { config, types, repo, search, searchParser, jobs: new ReindexJobs(repo), terminology, validation, ...(ig ? { ig } : {}), ...(audit ? { audit } : {}) };
   const customParams = new Map<string, string>();
   await loadStoredSearchParameters(store, search, customParams);

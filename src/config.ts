@@ -39,6 +39,8 @@ export interface Config {
   clientsFile: string;
   /** purposes of use (system|code) refused with 403 */
   refusedPurposes: string[];
+  /** the Ed25519 key (PEM) signing the audit trail's checkpoints; '' means <dataDir>/audit-signing-key.pem */
+  auditKey: string;
   /** AuditEvents: on with authorization, off in development open access, unless set */
   audit: 'auto' | 'on' | 'off';
   /** requests per minute per client (or address); 0 = no limit; -1 = auto */
@@ -168,6 +170,7 @@ export const OPTIONS: OptionSpec[] = [
   { key: 'clientsFile', flag: '--clients-file', env: 'MIGFHIR_CLIENTS_FILE', default: '', description: 'registered SMART backend-service clients (JSON, written by `migfhir clients add`); default DATA_DIR/clients.json' },
   { key: 'refusedPurposes', flag: '--refused-purposes', env: 'MIGFHIR_REFUSED_PURPOSES', default: 'https://migfhir.org/fhir/CodeSystem/purpose-of-use|immigration-enforcement', description: 'comma-separated purposes of use (system|code) answered with 403 and audited; compared case-insensitively, http/https and trailing slashes alike; a bare code refuses that code in every system', parse: refusedPurposes },
   { key: 'audit', flag: '--audit', env: 'MIGFHIR_AUDIT', default: 'auto', description: 'AuditEvent per interaction: on, off, or auto (on unless --dev-open-access)', parse: oneOf('auto', 'on', 'off') },
+  { key: 'auditKey', flag: '--audit-key', env: 'MIGFHIR_AUDIT_KEY', default: '', description: 'Ed25519 private key (PEM) that signs the audit trail\'s checkpoints, created when absent; keep it apart from the database (docs/audit.md); default DATA_DIR/audit-signing-key.pem' },
   { key: 'rateLimit', flag: '--rate-limit', env: 'MIGFHIR_RATE_LIMIT', default: '-1', description: 'requests per minute per client (per address for the public /metadata and discovery; see --anonymous-rate-limit and --token-rate-limit for the rest); 0 = none; -1 = 6000 with authorization, none with --dev-open-access', parse: integer(-1, 10_000_000) },
   { key: 'anonymousRateLimit', flag: '--anonymous-rate-limit', env: 'MIGFHIR_ANONYMOUS_RATE_LIMIT', default: '-1', description: 'requests per minute per address without a valid access token (each refused with 401 and audited); past it 429, and one AuditEvent per address and minute counts them; 0 = none; -1 = 60 with authorization', parse: integer(-1, 10_000_000) },
   { key: 'tokenRateLimit', flag: '--token-rate-limit', env: 'MIGFHIR_TOKEN_RATE_LIMIT', default: '-1', description: 'token requests per minute per address and registered client (unregistered client ids share one count per address); past it 429, and one AuditEvent per count and minute; 0 = none; -1 = 60 with authorization', parse: integer(-1, 10_000_000) },

@@ -9,6 +9,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { AuditEvent, AuditEventEntity } from 'fhir/r4.js';
 import type { Repository } from '../store/repository.ts';
 import { LABELS } from '../auth/sensitive.ts';
+import { validSignature, type Checkpoint } from './checkpoint.ts';
+import type { KeyObject } from 'node:crypto';
 
 export const CHAIN_URL = 'https://migfhir.org/fhir/StructureDefinition/audit-chain';
 export const CLIENT_SYSTEM = 'https://migfhir.org/fhir/sid/client';
@@ -117,27 +119,38 @@ export function auditEvent(input: AuditInput, recorded = new Date().toISOString(
   };
 }
 
-/** sha256 over the previous hash and the event without its chain extension. */
+/** sha256 over the previous hash and the event as stored, meta included (versionId,
+ * lastUpdated, security labels: everything a reader is shown), without its chain link. */
 export function chainHash(previous: string, event: AuditEvent): string {
-  const { extension, meta: _meta, ...rest } = event as AuditEvent & { extension?: unknown[] };
-  void _meta;
-  const own = (extension ?? []).filter((e: any) => e.url !== CHAIN_URL);
-  const body = own.length ? { ...rest, extension: own } : rest;
-  return createHash('sha256').update(previous).update(JSON.stringify(body)).digest('hex');
+  return createHash('sha256').update(previous).update(JSON.stringify(unlinked(event))).digest('hex');
 }
 
+/** The hash of events written before meta was covered (before the trail's first signed
+ * checkpoint): meta left out. verifyChain accepts it only for those events. */
+export function legacyChainHash(previous: string, event: AuditEvent): string {
+  const { meta: _meta, ...rest } = unlinked(event) as AuditEvent;
+  void _meta;
+  return createHash('sha256').update(previous).update(JSON.stringify(rest)).digest('hex');
+}
+
+function unlinked(event: AuditEvent): AuditEvent {
+  const { extension, ...rest } = event as AuditEvent & { extension?: { url: string }[] };
+  const own = (extension ?? []).filter((e) => e.url !== CHAIN_URL);
+  return (own.length ? { ...rest, extension: own } : rest) as AuditEvent;
+}
+
+/** The link appended to an event whose meta is final (the hash covers it). */
 export function chained(previous: string, event: AuditEvent): AuditEvent {
   const hash = chainHash(previous, event);
   return { ...event, extension: [...(event.extension ?? []), { url: CHAIN_URL, extension: [{ url: 'previous', valueString: previous }, { url: 'hash', valueString: hash }] }] } as AuditEvent;
 }
 
-/** What the SQLite trail stores for a new event made by auditEvent() (no extension, no meta):
- * the JSON of `withMeta(chained(previous, event))` — meta after id, the chain link last — and
- * the link's hash, with one serialization of the event instead of three object copies and two
- * (the audit worker's share of a read; test/audit/audit.test.ts checks it against that path). */
+/** What the SQLite trail stores for a new event made by auditEvent() (no extension, no meta
+ * but its security labels): the JSON of `chained(previous, withMeta(event))` — meta after id,
+ * the chain link last — and the link's hash, with one serialization of the event instead of
+ * three object copies (the audit worker's share of a read; test/audit/audit.test.ts checks it
+ * against that path). */
 export function storedJson(previous: string, event: AuditEvent, lastUpdated: string): { json: string; hash: string } {
-  // auditEvent()'s only meta is the security labels of an event about sensitive data; meta stays
-  // outside the hash, as in chainHash
   let labels = '';
   if (event.meta) {
     const { meta, ...rest } = event;
@@ -146,12 +159,13 @@ export function storedJson(previous: string, event: AuditEvent, lastUpdated: str
     event = rest as AuditEvent;
   }
   const body = JSON.stringify(event);
-  const hash = createHash('sha256').update(previous).update(body).digest('hex');
   const start = `{"resourceType":"AuditEvent","id":${JSON.stringify(event.id)},`;
   if (!body.startsWith(start) || event.extension) throw new Error('storedJson takes an event made by auditEvent()');
   const meta = `"meta":{"versionId":"1","lastUpdated":${JSON.stringify(lastUpdated)}${labels}},`;
+  const unlinkedJson = `${start}${meta}${body.slice(start.length)}`;
+  const hash = createHash('sha256').update(previous).update(unlinkedJson).digest('hex');
   const link = `"extension":[{"url":"${CHAIN_URL}","extension":[{"url":"previous","valueString":"${previous}"},{"url":"hash","valueString":"${hash}"}]}]`;
-  return { json: `${start}${meta}${body.slice(start.length, -1)},${link}}`, hash };
+  return { json: `${unlinkedJson.slice(0, -1)},${link}}`, hash };
 }
 
 export function hashOf(event: AuditEvent): { previous?: string; hash?: string } {
@@ -279,26 +293,87 @@ function queued(input: AuditInput): QueuedAudit {
 export interface ChainReport {
   events: number;
   ok: boolean;
-  /** the first event whose link or hash does not match, with why */
-  broken?: { id: string; reason: string };
+  /** signed checkpoints checked (when a public key was given) */
+  checkpoints?: number;
+  /** the first event whose link or hash does not match, or the checkpoint the chain fails, with why */
+  broken?: { id?: string; reason: string };
 }
 
-/** Walks the stored audit trail in write order and checks every link of the hash chain. */
-export async function verifyChain(store: Repository['store']): Promise<ChainReport> {
-  let head = GENESIS;
+export interface TrustAnchors {
+  /** the trail's checkpoints, oldest first (src/audit/checkpoint.ts) */
+  checkpoints: Checkpoint[];
+  /** the key that signed them: without it, only the hash links are checked */
+  publicKey?: KeyObject;
+  /** a checkpoint kept elsewhere (`migfhir audit anchor`): the chain must pass through it */
+  anchor?: Checkpoint;
+  /** where the chain starts after retention cuts (src/store/sqlite/audit-retention.ts) */
+  base?: { events: number; head: string };
+}
+
+/** The client of the events recording a retention cut, and what their query names. */
+export const RETENTION_CLIENT = 'migfhir-retention';
+const namesBase = (event: AuditEvent, base: { events: number; head: string }) =>
+  event.agent?.[0]?.altId === RETENTION_CLIENT &&
+  (event.entity ?? []).some((e) => e.query && Buffer.from(e.query, 'base64').toString().endsWith(`&events=${base.events}&head=${base.head}`));
+
+/** Walks the stored audit trail in write order and checks every link of the hash chain; with
+ * a public key, also that every checkpoint is signed by it, that the chain passes through each
+ * (and through the anchor) and reaches the last one: a cut tail, an emptied trail, or a chain
+ * rewritten from some event on without the key no longer verifies. */
+export async function verifyChain(store: Repository['store'], trust?: TrustAnchors): Promise<ChainReport> {
+  const fail = (events: number, reason: string, id?: string): ChainReport => ({ events, ok: false, broken: { ...(id ? { id } : {}), reason } });
+  const marks = new Map<number, { head: string; what: string }>();
+  let legacyUpTo = Number.POSITIVE_INFINITY;
+  const base = trust?.base;
+  if (trust?.publicKey) {
+    const { checkpoints, publicKey, anchor } = trust;
+    if (!checkpoints.length) return fail(0, 'the trail has no signed checkpoint (checkpoints were removed)');
+    if (base && !checkpoints.some((c) => c.events === base.events && c.head === base.head && validSignature(c, publicKey))) {
+      return fail(base.events, `the trail starts after event ${base.events}, where no signed checkpoint is (events were removed from its start)`);
+    }
+    // checkpoints inside a part cut by retention name events that are gone
+    for (const c of anchor ? [...checkpoints, anchor] : checkpoints) {
+      if (base && c.events < base.events) continue;
+      const what = c === anchor ? 'the anchor' : `the checkpoint of ${c.at}`;
+      if (!validSignature(c, publicKey)) return fail(0, `${what} is not signed by the audit key (forged or changed)`);
+      const seen = marks.get(c.events);
+      if (seen && seen.head !== c.head) return fail(0, `${what} and ${seen.what} name different heads for event ${c.events}`);
+      marks.set(c.events, { head: c.head, what });
+    }
+    // hashes without meta only for events older than this version's first checkpoint
+    legacyUpTo = checkpoints[0].events;
+  }
+  const check = (events: number, head: string): ChainReport | undefined => {
+    const mark = marks.get(events);
+    if (mark && mark.head !== head) return fail(events, `the chain does not pass through ${mark.what} (events were changed, removed or rewritten before it)`);
+    return undefined;
+  };
+  let head = base?.head ?? GENESIS;
   let position = 0;
-  let events = 0;
+  let events = base?.events ?? 0;
+  let cutRecorded = !base;
+  const broken = check(events, head);
+  if (broken) return broken;
   for (;;) {
     const batch = await store.scan(['AuditEvent'], position, 1000);
-    if (!batch.length) return { events, ok: true };
+    if (!batch.length) break;
     for (const row of batch) {
       const event = JSON.parse(row.json) as AuditEvent;
       const { previous, hash } = hashOf(event);
       events++;
-      if (previous !== head) return { events, ok: false, broken: { id: row.id, reason: 'its previous-hash does not match the event before it (an event was removed or reordered)' } };
-      if (hash !== chainHash(previous, event)) return { events, ok: false, broken: { id: row.id, reason: 'its content does not match its hash (the event was changed)' } };
+      if (previous !== head) return fail(events, 'its previous-hash does not match the event before it (an event was removed or reordered)', row.id);
+      if (hash !== chainHash(previous, event) && !(events <= legacyUpTo && hash === legacyChainHash(previous, event))) {
+        return fail(events, 'its content does not match its hash (the event was changed)', row.id);
+      }
       head = hash;
+      if (!cutRecorded && namesBase(event, base!)) cutRecorded = true;
+      const off = check(events, head);
+      if (off) return off;
     }
     position = batch[batch.length - 1].position;
   }
+  if (!cutRecorded) return fail(events, `the trail starts after event ${base!.events}, but no event records that retention cut (events were removed from its start)`);
+  const last = Math.max(0, ...marks.keys());
+  if (last > events) return fail(events, `the trail ends at event ${events}, before its signed checkpoint of ${last} events (events were removed from its end)`);
+  return { events, ok: true, ...(trust?.publicKey ? { checkpoints: trust.checkpoints.length } : {}) };
 }

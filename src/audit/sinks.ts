@@ -5,27 +5,59 @@
 //   transaction. Should the worker fail, its unconfirmed batches are written on the main thread.
 // - an in-memory SQLite database (tests): a second connection cannot see it, so batches are
 //   written on the main thread, after the responses.
-// - any other engine (MongoDB): the generic path, a resource write per event.
+// - MongoDB: each event a resource write through the repository, linked afterwards in the
+//   engine's insert-only ledger collection (src/audit/ledger/mongo.ts).
 import { Worker } from 'node:worker_threads';
-import type { AuditEvent } from 'fhir/r4.js';
-import { auditEvent, chained, GENESIS, hashOf, type AuditSink, type QueuedAudit } from './audit.ts';
+import { dirname, join } from 'node:path';
+import type { AuditSink, QueuedAudit } from './audit.ts';
+import { keepsLedger, LedgerSink } from './ledger/mongo.ts';
 import type { Repository } from '../store/repository.ts';
-import { SqliteStore } from '../store/sqlite/index.ts';
+import type { ResourceStore } from '../store/types.ts';
+import { ephemeralSigner, loadOrCreateSigner, type CheckpointSigner } from './checkpoint.ts';
 
-export async function auditSink(repo: Repository, onError: (err: Error) => void): Promise<AuditSink> {
+/** An engine that appends the trail itself, in its own transactions (the embedded SQLite engine:
+ * src/store/sqlite/audit-trail.ts): what the sinks below use of it. */
+export interface TrailStore extends ResourceStore {
+  readonly options: { path: string; synchronous?: 'normal' | 'full' };
+  appendAudit(events: QueuedAudit[]): void;
+  signAudit(signer: CheckpointSigner): Promise<void>;
+  checkpointAudit(): Promise<void>;
+}
+
+function appendsTrail(store: ResourceStore): store is TrailStore {
+  const s = store as Partial<TrailStore>;
+  return typeof s.appendAudit === 'function' && typeof s.signAudit === 'function' && typeof s.options?.path === 'string';
+}
+
+/** The checkpoint key of a database file when none is given: next to it, in the data folder. */
+export const auditKeyFile = (databasePath: string) => join(dirname(databasePath), 'audit-signing-key.pem');
+
+/** `keyFile`: the Ed25519 key that signs the trail's checkpoints (created when absent); by
+ * default the data folder's audit-signing-key.pem. An in-memory database gets a key of its own. */
+export async function auditSink(repo: Repository, onError: (err: Error) => void, keyFile?: string): Promise<AuditSink> {
   const store = repo.store;
-  if (!(store instanceof SqliteStore)) return new RepositorySink(repo);
+  if (keepsLedger(store)) {
+    // no file of its own to sit next to: the key given (the app's data folder), else one for the process
+    const signer = keyFile ? loadOrCreateSigner(keyFile) : ephemeralSigner();
+    const sink = new LedgerSink(repo, store.auditLinks(), onError, { checkpoints: store.auditCheckpoints(), signer });
+    await sink.checkpoint(true);
+    return sink;
+  }
+  if (!appendsTrail(store)) throw new Error(`the ${store.engine} engine keeps no audit trail: start with --audit off`);
+  const memory = store.options.path === ':memory:';
+  const signer = memory ? ephemeralSigner() : loadOrCreateSigner(keyFile ?? auditKeyFile(store.options.path));
+  await store.signAudit(signer);
   const local = new SqliteSink(repo, store);
-  if (store.options.path === ':memory:') return local;
-  return new WorkerSink(store, local, onError);
+  if (memory) return local;
+  return new WorkerSink(store, local, signer, onError);
 }
 
 /** Batches on the server's writer connection. */
 class SqliteSink implements AuditSink {
   private readonly repo: Repository;
-  private readonly store: SqliteStore;
+  private readonly store: TrailStore;
 
-  constructor(repo: Repository, store: SqliteStore) {
+  constructor(repo: Repository, store: TrailStore) {
     this.repo = repo;
     this.store = store;
   }
@@ -38,7 +70,10 @@ class SqliteSink implements AuditSink {
     return this.store.transaction(async () => this.store.appendAudit(batch));
   }
 
-  async close(): Promise<void> {}
+  /** the events since the last checkpoint are signed before the server stops */
+  close(): Promise<void> {
+    return this.store.checkpointAudit();
+  }
 }
 
 interface Pending {
@@ -55,11 +90,11 @@ class WorkerSink implements AuditSink {
   private readonly pending = new Map<number, Pending>();
   private exited: Promise<void>;
 
-  constructor(store: SqliteStore, local: SqliteSink, onError: (err: Error) => void) {
+  constructor(store: TrailStore, local: SqliteSink, signer: CheckpointSigner, onError: (err: Error) => void) {
     this.local = local;
     this.onError = onError;
     const worker = new Worker(new URL('./worker.ts', import.meta.url), {
-      workerData: { path: store.options.path, synchronous: store.options.synchronous ?? 'normal' },
+      workerData: { path: store.options.path, synchronous: store.options.synchronous ?? 'normal', key: signer.pem },
     });
     // referenced only while batches are in flight: a process that awaits them stays alive, and
     // one that is done and never closed the server still exits
@@ -108,49 +143,12 @@ class WorkerSink implements AuditSink {
 
   async close(): Promise<void> {
     const worker = this.worker;
-    if (!worker) return;
-    // the worker answers messages in order: `close` comes after every batch sent before it
-    worker.ref();
-    worker.postMessage({ close: true });
-    await this.exited;
-  }
-}
-
-/** Any engine: each event is a resource write through the repository. */
-class RepositorySink implements AuditSink {
-  private readonly repo: Repository;
-
-  constructor(repo: Repository) {
-    this.repo = repo;
-  }
-
-  inTransaction(event: QueuedAudit): Promise<void> {
-    return this.repo.transaction(() => this.append([event]));
-  }
-
-  write(batch: QueuedAudit[]): Promise<void> {
-    return this.repo.transaction(() => this.append(batch));
-  }
-
-  async close(): Promise<void> {}
-
-  /** The chain's head is read inside the (serialized) write transaction from the newest
-   * stored event, so a rolled-back transaction leaves no gap. */
-  private async append(inputs: QueuedAudit[]): Promise<void> {
-    const newest = await this.repo.search({
-      types: ['AuditEvent'],
-      conditions: [],
-      sort: [{ params: ['_lastUpdated'], descending: true }],
-      count: 1,
-      total: 'none',
-      include: [],
-      revinclude: [],
-    });
-    let head = newest.matches.length ? (hashOf(JSON.parse(newest.matches[0].json) as AuditEvent).hash ?? GENESIS) : GENESIS;
-    for (const input of inputs) {
-      const event = chained(head, auditEvent(input, new Date(input.at).toISOString(), input.id));
-      head = hashOf(event).hash!;
-      await this.repo.createInternal(event);
+    if (worker) {
+      // the worker answers messages in order: `close` comes after every batch sent before it
+      worker.ref();
+      worker.postMessage({ close: true });
+      await this.exited;
     }
+    await this.local.close();
   }
 }

@@ -6,17 +6,18 @@ import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { QueuedAudit } from './audit.ts';
 import { SqliteAuditTrail } from '../store/sqlite/audit-trail.ts';
+import { signerFromPem } from './checkpoint.ts';
 
 const CHUNK = 256;
 
-const { path, synchronous } = workerData as { path: string; synchronous: 'normal' | 'full' };
+const { path, synchronous, key } = workerData as { path: string; synchronous: 'normal' | 'full'; key: string };
 const db = new Database(path);
 db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
 db.pragma('busy_timeout = 5000');
 db.pragma('wal_autocheckpoint = 20000');
 db.pragma('cache_size = -65536');
-// the server's store created audit_index and its views before starting this thread
-const trail = new SqliteAuditTrail(db);
+// the server's store created audit_index and audit_checkpoint before starting this thread
+const trail = new SqliteAuditTrail(db, signerFromPem(key));
 const begin = db.prepare('BEGIN IMMEDIATE');
 const commit = db.prepare('COMMIT');
 const rollback = db.prepare('ROLLBACK');
@@ -28,21 +29,29 @@ const now = () => {
   return new Date(last).toISOString();
 };
 
-function write(batch: QueuedAudit[]): void {
-  for (let i = 0; i < batch.length; i += CHUNK) {
-    begin.run();
-    try {
-      trail.append(batch.slice(i, i + CHUNK), now);
-      commit.run();
-    } catch (err) {
-      if (db.inTransaction) rollback.run();
-      throw err;
-    }
+function inTransaction(work: () => void): void {
+  begin.run();
+  try {
+    work();
+    commit.run();
+  } catch (err) {
+    if (db.inTransaction) rollback.run();
+    throw err;
   }
+}
+
+function write(batch: QueuedAudit[]): void {
+  for (let i = 0; i < batch.length; i += CHUNK) inTransaction(() => trail.append(batch.slice(i, i + CHUNK), now));
 }
 
 parentPort!.on('message', (m: { n: number; batch: QueuedAudit[] } | { close: true }) => {
   if ('close' in m) {
+    // the events since the last checkpoint are signed before the server stops
+    try {
+      inTransaction(() => trail.checkpoint(true));
+    } catch {
+      // the main thread's trail signs them instead (WorkerSink.close)
+    }
     db.close();
     parentPort!.close();
     return;

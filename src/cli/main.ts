@@ -9,7 +9,12 @@ Usage:
   migfhir clients add|list   register SMART backend-service clients (see migfhir clients)
   migfhir validate <files|dirs|-> [--profile URL] [--ig DIR|package.tgz] [--format text|json]
                              validate resources, Bundles and NDJSON offline (exit 1 on errors)
-  migfhir audit verify       check the audit trail's hash chain (--data-dir DIR)
+  migfhir audit verify       check the audit trail's hash chain and signed checkpoints (--data-dir DIR, --audit-key FILE, --anchor FILE)
+  migfhir audit anchor       print the trail's latest signed checkpoint, to keep elsewhere (--data-dir DIR)
+  migfhir audit export --since INSTANT --output DIR
+                             write the events since INSTANT as NDJSON with their signed checkpoints
+  migfhir audit prune --before INSTANT
+                             retention: remove the events up to a signed checkpoint before INSTANT (server stopped)
   migfhir adapters           list the national-format adapters (id, country/system, formats, directions)
   migfhir sync pull|push     copy a patient's record from or to a remote FHIR endpoint (see migfhir sync)
   migfhir import-csv <file> --mapping <json> [--dry-run] [--server URL [--token T]] [--data-dir DIR]

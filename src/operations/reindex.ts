@@ -6,7 +6,7 @@
 // server starts again.
 import type { Task } from 'fhir/r4.js';
 import { randomUUID } from 'node:crypto';
-import { badRequest } from '../fhir/errors.ts';
+import { badRequest, FhirError } from '../fhir/errors.ts';
 import type { Repository } from '../store/repository.ts';
 import type { BackgroundJobs, Context, Handler } from '../rest/types.ts';
 import { defineOperation } from './types.ts';
@@ -139,6 +139,8 @@ export const reindex: Handler = async (req, ctx: Context) => {
   if (!req.resourceType && typeParam) {
     types = typeParam.split(',');
     for (const t of types) if (!ctx.types.has(t)) throw badRequest(`_type: '${t.slice(0, 64)}' is not a resource type`, 'value');
+    // as at type level (src/rest/route-table.ts invoke): the trail is the audit sinks' alone
+    if (ctx.audit && types.includes('AuditEvent')) throw new FhirError(405, { code: 'not-supported', diagnostics: 'The audit trail cannot be changed through the API' });
   }
   const task = await ctx.jobs.start(types);
   return {

@@ -75,6 +75,21 @@ t.test('the audit trail cannot be changed through the API', async (t) => {
   t.equal((await fhir(app, 'POST', '/fhir/AuditEvent', { ...e, id: undefined })).status, 405);
   const tx = await fhir(app, 'POST', '/fhir', { resourceType: 'Bundle', type: 'transaction', entry: [{ request: { method: 'DELETE', url: `AuditEvent/${e.id}` } }] });
   t.equal(tx.status, 405);
+  // every other door (#19): patch, conditional delete, meta changes (meta is in the hash), reindex
+  const meta = { resourceType: 'Parameters', parameter: [{ name: 'meta', valueMeta: { tag: [{ system: 'http://example.org', code: 'x' }] } }] };
+  t.equal((await fhir(app, 'PATCH', `/fhir/AuditEvent/${e.id}`, [{ op: 'replace', path: '/outcome', value: '0' }], { 'content-type': 'application/json-patch+json' })).status, 405);
+  t.equal((await fhir(app, 'DELETE', '/fhir/AuditEvent?altid=anonymous')).status, 405);
+  for (const op of ['$meta-add', '$meta-delete']) {
+    const res = await fhir(app, 'POST', `/fhir/AuditEvent/${e.id}/${op}`, meta);
+    t.equal(res.status, 405, op);
+    t.equal(res.body.resourceType, 'OperationOutcome');
+  }
+  t.equal((await fhir(app, 'POST', `/fhir/AuditEvent/${e.id}/_history/1/$meta-add`, meta)).status, 405, 'of a version');
+  t.equal((await fhir(app, 'POST', '/fhir', { resourceType: 'Bundle', type: 'batch', entry: [{ request: { method: 'POST', url: `AuditEvent/${e.id}/$meta-delete` }, resource: meta }] })).body.entry[0].response.status, '405 Method Not Allowed');
+  t.equal((await fhir(app, 'POST', '/fhir/AuditEvent/$reindex')).status, 405);
+  t.equal((await fhir(app, 'POST', '/fhir/$reindex?_type=Patient,AuditEvent')).status, 405);
+  const [after] = (await events()).filter((x: any) => x.id === e.id);
+  t.same(after, e, 'the event as it was');
 });
 
 t.test('the hash chain detects changed and removed events', async (t) => {
@@ -135,7 +150,7 @@ t.test('closing the server stores every queued read event', async (t) => {
   await store.close();
 });
 
-t.test('the stored JSON built in one serialization equals the chained event with meta, and verifies', async (t) => {
+t.test('the stored JSON built in one serialization equals the event with meta, chained, and verifies', async (t) => {
   const shapes: AuditInput[] = [
     { interaction: 'read', action: 'R', status: 200, clientId: 'bench', address: '127.0.0.1', what: 'Patient/p1', patient: 'Patient/p1' },
     { interaction: 'search-type', action: 'R', status: 403, clientId: 'Ärztin "x"', address: '::1', patient: 'Patient/p-2', query: 'name=a&b="c"', purposeOfUse: ['http://terminology.hl7.org/CodeSystem/v3-ActReason|TREAT'], description: 'refused \\ "why"' },
@@ -145,7 +160,7 @@ t.test('the stored JSON built in one serialization equals the chained event with
   for (const input of shapes) {
     const event = auditEvent(input, '2026-01-02T03:04:05.678Z', 'ae-1');
     const { json, hash } = storedJson(previous, event, '2026-01-02T03:04:06.000Z');
-    const expected = withMeta(chained(previous, event), 1, '2026-01-02T03:04:06.000Z');
+    const expected = chained(previous, withMeta(event, 1, '2026-01-02T03:04:06.000Z') as typeof event);
     t.equal(json, JSON.stringify(expected), input.interaction);
     const parsed = JSON.parse(json);
     t.same(hashOf(parsed), { previous, hash }, 'the link');

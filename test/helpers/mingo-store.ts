@@ -12,12 +12,17 @@ import { MongoSearcher } from '../../src/store/mongo/search.ts';
 import { SqliteStore } from '../../src/store/sqlite/index.ts';
 import type { ResourceStore, StoreTransaction } from '../../src/store/types.ts';
 import type { Cursor, SearchQuery } from '../../src/search/ir.ts';
+import { FakeLinkCollection } from './fake-link-collection.ts';
+import type { CheckpointDocument, LinkBatch } from '../../src/audit/ledger/mongo.ts';
 
 export class MingoSearchStore implements ResourceStore {
   readonly engine = 'mongodb-compiler-on-mingo';
   private readonly inner = new SqliteStore({ path: ':memory:' });
   private docs = new Map<string, ResourceDocument>();
   private seq = 0;
+  /** the audit ledger's collections, as the engine keeps them (src/audit/ledger/mongo.ts) */
+  readonly links = new FakeLinkCollection<LinkBatch>();
+  readonly checkpoints = new FakeLinkCollection<CheckpointDocument>();
   /** every pipeline the searches sent, for tests that inspect their shape */
   readonly pipelines: Stage[][] = [];
   private readonly searcher = new MongoSearcher(
@@ -58,6 +63,14 @@ export class MingoSearchStore implements ResourceStore {
 
   health() {
     return this.inner.health();
+  }
+
+  auditLinks() {
+    return this.links;
+  }
+
+  auditCheckpoints() {
+    return this.checkpoints;
   }
 
   search(query: SearchQuery, cursor?: Cursor) {

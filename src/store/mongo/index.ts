@@ -18,6 +18,7 @@ import { indexEntries, MONGO_HISTORY_INDEXES, MONGO_INDEXES, resourceKey, type R
 import type { HistoryPage, HistoryQuery, MetaInUse, ResourceStore, ScannedResource, SearchResult, StoredVersion, StoreHealth, StoreTransaction, VersionWrite } from '../types.ts';
 import { currentDocument, historyDocument, toHistoryEntry, toStoredVersion, type HistoryDocument } from './documents.ts';
 import { MongoSearcher } from './search.ts';
+import type { CheckpointCollection, LinkCollection } from '../../audit/ledger/mongo.ts';
 
 export interface MongoOptions {
   /** mongodb:// or mongodb+srv:// URI; its path names the database (default migfhir) */
@@ -50,6 +51,8 @@ export class MongoStore implements ResourceStore {
   private readonly resources: Collection<ResourceDocument>;
   private readonly historyColl: Collection<HistoryDocument>;
   private readonly counters: Collection<Counter>;
+  private readonly ledger: Collection;
+  private readonly ledgerCheckpoints: Collection;
   private readonly searcher: MongoSearcher;
   private lastIssued: number;
 
@@ -61,6 +64,8 @@ export class MongoStore implements ResourceStore {
     this.resources = db.collection<ResourceDocument>('resources');
     this.historyColl = db.collection<HistoryDocument>('history');
     this.counters = db.collection<Counter>('counters');
+    this.ledger = db.collection('audit_ledger');
+    this.ledgerCheckpoints = db.collection('audit_checkpoints');
     this.lastIssued = lastIssued;
     this.searcher = new MongoSearcher((pipeline) => this.resources.aggregate(pipeline, { readConcern: { level: 'majority' } }).toArray());
   }
@@ -137,6 +142,17 @@ export class MongoStore implements ResourceStore {
     const escape = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     const docs = await this.resources.find({ del: false, json: { $regex: texts.map(escape).join('|') } }, { projection: { type: 1, id: 1 } }).toArray();
     return docs.map((d) => ({ resourceType: d.type, id: d.id }));
+  }
+
+  /** The audit chain's insert-only collection (src/audit/ledger/mongo.ts): its _id index is the
+   * sequence. Writes to it are the audit sink's only. */
+  auditLinks(): LinkCollection {
+    return this.ledger as unknown as LinkCollection;
+  }
+
+  /** The audit chain's signed checkpoints, _id the number of events each covers. */
+  auditCheckpoints(): CheckpointCollection {
+    return this.ledgerCheckpoints as unknown as CheckpointCollection;
   }
 
   async hasSensitiveRows(keys: string[]): Promise<boolean> {

@@ -5,23 +5,63 @@
 // audit worker on its own connection (src/audit/worker.ts). Both run inside a BEGIN IMMEDIATE
 // transaction, and the chain's head is read inside it, so however the two connections
 // interleave the events form one chain in write order — the order `migfhir audit verify` walks.
+// The signed checkpoints (src/audit/checkpoint.ts) are written in the same transactions, so a
+// checkpoint names a head that is committed with it.
 import type Database from 'better-sqlite3';
 import type { AuditEvent } from 'fhir/r4.js';
 import { auditEvent, GENESIS, hashOf, storedJson, type QueuedAudit } from '../../audit/audit.ts';
+import { CHECKPOINT_EVENTS, CHECKPOINT_MS, type Checkpoint, type CheckpointLog, type CheckpointSigner } from '../../audit/checkpoint.ts';
 import { AuditIndexWriter } from './audit-index.ts';
 
-export class SqliteAuditTrail {
-  private readonly index: AuditIndexWriter;
+// version_seq: the resource_version row of the head, from which the next checkpoint counts
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS audit_checkpoint (
+  n INTEGER PRIMARY KEY,
+  events INTEGER NOT NULL, head TEXT NOT NULL, at TEXT NOT NULL,
+  key_id TEXT NOT NULL, signature TEXT NOT NULL,
+  version_seq INTEGER NOT NULL
+);
+`;
+
+/** Creates the checkpoint table on the writer connection at start-up. */
+export function ensureAuditCheckpoints(db: Database.Database): void {
+  db.exec(SCHEMA);
+}
+
+/** The checkpoints of an SQLite trail, oldest first. */
+export class SqliteCheckpointLog implements CheckpointLog {
   private readonly stmt;
 
   constructor(db: Database.Database) {
+    this.stmt = db.prepare<[], Checkpoint>('SELECT events, head, at, key_id AS keyId, signature FROM audit_checkpoint ORDER BY n');
+  }
+
+  all(): Checkpoint[] {
+    return this.stmt.all();
+  }
+}
+
+export class SqliteAuditTrail {
+  private readonly index: AuditIndexWriter;
+  private readonly signer: CheckpointSigner | undefined;
+  private readonly stmt;
+
+  /** without a signer no checkpoint is written (tests of the chain alone) */
+  constructor(db: Database.Database, signer?: CheckpointSigner) {
     this.index = new AuditIndexWriter(db);
+    this.signer = signer;
+    const newest = `FROM resource_version WHERE resource_type = 'AuditEvent' ORDER BY seq DESC LIMIT 1`;
     this.stmt = {
-      head: db.prepare<[], string>(`SELECT content FROM resource_version WHERE resource_type = 'AuditEvent' ORDER BY seq DESC LIMIT 1`).pluck(),
+      head: db.prepare<[], string>(`SELECT content ${newest}`).pluck(),
+      headRow: db.prepare<[], { seq: number; content: string }>(`SELECT seq, content ${newest}`),
       // OR IGNORE: a batch written again after a worker failure skips the events already stored
       version: db.prepare(`INSERT OR IGNORE INTO resource_version (resource_type, id, version_id, last_updated, method, content) VALUES ('AuditEvent', ?, 1, ?, 'POST', ?)`),
       // rid is the rowid: lastInsertRowid, without RETURNING's extra step
       resource: db.prepare<[string, number | bigint, string]>(`INSERT INTO resource (resource_type, id, seq, last_updated, deleted) VALUES ('AuditEvent', ?, ?, ?, 0)`),
+      lastCheckpoint: db.prepare<[], { events: number; at: string; versionSeq: number }>('SELECT events, at, version_seq AS versionSeq FROM audit_checkpoint ORDER BY n DESC LIMIT 1'),
+      // served by resource_version_type_seq; at most ~CHECKPOINT_EVENTS rows past the last checkpoint
+      since: db.prepare<[number], number>(`SELECT COUNT(*) FROM resource_version WHERE resource_type = 'AuditEvent' AND seq > ?`).pluck(),
+      checkpoint: db.prepare('INSERT INTO audit_checkpoint (events, head, at, key_id, signature, version_seq) VALUES (?, ?, ?, ?, ?, ?)'),
     };
   }
 
@@ -40,5 +80,23 @@ export class SqliteAuditTrail {
       this.index.insert(rid, event);
       head = hash;
     }
+    this.checkpoint(false);
+  }
+
+  /** Signs the current head, inside the connection's open transaction, when it is due (or,
+   * `always`, when any event came since the last checkpoint — the trail closing). The trail's
+   * first checkpoint is written whatever it holds: it anchors events stored before. */
+  checkpoint(always: boolean): void {
+    if (!this.signer) return;
+    const last = this.stmt.lastCheckpoint.get();
+    const row = this.stmt.headRow.get();
+    const since = this.stmt.since.get(last?.versionSeq ?? 0)!;
+    if (last) {
+      if (since === 0) return;
+      if (!always && since < CHECKPOINT_EVENTS && Date.now() - Date.parse(last.at) < CHECKPOINT_MS) return;
+    }
+    const head = row ? (hashOf(JSON.parse(row.content) as AuditEvent).hash ?? GENESIS) : GENESIS;
+    const c = this.signer.sign({ events: (last?.events ?? 0) + since, head, at: new Date().toISOString() });
+    this.stmt.checkpoint.run(c.events, c.head, c.at, c.keyId, c.signature, row?.seq ?? 0);
   }
 }

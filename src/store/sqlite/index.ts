@@ -12,9 +12,11 @@ import { ensureCanonicalColumns } from './canonical-columns.ts';
 import { ensureSensColumns } from './sens-columns.ts';
 import { Checkpointer, WRITER_AUTOCHECKPOINT } from './checkpointer.ts';
 import { SqliteSearch } from './search.ts';
-import { SqliteAuditTrail } from './audit-trail.ts';
+import { ensureAuditCheckpoints, SqliteAuditTrail, SqliteCheckpointLog } from './audit-trail.ts';
+import { cutBefore, ensureAuditRetention, retentionBase, retentionQuery, type RetentionBase } from './audit-retention.ts';
 import { ensureAuditIndex } from './audit-index.ts';
-import type { QueuedAudit } from '../../audit/audit.ts';
+import { RETENTION_CLIENT, type QueuedAudit } from '../../audit/audit.ts';
+import type { Checkpoint, CheckpointSigner } from '../../audit/checkpoint.ts';
 import type { Cursor, SearchQuery } from '../../search/ir.ts';
 
 export interface SqliteOptions {
@@ -111,6 +113,8 @@ export class SqliteStore implements ResourceStore {
     const sensAdded = ensureSensColumns(this.writer);
     this.unmarkedStatusIdentifiers = sensAdded && this.writer.prepare('SELECT 1 FROM resource WHERE deleted = 0 LIMIT 1').get() !== undefined;
     ensureAuditIndex(this.writer);
+    ensureAuditCheckpoints(this.writer);
+    ensureAuditRetention(this.writer);
     // keep the planner's statistics current (SQLite's advice for long-lived connections)
     this.writer.pragma('optimize=0x10002');
     this.reader = memory ? this.writer : new Database(options.path, { readonly: true });
@@ -397,6 +401,52 @@ export class SqliteStore implements ResourceStore {
   appendAudit(events: QueuedAudit[]): void {
     this.auditTrail ??= new SqliteAuditTrail(this.writer);
     this.auditTrail.append(events, this.tx.now);
+  }
+
+  /** From now on the trail's appends on this connection write signed checkpoints, and the
+   * first is written at once (it anchors the events stored before). */
+  async signAudit(signer: CheckpointSigner): Promise<void> {
+    const trail = new SqliteAuditTrail(this.writer, signer);
+    this.auditTrail = trail;
+    await this.transaction(async () => trail.checkpoint(false));
+  }
+
+  /** Signs the trail's head if any event came since the last checkpoint (the trail closing). */
+  async checkpointAudit(): Promise<void> {
+    const trail = this.auditTrail;
+    // a store closed before the trail (a test's in-memory store) has nothing left to sign
+    if (trail && this.writer.open) await this.transaction(async () => trail.checkpoint(true));
+  }
+
+  /** Deletes the trail's events up to the newest signed checkpoint stored before `before`, and
+   * records the cut as an event (src/store/sqlite/audit-retention.ts); signAudit first. Run with
+   * the server stopped: a running server's cache of current versions would still hold them. */
+  async pruneAudit(before: string): Promise<{ base: RetentionBase; removed: number } | undefined> {
+    const trail = this.auditTrail;
+    if (!trail) throw new Error('pruneAudit needs the signing key (signAudit)');
+    const result = await this.transaction(async () => {
+      const from = retentionBase(this.writer)?.events ?? 0;
+      const base = cutBefore(this.writer, before);
+      if (!base) return undefined;
+      const at = Date.now();
+      trail.append([{ interaction: 'delete', action: 'D', status: 200, clientId: RETENTION_CLIENT, query: retentionQuery(before, base), id: `retention-${at}`, at }], this.tx.now);
+      return { base, removed: base.events - from };
+    });
+    if (result) {
+      for (const key of this.cache.keys()) if (key.startsWith('AuditEvent/')) this.cache.delete(key);
+      await this.checkpointAudit();
+    }
+    return result;
+  }
+
+  /** Where the trail starts after retention cuts (none: at the genesis hash). */
+  auditBase(): RetentionBase | undefined {
+    return retentionBase(this.reader);
+  }
+
+  /** The trail's signed checkpoints, oldest first. */
+  auditCheckpoints(): Checkpoint[] {
+    return new SqliteCheckpointLog(this.reader).all();
   }
 
   async scan(types: string[] | undefined, position: number, limit: number): Promise<ScannedResource[]> {

@@ -1,0 +1,277 @@
+// Issue #19: the hash chain alone did not show a cut tail or an emptied trail ("intact: 0
+// events"), and meta stood outside the hash. Signed checkpoints (src/audit/checkpoint.ts) and a
+// hash over the stored event, meta included, make each of these detectable; `migfhir audit
+// anchor` / `verify --anchor` detect a rollback to an older, still consistent state.
+import t, { type Test } from 'tap';
+import Database from 'better-sqlite3';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AuditEvent } from 'fhir/r4.js';
+import { CHAIN_URL, chainHash, GENESIS, verifyChain, type QueuedAudit } from '../../src/audit/audit.ts';
+import { loadOrCreateSigner, publicKeyFromPem, validSignature, type CheckpointSigner } from '../../src/audit/checkpoint.ts';
+import { auditKeyFile } from '../../src/audit/sinks.ts';
+import { SqliteStore } from '../../src/store/sqlite/index.ts';
+import { buildApp } from '../../src/app.ts';
+import { testConfig } from '../../src/config.ts';
+import { fhir } from '../helpers/app.ts';
+
+let n = 0;
+const read = (i: number, sensitive = false): QueuedAudit => ({
+  interaction: sensitive ? 'search-type' : 'read', action: 'R', status: 200, clientId: `c${i % 3}`, what: `Patient/p${i}`, patient: `Patient/p${i}`,
+  ...(sensitive ? { query: 'identifier=https://example.org/paaypa|x', sensitive: true } : {}), id: `ae-${String(++n).padStart(6, '0')}`, at: Date.UTC(2026, 0, 1) + i,
+});
+
+/** A data folder whose trail holds `batches` of events, each batch followed by a checkpoint. */
+async function trail(t: Test, batches: QueuedAudit[][]) {
+  const dir = mkdtempSync(join(tmpdir(), 'migfhir-checkpoint-'));
+  const path = join(dir, 'migfhir.sqlite');
+  const signer = loadOrCreateSigner(auditKeyFile(path));
+  const store = new SqliteStore({ path });
+  await store.signAudit(signer);
+  for (const batch of batches) {
+    await store.transaction(async () => store.appendAudit(batch));
+    await store.checkpointAudit();
+  }
+  t.teardown(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const db = new Database(path);
+  t.teardown(() => db.close());
+  const verify = (anchor?: ReturnType<SqliteStore['auditCheckpoints']>[number]) =>
+    verifyChain(store, { checkpoints: store.auditCheckpoints(), publicKey: publicKeyFromPem(signer.pem), ...(anchor ? { anchor } : {}) });
+  return { dir, path, store, db, signer, verify };
+}
+
+const events = (from: number, count: number) => Array.from({ length: count }, (_, i) => read(from + i, (from + i) % 4 === 0));
+
+t.test('an intact trail verifies: chain, every checkpoint, the last one reached', async (t) => {
+  const { verify, store } = await trail(t, [events(0, 5), events(5, 4)]);
+  const checkpoints = store.auditCheckpoints();
+  t.same(checkpoints.map((c) => c.events), [0, 5, 9], 'the first checkpoint anchors the empty trail; one per batch here');
+  t.equal(checkpoints[0].head, GENESIS);
+  t.same(await verify(), { events: 9, ok: true, checkpoints: 3 });
+  t.same(await verifyChain(store), { events: 9, ok: true }, 'without a key: the links alone');
+});
+
+t.test('cutting the tail is detected', async (t) => {
+  const { verify, db } = await trail(t, [events(0, 6)]);
+  db.prepare("UPDATE resource SET deleted = 1 WHERE rid = (SELECT MAX(rid) FROM resource WHERE resource_type = 'AuditEvent')").run();
+  const report = await verify();
+  t.equal(report.ok, false);
+  t.match(report.broken!.reason, /ends at event 5, before its signed checkpoint of 6 events/);
+});
+
+t.test('deleting every event is detected, and so is deleting the checkpoints with them', async (t) => {
+  const { verify, db } = await trail(t, [events(0, 4)]);
+  db.exec("DELETE FROM resource WHERE resource_type = 'AuditEvent'; DELETE FROM resource_version WHERE resource_type = 'AuditEvent'; DELETE FROM audit_index");
+  let report = await verify();
+  t.equal(report.ok, false);
+  t.match(report.broken!.reason, /ends at event 0/);
+  db.exec('DELETE FROM audit_checkpoint');
+  report = await verify();
+  t.equal(report.ok, false);
+  t.match(report.broken!.reason, /no signed checkpoint/);
+});
+
+/** Rewrites the stored chain from the first event on, as an attacker without the key can:
+ * `change` edits the events (in write order), every link is recomputed. */
+function rewrite(db: Database.Database, change: (events: AuditEvent[]) => AuditEvent[]) {
+  const rows = db.prepare("SELECT seq, content FROM resource_version WHERE resource_type = 'AuditEvent' ORDER BY seq").all() as { seq: number; content: string }[];
+  const edited = change(rows.map((r) => JSON.parse(r.content) as AuditEvent));
+  let previous = GENESIS;
+  const update = db.prepare('UPDATE resource_version SET content = ? WHERE seq = ?');
+  edited.forEach((e, i) => {
+    const { extension: _x, ...rest } = e as AuditEvent & { extension?: unknown };
+    void _x;
+    const hash = createHash('sha256').update(previous).update(JSON.stringify(rest)).digest('hex');
+    update.run(JSON.stringify({ ...rest, extension: [{ url: CHAIN_URL, extension: [{ url: 'previous', valueString: previous }, { url: 'hash', valueString: hash }] }] }), rows[i].seq);
+    previous = hash;
+  });
+}
+
+t.test('a changed event is detected, also when the chain after it is recomputed', async (t) => {
+  const { verify, db } = await trail(t, [events(0, 6)]);
+  const victim = db.prepare("SELECT seq, content FROM resource_version WHERE resource_type = 'AuditEvent' ORDER BY seq LIMIT 1 OFFSET 2").get() as { seq: number; content: string };
+  db.prepare('UPDATE resource_version SET content = ? WHERE seq = ?').run(victim.content.replace('"altId":"c2"', '"altId":"c0"'), victim.seq);
+  let report = await verify();
+  t.equal(report.ok, false);
+  t.match(report.broken!.reason, /changed/);
+  rewrite(db, (events) => events);
+  report = await verify();
+  t.equal(report.ok, false, 'links recomputed without the key');
+  t.match(report.broken!.reason, /does not pass through the checkpoint/);
+});
+
+t.test('the hash covers meta: removing the security labels of an event is detected', async (t) => {
+  const { verify, db } = await trail(t, [events(0, 6)]);
+  const labelled = db.prepare("SELECT seq, content FROM resource_version WHERE resource_type = 'AuditEvent' AND content LIKE '%\"security\"%' ORDER BY seq LIMIT 1").get() as { seq: number; content: string };
+  const event = JSON.parse(labelled.content) as AuditEvent;
+  t.ok(event.meta?.security?.length, 'the event of a sensitive query is labelled');
+  delete event.meta!.security;
+  db.prepare('UPDATE resource_version SET content = ? WHERE seq = ?').run(JSON.stringify(event), labelled.seq);
+  const report = await verify();
+  t.equal(report.ok, false);
+  t.match(report.broken!.reason, /changed/);
+});
+
+t.test('reordering events is detected', async (t) => {
+  const { verify, db } = await trail(t, [events(0, 6)]);
+  const rows = db.prepare("SELECT seq, content FROM resource_version WHERE resource_type = 'AuditEvent' ORDER BY seq LIMIT 2 OFFSET 2").all() as { seq: number; content: string }[];
+  const swap = db.prepare('UPDATE resource_version SET content = ? WHERE seq = ?');
+  swap.run(rows[1].content, rows[0].seq);
+  swap.run(rows[0].content, rows[1].seq);
+  const report = await verify();
+  t.equal(report.ok, false);
+  t.match(report.broken!.reason, /removed or reordered/);
+});
+
+t.test('a forged checkpoint is detected', async (t) => {
+  const { verify, db, signer } = await trail(t, [events(0, 6)]);
+  // a checkpoint past the real head, with the signature of another one: it does not verify
+  db.prepare("UPDATE audit_checkpoint SET events = 3 WHERE n = (SELECT MAX(n) FROM audit_checkpoint)").run();
+  let report = await verify();
+  t.equal(report.ok, false);
+  t.match(report.broken!.reason, /not signed by the audit key/);
+  // signed, but by another key (an attacker's own)
+  db.prepare("UPDATE audit_checkpoint SET events = 6 WHERE n = (SELECT MAX(n) FROM audit_checkpoint)").run();
+  t.equal((await verify()).ok, true, 'restored');
+  const other: CheckpointSigner = loadOrCreateSigner(join(mkdtempSync(join(tmpdir(), 'migfhir-other-key-')), 'k.pem'));
+  t.not(other.pem, signer.pem);
+  const forged = other.sign({ events: 2, head: GENESIS, at: new Date().toISOString() });
+  db.prepare('INSERT INTO audit_checkpoint (events, head, at, key_id, signature, version_seq) VALUES (?, ?, ?, ?, ?, 0)').run(forged.events, forged.head, forged.at, forged.keyId, forged.signature);
+  report = await verify();
+  t.equal(report.ok, false);
+  t.match(report.broken!.reason, /not signed by the audit key/);
+});
+
+t.test('a rollback to an older consistent state passes the checkpoints left, not an anchor kept elsewhere', async (t) => {
+  const { verify, db, store } = await trail(t, [events(0, 3), events(3, 3)]);
+  const anchor = store.auditCheckpoints().at(-1)!;
+  // back to the state after the first batch: its events and checkpoints only
+  db.exec("DELETE FROM audit_checkpoint WHERE events > 3; DELETE FROM resource WHERE resource_type = 'AuditEvent' AND rid > (SELECT rid FROM resource WHERE resource_type = 'AuditEvent' ORDER BY rid LIMIT 1 OFFSET 2)");
+  t.equal((await verify()).ok, true, 'consistent with what is left (the threat model says so)');
+  const report = await verify(anchor);
+  t.equal(report.ok, false);
+  t.match(report.broken!.reason, /ends at event 3, before its signed checkpoint of 6 events/);
+});
+
+t.test('audit anchor prints the latest checkpoint; verify --anchor checks against it; verify without a key says so', async (t) => {
+  const { dir, db } = await trail(t, [events(0, 4)]);
+  const cli = (...args: string[]) => spawnSync(process.execPath, ['src/cli/main.ts', 'audit', ...args, '--data-dir', dir], { encoding: 'utf8' });
+  const anchored = cli('anchor');
+  t.equal(anchored.status, 0, anchored.stderr);
+  const anchor = JSON.parse(anchored.stdout);
+  t.equal(anchor.events, 4);
+  t.match(anchor.publicKey, /BEGIN PUBLIC KEY/);
+  t.notMatch(anchored.stdout, /PRIVATE/);
+  const file = join(dir, 'anchor.json');
+  writeFileSync(file, anchored.stdout);
+  let run = cli('verify', '--anchor', file);
+  t.equal(run.status, 0, run.stdout + run.stderr);
+  t.match(run.stdout, /intact: 4 events.*2 signed checkpoints.*passes through the anchor of 4 events/);
+  // a verifier with the anchor only (no private key in the folder) checks the same
+  rmSync(join(dir, 'audit-signing-key.pem'));
+  run = cli('verify', '--anchor', file);
+  t.equal(run.status, 0, run.stdout + run.stderr);
+  run = cli('verify');
+  t.equal(run.status, 2);
+  t.match(run.stderr, /no audit key/);
+  db.prepare("UPDATE resource SET deleted = 1 WHERE rid = (SELECT MAX(rid) FROM resource WHERE resource_type = 'AuditEvent')").run();
+  run = cli('verify', '--anchor', file);
+  t.equal(run.status, 1);
+  t.match(run.stdout, /BROKEN at event 3: the trail ends at event 3/);
+  writeFileSync(file, JSON.stringify({ ...anchor, events: 3 }));
+  run = cli('verify', '--anchor', file);
+  t.equal(run.status, 1);
+  t.match(run.stdout, /the anchor is not signed/);
+  t.ok(readFileSync(file, 'utf8'));
+});
+
+t.test('the server writes the first checkpoint at start and signs its last events when it stops', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'migfhir-checkpoint-app-'));
+  const path = join(dir, 'migfhir.sqlite');
+  const store = new SqliteStore({ path });
+  t.teardown(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const app = await buildApp(testConfig({ baseUrl: 'http://test.local/fhir', audit: 'on', dataDir: dir }), { store });
+  t.same(store.auditCheckpoints().map((c) => c.events), [0]);
+  await fhir(app, 'PUT', '/fhir/Patient/p1', { resourceType: 'Patient', id: 'p1' });
+  for (let i = 0; i < 3; i++) await fhir(app, 'GET', '/fhir/Patient/p1');
+  await app.close();
+  const checkpoints = store.auditCheckpoints();
+  t.equal(checkpoints.at(-1)!.events, 4, 'the write, then the reads the worker stored, signed at close');
+  const key = publicKeyFromPem(readFileSync(join(dir, 'audit-signing-key.pem'), 'utf8'));
+  t.same(await verifyChain(store, { checkpoints, publicKey: key }), { events: 4, ok: true, checkpoints: checkpoints.length });
+});
+
+t.test('audit export --since writes the events from then on, the checkpoints among them and a manifest to check them with', async (t) => {
+  const { dir, db } = await trail(t, [events(0, 4), events(4, 3), events(7, 2)]);
+  const fifth = db.prepare("SELECT last_updated FROM resource_version WHERE resource_type = 'AuditEvent' ORDER BY seq LIMIT 1 OFFSET 4").pluck().get() as string;
+  const out = join(dir, 'export');
+  const run = spawnSync(process.execPath, ['src/cli/main.ts', 'audit', 'export', '--since', fifth, '--output', out, '--data-dir', dir], { encoding: 'utf8' });
+  t.equal(run.status, 0, run.stderr);
+  t.match(run.stdout, /exported 5 AuditEvents \(events 5–9 of the chain\) and 3 signed checkpoints/);
+  const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+  t.match(manifest, { after: 4, events: 5, checkpoints: 3 });
+  const exported = readFileSync(join(out, 'AuditEvent.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as AuditEvent);
+  t.equal(exported.length, 5);
+  t.ok(exported.every((e) => e.meta!.lastUpdated! >= fifth));
+  // the part exported verifies on its own: links from the manifest's previous hash, and each
+  // checkpoint signed and on the chain at its position
+  let head = manifest.previous as string;
+  const heads = new Map<number, string>([[manifest.after, head]]);
+  exported.forEach((e, i) => {
+    const link = e.extension!.find((x) => x.url === CHAIN_URL)!.extension!;
+    t.equal(link.find((x) => x.url === 'previous')!.valueString, head);
+    head = chainHash(head, e);
+    t.equal(link.find((x) => x.url === 'hash')!.valueString, head);
+    heads.set(manifest.after + i + 1, head);
+  });
+  const key = publicKeyFromPem(manifest.publicKey);
+  const checkpoints = readFileSync(join(out, 'checkpoints.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  t.same(checkpoints.map((c) => c.events), [4, 7, 9], 'the one at the cut signs the previous hash the export starts from');
+  for (const c of checkpoints) {
+    t.ok(validSignature(c, key), 'signed');
+    t.equal(heads.get(c.events), c.head, `checkpoint ${c.events} on the exported chain`);
+  }
+  const bad = spawnSync(process.execPath, ['src/cli/main.ts', 'audit', 'export', '--since', 'yesterday', '--output', out, '--data-dir', dir], { encoding: 'utf8' });
+  t.equal(bad.status, 2);
+});
+
+t.test('audit prune removes the events up to a signed checkpoint, records the cut, and the rest still verifies; a cut by hand does not', async (t) => {
+  const { dir, db } = await trail(t, [events(0, 4), events(4, 3), events(7, 2)]);
+  const cli = (...args: string[]) => spawnSync(process.execPath, ['src/cli/main.ts', 'audit', ...args, '--data-dir', dir], { encoding: 'utf8' });
+  const eighth = db.prepare("SELECT last_updated FROM resource_version WHERE resource_type = 'AuditEvent' ORDER BY seq LIMIT 1 OFFSET 7").pluck().get() as string;
+  let run = cli('prune', '--before', eighth);
+  t.equal(run.status, 0, run.stderr);
+  t.match(run.stdout, /removed 7 AuditEvents; the trail now starts after event 7/);
+  t.equal(db.prepare("SELECT COUNT(*) FROM resource WHERE resource_type = 'AuditEvent'").pluck().get(), 3, 'two left, and the event of the cut');
+  t.equal(db.prepare('SELECT COUNT(*) FROM audit_index').pluck().get(), 3, 'their index rows gone with them');
+  const cut = JSON.parse(db.prepare("SELECT content FROM resource_version WHERE resource_type = 'AuditEvent' ORDER BY seq DESC LIMIT 1").pluck().get() as string) as AuditEvent;
+  t.match(cut, { action: 'D', agent: [{ altId: 'migfhir-retention' }] });
+  run = cli('verify');
+  t.equal(run.status, 0, run.stdout + run.stderr);
+  t.match(run.stdout, /intact: 10 events \(the first 7 removed by retention, as recorded in the trail\)/);
+  run = cli('prune', '--before', eighth);
+  t.match(run.stdout, /nothing to remove/);
+  // by hand: the next events removed and a base set at a signed checkpoint, without the event
+  // that records a cut
+  const next = db.prepare("SELECT seq FROM resource_version WHERE resource_type = 'AuditEvent' ORDER BY seq LIMIT 1").pluck().get() as number;
+  const checkpoint = db.prepare('SELECT events, head FROM audit_checkpoint WHERE events = 9').get() as { events: number; head: string };
+  db.prepare("DELETE FROM resource WHERE resource_type = 'AuditEvent' AND seq <= ?").run(next + 1);
+  db.prepare("INSERT INTO audit_retention (events, head, before, at) VALUES (?, ?, 'x', 'x')").run(checkpoint.events, checkpoint.head);
+  run = cli('verify');
+  t.equal(run.status, 1);
+  t.match(run.stdout, /no event records that retention cut/);
+  // a base where no checkpoint is
+  db.prepare("UPDATE audit_retention SET events = 8 WHERE n = (SELECT MAX(n) FROM audit_retention)").run();
+  run = cli('verify');
+  t.equal(run.status, 1);
+  t.match(run.stdout, /where no signed checkpoint is/);
+});
