@@ -61,7 +61,7 @@ export function registerBulkRoutes(app: FastifyInstance, ctx: Context): void {
     const job = await ownJob(request, ctx, (request.params as { id: string }).id);
     await ctx.bulk!.exports.cancel(job);
     await ctx.audit?.later({
-      interaction: 'operation', action: 'D', status: 202, clientId: request.fhirAuth?.clientId, purposeOfUse: request.fhirAuth?.purposeOfUse, address: request.ip,
+      interaction: 'operation', action: 'D', status: 202, clientId: request.fhirAuth?.clientId, purposeOfUse: request.fhirAuth?.purposeOfUse, address: request.ip, what: `Task/${job.id}`,
       description: `Bulk Data export ${job.id} cancelled and its files deleted`,
     });
     return reply.code(202).header('content-type', 'application/fhir+json').send(JSON.stringify({ resourceType: 'OperationOutcome', issue: [{ severity: 'information', code: 'informational', diagnostics: `Export ${job.id} cancelled; its files are deleted` }] }));
@@ -79,6 +79,8 @@ export function registerBulkRoutes(app: FastifyInstance, ctx: Context): void {
     if (size === undefined) throw notFound(`The file ${entry.name} of export ${id} is no longer here`);
     await ctx.audit?.later({
       interaction: 'operation', action: 'R', status: 200, clientId: request.fhirAuth?.clientId, purposeOfUse: request.fhirAuth?.purposeOfUse, address: request.ip,
+      // the job's Task names the export; the file in the description (kept for failures only)
+      what: `Task/${job.id}`,
       description: `Bulk Data export ${job.id}: file ${entry.name} downloaded (${entry.count} ${entry.type} resources)`,
     });
     return reply
