@@ -17,14 +17,17 @@ export class NdjsonFiles {
   private readonly dir: string;
   private readonly type: string;
   private readonly maxLines: number;
+  /** files an earlier run of the same job wrote (a resumed import's error files) */
+  private readonly before: number;
   private stream: WriteStream | undefined;
   private current: OutputFile | undefined;
   readonly files: OutputFile[] = [];
 
-  constructor(dir: string, type: string, maxLines: number) {
+  constructor(dir: string, type: string, maxLines: number, before = 0) {
     this.dir = dir;
     this.type = type;
     this.maxLines = maxLines;
+    this.before = before;
   }
 
   /** Appends lines (each one JSON text without a newline). */
@@ -42,7 +45,7 @@ export class NdjsonFiles {
 
   private async next(): Promise<void> {
     await this.closeStream();
-    this.current = { type: this.type, name: `${this.type}-${this.files.length + 1}.ndjson`, count: 0 };
+    this.current = { type: this.type, name: `${this.type}-${this.before + this.files.length + 1}.ndjson`, count: 0 };
     this.files.push(this.current);
     this.stream = createWriteStream(join(this.dir, this.current.name), { flags: 'w' });
     await once(this.stream, 'open');

@@ -1,5 +1,6 @@
 // Every operation this server offers, each declared in its own file (src/operations/types.ts).
 // src/rest/route-table.ts routes them; adding an operation is one file and one line here.
+import { bulkImportOperation } from './bulk-import.ts';
 import { everythingOperation } from './everything.ts';
 import { exportOperation, groupExportOperation, patientExportOperation } from './export.ts';
 import { hl7v2ExportOperation } from './hl7v2-export.ts';
@@ -45,4 +46,5 @@ export const OPERATION_SPECS: readonly OperationSpec[] = [
   exportOperation,
   patientExportOperation,
   groupExportOperation,
+  bulkImportOperation,
 ];

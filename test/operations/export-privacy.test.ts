@@ -4,7 +4,7 @@
 // _typeFilter cannot search migration data without the scope; only the client that started an
 // export sees it; files need the token; the purpose-of-use firewall applies; the kick-off and
 // every download are audited. Both engines.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import type { FastifyInstance } from 'fastify';
@@ -24,7 +24,7 @@ const status = (code: string) => ({ url: STATUS, extension: [{ url: 'status', va
 /** what must not appear in anything a client without the scope receives */
 const SECRETS = [STATUS, 'asylum-applicant', 'irregular', 'refugee-status'];
 
-async function twoClients(t: Tap.Test, store: ResourceStore): Promise<{ app: FastifyInstance; bearer: (client: 'c' | 'd', scope: string) => Promise<{ authorization: string }> }> {
+async function twoClients(t: Test, store: ResourceStore): Promise<{ app: FastifyInstance; bearer: (client: 'c' | 'd', scope: string) => Promise<{ authorization: string }> }> {
   const keys = { c: await generateKeyPair('ES384', { extractable: true }), d: await generateKeyPair('ES384', { extractable: true }) };
   const app = await appWithClients(t, async (file) => {
     for (const id of ['c', 'd'] as const) writeClient(file, { clientId: id, jwks: { keys: [{ ...(await exportJWK(keys[id].publicKey)), kid: 'k', alg: 'ES384' }] }, scope: ALL });
@@ -41,7 +41,7 @@ async function twoClients(t: Tap.Test, store: ResourceStore): Promise<{ app: Fas
   return { app, bearer };
 }
 
-async function seed(t: Tap.Test, app: FastifyInstance, y: Record<string, string>): Promise<void> {
+async function seed(t: Test, app: FastifyInstance, y: Record<string, string>): Promise<void> {
   const put = async (r: any) => t.equal((await fhir(app, 'PUT', `/fhir/${r.resourceType}/${r.id}`, r, y)).status, 201, `${r.resourceType}/${r.id}`);
   // the parameter first, so the patients are indexed for it
   await put({ resourceType: 'SearchParameter', id: 'ms', url: 'https://migfhir.org/fhir/SearchParameter/migration-status', name: 'migration-status', status: 'active', description: 'x', code: 'migration-status', base: ['Patient'], type: 'token', expression: `Patient.extension('${STATUS}').extension('status').value` });

@@ -1,7 +1,7 @@
 // Bulk Data $export as a Bulk Data client drives it (kick-off, poll, manifest, download each
 // file, delete) at system, Patient and Group level, with _since, _type and _typeFilter, on the
 // SQLite engine and on the MongoDB engine's search code over mingo.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +19,7 @@ const ENGINES: [string, () => ResourceStore][] = [
   ['mongodb over mingo', () => new MingoSearchStore()],
 ];
 
-async function exportApp(t: Tap.Test, store: ResourceStore, config: Partial<Config> = {}): Promise<FastifyInstance> {
+async function exportApp(t: Test, store: ResourceStore, config: Partial<Config> = {}): Promise<FastifyInstance> {
   const dir = mkdtempSync(join(tmpdir(), 'migfhir-export-'));
   const app = await buildApp(testConfig({ baseUrl: 'http://test.local/fhir', dataDir: dir, ...config }), { store });
   t.teardown(async () => {
@@ -34,7 +34,7 @@ const obs = (id: string, patient: string, code: string) => ({
   resourceType: 'Observation', id, status: 'final', code: { coding: [{ system: 'http://loinc.org', code }] }, subject: { reference: `Patient/${patient}` },
 });
 
-async function seed(t: Tap.Test, app: FastifyInstance): Promise<void> {
+async function seed(t: Test, app: FastifyInstance): Promise<void> {
   for (const id of ['p1', 'p2', 'p3']) t.equal((await fhir(app, 'PUT', `/fhir/Patient/${id}`, { resourceType: 'Patient', id, name: [{ family: `F${id}` }] })).status, 201);
   await fhir(app, 'PUT', '/fhir/Observation/o1', obs('o1', 'p1', '8867-4'));
   await fhir(app, 'PUT', '/fhir/Observation/o2', obs('o2', 'p2', '8310-5'));
