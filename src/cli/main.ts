@@ -14,6 +14,11 @@ Usage:
   migfhir sync pull|push     copy a patient's record from or to a remote FHIR endpoint (see migfhir sync)
   migfhir import-csv <file> --mapping <json> [--dry-run] [--server URL [--token T]] [--data-dir DIR]
                              import an NGO clinic register (CSV) into a server or the local data folder
+  migfhir export --out DIR [--type A,B] [--since T] [--type-filter 'Type?q'] [--group ID | --patients]
+                [--without-migration-data] [--data-dir DIR]
+                             Bulk Data export of the local data folder to NDJSON files (progress bar)
+  migfhir import FILE.ndjson|DIR [--data-dir DIR]
+                             import NDJSON into the local data folder through the write pipeline
   migfhir seed [--data-dir DIR | --server URL [--token T]]
                              load a small demo population (invented people, through the server's own doors)
   migfhir help               show this text
@@ -50,6 +55,14 @@ async function main(argv: string[]): Promise<number> {
     case 'import-csv': {
       const { importCsvCommand } = await import('./import-csv.ts');
       return importCsvCommand(rest);
+    }
+    case 'export': {
+      const { exportCommand } = await import('./export.ts');
+      return exportCommand(rest);
+    }
+    case 'import': {
+      const { importCommand } = await import('./import.ts');
+      return importCommand(rest);
     }
     case 'seed': {
       const { seedCommand } = await import('./seed.ts');

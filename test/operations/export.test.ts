@@ -132,3 +132,17 @@ t.test('the CapabilityStatement declares the operations and instantiates Bulk Da
   t.ok(res('Patient').operation.some((o: any) => o.name === 'export' && o.definition.endsWith('/patient-export')), 'Patient/$export');
   t.ok(res('Group').operation.some((o: any) => o.name === 'export' && o.definition.endsWith('/group-export')), 'Group/[id]/$export');
 });
+
+t.test('/metrics counts bulk jobs by state, and the files and resources they wrote', async (t) => {
+  const app = await exportApp(t, new SqliteStore({ path: ':memory:' }), { exportFileLines: 2 });
+  await seed(t, app);
+  const run = await runExport(app, 'GET', '/fhir/$export?_type=Patient');
+  await app.inject({ method: 'DELETE', url: pathOf(run.status) });
+  const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+  t.match(text, /migfhir_bulk_jobs_total\{operation="export",state="started"\} 1/);
+  t.match(text, /migfhir_bulk_jobs_total\{operation="export",state="completed"\} 1/);
+  t.match(text, /migfhir_bulk_jobs_total\{operation="export",state="cancelled"\} 1/);
+  t.match(text, /migfhir_bulk_jobs_running\{operation="export"\} 0/);
+  t.match(text, /migfhir_bulk_files_total\{operation="export"\} 2/, 'three patients in files of two');
+  t.match(text, /migfhir_bulk_resources_total\{operation="export"\} 3/);
+});
