@@ -43,6 +43,8 @@ import { loadIgPackage } from './ig/package.ts';
 import { installIg, installResources } from './ig/install.ts';
 import { OPERATION_SPECS } from './operations/index.ts';
 import { operationDefinition } from './operations/definition.ts';
+import { BulkJobs } from './bulk/jobs.ts';
+import { registerBulkRoutes } from './http/bulk.ts';
 
 export interface AppOptions {
   /** the window of the per-address limits on anonymous and token requests (tests shorten it);
@@ -117,6 +119,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   let auditError: (err: Error) => void = () => undefined;
   const audit = auditOn ? new Auditor(await auditSink(repo, (err) => auditError(err), config.auditKey || (config.store === 'mongodb' && !options.store ? join(config.dataDir, 'audit-signing-key.pem') : undefined)), (err) => auditError(err)) : undefined;
   const ctx: Context = { config, types, repo, search, searchParser, jobs: new ReindexJobs(repo), terminology, validation, ...(ig ? { ig } : {}), ...(audit ? { audit } : {}) };
+  ctx.bulk = new BulkJobs(ctx);
   const customParams = new Map<string, string>();
   await loadStoredSearchParameters(store, search, customParams);
   const terminologyUrls = new Map<string, string>();
@@ -220,11 +223,13 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     async (api) => {
       auth = registerAuth(api, ctx, tokens, { limitWindowMs: options.limitWindowMs });
       registerRoutes(api, ctx);
+      registerBulkRoutes(api, ctx);
       await api.register(registerHl7v2Routes(ctx));
     },
     { prefix: config.basePath },
   );
   await ctx.jobs.resume();
+  await ctx.bulk.resume();
   // Rows indexed before sensitive rows were marked: only custom parameters can hold rows from
   // sensitive elements (R4's own read only named extensions, none sensitive), so their types are reindexed,
   // once, in the background (the Task resumes if the server stops first).
@@ -240,6 +245,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   app.decorate('mllp', await startMllp(app, ctx));
   app.addHook('onClose', async () => {
     await ctx.jobs.stop();
+    await ctx.bulk?.stop();
     // the limits' open windows leave their events before the trail closes
     auth?.close();
     await ctx.audit?.close();

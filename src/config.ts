@@ -66,6 +66,12 @@ export interface Config {
   endpointsFile: string;
   /** Patient/$match: the weights at which a candidate is graded certain, probable, possible */
   matchGrades: GradeThresholds;
+  /** Bulk Data $export: most NDJSON lines in one output file (larger types are split) */
+  exportFileLines: number;
+  /** Bulk Data $export: minutes a completed export's files are kept, then deleted */
+  exportExpiryMinutes: number;
+  /** Bulk Data $import: URL prefixes the server may fetch NDJSON inputs from; empty = none */
+  importTrustedUrls: string[];
 }
 
 export type ValidationMode = 'off' | 'base' | 'profiles';
@@ -183,6 +189,9 @@ export const OPTIONS: OptionSpec[] = [
   { key: 'installIg', flag: '--install-ig', env: 'MIGFHIR_INSTALL_IG', default: 'true', description: "store the migrant-health IG's profiles, value sets, code systems, questionnaires … and the server's OperationDefinitions at start-up (readable and searchable; a deleted one stays deleted)", parse: bool },
   { key: 'mandatoryProfiles', flag: '--mandatory-profiles', env: 'MIGFHIR_MANDATORY_PROFILES', default: '', description: 'profiles every write of a type must meet in profiles mode, e.g. Patient=https://migfhir.org/fhir/StructureDefinition/migrant-patient', parse: typeProfiles },
   { key: 'matchGrades', flag: '--match-grades', env: 'MIGFHIR_MATCH_GRADES', default: 'certain=12,probable=7,possible=4', description: 'Patient/$match grade thresholds (total evidence weight), e.g. certain=13,probable=8 (the others keep their defaults); docs/match.md gives the precision and recall of each', parse: (v) => parseGrades(v) },
+  { key: 'exportFileLines', flag: '--export-file-lines', env: 'MIGFHIR_EXPORT_FILE_LINES', default: '100000', description: 'Bulk Data $export: most resources (NDJSON lines) in one output file; a type with more is split into several files', parse: integer(1, 100_000_000) },
+  { key: 'exportExpiryMinutes', flag: '--export-expiry-minutes', env: 'MIGFHIR_EXPORT_EXPIRY_MINUTES', default: '1440', description: 'Bulk Data $export: minutes a finished export\'s files stay downloadable (with the access token of the client that asked); then they are deleted', parse: integer(1, 525_600) },
+  { key: 'importTrustedUrls', flag: '--import-trusted-urls', env: 'MIGFHIR_IMPORT_TRUSTED_URLS', default: '', description: 'Bulk Data $import: comma-separated URL prefixes the server may fetch NDJSON inputs from (e.g. https://exports.example.org/); empty = $import fetches nothing', parse: (v) => v.split(',').map((x) => x.trim()).filter(Boolean) },
   { key: 'endpointsFile', flag: '--endpoints-file', env: 'MIGFHIR_ENDPOINTS_FILE', default: '', description: 'remote FHIR endpoints for `migfhir sync` (JSON: id, base URL, auth, adapter, timeouts); default DATA_DIR/endpoints.json' },
 ];
 

@@ -21,6 +21,11 @@ Usage:
                              import an NGO clinic register (CSV) into a server or the local data folder
   migfhir token --server URL --client ID --key KEY.jwk.json --scope "…" [--assertion]
                              an access token of a registered client (SMART Backend Services), for curl
+  migfhir export --out DIR [--type A,B] [--since T] [--type-filter 'Type?q'] [--group ID | --patients]
+                [--without-migration-data] [--data-dir DIR]
+                             Bulk Data export of the local data folder to NDJSON files (progress bar)
+  migfhir import FILE.ndjson|DIR [--data-dir DIR]
+                             import NDJSON into the local data folder through the write pipeline
   migfhir seed [--data-dir DIR | --server URL [--token T]]
                              load a small demo population (invented people, through the server's own doors)
   migfhir help               show this text
@@ -57,6 +62,14 @@ async function main(argv: string[]): Promise<number> {
     case 'import-csv': {
       const { importCsvCommand } = await import('./import-csv.ts');
       return importCsvCommand(rest);
+    }
+    case 'export': {
+      const { exportCommand } = await import('./export.ts');
+      return exportCommand(rest);
+    }
+    case 'import': {
+      const { importCommand } = await import('./import.ts');
+      return importCommand(rest);
     }
     case 'seed': {
       const { seedCommand } = await import('./seed.ts');

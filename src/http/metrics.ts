@@ -91,6 +91,29 @@ export class Metrics {
       const health = await store.health();
       for (const [name, value] of Object.entries(health.gauges)) engine.set({ name }, value);
     } });
+    // Bulk Data jobs (src/bulk/counters.ts): by operation and state reached, running, and what they wrote
+    const bulk = ctx.bulk;
+    if (bulk) {
+      const jobs = new Counter({ name: 'migfhir_bulk_jobs_total', help: 'Bulk Data jobs of this process that reached a state, by operation (export, import) and state (started, completed, failed, cancelled, expired)', labelNames: ['operation', 'state'], registers: [this.registry], collect() {
+        jobs.reset();
+        for (const [key, n] of bulk.counters.states) {
+          const [operation, state] = key.split(' ');
+          jobs.inc({ operation, state }, n);
+        }
+      } });
+      const running = new Gauge({ name: 'migfhir_bulk_jobs_running', help: 'Bulk Data jobs running in this process, by operation', labelNames: ['operation'], registers: [this.registry], collect() {
+        running.set({ operation: 'export' }, bulk.exports.runningCount);
+        running.set({ operation: 'import' }, bulk.imports.runningCount);
+      } });
+      const files = new Counter({ name: 'migfhir_bulk_files_total', help: 'NDJSON files written by Bulk Data exports (output and error files) or read by imports', labelNames: ['operation'], registers: [this.registry], collect() {
+        files.reset();
+        for (const operation of ['export', 'import'] as const) files.inc({ operation }, bulk.counters.files[operation]);
+      } });
+      const resources = new Counter({ name: 'migfhir_bulk_resources_total', help: 'resources written to NDJSON by Bulk Data exports, or stored by imports', labelNames: ['operation'], registers: [this.registry], collect() {
+        resources.reset();
+        for (const operation of ['export', 'import'] as const) resources.inc({ operation }, bulk.counters.resources[operation]);
+      } });
+    }
     new Gauge({ name: 'migfhir_store_ready', help: '1 when the storage engine answers (and, on MongoDB, a primary takes writes)', registers: [this.registry], async collect() { this.set((await store.health()).ready ? 1 : 0); } });
   }
 

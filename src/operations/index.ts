@@ -1,6 +1,8 @@
 // Every operation this server offers, each declared in its own file (src/operations/types.ts).
 // src/rest/route-table.ts routes them; adding an operation is one file and one line here.
+import { bulkImportOperation } from './bulk-import.ts';
 import { everythingOperation } from './everything.ts';
+import { exportOperation, groupExportOperation, patientExportOperation } from './export.ts';
 import { hl7v2ExportOperation } from './hl7v2-export.ts';
 import { hl7v2IngestOperation } from './hl7v2-ingest.ts';
 import { importCsvOperation } from './import-csv.ts';
@@ -41,4 +43,8 @@ export const OPERATION_SPECS: readonly OperationSpec[] = [
   importCsvOperation,
   hl7v2IngestOperation,
   hl7v2ExportOperation,
+  exportOperation,
+  patientExportOperation,
+  groupExportOperation,
+  bulkImportOperation,
 ];

@@ -9,6 +9,7 @@ import { supportedProfiles } from '../ig/package.ts';
 import type { Context, FhirRequest, Handler } from './types.ts';
 import { ADAPTERS } from '../mapping/registry.ts';
 import { definitionUrl } from '../operations/definition.ts';
+import { BULK_DATA_CAPABILITY } from '../operations/export.ts';
 import type { OperationSpec } from '../operations/types.ts';
 import { routeTable, type RouteSpec } from './route-table.ts';
 
@@ -74,6 +75,8 @@ export function capabilityStatement(req: FhirRequest, ctx: Context): CapabilityS
     kind: 'instance',
     software: SOFTWARE,
     implementation: { description: 'migfhir FHIR R4 server', url: req.baseUrl },
+    // the Bulk Data Access IG's server CapabilityStatement ($export at system, Patient and Group level)
+    instantiates: [BULK_DATA_CAPABILITY],
     fhirVersion: '4.0.1',
     ...(ctx.ig?.guide ? { implementationGuide: [`${ctx.ig.guide.url}|${ctx.ig.guide.version}`] } : {}),
     format: ['application/fhir+json', 'json', 'application/fhir+xml', 'xml'],

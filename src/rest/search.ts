@@ -13,7 +13,7 @@ import type { SearchQuery } from '../search/ir.ts';
 
 /** Every type a search touches — the searched ones, chain targets, _has sources — must be
  * searchable with the client's scopes; otherwise a join would reveal what it may not see. */
-function authorizeSearch(req: FhirRequest, q: SearchQuery, ctx: Context): void {
+export function authorizeSearch(req: FhirRequest, q: SearchQuery, ctx: Context): void {
   if (!req.auth) return;
   for (const t of q.types) authorize(req.auth, t, 's');
   const walk = (c: Condition) => {

@@ -12,6 +12,7 @@ import type { AuthContext } from '../auth/authorize.ts';
 import type { Auditor } from '../audit/audit.ts';
 import type { Terminology } from '../terminology/service.ts';
 import type { ValidationService } from '../validation/service.ts';
+import type { BulkJobs } from '../bulk/jobs.ts';
 
 export interface FhirRequest {
   method: string;
@@ -68,6 +69,8 @@ export interface Context {
   validation: ValidationService;
   /** the audit trail, when auditing is on */
   audit?: Auditor;
+  /** Bulk Data $export and $import jobs (src/bulk/jobs.ts), set once the app is built */
+  bulk?: BulkJobs;
 }
 
 /** The server's background reindex jobs (ReindexJobs in src/operations/reindex.ts), each a Task. */

@@ -1,0 +1,138 @@
+// Bulk Data export and import on a large store (load it first with scripts/load-population.ts).
+// Export: the real server (a child process) exports every resource of the data dir with
+// GET $export; meanwhile this process reads random patients one after another and records their
+// latency; reports resources/s written to NDJSON (kick-off to manifest), the server's peak RSS
+// (VmHWM) and the reads' p50/p99 during the export against the same reads before it.
+// Import: a second server on an empty data dir imports the first --import resources of those
+// files (Patient files first) over $import from a loopback file server, every line validated,
+// labelled, indexed and audited as a REST write; reports resources/s.
+//   node scripts/load-population.ts --data-dir /tmp/migfhir-bulk --resources 1000000
+//   node scripts/bench/bulk.ts --data-dir /tmp/migfhir-bulk [--import 20000] [--patients 71000]
+import { createReadStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { option } from '../lib/args.ts';
+import { startServer } from '../lib/server-process.ts';
+
+const DIR = resolve(option('data-dir', './data-bench'));
+const IMPORT = Number(option('import', '20000'));
+const PATIENTS = Number(option('patients', '71000'));
+const pct = (a: number[], q: number) => a[Math.min(a.length - 1, Math.floor(a.length * q))] ?? NaN;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function peakRss(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+let seed = 11;
+const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648), seed / 2147483648);
+
+async function reads(base: string, until: () => boolean, max = Infinity): Promise<number[]> {
+  const times: number[] = [];
+  while (!until() && times.length < max) {
+    const t = performance.now();
+    const res = await fetch(`${base}/Patient/pat-${Math.floor(rnd() * PATIENTS)}`);
+    await res.arrayBuffer();
+    times.push(performance.now() - t);
+    await sleep(5);
+  }
+  return times.sort((a, b) => a - b);
+}
+
+interface Manifest { output: { type: string; url: string; count: number }[] }
+
+// ---- export
+const exporter = await startServer(['src/cli/main.ts', 'serve', '--dev-open-access'], { MIGFHIR_PORT: '0', MIGFHIR_DATA_DIR: DIR, MIGFHIR_LOG_LEVEL: 'warn', MIGFHIR_INSTALL_IG: 'false' });
+let manifest: Manifest;
+try {
+  const before = await reads(exporter.base, () => false, 300);
+  const rssBefore = peakRss(exporter.child.pid!);
+  const t0 = performance.now();
+  const kick = await fetch(`${exporter.base}/$export`, { headers: { prefer: 'respond-async', accept: 'application/fhir+json' } });
+  if (kick.status !== 202) throw new Error(`kick-off: ${kick.status} ${await kick.text()}`);
+  const status = kick.headers.get('content-location')!;
+  let done = false;
+  const during = reads(exporter.base, () => done);
+  let seconds = 0;
+  for (;;) {
+    const res = await fetch(status);
+    if (res.status === 200) {
+      seconds = (performance.now() - t0) / 1000;
+      manifest = (await res.json()) as Manifest;
+      break;
+    }
+    if (res.status !== 202) throw new Error(`status: ${res.status} ${await res.text()}`);
+    await res.arrayBuffer();
+    await sleep(100);
+  }
+  done = true;
+  const times = await during;
+  const written = manifest.output.reduce((n, f) => n + f.count, 0);
+  console.log(`export: ${written} resources in ${manifest.output.length} files, ${seconds.toFixed(1)} s, ${Math.round(written / seconds)} resources/s`);
+  console.log(`server peak RSS: ${peakRss(exporter.child.pid!).toFixed(0)} MiB (${rssBefore.toFixed(0)} MiB before the export)`);
+  console.log(`reads (GET Patient/id) before: p50 ${pct(before, 0.5).toFixed(1)} ms, p99 ${pct(before, 0.99).toFixed(1)} ms (${before.length})`);
+  console.log(`reads during the export:       p50 ${pct(times, 0.5).toFixed(1)} ms, p99 ${pct(times, 0.99).toFixed(1)} ms (${times.length})`);
+} finally {
+  exporter.child.kill('SIGTERM');
+}
+
+// ---- import: the export's files, Patient first, the first IMPORT lines in all
+const job = manifest!.output[0].url.split('/').slice(-2)[0];
+const files = [...manifest!.output].sort((a, b) => Number(a.type !== 'Patient') - Number(b.type !== 'Patient'));
+const served = new Map<string, string>();
+let budget = IMPORT;
+for (const f of files) {
+  if (budget <= 0) break;
+  const name = f.url.split('/').pop()!;
+  const lines: string[] = [];
+  for await (const line of createInterface({ input: createReadStream(join(DIR, 'bulk', job, name)) })) {
+    if (lines.length >= budget) break;
+    lines.push(line);
+  }
+  budget -= lines.length;
+  served.set(`/${name}`, `${lines.join('\n')}\n`);
+}
+const fileServer = createServer((req, res) => {
+  const body = served.get(req.url!);
+  if (body === undefined) return res.writeHead(404).end();
+  res.writeHead(200, { 'content-type': 'application/fhir+ndjson' }).end(body);
+});
+await new Promise<void>((r) => fileServer.listen(0, '127.0.0.1', r));
+const filesBase = `http://127.0.0.1:${(fileServer.address() as AddressInfo).port}`;
+const empty = mkdtempSync(join(tmpdir(), 'migfhir-bulk-import-'));
+const importer = await startServer(['src/cli/main.ts', 'serve', '--dev-open-access'], {
+  MIGFHIR_PORT: '0', MIGFHIR_DATA_DIR: empty, MIGFHIR_LOG_LEVEL: 'warn', MIGFHIR_INSTALL_IG: 'false', MIGFHIR_AUDIT: 'on', MIGFHIR_IMPORT_TRUSTED_URLS: `${filesBase}/`,
+});
+try {
+  const body = {
+    resourceType: 'Parameters',
+    parameter: [{ name: 'inputFormat', valueCode: 'application/fhir+ndjson' }, ...[...served.keys()].map((path) => ({ name: 'input', part: [{ name: 'url', valueUri: `${filesBase}${path}` }] }))],
+  };
+  const t0 = performance.now();
+  const kick = await fetch(`${importer.base}/$import`, { method: 'POST', headers: { prefer: 'respond-async', 'content-type': 'application/fhir+json' }, body: JSON.stringify(body) });
+  if (kick.status !== 202) throw new Error(`import kick-off: ${kick.status} ${await kick.text()}`);
+  const status = kick.headers.get('content-location')!;
+  for (;;) {
+    const res = await fetch(status);
+    if (res.status === 200) {
+      const seconds = (performance.now() - t0) / 1000;
+      const m = (await res.json()) as { output: { count: number }[]; error: { count: number }[] };
+      const imported = m.output.reduce((n, o) => n + o.count, 0);
+      const failed = m.error.reduce((n, o) => n + o.count, 0);
+      console.log(`import: ${imported} resources validated, labelled, indexed and audited in ${seconds.toFixed(1)} s, ${Math.round(imported / seconds)} resources/s (${failed} lines failed)`);
+      break;
+    }
+    if (res.status !== 202) throw new Error(`import status: ${res.status} ${await res.text()}`);
+    await res.arrayBuffer();
+    await sleep(200);
+  }
+} finally {
+  importer.child.kill('SIGTERM');
+  fileServer.close();
+  await sleep(500);
+  rmSync(empty, { recursive: true, force: true });
+}
