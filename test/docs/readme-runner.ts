@@ -13,7 +13,8 @@
 // - `npm start [-- args]` and `migfhir serve [args]` (re)start the server of that port (8080
 //   unless `--port` says otherwise; `--port 0` counts as 8080) in the background and return once
 //   it is ready; `npm ci`, `npm install`, `npm test` are skipped.
-// The addresses 127.0.0.1:8080–8082 (and the MLLP port 2575) are replaced by free ports, and
+// The addresses 127.0.0.1:8080–8082 and :9000 (and the MLLP port 2575) are replaced by free
+// ports, and
 // absolute data folders (/var/lib/migfhir, /tmp/…) by folders of the run.
 import { execFileSync, spawn } from 'node:child_process';
 import { appendFileSync, chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -146,13 +147,14 @@ const PRELUDE = (log: string, bodies: string) => `
 __log=${JSON.stringify(log)}
 __n=0
 curl() {
-  local line=\${BASH_LINENO[0]} out rc status
+  local line=\${BASH_LINENO[0]} out hdr rc status
   __n=$((__n + 1))
   out=${JSON.stringify(bodies)}/$__n
-  command curl "$@" -w '~~doc-status %{http_code}' > "$out"; rc=$?
-  status=$(grep -ao '~~doc-status [0-9]*' "$out" | tail -1 | cut -d' ' -f2)
-  sed -i 's/~~doc-status [0-9]*$//' "$out"
-  cat "$out"; echo
+  hdr=${JSON.stringify(bodies)}/$__n.headers
+  # the status from the dumped headers, so the example's own -i, -o and -w work as written
+  command curl -D "$hdr" "$@" > "$out"; rc=$?
+  status=$(grep -a '^HTTP/' "$hdr" 2>/dev/null | tail -1 | cut -d' ' -f2)
+  cat "$out"
   echo "curl \${__map[$line]:-0} \${status:-0} $rc $__n" >> "$__log"
   return $rc
 }
@@ -164,7 +166,7 @@ trap '__err $LINENO $?' ERR
 /** Rewrites what a test machine must change: ports, absolute data folders. */
 function localize(line: string, ports: Ports, dir: string): string {
   return line
-    .replace(/(127\.0\.0\.1|localhost):(80\d\d)\b/g, (all, _host, p) => (ports.has(Number(p)) ? `127.0.0.1:${ports.get(Number(p))}` : all))
+    .replace(/(127\.0\.0\.1|localhost):(80\d\d|9000)\b/g, (all, _host, p) => (ports.has(Number(p)) ? `127.0.0.1:${ports.get(Number(p))}` : all))
     .replace(/--mllp-port 2575/g, `--mllp-port ${ports.get(2575)}`)
     .replace(/\/dev\/tcp\/127\.0\.0\.1\/2575/g, `/dev/tcp/127.0.0.1/${ports.get(2575)}`)
     .replace(/\/var\/lib\/migfhir/g, join(dir, 'var-lib-migfhir'))
@@ -176,7 +178,7 @@ export async function runReadme(readmePath: string, dir: string, timeoutMs: numb
   const repo = resolve(readmePath, '..');
   const readme = readFileSync(readmePath, 'utf8');
   const ports: Ports = new Map();
-  for (const p of [8080, 8081, 8082, 2575]) ports.set(p, await freePort());
+  for (const p of [8080, 8081, 8082, 2575, 9000]) ports.set(p, await freePort());
   shims(dir, repo, ports);
   // the reader's clone: the repository's files, linked, in a folder of its own, so that what the
   // examples write (data/, adt.hl7, phq9.json …) lands there
@@ -222,6 +224,8 @@ export async function runReadme(readmePath: string, dir: string, timeoutMs: numb
       cwd: work,
       env: { ...process.env, PATH: `${join(dir, 'bin')}:${process.env.PATH}`, NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
+      // its own process group: what the examples start in the background ends with it
+      detached: true,
     });
     let out = '';
     const take = (d: Buffer) => {
@@ -231,10 +235,19 @@ export async function runReadme(readmePath: string, dir: string, timeoutMs: numb
     writeFileSync(outputFile, '');
     child.stdout.on('data', take);
     child.stderr.on('data', take);
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', () => {
+    const group = (signal: NodeJS.Signals) => {
+      try {
+        process.kill(-child.pid!, signal);
+      } catch {
+        // the group is gone
+      }
+    };
+    const timer = setTimeout(() => group('SIGKILL'), timeoutMs);
+    // 'exit', not 'close': a background process of an example may still hold the pipes
+    child.on('exit', () => {
       clearTimeout(timer);
-      ok(out);
+      group('SIGTERM');
+      setTimeout(() => ok(out), 200);
     });
   });
   // the servers the examples started
