@@ -58,6 +58,10 @@ export interface Config {
   validation: ValidationModes;
   /** profiles every write of a type must meet, besides the declared meta.profile */
   mandatoryProfiles: Record<string, string[]>;
+  /** on write, an extension neither R4, the HL7 extensions pack nor a held profile defines:
+   * refused (error), stored with a warning, or stored silently ($validate and the CLI always
+   * report it as an error, as the HL7 reference validator does) */
+  unknownExtensions: 'error' | 'warning' | 'accept';
   /** store the IG's conformance resources at start-up, so they can be read and searched */
   installIg: boolean;
   /** remote FHIR endpoints for `migfhir sync`; '' means <dataDir>/endpoints.json */
@@ -177,6 +181,7 @@ export const OPTIONS: OptionSpec[] = [
   { key: 'mllpHost', flag: '--mllp-host', env: 'MIGFHIR_MLLP_HOST', default: '127.0.0.1', description: 'interface of the MLLP listener; MLLP has no authentication: trusted networks or a TLS tunnel only' },
   { key: 'mllpMaxBytes', flag: '--mllp-max-bytes', env: 'MIGFHIR_MLLP_MAX_BYTES', default: '1048576', description: 'largest MLLP frame; larger frames are discarded and answered with an AR ACK', parse: integer(1024, 2 ** 30) },
   { key: 'validation', flag: '--validation', env: 'MIGFHIR_VALIDATION', default: 'profiles', description: 'validation on write: off, base (R4 rules) or profiles (base + meta.profile + mandatory profiles), with per-type overrides, e.g. profiles,Binary=off; invalid writes get 422', parse: validationModes },
+  { key: 'unknownExtensions', flag: '--unknown-extensions', env: 'MIGFHIR_UNKNOWN_EXTENSIONS', default: 'warning', description: 'on write, an extension no held definition (R4, the HL7 extensions pack, the IG, stored profiles) defines, outside hl7.org/fhir: error (422), warning (stored) or accept; unknown modifier extensions are always refused; $validate and migfhir validate report unknown extensions as errors like the HL7 reference validator', parse: oneOf('error', 'warning', 'accept') },
   { key: 'installIg', flag: '--install-ig', env: 'MIGFHIR_INSTALL_IG', default: 'true', description: "store the migrant-health IG's profiles, value sets, code systems, questionnaires … and the server's OperationDefinitions at start-up (readable and searchable; a deleted one stays deleted)", parse: bool },
   { key: 'mandatoryProfiles', flag: '--mandatory-profiles', env: 'MIGFHIR_MANDATORY_PROFILES', default: '', description: 'profiles every write of a type must meet in profiles mode, e.g. Patient=https://migfhir.org/fhir/StructureDefinition/migrant-patient', parse: typeProfiles },
   { key: 'matchGrades', flag: '--match-grades', env: 'MIGFHIR_MATCH_GRADES', default: 'certain=12,probable=7,possible=4', description: 'Patient/$match grade thresholds (total evidence weight), e.g. certain=13,probable=8 (the others keep their defaults); docs/match.md gives the precision and recall of each', parse: (v) => parseGrades(v) },
