@@ -10,6 +10,7 @@ import { evaluateInvariant, NATIVE_INVARIANTS, UNEVALUATED, uncitedContained } f
 import { compareValue, PRIMITIVE_TYPES, primitiveError } from './primitives.ts';
 import { CORE, type CompiledProfile, type Constraint, type ElementNode, type ProfileRegistry, type Prop } from './profiles.ts';
 import { assignSlices, coreType, matchesPattern } from './slicing.ts';
+import { bundleIssues } from './bundle.ts';
 import { checkStructureDefinition } from './structure-definition.ts';
 import { jsonEqual } from '../fhir/json.ts';
 import { resourceAddress, withoutVersion } from '../fhir/reference.ts';
@@ -48,8 +49,9 @@ interface Run {
   /** the type of the element whose properties are being walked (HumanName, string, Extension):
    * what an extension's context is judged on besides its path */
   host: string;
-  /** the primitive whose `_` twin is being walked: its definition path (HumanName.given) and type */
-  primitive?: { path: string; type: string };
+  /** the primitive whose `_` twin is being walked: its definition paths (Patient.name.given in a
+   * profile that expands name, HumanName.given on its type) and its type */
+  primitive?: { paths: string[]; type: string };
   /** the url of the extension whose nested extensions are being walked */
   parentExtension?: string;
 }
@@ -124,6 +126,7 @@ export class Validator {
       this.issue(run, 'error', 'too-costly', path, 'Resources are nested too deeply');
     } else {
       this.element(r as Json, base.root, base, type, path, run, true);
+      if (type === 'Bundle') for (const i of bundleIssues(r as Json, this.resourceTypes)) this.issue(run, i.severity, i.code, `${path}${i.at}`, i.message);
       for (const i of uncitedContained(r as Json)) {
         this.issue(run, 'error', 'invariant', `${path}.contained[${i}]`, "Constraint failed: dom-3: 'If the resource is contained in another resource, it SHALL be referred to from elsewhere in the resource or SHALL refer to the containing resource'");
       }
@@ -219,6 +222,8 @@ export class Validator {
     run.host = outerHost;
     // invariants of this element and, for complex types, of the type itself
     for (const c of node.constraints) this.invariant(c, node, type, obj, path, run);
+    // a contentReference (Questionnaire.item.item) brings the referenced element's invariants
+    if (owner !== node && node.contentReference) for (const c of owner.constraints) this.invariant(c, owner, type, obj, path, run);
     const typeRoot = this.profiles.type(type)?.root;
     if (typeRoot && typeRoot !== node && !isResource) for (const c of typeRoot.constraints) this.invariant(c, node, type, obj, path, run);
   }
@@ -358,7 +363,7 @@ export class Validator {
         if (ext === null || typeof ext !== 'object' || Array.isArray(ext)) this.issue(run, 'error', 'structure', path, 'The primitive extension (_) must be a JSON object');
         else {
           const outer = run.primitive;
-          run.primitive = { path: def.path, type };
+          run.primitive = { paths: [def.path, `${run.host}.${def.name}`], type };
           this.element(ext as Json, this.profiles.type('Element')!.root, this.profiles.type('Element')!, 'Element', path, run, false);
           run.primitive = outer;
         }
@@ -372,7 +377,6 @@ export class Validator {
       if (def.name !== 'contained') run.rootResource = value;
       this.resource(value, path, run, def.types[0]?.profiles ?? [], true);
       run.rootResource = outerRoot;
-      if (def.path === 'Bundle.entry.resource') this.entryFullUrl(value as Json, run, path);
       return;
     }
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
@@ -423,21 +427,6 @@ export class Validator {
     if (strength !== 'required' && strength !== 'extensible') return;
     if (m.verdict === 'out') this.issue(run, strength === 'required' ? 'error' : 'warning', 'code-invalid', path, m.message);
     else if (m.verdict === 'unknown') this.issue(run, 'information', 'not-supported', path, `The binding to ${def.binding!.valueSet} could not be checked: ${m.message}`);
-  }
-
-  /** A Bundle entry's fullUrl names its resource: an absolute URL ending in Type/id, or a
-   * urn:uuid/urn:oid for resources without a server id. */
-  private entryFullUrl(resource: Json, run: Run, resourcePath: string): void {
-    const entry = resourcePath.slice(0, -'.resource'.length);
-    const bundle = run.resource as Json | undefined;
-    const index = Number(/\[(\d+)\]$/.exec(entry)?.[1]);
-    const fullUrl = (Array.isArray(bundle?.entry) ? (bundle.entry as Json[])[index]?.fullUrl : undefined) as unknown;
-    if (typeof fullUrl !== 'string' || fullUrl.startsWith('urn:') || typeof resource?.id !== 'string' || typeof resource.resourceType !== 'string') return;
-    const tail = `${resource.resourceType}/${resource.id}`;
-    if (!withoutVersion(fullUrl).endsWith(`/${tail}`)) {
-      // a warning: several official R4 example Bundles break it and are accepted
-      this.issue(run, 'warning', 'invalid', `${entry}.fullUrl`, `The fullUrl '${fullUrl.slice(0, 200)}' does not match the resource ${tail}`);
-    }
   }
 
   /** Every Coding, bound or not: its code must exist in its code system when the server holds
@@ -573,9 +562,12 @@ export class Validator {
     const type = (run.resource as Json | undefined)?.resourceType;
     const local = typeof type === 'string' && path.startsWith(run.resourcePath) ? `${type}${path.slice(run.resourcePath.length)}` : path;
     const literal = local.replace(/\[\d+\]/g, '').replace(/\.(modifierExtension|extension)$/, '');
+    // a value inside an ElementDefinition (example, fixed, pattern, default …) stands for an
+    // instance of the element being defined, which its path does not show: not judged here
+    if (/\.(example\.value|fixed|pattern|defaultValue|minValue|maxValue)[A-Z]/.test(literal)) return;
     const defined = def.path.replace(/\.(modifierExtension|extension)$/, '');
     const primitive = defined === 'Element' ? run.primitive : undefined;
-    const paths = [literal, primitive?.path ?? defined];
+    const paths = [literal, ...(primitive?.paths ?? [defined])];
     const types = this.ancestors(primitive?.type ?? run.host);
     for (const c of contexts) {
       const e = c.expression;
