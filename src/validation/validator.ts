@@ -95,7 +95,9 @@ export class Validator {
   }
 
   private issue(run: Run, severity: 'error' | 'warning' | 'information', code: IssueInput['code'], path: string, message: string): void {
-    if (run.issues.length >= MAX_ISSUES) return;
+    // past the cap only errors are kept (a large Bundle's warnings must not hide its errors),
+    // up to a hard limit
+    if (run.issues.length >= MAX_ISSUES && (severity !== 'error' || run.issues.length >= MAX_ISSUES * 10)) return;
     const key = `${severity}|${path}|${message}`;
     if (run.seen.has(key)) return;
     run.seen.add(key);
