@@ -11,6 +11,7 @@ import { compareValue, PRIMITIVE_TYPES, primitiveError } from './primitives.ts';
 import { CORE, type CompiledProfile, type Constraint, type ElementNode, type ProfileRegistry, type Prop } from './profiles.ts';
 import { assignSlices, coreType, matchesPattern } from './slicing.ts';
 import { bundleIssues } from './bundle.ts';
+import { datatypeIssues, primitiveIssues } from './datatypes.ts';
 import { checkStructureDefinition } from './structure-definition.ts';
 import { jsonEqual } from '../fhir/json.ts';
 import { resourceAddress, withoutVersion } from '../fhir/reference.ts';
@@ -393,6 +394,7 @@ export class Validator {
       return;
     }
     this.element(obj, def, profile, type, path, run, false);
+    for (const i of datatypeIssues(type, obj, this.resourceTypes)) this.issue(run, i.severity, i.code, `${path}${i.at}`, i.message);
     if (type === 'Coding') this.coding(obj, path, run);
     if (def.binding) this.complexBinding(obj, def, type, path, run);
     if (type === 'Reference') this.reference(obj, def, path, run);
@@ -413,6 +415,7 @@ export class Validator {
       this.issue(run, 'error', typeof v === 'object' ? 'structure' : 'value', path, message);
       return;
     }
+    if (typeof v === 'string') for (const i of primitiveIssues(type, v)) this.issue(run, i.severity, i.code, path, i.message);
     if (def.fixed !== undefined && v !== def.fixed) this.issue(run, 'error', 'value', path, `Value is '${String(v).slice(0, 100)}' but must be '${String(def.fixed).slice(0, 200)}'`);
     if (def.pattern !== undefined && v !== def.pattern) this.issue(run, 'error', 'value', path, `Value is '${String(v).slice(0, 100)}' but must be '${String(def.pattern).slice(0, 200)}'`);
     if (def.maxLength !== undefined && typeof v === 'string' && v.length > def.maxLength) this.issue(run, 'error', 'too-long', path, `The value is ${v.length} characters long, more than the maximum ${def.maxLength}`);

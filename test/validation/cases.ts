@@ -207,6 +207,17 @@ const handCases: NegativeCase[] = [
   { name: 'bundle: search on a non-searchset entry (bdl-2)', base: 'Bundle-101.json', ops: [set('/entry/0/search', { mode: 'match' })], severity: 'error', expression: 'Bundle', message: 'bdl-2' },
   { name: 'bundle: total outside a search or history (bdl-1)', base: 'Bundle-101.json', ops: [set('/total', 3)], severity: 'error', expression: 'Bundle', message: 'bdl-1' },
   { name: 'bundle: transaction entry without request (bdl-3)', base: TX, ops: [remove('/entry/0/request')], severity: 'error', expression: 'Bundle', message: 'bdl-3' },
+  // datatypes (datatypes.html type-level rules)
+  { name: 'attachment size not that of its data', base: P, ops: [set('/photo', [{ contentType: 'image/png', data: 'AAAA', size: 4 }])], severity: 'error', expression: 'Patient.photo[0].size', message: 'Stated Attachment Size 4 does not match actual attachment size 3' },
+  { name: 'coding system that is not absolute', base: P, ops: [set('/maritalStatus', { coding: [{ system: 'v3-MaritalStatus', code: 'M' }] })], severity: 'error', expression: 'Patient.maritalStatus.coding[0].system', message: 'Coding.system must be an absolute reference' },
+  { name: 'coding system that is a value set', base: P, ops: [set('/maritalStatus', { coding: [{ system: 'http://hl7.org/fhir/ValueSet/marital-status', code: 'M' }] })], severity: 'error', expression: 'Patient.maritalStatus.coding[0].system', message: 'references a value set, not a code system' },
+  { name: 'identifier system that is not absolute', base: P, ops: [set('/identifier/0/system', 'passport-numbers')], severity: 'error', expression: 'Patient.identifier[0].system', message: 'Identifier.system must be an absolute reference' },
+  { name: 'quantity system that is not absolute', base: OBS, ops: [set('/valueQuantity/system', 'ucum')], severity: 'error', expression: 'Observation.valueQuantity.system', message: 'Quantity.system must be an absolute reference' },
+  { name: 'reference in no allowed form', base: OBS, ops: [set('/subject', { reference: 'patient 123' })], severity: 'error', expression: 'Observation.subject.reference', message: 'Invalid reference format' },
+  { name: 'reference to a malformed urn:uuid', base: OBS, ops: [set('/subject', { reference: 'urn:uuid:123' })], severity: 'error', expression: 'Observation.subject.reference', message: 'not a valid urn:uuid' },
+  { name: 'reference whose type disagrees with its url', base: OBS, ops: [set('/subject', { reference: 'Patient/example', type: 'Group' })], severity: 'error', expression: 'Observation.subject', message: 'names a Patient, but its type says Group' },
+  { name: 'string with trailing whitespace', base: P, ops: [set('/name/0/family', 'Chalmers ')], severity: 'warning', expression: 'Patient.name[0].family', message: 'should not start or finish with whitespace' },
+  { name: 'base64 that is not', base: P, ops: [set('/photo', [{ contentType: 'image/png', data: 'AAA' }])], severity: 'error', expression: 'Patient.photo[0].data', message: 'not valid base64Binary' },
   // invariants
   { name: 'contact with no details (pat-1)', base: P, ops: [set('/contact/0', { relationship: [{ text: 'friend' }] })], severity: 'error', expression: 'Patient.contact[0]', message: 'pat-1' },
   { name: 'period ending before it starts (per-1)', base: P, ops: [set('/identifier/0/period', { start: '2010-01-01', end: '2001-01-01' })], severity: 'error', expression: 'Patient.identifier[0].period', message: 'per-1' },
