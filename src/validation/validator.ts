@@ -12,6 +12,7 @@ import { CORE, type CompiledProfile, type Constraint, type ElementNode, type Pro
 import { assignSlices, coreType, matchesPattern } from './slicing.ts';
 import { bundleIssues } from './bundle.ts';
 import { datatypeIssues, primitiveIssues } from './datatypes.ts';
+import { questionnaireIssues, responseIssues } from './questionnaire.ts';
 import { checkStructureDefinition } from './structure-definition.ts';
 import { jsonEqual } from '../fhir/json.ts';
 import { resourceAddress, withoutVersion } from '../fhir/reference.ts';
@@ -130,6 +131,11 @@ export class Validator {
     } else {
       this.element(r as Json, base.root, base, type, path, run, true);
       if (type === 'Bundle') for (const i of bundleIssues(r as Json, this.resourceTypes)) this.issue(run, i.severity, i.code, `${path}${i.at}`, i.message);
+      if (type === 'Questionnaire') for (const i of questionnaireIssues(r as Json)) this.issue(run, i.severity, i.code, `${path}${i.at}`, i.message);
+      if (type === 'QuestionnaireResponse') {
+        const q = this.questionnaireOf(r as Json, run);
+        if (q) for (const i of responseIssues(r as Json, q)) this.issue(run, i.severity, i.code, `${path}${i.at}`, i.message);
+      }
       for (const i of uncitedContained(r as Json)) {
         this.issue(run, 'error', 'invariant', `${path}.contained[${i}]`, "Constraint failed: dom-3: 'If the resource is contained in another resource, it SHALL be referred to from elsewhere in the resource or SHALL refer to the containing resource'");
       }
@@ -339,6 +345,23 @@ export class Validator {
       if (e.fullUrl === ref) return res;
       const local = `${String(res.resourceType)}/${String(res.id)}`;
       if (ref === local || (typeof e.fullUrl === 'string' && e.fullUrl.endsWith(`/${ref}`))) return res;
+    }
+    return undefined;
+  }
+
+  /** The Questionnaire a response answers, when it is at hand: contained, or in the Bundle. */
+  private questionnaireOf(qr: Json, run: Run): Json | undefined {
+    const url = qr.questionnaire;
+    if (typeof url !== 'string') return undefined;
+    if (url.startsWith('#')) {
+      const contained = Array.isArray(qr.contained) ? (qr.contained as Json[]) : [];
+      return contained.find((c) => c?.resourceType === 'Questionnaire' && c.id === url.slice(1));
+    }
+    const entries = Array.isArray(run.bundle?.entry) ? (run.bundle.entry as Json[]) : [];
+    const [u, version] = url.split('|');
+    for (const e of entries) {
+      const res = e?.resource as Json | undefined;
+      if (res?.resourceType === 'Questionnaire' && res.url === u && (!version || res.version === version)) return res;
     }
     return undefined;
   }

@@ -29,6 +29,9 @@ const SR = 'ServiceRequest-example.json';
 const TX = 'Bundle-bundle-transaction.json';
 const VITALS = 'http://hl7.org/fhir/StructureDefinition/vitalsigns';
 const set = (path: string, value: unknown): Op => ({ op: 'set', path, value });
+const QR = 'QuestionnaireResponse-f201.json';
+/** a response answering a contained Questionnaire of these items */
+const qrWith = (item: object[]): Op[] => [set('/contained', [{ resourceType: 'Questionnaire', id: 'q', status: 'active', item }]), set('/questionnaire', '#q')];
 const remove = (path: string): Op => ({ op: 'remove', path });
 
 /** primitive formats: [type, path in Patient/Observation example, bad value] */
@@ -231,6 +234,17 @@ const handCases: NegativeCase[] = [
   { name: 'enableWhen exists with a non-boolean answer (que-7)', base: Q, ops: [set('/item/1/item/1/enableWhen', [{ question: '1', operator: 'exists', answerString: 'x' }])], severity: 'error', expression: 'Questionnaire.item[1].item[1].enableWhen[0]', message: 'que-7' },
   { name: 'two enableWhen without enableBehavior (que-12, corrected)', base: Q, ops: [set('/item/1/item/1/enableWhen', [{ question: '1', operator: 'exists', answerBoolean: true }, { question: '1', operator: 'exists', answerBoolean: false }])], severity: 'error', expression: 'Questionnaire.item[1].item[1]', message: 'que-12' },
   { name: 'period whose date start is after its dateTime end (per-1, precision)', base: P, ops: [set('/identifier/0/period', { start: '2010-01-02', end: '2010-01-01T10:00:00Z' })], severity: 'error', expression: 'Patient.identifier[0].period', message: 'per-1' },
+  // Questionnaire and QuestionnaireResponse rules
+  { name: 'enableWhen naming a question not in the Questionnaire', base: Q, ops: [set('/item/1/item/1/enableWhen', [{ question: '9', operator: 'exists', answerBoolean: true }])], severity: 'error', expression: 'Questionnaire.item[1].item[1].enableWhen[0]', message: "the question '9', which is not in the Questionnaire" },
+  { name: 'enableWhen answer of another type than its question', base: Q, ops: [set('/item/1/item/1/enableWhen', [{ question: '1', operator: '=', answerString: 'yes' }])], severity: 'error', expression: 'Questionnaire.item[1].item[1].enableWhen[0]', message: 'is of type boolean' },
+  { name: 'enableWhen ordering a boolean question', base: Q, ops: [set('/item/1/item/1/enableWhen', [{ question: '1', operator: '>', answerBoolean: true }])], severity: 'error', expression: 'Questionnaire.item[1].item[1].enableWhen[0]', message: 'cannot compare answers of a boolean question' },
+  { name: 'initial value of another type than its item', base: Q, ops: [set('/item/0/initial', [{ valueString: 'yes' }])], severity: 'error', expression: 'Questionnaire.item[0].initial[0]', message: 'does not fit an item of type boolean' },
+  { name: 'answer option of another type than its item', base: Q, ops: [set('/item/1/item/1/answerOption', [{ valueString: 'yesterday' }])], severity: 'error', expression: 'Questionnaire.item[1].item[1].answerOption[0]', message: 'does not fit an item of type date' },
+  { name: 'response answer of another type than its item', base: QR, ops: [...qrWith([{ linkId: 'a', type: 'boolean' }]), set('/item', [{ linkId: 'a', answer: [{ valueString: 'yes' }] }])], severity: 'error', expression: 'QuestionnaireResponse.item[0].answer[0]', message: 'must be of type Boolean' },
+  { name: 'response item the Questionnaire does not have', base: QR, ops: [...qrWith([{ linkId: 'a', type: 'boolean' }]), set('/item', [{ linkId: 'a', answer: [{ valueBoolean: true }] }, { linkId: 'zz', answer: [{ valueBoolean: true }] }])], severity: 'error', expression: 'QuestionnaireResponse.item[1]', message: "LinkId 'zz' not found" },
+  { name: 'completed response without a required answer', base: QR, ops: [...qrWith([{ linkId: 'a', type: 'boolean' }, { linkId: 'b', type: 'string', required: true }]), set('/item', [{ linkId: 'a', answer: [{ valueBoolean: true }] }])], severity: 'error', expression: 'QuestionnaireResponse', message: "required item 'b'" },
+  { name: 'response answering a display item', base: QR, ops: [...qrWith([{ linkId: 'a', type: 'display', text: 'Read this' }]), set('/item', [{ linkId: 'a', answer: [{ valueString: 'read' }] }])], severity: 'error', expression: 'QuestionnaireResponse.item[0]', message: 'display item' },
+  { name: 'response with several answers to a non-repeating item', base: QR, ops: [...qrWith([{ linkId: 'a', type: 'boolean' }]), set('/item', [{ linkId: 'a', answer: [{ valueBoolean: true }, { valueBoolean: false }] }])], severity: 'error', expression: 'QuestionnaireResponse.item[0]', message: 'does not repeat' },
   // profiles
   { name: 'declared profile that is unknown', base: P, ops: [set('/meta', { profile: ['https://nowhere.example/StructureDefinition/x'] })], severity: 'warning', expression: 'Patient', message: 'unknown' },
   { name: 'declared profile for another type', base: P, ops: [set('/meta', { profile: [VITALS] })], severity: 'error', expression: 'Patient', message: 'is for Observation' },
