@@ -101,7 +101,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   // the IG's terminology and profiles (ig/package, built by npm run build:ig)
   const ig = loadIgPackage();
   if (ig) terminology.addPackage(ig);
-  const validation = new ValidationService(terminology, defs.resourceTypes, { modes: config.validation, mandatoryProfiles: config.mandatoryProfiles });
+  const validation = new ValidationService(terminology, defs.resourceTypes, { modes: config.validation, mandatoryProfiles: config.mandatoryProfiles, unknownExtensions: config.unknownExtensions });
   // the IG's profiles first: a StructureDefinition stored with the same url replaces one
   if (ig) validation.addPackage(ig.structureDefinitions.values());
   const unusableProfiles = await validation.loadStored(store);

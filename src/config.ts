@@ -60,6 +60,10 @@ export interface Config {
   validation: ValidationModes;
   /** profiles every write of a type must meet, besides the declared meta.profile */
   mandatoryProfiles: Record<string, string[]>;
+  /** on write, an extension neither R4, the HL7 extensions pack nor a held profile defines:
+   * refused (error), stored with a warning, or stored silently ($validate and the CLI always
+   * report it as an error, as the HL7 reference validator does) */
+  unknownExtensions: 'error' | 'warning' | 'accept';
   /** store the IG's conformance resources at start-up, so they can be read and searched */
   installIg: boolean;
   /** remote FHIR endpoints for `migfhir sync`; '' means <dataDir>/endpoints.json */
@@ -170,7 +174,7 @@ export const OPTIONS: OptionSpec[] = [
   { key: 'metricsAccess', flag: '--metrics-access', env: 'MIGFHIR_METRICS_ACCESS', default: 'loopback', description: 'who may read GET /metrics (Prometheus): loopback (callers on 127.0.0.1/::1 only; behind a reverse proxy do not forward /metrics), token (Authorization: Bearer with --metrics-token, from anywhere) or off', parse: oneOf('loopback', 'token', 'off') },
   { key: 'metricsToken', flag: '--metrics-token', env: 'MIGFHIR_METRICS_TOKEN', default: '', description: 'the bearer token /metrics asks for with --metrics-access token (at least 32 characters; prefer the environment variable: flags show in process lists)' },
   { key: 'requestTimeout', flag: '--request-timeout', env: 'MIGFHIR_REQUEST_TIMEOUT', default: '30000', description: 'milliseconds a client may take to send a whole request, headers within the first third (at most 10 s); slower ones get 408 and are disconnected', parse: integer(1000, 3_600_000) },
-  { key: 'maxBundleBytes', flag: '--max-bundle-bytes', env: 'MIGFHIR_MAX_BUNDLE_BYTES', default: '268435456', description: 'largest accepted batch or transaction Bundle body (POST to the base); larger ones get 413', parse: integer(1024, 2 ** 31 - 1) },
+  { key: 'maxBundleBytes', flag: '--max-bundle-bytes', env: 'MIGFHIR_MAX_BUNDLE_BYTES', default: '268435456', description: 'largest accepted batch or transaction Bundle body (POST to the base), and body of $validate (a Bundle validated whole) and the import operations; larger ones get 413', parse: integer(1024, 2 ** 31 - 1) },
   { key: 'maxBundleEntries', flag: '--max-bundle-entries', env: 'MIGFHIR_MAX_BUNDLE_ENTRIES', default: '20000', description: 'most entries in one batch or transaction Bundle; more get 413', parse: integer(1, 1000000) },
   { key: 'devOpenAccess', flag: '--dev-open-access', env: 'MIGFHIR_DEV_OPEN_ACCESS', default: 'false', description: 'DEVELOPMENT ONLY: serve without authorization (every start-up line and /metadata warn); never in production', parse: bool, boolean: true },
   { key: 'clientsFile', flag: '--clients-file', env: 'MIGFHIR_CLIENTS_FILE', default: '', description: 'registered SMART backend-service clients (JSON, written by `migfhir clients add`); default DATA_DIR/clients.json' },
@@ -186,6 +190,7 @@ export const OPTIONS: OptionSpec[] = [
   { key: 'mllpHost', flag: '--mllp-host', env: 'MIGFHIR_MLLP_HOST', default: '127.0.0.1', description: 'interface of the MLLP listener; MLLP has no authentication: trusted networks or a TLS tunnel only' },
   { key: 'mllpMaxBytes', flag: '--mllp-max-bytes', env: 'MIGFHIR_MLLP_MAX_BYTES', default: '1048576', description: 'largest MLLP frame; larger frames are discarded and answered with an AR ACK', parse: integer(1024, 2 ** 30) },
   { key: 'validation', flag: '--validation', env: 'MIGFHIR_VALIDATION', default: 'profiles', description: 'validation on write: off, base (R4 rules) or profiles (base + meta.profile + mandatory profiles), with per-type overrides, e.g. profiles,Binary=off; invalid writes get 422', parse: validationModes },
+  { key: 'unknownExtensions', flag: '--unknown-extensions', env: 'MIGFHIR_UNKNOWN_EXTENSIONS', default: 'warning', description: 'on write, an extension no held definition (R4, the HL7 extensions pack, the IG, stored profiles) defines, outside hl7.org/fhir: error (422), warning (stored) or accept; unknown modifier extensions are always refused; $validate and migfhir validate report unknown extensions as errors like the HL7 reference validator', parse: oneOf('error', 'warning', 'accept') },
   { key: 'installIg', flag: '--install-ig', env: 'MIGFHIR_INSTALL_IG', default: 'true', description: "store the migrant-health IG's profiles, value sets, code systems, questionnaires … and the server's OperationDefinitions at start-up (readable and searchable; a deleted one stays deleted)", parse: bool },
   { key: 'mandatoryProfiles', flag: '--mandatory-profiles', env: 'MIGFHIR_MANDATORY_PROFILES', default: '', description: 'profiles every write of a type must meet in profiles mode, e.g. Patient=https://migfhir.org/fhir/StructureDefinition/migrant-patient', parse: typeProfiles },
   { key: 'matchGrades', flag: '--match-grades', env: 'MIGFHIR_MATCH_GRADES', default: 'certain=12,probable=7,possible=4', description: 'Patient/$match grade thresholds (total evidence weight), e.g. certain=13,probable=8 (the others keep their defaults); docs/match.md gives the precision and recall of each', parse: (v) => parseGrades(v) },

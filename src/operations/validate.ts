@@ -109,6 +109,8 @@ export const validateOperation = defineOperation({
   resourceTypes: '*',
   get: true,
   resourceBody: true,
+  // a Bundle may be validated whole: as large as the Bundle endpoint accepts
+  bundleBody: true,
   parameters: [
     ...parametersOf('in', 'resource:Resource mode:code profile:uri', { resource: 'The resource to validate; at [type]/[id]/$validate without one, the stored current version', mode: 'create | update | delete | profile', profile: 'A profile known to this server' }),
     { name: 'return', use: 'out', min: 1, max: '1', type: 'OperationOutcome' },

@@ -1,6 +1,8 @@
 // Where the R4 packages keep each conformance resource: url → file, for CodeSystems,
 // ValueSets, ConceptMaps and StructureDefinitions of hl7.fhir.r4.examples and the pre-computed expansions of
-// hl7.fhir.r4.expansions. Built once (reading ~2,500 files) and cached next to the
+// hl7.fhir.r4.expansions, and the HL7 extensions pack (hl7.fhir.uv.extensions.r4: the global
+// extensions with their value sets and code systems; R4's own definitions win where both have a
+// url). Built once (reading ~2,500 files) and cached next to the
 // definitions tables; resources are then read on demand.
 import { createRequire } from 'node:module';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -13,10 +15,12 @@ export interface PackageIndex {
   expansions: Record<string, string>;
   /** StructureDefinitions (base types, profiles, extensions) of hl7.fhir.r4.examples */
   structureDefinitions: Record<string, string>;
+  /** StructureDefinitions of the HL7 extensions pack not already in R4 (extensions, with snapshots) */
+  extensionPack: Record<string, string>;
 }
 
 const require = createRequire(import.meta.url);
-const VERSION = 2;
+const VERSION = 3;
 
 function dirOf(pkg: string): string {
   return dirname(require.resolve(`${pkg}/package.json`));
@@ -45,12 +49,18 @@ export function packageIndex(): PackageIndex {
     index = JSON.parse(readFileSync(cache, 'utf8')) as PackageIndex;
     if (Object.values(index.codeSystems).every((f) => existsSync(f))) return index;
   }
-  const built: PackageIndex = { codeSystems: {}, valueSets: {}, conceptMaps: {}, expansions: {}, structureDefinitions: {} };
+  const built: PackageIndex = { codeSystems: {}, valueSets: {}, conceptMaps: {}, expansions: {}, structureDefinitions: {}, extensionPack: {} };
   scan(examples, 'CodeSystem-', built.codeSystems);
   scan(examples, 'ValueSet-', built.valueSets);
   scan(examples, 'ConceptMap-', built.conceptMaps);
   scan(examples, 'StructureDefinition-', built.structureDefinitions);
   scan(dirOf('hl7.fhir.r4.expansions'), 'ValueSet-', built.expansions);
+  const pack = dirOf('hl7.fhir.uv.extensions');
+  scan(pack, 'CodeSystem-', built.codeSystems);
+  scan(pack, 'ValueSet-', built.valueSets);
+  const extensions: Record<string, string> = {};
+  scan(pack, 'StructureDefinition-', extensions);
+  for (const [url, file] of Object.entries(extensions)) if (!(url in built.structureDefinitions)) built.extensionPack[url] = file;
   try {
     mkdirSync(dirname(cache), { recursive: true });
     writeFileSync(`${cache}.${process.pid}`, JSON.stringify(built));

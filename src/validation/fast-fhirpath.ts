@@ -33,8 +33,10 @@ function child(out: Coll, v: Value, name: string): void {
   if (!(name in o) && !(`_${name}` in o)) {
     key = '';
     for (const k in o) {
-      if (k.length > name.length && k.startsWith(name) && TYPE_SUFFIX.has(k.slice(name.length))) {
-        key = k;
+      // a choice element (valueString), or only its extension twin (_valueString)
+      const plain = k.charCodeAt(0) === 95 ? k.slice(1) : k;
+      if (plain.length > name.length && plain.startsWith(name) && TYPE_SUFFIX.has(plain.slice(name.length))) {
+        key = plain;
         break;
       }
     }
@@ -52,7 +54,7 @@ function child(out: Coll, v: Value, name: string): void {
 /** A collection as a boolean: [] → undefined (empty), a singleton boolean → itself, any other singleton → true. */
 function truth(c: Coll): boolean | undefined {
   if (c.length === 0) return undefined;
-  if (c.length > 1) throw FALLBACK;
+  if (c.length > 1 || c[0] === NO_VALUE) throw FALLBACK;
   return typeof c[0] === 'boolean' ? c[0] : true;
 }
 
@@ -63,7 +65,9 @@ function isDateLike(v: Value): boolean {
 }
 
 function equal(a: Value, b: Value): boolean | undefined {
-  if (a === NO_VALUE || b === NO_VALUE) return undefined;
+  // an element without a value (only its extension twin): fhirpath.js compares it as false, not
+  // empty; its semantics are fhirpath.js's
+  if (a === NO_VALUE || b === NO_VALUE) throw FALLBACK;
   if (typeof a !== typeof b) {
     if (typeof a === 'object' || typeof b === 'object') return false;
     throw FALLBACK; // e.g. a number against a string: conversions belong to fhirpath.js
@@ -86,8 +90,8 @@ function collEqual(l: Coll, r: Coll): boolean | undefined {
 }
 
 function single(c: Coll): Value {
-  if (c.length > 1) throw FALLBACK;
-  return c[0] === NO_VALUE ? undefined : c[0];
+  if (c.length > 1 || c[0] === NO_VALUE) throw FALLBACK;
+  return c[0];
 }
 
 function str(c: Coll): string | undefined {

@@ -1,8 +1,9 @@
 // StructureDefinitions as the validator reads them: each snapshot compiled once into a tree of
 // element nodes (children, slices, types, fixed/pattern values, bindings, constraints), cached by
 // canonical url. Definitions come from the R4 package (base types, standard extensions and
-// profiles, read on first use), from StructureDefinitions stored on the server, and from any
-// other source registered with `add` (the implementation guide, a CLI --ig package).
+// profiles, read on first use), from the HL7 extensions pack (the global extensions), from
+// StructureDefinitions stored on the server, and from any other source registered with `add`
+// (the implementation guide, a CLI --ig package).
 import type { ElementDefinition, StructureDefinition } from 'fhir/r4.js';
 import { packageIndex, readResource } from '../terminology/package-index.ts';
 import { generateSnapshot, SnapshotError } from './snapshot.ts';
@@ -227,7 +228,8 @@ export class ProfileRegistry {
     const [u] = url.split('|');
     const own = this.extra.get(u);
     if (own) return own;
-    const file = packageIndex().structureDefinitions[u];
+    const index = packageIndex();
+    const file = index.structureDefinitions[u] ?? index.extensionPack[u];
     return file ? readResource<StructureDefinition>(file) : undefined;
   }
 

@@ -10,11 +10,14 @@ import type { ResourceStore, VersionWrite } from '../store/types.ts';
 import type { Terminology } from '../terminology/service.ts';
 import { BindingChecker } from './bindings.ts';
 import { ProfileRegistry, type Unusable } from './profiles.ts';
-import { Validator, type ValidateOptions } from './validator.ts';
+import { Validator, type UnknownExtensions, type ValidateOptions } from './validator.ts';
 
 export interface ValidationPolicy {
   modes: ValidationModes;
   mandatoryProfiles: Record<string, string[]>;
+  /** on write (default warning: data from other systems keeps its extensions); $validate
+   * always gives the reference validator's verdict, an error */
+  unknownExtensions?: UnknownExtensions;
 }
 
 export class ValidationService {
@@ -49,6 +52,7 @@ export class ValidationService {
     const issues = this.validator.validate(resource, {
       declaredProfiles: mode === 'profiles',
       profiles: mode === 'profiles' ? this.policy.mandatoryProfiles[resource.resourceType] ?? [] : [],
+      unknownExtensions: this.policy.unknownExtensions ?? 'warning',
     });
     if (issues.some((i) => i.severity === 'error' || i.severity === 'fatal')) {
       throw new FhirError(422, issues.filter((i) => i.severity !== 'information'));

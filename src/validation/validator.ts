@@ -10,6 +10,9 @@ import { evaluateInvariant, NATIVE_INVARIANTS, UNEVALUATED, uncitedContained } f
 import { compareValue, PRIMITIVE_TYPES, primitiveError } from './primitives.ts';
 import { CORE, type CompiledProfile, type Constraint, type ElementNode, type ProfileRegistry, type Prop } from './profiles.ts';
 import { assignSlices, coreType, matchesPattern } from './slicing.ts';
+import { bundleIssues } from './bundle.ts';
+import { datatypeIssues, primitiveIssues } from './datatypes.ts';
+import { questionnaireIssues, responseIssues } from './questionnaire.ts';
 import { checkStructureDefinition } from './structure-definition.ts';
 import { jsonEqual } from '../fhir/json.ts';
 import { resourceAddress, withoutVersion } from '../fhir/reference.ts';
@@ -25,7 +28,13 @@ export interface ValidateOptions {
    * differential applies to its base, agrees with its snapshot, slices soundly. Not on write,
    * where a profile may arrive before its base. */
   definitions?: boolean;
+  /** an extension the validator cannot resolve, outside the domains any validator tolerates:
+   * an error (the HL7 reference validator's verdict, the default), a warning, or accepted
+   * silently (a server's write policy may choose to store extensions it does not know) */
+  unknownExtensions?: UnknownExtensions;
 }
+
+export type UnknownExtensions = 'error' | 'warning' | 'accept';
 
 interface Run {
   issues: IssueInput[];
@@ -38,11 +47,29 @@ interface Run {
   /** the innermost Bundle being walked, for resolving references between its entries */
   bundle?: Json;
   depth: number;
+  unknownExtensions: UnknownExtensions;
+  /** the type of the element whose properties are being walked (HumanName, string, Extension):
+   * what an extension's context is judged on besides its path */
+  host: string;
+  /** the primitive whose `_` twin is being walked: its definition paths (Patient.name.given in a
+   * profile that expands name, HumanName.given on its type) and its type */
+  primitive?: { paths: string[]; type: string };
+  /** the url of the extension whose nested extensions are being walked */
+  parentExtension?: string;
 }
 
 const MAX_ISSUES = 500;
 const MAX_DEPTH = 64;
 const EXT_BASE = new Set(['Element', 'Base']);
+
+/** Contexts the reference validator adds to three R4 extensions whose published contexts R4's
+ * own definitions do not keep (its fixContexts): fhir-type and regex on ElementDefinition.type
+ * (FHIR-13328), normative-version wherever a definition may carry it. */
+const CONTEXT_CORRECTIONS: Record<string, { type: string; expression: string }[]> = {
+  'http://hl7.org/fhir/StructureDefinition/structuredefinition-fhir-type': [{ type: 'element', expression: 'ElementDefinition.type' }],
+  'http://hl7.org/fhir/StructureDefinition/regex': [{ type: 'element', expression: 'ElementDefinition.type' }],
+  'http://hl7.org/fhir/StructureDefinition/structuredefinition-normative-version': [{ type: 'element', expression: 'Element' }],
+};
 
 function cap(s: string): string {
   return s[0].toUpperCase() + s.slice(1);
@@ -61,7 +88,7 @@ export class Validator {
 
   /** All issues (errors, warnings, information) of a resource. */
   validate(resource: unknown, options: ValidateOptions = {}): IssueInput[] {
-    const run: Run = { issues: [], seen: new Set(), resource, rootResource: resource, resourcePath: '', depth: 0 };
+    const run: Run = { issues: [], seen: new Set(), resource, rootResource: resource, resourcePath: '', depth: 0, unknownExtensions: options.unknownExtensions ?? 'error', host: '' };
     const type = (resource as Json | null)?.resourceType;
     this.resource(resource, typeof type === 'string' ? type : 'Resource', run, options.profiles ?? [], options.declaredProfiles !== false);
     // a profile: whether its differential, snapshot and slicing hold together
@@ -70,7 +97,9 @@ export class Validator {
   }
 
   private issue(run: Run, severity: 'error' | 'warning' | 'information', code: IssueInput['code'], path: string, message: string): void {
-    if (run.issues.length >= MAX_ISSUES) return;
+    // past the cap only errors are kept (a large Bundle's warnings must not hide its errors),
+    // up to a hard limit
+    if (run.issues.length >= MAX_ISSUES && (severity !== 'error' || run.issues.length >= MAX_ISSUES * 10)) return;
     const key = `${severity}|${path}|${message}`;
     if (run.seen.has(key)) return;
     run.seen.add(key);
@@ -101,6 +130,12 @@ export class Validator {
       this.issue(run, 'error', 'too-costly', path, 'Resources are nested too deeply');
     } else {
       this.element(r as Json, base.root, base, type, path, run, true);
+      if (type === 'Bundle') for (const i of bundleIssues(r as Json, this.resourceTypes)) this.issue(run, i.severity, i.code, `${path}${i.at}`, i.message);
+      if (type === 'Questionnaire') for (const i of questionnaireIssues(r as Json)) this.issue(run, i.severity, i.code, `${path}${i.at}`, i.message);
+      if (type === 'QuestionnaireResponse') {
+        const q = this.questionnaireOf(r as Json, run);
+        if (q) for (const i of responseIssues(r as Json, q)) this.issue(run, i.severity, i.code, `${path}${i.at}`, i.message);
+      }
       for (const i of uncitedContained(r as Json)) {
         this.issue(run, 'error', 'invariant', `${path}.contained[${i}]`, "Constraint failed: dom-3: 'If the resource is contained in another resource, it SHALL be referred to from elsewhere in the resource or SHALL refer to the containing resource'");
       }
@@ -190,9 +225,14 @@ export class Validator {
         this.issue(run, 'error', 'structure', `${path}.${key}`, `'${key}' is only allowed for primitive elements`);
       }
     }
+    const outerHost = run.host;
+    run.host = type;
     for (const child of owner.children) this.children(obj, child, props, profile, path, run);
+    run.host = outerHost;
     // invariants of this element and, for complex types, of the type itself
     for (const c of node.constraints) this.invariant(c, node, type, obj, path, run);
+    // a contentReference (Questionnaire.item.item) brings the referenced element's invariants
+    if (owner !== node && node.contentReference) for (const c of owner.constraints) this.invariant(c, owner, type, obj, path, run);
     const typeRoot = this.profiles.type(type)?.root;
     if (typeRoot && typeRoot !== node && !isResource) for (const c of typeRoot.constraints) this.invariant(c, node, type, obj, path, run);
   }
@@ -309,11 +349,28 @@ export class Validator {
     return undefined;
   }
 
+  /** The Questionnaire a response answers, when it is at hand: contained, or in the Bundle. */
+  private questionnaireOf(qr: Json, run: Run): Json | undefined {
+    const url = qr.questionnaire;
+    if (typeof url !== 'string') return undefined;
+    if (url.startsWith('#')) {
+      const contained = Array.isArray(qr.contained) ? (qr.contained as Json[]) : [];
+      return contained.find((c) => c?.resourceType === 'Questionnaire' && c.id === url.slice(1));
+    }
+    const entries = Array.isArray(run.bundle?.entry) ? (run.bundle.entry as Json[]) : [];
+    const [u, version] = url.split('|');
+    for (const e of entries) {
+      const res = e?.resource as Json | undefined;
+      if (res?.resourceType === 'Questionnaire' && res.url === u && (!version || res.version === version)) return res;
+    }
+    return undefined;
+  }
+
   /** Whether a value conforms to a profile (profile discriminators): no errors against it. */
   private conforms(item: unknown, url: string, run: Run): boolean {
     const p = this.profiles.get(url);
     if (!p) return false;
-    const sub: Run = { issues: [], seen: new Set(), resource: run.resource, rootResource: run.rootResource, resourcePath: run.resourcePath, depth: run.depth + 1 };
+    const sub: Run = { issues: [], seen: new Set(), resource: run.resource, rootResource: run.rootResource, resourcePath: run.resourcePath, depth: run.depth + 1, unknownExtensions: run.unknownExtensions, host: run.host };
     if (sub.depth > MAX_DEPTH || item === null || typeof item !== 'object') return false;
     if (p.kind === 'resource') this.resource(item, p.type, sub, [url], false);
     else this.element(item as Json, p.root, p, p.type, p.type, sub, false);
@@ -330,7 +387,12 @@ export class Validator {
       }
       if (ext !== undefined) {
         if (ext === null || typeof ext !== 'object' || Array.isArray(ext)) this.issue(run, 'error', 'structure', path, 'The primitive extension (_) must be a JSON object');
-        else this.element(ext as Json, this.profiles.type('Element')!.root, this.profiles.type('Element')!, 'Element', path, run, false);
+        else {
+          const outer = run.primitive;
+          run.primitive = { paths: [def.path, `${run.host}.${def.name}`], type };
+          this.element(ext as Json, this.profiles.type('Element')!.root, this.profiles.type('Element')!, 'Element', path, run, false);
+          run.primitive = outer;
+        }
       }
       return;
     }
@@ -341,7 +403,6 @@ export class Validator {
       if (def.name !== 'contained') run.rootResource = value;
       this.resource(value, path, run, def.types[0]?.profiles ?? [], true);
       run.rootResource = outerRoot;
-      if (def.path === 'Bundle.entry.resource') this.entryFullUrl(value as Json, run, path);
       return;
     }
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
@@ -356,6 +417,7 @@ export class Validator {
       return;
     }
     this.element(obj, def, profile, type, path, run, false);
+    for (const i of datatypeIssues(type, obj, this.resourceTypes)) this.issue(run, i.severity, i.code, `${path}${i.at}`, i.message);
     if (type === 'Coding') this.coding(obj, path, run);
     if (def.binding) this.complexBinding(obj, def, type, path, run);
     if (type === 'Reference') this.reference(obj, def, path, run);
@@ -376,6 +438,7 @@ export class Validator {
       this.issue(run, 'error', typeof v === 'object' ? 'structure' : 'value', path, message);
       return;
     }
+    if (typeof v === 'string') for (const i of primitiveIssues(type, v)) this.issue(run, i.severity, i.code, path, i.message);
     if (def.fixed !== undefined && v !== def.fixed) this.issue(run, 'error', 'value', path, `Value is '${String(v).slice(0, 100)}' but must be '${String(def.fixed).slice(0, 200)}'`);
     if (def.pattern !== undefined && v !== def.pattern) this.issue(run, 'error', 'value', path, `Value is '${String(v).slice(0, 100)}' but must be '${String(def.pattern).slice(0, 200)}'`);
     if (def.maxLength !== undefined && typeof v === 'string' && v.length > def.maxLength) this.issue(run, 'error', 'too-long', path, `The value is ${v.length} characters long, more than the maximum ${def.maxLength}`);
@@ -392,21 +455,6 @@ export class Validator {
     if (strength !== 'required' && strength !== 'extensible') return;
     if (m.verdict === 'out') this.issue(run, strength === 'required' ? 'error' : 'warning', 'code-invalid', path, m.message);
     else if (m.verdict === 'unknown') this.issue(run, 'information', 'not-supported', path, `The binding to ${def.binding!.valueSet} could not be checked: ${m.message}`);
-  }
-
-  /** A Bundle entry's fullUrl names its resource: an absolute URL ending in Type/id, or a
-   * urn:uuid/urn:oid for resources without a server id. */
-  private entryFullUrl(resource: Json, run: Run, resourcePath: string): void {
-    const entry = resourcePath.slice(0, -'.resource'.length);
-    const bundle = run.resource as Json | undefined;
-    const index = Number(/\[(\d+)\]$/.exec(entry)?.[1]);
-    const fullUrl = (Array.isArray(bundle?.entry) ? (bundle.entry as Json[])[index]?.fullUrl : undefined) as unknown;
-    if (typeof fullUrl !== 'string' || fullUrl.startsWith('urn:') || typeof resource?.id !== 'string' || typeof resource.resourceType !== 'string') return;
-    const tail = `${resource.resourceType}/${resource.id}`;
-    if (!withoutVersion(fullUrl).endsWith(`/${tail}`)) {
-      // a warning: several official R4 example Bundles break it and are accepted
-      this.issue(run, 'warning', 'invalid', `${entry}.fullUrl`, `The fullUrl '${fullUrl.slice(0, 200)}' does not match the resource ${tail}`);
-    }
   }
 
   /** Every Coding, bound or not: its code must exist in its code system when the server holds
@@ -485,48 +533,97 @@ export class Validator {
     const hasValue = Object.keys(obj).some((k) => /^_?value[A-Z]/.test(k));
     const hasNested = Array.isArray(obj.extension) && obj.extension.length > 0;
     if (hasValue === hasNested) this.issue(run, 'error', 'invariant', path, 'Must have either extensions or value[x], not both (ext-1)');
-    // the element itself (url, value[x] types, nested extensions), against the slice when sliced
-    this.element(obj, def, profile, 'Extension', path, run, false);
-    // nested extensions of a complex extension (relative urls) are defined by their slice
-    if (typeof url !== 'string' || !url.includes(':')) return;
-    const declared = def.types.find((t) => t.code === 'Extension')?.profiles?.[0];
-    const ext = this.profiles.get(declared ?? url);
-    const modifier = def.name === 'modifierExtension';
-    if (!ext) {
-      // core-namespace extensions the R4 package does not define (R5 and the extensions pack,
-      // e.g. SDC's itemWeight) are reported like any other unknown extension
-      // example.org urls are the spec's own placeholders (the reference validator's allow-example-urls)
-      this.issue(run, modifier && !/^https?:\/\/example\.(org|com)\//.test(url) ? 'error' : 'warning', 'extension', path, `Unknown extension ${url.slice(0, 200)}${modifier ? ': a modifier extension that is not understood makes the element unsafe to process' : ''}`);
-      return;
+    const outerParent = run.parentExtension;
+    if (typeof url === 'string') run.parentExtension = url;
+    try {
+      // the element itself (url, value[x] types, nested extensions), against the slice when sliced
+      this.element(obj, def, profile, 'Extension', path, run, false);
+      // nested extensions of a complex extension (relative urls) are defined by their slice
+      if (typeof url !== 'string' || !url.includes(':')) return;
+      const declared = def.types.find((t) => t.code === 'Extension')?.profiles?.[0];
+      const ext = this.profiles.get(declared ?? url);
+      if (!ext) {
+        this.unknownExtension(url, def.name === 'modifierExtension', path, run);
+        return;
+      }
+      if (ext.type !== 'Extension') return;
+      if (declared && declared !== url && !url.startsWith(declared)) return;
+      this.element(obj, ext.root, ext, 'Extension', path, run, false);
+      run.parentExtension = outerParent;
+      this.extensionContext(ext, def, path, run);
+    } finally {
+      run.parentExtension = outerParent;
     }
-    if (ext.type !== 'Extension') return;
-    if (declared && declared !== url && !url.startsWith(declared)) return;
-    this.element(obj, ext.root, ext, 'Extension', path, run, false);
-    this.extensionContext(ext, path, run);
   }
 
-  /** An extension may only be used where its context allows (StructureDefinition.context). */
-  private extensionContext(ext: CompiledProfile, path: string, run: Run): void {
-    const contexts = (ext.context ?? []).filter((c) => c.type === 'element');
-    if (!contexts.length || contexts.length !== (ext.context ?? []).length) return;
-    // the host element's definition path, from the resource the extension is in (a Patient in a
-    // Bundle entry is judged as Patient): strip indexes and the trailing .extension
+  /** An extension neither the server nor its packages define. As the HL7 reference validator:
+   * the spec's placeholder domains (example.org), DICOM's (nema.org) and HL7's tooling
+   * extensions are tolerated with a warning; HL7's own namespace is published in packages this
+   * server may not hold, so it is a warning too; anything else follows the policy (an error by
+   * default). A modifier extension that is not understood is always an error. */
+  private unknownExtension(url: string, modifier: boolean, path: string, run: Run): void {
+    const placeholder = /^https?:\/\/([^/]*\.)?(example\.(org|com)|acme\.com)\//.test(url);
+    if (modifier && !placeholder) {
+      this.issue(run, 'error', 'extension', path, `Unknown extension ${url.slice(0, 200)}: a modifier extension that is not understood makes the element unsafe to process`);
+      return;
+    }
+    const tolerated = placeholder || /^https?:\/\/([^/]*\.)?nema\.org\//.test(url) || url.startsWith('http://hl7.org/fhir/tools/StructureDefinition/');
+    if (tolerated || /^https?:\/\/hl7\.org\/fhir\//.test(url)) {
+      this.issue(run, 'warning', 'extension', path, `Unknown extension ${url.slice(0, 200)}`);
+      return;
+    }
+    if (run.unknownExtensions === 'accept') return;
+    if (run.unknownExtensions === 'warning') this.issue(run, 'warning', 'extension', path, `Unknown extension ${url.slice(0, 200)}`);
+    else this.issue(run, 'error', 'extension', path, `The extension ${url.slice(0, 200)} is unknown, and not allowed here`);
+  }
+
+  /** An extension may only be used where its context allows (StructureDefinition.context), as
+   * the reference validator judges it: an element context names the element's path (the path
+   * in the resource, Patient.name, or in its type's definition, HumanName.given) or a type the
+   * element is of or derives from (HumanName, Element, Resource); an extension context names
+   * the extension it is nested in. FHIRPath contexts are not evaluated (accepted). */
+  private extensionContext(ext: CompiledProfile, def: ElementNode, path: string, run: Run): void {
+    const contexts = [...(ext.context ?? []), ...(CONTEXT_CORRECTIONS[ext.url] ?? [])];
+    if (!contexts.length || contexts.some((c) => c.type === 'fhirpath')) return;
+    // the literal path, from the resource the extension is in (a Patient in a Bundle entry is
+    // judged as Patient), without indexes and the trailing .extension
     const type = (run.resource as Json | undefined)?.resourceType;
     const local = typeof type === 'string' && path.startsWith(run.resourcePath) ? `${type}${path.slice(run.resourcePath.length)}` : path;
-    const host = local.replace(/\[\d+\]/g, '').replace(/\.(modifierExtension|extension)$/, '');
-    const hostTypePath = host.split('.').length === 1 ? host : undefined;
+    const literal = local.replace(/\[\d+\]/g, '').replace(/\.(modifierExtension|extension)$/, '');
+    // a value inside an ElementDefinition (example, fixed, pattern, default …) stands for an
+    // instance of the element being defined, which its path does not show: not judged here
+    if (/\.(example\.value|fixed|pattern|defaultValue|minValue|maxValue)[A-Z]/.test(literal)) return;
+    const defined = def.path.replace(/\.(modifierExtension|extension)$/, '');
+    const primitive = defined === 'Element' ? run.primitive : undefined;
+    const paths = [literal, ...(primitive?.paths ?? [defined])];
+    const types = this.ancestors(primitive?.type ?? run.host);
     for (const c of contexts) {
       const e = c.expression;
-      if (EXT_BASE.has(e) || e === host || e === hostTypePath) return;
-      if ((e === 'Resource' || e === 'DomainResource') && !host.includes('.')) return;
-      if (host.endsWith(`.${e}`) || !/^[A-Za-z.]+$/.test(e)) return;
-      // datatype contexts (Address, HumanName.given …) are judged on the element's type, which
-      // the path alone does not show: accept them rather than risk a false error
-      if (/^[A-Z]/.test(e) && !this.resourceTypes.has(e.split('.')[0])) return;
-      if (host.startsWith(`${e}.`) && e.includes('.')) return;
+      if (c.type === 'extension') {
+        if (run.host === 'Extension' && run.parentExtension !== undefined && withoutVersion(run.parentExtension) === withoutVersion(e)) return;
+        continue;
+      }
+      if (EXT_BASE.has(e) || types.includes(e) || paths.includes(e)) return;
+      // value[x] in a context, valueQuantity in the instance
+      if (e.endsWith('[x]') && paths.some((p) => p.startsWith(e.slice(0, -3)) && /^[A-Z][A-Za-z]*$/.test(p.slice(e.length - 3)))) return;
+      // a path on an ancestor type (Resource.meta, DomainResource.text)
+      const dot = e.indexOf('.');
+      if (dot > 0 && types.includes(e.slice(0, dot)) && paths.some((p) => p.endsWith(e.slice(dot)))) return;
+      // names this server has no definition of (R5 types, profile-qualified paths): not judged
+      if (!/^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*(\[x\])?)*$/.test(e) || !this.profiles.type(e.slice(0, dot > 0 ? dot : undefined))) return;
     }
-    // a warning, not an error: R4's own definitions use several core extensions outside their
-    // declared contexts, and the reference validator accepts them
-    this.issue(run, 'warning', 'structure', path, `The extension ${ext.url} is not allowed here (allowed contexts: ${contexts.map((c) => c.expression).join(', ')})`);
+    const allowed = contexts.map((c) => `${c.type === 'extension' ? 'x' : 'e'}:${c.expression}`).join(', ');
+    this.issue(run, 'error', 'business-rule', path, `The extension ${ext.url} is not allowed to be used at this point (allowed = ${allowed}; this element is [${[...new Set([...paths, ...types.slice(0, 1)])].join(', ')}])`);
+  }
+
+  /** A type and the types it derives from (Age, Quantity, Element, Base), for extension contexts. */
+  private ancestors(type: string): string[] {
+    const out: string[] = [];
+    let p = type ? this.profiles.type(type) : undefined;
+    while (p && out.length < 8) {
+      out.push(p.type);
+      p = p.baseDefinition ? this.profiles.get(p.baseDefinition) : undefined;
+    }
+    return out;
   }
 }

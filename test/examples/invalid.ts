@@ -16,6 +16,9 @@ export const GENUINELY_INVALID: Record<string, string> = {
   'ig-r4.json': 'the same ImplementationGuide, lacking the required name and status',
   // found by the profile validator (validation on write, the default)
   'CodeSystem-v2-0550.json': "codes 'CHEST\\u00a0 ' and others end in a no-break space or space: not a valid code",
+  'Bundle-10bb101f-a121-4264-a920-67be9cb82c74.json': "entry[2]'s fullUrl names Patient/pat12 while its resource is Patient/pat2 (the reference validator's BUNDLE_ENTRY_URL_MATCHES_TYPE_ID)",
+  'Bundle-3a0707d3-549e-4467-b8b8-5a2ab3800efe.json': "entry[3]'s fullUrl names Patient/pat12 while its resource is Patient/pat2 (the reference validator's BUNDLE_ENTRY_URL_MATCHES_TYPE_ID)",
+  'Bundle-lri-example.json': "the fullUrls name Observation/lri-gramstain1…3 while the resources are Observation/gramstain1…3 (the reference validator's BUNDLE_ENTRY_URL_MATCHES_TYPE_ID)",
   'DeviceMetric-example.json': 'DeviceMetric.parent refers to a DeviceDefinition; R4 allows Reference(Device) only',
   'DeviceUseStatement-example.json': 'reasonReference refers to a Procedure; R4 allows Condition, Observation, DiagnosticReport, DocumentReference, Media',
   'MedicationRequest-medrx0301.json': 'dispenseRequest.performer refers to a Practitioner; R4 allows Reference(Organization) only',

@@ -1,10 +1,13 @@
 // The International Patient Summary package (hl7.fhir.uv.ips 2.0.0, a devDependency) loaded
 // into a validator of its own, the way `migfhir validate --ig` loads a package: profiles into a
 // ProfileRegistry, value sets into a Terminology. Profiles published without a snapshot get one
-// generated from their differential (by the registry), so every IPS profile can be checked.
+// generated from their differential (by the registry), so every IPS profile can be checked. The
+// migrant-health IG is loaded too, as the CLI always does: the server's summaries carry its
+// extensions, which would otherwise be unknown (an error, as for the reference validator).
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { loadDefinitions } from '../../src/fhir/definitions.ts';
+import { loadIgPackage } from '../../src/ig/package.ts';
 import { Terminology } from '../../src/terminology/service.ts';
 import { BindingChecker } from '../../src/validation/bindings.ts';
 import { loadPackage, unusable, type LoadedPackage } from '../../src/validation/package-loader.ts';
@@ -27,6 +30,11 @@ export function ipsValidator(): IpsValidator {
   if (cached) return cached;
   const registry = new ProfileRegistry();
   const terminology = new Terminology();
+  const ig = loadIgPackage();
+  if (ig) {
+    terminology.addPackage(ig);
+    for (const sd of ig.structureDefinitions.values()) registry.add(sd.url, sd);
+  }
   const loaded = loadPackage(IPS_PACKAGE_DIR, registry, terminology);
   const validator = new Validator(registry, new BindingChecker(terminology), loadDefinitions().resourceTypes);
   cached = { validator, loaded, unusable: unusable(registry, loaded.urls) };

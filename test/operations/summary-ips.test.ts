@@ -14,10 +14,7 @@ import { fhir, testApp } from '../helpers/app.ts';
 import { IPS, IPS_PACKAGE_DIR, ipsValidator } from '../helpers/ips.ts';
 
 /** Errors of our validator we believe to be wrong, with the reason; none so far. Each is
- * matched by resource type, FHIRPath location and message fragment. (One false *warning* is
- * known: an extension on a resource inside a Bundle entry, e.g. patient-interpreterRequired on
- * the Patient, is reported "not allowed here (allowed contexts: Patient)" because the context is
- * judged on the path Bundle.entry.resource rather than on the resource's type.) */
+ * matched by resource type, FHIRPath location and message fragment. */
 const KNOWN_FALSE_ERRORS: { type: string; expression: RegExp; message: string; reason: string }[] = [];
 
 const { validator, loaded, unusable } = ipsValidator();

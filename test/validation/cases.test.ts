@@ -108,7 +108,7 @@ t.test('official examples conform to R4 profiles with slicing', async (t) => {
 t.test('extension contexts are judged on the resource, also inside a Bundle', async (t) => {
   const patient = { resourceType: 'Patient', extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/patient-interpreterRequired', valueBoolean: true }], communication: [{ language: { text: 'Tigrinya' }, extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/patient-proficiency', extension: [{ url: 'type', valueCoding: { system: 'http://terminology.hl7.org/CodeSystem/v3-LanguageAbilityMode', code: 'ESP' } }] }] }] };
   const bundle = { resourceType: 'Bundle', type: 'collection', entry: [{ fullUrl: 'urn:uuid:6b1f0c2e-0f3a-4d0e-9a7e-2a8b8f3c1d11', resource: patient }] };
-  const contextIssues = (r: unknown) => validator.validate(r).filter((i) => /not allowed here/.test(i.diagnostics));
+  const contextIssues = (r: unknown) => validator.validate(r).filter((i) => /not allowed to be used at this point/.test(i.diagnostics));
   t.same(contextIssues(patient), [], 'alone');
   t.same(contextIssues(bundle), [], 'in a Bundle entry');
   const obs = { resourceType: 'Bundle', type: 'collection', entry: [{ fullUrl: 'urn:uuid:6b1f0c2e-0f3a-4d0e-9a7e-2a8b8f3c1d12', resource: { resourceType: 'Observation', status: 'final', code: { text: 'x' }, extension: patient.extension } }] };
