@@ -612,8 +612,11 @@ export class Validator {
       // names this server has no definition of (R5 types, profile-qualified paths): not judged
       if (!/^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*(\[x\])?)*$/.test(e) || !this.profiles.type(e.slice(0, dot > 0 ? dot : undefined))) return;
     }
+    // on write the server's extension policy decides (R4's own examples use some extensions
+    // outside their declared contexts); $validate and the CLI give the reference verdict
+    if (run.unknownExtensions === 'accept') return;
     const allowed = contexts.map((c) => `${c.type === 'extension' ? 'x' : 'e'}:${c.expression}`).join(', ');
-    this.issue(run, 'error', 'business-rule', path, `The extension ${ext.url} is not allowed to be used at this point (allowed = ${allowed}; this element is [${[...new Set([...paths, ...types.slice(0, 1)])].join(', ')}])`);
+    this.issue(run, run.unknownExtensions === 'warning' ? 'warning' : 'error', 'business-rule', path, `The extension ${ext.url} is not allowed to be used at this point (allowed = ${allowed}; this element is [${[...new Set([...paths, ...types.slice(0, 1)])].join(', ')}])`);
   }
 
   /** A type and the types it derives from (Age, Quantity, Element, Base), for extension contexts. */

@@ -60,4 +60,11 @@ t.test('on the server: $validate gives the reference verdict, writes follow --un
   t.match(w.body.issue[0], { severity: 'error', code: 'extension', expression: ['Patient.extension[0]'] });
   // an HL7 extension from the pack is known, so stored even by the strict server
   t.equal((await fhir(strict, 'POST', '/fhir/Patient', { resourceType: 'Patient', extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/patient-bornStatus', valueCode: 'born' }] })).status, 201);
+  // an extension outside its context (R4's own CodeSystem-dicom-dcim puts valueset-concept-comments
+  // on CodeSystem.concept): the reference verdict from $validate, the policy on write
+  const misplaced = { resourceType: 'Observation', status: 'final', code: { text: 'x' }, extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/patient-nationality', extension: [{ url: 'code', valueCodeableConcept: { text: 'SY' } }] }] };
+  const mv = await fhir(lenient, 'POST', '/fhir/Observation/$validate', misplaced);
+  t.ok(mv.body.issue.some((i: any) => i.severity === 'error' && /not allowed to be used at this point/.test(i.diagnostics)), '$validate: a context error');
+  t.equal((await fhir(lenient, 'POST', '/fhir/Observation', misplaced)).status, 201, 'stored under the default policy (a warning)');
+  t.equal((await fhir(strict, 'POST', '/fhir/Observation', misplaced)).status, 422, 'refused with --unknown-extensions error');
 });
