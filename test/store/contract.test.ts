@@ -196,6 +196,18 @@ t.test('mongodb', async (t) => {
   contract(t, engine);
 });
 
+// The MongoDB engine's own code (write path, transactions and their retries, history, scan,
+// $meta, searches) over the test double of the database (test/helpers/mongo-fake.ts): every
+// query document it sends evaluated by mingo, with MongoDB's snapshot isolation and write
+// conflicts. A replica set, and a standalone server (no transactions).
+for (const topology of ['replicaSet', 'standalone'] as const) {
+  t.test(`mongodb engine on the test double (${topology})`, async (t) => {
+    const { FakeMongo } = await import('../helpers/mongo-fake.ts');
+    const { MongoStore } = await import('../../src/store/mongo/index.ts');
+    contract(t, { name: `mongodb-fake-${topology}`, open: () => MongoStore.attach(new FakeMongo(), { topology }), cleanup: async () => {} });
+  });
+}
+
 /** SQLite with the capability a standalone MongoDB declares: what the REST layer does with it. */
 class NonAtomicSqlite extends SqliteStore {
   readonly atomicTransactions = false;
