@@ -24,6 +24,8 @@ export interface Fault {
   times?: number;
   /** thrown after the operation took effect (a commit that succeeded but whose answer was lost) */
   after?: boolean;
+  /** something that happens before the error is thrown (another process's write) */
+  effect?: () => Promise<unknown>;
   error: () => Error;
 }
 
@@ -65,14 +67,27 @@ export class FakeMongo implements MongoDatabase {
     this.faults.push({ times: 1, ...fault });
   }
 
+  /** each operation waits for a later turn of the event loop (a network round trip), so
+   * concurrent requests interleave their operations as they would against a server */
+  private readonly roundTrip: boolean;
+
+  constructor(options: { roundTrip?: boolean } = {}) {
+    this.roundTrip = options.roundTrip ?? false;
+  }
+
   /** the fault to throw now, if one matches */
-  fault(op: Op, collection: string | undefined, arg: Record<string, unknown>, after: boolean): Error | undefined {
+  async fault(op: Op, collection: string | undefined, arg: Record<string, unknown>, after: boolean): Promise<Error | undefined> {
+    if (this.roundTrip) await new Promise((r) => setTimeout(r, Math.random() * 2));
     this.calls.set(op, (this.calls.get(op) ?? 0) + 1);
     const f = this.faults.find((x) => x.op === op && (x.collection === undefined || x.collection === collection) && !!x.after === after && (x.when?.(arg) ?? true) && x.times! > 0);
     if (!f) return undefined;
     f.times!--;
+    await f.effect?.();
     return f.error();
   }
+
+  /** how many times each document was written (by collection and _id) */
+  readonly writeCounts = new Map<string, number>();
 
   collection<T>(name: string): MongoCollection<T> {
     return new FakeCollection(this, name) as unknown as MongoCollection<T>;
@@ -120,6 +135,7 @@ export class FakeMongo implements MongoDatabase {
     if (doc === null) this.docs(name).delete(id);
     else this.docs(name).set(id, doc);
     this.writtenAt.set(`${name}\u0000${id}`, ++this.clock);
+    this.writeCounts.set(`${name}/${id}`, (this.writeCounts.get(`${name}/${id}`) ?? 0) + 1);
   }
 
   commit(session: FakeSession): void {
@@ -146,14 +162,14 @@ class FakeSession implements MongoSession {
     this.tx = new Transaction(this.db, options);
   }
   async commitTransaction(): Promise<void> {
-    const before = this.db.fault('commitTransaction', undefined, {}, false);
+    const before = await this.db.fault('commitTransaction', undefined, {}, false);
     if (before) {
       // a commit that failed with a transient error leaves nothing written
       if ((before as MongoServerError).hasErrorLabel?.('TransientTransactionError')) this.db.release(this);
       throw before;
     }
     if (this.tx) this.db.commit(this);
-    const after = this.db.fault('commitTransaction', undefined, {}, true);
+    const after = await this.db.fault('commitTransaction', undefined, {}, true);
     if (after) throw after;
   }
   async abortTransaction(): Promise<void> {
@@ -177,9 +193,9 @@ function project(doc: Doc, projection?: Record<string, 0 | 1>): Doc {
 class FakeCursor<T> implements FindCursor<T> {
   private spec?: Record<string, 1 | -1>;
   private n?: number;
-  private readonly load: () => Doc[];
+  private readonly load: () => Promise<Doc[]>;
   private readonly projection?: Record<string, 0 | 1>;
-  constructor(load: () => Doc[], projection?: Record<string, 0 | 1>) {
+  constructor(load: () => Promise<Doc[]>, projection?: Record<string, 0 | 1>) {
     this.load = load;
     this.projection = projection;
   }
@@ -192,7 +208,7 @@ class FakeCursor<T> implements FindCursor<T> {
     return this;
   }
   async toArray(): Promise<T[]> {
-    const docs = sorted(this.load(), this.spec);
+    const docs = sorted(await this.load(), this.spec);
     return docs.slice(0, this.n ?? docs.length).map((d) => project(d, this.projection)) as T[];
   }
 }
@@ -209,8 +225,8 @@ class FakeCollection implements MongoCollection<Doc> {
     return options?.session as FakeSession | undefined;
   }
 
-  private check(op: Op, arg: Record<string, unknown>): void {
-    const f = this.db.fault(op, this.name, arg, false);
+  private async check(op: Op, arg: Record<string, unknown>): Promise<void> {
+    const f = await this.db.fault(op, this.name, arg, false);
     if (f) throw f;
   }
 
@@ -220,25 +236,27 @@ class FakeCollection implements MongoCollection<Doc> {
   }
 
   async findOne(filter: Record<string, unknown>, options?: FindOptions): Promise<Doc | null> {
-    this.check('findOne', filter);
+    await this.check('findOne', filter);
     const d = this.matching(filter, options)[0];
     return d ? project(d, options?.projection) : null;
   }
 
   find(filter: Record<string, unknown>, options?: FindOptions): FindCursor<Doc> {
-    this.check('find', filter);
-    return new FakeCursor(() => this.matching(filter, options), options?.projection);
+    return new FakeCursor(async () => {
+      await this.check('find', filter);
+      return this.matching(filter, options);
+    }, options?.projection);
   }
 
   async insertOne(doc: Doc, options?: SessionOption): Promise<unknown> {
-    this.check('insertOne', doc);
+    await this.check('insertOne', doc);
     if (this.matching({ _id: doc._id }, options).length) throw duplicateKey(doc._id);
     this.db.write(this.name, doc._id, structuredClone(doc), this.session(options));
     return { insertedId: doc._id };
   }
 
   async updateOne(filter: Record<string, unknown>, change: Record<string, unknown>, options?: SessionOption & { upsert?: boolean }): Promise<UpdateResult> {
-    this.check('updateOne', filter);
+    await this.check('updateOne', filter);
     const { $setOnInsert, ...modifier } = change as { $setOnInsert?: Record<string, unknown> } & Record<string, unknown>;
     const found = this.matching(filter, options)[0];
     if (found) {
@@ -258,21 +276,21 @@ class FakeCollection implements MongoCollection<Doc> {
   }
 
   async deleteOne(filter: Record<string, unknown>, options?: SessionOption): Promise<unknown> {
-    this.check('deleteOne', filter);
+    await this.check('deleteOne', filter);
     const d = this.matching(filter, options)[0];
     if (d) this.db.write(this.name, d._id, null, this.session(options));
     return { deletedCount: d ? 1 : 0 };
   }
 
   async countDocuments(filter: Record<string, unknown>, options?: SessionOption): Promise<number> {
-    this.check('countDocuments', filter);
+    await this.check('countDocuments', filter);
     return this.matching(filter, options).length;
   }
 
   aggregate(pipeline: Record<string, unknown>[], options?: SessionOption): { toArray(): Promise<Record<string, unknown>[]> } {
     return {
       toArray: async () => {
-        this.check('aggregate', { pipeline });
+        await this.check('aggregate', { pipeline });
         return new Aggregator(pipeline, { processingMode: ProcessingMode.CLONE_INPUT }).run(this.db.view(this.name, this.session(options))) as Record<string, unknown>[];
       },
     };
