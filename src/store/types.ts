@@ -132,6 +132,11 @@ export interface ResourceStore {
    * under one of the index keys: searches reading them are refused to clients without the
    * migration-data scope. Reads committed data, so it holds across processes. */
   hasSensitiveRows(keys: string[]): Promise<boolean>;
+  /** Tells `listener` of the versions of `types` that any process sharing the database commits
+   * (this one's included, possibly more than once), so caches built from stored resources
+   * follow writes made elsewhere. Absent: one process owns the database (SQLite), and
+   * Repository.onCommit sees every write. */
+  watch?(types: string[], listener: (written: VersionWrite[]) => void): void;
   /** Runs `work` atomically: every write in it is kept, or none is. Serializable. */
   transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T>;
   /** Whether the engine answers (on MongoDB: and a primary can take writes), and its gauges,

@@ -10,7 +10,8 @@
 import { MongoServerError } from 'mongodb';
 import { Aggregator, ProcessingMode, Query } from 'mingo';
 import { update } from 'mingo/updater';
-import type { FindCursor, FindOptions, MongoCollection, MongoDatabase, MongoSession, SessionOption, TransactionOptions, UpdateResult } from '../../src/store/mongo/backend.ts';
+import { EventEmitter } from 'node:events';
+import type { ChangeFeed, FindCursor, FindOptions, MongoCollection, MongoDatabase, MongoSession, SessionOption, TransactionOptions, UpdateResult } from '../../src/store/mongo/backend.ts';
 
 type Doc = Record<string, unknown> & { _id: unknown };
 type Op = 'findOne' | 'find' | 'insertOne' | 'updateOne' | 'deleteOne' | 'countDocuments' | 'aggregate' | 'commitTransaction';
@@ -131,9 +132,23 @@ export class FakeMongo implements MongoDatabase {
     this.apply(name, JSON.stringify(id), doc);
   }
 
+  /** open change streams, by collection */
+  readonly feeds: { collection: string; pipeline: Record<string, unknown>[]; emitter: EventEmitter; closed: boolean }[] = [];
+  private changeId = 0;
+
   private apply(name: string, id: string, doc: Doc | null): void {
+    const existed = this.docs(name).has(id);
     if (doc === null) this.docs(name).delete(id);
     else this.docs(name).set(id, doc);
+    if (doc !== null) {
+      // a change event per committed write, after the commit (fullDocument as updateLookup reads it)
+      const change = { _id: { n: ++this.changeId }, operationType: existed ? 'update' : 'insert', fullDocument: structuredClone(doc) };
+      for (const f of this.feeds) {
+        if (f.closed || f.collection !== name) continue;
+        const [out] = new Aggregator(f.pipeline).run([change]);
+        if (out) setImmediate(() => !f.closed && f.emitter.emit('change', out));
+      }
+    }
     this.writtenAt.set(`${name}\u0000${id}`, ++this.clock);
     this.writeCounts.set(`${name}/${id}`, (this.writeCounts.get(`${name}/${id}`) ?? 0) + 1);
   }
@@ -285,6 +300,17 @@ class FakeCollection implements MongoCollection<Doc> {
   async countDocuments(filter: Record<string, unknown>, options?: SessionOption): Promise<number> {
     await this.check('countDocuments', filter);
     return this.matching(filter, options).length;
+  }
+
+  watch(pipeline: Record<string, unknown>[]): ChangeFeed {
+    const feed = { collection: this.name, pipeline, emitter: new EventEmitter(), closed: false };
+    this.db.feeds.push(feed);
+    return {
+      on: (event: string, listener: (...args: any[]) => void) => feed.emitter.on(event, listener),
+      close: async () => {
+        feed.closed = true;
+      },
+    } as ChangeFeed;
   }
 
   aggregate(pipeline: Record<string, unknown>[], options?: SessionOption): { toArray(): Promise<Record<string, unknown>[]> } {

@@ -32,6 +32,15 @@ export interface MongoCollection<T> {
   deleteOne(filter: Record<string, unknown>, options?: SessionOption): Promise<unknown>;
   countDocuments(filter: Record<string, unknown>, options?: SessionOption): Promise<number>;
   aggregate(pipeline: Record<string, unknown>[], options?: SessionOption & { readConcern?: { level: string } }): { toArray(): Promise<Record<string, unknown>[]> };
+  /** a change stream (replica sets and sharded clusters only) */
+  watch(pipeline: Record<string, unknown>[], options: { fullDocument: 'updateLookup'; resumeAfter?: unknown }): ChangeFeed;
+}
+
+/** What the engine uses of a change stream (the driver's ChangeStream is an EventEmitter). */
+export interface ChangeFeed {
+  on(event: 'change', listener: (change: { _id: unknown; fullDocument?: Record<string, unknown> }) => void): unknown;
+  on(event: 'error', listener: (err: Error) => void): unknown;
+  close(): Promise<void>;
 }
 
 export interface TransactionOptions {

@@ -31,6 +31,7 @@ import { currentDocument, historyDocument, toHistoryEntry, toStoredVersion, type
 import { MongoSearcher } from './search.ts';
 import { claimNode, LEASE_MS, renewNode, sequenceOf, type NodeClaim } from './sequence.ts';
 import { DEFAULT_RETRY, runTransaction, type RetryPolicy } from './transaction.ts';
+import { pollChanges, watchChanges, type Watch, type WriteListener } from './watch.ts';
 
 export interface MongoOptions {
   /** mongodb:// or mongodb+srv:// URI; its path names the database (default migfhir) */
@@ -112,6 +113,7 @@ export class MongoStore implements ResourceStore {
   private claim: { node: number; owner: string } = { node: -1, owner: '' };
   private renewal?: ReturnType<typeof setInterval>;
   private lastIssued = 0;
+  private readonly watches: Watch[] = [];
 
   private constructor(db: MongoDatabase, settings: MongoEngineSettings) {
     this.db = db;
@@ -389,6 +391,13 @@ export class MongoStore implements ResourceStore {
     return true;
   }
 
+  /** A change stream where MongoDB has them, else (standalone) a poll from now on. */
+  watch(types: string[], listener: WriteListener): void {
+    this.watches.push(
+      this.atomicTransactions ? watchChanges(this.resources, types, listener) : pollChanges(this.resources, types, listener, sequenceOf(new Date(this.clock()).toISOString(), 0)),
+    );
+  }
+
   async health(): Promise<StoreHealth> {
     try {
       const hello = (await this.settings.hello?.()) ?? {};
@@ -402,6 +411,7 @@ export class MongoStore implements ResourceStore {
 
   async close(): Promise<void> {
     clearInterval(this.renewal);
+    for (const w of this.watches) await w.close().catch(() => {});
     // the node number is free for the next process at once
     await this.nodes.deleteOne({ _id: this.claim.node, owner: this.claim.owner }).catch(() => {});
     await this.settings.close?.();
