@@ -124,7 +124,10 @@ export function indexEntries(rows: IndexRows): IndexArrays {
  * $elemMatch bounds. */
 export const MONGO_INDEXES: { name: string; key: Record<string, 1 | -1>; sparse?: boolean }[] = [
   { name: 'type_rid', key: { type: 1, del: 1, rid: 1 } },
-  { name: 'type_lastUpdated', key: { type: 1, del: 1, lu: 1 } },
+  // _lastUpdated conditions, and _sort=(-)_lastUpdated / (-)_id with their rid tie-break:
+  // $match → $sort → $limit read in index order, no in-memory sort
+  { name: 'type_lastUpdated_rid', key: { type: 1, del: 1, lu: 1, rid: 1 } },
+  { name: 'type_id_rid', key: { type: 1, del: 1, id: 1, rid: 1 } },
   { name: 'rid', key: { rid: 1 } },
   { name: 'string', key: { 'idx.string.p': 1, 'idx.string.n': 1 } },
   { name: 'token', key: { 'idx.token.p': 1, 'idx.token.c': 1, 'idx.token.s': 1 } },
