@@ -192,7 +192,7 @@ export class MongoStore implements ResourceStore {
   }
 
   async version(resourceType: string, id: string, versionId: number): Promise<StoredVersion | undefined> {
-    const d = await this.historyColl.findOne({ _id: `${resourceKey(resourceType, id)}/${versionId}` });
+    const d = await this.historyColl.findOne(versionFilter(resourceType, id, versionId));
     return d ? toStoredVersion(d) : undefined;
   }
 
@@ -294,7 +294,7 @@ export class MongoStore implements ResourceStore {
         return d ? toStoredVersion(d) : undefined;
       },
       version: async (type, id, versionId) => {
-        const d = await this.historyColl.findOne({ _id: `${resourceKey(type, id)}/${versionId}` }, { session });
+        const d = await this.historyColl.findOne(versionFilter(type, id, versionId), { session });
         return d ? toStoredVersion(d) : undefined;
       },
       write: (v) => this.write(v, session, attempt),
@@ -312,7 +312,7 @@ export class MongoStore implements ResourceStore {
       },
       rewrite: async (type, id, versionId, json) => {
         const key = resourceKey(type, id);
-        await this.historyColl.updateOne({ _id: `${key}/${versionId}`, json: { $ne: null } }, { $set: { json } }, { session });
+        await this.historyColl.updateOne({ ...versionFilter(type, id, versionId), json: { $ne: null } }, { $set: { json } }, { session });
         await this.resources.updateOne({ _id: key, vid: versionId, del: false }, { $set: { json } }, { session });
       },
       reindex: async (type, id, index) => {
@@ -337,7 +337,7 @@ export class MongoStore implements ResourceStore {
       if (session || !(await this.takeOverAbandoned(key, v.versionId))) throw conflict(`${key} was changed by another request at the same time; retry`);
       await this.historyColl.insertOne(history);
     }
-    if (v.versionId > 1) await this.historyColl.updateOne({ _id: `${key}/${v.versionId - 1}` }, { $set: { sup: v.lastUpdated } }, { session });
+    if (v.versionId > 1) await this.historyColl.updateOne(versionFilter(v.resourceType, v.id, v.versionId - 1), { $set: { sup: v.lastUpdated } }, { session });
     const unset: Partial<Record<'idx' | 'sens', ''>> = { ...(idx ? {} : { idx: '' as const }), ...(sens ? {} : { sens: '' as const }) };
     // classic update operators: every value is stored as given, none is read as an expression.
     // Only from the version this one replaces (optimistic concurrency per resource); the first
@@ -356,7 +356,7 @@ export class MongoStore implements ResourceStore {
     }
     if (updated.matchedCount + updated.upsertedCount === 0) {
       // another writer moved the resource on: take back this write's history version
-      if (!session) await this.historyColl.deleteOne({ _id: history._id, seq });
+      if (!session) await this.historyColl.deleteOne({ ...versionFilter(v.resourceType, v.id, v.versionId), seq });
       throw conflict(`${key} was changed by another request at the same time; retry`);
     }
   }
@@ -383,11 +383,12 @@ export class MongoStore implements ResourceStore {
    * write that never updated the resource (its process died) and is old enough to be taken
    * over; if so it is removed, so the caller can write its own. */
   private async takeOverAbandoned(key: string, versionId: number): Promise<boolean> {
-    const left = await this.historyColl.findOne({ _id: `${key}/${versionId}` });
+    const [type, id] = [key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1)];
+    const left = await this.historyColl.findOne(versionFilter(type, id, versionId));
     const current = await this.resources.findOne({ _id: key }, { projection: { vid: 1 } });
     if (!left || (current?.vid ?? 0) >= versionId) return false;
     if (this.clock() - Date.parse(left.lu) < ABANDONED_MS) return false;
-    await this.historyColl.deleteOne({ _id: left._id, seq: left.seq });
+    await this.historyColl.deleteOne({ ...versionFilter(type, id, versionId), seq: left.seq });
     return true;
   }
 
@@ -416,6 +417,12 @@ export class MongoStore implements ResourceStore {
     await this.nodes.deleteOne({ _id: this.claim.node, owner: this.claim.owner }).catch(() => {});
     await this.settings.close?.();
   }
+}
+
+/** One version in `history`. The type and id besides the _id let a cluster whose history is
+ * sharded on { type, id } (docs/deploy-mongodb.md) send the query to one shard. */
+function versionFilter(type: string, id: string, versionId: number): Record<string, unknown> {
+  return { _id: `${resourceKey(type, id)}/${versionId}`, type, id };
 }
 
 function isDuplicateKey(err: unknown): boolean {
