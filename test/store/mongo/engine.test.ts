@@ -213,3 +213,22 @@ t.test('standalone: a write whose process died between history and resource is t
   t.equal((await fhir(app, 'GET', '/fhir/Patient/d1/_history/2')).body.name[0].family, 'C', 'history holds the version that was applied');
   t.equal((await fhir(app, 'GET', '/fhir/Patient/d1')).body.name[0].family, 'C');
 });
+
+t.test('two processes: concurrent transaction Bundles with the same conditional update create one resource', async (t) => {
+  // the Bundle resolves the criteria itself (bundle.ts), then writes an ordinary update: the
+  // claim of the criteria is what keeps two Bundles from both creating
+  const db = new FakeMongo({ roundTrip: true });
+  const apps = [(await engine(t, db)).app, (await engine(t, db)).app];
+  const conditional = () => {
+    const b = patientWithObservation();
+    Object.assign(b.entry[0].resource, { identifier: [{ system: 'urn:race', value: 'b1' }] });
+    Object.assign(b.entry[0].request, { method: 'PUT', url: 'Patient?identifier=urn:race|b1' });
+    return b;
+  };
+  const results = await Promise.all(Array.from({ length: 4 }, (_, i) => fhir(apps[i % 2], 'POST', '/fhir', conditional())));
+  t.same(results.map((r) => r.status), [200, 200, 200, 200]);
+  t.equal((await fhir(apps[0], 'GET', '/fhir/Patient?identifier=urn:race|b1')).body.total, 1, 'one Patient');
+  const subjects = new Set<string>();
+  for (const r of results) subjects.add((await fhir(apps[1], 'GET', `/fhir/${r.body.entry[1].response.location.replace('http://test.local/fhir/', '').split('/_history')[0]}`)).body.subject.reference);
+  t.equal(subjects.size, 1, 'every Observation refers to it');
+});
