@@ -16,7 +16,7 @@ import { SqliteStore } from './store/sqlite/index.ts';
 import { Repository } from './store/repository.ts';
 import { writePipeline } from './store/write-pipeline.ts';
 import { markSensitiveAnswers, storedQuestionnaires } from './questionnaire/sensitive-items.ts';
-import type { ResourceStore } from './store/types.ts';
+import type { ResourceStore, VersionWrite } from './store/types.ts';
 import type { Resource } from 'fhir/r4.js';
 import { SearchParamRegistry } from './search/registry.ts';
 import { SearchParser, searchServices } from './search/parser.ts';
@@ -58,6 +58,9 @@ export interface AppOptions {
    * measuring what write-time indexing costs (scripts/bench/indexing.ts); never a server option. */
   searchIndex?: boolean;
 }
+
+/** Types whose stored resources feed in-memory caches (search parameters, terminology, profiles). */
+const CACHED_TYPES = new Set(['SearchParameter', 'StructureDefinition', 'CodeSystem', 'ValueSet', 'ConceptMap']);
 
 const JSON_TYPES = ['application/fhir+json', 'application/json', 'application/json-patch+json', 'application/json+fhir'];
 
@@ -124,11 +127,24 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await loadStoredSearchParameters(store, search, customParams);
   const terminologyUrls = new Map<string, string>();
   await loadStoredTerminology(store, terminology, terminologyUrls);
-  ctx.repo.onCommit((written) => {
+  // caches built from stored resources follow this process's commits at once, and other
+  // processes' through the store's watch (MongoDB); each version is applied once, in order
+  const cachedVersions = new Map<string, number>();
+  const applyWrites = (all: VersionWrite[]) => {
+    const written = all.filter((w) => {
+      if (!CACHED_TYPES.has(w.resourceType)) return false;
+      const key = `${w.resourceType}/${w.id}`;
+      if ((cachedVersions.get(key) ?? 0) >= w.versionId) return false;
+      cachedVersions.set(key, w.versionId);
+      return true;
+    });
+    if (!written.length) return;
     if (applySearchParameterWrites(search, written, customParams)) invalidateCapabilities(ctx);
     applyTerminologyWrites(terminology, written, terminologyUrls);
     validation.applyWrites(written);
-  });
+  };
+  ctx.repo.onCommit(applyWrites);
+  store.watch?.([...CACHED_TYPES], applyWrites);
   // Slow clients (headers or a body trickled a byte at a time) hold a connection only so long:
   // the headers within a third of the request timeout (at most 10 s), the whole request within
   // it; Node checks every second instead of its default 30 s, then answers 408.

@@ -13,6 +13,7 @@ import { MediaText, resourceOf, serialize } from '../fhir/body.ts';
 import { criteria, queryFromHeader } from './conditional.ts';
 import { entryRequest, route, type Route } from './dispatch.ts';
 import { invoke } from './route-table.ts';
+import { isRetryableStoreError } from '../store/retryable.ts';
 import { isFhirPathPatch } from './fhirpath-patch.ts';
 import type { Context, FhirRequest, FhirResponse, Handler } from './types.ts';
 
@@ -96,8 +97,11 @@ function errorEntry(err: unknown): EntryText {
   return { extra: { response: { status: statusText(e.status), outcome: e.outcome } } };
 }
 
-/** Prefixes an entry's error with where it happened; the status stays the entry's own. */
-function atEntry(err: unknown, p: Planned): FhirError {
+/** Prefixes an entry's error with where it happened; the status stays the entry's own. An
+ * error the engine retries the transaction on (a MongoDB write conflict) passes unchanged, with
+ * its labels: wrapped, it would end the transaction with a 500 instead of a new attempt. */
+function atEntry(err: unknown, p: Planned): unknown {
+  if (isRetryableStoreError(err)) return err;
   const where = `Bundle.entry[${p.index}]`;
   if (err instanceof FhirError) {
     const outcome = err.outcome as OperationOutcome;
@@ -171,13 +175,22 @@ async function transaction(req: FhirRequest, ctx: Context, entries: BundleEntry[
   if (ctx.repo.store.atomicTransactions === false) {
     throw notSupported(`Transaction Bundles need atomic multi-document writes, which this server's ${ctx.repo.store.engine} store lacks (a standalone server, not a replica set); send a batch Bundle, or run the database as a replica set`);
   }
-  const planned = entries.map((e, i) => plan(req, ctx, e, i));
-  for (const p of planned) {
+  const limit = ctx.repo.store.maxTransactionEntries;
+  if (limit !== undefined && entries.length > limit) {
+    throw new FhirError(413, { code: 'too-costly', diagnostics: `The transaction Bundle has ${entries.length} entries; this server's ${ctx.repo.store.engine} store commits at most ${limit} in one transaction. Split it, or send a batch` });
+  }
+  const checked = entries.map((e, i) => plan(req, ctx, e, i));
+  for (const p of checked) {
     const why = p.route.spec.operation?.notInTransaction;
     if (why) throw atEntry(badRequest(`$${p.route.spec.operation!.code} cannot be part of a transaction: it ${why}; send it on its own or in a batch`, 'not-supported'), p);
   }
-  const results: EntryText[] = new Array(planned.length);
+  let results: EntryText[] = [];
   await ctx.repo.transaction(async () => {
+    // The engine may run this more than once (MongoDB retries a transaction after a write
+    // conflict): every attempt starts from the entries as sent — new ids, conditional criteria
+    // and references resolved again — since the planning below changes what it works on.
+    results = new Array(entries.length);
+    const planned = checked.map((p) => ({ ...p, body: p.body === undefined ? undefined : structuredClone(p.body) }));
     const ids = new Map<string, string>();
     const targets = new Map<string, number>();
     const claim = (target: string, p: Planned) => {
@@ -196,8 +209,7 @@ async function transaction(req: FhirRequest, ctx: Context, entries: BundleEntry[
     };
     const matchIds = async (type: string, query: Record<string, string[]>): Promise<string[]> => {
       const q = await criteria(req, ctx, type, query);
-      const found = await ctx.repo.search({ ...q, count: 2 });
-      return found.matches.map((m) => m.id);
+      return (await ctx.repo.conditionalMatches(q, 2)).map((m) => m.id);
     };
     // 1. identities: POSTs get their ids now; conditional PUTs and creates are resolved
     for (const p of planned) {

@@ -125,21 +125,25 @@ export function indexEntries(rows: IndexRows): IndexArrays {
 
 /** Indexes of `resources` that the compiled queries use (created at start-up). The multikey ones
  * lead with the parameter key of one search type, then the value fields the compiler's
- * $elemMatch bounds. */
-export const MONGO_INDEXES: { name: string; key: Record<string, 1 | -1>; sparse?: boolean }[] = [
-  { name: 'type_rid', key: { type: 1, del: 1, rid: 1 } },
-  { name: 'type_lastUpdated', key: { type: 1, del: 1, lu: 1 } },
+ * $elemMatch bounds. `serves` names the query shapes an index is meant for; the compiled
+ * queries of those shapes are checked to be ones it can serve (test/search/mongo-indexes.test.ts). */
+export const MONGO_INDEXES: { name: string; key: Record<string, 1 | -1>; sparse?: boolean; serves?: string[] }[] = [
+  { name: 'type_rid', key: { type: 1, del: 1, rid: 1 }, serves: ['unsorted page'] },
+  // _lastUpdated conditions, and _sort=(-)_lastUpdated / (-)_id with their rid tie-break:
+  // $match → $sort → $limit read in index order, no in-memory sort
+  { name: 'type_lastUpdated_rid', key: { type: 1, del: 1, lu: 1, rid: 1 }, serves: ['_sort=-_lastUpdated'] },
+  { name: 'type_id_rid', key: { type: 1, del: 1, id: 1, rid: 1 }, serves: ['_sort=_id'] },
   { name: 'rid', key: { rid: 1 } },
-  { name: 'string', key: { 'idx.string.p': 1, 'idx.string.n': 1 } },
-  { name: 'token', key: { 'idx.token.p': 1, 'idx.token.c': 1, 'idx.token.s': 1 } },
-  { name: 'date_low', key: { 'idx.date.p': 1, 'idx.date.lo': 1, 'idx.date.hi': 1 } },
+  { name: 'string', key: { 'idx.string.p': 1, 'idx.string.n': 1 }, serves: ['string'] },
+  { name: 'token', key: { 'idx.token.p': 1, 'idx.token.c': 1, 'idx.token.s': 1 }, serves: ['token'] },
+  { name: 'date_low', key: { 'idx.date.p': 1, 'idx.date.lo': 1, 'idx.date.hi': 1 }, serves: ['date'] },
   { name: 'date_high', key: { 'idx.date.p': 1, 'idx.date.hi': 1 } },
   { name: 'number', key: { 'idx.number.p': 1, 'idx.number.v': 1 } },
   { name: 'quantity', key: { 'idx.quantity.p': 1, 'idx.quantity.v': 1 } },
   { name: 'quantity_canonical', key: { 'idx.quantity.p': 1, 'idx.quantity.cc': 1, 'idx.quantity.cv': 1 } },
-  { name: 'reference', key: { 'idx.reference.p': 1, 'idx.reference.ri': 1, 'idx.reference.rt': 1 } },
+  { name: 'reference', key: { 'idx.reference.p': 1, 'idx.reference.ri': 1, 'idx.reference.rt': 1 }, serves: ['reference', '_revinclude'] },
   { name: 'reference_url', key: { 'idx.reference.p': 1, 'idx.reference.ru': 1 } },
-  { name: 'uri', key: { 'idx.uri.p': 1, 'idx.uri.u': 1 } },
+  { name: 'uri', key: { 'idx.uri.p': 1, 'idx.uri.u': 1 }, serves: ['uri'] },
   // the parameter key only: a second array path (k0) in one compound index risks "parallel arrays"
   { name: 'composite', key: { 'idx.composite.p': 1 } },
   // "does this parameter have sensitive entries" (src/auth/sensitive-search.ts): one seek

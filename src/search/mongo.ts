@@ -12,6 +12,7 @@ import { mergeDateRanges } from './ir.ts';
 import { instantComparison, numberComparison, rangeComparison, type Column, type Comparison } from './prefixes.ts';
 import { foldString, prefixUpperBound, uriAncestors } from './normalize.ts';
 import { hiddenSens, type RowSens } from './index-rows.ts';
+import { resourceKey } from './mongo-layout.ts';
 
 export type Filter = Record<string, unknown>;
 export type Stage = Record<string, unknown>;
@@ -281,6 +282,8 @@ class Compiler {
     for (const c of mergeDateRanges(q.conditions)) {
       // every bound on the same index entry
       if (c.kind === 'dateRange') parts.push(entry(this, 'date', c.params, [and(c.values.map(rangeFilter))]));
+      // _id=a,b on the searched types: seeks on the document key, not a scan of the type
+      else if (c.kind === 'id' && !c.not && c.values.length) parts.push({ _id: { $in: q.types.flatMap((t) => c.values.map((v) => resourceKey(t, v))) } });
       else parts.push(this.condition(c));
     }
     return and(parts);
@@ -316,9 +319,9 @@ function sortExpression(k: SortKey, hidden: RowSens): unknown {
 }
 
 /** (s0, s1, …, rid) strictly after (or before) the cursor position, honouring each direction. */
-function keyset(dirs: boolean[], values: (string | number | null)[], forward: boolean): Filter {
-  const cols = [...dirs.map((_, i) => `s${i}`), 'rid'];
-  const desc = [...dirs, false];
+function keyset(sortCols: string[], dirs: boolean[], ridDescending: boolean, values: (string | number | null)[], forward: boolean): Filter {
+  const cols = [...sortCols, 'rid'];
+  const desc = [...dirs, ridDescending];
   return or(cols.map((col, i) => {
     const parts: Filter[] = cols.slice(0, i).map((c, j) => ({ [c]: eq(values[j]) }));
     parts.push({ [col]: { [desc[i] !== !forward ? '$lt' : '$gt']: values[i] } });
@@ -327,6 +330,8 @@ function keyset(dirs: boolean[], values: (string | number | null)[], forward: bo
 }
 
 const PAGE_FIELDS: Record<string, 0 | 1> = { _id: 0, type: 1, id: 1, rid: 1, json: 1 };
+/** sort parameters that are fields of the document */
+const DOCUMENT_SORT: Record<string, string> = { _id: 'id', _lastUpdated: 'lu' };
 
 export function compileSearch(q: SearchQuery, cursor?: Cursor): MongoSearch {
   const compiler = new Compiler(q.view);
@@ -334,16 +339,24 @@ export function compileSearch(q: SearchQuery, cursor?: Cursor): MongoSearch {
   const dirs = q.sort.map((k) => k.descending);
   const forward = !cursor?.before;
   const pipeline: Stage[] = [{ $match: where }];
+  // sorted on the document's own fields when every key is one (_id, _lastUpdated): then
+  // $match → $sort → $limit is served by an index (type_id_rid, type_lastUpdated_rid)
+  // without computing a sort value for every match
+  const direct = q.sort.every((k) => k.params.length === 1 && DOCUMENT_SORT[k.params[0]] !== undefined);
+  const cols = q.sort.map((k, i) => (direct ? DOCUMENT_SORT[k.params[0]] : `s${i}`));
   const sortFields: Record<string, unknown> = {};
   q.sort.forEach((k, i) => (sortFields[`s${i}`] = sortExpression(k, compiler.hidden)));
-  if (q.sort.length) pipeline.push({ $addFields: sortFields });
+  if (q.sort.length && !direct) pipeline.push({ $addFields: sortFields });
   const position = cursor?.after ?? cursor?.before;
-  if (position) pipeline.push({ $match: keyset(dirs, position, forward) });
+  // ties break on rid in the first key's direction when sorting on fields, so that one index
+  // (…, lu, rid) read forwards or backwards gives the order
+  const ridDescending = direct && dirs.length > 0 && dirs[0];
+  if (position) pipeline.push({ $match: keyset(cols, dirs, ridDescending, position, forward) });
   const order: Record<string, 1 | -1> = {};
-  dirs.forEach((d, i) => (order[`s${i}`] = d !== !forward ? -1 : 1));
-  order.rid = forward ? 1 : -1;
-  const project: Record<string, 0 | 1> = { ...PAGE_FIELDS };
-  q.sort.forEach((_, i) => (project[`s${i}`] = 1));
+  dirs.forEach((d, i) => (order[cols[i]] = d !== !forward ? -1 : 1));
+  order.rid = ridDescending !== !forward ? -1 : 1;
+  const project: Record<string, unknown> = { ...PAGE_FIELDS };
+  q.sort.forEach((_, i) => (project[`s${i}`] = direct ? `$${cols[i]}` : 1));
   pipeline.push({ $sort: order }, { $limit: q.count + 1 }, { $project: project });
   const count = q.total !== 'none' ? [{ $match: where }, { $count: 'n' }] : undefined;
   return { joins: compiler.joins, pipeline, count, sortColumns: q.sort.length, reversed: !forward };
@@ -416,15 +429,19 @@ export function bindJoins<T>(value: T, results: JoinRow[][]): T {
  * rows: a semi-join larger than that is refused rather than sent as a huge `$in`. */
 export async function runJoins(
   plan: MongoPlan,
-  aggregate: (pipeline: Stage[]) => Promise<JoinRow[]>,
+  aggregate: (pipeline: Stage[]) => Promise<Record<string, unknown>[]>,
   limit: number,
   tooLarge: () => Error,
 ): Promise<{ pipeline: Stage[]; results: JoinRow[][] }> {
   const results: JoinRow[][] = [];
   for (const join of plan.joins) {
-    const rows = await aggregate([...bindJoins(join, results), { $limit: limit + 1 }]);
-    if (rows.length > limit) throw tooLarge();
-    results.push(rows);
+    // counted after removing duplicates (a resource referring twice to one target is one row)
+    const grouped = await aggregate([...bindJoins(join, results), { $group: { _id: { t: '$t', i: '$i', u: '$u' } } }, { $limit: limit + 1 }]);
+    if (grouped.length > limit) throw tooLarge();
+    results.push(grouped.map((g) => {
+      const { t, i, u } = g._id as JoinRow;
+      return { ...(t == null ? {} : { t }), ...(i == null ? {} : { i }), ...(u == null ? {} : { u }) };
+    }));
   }
   return { pipeline: bindJoins(plan.pipeline, results), results };
 }

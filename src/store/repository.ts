@@ -130,6 +130,7 @@ export class Repository {
         },
         now: () => raw.now(),
         search: (q, cursor) => raw.search(q, cursor),
+        ...(raw.claim ? { claim: (criteria: string) => raw.claim!(criteria) } : {}),
         reindex: (type, id, index) => raw.reindex(type, id, index),
         rewrite: (type, id, versionId, json) => raw.rewrite(type, id, versionId, json),
       };
@@ -295,8 +296,16 @@ export class Repository {
   /** Matches of a conditional interaction's criteria, read inside the transaction so that
    * two concurrent conditional creates cannot both see "no match". */
   private async matches(tx: StoreTransaction, query: SearchQuery, limit: number): Promise<SearchMatch[]> {
+    await tx.claim?.(criteriaKey(query));
     const result = await tx.search({ ...query, count: limit, include: [], revinclude: [], sort: [], total: 'none' });
     return result.matches;
+  }
+
+  /** Matches of a conditional search (a transaction Bundle's If-None-Exist, conditional
+   * update or conditional reference), in the open transaction: claimed like the repository's
+   * own conditional interactions, so concurrent transactions with the same criteria serialize. */
+  conditionalMatches(query: SearchQuery, limit: number): Promise<SearchMatch[]> {
+    return this.transaction((tx) => this.matches(tx, query, limit));
   }
 
   /** Stores a server-made resource (an AuditEvent) with its own fresh id, in the open
@@ -379,6 +388,11 @@ export class Repository {
     await tx.write({ resourceType: resource.resourceType, id: resource.id!, versionId, lastUpdated, method, json, index });
     return { resourceType: resource.resourceType, id: resource.id!, versionId, lastUpdated, deleted: false, json };
   }
+}
+
+/** What a conditional search selects (types and conditions), as the key of its claim. */
+function criteriaKey(query: SearchQuery): string {
+  return JSON.stringify({ types: query.types, conditions: query.conditions });
 }
 
 function matchVersion(existing: StoredVersion | undefined, ifMatch: number | undefined): void {

@@ -89,6 +89,10 @@ export interface StoreTransaction {
   now(): string;
   /** A search that sees this transaction's own writes (conditional interactions). */
   search(query: SearchQuery, cursor?: Cursor): Promise<SearchResult>;
+  /** Serializes this transaction with every other that claims the same criteria (a
+   * conditional interaction's search), on engines whose transactions are not serializable by
+   * themselves (MongoDB: snapshot isolation). Absent: the engine's transactions already are. */
+  claim?(criteria: string): Promise<void>;
   /** Replaces the index rows of a resource's current version ($reindex); no new version. */
   reindex(resourceType: string, id: string, index: IndexRows): Promise<void>;
   /** Replaces the stored content of one version without making a new one: $meta-add and
@@ -106,6 +110,9 @@ export interface ResourceStore {
   /** false when the engine cannot commit several writes atomically (MongoDB without a replica
    * set): transaction Bundles are refused. Undefined means it can. */
   readonly atomicTransactions?: boolean;
+  /** The most entries of one transaction Bundle this engine commits (MongoDB: a transaction's
+   * lifetime and cache); larger ones are refused with 413. Undefined: the server's limit only. */
+  readonly maxTransactionEntries?: number;
   /** true when the store already held resources indexed by a version of migfhir that did not
    * mark rows from sensitive elements (IndexRows.sensitive): the app reindexes them at start. */
   readonly unmarkedSensitiveRows?: boolean;
@@ -131,6 +138,11 @@ export interface ResourceStore {
    * under one of the index keys: searches reading them are refused to clients without the
    * migration-data scope. Reads committed data, so it holds across processes. */
   hasSensitiveRows(keys: string[]): Promise<boolean>;
+  /** Tells `listener` of the versions of `types` that any process sharing the database commits
+   * (this one's included, possibly more than once), so caches built from stored resources
+   * follow writes made elsewhere. Absent: one process owns the database (SQLite), and
+   * Repository.onCommit sees every write. */
+  watch?(types: string[], listener: (written: VersionWrite[]) => void): void;
   /** Runs `work` atomically: every write in it is kept, or none is. Serializable. */
   transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T>;
   /** Whether the engine answers (on MongoDB: and a primary can take writes), and its gauges,

@@ -21,7 +21,7 @@ export const MINGO_GAPS: Record<string, string> = {};
 const OPERATORS = new Set([
   '$match', '$project', '$unwind', '$addFields', '$sort', '$limit', '$count',
   '$and', '$or', '$nor', '$elemMatch', '$eq', '$ne', '$in', '$nin', '$gt', '$gte', '$lt', '$lte', '$exists', '$regex',
-  '$ifNull', '$min', '$max', '$map', '$filter', '$literal', '$cond', '$concat',
+  '$ifNull', '$min', '$max', '$map', '$filter', '$literal', '$cond', '$concat', '$group',
 ]);
 /** Field names of the layout (mongo-layout.ts; z: an entry's view mark) and of the pipelines' computed fields. */
 const FIELDS = /^(_id|type|id|vid|lu|del|seq|rid|json|p|z|n|x|s|c|d|ts|tc|lo|hi|v|cc|cv|clo|chi|rt|ri|ru|rv|is|iv|u|k\d|t|i|input|as|cond|in|s\d+|idx\.(string|token|date|number|quantity|reference|uri|composite)(\.(p|ri|z))?)$/;

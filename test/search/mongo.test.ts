@@ -78,3 +78,30 @@ t.test('a semi-join larger than the bound is refused, not sent as a huge $in', a
   t.equal(ok.results[0].length, 5, 'five targets fit a bound of five');
   await t.rejects(runJoins(plan, aggregate, 4, () => new Error('too costly')), /too costly/);
 });
+
+t.test('_has counts distinct resources against the bound, not reference entries', async (t) => {
+  // five Observations about one Patient: one row once duplicates are removed
+  const docs = [
+    { _id: 'Patient/p0', type: 'Patient', id: 'p0', del: false, rid: 0 },
+    ...Array.from({ length: 5 }, (_, i) => ({
+      _id: `Observation/o${i}`, type: 'Observation', id: `o${i}`, del: false, rid: i + 1,
+      idx: { token: [{ p: 'Observation.status', c: 'final' }], reference: [{ p: 'Observation.subject', rt: 'Patient', ri: 'p0' }] },
+    })),
+  ];
+  const plan = compileSearch(query([
+    { kind: 'has', sourceType: 'Observation', params: ['Observation.subject'], condition: { kind: 'token', params: ['Observation.status'], not: false, values: [{ code: 'final' }] } },
+  ]));
+  const aggregate = async (p: Stage[]) => new Aggregator(p).run(docs) as any[];
+  const ok = await runJoins(plan, aggregate, 1, () => new Error('too costly'));
+  t.same(ok.results[0], [{ t: 'Patient', i: 'p0' }], 'one Patient, within a bound of one');
+});
+
+t.test('query shapes the indexes serve: _id seeks its keys, _sort on _lastUpdated and _id sorts the fields', async (t) => {
+  const byId = compileSearch(query([{ kind: 'id', not: false, values: ['a', 'b'] }], { types: ['Patient', 'Group'] }));
+  t.same((byId.pipeline[0].$match as any).$and?.find((f: any) => f._id) ?? (byId.pipeline[0].$match as any), { _id: { $in: ['Patient/a', 'Patient/b', 'Group/a', 'Group/b'] } }, '_id=a,b: a seek per document key');
+  for (const [param, field] of [['_lastUpdated', 'lu'], ['_id', 'id']]) {
+    const sorted = compileSearch(query([], { sort: [{ params: [param], descending: true }] }));
+    t.notOk(sorted.pipeline.some((s) => '$addFields' in s), `_sort=-${param}: no computed sort value`);
+    t.same(sorted.pipeline.find((s) => '$sort' in s), { $sort: { [field]: -1, rid: -1 } }, `_sort=-${param}: sorted on ${field}, then rid, both one way (one index read backwards)`);
+  }
+});

@@ -5,12 +5,12 @@
 // MongoDB engine is skipped with one line saying why.
 import t, { type Test } from 'tap';
 import type { FastifyInstance } from 'fastify';
-import { randomUUID } from 'node:crypto';
 import { buildApp } from '../../src/app.ts';
 import { testConfig } from '../../src/config.ts';
 import { SqliteStore } from '../../src/store/sqlite/index.ts';
 import type { ResourceStore } from '../../src/store/types.ts';
 import { fhir } from '../helpers/app.ts';
+import { mongoServer } from '../helpers/mongo-server.ts';
 import { answer, loadFixtures } from '../helpers/search-cases.ts';
 import { CASES } from '../search/cases.ts';
 
@@ -21,45 +21,11 @@ interface Engine {
   cleanup(): Promise<void>;
 }
 
-/** The URI with its database path replaced, so each run writes to a database of its own. */
-function withDatabase(uri: string, name: string): string {
-  const m = /^(mongodb(?:\+srv)?:\/\/[^/?]*)(\/[^?]*)?(\?.*)?$/.exec(uri);
-  if (!m) throw new Error('MONGODB_URI is not a mongodb:// URI');
-  return `${m[1]}/${name}${m[3] ?? ''}`;
-}
-
 async function mongoEngine(): Promise<Engine | string> {
-  let uri = process.env.MONGODB_URI;
-  let stop = async () => {};
-  if (!uri) {
-    const { getContainerRuntimeClient } = await import('testcontainers');
-    try {
-      await getContainerRuntimeClient();
-    } catch (err) {
-      return `MongoDB contract tests skipped: MONGODB_URI is not set and testcontainers found no container runtime (${(err as Error).message})`;
-    }
-    const { MongoDBContainer } = await import('@testcontainers/mongodb');
-    const container = await new MongoDBContainer('mongo:7').start();
-    uri = `${container.getConnectionString()}/?directConnection=true`;
-    stop = async () => void (await container.stop());
-  }
+  const server = await mongoServer();
+  if (typeof server === 'string') return `MongoDB contract tests ${server}`;
   const { MongoStore } = await import('../../src/store/mongo/index.ts');
-  const databases: string[] = [];
-  return {
-    name: 'mongodb',
-    open: async () => {
-      const db = `migfhir_contract_${randomUUID().slice(0, 8)}`;
-      databases.push(db);
-      return MongoStore.open({ uri: withDatabase(uri, db) });
-    },
-    cleanup: async () => {
-      const { MongoClient } = await import('mongodb');
-      const client = await MongoClient.connect(uri);
-      for (const db of databases) await client.db(db).dropDatabase();
-      await client.close();
-      await stop();
-    },
-  };
+  return { name: 'mongodb', open: () => MongoStore.open({ uri: server.database() }), cleanup: () => server.cleanup() };
 }
 
 async function appOn(t: Test, engine: Engine): Promise<{ app: FastifyInstance; store: ResourceStore }> {
@@ -195,6 +161,18 @@ t.test('mongodb', async (t) => {
   t.teardown(() => engine.cleanup());
   contract(t, engine);
 });
+
+// The MongoDB engine's own code (write path, transactions and their retries, history, scan,
+// $meta, searches) over the test double of the database (test/helpers/mongo-fake.ts): every
+// query document it sends evaluated by mingo, with MongoDB's snapshot isolation and write
+// conflicts. A replica set, and a standalone server (no transactions).
+for (const topology of ['replicaSet', 'standalone'] as const) {
+  t.test(`mongodb engine on the test double (${topology})`, async (t) => {
+    const { FakeMongo } = await import('../helpers/mongo-fake.ts');
+    const { MongoStore } = await import('../../src/store/mongo/index.ts');
+    contract(t, { name: `mongodb-fake-${topology}`, open: () => MongoStore.attach(new FakeMongo(), { topology }), cleanup: async () => {} });
+  });
+}
 
 /** SQLite with the capability a standalone MongoDB declares: what the REST layer does with it. */
 class NonAtomicSqlite extends SqliteStore {

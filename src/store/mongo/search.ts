@@ -5,7 +5,7 @@
 // both run exactly this code.
 import { FhirError } from '../../fhir/errors.ts';
 import type { Cursor, IncludeSpec, SearchQuery } from '../../search/ir.ts';
-import { bindJoins, compileInclude, compileRevinclude, compileSearch, runJoins, type JoinRow, type MongoPlan, type Stage } from '../../search/mongo.ts';
+import { bindJoins, compileInclude, compileRevinclude, compileSearch, runJoins, type MongoPlan, type Stage } from '../../search/mongo.ts';
 import type { FoundResource, SearchResult } from '../types.ts';
 
 /** Bounds on include work for one page (as on SQLite): iterate rounds, included resources. */
@@ -47,7 +47,7 @@ export class MongoSearcher {
   }
 
   private async plan(plan: MongoPlan): Promise<Stage[]> {
-    const { pipeline } = await runJoins(plan, (p) => this.run(p) as Promise<JoinRow[]>, MAX_JOIN_ROWS, tooCostly);
+    const { pipeline } = await runJoins(plan, (p) => this.run(p), MAX_JOIN_ROWS, tooCostly);
     return pipeline;
   }
 
@@ -57,7 +57,7 @@ export class MongoSearcher {
     let total: number | undefined;
     if (query.count > 0 || compiled.count) {
       // the joins run once; the page and the count share their results
-      const { pipeline, results } = await runJoins(compiled, (p) => this.run(p) as Promise<JoinRow[]>, MAX_JOIN_ROWS, tooCostly);
+      const { pipeline, results } = await runJoins(compiled, (p) => this.run(p), MAX_JOIN_ROWS, tooCostly);
       if (query.count > 0) rows = (await this.run(pipeline)) as PageDoc[];
       if (compiled.count) total = ((await this.run(bindJoins(compiled.count, results)))[0]?.n as number | undefined) ?? 0;
     }
@@ -85,7 +85,9 @@ export class MongoSearcher {
       const run = async (specs: IncludeSpec[], compile: (s: IncludeSpec) => MongoPlan) => {
         for (const spec of specs) {
           if (round > 0 && !spec.iterate) continue;
-          for (const doc of (await this.run(await this.plan(compile(spec)))) as PageDoc[]) {
+          // enough to fill what is left even if every resource already seen came back again
+          const enough = { $limit: seen.size + MAX_INCLUDED - out.length - next.length };
+          for (const doc of (await this.run([...(await this.plan(compile(spec))), enough])) as PageDoc[]) {
             if (seen.has(key(doc)) || out.length + next.length >= MAX_INCLUDED) continue;
             seen.add(key(doc));
             next.push(doc);
