@@ -124,6 +124,19 @@ t.test('scopes per type, sensitive filters, ownership, token, firewall and audit
   t.equal(downloads.length, run.manifest.output.length, 'one AuditEvent per file download, naming the export');
   const kicks = events.filter((e: any) => e.subtype?.[0]?.code === 'operation' && e.action === 'E' && e.outcome === '0');
   t.equal(kicks.length, 3, 'each kick-off that started a job is audited (the refused ones as failures)');
+  // the job's Task over REST: its request (the cohort asked for, the filters) only for its client
+  const jobId = run.status.split('/').pop();
+  const mine = (await fhir(app, 'GET', `/fhir/Task/${jobId}`, undefined, x)).body;
+  t.ok(mine.input?.length, 'the client that started the job reads its request');
+  const theirs = (await fhir(app, 'GET', `/fhir/Task/${jobId}`, undefined, other)).body;
+  t.equal(theirs.resourceType, 'Task');
+  t.notOk(theirs.input || theirs.output, 'another client reads the job Task without its request and files');
+  const searched = (await fhir(app, 'GET', '/fhir/Task?_count=100', undefined, other)).body;
+  const jobs = searched.entry.map((e: any) => e.resource).filter((r: any) => r.code?.coding?.some((c: any) => c.system === 'https://migfhir.org/fhir/CodeSystem/server-job'));
+  t.ok(jobs.length >= 1, 'job Tasks are listed');
+  t.notOk(jobs.some((r: any) => r.input || r.output), 'nor in a search');
+  const history = (await fhir(app, 'GET', `/fhir/Task/${jobId}/_history`, undefined, other)).body;
+  t.ok(history.entry.length >= 1 && history.entry.every((e: any) => !e.resource.input && !e.resource.output), 'nor in its history');
 });
 
 t.test('a job survives a restart of the server: a finished one stays downloadable', async (t) => {
