@@ -15,6 +15,7 @@ import type { ExportRequest } from './export-request.ts';
 import { ExportStopped, writeExport, type ExportProgress } from './export-writer.ts';
 import type { OutputFile } from './ndjson-files.ts';
 import type { BulkCounters } from './counters.ts';
+import { jobTask } from './job-task.ts';
 
 export const EXPORT_CODE = 'bulk-export';
 const PROGRESS_EVERY_MS = 2000;
@@ -62,20 +63,7 @@ function taskOf(job: ExportJob): Task {
     ...job.output.map((f) => ({ type: { text: 'file' }, valueString: JSON.stringify(f) })),
     ...job.error.map((f) => ({ type: { text: 'error-file' }, valueString: JSON.stringify(f) })),
   ];
-  return {
-    resourceType: 'Task',
-    id: job.id,
-    status: job.status,
-    intent: 'order',
-    ...(job.businessStatus ? { businessStatus: { text: job.businessStatus } } : {}),
-    ...(job.reason ? { statusReason: { text: job.reason } } : {}),
-    code: { coding: [{ system: JOB_SYSTEM, code: EXPORT_CODE, display: 'Bulk Data export' }] },
-    authoredOn: job.transactionTime,
-    lastModified: new Date().toISOString(),
-    executionPeriod: { start: job.transactionTime, ...(job.finished ? { end: job.finished } : {}) },
-    input: [{ type: { text: 'request' }, valueString: JSON.stringify(job.request) }],
-    ...(out.length ? { output: out } : {}),
-  };
+  return jobTask(job, { code: EXPORT_CODE, display: 'Bulk Data export' }, out);
 }
 
 export class ExportJobs {

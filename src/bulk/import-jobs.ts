@@ -18,6 +18,7 @@ import { Scopes } from '../auth/scopes.ts';
 import type { Context } from '../rest/types.ts';
 import { JOB_SYSTEM } from '../operations/reindex.ts';
 import type { BulkCounters } from './counters.ts';
+import { jobTask } from './job-task.ts';
 import { NdjsonFiles, type OutputFile } from './ndjson-files.ts';
 import { ImportStopped, importLines } from './ndjson-import.ts';
 
@@ -79,19 +80,7 @@ function taskOf(job: ImportJob): Task {
     { type: { text: 'progress' }, valueString: JSON.stringify(job.progress) },
     ...job.error.map((f) => ({ type: { text: 'error-file' }, valueString: JSON.stringify(f) })),
   ];
-  return {
-    resourceType: 'Task',
-    id: job.id,
-    status: job.status,
-    intent: 'order',
-    ...(job.reason ? { statusReason: { text: job.reason } } : {}),
-    code: { coding: [{ system: JOB_SYSTEM, code: IMPORT_CODE, display: 'Bulk Data import' }] },
-    authoredOn: job.transactionTime,
-    lastModified: new Date().toISOString(),
-    executionPeriod: { start: job.transactionTime, ...(job.finished ? { end: job.finished } : {}) },
-    input: [{ type: { text: 'request' }, valueString: JSON.stringify(job.request) }],
-    output: out,
-  };
+  return jobTask(job, { code: IMPORT_CODE, display: 'Bulk Data import' }, out);
 }
 
 /** The lines of a trusted URL, streamed. */
