@@ -22,6 +22,10 @@ import type { Context } from '../rest/types.ts';
 
 /** lines per transaction */
 export const BATCH = 200;
+/** and at most this many bytes of line text per transaction (a longer line goes alone): large
+ * resources (Binary, DocumentReference) must not make a transaction that an engine refuses as a
+ * whole (MongoDB's engine: 64 MiB with the index entries, src/store/mongo/index.ts) */
+export const BATCH_BYTES = 8 * 1024 * 1024;
 
 export interface LineError {
   /** 1-based line number in its input */
@@ -106,26 +110,38 @@ async function write(ctx: Context, resource: Resource, options: ImportOptions): 
 
 /** Writes lines and their AuditEvents in one transaction: every event of a resource commits with
  * it, and the events are appended together (the trail's head read once per batch). A line the
- * write pipeline refuses is left out and the others go on in the same transaction: the refusal
- * is a FhirError, which Repository.update throws only before it writes anything (the checks and
- * labels run before the version is put), so nothing of that line is in the transaction. Returns
- * the refused lines. Any other error (the engine's) may follow a partial write and rolls the
- * whole transaction back: it is thrown. Run again from the start when an engine retries the
- * transaction (MongoDB on a write conflict), so its lists are made inside. */
+ * write pipeline refuses is left out and the others go on in the same transaction: a refusal is
+ * a FhirError thrown before the line wrote anything (the checks and labels run before the
+ * version is put), so nothing of it is in the transaction — the transaction's writes are
+ * counted to know. Any other error, or a FhirError after a write of the line (an engine's
+ * conflict), rolls the whole transaction back: it is thrown. Run again from the start when an
+ * engine retries the transaction (MongoDB on a write conflict), so its lists are made inside. */
 async function writeBatch(ctx: Context, todo: Batch, options: ImportOptions): Promise<{ line: number; err: FhirError }[]> {
-  return ctx.repo.transaction(async () => {
-    const refused: { line: number; err: FhirError }[] = [];
-    const events: AuditInput[] = [];
-    for (const b of todo) {
-      try {
-        events.push(...(await write(ctx, b.resource, options)));
-      } catch (err) {
-        if (!(err instanceof FhirError)) throw err;
-        refused.push({ line: b.line, err });
+  return ctx.repo.transaction(async (tx) => {
+    // the transaction the repository's writes of this async context go through (its ambient one)
+    let writes = 0;
+    const put = tx.write;
+    tx.write = (v) => {
+      writes++;
+      return put(v);
+    };
+    try {
+      const refused: { line: number; err: FhirError }[] = [];
+      const events: AuditInput[] = [];
+      for (const b of todo) {
+        const before = writes;
+        try {
+          events.push(...(await write(ctx, b.resource, options)));
+        } catch (err) {
+          if (!(err instanceof FhirError) || writes !== before) throw err;
+          refused.push({ line: b.line, err });
+        }
       }
+      await ctx.audit?.inTransactionAll(events);
+      return refused;
+    } finally {
+      tx.write = put;
     }
-    await ctx.audit?.inTransactionAll(events);
-    return refused;
   });
 }
 
@@ -134,6 +150,7 @@ type Batch = { line: number; resource: Resource }[];
 export async function importLines(ctx: Context, lines: AsyncIterable<string>, options: ImportOptions): Promise<ImportCount> {
   const count: ImportCount = { line: 0, imported: 0, failed: 0 };
   let batch: Batch = [];
+  let bytes = 0;
   const fail = async (line: number, err: unknown) => {
     count.failed++;
     await options.onError({ line, outcome: outcomeOf(options.input, line, err) });
@@ -142,6 +159,7 @@ export async function importLines(ctx: Context, lines: AsyncIterable<string>, op
     if (!batch.length) return;
     const todo = batch;
     batch = [];
+    bytes = 0;
     try {
       const refused = await writeBatch(ctx, todo, options);
       count.imported += todo.length - refused.length;
@@ -168,14 +186,18 @@ export async function importLines(ctx: Context, lines: AsyncIterable<string>, op
     }
     count.line++;
     if (count.line <= options.skip || !text.trim()) continue;
+    let resource: Resource;
     try {
-      batch.push({ line: count.line, resource: parseLine(text, ctx, options) });
+      resource = parseLine(text, ctx, options);
     } catch (err) {
       await flush();
       await fail(count.line, err);
       await options.onProgress?.({ ...count });
       continue;
     }
+    if (bytes + text.length > BATCH_BYTES) await flush();
+    batch.push({ line: count.line, resource });
+    bytes += text.length;
     if (batch.length >= BATCH) await flush();
   }
   await flush();

@@ -8,7 +8,7 @@ import { MongoServerError } from 'mongodb';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.ts';
 import { testConfig } from '../../src/config.ts';
-import { BATCH, importLines, type LineError } from '../../src/bulk/ndjson-import.ts';
+import { BATCH, BATCH_BYTES, importLines, type LineError } from '../../src/bulk/ndjson-import.ts';
 import { SqliteStore } from '../../src/store/sqlite/index.ts';
 import { MongoStore } from '../../src/store/mongo/index.ts';
 import type { ResourceStore } from '../../src/store/types.ts';
@@ -96,4 +96,17 @@ t.test('MongoDB (test double): an engine failure rolls the batch back; its lines
   t.equal((await fhir(app, 'GET', '/fhir/Patient/q7')).status, 404, 'nothing is left of it');
   t.equal((await fhir(app, 'GET', '/fhir/Patient/q6')).status, 200);
   t.same(await createEvents(app), lines.map((_, i) => `Patient/q${i + 1}`).filter((r) => r !== 'Patient/q7').sort());
+});
+
+t.test('a transaction holds at most BATCH_BYTES of lines: large resources are written in several', async (t) => {
+  const store = new SqliteStore({ path: ':memory:' });
+  const app = await appOn(t, store);
+  const transactions = countTransactions(store);
+  // base64 of BATCH_BYTES / 4 bytes: a line of a little over BATCH_BYTES / 3
+  const data = Buffer.alloc(BATCH_BYTES / 4).toString('base64');
+  const lines = Array.from({ length: 3 }, (_, i) => JSON.stringify({ resourceType: 'Binary', id: `b${i}`, contentType: 'application/pdf', data }));
+  const count = await importLines(app.fhir, linesOf(lines), { input: 'binaries.ndjson', skip: 0, onError: async (e) => void t.fail(JSON.stringify(e.outcome)) });
+  t.same(count, { line: 3, imported: 3, failed: 0 });
+  t.equal(transactions(), 2, 'two lines fit one transaction, the third starts the next');
+  t.equal((await fhir(app, 'GET', '/fhir/Binary/b2')).status, 200);
 });
