@@ -7,11 +7,14 @@
 // files (Patient files first) over $import from a loopback file server, every line validated,
 // labelled, indexed and audited as a REST write; reports resources/s.
 //   node scripts/load-population.ts --data-dir /tmp/migfhir-bulk --resources 1000000
+// Each phase also reports the server process's CPU time (user + system, /proc/<pid>/stat) per
+// resource and the load average, since rates on a shared machine say little alone.
 //   node scripts/bench/bulk.ts --data-dir /tmp/migfhir-bulk [--import 20000] [--patients 71000]
-import { createReadStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+//     [--only export|import] [--cpu-prof DIR] (the servers write V8 CPU profiles there)
+import { createReadStream, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { option } from '../lib/args.ts';
@@ -20,6 +23,9 @@ import { startServer } from '../lib/server-process.ts';
 const DIR = resolve(option('data-dir', './data-bench'));
 const IMPORT = Number(option('import', '20000'));
 const PATIENTS = Number(option('patients', '71000'));
+const ONLY = option('only', '');
+const PROFILE = option('cpu-prof', '');
+const nodeArgs = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${resolve(PROFILE)}`] : [];
 const pct = (a: number[], q: number) => a[Math.min(a.length - 1, Math.floor(a.length * q))] ?? NaN;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -27,6 +33,14 @@ function peakRss(pid: number): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
 }
+
+/** user + system CPU of a process so far, in ms (clock ticks of /proc/<pid>/stat, 100 per second) */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 
 let seed = 11;
 const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648), seed / 2147483648);
@@ -45,12 +59,25 @@ async function reads(base: string, until: () => boolean, max = Infinity): Promis
 
 interface Manifest { output: { type: string; url: string; count: number }[] }
 
+/** The folder of an earlier export in the data dir (--only import), the newest. */
+function lastExport(): { folder: string; files: string[] } {
+  const root = join(DIR, 'bulk');
+  const folders = readdirSync(root).map((f) => join(root, f)).filter((f) => readdirSync(f).some((n) => n.startsWith('Patient-')));
+  if (!folders.length) throw new Error(`no earlier export under ${root}: run the export phase first`);
+  const folder = folders.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
+  return { folder, files: readdirSync(folder).filter((n) => n.endsWith('.ndjson')) };
+}
+
 // ---- export
-const exporter = await startServer(['src/cli/main.ts', 'serve', '--dev-open-access'], { MIGFHIR_PORT: '0', MIGFHIR_DATA_DIR: DIR, MIGFHIR_LOG_LEVEL: 'warn', MIGFHIR_INSTALL_IG: 'false' });
+let exported: { folder: string; files: string[] };
+if (ONLY === 'import') exported = lastExport();
+else {
+const exporter = await startServer([...nodeArgs, 'src/cli/main.ts', 'serve', '--dev-open-access'], { MIGFHIR_PORT: '0', MIGFHIR_DATA_DIR: DIR, MIGFHIR_LOG_LEVEL: 'warn', MIGFHIR_INSTALL_IG: 'false' });
 let manifest: Manifest;
 try {
   const before = await reads(exporter.base, () => false, 300);
   const rssBefore = peakRss(exporter.child.pid!);
+  const cpu0 = cpuMs(exporter.child.pid!);
   const t0 = performance.now();
   const kick = await fetch(`${exporter.base}/$export`, { headers: { prefer: 'respond-async', accept: 'application/fhir+json' } });
   if (kick.status !== 202) throw new Error(`kick-off: ${kick.status} ${await kick.text()}`);
@@ -70,26 +97,29 @@ try {
     await sleep(100);
   }
   done = true;
+  const cpu = cpuMs(exporter.child.pid!) - cpu0;
   const times = await during;
   const written = manifest.output.reduce((n, f) => n + f.count, 0);
-  console.log(`export: ${written} resources in ${manifest.output.length} files, ${seconds.toFixed(1)} s, ${Math.round(written / seconds)} resources/s`);
+  console.log(`load average: ${load()}`);
+  console.log(`export: ${written} resources in ${manifest.output.length} files, ${seconds.toFixed(1)} s, ${Math.round(written / seconds)} resources/s; server CPU ${(cpu / 1000).toFixed(1)} s, ${((cpu * 1000) / written).toFixed(1)} µs per resource (reads during it included)`);
   console.log(`server peak RSS: ${peakRss(exporter.child.pid!).toFixed(0)} MiB (${rssBefore.toFixed(0)} MiB before the export)`);
   console.log(`reads (GET Patient/id) before: p50 ${pct(before, 0.5).toFixed(1)} ms, p99 ${pct(before, 0.99).toFixed(1)} ms (${before.length})`);
   console.log(`reads during the export:       p50 ${pct(times, 0.5).toFixed(1)} ms, p99 ${pct(times, 0.99).toFixed(1)} ms (${times.length})`);
 } finally {
   exporter.child.kill('SIGTERM');
 }
+exported = { folder: join(DIR, 'bulk', manifest!.output[0].url.split('/').slice(-2)[0]), files: manifest!.output.map((f) => f.url.split('/').pop()!) };
+}
+if (ONLY === 'export') process.exit(0);
 
 // ---- import: the export's files, Patient first, the first IMPORT lines in all
-const job = manifest!.output[0].url.split('/').slice(-2)[0];
-const files = [...manifest!.output].sort((a, b) => Number(a.type !== 'Patient') - Number(b.type !== 'Patient'));
+const files = [...exported.files].sort((a, b) => Number(!a.startsWith('Patient-')) - Number(!b.startsWith('Patient-')) || a.localeCompare(b, 'en', { numeric: true }));
 const served = new Map<string, string>();
 let budget = IMPORT;
-for (const f of files) {
+for (const name of files) {
   if (budget <= 0) break;
-  const name = f.url.split('/').pop()!;
   const lines: string[] = [];
-  for await (const line of createInterface({ input: createReadStream(join(DIR, 'bulk', job, name)) })) {
+  for await (const line of createInterface({ input: createReadStream(join(exported.folder, name)) })) {
     if (lines.length >= budget) break;
     lines.push(line);
   }
@@ -104,7 +134,7 @@ const fileServer = createServer((req, res) => {
 await new Promise<void>((r) => fileServer.listen(0, '127.0.0.1', r));
 const filesBase = `http://127.0.0.1:${(fileServer.address() as AddressInfo).port}`;
 const empty = mkdtempSync(join(tmpdir(), 'migfhir-bulk-import-'));
-const importer = await startServer(['src/cli/main.ts', 'serve', '--dev-open-access'], {
+const importer = await startServer([...nodeArgs, 'src/cli/main.ts', 'serve', '--dev-open-access'], {
   MIGFHIR_PORT: '0', MIGFHIR_DATA_DIR: empty, MIGFHIR_LOG_LEVEL: 'warn', MIGFHIR_INSTALL_IG: 'false', MIGFHIR_AUDIT: 'on', MIGFHIR_IMPORT_TRUSTED_URLS: `${filesBase}/`,
 });
 try {
@@ -112,6 +142,7 @@ try {
     resourceType: 'Parameters',
     parameter: [{ name: 'inputFormat', valueCode: 'application/fhir+ndjson' }, ...[...served.keys()].map((path) => ({ name: 'input', part: [{ name: 'url', valueUri: `${filesBase}${path}` }] }))],
   };
+  const cpu0 = cpuMs(importer.child.pid!);
   const t0 = performance.now();
   const kick = await fetch(`${importer.base}/$import`, { method: 'POST', headers: { prefer: 'respond-async', 'content-type': 'application/fhir+json' }, body: JSON.stringify(body) });
   if (kick.status !== 202) throw new Error(`import kick-off: ${kick.status} ${await kick.text()}`);
@@ -120,10 +151,12 @@ try {
     const res = await fetch(status);
     if (res.status === 200) {
       const seconds = (performance.now() - t0) / 1000;
+      const cpu = cpuMs(importer.child.pid!) - cpu0;
       const m = (await res.json()) as { output: { count: number }[]; error: { count: number }[] };
       const imported = m.output.reduce((n, o) => n + o.count, 0);
       const failed = m.error.reduce((n, o) => n + o.count, 0);
-      console.log(`import: ${imported} resources validated, labelled, indexed and audited in ${seconds.toFixed(1)} s, ${Math.round(imported / seconds)} resources/s (${failed} lines failed)`);
+      console.log(`import: ${imported} resources validated, labelled, indexed and audited in ${seconds.toFixed(1)} s, ${Math.round(imported / seconds)} resources/s (${failed} lines failed); server CPU ${(cpu / 1000).toFixed(1)} s, ${((cpu * 1000) / imported).toFixed(0)} µs per resource`);
+      console.log(`load average: ${load()}`);
       break;
     }
     if (res.status !== 202) throw new Error(`import status: ${res.status} ${await res.text()}`);

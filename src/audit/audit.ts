@@ -181,7 +181,7 @@ export const GENESIS = '0'.repeat(64);
 /** Where events are stored: src/audit/sinks.ts chooses by storage engine. */
 export interface AuditSink {
   /** stores one event inside the caller's open store transaction (write interactions) */
-  inTransaction(event: QueuedAudit): Promise<void>;
+  inTransaction(events: QueuedAudit[]): Promise<void>;
   /** stores a batch off the request path; resolves once it is committed */
   write(batch: QueuedAudit[]): Promise<void>;
   close(): Promise<void>;
@@ -228,7 +228,13 @@ export class Auditor {
 
   /** Stores an event inside the caller's open transaction (writes). */
   inTransaction(input: AuditInput): Promise<void> {
-    return this.sink.inTransaction(queued(input));
+    return this.sink.inTransaction([queued(input)]);
+  }
+
+  /** Stores events inside the caller's open transaction, appended together (one per resource
+   * of a Bulk Data import batch: the trail's head is read once for them all). */
+  inTransactionAll(inputs: AuditInput[]): Promise<void> {
+    return inputs.length ? this.sink.inTransaction(inputs.map(queued)) : Promise.resolve();
   }
 
   /** Queues an event (reads, searches, failures): handed to the sink within FLUSH_MS. The

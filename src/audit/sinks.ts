@@ -62,8 +62,8 @@ class SqliteSink implements AuditSink {
     this.store = store;
   }
 
-  inTransaction(event: QueuedAudit): Promise<void> {
-    return this.repo.transaction(async () => this.store.appendAudit([event]));
+  inTransaction(events: QueuedAudit[]): Promise<void> {
+    return this.repo.transaction(async () => this.store.appendAudit(events));
   }
 
   write(batch: QueuedAudit[]): Promise<void> {
@@ -126,8 +126,8 @@ class WorkerSink implements AuditSink {
     }
   }
 
-  inTransaction(event: QueuedAudit): Promise<void> {
-    return this.local.inTransaction(event);
+  inTransaction(events: QueuedAudit[]): Promise<void> {
+    return this.local.inTransaction(events);
   }
 
   write(batch: QueuedAudit[]): Promise<void> {

@@ -3,12 +3,15 @@
 // PUT would be: the resource keeps its id (so an export imported elsewhere keeps its
 // references), an unchanged one writes no version, a client without the migration-data scope
 // keeps the stored migration data it cannot see (keepSensitive, as update does).
-// Lines are written a batch per transaction; when a batch fails, its lines are written again
-// one per transaction, so a failing line leaves nothing of itself and the others are kept. Each
-// failing line becomes one OperationOutcome naming its input and line number.
+// Lines are written a batch per transaction (writeBatch); a line the write pipeline refuses is
+// left out of it and the others commit, so a failing line leaves nothing of itself and costs the
+// others nothing. When the engine fails the transaction itself, its lines are written again one
+// per transaction. Each failing line becomes one OperationOutcome naming its input and line
+// number.
 // Used by the server's import jobs (src/bulk/import-jobs.ts) and by `migfhir import`.
 import type { OperationOutcome, Resource } from 'fhir/r4.js';
 import { randomUUID } from 'node:crypto';
+import type { AuditInput } from '../audit/audit.ts';
 import { authorize, type AuthContext } from '../auth/authorize.ts';
 import { keepSensitive } from '../auth/sensitive.ts';
 import { ResourceJson } from '../fhir/body.ts';
@@ -19,6 +22,10 @@ import type { Context } from '../rest/types.ts';
 
 /** lines per transaction */
 export const BATCH = 200;
+/** and at most this many bytes of line text per transaction (a longer line goes alone): large
+ * resources (Binary, DocumentReference) must not make a transaction that an engine refuses as a
+ * whole (MongoDB's engine: 64 MiB with the index entries, src/store/mongo/index.ts) */
+export const BATCH_BYTES = 8 * 1024 * 1024;
 
 export interface LineError {
   /** 1-based line number in its input */
@@ -87,24 +94,63 @@ function parseLine(text: string, ctx: Context, options: ImportOptions): Resource
   return resource;
 }
 
-/** Writes one resource (inside the caller's transaction) and its AuditEvent. */
-async function write(ctx: Context, resource: Resource, options: ImportOptions): Promise<void> {
+/** Writes one resource inside the caller's transaction; returns its AuditEvents' inputs (one per
+ * patient it concerns, as a REST write's), stored by the caller in the same transaction. */
+async function write(ctx: Context, resource: Resource, options: ImportOptions): Promise<AuditInput[]> {
   const merge = options.auth && !options.auth.scopes.sensitive ? keepSensitive : undefined;
   const result = await ctx.repo.update(resource, { merge, shapeStatus: 422 });
-  if (!ctx.audit || result.unchanged) return;
+  if (!ctx.audit || result.unchanged) return [];
   const what = `${resource.resourceType}/${resource.id}`;
   const patients = patientsOf({ resourceType: resource.resourceType, id: resource.id, query: {} }, new ResourceJson(resource.resourceType, result.version.json!));
-  for (const patient of patients.length ? patients : [undefined]) {
-    await ctx.audit.inTransaction({
-      interaction: result.created ? 'create' : 'update', action: result.created ? 'C' : 'U', status: result.created ? 201 : 200,
-      clientId: options.auth?.clientId, purposeOfUse: options.auth?.purposeOfUse, address: options.address, what, patient,
-    });
-  }
+  return (patients.length ? patients : [undefined]).map((patient) => ({
+    interaction: result.created ? 'create' : 'update', action: result.created ? 'C' : 'U', status: result.created ? 201 : 200,
+    clientId: options.auth?.clientId, purposeOfUse: options.auth?.purposeOfUse, address: options.address, what, patient,
+  }));
 }
+
+/** Writes lines and their AuditEvents in one transaction: every event of a resource commits with
+ * it, and the events are appended together (the trail's head read once per batch). A line the
+ * write pipeline refuses is left out and the others go on in the same transaction: a refusal is
+ * a FhirError thrown before the line wrote anything (the checks and labels run before the
+ * version is put), so nothing of it is in the transaction — the transaction's writes are
+ * counted to know. Any other error, or a FhirError after a write of the line (an engine's
+ * conflict), rolls the whole transaction back: it is thrown. Run again from the start when an
+ * engine retries the transaction (MongoDB on a write conflict), so its lists are made inside. */
+async function writeBatch(ctx: Context, todo: Batch, options: ImportOptions): Promise<{ line: number; err: FhirError }[]> {
+  return ctx.repo.transaction(async (tx) => {
+    // the transaction the repository's writes of this async context go through (its ambient one)
+    let writes = 0;
+    const put = tx.write;
+    tx.write = (v) => {
+      writes++;
+      return put(v);
+    };
+    try {
+      const refused: { line: number; err: FhirError }[] = [];
+      const events: AuditInput[] = [];
+      for (const b of todo) {
+        const before = writes;
+        try {
+          events.push(...(await write(ctx, b.resource, options)));
+        } catch (err) {
+          if (!(err instanceof FhirError) || writes !== before) throw err;
+          refused.push({ line: b.line, err });
+        }
+      }
+      await ctx.audit?.inTransactionAll(events);
+      return refused;
+    } finally {
+      tx.write = put;
+    }
+  });
+}
+
+type Batch = { line: number; resource: Resource }[];
 
 export async function importLines(ctx: Context, lines: AsyncIterable<string>, options: ImportOptions): Promise<ImportCount> {
   const count: ImportCount = { line: 0, imported: 0, failed: 0 };
-  let batch: { line: number; resource: Resource }[] = [];
+  let batch: Batch = [];
+  let bytes = 0;
   const fail = async (line: number, err: unknown) => {
     count.failed++;
     await options.onError({ line, outcome: outcomeOf(options.input, line, err) });
@@ -113,17 +159,18 @@ export async function importLines(ctx: Context, lines: AsyncIterable<string>, op
     if (!batch.length) return;
     const todo = batch;
     batch = [];
+    bytes = 0;
     try {
-      await ctx.repo.transaction(async () => {
-        for (const b of todo) await write(ctx, b.resource, options);
-      });
-      count.imported += todo.length;
+      const refused = await writeBatch(ctx, todo, options);
+      count.imported += todo.length - refused.length;
+      for (const r of refused) await fail(r.line, r.err);
     } catch {
-      // one line (or more) is refused: each on its own, so the others are kept
+      // the engine refused the transaction: each line on its own, so the others are kept
       for (const b of todo) {
         try {
-          await ctx.repo.transaction(() => write(ctx, b.resource, options));
-          count.imported++;
+          const refused = await writeBatch(ctx, [b], options);
+          if (refused.length) await fail(b.line, refused[0].err);
+          else count.imported++;
         } catch (err) {
           await fail(b.line, err);
         }
@@ -139,14 +186,18 @@ export async function importLines(ctx: Context, lines: AsyncIterable<string>, op
     }
     count.line++;
     if (count.line <= options.skip || !text.trim()) continue;
+    let resource: Resource;
     try {
-      batch.push({ line: count.line, resource: parseLine(text, ctx, options) });
+      resource = parseLine(text, ctx, options);
     } catch (err) {
       await flush();
       await fail(count.line, err);
       await options.onProgress?.({ ...count });
       continue;
     }
+    if (bytes + text.length > BATCH_BYTES) await flush();
+    batch.push({ line: count.line, resource });
+    bytes += text.length;
     if (batch.length >= BATCH) await flush();
   }
   await flush();

@@ -148,8 +148,8 @@ export class LedgerSink implements AuditSink {
   }
 
   /** stored in the caller's open transaction; linked once it commits */
-  inTransaction(input: QueuedAudit): Promise<void> {
-    return this.store([input]);
+  inTransaction(events: QueuedAudit[]): Promise<void> {
+    return this.store(events);
   }
 
   /** resolves once the batch is stored and linked */
