@@ -53,7 +53,7 @@ export interface AuditInput {
   period?: { start: number; end: number };
 }
 
-export function outcome(status: number): AuditEvent['outcome'] {
+export function outcome(status: number): '0' | '4' | '8' {
   return status < 400 ? '0' : status < 500 ? '4' : '8';
 }
 
