@@ -4,7 +4,9 @@
 // up: every read must have one, and the time that takes is the audit lag at that load. Open mode
 // is measured once the warm-up's events are stored, and each run prints the server's CPU per
 // request (Linux), which is what the ratio comes down to when the load generator shares the cores.
-//   node scripts/bench/auth.ts [--seconds 8]
+// With --cpu-prof DIR the authorized server runs under `node --cpu-prof` (one .cpuprofile per
+// thread, the audit worker's included, written to DIR when it stops) for profiling its read path.
+//   node scripts/bench/auth.ts [--seconds 8] [--cpu-prof DIR]
 import autocannon from 'autocannon';
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { startServer } from '../lib/server-process.ts';
@@ -14,12 +16,13 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { writeClient } from '../../src/auth/clients.ts';
-import { numberOption } from '../lib/args.ts';
+import { numberOption, option } from '../lib/args.ts';
 
 const SECONDS = numberOption('seconds', 8);
+const PROFILE = option('cpu-prof', '');
 
-function start(dir: string, extra: string[]) {
-  return startServer(['src/cli/main.ts', 'serve', ...extra], { MIGFHIR_PORT: '0', MIGFHIR_DATA_DIR: dir, MIGFHIR_LOG_LEVEL: 'warn', MIGFHIR_RATE_LIMIT: '0' });
+function start(dir: string, extra: string[], node: string[] = []) {
+  return startServer([...node, 'src/cli/main.ts', 'serve', ...extra], { MIGFHIR_PORT: '0', MIGFHIR_DATA_DIR: dir, MIGFHIR_LOG_LEVEL: 'warn', MIGFHIR_RATE_LIMIT: '0' });
 }
 
 /** CPU ms the process has used so far, in all threads and in its audit worker (Linux /proc;
@@ -57,7 +60,7 @@ try {
   const keys = await generateKeyPair('RS384', { extractable: true });
   writeClient(join(dirAuth, 'clients.json'), { clientId: 'bench', jwks: { keys: [{ ...(await exportJWK(keys.publicKey)), kid: 'k', alg: 'RS384' }] }, scope: 'system/Patient.cruds system/AuditEvent.rs' });
   const open = await start(dirOpen, ['--dev-open-access']);
-  const auth = await start(dirAuth, []);
+  const auth = await start(dirAuth, [], PROFILE ? ['--cpu-prof', '--cpu-prof-dir', PROFILE] : []);
   servers.push(open.child, auth.child);
   const token = async (scope: string) => {
     const assertion = await new SignJWT({}).setProtectedHeader({ alg: 'RS384', kid: 'k' }).setIssuer('bench').setSubject('bench').setAudience(`${auth.base}/auth/token`).setExpirationTime('4m').setJti(randomUUID()).sign(keys.privateKey);

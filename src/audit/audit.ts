@@ -53,7 +53,7 @@ export interface AuditInput {
   period?: { start: number; end: number };
 }
 
-function outcome(status: number): AuditEvent['outcome'] {
+export function outcome(status: number): '0' | '4' | '8' {
   return status < 400 ? '0' : status < 500 ? '4' : '8';
 }
 
@@ -143,29 +143,6 @@ function unlinked(event: AuditEvent): AuditEvent {
 export function chained(previous: string, event: AuditEvent): AuditEvent {
   const hash = chainHash(previous, event);
   return { ...event, extension: [...(event.extension ?? []), { url: CHAIN_URL, extension: [{ url: 'previous', valueString: previous }, { url: 'hash', valueString: hash }] }] } as AuditEvent;
-}
-
-/** What the SQLite trail stores for a new event made by auditEvent() (no extension, no meta
- * but its security labels): the JSON of `chained(previous, withMeta(event))` — meta after id,
- * the chain link last — and the link's hash, with one serialization of the event instead of
- * three object copies (the audit worker's share of a read; test/audit/audit.test.ts checks it
- * against that path). */
-export function storedJson(previous: string, event: AuditEvent, lastUpdated: string): { json: string; hash: string } {
-  let labels = '';
-  if (event.meta) {
-    const { meta, ...rest } = event;
-    if (Object.keys(meta).some((k) => k !== 'security')) throw new Error('storedJson takes an event made by auditEvent()');
-    labels = `,"security":${JSON.stringify(meta.security)}`;
-    event = rest as AuditEvent;
-  }
-  const body = JSON.stringify(event);
-  const start = `{"resourceType":"AuditEvent","id":${JSON.stringify(event.id)},`;
-  if (!body.startsWith(start) || event.extension) throw new Error('storedJson takes an event made by auditEvent()');
-  const meta = `"meta":{"versionId":"1","lastUpdated":${JSON.stringify(lastUpdated)}${labels}},`;
-  const unlinkedJson = `${start}${meta}${body.slice(start.length)}`;
-  const hash = createHash('sha256').update(previous).update(unlinkedJson).digest('hex');
-  const link = `"extension":[{"url":"${CHAIN_URL}","extension":[{"url":"previous","valueString":"${previous}"},{"url":"hash","valueString":"${hash}"}]}]`;
-  return { json: `${unlinkedJson.slice(0, -1)},${link}}`, hash };
 }
 
 export function hashOf(event: AuditEvent): { previous?: string; hash?: string } {

@@ -4,6 +4,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { JSONWebKeySet } from 'jose';
+import { RETENTION_CLIENT } from '../audit/audit.ts';
 
 export interface RegisteredClient {
   clientId: string;
@@ -20,6 +21,15 @@ interface ClientsDocument {
   clients: RegisteredClient[];
 }
 
+/** Client ids the server's own audit events use as their agent: `migfhir audit verify` trusts the
+ * event of a retention cut by its agent (docs/audit.md), so a registered client of that name could
+ * make a search whose AuditEvent looks like one. */
+export const RESERVED_CLIENT_IDS: ReadonlySet<string> = new Set([RETENTION_CLIENT]);
+
+function refuseReserved(path: string, clientId: string): void {
+  if (RESERVED_CLIENT_IDS.has(clientId)) throw new Error(`${path}: the client id '${clientId}' is reserved for the server's own audit events`);
+}
+
 export function readClients(path: string): RegisteredClient[] {
   if (!existsSync(path)) return [];
   const data = JSON.parse(readFileSync(path, 'utf8')) as ClientsDocument;
@@ -28,6 +38,7 @@ export function readClients(path: string): RegisteredClient[] {
     if (!c.clientId || !c.jwks?.keys?.length || typeof c.scope !== 'string') {
       throw new Error(`${path}: every client needs clientId, jwks.keys and scope`);
     }
+    refuseReserved(path, c.clientId);
   }
   return data.clients;
 }
@@ -79,6 +90,7 @@ function stampOf(path: string): string {
 
 /** Adds or replaces a client (atomically rewrites the file, readable by its owner only). */
 export function writeClient(path: string, client: RegisteredClient): void {
+  refuseReserved(path, client.clientId);
   const clients = readClients(path).filter((c) => c.clientId !== client.clientId);
   clients.push(client);
   mkdirSync(dirname(path), { recursive: true });

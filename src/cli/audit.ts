@@ -10,8 +10,9 @@ import { hashOf, verifyChain } from '../audit/audit.ts';
 import { publicKeyFromPem, publicKeyPem, signerFromPem, type Checkpoint } from '../audit/checkpoint.ts';
 import { auditKeyFile } from '../audit/sinks.ts';
 import { SqliteStore } from '../store/sqlite/index.ts';
+import { allCheckpoints, verifyLedger, type LedgerStore } from '../audit/ledger/mongo.ts';
 
-const USAGE = `Usage: migfhir audit verify [--data-dir DIR] [--audit-key FILE] [--anchor FILE]
+const USAGE = `Usage: migfhir audit verify [--data-dir DIR] [--audit-key FILE] [--anchor FILE] [--mongodb-uri URI]
        migfhir audit anchor [--data-dir DIR]
        migfhir audit export --since INSTANT --output DIR [--data-dir DIR]
        migfhir audit prune --before INSTANT [--data-dir DIR] [--audit-key FILE]   (server stopped)`;
@@ -39,9 +40,12 @@ export async function auditCommand(argv: string[]): Promise<number> {
   if (!['verify', 'anchor', 'export', 'prune'].includes(sub)) throw new Error(USAGE);
   const dir = resolve(option(rest, '--data-dir') ?? process.env.MIGFHIR_DATA_DIR ?? './data');
   const path = join(dir, 'migfhir.sqlite');
+  // a MongoDB deployment's ledger (the key: --audit-key, else the data folder's, as the server's)
+  const mongoUri = option(rest, '--mongodb-uri') ?? (process.env.MIGFHIR_STORE === 'mongodb' ? process.env.MIGFHIR_MONGODB_URI || undefined : undefined);
+  if (mongoUri && sub !== 'verify') return fail(`audit ${sub} reads the embedded database only; on MongoDB, audit verify checks the ledger`);
   // opening would create an empty database, and an empty trail verifies: a wrong folder must not
   // read as "intact"
-  if (!existsSync(path)) return fail(`no database at ${path} (--data-dir or MIGFHIR_DATA_DIR names the server's data folder)`);
+  if (!mongoUri && !existsSync(path)) return fail(`no database at ${path} (--data-dir or MIGFHIR_DATA_DIR names the server's data folder)`);
   const anchorFile = option(rest, '--anchor');
   let anchor: Anchor | undefined;
   if (anchorFile) {
@@ -60,6 +64,7 @@ export async function auditCommand(argv: string[]): Promise<number> {
   } catch (err) {
     return fail(`no audit key to check the checkpoints with (${anchor ? 'the anchor\'s publicKey' : keyFile}): ${(err as Error).message.slice(0, 200)}; give --audit-key FILE or --anchor FILE`);
   }
+  if (mongoUri) return verifyMongo(mongoUri, publicKey, anchor);
   const store = new SqliteStore({ path });
   try {
     const checkpoints = store.auditCheckpoints();
@@ -86,6 +91,56 @@ export async function auditCommand(argv: string[]): Promise<number> {
   } finally {
     await store.close();
   }
+}
+
+/** `audit verify --mongodb-uri`: the ledger of a MongoDB deployment. A database with no
+ * collection at all is a wrong URI (nothing is created in it); one whose ledger was dropped is
+ * checked, and fails for want of its checkpoints. */
+async function verifyMongo(uri: string, publicKey: KeyObject, anchor: Anchor | undefined): Promise<number> {
+  // the driver is loaded only for a MongoDB deployment
+  const { MongoClient } = await import('mongodb');
+  const { databaseName, MongoStore } = await import('../store/mongo/index.ts');
+  const name = databaseName(uri);
+  const client = new MongoClient(uri, { serverSelectionTimeoutMS: 15_000 });
+  try {
+    await client.connect();
+    const collections = await client.db(name).listCollections({}, { nameOnly: true }).toArray();
+    if (!collections.length) return fail(`no migfhir data in the MongoDB database '${name}' (the database named in --mongodb-uri)`);
+  } catch (err) {
+    return fail(`cannot read the MongoDB database '${name}': ${(err as Error).message.slice(0, 200)}`);
+  } finally {
+    await client.close();
+  }
+  const store = await MongoStore.open({ uri });
+  try {
+    const { code, text } = await verifyLedgerOf(store, publicKey, anchor);
+    process.stdout.write(`${text}\n`);
+    return code;
+  } finally {
+    await store.close();
+  }
+}
+
+/** The ledger's verdict as `audit verify` prints it (0 intact, 1 broken): its hash links and
+ * stored events, its checkpoints signed by `publicKey`, and an anchor kept elsewhere as one more
+ * checkpoint the chain must pass through at its position. */
+export async function verifyLedgerOf(store: LedgerStore, publicKey: KeyObject, anchor?: Anchor): Promise<{ code: number; text: string }> {
+  const checkpoints: Checkpoint[] = (await allCheckpoints(store.auditCheckpoints())).map(({ events, head, at, keyId, signature }) => ({ events, head, at, keyId, signature }));
+  const broken = (events: number, reason: string, id?: string) => ({ code: 1, text: `migfhir: audit ledger BROKEN at event ${events}${id ? ` (AuditEvent/${id})` : ''}: ${reason}` });
+  const trusted = [...checkpoints];
+  if (anchor) {
+    const { events, head, at, keyId, signature } = anchor;
+    const same = checkpoints.find((c) => c.events === events);
+    if (same && same.head !== head) return broken(events, `the anchor and the ledger's checkpoint of ${events} events name different heads (events were changed, removed or rewritten before it)`);
+    trusted.push({ events, head, at, keyId, signature });
+  }
+  const report = await verifyLedger(store, store.auditLinks(), { checkpoints: trusted, publicKey });
+  if (!report.ok) return broken(report.events, report.broken!.reason, report.broken!.id);
+  const last = checkpoints.at(-1)!;
+  return {
+    code: 0,
+    text: `migfhir: audit ledger intact: ${report.events} events, every hash link verified; ${checkpoints.length} signed checkpoints, the last of ${last.events} events at ${last.at}${anchor ? `; passes through the anchor of ${anchor.events} events at ${anchor.at}` : ''}`,
+  };
 }
 
 /** `audit export`: the events stored since an instant, in chain order from the first of them on

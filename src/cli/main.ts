@@ -9,7 +9,7 @@ Usage:
   migfhir clients add|list   register SMART backend-service clients (see migfhir clients)
   migfhir validate <files|dirs|-> [--profile URL] [--ig DIR|package.tgz] [--format text|json]
                              validate resources, Bundles and NDJSON offline (exit 1 on errors)
-  migfhir audit verify       check the audit trail's hash chain and signed checkpoints (--data-dir DIR, --audit-key FILE, --anchor FILE)
+  migfhir audit verify       check the audit trail's hash chain and signed checkpoints (--data-dir DIR, --audit-key FILE, --anchor FILE, --mongodb-uri URI)
   migfhir audit anchor       print the trail's latest signed checkpoint, to keep elsewhere (--data-dir DIR)
   migfhir audit export --since INSTANT --output DIR
                              write the events since INSTANT as NDJSON with their signed checkpoints

@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { ClientsFile, writeClient } from '../../src/auth/clients.ts';
+import { ClientsFile, readClients, writeClient } from '../../src/auth/clients.ts';
+import { RETENTION_CLIENT } from '../../src/audit/audit.ts';
 import { appWithClients, AUTH_BASE } from '../helpers/authorized-app.ts';
 
 t.test('ClientsFile reads the file again once it changed, at most once a second; a broken file keeps the last clients', async (t) => {
@@ -29,6 +30,23 @@ t.test('ClientsFile reads the file again once it changed, at most once a second;
   t.same(file.current(t0 + 6000).map((c) => c.clientId), ['a', 'b'], 'a broken file keeps the clients read before');
   t.same(file.current(t0 + 7500).map((c) => c.clientId), ['a', 'b']);
   t.equal(errors.length, 1, 'and says so once');
+});
+
+t.test('no client can be registered under the id of the audit trail\'s retention events', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'migfhir-clients-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'clients.json');
+  const jwks = { keys: [{ kty: 'EC', crv: 'P-384', x: 'x', y: 'y' }] } as never;
+  writeClient(path, { clientId: 'a', jwks, scope: 'system/*.rs' });
+  t.throws(() => writeClient(path, { clientId: RETENTION_CLIENT, jwks, scope: 'system/*.rs' }), /reserved/, '`migfhir clients add` refuses it');
+  t.same(readClients(path).map((c) => c.clientId), ['a'], 'and the file is unchanged');
+  const errors: string[] = [];
+  const file = new ClientsFile(path, (err) => errors.push(err.message));
+  // written into the file by hand: a server does not start with it, a running one ignores the change
+  writeFileSync(path, JSON.stringify({ clients: [{ clientId: 'a', jwks, scope: 'system/*.rs' }, { clientId: RETENTION_CLIENT, jwks, scope: 'system/*.rs' }] }));
+  t.throws(() => readClients(path), /reserved/);
+  t.same(file.current(Date.now() + 1500).map((c) => c.clientId), ['a'], 'the clients read before stay');
+  t.match(errors, [/migfhir-retention' is reserved/]);
 });
 
 t.test('a client added while the server runs gets a token without a restart', async (t) => {

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { writeClient } from '../../src/auth/clients.ts';
-import { listeningHosts } from '../../src/http/audience.ts';
+import { createServer, type Server } from 'node:net';
+import { hostsOf, listeningHosts } from '../../src/http/audience.ts';
 import { listeningServer } from '../sync/helpers.ts';
 
 /** A raw HTTP request with an explicit Host header (fetch does not let a caller set one). */
@@ -62,4 +63,20 @@ t.test('the host names of a listening address', async (t) => {
   t.same([...listeningHosts({ address: '10.0.0.5', family: 'IPv4', port: 80 })], ['10.0.0.5:80']);
   const any = listeningHosts({ address: '0.0.0.0', family: 'IPv4', port: 8080 });
   t.ok(any.has('127.0.0.1:8080') && any.has('localhost:8080'), 'a wildcard bind answers on every interface');
+});
+
+t.test('a server\'s hosts are looked up once while it listens, and again after it closes and listens anew', async (t) => {
+  const server = createServer();
+  const listen = () => new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
+  const close = (s: Server) => new Promise<void>((resolve) => s.close(() => resolve()));
+  t.equal(hostsOf(server), undefined, 'not listening: no host');
+  const first = await listen();
+  const hosts = hostsOf(server)!;
+  t.ok(hosts.has(`127.0.0.1:${first}`));
+  t.equal(hostsOf(server), hosts, 'the same set while it listens');
+  await close(server);
+  const second = await listen();
+  t.teardown(() => close(server));
+  t.ok(hostsOf(server)!.has(`127.0.0.1:${second}`), 'the new address after listening again');
+  t.equal(hostsOf(server)!.has(`127.0.0.1:${first}`), first === second, 'not the old one');
 });

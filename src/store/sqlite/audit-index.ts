@@ -13,9 +13,7 @@
 //
 // Created at start-up (IF NOT EXISTS): existing databases gain the table and keep their rows.
 import type Database from 'better-sqlite3';
-import type { AuditEvent } from 'fhir/r4.js';
-import { CLIENT_SYSTEM, LOGIN, REST, RESTFUL_INTERACTION, USER_AUTHENTICATION } from '../../audit/audit.ts';
-import { parseDateRange } from '../../fhir/datetime.ts';
+import { CLIENT_SYSTEM, LOGIN, outcome, REST, RESTFUL_INTERACTION, USER_AUTHENTICATION, type QueuedAudit } from '../../audit/audit.ts';
 import { foldString } from '../../search/normalize.ts';
 import { localTarget } from '../../fhir/reference.ts';
 
@@ -116,28 +114,27 @@ function split(ref: string): (string | null)[] {
 
 const NONE: (string | null)[] = [null, null, null, null];
 
-/** The audit_index row of an event built by auditEvent() (src/audit/audit.ts). */
-export function auditIndexRow(rid: number, event: AuditEvent): (string | number | null)[] {
-  const agent = event.agent[0];
-  const range = parseDateRange(event.recorded)!;
+/** The audit_index row of an event, from its fields (src/audit/audit.ts AuditInput): what the
+ * arms above give for the event auditEvent() makes of them (test/store/sqlite/audit-index.test.ts
+ * compares them with FHIRPath extraction of the stored events). */
+export function auditIndexRow(rid: number, e: QueuedAudit): (string | number | null)[] {
+  // `recorded` is an instant to the millisecond: the range [at, at + 1)
   let entities = 0;
   let what = NONE;
   let patient = NONE;
-  for (const e of event.entity ?? []) {
-    const role = e.role?.code;
-    if (role === '24') entities |= QUERY;
-    else if (role === '1') {
-      entities |= PATIENT;
-      patient = split(e.what!.reference!);
-    } else {
-      entities |= WHAT;
-      what = split(e.what!.reference!);
-    }
+  if (e.what) {
+    entities |= WHAT;
+    what = split(e.what);
   }
-  const address = agent.network?.address ?? null;
+  if (e.patient && e.patient !== e.what) {
+    entities |= PATIENT;
+    patient = split(e.patient);
+  }
+  if (e.query) entities |= QUERY;
+  const address = e.address || null;
   return [
-    rid, range.start, range.end, event.action ?? null, event.outcome ?? null, event.subtype?.[0]?.code ?? null,
-    agent.who!.identifier!.value!, address, address === null ? null : foldString(address), entities, ...what, ...patient,
+    rid, e.at, e.at + 1, e.action, outcome(e.status), e.kind === 'login' ? LOGIN.code : e.interaction,
+    e.clientId ?? 'anonymous', address, address === null ? null : foldString(address), entities, ...what, ...patient,
   ];
 }
 
@@ -149,7 +146,7 @@ export class AuditIndexWriter {
     this.insertRow = db.prepare(`INSERT INTO audit_index VALUES (${Array.from({ length: 18 }, () => '?').join(', ')})`);
   }
 
-  insert(rid: number, event: AuditEvent): void {
+  insert(rid: number, event: QueuedAudit): void {
     this.insertRow.run(auditIndexRow(rid, event));
   }
 }

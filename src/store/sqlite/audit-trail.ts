@@ -9,7 +9,8 @@
 // checkpoint names a head that is committed with it.
 import type Database from 'better-sqlite3';
 import type { AuditEvent } from 'fhir/r4.js';
-import { auditEvent, GENESIS, hashOf, storedJson, type QueuedAudit } from '../../audit/audit.ts';
+import { GENESIS, hashOf, type QueuedAudit } from '../../audit/audit.ts';
+import { storedEvent } from '../../audit/render.ts';
 import { CHECKPOINT_EVENTS, CHECKPOINT_MS, type Checkpoint, type CheckpointLog, type CheckpointSigner } from '../../audit/checkpoint.ts';
 import { AuditIndexWriter } from './audit-index.ts';
 
@@ -71,13 +72,12 @@ export class SqliteAuditTrail {
     const newest = this.stmt.head.get();
     let head = newest ? (hashOf(JSON.parse(newest) as AuditEvent).hash ?? GENESIS) : GENESIS;
     for (const input of events) {
-      const event = auditEvent(input, new Date(input.at).toISOString(), input.id);
       const lastUpdated = now();
-      const { json, hash } = storedJson(head, event, lastUpdated);
+      const { json, hash } = storedEvent(head, input, lastUpdated);
       const info = this.stmt.version.run(input.id, lastUpdated, json);
       if (info.changes === 0) continue;
       const rid = Number(this.stmt.resource.run(input.id, info.lastInsertRowid, lastUpdated).lastInsertRowid);
-      this.index.insert(rid, event);
+      this.index.insert(rid, input);
       head = hash;
     }
     this.checkpoint(false);
