@@ -4,17 +4,20 @@
 // frames in flight as interface engines do; every ACK must be AA, and the store must hold one
 // Provenance per message afterwards. On Linux the server's CPU time per message is printed too:
 // on a shared machine it moves far less than messages/s with the other load.
-//   node scripts/bench/hl7v2.ts [--messages 10000] [--connections 4] [--window 16]
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+// --cpu-prof DIR runs the server under `node --cpu-prof` and leaves its .cpuprofile in DIR (written
+// when the server exits at the end), to see where the server's time per message goes.
+//   node scripts/bench/hl7v2.ts [--messages 10000] [--connections 4] [--window 16] [--cpu-prof DIR]
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { numberOption } from '../lib/args.ts';
+import { numberOption, option } from '../lib/args.ts';
 
 const MESSAGES = numberOption('messages', 10000);
 const CONNECTIONS = numberOption('connections', 4);
 const WINDOW = numberOption('window', 16);
+const CPU_PROF = option('cpu-prof', '');
 const ROOT = new URL('../..', import.meta.url).pathname;
 
 const FAMILIES = ['Παπαδοπούλου', 'الحسن', 'Шевченко', 'Özdemir', 'Nguyễn', 'Đurđević', 'Haidari', 'Diallo'];
@@ -33,25 +36,51 @@ function frame(text: string): Buffer {
   return Buffer.concat([Buffer.from([0x0b]), Buffer.from(text, 'utf8'), Buffer.from([0x1c, 0x0d])]);
 }
 
-/** CPU seconds (user + system) the process has used so far, from /proc; undefined elsewhere. */
-function cpuSeconds(pid: number | undefined): number | undefined {
+/** CPU seconds of each thread of the process by thread name (the main thread, the WAL
+ * checkpoint worker, V8's GC and compiler threads, libuv's pool), from /proc; empty elsewhere. */
+function threadSeconds(pid: number | undefined): Map<string, number> {
+  const byName = new Map<string, number>();
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = tid === String(pid) ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+      byName.set(name, (byName.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100);
+    }
+  } catch {
+    // not Linux, or the process is gone
+  }
+  return byName;
+}
+
+/** CPU seconds (user, system) the process has used so far, from /proc; undefined elsewhere. */
+function cpuSeconds(pid: number | undefined): { user: number; system: number } | undefined {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+    return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 }; // utime, stime in clock ticks (USER_HZ 100)
   } catch {
     return undefined;
   }
 }
 
-async function startServer(dataDir: string): Promise<{ base: string; mllp: number; pid?: number; stop: () => void }> {
-  const child = spawn(process.execPath, ['src/cli/main.ts', 'serve', '--dev-open-access', '--port', '0', '--mllp-port', '0', '--data-dir', dataDir, '--log-level', 'warn'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+/** Ends the server and waits for it to exit (a CPU profile is written on the way out). */
+function stopped(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+async function startServer(dataDir: string): Promise<{ base: string; mllp: number; pid?: number; stop: () => Promise<void> }> {
+  const profile = CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : [];
+  const child = spawn(process.execPath, [...profile, 'src/cli/main.ts', 'serve', '--dev-open-access', '--port', '0', '--mllp-port', '0', '--data-dir', dataDir, '--log-level', 'warn'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d) => {
       out += d;
       const base = /listening at (http:\/\/\S+)/.exec(out)?.[1];
       const mllp = /MLLP listener at [^:]+:(\d+)/.exec(out)?.[1];
-      if (base && mllp) resolve({ base, mllp: Number(mllp), pid: child.pid, stop: () => child.kill('SIGTERM') });
+      if (base && mllp) resolve({ base, mllp: Number(mllp), pid: child.pid, stop: () => stopped(child) });
     });
     child.once('exit', (code) => reject(new Error(`server exited (${code})`)));
   });
@@ -95,18 +124,27 @@ async function main() {
     const shares = Array.from({ length: CONNECTIONS }, (_, c) => rest.filter((n) => (n - 100) % CONNECTIONS === c));
     const t0 = performance.now();
     const cpu0 = cpuSeconds(server.pid);
+    const threads0 = threadSeconds(server.pid);
     const results = await Promise.all(shares.map((ids) => feed(server.mllp, ids)));
     const seconds = (performance.now() - t0) / 1000;
     const cpu1 = cpuSeconds(server.pid);
+    const threads1 = threadSeconds(server.pid);
     const codes: Record<string, number> = {};
     for (const r of results) for (const [k, v] of Object.entries(r)) codes[k] = (codes[k] ?? 0) + v;
     const count = async (type: string) => ((await (await fetch(`${server.base}/${type}?_summary=count`)).json()) as { total: number }).total;
     const timed = MESSAGES - 100;
     console.log(`HL7 v2 ADT over MLLP: ${timed} messages in ${seconds.toFixed(1)} s = ${Math.round(timed / seconds)} messages/s (${CONNECTIONS} connections, window ${WINDOW}); ACKs ${JSON.stringify(codes)}`);
-    if (cpu0 !== undefined && cpu1 !== undefined) console.log(`server CPU: ${((1000 * (cpu1 - cpu0)) / timed).toFixed(2)} ms/message`);
+    if (cpu0 !== undefined && cpu1 !== undefined) {
+      const perMessage = (seconds: number) => ((1000 * seconds) / timed).toFixed(2);
+      const user = cpu1.user - cpu0.user;
+      const system = cpu1.system - cpu0.system;
+      console.log(`server CPU: ${perMessage(user + system)} ms/message (user ${perMessage(user)}, system ${perMessage(system)}); load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+      const threads = [...threads1].map(([name, t]) => [name, t - (threads0.get(name) ?? 0)] as const).filter(([, t]) => t > 0).sort((a, b) => b[1] - a[1]);
+      console.log(`  by thread: ${threads.map(([name, t]) => `${name} ${perMessage(t)}`).join(', ')} ms/message`);
+    }
     console.log(`stored: ${await count('Patient')} Patient, ${await count('Encounter')} Encounter, ${await count('Provenance')} Provenance (expected ${MESSAGES})`);
   } finally {
-    server.stop();
+    await server.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }

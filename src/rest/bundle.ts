@@ -189,8 +189,11 @@ async function transaction(req: FhirRequest, ctx: Context, entries: BundleEntry[
     // The engine may run this more than once (MongoDB retries a transaction after a write
     // conflict): every attempt starts from the entries as sent — new ids, conditional criteria
     // and references resolved again — since the planning below changes what it works on.
+    // The copies are made only on such an engine: SQLite runs this once, and copying every
+    // body cost the HL7 v2 feed ~0.1 ms of CPU a message.
     results = new Array(entries.length);
-    const planned = checked.map((p) => ({ ...p, body: p.body === undefined ? undefined : structuredClone(p.body) }));
+    const fresh = ctx.repo.store.retriesTransactions === true;
+    const planned = checked.map((p) => ({ ...p, body: p.body === undefined || !fresh ? p.body : structuredClone(p.body) }));
     const ids = new Map<string, string>();
     const targets = new Map<string, number>();
     const claim = (target: string, p: Planned) => {

@@ -110,6 +110,10 @@ export interface ResourceStore {
   /** false when the engine cannot commit several writes atomically (MongoDB without a replica
    * set): transaction Bundles are refused. Undefined means it can. */
   readonly atomicTransactions?: boolean;
+  /** true when transaction() may run `work` more than once (MongoDB retries after a write
+   * conflict): work that changes what it was given must then start each attempt from a copy.
+   * Undefined: `work` runs once (SQLite), and copying it would be wasted. */
+  readonly retriesTransactions?: boolean;
   /** The most entries of one transaction Bundle this engine commits (MongoDB: a transaction's
    * lifetime and cache); larger ones are refused with 413. Undefined: the server's limit only. */
   readonly maxTransactionEntries?: number;

@@ -69,6 +69,8 @@ export function definitionsAt(profile: CompiledProfile, slice: ElementNode, path
   if (path === '$this') return [slice];
   let nodes: ElementNode[] = [slice];
   for (const raw of path.split('.')) {
+    // `$this.system` (HL7 Italia's identifier slices) is the slice's own `system`
+    if (raw === '$this') continue;
     const name = raw.replace(/\(\)$/, '');
     const ext = /^extension\('([^']*)'\)$/.exec(raw);
     const next: ElementNode[] = [];
@@ -97,6 +99,9 @@ export interface SliceContext {
   resolve(reference: unknown): unknown;
   /** the resource type a target profile constrains */
   profileType(url: string): string | undefined;
+  /** whether a value (a code, uri or string; a Coding) is in the value set: for value
+   * discriminators on an element with a required binding */
+  inValueSet?(valueSet: string, value: unknown): boolean;
 }
 
 function matchesSlice(item: unknown, key: string, base: ElementNode, slice: ElementNode, ctx: SliceContext): boolean {
@@ -118,6 +123,12 @@ function matchesSlice(item: unknown, key: string, base: ElementNode, slice: Elem
         for (const x of defs) {
           if (x.fixed !== undefined) expected.push((v) => jsonEqual(v, x.fixed));
           else if (x.pattern !== undefined) expected.push((v) => matchesPattern(v, x.pattern));
+          // a required binding selects too (FHIR profiling: "fixed value, pattern, or required
+          // ValueSet binding"): HL7 Italia's STP and ENI slices bind identifier.system
+          else if (x.binding?.strength === 'required' && x.binding.valueSet && ctx.inValueSet) {
+            const vs = x.binding.valueSet;
+            expected.push((v) => ctx.inValueSet!(vs, v));
+          }
         }
         if (!expected.length && d.path === 'url' && slice.types[0]?.code === 'Extension' && slice.types[0].profiles?.[0]) {
           const url = slice.types[0].profiles[0];

@@ -311,6 +311,7 @@ export class Validator {
         typeOf: (item, key) => this.typeOf(item, key, def),
         resolve: (reference) => this.resolveReference(reference, run),
         profileType: (url) => coreType(url) ?? this.profiles.get(url)?.type,
+        inValueSet: (vs, v) => (typeof v === 'string' ? this.bindings.code(vs, v) : v && typeof v === 'object' ? this.bindings.coding(vs, v as Coding) : undefined)?.verdict === 'in',
       });
       slices = a.slices;
       for (const pr of a.problems) this.issue(run, pr.severity, 'structure', pr.index === undefined ? path : items[pr.index].path, pr.message);

@@ -101,6 +101,7 @@ function tooLarge(diagnostics: string): FhirError {
 export class MongoStore implements ResourceStore {
   readonly engine = 'mongodb';
   readonly atomicTransactions: boolean;
+  readonly retriesTransactions = true;
   readonly maxTransactionEntries = MONGO_LIMITS.transactionEntries;
   readonly topology: Topology;
   readonly unmarkedSensitiveRows: boolean;

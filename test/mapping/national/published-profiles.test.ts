@@ -1,8 +1,11 @@
 // Every national adapter's export against its country's published Patient profile. The
 // published profiles are FSH (HL7 Sweden, HL7 Poland, HL7 Hellas, gematik ISiK) or an XML
-// differential that needs the HL7 Italia terminology package (hl7-it/base), and fsh-sushi is
-// not available to compile them: each profile's rules are transcribed below, once, from the
-// published source named beside them, and every export — of the fixtures, of 150 generated
+// differential (HL7 Italia), and fsh-sushi is not available to compile them; Poland's and
+// Greece's are R5 profiles in any case. Each profile's rules are transcribed below, once, from
+// the published source named beside them (the German, Swedish and Italian exports are also
+// validated against the published profiles themselves: isik-, se- and it-validation.test.ts).
+// The Italian `type` rule is migfhir's (the published example's typing; the published slices
+// select STP and ENI by system). Every export — of the fixtures, of 150 generated
 // inputs per country and of stored records shaped the way migfhir holds them (several names,
 // missing parts) — is checked against them. Exports the profile cannot hold are refused (422).
 import t, { type Test } from 'tap';
