@@ -346,8 +346,15 @@ class Reader {
   }
 }
 
+const XSI_NS = 'http://www.w3.org/2001/XMLSchema-instance';
+
+/** Attributes that carry no FHIR content: namespace declarations, xml:*, and the XML Schema
+ * location hints (xsi:schemaLocation, xsi:noNamespaceSchemaLocation) that published FHIR XML
+ * files often carry on their root, e.g. HL7 Italia's profiles; the reference validator ignores
+ * them. Other xsi attributes (type, nil) would change meaning and stay refused. */
 function isDeclaration(a: sax.QualifiedAttribute): boolean {
-  return a.name === 'xmlns' || a.prefix === 'xmlns' || a.prefix === 'xml';
+  return a.name === 'xmlns' || a.prefix === 'xmlns' || a.prefix === 'xml'
+    || (a.uri === XSI_NS && (a.local === 'schemaLocation' || a.local === 'noNamespaceSchemaLocation'));
 }
 
 /** The resource an XML text holds, in FHIR's JSON form; 400 OperationOutcome when it is not FHIR XML. */

@@ -35,6 +35,9 @@ t.test('reading', async (t) => {
 
   const scenario = fromXml('<ExampleScenario xmlns="http://hl7.org/fhir"><status value="draft"/><instance><resourceId value="r"/><resourceType value="Patient"/></instance></ExampleScenario>');
   t.same(scenario, { resourceType: 'ExampleScenario', status: 'draft', instance: [{ resourceId: 'r', resourceType: 'Patient' }] }, 'an element named resourceType');
+  const hinted = '<Patient xmlns="http://hl7.org/fhir" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="http://hl7.org/fhir ../../schema/fhir-single.xsd"><active value="true"/></Patient>';
+  t.same(fromXml(hinted), { resourceType: 'Patient', active: true }, 'xsi:schemaLocation on the root is a hint, not content (published IGs carry it)');
+  refused(t, '<Patient xmlns="http://hl7.org/fhir" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><active xsi:nil="true"/></Patient>', /Unknown attribute xsi:nil/, 'other xsi attributes change meaning and stay refused');
   t.equal(toXml(scenario), '<ExampleScenario xmlns="http://hl7.org/fhir"><status value="draft"/><instance><resourceId value="r"/><resourceType value="Patient"/></instance></ExampleScenario>');
 });
 
