@@ -13,6 +13,7 @@ import type { Auditor } from '../audit/audit.ts';
 import type { Terminology } from '../terminology/service.ts';
 import type { ValidationService } from '../validation/service.ts';
 import type { BulkJobs } from '../bulk/jobs.ts';
+import type { InboundLog } from '../inbound/log.ts';
 
 export interface FhirRequest {
   method: string;
@@ -71,6 +72,8 @@ export interface Context {
   audit?: Auditor;
   /** Bulk Data $export and $import jobs (src/bulk/jobs.ts), set once the app is built */
   bulk?: BulkJobs;
+  /** the inbound message log (src/inbound/log.ts), set once the app is built */
+  inbound?: InboundLog;
 }
 
 /** The server's background reindex jobs (ReindexJobs in src/operations/reindex.ts), each a Task. */
