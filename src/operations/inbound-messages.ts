@@ -87,6 +87,11 @@ const inboundMessages: Handler = async (req, ctx) => {
       throw forbidden(`Reading a message's content needs the ${MIGRATION_DATA_SCOPE} scope as well as ${INTEGRATION_SCOPE}: HL7 v2 text can carry status-revealing identifiers that no redaction reaches`);
     }
     if (!enabled) throw notFound('The inbound message log is off (--message-log-days or --message-log-max 0): no message is kept');
+    // the AuditEvent names the message read, and is labelled as the migration data it may hold
+    if (req.trail) {
+      req.trail.query = true;
+      req.trail.sensitiveQuery = true;
+    }
     const m = await log!.read(id);
     if (!m) throw notFound(`No message '${id.slice(0, 64)}' in the inbound message log (entries past --message-log-days or --message-log-max are pruned)`);
     const parts = [...summaryParts(m), { name: 'content', valueBase64Binary: m.content.toString('base64') }, { name: 'text', valueString: textOf(m) }];

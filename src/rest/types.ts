@@ -47,6 +47,9 @@ export interface TrailNotes {
   /** the request's query reads a sensitive parameter: its AuditEvent is labelled like the data,
    * and its query is withheld from clients without the migration-data scope */
   sensitiveQuery?: boolean;
+  /** the request's query names what an operation read (a message of the inbound log,
+   * $inbound-messages?id=…): its AuditEvent records the query, as a search's does */
+  query?: boolean;
 }
 
 export interface FhirResponse {

@@ -7,19 +7,14 @@ import net from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.ts';
 import { testConfig, type Config } from '../../src/config.ts';
-import { SqliteStore } from '../../src/store/sqlite/index.ts';
-import { MongoStore } from '../../src/store/mongo/index.ts';
 import type { ResourceStore } from '../../src/store/types.ts';
 import { frame } from '../../src/transport/mllp.ts';
 import { fhir } from '../helpers/app.ts';
-import { FakeMongo } from '../helpers/mongo-fake.ts';
+import { authorizedApp } from '../helpers/authorized-app.ts';
+import { ENGINES } from '../inbound/engines.ts';
 import { runExport } from '../helpers/bulk-client.ts';
 import { evn, msh, pid, pv1 } from '../mapping/hl7v2/fixtures.ts';
 
-export const ENGINES: { name: string; open: () => Promise<ResourceStore> }[] = [
-  { name: 'sqlite', open: async () => new SqliteStore({ path: ':memory:' }) },
-  { name: 'mongodb (mingo)', open: () => MongoStore.attach(new FakeMongo(), { topology: 'replicaSet' }) },
-];
 
 const ER7 = 'x-application/hl7-v2+er7; charset=utf-8';
 const a01 = (id: string, mrn: string) => [msh('A01', id, { facility: 'EVANGELISMOS' }), evn('A01'), pid({ ids: `${mrn}^^^EVANGELISMOS^MR`, names: 'الحسن^محمد^^^^^L^I~Al-Hassan^Mohammed^^^^^L^A', dob: '19920704', sex: 'M' }), pv1({ cls: 'E', visit: `ER-${id}^^^EVANGELISMOS` })].join('\r');
@@ -162,3 +157,43 @@ for (const engine of ENGINES) {
     t.equal((await fhir(off, 'GET', '/fhir/$inbound-messages?id=x')).status, 404);
   });
 }
+
+t.test('scopes: listing needs migfhir/integration.read; the content needs migfhir/migration-data.read as well; reading it is audited', async (t) => {
+  for (const engine of ENGINES) {
+    const { app: a, bearer } = await authorizedApp(t, { id: 'integration', scope: 'system/*.cruds migfhir/migration-data.read migfhir/integration.read' }, { store: await engine.open() });
+    const feed = await bearer('system/*.cruds');
+    t.equal((await ingest(a, noPid('SCOPE-1'), feed)).statusCode, 422, `${engine.name}: a refused message`);
+    const without = await fhir(a, 'GET', '/fhir/$inbound-messages', undefined, await bearer('system/*.cruds migfhir/migration-data.read'));
+    t.equal(without.status, 403, 'no integration scope: no list');
+    t.equal(without.body.resourceType, 'OperationOutcome');
+    t.match(without.body.issue[0].diagnostics, 'migfhir/integration.read');
+
+    const lister = await bearer('system/*.rs migfhir/integration.read');
+    const list = await fhir(a, 'GET', '/fhir/$inbound-messages', undefined, lister);
+    t.equal(list.status, 200, 'the integration scope lists');
+    t.equal(param(list.body, 'contentReadable').valueBoolean, false, 'and the answer says the content cannot be read');
+    const [entry] = entriesOf(list.body);
+    t.equal(entry.controlId, 'SCOPE-1');
+    t.equal(entry.ack, 'AE');
+    t.notOk(list.raw.includes('PV1|'), 'no message content in the list');
+    const refused = await fhir(a, 'GET', `/fhir/$inbound-messages?id=${entry.id}`, undefined, lister);
+    t.equal(refused.status, 403, 'the content without the migration-data scope: 403');
+    t.equal(refused.body.resourceType, 'OperationOutcome');
+    t.match(refused.body.issue[0].diagnostics, 'migfhir/migration-data.read');
+    t.notOk(refused.raw.includes('PV1|'), 'with nothing of the message');
+    t.equal((await fhir(a, 'GET', `/fhir/$inbound-messages?id=${entry.id}`, undefined, await bearer('system/*.cruds migfhir/migration-data.read'))).status, 403, 'nor with migration-data alone');
+
+    const reader = await bearer('system/*.rs migfhir/integration.read migfhir/migration-data.read');
+    const read = await fhir(a, 'GET', `/fhir/$inbound-messages?id=${entry.id}`, undefined, reader);
+    t.equal(read.status, 200, 'both scopes: the content');
+    t.equal(entriesOf(read.body)[0].text, noPid('SCOPE-1'));
+    t.equal(param(read.body, 'contentReadable').valueBoolean, true);
+
+    await a.fhir.audit?.flush();
+    const events = await fhir(a, 'GET', '/fhir/AuditEvent?_count=200', undefined, reader);
+    const reads = (events.body.entry ?? []).map((e: any) => e.resource).filter((ev: any) => ev.entity?.some((x: any) => x.query && Buffer.from(x.query, 'base64').toString() === `id=${entry.id}`));
+    t.equal(reads.length, 1, 'the read of the content has its AuditEvent, naming the message');
+    t.equal(reads[0]?.agent[0].altId, 'integration');
+    t.ok(reads[0]?.meta?.security?.length, 'labelled as the migration data it may hold');
+  }
+});
