@@ -252,6 +252,9 @@ t.test('the four pages in chromium', { skip: NO_CHROMIUM }, async (t) => {
     await table.getByRole('row').filter({ hasText: 'AR-0001' }).first().getByRole('button', { name: 'Replay AR-0001' }).click();
     await answer.filter({ hasText: 'Replay of AR-0001' }).waitFor();
     t.match(await answer.textContent(), /ACK AA: Message AR-0001 was applied before/, 'a message applied before is recognised and writes nothing');
+    await table.getByRole('row').filter({ hasText: /national import \(gr\)/ }).first().getByRole('button', { name: /^Replay/ }).click();
+    await answer.filter({ hasText: 'imported before' }).waitFor();
+    t.match(await answer.textContent(), /Replay of [\w-]+: This content was imported before/, 'a national import replayed: recognised too');
 
     await page.getByRole('textbox', { name: 'Message', exact: true }).fill(AR_0001.replace('|AR-0001|', '|AR-0002|').replace('ER-2024-77', 'ER-2024-78').replace(/(PV1\|.*)$/, '$1\nZZZ|a segment no one mapped'));
     await page.getByRole('button', { name: 'Send' }).click();

@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.ts';
 import { testConfig, type Config } from '../../src/config.ts';
 import type { ResourceStore } from '../../src/store/types.ts';
+import { SqliteStore } from '../../src/store/sqlite/index.ts';
 import { frame } from '../../src/transport/mllp.ts';
 import { fhir } from '../helpers/app.ts';
 import { authorizedApp } from '../helpers/authorized-app.ts';
@@ -196,4 +197,24 @@ t.test('scopes: listing needs migfhir/integration.read; the content needs migfhi
     t.equal(reads[0]?.agent[0].altId, 'integration');
     t.ok(reads[0]?.meta?.security?.length, 'labelled as the migration data it may hold');
   }
+});
+
+t.test('no message text in the server log, at trace level, even when the log cannot be written', async (t) => {
+  const lines: string[] = [];
+  const store = new SqliteStore({ path: ':memory:' });
+  const a = await buildApp(testConfig({ baseUrl: 'http://test.local/fhir', logLevel: 'trace' }), { store, logStream: { write: (line) => void lines.push(line) } });
+  t.teardown(async () => {
+    await a.close();
+    await store.close();
+  });
+  t.equal((await ingest(a, a01('TRACE-1', 'EV-TRACE'))).statusCode, 200);
+  t.equal((await ingest(a, noPid('TRACE-2'))).statusCode, 422);
+  const [entry] = entriesOf((await fhir(a, 'GET', '/fhir/$inbound-messages?_count=1')).body);
+  t.equal((await fhir(a, 'GET', `/fhir/$inbound-messages?id=${entry.id}`)).status, 200);
+  // the log's database gone: the message is still answered, and the failure logged without it
+  await store.messageLog().close();
+  t.equal((await ingest(a, a01('TRACE-3', 'EV-TRACE-3'))).statusCode, 200, 'a message is applied when its log entry cannot be written');
+  const log = lines.join('');
+  t.match(log, /inbound message log: /, 'the failure is logged');
+  for (const secret of ['الحسن', 'Al-Hassan', 'EV-TRACE', 'TRACE-2', 'PV1|', '19920704']) t.notOk(log.includes(secret), `no "${secret}" in the logs`);
 });
