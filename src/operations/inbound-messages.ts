@@ -8,7 +8,8 @@
 //        for an exact replay; text, decoded, to read). Needs migfhir/integration.read and
 //        migfhir/migration-data.read: raw HL7 v2 text can carry status-revealing identifiers
 //        that no redaction reaches. Like every request, the read is audited.
-// Without authorization (development open access) both are open, as every other door.
+// Without authorization (development open access) both are open, as every other door. GET only:
+// the id read must stand in the request's URL, which the read's AuditEvent records.
 import type { OperationOutcome, Parameters, ParametersParameter } from 'fhir/r4.js';
 import { forbidden, type AuthContext } from '../auth/authorize.ts';
 import { INTEGRATION_SCOPE, MIGRATION_DATA_SCOPE } from '../auth/scopes.ts';

@@ -46,14 +46,24 @@ function summaryOf(d: Omit<MessageDocument, 'content'>): InboundSummary {
   };
 }
 
+/** How often the count bound is enforced: after appends of 1% of it (an index walk of `keep`
+ * entries is too dear for every message at 10,000), and at least once a minute. */
+const COUNT_EVERY_MS = 60_000;
+
 export class MongoMessageLog implements MessageLogStore {
   private readonly coll: MongoCollection<MessageDocument>;
+  private readonly clock: () => number;
+  /** entries this process appended since it last enforced the count bound */
+  private appended = 0;
+  private countedAt = 0;
 
-  constructor(coll: MongoCollection<MessageDocument>) {
+  constructor(coll: MongoCollection<MessageDocument>, clock: () => number = Date.now) {
     this.coll = coll;
+    this.clock = clock;
   }
 
   async append(entries: InboundMessage[]): Promise<void> {
+    this.appended += entries.length;
     for (const e of entries) {
       await this.coll.insertOne({
         _id: e.id, at: e.received, door: e.door, kind: e.kind,
@@ -81,9 +91,16 @@ export class MongoMessageLog implements MessageLogStore {
   }
 
   async prune(before: string, keep: number): Promise<number> {
-    // usually nothing or one entry: the log is pruned after every append
+    // by age: a range of the `newest` index, usually empty or one entry (pruned after every append)
     const old = await this.coll.find({ at: { $lt: before } }, { projection: { _id: 1 } }).limit(1000).toArray();
-    const excess = await this.coll.aggregate([{ $sort: { at: -1, _id: -1 } }, { $skip: keep }, { $project: { _id: 1 } }, { $limit: 1000 }]).toArray();
+    // by count: the entries past the newest `keep` (the collection may hold up to 1% more between two checks)
+    const now = this.clock();
+    let excess: Record<string, unknown>[] = [];
+    if (this.appended >= Math.max(1, Math.floor(keep / 100)) || now - this.countedAt >= COUNT_EVERY_MS) {
+      this.appended = 0;
+      this.countedAt = now;
+      excess = await this.coll.aggregate([{ $sort: { at: -1, _id: -1 } }, { $skip: keep }, { $project: { _id: 1 } }, { $limit: 1000 }]).toArray();
+    }
     const ids = new Set<string>([...old.map((d) => d._id), ...excess.map((d) => String(d._id))]);
     for (const _id of ids) await this.coll.deleteOne({ _id });
     return ids.size;
