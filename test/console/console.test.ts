@@ -11,7 +11,7 @@ import type { Browser, Page } from 'playwright-core';
 import { consolePolicy } from '../../src/http/console.ts';
 import { seed } from '../../src/cli/seed.ts';
 import { authorizedApp } from '../helpers/authorized-app.ts';
-import { fhir } from '../helpers/app.ts';
+import { fhir, testApp } from '../helpers/app.ts';
 import { launchChromium, NO_CHROMIUM, screenshot } from '../helpers/browser.ts';
 import { AR_0001, CONSOLE_FIXTURES, DUPLICATE_A08, DUPLICATE_A28, PERSIAN_NAME, URDU_NAME } from './fixtures.ts';
 
@@ -276,4 +276,19 @@ t.test('the four pages in chromium', { skip: NO_CHROMIUM }, async (t) => {
   });
 
   t.same(errors, [], 'no script error in the pages');
+});
+
+t.test('integration engineer: with the message log off the page says a replay is the message pasted again', { skip: NO_CHROMIUM }, async (t) => {
+  const app = await testApp({ messageLogMax: 0 });
+  t.teardown(() => app.close());
+  const origin = await app.listen({ host: '127.0.0.1', port: 0 });
+  const browser: Browser = await launchChromium();
+  t.teardown(() => browser.close());
+  const page: Page = await browser.newPage();
+  await page.goto(`${origin}/console#/integration`);
+  const note = page.getByRole('status').filter({ hasText: 'keeps no message log' });
+  await note.waitFor();
+  t.match(await note.textContent(), /to replay a message, paste it below/);
+  t.equal(await page.locator('table.messages').count(), 0, 'no list');
+  await screenshot(page, 'integration-log-off');
 });
