@@ -19,7 +19,7 @@ function entryOf(message) {
   const out = { written: [] };
   for (const p of message.part ?? []) {
     if (p.name === 'written') out.written.push(p.valueReference?.reference);
-    else out[p.name] = p.resource ?? p.valueId ?? p.valueInstant ?? p.valueCode ?? p.valueString ?? p.valueBase64Binary;
+    else out[p.name] = p.resource ?? p.valueId ?? p.valueInstant ?? p.valueCode ?? p.valueString ?? p.valueBase64Binary ?? p.valueInteger ?? p.valueBoolean;
   }
   return out;
 }
@@ -50,7 +50,7 @@ async function replay(id) {
   const one = await fhir(`$inbound-messages?id=${encodeURIComponent(id)}`);
   const m = parameter(one, 'message');
   const e = m ? entryOf(m) : undefined;
-  if (!e?.content) throw new ApiError(404, { issue: [{ severity: 'error', diagnostics: 'The message is no longer in the log' }] });
+  if (!e?.content) throw new ApiError(404, { issue: [{ severity: 'error', diagnostics: 'The server did not keep this message\'s content: paste it below to replay it' }] });
   const bytes = Uint8Array.from(atob(e.content), (c) => c.charCodeAt(0));
   if (e.kind === 'national') {
     const query = `adapter=${encodeURIComponent(e.event ?? '')}${e.sender ? `&sender=${encodeURIComponent(e.sender)}` : ''}`;
@@ -93,7 +93,7 @@ function Recent({ generation, onReplayed }) {
           <td>${dateText(e.received)}</td><td>${kindText(e)}</td><td class="nowrap">${e.door.toUpperCase()}</td><td class="nowrap">${e.kind === 'hl7v2' ? e.event ?? '' : ''}</td><td>${e.sender ?? ''}</td>
           <td class="nowrap"><code>${e.controlId ?? ''}</code></td><td class="nowrap"><span class=${`ack ack-${e.ack}`}>${e.ack}</span></td>
           <td><${Issues} issues=${e.outcome?.issue} /></td><td><${TargetLinks} refs=${e.written} /></td>
-          ${log.readable ? html`<td class="nowrap"><button type="button" aria-label=${`Replay ${e.controlId ?? e.id}`} disabled=${busy !== undefined} onClick=${() => run(e)}>Replay</button></td>` : ''}
+          ${log.readable ? html`<td class="nowrap">${e.contentKept === false ? html`<span class="note">not kept (${e.size} bytes)</span>` : html`<button type="button" aria-label=${`Replay ${e.controlId ?? e.id}`} disabled=${busy !== undefined} onClick=${() => run(e)}>Replay</button>`}</td>` : ''}
         </tr>`)}</tbody></table>`
       : html`<p>Nothing received yet.</p>`)}
   </section>`;

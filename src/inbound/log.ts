@@ -23,6 +23,9 @@ const DAY_MS = 86_400_000;
 const PRUNE_EVERY_MS = 3_600_000;
 /** the longest sender, control id or event kept (MSH fields are the sender's to fill) */
 const MAX_FIELD = 200;
+/** the largest content kept: an HL7 v2 message is far smaller (--mllp-max-bytes, 1 MiB); a
+ * national Bundle of hundreds of MiB is logged without its content (no replay from the log) */
+export const MAX_CONTENT_BYTES = 8 * 1024 * 1024;
 
 export interface MessageLogBounds {
   /** days an entry is kept; 0: no log */
@@ -146,23 +149,27 @@ export class InboundLog {
     await this.append(
       received.map(({ bytes, charset, received: at, result }) => ({
         id: timeOrderedId(), received: at, door, kind: 'hl7v2', ...headerFields(bytes, charset),
-        ack: result.ackCode, issues: issuesOf(result.response), written: writtenBy(result.response), content: Buffer.from(bytes),
+        ack: result.ackCode, issues: issuesOf(result.response), written: writtenBy(result.response), size: bytes.length,
+        contentKept: bytes.length <= MAX_CONTENT_BYTES, ...(bytes.length <= MAX_CONTENT_BYTES ? { content: Buffer.from(bytes) } : {}),
         ...(charset ? { charset: clip(charset) } : {}),
       })),
     );
   }
 
   /** A national import ($import-national): its JSON body and the answer, or the error that refused it. */
-  async recordNational(input: { body: unknown; adapter?: string; sender?: string; received: string }, outcome: { response: FhirResponse } | { error: unknown }): Promise<void> {
+  async recordNational(input: { body: unknown; adapter?: string; sender?: string; received: string; declaredBytes?: number }, outcome: { response: FhirResponse } | { error: unknown }): Promise<void> {
     if (!this.store) return;
     const refused = 'error' in outcome;
     const issues = refused
       ? outcome.error instanceof FhirError ? outcome.error.outcome.issue : [{ severity: 'error' as const, code: 'exception' as const, diagnostics: 'Internal error; nothing was stored' }]
       : issuesOf(outcome.response);
     const ack: InboundAck = refused ? 'AE' : 'AA';
+    // the body as JSON text (a large one is measured by its Content-Length, not serialized)
+    const content = (input.declaredBytes ?? 0) > MAX_CONTENT_BYTES ? undefined : Buffer.from(JSON.stringify(input.body ?? null), 'utf8');
     await this.append([{
       id: timeOrderedId(), received: input.received, door: 'http', kind: 'national', ...(input.sender ? { sender: clip(input.sender) } : {}), ...(input.adapter ? { event: clip(input.adapter) } : {}),
-      ack, issues, written: refused ? [] : writtenBy(outcome.response), content: Buffer.from(JSON.stringify(input.body ?? null), 'utf8'),
+      ack, issues, written: refused ? [] : writtenBy(outcome.response), size: content?.length ?? input.declaredBytes ?? 0,
+      contentKept: !!content && content.length <= MAX_CONTENT_BYTES, ...(content && content.length <= MAX_CONTENT_BYTES ? { content } : {}),
     }]);
   }
 

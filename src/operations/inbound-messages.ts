@@ -44,6 +44,8 @@ function summaryParts(m: InboundSummary): ParametersParameter[] {
   if (m.controlId) parts.push({ name: 'controlId', valueString: m.controlId });
   if (m.event) parts.push({ name: 'event', valueString: m.event });
   parts.push({ name: 'ack', valueCode: m.ack });
+  parts.push({ name: 'size', valueInteger: m.size });
+  parts.push({ name: 'contentKept', valueBoolean: m.contentKept });
   // OperationOutcome.issue is 1..*: a message answered without issues has no outcome part
   if (m.issues.length) parts.push({ name: 'outcome', resource: { resourceType: 'OperationOutcome', issue: m.issues } as OperationOutcome });
   for (const reference of m.written) parts.push({ name: 'written', valueReference: { reference } });
@@ -51,7 +53,7 @@ function summaryParts(m: InboundSummary): ParametersParameter[] {
 }
 
 /** The content as text: HL7 v2 decoded per MSH-18 (or the charset it came with), JSON as UTF-8. */
-function textOf(m: InboundMessage): string {
+function textOf(m: InboundMessage & { content: Buffer }): string {
   if (m.kind === 'hl7v2') {
     try {
       return decodeMessage(m.content, m.charset).text;
@@ -95,7 +97,8 @@ const inboundMessages: Handler = async (req, ctx) => {
     }
     const m = await log!.read(id);
     if (!m) throw notFound(`No message '${id.slice(0, 64)}' in the inbound message log (entries past --message-log-days or --message-log-max are pruned)`);
-    const parts = [...summaryParts(m), { name: 'content', valueBase64Binary: m.content.toString('base64') }, { name: 'text', valueString: textOf(m) }];
+    const parts = summaryParts(m);
+    if (m.content) parts.push({ name: 'content', valueBase64Binary: m.content.toString('base64') }, { name: 'text', valueString: textOf({ ...m, content: m.content }) });
     if (m.charset) parts.push({ name: 'charset', valueString: m.charset });
     const body: Parameters = { resourceType: 'Parameters', parameter: [...header, { name: 'message', part: parts }] };
     return { status: 200, body };
@@ -114,6 +117,8 @@ const MESSAGE_PARTS = [
   { name: 'controlId', use: 'out' as const, min: 0, max: '1', type: 'string', documentation: 'MSH-10' },
   { name: 'event', use: 'out' as const, min: 0, max: '1', type: 'string', documentation: 'HL7 v2: MSH-9 (e.g. ADT^A01); national: the adapter' },
   { name: 'ack', use: 'out' as const, min: 1, max: '1', type: 'code', documentation: 'HL7 v2: the ACK code (MSA-1); national: AA applied, AE refused' },
+  { name: 'size', use: 'out' as const, min: 1, max: '1', type: 'integer', documentation: 'bytes received' },
+  { name: 'contentKept', use: 'out' as const, min: 1, max: '1', type: 'boolean', documentation: 'false for a message larger than the log keeps (8 MiB): listed, not replayable from the log' },
   { name: 'outcome', use: 'out' as const, min: 0, max: '1', type: 'OperationOutcome', documentation: 'the errors and warnings the sender was answered' },
   { name: 'written', use: 'out' as const, min: 0, max: '*', type: 'Reference', documentation: 'each resource the message wrote' },
   { name: 'content', use: 'out' as const, min: 0, max: '1', type: 'base64Binary', documentation: 'with id only: the message as received' },

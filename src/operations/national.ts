@@ -49,6 +49,7 @@ const importNationalLogged: Handler = async (req, ctx) => {
     adapter: req.query.adapter?.[0] ?? named?.find((x) => x.name === 'adapter')?.valueCode ?? named?.find((x) => x.name === 'adapter')?.valueString,
     sender: req.query.sender?.[0] ?? named?.find((x) => x.name === 'sender')?.valueString,
     received,
+    declaredBytes: Number(req.headers['content-length'] ?? 0) || undefined,
   };
   try {
     const response = await importNational(req, ctx);

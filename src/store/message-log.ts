@@ -28,13 +28,17 @@ export interface InboundSummary {
   issues: OperationOutcomeIssue[];
   /** Type/id of each resource written (none for a refused or duplicate message) */
   written: string[];
+  /** bytes received */
+  size: number;
+  /** whether the content was kept (not when larger than the log keeps: src/inbound/log.ts) */
+  contentKept: boolean;
 }
 
 /** A message with its content as received. */
 export interface InboundMessage extends InboundSummary {
   /** the bytes received (HL7 v2: in the character set MSH-18 or the HTTP charset names;
    * national: the JSON body, UTF-8) */
-  content: Buffer;
+  content?: Buffer;
   /** the charset parameter the sender gave over HTTP, when it gave one (a replay sends it again) */
   charset?: string;
 }

@@ -2,7 +2,7 @@
 // all but the newest `max`; pruning runs after every append and from the server's timer.
 import t from 'tap';
 import type { OperationOutcome } from 'fhir/r4.js';
-import { InboundLog, headerFields, timeOrderedId } from '../../src/inbound/log.ts';
+import { InboundLog, headerFields, MAX_CONTENT_BYTES, timeOrderedId } from '../../src/inbound/log.ts';
 import type { Ingested } from '../../src/operations/hl7v2.ts';
 import { ENGINES } from './engines.ts';
 
@@ -33,11 +33,24 @@ for (const engine of ENGINES) {
     t.same(await ids(), ['MID-2', 'MID-1']);
     await log.recordHl7v2('http', [{ bytes: message('NEW-1'), received: at(), result: refused() }, { bytes: message('NEW-2'), received: at(), result: refused() }]);
     t.same(await ids(), ['NEW-2', 'NEW-1', 'MID-2'], 'past three entries the oldest go, on append');
-    t.equal((await log.read((await log.list({ count: 1 }))[0].id))?.content.toString(), message('NEW-2').toString(), 'the content is kept as received');
+    t.equal((await log.read((await log.list({ count: 1 }))[0].id))?.content?.toString(), message('NEW-2').toString(), 'the content is kept as received');
     now += 8 * DAY;
     t.equal(await log.prune(), 3, 'the server\'s timer prunes without new messages');
     t.same(await ids(), []);
     t.same(errors, []);
+  });
+
+  t.test(`${engine.name}: a message larger than the log keeps is listed without its content`, async (t) => {
+    const store = await engine.open();
+    t.teardown(() => store.close());
+    const log = new InboundLog(store.messageLog!(), { days: 7, max: 10 }, (err) => t.fail(err.message));
+    const big = Buffer.concat([message('BIG-1'), Buffer.from(`\rNTE|1||${'x'.repeat(MAX_CONTENT_BYTES)}`)]);
+    await log.recordHl7v2('http', [{ bytes: big, received: new Date().toISOString(), result: refused() }]);
+    await log.recordNational({ body: { resourceType: 'Bundle', type: 'collection' }, adapter: 'de', received: new Date().toISOString(), declaredBytes: MAX_CONTENT_BYTES + 1 }, { error: new Error('x') });
+    const [national, hl7] = await log.list({ count: 10 });
+    t.match(hl7, { controlId: 'BIG-1', size: big.length, contentKept: false });
+    t.match(national, { kind: 'national', event: 'de', size: MAX_CONTENT_BYTES + 1, contentKept: false });
+    t.equal((await log.read(hl7.id))?.content, undefined, 'no content kept');
   });
 
   t.test(`${engine.name}: a bound of 0 turns the log off`, async (t) => {

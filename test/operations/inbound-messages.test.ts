@@ -61,7 +61,7 @@ export function entriesOf(body: any): Record<string, any>[] {
     const out: Record<string, any> = { written: [] };
     for (const p of m.part) {
       if (p.name === 'written') out.written.push(p.valueReference.reference);
-      else out[p.name] = p.resource ?? p.valueId ?? p.valueInstant ?? p.valueCode ?? p.valueString ?? p.valueBase64Binary;
+      else out[p.name] = p.resource ?? p.valueId ?? p.valueInstant ?? p.valueCode ?? p.valueString ?? p.valueBase64Binary ?? p.valueInteger ?? p.valueBoolean;
     }
     return out;
   });
@@ -99,6 +99,8 @@ for (const engine of ENGINES) {
     const [nat, ar, aaMllp, ae, aa] = entries;
     t.equal(aa.sender, 'HIS^EVANGELISMOS', 'the sender: MSH-3^MSH-4');
     t.equal(aa.event, 'ADT^A01', 'the event: MSH-9');
+    t.equal(aa.size, Buffer.byteLength(a01('LOG-1', 'EV-1')), 'the size received');
+    t.equal(aa.contentKept, true);
     t.match(aa.written, [/^Patient\//, /^Encounter\//, /^Provenance\//], 'the resources an accepted message wrote');
     t.equal(aaMllp.written.length, 3);
     t.same(ae.written, [], 'a refused message wrote nothing');

@@ -25,11 +25,13 @@ interface MessageDocument {
   ack: InboundSummary['ack'];
   issues: InboundSummary['issues'];
   written: string[];
-  content: string;
+  size: number;
+  kept: boolean;
+  content?: string;
   charset?: string;
 }
 
-const SUMMARY_FIELDS = { _id: 1, at: 1, door: 1, kind: 1, sender: 1, cid: 1, event: 1, ack: 1, issues: 1, written: 1 } as const;
+const SUMMARY_FIELDS = { _id: 1, at: 1, door: 1, kind: 1, sender: 1, cid: 1, event: 1, ack: 1, issues: 1, written: 1, size: 1, kept: 1 } as const;
 
 function summaryOf(d: Omit<MessageDocument, 'content'>): InboundSummary {
   return {
@@ -43,6 +45,8 @@ function summaryOf(d: Omit<MessageDocument, 'content'>): InboundSummary {
     ack: d.ack,
     issues: d.issues ?? [],
     written: d.written ?? [],
+    size: d.size,
+    contentKept: d.kept,
   };
 }
 
@@ -70,7 +74,8 @@ export class MongoMessageLog implements MessageLogStore {
         ...(e.sender !== undefined ? { sender: e.sender } : {}),
         ...(e.controlId !== undefined ? { cid: e.controlId } : {}),
         ...(e.event !== undefined ? { event: e.event } : {}),
-        ack: e.ack, issues: e.issues, written: e.written, content: e.content.toString('base64'),
+        ack: e.ack, issues: e.issues, written: e.written, size: e.size, kept: e.content !== undefined,
+        ...(e.content !== undefined ? { content: e.content.toString('base64') } : {}),
         ...(e.charset !== undefined ? { charset: e.charset } : {}),
       });
     }
@@ -87,7 +92,7 @@ export class MongoMessageLog implements MessageLogStore {
   async read(id: string): Promise<InboundMessage | undefined> {
     const d = await this.coll.findOne({ _id: id });
     if (!d) return undefined;
-    return { ...summaryOf(d), content: Buffer.from(d.content, 'base64'), ...(d.charset !== undefined ? { charset: d.charset } : {}) };
+    return { ...summaryOf(d), ...(d.content !== undefined ? { content: Buffer.from(d.content, 'base64') } : {}), ...(d.charset !== undefined ? { charset: d.charset } : {}) };
   }
 
   async prune(before: string, keep: number): Promise<number> {

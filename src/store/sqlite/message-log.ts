@@ -26,14 +26,15 @@ CREATE TABLE IF NOT EXISTS inbound_message (
   ack TEXT NOT NULL,
   issues TEXT NOT NULL,
   written TEXT NOT NULL,
-  content BLOB NOT NULL,
+  size INTEGER NOT NULL,
+  content BLOB,
   charset TEXT
 );
 CREATE INDEX IF NOT EXISTS inbound_message_received ON inbound_message (received);
 CREATE INDEX IF NOT EXISTS inbound_message_ack ON inbound_message (ack, n);
 `;
 
-const SUMMARY = 'id, received, door, kind, sender, control_id AS controlId, event, ack, issues, written';
+const SUMMARY = 'id, received, door, kind, sender, control_id AS controlId, event, ack, issues, written, size, content IS NOT NULL AS kept';
 
 interface SummaryRow {
   id: string;
@@ -46,6 +47,8 @@ interface SummaryRow {
   ack: InboundSummary['ack'];
   issues: string;
   written: string;
+  size: number;
+  kept: number;
 }
 
 function summaryOf(row: SummaryRow): InboundSummary {
@@ -60,6 +63,8 @@ function summaryOf(row: SummaryRow): InboundSummary {
     ack: row.ack,
     issues: JSON.parse(row.issues),
     written: JSON.parse(row.written),
+    size: row.size,
+    contentKept: row.kept === 1,
   };
 }
 
@@ -83,10 +88,10 @@ export class SqliteMessageLog implements MessageLogStore {
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
     this.insert = this.db.prepare(
-      `INSERT INTO inbound_message (id, received, door, kind, sender, control_id, event, ack, issues, written, content, charset)
-       VALUES (@id, @received, @door, @kind, @sender, @controlId, @event, @ack, @issues, @written, @content, @charset)`,
+      `INSERT INTO inbound_message (id, received, door, kind, sender, control_id, event, ack, issues, written, size, content, charset)
+       VALUES (@id, @received, @door, @kind, @sender, @controlId, @event, @ack, @issues, @written, @size, @content, @charset)`,
     );
-    this.byId = this.db.prepare<[string], SummaryRow & { content: Buffer; charset: string | null }>(`SELECT ${SUMMARY}, content, charset FROM inbound_message WHERE id = ?`);
+    this.byId = this.db.prepare<[string], SummaryRow & { content: Buffer | null; charset: string | null }>(`SELECT ${SUMMARY}, content, charset FROM inbound_message WHERE id = ?`);
     this.pruneByAge = this.db.prepare<[string]>('DELETE FROM inbound_message WHERE received < ?');
     this.pruneByCount = this.db.prepare<[number]>('DELETE FROM inbound_message WHERE n <= (SELECT MAX(n) FROM inbound_message) - ?');
   }
@@ -96,7 +101,7 @@ export class SqliteMessageLog implements MessageLogStore {
       for (const e of all) {
         this.insert.run({
           id: e.id, received: e.received, door: e.door, kind: e.kind, sender: e.sender ?? null, controlId: e.controlId ?? null, event: e.event ?? null,
-          ack: e.ack, issues: JSON.stringify(e.issues), written: JSON.stringify(e.written), content: e.content, charset: e.charset ?? null,
+          ack: e.ack, issues: JSON.stringify(e.issues), written: JSON.stringify(e.written), size: e.size, content: e.content ?? null, charset: e.charset ?? null,
         });
       }
     });
@@ -121,7 +126,7 @@ export class SqliteMessageLog implements MessageLogStore {
   async read(id: string): Promise<InboundMessage | undefined> {
     const row = this.byId.get(id);
     if (!row) return undefined;
-    return { ...summaryOf(row), content: row.content, ...(row.charset !== null ? { charset: row.charset } : {}) };
+    return { ...summaryOf(row), ...(row.content !== null ? { content: row.content } : {}), ...(row.charset !== null ? { charset: row.charset } : {}) };
   }
 
   async prune(before: string, keep: number): Promise<number> {
