@@ -251,9 +251,12 @@ export class MongoStore implements ResourceStore {
     return docs.map((d) => ({ resourceType: d.type, id: d.id }));
   }
 
+  private inbound: MongoMessageLog | undefined;
+
   /** The inbound message log (src/store/mongo/message-log.ts). */
   messageLog(): MongoMessageLog {
-    return new MongoMessageLog(this.db.collection(MESSAGE_LOG_COLLECTION));
+    this.inbound ??= new MongoMessageLog(this.db.collection(MESSAGE_LOG_COLLECTION));
+    return this.inbound;
   }
 
   /** The audit chain's insert-only collection (src/audit/ledger/mongo.ts): its _id index is the
