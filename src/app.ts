@@ -45,6 +45,7 @@ import { OPERATION_SPECS } from './operations/index.ts';
 import { operationDefinition } from './operations/definition.ts';
 import { BulkJobs } from './bulk/jobs.ts';
 import { registerBulkRoutes } from './http/bulk.ts';
+import { InboundLog } from './inbound/log.ts';
 
 export interface AppOptions {
   /** the window of the per-address limits on anonymous and token requests (tests shorten it);
@@ -123,6 +124,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const audit = auditOn ? new Auditor(await auditSink(repo, (err) => auditError(err), config.auditKey || (config.store === 'mongodb' && !options.store ? join(config.dataDir, 'audit-signing-key.pem') : undefined)), (err) => auditError(err)) : undefined;
   const ctx: Context = { config, types, repo, search, searchParser, jobs: new ReindexJobs(repo), terminology, validation, ...(ig ? { ig } : {}), ...(audit ? { audit } : {}) };
   ctx.bulk = new BulkJobs(ctx);
+  // failures to log a message are reported without it (src/inbound/log.ts)
+  let inboundError: (err: Error) => void = () => undefined;
+  ctx.inbound = new InboundLog(store.messageLog?.(), { days: config.messageLogDays, max: config.messageLogMax }, (err) => inboundError(err));
   const customParams = new Map<string, string>();
   await loadStoredSearchParameters(store, search, customParams);
   const terminologyUrls = new Map<string, string>();
@@ -163,6 +167,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   app.decorate('fhir', ctx);
   auditError = (err) => {
     app.log.error({ err }, 'audit trail');
+  };
+  inboundError = (err) => {
+    app.log.error(`inbound message log: ${err.message}`);
   };
   for (const u of unusableProfiles) app.log.warn(`StructureDefinition ${u.url} cannot be used to validate: ${u.reason}`);
   if (config.installIg && ig) {
@@ -258,10 +265,12 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     const n = await migrateStatusIdentifiers(store, repo);
     if (n) app.log.warn(`search index written by an earlier version: ${n} resources holding status-revealing identifiers were labelled and reindexed`);
   }
+  ctx.inbound.start();
   app.decorate('mllp', await startMllp(app, ctx));
   app.addHook('onClose', async () => {
     await ctx.jobs.stop();
     await ctx.bulk?.stop();
+    ctx.inbound?.stop();
     // the limits' open windows leave their events before the trail closes
     auth?.close();
     await ctx.audit?.close();

@@ -56,6 +56,10 @@ export interface Config {
   mllpHost: string;
   /** largest MLLP frame; larger ones are discarded and answered with AR */
   mllpMaxBytes: number;
+  /** days an entry of the inbound message log is kept; 0 = no log */
+  messageLogDays: number;
+  /** most entries the inbound message log keeps; 0 = no log */
+  messageLogMax: number;
   /** validation on write: the default mode and per-type overrides */
   validation: ValidationModes;
   /** profiles every write of a type must meet, besides the declared meta.profile */
@@ -189,6 +193,8 @@ export const OPTIONS: OptionSpec[] = [
   { key: 'mllpPort', flag: '--mllp-port', env: 'MIGFHIR_MLLP_PORT', default: '', description: 'HL7 v2 MLLP listener port (ADT in, ACK out); empty = off; 0 picks a free one', parse: (v) => (v === '' ? undefined : integer(0, 65535)(v)) },
   { key: 'mllpHost', flag: '--mllp-host', env: 'MIGFHIR_MLLP_HOST', default: '127.0.0.1', description: 'interface of the MLLP listener; MLLP has no authentication: trusted networks or a TLS tunnel only' },
   { key: 'mllpMaxBytes', flag: '--mllp-max-bytes', env: 'MIGFHIR_MLLP_MAX_BYTES', default: '1048576', description: 'largest MLLP frame; larger frames are discarded and answered with an AR ACK', parse: integer(1024, 2 ** 30) },
+  { key: 'messageLogDays', flag: '--message-log-days', env: 'MIGFHIR_MESSAGE_LOG_DAYS', default: '7', description: 'days the inbound message log keeps each HL7 v2 message and national import (accepted or refused, with its text, for the console\'s replay); 0 = no log', parse: integer(0, 3650) },
+  { key: 'messageLogMax', flag: '--message-log-max', env: 'MIGFHIR_MESSAGE_LOG_MAX', default: '10000', description: 'most entries the inbound message log keeps (the oldest go first); 0 = no log', parse: integer(0, 10_000_000) },
   { key: 'validation', flag: '--validation', env: 'MIGFHIR_VALIDATION', default: 'profiles', description: 'validation on write: off, base (R4 rules) or profiles (base + meta.profile + mandatory profiles), with per-type overrides, e.g. profiles,Binary=off; invalid writes get 422', parse: validationModes },
   { key: 'unknownExtensions', flag: '--unknown-extensions', env: 'MIGFHIR_UNKNOWN_EXTENSIONS', default: 'warning', description: 'on write, an extension no held definition (R4, the HL7 extensions pack, the IG, stored profiles) defines, outside hl7.org/fhir, or one used outside its context: error (422), warning (stored) or accept; unknown modifier extensions are always refused; $validate and migfhir validate report unknown extensions as errors like the HL7 reference validator', parse: oneOf('error', 'warning', 'accept') },
   { key: 'installIg', flag: '--install-ig', env: 'MIGFHIR_INSTALL_IG', default: 'true', description: "store the migrant-health IG's profiles, value sets, code systems, questionnaires … and the server's OperationDefinitions at start-up (readable and searchable; a deleted one stays deleted)", parse: bool },

@@ -26,16 +26,27 @@ export function parseScope(scope: string): ScopeGrant | undefined {
 /** The scope that lets a client see migration status, journey and vulnerability elements. */
 export const MIGRATION_DATA_SCOPE = 'migfhir/migration-data.read';
 
+/** The scope that lets a client list the inbound message log ($inbound-messages): when each
+ * HL7 v2 message or national import came, from whom, its ACK and what it wrote. Reading a
+ * message's text needs MIGRATION_DATA_SCOPE as well. */
+export const INTEGRATION_SCOPE = 'migfhir/integration.read';
+
+/** The server's own scopes, beside the SMART resource scopes. */
+export const SERVER_SCOPES = [MIGRATION_DATA_SCOPE, INTEGRATION_SCOPE];
+
 export class Scopes {
   readonly grants: ScopeGrant[];
   readonly text: string;
   /** granted MIGRATION_DATA_SCOPE */
   readonly sensitive: boolean;
+  /** granted INTEGRATION_SCOPE */
+  readonly integration: boolean;
 
   constructor(scope: string) {
     const list = scope.split(/\s+/).filter(Boolean);
     this.grants = list.map(parseScope).filter((g): g is ScopeGrant => !!g);
     this.sensitive = list.includes(MIGRATION_DATA_SCOPE);
+    this.integration = list.includes(INTEGRATION_SCOPE);
     this.text = scope;
   }
 
@@ -50,6 +61,7 @@ export class Scopes {
       .filter(Boolean)
       .filter((s) => {
         if (s === MIGRATION_DATA_SCOPE) return allowed.sensitive;
+        if (s === INTEGRATION_SCOPE) return allowed.integration;
         const g = parseScope(s);
         return !!g && [...g.permissions].every((p) => (g.type === '*' ? allowed.grants.some((a) => a.type === '*' && a.permissions.has(p)) : allowed.allows(g.type, p)));
       })

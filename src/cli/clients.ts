@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readClients, writeClient } from '../auth/clients.ts';
-import { MIGRATION_DATA_SCOPE, parseScope } from '../auth/scopes.ts';
+import { parseScope, SERVER_SCOPES } from '../auth/scopes.ts';
 import { parsePurposes, purposeText } from '../auth/purpose.ts';
 
 const USAGE = `Usage:
@@ -39,7 +39,7 @@ export function clientsCommand(argv: string[]): number {
   const jwks = JSON.parse(readFileSync(f.jwks, 'utf8'));
   const keys = Array.isArray(jwks.keys) ? jwks.keys : [jwks];
   if (keys.some((k: Record<string, unknown>) => 'd' in k)) throw new Error('the JWKS holds a private key; register the public keys only');
-  const bad = f.scope.split(/\s+/).filter((s) => !parseScope(s) && s !== MIGRATION_DATA_SCOPE);
+  const bad = f.scope.split(/\s+/).filter((s) => !parseScope(s) && !SERVER_SCOPES.includes(s));
   if (bad.length) throw new Error(`not system scopes this server grants: ${bad.join(' ')}`);
   // parsed as the firewall parses them, so a registered purpose is never one it cannot read
   let purposes: string[] = [];

@@ -24,7 +24,7 @@ export class ApiError extends Error {
 }
 
 /** Calls `path` (relative to the FHIR base, or an absolute URL the server gave, e.g. a next
- * link); JSON bodies are sent as application/fhir+json, strings as they are. */
+ * link); JSON bodies are sent as application/fhir+json, strings and bytes as they are. */
 export async function fhir(path, { method = 'GET', body, contentType, accept = 'application/fhir+json' } = {}) {
   const headers = { accept };
   if (body !== undefined) headers['content-type'] = contentType ?? 'application/fhir+json';
@@ -33,7 +33,7 @@ export async function fhir(path, { method = 'GET', body, contentType, accept = '
   const url = /^https?:/.test(path) ? path : `${BASE}/${path}`;
   // no-store: answers differ by token (redacted or not) and hold health data; the browser's
   // cache must neither reuse one across tokens nor keep it
-  const res = await fetch(url, { method, headers, cache: 'no-store', body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+  const res = await fetch(url, { method, headers, cache: 'no-store', body: body === undefined ? undefined : typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body) });
   const text = await res.text();
   let json;
   try {

@@ -121,7 +121,7 @@ function baseInput(request: FastifyRequest, interaction: string, status: number,
     purposeOfUse: auth?.purposeOfUse,
     address: request.ip,
     what,
-    query: interaction.startsWith('search') && qs ? qs : undefined,
+    query: (interaction.startsWith('search') || request.auditNotes?.query) && qs ? qs : undefined,
     ...(request.auditNotes?.sensitiveQuery ? { sensitive: true } : {}),
   };
 }

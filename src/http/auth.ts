@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { FhirError } from '../fhir/errors.ts';
 import type { Context } from '../rest/types.ts';
 import { OAuthError, TokenService, ASSERTION_ALGS } from '../auth/tokens.ts';
-import { MIGRATION_DATA_SCOPE } from '../auth/scopes.ts';
+import { SERVER_SCOPES } from '../auth/scopes.ts';
 import { checkPurposes, parsePurpose, parsePurposes, purposeText, PURPOSE_HEADER } from '../auth/purpose.ts';
 import type { AuthContext } from '../auth/authorize.ts';
 import { baseUrlOf } from './routes.ts';
@@ -78,7 +78,7 @@ export function registerAuth(app: FastifyInstance, ctx: Context, tokens: TokenSe
       token_endpoint_auth_methods_supported: ['private_key_jwt'],
       token_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS,
       grant_types_supported: ['client_credentials'],
-      scopes_supported: ['system/*.read', 'system/*.write', 'system/*.cruds', 'system/*.rs', MIGRATION_DATA_SCOPE],
+      scopes_supported: ['system/*.read', 'system/*.write', 'system/*.cruds', 'system/*.rs', ...SERVER_SCOPES],
       capabilities: ['client-confidential-asymmetric', 'permission-v1', 'permission-v2'],
     });
   });

@@ -10,12 +10,16 @@ import type { Handler } from '../rest/types.ts';
 import { metricsOf } from '../http/metrics.ts';
 import { hl7v2Ingest } from './hl7v2.ts';
 import { defineOperation } from './types.ts';
+import { charsetParameter } from '../inbound/log.ts';
 
 export const ER7 = 'x-application/hl7-v2+er7; charset=utf-8';
 
 const ingest: Handler = async (req, ctx) => {
   const audit = req.auditEvent;
+  const received = new Date().toISOString();
   const result = await hl7v2Ingest(req, ctx, audit && ((r) => audit(r.response, { patient: r.patient, inTransaction: true })));
+  // accepted or refused, the message goes to the inbound message log (src/inbound/log.ts)
+  await ctx.inbound?.recordHl7v2('http', [{ bytes: req.body as Buffer, charset: charsetParameter(req.headers['content-type']), received, result }]);
   metricsOf(ctx)?.message('http', result.ackCode);
   if (audit && result.ackCode !== 'AA') await audit(result.response, { description: `HL7 v2 message not applied (${result.ackCode})`, inTransaction: false });
   if (/hl7-v2/i.test(req.headers.accept ?? '')) {

@@ -7,6 +7,7 @@ import { hl7v2ExportOperation } from './hl7v2-export.ts';
 import { hl7v2IngestOperation } from './hl7v2-ingest.ts';
 import { importCsvOperation } from './import-csv.ts';
 import { importSummaryOperation } from './import-summary.ts';
+import { inboundMessagesOperation } from './inbound-messages.ts';
 import { matchOperation } from './match.ts';
 import { mergeOperation } from './merge.ts';
 import { metaAddOperation, metaDeleteOperation, metaOperation } from './meta.ts';
@@ -43,6 +44,7 @@ export const OPERATION_SPECS: readonly OperationSpec[] = [
   importCsvOperation,
   hl7v2IngestOperation,
   hl7v2ExportOperation,
+  inboundMessagesOperation,
   exportOperation,
   patientExportOperation,
   groupExportOperation,

@@ -40,6 +40,27 @@ function inputOf(body: unknown): { resource: Resource; adapter?: string; sender?
   return { resource, adapter: p.find((x) => x.name === 'adapter')?.valueCode ?? p.find((x) => x.name === 'adapter')?.valueString, sender: p.find((x) => x.name === 'sender')?.valueString };
 }
 
+/** $import-national, with every import (applied or refused) in the inbound message log (src/inbound/log.ts). */
+const importNationalLogged: Handler = async (req, ctx) => {
+  const received = new Date().toISOString();
+  const named = (req.body as Parameters | undefined)?.resourceType === 'Parameters' ? (req.body as Parameters).parameter : undefined;
+  const input = {
+    body: req.body,
+    adapter: req.query.adapter?.[0] ?? named?.find((x) => x.name === 'adapter')?.valueCode ?? named?.find((x) => x.name === 'adapter')?.valueString,
+    sender: req.query.sender?.[0] ?? named?.find((x) => x.name === 'sender')?.valueString,
+    received,
+    declaredBytes: Number(req.headers['content-length'] ?? 0) || undefined,
+  };
+  try {
+    const response = await importNational(req, ctx);
+    await ctx.inbound?.recordNational(input, { response });
+    return response;
+  } catch (error) {
+    await ctx.inbound?.recordNational(input, { error });
+    throw error;
+  }
+};
+
 export const importNational: Handler = async (req, ctx) => {
   const input = inputOf(req.body);
   const adapter = adapterOf(req, input.adapter);
@@ -97,7 +118,7 @@ export const importNationalOperation = defineOperation({
     ...parametersOf('in', 'resource:Resource sender:string', { resource: 'The national content (the body may also be the content itself)' }),
     { name: 'return', use: 'out', min: 1, max: '1', type: 'Bundle' },
   ],
-  handler: importNational,
+  handler: importNationalLogged,
 });
 
 export const exportNationalOperation = defineOperation({

@@ -13,6 +13,7 @@ import type { Auditor } from '../audit/audit.ts';
 import type { Terminology } from '../terminology/service.ts';
 import type { ValidationService } from '../validation/service.ts';
 import type { BulkJobs } from '../bulk/jobs.ts';
+import type { InboundLog } from '../inbound/log.ts';
 
 export interface FhirRequest {
   method: string;
@@ -46,6 +47,9 @@ export interface TrailNotes {
   /** the request's query reads a sensitive parameter: its AuditEvent is labelled like the data,
    * and its query is withheld from clients without the migration-data scope */
   sensitiveQuery?: boolean;
+  /** the request's query names what an operation read (a message of the inbound log,
+   * $inbound-messages?id=…): its AuditEvent records the query, as a search's does */
+  query?: boolean;
 }
 
 export interface FhirResponse {
@@ -71,6 +75,8 @@ export interface Context {
   audit?: Auditor;
   /** Bulk Data $export and $import jobs (src/bulk/jobs.ts), set once the app is built */
   bulk?: BulkJobs;
+  /** the inbound message log (src/inbound/log.ts), set once the app is built */
+  inbound?: InboundLog;
 }
 
 /** The server's background reindex jobs (ReindexJobs in src/operations/reindex.ts), each a Task. */

@@ -1,5 +1,6 @@
 import type { IndexRows } from '../search/index-rows.ts';
 import type { Cursor, SearchQuery } from '../search/ir.ts';
+import type { MessageLogStore } from './message-log.ts';
 
 // The engine-neutral storage contract. Engines (sqlite, later mongo) keep current resources and
 // every version; everything conditional (If-Match, version numbering, no-op detection) lives once
@@ -147,6 +148,9 @@ export interface ResourceStore {
    * follow writes made elsewhere. Absent: one process owns the database (SQLite), and
    * Repository.onCommit sees every write. */
   watch?(types: string[], listener: (written: VersionWrite[]) => void): void;
+  /** The inbound message log (src/store/message-log.ts), kept beside the resources. Absent:
+   * the engine keeps none, and the server logs no message. */
+  messageLog?(): MessageLogStore;
   /** Runs `work` atomically: every write in it is kept, or none is. Serializable. */
   transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T>;
   /** Whether the engine answers (on MongoDB: and a primary can take writes), and its gauges,

@@ -202,10 +202,13 @@ export async function startMllp(app: FastifyInstance, ctx: Context): Promise<Mll
   };
   const handle = async (frames: { bytes: Buffer; remote: string }[]) => {
     const req: FhirRequest = { ...base, body: undefined };
+    const received = new Date().toISOString();
     const audit = ctx.audit;
     // each applied message's AuditEvent commits with it
     const onApplied = audit && (async (r: Ingested, n: number) => audit.inTransaction({ interaction: 'transaction', action: 'E', status: r.response.status, clientId: 'mllp', address: frames[n].remote, patient: r.patient }));
     const results = await ingestBatch(req, ctx, frames.map((f) => ({ bytes: f.bytes })), onApplied || undefined);
+    // accepted or refused, each message goes to the inbound message log (src/inbound/log.ts)
+    await ctx.inbound?.recordHl7v2('mllp', frames.map((f, n) => ({ bytes: f.bytes, received, result: results[n] })));
     for (const [n, r] of results.entries()) {
       metricsOf(ctx)?.message('mllp', r.ackCode);
       if (r.ackCode !== 'AA') await audit?.later({ interaction: 'transaction', action: 'E', status: r.response.status, clientId: 'mllp', address: frames[n].remote, description: `HL7 v2 message not applied (${r.ackCode})` });

@@ -2,7 +2,8 @@
 // authorization on, the demo population and a few fixtures, and each of the issue's users at
 // work — the clinician (a record across borders, with and without the migration-data scope),
 // the registrar ($match and a confirmed $merge), the profile developer ($validate's issues on
-// their lines), the integration engineer (messages, a re-sent one, a new one). Screenshots of
+// their lines), the integration engineer (the message log with a refused message, its replay
+// once the cause is fixed, a new message). Screenshots of
 // every page go to test-artifacts/console.
 import t from 'tap';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -10,11 +11,13 @@ import type { Browser, Page } from 'playwright-core';
 import { consolePolicy } from '../../src/http/console.ts';
 import { seed } from '../../src/cli/seed.ts';
 import { authorizedApp } from '../helpers/authorized-app.ts';
-import { fhir } from '../helpers/app.ts';
+import { fhir, testApp } from '../helpers/app.ts';
 import { launchChromium, NO_CHROMIUM, screenshot } from '../helpers/browser.ts';
-import { CONSOLE_FIXTURES, PERSIAN_NAME, URDU_NAME } from './fixtures.ts';
+import { AR_0001, CONSOLE_FIXTURES, DUPLICATE_A08, DUPLICATE_A28, PERSIAN_NAME, URDU_NAME } from './fixtures.ts';
 
-const ALL = 'system/*.cruds migfhir/migration-data.read';
+const ER7 = 'x-application/hl7-v2+er7; charset=utf-8';
+
+const ALL = 'system/*.cruds migfhir/migration-data.read migfhir/integration.read';
 const WITHOUT_MIGRATION_DATA = 'system/*.cruds';
 
 t.test('the console is served as static files with a strict Content-Security-Policy', async (t) => {
@@ -210,34 +213,82 @@ t.test('the four pages in chromium', { skip: NO_CHROMIUM }, async (t) => {
     t.match(await page.locator('#line-3').textContent(), /fatal.*Not JSON: Line 3/s, 'text that is not JSON: the line that breaks it');
   });
 
-  await t.test('integration engineer: the last messages, a replay and a new message', async (t) => {
+  await t.test('integration engineer: a refused message listed with its error, replayed once the cause is fixed, and a new message', async (t) => {
+    // the same person registered twice with the same hospital number: an update for that number
+    // cannot tell which record it is for, and is refused (AE) until they are merged
+    const registered = await app.inject({ method: 'POST', url: '/fhir/$hl7v2-ingest', headers: { ...full, 'content-type': ER7 }, payload: DUPLICATE_A28 });
+    t.equal(registered.statusCode, 200, 'a person registered by HL7 v2');
+    const original = /Patient\/([\w-]+)/.exec(JSON.parse(registered.body).entry.find((e: any) => e.response.location.includes('/Patient/')).response.location)![1];
+    const { id: _id, meta: _meta, ...copy } = (await fhir(app, 'GET', `/fhir/Patient/${original}`, undefined, full)).body;
+    t.equal((await fhir(app, 'PUT', '/fhir/Patient/console-dup-copy', { ...copy, id: 'console-dup-copy' }, full)).status, 201, 'and again at another desk');
+    const refused = await app.inject({ method: 'POST', url: '/fhir/$hl7v2-ingest', headers: { ...full, 'content-type': ER7 }, payload: DUPLICATE_A08 });
+    t.equal(refused.statusCode, 412, 'an update for that number is refused');
+
     await open('integration');
     const table = page.locator('table.messages');
     await table.waitFor();
+    const failed = table.getByRole('row').filter({ hasText: 'DUP-0002' });
+    t.match(await failed.textContent(), /HL7 v2.*HTTP.*ADT\^A08.*HIS\^SAMOS.*AE.*error.*match 2 different Patient records; merge them first/s, 'the refused message: its ACK code and error');
     const a01 = table.getByRole('row').filter({ hasText: 'AR-0001' });
-    t.match(await a01.textContent(), /HL7 v2.*admit\/visit notification.*AA.*Patient\//s, 'the A01 message: kind, event, ACK and the patient it wrote');
+    t.match(await a01.textContent(), /HL7 v2.*ADT\^A01.*AA.*Patient\//s, 'an applied message: its ACK and the patient it wrote');
     t.ok((await table.getByRole('row').filter({ hasText: /national import \(gr\)/ }).count()) >= 1, 'national imports too');
     await screenshot(page, 'integration-list');
-    const a01Text = [
-      'MSH|^~\\&|HIS|EVANGELISMOS|MIGFHIR|EU|20240312101500+0200||ADT^A01^ADT_A01|AR-0001|P|2.5|||AL|NE||UNICODE UTF-8',
-      'EVN|A01|20240312101500+0200||||20240312101500+0200',
-      'PID|1||N012345678^^^SYR^PPN~EV-9981^^^EVANGELISMOS^MR||الحسن^محمد^^^^^L^I~Al-Hassan^Mohammed^^^^^L^A||19920704|M|||||||ara^Arabic^ISO639||||||||حلب|||SYR^Syria^ISO3166||SYR^Syria^ISO3166|',
-      'PV1|1|E|||||||||||||||||ER-2024-77^^^EVANGELISMOS||||||||||||||||||||||||||',
-    ].join('\n');
-    await page.getByRole('textbox', { name: 'Message', exact: true }).fill(a01Text);
-    await page.getByRole('button', { name: 'Send' }).click();
+
+    // the registrar merges the two records; the engineer replays the refused message from the keyboard
+    const merged = await fhir(app, 'POST', '/fhir/Patient/$merge', { resourceType: 'Parameters', parameter: [{ name: 'source-patient', valueReference: { reference: 'Patient/console-dup-copy' } }, { name: 'target-patient', valueReference: { reference: `Patient/${original}` } }] }, full);
+    t.equal(merged.status, 200, 'the duplicate is merged');
+    const replay = failed.getByRole('button', { name: 'Replay DUP-0002' });
+    await replay.focus();
+    await page.keyboard.press('Enter');
     const answer = page.locator('.answer');
-    await answer.waitFor();
-    t.match(await answer.textContent(), /ACK AA: Message AR-0001 was applied before/, 'a replayed message is recognised and writes nothing');
-    await page.getByRole('textbox', { name: 'Message', exact: true }).fill(a01Text.replace('|AR-0001|', '|AR-0002|').replace('ER-2024-77', 'ER-2024-78').replace(/(PV1\|.*)$/, '$1\nZZZ|a segment no one mapped'));
+    await answer.filter({ hasText: 'Replay of DUP-0002' }).waitFor();
+    t.match(await answer.textContent(), /Replay of DUP-0002: ACK AA: applied, \d+ resources written/, 'replayed: applied now');
+    t.match(await answer.textContent(), new RegExp(`Resources written\\s*Patient/${original}`), 'to the record that stays');
+    const newest = table.locator('tbody tr').first();
+    await newest.filter({ hasText: 'AA' }).waitFor();
+    t.match(await newest.textContent(), new RegExp(`DUP-0002.*AA.*Patient/${original}`, 's'), 'the log lists the replay, AA with the resources it wrote');
+    await screenshot(page, 'integration-replay');
+
+    await table.getByRole('row').filter({ hasText: 'AR-0001' }).first().getByRole('button', { name: 'Replay AR-0001' }).click();
+    await answer.filter({ hasText: 'Replay of AR-0001' }).waitFor();
+    t.match(await answer.textContent(), /ACK AA: Message AR-0001 was applied before/, 'a message applied before is recognised and writes nothing');
+    await table.getByRole('row').filter({ hasText: /national import \(gr\)/ }).first().getByRole('button', { name: /^Replay/ }).click();
+    await answer.filter({ hasText: 'imported before' }).waitFor();
+    t.match(await answer.textContent(), /Replay of [\w-]+: This content was imported before/, 'a national import replayed: recognised too');
+
+    await page.getByRole('textbox', { name: 'Message', exact: true }).fill(AR_0001.replace('|AR-0001|', '|AR-0002|').replace('ER-2024-77', 'ER-2024-78').replace(/(PV1\|.*)$/, '$1\nZZZ|a segment no one mapped'));
     await page.getByRole('button', { name: 'Send' }).click();
-    await page.locator('.answer', { hasText: 'resources written' }).waitFor();
+    await page.locator('.answer', { hasText: 'resources written' }).filter({ hasNotText: 'Replay' }).waitFor();
     const text = await answer.textContent();
     t.match(text, /ACK AA: applied, \d+ resources written/, 'a new message: its ACK and what it wrote');
     t.match(text, /Warnings\s*segment ZZZ is not mapped/, 'with the mapping\'s warnings');
     t.match(text, /Resources written\s*Patient\/[\w-]+\s*Encounter\/[\w-]+\s*Provenance\//);
     await screenshot(page, 'integration-send');
+
+    await useToken(token(await bearer('system/*.cruds migfhir/integration.read')));
+    await open('integration');
+    const note = page.getByRole('status').filter({ hasText: 'Replay is unavailable' });
+    await note.waitFor();
+    t.match(await note.textContent(), /migfhir\/migration-data\.read/, 'without the migration-data scope the page says why there is no replay');
+    t.match(await table.getByRole('row').filter({ hasText: 'DUP-0002' }).first().textContent(), /AA/, 'the list is there');
+    t.equal(await page.getByRole('button', { name: /^Replay/ }).count(), 0, 'and no Replay button');
+    await screenshot(page, 'integration-no-replay');
   });
 
   t.same(errors, [], 'no script error in the pages');
+});
+
+t.test('integration engineer: with the message log off the page says a replay is the message pasted again', { skip: NO_CHROMIUM }, async (t) => {
+  const app = await testApp({ messageLogMax: 0 });
+  t.teardown(() => app.close());
+  const origin = await app.listen({ host: '127.0.0.1', port: 0 });
+  const browser: Browser = await launchChromium();
+  t.teardown(() => browser.close());
+  const page: Page = await browser.newPage();
+  await page.goto(`${origin}/console#/integration`);
+  const note = page.getByRole('status').filter({ hasText: 'keeps no message log' });
+  await note.waitFor();
+  t.match(await note.textContent(), /to replay a message, paste it below/);
+  t.equal(await page.locator('table.messages').count(), 0, 'no list');
+  await screenshot(page, 'integration-log-off');
 });

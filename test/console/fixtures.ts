@@ -28,3 +28,23 @@ export const CONSOLE_FIXTURES: Bundle = {
     }),
   ],
 };
+
+/** The seed's A01 of Mohammed Al-Hassan (src/cli/demo-population.json), as pasted by the engineer. */
+export const AR_0001 = [
+  'MSH|^~\\&|HIS|EVANGELISMOS|MIGFHIR|EU|20240312101500+0200||ADT^A01^ADT_A01|AR-0001|P|2.5|||AL|NE||UNICODE UTF-8',
+  'EVN|A01|20240312101500+0200||||20240312101500+0200',
+  'PID|1||N012345678^^^SYR^PPN~EV-9981^^^EVANGELISMOS^MR||الحسن^محمد^^^^^L^I~Al-Hassan^Mohammed^^^^^L^A||19920704|M|||||||ara^Arabic^ISO639||||||||حلب|||SYR^Syria^ISO3166||SYR^Syria^ISO3166|',
+  'PV1|1|E|||||||||||||||||ER-2024-77^^^EVANGELISMOS||||||||||||||||||||||||||',
+].join('\n');
+
+/** A person registered at a reception centre (A28), and an update of her record (A08). */
+export const DUPLICATE_A28 = [
+  'MSH|^~\\&|HIS|SAMOS|MIGFHIR|EU|20260301090000+0200||ADT^A28^ADT_A05|DUP-0001|P|2.5|||AL|NE||UNICODE UTF-8',
+  'EVN|A28|20260301090000+0200',
+  'PID|1||SM-5120^^^SAMOS^MR||Haidari^Maryam||19970214|F',
+].join('\r');
+export const DUPLICATE_A08 = [
+  'MSH|^~\\&|HIS|SAMOS|MIGFHIR|EU|20260302100000+0200||ADT^A08^ADT_A01|DUP-0002|P|2.5|||AL|NE||UNICODE UTF-8',
+  'EVN|A08|20260302100000+0200',
+  'PID|1||SM-5120^^^SAMOS^MR||Haidari^Maryam||19970214|F|||Vathy camp^^Samos^^83100^GRC^C',
+].join('\r');

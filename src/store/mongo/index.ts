@@ -33,6 +33,7 @@ import { claimNode, LEASE_MS, renewNode, sequenceOf, type NodeClaim } from './se
 import { DEFAULT_RETRY, runTransaction, type RetryPolicy } from './transaction.ts';
 import { pollChanges, watchChanges, type Watch, type WriteListener } from './watch.ts';
 import type { CheckpointCollection, LinkCollection } from '../../audit/ledger/mongo.ts';
+import { MESSAGE_LOG_COLLECTION, MESSAGE_LOG_INDEXES, MongoMessageLog } from './message-log.ts';
 
 export interface MongoOptions {
   /** mongodb:// or mongodb+srv:// URI; its path names the database (default migfhir) */
@@ -156,6 +157,7 @@ export class MongoStore implements ResourceStore {
       await db.collection('history').createIndexes(MONGO_HISTORY_INDEXES.map((i) => ({ name: i.name, key: i.key })));
       // a claim only has to outlive the transactions that wrote it
       await db.collection('claims').createIndex({ at: 1 }, { name: 'expiry', expireAfterSeconds: 3600 });
+      await db.collection(MESSAGE_LOG_COLLECTION).createIndexes(MESSAGE_LOG_INDEXES);
       const store = await MongoStore.attach(driverDatabase(client, db), {
         topology,
         clockOffsetMs: serverTime === undefined ? 0 : serverTime - (sent + received) / 2,
@@ -248,6 +250,14 @@ export class MongoStore implements ResourceStore {
     const escape = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     const docs = await this.resources.find({ del: false, json: { $regex: texts.map(escape).join('|') } }, { projection: { type: 1, id: 1 } }).toArray();
     return docs.map((d) => ({ resourceType: d.type, id: d.id }));
+  }
+
+  private inbound: MongoMessageLog | undefined;
+
+  /** The inbound message log (src/store/mongo/message-log.ts). */
+  messageLog(): MongoMessageLog {
+    this.inbound ??= new MongoMessageLog(this.db.collection(MESSAGE_LOG_COLLECTION));
+    return this.inbound;
   }
 
   /** The audit chain's insert-only collection (src/audit/ledger/mongo.ts): its _id index is the

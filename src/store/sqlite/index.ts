@@ -15,6 +15,7 @@ import { SqliteSearch } from './search.ts';
 import { ensureAuditCheckpoints, SqliteAuditTrail, SqliteCheckpointLog } from './audit-trail.ts';
 import { cutBefore, ensureAuditRetention, retentionBase, retentionQuery, type RetentionBase } from './audit-retention.ts';
 import { ensureAuditIndex } from './audit-index.ts';
+import { messageLogPath, SqliteMessageLog } from './message-log.ts';
 import { RETENTION_CLIENT, type QueuedAudit } from '../../audit/audit.ts';
 import type { Checkpoint, CheckpointSigner } from '../../audit/checkpoint.ts';
 import type { Cursor, SearchQuery } from '../../search/ir.ts';
@@ -497,8 +498,17 @@ export class SqliteStore implements ResourceStore {
     };
   }
 
+  private inbound: SqliteMessageLog | undefined;
+
+  /** The inbound message log (src/store/sqlite/message-log.ts), opened on first use. */
+  messageLog(): SqliteMessageLog {
+    this.inbound ??= new SqliteMessageLog(messageLogPath(this.options.path), this.options.synchronous);
+    return this.inbound;
+  }
+
   async close(): Promise<void> {
     while (this.draining) await this.drained;
+    await this.inbound?.close();
     await this.checkpointer?.close();
     if (this.reader !== this.writer) this.reader.close();
     this.writer.pragma('optimize');
