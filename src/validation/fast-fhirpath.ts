@@ -37,11 +37,11 @@ function isChoiceName(name: string): boolean {
 /** A primitive element present only through its `_name` extension twin: it exists, but has no value. */
 const NO_VALUE = Object.freeze({ __noValue: true });
 
-function child(out: Coll, v: Value, name: string): void {
+function child(out: Coll, v: Value, name: string, extName: string): void {
   if (v === null || typeof v !== 'object' || Array.isArray(v) || v === NO_VALUE) return;
   const o = v as Record<string, unknown>;
   let key = name;
-  if (!(name in o) && !(`_${name}` in o)) {
+  if (!(name in o) && !(extName in o)) {
     if (!isChoiceName(name)) return;
     key = '';
     for (const k in o) {
@@ -55,7 +55,7 @@ function child(out: Coll, v: Value, name: string): void {
     if (!key) return;
   }
   const x = o[key];
-  const ext = o[`_${key}`];
+  const ext = o[key === name ? extName : `_${key}`];
   if (Array.isArray(x)) {
     for (let i = 0; i < x.length; i++) out.push(x[i] ?? NO_VALUE);
   } else if (x !== undefined) out.push(x);
@@ -265,9 +265,10 @@ class Parser {
         // a type name at the start (Patient.name): the focus itself when it is of that type
         return (focus) => focus.filter((v) => (v as { resourceType?: string } | null)?.resourceType === name);
       }
+      const extName = `_${name}`;
       return (focus) => {
         const out: Coll = [];
-        for (const v of focus) child(out, v, name);
+        for (const v of focus) child(out, v, name, extName);
         return out;
       };
     }

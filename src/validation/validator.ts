@@ -239,7 +239,13 @@ export class Validator {
     }
     const outerHost = run.host;
     run.host = type;
-    if (visit.length > 1) visit.sort((a, b) => a - b);
+    // definition order (issues come out in it); a handful of numbers, so sorted by insertion
+    for (let a = 1; a < visit.length; a++) {
+      const v = visit[a];
+      let b = a - 1;
+      for (; b >= 0 && visit[b] > v; b--) visit[b + 1] = visit[b];
+      visit[b + 1] = v;
+    }
     for (const i of visit) this.children(obj, owner.children[i], props, profile, path, run);
     run.host = outerHost;
     // invariants of this element and, for complex types, of the type itself
@@ -318,7 +324,8 @@ export class Validator {
       if (items.length < def.min) this.issue(run, 'error', 'required', path, `${label}: minimum required = ${def.min}, but only found ${items.length}${from}`);
       else this.issue(run, 'error', 'structure', path, `${label}: max allowed = ${def.max}, but found ${items.length}${from}`);
     }
-    let slices: (ElementNode | undefined)[] = items.map((it) => (def.choice ? props.get(it.key)!.slice : undefined));
+    // the slice each item falls in: type slices of a choice element, or the slicing's verdict
+    let slices: (ElementNode | undefined)[] | undefined = def.choice ? items.map((it) => props.get(it.key)!.slice) : undefined;
     if (def.slices.length && def.slicing && !def.choice) {
       const a = assignSlices(items.map((i) => i.value), items.map((i) => i.key), def, {
         profile,
@@ -330,7 +337,10 @@ export class Validator {
       slices = a.slices;
       for (const pr of a.problems) this.issue(run, pr.severity, 'structure', pr.index === undefined ? path : items[pr.index].path, pr.message);
     }
-    items.forEach((it, i) => this.value(it.value, it.ext, slices[i] ?? def, it.type, profile, it.path, run));
+    for (let i = 0; i < items.length; i++) {
+      const it = items[i];
+      this.value(it.value, it.ext, slices?.[i] ?? def, it.type, profile, it.path, run);
+    }
   }
 
   private typeOf(item: unknown, key: string, def: ElementNode): string | undefined {

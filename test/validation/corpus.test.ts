@@ -65,8 +65,8 @@ t.test('migfhir validate gives each case its verdict, line by line', async (t) =
     const file = join(dir, `cases-${n++}.ndjson`);
     writeFileSync(file, `${group.map((c) => JSON.stringify(instanceOf(c))).join('\n')}\n`);
     let text = '';
-    const out = { write: (s: string) => ((text += s), true), isTTY: false } as unknown as NodeJS.WriteStream;
-    const err = { write: () => true, isTTY: false } as unknown as NodeJS.WriteStream;
+    const out = { write: (s: string) => ((text += s), true), isTTY: false } as any;
+    const err = { write: () => true, isTTY: false } as any;
     await validateCommand([file, '--format', 'json', ...(profile ? ['--profile', profile] : [])], out, err);
     const report = new Map((JSON.parse(text) as { file: string; issues: IssueInput[] }[]).map((r) => [r.file, r.issues]));
     group.forEach((c, i) => verdict(t, 'migfhir validate', c, report.get(`${file}:${i + 1}`) ?? []));
