@@ -32,37 +32,74 @@ function collect(path: string, out: Source[]): void {
   } else out.push({ name: path, text: readFileSync(path, 'utf8') });
 }
 
-/** The resources of one file: a JSON resource, or NDJSON (one per line). */
+/** One resource of a file, or why a file or line could not be read. */
 interface Item {
   label: string;
   resource?: unknown;
   error?: string;
   /** read from XML: issues name their line and column */
   xml?: boolean;
+  /** where in its file the item ends (NDJSON), for the progress bar */
+  end?: number;
 }
 
-function resourcesOf(src: Source): Item[] {
+/** The resources of one file, one at a time: a JSON or XML resource, or NDJSON read line by
+ * line (each parsed when its turn comes, so a large file is never held parsed whole). */
+function* resourcesOf(src: Source): Generator<Item> {
   const trimmed = src.text.trim();
   if (trimmed.startsWith('<')) {
     try {
-      return [{ label: src.name, resource: fromXml(src.text, { maxDepth: 1000, positions: true }), xml: true }];
+      yield { label: src.name, resource: fromXml(src.text, { maxDepth: 1000, positions: true }), xml: true };
     } catch (err) {
-      return [{ label: src.name, error: `not FHIR XML: ${(err as Error).message}` }];
+      yield { label: src.name, error: `not FHIR XML: ${(err as Error).message}` };
     }
+    return;
   }
+  let whole: unknown;
   try {
-    return [{ label: src.name, resource: JSON.parse(trimmed) }];
+    whole = JSON.parse(trimmed);
   } catch (err) {
-    const lines = trimmed.split('\n');
-    if (lines.length < 2) return [{ label: src.name, error: `not JSON: ${(err as Error).message}` }];
-    return lines.flatMap((line, i): Item[] => {
-      if (!line.trim()) return [];
+    // NDJSON: JSON.parse stops at the end of the first line's resource
+    if (trimmed.indexOf('\n') < 0) {
+      yield { label: src.name, error: `not JSON: ${(err as Error).message}` };
+      return;
+    }
+    let start = 0;
+    for (let line = 1; start < src.text.length; line++) {
+      const nl = src.text.indexOf('\n', start);
+      const end = nl < 0 ? src.text.length : nl;
+      const text = src.text.slice(start, end);
+      start = end + 1;
+      if (!text.trim()) continue;
       try {
-        return [{ label: `${src.name}:${i + 1}`, resource: JSON.parse(line) }];
+        yield { label: `${src.name}:${line}`, resource: JSON.parse(text), end: start };
       } catch (e) {
-        return [{ label: `${src.name}:${i + 1}`, error: `not JSON: ${(e as Error).message}` }];
+        yield { label: `${src.name}:${line}`, error: `not JSON: ${(e as Error).message}`, end: start };
       }
-    });
+    }
+    return;
+  }
+  yield { label: src.name, resource: whole };
+}
+
+/** A progress bar on a terminal (stderr), redrawn at most ten times a second. */
+class Progress {
+  private readonly err: NodeJS.WritableStream;
+  private readonly total: number;
+  private last = 0;
+  shown = false;
+  constructor(err: NodeJS.WritableStream, total: number) {
+    this.err = err;
+    this.total = total;
+  }
+  update(done: number, resources: number, force = false): void {
+    const now = performance.now();
+    if (!force && now - this.last < 100) return;
+    this.last = now;
+    const width = 30;
+    const filled = Math.min(width, Math.round((done / Math.max(this.total, 1)) * width));
+    this.err.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${resources} resources, ${Math.floor((100 * done) / Math.max(this.total, 1))}%`);
+    this.shown = true;
   }
 }
 
@@ -105,33 +142,48 @@ export async function validateCommand(argv: string[], out = process.stdout, err 
   }
   const sources: Source[] = [];
   for (const p of paths) collect(p, sources);
-  const items = sources.flatMap(resourcesOf);
-  const progress = err.isTTY === true && items.length > 200;
+  const totalChars = sources.reduce((n, src) => n + src.text.length, 0);
+  // on a terminal, from a second's worth of work on (about 2,000 resources)
+  const progress = (err as { isTTY?: boolean }).isTTY === true && (totalChars > 4_000_000 || sources.length > 200) ? new Progress(err, totalChars) : undefined;
   let errors = 0;
   let warnings = 0;
+  let count = 0;
+  let done = 0;
   const report: { file: string; issues: IssueInput[] }[] = [];
-  items.forEach((item, n) => {
-    const issues: IssueInput[] = item.error
-      ? [{ severity: 'fatal', code: 'structure', diagnostics: item.error }]
-      : validator.validate(item.resource, { profiles, definitions: true });
-    errors += issues.filter((i) => i.severity === 'error' || i.severity === 'fatal').length;
-    warnings += issues.filter((i) => i.severity === 'warning').length;
-    const at = (i: IssueInput) => (item.xml ? xmlLocation(item.resource as object, i.expression?.[0]) : undefined);
-    if (format === 'json') report.push({ file: item.label, issues: issues.map((i) => ({ ...i, ...at(i) })) });
-    else {
+  // text output is buffered: one write per issue is a system call per issue
+  let buffered = '';
+  for (const src of sources) {
+    for (const item of resourcesOf(src)) {
+      const issues: IssueInput[] = item.error
+        ? [{ severity: 'fatal', code: 'structure', diagnostics: item.error }]
+        : validator.validate(item.resource, { profiles, definitions: true });
+      count++;
       for (const i of issues) {
-        const where = at(i);
-        out.write(`${item.label}${where ? `:${where.line}:${where.col}` : ''}:${i.expression?.[0] ?? ''}: ${i.severity}: ${i.diagnostics}\n`);
+        if (i.severity === 'error' || i.severity === 'fatal') errors++;
+        else if (i.severity === 'warning') warnings++;
       }
+      const at = (i: IssueInput) => (item.xml ? xmlLocation(item.resource as object, i.expression?.[0]) : undefined);
+      if (format === 'json') report.push({ file: item.label, issues: issues.map((i) => ({ ...i, ...at(i) })) });
+      else {
+        for (const i of issues) {
+          const where = at(i);
+          buffered += `${item.label}${where ? `:${where.line}:${where.col}` : ''}:${i.expression?.[0] ?? ''}: ${i.severity}: ${i.diagnostics}\n`;
+        }
+        if (buffered.length > 65536) {
+          out.write(buffered);
+          buffered = '';
+        }
+      }
+      progress?.update(done + (item.end ?? src.text.length), count);
     }
-    if (progress && (n % 50 === 0 || n === items.length - 1)) {
-      const width = 30;
-      const done = Math.round(((n + 1) / items.length) * width);
-      err.write(`\r[${'#'.repeat(done)}${'.'.repeat(width - done)}] ${n + 1}/${items.length}`);
-    }
-  });
-  if (progress) err.write('\n');
+    done += src.text.length;
+  }
+  if (buffered) out.write(buffered);
+  if (progress) {
+    progress.update(totalChars, count, true);
+    err.write('\n');
+  }
   if (format === 'json') out.write(`${JSON.stringify(report, null, 2)}\n`);
-  err.write(`migfhir validate: ${items.length} resources, ${errors} errors, ${warnings} warnings\n`);
+  err.write(`migfhir validate: ${count} resources, ${errors} errors, ${warnings} warnings\n`);
   return errors > 0 ? 1 : 0;
 }

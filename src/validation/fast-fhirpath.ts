@@ -6,6 +6,8 @@
 // whose semantics need the type model, such as dates of different precision) — is left to
 // fhirpath.js: compile returns undefined, or evaluation throws FALLBACK.
 
+import { loadDefinitions } from '../fhir/definitions.ts';
+
 export const FALLBACK = Symbol('fallback to fhirpath.js');
 
 type Value = unknown;
@@ -23,14 +25,24 @@ const TYPE_SUFFIX = new Set([
   'SampledData', 'Signature', 'Timing', 'ContactDetail', 'Contributor', 'DataRequirement', 'Expression', 'ParameterDefinition', 'RelatedArtifact', 'TriggerDefinition', 'UsageContext', 'Dosage', 'Meta',
 ]);
 
+let choiceNames: Set<string> | undefined;
+
+/** Names of R4's choice elements (value, effective, onset …): only these may stand for a longer
+ * JSON name (valueQuantity); `response` is not `responseCode`. */
+function isChoiceName(name: string): boolean {
+  choiceNames ??= new Set(Object.entries(loadDefinitions().paths).flatMap(([path, info]) => (info.choice ? [path.slice(path.lastIndexOf('.') + 1)] : [])));
+  return choiceNames.has(name);
+}
+
 /** A primitive element present only through its `_name` extension twin: it exists, but has no value. */
 const NO_VALUE = Object.freeze({ __noValue: true });
 
-function child(out: Coll, v: Value, name: string): void {
+function child(out: Coll, v: Value, name: string, extName: string): void {
   if (v === null || typeof v !== 'object' || Array.isArray(v) || v === NO_VALUE) return;
   const o = v as Record<string, unknown>;
   let key = name;
-  if (!(name in o) && !(`_${name}` in o)) {
+  if (!(name in o) && !(extName in o)) {
+    if (!isChoiceName(name)) return;
     key = '';
     for (const k in o) {
       // a choice element (valueString), or only its extension twin (_valueString)
@@ -43,7 +55,7 @@ function child(out: Coll, v: Value, name: string): void {
     if (!key) return;
   }
   const x = o[key];
-  const ext = o[`_${key}`];
+  const ext = o[key === name ? extName : `_${key}`];
   if (Array.isArray(x)) {
     for (let i = 0; i < x.length; i++) out.push(x[i] ?? NO_VALUE);
   } else if (x !== undefined) out.push(x);
@@ -101,11 +113,28 @@ function str(c: Coll): string | undefined {
   return v;
 }
 
+const DATE_SHAPE = /^\d{4}(-\d{2}(-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?)?)?$/;
+
+/** Two dates or dateTimes written alike — the same precision, the same fraction digits, the same
+ * time zone — which compare as their strings do (as dates or as strings alike); any other pair
+ * (precisions or zones that differ) needs FHIRPath's date rules: fhirpath.js. */
+function sameShapeDates(a: string, b: string): boolean {
+  if (a.length !== b.length || !DATE_SHAPE.test(a) || !DATE_SHAPE.test(b)) return false;
+  const t = a.indexOf('T');
+  if (t !== b.indexOf('T')) return false;
+  if (t < 0) return true;
+  const zone = (s: string) => (s.endsWith('Z') ? 'Z' : s.slice(-6));
+  return zone(a) === zone(b) && a.indexOf('.') === b.indexOf('.');
+}
+
 function compare(l: Coll, r: Coll, op: string): Coll {
   const a = single(l);
   const b = single(r);
   if (a === undefined || b === undefined) return [];
   if (typeof a === 'number' && typeof b === 'number') {
+    return [op === '<' ? a < b : op === '<=' ? a <= b : op === '>' ? a > b : a >= b];
+  }
+  if (typeof a === 'string' && typeof b === 'string' && sameShapeDates(a, b)) {
     return [op === '<' ? a < b : op === '<=' ? a <= b : op === '>' ? a > b : a >= b];
   }
   throw FALLBACK; // dates, times and quantities compare by precision and unit: fhirpath.js
@@ -133,7 +162,7 @@ function tokenize(src: string): string[] | undefined {
 
 class Unsupported extends Error {}
 
-const BINARY: Record<string, number> = { implies: 1, or: 2, xor: 2, and: 3, in: 4, contains: 4, '=': 5, '!=': 5, '<': 6, '>': 6, '<=': 6, '>=': 6, '|': 7 };
+const BINARY: Record<string, number> = { implies: 1, or: 2, xor: 2, and: 3, in: 4, contains: 4, '=': 5, '!=': 5, '<': 6, '>': 6, '<=': 6, '>=': 6, '|': 7, '&': 8, '+': 8, '-': 8 };
 
 class Parser {
   private i = 0;
@@ -198,6 +227,7 @@ class Parser {
     if (tok === '$this') return (_f, _v, self) => self;
     if (tok === '%resource') return (_f, v) => [v.resource];
     if (tok === '%rootResource') return (_f, v) => [v.rootResource];
+    if (tok === '%ucum') return () => ['http://unitsofmeasure.org'];
     if (tok.startsWith('%')) throw new Unsupported(tok);
     // a path step or a function on the focus
     return this.step(tok, true);
@@ -235,14 +265,17 @@ class Parser {
         // a type name at the start (Patient.name): the focus itself when it is of that type
         return (focus) => focus.filter((v) => (v as { resourceType?: string } | null)?.resourceType === name);
       }
+      const extName = `_${name}`;
       return (focus) => {
         const out: Coll = [];
-        for (const v of focus) child(out, v, name);
+        for (const v of focus) child(out, v, name, extName);
         return out;
       };
     }
     this.i++;
     const args: Fn[] = [];
+    // is(Type): the type name as written
+    const typeName = raw === 'is' && this.t[this.i + 1] === ')' ? this.t[this.i] : '';
     if (this.peek() !== ')') {
       for (;;) {
         args.push(this.expr(0));
@@ -254,14 +287,29 @@ class Parser {
       }
     }
     this.expect(')');
-    const f = fn(raw, args);
+    const f = fn(raw, args, typeName);
     // a function first in an expression applies to the input ($this), later ones to the focus
-    return first ? (_focus, v, s) => f(s, v) : (focus, v) => f(focus, v);
+    return first ? (_focus, v, s) => f(s, v, s) : (focus, v, s) => f(focus, v, s);
   }
 }
 
 /** The functions of the subset: (focus, vars) → result. Criteria arguments see each item as $this. */
-function fn(name: string, args: Fn[]): (focus: Coll, vars: Vars) => Coll {
+/** Items equal as FHIRPath's `=` on JSON: every property alike whatever its order. */
+function same(a: Value, b: Value): boolean {
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return equal(a, b) === true;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    return a.every((x, i) => same(x, b[i]));
+  }
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  // primitive extensions (_code) take part in fhirpath.js's equality in its own way
+  if (ka.some((k) => k.charCodeAt(0) === 95) || kb.some((k) => k.charCodeAt(0) === 95)) throw FALLBACK;
+  if (ka.length !== kb.length) return false;
+  return ka.every((k) => k in (b as object) && same((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+function fn(name: string, args: Fn[], typeName = ''): (focus: Coll, vars: Vars, self: Coll) => Coll {
   const arg = (i: number, focus: Coll, vars: Vars) => args[i](focus, vars, focus);
   const perItem = (i: number, item: Value, vars: Vars) => args[i]([item], vars, [item]);
   switch (name) {
@@ -288,6 +336,24 @@ function fn(name: string, args: Fn[]): (focus: Coll, vars: Vars) => Coll {
       return (f, v) => [f.every((x) => truth(perItem(0, x, v)) === true)];
     case 'select':
       return (f, v) => f.flatMap((x) => perItem(0, x, v));
+    case 'intersect':
+      // the other collection is read from $this, as fhirpath.js reads it (AnyAtRoot)
+      return (f, v, self) => {
+        const other = args[0](self, v, self);
+        const out: Coll = [];
+        for (const x of f) if (other.some((y) => same(x, y)) && !out.some((y) => same(x, y))) out.push(x);
+        return out;
+      };
+    case 'is': {
+      // is(ResourceType) on a resource; types a resource derives from, and datatypes, need the model
+      if (args.length !== 1 || !/^[A-Z][A-Za-z]+$/.test(typeName) || typeName === 'Resource' || typeName === 'DomainResource') throw new Unsupported(name);
+      return (f) => {
+        if (f.length === 0) return [];
+        const rt = (single(f) as { resourceType?: unknown } | null)?.resourceType;
+        if (typeof rt !== 'string') throw FALLBACK;
+        return [rt === typeName];
+      };
+    }
     case 'isDistinct':
       return (f) => [new Set(f.map((x) => JSON.stringify(x))).size === f.length];
     case 'distinct':
@@ -396,6 +462,23 @@ function binary(op: string, l: Fn, r: Fn): Fn {
     case '>':
     case '>=':
       return (f, v, s) => compare(l(f, v, s), r(f, v, s), op);
+    case '+':
+    case '-':
+      // integer and decimal arithmetic; strings, dates and quantities are fhirpath.js's
+      return (f, v, s) => {
+        const a = single(l(f, v, s));
+        const b = single(r(f, v, s));
+        if (a === undefined || b === undefined) return [];
+        if (typeof a !== 'number' || typeof b !== 'number' || !Number.isInteger(a) || !Number.isInteger(b)) throw FALLBACK;
+        return [op === '+' ? a + b : a - b];
+      };
+    case '&':
+      // string concatenation, an empty operand read as ''
+      return (f, v, s) => {
+        const a = str(l(f, v, s));
+        const b = str(r(f, v, s));
+        return [(a ?? '') + (b ?? '')];
+      };
     default:
       throw new Unsupported(op);
   }

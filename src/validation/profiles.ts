@@ -48,6 +48,8 @@ export interface ElementNode {
   pattern?: unknown;
   binding?: { strength: string; valueSet?: string };
   constraints: Constraint[];
+  /** the constraints the validator evaluates (not those checked natively), picked on first use */
+  invariants?: Constraint[];
   maxLength?: number;
   minValue?: number | string;
   maxValue?: number | string;
@@ -58,10 +60,14 @@ export interface ElementNode {
   slices: ElementNode[];
   /** JSON property name → child definition, type and (choice elements) type slice; built on first use */
   props?: Map<string, Prop>;
+  /** positions in `children` of those checked when absent (required, sliced); built with props */
+  checkedAbsent?: number[];
 }
 
 export interface Prop {
   node: ElementNode;
+  /** the node's position in its parent's children */
+  index: number;
   type: string;
   /** a slice of a choice element by type (value[x]:valueQuantity) */
   slice?: ElementNode;

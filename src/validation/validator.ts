@@ -71,6 +71,12 @@ const CONTEXT_CORRECTIONS: Record<string, { type: string; expression: string }[]
   'http://hl7.org/fhir/StructureDefinition/structuredefinition-normative-version': [{ type: 'element', expression: 'Element' }],
 };
 
+/** The constraints of a node the validator evaluates: not those the walk checks natively, nor
+ * those whose R4 expressions cannot be evaluated faithfully. */
+function invariantsOf(node: ElementNode): Constraint[] {
+  return (node.invariants ??= node.constraints.filter((c) => !NATIVE_INVARIANTS.has(c.key) && !(c.key in UNEVALUATED)));
+}
+
 function cap(s: string): string {
   return s[0].toUpperCase() + s.slice(1);
 }
@@ -188,17 +194,19 @@ export class Validator {
   private props(owner: ElementNode): Map<string, Prop> {
     if (owner.props) return owner.props;
     const map = new Map<string, Prop>();
-    for (const c of owner.children) {
+    owner.children.forEach((c, index) => {
       if (c.choice) {
         for (const t of c.types) {
           const key = c.name + cap(t.code);
           const slice = c.slices.find((s) => s.sliceName === key);
-          map.set(key, { node: c, type: t.code, ...(slice ? { slice } : {}) });
+          map.set(key, { node: c, index, type: t.code, ...(slice ? { slice } : {}) });
         }
       } else {
-        map.set(c.name, { node: c, type: c.types[0]?.code ?? (c.contentReference ? 'BackboneElement' : 'Element') });
+        map.set(c.name, { node: c, index, type: c.types[0]?.code ?? (c.contentReference ? 'BackboneElement' : 'Element') });
       }
-    }
+    });
+    // the children checked when absent too: required ones and sliced ones
+    owner.checkedAbsent = owner.children.flatMap((c, i) => (c.min > 0 || c.slices.length ? [i] : []));
     owner.props = map;
     return map;
   }
@@ -215,10 +223,14 @@ export class Validator {
     if (keys.length === 0 || (keys.length === 1 && keys[0] === 'id' && !isResource)) {
       this.issue(run, 'error', 'invariant', path, 'All FHIR elements must have a @value or children (ele-1)');
     }
+    // the children to walk, in definition order: those present and those checked when absent
+    // (an object names a few of its type's dozens of elements)
+    const visit = owner.checkedAbsent!.slice();
     for (const key of keys) {
       if (key === 'resourceType' && isResource) continue;
-      const plain = key.startsWith('_') ? key.slice(1) : key;
+      const plain = key.charCodeAt(0) === 95 ? key.slice(1) : key;
       const p = props.get(plain);
+      if (p && !visit.includes(p.index)) visit.push(p.index);
       if (!p) {
         this.issue(run, 'error', 'structure', `${path}.${key}`, `Unrecognized property '${key.slice(0, 64)}'`);
       } else if (key !== plain && !PRIMITIVE_TYPES.has(p.type)) {
@@ -227,18 +239,24 @@ export class Validator {
     }
     const outerHost = run.host;
     run.host = type;
-    for (const child of owner.children) this.children(obj, child, props, profile, path, run);
+    // definition order (issues come out in it); a handful of numbers, so sorted by insertion
+    for (let a = 1; a < visit.length; a++) {
+      const v = visit[a];
+      let b = a - 1;
+      for (; b >= 0 && visit[b] > v; b--) visit[b + 1] = visit[b];
+      visit[b + 1] = v;
+    }
+    for (const i of visit) this.children(obj, owner.children[i], props, profile, path, run);
     run.host = outerHost;
     // invariants of this element and, for complex types, of the type itself
-    for (const c of node.constraints) this.invariant(c, node, type, obj, path, run);
+    for (const c of invariantsOf(node)) this.invariant(c, node, type, obj, path, run);
     // a contentReference (Questionnaire.item.item) brings the referenced element's invariants
-    if (owner !== node && node.contentReference) for (const c of owner.constraints) this.invariant(c, owner, type, obj, path, run);
-    const typeRoot = this.profiles.type(type)?.root;
-    if (typeRoot && typeRoot !== node && !isResource) for (const c of typeRoot.constraints) this.invariant(c, node, type, obj, path, run);
+    if (owner !== node && node.contentReference) for (const c of invariantsOf(owner)) this.invariant(c, owner, type, obj, path, run);
+    const typeRoot = isResource ? undefined : this.profiles.type(type)?.root;
+    if (typeRoot && typeRoot !== node) for (const c of invariantsOf(typeRoot)) this.invariant(c, node, type, obj, path, run);
   }
 
   private invariant(c: Constraint, node: ElementNode, type: string, data: unknown, path: string, run: Run): void {
-    if (NATIVE_INVARIANTS.has(c.key) || c.key in UNEVALUATED) return;
     // narrative is best practice for resources that stand alone, not for contained ones
     if (c.key === 'dom-6' && run.resource !== run.rootResource) return;
     const base = node.choice ? node.path.slice(0, -3) + cap(type) : node.path;
@@ -249,21 +267,24 @@ export class Validator {
 
   /** The repetitions of one child definition in `obj`: JSON shape, cardinality, slices, values. */
   private children(obj: Json, def: ElementNode, props: Map<string, Prop>, profile: CompiledProfile, path: string, run: Run): void {
-    const keys: string[] = [];
+    let keys: string[];
     if (def.choice) {
-      for (const k of Object.keys(obj)) {
-        const plain = k.startsWith('_') ? k.slice(1) : k;
+      keys = [];
+      for (const k in obj) {
+        const plain = k.charCodeAt(0) === 95 ? k.slice(1) : k;
         if (props.get(plain)?.node === def && !keys.includes(plain)) keys.push(plain);
       }
-    } else if (def.name in obj || def.extName in obj) keys.push(def.name);
+    } else if (def.name in obj || def.extName in obj) keys = [def.name];
     // the common case: an optional element that is absent
+    else if (def.min === 0 && !def.slices.length) return;
+    else keys = [];
     if (keys.length === 0 && def.min === 0 && !def.slices.length) return;
     if (def.choice && keys.length > 1) this.issue(run, 'error', 'structure', `${path}.${keys[1]}`, `Only one of ${keys.join(', ')} is allowed (${def.name}[x])`);
     const items: { value: unknown; ext: unknown; key: string; type: string; path: string }[] = [];
     for (const key of keys) {
       const type = props.get(key)!.type;
       const value = obj[key];
-      const ext = obj[`_${key}`];
+      const ext = obj[def.choice ? `_${key}` : def.extName];
       const where = `${path}.${key}`;
       if (def.array) {
         if ((value !== undefined && !Array.isArray(value)) || (ext !== undefined && !Array.isArray(ext))) {
@@ -303,7 +324,8 @@ export class Validator {
       if (items.length < def.min) this.issue(run, 'error', 'required', path, `${label}: minimum required = ${def.min}, but only found ${items.length}${from}`);
       else this.issue(run, 'error', 'structure', path, `${label}: max allowed = ${def.max}, but found ${items.length}${from}`);
     }
-    let slices: (ElementNode | undefined)[] = items.map((it) => (def.choice ? props.get(it.key)!.slice : undefined));
+    // the slice each item falls in: type slices of a choice element, or the slicing's verdict
+    let slices: (ElementNode | undefined)[] | undefined = def.choice ? items.map((it) => props.get(it.key)!.slice) : undefined;
     if (def.slices.length && def.slicing && !def.choice) {
       const a = assignSlices(items.map((i) => i.value), items.map((i) => i.key), def, {
         profile,
@@ -316,7 +338,10 @@ export class Validator {
       slices = a.slices;
       for (const pr of a.problems) this.issue(run, pr.severity, 'structure', pr.index === undefined ? path : items[pr.index].path, pr.message);
     }
-    items.forEach((it, i) => this.value(it.value, it.ext, slices[i] ?? def, it.type, profile, it.path, run));
+    for (let i = 0; i < items.length; i++) {
+      const it = items[i];
+      this.value(it.value, it.ext, slices?.[i] ?? def, it.type, profile, it.path, run);
+    }
   }
 
   private typeOf(item: unknown, key: string, def: ElementNode): string | undefined {
@@ -384,7 +409,7 @@ export class Validator {
       if (value !== undefined) {
         this.primitive(value, def, type, path, run);
         // invariants on primitive elements (vital signs' vs-1: a date precise to the day)
-        for (const c of def.constraints) this.invariant(c, def, type, value, path, run);
+        for (const c of invariantsOf(def)) this.invariant(c, def, type, value, path, run);
       }
       if (ext !== undefined) {
         if (ext === null || typeof ext !== 'object' || Array.isArray(ext)) this.issue(run, 'error', 'structure', path, 'The primitive extension (_) must be a JSON object');

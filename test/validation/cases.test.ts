@@ -1,8 +1,9 @@
-// Runs the negative case table (cases.ts) and two generated families through the validator:
-// every required top-level element of every resource type that has an official example, removed
-// (an error on the resource naming the element), and an unknown element added to each example
-// (an error at its location). Every case must report its issue with the stated severity and
-// FHIRPath expression; the unbroken examples must have no errors (examples.test.ts).
+// Runs the negative corpus (corpus/negative.json) and two generated families through the
+// validator in process: every required top-level element of every resource type that has an
+// official example, removed (an error on the resource naming the element), and an unknown
+// element added to each example (an error at its location). Every case must report its issue
+// with the stated severity and FHIRPath expression; the unbroken examples must have no errors
+// (examples.test.ts). corpus.test.ts runs the same corpus through $validate and the CLI.
 import t, { type Test } from 'tap';
 import { createRequire } from 'node:module';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -13,7 +14,7 @@ import { Terminology } from '../../src/terminology/service.ts';
 import { BindingChecker } from '../../src/validation/bindings.ts';
 import { ProfileRegistry } from '../../src/validation/profiles.ts';
 import { Validator } from '../../src/validation/validator.ts';
-import { NEGATIVE_CASES, type NegativeCase, type Op } from './cases.ts';
+import { instanceOf, NEGATIVE, perCategory, type NegativeCase } from './corpus/corpus.ts';
 import { GENUINELY_INVALID } from '../examples/invalid.ts';
 
 const dir = dirname(createRequire(import.meta.url).resolve('hl7.fhir.r4.examples/package.json'));
@@ -21,21 +22,9 @@ const defs = loadDefinitions();
 const validator = new Validator(new ProfileRegistry(), new BindingChecker(new Terminology()), defs.resourceTypes);
 const example = (f: string) => JSON.parse(readFileSync(join(dir, f), 'utf8'));
 
-function apply(r: any, ops: Op[]): any {
-  for (const o of ops) {
-    const segs = o.path.split('/').slice(1);
-    let cur = r;
-    for (const s of segs.slice(0, -1)) cur = cur[/^\d+$/.test(s) ? Number(s) : s];
-    const last = segs[segs.length - 1];
-    if (o.op === 'remove') {
-      if (Array.isArray(cur)) cur.splice(Number(last), 1);
-      else delete cur[last];
-    } else cur[/^\d+$/.test(last) && Array.isArray(cur) ? Number(last) : last] = o.value;
-  }
-  return r;
-}
+type Expected = Pick<NegativeCase, 'name' | 'severity' | 'expression' | 'message'>;
 
-function check(t: Test, c: NegativeCase, issues: IssueInput[]) {
+function check(t: Test, c: Expected, issues: IssueInput[]) {
   const hit = issues.find((i) => i.severity === c.severity && i.expression?.[0] === c.expression && (!c.message || i.diagnostics.includes(c.message)));
   const label = `${c.name}: ${c.severity} at ${c.expression}${c.message ? ` (${c.message})` : ''}`;
   if (hit) t.pass(label);
@@ -43,17 +32,17 @@ function check(t: Test, c: NegativeCase, issues: IssueInput[]) {
 }
 
 t.test('negative cases', async (t) => {
-  for (const c of NEGATIVE_CASES) {
+  for (const c of NEGATIVE) {
     let r: unknown;
     try {
-      r = apply(example(c.base), c.ops);
+      r = instanceOf(c);
     } catch (err) {
-      t.fail(`${c.name}: the case cannot be applied to ${c.base}: ${(err as Error).message}`);
+      t.fail(`${c.name}: the case cannot be applied to ${c.example}: ${(err as Error).message}`);
       continue;
     }
     check(t, c, validator.validate(r, { profiles: c.profile ? [c.profile] : [] }));
   }
-  t.ok(NEGATIVE_CASES.length >= 100, `${NEGATIVE_CASES.length} hand-written and format cases`);
+  t.ok(NEGATIVE.length >= 195, `${NEGATIVE.length} cases: ${JSON.stringify(perCategory(NEGATIVE))}`);
 });
 
 t.test('every required top-level element removed, every type with an example', async (t) => {
@@ -73,7 +62,7 @@ t.test('every required top-level element removed, every type with an example', a
       const r = structuredClone(r0);
       delete r[key];
       delete r[`_${key}`];
-      check(t, { name: `${f} without ${key}`, base: f, ops: [], severity: 'error', expression: type, message: `${type}.${el.name}${el.choice ? '[x]' : ''}: minimum required = ${el.min}` }, validator.validate(r));
+      check(t, { name: `${f} without ${key}`, severity: 'error', expression: type, message: `${type}.${el.name}${el.choice ? '[x]' : ''}: minimum required = ${el.min}` }, validator.validate(r));
       n++;
     }
   }
@@ -88,7 +77,7 @@ t.test('an unknown element added to one example of every type', async (t) => {
     seen.add(type);
     const r = example(f);
     r.migfhirUnknown = true;
-    check(t, { name: `${f} with an unknown element`, base: f, ops: [], severity: 'error', expression: `${type}.migfhirUnknown` }, validator.validate(r));
+    check(t, { name: `${f} with an unknown element`, severity: 'error', expression: `${type}.migfhirUnknown` }, validator.validate(r));
   }
   t.ok(seen.size > 100, `${seen.size} resource types`);
 });

@@ -1,0 +1,53 @@
+// migfhir validate on NDJSON: every line a resource, validated in turn, each issue labelled with
+// its file and line number (blank lines counted, lines that are not JSON reported as fatal); the
+// progress bar goes to stderr only on a terminal.
+import t from 'tap';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { validateCommand } from '../../src/cli/validate.ts';
+
+const examples = dirname(createRequire(import.meta.url).resolve('hl7.fhir.r4.examples/package.json'));
+const example = (f: string) => JSON.parse(readFileSync(join(examples, f), 'utf8'));
+
+const capture = (isTTY = false) => {
+  let text = '';
+  return { write: (s: string) => ((text += s), true), get text() { return text; }, isTTY } as any;
+};
+
+t.test('an NDJSON file is validated line by line, issues carry line numbers', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'migfhir-validate-ndjson-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'patients.ndjson');
+  const good = example('Patient-example.json');
+  const badGender = { ...good, gender: 'M' };
+  const badDate = { ...example('Observation-example.json'), effectiveDateTime: '2016-02-30' };
+  writeFileSync(file, [JSON.stringify(good), JSON.stringify(badGender), '', JSON.stringify(badDate), '{"resourceType": "Patient",', JSON.stringify(good)].join('\n') + '\n');
+  const out = capture();
+  const err = capture();
+  t.equal(await validateCommand([file], out, err), 1, 'errors: exit 1');
+  const lines = out.text.trim().split('\n');
+  t.ok(lines.some((l: string) => l.startsWith(`${file}:2:Patient.gender: error:`)), 'line 2: the bad gender');
+  t.ok(lines.some((l: string) => l.startsWith(`${file}:4:Observation.effectiveDateTime: error:`)), 'line 4 (after a blank line 3): the bad date');
+  t.ok(lines.some((l: string) => l.startsWith(`${file}:5:: fatal: not JSON`)), 'line 5: not JSON');
+  t.notOk(lines.some((l: string) => /:(1|3|6):[A-Za-z]*[^:]*: error:/.test(l.slice(file.length))), 'no error on the valid lines');
+  t.match(err.text, /5 resources, 3 errors/, 'five resources (the blank line is none), three errors');
+  t.notMatch(err.text, /\r\[/, 'no progress bar when stderr is not a terminal');
+
+  const json = capture();
+  t.equal(await validateCommand([file, '--format', 'json'], json, capture()), 1);
+  t.same(JSON.parse(json.text).map((r: any) => r.file), [1, 2, 4, 5, 6].map((n) => `${file}:${n}`), 'the JSON report names each line');
+});
+
+t.test('a progress bar on a terminal', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'migfhir-validate-progress-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'many.ndjson');
+  // past the size from which the bar is shown (4 MB)
+  const line = JSON.stringify(example('Patient-example.json'));
+  writeFileSync(file, `${Array.from({ length: Math.ceil(4_000_000 / line.length) + 10 }, () => line).join('\n')}\n`);
+  const err = capture(true);
+  t.equal(await validateCommand([file], capture(), err), 0);
+  t.match(err.text, /\r\[#{30}\] \d+ resources, 100%\n/, 'the bar ends full, on its own line');
+});
