@@ -1,5 +1,5 @@
 // Authorized read throughput (SMART backend-services token, scopes checked, every read audited)
-// as a ratio to open development mode, measured in one run. Target: ≥ 0.80. Afterwards it counts
+// as a ratio to open development mode, measured in one run. Target: ≥ 0.70 (issue #19; was 0.80 before every read was audited). Afterwards it counts
 // the AuditEvents of the reads (AuditEvent?altid=bench&subtype=read) until the trail has caught
 // up: every read must have one, and the time that takes is the audit lag at that load. Open mode
 // is measured once the warm-up's events are stored, and each run prints the server's CPU per
@@ -84,7 +84,7 @@ try {
   const cpu = (us: number) => (Number.isNaN(us) ? '' : `, server CPU ${us.toFixed(0)} µs/request`);
   console.log(`open mode read        ${Math.round(o.requests.average)} req/s (p99 ${o.latency.p99} ms${cpu(oCpu)})`);
   console.log(`authorized read       ${Math.round(a.requests.average)} req/s (p99 ${a.latency.p99} ms, ${a.non2xx} non-2xx${cpu(aCpu)}${Number.isNaN(aWorker) ? '' : ` of which the audit worker ${aWorker.toFixed(0)}`}) — token verified, scopes checked, every read audited`);
-  console.log(`authorized / open     ${(a.requests.average / o.requests.average).toFixed(2)}  (target ≥ 0.80)`);
+  console.log(`authorized / open     ${(a.requests.average / o.requests.average).toFixed(2)}  (target ≥ 0.70)`);
   // every read the server answered has its AuditEvent; autocannon may stop with up to 10 in flight
   const answered = w.requests.total + a.requests.total;
   const loadEnd = performance.now();
