@@ -369,11 +369,23 @@ function keptIdentifiers(stored: unknown[], written: unknown): unknown[] {
   return [...own, ...hidden];
 }
 
+/** Whether a body's text could hold anything a client without the scope may not see: the
+ * sensitivity label, or a status-revealing identifier's system. Text without either is sent
+ * as it is, unparsed. */
+export function mayHoldSensitive(text: string): boolean {
+  return text.includes(MARKER) || STATUS_REVEALING_SYSTEMS.some((s) => text.includes(s));
+}
+
+/** A parsed body as a client without the scope sees it (a copy where anything goes). */
+export function redactParsed(body: Record<string, unknown>): Record<string, unknown> {
+  return redactResource(body);
+}
+
 /** A response body with sensitive elements removed, for clients without the scope. Bodies
  * without the label are returned as they are, unparsed. */
 export function redactBody(body: ResponseBody): ResponseBody {
   const text = serialize(body);
-  if (!text.includes(MARKER) && !STATUS_REVEALING_SYSTEMS.some((s) => text.includes(s))) return body;
+  if (!mayHoldSensitive(text)) return body;
   return redactResource(JSON.parse(text)) as unknown as Resource;
 }
 
