@@ -207,9 +207,12 @@ function stripEmbedded(obj: Record<string, unknown>, inner: NonNullable<Embedded
 /** A labelled AuditEvent records a request that read sensitive data: its query (entity.query,
  * e.g. `migration-status=irregular&family=…`), entity details and outcome text would tell what
  * was asked and what the server said, so they are withheld; who, when, what and the outcome
- * code stay. */
-function withoutRequestText(event: Record<string, unknown>): void {
-  delete event.outcomeDesc;
+ * code stay. The query and details are withheld from every AuditEvent a client without the scope
+ * reads, labelled or not: an event without its query among events with theirs would say "this
+ * look-up, and the patient it names, was about migration data". The outcome text of an
+ * unlabelled event stays (a refusal's reason, for the auditor). */
+function withoutRequestText(event: Record<string, unknown>, labelled = true): void {
+  if (labelled) delete event.outcomeDesc;
   if (!Array.isArray(event.entity)) return;
   event.entity = (event.entity as Record<string, unknown>[]).map((e) => {
     const { query: _query, detail: _detail, ...rest } = e;
@@ -255,6 +258,12 @@ function withholdNarratives(original: Record<string, unknown>, redacted: Record<
   }
 }
 
+function auditEventView(event: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...event };
+  withoutRequestText(out, false);
+  return out;
+}
+
 function redactResource(r: Record<string, unknown>, depth = 0): Record<string, unknown> {
   if (!r || typeof r !== 'object' || Array.isArray(r)) return strip(r, depth) as Record<string, unknown>;
   const meta = r.meta as { security?: Coding[] } | undefined;
@@ -264,7 +273,7 @@ function redactResource(r: Record<string, unknown>, depth = 0): Record<string, u
     }
     // an unlabelled version holding sensitive elements: written before status-revealing
     // identifiers were labelled (history keeps such versions as they were) — redacted alike
-    if (!hasSensitive(r, depth)) return r;
+    if (!hasSensitive(r, depth)) return r.resourceType === 'AuditEvent' ? auditEventView(r) : r;
   }
   const out = strip(r, depth) as Record<string, unknown>;
   if (typeof out.resourceType !== 'string') return out;
@@ -373,8 +382,10 @@ function keptIdentifiers(stored: unknown[], written: unknown): unknown[] {
  * sensitivity label, or a status-revealing identifier's system. Text without either is sent
  * as it is, unparsed. */
 export function mayHoldSensitive(text: string): boolean {
-  return text.includes(MARKER) || STATUS_REVEALING_SYSTEMS.some((s) => text.includes(s));
+  return text.includes(MARKER) || STATUS_REVEALING_SYSTEMS.some((s) => text.includes(s)) || text.includes(AUDIT_EVENT);
 }
+/** every AuditEvent loses its request text for such clients (withoutRequestText) */
+const AUDIT_EVENT = '"resourceType":"AuditEvent"';
 
 /** A parsed body as a client without the scope sees it (a copy where anything goes). */
 export function redactParsed(body: Record<string, unknown>): Record<string, unknown> {
