@@ -2,10 +2,15 @@
 // that reveal migration status, the migration journey or vulnerabilities — the IG's extensions
 // for them — are labelled on write with meta.security (restricted confidentiality, a
 // migration-data sensitivity and a no-disclosure-for-non-health-purposes policy). Clients
-// without the explicit scope MIGRATION_SCOPE receive such resources with those elements
-// removed and the REDACTED label, and cannot search on them. The same holds for FHIR content
+// without the explicit scope MIGRATION_SCOPE receive such resources with those elements and
+// labels removed, and cannot search on them. The same holds for FHIR content
 // carried as base64 data (Binary, attachments) and for elements labelled inline with DS4P's
-// extension (answers to sensitive questions). Whatever the server generates from stored data
+// extension (answers to sensitive questions). The labels themselves are part of what is withheld:
+// `migration` on a resource says "this person has a migration status" as plainly as the
+// extension does, so such clients see no sensitivity label, and no per-resource marker either
+// (a REDACTED label only on resources that lost something would be the same oracle). What tells
+// them that data is withheld is one notice on every answer they get, whoever it is about
+// (WITHHELD_HEADER, set in src/http/hardening.ts). Whatever the server generates from stored data
 // (narrative, exports, scores, diagnostics) is generated from viewFor(auth), the client's view.
 // Identifiers whose presence reveals a migration status (src/auth/sensitive-identifiers.ts: an
 // LMA card, a PAAYPA, an STP, a UNHCR registration …) are sensitive elements too, anywhere in a
@@ -24,7 +29,32 @@ export const LABELS: Coding[] = [
   { system: SENSITIVITY_SYSTEM, code: 'migration', display: 'migration status, journey or vulnerability' },
   { system: SENSITIVITY_SYSTEM, code: 'no-non-health-use', display: 'no disclosure for non-health purposes' },
 ];
+/** Earlier versions put this label on each redacted resource. It is no longer sent (it told
+ * whose record held migration data); one still echoed back in a write is dropped. */
 export const REDACTED: Coding = { system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'REDACTED', display: 'redacted' };
+
+/** The notice on every answer to a client without the migration-data scope, whatever the answer
+ * holds: per answer and not per resource, so that it says what this client is not shown, never
+ * whose record had something to hide (src/http/hardening.ts sets it). */
+export const WITHHELD_HEADER = 'x-sensitive-data';
+export const WITHHELD_NOTICE = 'withheld; scope="migfhir/migration-data.read"';
+
+/** One of LABELS (system and code), which the view of a labelled resource leaves out. */
+export function isSensitivityLabel(c: { system?: unknown; code?: unknown } | null | undefined): boolean {
+  return !!c && LABELS.some((l) => l.system === c.system && l.code === c.code);
+}
+
+/** The resource's meta without the sensitivity labels (a copy; the same object when it has
+ * none). The restricted-confidentiality code goes too: the server puts it only on migration
+ * data, so on its own it would tell the same. */
+function metaWithoutLabels(r: Record<string, unknown>): Record<string, unknown> {
+  const meta = r.meta as { security?: Coding[] } | undefined;
+  if (!meta?.security?.some((c) => isSensitivityLabel(c) || (c.system === REDACTED.system && c.code === REDACTED.code))) return r;
+  const security = meta.security.filter((c) => !isSensitivityLabel(c) && !(c.system === REDACTED.system && c.code === REDACTED.code));
+  const { security: _s, ...rest } = meta;
+  void _s;
+  return { ...r, meta: security.length ? { ...rest, security } : rest };
+}
 
 /** Extension URLs of sensitive elements: the IG's own (any canonical base) by their names. */
 const SENSITIVE_EXTENSION = /\/StructureDefinition\/(migration-?status|migration-?journey|vulnerabilit(y|ies)|asylum[-a-z]*|residence-?status)$/i;
@@ -177,9 +207,12 @@ function stripEmbedded(obj: Record<string, unknown>, inner: NonNullable<Embedded
 /** A labelled AuditEvent records a request that read sensitive data: its query (entity.query,
  * e.g. `migration-status=irregular&family=…`), entity details and outcome text would tell what
  * was asked and what the server said, so they are withheld; who, when, what and the outcome
- * code stay. */
-function withoutRequestText(event: Record<string, unknown>): void {
-  delete event.outcomeDesc;
+ * code stay. The query and details are withheld from every AuditEvent a client without the scope
+ * reads, labelled or not: an event without its query among events with theirs would say "this
+ * look-up, and the patient it names, was about migration data". The outcome text of an
+ * unlabelled event stays (a refusal's reason, for the auditor). */
+function withoutRequestText(event: Record<string, unknown>, labelled = true): void {
+  if (labelled) delete event.outcomeDesc;
   if (!Array.isArray(event.entity)) return;
   event.entity = (event.entity as Record<string, unknown>[]).map((e) => {
     const { query: _query, detail: _detail, ...rest } = e;
@@ -225,8 +258,10 @@ function withholdNarratives(original: Record<string, unknown>, redacted: Record<
   }
 }
 
-function hasRedacted(security: Coding[] | undefined): boolean {
-  return !!security?.some((s) => s.system === REDACTED.system && s.code === REDACTED.code);
+function auditEventView(event: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...event };
+  withoutRequestText(out, false);
+  return out;
 }
 
 function redactResource(r: Record<string, unknown>, depth = 0): Record<string, unknown> {
@@ -238,25 +273,24 @@ function redactResource(r: Record<string, unknown>, depth = 0): Record<string, u
     }
     // an unlabelled version holding sensitive elements: written before status-revealing
     // identifiers were labelled (history keeps such versions as they were) — redacted alike
-    if (!hasSensitive(r, depth)) return r;
+    if (!hasSensitive(r, depth)) return r.resourceType === 'AuditEvent' ? auditEventView(r) : r;
   }
   const out = strip(r, depth) as Record<string, unknown>;
   if (typeof out.resourceType !== 'string') return out;
   withholdNarratives(r, out);
   if (out.resourceType === 'AuditEvent') withoutRequestText(out);
-  const m = { ...(out.meta as object) } as { security?: Coding[] };
-  // redacting a view again (a document built from redacted resources) adds no second label
-  if (!hasRedacted(m.security)) m.security = [...(m.security ?? []), REDACTED];
-  out.meta = m;
-  return out;
+  // the labels go with what they label; nothing marks the resource as redacted (see the top)
+  const view = metaWithoutLabels(out);
+  if (Array.isArray(view.contained)) view.contained = (view.contained as Record<string, unknown>[]).map((c) => (c && typeof c === 'object' ? metaWithoutLabels(c) : c));
+  return view;
 }
 
 /** What a client may see of stored resources ("the client's view"): every generator of text
  * or of another format (narrative, section text, displays, national and HL7 v2 exports,
  * scores, error diagnostics) builds from this view, never from the stored resource. With the
  * migration-data scope (or without authorization) it is the stored resource itself; without
- * the scope, resources carrying the sensitivity label lose their sensitive elements and gain
- * REDACTED. Unlabelled resources are returned as they are. */
+ * the scope, resources carrying the sensitivity label lose their sensitive elements and the
+ * labels. Unlabelled resources are returned as they are. */
 export type View = <T extends Resource>(resource: T) => T;
 
 export function viewFor(auth: { scopes: { sensitive: boolean } } | undefined): View {
@@ -266,7 +300,23 @@ export function viewFor(auth: { scopes: { sensitive: boolean } } | undefined): V
 
 /** What a client without the scope sees of a stored resource (patches apply to this view). */
 export function withoutSensitive(resource: Resource): Resource {
-  return strip(resource) as Resource;
+  return metaWithoutLabels(strip(resource) as Record<string, unknown>) as unknown as Resource;
+}
+
+/** Whether a client sees the stored resources as they are (with the migration-data scope, or
+ * without authorization), rather than their view. */
+export function seesSensitive(auth: { scopes: { sensitive: boolean } } | undefined): boolean {
+  return !auth || auth.scopes.sensitive;
+}
+
+/** A resource's meta as a client may see it ($meta): without the sensitivity labels for a
+ * client without the scope. */
+export function metaView<M extends { security?: Coding[] }>(auth: { scopes: { sensitive: boolean } } | undefined, meta: M): M {
+  if (seesSensitive(auth) || !meta.security?.some(isSensitivityLabel)) return meta;
+  const security = meta.security.filter((c) => !isSensitivityLabel(c));
+  const { security: _s, ...rest } = meta;
+  void _s;
+  return (security.length ? { ...rest, security } : rest) as M;
 }
 
 /** The resource without its sensitive extensions and inline-labelled elements, its
@@ -328,11 +378,25 @@ function keptIdentifiers(stored: unknown[], written: unknown): unknown[] {
   return [...own, ...hidden];
 }
 
+/** Whether a body's text could hold anything a client without the scope may not see: the
+ * sensitivity label, or a status-revealing identifier's system. Text without either is sent
+ * as it is, unparsed. */
+export function mayHoldSensitive(text: string): boolean {
+  return text.includes(MARKER) || STATUS_REVEALING_SYSTEMS.some((s) => text.includes(s)) || text.includes(AUDIT_EVENT);
+}
+/** every AuditEvent loses its request text for such clients (withoutRequestText) */
+const AUDIT_EVENT = '"resourceType":"AuditEvent"';
+
+/** A parsed body as a client without the scope sees it (a copy where anything goes). */
+export function redactParsed(body: Record<string, unknown>): Record<string, unknown> {
+  return redactResource(body);
+}
+
 /** A response body with sensitive elements removed, for clients without the scope. Bodies
  * without the label are returned as they are, unparsed. */
 export function redactBody(body: ResponseBody): ResponseBody {
   const text = serialize(body);
-  if (!text.includes(MARKER) && !STATUS_REVEALING_SYSTEMS.some((s) => text.includes(s))) return body;
+  if (!mayHoldSensitive(text)) return body;
   return redactResource(JSON.parse(text)) as unknown as Resource;
 }
 

@@ -4,9 +4,8 @@
 // URL); read over REST by another client — any client with Task read — the request would tell
 // which cohort was pulled, and by whom. So at the edge, for every client but the job's own,
 // job Tasks (also in searches, histories, includes and Bundle responses) lose their input and
-// output: status, times and the code stay.
-import type { Resource } from 'fhir/r4.js';
-import { serialize, type ResponseBody } from '../fhir/body.ts';
+// output: status, times and the code stay. Applied at the edge with the redaction of sensitive
+// elements, in one pass over the body (src/http/client-view.ts).
 import { JOB_SYSTEM } from '../operations/reindex.ts';
 import { EXPORT_CODE } from './export-jobs.ts';
 import { IMPORT_CODE } from './import-jobs.ts';
@@ -25,7 +24,14 @@ function jobOwner(task: Json): string | null | undefined {
   }
 }
 
-function withoutRequest(resource: Json, clientId: string): Json {
+/** Whether a body's text could hold a job Task (its code's system): text without it is sent
+ * as it is, unparsed. */
+export function mayHoldJobTask(text: string): boolean {
+  return text.includes(JOB_SYSTEM);
+}
+
+/** A parsed body without other clients' job requests (a copy where anything goes). */
+export function withoutRequest(resource: Json, clientId: string): Json {
   if (resource.resourceType === 'Bundle' && Array.isArray(resource.entry)) {
     return { ...resource, entry: (resource.entry as Json[]).map((e) => (e.resource ? { ...e, resource: withoutRequest(e.resource as Json, clientId) } : e)) };
   }
@@ -35,12 +41,4 @@ function withoutRequest(resource: Json, clientId: string): Json {
   const { input: _input, output: _output, ...rest } = resource;
   void [_input, _output];
   return rest;
-}
-
-/** The body as `clientId` may see it: other clients' job requests removed. Bodies without a
- * job Task are returned as they are, unparsed. */
-export function withoutOthersJobRequests(body: ResponseBody, clientId: string): ResponseBody {
-  const text = serialize(body);
-  if (!text.includes(JOB_SYSTEM)) return body;
-  return withoutRequest(JSON.parse(text) as Json, clientId) as unknown as Resource;
 }

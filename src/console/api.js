@@ -25,7 +25,16 @@ export class ApiError extends Error {
 
 /** Calls `path` (relative to the FHIR base, or an absolute URL the server gave, e.g. a next
  * link); JSON bodies are sent as application/fhir+json, strings and bytes as they are. */
-export async function fhir(path, { method = 'GET', body, contentType, accept = 'application/fhir+json' } = {}) {
+export async function fhir(path, options) {
+  return (await fhirAnswer(path, options)).body;
+}
+
+/** The server's notice on every answer to a token without the migration-data scope (the same
+ * on every answer, whoever it is about: src/auth/sensitive.ts WITHHELD_HEADER). */
+const WITHHELD_HEADER = 'x-sensitive-data';
+
+/** As fhir(), with whether the server said that sensitive elements are not shown to this token. */
+export async function fhirAnswer(path, { method = 'GET', body, contentType, accept = 'application/fhir+json' } = {}) {
   const headers = { accept };
   if (body !== undefined) headers['content-type'] = contentType ?? 'application/fhir+json';
   const t = token();
@@ -42,7 +51,7 @@ export async function fhir(path, { method = 'GET', body, contentType, accept = '
     json = undefined;
   }
   if (!res.ok) throw new ApiError(res.status, json);
-  return json;
+  return { body: json, withheld: res.headers.has(WITHHELD_HEADER) };
 }
 
 /** A link the server wrote with its configured base URL (which may name another host than the

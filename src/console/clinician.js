@@ -2,10 +2,11 @@
 // in every script and identifier system, languages and interpreter need, the migration journey
 // (only with the migration-data scope), encounters by country, conditions, allergies,
 // medications, immunizations, screening scores, referrals — and the IPS ($summary) as text.
-// What the server withheld (the REDACTED label) is said, never guessed at.
+// What the server withholds is said from its notice on the answer (the x-sensitive-data header,
+// the same for every record a token without the migration-data scope reads), never guessed at.
 import { useEffect, useState } from 'preact/hooks';
-import { allEntries, fhir } from './api.js';
-import { codeText, countryText, dateText, ErrorNote, extensionOf, html, isRedacted, MIGRATION_SCOPE, Name, nameText, periodText, summaryLine, systemText, valueText } from './ui.js';
+import { allEntries, fhir, fhirAnswer } from './api.js';
+import { codeText, countryText, dateText, ErrorNote, extensionOf, html, MIGRATION_SCOPE, Name, nameText, periodText, summaryLine, systemText, valueText } from './ui.js';
 
 const INTERPRETER = 'http://hl7.org/fhir/StructureDefinition/patient-interpreterRequired';
 const JOURNEY = /\/StructureDefinition\/migration-?journey$/;
@@ -90,11 +91,11 @@ function Languages({ patient }) {
   </${Section}>`;
 }
 
-function Journey({ patient }) {
+function Journey({ patient, withheld }) {
   const journey = patient.extension?.find((e) => JOURNEY.test(e.url));
   if (!journey) {
     return html`<${Section} id="journey-h" title="Migration journey">
-      <p class="muted">${isRedacted(patient) ? html`Withheld: your token does not carry the scope <code>${MIGRATION_SCOPE}</code>.` : 'None recorded.'}</p>
+      <p class="muted">${withheld ? html`Withheld, if recorded: your token does not carry the scope <code>${MIGRATION_SCOPE}</code>.` : 'None recorded.'}</p>
     </${Section}>`;
   }
   const part = (url) => journey.extension?.filter((e) => e.url === url) ?? [];
@@ -134,7 +135,7 @@ function Timeline({ encounters, byRef }) {
 
 function Lines({ id, title, resources, byRef }) {
   return html`<${Section} id=${id} title=${title} empty=${!resources.length}>
-    <ul>${resources.map((r) => html`<li>${summaryLine(r, (ref) => byRef?.get(ref))}${isRedacted(r) ? html` <span class="withheld">(part withheld)</span>` : ''}</li>`)}</ul>
+    <ul>${resources.map((r) => html`<li>${summaryLine(r, (ref) => byRef?.get(ref))}</li>`)}</ul>
   </${Section}>`;
 }
 
@@ -177,7 +178,7 @@ function Summary({ state }) {
       ${s.entry?.length
         ? html`<ul>${s.entry.map((ref) => {
             const r = byUrl.get(ref.reference);
-            return html`<li>${r ? summaryLine(r, (x) => byUrl.get(x)) : ref.display ?? ref.reference}${r && isRedacted(r) ? html` <span class="withheld">(part withheld)</span>` : ''}</li>`;
+            return html`<li>${r ? summaryLine(r, (x) => byUrl.get(x)) : ref.display ?? ref.reference}</li>`;
           })}</ul>`
         : html`<p class="muted">${codeText(s.emptyReason) || 'No entries.'}</p>`}
     </section>`)}
@@ -185,7 +186,7 @@ function Summary({ state }) {
 }
 
 async function loadRecord(id) {
-  const patient = await fhir(`Patient/${encodeURIComponent(id)}`);
+  const { body: patient, withheld } = await fhirAnswer(`Patient/${encodeURIComponent(id)}`);
   const everything = await allEntries(`Patient/${encodeURIComponent(id)}/$everything?_count=100`);
   const byRef = new Map(everything.map((r) => [`${r.resourceType}/${r.id}`, r]));
   // the places of encounters and the medications taken, outside the patient's compartment
@@ -195,7 +196,7 @@ async function loadRecord(id) {
     for (const ref of refs) if (/^(Organization|Location|Medication)\/[A-Za-z0-9\-.]{1,64}$/.test(ref ?? '') && !byRef.has(ref)) wanted.add(ref);
   }
   await Promise.all([...wanted].slice(0, 30).map((ref) => fhir(ref).then((r) => byRef.set(ref, r), () => undefined)));
-  return { patient, everything, byRef };
+  return { patient, everything, byRef, withheld };
 }
 
 function Record({ id }) {
@@ -203,20 +204,19 @@ function Record({ id }) {
   const summary = useLoad(() => fhir(`Patient/${encodeURIComponent(id)}/$summary`));
   if (record.loading) return html`<h1 tabindex="-1">Patient record</h1><p aria-busy="true">Loading…</p>`;
   if (record.error) return html`<h1 tabindex="-1">Patient record</h1><${ErrorNote} error=${record.error} />`;
-  const { patient, everything, byRef } = record.data;
+  const { patient, everything, byRef, withheld } = record.data;
   const of = (...types) => everything.filter((r) => types.includes(r.resourceType));
-  const withheld = [patient, ...everything].filter(isRedacted);
   const screening = of('Observation').filter((o) => o.category?.some((c) => c.coding?.some((x) => x.code === 'survey')));
   const first = patient.name?.[0];
   return html`<h1 tabindex="-1">${first ? html`<${Name} name=${first} />` : `Patient/${patient.id}`}</h1>
     <p class="muted">Patient/${patient.id}${patient.active === false ? ' · inactive record' : ''}${patient.link?.length ? ` · linked: ${patient.link.map((l) => `${l.type} ${l.other.reference}`).join(', ')}` : ''}</p>
-    ${withheld.length
-      ? html`<p class="withheld-note" role="status">Withheld: migration status, journey or vulnerability details in ${withheld.length} resource${withheld.length > 1 ? 's' : ''} of this record. They are shown only to a token with the scope <code>${MIGRATION_SCOPE}</code>.</p>`
+    ${withheld
+      ? html`<p class="withheld-note" role="status">Withheld: migration status, journey and vulnerability details, and identifiers that reveal a status, are not shown for any record to a token without the scope <code>${MIGRATION_SCOPE}</code>.</p>`
       : ''}
     <div class="grid">
       <${Identities} patient=${patient} />
       <${Languages} patient=${patient} />
-      <${Journey} patient=${patient} />
+      <${Journey} patient=${patient} withheld=${withheld} />
       <${Timeline} encounters=${of('Encounter')} byRef=${byRef} />
       <${Lines} id="conditions-h" title="Conditions" resources=${of('Condition')} />
       <${Lines} id="allergies-h" title="Allergies" resources=${of('AllergyIntolerance')} />

@@ -5,13 +5,7 @@ import htm from 'htm';
 
 export const html = htm.bind(h);
 
-const REDACTED = { system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'REDACTED' };
 export const MIGRATION_SCOPE = 'migfhir/migration-data.read';
-
-/** The server labels what it sends without the elements a client may not see. */
-export function isRedacted(resource) {
-  return !!resource?.meta?.security?.some((c) => c.system === REDACTED.system && c.code === REDACTED.code);
-}
 
 export function nameText(name) {
   if (!name) return '';

@@ -9,6 +9,7 @@ import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 import type { Config } from '../config.ts';
 import { FhirError } from '../fhir/errors.ts';
+import { seesSensitive, WITHHELD_HEADER, WITHHELD_NOTICE } from '../auth/sensitive.ts';
 
 /** The headers @fastify/helmet sets for our policy. They do not depend on the request, so they
  * are computed once (helmet re-derives them on every request, 8% of a read's CPU). */
@@ -35,12 +36,20 @@ export async function registerHardening(app: FastifyInstance, config: Config): P
     reply.headers(headers);
     done();
   });
+  // A client without the migration-data scope is told on every answer — a read, a search, an
+  // error, an export file alike — that sensitive elements are not shown to it. Said per answer,
+  // never per resource: a mark on only the records that lost something would tell whose record
+  // holds migration data (src/auth/sensitive.ts).
+  app.addHook('onSend', (request, reply, _payload, done) => {
+    if (request.fhirAuth && !seesSensitive(request.fhirAuth)) reply.header(WITHHELD_HEADER, WITHHELD_NOTICE);
+    done();
+  });
   if (config.corsOrigins.length) {
     await app.register(cors, {
       origin: config.corsOrigins,
       methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
       allowedHeaders: ['Authorization', 'Content-Type', 'Prefer', 'If-Match', 'If-None-Match', 'If-None-Exist', 'If-Modified-Since', 'X-Purpose-Of-Use', 'X-Request-Id'],
-      exposedHeaders: ['Location', 'Content-Location', 'ETag', 'Last-Modified', 'X-Request-Id'],
+      exposedHeaders: ['Location', 'Content-Location', 'ETag', 'Last-Modified', 'X-Request-Id', WITHHELD_HEADER],
     });
   }
   const max = config.rateLimit === -1 ? (config.devOpenAccess ? 0 : 6000) : config.rateLimit;

@@ -3,8 +3,7 @@
 import { MediaText, serialize } from '../fhir/body.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { auditInput, auditInputs, registerAuditHooks } from './audit.ts';
-import { redactBody } from '../auth/sensitive.ts';
-import { withoutOthersJobRequests } from '../bulk/job-privacy.ts';
+import { clientView } from './client-view.ts';
 import type { Context, FhirRequest, FhirResponse } from '../rest/types.ts';
 import { checkPathParams, invoke, routeTable, type RouteSpec } from '../rest/route-table.ts';
 import { FHIR_JSON, FHIR_XML, isPretty, negotiate, type Format } from './negotiation.ts';
@@ -88,13 +87,11 @@ export function fastifyHandler(spec: RouteSpec, ctx: Context) {
         if (backPressure) await backPressure;
       }
     }
-    // clients without the migration-data scope get sensitive elements removed
-    // (an ER7 answer is built from what the client may see: src/operations/hl7v2-export.ts)
-    if (req.auth && !req.auth.scopes.sensitive && res.body !== undefined && !(res.body instanceof MediaText)) res = { ...res, body: redactBody(res.body) };
-    // Bulk Data job Tasks tell their request only to the client that started them; they come
-    // only in answers about Tasks or at system level (history, batch, search)
+    // clients without the migration-data scope get sensitive elements removed, and Bulk Data
+    // job Tasks tell their request only to the client that started them — in one pass over the
+    // body (job Tasks come only in answers about Tasks or at system level: history, batch, search)
     const jobs = req.resourceType === undefined || req.resourceType === 'Task';
-    if (req.auth && jobs && res.body !== undefined && !(res.body instanceof MediaText)) res = { ...res, body: withoutOthersJobRequests(res.body, req.auth.clientId) };
+    if (res.body !== undefined) res = { ...res, body: clientView(res.body, req.auth, jobs) };
     return sendFhir(reply, res, isPretty(req.query._pretty?.[0]), format);
   };
 }

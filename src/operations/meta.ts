@@ -11,7 +11,7 @@
 // displays are not indexed) and profiles in use on current resources, at most LIMIT of each.
 import type { Coding, Meta, Parameters } from 'fhir/r4.js';
 import { allows, authorize, forbidden } from '../auth/authorize.ts';
-import { REDACTED } from '../auth/sensitive.ts';
+import { metaView, REDACTED } from '../auth/sensitive.ts';
 import { badRequest, gone, notFound } from '../fhir/errors.ts';
 import { defineOperation } from './types.ts';
 import { versionNumber } from '../rest/common.ts';
@@ -55,14 +55,16 @@ export const meta: Handler = async (req, ctx) => {
     const types = type ? [type] : req.auth ? ctx.types.defs.resourceTypes.filter((t) => allows(req.auth, t, 's')) : undefined;
     if (types?.length === 0) throw forbidden('The access token allows searching no resource type');
     const inUse = await ctx.repo.store.metaInUse(types, LIMIT);
-    return answer(clean({ profile: inUse.profile.length ? inUse.profile : undefined, tag: inUse.tag.length ? inUse.tag : undefined, security: inUse.security.length ? inUse.security : undefined }));
+    // the sensitivity labels in use are part of what a client without the migration-data scope is not shown
+    const security = metaView(req.auth, { security: inUse.security }).security ?? [];
+    return answer(clean({ profile: inUse.profile.length ? inUse.profile : undefined, tag: inUse.tag.length ? inUse.tag : undefined, security: security.length ? security : undefined }));
   }
   authorize(req.auth, type, 'r');
   const vid = version(req);
   const v = vid === undefined ? await ctx.repo.store.current(type, req.id!) : await ctx.repo.store.version(type, req.id!, vid);
   if (!v) throw notFound(`${type}/${req.id}${vid === undefined ? '' : `/_history/${vid}`} is not known`);
   if (v.deleted) throw gone(`${type}/${req.id} was deleted`);
-  return answer(JSON.parse(v.json!).meta ?? {});
+  return answer(metaView(req.auth, JSON.parse(v.json!).meta ?? {}));
 };
 
 export const metaAdd: Handler = async (req, ctx: Context) => {
@@ -77,7 +79,7 @@ export const metaAdd: Handler = async (req, ctx: Context) => {
     const profile = [...new Set([...(m.profile ?? []), ...(add.profile ?? [])])];
     return { ...m, profile: profile.length ? profile : undefined, tag: union(m.tag, add.tag), security: union(m.security, add.security) };
   });
-  return answer(clean(result));
+  return answer(metaView(req.auth, clean(result)));
 };
 
 export const metaDelete: Handler = async (req, ctx: Context) => {
@@ -92,7 +94,7 @@ export const metaDelete: Handler = async (req, ctx: Context) => {
     const profile = (m.profile ?? []).filter((p) => !(remove.profile ?? []).includes(p));
     return { ...m, profile: profile.length ? profile : undefined, tag: keep(m.tag), security: keep(m.security) };
   });
-  return answer(clean(result));
+  return answer(metaView(req.auth, clean(result)));
 };
 
 /** A meta without the keys its change left undefined. */

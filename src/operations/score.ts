@@ -32,7 +32,7 @@ import { scoreResponse, type Total } from '../questionnaire/scoring.ts';
 import { bundle } from '../rest/bundle.ts';
 import { defineOperation, parametersOf } from './types.ts';
 import { criteria } from '../rest/conditional.ts';
-import { labelSensitive, REDACTED, viewFor } from '../auth/sensitive.ts';
+import { labelSensitive, REDACTED, seesSensitive, viewFor } from '../auth/sensitive.ts';
 import { markAnswers, resolveQuestionnaire, scoresDependOn, sensitiveLinkIds, storedQuestionnaires } from '../questionnaire/sensitive-items.ts';
 import type { Context, FhirRequest, FhirResponse, Handler } from '../rest/types.ts';
 import { EXTERNAL_SYSTEMS } from '../terminology/service.ts';
@@ -203,7 +203,8 @@ export const score: Handler = async (req, ctx) => {
     throw unprocessable({ code: 'not-found', diagnostics: `The questionnaire '${qr.questionnaire.slice(0, 200)}' is not known to this server`, expression: ['QuestionnaireResponse.questionnaire'] });
   }
   // answers to sensitive questions withheld from this client (src/questionnaire/sensitive-items.ts)
-  const withheld = qr.meta?.security?.some((c) => c.system === REDACTED.system && c.code === REDACTED.code) ? sensitiveLinkIds(q) : new Set<string>();
+  // for every stored response, answered or not: refusing only those that hold such answers would tell whose do
+  const withheld = req.id && !seesSensitive(req.auth) ? sensitiveLinkIds(q) : new Set<string>();
   if (withheld.size && scoresDependOn(q, withheld)) {
     throw forbidden('The score of this response depends on answers to sensitive questions; scoring it needs the migration-data scope');
   }

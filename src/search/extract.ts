@@ -4,8 +4,9 @@
 // matches).
 import { parseDateRange } from '../fhir/datetime.ts';
 import { emptyRows, ROW_TABLES, rowKey, type CompositeRow, type IndexRows, type QuantityRow } from './index-rows.ts';
-import { carriesSensitivityLabel, markRows, sensitiveParams } from './sensitive-rows.ts';
+import { carriesSensitivityLabel, hideStatusRows, markRows, needsViewExtraction, sensitiveParams } from './sensitive-rows.ts';
 import { sensitiveContent, withoutSensitive, withoutSensitiveExtensions } from '../auth/sensitive.ts';
+import { isStatusRevealingIdentifier } from '../auth/sensitive-identifiers.ts';
 import { canonicalUnit, roundCanonical, UCUM_SYSTEM } from '../terminology/ucum.ts';
 import { foldString } from './normalize.ts';
 import { localTarget, parseCanonical } from '../fhir/reference.ts';
@@ -251,41 +252,75 @@ function addComposite(rows: IndexRows, p: SearchParam, roots: FhirNode[], bases:
 }
 
 /** All index rows for a resource. `bases` are the server's own absolute base URLs: absolute
- * references on them count as local. A resource carrying the sensitivity label is extracted a
- * second time as a client without the migration-data scope sees it (withoutSensitive): each
- * row is marked with the view it belongs to, so that searches run over the client's view
- * (src/search/sensitive-rows.ts), and the parameters whose rows differ because of the
- * sensitive extensions are marked sensitive, whatever their expression, so that such clients
- * cannot search, sort or join on them (src/auth/sensitive-search.ts). A resource holding both
- * sensitive extensions and status-revealing identifiers is extracted a third time, with the
- * identifiers kept, to tell which parameters the extensions change. Resources without the
- * label — nearly all — pay one look at meta.security. */
+ * references on them count as local. The rows of a resource carrying the sensitivity label are
+ * each marked with the view they belong to, so that searches run over the client's view
+ * (src/search/sensitive-rows.ts): the rows from status-revealing identifiers and the
+ * sensitivity labels are noted while the resource is extracted and marked, with no second
+ * extraction; a resource with sensitive extensions is extracted a second time without them,
+ * which also tells the parameters whose rows differ because of them — marked sensitive,
+ * whatever their expression, so that such clients cannot search, sort or join on them
+ * (src/auth/sensitive-search.ts). Resources without the label — nearly all — pay one look at
+ * meta.security. */
 export function extractIndex(resource: { resourceType: string }, registry: SearchParamRegistry, bases: readonly string[] = []): IndexRows {
-  const rows = extractRows(resource, registry, bases);
-  if (carriesSensitivityLabel(resource as { meta?: { security?: { system?: string }[] } })) {
-    const r = resource as Parameters<typeof withoutSensitive>[0];
+  const params = registry.indexed(resource.resourceType);
+  if (!carriesSensitivityLabel(resource as { meta?: { security?: { system?: string }[] } })) return dedupe(extractRows(resource, params, bases));
+  const r = resource as Parameters<typeof withoutSensitive>[0];
+  if (needsViewExtraction(registry, params)) return dedupe(extractBothViews(r, params, bases));
+  const kinds = sensitiveContent(r);
+  const fromIdentifier = new Set<object>();
+  const rows = extractRows(resource, params, bases, kinds.identifiers ? fromIdentifier : undefined);
+  if (kinds.extensions) {
     // compared before dedupe: a value found both inside and outside the sensitive elements
-    // still counts twice in the full resource and once in the view
-    const view = extractRows(withoutSensitive(r), registry, bases);
-    const kinds = sensitiveContent(r);
-    if (kinds.extensions) {
-      const extensionsOnly = kinds.identifiers ? extractRows(withoutSensitiveExtensions(r), registry, bases) : view;
-      const sensitive = sensitiveParams(rows, extensionsOnly);
-      if (sensitive.length) rows.sensitive = sensitive;
-    }
-    markRows(rows, view);
+    // still counts twice in the full resource and once in the view. The identifiers and labels
+    // stay in this view: they are told apart below, and do not make `identifier` or `_security`
+    // a parameter refused whole.
+    const withoutExtensions = extractRows(withoutSensitiveExtensions(r), params, bases);
+    const sensitive = sensitiveParams(rows, withoutExtensions);
+    if (sensitive.length) rows.sensitive = sensitive;
+    markRows(rows, withoutExtensions);
   }
-  return dedupe(rows);
+  return dedupe(hideStatusRows(rows, fromIdentifier));
 }
 
-/** The rows of every parameter, a value reached twice giving two rows. */
-function extractRows(resource: { resourceType: string }, registry: SearchParamRegistry, bases: readonly string[]): IndexRows {
+/** The rows of both views by extracting each (a custom parameter reads into identifiers or
+ * meta: which of its rows the view lacks cannot be told from where they came from). */
+function extractBothViews(r: Parameters<typeof withoutSensitive>[0], params: SearchParam[], bases: readonly string[]): IndexRows {
+  const rows = extractRows(r, params, bases);
+  const view = extractRows(withoutSensitive(r), params, bases);
+  if (sensitiveContent(r).extensions) {
+    const sensitive = sensitiveParams(rows, extractRows(withoutSensitiveExtensions(r), params, bases));
+    if (sensitive.length) rows.sensitive = sensitive;
+  }
+  return markRows(rows, view);
+}
+
+/** Whether a value node is, or is a Reference carrying, a status-revealing identifier: its rows
+ * are the view's missing ones. */
+function fromStatusIdentifier(type: string, node: FhirNode): boolean {
+  const d = node.data as { identifier?: unknown } | null;
+  if (!d || typeof d !== 'object') return false;
+  return isStatusRevealingIdentifier(d) || (type === 'reference' && isStatusRevealingIdentifier(d.identifier));
+}
+
+/** The rows of every parameter, a value reached twice giving two rows. With `fromIdentifier`,
+ * the rows of nodes that are status-revealing identifiers are noted in it. */
+function extractRows(resource: { resourceType: string }, params: SearchParam[], bases: readonly string[], fromIdentifier?: Set<object>): IndexRows {
   const rows = emptyRows();
-  for (const p of registry.indexed(resource.resourceType)) {
+  for (const p of params) {
     try {
       const nodes = p.evaluate!(resource);
       if (p.composite) addComposite(rows, p, nodes.slice(0, 50), bases);
-      else for (const node of nodes) addNode(rows, p, p.type, node, bases);
+      else {
+        for (const node of nodes) {
+          if (fromIdentifier && fromStatusIdentifier(p.type, node)) {
+            const before = ROW_TABLES.map((t) => rows[t].length);
+            addNode(rows, p, p.type, node, bases);
+            ROW_TABLES.forEach((t, i) => {
+              for (const row of (rows[t] as object[]).slice(before[i])) fromIdentifier.add(row);
+            });
+          } else addNode(rows, p, p.type, node, bases);
+        }
+      }
     } catch {
       // an expression that cannot evaluate on this instance indexes nothing
     }

@@ -12,8 +12,18 @@
 //    `sens` list), and src/auth/sensitive-search.ts refuses it to clients without the scope,
 //    as before rows were marked. Status-revealing identifiers only mark rows: refusing the
 //    `identifier` parameter would break the commonest search there is.
-import { SENSITIVITY_SYSTEM } from '../auth/sensitive.ts';
-import { FULL_ONLY, ROW_TABLES, rowKey, VIEW_ONLY, type IndexRows } from './index-rows.ts';
+//  - Labels: the sensitivity labels (src/auth/sensitive.ts LABELS) are not in the view either,
+//    so their `_security` rows are FULL_ONLY: `_security=…|migration` by such a client finds
+//    nothing, `_security:not` finds everyone, a sort or chain on it sees no label.
+// A resource with status-revealing identifiers is not extracted again for its view: the rows
+// that came from such an Identifier (a token row of the Identifier node, a reference row of a
+// Reference carrying one) are noted while the full resource is extracted and marked here
+// (hideStatusRows), which is what a second extraction would have found for R4's parameters. A
+// custom SearchParameter that could read into an identifier or meta.security (its value, an
+// exists(), a first()) cannot be answered by marking rows, and its type is extracted again.
+import { isSensitivityLabel, SENSITIVITY_SYSTEM } from '../auth/sensitive.ts';
+import { FULL_ONLY, ROW_TABLES, rowKey, VIEW_ONLY, type IndexRows, type ReferenceRow } from './index-rows.ts';
+import type { SearchParam, SearchParamRegistry } from './registry.ts';
 
 /** Whether a resource carries the label that writes put on sensitive content (labelSensitive),
  * the same test redaction makes: what is not labelled is not redacted, so its rows reveal
@@ -91,4 +101,51 @@ export function markedParams(rows: IndexRows): string[] {
   const out = new Set<string>();
   for (const table of ROW_TABLES) for (const r of rows[table]) if (r.sens) out.add(r.param);
   return [...out];
+}
+
+/** The key of `_security`, whose rows of the sensitivity labels only the full resource has. */
+const SECURITY_KEY = 'Resource._security';
+
+/** Whether an expression could reach an Identifier's parts or the resource's meta other than as
+ * a whole Identifier node: the custom parameters that need a second extraction. */
+const READS_IDENTIFIER_OR_META = /identifier|security|meta|children|descendants|repeat|ofType|\bas\b|\bis\b|trace|`/i;
+const reExtractCache = new WeakMap<SearchParam[], boolean>();
+
+/** Whether the view of a resource of this type must be extracted again rather than told from
+ * the noted rows: some custom parameter of the type could read into an identifier or meta. */
+export function needsViewExtraction(registry: SearchParamRegistry, params: SearchParam[]): boolean {
+  let v = reExtractCache.get(params);
+  if (v === undefined) {
+    v = params.some((p) => registry.isCustom(p.url) && [p.expression, ...(p.components ?? []).map((c) => c.expression)].some((e) => !!e && READS_IDENTIFIER_OR_META.test(e)));
+    reExtractCache.set(params, v);
+  }
+  return v;
+}
+
+/** Marks, in place (after markRows, before dedupe), the rows the view of a labelled resource
+ * lacks without extracting it: those noted as coming from a status-revealing identifier
+ * (`fromIdentifier`) and the `_security` rows of the sensitivity labels become FULL_ONLY; a
+ * reference row that also names its target keeps that target in the view (a VIEW_ONLY copy
+ * without the identifier), as the view's Reference keeps its `reference`. */
+export function hideStatusRows(rows: IndexRows, fromIdentifier: ReadonlySet<object>): IndexRows {
+  const copies: ReferenceRow[] = [];
+  for (const r of rows.reference) {
+    if (r.sens || !fromIdentifier.has(r)) continue;
+    r.sens = FULL_ONLY;
+    if (r.targetId !== null || r.url !== null) copies.push({ ...r, identifierSystem: null, identifierValue: null, sens: VIEW_ONLY });
+  }
+  for (const r of rows.token) {
+    if (r.sens) continue;
+    if (fromIdentifier.has(r) || (r.param === SECURITY_KEY && isSensitivityLabel(r))) r.sens = FULL_ONLY;
+  }
+  for (const table of ROW_TABLES) {
+    if (table === 'reference' || table === 'token') continue;
+    for (const r of rows[table] as { sens?: number }[]) if (!r.sens && fromIdentifier.has(r)) r.sens = FULL_ONLY;
+  }
+  if (copies.length) {
+    // a parameter's rows stay contiguous (dedupe compares runs of one parameter)
+    rows.reference.push(...copies);
+    rows.reference.sort((a, b) => (a.param < b.param ? -1 : a.param > b.param ? 1 : 0));
+  }
+  return rows;
 }

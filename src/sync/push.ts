@@ -28,7 +28,7 @@ export async function push(remote: RemoteFhir, patientId: string, resources: Res
   if (!adapter?.fromFhir) throw new SyncError(`${endpoint.id}: adapter '${endpoint.adapter}' has no outbound mapping`);
   progress.update('mapping', resources.length, undefined, true);
   const options: FhirRecordOptions = { base, receivingBase: endpoint.baseUrl };
-  // without the endpoint's explicit consent, sensitive migration elements stay here (labelled REDACTED)
+  // without the endpoint's explicit consent, sensitive migration elements and their labels stay here
   const outgoing = endpoint.migrationData ? resources : resources.map((r) => resourceOf(redactBody(r)));
   const mapped = adapter.fromFhir(outgoing, options) as Bundle;
   const sender = { id: base, display: `migfhir at ${base}` };
