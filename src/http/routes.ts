@@ -67,7 +67,10 @@ export function fastifyHandler(spec: RouteSpec, ctx: Context) {
     if (audit && spec.operation?.auditsItself) {
       // it runs its own transactions: its AuditEvent joins the one that writes
       req.auditEvent = async (r, note) => {
-        if (note.inTransaction) await audit.inTransaction({ ...auditInput(request, kind, r.status, req, r), patient: note.patient });
+        if (note.inTransaction) {
+          const inputs = note.patient !== undefined ? [{ ...auditInput(request, kind, r.status, req, r), patient: note.patient }] : auditInputs(request, kind, r.status, req, r);
+          for (const input of inputs) await audit.inTransaction(input);
+        }
         else await audit.later({ ...auditInput(request, kind, r.status, req), ...(note.description ? { description: note.description } : {}) });
       };
       res = await invoke(spec, req, ctx);

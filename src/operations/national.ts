@@ -40,7 +40,10 @@ function inputOf(body: unknown): { resource: Resource; adapter?: string; sender?
   return { resource, adapter: p.find((x) => x.name === 'adapter')?.valueCode ?? p.find((x) => x.name === 'adapter')?.valueString, sender: p.find((x) => x.name === 'sender')?.valueString };
 }
 
-/** $import-national, with every import (applied or refused) in the inbound message log (src/inbound/log.ts). */
+/** $import-national, with every import (applied or refused) in the inbound message log
+ * (src/inbound/log.ts). It runs its own transaction, which its AuditEvents join (auditsItself),
+ * so that the log is written once the import has committed or failed: never "applied" for an
+ * import whose commit then failed. */
 const importNationalLogged: Handler = async (req, ctx) => {
   const received = new Date().toISOString();
   const named = (req.body as Parameters | undefined)?.resourceType === 'Parameters' ? (req.body as Parameters).parameter : undefined;
@@ -52,7 +55,11 @@ const importNationalLogged: Handler = async (req, ctx) => {
     declaredBytes: Number(req.headers['content-length'] ?? 0) || undefined,
   };
   try {
-    const response = await importNational(req, ctx);
+    const response = await ctx.repo.transaction(async () => {
+      const r = await importNational(req, ctx);
+      await req.auditEvent?.(r, { inTransaction: true });
+      return r;
+    });
     await ctx.inbound?.recordNational(input, { response });
     return response;
   } catch (error) {
@@ -110,6 +117,8 @@ export const importNationalOperation = defineOperation({
   affectsState: true,
   writes: true,
   auditAs: 'transaction',
+  // its own transaction, which its AuditEvents join: the inbound log is written after the commit
+  auditsItself: true,
   notInTransaction: 'imports a whole national Bundle as its own transaction',
   bundleBody: true,
   resourceBody: true,

@@ -39,7 +39,8 @@ export interface FhirRequest {
   trail?: TrailNotes;
   /** set by the HTTP adapter when auditing, for operations that run their own transactions
    * ($hl7v2-ingest): records the request's AuditEvent, inside the transaction open in this
-   * async context (inTransaction) or after it */
+   * async context (inTransaction) or after it; without `patient`, one event per patient the
+   * answer names, as for any write */
   auditEvent?: (res: FhirResponse, note: { patient?: string; description?: string; inTransaction: boolean }) => Promise<void>;
 }
 

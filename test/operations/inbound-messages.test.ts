@@ -15,6 +15,7 @@ import { authorizedApp } from '../helpers/authorized-app.ts';
 import { ENGINES } from '../inbound/engines.ts';
 import { runExport } from '../helpers/bulk-client.ts';
 import { evn, msh, pid, pv1 } from '../mapping/hl7v2/fixtures.ts';
+import { FIXTURES } from '../mapping/national/fixtures.ts';
 
 
 const ER7 = 'x-application/hl7-v2+er7; charset=utf-8';
@@ -219,4 +220,38 @@ t.test('no message text in the server log, at trace level, even when the log can
   const log = lines.join('');
   t.match(log, /inbound message log: /, 'the failure is logged');
   for (const secret of ['الحسن', 'Al-Hassan', 'EV-TRACE', 'TRACE-2', 'PV1|', '19920704']) t.notOk(log.includes(secret), `no "${secret}" in the logs`);
+});
+
+t.test('a national import whose commit fails is logged as refused, never as applied (the log is written after the commit)', async (t) => {
+  const store = new SqliteStore({ path: ':memory:' });
+  const a = await buildApp(testConfig({ baseUrl: 'http://test.local/fhir', audit: 'on' }), { store });
+  t.teardown(async () => {
+    await a.close();
+    await store.close();
+  });
+  // the engine fails the transaction after its work ran (a disk error at commit, say)
+  const transaction = store.transaction.bind(store);
+  let failNext = false;
+  store.transaction = ((work: Parameters<typeof transaction>[0]) => transaction(async (tx) => {
+    const result = await work(tx);
+    if (failNext) {
+      failNext = false;
+      throw new Error('disk I/O error');
+    }
+    return result;
+  })) as typeof store.transaction;
+  const [fixture] = FIXTURES;
+  failNext = true;
+  const failed = await fhir(a, 'POST', `/fhir/$import-national?adapter=${fixture.adapter}`, fixture.body);
+  t.equal(failed.status, 500, 'the failed commit is answered as such');
+  t.equal((await fhir(a, 'GET', '/fhir/Patient?_summary=count')).body.total, 0, 'nothing stored');
+  const [entry] = entriesOf((await fhir(a, 'GET', '/fhir/$inbound-messages?kind=national')).body);
+  t.equal(entry?.ack, 'AE', 'logged as refused');
+  t.same(entry?.written, [], 'naming no resource');
+  const applied = await fhir(a, 'POST', `/fhir/$import-national?adapter=${fixture.adapter}`, fixture.body);
+  t.equal(applied.status, 200, 'sent again, it is applied');
+  const [latest] = entriesOf((await fhir(a, 'GET', '/fhir/$inbound-messages?kind=national&_count=1')).body);
+  t.equal(latest.ack, 'AA');
+  t.ok(latest.written.some((r: string) => r.startsWith('Patient/')), 'with the Patient it wrote');
+  t.ok((await fhir(a, 'GET', '/fhir/AuditEvent?_summary=count')).body.total > 0, 'and its AuditEvents joined its transaction');
 });
