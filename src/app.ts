@@ -51,6 +51,8 @@ export interface AppOptions {
   /** the window of the per-address limits on anonymous and token requests (tests shorten it);
    * one minute otherwise. Never a server option. */
   limitWindowMs?: number;
+  /** the clock of those limits (tests move it instead of waiting); never a server option */
+  limitNow?: () => number;
   /** where log lines go instead of stdout (tests read them to check what is logged) */
   logStream?: { write(line: string): void };
   /** use this store instead of opening the configured one (tests) */
@@ -244,7 +246,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   registerConsole(app, ctx);
   await app.register(
     async (api) => {
-      auth = registerAuth(api, ctx, tokens, { limitWindowMs: options.limitWindowMs });
+      auth = registerAuth(api, ctx, tokens, { limitWindowMs: options.limitWindowMs, limitNow: options.limitNow });
       registerRoutes(api, ctx);
       registerBulkRoutes(api, ctx);
       await api.register(registerHl7v2Routes(ctx));

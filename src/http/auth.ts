@@ -29,6 +29,8 @@ declare module 'fastify' {
 export interface AuthOptions {
   /** the address limits' window (tests shorten it); one minute otherwise */
   limitWindowMs?: number;
+  /** the address limits' clock (tests move it instead of waiting); Date.now otherwise */
+  limitNow?: () => number;
 }
 
 /** What registerAuth leaves to do at shutdown: the address limits' open windows are audited
@@ -59,7 +61,7 @@ export function registerAuth(app: FastifyInstance, ctx: Context, tokens: TokenSe
   };
   const limiter = (configured: number, what: string) => {
     const max = tokens ? addressLimit(configured) : 0;
-    return max > 0 ? new WindowLimiter({ max, windowMs, onOverflow: overflowEvent(what) }) : undefined;
+    return max > 0 ? new WindowLimiter({ max, windowMs, now: options.limitNow, onOverflow: overflowEvent(what) }) : undefined;
   };
   const anonymous = limiter(ctx.config.anonymousRateLimit, 'requests without a valid access token');
   const tokenRequests = limiter(ctx.config.tokenRateLimit, 'token requests');
