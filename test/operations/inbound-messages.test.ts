@@ -3,14 +3,13 @@
 // every national import, accepted or refused, with the message as received; nothing of it in
 // search, history, $everything or $export; bounded by --message-log-max; off at 0.
 import t, { type Test } from 'tap';
-import net from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/app.ts';
 import { testConfig, type Config } from '../../src/config.ts';
 import type { ResourceStore } from '../../src/store/types.ts';
 import { SqliteStore } from '../../src/store/sqlite/index.ts';
-import { frame } from '../../src/transport/mllp.ts';
 import { fhir } from '../helpers/app.ts';
+import { mllpClient } from '../helpers/mllp-client.ts';
 import { authorizedApp } from '../helpers/authorized-app.ts';
 import { ENGINES } from '../inbound/engines.ts';
 import { runExport } from '../helpers/bulk-client.ts';
@@ -35,23 +34,14 @@ async function app(t: Test, open: () => Promise<ResourceStore>, config: Partial<
   return a;
 }
 
+/** Sends messages over MLLP on one connection and gives their ACKs. */
 async function sendMllp(port: number, messages: string[]): Promise<string[]> {
-  const socket = net.connect(port, '127.0.0.1');
-  await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-  let buf = Buffer.alloc(0);
-  const acks: string[] = [];
-  socket.on('data', (d) => {
-    buf = Buffer.concat([buf, d]);
-    for (let end = buf.indexOf(0x1c); end >= 0 && buf.length >= end + 2; end = buf.indexOf(0x1c)) {
-      acks.push(buf.subarray(1, end).toString('utf8'));
-      buf = buf.subarray(end + 2);
-    }
-  });
-  for (const m of messages) socket.write(frame(m));
-  const deadline = Date.now() + 20_000;
-  while (acks.length < messages.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-  socket.destroy();
-  return acks;
+  const client = await mllpClient(port);
+  try {
+    return await client.sendAll(messages);
+  } finally {
+    client.close();
+  }
 }
 
 const ingest = (a: FastifyInstance, text: string, headers: Record<string, string> = {}) => a.inject({ method: 'POST', url: '/fhir/$hl7v2-ingest', headers: { 'content-type': ER7, ...headers }, payload: Buffer.from(text, 'utf8') });

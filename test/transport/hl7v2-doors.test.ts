@@ -1,7 +1,7 @@
 // Malformed messages get the same answer over HTTP ($hl7v2-ingest, Accept: ER7) and MLLP: the
 // same MSA code, the same ERR codes and locations, and nothing stored on either door.
 import t from 'tap';
-import net from 'node:net';
+import { mllpClient } from '../helpers/mllp-client.ts';
 import { fhir, testApp } from '../helpers/app.ts';
 import { MAX_FIELD_CHARS } from '../../src/mapping/hl7v2/er7.ts';
 import { bytesOf, FIXTURES, msh, pid } from '../mapping/hl7v2/fixtures.ts';
@@ -26,27 +26,14 @@ function answer(ack: string): string {
 t.test('every malformed message: AE or AR, nothing stored, identically over HTTP and MLLP', async (t) => {
   const app = await testApp({ mllpPort: 0, mllpHost: '127.0.0.1', mllpMaxBytes: 1024 * 1024 });
   t.teardown(() => app.close());
-  const socket = net.connect(app.mllp!.port, '127.0.0.1');
-  await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-  t.teardown(() => socket.destroy());
-  let buf = Buffer.alloc(0);
-  const acks: string[] = [];
-  socket.on('data', (d) => {
-    buf = Buffer.concat([buf, d]);
-    for (let end = buf.indexOf(0x1c); end >= 0 && buf.length >= end + 2; end = buf.indexOf(0x1c)) {
-      acks.push(buf.subarray(1, end).toString('utf8'));
-      buf = buf.subarray(end + 2);
-    }
-  });
+  const mllp = await mllpClient(app.mllp!.port);
+  t.teardown(() => mllp.close());
   for (const m of MALFORMED) {
     const http = await app.inject({ method: 'POST', url: '/fhir/$hl7v2-ingest', headers: { 'content-type': 'x-application/hl7-v2+er7', accept: 'x-application/hl7-v2+er7' }, payload: m.bytes });
-    const before = acks.length;
-    socket.write(Buffer.concat([Buffer.from([0x0b]), m.bytes, Buffer.from([0x1c, 0x0d])]));
-    const deadline = Date.now() + 10_000;
-    while (acks.length === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    const overMllp = await mllp.send(m.bytes);
     const overHttp = answer(http.body);
     t.match(overHttp, /^A[ER] ; /, `${m.name}: refused over HTTP (${overHttp})`);
-    t.equal(answer(acks[before] ?? ''), overHttp, `${m.name}: the same answer over MLLP`);
+    t.equal(answer(overMllp ?? ''), overHttp, `${m.name}: the same answer over MLLP`);
     t.ok(http.statusCode >= 400 && http.statusCode < 500, `${m.name}: HTTP ${http.statusCode}`);
   }
   for (const type of ['Patient', 'Encounter', 'Provenance']) t.equal((await fhir(app, 'GET', `/fhir/${type}?_summary=count`)).body.total, 0, `no ${type} stored`);
