@@ -10,13 +10,14 @@
 import autocannon from 'autocannon';
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { startServer } from '../lib/server-process.ts';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { writeClient } from '../../src/auth/clients.ts';
 import { numberOption, option } from '../lib/args.ts';
+import { threadCpuSeconds } from '../lib/proc-cpu.ts';
 
 const SECONDS = numberOption('seconds', 8);
 const PROFILE = option('cpu-prof', '');
@@ -29,17 +30,9 @@ function start(dir: string, extra: string[], node: string[] = []) {
  * undefined elsewhere): CPU per request is what the ratio comes down to on a machine whose cores
  * the load generator and the server share, and it moves far less with other load than req/s. */
 function cpuMs(pid: number): { all: number; worker: number } | undefined {
-  if (!existsSync(`/proc/${pid}/task`)) return undefined;
-  let all = 0;
-  let worker = 0;
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ms = (Number(f[11]) + Number(f[12])) * 10; // utime + stime, in clock ticks of 10 ms
-    all += ms;
-    if (stat.includes('(WorkerThread)')) worker += ms;
-  }
-  return { all, worker };
+  const threads = threadCpuSeconds(pid);
+  if (!threads.size) return undefined;
+  return { all: [...threads.values()].reduce((a, b) => a + b, 0) * 1000, worker: (threads.get('WorkerThread') ?? 0) * 1000 };
 }
 
 async function measured(pid: number, url: string, headers: Record<string, string>) {

@@ -18,6 +18,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { option } from '../lib/args.ts';
+import { processCpuSeconds } from '../lib/proc-cpu.ts';
 import { startServer } from '../lib/server-process.ts';
 
 const DIR = resolve(option('data-dir', './data-bench'));
@@ -34,11 +35,8 @@ function peakRss(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
-/** user + system CPU of a process so far, in ms (clock ticks of /proc/<pid>/stat, 100 per second) */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
+/** user + system CPU of a process so far, in ms */
+const cpuMs = (pid: number): number => (processCpuSeconds(pid) ?? 0) * 1000;
 
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 

@@ -8,11 +8,12 @@
 // when the server exits at the end), to see where the server's time per message goes.
 //   node scripts/bench/hl7v2.ts [--messages 10000] [--connections 4] [--window 16] [--cpu-prof DIR]
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { numberOption, option } from '../lib/args.ts';
+import { processCpu, threadCpuSeconds } from '../lib/proc-cpu.ts';
 
 const MESSAGES = numberOption('messages', 10000);
 const CONNECTIONS = numberOption('connections', 4);
@@ -34,33 +35,6 @@ function message(n: number): string {
 
 function frame(text: string): Buffer {
   return Buffer.concat([Buffer.from([0x0b]), Buffer.from(text, 'utf8'), Buffer.from([0x1c, 0x0d])]);
-}
-
-/** CPU seconds of each thread of the process by thread name (the main thread, the WAL
- * checkpoint worker, V8's GC and compiler threads, libuv's pool), from /proc; empty elsewhere. */
-function threadSeconds(pid: number | undefined): Map<string, number> {
-  const byName = new Map<string, number>();
-  try {
-    for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const name = tid === String(pid) ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
-      byName.set(name, (byName.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100);
-    }
-  } catch {
-    // not Linux, or the process is gone
-  }
-  return byName;
-}
-
-/** CPU seconds (user, system) the process has used so far, from /proc; undefined elsewhere. */
-function cpuSeconds(pid: number | undefined): { user: number; system: number } | undefined {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 }; // utime, stime in clock ticks (USER_HZ 100)
-  } catch {
-    return undefined;
-  }
 }
 
 /** Ends the server and waits for it to exit (a CPU profile is written on the way out). */
@@ -123,12 +97,12 @@ async function main() {
     const rest = Array.from({ length: MESSAGES - 100 }, (_, i) => i + 100);
     const shares = Array.from({ length: CONNECTIONS }, (_, c) => rest.filter((n) => (n - 100) % CONNECTIONS === c));
     const t0 = performance.now();
-    const cpu0 = cpuSeconds(server.pid);
-    const threads0 = threadSeconds(server.pid);
+    const cpu0 = processCpu(server.pid);
+    const threads0 = threadCpuSeconds(server.pid);
     const results = await Promise.all(shares.map((ids) => feed(server.mllp, ids)));
     const seconds = (performance.now() - t0) / 1000;
-    const cpu1 = cpuSeconds(server.pid);
-    const threads1 = threadSeconds(server.pid);
+    const cpu1 = processCpu(server.pid);
+    const threads1 = threadCpuSeconds(server.pid);
     const codes: Record<string, number> = {};
     for (const r of results) for (const [k, v] of Object.entries(r)) codes[k] = (codes[k] ?? 0) + v;
     const count = async (type: string) => ((await (await fetch(`${server.base}/${type}?_summary=count`)).json()) as { total: number }).total;

@@ -24,6 +24,7 @@ import { offlineValidator } from '../../src/validation/offline.ts';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { numberOption, option } from '../lib/args.ts';
+import { processCpuSeconds } from '../lib/proc-cpu.ts';
 
 const SECONDS = numberOption('seconds', 3);
 const CONNECTIONS = numberOption('connections', 4);
@@ -56,16 +57,6 @@ function rate(items: { r: unknown; profiles?: string[] }[], seconds = SECONDS): 
   return { perSecond: Math.round(n / ((performance.now() - t0) / 1000)), cpuMicros: (cpu.user + cpu.system) / n, errors };
 }
 
-/** CPU seconds (user + system) a process has used so far, from /proc; undefined elsewhere. */
-function cpuSeconds(pid: number | undefined): number | undefined {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
-  } catch {
-    return undefined;
-  }
-}
-
 /** `$validate` over HTTP: the example instances posted in turn by CONNECTIONS connections. */
 async function httpRate(): Promise<{ perSecond: number; cpuMicros?: number; p99: number; failures: number }> {
   const data = mkdtempSync(join(tmpdir(), 'migfhir-bench-validate-http-'));
@@ -79,9 +70,9 @@ async function httpRate(): Promise<{ perSecond: number; cpuMicros?: number; p99:
     // every type's definitions compiled first (one pass, as in process), then a short warm-up
     for (const r of requests) await fetch(new URL(r.path, server.base), { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body: r.body });
     await load(2);
-    const cpu0 = cpuSeconds(server.child.pid);
+    const cpu0 = processCpuSeconds(server.child.pid);
     const res = await load(SECONDS);
-    const cpu1 = cpuSeconds(server.child.pid);
+    const cpu1 = processCpuSeconds(server.child.pid);
     return {
       perSecond: Math.round(res.requests.average),
       cpuMicros: cpu0 !== undefined && cpu1 !== undefined ? ((cpu1 - cpu0) * 1e6) / res.requests.total : undefined,
