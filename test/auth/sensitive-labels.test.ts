@@ -7,8 +7,7 @@
 import t from 'tap';
 import { fhir, testApp } from '../helpers/app.ts';
 import { authorizedApp } from '../helpers/authorized-app.ts';
-import { MingoSearchStore } from '../helpers/mingo-store.ts';
-import type { ResourceStore } from '../../src/store/types.ts';
+import { asStored, idsOf, VIEW_ENGINES } from '../helpers/view-engines.ts';
 
 const SENS = 'https://migfhir.org/fhir/CodeSystem/sensitivity';
 const CONF = 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality';
@@ -53,20 +52,7 @@ const SEARCHES: { q: string; want?: string[]; ordered?: boolean }[] = [
   { q: `Patient?_security:not=${CONF}|R&_total=accurate`, want: ['p1', 'p2', 'p3'] },
 ];
 
-const idsOf = (body: any): string[] => (body.entry ?? []).map((e: any) => e.resource.id);
-
-function asStored(r: any): any {
-  const { meta: _meta, ...rest } = r;
-  void _meta;
-  return rest;
-}
-
-const engines: [string, () => ResourceStore | undefined][] = [
-  ['SQLite', () => undefined],
-  ['MongoDB queries on mingo', () => new MingoSearchStore()],
-];
-
-for (const [engine, storeOf] of engines) {
+for (const [engine, storeOf] of VIEW_ENGINES) {
   t.test(`${engine}: the sensitivity labels are part of the hidden view`, async (t) => {
     const { app, bearer } = await authorizedApp(t, { id: 'c', scope: SCOPES, alg: 'ES384' }, { store: storeOf() });
     const Y = await bearer(SCOPES);

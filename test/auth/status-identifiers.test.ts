@@ -13,11 +13,10 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { fhir, testApp } from '../helpers/app.ts';
 import { authorizedApp } from '../helpers/authorized-app.ts';
-import { MingoSearchStore } from '../helpers/mingo-store.ts';
+import { asStored, idsOf, VIEW_ENGINES } from '../helpers/view-engines.ts';
 import { buildApp } from '../../src/app.ts';
 import { testConfig } from '../../src/config.ts';
 import { SqliteStore } from '../../src/store/sqlite/index.ts';
-import type { ResourceStore } from '../../src/store/types.ts';
 import { isStatusRevealingIdentifier } from '../../src/auth/sensitive-identifiers.ts';
 
 const LMA = 'https://migfhir.org/fhir/sid/se-lma';
@@ -69,21 +68,7 @@ const SEARCHES: { q: string; ordered?: boolean; want?: string[] }[] = [
   { q: `Patient?identifier=${LMA}|12-345678&_total=accurate&_count=0`, want: [] },
 ];
 
-const idsOf = (body: any): string[] => (body.entry ?? []).map((e: any) => e.resource.id);
-
-/** The resource as a client sees it, ready to store elsewhere (no server-managed meta). */
-function asStored(r: any): any {
-  const { meta: _meta, ...rest } = r;
-  void _meta;
-  return rest;
-}
-
-const engines: [string, () => ResourceStore | undefined][] = [
-  ['SQLite', () => undefined],
-  ['MongoDB queries on mingo', () => new MingoSearchStore()],
-];
-
-for (const [engine, storeOf] of engines) {
+for (const [engine, storeOf] of VIEW_ENGINES) {
   t.test(`${engine}: a client without the scope reads and searches its view`, async (t) => {
     const { app, bearer } = await authorizedApp(t, { id: 'c', scope: SCOPES, alg: 'ES384' }, { store: storeOf() });
     const Y = await bearer(SCOPES);
