@@ -2,6 +2,13 @@
 // Prefer: respond-async, poll the status URL until the manifest, download every file with the
 // same headers (the bearer token), and read the NDJSON lines.
 import type { FastifyInstance, InjectOptions } from 'fastify';
+import type { Test } from 'tap';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildApp } from '../../src/app.ts';
+import { testConfig, type Config } from '../../src/config.ts';
+import type { ResourceStore } from '../../src/store/types.ts';
 
 export interface Manifest {
   transactionTime: string;
@@ -70,4 +77,16 @@ export function idsByType(run: ExportRun): Record<string, string[]> {
   for (const f of run.manifest.output) for (const r of run.files.get(f.url) ?? []) (out[r.resourceType] ??= []).push(r.id);
   for (const ids of Object.values(out)) ids.sort();
   return out;
+}
+
+/** An app over `store` with its own data folder (where job files go), both removed at the end. */
+export async function bulkApp(t: Test, store: ResourceStore, config: Partial<Config> = {}): Promise<FastifyInstance> {
+  const dir = mkdtempSync(join(tmpdir(), 'migfhir-bulk-'));
+  const app = await buildApp(testConfig({ baseUrl: 'http://test.local/fhir', dataDir: dir, ...config }), { store });
+  t.teardown(async () => {
+    await app.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return app;
 }

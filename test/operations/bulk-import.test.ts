@@ -4,18 +4,14 @@
 // export a store, import into an empty one (the other engine), the same answers to searches.
 import t, { type Test } from 'tap';
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../src/app.ts';
-import { testConfig, type Config } from '../../src/config.ts';
 import { SqliteStore } from '../../src/store/sqlite/index.ts';
 import type { ResourceStore } from '../../src/store/types.ts';
 import { fhir } from '../helpers/app.ts';
 import { MingoSearchStore } from '../helpers/mingo-store.ts';
-import { kickOff, pathOf, poll, runExport } from '../helpers/bulk-client.ts';
+import { kickOff, pathOf, poll, runExport, bulkApp } from '../helpers/bulk-client.ts';
 
 /** A loopback file server: path → body (or a status to answer), counting requests. */
 async function fileServer(t: Test): Promise<{ base: string; files: Map<string, string | number>; hits: Map<string, number> }> {
@@ -34,17 +30,6 @@ async function fileServer(t: Test): Promise<{ base: string; files: Map<string, s
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   t.teardown(() => new Promise<void>((r) => server.close(() => r())));
   return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, files, hits };
-}
-
-async function bulkApp(t: Test, store: ResourceStore, config: Partial<Config> = {}): Promise<FastifyInstance> {
-  const dir = mkdtempSync(join(tmpdir(), 'migfhir-import-'));
-  const app = await buildApp(testConfig({ baseUrl: 'http://test.local/fhir', dataDir: dir, ...config }), { store });
-  t.teardown(async () => {
-    await app.close();
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return app;
 }
 
 const manifest = (...inputs: { type?: string; url: string }[]) => ({

@@ -2,33 +2,17 @@
 // file, delete) at system, Patient and Group level, with _since, _type and _typeFilter, on the
 // SQLite engine and on the MongoDB engine's search code over mingo.
 import t, { type Test } from 'tap';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../src/app.ts';
-import { testConfig, type Config } from '../../src/config.ts';
 import { SqliteStore } from '../../src/store/sqlite/index.ts';
 import type { ResourceStore } from '../../src/store/types.ts';
 import { fhir } from '../helpers/app.ts';
 import { MingoSearchStore } from '../helpers/mingo-store.ts';
-import { idsByType, kickOff, pathOf, poll, runExport } from '../helpers/bulk-client.ts';
+import { idsByType, kickOff, pathOf, poll, runExport, bulkApp } from '../helpers/bulk-client.ts';
 
 const ENGINES: [string, () => ResourceStore][] = [
   ['sqlite', () => new SqliteStore({ path: ':memory:' })],
   ['mongodb over mingo', () => new MingoSearchStore()],
 ];
-
-async function exportApp(t: Test, store: ResourceStore, config: Partial<Config> = {}): Promise<FastifyInstance> {
-  const dir = mkdtempSync(join(tmpdir(), 'migfhir-export-'));
-  const app = await buildApp(testConfig({ baseUrl: 'http://test.local/fhir', dataDir: dir, ...config }), { store });
-  t.teardown(async () => {
-    await app.close();
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return app;
-}
 
 const obs = (id: string, patient: string, code: string) => ({
   resourceType: 'Observation', id, status: 'final', code: { coding: [{ system: 'http://loinc.org', code }] }, subject: { reference: `Patient/${patient}` },
@@ -50,7 +34,7 @@ async function seed(t: Test, app: FastifyInstance): Promise<void> {
 
 for (const [engine, makeStore] of ENGINES) {
   t.test(`${engine}: system-level export, split files, delete`, async (t) => {
-    const app = await exportApp(t, makeStore(), { exportFileLines: 2 });
+    const app = await bulkApp(t, makeStore(), { exportFileLines: 2 });
     await seed(t, app);
     const run = await runExport(app, 'GET', '/fhir/$export?_type=Patient,Observation,Practitioner');
     t.match(run.status, /^http:\/\/test\.local\/fhir\/\$export-status\/[0-9a-f-]{36}$/, 'Content-Location is the status URL');
@@ -70,7 +54,7 @@ for (const [engine, makeStore] of ENGINES) {
   });
 
   t.test(`${engine}: Patient-level export, _since, _typeFilter`, async (t) => {
-    const app = await exportApp(t, makeStore());
+    const app = await bulkApp(t, makeStore());
     await seed(t, app);
     const all = await runExport(app, 'GET', '/fhir/Patient/$export');
     t.same(idsByType(all), { Patient: ['p1', 'p2', 'p3'], Observation: ['o1', 'o2', 'o3'], Condition: ['c3'], Group: ['g1'] }, 'the patients\' compartments (a Group is in its members\'), not the group\'s observation nor the practitioner');
@@ -91,7 +75,7 @@ for (const [engine, makeStore] of ENGINES) {
   });
 
   t.test(`${engine}: Group-level export`, async (t) => {
-    const app = await exportApp(t, makeStore());
+    const app = await bulkApp(t, makeStore());
     await seed(t, app);
     const run = await runExport(app, 'GET', '/fhir/Group/g1/$export');
     t.same(idsByType(run), { Patient: ['p1', 'p2'], Observation: ['o1', 'o2'], Group: ['g1'] }, 'the active members\' compartments');
@@ -104,7 +88,7 @@ for (const [engine, makeStore] of ENGINES) {
 }
 
 t.test('kick-off errors, as the IG asks', async (t) => {
-  const app = await exportApp(t, new SqliteStore({ path: ':memory:' }));
+  const app = await bulkApp(t, new SqliteStore({ path: ':memory:' }));
   await seed(t, app);
   const noAsync = await app.inject({ method: 'GET', url: '/fhir/$export' });
   t.equal(noAsync.statusCode, 400, 'Prefer: respond-async is required');
@@ -124,7 +108,7 @@ t.test('kick-off errors, as the IG asks', async (t) => {
 });
 
 t.test('the CapabilityStatement declares the operations and instantiates Bulk Data', async (t) => {
-  const app = await exportApp(t, new SqliteStore({ path: ':memory:' }));
+  const app = await bulkApp(t, new SqliteStore({ path: ':memory:' }));
   const cs = (await fhir(app, 'GET', '/fhir/metadata')).body;
   t.ok(cs.instantiates.includes('http://hl7.org/fhir/uv/bulkdata/CapabilityStatement/bulk-data'));
   t.ok(cs.rest[0].operation.some((o: any) => o.name === 'export'), 'system $export');
@@ -134,7 +118,7 @@ t.test('the CapabilityStatement declares the operations and instantiates Bulk Da
 });
 
 t.test('/metrics counts bulk jobs by state, and the files and resources they wrote', async (t) => {
-  const app = await exportApp(t, new SqliteStore({ path: ':memory:' }), { exportFileLines: 2 });
+  const app = await bulkApp(t, new SqliteStore({ path: ':memory:' }), { exportFileLines: 2 });
   await seed(t, app);
   const run = await runExport(app, 'GET', '/fhir/$export?_type=Patient');
   await app.inject({ method: 'DELETE', url: pathOf(run.status) });
