@@ -5,9 +5,9 @@
 // `_security` (values, :not, :missing, sorts, chains, _has, totals) answer as over a store that
 // holds only what X can read, on both engines. A client with the scope (Y) sees the labels.
 import t from 'tap';
-import { fhir, testApp } from '../helpers/app.ts';
+import { fhir } from '../helpers/app.ts';
 import { authorizedApp } from '../helpers/authorized-app.ts';
-import { asStored, idsOf, VIEW_ENGINES } from '../helpers/view-engines.ts';
+import { compareWithViews, idsOf, VIEW_ENGINES, type ViewSearch } from '../helpers/view-engines.ts';
 
 const SENS = 'https://migfhir.org/fhir/CodeSystem/sensitivity';
 const CONF = 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality';
@@ -32,7 +32,7 @@ const RESOURCES = [
   { resourceType: 'Observation', id: 'o3', status: 'final', code: { text: 'weight' }, subject: { reference: 'Patient/p3' } },
 ];
 
-const SEARCHES: { q: string; want?: string[]; ordered?: boolean }[] = [
+const SEARCHES: ViewSearch[] = [
   { q: `Patient?_security=${SENS}|migration`, want: [] },
   { q: `Patient?_security=${SENS}|no-non-health-use`, want: [] },
   { q: `Patient?_security=${CONF}|R`, want: [] },
@@ -92,21 +92,7 @@ for (const [engine, storeOf] of VIEW_ENGINES) {
     t.equal(missing.headers['x-sensitive-data'], NOTICE, 'a 404 carries the notice as well');
 
     // X's searches answer as over a store holding only X's views
-    const views = await testApp();
-    t.teardown(() => views.close());
-    for (const r of RESOURCES) {
-      const seen = (await fhir(app, 'GET', `/fhir/${r.resourceType}/${r.id}`, undefined, X)).body;
-      t.equal((await fhir(views, 'PUT', `/fhir/${r.resourceType}/${r.id}`, asStored(seen))).status, 201);
-    }
-    for (const { q, want, ordered } of SEARCHES) {
-      const x = await fhir(app, 'GET', `/fhir/${q}`, undefined, X);
-      t.equal(x.status, 200, `${q}: 200, not a refusal`);
-      const v = await fhir(views, 'GET', `/fhir/${q}`);
-      const [got, expected] = ordered ? [idsOf(x.body), idsOf(v.body)] : [idsOf(x.body).sort(), idsOf(v.body).sort()];
-      t.same(got, expected, `${q}: as over the views`);
-      if (want) t.same(got, want, `${q}: ${want.join(',') || 'nothing'}`);
-      if (x.body.total !== undefined && v.body.total !== undefined) t.equal(x.body.total, v.body.total, `${q}: the same total`);
-    }
+    await compareWithViews(t, app, X, RESOURCES, SEARCHES);
     // Y searches the labels
     t.same(idsOf((await fhir(app, 'GET', `/fhir/Patient?_security=${SENS}|migration`, undefined, Y)).body).sort(), ['p1', 'p2'], 'Y finds the labelled patients');
     t.same(idsOf((await fhir(app, 'GET', `/fhir/Patient?_has:Observation:subject:_security=${SENS}|migration`, undefined, Y)).body), ['p2']);
