@@ -9,6 +9,7 @@
 // - 'many': a long record of `size` resources in the same shapes (a patient followed for years).
 // Deterministic (seeded). Used by test/operations/summary-ips.test.ts and scripts/bench/summary.ts.
 import type { Resource } from 'fhir/r4.js';
+import { prng } from './lib/prng.ts';
 
 export type RecordMix = 'empty' | 'all' | 'many';
 
@@ -19,17 +20,6 @@ const OBS_CAT = 'http://terminology.hl7.org/CodeSystem/observation-category';
 const cc = (system: string, code: string, display: string) => ({ coding: [{ system, code, display }], text: display });
 const cat = (code: string) => [{ coding: [{ system: OBS_CAT, code }] }];
 const clinical = (code: string) => ({ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code }] });
-
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function patient(id: string, mix: RecordMix): Resource {
   const base = { resourceType: 'Patient', id, identifier: [{ system: 'https://migfhir.org/fhir/sid/gr-paaypa', value: `PA-${id}` }], name: [{ family: 'Haddad', given: ['Amal'] }], gender: 'female' };
@@ -62,7 +52,7 @@ export function clinicalRecord(id: string, mix: RecordMix, size = 500, seed = 1)
   add({ resourceType: 'Organization', id: `${id}-org`, name: 'Reception centre clinic, Lesvos' });
   add({ resourceType: 'Practitioner', id: `${id}-gp`, name: [{ family: 'Papadopoulou', given: ['Eleni'], prefix: ['Dr'] }] });
   add({ resourceType: 'Medication', id: `${id}-med`, code: cc('http://www.whocc.no/atc', 'J04AB02', 'rifampicin') });
-  const random = rng(seed);
+  const random = prng(seed);
   const day = (n: number) => new Date(Date.UTC(2024, 0, 1) + n * 86400000).toISOString().slice(0, 10);
   const each = (n: number, i: number) => {
     const k = `${id}-${n}-${i}`;

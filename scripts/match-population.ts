@@ -19,6 +19,7 @@
 // Deterministic (seeded). Used by scripts/bench/match.ts, scripts/bench/match-1m.ts and
 // test/mpi/match.test.ts.
 import type { Patient } from 'fhir/r4.js';
+import { prng } from './lib/prng.ts';
 
 export interface Registration {
   person: number;
@@ -30,17 +31,6 @@ export interface Population {
   records: Registration[];
   /** queries for people who were never stored (their person numbers are not in records) */
   absent: Registration[];
-}
-
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** One name: its Latin spellings (first = commonest), its native-script form, other orthographies. */
@@ -219,7 +209,7 @@ interface Person {
 const pad = (x: number) => String(x).padStart(2, '0');
 
 export function population(people: number, seed = 42, absentShare = 0.2): Population {
-  const r = rng(seed);
+  const r = prng(seed);
   const pick = <T>(a: T[]): T => a[Math.floor(r() * a.length)];
   const byLatin = new Map<string, Name>();
   for (const o of ORIGINS) for (const x of [...o.male, ...o.female]) byLatin.set(x.latin[0], x);

@@ -3,6 +3,7 @@
 // with Arabic, Cyrillic, Greek and accented Latin names and valid national numbers.
 import type { Bundle, Coverage, Identifier, Patient, Resource } from 'fhir/r4.js';
 import { complete } from './check-digits.ts';
+import { prng } from '../../../scripts/lib/prng.ts';
 
 const V2 = 'http://terminology.hl7.org/CodeSystem/v2-0203';
 const type = (system: string, code: string) => ({ coding: [{ system, code }] });
@@ -91,18 +92,6 @@ export const FIXTURES: Fixture[] = [
 ];
 
 // ---- generated inputs -----------------------------------------------------------------------
-
-/** mulberry32: a small seeded PRNG, so every run generates the same inputs. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const NAMES: [string, string][] = [
   ['حداد', 'فاطمة'], ['الأحمد', 'محمد'], ['Шевченко', 'Олена'], ['Иванова', 'Мария'], ['Παπαδόπουλος', 'Γιώργος'], ['Οικονόμου', 'Ελένη'],
