@@ -3,13 +3,14 @@
 // load generator does not share their event loop). Reported as ratios; targets: read ≥ 0.50,
 // create ≥ 0.25 of the bare figures.
 //   node scripts/bench/core.ts [--seconds 10] [--connections 10] [--json]
-import autocannon from 'autocannon';
+import type autocannon from 'autocannon';
 import type { ChildProcess } from 'node:child_process';
 import { startServer } from '../lib/server-process.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { numberOption } from '../lib/args.ts';
+import { loadRun, scenarioRow, type LoadResult } from '../lib/load.ts';
 
 const SECONDS = numberOption('seconds', 10);
 const CONNECTIONS = numberOption('connections', 10);
@@ -36,12 +37,8 @@ function patient(i: number) {
 }
 
 
-function run(opts: autocannon.Options): Promise<autocannon.Result> {
-  return new Promise((resolve, reject) => autocannon(opts, (err, res) => (err ? reject(err) : resolve(res))));
-}
-
 async function load(url: string, method: 'GET' | 'POST', seconds: number, requests?: autocannon.Request[], body?: string) {
-  return run({
+  return loadRun({
     url,
     connections: CONNECTIONS,
     duration: seconds,
@@ -71,13 +68,12 @@ async function main() {
     // warm up both, then alternate the measured runs
     await load(`${bare.base}/Patient/x`, 'GET', 2);
     await load(fhir.base, 'GET', 2, readRequests);
-    const results: Record<string, autocannon.Result> = {};
+    const results: Record<string, LoadResult> = {};
     results.bareRead = await load(`${bare.base}/Patient/x`, 'GET', SECONDS);
     results.read = await load(fhir.base, 'GET', SECONDS, readRequests);
     results.bareCreate = await load(`${bare.base}/Patient`, 'POST', SECONDS, undefined, createBody);
     results.create = await load(`${fhir.base}/Patient`, 'POST', SECONDS, undefined, createBody);
-    const row = (name: string, r: autocannon.Result) => ({ scenario: name, rps: Math.round(r.requests.average), p50: r.latency.p50, p97_5: r.latency.p97_5, p99: r.latency.p99, errors: r.errors + r.non2xx });
-    const table = [row('bare Fastify GET (same bytes)', results.bareRead), row('migfhir read by id', results.read), row('bare Fastify POST (parse + 201)', results.bareCreate), row('migfhir create', results.create)];
+    const table = [scenarioRow('bare Fastify GET (same bytes)', results.bareRead), scenarioRow('migfhir read by id', results.read), scenarioRow('bare Fastify POST (parse + 201)', results.bareCreate), scenarioRow('migfhir create', results.create)];
     const readRatio = results.read.requests.average / results.bareRead.requests.average;
     const createRatio = results.create.requests.average / results.bareCreate.requests.average;
     if (process.argv.includes('--json')) {

@@ -7,7 +7,7 @@
 // 2. the storage path alone, in this process: batched store transactions with and without the
 //    index rows (as scripts/load-population.ts), against nothing but writing the JSON.
 //   node scripts/bench/indexing.ts [--seconds 8] [--connections 10] [--resources 20000]
-import autocannon from 'autocannon';
+import type autocannon from 'autocannon';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,6 +20,7 @@ import { SearchParamRegistry } from '../../src/search/registry.ts';
 import { extractIndex } from '../../src/search/extract.ts';
 import { SqliteStore } from '../../src/store/sqlite/index.ts';
 import { withMeta } from '../../src/store/repository.ts';
+import { loadRun, type LoadResult } from '../lib/load.ts';
 import { numberOption } from '../lib/args.ts';
 
 const SECONDS = numberOption('seconds', 8);
@@ -33,8 +34,8 @@ function sample(n: number): Resource[] {
   return out;
 }
 
-function load(base: string, requests: autocannon.Request[], seconds: number): Promise<autocannon.Result> {
-  return new Promise((resolve, reject) => autocannon({ url: base, connections: CONNECTIONS, duration: seconds, requests }, (e, r) => (e ? reject(e) : resolve(r))));
+function load(base: string, requests: autocannon.Request[], seconds: number): Promise<LoadResult> {
+  return loadRun({ url: base, connections: CONNECTIONS, duration: seconds, requests });
 }
 
 /** Resources stored per second through batched store transactions (1,000 a transaction). */
@@ -76,7 +77,7 @@ try {
   }));
   await load(indexed.base, requests, 2);
   await load(unindexed.base, requests, 2);
-  const runs: { on: autocannon.Result; off: autocannon.Result }[] = [];
+  const runs: { on: LoadResult; off: LoadResult }[] = [];
   for (let i = 0; i < 2; i++) runs.push({ on: await load(indexed.base, requests, SECONDS), off: await load(unindexed.base, requests, SECONDS) });
   for (const s of servers) s.kill('SIGTERM');
   servers.length = 0;
@@ -91,7 +92,7 @@ try {
   console.log(`create interaction (POST [type], validation on write, ${CONNECTIONS} connections, ${SECONDS} s a run)`);
   console.log('run  indexed req/s  p99 ms  errors  unindexed req/s  p99 ms  errors  ratio');
   runs.forEach(({ on, off }, i) => {
-    const cells = (r: autocannon.Result) => `${String(Math.round(r.requests.average)).padStart(13)}  ${String(r.latency.p99).padStart(6)}  ${String(r.errors + r.non2xx).padStart(6)}`;
+    const cells = (r: LoadResult) => `${String(Math.round(r.requests.average)).padStart(13)}  ${String(r.latency.p99).padStart(6)}  ${String(r.errors + r.non2xx).padStart(6)}`;
     console.log(`${String(i + 1).padStart(3)}  ${cells(on)}  ${cells(off).padStart(15)}  ${(on.requests.average / off.requests.average).toFixed(2)}`);
   });
   const total = (k: 'on' | 'off') => runs.reduce((n, r) => n + r[k].requests.total, 0);

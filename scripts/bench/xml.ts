@@ -5,7 +5,6 @@
 // requests per second (target ≥ 0.50 each). Then, in process, the parse and serialize cost per
 // resource over the R4 examples (JSON.parse / JSON.stringify vs src/fhir/xml), for reference.
 //   node scripts/bench/xml.ts [--seconds 8] [--connections 10] [--json]
-import autocannon from 'autocannon';
 import type { ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -13,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { startServer } from '../lib/server-process.ts';
 import { numberOption } from '../lib/args.ts';
+import { loadRun, scenarioRow, type LoadResult } from '../lib/load.ts';
 import { population } from '../lib/population.ts';
 import { toXml } from '../../src/fhir/xml/serialize.ts';
 import { fromXml } from '../../src/fhir/xml/parse.ts';
@@ -24,16 +24,12 @@ const JSON_TYPE = 'application/fhir+json';
 const XML_TYPE = 'application/fhir+xml';
 const examples = dirname(createRequire(import.meta.url).resolve('hl7.fhir.r4.examples/package.json'));
 
-function run(opts: autocannon.Options): Promise<autocannon.Result> {
-  return new Promise((resolve, reject) => autocannon(opts, (err, res) => (err ? reject(err) : resolve(res))));
-}
-
 async function read(base: string, ids: string[], accept: string, seconds: number) {
-  return run({ url: base, connections: CONNECTIONS, duration: seconds, requests: ids.map((id) => ({ method: 'GET' as const, path: `/fhir/Patient/${id}`, headers: { accept } })) });
+  return loadRun({ url: base, connections: CONNECTIONS, duration: seconds, requests: ids.map((id) => ({ method: 'GET' as const, path: `/fhir/Patient/${id}`, headers: { accept } })) });
 }
 
 async function create(base: string, type: string, body: string, seconds: number) {
-  return run({ url: `${base}/Patient`, connections: CONNECTIONS, duration: seconds, method: 'POST', headers: { 'content-type': type, accept: type, prefer: 'return=minimal' }, body });
+  return loadRun({ url: `${base}/Patient`, connections: CONNECTIONS, duration: seconds, method: 'POST', headers: { 'content-type': type, accept: type, prefer: 'return=minimal' }, body });
 }
 
 /** ms per resource of parse and serialize, JSON vs XML, over the R4 examples up to 1 MB */
@@ -80,13 +76,12 @@ async function main() {
     // warm up, then the measured runs alternate JSON and XML
     await read(fhir.base, ids, JSON_TYPE, 2);
     await read(fhir.base, ids, XML_TYPE, 2);
-    const r: Record<string, autocannon.Result> = {};
+    const r: Record<string, LoadResult> = {};
     r.readJson = await read(fhir.base, ids, JSON_TYPE, SECONDS);
     r.readXml = await read(fhir.base, ids, XML_TYPE, SECONDS);
     r.createJson = await create(fhir.base, JSON_TYPE, jsonBody, SECONDS);
     r.createXml = await create(fhir.base, XML_TYPE, xmlBody, SECONDS);
-    const row = (name: string, x: autocannon.Result) => ({ scenario: name, rps: Math.round(x.requests.average), p50: x.latency.p50, p99: x.latency.p99, errors: x.errors + x.non2xx });
-    const table = [row('read by id, JSON', r.readJson), row('read by id, XML', r.readXml), row('create, JSON', r.createJson), row('create, XML', r.createXml)];
+    const table = [scenarioRow('read by id, JSON', r.readJson), scenarioRow('read by id, XML', r.readXml), scenarioRow('create, JSON', r.createJson), scenarioRow('create, XML', r.createXml)];
     const readRatio = r.readXml.requests.average / r.readJson.requests.average;
     const createRatio = r.createXml.requests.average / r.createJson.requests.average;
     const local = inProcess();
