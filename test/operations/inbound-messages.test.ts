@@ -245,3 +245,37 @@ t.test('a national import whose commit fails is logged as refused, never as appl
   t.ok(latest.written.some((r: string) => r.startsWith('Patient/')), 'with the Patient it wrote');
   t.ok((await fhir(a, 'GET', '/fhir/AuditEvent?_summary=count')).body.total > 0, 'and its AuditEvents joined its transaction');
 });
+
+t.test('a national import inside a batch Bundle logs after its own commit, like one sent alone', async (t) => {
+  const store = new SqliteStore({ path: ':memory:' });
+  const a = await buildApp(testConfig({ baseUrl: 'http://test.local/fhir', audit: 'on' }), { store });
+  t.teardown(async () => {
+    await a.close();
+    await store.close();
+  });
+  const transaction = store.transaction.bind(store);
+  let failNext = false;
+  store.transaction = ((work: Parameters<typeof transaction>[0]) => transaction(async (tx) => {
+    const result = await work(tx);
+    if (failNext) {
+      failNext = false;
+      throw new Error('disk I/O error');
+    }
+    return result;
+  })) as typeof store.transaction;
+  const [first, second] = FIXTURES;
+  const entry = (f: (typeof FIXTURES)[number]) => ({ resource: f.body, request: { method: 'POST', url: `$import-national?adapter=${f.adapter}` } });
+  failNext = true;
+  const batch = await fhir(a, 'POST', '/fhir', { resourceType: 'Bundle', type: 'batch', entry: [entry(first), entry(second)] });
+  t.equal(batch.status, 200, 'the batch is answered');
+  const statuses = batch.body.entry.map((e: any) => e.response.status);
+  t.match(statuses[0], /^5/, `the entry whose commit failed is answered as failed (${statuses[0]})`);
+  t.match(statuses[1], /^200/, `the next entry is applied (${statuses[1]})`);
+  const entries = entriesOf((await fhir(a, 'GET', '/fhir/$inbound-messages?kind=national')).body);
+  t.equal(entries.length, 2, 'both entries logged');
+  const byAck = Object.fromEntries(entries.map((e) => [e.ack, e]));
+  t.same(byAck.AE?.written, [], 'the failed one as refused, naming no resource');
+  t.ok(byAck.AA?.written.some((r: string) => r.startsWith('Patient/')), 'the applied one with the Patient it wrote');
+  for (const w of byAck.AA.written) t.equal((await fhir(a, 'GET', `/fhir/${w}`)).status, 200, `${w} is stored`);
+  t.equal((await fhir(a, 'GET', '/fhir/Patient?_summary=count')).body.total, 1, 'nothing of the failed entry stored');
+});
