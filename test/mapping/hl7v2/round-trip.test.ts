@@ -6,6 +6,7 @@ import { fromFhir } from '../../../src/mapping/hl7v2/from-fhir.ts';
 import { mapMessage } from '../../../src/mapping/hl7v2/to-fhir.ts';
 import { IDENTIFIER_SYSTEMS } from '../../../src/mapping/identifiers.ts';
 import { encode } from './fixtures.ts';
+import { prng } from '../../../scripts/lib/prng.ts';
 
 const V2 = (n: string) => `http://terminology.hl7.org/CodeSystem/v2-${n}`;
 const EXT = (n: string) => `http://hl7.org/fhir/StructureDefinition/${n}`;
@@ -81,16 +82,9 @@ for (const [name, p] of TABLE) {
 
 // ---- generated patients ----------------------------------------------------------------------
 
-/** mulberry32: small, seeded, good enough to spread inputs. */
+/** seeded draws over scripts/lib/prng.ts, so every run generates the same patients */
 function rng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = prng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)];
   const chance = (p: number) => next() < p;
   const int = (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1));
