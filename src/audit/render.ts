@@ -7,7 +7,7 @@
 // (meta included); test/audit/render.test.ts compares the two paths on every event shape.
 import { createHash } from 'node:crypto';
 import { LABELS } from '../auth/sensitive.ts';
-import { CHAIN_URL, CLIENT_SYSTEM, LOGIN, outcome, REST, RESTFUL_INTERACTION, USER_AUTHENTICATION, type QueuedAudit } from './audit.ts';
+import { ANONYMOUS_CLIENT, CHAIN_URL, CLIENT_SYSTEM, LOGIN, outcome, REST, RESTFUL_INTERACTION, USER_AUTHENTICATION, type QueuedAudit } from './audit.ts';
 
 const str = JSON.stringify;
 
@@ -38,7 +38,7 @@ export function unlinkedJson(e: QueuedAudit, lastUpdated: string): string {
   out += `,"recorded":"${iso(e.at)}","outcome":"${outcome(e.status)}"`;
   if (e.status >= 400) out += `,"outcomeDesc":${str(e.description ?? `HTTP ${e.status}`)}`;
   if (e.purposeOfUse?.length) out += `,"purposeOfEvent":[${e.purposeOfUse.map(purpose).join(',')}]`;
-  const client = str(e.clientId ?? 'anonymous');
+  const client = str(e.clientId ?? ANONYMOUS_CLIENT);
   out += `,${AGENT}${client}}},"altId":${client},"requestor":true${e.address ? `,"network":{"address":${str(e.address)},"type":"2"}` : ''}}],${SOURCE}`;
   const entities: string[] = [];
   if (e.what) entities.push(`{"what":{"reference":${str(e.what)}},${SYSTEM_OBJECT}}`);
