@@ -14,6 +14,8 @@ import type { KeyObject } from 'node:crypto';
 
 export const CHAIN_URL = 'https://migfhir.org/fhir/StructureDefinition/audit-chain';
 export const CLIENT_SYSTEM = 'https://migfhir.org/fhir/sid/client';
+/** The agent of an event whose request carried no valid access token (or came with authorization off). */
+export const ANONYMOUS_CLIENT = 'anonymous';
 /** read events wait at most this long, or for this many, before they go to the sink */
 export const FLUSH_MS = 20;
 const FLUSH_COUNT = 500;
@@ -105,8 +107,8 @@ export function auditEvent(input: AuditInput, recorded = new Date().toISOString(
     agent: [
       {
         type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/extra-security-role-type', code: 'datacollector', display: 'data collector' }] },
-        who: { identifier: { system: CLIENT_SYSTEM, value: input.clientId ?? 'anonymous' } },
-        altId: input.clientId ?? 'anonymous',
+        who: { identifier: { system: CLIENT_SYSTEM, value: input.clientId ?? ANONYMOUS_CLIENT } },
+        altId: input.clientId ?? ANONYMOUS_CLIENT,
         requestor: true,
         ...(input.address ? { network: { address: input.address, type: '2' } } : {}),
       },

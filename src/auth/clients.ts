@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { JSONWebKeySet } from 'jose';
-import { RETENTION_CLIENT } from '../audit/audit.ts';
+import { ANONYMOUS_CLIENT, RETENTION_CLIENT } from '../audit/audit.ts';
 
 export interface RegisteredClient {
   clientId: string;
@@ -23,8 +23,10 @@ interface ClientsDocument {
 
 /** Client ids the server's own audit events use as their agent: `migfhir audit verify` trusts the
  * event of a retention cut by its agent (docs/audit.md), so a registered client of that name could
- * make a search whose AuditEvent looks like one. */
-export const RESERVED_CLIENT_IDS: ReadonlySet<string> = new Set([RETENTION_CLIENT]);
+ * make a search whose AuditEvent looks like one; and the events of requests without a valid token
+ * name `anonymous`, so a client of that name would hide its reads among them (and
+ * `AuditEvent?altid=anonymous` would no longer tell unauthenticated requests apart). */
+export const RESERVED_CLIENT_IDS: ReadonlySet<string> = new Set([RETENTION_CLIENT, ANONYMOUS_CLIENT]);
 
 function refuseReserved(path: string, clientId: string): void {
   if (RESERVED_CLIENT_IDS.has(clientId)) throw new Error(`${path}: the client id '${clientId}' is reserved for the server's own audit events`);

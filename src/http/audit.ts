@@ -9,7 +9,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AuditInput } from '../audit/audit.ts';
 import { FhirError } from '../fhir/errors.ts';
-import { ID_SOURCE, isId, parseReference, resourceAddress } from '../fhir/reference.ts';
+import { isId, parseReference, resourceAddress } from '../fhir/reference.ts';
+import { addPatientsIn } from '../audit/patients.ts';
 import { serialize, type ResponseBody } from '../fhir/body.ts';
 import type { FhirRequest, FhirResponse, TrailNotes } from '../rest/types.ts';
 import type { Context } from '../rest/types.ts';
@@ -26,7 +27,7 @@ const ACTIONS: Record<string, AuditInput['action']> = {
   create: 'C', update: 'U', patch: 'U', delete: 'D', transaction: 'E', batch: 'E', operation: 'E',
 };
 
-type RequestTarget = Pick<FhirRequest, 'resourceType' | 'id' | 'query'>;
+type RequestTarget = Pick<FhirRequest, 'resourceType' | 'id' | 'query' | 'trail'>;
 
 /** The patient a request names: Patient/id (also as a compartment), or a patient or subject
  * search parameter. */
@@ -42,24 +43,18 @@ function patientOf(req: RequestTarget): string | undefined {
   return undefined;
 }
 
-/** Patients in a FHIR JSON text: a reference, an entry's fullUrl or a transaction response's
- * location naming Patient/id (relative or absolute), and a Patient resource's own id. */
-const PATIENT_IN_TEXT = new RegExp(`"(?:reference|fullUrl|location)":"(?:[^"]*/)?Patient/(${ID_SOURCE})(?:/_history/[^"]*)?"|"resourceType":"Patient","id":"(${ID_SOURCE})"`, 'g');
-
-function addPatientsIn(found: Set<string>, text: string | undefined): void {
-  if (text === undefined || !text.includes('Patient')) return;
-  for (const m of text.matchAll(PATIENT_IN_TEXT)) found.add(`Patient/${m[1] ?? m[2]}`);
-}
-
-/** Every patient whose data a request touched: the one it names, and those in the answer and
- * in the request body (whose transaction references are resolved by then). The trail's own
- * events are not split per patient they mention: reading the trail is one event. */
+/** Every patient whose data a request touched: the one it names, and those in the answer (or,
+ * when the handler noted them, in the stored resources the answer showed part of) and in the
+ * request body (whose transaction references are resolved by then). The trail's own events are
+ * not split per patient they mention: reading the trail is one event. */
 export function patientsOf(req: RequestTarget, answer?: ResponseBody, requestBody?: unknown): string[] {
   const found = new Set<string>();
   const named = patientOf(req);
   if (named) found.add(named);
   if (req.resourceType !== 'AuditEvent') {
-    if (answer !== undefined) addPatientsIn(found, serialize(answer));
+    const noted = req.trail?.patients;
+    if (noted) for (const p of noted) found.add(p);
+    else if (answer !== undefined) addPatientsIn(found, serialize(answer));
     addPatientsIn(found, requestText(requestBody));
   }
   return [...found];

@@ -8,6 +8,7 @@ import { authorize } from '../auth/authorize.ts';
 import type { StoredVersion } from '../store/types.ts';
 import { etagHeaders, parseVersionTag, versionNumber } from './common.ts';
 import { applySubsetting, subsettingOf } from './subsetting.ts';
+import { patientsOfStored } from '../audit/patients.ts';
 import type { Context, FhirRequest, FhirResponse, Handler } from './types.ts';
 
 function notModified(req: FhirRequest, v: StoredVersion): boolean {
@@ -39,6 +40,7 @@ export function versionResponse(req: FhirRequest, ctx: Context, v: StoredVersion
   const subset = subsettingOf(req);
   if (subset?.summary === 'count') throw badRequest('_summary=count applies to searches, not to reads', 'invalid');
   const body = subset ? (applySubsetting(JSON.parse(v.json!), subset, ctx.types) as Resource) : new ResourceJson(v.resourceType, v.json!);
+  if (subset && req.trail) req.trail.patients = patientsOfStored([v]);
   return { status: 200, headers, body };
 }
 

@@ -28,6 +28,7 @@ export function authorizeSearch(req: FhirRequest, q: SearchQuery, ctx: Context):
   q.conditions.forEach(walk);
 }
 import type { Context, FhirRequest, FhirResponse, Handler } from './types.ts';
+import { patientsOfStored } from '../audit/patients.ts';
 
 function encodeCursor(c: Cursor): string {
   return Buffer.from(JSON.stringify(c)).toString('base64url');
@@ -119,6 +120,7 @@ export async function runSearch(req: FhirRequest, ctx: Context, types: string[],
   const render = (json: string): string => (subset && !countOnly ? JSON.stringify(applySubsetting(JSON.parse(json) as Resource, subset, ctx.types)) : json);
   // included resources of types the client may not read are left out, as if absent
   const included = result.included.filter((r) => allows(req.auth, r.resourceType, 'r'));
+  if (subset && !countOnly && req.trail) req.trail.patients = patientsOfStored([...m, ...included]);
   const entries: EntryText[] = [
     ...m.map((r) => ({ fullUrl: `${req.baseUrl}/${r.resourceType}/${r.id}`, resourceJson: render(r.json), extra: { search: { mode: 'match' } } })),
     ...included.map((r) => ({ fullUrl: `${req.baseUrl}/${r.resourceType}/${r.id}`, resourceJson: render(r.json), extra: { search: { mode: 'include' } } })),

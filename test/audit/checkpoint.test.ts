@@ -275,3 +275,17 @@ t.test('audit prune removes the events up to a signed checkpoint, records the cu
   t.equal(run.status, 1);
   t.match(run.stdout, /where no signed checkpoint is/);
 });
+
+t.test('a cut at the head (every event older than the date) leaves a trail that goes on from the cut and verifies', async (t) => {
+  const { dir, db } = await trail(t, [events(0, 4), events(4, 3)]);
+  const cli = (...args: string[]) => spawnSync(process.execPath, ['src/cli/main.ts', 'audit', ...args, '--data-dir', dir], { encoding: 'utf8' });
+  let run = cli('prune', '--before', new Date(Date.now() + 60_000).toISOString());
+  t.equal(run.status, 0, run.stderr);
+  t.match(run.stdout, /removed 7 AuditEvents; the trail now starts after event 7/);
+  const [cut] = db.prepare("SELECT content FROM resource_version WHERE resource_type = 'AuditEvent'").pluck().all() as string[];
+  const base = db.prepare('SELECT head FROM audit_checkpoint WHERE events = 7').pluck().get() as string;
+  t.equal((JSON.parse(cut) as AuditEvent).extension!.find((e) => e.url === CHAIN_URL)!.extension![0].valueString, base, 'the event of the cut links to the head it cut at, not to the genesis');
+  run = cli('verify');
+  t.equal(run.status, 0, run.stdout + run.stderr);
+  t.match(run.stdout, /intact: 8 events \(the first 7 removed by retention/);
+});

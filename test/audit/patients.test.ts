@@ -64,3 +64,17 @@ t.test('writes without a returned body and failed requests name their patient', 
   t.equal((await fhir(app, 'GET', '/fhir/Patient/gone')).status, 404);
   t.same((await trail('gone', 'read')).map((e) => e.outcome), ['4'], 'a failed read of a patient');
 });
+
+t.test('reads and searches cut by _elements or _summary name the patients of the resources they disclose', async (t) => {
+  const { app, trail } = await setup(t);
+  const cut = await fhir(app, 'GET', '/fhir/Observation?_id=o2&_elements=code');
+  t.equal(cut.status, 200);
+  t.notOk(cut.body.entry[0].resource.subject, 'the answer shows no subject');
+  t.same((await trail('p2', 'search-type')).map(query), ['_id=o2&_elements=code'], 'the search is on p2\'s trail all the same');
+  t.equal((await fhir(app, 'GET', '/fhir/Observation/o1?_elements=status')).body.subject, undefined);
+  t.equal((await trail('p1', 'read')).length, 1, 'a read of p1\'s Observation without its subject');
+  t.equal((await fhir(app, 'GET', '/fhir/Patient?_id=p3&_elements=gender')).status, 200);
+  t.same((await trail('p3', 'search-type')).map(query), ['_id=p3&_elements=gender'], 'a Patient by its own id');
+  t.equal((await fhir(app, 'GET', '/fhir/Observation?_summary=count')).status, 200);
+  t.notOk((await trail('p1', 'search-type')).map(query).includes('_summary=count'), 'a count discloses no record');
+});

@@ -49,6 +49,16 @@ t.test('no client can be registered under the id of the audit trail\'s retention
   t.match(errors, [/migfhir-retention' is reserved/]);
 });
 
+t.test('no client can be registered as anonymous, the agent of the events of requests without a valid token', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'migfhir-clients-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'clients.json');
+  const jwks = { keys: [{ kty: 'EC', crv: 'P-384', x: 'x', y: 'y' }] } as never;
+  t.throws(() => writeClient(path, { clientId: 'anonymous', jwks, scope: 'system/*.rs' }), /'anonymous' is reserved/, '`migfhir clients add` refuses it');
+  writeFileSync(path, JSON.stringify({ clients: [{ clientId: 'anonymous', jwks, scope: 'system/*.rs' }] }));
+  t.throws(() => readClients(path), /'anonymous' is reserved/, 'a file that names it by hand is refused');
+});
+
 t.test('a client added while the server runs gets a token without a restart', async (t) => {
   let clientsFile = '';
   const app = await appWithClients(t, async (file) => {

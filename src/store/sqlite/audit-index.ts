@@ -13,7 +13,7 @@
 //
 // Created at start-up (IF NOT EXISTS): existing databases gain the table and keep their rows.
 import type Database from 'better-sqlite3';
-import { CLIENT_SYSTEM, LOGIN, outcome, REST, RESTFUL_INTERACTION, USER_AUTHENTICATION, type QueuedAudit } from '../../audit/audit.ts';
+import { ANONYMOUS_CLIENT, CLIENT_SYSTEM, LOGIN, outcome, REST, RESTFUL_INTERACTION, USER_AUTHENTICATION, type QueuedAudit } from '../../audit/audit.ts';
 import { foldString } from '../../search/normalize.ts';
 import { localTarget } from '../../fhir/reference.ts';
 
@@ -134,7 +134,7 @@ export function auditIndexRow(rid: number, e: QueuedAudit): (string | number | n
   const address = e.address || null;
   return [
     rid, e.at, e.at + 1, e.action, outcome(e.status), e.kind === 'login' ? LOGIN.code : e.interaction,
-    e.clientId ?? 'anonymous', address, address === null ? null : foldString(address), entities, ...what, ...patient,
+    e.clientId ?? ANONYMOUS_CLIENT, address, address === null ? null : foldString(address), entities, ...what, ...patient,
   ];
 }
 
