@@ -169,7 +169,8 @@ try {
       const per = (s: number) => `${((s * 1e6) / imported).toFixed(0)} µs`;
       const prepare = threads.get('migfhir-prepare') ?? 0;
       const others = [...threads].filter(([n]) => n !== 'main' && n !== 'migfhir-prepare').reduce((a, [, s]) => a + s, 0);
-      console.log(`  per resource: writer (main thread) ${per(threads.get('main') ?? 0)}, prepare threads ${per(prepare)}, other threads (GC, libuv, checkpointer) ${per(others)}`);
+      const named = [...threads].filter(([n, s]) => n !== 'main' && n !== 'migfhir-prepare' && s > 0).sort((a, b) => b[1] - a[1]).map(([n, s]) => `${n} ${per(s)}`).join(', ');
+      console.log(`  per resource: writer (main thread) ${per(threads.get('main') ?? 0)}, prepare threads ${per(prepare)}, other threads ${per(others)} (${named})`);
       console.log(`load average: ${load()}`);
       break;
     }
