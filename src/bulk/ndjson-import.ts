@@ -17,8 +17,7 @@
 // Used by the server's import jobs (src/bulk/import-jobs.ts) and by `migfhir import`.
 import type { OperationOutcome, Resource } from 'fhir/r4.js';
 import type { AuditInput } from '../audit/audit.ts';
-import { authorize } from '../auth/authorize.ts';
-import type { AuthContext } from '../auth/authorize.ts';
+import { authorize, type AuthContext } from '../auth/authorize.ts';
 import { keepSensitive } from '../auth/sensitive.ts';
 import { ResourceJson } from '../fhir/body.ts';
 import { FhirError } from '../fhir/errors.ts';

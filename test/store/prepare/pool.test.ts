@@ -1,6 +1,7 @@
 // The prepare pool (src/store/prepare/pool.ts) as an import uses it: its threads see the custom
-// SearchParameters committed after they were built (a SearchParameter PUT between two imports,
-// and one inside an import whose later lines were prepared before it committed); a thread that
+// SearchParameters and profiles committed after they were built (a SearchParameter PUT between
+// two imports, one inside an import whose later lines were prepared before it committed, a
+// StructureDefinition PUT between two imports); a thread that
 // stops fails its lines cleanly — nothing of them stored, the position before them kept, the
 // job failed with a reason that holds no data — and is replaced for the next import.
 import t, { type Test } from 'tap';
@@ -63,6 +64,26 @@ for (const [name, open] of [['SQLite', () => new SqliteStore({ path: ':memory:' 
     t.same(ids((await fhir(app, 'GET', '/fhir/Patient?hamlet=Ber')).body), ['a3', 'a4'], 'lines prepared before the parameter committed are prepared again before they are written');
   });
 }
+
+t.test('a profile stored after the threads were built checks what they prepare', async (t) => {
+  const app = await appOn(t, new SqliteStore({ path: ':memory:' }));
+  const url = 'http://example.org/StructureDefinition/born';
+  const lines = [JSON.stringify({ resourceType: 'Patient', id: 'b1', meta: { profile: [url] } }), JSON.stringify({ resourceType: 'Patient', id: 'b2', meta: { profile: [url] }, birthDate: '1990' })];
+  // built before the profile exists: its lines are checked against R4 alone (an unknown profile is a warning)
+  const before = await importLines(app.fhir, linesOf([JSON.stringify({ resourceType: 'Patient', id: 'b0', meta: { profile: [url] } })]), { input: 'a.ndjson', skip: 0, onError: async () => void t.fail('no line fails') });
+  t.equal(before.imported, 1, 'without the profile stored, a line that names it is imported');
+  const sd = {
+    resourceType: 'StructureDefinition', id: 'born', url, name: 'Born', status: 'active', kind: 'resource', abstract: false, type: 'Patient',
+    baseDefinition: 'http://hl7.org/fhir/StructureDefinition/Patient', derivation: 'constraint',
+    differential: { element: [{ id: 'Patient.birthDate', path: 'Patient.birthDate', min: 1 }] },
+  };
+  t.equal((await fhir(app, 'PUT', '/fhir/StructureDefinition/born', sd)).status, 201);
+  const errors: number[] = [];
+  const count = await importLines(app.fhir, linesOf(lines), { input: 'b.ndjson', skip: 0, onError: async (e) => void errors.push(e.line) });
+  t.same(errors, [1], 'the line without the birth date the profile asks for is refused');
+  t.equal(count.imported, 1);
+  t.equal((await fhir(app, 'GET', '/fhir/Patient/b1')).status, 404);
+});
 
 t.test('a thread that stops fails its lines cleanly and is replaced', async (t) => {
   const app = await appOn(t, new SqliteStore({ path: ':memory:' }));
