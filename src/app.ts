@@ -46,6 +46,7 @@ import { operationDefinition } from './operations/definition.ts';
 import { BulkJobs } from './bulk/jobs.ts';
 import { registerBulkRoutes } from './http/bulk.ts';
 import { InboundLog } from './inbound/log.ts';
+import { PreparePool, prepareThreads } from './store/prepare/pool.ts';
 
 export interface AppOptions {
   /** the window of the per-address limits on anonymous and token requests (tests shorten it);
@@ -124,7 +125,10 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   // a failed audit write is logged (the app's logger exists only further down)
   let auditError: (err: Error) => void = () => undefined;
   const audit = auditOn ? new Auditor(await auditSink(repo, (err) => auditError(err), config.auditKey || (config.store === 'mongodb' && !options.store ? join(config.dataDir, 'audit-signing-key.pem') : undefined)), (err) => auditError(err)) : undefined;
-  const ctx: Context = { config, types, repo, search, searchParser, jobs: new ReindexJobs(repo), terminology, validation, ...(ig ? { ig } : {}), ...(audit ? { audit } : {}) };
+  // bulk writes prepared on other threads, built from the same settings (src/store/prepare)
+  const policy = { modes: config.validation, mandatoryProfiles: config.mandatoryProfiles, unknownExtensions: config.unknownExtensions };
+  const prepare = new PreparePool(store, { policy, bases: localBases, indexing: options.searchIndex !== false }, prepareThreads(config.prepareThreads));
+  const ctx: Context = { config, types, repo, search, searchParser, jobs: new ReindexJobs(repo), terminology, validation, prepare, ...(ig ? { ig } : {}), ...(audit ? { audit } : {}) };
   ctx.bulk = new BulkJobs(ctx);
   // failures to log a message are reported without it (src/inbound/log.ts)
   let inboundError: (err: Error) => void = () => undefined;
@@ -145,6 +149,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       return true;
     });
     if (!written.length) return;
+    prepare.conformanceChanged();
     if (applySearchParameterWrites(search, written, customParams)) invalidateCapabilities(ctx);
     applyTerminologyWrites(terminology, written, terminologyUrls);
     validation.applyWrites(written);
@@ -272,6 +277,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   app.addHook('onClose', async () => {
     await ctx.jobs.stop();
     await ctx.bulk?.stop();
+    await prepare.close();
     ctx.inbound?.stop();
     // the limits' open windows leave their events before the trail closes
     auth?.close();

@@ -80,6 +80,9 @@ export interface Config {
   exportExpiryMinutes: number;
   /** Bulk Data $import: URL prefixes the server may fetch NDJSON inputs from; empty = none */
   importTrustedUrls: string[];
+  /** worker threads that prepare writes ahead of the single writer (src/store/prepare): parse,
+   * validate, label, extract index rows; 0 = the writer does it all; -1 = cores − 1 (at least 1) */
+  prepareThreads: number;
 }
 
 export type ValidationMode = 'off' | 'base' | 'profiles';
@@ -203,6 +206,7 @@ export const OPTIONS: OptionSpec[] = [
   { key: 'exportFileLines', flag: '--export-file-lines', env: 'MIGFHIR_EXPORT_FILE_LINES', default: '100000', description: 'Bulk Data $export: most resources (NDJSON lines) in one output file; a type with more is split into several files', parse: integer(1, 100_000_000) },
   { key: 'exportExpiryMinutes', flag: '--export-expiry-minutes', env: 'MIGFHIR_EXPORT_EXPIRY_MINUTES', default: '1440', description: 'Bulk Data $export: minutes a finished export\'s files stay downloadable (with the access token of the client that asked); then they are deleted', parse: integer(1, 525_600) },
   { key: 'importTrustedUrls', flag: '--import-trusted-urls', env: 'MIGFHIR_IMPORT_TRUSTED_URLS', default: '', description: 'Bulk Data $import: comma-separated URL prefixes the server may fetch NDJSON inputs from (e.g. https://exports.example.org/); empty = $import fetches nothing', parse: (v) => v.split(',').map((x) => x.trim()).filter(Boolean) },
+  { key: 'prepareThreads', flag: '--prepare-threads', env: 'MIGFHIR_PREPARE_THREADS', default: '-1', description: 'worker threads that prepare bulk imports (parse, validate, label, extract search index rows) while the single writer stores the previous batch; 0 = none (the writer does it all); -1 = the cores less one, at least 1', parse: integer(-1, 64) },
   { key: 'endpointsFile', flag: '--endpoints-file', env: 'MIGFHIR_ENDPOINTS_FILE', default: '', description: 'remote FHIR endpoints for `migfhir sync` (JSON: id, base URL, auth, adapter, timeouts); default DATA_DIR/endpoints.json' },
 ];
 

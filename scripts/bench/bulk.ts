@@ -11,6 +11,7 @@
 // resource and the load average, since rates on a shared machine say little alone.
 //   node scripts/bench/bulk.ts --data-dir /tmp/migfhir-bulk [--import 20000] [--patients 71000]
 //     [--only export|import] [--cpu-prof DIR] (the servers write V8 CPU profiles there)
+//     [--prepare-threads N] (the importing server's; 0 = the writer prepares too)
 import { createReadStream, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,13 +19,15 @@ import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { option } from '../lib/args.ts';
-import { processCpuSeconds } from '../lib/proc-cpu.ts';
+import { processCpuSeconds, threadCpuSeconds } from '../lib/proc-cpu.ts';
 import { startServer } from '../lib/server-process.ts';
 
 const DIR = resolve(option('data-dir', './data-bench'));
 const IMPORT = Number(option('import', '20000'));
 const PATIENTS = Number(option('patients', '71000'));
 const ONLY = option('only', '');
+/** --prepare-threads of the importing server (default: the server's, cores − 1) */
+const PREPARE = option('prepare-threads', '');
 const PROFILE = option('cpu-prof', '');
 const nodeArgs = PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${resolve(PROFILE)}`] : [];
 const pct = (a: number[], q: number) => a[Math.min(a.length - 1, Math.floor(a.length * q))] ?? NaN;
@@ -134,13 +137,21 @@ const filesBase = `http://127.0.0.1:${(fileServer.address() as AddressInfo).port
 const empty = mkdtempSync(join(tmpdir(), 'migfhir-bulk-import-'));
 const importer = await startServer([...nodeArgs, 'src/cli/main.ts', 'serve', '--dev-open-access'], {
   MIGFHIR_PORT: '0', MIGFHIR_DATA_DIR: empty, MIGFHIR_LOG_LEVEL: 'warn', MIGFHIR_INSTALL_IG: 'false', MIGFHIR_AUDIT: 'on', MIGFHIR_IMPORT_TRUSTED_URLS: `${filesBase}/`,
+  ...(PREPARE ? { MIGFHIR_PREPARE_THREADS: PREPARE } : {}),
 });
+/** CPU seconds by thread name since `before` (the prepare pool's threads are 'migfhir-prepare') */
+const threadsSince = (pid: number, before: Map<string, number>) => {
+  const out = new Map<string, number>();
+  for (const [name, s] of threadCpuSeconds(pid)) out.set(name, s - (before.get(name) ?? 0));
+  return out;
+};
 try {
   const body = {
     resourceType: 'Parameters',
     parameter: [{ name: 'inputFormat', valueCode: 'application/fhir+ndjson' }, ...[...served.keys()].map((path) => ({ name: 'input', part: [{ name: 'url', valueUri: `${filesBase}${path}` }] }))],
   };
   const cpu0 = cpuMs(importer.child.pid!);
+  const threads0 = threadCpuSeconds(importer.child.pid!);
   const t0 = performance.now();
   const kick = await fetch(`${importer.base}/$import`, { method: 'POST', headers: { prefer: 'respond-async', 'content-type': 'application/fhir+json' }, body: JSON.stringify(body) });
   if (kick.status !== 202) throw new Error(`import kick-off: ${kick.status} ${await kick.text()}`);
@@ -154,6 +165,12 @@ try {
       const imported = m.output.reduce((n, o) => n + o.count, 0);
       const failed = m.error.reduce((n, o) => n + o.count, 0);
       console.log(`import: ${imported} resources validated, labelled, indexed and audited in ${seconds.toFixed(1)} s, ${Math.round(imported / seconds)} resources/s (${failed} lines failed); server CPU ${(cpu / 1000).toFixed(1)} s, ${((cpu * 1000) / imported).toFixed(0)} µs per resource`);
+      const threads = threadsSince(importer.child.pid!, threads0);
+      const per = (s: number) => `${((s * 1e6) / imported).toFixed(0)} µs`;
+      const prepare = threads.get('migfhir-prepare') ?? 0;
+      const others = [...threads].filter(([n]) => n !== 'main' && n !== 'migfhir-prepare').reduce((a, [, s]) => a + s, 0);
+      const named = [...threads].filter(([n, s]) => n !== 'main' && n !== 'migfhir-prepare' && s > 0).sort((a, b) => b[1] - a[1]).map(([n, s]) => `${n} ${per(s)}`).join(', ');
+      console.log(`  per resource: writer (main thread) ${per(threads.get('main') ?? 0)}, prepare threads ${per(prepare)}, other threads ${per(others)} (${named})`);
       console.log(`load average: ${load()}`);
       break;
     }

@@ -8,7 +8,6 @@
 import type { Task, TaskOutput } from 'fhir/r4.js';
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Context } from '../rest/types.ts';
 import { JOB_SYSTEM } from '../operations/reindex.ts';
 import type { ExportRequest } from './export-request.ts';
@@ -16,6 +15,7 @@ import { ExportStopped, writeExport, type ExportProgress } from './export-writer
 import type { OutputFile } from './ndjson-files.ts';
 import type { BulkCounters } from './counters.ts';
 import { jobTask } from './job-task.ts';
+import { JobRunner, type JobControl } from './jobs.ts';
 
 export const EXPORT_CODE = 'bulk-export';
 const PROGRESS_EVERY_MS = 2000;
@@ -69,22 +69,18 @@ function taskOf(job: ExportJob): Task {
 export class ExportJobs {
   private readonly ctx: Context;
   readonly counters: BulkCounters;
-  private stopping = false;
-  private readonly running = new Map<string, { stop: boolean; done: Promise<void> }>();
+  private readonly runner: JobRunner;
   private sweeper: NodeJS.Timeout | undefined;
 
   constructor(ctx: Context, counters: BulkCounters) {
     this.ctx = ctx;
     this.counters = counters;
-  }
-
-  private dir(id: string): string {
-    return join(this.ctx.config.dataDir, 'bulk', id);
+    this.runner = new JobRunner(ctx, counters, 'export', EXPORT_CODE);
   }
 
   /** the path of a job's file (names come from the job's own output list) */
   filePath(id: string, name: string): string {
-    return join(this.dir(id), name);
+    return this.runner.filePath(id, name);
   }
 
   expiresAt(job: ExportJob): number | undefined {
@@ -100,28 +96,23 @@ export class ExportJobs {
 
   /** A bulk-export job by id; undefined when the Task is not one. */
   async get(id: string): Promise<ExportJob | undefined> {
-    const v = await this.ctx.repo.store.current('Task', id);
-    if (!v || v.deleted) return undefined;
-    const job = jobOf(JSON.parse(v.json!) as Task);
+    const task = await this.runner.task(id);
+    const job = task && jobOf(task);
     if (job && job.status === 'completed' && (this.expiresAt(job) ?? Infinity) <= Date.now()) return this.expire(job);
     return job;
   }
 
   /** Stops a job (after its current page) and deletes its files; the Task stays, cancelled. */
   async cancel(job: ExportJob): Promise<void> {
-    const r = this.running.get(job.id);
-    if (r) {
-      r.stop = true;
-      await r.done;
-    }
-    await rm(this.dir(job.id), { recursive: true, force: true });
+    await this.runner.halt(job.id);
+    await rm(this.runner.dir(job.id), { recursive: true, force: true });
     const latest = (await this.get(job.id)) ?? job;
     await this.save({ ...latest, status: 'cancelled', finished: latest.finished ?? new Date().toISOString(), output: [], error: [] });
     this.counters.reached('export', 'cancelled');
   }
 
   private async expire(job: ExportJob): Promise<ExportJob> {
-    await rm(this.dir(job.id), { recursive: true, force: true });
+    await rm(this.runner.dir(job.id), { recursive: true, force: true });
     const expired: ExportJob = { ...job, status: 'cancelled', businessStatus: 'expired', output: [], error: [] };
     await this.save(expired);
     this.counters.reached('export', 'expired');
@@ -133,14 +124,11 @@ export class ExportJobs {
   }
 
   private run(job: ExportJob): void {
-    const state = { stop: false, done: Promise.resolve() };
-    state.done = this.loop(job, state).finally(() => this.running.delete(job.id));
-    this.running.set(job.id, state);
-    this.counters.reached('export', 'started');
+    this.runner.run(job.id, (control) => this.loop(job, control));
   }
 
-  private async loop(initial: ExportJob, state: { stop: boolean }): Promise<void> {
-    const dir = this.dir(initial.id);
+  private async loop(initial: ExportJob, control: JobControl): Promise<void> {
+    const dir = this.runner.dir(initial.id);
     let job = initial;
     let saved = Date.now();
     let last: ExportProgress | undefined;
@@ -152,7 +140,7 @@ export class ExportJobs {
         dir,
         maxLines: this.ctx.config.exportFileLines,
         baseUrl: this.ctx.config.baseUrl ?? job.request.request.replace(/\/(Patient\/|Group\/[^/]+\/)?\$export.*$/, ''),
-        stopped: () => state.stop || this.stopping,
+        stopped: control.stopped,
         onProgress: (p) => {
           last = p;
           if (Date.now() - saved < PROGRESS_EVERY_MS) return;
@@ -199,36 +187,26 @@ export class ExportJobs {
 
   private async all(): Promise<ExportJob[]> {
     const jobs: ExportJob[] = [];
-    let cursor: { after: (string | number | null)[] } | undefined;
-    const code = this.ctx.search.get('Task', 'code');
-    for (;;) {
-      const page = await this.ctx.repo.store.search(
-        { types: ['Task'], conditions: code ? [{ kind: 'token', params: [code.key], not: false, values: [{ system: JOB_SYSTEM, code: EXPORT_CODE }] }] : [], sort: [], count: 500, total: 'none', include: [], revinclude: [] },
-        cursor,
-      );
-      for (const m of page.matches) {
-        const job = jobOf(JSON.parse(m.json) as Task);
-        if (job) jobs.push(job);
-      }
-      if (!page.hasMore || !page.matches.length) return jobs;
-      cursor = { after: page.matches[page.matches.length - 1].position };
+    for await (const task of this.runner.tasks()) {
+      const job = jobOf(task);
+      if (job) jobs.push(job);
     }
+    return jobs;
   }
 
   /** Stops every job after its current page (server shutdown): they resume at the next start. */
   async stop(): Promise<void> {
-    this.stopping = true;
     if (this.sweeper) clearInterval(this.sweeper);
-    await Promise.allSettled([...this.running.values()].map((r) => r.done));
+    await this.runner.stop();
   }
 
   /** Resolves when no job is running (tests, the CLI). */
-  async idle(): Promise<void> {
-    while (this.running.size) await Promise.allSettled([...this.running.values()].map((r) => r.done));
+  idle(): Promise<void> {
+    return this.runner.idle();
   }
 
   get runningCount(): number {
-    return this.running.size;
+    return this.runner.runningCount;
   }
 }
 

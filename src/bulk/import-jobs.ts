@@ -9,7 +9,6 @@
 import type { Task, TaskOutput } from 'fhir/r4.js';
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import type { ReadableStream } from 'node:stream/web';
@@ -19,6 +18,7 @@ import type { Context } from '../rest/types.ts';
 import { JOB_SYSTEM } from '../operations/reindex.ts';
 import type { BulkCounters } from './counters.ts';
 import { jobTask } from './job-task.ts';
+import { JobRunner, type JobControl } from './jobs.ts';
 import { NdjsonFiles, type OutputFile } from './ndjson-files.ts';
 import { ImportStopped, importLines } from './ndjson-import.ts';
 
@@ -106,20 +106,16 @@ export function isTrusted(url: string, trusted: readonly string[]): boolean {
 export class ImportJobs {
   private readonly ctx: Context;
   private readonly counters: BulkCounters;
-  private stopping = false;
-  private readonly running = new Map<string, { stop: boolean; done: Promise<void> }>();
+  private readonly runner: JobRunner;
 
   constructor(ctx: Context, counters: BulkCounters) {
     this.ctx = ctx;
     this.counters = counters;
-  }
-
-  private dir(id: string): string {
-    return join(this.ctx.config.dataDir, 'bulk', id);
+    this.runner = new JobRunner(ctx, counters, 'import', IMPORT_CODE);
   }
 
   filePath(id: string, name: string): string {
-    return join(this.dir(id), name);
+    return this.runner.filePath(id, name);
   }
 
   async start(request: ImportRequest): Promise<ImportJob> {
@@ -130,9 +126,8 @@ export class ImportJobs {
   }
 
   async get(id: string): Promise<ImportJob | undefined> {
-    const v = await this.ctx.repo.store.current('Task', id);
-    if (!v || v.deleted) return undefined;
-    return importJobOf(JSON.parse(v.json!) as Task);
+    const task = await this.runner.task(id);
+    return task && importJobOf(task);
   }
 
   /** A failed job continues where it stopped (the resume token is its id). */
@@ -145,12 +140,8 @@ export class ImportJobs {
 
   /** Stops a running job after its current batch; what was committed stays. */
   async cancel(job: ImportJob): Promise<void> {
-    const r = this.running.get(job.id);
-    if (r) {
-      r.stop = true;
-      await r.done;
-    }
-    await rm(this.dir(job.id), { recursive: true, force: true });
+    await this.runner.halt(job.id);
+    await rm(this.runner.dir(job.id), { recursive: true, force: true });
     const latest = (await this.get(job.id)) ?? job;
     await this.save({ ...latest, status: 'cancelled', finished: new Date().toISOString(), error: [] });
     this.counters.reached('import', 'cancelled');
@@ -161,15 +152,12 @@ export class ImportJobs {
   }
 
   private run(job: ImportJob): void {
-    const state = { stop: false, done: Promise.resolve() };
-    state.done = this.loop(job, state).finally(() => this.running.delete(job.id));
-    this.running.set(job.id, state);
-    this.counters.reached('import', 'started');
+    this.runner.run(job.id, (control) => this.loop(job, control));
   }
 
-  private async loop(initial: ImportJob, state: { stop: boolean }): Promise<void> {
+  private async loop(initial: ImportJob, control: JobControl): Promise<void> {
     let job = initial;
-    const dir = this.dir(job.id);
+    const dir = this.runner.dir(job.id);
     await mkdir(dir, { recursive: true });
     // error files continue after the ones an earlier run wrote
     const errors = new NdjsonFiles(dir, 'OperationOutcome', this.ctx.config.exportFileLines, job.error.length);
@@ -187,7 +175,7 @@ export class ImportJobs {
           skip: at.line,
           auth,
           address: job.request.address,
-          stopped: () => state.stop || this.stopping,
+          stopped: control.stopped,
           onError: (e) => errors.write([JSON.stringify(e.outcome)]),
           onProgress: async (p) => {
             job.progress[i] = { line: p.line, imported: at.imported + p.imported, failed: at.failed + p.failed, done: false };
@@ -219,35 +207,25 @@ export class ImportJobs {
   /** Continues the jobs a previous run left in progress. */
   async resumeAll(): Promise<number> {
     let n = 0;
-    let cursor: { after: (string | number | null)[] } | undefined;
-    const code = this.ctx.search.get('Task', 'code');
-    for (;;) {
-      const page = await this.ctx.repo.store.search(
-        { types: ['Task'], conditions: code ? [{ kind: 'token', params: [code.key], not: false, values: [{ system: JOB_SYSTEM, code: IMPORT_CODE }] }] : [], sort: [], count: 500, total: 'none', include: [], revinclude: [] },
-        cursor,
-      );
-      for (const m of page.matches) {
-        const job = importJobOf(JSON.parse(m.json) as Task);
-        if (job?.status === 'in-progress') {
-          this.run(job);
-          n++;
-        }
+    for await (const task of this.runner.tasks()) {
+      const job = importJobOf(task);
+      if (job?.status === 'in-progress') {
+        this.run(job);
+        n++;
       }
-      if (!page.hasMore || !page.matches.length) return n;
-      cursor = { after: page.matches[page.matches.length - 1].position };
     }
+    return n;
   }
 
-  async stop(): Promise<void> {
-    this.stopping = true;
-    await Promise.allSettled([...this.running.values()].map((r) => r.done));
+  stop(): Promise<void> {
+    return this.runner.stop();
   }
 
-  async idle(): Promise<void> {
-    while (this.running.size) await Promise.allSettled([...this.running.values()].map((r) => r.done));
+  idle(): Promise<void> {
+    return this.runner.idle();
   }
 
   get runningCount(): number {
-    return this.running.size;
+    return this.runner.runningCount;
   }
 }

@@ -8,17 +8,26 @@
 // others nothing. When the engine fails the transaction itself, its lines are written again one
 // per transaction. Each failing line becomes one OperationOutcome naming its input and line
 // number.
+// With the prepare pool (src/store/prepare, --prepare-threads), the lines are read and prepared
+// ahead on other threads (parsed, checked, labelled, their stored JSON and index rows made) while
+// the writer commits the batch before; the writer then reads each line's current version,
+// numbers the new one and inserts. Batches, refusals, their order and what is stored are the same
+// as without it; a line prepared before a conformance resource (a custom SearchParameter, a
+// profile) committed is prepared again before it is written.
 // Used by the server's import jobs (src/bulk/import-jobs.ts) and by `migfhir import`.
 import type { OperationOutcome, Resource } from 'fhir/r4.js';
-import { randomUUID } from 'node:crypto';
 import type { AuditInput } from '../audit/audit.ts';
 import { authorize, type AuthContext } from '../auth/authorize.ts';
 import { keepSensitive } from '../auth/sensitive.ts';
 import { ResourceJson } from '../fhir/body.ts';
 import { FhirError } from '../fhir/errors.ts';
-import { isId } from '../fhir/reference.ts';
 import { patientsOf } from '../http/audit.ts';
 import type { Context } from '../rest/types.ts';
+import type { PreparePool } from '../store/prepare/pool.ts';
+import { refusalError, type PreparedLine } from '../store/prepare/preparer.ts';
+import type { PreparedWrite } from '../store/prepare/prepared.ts';
+import type { WriteResult } from '../store/repository.ts';
+import { lineResource, type LineRules } from './ndjson-line.ts';
 
 /** lines per transaction */
 export const BATCH = 200;
@@ -65,43 +74,24 @@ function outcomeOf(input: string, line: number, err: unknown): OperationOutcome 
   };
 }
 
-function invalid(diagnostics: string): FhirError {
-  return new FhirError(422, { code: 'invalid', diagnostics });
-}
+/** A line the writer takes: read by itself, or prepared ahead by the pool at `stamp`. */
+type Item = { line: number; resource: Resource } | { line: number; text: string; stamp: number; prepared: PreparedWrite | Extract<PreparedLine, { kind: 'refused' }> };
 
-/** A line as the resource to store, or why not (nothing about its content beyond its shape). */
-function parseLine(text: string, ctx: Context, options: ImportOptions): Resource {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw invalid('not JSON');
-  }
-  const r = value as Resource;
-  if (!r || typeof r !== 'object' || Array.isArray(r) || typeof r.resourceType !== 'string') throw invalid('not a FHIR resource (no resourceType)');
-  if (!ctx.types.has(r.resourceType)) throw invalid(`'${r.resourceType.slice(0, 64)}' is not a resource type`);
-  if (options.type && r.resourceType !== options.type) throw invalid(`a ${r.resourceType} in an input of ${options.type}`);
-  if (r.resourceType === 'AuditEvent' && ctx.audit) throw new FhirError(405, { code: 'not-supported', diagnostics: 'The audit trail cannot be changed through the API' });
-  if (r.id !== undefined && !isId(r.id)) throw invalid('its id is not a FHIR id');
-  authorize(options.auth, r.resourceType, 'c', 'u');
-  const resource = { ...r, id: r.id ?? randomUUID() } as Resource;
-  if (resource.meta) {
-    // server-managed: this server numbers its own versions
-    const { versionId: _v, lastUpdated: _l, ...meta } = resource.meta;
-    if (Object.keys(meta).length) resource.meta = meta;
-    else delete resource.meta;
-  }
-  return resource;
-}
-
-/** Writes one resource inside the caller's transaction; returns its AuditEvents' inputs (one per
- * patient it concerns, as a REST write's), stored by the caller in the same transaction. */
-async function write(ctx: Context, resource: Resource, options: ImportOptions): Promise<AuditInput[]> {
+/** Writes one line's resource inside the caller's transaction; returns its AuditEvents' inputs
+ * (one per patient it concerns, as a REST write's), stored by the caller in the same transaction. */
+async function write(ctx: Context, item: Item, options: ImportOptions, rules: LineRules): Promise<AuditInput[]> {
   const merge = options.auth && !options.auth.scopes.sensitive ? keepSensitive : undefined;
-  const result = await ctx.repo.update(resource, { merge, shapeStatus: 422 });
+  let result: WriteResult;
+  if ('resource' in item) result = await ctx.repo.update(item.resource, { merge, shapeStatus: 422 });
+  else if (item.prepared.kind === 'refused') throw refusalError(item.prepared);
+  else {
+    const p = item.prepared;
+    result = await ctx.repo.updatePrepared(p, () => lineResource(item.text, ctx.types, rules, p.id), { merge });
+  }
   if (!ctx.audit || result.unchanged) return [];
-  const what = `${resource.resourceType}/${resource.id}`;
-  const patients = patientsOf({ resourceType: resource.resourceType, id: resource.id, query: {} }, new ResourceJson(resource.resourceType, result.version.json!));
+  const { resourceType, id } = result.version;
+  const what = `${resourceType}/${id}`;
+  const patients = patientsOf({ resourceType, id, query: {} }, new ResourceJson(resourceType, result.version.json!));
   return (patients.length ? patients : [undefined]).map((patient) => ({
     interaction: result.created ? 'create' : 'update', action: result.created ? 'C' : 'U', status: result.created ? 201 : 200,
     clientId: options.auth?.clientId, purposeOfUse: options.auth?.purposeOfUse, address: options.address, what, patient,
@@ -116,7 +106,7 @@ async function write(ctx: Context, resource: Resource, options: ImportOptions): 
  * counted to know. Any other error, or a FhirError after a write of the line (an engine's
  * conflict), rolls the whole transaction back: it is thrown. Run again from the start when an
  * engine retries the transaction (MongoDB on a write conflict), so its lists are made inside. */
-async function writeBatch(ctx: Context, todo: Batch, options: ImportOptions): Promise<{ line: number; err: FhirError }[]> {
+async function writeBatch(ctx: Context, todo: Item[], options: ImportOptions, rules: LineRules): Promise<{ line: number; err: FhirError }[]> {
   return ctx.repo.transaction(async (tx) => {
     // the transaction the repository's writes of this async context go through (its ambient one)
     let writes = 0;
@@ -131,7 +121,7 @@ async function writeBatch(ctx: Context, todo: Batch, options: ImportOptions): Pr
       for (const b of todo) {
         const before = writes;
         try {
-          events.push(...(await write(ctx, b.resource, options)));
+          events.push(...(await write(ctx, b, options, rules)));
         } catch (err) {
           if (!(err instanceof FhirError) || writes !== before) throw err;
           refused.push({ line: b.line, err });
@@ -145,11 +135,96 @@ async function writeBatch(ctx: Context, todo: Batch, options: ImportOptions): Pr
   });
 }
 
-type Batch = { line: number; resource: Resource }[];
+/** A line as read, and as the pool prepared it (absent: not prepared; skipped lines are not). */
+interface Entry {
+  line: number;
+  text: string;
+  /** before the resume position, or blank */
+  skip: boolean;
+  prepared?: PreparedLine;
+  stamp?: number;
+}
+
+/** The lines as read, one after another. */
+async function* readHere(lines: AsyncIterable<string>, skip: number): AsyncIterable<Entry> {
+  let line = 0;
+  for await (const text of lines) {
+    line++;
+    yield { line, text, skip: line <= skip || !text.trim() };
+  }
+}
+
+/** The lines prepared ahead by the pool, in order: read in chunks of at most a batch, each sent
+ * to the pool as soon as read; at most the pool's size + 2 chunks held (back-pressure: no more
+ * lines are read until the writer takes the oldest). */
+async function* preparedAhead(pool: PreparePool, lines: AsyncIterable<string>, skip: number, rules: LineRules): AsyncIterable<Entry> {
+  const ahead: Promise<Entry[]>[] = [];
+  let chunk: Entry[] = [];
+  let bytes = 0;
+  const send = () => {
+    const entries = chunk;
+    chunk = [];
+    bytes = 0;
+    const todo = entries.filter((e) => !e.skip);
+    const done = todo.length
+      ? pool.prepare(todo.map((e) => e.text), rules).then((r) => {
+          todo.forEach((e, i) => {
+            e.prepared = r.lines[i];
+            e.stamp = r.stamp;
+          });
+          return entries;
+        })
+      : Promise.resolve(entries);
+    // a failure is thrown when the writer reaches the chunk, not as an unhandled rejection before
+    done.catch(() => undefined);
+    ahead.push(done);
+  };
+  for await (const entry of readHere(lines, skip)) {
+    if (chunk.length && (chunk.length >= BATCH || bytes + entry.text.length > BATCH_BYTES)) send();
+    chunk.push(entry);
+    bytes += entry.text.length;
+    while (ahead.length > pool.size + 1) yield* await ahead.shift()!;
+  }
+  if (chunk.length) send();
+  while (ahead.length) yield* await ahead.shift()!;
+}
+
+/** What the writer makes of an entry; throws what refuses the line before its batch (it is not
+ * a resource, or the client may not write its type). */
+function itemOf(ctx: Context, entry: Entry, options: ImportOptions, rules: LineRules): Item {
+  const p = entry.prepared;
+  if (!p || p.kind === 'inline') {
+    const resource = lineResource(entry.text, ctx.types, rules);
+    authorize(options.auth, resource.resourceType, 'c', 'u');
+    return { line: entry.line, resource };
+  }
+  if (p.kind === 'unreadable') throw refusalError(p);
+  authorize(options.auth, p.resourceType, 'c', 'u');
+  return { line: entry.line, text: entry.text, stamp: entry.stamp!, prepared: p };
+}
+
+/** Prepares again the lines of a batch prepared before the conformance resources last changed
+ * (a custom SearchParameter committed since must index them), until none is. */
+async function current(ctx: Context, pool: PreparePool | undefined, todo: Item[], rules: LineRules): Promise<void> {
+  for (;;) {
+    const stale = pool ? todo.flatMap((item, i) => ('stamp' in item && item.stamp !== pool.stamp ? [i] : [])) : [];
+    if (!stale.length) return;
+    const again = await pool!.prepare(stale.map((i) => (todo[i] as { text: string }).text), rules);
+    stale.forEach((i, k) => {
+      const item = todo[i] as Extract<Item, { text: string }>;
+      const p = again.lines[k];
+      // its type's index rows now read the version (a new SearchParameter): the writer prepares it
+      if (p.kind === 'inline') todo[i] = { line: item.line, resource: lineResource(item.text, ctx.types, rules, item.prepared.kind === 'ready' ? item.prepared.id : undefined) };
+      else if (p.kind === 'ready' || p.kind === 'refused') todo[i] = { ...item, stamp: again.stamp, prepared: p };
+    });
+  }
+}
 
 export async function importLines(ctx: Context, lines: AsyncIterable<string>, options: ImportOptions): Promise<ImportCount> {
   const count: ImportCount = { line: 0, imported: 0, failed: 0 };
-  let batch: Batch = [];
+  const rules: LineRules = { type: options.type, audit: !!ctx.audit };
+  const pool = ctx.prepare?.size ? ctx.prepare : undefined;
+  let batch: Item[] = [];
   let bytes = 0;
   const fail = async (line: number, err: unknown) => {
     count.failed++;
@@ -160,15 +235,16 @@ export async function importLines(ctx: Context, lines: AsyncIterable<string>, op
     const todo = batch;
     batch = [];
     bytes = 0;
+    await current(ctx, pool, todo, rules);
     try {
-      const refused = await writeBatch(ctx, todo, options);
+      const refused = await writeBatch(ctx, todo, options, rules);
       count.imported += todo.length - refused.length;
       for (const r of refused) await fail(r.line, r.err);
     } catch {
       // the engine refused the transaction: each line on its own, so the others are kept
       for (const b of todo) {
         try {
-          const refused = await writeBatch(ctx, [b], options);
+          const refused = await writeBatch(ctx, [b], options, rules);
           if (refused.length) await fail(b.line, refused[0].err);
           else count.imported++;
         } catch (err) {
@@ -179,25 +255,26 @@ export async function importLines(ctx: Context, lines: AsyncIterable<string>, op
     await options.onProgress?.({ ...count });
   };
   let interrupted = false;
-  for await (const text of lines) {
+  const entries = pool ? preparedAhead(pool, lines, options.skip, rules) : readHere(lines, options.skip);
+  for await (const entry of entries) {
     if (options.stopped?.()) {
       interrupted = true;
       break;
     }
-    count.line++;
-    if (count.line <= options.skip || !text.trim()) continue;
-    let resource: Resource;
+    count.line = entry.line;
+    if (entry.skip) continue;
+    let item: Item;
     try {
-      resource = parseLine(text, ctx, options);
+      item = itemOf(ctx, entry, options, rules);
     } catch (err) {
       await flush();
       await fail(count.line, err);
       await options.onProgress?.({ ...count });
       continue;
     }
-    if (bytes + text.length > BATCH_BYTES) await flush();
-    batch.push({ line: count.line, resource });
-    bytes += text.length;
+    if (bytes + entry.text.length > BATCH_BYTES) await flush();
+    batch.push(item);
+    bytes += entry.text.length;
     if (batch.length >= BATCH) await flush();
   }
   await flush();

@@ -14,6 +14,7 @@ import type { Terminology } from '../terminology/service.ts';
 import type { ValidationService } from '../validation/service.ts';
 import type { BulkJobs } from '../bulk/jobs.ts';
 import type { InboundLog } from '../inbound/log.ts';
+import type { PreparePool } from '../store/prepare/pool.ts';
 
 export interface FhirRequest {
   method: string;
@@ -81,6 +82,8 @@ export interface Context {
   bulk?: BulkJobs;
   /** the inbound message log (src/inbound/log.ts), set once the app is built */
   inbound?: InboundLog;
+  /** threads that prepare writes ahead of the writer (src/store/prepare/pool.ts); size 0: none */
+  prepare?: PreparePool;
 }
 
 /** The server's background reindex jobs (ReindexJobs in src/operations/reindex.ts), each a Task. */

@@ -12,6 +12,7 @@ import type { ResourceStore, SearchMatch, SearchResult, StoredVersion, StoreTran
 import type { Cursor, SearchQuery } from '../search/ir.ts';
 import type { IndexRows } from '../search/index-rows.ts';
 import { jsonEqual } from '../fhir/json.ts';
+import { storedJson, type PreparedWrite } from './prepare/prepared.ts';
 
 export interface WriteResult {
   version: StoredVersion;
@@ -231,6 +232,28 @@ export class Repository {
       const method = created && !existing ? 'POST' : 'PUT';
       const version = await this.put(tx, resource, (existing?.versionId ?? 0) + 1, method);
       return { version, created, unchanged: false };
+    });
+  }
+
+  /** update() of a resource the write pipeline's store-free steps already ran on, ahead of the
+   * writer (src/store/prepare: checked, labelled, its stored JSON and index rows made): the
+   * writer only reads the current version, numbers the new one and writes it. A write that needs
+   * more — `merge` with a stored version the client cannot see all of — is made by update() from
+   * `sent()`, the resource as the client sent it, so that it is checked and labelled as ever.
+   * Of the write pipeline, the preparation runs only the store-free steps: the caller prepares
+   * only resources no other step applies to (src/store/prepare/preparer.ts). */
+  updatePrepared(p: PreparedWrite, sent: () => Resource, options: Pick<WriteOptions, 'merge'> = {}): Promise<WriteResult> {
+    return this.transaction(async (tx) => {
+      const existing = await tx.current(p.resourceType, p.id);
+      const live = existing && !existing.deleted ? existing : undefined;
+      if (options.merge && live) return this.update(sent(), { merge: options.merge, shapeStatus: 422 });
+      if (live && sameContent(live.json!, JSON.parse(p.json) as Resource)) return { version: live, created: false, unchanged: true };
+      const versionId = (existing?.versionId ?? 0) + 1;
+      const lastUpdated = tx.now();
+      const json = storedJson(p, versionId, lastUpdated);
+      const method = existing ? 'PUT' : 'POST';
+      await tx.write({ resourceType: p.resourceType, id: p.id, versionId, lastUpdated, method, json, index: this.indexer ? p.index : undefined });
+      return { version: { resourceType: p.resourceType, id: p.id, versionId, lastUpdated, deleted: false, json }, created: !live, unchanged: false };
     });
   }
 

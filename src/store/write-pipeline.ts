@@ -75,10 +75,16 @@ export interface PipelineParts {
   marker?: WriteHook;
 }
 
+/** The checks that need no store (all of them): what the prepare pool runs ahead of the writer,
+ * off its thread (src/store/prepare), and the writer runs itself otherwise. */
+export function storeFreeChecks(parts: Pick<PipelineParts, 'types' | 'validation'>): WriteHook[] {
+  return [shapeHook(parts.types), validationHook(parts.validation), affordableHook];
+}
+
 /** The server's pipeline. */
 export function writePipeline(parts: PipelineParts): WritePipeline {
   return {
-    checks: [shapeHook(parts.types), validationHook(parts.validation), affordableHook],
+    checks: storeFreeChecks(parts),
     labels: [...(parts.marker ? [parts.marker] : []), labelHook],
   };
 }
