@@ -10,7 +10,7 @@
 // stored). The raw text is the most sensitive thing the server holds (status-revealing
 // identifiers that no redaction reaches): it is never logged, never put in an error, and read
 // only with both the integration and the migration-data scopes.
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import type { Bundle, OperationOutcome, OperationOutcomeIssue } from 'fhir/r4.js';
 import { resourceOf } from '../fhir/body.ts';
 import { FhirError } from '../fhir/errors.ts';
@@ -51,6 +51,19 @@ export function charsetParameter(contentType: string | undefined): string | unde
 let lastMs = 0;
 let sequence = 0;
 
+/** Random bytes drawn 8 at a time from a pool filled 4 KiB at once: a call into the system's
+ * generator per entry cost more than the rest of the id (~0.06 ms under load, MLLP bench). */
+const pool = Buffer.alloc(4096);
+let poolAt = pool.length;
+function random8(): string {
+  if (poolAt + 8 > pool.length) {
+    randomFillSync(pool);
+    poolAt = 0;
+  }
+  poolAt += 8;
+  return pool.toString('hex', poolAt - 8, poolAt);
+}
+
 /** A UUID (version 7 layout) that sorts in the order this process made them: milliseconds, then
  * a counter within the millisecond, then random bits. Messages received in the same
  * millisecond (an MLLP batch) keep their order in the log on every engine. */
@@ -60,7 +73,7 @@ export function timeOrderedId(now = Date.now()): string {
     lastMs = now;
     sequence = 0;
   }
-  const hex = lastMs.toString(16).padStart(12, '0') + (0x7000 | (sequence & 0xfff)).toString(16) + randomBytes(8).toString('hex');
+  const hex = lastMs.toString(16).padStart(12, '0') + (0x7000 | (sequence & 0xfff)).toString(16) + random8();
   const variant = ((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }

@@ -95,7 +95,8 @@ async function resolve(req: FhirRequest, ctx: Context, type: string, url: string
   const finals = new Map<string, Resource>();
   const replaced: Identifier[] = [];
   for (const m of found.matches) {
-    let r = JSON.parse((await ctx.repo.read(type, m.id)).json!) as Resource & Patient;
+    // the match carries the current version, read in this transaction: no second read
+    let r = JSON.parse(m.json) as Resource & Patient;
     for (let hop = 0; followLinks && hop < 5; hop++) {
       const next = r.link?.find((l) => l.type === 'replaced-by')?.other?.reference;
       const ref = next ? parseReference(next) : undefined;

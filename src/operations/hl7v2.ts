@@ -11,6 +11,7 @@ import { buildAck, warningErrors, type AckInput } from '../mapping/hl7v2/ack.ts'
 import { Hl7Error, HL7_ERROR } from '../mapping/hl7v2/errors.ts';
 import type { Header, Hl7v2Input } from '../mapping/hl7v2/header.ts';
 import { mapMessage, type MappedMessage } from '../mapping/hl7v2/to-fhir.ts';
+import type { MapResult } from '../transport/hl7v2-mapper.ts';
 import { applyAdapterBundle, writtenPatient } from '../mapping/apply.ts';
 import { resourceOf } from '../fhir/body.ts';
 import type { Context, FhirRequest, FhirResponse } from '../rest/types.ts';
@@ -112,12 +113,19 @@ class BatchAbort extends Error {}
  * a message), each with the result it would get alone: messages are mapped first (mapping
  * errors are answered without touching the batch), applied in order, and if one of them fails
  * while being applied the batch is rolled back and every message is applied on its own.
+ * `premapped`: the messages as the MLLP listener's mapping thread mapped them (same order).
  */
-export async function ingestBatch(req: FhirRequest, ctx: Context, inputs: Hl7v2Input[], onApplied?: OnApplied): Promise<Ingested[]> {
-  if (inputs.length === 1) return [await ingestHl7v2(req, ctx, inputs[0], onApplied)];
+export async function ingestBatch(req: FhirRequest, ctx: Context, inputs: Hl7v2Input[], onApplied?: OnApplied, premapped?: MapResult[]): Promise<Ingested[]> {
+  if (inputs.length === 1 && !premapped) return [await ingestHl7v2(req, ctx, inputs[0], onApplied)];
   const now = new Date().toISOString();
   const results: (Ingested | undefined)[] = new Array(inputs.length);
   const mapped: (MappedMessage | undefined)[] = inputs.map((input, i) => {
+    const pre = premapped?.[i];
+    if (pre) {
+      if ('mapped' in pre) return pre.mapped;
+      results[i] = failed(pre.error, undefined, now);
+      return undefined;
+    }
     try {
       return mapMessage({ ...input, received: now });
     } catch (err) {

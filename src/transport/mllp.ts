@@ -4,12 +4,15 @@
 // no authentication: expose it only on a trusted network or behind a TLS tunnel, like every v2
 // interface. Frames larger than --mllp-max-bytes are discarded unread and answered with AR;
 // bytes between frames are ignored; a frame cut off by a new start block is answered with AR.
+// Frames are mapped to FHIR on a thread of their own as they arrive (src/transport/hl7v2-mapper.ts)
+// and applied on the main thread in the order received.
 import net from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { buildAck } from '../mapping/hl7v2/ack.ts';
 import { HL7_ERROR } from '../mapping/hl7v2/errors.ts';
 import { ingestBatch, type Ingested } from '../operations/hl7v2.ts';
 import { metricsOf } from '../http/metrics.ts';
+import { Hl7v2Mapper, type MapResult } from './hl7v2-mapper.ts';
 import type { Context, FhirRequest } from '../rest/types.ts';
 
 const SB = 0x0b;
@@ -18,12 +21,21 @@ const CR = 0x0d;
 /** Frames waiting on one connection before it stops reading (back-pressure on pipelining senders). */
 const MAX_QUEUED = 64;
 
+/** A frame read, with its mapping under way when a mapper is set. */
+export interface Frame {
+  bytes: Buffer;
+  remote: string;
+  mapped?: Promise<MapResult>;
+}
+
 export interface MllpOptions {
   port: number;
   host: string;
   maxFrameBytes: number;
   /** answers frames (in order) with ACK texts; frames queued together are handled together */
-  handle: (frames: { bytes: Buffer; remote: string }[]) => Promise<string[]>;
+  handle: (frames: Frame[]) => Promise<string[]>;
+  /** maps each frame as it arrives, off the main thread (src/transport/hl7v2-mapper.ts) */
+  mapper?: Hl7v2Mapper;
 }
 
 /** Frames applied in one store transaction at most (group commit under load). */
@@ -48,7 +60,7 @@ export class MllpServer {
   private readonly sockets = new Set<net.Socket>();
   private readonly pending = new Set<Promise<unknown>>();
   private readonly options: MllpOptions;
-  private readonly queue: { bytes: Buffer; remote: string; done: (ack: string) => void }[] = [];
+  private readonly queue: (Frame & { done: (ack: string) => void })[] = [];
   private draining = false;
   port = 0;
 
@@ -79,7 +91,9 @@ export class MllpServer {
   /** Queues a frame; frames that arrive while a batch is being applied form the next batch. */
   private submit(bytes: Buffer, remote: string): Promise<string> {
     return new Promise((done) => {
-      this.queue.push({ bytes, remote, done });
+      // mapping starts now, on the mapper's thread, while earlier frames are being applied
+      const mapped = this.options.mapper?.map(bytes, new Date().toISOString());
+      this.queue.push({ bytes, remote, ...(mapped ? { mapped } : {}), done });
       if (!this.draining) void this.drain();
     });
   }
@@ -93,7 +107,7 @@ export class MllpServer {
         const batch = this.queue.splice(0, MAX_BATCH);
         let acks: string[];
         try {
-          acks = await this.options.handle(batch.map(({ bytes, remote }) => ({ bytes, remote })));
+          acks = await this.options.handle(batch.map(({ bytes, remote, mapped }) => ({ bytes, remote, ...(mapped ? { mapped } : {}) })));
         } catch {
           acks = batch.map(() => reject('internal error'));
         }
@@ -200,13 +214,14 @@ export async function startMllp(app: FastifyInstance, ctx: Context): Promise<Mll
     query: Object.create(null),
     headers: {},
   };
-  const handle = async (frames: { bytes: Buffer; remote: string }[]) => {
+  const handle = async (frames: Frame[]) => {
     const req: FhirRequest = { ...base, body: undefined };
     const received = new Date().toISOString();
     const audit = ctx.audit;
     // each applied message's AuditEvent commits with it
     const onApplied = audit && (async (r: Ingested, n: number) => audit.inTransaction({ interaction: 'transaction', action: 'E', status: r.response.status, clientId: 'mllp', address: frames[n].remote, patient: r.patient }));
-    const results = await ingestBatch(req, ctx, frames.map((f) => ({ bytes: f.bytes })), onApplied || undefined);
+    const premapped = frames.every((f) => f.mapped) ? await Promise.all(frames.map((f) => f.mapped!)) : undefined;
+    const results = await ingestBatch(req, ctx, frames.map((f) => ({ bytes: f.bytes })), onApplied || undefined, premapped);
     // accepted or refused, each message goes to the inbound message log (src/inbound/log.ts)
     await ctx.inbound?.recordHl7v2('mllp', frames.map((f, n) => ({ bytes: f.bytes, received, result: results[n] })));
     for (const [n, r] of results.entries()) {
@@ -215,8 +230,17 @@ export async function startMllp(app: FastifyInstance, ctx: Context): Promise<Mll
     }
     return results.map((r) => r.ack);
   };
-  const server = new MllpServer({ port: config.mllpPort, host: config.mllpHost, maxFrameBytes: config.mllpMaxBytes, handle });
-  await server.listen();
-  app.addHook('onClose', () => server.close());
+  const mapper = new Hl7v2Mapper();
+  const server = new MllpServer({ port: config.mllpPort, host: config.mllpHost, maxFrameBytes: config.mllpMaxBytes, handle, mapper });
+  try {
+    await server.listen();
+  } catch (err) {
+    await mapper.close();
+    throw err;
+  }
+  app.addHook('onClose', async () => {
+    await server.close();
+    await mapper.close();
+  });
   return server;
 }

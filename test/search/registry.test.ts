@@ -34,3 +34,21 @@ t.test('a custom parameter that changes a part ends the union (its rows need $re
   t.equal(r.get('Observation', 'combo-code')!.unionOf, undefined);
   t.ok(r.indexed('Observation').some((p) => p.code === 'combo-code'), 'indexed with rows of its own again');
 });
+
+t.test("Patient's deceased token is evaluated without FHIRPath with FHIRPath's answers", async (t) => {
+  const fhirpath = (await import('fhirpath')).default;
+  const r4model = (await import('fhirpath/fhir-context/r4/index.js')).default;
+  const expected = fhirpath.compile('Patient.deceased.exists() and Patient.deceased != false', r4model, { resolveInternalTypes: false });
+  const deceased = registry().get('Patient', 'deceased')!;
+  const cases: Record<string, unknown>[] = [
+    {}, { deceasedBoolean: true }, { deceasedBoolean: false }, { deceasedDateTime: '2020-01-01' }, { deceasedDateTime: '2020' },
+    // read by FHIRPath itself: a value only as an extension, an id beside the value, a wrong JSON type
+    { _deceasedBoolean: { extension: [{ url: 'http://example.org/x', valueString: 'y' }] } }, { deceasedBoolean: true, _deceasedBoolean: { id: 'a' } }, { deceasedBoolean: 'true' },
+  ];
+  for (const c of cases) {
+    const patient = { resourceType: 'Patient', ...c };
+    t.same(deceased.evaluate!(patient).map((n) => n.data), expected(patient), JSON.stringify(c));
+    const rows = extractIndex(patient as never, registry()).token.filter((x) => x.param === 'Patient.deceased');
+    t.same(rows.map((x) => x.code), (expected(patient) as boolean[]).map(String), `${JSON.stringify(c)}: its token row`);
+  }
+});

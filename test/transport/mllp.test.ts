@@ -105,8 +105,10 @@ t.test('a frame cut off by the connection closing stores nothing, and the server
   await new Promise((r) => setTimeout(r, 100));
   t.equal((await fhir(app, 'GET', '/fhir/Patient?_summary=count')).body.total, 0);
   const open = await client(port);
+  // listened for first: the connection may close before app.close() returns
+  const closed = new Promise((r) => open.socket.once('close', r));
   await app.close();
-  await new Promise((r) => open.socket.once('close', r));
+  await closed;
   t.pass('open connections are closed with the app');
   await t.rejects(client(port), 'nothing listens any more');
 });

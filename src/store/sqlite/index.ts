@@ -147,12 +147,13 @@ export class SqliteStore implements ResourceStore {
         `INSERT INTO resource_version (resource_type, id, version_id, last_updated, method, content)
          VALUES (?, ?, ?, ?, ?, ?)`,
       ),
-      upsert: this.writer.prepare<[string, string, number | bigint, string, number], { rid: number }>(
-        `INSERT INTO resource (resource_type, id, seq, last_updated, deleted) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (resource_type, id) DO UPDATE
-           SET seq = excluded.seq, last_updated = excluded.last_updated, deleted = excluded.deleted
-         RETURNING rid`,
+      // the current-version row: a look-up, then an INSERT or an UPDATE by rid. One
+      // INSERT … ON CONFLICT DO UPDATE … RETURNING rid did the same but cost 3× as much CPU inside
+      // the group commit's savepoints (HL7 v2 bench: ~0.3 ms a message for three writes)
+      addResource: this.writer.prepare<[string, string, number | bigint, string, number]>(
+        'INSERT INTO resource (resource_type, id, seq, last_updated, deleted) VALUES (?, ?, ?, ?, ?)',
       ),
+      moveResource: this.writer.prepare<[number | bigint, string, number, number]>('UPDATE resource SET seq = ?, last_updated = ?, deleted = ? WHERE rid = ?'),
       rid: this.writer.prepare<[string, string], { rid: number }>('SELECT rid FROM resource WHERE resource_type = ? AND id = ?'),
       removeAuditIndex: this.writer.prepare('DELETE FROM audit_index WHERE rid = ?'),
       begin: this.writer.prepare('BEGIN IMMEDIATE'),
@@ -366,7 +367,13 @@ export class SqliteStore implements ResourceStore {
     write: async (v: VersionWrite) => {
       if (v.versionId > 1) this.stmt.supersede.run(v.lastUpdated, v.resourceType, v.id, v.versionId - 1);
       const info = this.stmt.insert.run(v.resourceType, v.id, v.versionId, v.lastUpdated, v.method, v.json);
-      const { rid } = this.stmt.upsert.get(v.resourceType, v.id, info.lastInsertRowid, v.lastUpdated, v.json === null ? 1 : 0)!;
+      const deleted = v.json === null ? 1 : 0;
+      const known = this.stmt.rid.get(v.resourceType, v.id);
+      let rid: number;
+      if (known) {
+        rid = known.rid;
+        this.stmt.moveResource.run(info.lastInsertRowid, v.lastUpdated, deleted, rid);
+      } else rid = Number(this.stmt.addResource.run(v.resourceType, v.id, info.lastInsertRowid, v.lastUpdated, deleted).lastInsertRowid);
       if (v.versionId > 1) this.index.remove(rid);
       if (v.index && v.json !== null) this.index.insert(rid, v.index);
       this.pendingCache.push({ resourceType: v.resourceType, id: v.id, versionId: v.versionId, lastUpdated: v.lastUpdated, deleted: v.json === null, json: v.json });

@@ -1,0 +1,101 @@
+// ER7 mapping for the MLLP listener on a thread of its own (src/transport/hl7v2-map-worker.ts):
+// each frame is decoded, parsed and mapped as it arrives, while the main thread applies the
+// messages before it, so that the main thread — the server's bottleneck under an interface
+// engine's feed — only applies. Messages keep their order: one thread maps them first come,
+// first served, and the listener applies them in arrival order whatever order they are mapped
+// in. The answer is the one mapMessage gives on the main thread (the mapping is a pure function
+// of the bytes and the time received); refusals cross back as the same Hl7Error. If the thread
+// fails, the frames it held and every later one are mapped on the main thread.
+import { Worker } from 'node:worker_threads';
+import { Hl7Error } from '../mapping/hl7v2/errors.ts';
+import { mapMessage, type MappedMessage } from '../mapping/hl7v2/to-fhir.ts';
+
+/** A mapped message, or what mapMessage threw (an Hl7Error: the message's AE/AR). */
+export type MapResult = { mapped: MappedMessage } | { error: unknown };
+
+/** What the thread posts back. */
+export type MapReply = { id: number } & ({ mapped: MappedMessage } | { hl7: { ack: 'AE' | 'AR'; code: string; message: string; location?: string; header?: unknown } } | { internal: true });
+
+/** mapMessage on this thread, as a MapResult. */
+export function mapHere(bytes: Uint8Array, received: string): MapResult {
+  try {
+    return { mapped: mapMessage({ bytes, received }) };
+  } catch (error) {
+    return { error };
+  }
+}
+
+/** The Hl7Error the thread reported, as mapMessage threw it there (message, codes, header). */
+function hl7Error(e: { ack: 'AE' | 'AR'; code: string; message: string; location?: string; header?: unknown }): Hl7Error {
+  const err = new Hl7Error(e.ack, e.code, '', e.location);
+  err.message = e.message;
+  if (e.header) (err as Hl7Error & { header?: unknown }).header = e.header;
+  return err;
+}
+
+export class Hl7v2Mapper {
+  private worker: Worker | undefined;
+  /** the thread has loaded the mapping: until then (its first second or so, much longer on a
+   * loaded machine) frames are mapped here, so that none waits for the thread to start */
+  private ready = false;
+  private markStarted!: () => void;
+  private readonly startedOrFailed = new Promise<void>((resolve) => (this.markStarted = resolve));
+  private next = 0;
+  private readonly waiting = new Map<number, { bytes: Uint8Array; received: string; done: (r: MapResult) => void }>();
+
+  constructor() {
+    const worker = new Worker(new URL('./hl7v2-map-worker.ts', import.meta.url));
+    // the listener's sockets keep the process alive, not this thread
+    worker.unref();
+    worker.on('message', (r: MapReply | { ready: true }) => {
+      if ('ready' in r) {
+        this.ready = true;
+        this.markStarted();
+        return;
+      }
+      const w = this.waiting.get(r.id);
+      if (!w) return;
+      this.waiting.delete(r.id);
+      w.done('mapped' in r ? { mapped: r.mapped } : 'hl7' in r ? { error: hl7Error(r.hl7) } : mapHere(w.bytes, w.received));
+    });
+    const failed = () => this.fallBack();
+    worker.on('error', failed);
+    worker.on('exit', failed);
+    this.worker = worker;
+  }
+
+  /** Resolves once frames go to the thread (or the thread failed to start). */
+  started(): Promise<void> {
+    return this.startedOrFailed;
+  }
+
+  /** Maps a frame's bytes; `received` is Provenance.recorded. Never rejects. */
+  map(bytes: Uint8Array, received: string): Promise<MapResult> {
+    if (!this.worker || !this.ready) return Promise.resolve(mapHere(bytes, received));
+    return new Promise((done) => {
+      const id = this.next++;
+      this.waiting.set(id, { bytes, received, done });
+      this.worker!.postMessage({ id, bytes, received });
+    });
+  }
+
+  /** The thread is gone: what it held, and all that follows, is mapped here. */
+  private fallBack(): void {
+    this.worker = undefined;
+    this.ready = false;
+    this.markStarted();
+    for (const [id, w] of this.waiting) {
+      this.waiting.delete(id);
+      w.done(mapHere(w.bytes, w.received));
+    }
+  }
+
+  async close(): Promise<void> {
+    const worker = this.worker;
+    this.fallBack();
+    // referenced again while it ends: an unreferenced thread's exit would not keep the event
+    // loop alive, and the app's close would never finish
+    worker?.ref();
+    await worker?.terminate();
+  }
+}
