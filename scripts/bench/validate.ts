@@ -11,7 +11,9 @@
 //     (`profiles`, the default) against `off`, reported as a ratio;
 //  5. `POST [type]/$validate` over HTTP with 4 connections (autocannon; the server in a child
 //     process, its CPU read from /proc) on the R4 example instances — target ≥ 2,000/s.
-//   node scripts/bench/validate.ts [--seconds 3] [--connections 4] [--only http|process]
+// --cpu-prof DIR runs the HTTP server under `node --cpu-prof` and leaves its .cpuprofile in DIR
+// (written when the server exits at the end).
+//   node scripts/bench/validate.ts [--seconds 3] [--connections 4] [--only http|process] [--cpu-prof DIR]
 import autocannon from 'autocannon';
 import { loadavg } from 'node:os';
 import { startServer } from '../lib/server-process.ts';
@@ -29,6 +31,7 @@ import { processCpuSeconds } from '../lib/proc-cpu.ts';
 const SECONDS = numberOption('seconds', 3);
 const CONNECTIONS = numberOption('connections', 4);
 const ONLY = option('only', '');
+const CPU_PROF = option('cpu-prof', '');
 const DEFINITIONAL = /^(StructureDefinition|SearchParameter|ValueSet|CodeSystem|ConceptMap|OperationDefinition|CompartmentDefinition|CapabilityStatement|NamingSystem|ImplementationGuide|StructureMap)$/;
 
 const dir = dirname(createRequire(import.meta.url).resolve('hl7.fhir.r4.examples/package.json'));
@@ -60,7 +63,8 @@ function rate(items: { r: unknown; profiles?: string[] }[], seconds = SECONDS): 
 /** `$validate` over HTTP: the example instances posted in turn by CONNECTIONS connections. */
 async function httpRate(): Promise<{ perSecond: number; cpuMicros?: number; p99: number; failures: number }> {
   const data = mkdtempSync(join(tmpdir(), 'migfhir-bench-validate-http-'));
-  const server = await startServer(['src/cli/main.ts', 'serve', '--dev-open-access'], { MIGFHIR_PORT: '0', MIGFHIR_DATA_DIR: data, MIGFHIR_LOG_LEVEL: 'warn' });
+  const profile = CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : [];
+  const server = await startServer([...profile, 'src/cli/main.ts', 'serve', '--dev-open-access'], { MIGFHIR_PORT: '0', MIGFHIR_DATA_DIR: data, MIGFHIR_LOG_LEVEL: 'warn' });
   try {
     const requests = instances.map((x) => ({ method: 'POST' as const, path: `/fhir/${x.r.resourceType}/$validate`, body: JSON.stringify(x.r) }));
     const load = (duration: number) =>
@@ -80,7 +84,11 @@ async function httpRate(): Promise<{ perSecond: number; cpuMicros?: number; p99:
       failures: res.errors + res.non2xx,
     };
   } finally {
-    server.child.kill();
+    // waited for: a CPU profile is written on the way out
+    await new Promise((resolve) => {
+      server.child.once('exit', resolve);
+      server.child.kill();
+    });
     rmSync(data, { recursive: true, force: true });
   }
 }
