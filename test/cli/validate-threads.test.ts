@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { issuesOf, type Item } from '../../src/cli/validate.ts';
-import { validatedInOrder } from '../../src/cli/validate-threads.ts';
+import { threadsFor, validatedInOrder } from '../../src/cli/validate-threads.ts';
 import { offlineValidator } from '../../src/validation/offline.ts';
 
 const examples = dirname(createRequire(import.meta.url).resolve('hl7.fhir.r4.examples/package.json'));
@@ -33,4 +33,12 @@ t.test('workers validate batches; the results come back in input order', async (
   for await (const e of validatedInOrder(entries, 2, here, { igs: [], profiles: [] })) shared.push(`${e.n} ${JSON.stringify(e.issues)}`);
   t.same(shared, one, 'shared between the main thread and a worker: the same');
   t.ok(one.some((l) => l.includes('bad-5')), 'the entries have issues to compare');
+});
+
+t.test('threads: one for small inputs, else one per core not busy with other work, at most four', async (t) => {
+  t.equal(threadsFor(1_000_000, 2, 0), 1, 'a small input');
+  t.equal(threadsFor(90_000_000, 2, 0.3), 2, 'two idle cores');
+  t.equal(threadsFor(90_000_000, 2, 1.8), 1, 'one core busy elsewhere');
+  t.equal(threadsFor(90_000_000, 2, 6), 1, 'an overloaded machine');
+  t.equal(threadsFor(90_000_000, 16, 0), 4, 'at most four');
 });
