@@ -11,12 +11,18 @@
 //     (`profiles`, the default) against `off`, reported as a ratio;
 //  5. `POST [type]/$validate` over HTTP with 4 connections (autocannon; the server in a child
 //     process, its CPU read from /proc) on the R4 example instances — target ≥ 2,000/s.
-//   node scripts/bench/validate.ts [--seconds 3] [--connections 4] [--only http|process]
+// --cpu-prof DIR runs the HTTP server under `node --cpu-prof` and leaves its .cpuprofile in DIR
+// (written when the server exits at the end).
+//  6. `migfhir validate` on an NDJSON file of 10,000 resources (the R4 example instances cycled)
+//     in a child process, wall time and CPU (user + system, from /usr/bin/time where there is one)
+//     including start-up, with one thread, two, and as it chooses — target < 5 s wall.
+//   node scripts/bench/validate.ts [--seconds 3] [--connections 4] [--only http|process|cli] [--cpu-prof DIR]
 import autocannon from 'autocannon';
 import { loadavg } from 'node:os';
 import { startServer } from '../lib/server-process.ts';
 import { createRequire } from 'node:module';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { loadIgPackage } from '../../src/ig/package.ts';
@@ -24,11 +30,12 @@ import { offlineValidator } from '../../src/validation/offline.ts';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { numberOption, option } from '../lib/args.ts';
-import { processCpuSeconds } from '../lib/proc-cpu.ts';
+import { processCpuSeconds, threadCpuSeconds } from '../lib/proc-cpu.ts';
 
 const SECONDS = numberOption('seconds', 3);
 const CONNECTIONS = numberOption('connections', 4);
 const ONLY = option('only', '');
+const CPU_PROF = option('cpu-prof', '');
 const DEFINITIONAL = /^(StructureDefinition|SearchParameter|ValueSet|CodeSystem|ConceptMap|OperationDefinition|CompartmentDefinition|CapabilityStatement|NamingSystem|ImplementationGuide|StructureMap)$/;
 
 const dir = dirname(createRequire(import.meta.url).resolve('hl7.fhir.r4.examples/package.json'));
@@ -58,9 +65,10 @@ function rate(items: { r: unknown; profiles?: string[] }[], seconds = SECONDS): 
 }
 
 /** `$validate` over HTTP: the example instances posted in turn by CONNECTIONS connections. */
-async function httpRate(): Promise<{ perSecond: number; cpuMicros?: number; p99: number; failures: number }> {
+async function httpRate(): Promise<{ perSecond: number; cpuMicros?: number; threads: Record<string, number>; clientMicros: number; p99: number; failures: number }> {
   const data = mkdtempSync(join(tmpdir(), 'migfhir-bench-validate-http-'));
-  const server = await startServer(['src/cli/main.ts', 'serve', '--dev-open-access'], { MIGFHIR_PORT: '0', MIGFHIR_DATA_DIR: data, MIGFHIR_LOG_LEVEL: 'warn' });
+  const profile = CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : [];
+  const server = await startServer([...profile, 'src/cli/main.ts', 'serve', '--dev-open-access'], { MIGFHIR_PORT: '0', MIGFHIR_DATA_DIR: data, MIGFHIR_LOG_LEVEL: 'warn' });
   try {
     const requests = instances.map((x) => ({ method: 'POST' as const, path: `/fhir/${x.r.resourceType}/$validate`, body: JSON.stringify(x.r) }));
     const load = (duration: number) =>
@@ -71,16 +79,30 @@ async function httpRate(): Promise<{ perSecond: number; cpuMicros?: number; p99:
     for (const r of requests) await fetch(new URL(r.path, server.base), { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body: r.body });
     await load(2);
     const cpu0 = processCpuSeconds(server.child.pid);
+    const threads0 = threadCpuSeconds(server.child.pid);
+    const client0 = process.cpuUsage();
     const res = await load(SECONDS);
+    const client = process.cpuUsage(client0);
     const cpu1 = processCpuSeconds(server.child.pid);
+    const threads: Record<string, number> = {};
+    for (const [name, seconds] of threadCpuSeconds(server.child.pid)) {
+      const used = ((seconds - (threads0.get(name) ?? 0)) * 1e6) / res.requests.total;
+      if (used >= 1) threads[name] = Math.round(used);
+    }
     return {
       perSecond: Math.round(res.requests.average),
       cpuMicros: cpu0 !== undefined && cpu1 !== undefined ? ((cpu1 - cpu0) * 1e6) / res.requests.total : undefined,
+      threads,
+      clientMicros: (client.user + client.system) / res.requests.total,
       p99: res.latency.p99,
       failures: res.errors + res.non2xx,
     };
   } finally {
-    server.child.kill();
+    // waited for: a CPU profile is written on the way out
+    await new Promise((resolve) => {
+      server.child.once('exit', resolve);
+      server.child.kill();
+    });
     rmSync(data, { recursive: true, force: true });
   }
 }
@@ -109,10 +131,24 @@ async function createRate(validation: string): Promise<number> {
   return Math.round(n / ((performance.now() - t0) / 1000));
 }
 
+/** `migfhir validate` on 10,000 NDJSON lines: wall seconds, and CPU seconds when /usr/bin/time can tell. */
+function cliRun(file: string, threads: string[]): { wall: number; cpu?: number; maxRssMb?: number; summary: string } {
+  const args = ['src/cli/main.ts', 'validate', ...threads, file];
+  const timed = existsSync('/usr/bin/time');
+  const t0 = performance.now();
+  const run = timed
+    ? spawnSync('/usr/bin/time', ['-f', 'TIME %U %S %M', process.execPath, ...args], { cwd: new URL('../..', import.meta.url).pathname, encoding: 'utf8', maxBuffer: 1 << 30 })
+    : spawnSync(process.execPath, args, { cwd: new URL('../..', import.meta.url).pathname, encoding: 'utf8', maxBuffer: 1 << 30 });
+  const wall = (performance.now() - t0) / 1000;
+  const m = /TIME ([\d.]+) ([\d.]+) (\d+)/.exec(run.stderr);
+  const summary = /migfhir validate: .*/.exec(run.stderr)?.[0] ?? run.stderr.slice(0, 200);
+  return { wall, ...(m ? { cpu: Number(m[1]) + Number(m[2]), maxRssMb: Math.round(Number(m[3]) / 1024) } : {}), summary };
+}
+
 const load = () => loadavg().map((l) => l.toFixed(1)).join(' ');
 const µs = (x: number | undefined) => (x === undefined ? '?' : `${Math.round(x)} µs CPU a resource = ${Math.round(1e6 / x).toLocaleString('en')}/s/core`);
 console.log(`load average ${load()}`);
-if (ONLY !== 'http') {
+if (ONLY === 'process' || ONLY === '') {
   const base = rate(instances.map((x) => ({ r: x.r })));
   console.log(`official R4 example instances vs base R4 (${instances.length}): ${base.perSecond}/s, ${µs(base.cpuMicros)} (target ≥ 3,000/s/core), ${base.errors} errors (genuinely invalid examples)`);
   const everything = rate(all.map((x) => ({ r: x.r })));
@@ -124,8 +160,21 @@ if (ONLY !== 'http') {
   const on2 = await createRate('profiles');
   console.log(`create with validation ${Math.round((on + on2) / 2)}/s vs without ${off}/s: ratio ${((on + on2) / 2 / off).toFixed(2)}`);
 }
-if (ONLY !== 'process') {
+if (ONLY === 'http' || ONLY === '') {
   const http = await httpRate();
-  console.log(`$validate over HTTP, ${CONNECTIONS} connections, the ${instances.length} R4 example instances in turn: ${http.perSecond}/s (target ≥ 2,000/s), server ${http.cpuMicros === undefined ? '?' : Math.round(http.cpuMicros)} µs CPU a request, p99 ${http.p99} ms, ${http.failures} failures`);
+  console.log(`$validate over HTTP, ${CONNECTIONS} connections, the ${instances.length} R4 example instances in turn: ${http.perSecond}/s (target ≥ 2,000/s), server ${http.cpuMicros === undefined ? '?' : Math.round(http.cpuMicros)} µs CPU a request (per thread: ${Object.entries(http.threads).map(([k, v]) => `${k} ${v}`).join(', ')}), autocannon ${Math.round(http.clientMicros)} µs, p99 ${http.p99} ms, ${http.failures} failures`);
+}
+if (ONLY === 'cli' || ONLY === '') {
+  const dir = mkdtempSync(join(tmpdir(), 'migfhir-bench-validate-cli-'));
+  try {
+    const file = join(dir, 'instances.ndjson');
+    writeFileSync(file, `${Array.from({ length: 10_000 }, (_, i) => JSON.stringify(instances[i % instances.length].r)).join('\n')}\n`);
+    for (const [label, threads] of [['one thread', ['--threads', '1']], ['two threads', ['--threads', '2']], ['threads as chosen', []]] as const) {
+      const r = cliRun(file, [...threads]);
+      console.log(`migfhir validate, 10,000 NDJSON lines, ${label}: ${r.wall.toFixed(2)} s wall (target < 5 s), ${r.cpu === undefined ? '?' : r.cpu.toFixed(2)} s CPU, max RSS ${r.maxRssMb ?? '?'} MB (${r.summary}), load average ${load()}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 console.log(`load average ${load()}`);

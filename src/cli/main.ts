@@ -7,7 +7,7 @@ const HELP = `migfhir: FHIR R4 server and adapter for migrant and refugee health
 Usage:
   migfhir serve [options]    start the FHIR server
   migfhir clients add|list   register SMART backend-service clients (see migfhir clients)
-  migfhir validate <files|dirs|-> [--profile URL] [--ig DIR|package.tgz] [--format text|json]
+  migfhir validate <files|dirs|-> [--profile URL] [--ig DIR|package.tgz] [--format text|json] [--threads N]
                              validate resources, Bundles and NDJSON offline (exit 1 on errors)
   migfhir audit verify       check the audit trail's hash chain and signed checkpoints (--data-dir DIR, --audit-key FILE, --anchor FILE, --mongodb-uri URI)
   migfhir audit anchor       print the trail's latest signed checkpoint, to keep elsewhere (--data-dir DIR)

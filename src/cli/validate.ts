@@ -10,8 +10,12 @@ import { fromXml } from '../fhir/xml/parse.ts';
 import { xmlLocation } from '../fhir/xml/locations.ts';
 import { loadPackage, unusable } from '../validation/package-loader.ts';
 import { offlineValidator } from '../validation/offline.ts';
+import type { Validator } from '../validation/validator.ts';
+import { validatedInOrder, threadsFor } from './validate-threads.ts';
 
-const USAGE = 'usage: migfhir validate <files|dirs|-> [--profile URL] [--ig DIR|package.tgz]... [--format text|json]\n';
+export type LocatedIssue = IssueInput & { line?: number; col?: number };
+
+const USAGE = 'usage: migfhir validate <files|dirs|-> [--profile URL] [--ig DIR|package.tgz]... [--format text|json] [--threads N]\n';
 
 interface Source {
   name: string;
@@ -33,9 +37,11 @@ function collect(path: string, out: Source[]): void {
 }
 
 /** One resource of a file, or why a file or line could not be read. */
-interface Item {
+export interface Item {
   label: string;
   resource?: unknown;
+  /** an NDJSON line, parsed where it is validated (a worker thread, for large inputs) */
+  line?: string;
   error?: string;
   /** read from XML: issues name their line and column */
   xml?: boolean;
@@ -44,7 +50,7 @@ interface Item {
 }
 
 /** The resources of one file, one at a time: a JSON or XML resource, or NDJSON read line by
- * line (each parsed when its turn comes, so a large file is never held parsed whole). */
+ * line (each line parsed when it is validated, so a large file is never held parsed whole). */
 function* resourcesOf(src: Source): Generator<Item> {
   const trimmed = src.text.trim();
   if (trimmed.startsWith('<')) {
@@ -71,15 +77,27 @@ function* resourcesOf(src: Source): Generator<Item> {
       const text = src.text.slice(start, end);
       start = end + 1;
       if (!text.trim()) continue;
-      try {
-        yield { label: `${src.name}:${line}`, resource: JSON.parse(text), end: start };
-      } catch (e) {
-        yield { label: `${src.name}:${line}`, error: `not JSON: ${(e as Error).message}`, end: start };
-      }
+      yield { label: `${src.name}:${line}`, line: text, end: start };
     }
     return;
   }
   yield { label: src.name, resource: whole };
+}
+
+/** The issues of one item, each with the line and column of an XML resource's element. */
+export function issuesOf(validator: Validator, item: Item, profiles: string[]): LocatedIssue[] {
+  let resource = item.resource;
+  let error = item.error;
+  if (item.line !== undefined) {
+    try {
+      resource = JSON.parse(item.line);
+    } catch (e) {
+      error = `not JSON: ${(e as Error).message}`;
+    }
+  }
+  if (error !== undefined) return [{ severity: 'fatal', code: 'structure', diagnostics: error }];
+  const issues = validator.validate(resource, { profiles, definitions: true });
+  return item.xml ? issues.map((i) => ({ ...i, ...xmlLocation(resource as object, i.expression?.[0]) })) : issues;
 }
 
 /** A progress bar on a terminal (stderr), redrawn at most ten times a second. */
@@ -108,9 +126,11 @@ export async function validateCommand(argv: string[], out = process.stdout, err 
   const profiles: string[] = [];
   const igs: string[] = [];
   let format = 'text';
+  let threads: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--profile') profiles.push(argv[++i] ?? '');
+    else if (a === '--threads') threads = /^[1-9]\d?$/.test(argv[i + 1] ?? '') ? Number(argv[++i]) : 0;
     else if (a === '--ig') igs.push(argv[++i] ?? '');
     else if (a === '--format') format = argv[++i] ?? '';
     else if (a.startsWith('--')) {
@@ -118,7 +138,7 @@ export async function validateCommand(argv: string[], out = process.stdout, err 
       return 2;
     } else paths.push(a);
   }
-  if (!paths.length || (format !== 'text' && format !== 'json') || profiles.includes('') || igs.includes('')) {
+  if (!paths.length || (format !== 'text' && format !== 'json') || profiles.includes('') || igs.includes('') || threads === 0) {
     err.write(USAGE);
     return 2;
   }
@@ -152,31 +172,31 @@ export async function validateCommand(argv: string[], out = process.stdout, err 
   const report: { file: string; issues: IssueInput[] }[] = [];
   // text output is buffered: one write per issue is a system call per issue
   let buffered = '';
-  for (const src of sources) {
-    for (const item of resourcesOf(src)) {
-      const issues: IssueInput[] = item.error
-        ? [{ severity: 'fatal', code: 'structure', diagnostics: item.error }]
-        : validator.validate(item.resource, { profiles, definitions: true });
-      count++;
-      for (const i of issues) {
-        if (i.severity === 'error' || i.severity === 'fatal') errors++;
-        else if (i.severity === 'warning') warnings++;
-      }
-      const at = (i: IssueInput) => (item.xml ? xmlLocation(item.resource as object, i.expression?.[0]) : undefined);
-      if (format === 'json') report.push({ file: item.label, issues: issues.map((i) => ({ ...i, ...at(i) })) });
-      else {
-        for (const i of issues) {
-          const where = at(i);
-          buffered += `${item.label}${where ? `:${where.line}:${where.col}` : ''}:${i.expression?.[0] ?? ''}: ${i.severity}: ${i.diagnostics}\n`;
-        }
-        if (buffered.length > 65536) {
-          out.write(buffered);
-          buffered = '';
-        }
-      }
-      progress?.update(done + (item.end ?? src.text.length), count);
+  // large inputs are validated by several threads, the output kept in input order (validate-threads.ts)
+  const items = (function* () {
+    for (const src of sources) {
+      for (const item of resourcesOf(src)) yield { item, done: done + (item.end ?? src.text.length) };
+      done += src.text.length;
     }
-    done += src.text.length;
+  })();
+  const parallel = threads ?? threadsFor(totalChars);
+  for await (const { item, done: at, issues } of validatedInOrder(items, parallel, (item) => issuesOf(validator, item, profiles), { igs, profiles })) {
+    count++;
+    for (const i of issues) {
+      if (i.severity === 'error' || i.severity === 'fatal') errors++;
+      else if (i.severity === 'warning') warnings++;
+    }
+    if (format === 'json') report.push({ file: item.label, issues });
+    else {
+      for (const i of issues) {
+        buffered += `${item.label}${i.line !== undefined ? `:${i.line}:${i.col}` : ''}:${i.expression?.[0] ?? ''}: ${i.severity}: ${i.diagnostics}\n`;
+      }
+      if (buffered.length > 65536) {
+        out.write(buffered);
+        buffered = '';
+      }
+    }
+    progress?.update(at, count);
   }
   if (buffered) out.write(buffered);
   if (progress) {

@@ -15,11 +15,24 @@ export function bodyText(body: Buffer, contentEncoding: string | undefined): str
   return body.toString('utf8');
 }
 
+/** What the scan also notes for the parse that follows: whether the text holds a key the
+ * reviver must refuse (then JSON.parse runs with it), and whether it may hold a lone surrogate or
+ * a number beyond a double (then the parsed value is searched for one). Both only choose the
+ * slower path; the verdict stays with the reviver and the search. */
+export interface ScanNotes {
+  riskyKey: boolean;
+  oddValue: boolean;
+}
+
+const RISKY_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
 /** What one linear pass over JSON text finds before parsing: nesting deeper than `limit` (so a
  * 10,000-deep body costs no recursion), or an object with the same key twice. JSON.parse keeps
  * the last of duplicate keys silently: `"gender":"male","gender":"female"` would be stored as
- * female while whoever read the text saw male. Malformed text is left to JSON.parse. */
-export function scanJson(text: string, limit: number): { tooDeep: true } | { duplicate: string } | undefined {
+ * female while whoever read the text saw male. Malformed text is left to JSON.parse. With
+ * `notes`, the same pass notes what parseJsonBody needs (ScanNotes), so the text is read once
+ * before JSON.parse instead of once more by a regular expression per check. */
+export function scanJson(text: string, limit: number, notes?: ScanNotes): { tooDeep: true } | { duplicate: string } | undefined {
   // The keys of the open objects, flat: level n's keys are keys[from[n]…]; an array's level has
   // from[n] = -1. FHIR objects hold a handful of keys, so a linear look-up is cheaper than a Set
   // per object; an object past LINEAR keys gets a Set (no quadratic cost for a hostile body).
@@ -28,19 +41,41 @@ export function scanJson(text: string, limit: number): { tooDeep: true } | { dup
   const from: number[] = [];
   const large: (Set<string> | undefined)[] = [];
   let expectKey = false;
-  for (let i = 0; i < text.length; i++) {
+  const n = text.length;
+  // the next backslash at or after a string's start, found once per stretch (a search per
+  // string to the end of a text without any would be quadratic)
+  let nextSlash = -1;
+  for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
     if (c === 34) {
+      // a string: its closing quote is the next one not escaped. indexOf runs natively, so long
+      // values (narratives, base64 data) cost little; escapes are looked at only where there are
       const start = i + 1;
-      for (i = start; i < text.length; i++) {
-        const d = text.charCodeAt(i);
-        if (d === 34) break;
-        if (d === 92) i++; // skip the escaped character
+      let end = text.indexOf('"', start);
+      let escaped = false;
+      for (;;) {
+        if (end < 0) return undefined; // unterminated: JSON.parse says so
+        let slashes = 0;
+        while (text.charCodeAt(end - 1 - slashes) === 92) slashes++;
+        if (slashes > 0) escaped = true;
+        if (slashes % 2 === 0) break;
+        end = text.indexOf('"', end + 1);
       }
+      if (!escaped) {
+        if (nextSlash < start) {
+          nextSlash = text.indexOf('\\', start);
+          if (nextSlash < 0) nextSlash = n;
+        }
+        escaped = nextSlash < end;
+      }
+      // \uD800–\uDFFF written as an escape is the only way a lone surrogate gets into a parsed string
+      if (escaped && notes && !notes.oddValue && SURROGATE_ESCAPE.test(text.slice(start, end))) notes.oddValue = true;
+      i = end;
       if (expectKey) {
         expectKey = false;
-        let key = text.slice(start, i);
-        if (key.includes('\\')) {
+        let key = text.slice(start, end);
+        if (notes && RISKY_KEYS.has(key)) notes.riskyKey = true;
+        if (escaped) {
           try {
             key = JSON.parse(`"${key}"`) as string;
           } catch {
@@ -73,9 +108,30 @@ export function scanJson(text: string, limit: number): { tooDeep: true } | { dup
       if (first !== undefined && first >= 0) keys.length = first;
       expectKey = false;
     } else if (c === 44) expectKey = from.length > 0 && from[from.length - 1] >= 0;
+    else if (notes && !notes.oddValue && (c === 101 || c === 69)) {
+      // an exponent outside a string (true/false hold no e… false does: its e is followed by no digit)
+      let d = i + 1;
+      const sign = text.charCodeAt(d);
+      if (sign === 43 || sign === 45) d++;
+      let digits = 0;
+      while (isDigit(text.charCodeAt(d + digits))) digits++;
+      if (digits >= 3) notes.oddValue = true;
+    } else if (notes && !notes.oddValue && isDigit(c)) {
+      // a run of digits: 309 in a row can overflow a double
+      let d = i;
+      while (isDigit(text.charCodeAt(d))) d++;
+      if (d - i >= 309) notes.oddValue = true;
+      i = d - 1;
+    }
   }
   return undefined;
 }
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
 
 function reviver(key: string, value: unknown): unknown {
   if (key === '__proto__' || key === 'constructor' || key === 'prototype') {
@@ -83,11 +139,6 @@ function reviver(key: string, value: unknown): unknown {
   }
   return value;
 }
-
-const RISKY = /"(?:__proto__|constructor|prototype)"\s*:/;
-// a surrogate escape, an exponent of three digits, or 309 digits in a row: only then can a
-// parsed string hold a lone surrogate or a number overflow to Infinity
-const ODD_VALUES = /\\u[dD][89a-fA-F]|[eE][+-]?\d{3}|\d{309}/;
 
 // in a /u pattern a surrogate pair is one code point: only lone surrogates match
 const LONE_SURROGATE = /\p{Cs}/u;
@@ -113,13 +164,14 @@ function oddValue(value: unknown): string | undefined {
 
 export function parseJsonBody(text: string, maxDepth: number): unknown {
   if (text.length === 0 || /^\s*$/.test(text)) return undefined;
-  const found = scanJson(text, maxDepth);
+  const notes: ScanNotes = { riskyKey: false, oddValue: false };
+  const found = scanJson(text, maxDepth, notes);
   if (found && 'tooDeep' in found) throw badRequest(`The JSON body nests deeper than ${maxDepth} levels`, 'too-long');
   if (found) throw badRequest(`The JSON body has the key '${found.duplicate.slice(0, 64)}' twice in one object`, 'structure');
   try {
-    // The reviver costs a call per value; only bodies that mention a risky key pay for it.
-    const value: unknown = RISKY.test(text) ? JSON.parse(text, reviver) : JSON.parse(text);
-    const odd = ODD_VALUES.test(text) ? oddValue(value) : undefined;
+    // The reviver costs a call per value; only bodies with a risky key pay for it.
+    const value: unknown = notes.riskyKey ? JSON.parse(text, reviver) : JSON.parse(text);
+    const odd = notes.oddValue ? oddValue(value) : undefined;
     if (odd) throw badRequest(`The JSON body holds ${odd}, which cannot be stored unchanged`, 'value');
     return value;
   } catch (err) {

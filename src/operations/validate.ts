@@ -10,7 +10,7 @@ import { defineOperation, parametersOf } from './types.ts';
 import type { FhirRequest, Handler } from '../rest/types.ts';
 import { authorize } from '../auth/authorize.ts';
 import { seesSensitive, viewFor } from '../auth/sensitive.ts';
-import { checkShape } from '../validation/shape.ts';
+import { checkShape, MAX_STRING as SHAPE_MAX_STRING } from '../validation/shape.ts';
 import { withXmlLocations } from '../fhir/xml/locations.ts';
 
 const MODES = new Set(['create', 'update', 'delete', 'profile']);
@@ -38,6 +38,18 @@ function readInput(req: FhirRequest): Input {
     else throw badRequest(`Unknown $validate parameter '${String(p.name).slice(0, 64)}'`, 'not-supported');
   }
   return input;
+}
+
+function isError(issue: IssueInput): boolean {
+  return issue.severity === 'error' || issue.severity === 'fatal';
+}
+
+/** Whether the body may hold a string over the shape check's 1 MB: a string takes at least as
+ * many bytes of JSON or XML as it has UTF-16 units. A stored resource passed the check when written. */
+function mayHoldLongString(req: FhirRequest): boolean {
+  if (req.body === undefined) return false;
+  const length = Number(req.headers['content-length']);
+  return !(length < SHAPE_MAX_STRING);
 }
 
 function outcome(issues: IssueInput[]): OperationOutcome {
@@ -82,9 +94,15 @@ export const validate: Handler = async (req, ctx) => {
     if (!resource.id) issues.push({ severity: 'error', code: 'required', diagnostics: 'An update needs the resource id', expression: [`${type}.id`] });
     else if (req.id && resource.id !== req.id) issues.push({ severity: 'error', code: 'invalid', diagnostics: `The resource id '${resource.id.slice(0, 64)}' does not match the URL's '${req.id}'`, expression: [`${type}.id`] });
   }
-  // the structural checks every write gets, then the full validation
-  for (const i of checkShape(resource, ctx.types)) issues.push({ severity: 'error', ...i });
-  issues.push(...ctx.validation.validate(resource, { profiles: input.profile ? [input.profile] : [] }));
+  const validated = ctx.validation.validate(resource, { profiles: input.profile ? [input.profile] : [] });
+  // The structural checks every write gets, in their own words, come first. They are a second
+  // walk over the resource, so they run only when they can find something: every structural
+  // error they report is an error for the validator too (test/operations/validate-shape.test.ts),
+  // except a string over 1 MB, which only a body over 1 MB can hold.
+  if (validated.some(isError) || mayHoldLongString(req)) {
+    for (const i of checkShape(resource, ctx.types)) issues.push({ severity: 'error', ...i });
+  }
+  for (const i of validated) issues.push(i);
   // said for every stored resource validated for such a client, not only those that lost something (which would tell whose)
   if (!input.resource && !seesSensitive(req.auth)) {
     issues.push({ severity: 'information', code: 'suppressed', diagnostics: 'Validated as this client may see the resource: elements withheld for lack of the migration-data scope are not part of this validation' });

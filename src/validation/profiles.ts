@@ -7,6 +7,7 @@
 import type { ElementDefinition, StructureDefinition } from 'fhir/r4.js';
 import { packageIndex, readResource } from '../terminology/package-index.ts';
 import { generateSnapshot, SnapshotError } from './snapshot.ts';
+import { compactPackaged } from './compact-definitions.ts';
 
 export const CORE = 'http://hl7.org/fhir/StructureDefinition/';
 
@@ -234,9 +235,14 @@ export class ProfileRegistry {
     const [u] = url.split('|');
     const own = this.extra.get(u);
     if (own) return own;
-    const index = packageIndex();
-    const file = index.structureDefinitions[u] ?? index.extensionPack[u];
+    const file = this.packageFile(u);
     return file ? readResource<StructureDefinition>(file) : undefined;
+  }
+
+  /** The file of a url's definition in the R4 package or the HL7 extensions pack. */
+  private packageFile(url: string): string | undefined {
+    const index = packageIndex();
+    return index.structureDefinitions[url] ?? index.extensionPack[url];
   }
 
   /** The definition with a snapshot (generated when it has none); a SnapshotError says why
@@ -315,12 +321,13 @@ export class ProfileRegistry {
     const hit = this.compiled.get(u);
     if (hit !== undefined) return hit ?? undefined;
     let c: CompiledProfile | null = null;
-    if (this.definition(u)) {
-      try {
-        c = compileProfile(this.snapshot(u).sd);
-      } catch (err) {
-        if (!(err instanceof SnapshotError)) throw err;
-      }
+    // a package's own definition (published with its snapshot) is compiled from its compact
+    // form; registered ones through their (generated) snapshots. snapshot() says when unknown.
+    const packaged = this.extra.has(u) ? undefined : this.packageFile(u);
+    try {
+      c = compileProfile(packaged ? compactPackaged(packaged) : this.snapshot(u).sd);
+    } catch (err) {
+      if (!(err instanceof SnapshotError)) throw err;
     }
     this.compiled.set(u, c);
     return c ?? undefined;

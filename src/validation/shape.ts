@@ -12,7 +12,7 @@ const PRIMITIVES = new Set([
   'date', 'dateTime', 'instant', 'time', 'xhtml', ...NUMBER_TYPES,
 ]);
 
-const MAX_STRING = 1024 * 1024;
+export const MAX_STRING = 1024 * 1024;
 const ELEMENT_NAME = /^_?[A-Za-z][A-Za-z0-9_]*$/;
 
 function jsonKind(v: unknown): string {

@@ -51,3 +51,34 @@ t.test('a progress bar on a terminal', async (t) => {
   t.equal(await validateCommand([file], capture(), err), 0);
   t.match(err.text, /\r\[#{30}\] \d+ resources, 100%\n/, 'the bar ends full, on its own line');
 });
+
+t.test('several threads give the output of one: same issues, order, line numbers and counts', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'migfhir-validate-threads-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'mixed.ndjson');
+  // valid and invalid lines of many types (so every batch holds issues), blank lines, lines that
+  // are not JSON, past several batches of 32 lines, and a JSON file after it (main thread only)
+  const names = ['Patient-example.json', 'Observation-example.json', 'Questionnaire-qs1.json', 'Bundle-bundle-example.json', 'MedicationRequest-medrx0301.json', 'Encounter-example.json'];
+  const lines: string[] = [];
+  for (let i = 0; i < 300; i++) {
+    const r = example(names[i % names.length]);
+    if (i % 7 === 0) r.status = 'no-such-status';
+    lines.push(i % 41 === 0 ? '{"resourceType": "Patient",' : i % 53 === 0 ? '' : JSON.stringify(r));
+  }
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  const single = join(dir, 'single.json');
+  writeFileSync(single, JSON.stringify({ ...example('Patient-example.json'), gender: 'M' }));
+  const run = async (threads: string, format: string) => {
+    const out = capture();
+    const err = capture();
+    const code = await validateCommand([file, single, '--threads', threads, '--format', format], out, err);
+    return { code, out: out.text, err: err.text };
+  };
+  for (const format of ['text', 'json']) {
+    const one = await run('1', format);
+    t.equal(one.code, 1, `${format}: errors, exit 1`);
+    t.ok(one.out.split('\n').length > 300, `${format}: issues on many lines`);
+    for (const threads of ['2', '3']) t.same(await run(threads, format), one, `${format}: ${threads} threads give the output of one`);
+  }
+  t.equal(await validateCommand([file, '--threads', '0'], capture(), capture()), 2, '--threads takes 1 to 99');
+});

@@ -2,6 +2,9 @@
 // scan for depth and duplicate keys (which must not be fooled by strings or escapes), lone
 // surrogates and numbers beyond a double.
 import t from 'tap';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { bodyText, parseJsonBody, scanJson } from '../../src/http/json.ts';
 import { thrownStatus } from '../helpers/errors.ts';
 
@@ -36,8 +39,33 @@ t.test('parseJsonBody refuses what would be stored changed', async (t) => {
     ['large but finite', '{"a":1.7e308,"b":"e123"}', undefined],
     ['duplicate key', '{"a":1,"a":1}', 400],
     ['too deep', `${'['.repeat(101)}${']'.repeat(101)}`, 400],
+    ['a risky key nested', '{"a":{"b":[{"__proto__":{"x":1}}]}}', 400],
+    ['constructor as a key', '{"constructor":1}', 400],
+    ['risky words as values', '{"a":"__proto__","b":["constructor","prototype"]}', undefined],
+    ['a three-digit exponent that fits', '{"a":1e-300,"b":[2.5E+100]}', undefined],
+    ['a long decimal fraction', `{"a":0.${'1'.repeat(400)}}`, undefined],
+    ['digits and an exponent inside strings', `{"a":"${'9'.repeat(400)}","b":"1e999","c":"\\\\ud800"}`, undefined],
+    ['a lone surrogate after an escaped quote', '{"a":"x\\"\\ud800"}', 400],
+    ['a duplicate after a string ending in an escaped backslash', '{"a":"x\\\\","a":1}', 400],
   ];
   for (const [name, text, expected] of cases) t.equal(status(() => parseJsonBody(text, 100)), expected, name);
+});
+
+t.test('parseJsonBody gives what JSON.parse gives for every R4 example', async (t) => {
+  const dir = dirname(createRequire(import.meta.url).resolve('hl7.fhir.r4.examples/package.json'));
+  let n = 0;
+  // every 4th file under 200 kB: a few seconds under load, and every kind of resource
+  const files = readdirSync(dir).filter((f) => f.endsWith('.json') && f !== 'package.json').filter((_, i) => i % 4 === 0);
+  for (const f of files) {
+    const text = readFileSync(join(dir, f), 'utf8');
+    if (text.length > 200_000) continue;
+    // compact and pretty-printed, as clients send them
+    for (const body of [text, JSON.stringify(JSON.parse(text))]) {
+      if (JSON.stringify(parseJsonBody(body, 1000)) !== JSON.stringify(JSON.parse(body))) t.fail(f);
+      else n++;
+    }
+  }
+  t.ok(n > 2000, `${n} bodies parsed alike`);
 });
 
 t.test('bodyText: UTF-8 only, uncompressed only', async (t) => {
