@@ -212,14 +212,14 @@ t.test('no message text in the server log, at trace level, even when the log can
   for (const secret of ['الحسن', 'Al-Hassan', 'EV-TRACE', 'TRACE-2', 'PV1|', '19920704']) t.notOk(log.includes(secret), `no "${secret}" in the logs`);
 });
 
-t.test('a national import whose commit fails is logged as refused, never as applied (the log is written after the commit)', async (t) => {
+/** An app on SQLite whose next transaction fails after its work ran (a disk error at commit, say). */
+async function failingCommitApp(t: Test): Promise<{ app: FastifyInstance; failNextCommit: () => void }> {
   const store = new SqliteStore({ path: ':memory:' });
   const a = await buildApp(testConfig({ baseUrl: 'http://test.local/fhir', audit: 'on' }), { store });
   t.teardown(async () => {
     await a.close();
     await store.close();
   });
-  // the engine fails the transaction after its work ran (a disk error at commit, say)
   const transaction = store.transaction.bind(store);
   let failNext = false;
   store.transaction = ((work: Parameters<typeof transaction>[0]) => transaction(async (tx) => {
@@ -230,8 +230,13 @@ t.test('a national import whose commit fails is logged as refused, never as appl
     }
     return result;
   })) as typeof store.transaction;
+  return { app: a, failNextCommit: () => (failNext = true) };
+}
+
+t.test('a national import whose commit fails is logged as refused, never as applied (the log is written after the commit)', async (t) => {
+  const { app: a, failNextCommit } = await failingCommitApp(t);
   const [fixture] = FIXTURES;
-  failNext = true;
+  failNextCommit();
   const failed = await fhir(a, 'POST', `/fhir/$import-national?adapter=${fixture.adapter}`, fixture.body);
   t.equal(failed.status, 500, 'the failed commit is answered as such');
   t.equal((await fhir(a, 'GET', '/fhir/Patient?_summary=count')).body.total, 0, 'nothing stored');
@@ -247,25 +252,10 @@ t.test('a national import whose commit fails is logged as refused, never as appl
 });
 
 t.test('a national import inside a batch Bundle logs after its own commit, like one sent alone', async (t) => {
-  const store = new SqliteStore({ path: ':memory:' });
-  const a = await buildApp(testConfig({ baseUrl: 'http://test.local/fhir', audit: 'on' }), { store });
-  t.teardown(async () => {
-    await a.close();
-    await store.close();
-  });
-  const transaction = store.transaction.bind(store);
-  let failNext = false;
-  store.transaction = ((work: Parameters<typeof transaction>[0]) => transaction(async (tx) => {
-    const result = await work(tx);
-    if (failNext) {
-      failNext = false;
-      throw new Error('disk I/O error');
-    }
-    return result;
-  })) as typeof store.transaction;
+  const { app: a, failNextCommit } = await failingCommitApp(t);
   const [first, second] = FIXTURES;
   const entry = (f: (typeof FIXTURES)[number]) => ({ resource: f.body, request: { method: 'POST', url: `$import-national?adapter=${f.adapter}` } });
-  failNext = true;
+  failNextCommit();
   const batch = await fhir(a, 'POST', '/fhir', { resourceType: 'Bundle', type: 'batch', entry: [entry(first), entry(second)] });
   t.equal(batch.status, 200, 'the batch is answered');
   const statuses = batch.body.entry.map((e: any) => e.response.status);
