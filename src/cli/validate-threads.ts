@@ -34,11 +34,16 @@ interface Pending<T> {
   ready: boolean;
 }
 
+/** Batches a worker holds at once: the next one waits in its queue while it validates one, so it
+ * never idles until the main thread, busy with a batch of its own, hands it more. */
+const DEPTH = 3;
+
 /** A worker thread and the batches it was given, answered in the order sent. */
 class ValidationWorker {
   readonly worker: Worker;
   private readonly waiting: { resolve: (r: LocatedIssue[][]) => void; reject: (e: Error) => void }[] = [];
   readonly started: Promise<void>;
+  ready = false;
 
   constructor(setup: ValidatorSetup) {
     this.worker = new Worker(new URL('./validate-worker.ts', import.meta.url), { workerData: setup });
@@ -47,11 +52,19 @@ class ValidationWorker {
       this.worker.once('error', reject);
     });
     this.started
-      .then(() => this.worker.on('message', (issues: LocatedIssue[][]) => this.waiting.shift()?.resolve(issues)))
+      .then(() => {
+        this.ready = true;
+        this.worker.on('message', (issues: LocatedIssue[][]) => this.waiting.shift()?.resolve(issues));
+      })
       .catch(() => undefined);
     this.worker.on('error', (err) => {
       for (const w of this.waiting.splice(0)) w.reject(err);
     });
+  }
+
+  /** whether it can take another batch now */
+  get free(): boolean {
+    return this.ready && this.waiting.length < DEPTH;
   }
 
   run(lines: string[]): Promise<LocatedIssue[][]> {
@@ -93,16 +106,12 @@ export async function* validatedInOrder<T extends { item: Item }>(
   }
   const workers = Array.from({ length: threads - 1 }, () => new ValidationWorker(setup));
   // a worker takes batches once its validator is built; until then the main thread validates
-  const idle: ValidationWorker[] = [];
   let wake: (() => void) | undefined;
   let failed: Error | undefined;
-  const becameIdle = (w: ValidationWorker) => {
-    idle.push(w);
-    wake?.();
-  };
+  const freeWorker = () => workers.find((w) => w.free);
   for (const w of workers) {
     w.started.then(
-      () => becameIdle(w),
+      () => wake?.(),
       (err: Error) => {
         failed = err;
         wake?.();
@@ -113,18 +122,18 @@ export async function* validatedInOrder<T extends { item: Item }>(
   try {
     for (const batch of batchesOf(entries)) {
       const lines = batch.every((e) => e.item.line !== undefined);
-      let worker = lines ? idle.pop() : undefined;
+      let worker = lines ? freeWorker() : undefined;
       while (lines && !worker && test?.workersOnly) {
         if (failed) throw failed;
         await new Promise<void>((resolve) => (wake = resolve));
-        worker = idle.pop();
+        worker = freeWorker();
       }
       if (worker) {
         const p: Pending<T> = { entries: batch, result: [], ready: false };
         p.result = worker.run(batch.map((e) => e.item.line!)).then((r) => {
           p.ready = true;
           if (test) test.workerBatches++;
-          becameIdle(worker);
+          wake?.();
           return r;
         });
         pending.push(p);
@@ -133,8 +142,9 @@ export async function* validatedInOrder<T extends { item: Item }>(
         // let the workers' answers in (they arrive as events) before the next batch is placed
         await turn();
       }
-      // what is done at the head goes out; past a few batches per thread in flight, wait for it
-      while (pending.length && (pending[0].ready || pending.length > threads * 4)) {
+      // what is done at the head goes out; past many batches in flight, wait for it (the main
+      // thread keeps validating while a worker's batch at the head is still out)
+      while (pending.length && (pending[0].ready || pending.length > threads * 32)) {
         const p = pending.shift()!;
         const results = await p.result;
         for (let i = 0; i < p.entries.length; i++) yield { ...p.entries[i], issues: results[i] };
