@@ -1,18 +1,51 @@
 // The ER7 mapping thread (started by src/transport/hl7v2-mapper.ts): maps each frame it is
-// sent, in the order sent, and posts back the mapped message — with its Bundle's speculative
-// ids and the resources to prepare (src/rest/bundle-prepared.ts) when asked — or the Hl7Error
+// sent, in the order sent, and posts back the mapped message — with its Bundle prepared for the
+// store when it was given what to prepare with (src/rest/bundle-prepared.ts) — or the Hl7Error
 // that refused it.
 import { parentPort } from 'node:worker_threads';
+import type { LineRules } from '../bulk/ndjson-line.ts';
+import type { PreparedAdapterBundle } from '../mapping/apply.ts';
 import { Hl7Error } from '../mapping/hl7v2/errors.ts';
 import { mapMessage } from '../mapping/hl7v2/to-fhir.ts';
-import type { MapReply } from './hl7v2-mapper.ts';
-import { speculate } from '../rest/bundle-prepared.ts';
+import type { Bundle } from 'fhir/r4.js';
+import { speculate, type PreparedEntry } from '../rest/bundle-prepared.ts';
+import { Preparer } from '../store/prepare/preparer.ts';
+import type { MapReply, MapTask } from './hl7v2-mapper.ts';
 
-parentPort!.on('message', (m: { id: number; bytes: Uint8Array; received: string; speculate?: boolean }) => {
+let preparing: { stamp: number; preparer: Preparer; rules: LineRules } | undefined;
+
+/** The Bundle's entries prepared as the prepare pool's threads prepare an import's lines. */
+async function prepared(bundle: Bundle): Promise<PreparedAdapterBundle> {
+  const { stamp, preparer, rules } = preparing!;
+  const speculation = speculate(bundle);
+  const entries: (PreparedEntry | undefined)[] = [];
+  for (const [i, id] of speculation.ids.entries()) {
+    if (id === undefined) {
+      entries.push(undefined);
+      continue;
+    }
+    const text = speculation.texts[i];
+    const line = text === undefined ? undefined : await preparer.prepare(text, rules);
+    entries.push(line?.kind === 'ready' ? { id, write: line } : { id });
+  }
+  return { stamp, entries, targets: new Map(speculation.targets) };
+}
+
+parentPort!.on('message', async (m: MapTask) => {
+  if ('build' in m) {
+    preparing = { stamp: m.build.stamp, preparer: Preparer.build(m.build.settings, m.build.conformance), rules: m.rules };
+    return;
+  }
   let reply: MapReply;
   try {
     const mapped = mapMessage({ bytes: m.bytes, received: m.received });
-    reply = { id: m.id, mapped, ...(m.speculate ? { speculation: speculate(mapped.bundle) } : {}) };
+    let ahead: PreparedAdapterBundle | undefined;
+    try {
+      if (m.prepare && preparing) ahead = await prepared(mapped.bundle);
+    } catch {
+      // not prepared: the transaction writes the message the ordinary way
+    }
+    reply = { id: m.id, mapped, ...(ahead ? { prepared: ahead } : {}) };
   } catch (err) {
     const e = err as Hl7Error & { header?: unknown };
     // anything else is mapped again on the main thread, which answers it as it always has

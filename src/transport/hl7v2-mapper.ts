@@ -6,26 +6,32 @@
 // in. The answer is the one mapMessage gives on the main thread (the mapping is a pure function
 // of the bytes and the time received); refusals cross back as the same Hl7Error. If the thread
 // fails, the frames it held and every later one are mapped on the main thread.
-// With a prepare pool (src/store/prepare), a mapped message's Bundle is also prepared before
-// the main thread gets it: the mapping thread guesses the ids of the resources it creates and
-// rewrites the references between them (src/rest/bundle-prepared.ts), a prepare thread checks,
-// labels and indexes those resources, and the transaction writes each one whose guess holds as
-// prepared (most of a new patient's registration), the rest as ever. Until the pool's thread
-// has answered once (it builds its definitions on its first task, seconds on a loaded machine),
-// messages are handed on unprepared rather than held for it.
+// Given the prepare pool (src/store/prepare), the thread also prepares the mapped Bundle for the
+// store, as the pool's threads prepare an import: it guesses the ids of the resources the
+// message creates, rewrites the references between them (src/rest/bundle-prepared.ts) and runs
+// the write pipeline's store-free steps on them (checks, labels, stored JSON, index rows) with
+// a Preparer built from the pool's settings and stored conformance resources; the transaction
+// then writes each entry whose guess holds as prepared (most of a new patient's registration),
+// the rest as ever. The pool's own threads are not used: a second hand-over through the main
+// thread cost it more than it saved. When the pool's stamp moves (a SearchParameter or profile
+// stored), the thread is rebuilt at the new one; what it prepared at an older stamp is written
+// the ordinary way (src/mapping/apply.ts). A pool without threads (--prepare-threads 0) means
+// nothing is prepared ahead.
 import { Worker } from 'node:worker_threads';
 import { Hl7Error } from '../mapping/hl7v2/errors.ts';
 import { mapMessage, type MappedMessage } from '../mapping/hl7v2/to-fhir.ts';
 import type { PreparedAdapterBundle } from '../mapping/apply.ts';
-import type { PreparedEntry, Speculation } from '../rest/bundle-prepared.ts';
 import type { LineRules } from '../bulk/ndjson-line.ts';
-import type { PreparePool } from '../store/prepare/pool.ts';
+import type { PreparePool, PrepareSnapshot } from '../store/prepare/pool.ts';
 
 /** A mapped message, or what mapMessage threw (an Hl7Error: the message's AE/AR). */
 export type MapResult = { mapped: MappedMessage; prepared?: PreparedAdapterBundle } | { error: unknown };
 
 /** What the thread posts back. */
-export type MapReply = { id: number } & ({ mapped: MappedMessage; speculation?: Speculation } | { hl7: { ack: 'AE' | 'AR'; code: string; message: string; location?: string; header?: unknown } } | { internal: true });
+export type MapReply = { id: number } & ({ mapped: MappedMessage; prepared?: PreparedAdapterBundle } | { hl7: { ack: 'AE' | 'AR'; code: string; message: string; location?: string; header?: unknown } } | { internal: true });
+
+/** What the thread is sent: a frame to map (and prepare, when it can), or what to prepare with. */
+export type MapTask = { id: number; bytes: Uint8Array; received: string; prepare: boolean } | { build: PrepareSnapshot; rules: LineRules };
 
 /** mapMessage on this thread, as a MapResult. */
 export function mapHere(bytes: Uint8Array, received: string): MapResult {
@@ -55,12 +61,14 @@ export class Hl7v2Mapper {
   private readonly waiting = new Map<number, { bytes: Uint8Array; received: string; done: (r: MapResult) => void }>();
   private readonly pool?: PreparePool;
   private readonly rules: LineRules;
-  /** the pool's thread has prepared a message: from now on messages wait for their preparation */
-  private poolReady = false;
-  private poolStarting?: Promise<void>;
+  /** the pool stamp of the last Preparer the thread was sent (it builds it before the next frame) */
+  private sentStamp?: number;
+  /** a snapshot of the pool's conformance resources being read for the thread */
+  private building?: Promise<void>;
 
-  /** `pool`: prepares the mapped Bundles' entries (none when absent or without threads);
-   * `rules`: the server's rules for a resource to store (LineRules.audit) */
+  /** `pool`: the settings and conformance resources to prepare with (nothing is prepared ahead
+   * without it, or when it has no threads); `rules`: the server's rules for a resource to store
+   * (LineRules.audit) */
   constructor(options: { pool?: PreparePool; rules?: LineRules } = {}) {
     this.pool = options.pool?.size ? options.pool : undefined;
     this.rules = options.rules ?? { audit: false };
@@ -76,13 +84,13 @@ export class Hl7v2Mapper {
       const w = this.waiting.get(r.id);
       if (!w) return;
       this.waiting.delete(r.id);
-      if ('mapped' in r && r.speculation) this.prepared(r.mapped, r.speculation, w.done);
-      else w.done('mapped' in r ? { mapped: r.mapped } : 'hl7' in r ? { error: hl7Error(r.hl7) } : mapHere(w.bytes, w.received));
+      w.done('mapped' in r ? { mapped: r.mapped, ...(r.prepared ? { prepared: r.prepared } : {}) } : 'hl7' in r ? { error: hl7Error(r.hl7) } : mapHere(w.bytes, w.received));
     });
     const failed = () => this.fallBack();
     worker.on('error', failed);
     worker.on('exit', failed);
     this.worker = worker;
+    void this.preparing();
   }
 
   /** Resolves once frames go to the thread (or the thread failed to start). */
@@ -90,59 +98,31 @@ export class Hl7v2Mapper {
     return this.startedOrFailed;
   }
 
+  /** Sends the thread what to prepare with, when the pool's stamp moved since it was last sent;
+   * resolves once sent (frames sent after it are prepared at that stamp). */
+  preparing(): Promise<void> {
+    const pool = this.pool;
+    if (!pool || !this.worker || this.sentStamp === pool.stamp) return this.building ?? Promise.resolve();
+    this.building ??= pool
+      .snapshot()
+      .then((snapshot) => {
+        this.worker?.postMessage({ build: snapshot, rules: this.rules } satisfies MapTask);
+        this.sentStamp = snapshot.stamp;
+      })
+      .catch(() => undefined)
+      .finally(() => (this.building = undefined));
+    return this.building;
+  }
+
   /** Maps a frame's bytes; `received` is Provenance.recorded. Never rejects. */
   map(bytes: Uint8Array, received: string): Promise<MapResult> {
     if (!this.worker || !this.ready) return Promise.resolve(mapHere(bytes, received));
+    if (this.pool && this.sentStamp !== this.pool.stamp) void this.preparing();
     return new Promise((done) => {
       const id = this.next++;
       this.waiting.set(id, { bytes, received, done });
-      this.worker!.postMessage({ id, bytes, received, speculate: this.pool !== undefined });
+      this.worker!.postMessage({ id, bytes, received, prepare: this.sentStamp !== undefined } satisfies MapTask);
     });
-  }
-
-  /** Starts the pool's thread with a first task; resolves once it answered (or failed: the
-   * next message tries again). */
-  private startPool(texts: string[]): Promise<void> {
-    this.poolStarting ??= this.pool!.prepare(texts, this.rules).then(
-      () => {
-        this.poolReady = true;
-      },
-      () => {
-        this.poolStarting = undefined;
-      },
-    );
-    return this.poolStarting;
-  }
-
-  /** Resolves once mapped messages are prepared before they are handed on, or the pool's
-   * thread failed to start (at once without a pool). */
-  async preparing(): Promise<void> {
-    if (this.pool && !this.poolReady) await this.startPool([]);
-  }
-
-  /** Hands on a mapped message with its Bundle's entries prepared by the pool; unprepared when
-   * the pool's thread is not ready yet or fails (then the transaction prepares them itself). */
-  private prepared(mapped: MappedMessage, speculation: Speculation, done: (r: MapResult) => void): void {
-    const pool = this.pool!;
-    const at = speculation.texts.flatMap((t, i) => (t === undefined ? [] : [i]));
-    const texts = at.map((i) => speculation.texts[i]!);
-    if (!this.poolReady) {
-      // the first message starts the pool's thread and goes on without waiting for it
-      void this.startPool(texts);
-      done({ mapped });
-      return;
-    }
-    pool.prepare(texts, this.rules).then(
-      (r) => {
-        const entries: (PreparedEntry | undefined)[] = speculation.ids.map((id) => (id === undefined ? undefined : { id }));
-        at.forEach((i, k) => {
-          const line = r.lines[k];
-          if (line?.kind === 'ready') entries[i]!.write = line;
-        });
-        done({ mapped, prepared: { stamp: r.stamp, entries, targets: new Map(speculation.targets) } });
-      },
-      () => done({ mapped }),
-    );
   }
 
   /** The thread is gone: what it held, and all that follows, is mapped here. */
