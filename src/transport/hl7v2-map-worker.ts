@@ -10,7 +10,7 @@ import { mapMessage } from '../mapping/hl7v2/to-fhir.ts';
 import type { Bundle } from 'fhir/r4.js';
 import { speculate, type PreparedEntry } from '../rest/bundle-prepared.ts';
 import { Preparer } from '../store/prepare/preparer.ts';
-import type { MapReply, MapTask } from './hl7v2-mapper.ts';
+import type { MapFrame, MapReply, MapTask } from './hl7v2-mapper.ts';
 
 let preparing: { stamp: number; preparer: Preparer; rules: LineRules } | undefined;
 
@@ -36,6 +36,12 @@ parentPort!.on('message', async (m: MapTask) => {
     preparing = { stamp: m.build.stamp, preparer: Preparer.build(m.build.settings, m.build.conformance), rules: m.rules };
     return;
   }
+  const replies: MapReply[] = [];
+  for (const frame of m.frames) replies.push(await mapped(frame));
+  parentPort!.postMessage(replies);
+});
+
+async function mapped(m: MapFrame): Promise<MapReply> {
   let reply: MapReply;
   try {
     const mapped = mapMessage({ bytes: m.bytes, received: m.received });
@@ -51,8 +57,8 @@ parentPort!.on('message', async (m: MapTask) => {
     // anything else is mapped again on the main thread, which answers it as it always has
     reply = err instanceof Hl7Error ? { id: m.id, hl7: { ack: e.ack, code: e.code, message: e.message, location: e.location, header: e.header } } : { id: m.id, internal: true };
   }
-  parentPort!.postMessage(reply);
-});
+  return reply;
+}
 
 // the mapping is loaded: the listener may send frames here from now on
 parentPort!.postMessage({ ready: true });

@@ -30,8 +30,18 @@ export type MapResult = { mapped: MappedMessage; prepared?: PreparedAdapterBundl
 /** What the thread posts back. */
 export type MapReply = { id: number } & ({ mapped: MappedMessage; prepared?: PreparedAdapterBundle } | { hl7: { ack: 'AE' | 'AR'; code: string; message: string; location?: string; header?: unknown } } | { internal: true });
 
-/** What the thread is sent: a frame to map (and prepare, when it can), or what to prepare with. */
-export type MapTask = { id: number; bytes: Uint8Array; received: string; prepare: boolean } | { build: PrepareSnapshot; rules: LineRules };
+/** A frame to map (and prepare, when the thread can). */
+export interface MapFrame {
+  id: number;
+  bytes: Uint8Array;
+  received: string;
+  prepare: boolean;
+}
+
+/** What the thread is sent: the frames read in one turn of the event loop (one message each way
+ * a turn, not one a frame: on a loaded machine each hand-over between threads costs the main
+ * thread tens of microseconds), or what to prepare with. */
+export type MapTask = { frames: MapFrame[] } | { build: PrepareSnapshot; rules: LineRules };
 
 /** mapMessage on this thread, as a MapResult. */
 export function mapHere(bytes: Uint8Array, received: string): MapResult {
@@ -65,6 +75,8 @@ export class Hl7v2Mapper {
   private sentStamp?: number;
   /** a snapshot of the pool's conformance resources being read for the thread */
   private building?: Promise<void>;
+  /** frames to send at the end of this turn of the event loop */
+  private outbox: MapFrame[] = [];
 
   /** `pool`: the settings and conformance resources to prepare with (nothing is prepared ahead
    * without it, or when it has no threads); `rules`: the server's rules for a resource to store
@@ -75,16 +87,18 @@ export class Hl7v2Mapper {
     const worker = new Worker(new URL('./hl7v2-map-worker.ts', import.meta.url));
     // the listener's sockets keep the process alive, not this thread
     worker.unref();
-    worker.on('message', (r: MapReply | { ready: true }) => {
-      if ('ready' in r) {
+    worker.on('message', (replies: MapReply[] | { ready: true }) => {
+      if ('ready' in replies) {
         this.ready = true;
         this.markStarted();
         return;
       }
-      const w = this.waiting.get(r.id);
-      if (!w) return;
-      this.waiting.delete(r.id);
-      w.done('mapped' in r ? { mapped: r.mapped, ...(r.prepared ? { prepared: r.prepared } : {}) } : 'hl7' in r ? { error: hl7Error(r.hl7) } : mapHere(w.bytes, w.received));
+      for (const r of replies) {
+        const w = this.waiting.get(r.id);
+        if (!w) continue;
+        this.waiting.delete(r.id);
+        w.done('mapped' in r ? { mapped: r.mapped, ...(r.prepared ? { prepared: r.prepared } : {}) } : 'hl7' in r ? { error: hl7Error(r.hl7) } : mapHere(w.bytes, w.received));
+      }
     });
     const failed = () => this.fallBack();
     worker.on('error', failed);
@@ -121,8 +135,18 @@ export class Hl7v2Mapper {
     return new Promise((done) => {
       const id = this.next++;
       this.waiting.set(id, { bytes, received, done });
-      this.worker!.postMessage({ id, bytes, received, prepare: this.sentStamp !== undefined } satisfies MapTask);
+      // a copy of its own: a Buffer read from a socket is often a view of a larger pooled
+      // buffer, which would be cloned whole; the copy is moved to the thread, not cloned
+      if (!this.outbox.length) queueMicrotask(() => this.flush());
+      this.outbox.push({ id, bytes: new Uint8Array(bytes), received, prepare: this.sentStamp !== undefined });
     });
+  }
+
+  private flush(): void {
+    const frames = this.outbox;
+    this.outbox = [];
+    if (!this.worker) return; // fallBack mapped them here
+    this.worker.postMessage({ frames } satisfies MapTask, frames.map((f) => f.bytes.buffer as ArrayBuffer));
   }
 
   /** The thread is gone: what it held, and all that follows, is mapped here. */
