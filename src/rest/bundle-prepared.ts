@@ -16,7 +16,7 @@
 // Whatever is not prepared, or does not hold, is written by the ordinary handlers, so the
 // stored result is the same either way (test/transport/hl7v2-prepared.test.ts).
 import { randomUUID } from 'node:crypto';
-import type { Bundle } from 'fhir/r4.js';
+import type { Bundle, BundleEntry } from 'fhir/r4.js';
 import { parseReference } from '../fhir/reference.ts';
 import type { IndexRows } from '../search/index-rows.ts';
 import { VERSION_MARK, type PreparedWrite } from '../store/prepare/prepared.ts';
@@ -48,8 +48,10 @@ export interface PreparedBundle {
   targets: Map<string, string>;
 }
 
-/** Speculative ids and the texts to prepare, for a Bundle as the transaction would get it. */
-export function speculate(bundle: Bundle): Speculation {
+/** Speculative ids and the texts to prepare, for a Bundle as the transaction would get it;
+ * `worth` leaves out entries the caller expects to be written otherwise (their ids are still
+ * guessed: other entries refer to them). */
+export function speculate(bundle: Bundle, worth: (entry: BundleEntry) => boolean = () => true): Speculation {
   const entries = bundle.entry ?? [];
   const ids: (string | undefined)[] = [];
   const targets = new Map<string, string>();
@@ -69,7 +71,7 @@ export function speculate(bundle: Bundle): Speculation {
     if (ref?.kind === 'absolute' && ref.version === undefined) targets.set(`${ref.type}/${ref.id}`, `${type}/${id}`);
   }
   const texts = entries.map((e, i) => {
-    if (ids[i] === undefined) return undefined;
+    if (ids[i] === undefined || !worth(e)) return undefined;
     const resource = { ...structuredClone(e.resource!), id: ids[i] };
     const conditional: ConditionalAt[] = [];
     rewriteLocal(resource, targets, conditional);

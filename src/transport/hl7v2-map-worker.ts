@@ -14,10 +14,16 @@ import type { MapFrame, MapReply, MapTask } from './hl7v2-mapper.ts';
 
 let preparing: { stamp: number; preparer: Preparer; rules: LineRules } | undefined;
 
+/** Events whose records are usually stored already (transfers, discharges, updates, merges):
+ * their conditional updates will be merged with the stored records on the main thread, so a
+ * preparation of them would be thrown away; only their Provenance, always new, is prepared.
+ * A guess only saves work: a record such a message does create is written the ordinary way. */
+const UPDATES = new Set(['A02', 'A03', 'A06', 'A07', 'A08', 'A12', 'A13', 'A31', 'A34', 'A36', 'A40']);
+
 /** The Bundle's entries prepared as the prepare pool's threads prepare an import's lines. */
-async function prepared(bundle: Bundle): Promise<PreparedAdapterBundle> {
+async function prepared(bundle: Bundle, event: string): Promise<PreparedAdapterBundle> {
   const { stamp, preparer, rules } = preparing!;
-  const speculation = speculate(bundle);
+  const speculation = speculate(bundle, UPDATES.has(event) ? (e) => e.request?.method !== 'PUT' : undefined);
   const entries: (PreparedEntry | undefined)[] = [];
   for (const [i, id] of speculation.ids.entries()) {
     if (id === undefined) {
@@ -47,7 +53,7 @@ async function mapped(m: MapFrame): Promise<MapReply> {
     const mapped = mapMessage({ bytes: m.bytes, received: m.received });
     let ahead: PreparedAdapterBundle | undefined;
     try {
-      if (m.prepare && preparing) ahead = await prepared(mapped.bundle);
+      if (m.prepare && preparing) ahead = await prepared(mapped.bundle, mapped.header.event);
     } catch {
       // not prepared: the transaction writes the message the ordinary way
     }
