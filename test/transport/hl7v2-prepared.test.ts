@@ -7,7 +7,7 @@
 // with ids and times replaced by their order of appearance.
 import t from 'tap';
 import type { FastifyInstance } from 'fastify';
-import { testApp } from '../helpers/app.ts';
+import { fhir, testApp } from '../helpers/app.ts';
 import { ingestBatch } from '../../src/operations/hl7v2.ts';
 import { Hl7v2Mapper, mapHere, type MapResult } from '../../src/transport/hl7v2-mapper.ts';
 import type { Context, FhirRequest } from '../../src/rest/types.ts';
@@ -17,16 +17,19 @@ import { bytesOf, FIXTURES } from '../mapping/hl7v2/fixtures.ts';
 
 const RECEIVED = '2026-12-06T12:00:00.000Z';
 
+/** One ADT message of a hospital feed. */
+function adt(kind: string, n: number, person: number): Buffer {
+  const ts = `202403${String(10 + (n % 18)).padStart(2, '0')}101500+0200`;
+  const pid = `PID|1||MRN${person}^^^ATTIKON^MR~PA-${person}^^^PAAYPA||Παπαδοπούλου^Ελένη^^^^^L~Haidari^Ali^^^^^L||19${50 + person}0115|${person % 2 ? 'F' : 'M'}|||Οδός ${person}^^Αθήνα^^10551^GRC^H||+30691${String(person).padStart(7, '0')}^PRN^CP||ara^Arabic^ISO639|||||||||SYR^Syria^ISO3166`;
+  const nk1 = person % 3 === 0 ? [`NK1|1|Doctors of the World^^^^^^L|GRD^Guardian^HL70063||+302101234567|||||||Doctors of the World Greece`] : [];
+  const pv1 = `PV1|1|O|CLINIC^${person}^^ATTIKON||||||||||||||||V${person}^^^ATTIKON^VN|||||||||||||||||||||||||${ts}${kind === 'A03' ? `|${ts}` : ''}`;
+  return Buffer.from([`MSH|^~\\&|HIS|ATTIKON|MIGFHIR|EU|${ts}||ADT^${kind}^ADT_A01|P${n}|P|2.5|||AL|NE||UNICODE UTF-8`, `EVN|${kind}|${ts}`, pid, ...nk1, pv1].join('\r'));
+}
+
 /** Registrations, updates and discharges of the same people, as a hospital feed sends them. */
 function feed(): Buffer[] {
   const out: Buffer[] = [];
-  const msg = (kind: string, n: number, person: number) => {
-    const ts = `202403${String(10 + (n % 18)).padStart(2, '0')}101500+0200`;
-    const pid = `PID|1||MRN${person}^^^ATTIKON^MR~PA-${person}^^^PAAYPA||Παπαδοπούλου^Ελένη^^^^^L~Haidari^Ali^^^^^L||19${50 + person}0115|${person % 2 ? 'F' : 'M'}|||Οδός ${person}^^Αθήνα^^10551^GRC^H||+30691${String(person).padStart(7, '0')}^PRN^CP||ara^Arabic^ISO639|||||||||SYR^Syria^ISO3166`;
-    const nk1 = person % 3 === 0 ? [`NK1|1|Doctors of the World^^^^^^L|GRD^Guardian^HL70063||+302101234567|||||||Doctors of the World Greece`] : [];
-    const pv1 = `PV1|1|O|CLINIC^${person}^^ATTIKON||||||||||||||||V${person}^^^ATTIKON^VN|||||||||||||||||||||||||${ts}${kind === 'A03' ? `|${ts}` : ''}`;
-    out.push(Buffer.from([`MSH|^~\\&|HIS|ATTIKON|MIGFHIR|EU|${ts}||ADT^${kind}^ADT_A01|P${n}|P|2.5|||AL|NE||UNICODE UTF-8`, `EVN|${kind}|${ts}`, pid, ...nk1, pv1].join('\r')));
-  };
+  const msg = (kind: string, n: number, person: number) => out.push(adt(kind, n, person));
   let n = 0;
   for (let p = 0; p < 8; p++) msg('A04', n++, p);
   for (let p = 0; p < 8; p++) msg('A08', n++, p);
@@ -152,4 +155,31 @@ t.test('a guessed reference is patched to the record the transaction found, or l
   t.equal(confirmedWrite(prepared, 1, 'another-id', new Map(spec.targets)), undefined, 'not when the entry is written under another id');
   t.equal(confirmedWrite(prepared, 1, encounterGuess, new Map([['urn:uuid:p', 'Patient/Stored-1']])), undefined, 'not when the real id would be folded in some row');
   t.equal(confirmedWrite(prepared, 1, encounterGuess, new Map()), undefined, 'not when the referenced entry got no id');
+});
+
+t.test('a SearchParameter stored meanwhile: what was prepared before it is written the ordinary way, and the thread prepares with it', async (t) => {
+  const run = await server(1);
+  t.teardown(() => run.app.close());
+  const ctx = (run.app as unknown as { fhir: Context }).fhir;
+  const mapper = new Hl7v2Mapper({ pool: ctx.prepare, rules: { audit: !!ctx.audit } });
+  t.teardown(() => mapper.close());
+  await mapper.started();
+  await mapper.preparing();
+  const before = await mapper.map(adt('A04', 100, 20), RECEIVED);
+  await apply(run, adt('A04', 100, 20), before);
+  t.equal((before as { prepared?: { stamp: number } }).prepared?.stamp, ctx.prepare!.stamp, 'prepared at the current stamp');
+  const language = { resourceType: 'SearchParameter', id: 'lang', url: 'http://example.org/fhir/SearchParameter/lang', name: 'lang', status: 'active', description: 'test', code: 'lang', base: ['Patient'], type: 'token', expression: 'Patient.communication.language' };
+  t.equal((await fhir(run.app, 'PUT', '/fhir/SearchParameter/lang', language)).status, 201);
+  // mapped before the thread was rebuilt: prepared at the old stamp, or not at all
+  const stale = await mapper.map(adt('A04', 101, 21), RECEIVED);
+  t.not((stale as { prepared?: { stamp: number } }).prepared?.stamp, ctx.prepare!.stamp, 'not prepared at the new stamp yet');
+  await apply(run, adt('A04', 101, 21), stale);
+  await mapper.preparing();
+  const fresh = await mapper.map(adt('A04', 102, 22), RECEIVED);
+  t.equal((fresh as { prepared?: { stamp: number } }).prepared?.stamp, ctx.prepare!.stamp, 'prepared at the new stamp once rebuilt');
+  await apply(run, adt('A04', 102, 22), fresh);
+  const code = ((fresh as { mapped: { bundle: { entry: { resource: { communication?: { language: { coding: { code: string }[] } }[] } }[] } } }).mapped.bundle.entry[0].resource.communication?.[0].language.coding[0].code)!;
+  const found = await fhir(run.app, 'GET', `/fhir/Patient?lang=${code}&_elements=identifier`);
+  const mrns = found.body.entry.map((e: { resource: { identifier: { value: string }[] } }) => e.resource.identifier.find((i) => i.value.startsWith('MRN'))!.value).sort();
+  t.same(mrns, ['MRN21', 'MRN22'], 'both patients written after it are indexed by it, the one before is not (no reindex)');
 });
