@@ -6,7 +6,9 @@
 // on a shared machine it moves far less than messages/s with the other load.
 // --cpu-prof DIR runs the server under `node --cpu-prof` and leaves its .cpuprofile in DIR (written
 // when the server exits at the end), to see where the server's time per message goes.
-//   node scripts/bench/hl7v2.ts [--messages 10000] [--connections 4] [--window 16] [--cpu-prof DIR]
+// --prepare-threads 0 starts the server without a prepare pool: messages are then not prepared
+// ahead on the mapping thread (src/transport/hl7v2-mapper.ts), to compare.
+//   node scripts/bench/hl7v2.ts [--messages 10000] [--connections 4] [--window 16] [--cpu-prof DIR] [--prepare-threads N]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
@@ -19,6 +21,7 @@ const MESSAGES = numberOption('messages', 10000);
 const CONNECTIONS = numberOption('connections', 4);
 const WINDOW = numberOption('window', 16);
 const CPU_PROF = option('cpu-prof', '');
+const PREPARE_THREADS = option('prepare-threads', '');
 const ROOT = new URL('../..', import.meta.url).pathname;
 
 const FAMILIES = ['Παπαδοπούλου', 'الحسن', 'Шевченко', 'Özdemir', 'Nguyễn', 'Đurđević', 'Haidari', 'Diallo'];
@@ -47,7 +50,7 @@ function stopped(child: ChildProcess): Promise<void> {
 
 async function startServer(dataDir: string): Promise<{ base: string; mllp: number; pid?: number; stop: () => Promise<void> }> {
   const profile = CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : [];
-  const child = spawn(process.execPath, [...profile, 'src/cli/main.ts', 'serve', '--dev-open-access', '--port', '0', '--mllp-port', '0', '--data-dir', dataDir, '--log-level', 'warn'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...profile, 'src/cli/main.ts', 'serve', '--dev-open-access', '--port', '0', '--mllp-port', '0', '--data-dir', dataDir, '--log-level', 'warn', ...(PREPARE_THREADS ? ['--prepare-threads', PREPARE_THREADS] : [])], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d) => {

@@ -18,7 +18,8 @@ import type { Bundle, BundleEntry, HumanName, Identifier, Patient, Resource } fr
 import { authorize } from '../auth/authorize.ts';
 import { FhirError } from '../fhir/errors.ts';
 import { parseReference, resourceAddress } from '../fhir/reference.ts';
-import { bundle as transactionHandler } from '../rest/bundle.ts';
+import { processBundle } from '../rest/bundle.ts';
+import type { PreparedBundle, PreparedEntry } from '../rest/bundle-prepared.ts';
 import { criteria, queryFromHeader } from '../rest/conditional.ts';
 import type { Context, FhirRequest, FhirResponse } from '../rest/types.ts';
 import { REMOVE, WRITE_MODE } from './conventions.ts';
@@ -129,15 +130,29 @@ export function writtenPatient(response: Bundle): string | undefined {
   return undefined;
 }
 
-/** Applies an adapter Bundle; `source` is the message id its Provenance carries in meta.source. */
-export async function applyAdapterBundle(req: FhirRequest, ctx: Context, input: Bundle, source: string): Promise<Applied> {
+/** An adapter Bundle prepared ahead, off the main thread (src/rest/bundle-prepared.ts), per entry
+ * of the adapter's Bundle, at the prepare pool's stamp (the stored conformance resources it was
+ * prepared with). */
+export interface PreparedAdapterBundle extends PreparedBundle {
+  stamp: number;
+}
+
+/** Applies an adapter Bundle; `source` is the message id its Provenance carries in meta.source.
+ * `prepared`: its entries prepared ahead; an entry keeps its preparation only when this applies
+ * it as given (a resource created, not merged with a stored one), and only while the
+ * conformance resources it was prepared with are the current ones. */
+export async function applyAdapterBundle(req: FhirRequest, ctx: Context, input: Bundle, source: string, prepared?: PreparedAdapterBundle): Promise<Applied> {
+  const ahead = prepared && prepared.stamp === ctx.prepare?.stamp ? prepared : undefined;
   return ctx.repo.transaction(async () => {
     authorize(req.auth, 'Provenance', 's');
     const seen = await ctx.repo.search({ ...(await criteria(req, ctx, 'Provenance', { _source: [source] })), count: 1 });
     if (seen.matches.length) return { duplicateOf: `Provenance/${seen.matches[0].id}`, response: { status: 200 } };
     const claimed = new Map<string, number>();
     const entries: BundleEntry[] = [];
+    // per entry of the transaction: its preparation, when still valid
+    const kept: (PreparedEntry | undefined)[] = [];
     for (const [i, e] of (input.entry ?? []).entries()) {
+      kept[entries.length] = ahead?.entries[i];
       const mode = e.extension?.find((x) => x.url === WRITE_MODE)?.valueCode;
       const { extension: _ext, ...entry } = e;
       void _ext;
@@ -158,7 +173,9 @@ export async function applyAdapterBundle(req: FhirRequest, ctx: Context, input: 
         const old = new Set(found.replaced.map(KEYED.identifier));
         incoming = { ...incoming, identifier: incoming.identifier.filter((x) => !old.has(KEYED.identifier(x))) };
       }
-      const id = found.id ?? randomUUID();
+      // a record not stored yet takes the id its preparation guessed; a merge is prepared here
+      const id = found.id ?? ahead?.entries[i]?.id ?? randomUUID();
+      if (found.stored) kept[entries.length] = undefined;
       const other = claimed.get(`${type}/${id}`);
       if (other !== undefined) {
         throw new FhirError(422, { code: 'business-rule', diagnostics: `Bundle.entry[${other}] and Bundle.entry[${i}] identify the same ${type}`, expression: [`Bundle.entry[${i}]`] });
@@ -168,7 +185,7 @@ export async function applyAdapterBundle(req: FhirRequest, ctx: Context, input: 
       entries.push({ ...entry, resource: { ...resource, id } as Resource, request: { method: 'PUT', url: `${type}/${id}` } });
     }
     const tx: Bundle = { resourceType: 'Bundle', type: 'transaction', entry: entries };
-    const response = await transactionHandler({ ...req, method: 'POST', resourceType: undefined, id: undefined, body: tx, query: Object.create(null) }, ctx);
+    const response = await processBundle({ ...req, method: 'POST', resourceType: undefined, id: undefined, body: tx, query: Object.create(null) }, ctx, ahead && { entries: kept, targets: ahead.targets });
     return { response };
   });
 }

@@ -12,7 +12,7 @@ import { Hl7Error, HL7_ERROR } from '../mapping/hl7v2/errors.ts';
 import type { Header, Hl7v2Input } from '../mapping/hl7v2/header.ts';
 import { mapMessage, type MappedMessage } from '../mapping/hl7v2/to-fhir.ts';
 import type { MapResult } from '../transport/hl7v2-mapper.ts';
-import { applyAdapterBundle, writtenPatient } from '../mapping/apply.ts';
+import { applyAdapterBundle, writtenPatient, type PreparedAdapterBundle } from '../mapping/apply.ts';
 import { resourceOf } from '../fhir/body.ts';
 import type { Context, FhirRequest, FhirResponse } from '../rest/types.ts';
 
@@ -71,9 +71,9 @@ function failed(err: unknown, header: Partial<Header> | undefined, now: string):
 }
 
 /** Applies a mapped message inside the caller's transaction; throws when it cannot be applied. */
-async function apply(req: FhirRequest, ctx: Context, mapped: MappedMessage, now: string): Promise<Ingested> {
+async function apply(req: FhirRequest, ctx: Context, mapped: MappedMessage, now: string, prepared?: PreparedAdapterBundle): Promise<Ingested> {
   const header = mapped.header;
-  const applied = await applyAdapterBundle(req, ctx, mapped.bundle, mapped.source);
+  const applied = await applyAdapterBundle(req, ctx, mapped.bundle, mapped.source, prepared);
   const warnings = mapped.warnings;
   if (applied.duplicateOf) {
     const text = `Message ${header.controlId} was applied before (${applied.duplicateOf}); nothing was written again`;
@@ -113,15 +113,18 @@ class BatchAbort extends Error {}
  * a message), each with the result it would get alone: messages are mapped first (mapping
  * errors are answered without touching the batch), applied in order, and if one of them fails
  * while being applied the batch is rolled back and every message is applied on its own.
- * `premapped`: the messages as the MLLP listener's mapping thread mapped them (same order).
+ * `premapped`: the messages as the MLLP listener's mapping thread mapped them (same order),
+ * with their Bundles' entries prepared ahead when it could (src/transport/hl7v2-mapper.ts).
  */
 export async function ingestBatch(req: FhirRequest, ctx: Context, inputs: Hl7v2Input[], onApplied?: OnApplied, premapped?: MapResult[]): Promise<Ingested[]> {
   if (inputs.length === 1 && !premapped) return [await ingestHl7v2(req, ctx, inputs[0], onApplied)];
   const now = new Date().toISOString();
   const results: (Ingested | undefined)[] = new Array(inputs.length);
+  const prepared: (PreparedAdapterBundle | undefined)[] = [];
   const mapped: (MappedMessage | undefined)[] = inputs.map((input, i) => {
     const pre = premapped?.[i];
     if (pre) {
+      if ('prepared' in pre) prepared[i] = pre.prepared;
       if ('mapped' in pre) return pre.mapped;
       results[i] = failed(pre.error, undefined, now);
       return undefined;
@@ -142,7 +145,7 @@ export async function ingestBatch(req: FhirRequest, ctx: Context, inputs: Hl7v2I
           continue;
         }
         try {
-          const r = await apply(req, ctx, m, now);
+          const r = await apply(req, ctx, m, now, prepared[i]);
           await onApplied?.(r, i);
           out.push(r);
         } catch {

@@ -8,7 +8,9 @@ import { randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, OperationOutcome, Resource } from 'fhir/r4.js';
 import { badRequest, FhirError, notSupported, preconditionFailed } from '../fhir/errors.ts';
 import { bundleText, type EntryText } from '../fhir/bundle.ts';
-import { isConditionalReference, parseReference, URN_IN_TEXT } from '../fhir/reference.ts';
+import { parseReference } from '../fhir/reference.ts';
+import { rewriteReferences } from './bundle-references.ts';
+import { confirmedWrite, type PreparedBundle } from './bundle-prepared.ts';
 import { MediaText, resourceOf, serialize } from '../fhir/body.ts';
 import { criteria, queryFromHeader } from './conditional.ts';
 import { entryRequest, route, type Route } from './dispatch.ts';
@@ -140,38 +142,7 @@ async function batch(req: FhirRequest, ctx: Context, entries: BundleEntry[], rep
   return out;
 }
 
-/** Rewrites references to entries' fullUrls and resolves conditional references, in place.
- * The walk is synchronous (an await per JSON node cost more than the rewriting); conditional
- * references are collected on the way and resolved afterwards, in document order. */
-async function rewriteReferences(value: unknown, ids: Map<string, string>, resolveConditional: (ref: string) => Promise<string>): Promise<void> {
-  const conditional: { obj: Record<string, unknown>; key: string; ref: string }[] = [];
-  rewriteLocal(value, ids, conditional, 0);
-  for (const c of conditional) c.obj[c.key] = await resolveConditional(c.ref);
-}
-
-function rewriteLocal(value: unknown, ids: Map<string, string>, conditional: { obj: Record<string, unknown>; key: string; ref: string }[], depth: number): void {
-  if (depth > 128 || value === null || typeof value !== 'object') return;
-  if (Array.isArray(value)) {
-    for (const v of value) rewriteLocal(v, ids, conditional, depth + 1);
-    return;
-  }
-  const obj = value as Record<string, unknown>;
-  for (const k of Object.keys(obj)) {
-    // meta (profile, tag, source…) never points at another entry: meta.source may well hold the
-    // very fullUrl an entry came with, and must keep it
-    if (k === 'meta' && depth === 0) continue;
-    const v = obj[k];
-    if (typeof v === 'string') {
-      if (k === 'reference' && isConditionalReference(v)) conditional.push({ obj, key: k, ref: v });
-      else if (ids.has(v) && (k === 'reference' || /^(urn:|https?:)/.test(v))) obj[k] = ids.get(v)!;
-      else if (k === 'div' && v.includes('urn:')) {
-        obj[k] = v.replace(URN_IN_TEXT, (m) => ids.get(m) ?? m);
-      }
-    } else rewriteLocal(v, ids, conditional, depth + 1);
-  }
-}
-
-async function transaction(req: FhirRequest, ctx: Context, entries: BundleEntry[], representation: boolean): Promise<EntryText[]> {
+async function transaction(req: FhirRequest, ctx: Context, entries: BundleEntry[], representation: boolean, prepared?: PreparedBundle): Promise<EntryText[]> {
   if (ctx.repo.store.atomicTransactions === false) {
     throw notSupported(`Transaction Bundles need atomic multi-document writes, which this server's ${ctx.repo.store.engine} store lacks (a standalone server, not a replica set); send a batch Bundle, or run the database as a replica set`);
   }
@@ -220,7 +191,8 @@ async function transaction(req: FhirRequest, ctx: Context, entries: BundleEntry[
         const type = p.route.resourceType;
         if (p.method === 'POST' && type && p.route.spec.interactions.includes('create')) {
           const ifNoneExist = p.headers['if-none-exist'];
-          let id: string = randomUUID();
+          // the id its preparation guessed, when prepared ahead (bundle-prepared.ts)
+          let id: string = prepared?.entries[p.index]?.id ?? randomUUID();
           if (ifNoneExist) {
             const found = await matchIds(type, queryFromHeader(ifNoneExist));
             if (found.length > 1) throw preconditionFailed('If-None-Exist matches more than one resource');
@@ -267,6 +239,10 @@ async function transaction(req: FhirRequest, ctx: Context, entries: BundleEntry[
         if (p.body && typeof p.body === 'object' && p.method !== 'PATCH') await rewriteReferences(p.body, ids, resolveConditional);
         const r = entryRequest(req, p.method, p.route, p.headers, p.body);
         r.assignedId = (p.route as Route & { assignedId?: string }).assignedId;
+        if (prepared && (p.method === 'POST' || p.method === 'PUT') && !p.headers['if-match']) {
+          const write = confirmedWrite(prepared, p.index, p.method === 'POST' ? r.assignedId : p.route.id, ids);
+          if (write) r.prepared = write;
+        }
         res = await invoke(p.route.spec, r, ctx);
       } catch (err) {
         throw atEntry(err, p);
@@ -277,7 +253,11 @@ async function transaction(req: FhirRequest, ctx: Context, entries: BundleEntry[
   return results;
 }
 
-export const bundle: Handler = async (req, ctx) => {
+export const bundle: Handler = (req, ctx) => processBundle(req, ctx);
+
+/** POST [base] with a Bundle; `prepared`: a transaction's entries prepared ahead of it, off this
+ * thread (bundle-prepared.ts: an adapter's feed). */
+export async function processBundle(req: FhirRequest, ctx: Context, prepared?: PreparedBundle): Promise<FhirResponse> {
   const b = req.body as Bundle | undefined;
   if (!b || typeof b !== 'object' || b.resourceType !== 'Bundle') {
     throw badRequest('POST to the base URL takes a Bundle of type batch or transaction', 'invalid', ['resourceType']);
@@ -291,7 +271,7 @@ export const bundle: Handler = async (req, ctx) => {
     throw new FhirError(413, { code: 'too-costly', diagnostics: `The Bundle has ${entries.length} entries; this server takes at most ${ctx.config.maxBundleEntries}` });
   }
   const representation = /return\s*=\s*representation/i.test(req.headers.prefer ?? '');
-  const out = b.type === 'batch' ? await batch(req, ctx, entries, representation) : await transaction(req, ctx, entries, representation);
+  const out = b.type === 'batch' ? await batch(req, ctx, entries, representation) : await transaction(req, ctx, entries, representation, prepared);
   const type = b.type === 'batch' ? 'batch-response' : 'transaction-response';
   return { status: 200, body: bundleText(type, out, { id: randomUUID() }) };
 };

@@ -34,7 +34,8 @@ export const create: Handler = async (req, ctx) => {
   }
   // the repository's write pipeline checks and labels it (src/store/write-pipeline.ts); the
   // spec's create answers a body that breaks the basic rules with 400
-  const { version } = await ctx.repo.create(resource, { shapeStatus: 400 });
+  // prepared ahead (a transaction entry: src/rest/bundle-prepared.ts): the same resource, already checked and labelled
+  const { version } = req.prepared && req.prepared.id === resource.id ? await ctx.repo.createPrepared(req.prepared) : await ctx.repo.create(resource, { shapeStatus: 400 });
   return writeResponse(req, 201, version, `Created ${version.resourceType}/${version.id}`, {
     location: location(req, version),
   });

@@ -15,6 +15,7 @@ import type { ValidationService } from '../validation/service.ts';
 import type { BulkJobs } from '../bulk/jobs.ts';
 import type { InboundLog } from '../inbound/log.ts';
 import type { PreparePool } from '../store/prepare/pool.ts';
+import type { PreparedWrite } from '../store/prepare/prepared.ts';
 
 export interface FhirRequest {
   method: string;
@@ -27,6 +28,9 @@ export interface FhirRequest {
   auth?: AuthContext;
   /** the id a create must use (a transaction assigned it so other entries can refer to it) */
   assignedId?: string;
+  /** a create's or update's resource as the write pipeline's store-free steps already prepared
+   * it, under the request's id (a transaction entry prepared ahead: src/rest/bundle-prepared.ts) */
+  prepared?: PreparedWrite;
   /** GET [Compartment]/[id]/[type]: the searched type */
   compartmentType?: string;
   /** decoded query parameters; repeated parameters keep every value in order */

@@ -33,7 +33,10 @@ export const update: Handler = async (req, ctx) => {
   stripServerMeta(resource);
   // the repository's write pipeline checks and labels it (src/store/write-pipeline.ts); the
   // spec's update answers a body that breaks the basic rules with 400
-  return answer(req, await ctx.repo.update(resource, { ifMatch: ifMatch(req), merge: blindMerge(req), shapeStatus: 400 }));
+  const match = ifMatch(req);
+  // prepared ahead (a transaction entry: src/rest/bundle-prepared.ts): the same resource, already checked and labelled
+  if (req.prepared && req.prepared.id === resource.id && match === undefined) return answer(req, await ctx.repo.updatePrepared(req.prepared, () => resource, { merge: blindMerge(req) }));
+  return answer(req, await ctx.repo.update(resource, { ifMatch: match, merge: blindMerge(req), shapeStatus: 400 }));
 };
 
 /** A client without the migration-data scope keeps the stored sensitive elements it cannot see. */

@@ -257,6 +257,19 @@ export class Repository {
     });
   }
 
+  /** create() of a resource prepared ahead of the writer, as updatePrepared: 409 when it exists. */
+  createPrepared(p: PreparedWrite): Promise<WriteResult> {
+    return this.transaction(async (tx) => {
+      const existing = await tx.current(p.resourceType, p.id);
+      if (existing && !existing.deleted) throw new FhirError(409, { code: 'duplicate', diagnostics: `${p.resourceType}/${p.id} exists` });
+      const versionId = (existing?.versionId ?? 0) + 1;
+      const lastUpdated = tx.now();
+      const json = storedJson(p, versionId, lastUpdated);
+      await tx.write({ resourceType: p.resourceType, id: p.id, versionId, lastUpdated, method: 'POST', json, index: this.indexer ? p.index : undefined });
+      return { version: { resourceType: p.resourceType, id: p.id, versionId, lastUpdated, deleted: false, json }, created: true, unchanged: false };
+    });
+  }
+
   /** Applies `change` to the current content inside the transaction (JSON Patch). */
   patch(
     type: string,

@@ -4,8 +4,9 @@
 // no authentication: expose it only on a trusted network or behind a TLS tunnel, like every v2
 // interface. Frames larger than --mllp-max-bytes are discarded unread and answered with AR;
 // bytes between frames are ignored; a frame cut off by a new start block is answered with AR.
-// Frames are mapped to FHIR on a thread of their own as they arrive (src/transport/hl7v2-mapper.ts)
-// and applied on the main thread in the order received.
+// Frames are mapped to FHIR on a thread of their own as they arrive, and their resources
+// prepared for the store on the prepare pool's (src/transport/hl7v2-mapper.ts); they are
+// applied on the main thread in the order received.
 import net from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { buildAck } from '../mapping/hl7v2/ack.ts';
@@ -230,7 +231,8 @@ export async function startMllp(app: FastifyInstance, ctx: Context): Promise<Mll
     }
     return results.map((r) => r.ack);
   };
-  const mapper = new Hl7v2Mapper();
+  // mapped Bundles are prepared on the prepare pool's threads (checks, labels, index rows)
+  const mapper = new Hl7v2Mapper({ pool: ctx.prepare, rules: { audit: !!ctx.audit } });
   const server = new MllpServer({ port: config.mllpPort, host: config.mllpHost, maxFrameBytes: config.mllpMaxBytes, handle, mapper });
   try {
     await server.listen();

@@ -36,6 +36,13 @@ interface Thread {
   task?: Queued & { stamp: number };
 }
 
+/** What a Preparer is built from at a stamp (Preparer.build). */
+export interface PrepareSnapshot {
+  stamp: number;
+  settings: PrepareSettings;
+  conformance: Conformance[];
+}
+
 /** --prepare-threads: -1 = the cores less one, at least 1 */
 export function prepareThreads(configured: number): number {
   return configured >= 0 ? configured : Math.max(1, availableParallelism() - 1);
@@ -71,6 +78,14 @@ export class PreparePool {
   /** The OS-visible threads (tests replace a failed one; benchmarks read their CPU). */
   get workers(): readonly Worker[] {
     return this.threads.map((t) => t.worker);
+  }
+
+  /** The settings and stored conformance resources at the current stamp, for a thread outside
+   * the pool that prepares as its threads do (the MLLP listener's mapping thread:
+   * src/transport/hl7v2-mapper.ts). */
+  async snapshot(): Promise<PrepareSnapshot> {
+    const stamp = this.stampNow;
+    return { stamp, settings: this.settings, conformance: await this.conformanceAt(stamp) };
   }
 
   /** Prepares texts in order, on the next free thread. */
