@@ -16,7 +16,8 @@
 //  6. `migfhir validate` on an NDJSON file of 10,000 resources (the R4 example instances cycled)
 //     in a child process, wall time and CPU (user + system, from /usr/bin/time where there is one)
 //     including start-up, with one thread, two, and as it chooses — target < 5 s wall.
-//   node scripts/bench/validate.ts [--seconds 3] [--connections 4] [--only http|process|cli] [--cpu-prof DIR]
+//  --only http-floor posts one minimal resource instead: what a request costs besides validating.
+//   node scripts/bench/validate.ts [--seconds 3] [--connections 4] [--only http|http-floor|process|cli] [--cpu-prof DIR]
 import autocannon from 'autocannon';
 import { loadavg } from 'node:os';
 import { startServer } from '../lib/server-process.ts';
@@ -65,12 +66,12 @@ function rate(items: { r: unknown; profiles?: string[] }[], seconds = SECONDS): 
 }
 
 /** `$validate` over HTTP: the example instances posted in turn by CONNECTIONS connections. */
-async function httpRate(): Promise<{ perSecond: number; cpuMicros?: number; systemMicros?: number; threads: Record<string, number>; clientMicros: number; p99: number; failures: number }> {
+async function httpRate(resources: unknown[]): Promise<{ perSecond: number; cpuMicros?: number; systemMicros?: number; threads: Record<string, number>; clientMicros: number; p99: number; failures: number }> {
   const data = mkdtempSync(join(tmpdir(), 'migfhir-bench-validate-http-'));
   const profile = CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : [];
   const server = await startServer([...profile, 'src/cli/main.ts', 'serve', '--dev-open-access'], { MIGFHIR_PORT: '0', MIGFHIR_DATA_DIR: data, MIGFHIR_LOG_LEVEL: 'warn' });
   try {
-    const requests = instances.map((x) => ({ method: 'POST' as const, path: `/fhir/${x.r.resourceType}/$validate`, body: JSON.stringify(x.r) }));
+    const requests = resources.map((r) => ({ method: 'POST' as const, path: `/fhir/${(r as { resourceType: string }).resourceType}/$validate`, body: JSON.stringify(r) }));
     const load = (duration: number) =>
       new Promise<autocannon.Result>((resolve, reject) =>
         autocannon({ url: server.base, connections: CONNECTIONS, duration, headers: { 'content-type': 'application/fhir+json' }, requests }, (err, res) => (err ? reject(err) : resolve(res))),
@@ -147,6 +148,10 @@ function cliRun(file: string, threads: string[]): { wall: number; cpu?: number; 
   return { wall, ...(m ? { cpu: Number(m[1]) + Number(m[2]), maxRssMb: Math.round(Number(m[3]) / 1024) } : {}), summary };
 }
 
+function httpFigures(http: Awaited<ReturnType<typeof httpRate>>): string {
+  return `server ${http.cpuMicros === undefined ? '?' : Math.round(http.cpuMicros)} µs CPU a request (${http.systemMicros === undefined ? '?' : Math.round(http.systemMicros)} µs of it in the kernel; per thread: ${Object.entries(http.threads).map(([k, v]) => `${k} ${v}`).join(', ')}), autocannon ${Math.round(http.clientMicros)} µs, p99 ${http.p99} ms, ${http.failures} failures`;
+}
+
 const load = () => loadavg().map((l) => l.toFixed(1)).join(' ');
 const µs = (x: number | undefined) => (x === undefined ? '?' : `${Math.round(x)} µs CPU a resource = ${Math.round(1e6 / x).toLocaleString('en')}/s/core`);
 console.log(`load average ${load()}`);
@@ -163,8 +168,13 @@ if (ONLY === 'process' || ONLY === '') {
   console.log(`create with validation ${Math.round((on + on2) / 2)}/s vs without ${off}/s: ratio ${((on + on2) / 2 / off).toFixed(2)}`);
 }
 if (ONLY === 'http' || ONLY === '') {
-  const http = await httpRate();
-  console.log(`$validate over HTTP, ${CONNECTIONS} connections, the ${instances.length} R4 example instances in turn: ${http.perSecond}/s (target ≥ 2,000/s), server ${http.cpuMicros === undefined ? '?' : Math.round(http.cpuMicros)} µs CPU a request (${http.systemMicros === undefined ? '?' : Math.round(http.systemMicros)} µs of it in the kernel; per thread: ${Object.entries(http.threads).map(([k, v]) => `${k} ${v}`).join(', ')}), autocannon ${Math.round(http.clientMicros)} µs, p99 ${http.p99} ms, ${http.failures} failures`);
+  const http = await httpRate(instances.map((x) => x.r));
+  console.log(`$validate over HTTP, ${CONNECTIONS} connections, the ${instances.length} R4 example instances in turn: ${http.perSecond}/s (target ≥ 2,000/s), ${httpFigures(http)}`);
+}
+if (ONLY === 'http-floor') {
+  // what a request costs besides validating: HTTP, Fastify, body parse, audit, answer
+  const http = await httpRate([{ resourceType: 'Basic', code: { text: 'x' } }]);
+  console.log(`$validate over HTTP, ${CONNECTIONS} connections, one minimal Basic (the cost of a request without the validation): ${http.perSecond}/s, ${httpFigures(http)}`);
 }
 if (ONLY === 'cli' || ONLY === '') {
   const dir = mkdtempSync(join(tmpdir(), 'migfhir-bench-validate-cli-'));
