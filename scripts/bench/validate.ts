@@ -16,7 +16,8 @@
 //  6. `migfhir validate` on an NDJSON file of 10,000 resources (the R4 example instances cycled)
 //     in a child process, wall time and CPU (user + system, from /usr/bin/time where there is one)
 //     including start-up, with one thread, two, and as it chooses — target < 5 s wall.
-//   node scripts/bench/validate.ts [--seconds 3] [--connections 4] [--only http|process|cli] [--cpu-prof DIR]
+//  --only http-floor posts one minimal resource instead: what a request costs besides validating.
+//   node scripts/bench/validate.ts [--seconds 3] [--connections 4] [--only http|http-floor|process|cli] [--cpu-prof DIR]
 import autocannon from 'autocannon';
 import { loadavg } from 'node:os';
 import { startServer } from '../lib/server-process.ts';
@@ -30,7 +31,7 @@ import { offlineValidator } from '../../src/validation/offline.ts';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { numberOption, option } from '../lib/args.ts';
-import { processCpuSeconds, threadCpuSeconds } from '../lib/proc-cpu.ts';
+import { processCpu, threadCpuSeconds } from '../lib/proc-cpu.ts';
 
 const SECONDS = numberOption('seconds', 3);
 const CONNECTIONS = numberOption('connections', 4);
@@ -65,12 +66,12 @@ function rate(items: { r: unknown; profiles?: string[] }[], seconds = SECONDS): 
 }
 
 /** `$validate` over HTTP: the example instances posted in turn by CONNECTIONS connections. */
-async function httpRate(): Promise<{ perSecond: number; cpuMicros?: number; threads: Record<string, number>; clientMicros: number; p99: number; failures: number }> {
+async function httpRate(resources: unknown[]): Promise<{ perSecond: number; cpuMicros?: number; systemMicros?: number; threads: Record<string, number>; clientMicros: number; p99: number; failures: number }> {
   const data = mkdtempSync(join(tmpdir(), 'migfhir-bench-validate-http-'));
   const profile = CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : [];
   const server = await startServer([...profile, 'src/cli/main.ts', 'serve', '--dev-open-access'], { MIGFHIR_PORT: '0', MIGFHIR_DATA_DIR: data, MIGFHIR_LOG_LEVEL: 'warn' });
   try {
-    const requests = instances.map((x) => ({ method: 'POST' as const, path: `/fhir/${x.r.resourceType}/$validate`, body: JSON.stringify(x.r) }));
+    const requests = resources.map((r) => ({ method: 'POST' as const, path: `/fhir/${(r as { resourceType: string }).resourceType}/$validate`, body: JSON.stringify(r) }));
     const load = (duration: number) =>
       new Promise<autocannon.Result>((resolve, reject) =>
         autocannon({ url: server.base, connections: CONNECTIONS, duration, headers: { 'content-type': 'application/fhir+json' }, requests }, (err, res) => (err ? reject(err) : resolve(res))),
@@ -78,12 +79,12 @@ async function httpRate(): Promise<{ perSecond: number; cpuMicros?: number; thre
     // every type's definitions compiled first (one pass, as in process), then a short warm-up
     for (const r of requests) await fetch(new URL(r.path, server.base), { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body: r.body });
     await load(2);
-    const cpu0 = processCpuSeconds(server.child.pid);
+    const cpu0 = processCpu(server.child.pid);
     const threads0 = threadCpuSeconds(server.child.pid);
     const client0 = process.cpuUsage();
     const res = await load(SECONDS);
     const client = process.cpuUsage(client0);
-    const cpu1 = processCpuSeconds(server.child.pid);
+    const cpu1 = processCpu(server.child.pid);
     const threads: Record<string, number> = {};
     for (const [name, seconds] of threadCpuSeconds(server.child.pid)) {
       const used = ((seconds - (threads0.get(name) ?? 0)) * 1e6) / res.requests.total;
@@ -91,7 +92,9 @@ async function httpRate(): Promise<{ perSecond: number; cpuMicros?: number; thre
     }
     return {
       perSecond: Math.round(res.requests.average),
-      cpuMicros: cpu0 !== undefined && cpu1 !== undefined ? ((cpu1 - cpu0) * 1e6) / res.requests.total : undefined,
+      cpuMicros: cpu0 && cpu1 ? ((cpu1.user + cpu1.system - cpu0.user - cpu0.system) * 1e6) / res.requests.total : undefined,
+      // the kernel's part: the socket reads and writes
+      systemMicros: cpu0 && cpu1 ? ((cpu1.system - cpu0.system) * 1e6) / res.requests.total : undefined,
       threads,
       clientMicros: (client.user + client.system) / res.requests.total,
       p99: res.latency.p99,
@@ -145,6 +148,10 @@ function cliRun(file: string, threads: string[]): { wall: number; cpu?: number; 
   return { wall, ...(m ? { cpu: Number(m[1]) + Number(m[2]), maxRssMb: Math.round(Number(m[3]) / 1024) } : {}), summary };
 }
 
+function httpFigures(http: Awaited<ReturnType<typeof httpRate>>): string {
+  return `server ${http.cpuMicros === undefined ? '?' : Math.round(http.cpuMicros)} µs CPU a request (${http.systemMicros === undefined ? '?' : Math.round(http.systemMicros)} µs of it in the kernel; per thread: ${Object.entries(http.threads).map(([k, v]) => `${k} ${v}`).join(', ')}), autocannon ${Math.round(http.clientMicros)} µs, p99 ${http.p99} ms, ${http.failures} failures`;
+}
+
 const load = () => loadavg().map((l) => l.toFixed(1)).join(' ');
 const µs = (x: number | undefined) => (x === undefined ? '?' : `${Math.round(x)} µs CPU a resource = ${Math.round(1e6 / x).toLocaleString('en')}/s/core`);
 console.log(`load average ${load()}`);
@@ -161,8 +168,13 @@ if (ONLY === 'process' || ONLY === '') {
   console.log(`create with validation ${Math.round((on + on2) / 2)}/s vs without ${off}/s: ratio ${((on + on2) / 2 / off).toFixed(2)}`);
 }
 if (ONLY === 'http' || ONLY === '') {
-  const http = await httpRate();
-  console.log(`$validate over HTTP, ${CONNECTIONS} connections, the ${instances.length} R4 example instances in turn: ${http.perSecond}/s (target ≥ 2,000/s), server ${http.cpuMicros === undefined ? '?' : Math.round(http.cpuMicros)} µs CPU a request (per thread: ${Object.entries(http.threads).map(([k, v]) => `${k} ${v}`).join(', ')}), autocannon ${Math.round(http.clientMicros)} µs, p99 ${http.p99} ms, ${http.failures} failures`);
+  const http = await httpRate(instances.map((x) => x.r));
+  console.log(`$validate over HTTP, ${CONNECTIONS} connections, the ${instances.length} R4 example instances in turn: ${http.perSecond}/s (target ≥ 2,000/s), ${httpFigures(http)}`);
+}
+if (ONLY === 'http-floor') {
+  // what a request costs besides validating: HTTP, Fastify, body parse, audit, answer
+  const http = await httpRate([{ resourceType: 'Basic', code: { text: 'x' } }]);
+  console.log(`$validate over HTTP, ${CONNECTIONS} connections, one minimal Basic (the cost of a request without the validation): ${http.perSecond}/s, ${httpFigures(http)}`);
 }
 if (ONLY === 'cli' || ONLY === '') {
   const dir = mkdtempSync(join(tmpdir(), 'migfhir-bench-validate-cli-'));

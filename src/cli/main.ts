@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 // The `migfhir` command: sub-commands dispatch here.
+// first: the modules below are compiled from the cache when it holds them
+import './compile-cache.ts';
 import { loadConfig, OPTIONS } from '../config.ts';
 
 const HELP = `migfhir: FHIR R4 server and adapter for migrant and refugee health records

@@ -4,7 +4,7 @@
 // and an optional `profile`. The answer is always 200 with an OperationOutcome, valid or not;
 // only a request that cannot be understood is an error (400), an unknown profile is 404 and a
 // profile the server holds but cannot use (its snapshot cannot be made) is 422, with the reason.
-import type { OperationOutcome, Parameters, Resource } from 'fhir/r4.js';
+import type { Parameters, Resource } from 'fhir/r4.js';
 import { badRequest, FhirError, notFound, operationOutcome, type IssueInput } from '../fhir/errors.ts';
 import { defineOperation, parametersOf } from './types.ts';
 import type { FhirRequest, Handler } from '../rest/types.ts';
@@ -12,6 +12,7 @@ import { authorize } from '../auth/authorize.ts';
 import { seesSensitive, viewFor } from '../auth/sensitive.ts';
 import { checkShape, MAX_STRING as SHAPE_MAX_STRING } from '../validation/shape.ts';
 import { withXmlLocations } from '../fhir/xml/locations.ts';
+import { ResourceJson } from '../fhir/body.ts';
 
 const MODES = new Set(['create', 'update', 'delete', 'profile']);
 
@@ -52,10 +53,9 @@ function mayHoldLongString(req: FhirRequest): boolean {
   return !(length < SHAPE_MAX_STRING);
 }
 
-function outcome(issues: IssueInput[]): OperationOutcome {
-  if (!issues.length) return operationOutcome([{ severity: 'information', code: 'informational', diagnostics: 'All OK: no issues found' }]);
-  return operationOutcome(issues);
-}
+/** A valid resource's answer is always the same text, serialized once; each answer gets its own
+ * ResourceJson around it, so a parsed view is never shared between requests. */
+const ALL_OK = JSON.stringify(operationOutcome([{ severity: 'information', code: 'informational', diagnostics: 'All OK: no issues found' }]));
 
 export const validate: Handler = async (req, ctx) => {
   const type = req.resourceType!;
@@ -114,8 +114,9 @@ export const validate: Handler = async (req, ctx) => {
     seen.add(k);
     return true;
   });
+  if (!unique.length) return { status: 200, body: new ResourceJson('OperationOutcome', ALL_OK) };
   // a resource sent as XML: each issue also says where it is in the text (line, column)
-  return { status: 200, body: withXmlLocations(outcome(unique), resource) };
+  return { status: 200, body: withXmlLocations(operationOutcome(unique), resource) };
 };
 
 export const validateOperation = defineOperation({

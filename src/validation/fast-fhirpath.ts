@@ -499,3 +499,33 @@ export function compileFast(expression: string): ((data: unknown, vars: Vars) =>
     throw err;
   }
 }
+
+/** Functions that, applied to the expression's input itself, say only whether it is there (or
+ * test it through their criteria): an input object and an empty one give the same answer. */
+const INPUT_BLIND = new Set(['exists', 'empty', 'not', 'count', 'hasValue', 'all', 'isDistinct']);
+
+/** The JSON names an expression can read from its input, when that is all it reads of it: no
+ * $this, no %resource or %rootResource, no type test at the start, and no function that hands the
+ * input object on (first(), where() …). An input object with none of these names (nor a choice
+ * element's longer name, valueQuantity for value) then evaluates exactly as an empty object:
+ * every path from it is empty. Undefined when the expression reads more. A superset is safe:
+ * every word of the expression that is not a function counts as a name. */
+export function inputNames(expression: string): string[] | undefined {
+  const t = tokenize(expression);
+  if (!t) return undefined;
+  const names = new Set<string>();
+  for (let i = 0; i < t.length; i++) {
+    const tok = t[i];
+    if (tok === '$this' || (tok.startsWith('%') && tok !== '%ucum')) return undefined;
+    if (!/^[A-Za-z_`]/.test(tok)) continue;
+    const afterDot = t[i - 1] === '.';
+    if (t[i + 1] === '(') {
+      if (!afterDot && !INPUT_BLIND.has(tok)) return undefined;
+      continue;
+    }
+    const name = tok.startsWith('`') ? tok.slice(1, -1) : tok;
+    if (!afterDot && /^[A-Z]/.test(name)) return undefined;
+    names.add(name);
+  }
+  return [...names];
+}

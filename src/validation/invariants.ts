@@ -7,7 +7,7 @@
 import fhirpath from 'fhirpath';
 import r4model from 'fhirpath/fhir-context/r4/index.js';
 import type { Constraint } from './profiles.ts';
-import { compileFast, FALLBACK, type Vars } from './fast-fhirpath.ts';
+import { compileFast, FALLBACK, inputNames, type Vars } from './fast-fhirpath.ts';
 
 export const NATIVE_INVARIANTS = new Set(['ele-1', 'ext-1', 'dom-3']);
 
@@ -130,6 +130,43 @@ function expressionOf(c: Constraint): string | undefined {
   return fix && c.expression === fix.published ? fix.corrected : c.expression;
 }
 
+/** An expression's verdict on an object holding none of the names it reads (inputNames):
+ * most invariants test elements an instance does not have (dom-2's contained, sqty-1's
+ * comparator), and their answer is then the one on an empty object, worked out once. */
+interface Absent {
+  names: string[];
+  verdict: InvariantResult;
+}
+
+const absentCache = new Map<string, Absent | null>();
+
+function absent(expression: string, f: Compiled): Absent | null {
+  let a = absentCache.get(expression);
+  if (a === undefined) {
+    a = null;
+    const names = inputNames(expression);
+    if (names) {
+      try {
+        a = { names, verdict: verdict(f({}, { resource: undefined, rootResource: undefined })) };
+      } catch {
+        a = null; // FALLBACK, or an error: evaluated each time
+      }
+    }
+    absentCache.set(expression, a);
+  }
+  return a;
+}
+
+/** Whether the object has none of the names (nor a longer name starting with one: a choice
+ * element's valueQuantity for value, a primitive's _name twin). */
+function holdsNone(data: object, names: string[]): boolean {
+  for (const k in data) {
+    const from = k.charCodeAt(0) === 95 ? 1 : 0;
+    for (let i = 0; i < names.length; i++) if (k.startsWith(names[i], from)) return false;
+  }
+  return true;
+}
+
 /** Evaluates one constraint with `data` as the context node at FHIRPath location `base`:
  * the fast evaluator when it can, else fhirpath.js. */
 export function evaluateInvariant(c: Constraint, base: string, data: unknown, vars: Vars): InvariantResult {
@@ -137,6 +174,10 @@ export function evaluateInvariant(c: Constraint, base: string, data: unknown, va
   if (!expression) return 'pass';
   const f = fast(expression);
   if (f) {
+    if (data !== null && typeof data === 'object' && !Array.isArray(data)) {
+      const a = absent(expression, f);
+      if (a && holdsNone(data, a.names)) return a.verdict;
+    }
     try {
       return verdict(f(data, vars));
     } catch (err) {

@@ -41,9 +41,17 @@ function entityOk(s: string, i: number): boolean {
   const xmlChar = num === 0x9 || num === 0xa || num === 0xd || (num >= 0x20 && num <= 0xd7ff) || (num >= 0xe000 && num <= 0xfffd) || (num >= 0x10000 && num <= 0x10ffff);
   return `#${hex ? 'x' : ''}${num.toString(hex ? 16 : 10)}` === e.toLowerCase() && xmlChar;
 }
-const NAME_START = /[a-z]/;
-const NAME_CHAR = /[a-z0-9]/;
-const ATTR_NAME = /[a-zA-Z:_.-]/;
+// tag and attribute name characters by code, as /[a-z]/, /[a-z0-9]/ and /[a-zA-Z:_.-]/ would
+// test them one character at a time
+function nameStart(c: number): boolean {
+  return c >= 97 && c <= 122;
+}
+function nameChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 48 && c <= 57);
+}
+function attrNameChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 58 || c === 95 || c === 46 || c === 45;
+}
 
 function isSpace(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d;
@@ -87,7 +95,7 @@ export function plainNarrative(x: string): boolean {
       // a closing tag: </name>, optional space
       i++;
       const start = i;
-      while (i < n && NAME_CHAR.test(x[i])) i++;
+      while (i < n && nameChar(x.charCodeAt(i))) i++;
       const name = x.slice(start, i);
       while (i < n && isSpace(x.charCodeAt(i))) i++;
       if (x[i] !== '>' || stack.pop() !== name) return false;
@@ -96,9 +104,9 @@ export function plainNarrative(x: string): boolean {
       continue;
     }
     // an opening tag; anything else (<!--, <!DOCTYPE, <![CDATA[, <?) is sax's to read
-    if (!NAME_START.test(x[i] ?? '')) return false;
+    if (!nameStart(x.charCodeAt(i))) return false;
     const start = i;
-    while (i < n && NAME_CHAR.test(x[i])) i++;
+    while (i < n && nameChar(x.charCodeAt(i))) i++;
     const name = x.slice(start, i);
     if (!ELEMENTS.has(name)) return false;
     const root = stack.length === 0 && !rootClosed;
@@ -110,7 +118,7 @@ export function plainNarrative(x: string): boolean {
       if (x[i] === '>' || (x[i] === '/' && x[i + 1] === '>')) break;
       if (i === before) return false; // attributes are separated by space
       const a0 = i;
-      while (i < n && ATTR_NAME.test(x[i])) i++;
+      while (i < n && attrNameChar(x.charCodeAt(i))) i++;
       const attr = x.slice(a0, i);
       if (!attr || attr.includes(':') || seen.includes(attr) || !ATTRIBUTES.has(attr) || /^on/i.test(attr)) return false;
       seen.push(attr);
