@@ -8,6 +8,8 @@ export async function startServer(config: Config, options: AppOptions = {}) {
   const open = config.devOpenAccess ? 'WARNING: OPEN ACCESS, NO AUTHORIZATION (--dev-open-access, development only): ' : '';
   if (open) app.log.warn(`${open}every request is served without authorization`);
   await app.listen({ port: config.port, host: config.host, listenTextResolver: (address) => `${open}Server listening at ${address}` });
+  // $import is open: its prepare threads build their definitions now, not in the first import's time
+  if (config.importTrustedUrls.length) app.fhir.prepare?.start();
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;

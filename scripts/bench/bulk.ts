@@ -1,15 +1,16 @@
 // Bulk Data export and import on a large store (load it first with scripts/load-population.ts).
 // Export: the real server (a child process) exports every resource of the data dir with
-// GET $export; meanwhile this process reads random patients one after another and records their
-// latency; reports resources/s written to NDJSON (kick-off to manifest), the server's peak RSS
+// GET $export; meanwhile this process reads random patients' records one request after another
+// (their Patient, Observations and Encounters: READS) and records the latency; reports resources/s written to NDJSON (kick-off to manifest), the server's peak RSS
 // (VmHWM) and the reads' p50/p99 during the export against the same reads before it.
 // Import: a second server on an empty data dir imports the first --import resources of those
 // files (Patient files first) over $import from a loopback file server, every line validated,
-// labelled, indexed and audited as a REST write; reports resources/s.
+// labelled, indexed and audited as a REST write; reports resources/s from the kick-off to the
+// manifest, the server started and idle before (its prepare threads built: src/server.ts).
 //   node scripts/load-population.ts --data-dir /tmp/migfhir-bulk --resources 1000000
 // Each phase also reports the server process's CPU time (user + system, /proc/<pid>/stat) per
 // resource and the load average, since rates on a shared machine say little alone.
-//   node scripts/bench/bulk.ts --data-dir /tmp/migfhir-bulk [--import 20000] [--patients 71000]
+//   node scripts/bench/bulk.ts --data-dir /tmp/migfhir-bulk [--import 20000] [--patients N]
 //     [--only export|import] [--cpu-prof DIR] (the servers write V8 CPU profiles there)
 //     [--prepare-threads N] (the importing server's; 0 = the writer prepares too)
 import { createReadStream, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -24,7 +25,8 @@ import { startServer } from '../lib/server-process.ts';
 
 const DIR = resolve(option('data-dir', './data-bench'));
 const IMPORT = Number(option('import', '20000'));
-const PATIENTS = Number(option('patients', '71000'));
+/** at most this many patients are read (pat-0 …); fewer when the store holds fewer */
+const PATIENTS = Number(option('patients', '1000000'));
 const ONLY = option('only', '');
 /** --prepare-threads of the importing server (default: the server's, cores − 1) */
 const PREPARE = option('prepare-threads', '');
@@ -41,17 +43,40 @@ function peakRss(pid: number): number {
 /** user + system CPU of a process so far, in ms */
 const cpuMs = (pid: number): number => (processCpuSeconds(pid) ?? 0) * 1000;
 
+/** Waits until a process uses less than a tenth of a core over a quarter second (at most 60 s). */
+async function idle(pid: number): Promise<void> {
+  const end = Date.now() + 60_000;
+  let before = cpuMs(pid);
+  while (Date.now() < end) {
+    await sleep(250);
+    const now = cpuMs(pid);
+    if (now - before < 25) return;
+    before = now;
+  }
+}
+
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 
 let seed = 11;
 const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648), seed / 2147483648);
 
-async function reads(base: string, until: () => boolean, max = Infinity): Promise<number[]> {
+/** What a clinic's users ask while the export runs: a patient's record, their observations,
+ * their encounters newest first (half reads, a quarter each search). */
+const READS = [
+  (p: string) => `Patient/${p}`,
+  (p: string) => `Patient/${p}`,
+  (p: string) => `Observation?subject=Patient/${p}&_count=20`,
+  (p: string) => `Encounter?patient=Patient/${p}&_sort=-date&_count=10`,
+];
+
+async function reads(base: string, patients: number, until: () => boolean, max = Infinity): Promise<number[]> {
   const times: number[] = [];
   while (!until() && times.length < max) {
+    const path = READS[times.length % READS.length](`pat-${Math.floor(rnd() * patients)}`);
     const t = performance.now();
-    const res = await fetch(`${base}/Patient/pat-${Math.floor(rnd() * PATIENTS)}`);
+    const res = await fetch(`${base}/${path}`);
     await res.arrayBuffer();
+    if (res.status !== 200) throw new Error(`GET ${path}: ${res.status}`);
     times.push(performance.now() - t);
     await sleep(5);
   }
@@ -76,7 +101,10 @@ else {
 const exporter = await startServer([...nodeArgs, 'src/cli/main.ts', 'serve', '--dev-open-access'], { MIGFHIR_PORT: '0', MIGFHIR_DATA_DIR: DIR, MIGFHIR_LOG_LEVEL: 'warn', MIGFHIR_INSTALL_IG: 'false' });
 let manifest: Manifest;
 try {
-  const before = await reads(exporter.base, () => false, 300);
+  // the population's patients are pat-0 … pat-(n−1)
+  const count = (await (await fetch(`${exporter.base}/Patient?_summary=count`)).json()) as { total: number };
+  const patients = Math.min(PATIENTS, count.total);
+  const before = await reads(exporter.base, patients, () => false, 400);
   const rssBefore = peakRss(exporter.child.pid!);
   const cpu0 = cpuMs(exporter.child.pid!);
   const t0 = performance.now();
@@ -84,7 +112,7 @@ try {
   if (kick.status !== 202) throw new Error(`kick-off: ${kick.status} ${await kick.text()}`);
   const status = kick.headers.get('content-location')!;
   let done = false;
-  const during = reads(exporter.base, () => done);
+  const during = reads(exporter.base, patients, () => done);
   let seconds = 0;
   for (;;) {
     const res = await fetch(status);
@@ -104,7 +132,7 @@ try {
   console.log(`load average: ${load()}`);
   console.log(`export: ${written} resources in ${manifest.output.length} files, ${seconds.toFixed(1)} s, ${Math.round(written / seconds)} resources/s; server CPU ${(cpu / 1000).toFixed(1)} s, ${((cpu * 1000) / written).toFixed(1)} µs per resource (reads during it included)`);
   console.log(`server peak RSS: ${peakRss(exporter.child.pid!).toFixed(0)} MiB (${rssBefore.toFixed(0)} MiB before the export)`);
-  console.log(`reads (GET Patient/id) before: p50 ${pct(before, 0.5).toFixed(1)} ms, p99 ${pct(before, 0.99).toFixed(1)} ms (${before.length})`);
+  console.log(`reads (Patient/id, Observation?subject, Encounter?patient&_sort=-date) before: p50 ${pct(before, 0.5).toFixed(1)} ms, p99 ${pct(before, 0.99).toFixed(1)} ms (${before.length})`);
   console.log(`reads during the export:       p50 ${pct(times, 0.5).toFixed(1)} ms, p99 ${pct(times, 0.99).toFixed(1)} ms (${times.length})`);
 } finally {
   exporter.child.kill('SIGTERM');
@@ -150,6 +178,9 @@ try {
     resourceType: 'Parameters',
     parameter: [{ name: 'inputFormat', valueCode: 'application/fhir+ndjson' }, ...[...served.keys()].map((path) => ({ name: 'input', part: [{ name: 'url', valueUri: `${filesBase}${path}` }] }))],
   };
+  // a server started ahead of the import: its prepare threads have built their definitions
+  // (src/server.ts starts them when $import is open) before the clock starts
+  await idle(importer.child.pid!);
   const cpu0 = cpuMs(importer.child.pid!);
   const threads0 = threadCpuSeconds(importer.child.pid!);
   const t0 = performance.now();
@@ -176,7 +207,8 @@ try {
     }
     if (res.status !== 202) throw new Error(`import status: ${res.status} ${await res.text()}`);
     await res.arrayBuffer();
-    await sleep(200);
+    // fine enough that the poll adds little to a 5 s import's wall time
+    await sleep(50);
   }
 } finally {
   importer.child.kill('SIGTERM');

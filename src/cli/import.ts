@@ -45,6 +45,8 @@ export async function importCommand(argv: string[]): Promise<number> {
   const { buildApp } = await import('../app.ts');
   const { importLines } = await import('../bulk/ndjson-import.ts');
   const app = await buildApp(config);
+  // the prepare threads build their definitions while the lines are counted
+  app.fhir.prepare?.start();
   const progress = new Progress();
   let imported = 0;
   let failed = 0;

@@ -287,9 +287,9 @@ const SQL: { [K in Condition['kind']]: CompileSql<K> } = {
       });
       return `EXISTS (${selects.join(' UNION ALL ')})`;
     }
-    // referring resources first (CROSS JOIN fixes the order), then their references by sp_reference_rid
+    // referring resources first (CROSS JOIN fixes the order), then their references by rid (sp_reference's clustered key)
     const selects = sources('reference', c.params).map((src) => {
-      // `+`: look the references up by rid (sp_reference_rid), not by scanning the parameter's rows
+      // `+`: look the references up by rid (the clustered key), not by scanning the parameter's rows
       const rows = b.rowsOf(src, ref, c.params, '+');
       const source = b.bind(c.sourceType);
       const inner = conditionSql(b, c.condition, s);

@@ -42,15 +42,18 @@ export async function kickOff(app: FastifyInstance, method: 'GET' | 'POST', url:
   return res;
 }
 
-/** Polls until the job is no longer in progress; waits for the app's jobs between polls. */
+/** Polls until the job is no longer in progress; waits for the app's jobs between polls. Gives
+ * up after two minutes: a job's first import starts a prepare thread, which compiles the
+ * definitions first (more than 10 s when the machine is loaded). */
 export async function poll(app: FastifyInstance, status: string, headers: Record<string, string> = {}) {
   let polls = 0;
+  const end = Date.now() + 120_000;
   for (;;) {
     const res = await app.inject({ method: 'GET', url: pathOf(status), headers });
     if (res.statusCode !== 202) return { res, polls };
     polls++;
     await new Promise((r) => setTimeout(r, 5));
-    if (polls > 2000) throw new Error('export never finished');
+    if (Date.now() > end) throw new Error('the job never finished');
   }
 }
 

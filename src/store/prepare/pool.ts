@@ -2,7 +2,8 @@
 // ahead of the single writer, so that a bulk write uses a second core: while the writer commits
 // one batch, a thread prepares the next. Made for the write pipeline, whichever door feeds it;
 // only the Bulk Data import uses it so far (src/bulk/ndjson-import.ts).
-// Threads start on first use and stop with the server. Each is built from the same definitions
+// Threads start on first use, or ahead of it (start(): a server whose $import is open, the
+// import command), and stop with the server. Each is built from the same definitions
 // and settings as the server, and from the stored conformance resources (custom
 // SearchParameters, profiles, terminology) at the pool's stamp: the server moves the stamp when
 // it applies a committed one to its own caches (src/app.ts), a thread rebuilds at its next task,
@@ -86,6 +87,13 @@ export class PreparePool {
   async snapshot(): Promise<PrepareSnapshot> {
     const stamp = this.stampNow;
     return { stamp, settings: this.settings, conformance: await this.conformanceAt(stamp) };
+  }
+
+  /** Starts every thread and has it build its definitions now (an empty task), so that the
+   * first import does not wait for them: each thread compiles the definitions (seconds of CPU)
+   * before its first line. A thread that fails to start is replaced at the next task. */
+  start(): void {
+    for (let i = this.threads.length; i < this.size; i++) this.prepare([], { audit: false }).catch(() => undefined);
   }
 
   /** Prepares texts in order, on the next free thread. */

@@ -29,23 +29,23 @@ export class SqliteIndexWriter {
       ),
       remove: INDEX_TABLES.map((t) => db.prepare(`DELETE FROM ${t} WHERE rid = ?`)),
       // sens: the view a row belongs to (sens-columns.ts), 0 for nearly every row
-      string: db.prepare('INSERT INTO sp_string (rid, param, norm, exact, sens) VALUES (?, ?, ?, ?, ?)'),
-      token: db.prepare('INSERT INTO sp_token (rid, param, system, code, text, type_system, type_code, sens) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
-      date: db.prepare('INSERT INTO sp_date (rid, param, low, high, sens) VALUES (?, ?, ?, ?, ?)'),
-      number: db.prepare('INSERT INTO sp_number (rid, param, value, low, high, sens) VALUES (?, ?, ?, ?, ?, ?)'),
+      string: db.prepare('INSERT INTO sp_string (rid, param, n, norm, exact, sens) VALUES (?, ?, ?, ?, ?, ?)'),
+      token: db.prepare('INSERT INTO sp_token (rid, param, n, system, code, text, type_system, type_code, sens) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+      date: db.prepare('INSERT INTO sp_date (rid, param, n, low, high, sens) VALUES (?, ?, ?, ?, ?, ?)'),
+      number: db.prepare('INSERT INTO sp_number (rid, param, n, value, low, high, sens) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       // canon_*: the UCUM canonical form (canonical-columns.ts), NULL when the quantity has none
       quantity: db.prepare(
-        'INSERT INTO sp_quantity (rid, param, value, low, high, system, code, canon_code, canon_value, canon_low, canon_high, sens) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO sp_quantity (rid, param, n, value, low, high, system, code, canon_code, canon_value, canon_low, canon_high, sens) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       reference: db.prepare(
-        'INSERT INTO sp_reference (rid, param, target_type, target_id, url, version, identifier_system, identifier_value, sens) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO sp_reference (rid, param, n, target_type, target_id, url, version, identifier_system, identifier_value, sens) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
-      uri: db.prepare('INSERT INTO sp_uri (rid, param, uri, sens) VALUES (?, ?, ?, ?)'),
+      uri: db.prepare('INSERT INTO sp_uri (rid, param, n, uri, sens) VALUES (?, ?, ?, ?, ?)'),
       mark: db.prepare('INSERT OR IGNORE INTO sp_marked (param) VALUES (?)'),
       sensitive: db.prepare('INSERT INTO sp_sensitive (param, rid) VALUES (?, ?)'),
       removeSensitive: db.prepare('DELETE FROM sp_sensitive WHERE rid = ?'),
       composite: db.prepare(
-        'INSERT INTO sp_composite (rid, param, grp, comp, system, code, low, high, value, text, target_type, target_id, canon_code, canon_value, canon_low, canon_high, sens) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO sp_composite (rid, param, n, grp, comp, system, code, low, high, value, text, target_type, target_id, canon_code, canon_value, canon_low, canon_high, sens) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
     };
   }
@@ -81,26 +81,36 @@ export class SqliteIndexWriter {
     return id;
   }
 
+  /** Inserts a resource's rows (its rows were removed first, or it has none). n numbers its
+   * rows in each table (the clustered key, schema.ts), in the order extracted. */
   insert(rid: number, rows: IndexRows): void {
     const s = this.stmt;
-    for (const r of rows.string) s.string.run(rid, this.rowParam(r), r.norm, r.exact, r.sens ?? 0);
-    for (const r of rows.token) s.token.run(rid, this.rowParam(r), r.system, r.code, r.text, r.typeSystem ?? null, r.typeCode ?? null, r.sens ?? 0);
-    for (const r of rows.date) s.date.run(rid, this.rowParam(r), r.low, r.high, r.sens ?? 0);
-    for (const r of rows.number) s.number.run(rid, this.rowParam(r), r.value, r.low, r.high, r.sens ?? 0);
+    let n = 0;
+    for (const r of rows.string) s.string.run(rid, this.rowParam(r), n++, r.norm, r.exact, r.sens ?? 0);
+    n = 0;
+    for (const r of rows.token) s.token.run(rid, this.rowParam(r), n++, r.system, r.code, r.text, r.typeSystem ?? null, r.typeCode ?? null, r.sens ?? 0);
+    n = 0;
+    for (const r of rows.date) s.date.run(rid, this.rowParam(r), n++, r.low, r.high, r.sens ?? 0);
+    n = 0;
+    for (const r of rows.number) s.number.run(rid, this.rowParam(r), n++, r.value, r.low, r.high, r.sens ?? 0);
+    n = 0;
     for (const r of rows.quantity) {
-      s.quantity.run(rid, this.rowParam(r), r.value, r.low, r.high, r.system, r.code, r.canonCode ?? null, r.canonValue ?? null, r.canonLow ?? null, r.canonHigh ?? null, r.sens ?? 0);
+      s.quantity.run(rid, this.rowParam(r), n++, r.value, r.low, r.high, r.system, r.code, r.canonCode ?? null, r.canonValue ?? null, r.canonLow ?? null, r.canonHigh ?? null, r.sens ?? 0);
     }
+    n = 0;
     for (const r of rows.reference) {
-      s.reference.run(rid, this.rowParam(r), r.targetType, r.targetId, r.url, r.version, r.identifierSystem, r.identifierValue, r.sens ?? 0);
+      s.reference.run(rid, this.rowParam(r), n++, r.targetType, r.targetId, r.url, r.version, r.identifierSystem, r.identifierValue, r.sens ?? 0);
     }
-    for (const r of rows.uri) s.uri.run(rid, this.rowParam(r), r.uri, r.sens ?? 0);
+    n = 0;
+    for (const r of rows.uri) s.uri.run(rid, this.rowParam(r), n++, r.uri, r.sens ?? 0);
     if (rows.sensitive?.length) {
       this.anySensitive = true;
       for (const key of rows.sensitive) s.sensitive.run(this.paramId(key), rid);
     }
+    n = 0;
     for (const r of rows.composite ?? []) {
       s.composite.run(
-        rid, this.rowParam(r), r.grp, r.comp, r.system, r.code, r.low, r.high, r.value, r.text, r.targetType, r.targetId,
+        rid, this.rowParam(r), n++, r.grp, r.comp, r.system, r.code, r.low, r.high, r.value, r.text, r.targetType, r.targetId,
         r.canonCode ?? null, r.canonValue ?? null, r.canonLow ?? null, r.canonHigh ?? null, r.sens ?? 0,
       );
     }

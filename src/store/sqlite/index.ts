@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { HistoryEntry, HistoryPage, HistoryQuery, MetaInUse, ResourceStore, ScannedResource, SearchResult, StoredVersion, StoreHealth, StoreTransaction, VersionWrite } from '../types.ts';
+import { clusterIndexTables } from './clustered-index-tables.ts';
 import { SCHEMA } from './schema.ts';
 import { SqliteIndexWriter } from './index-writer.ts';
 import { ensureCanonicalColumns } from './canonical-columns.ts';
@@ -108,6 +109,8 @@ export class SqliteStore implements ResourceStore {
     const table = (name: string) => this.writer.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
     // a database written before sp_sensitive existed (its rows carry no marks)
     const unmarked = table('resource') && !table('sp_sensitive');
+    // index tables written before they were clustered on (rid, param, n): rebuilt first
+    clusterIndexTables(this.writer);
     this.writer.exec(SCHEMA);
     this.unmarkedSensitiveRows = unmarked && this.writer.prepare('SELECT 1 FROM resource WHERE deleted = 0 LIMIT 1').get() !== undefined;
     ensureCanonicalColumns(this.writer);
