@@ -18,7 +18,7 @@ import { ephemeralSigner, loadOrCreateSigner, type CheckpointSigner } from './ch
 /** An engine that appends the trail itself, in its own transactions (the embedded SQLite engine:
  * src/store/sqlite/audit-trail.ts): what the sinks below use of it. */
 export interface TrailStore extends ResourceStore {
-  readonly options: { path: string; synchronous?: 'normal' | 'full' };
+  readonly options: { path: string; synchronous?: 'normal' | 'full'; auditLedger?: boolean };
   appendAudit(events: QueuedAudit[]): void;
   signAudit(signer: CheckpointSigner): Promise<void>;
   checkpointAudit(): Promise<void>;
@@ -94,7 +94,7 @@ class WorkerSink implements AuditSink {
     this.local = local;
     this.onError = onError;
     const worker = new Worker(new URL('./worker.ts', import.meta.url), {
-      workerData: { path: store.options.path, synchronous: store.options.synchronous ?? 'normal', key: signer.pem },
+      workerData: { path: store.options.path, synchronous: store.options.synchronous ?? 'normal', key: signer.pem, ledger: store.options.auditLedger === true },
     });
     // referenced only while batches are in flight: a process that awaits them stays alive, and
     // one that is done and never closed the server still exits

@@ -547,3 +547,12 @@ export function compileRevinclude(spec: IncludeSpec, targets: { type: string; id
   return { sql: selects.join(`
       UNION `), args: b.args };
 }
+
+/** One condition as a predicate on the resource row aliased `alias` (columns rid, resource_type,
+ * id, last_updated): for a store's own providers that test the general index from their rows
+ * (a chain's targets, a `_has`'s referring resources). */
+export function compileCondition(c: Condition, alias: string, ids: ParamIds, view?: RowView): CompiledSql {
+  const b = new Builder(ids, view);
+  const sql = conditionSql(b, c, alias);
+  return { sql, args: b.args };
+}

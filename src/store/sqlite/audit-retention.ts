@@ -52,3 +52,18 @@ export function cutBefore(db: Database.Database, before: string): RetentionBase 
   db.prepare('INSERT INTO audit_retention (events, head, before, at) VALUES (?, ?, ?, ?)').run(cut.events, cut.head, before, new Date().toISOString());
   return { events: cut.events, head: cut.head };
 }
+
+/** cutBefore on the audit ledger: a checkpoint's head is the ledger row numbered like its count. */
+export function cutLedgerBefore(db: Database.Database, before: string): RetentionBase | undefined {
+  const current = retentionBase(db);
+  const cut = db
+    .prepare<[number, number], RetentionBase>(
+      `SELECT c.events, c.head FROM audit_checkpoint c JOIN audit_ledger l ON l.seq = c.events
+       WHERE l.updated < ? AND c.events > ? ORDER BY c.n DESC LIMIT 1`,
+    )
+    .get(Date.parse(before), current?.events ?? 0);
+  if (!cut) return undefined;
+  db.prepare('DELETE FROM audit_ledger WHERE seq <= ?').run(cut.events);
+  db.prepare('INSERT INTO audit_retention (events, head, before, at) VALUES (?, ?, ?, ?)').run(cut.events, cut.head, before, new Date().toISOString());
+  return { events: cut.events, head: cut.head };
+}
