@@ -94,7 +94,7 @@ class WorkerSink implements AuditSink {
     this.local = local;
     this.onError = onError;
     const worker = new Worker(new URL('./worker.ts', import.meta.url), {
-      workerData: { path: store.options.path, synchronous: store.options.synchronous ?? 'normal', key: signer.pem, ledger: store.options.auditLedger === true },
+      workerData: { path: store.options.path, synchronous: store.options.synchronous ?? 'normal', key: signer.pem, ledger: store.options.auditLedger !== false },
     });
     // referenced only while batches are in flight: a process that awaits them stays alive, and
     // one that is done and never closed the server still exits

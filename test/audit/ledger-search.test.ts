@@ -12,7 +12,7 @@ import { testConfig } from '../../src/config.ts';
 import { SqliteStore } from '../../src/store/sqlite/index.ts';
 import { PLAN } from '../../src/store/sqlite/search.ts';
 import { verifyChain, type AuditInput, type QueuedAudit } from '../../src/audit/audit.ts';
-import { fhir, testApp } from '../helpers/app.ts';
+import { fhir } from '../helpers/app.ts';
 
 const DAY = 86_400_000;
 const START = Date.UTC(2026, 0, 1);
@@ -64,7 +64,7 @@ async function ledgerAndGeneric(t: Test) {
   const dir = mkdtempSync(join(tmpdir(), 'migfhir-ledger-'));
   const path = join(dir, 'migfhir.sqlite');
   // a store of an older version: events as generic rows, then some stored through the API (audit off)
-  const old = new SqliteStore({ path });
+  const old = new SqliteStore({ path, auditLedger: false });
   const oldApp = await buildApp(testConfig({ baseUrl: 'http://test.local/fhir', audit: 'off', dataDir: dir }), { store: old });
   for (const r of RESOURCES) t.equal((await fhir(oldApp, 'PUT', `/fhir/${r.resourceType}/${r.id}`, r)).status, 201);
   await old.transaction(async () => old.appendAudit(inputs(80)));
@@ -78,7 +78,10 @@ async function ledgerAndGeneric(t: Test) {
   const store = new SqliteStore({ path, auditLedger: true });
   const ledger = await buildApp(testConfig({ baseUrl: 'http://test.local/fhir', audit: 'off', dataDir: dir }), { store });
   await store.transaction(async () => store.appendAudit(inputs(40, 80)));
-  const generic = await testApp({ audit: 'off' });
+  // the oracle: the same events as resources of the general index (FHIRPath extraction)
+  const genericStore = new SqliteStore({ path: ':memory:', auditLedger: false });
+  const generic = await buildApp(testConfig({ baseUrl: 'http://test.local/fhir', audit: 'off' }), { store: genericStore });
+  generic.addHook('onClose', async () => genericStore.close());
   t.teardown(async () => {
     await ledger.close();
     await generic.close();
@@ -119,7 +122,7 @@ const OTHER = [
 /** the queries that match nothing (on either store) */
 const EMPTY = new Set(['altid:missing=true', 'altid:text=c', 'entity:identifier=x|y', 'patient:missing=true', 'subtype=http://hl7.org/fhir/restful-interaction|110122'].map((q) => `AuditEvent?${q}`));
 
-async function answer(app: Awaited<ReturnType<typeof testApp>>, url: string) {
+async function answer(app: Awaited<ReturnType<typeof buildApp>>, url: string) {
   const res = await fhir(app, 'GET', `/fhir/${url.includes('?') ? url : `${url}?`}${url.includes('?') ? '&' : ''}_total=accurate`);
   return { status: res.status, total: res.body?.total, entries: (res.body?.entry ?? []).map((e: any) => `${e.search?.mode}:${e.resource.resourceType}/${e.resource.id}`) };
 }

@@ -137,7 +137,7 @@ export class SqliteStore implements ResourceStore {
     this.unmarkedStatusIdentifiers = sensAdded && this.writer.prepare('SELECT 1 FROM resource WHERE deleted = 0 LIMIT 1').get() !== undefined;
     ensureAuditCheckpoints(this.writer);
     ensureAuditRetention(this.writer);
-    if (options.auditLedger) {
+    if (options.auditLedger !== false) {
       ensureAuditLedger(this.writer);
       const began = performance.now();
       const events = migrateAuditEvents(this.writer);
@@ -184,7 +184,7 @@ export class SqliteStore implements ResourceStore {
       ),
       moveResource: this.writer.prepare<[number | bigint, string, number, number]>('UPDATE resource SET seq = ?, last_updated = ?, deleted = ? WHERE rid = ?'),
       rid: this.writer.prepare<[string, string], { rid: number }>('SELECT rid FROM resource WHERE resource_type = ? AND id = ?'),
-      removeAuditIndex: options.auditLedger ? undefined : this.writer.prepare('DELETE FROM audit_index WHERE rid = ?'),
+      removeAuditIndex: options.auditLedger !== false ? undefined : this.writer.prepare('DELETE FROM audit_index WHERE rid = ?'),
       begin: this.writer.prepare('BEGIN IMMEDIATE'),
       commit: this.writer.prepare('COMMIT'),
       rollback: this.writer.prepare('ROLLBACK'),
@@ -196,8 +196,8 @@ export class SqliteStore implements ResourceStore {
     };
     this.index = new SqliteIndexWriter(this.writer);
     const lookup = (key: string) => this.index.lookup(key);
-    this.ledger = options.auditLedger ? new LedgerSearch(this.reader, lookup) : undefined;
-    this.txLedger = options.auditLedger ? (memory ? this.ledger : new LedgerSearch(this.writer, lookup)) : undefined;
+    this.ledger = options.auditLedger !== false ? new LedgerSearch(this.reader, lookup) : undefined;
+    this.txLedger = options.auditLedger !== false ? (memory ? this.ledger : new LedgerSearch(this.writer, lookup)) : undefined;
     this.searcher = new SqliteSearch(this.reader, lookup, this.ledger);
     this.txSearcher = new SqliteSearch(this.writer, lookup, this.txLedger);
     const max = this.stmt.maxUpdated.get()?.m;
