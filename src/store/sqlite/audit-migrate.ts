@@ -17,7 +17,12 @@ const BATCH = 2000;
 export function migrateAuditEvents(db: Database.Database): number {
   const hasTable = (name: string) => db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
   const any = db.prepare("SELECT 1 FROM resource_version WHERE resource_type = 'AuditEvent' LIMIT 1");
-  if (!any.get()) return 0;
+  // the tables of the generic trail, once every event is moved (a crash before this: next start)
+  const dropOld = () => db.exec('DROP TABLE IF EXISTS audit_index; DROP TABLE IF EXISTS audit_head');
+  if (!any.get()) {
+    dropOld();
+    return 0;
+  }
   const page = db.prepare<[], { rid: number; content: string | null; deleted: number }>(
     `SELECT r.rid, v.content, r.deleted FROM resource r JOIN resource_version v ON v.seq = r.seq
      WHERE r.resource_type = 'AuditEvent' ORDER BY r.rid LIMIT ${BATCH}`,
@@ -54,5 +59,6 @@ export function migrateAuditEvents(db: Database.Database): number {
     return rows.length;
   });
   while (batch() > 0);
+  dropOld();
   return moved;
 }

@@ -12,9 +12,8 @@ import { ensureCanonicalColumns } from './canonical-columns.ts';
 import { ensureSensColumns } from './sens-columns.ts';
 import { Checkpointer, WRITER_AUTOCHECKPOINT } from './checkpointer.ts';
 import { SqliteSearch } from './search.ts';
-import { ensureAuditCheckpoints, SqliteAuditTrail, SqliteCheckpointLog } from './audit-trail.ts';
-import { cutBefore, cutLedgerBefore, ensureAuditRetention, retentionBase, retentionQuery, type RetentionBase } from './audit-retention.ts';
-import { ensureAuditIndex } from './audit-index.ts';
+import { ensureAuditCheckpoints, SqliteCheckpointLog } from './audit-trail.ts';
+import { cutBefore, ensureAuditRetention, retentionBase, retentionQuery, type RetentionBase } from './audit-retention.ts';
 import { ensureAuditLedger, SqliteLedgerTrail } from './audit-ledger.ts';
 import { migrateAuditEvents } from './audit-migrate.ts';
 import { AUDIT_TYPE, LedgerSearch } from './audit-search.ts';
@@ -29,16 +28,12 @@ export interface SqliteOptions {
   path: string;
   /** 'normal' survives a process crash (kill -9); 'full' also survives power loss */
   synchronous?: 'normal' | 'full';
-  /** AuditEvents are kept in the compact audit ledger (src/store/sqlite/audit-ledger.ts) and
-   * served by its own search (audit-search.ts); events stored the generic way are moved into it
-   * when the store opens (audit-migrate.ts) */
+  /** AuditEvents are kept in the audit ledger (src/store/sqlite/audit-ledger.ts) and served by
+   * its own search (audit-search.ts); events stored as resources by older versions are moved
+   * into it when the store opens (audit-migrate.ts). The default. `false`: AuditEvents are
+   * resources like any other and the store keeps no trail (the MongoDB engine's test stand-in,
+   * whose trail is its own, and the tests' oracle of how the general index answers them). */
   auditLedger?: boolean;
-}
-
-/** What the store's trail appends with: the ledger or the generic rows. */
-interface Trail {
-  append(events: QueuedAudit[], now: () => string): void;
-  checkpoint(always: boolean): void;
 }
 
 /** An AuditEvent changed other than by the trail's own append: refused as every door is. */
@@ -90,7 +85,7 @@ export class SqliteStore implements ResourceStore {
   readonly options: SqliteOptions;
   readonly unmarkedSensitiveRows: boolean;
   readonly unmarkedStatusIdentifiers: boolean;
-  private auditTrail: Trail | undefined;
+  private auditTrail: SqliteLedgerTrail | undefined;
   /** the audit ledger's reads, on the reader and on the writer connection (none: AuditEvents are generic resources) */
   private readonly ledger: LedgerSearch | undefined;
   private readonly txLedger: LedgerSearch | undefined;
@@ -144,7 +139,7 @@ export class SqliteStore implements ResourceStore {
       // on the ledger a checkpoint's head is the row numbered like its count of events
       this.writer.exec('UPDATE audit_checkpoint SET version_seq = events WHERE version_seq <> events');
       this.auditMigration = events ? { events, ms: performance.now() - began } : undefined;
-    } else ensureAuditIndex(this.writer);
+    }
     // keep the planner's statistics current (SQLite's advice for long-lived connections)
     this.writer.pragma('optimize=0x10002');
     this.reader = memory ? this.writer : new Database(options.path, { readonly: true });
@@ -184,7 +179,6 @@ export class SqliteStore implements ResourceStore {
       ),
       moveResource: this.writer.prepare<[number | bigint, string, number, number]>('UPDATE resource SET seq = ?, last_updated = ?, deleted = ? WHERE rid = ?'),
       rid: this.writer.prepare<[string, string], { rid: number }>('SELECT rid FROM resource WHERE resource_type = ? AND id = ?'),
-      removeAuditIndex: options.auditLedger !== false ? undefined : this.writer.prepare('DELETE FROM audit_index WHERE rid = ?'),
       begin: this.writer.prepare('BEGIN IMMEDIATE'),
       commit: this.writer.prepare('COMMIT'),
       rollback: this.writer.prepare('ROLLBACK'),
@@ -439,23 +433,21 @@ export class SqliteStore implements ResourceStore {
       const row = this.stmt.rid.get(resourceType, id);
       if (!row) return;
       this.index.remove(row.rid);
-      // an event's audit_index row (src/store/sqlite/audit-index.ts) gives way to the rows extracted now
-      if (resourceType === 'AuditEvent') this.stmt.removeAuditIndex?.run(row.rid);
       this.index.insert(row.rid, index);
     },
   };
 
   /** Appends AuditEvents on the writer connection; only inside transaction(), so they commit
-   * with the writes of that transaction (src/store/sqlite/audit-trail.ts). */
+   * with the writes of that transaction (src/store/sqlite/audit-ledger.ts). */
   appendAudit(events: QueuedAudit[]): void {
-    this.auditTrail ??= this.ledger ? new SqliteLedgerTrail(this.writer) : new SqliteAuditTrail(this.writer);
+    this.auditTrail ??= new SqliteLedgerTrail(this.ledgerDb());
     this.auditTrail.append(events, this.tx.now);
   }
 
   /** From now on the trail's appends on this connection write signed checkpoints, and the
    * first is written at once (it anchors the events stored before). */
   async signAudit(signer: CheckpointSigner): Promise<void> {
-    const trail = this.ledger ? new SqliteLedgerTrail(this.writer, signer) : new SqliteAuditTrail(this.writer, signer);
+    const trail = new SqliteLedgerTrail(this.ledgerDb(), signer);
     this.auditTrail = trail;
     await this.transaction(async () => trail.checkpoint(false));
   }
@@ -475,7 +467,7 @@ export class SqliteStore implements ResourceStore {
     if (!trail) throw new Error('pruneAudit needs the signing key (signAudit)');
     const result = await this.transaction(async () => {
       const from = retentionBase(this.writer)?.events ?? 0;
-      const base = this.ledger ? cutLedgerBefore(this.writer, before) : cutBefore(this.writer, before);
+      const base = cutBefore(this.ledgerDb(), before);
       if (!base) return undefined;
       const at = Date.now();
       trail.append([{ interaction: 'delete', action: 'D', status: 200, clientId: RETENTION_CLIENT, query: retentionQuery(before, base), id: `retention-${at}`, at }], this.tx.now);
@@ -486,6 +478,12 @@ export class SqliteStore implements ResourceStore {
       await this.checkpointAudit();
     }
     return result;
+  }
+
+  /** The writer connection, when this store keeps the audit ledger. */
+  private ledgerDb(): Database.Database {
+    if (!this.ledger) throw new Error('this store keeps AuditEvents as resources (auditLedger: false) and no audit trail');
+    return this.writer;
   }
 
   /** Where the trail starts after retention cuts (none: at the genesis hash). */
