@@ -222,3 +222,38 @@ t.test('paging through next and previous links answers alike, events with other 
     t.same(a.back.flat().sort(), a.seen.flat().slice(0, a.back.flat().length).sort(), `${url}: back to the first page`);
   }
 });
+
+t.test('searches on the trail use the ledger\'s indexes, never a scan of it', async (t) => {
+  const { ledger, store, path } = await ledgerAndGeneric(t);
+  // a trail of some size, with the planner's statistics of it (as `PRAGMA optimize` keeps them)
+  const more: QueuedAudit[][] = Array.from({ length: 20 }, (_, k) => Array.from({ length: 500 }, (_, j) => {
+    const i = k * 500 + j;
+    return { interaction: 'read', action: 'R', status: 200, clientId: `client-${i % 50}`, what: `Observation/m${i % 500}`, patient: `Patient/m${i % 500}`, id: `more-${i}`, at: Date.UTC(2027, 0, 1) + i * 3_600_000 };
+  }));
+  for (const batch of more) await store.transaction(async () => store.appendAudit(batch));
+  const db = new Database(path);
+  db.exec('ANALYZE');
+  db.close();
+  // a connection that reads those statistics (as after a restart)
+  const reopened = new SqliteStore({ path });
+  t.teardown(() => reopened.close());
+  const plan = (qs: string) => {
+    const q: Record<string, string[]> = {};
+    for (const [k, v] of new URLSearchParams(qs)) (q[k] ??= []).push(v);
+    const parsed = ledger.fhir.searchParser.parse({ types: ['AuditEvent'], query: q, baseUrl: 'http://test.local/fhir', strict: true, count: { default: 20, max: 1000 } });
+    return reopened.explain(parsed.query).join('\n');
+  };
+  const cases: [string, RegExp][] = [
+    ['patient=Patient/p1', /audit_ledger_what \(what_id=\? AND what_type=\?\)[^]*audit_ledger_patient \(patient_id=\? AND patient_type=\?\)|audit_ledger_patient[^]*audit_ledger_what/],
+    ['entity=Observation/o2', /audit_ledger_what \(what_id=\? AND what_type=\?\)/],
+    ['altid=c1', /audit_ledger_client \(client=\?\)/],
+    ['agent:identifier=https://migfhir.org/fhir/sid/client|c1', /audit_ledger_client \(client=\?\)/],
+    ['date=ge2026-01-03&date=lt2026-01-04', /audit_ledger_at \(at>\? AND at<\?\)|audit_ledger_at \(at[<>]/],
+    ['_id=ae-0003', /audit_ledger_id \(id=\?\)/],
+  ];
+  for (const [qs, uses] of cases) {
+    const p = plan(qs);
+    t.match(p, uses, `${qs}\n${p}`);
+    t.notMatch(p, /SCAN l\b|SCAN audit_ledger/, `${qs}: no scan of the trail\n${p}`);
+  }
+});

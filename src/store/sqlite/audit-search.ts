@@ -10,7 +10,7 @@
 // its targets; `_has:AuditEvent:…` and `_revinclude=AuditEvent:…` on other types come here for
 // the ids the ledger names (SqliteSearch); `_include` from an event reads the targets by id.
 import type Database from 'better-sqlite3';
-import type { Condition, Cursor, IncludeSpec, SearchQuery, SortKey } from '../../search/ir.ts';
+import type { Condition, Cursor, IncludeSpec, RangeValue, SearchQuery, SortKey } from '../../search/ir.ts';
 import { mergeDateRanges } from '../../search/ir.ts';
 import { instantComparison, numberComparison, rangeComparison, type Column, type Comparison } from '../../search/prefixes.ts';
 import { foldString, prefixUpperBound } from '../../search/normalize.ts';
@@ -129,19 +129,40 @@ class Builder {
   }
 
   /** Some row of `keys` in `table` meets one of `preds` (each a test of the row `$`); no preds:
-   * some row exists. 0 or 1, never NULL, so that NOT … reads as the generic NOT IN. */
-  rows(table: Table | string, keys: readonly string[], preds: () => string[]): string {
-    const terms = armsOf(table, keys).map((arm) => {
+   * some row exists. Rows a value cannot match (a reference value on the agent's identifier row,
+   * whose target is NULL) are left out, so that each term of the OR can seek an index.
+   * `negated`: the caller puts NOT before it, so it is 0 or 1, never NULL — NOT reads as the
+   * generic NOT IN. */
+  rows(table: Table | string, keys: readonly string[], preds: () => string[], negated = false): string {
+    const terms: string[] = [];
+    for (const arm of armsOf(table, keys)) {
+      const mark = this.args.length;
       const values = preds().map((p) => onArm(p, arm));
+      if (values.length && values.every(never)) {
+        this.args.length = mark;
+        continue;
+      }
       const parts = [armWhere(arm), values.length ? anyOf(values) : undefined].filter((p) => p !== undefined);
-      return parts.length ? `COALESCE((${parts.join(' AND ')}), 0)` : '1';
-    });
+      const term = parts.length ? `(${parts.join(' AND ')})` : '1';
+      terms.push(negated && term !== '1' ? `COALESCE(${term}, 0)` : term);
+    }
     return anyOf(terms);
   }
 }
 
-function comparisonSql(b: Builder, c: Comparison, columns: Partial<Record<Column, string>>, value: (v: string | number) => Arg = (v) => v): string {
-  if ('column' in c) return `${columns[c.column]} ${c.op} ${b.bind(value(c.value))}`;
+/** A value test that starts with a comparison of a column the row does not have: never true. */
+const never = (sql: string) => /^\(*NULL(, NULL)*\)? (=|<|>|<=|>=|LIKE|IN) /.test(sql);
+
+/** Dates on the ledger row: `recorded` is the range [at, at + 1) in ms, and since both are
+ * integers, `at + 1 op v` is `at op v - 1`: every bound tests `at` itself, which its index seeks. */
+function dateSql(b: Builder, params: string[], ranges: RangeValue[], all: boolean): string {
+  if (!armsOf('date', params).length) return '0';
+  const parts = ranges.map((v) => comparisonSql(b, rangeComparison(v), { low: 'l.at', high: 'l.at' }, (x, column) => (column === 'high' ? Number(x) - 1 : x)));
+  return all ? `(${parts.join(' AND ')})` : anyOf(parts);
+}
+
+function comparisonSql(b: Builder, c: Comparison, columns: Partial<Record<Column, string>>, value: (v: string | number, column: Column) => Arg = (v) => v): string {
+  if ('column' in c) return `${columns[c.column]} ${c.op} ${b.bind(value(c.value, c.column))}`;
   if ('not' in c) return `NOT ${comparisonSql(b, c.not, columns, value)}`;
   const [parts, joiner] = 'all' in c ? [c.all, ' AND '] : [c.any, ' OR '];
   return `(${parts.map((x) => comparisonSql(b, x, columns, value)).join(joiner)})`;
@@ -156,7 +177,7 @@ const not = (sql: string, negate: boolean) => (negate ? `NOT ${sql}` : sql);
 
 /** A condition as SQL on the ledger row aliased `l` (with `resource_type` and `id` for the
  * conditions the general compiler answers). */
-function conditionSql(b: Builder, c: Condition | { kind: 'dateRange'; params: string[]; values: import('../../search/ir.ts').RangeValue[] }): string {
+function conditionSql(b: Builder, c: Condition | { kind: 'dateRange'; params: string[]; values: RangeValue[] }): string {
   switch (c.kind) {
     case 'string':
       return b.rows('string', c.params, () => c.values.map((v) => startsWith(b, '$.norm', v)));
@@ -173,7 +194,7 @@ function conditionSql(b: Builder, c: Condition | { kind: 'dateRange'; params: st
         if (v.system === null) parts.push('$.system IS NULL');
         else if (v.system !== undefined) parts.push(v.orNoSystem ? `($.system = ${b.bind(v.system)} OR $.system IS NULL)` : `$.system = ${b.bind(v.system)}`);
         return `(${parts.join(' AND ') || '1'})`;
-      })), c.not);
+      }), c.not), c.not);
     case 'tokenText':
       return b.rows('token', c.params, () => c.values.map((v) => `$.text LIKE ${b.bind(`%${likeEscape(v)}%`)} ESCAPE '\\'`));
     case 'tokenOfType':
@@ -184,9 +205,9 @@ function conditionSql(b: Builder, c: Condition | { kind: 'dateRange'; params: st
         return `(${parts.join(' AND ')})`;
       }));
     case 'date':
-      return b.rows('date', c.params, () => c.values.map((v) => comparisonSql(b, rangeComparison(v), { low: '$.low', high: '$.high' })));
+      return dateSql(b, c.params, c.values, false);
     case 'dateRange':
-      return b.rows('date', c.params, () => [`(${c.values.map((v) => comparisonSql(b, rangeComparison(v), { low: '$.low', high: '$.high' })).join(' AND ')})`]);
+      return dateSql(b, c.params, c.values, true);
     case 'number':
     case 'quantity':
       // no AuditEvent parameter has number or quantity rows
@@ -207,7 +228,7 @@ function conditionSql(b: Builder, c: Condition | { kind: 'dateRange'; params: st
       // nor uri or composite rows
       return '0';
     case 'missing':
-      return not(b.rows(c.table, c.params, () => []), c.missing);
+      return not(b.rows(c.table, c.params, () => [], c.missing), c.missing);
     case 'id':
       if (c.values.length === 0) return c.not ? '0' : '1';
       return `l.id ${c.not ? 'NOT IN' : 'IN'} (${b.list(c.values)})`;
@@ -254,8 +275,10 @@ function sortExpr(k: SortKey): string {
   return `COALESCE((SELECT ${k.descending ? 'MAX' : 'MIN'}(v) FROM (${values.map((v) => `SELECT ${v} AS v`).join(' UNION ALL ')})), ${missing})`;
 }
 
-function keyset(b: Builder, dirs: boolean[], values: (string | number | null)[], forward: boolean): string {
+function keyset(b: Builder, dirs: boolean[], position: (string | number | null)[], forward: boolean): string {
   const cols = [...dirs.map((_, i) => `s${i}`), 'rid'];
+  // the row key as seq (a key of the resource tables, positive, is past every event)
+  const values = [...position.slice(0, -1), Number(position.at(-1)) + ROW_OFFSET];
   const desc = [...dirs, false];
   const ors: string[] = [];
   for (let i = 0; i < cols.length; i++) {
@@ -266,9 +289,10 @@ function keyset(b: Builder, dirs: boolean[], values: (string | number | null)[],
   return `(${ors.join(' OR ')})`;
 }
 
-/** The row key of an event in a search's positions: negative, so that events and rows of the
- * resource tables (positive rids) never share one and a search of both pages them with one cursor. */
-export const ROW_KEY = 'l.seq - 9007199254740991';
+/** The row key of an event in a search's positions is its seq less this: negative, so that
+ * events and rows of the resource tables (positive rids) never share one and a search of both
+ * pages them with one cursor. The SQL orders by seq (the rowid) and takes a cursor's key back. */
+export const ROW_OFFSET = Number.MAX_SAFE_INTEGER;
 
 const FROM = `(SELECT *, '${AUDIT_TYPE}' AS resource_type FROM audit_ledger) l`;
 const ROW = LEDGER_COLUMNS.map((c) => `l.${c}`).join(', ');
@@ -352,8 +376,8 @@ export class LedgerSearch {
     return { entries: rows.map((r) => ({ ...version(r), method: 'POST' as const, seq: r.seq })), hasOlder, hasNewer, total };
   }
 
-  /** One page of events: the query's conditions on the ledger rows, sorted and paged by keyset. */
-  search(query: SearchQuery, cursor: Cursor | undefined, view?: RowView): { matches: LedgerMatch[]; hasMore: boolean; total?: number } {
+  /** The page and count queries of a search. */
+  private compile(query: SearchQuery, cursor: Cursor | undefined, view?: RowView) {
     const b = new Builder(this.ids, view);
     const sorts = query.sort.map(sortExpr);
     const where = mergeDateRanges(query.conditions).map((c) => conditionSql(b, c));
@@ -364,21 +388,37 @@ export class LedgerSearch {
     const outerArgs = b.args.splice(0);
     const order = [...dirs.map((d, i) => `s${i} ${d !== !forward ? 'DESC' : 'ASC'}`), `rid ${forward ? 'ASC' : 'DESC'}`].join(', ');
     const cond = where.length ? where.join('\n  AND ') : '1';
+    if (!Number.isSafeInteger(query.count) || query.count < 0) throw new Error(`page size ${query.count} is not a count`);
+    const select = ['l.seq AS rid', ROW, ...sorts.map((s, i) => `${s} AS s${i}`)].join(', ');
+    return {
+      page: { sql: `SELECT * FROM (SELECT ${select} FROM ${FROM} WHERE ${cond}) ${outer} ORDER BY ${order} LIMIT ${query.count + 1}`, args: [...whereArgs, ...outerArgs] },
+      count: { sql: `SELECT COUNT(*) AS n FROM ${FROM} WHERE ${cond}`, args: whereArgs },
+      sorts: sorts.length,
+      forward,
+    };
+  }
+
+  /** One page of events: the query's conditions on the ledger rows, sorted and paged by keyset. */
+  search(query: SearchQuery, cursor: Cursor | undefined, view?: RowView): { matches: LedgerMatch[]; hasMore: boolean; total?: number } {
+    const c = this.compile(query, cursor, view);
     let matches: LedgerMatch[] = [];
     let hasMore = false;
     if (query.count > 0) {
-      if (!Number.isSafeInteger(query.count)) throw new Error(`page size ${query.count} is not a count`);
-      const select = [`${ROW_KEY} AS rid`, ROW, ...sorts.map((s, i) => `${s} AS s${i}`)].join(', ');
-      const sql = `SELECT * FROM (SELECT ${select} FROM ${FROM} WHERE ${cond}) ${outer} ORDER BY ${order} LIMIT ${query.count + 1}`;
-      const rows = this.all<LedgerRow & Record<string, unknown>>(sql, [...whereArgs, ...outerArgs]);
+      const rows = this.all<LedgerRow & Record<string, unknown>>(c.page.sql, c.page.args);
       hasMore = rows.length > query.count;
       if (hasMore) rows.pop();
-      if (!forward) rows.reverse();
-      matches = rows.map((r) => ({ row: r, position: [...sorts.map((_, i) => r[`s${i}`] as string | number | null), r.rid as number] }));
+      if (!c.forward) rows.reverse();
+      matches = rows.map((r) => ({ row: r, position: [...Array.from({ length: c.sorts }, (_, i) => r[`s${i}`] as string | number | null), r.seq - ROW_OFFSET] }));
     }
     let total: number | undefined;
-    if (query.total !== 'none') total = this.all<{ n: number }>(`SELECT COUNT(*) AS n FROM ${FROM} WHERE ${cond}`, whereArgs)[0].n;
+    if (query.total !== 'none') total = this.all<{ n: number }>(c.count.sql, c.count.args)[0].n;
     return { matches, hasMore, total };
+  }
+
+  /** EXPLAIN QUERY PLAN of a search's page query (tests check that the ledger's indexes are used). */
+  explain(query: SearchQuery): string[] {
+    const { page } = this.compile(query, undefined);
+    return (this.db.prepare(`EXPLAIN QUERY PLAN ${page.sql}`).all(...page.args) as { detail: string }[]).map((r) => r.detail);
   }
 
   /** The resources `rows` reference through the include's parameter (`_include` from events):

@@ -292,6 +292,7 @@ export class SqliteStore implements ResourceStore {
 
   /** EXPLAIN QUERY PLAN of a search's page query (tests check that indexes are used). */
   explain(query: SearchQuery): string[] {
+    if (this.ledger && query.types.length === 1 && query.types[0] === AUDIT_TYPE) return this.ledger.explain(query);
     return this.searcher.explain(query);
   }
 

@@ -159,7 +159,7 @@ export class SqliteSearch {
 
   /** AuditEvents with other types (`_type=AuditEvent,Observation`): a page of each, merged in the
    * search's order. Both give positions of the same form — the same sort values, and a row key
-   * that is negative for events (audit-search.ts ROW_KEY) — so one cursor pages both. */
+   * that is negative for events (audit-search.ts ROW_OFFSET) — so one cursor pages both. */
   private mixedPage(ledger: LedgerSearch, query: SearchQuery, cursor: Cursor | undefined, view: RowView): Page {
     const events = this.ledgerPage(ledger, { ...query, types: [AUDIT_TYPE] }, cursor, view);
     const others = this.page({ ...query, types: query.types.filter((t) => t !== AUDIT_TYPE) }, cursor, view);
