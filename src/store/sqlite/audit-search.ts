@@ -15,12 +15,11 @@ import { mergeDateRanges } from '../../search/ir.ts';
 import { instantComparison, numberComparison, rangeComparison, type Column, type Comparison } from '../../search/prefixes.ts';
 import { foldString, prefixUpperBound } from '../../search/normalize.ts';
 import { compileCondition, type ParamIds, type RowView } from '../../search/sqlite.ts';
-import { ANONYMOUS_CLIENT, CLIENT_SYSTEM, LOGIN, REST, RESTFUL_INTERACTION, USER_AUTHENTICATION } from '../../audit/audit.ts';
+import { CLIENT_SYSTEM, LOGIN, REST, RESTFUL_INTERACTION, USER_AUTHENTICATION } from '../../audit/audit.ts';
 import { LEDGER_COLUMNS, LOGIN_FLAG, renderRow, type LedgerRow } from './audit-ledger.ts';
 import type { HistoryPage, HistoryQuery, ScannedResource, StoredVersion } from '../types.ts';
 
 export const AUDIT_TYPE = 'AuditEvent';
-void ANONYMOUS_CLIENT;
 
 type Arg = string | number | null;
 type Table = 'string' | 'token' | 'date' | 'reference';
