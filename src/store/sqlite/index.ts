@@ -196,6 +196,9 @@ export class SqliteStore implements ResourceStore {
     this.txSearcher = new SqliteSearch(this.writer, lookup, this.txLedger);
     const max = this.stmt.maxUpdated.get()?.m;
     if (max) this.lastIssued = Date.parse(max);
+    // the newest event's lastUpdated too: the clock stays past every version written, events included
+    const newestEvent = this.ledger ? this.writer.prepare<[], number>('SELECT updated FROM audit_ledger ORDER BY seq DESC LIMIT 1').pluck().get() : undefined;
+    if (newestEvent !== undefined) this.lastIssued = Math.max(this.lastIssued, newestEvent);
   }
 
   async current(resourceType: string, id: string): Promise<StoredVersion | undefined> {
