@@ -29,23 +29,82 @@ function purpose(p: string): string {
   return `{"coding":[{"system":${str(system)}${code === undefined ? '' : `,"code":${str(code)}`}}]}`;
 }
 
+/** What a stored AuditEvent shows, field by field: an event as the trail keeps it (src/store/
+ * sqlite/audit-ledger.ts keeps one row of these per event). */
+export interface AuditFields {
+  id: string;
+  login: boolean;
+  /** labelled as the sensitive data its query reads (meta.security) */
+  sensitive: boolean;
+  /** subtype code: the restful interaction, or DICOM's Login */
+  sub: string;
+  action: string;
+  period?: { start: number; end: number };
+  /** recorded, epoch ms */
+  at: number;
+  outcome: string;
+  outcomeDesc?: string;
+  /** purposes of use, `system|code` */
+  purposes?: string[];
+  client: string;
+  address?: string;
+  /** entity.what of the resource acted on */
+  what?: string;
+  /** the patient entity, only when it is not `what` */
+  patient?: string;
+  /** a search's query, as sent (stored base64 in entity.query) */
+  query?: string;
+}
+
+/** The fields of a queued event. */
+export function fieldsOf(e: QueuedAudit): AuditFields {
+  return {
+    id: e.id,
+    login: e.kind === 'login',
+    sensitive: !!e.sensitive,
+    sub: e.kind === 'login' ? LOGIN.code : e.interaction,
+    action: e.action,
+    ...(e.period ? { period: e.period } : {}),
+    at: e.at,
+    outcome: outcome(e.status),
+    ...(e.status >= 400 ? { outcomeDesc: e.description ?? `HTTP ${e.status}` } : {}),
+    ...(e.purposeOfUse?.length ? { purposes: e.purposeOfUse } : {}),
+    client: e.clientId ?? ANONYMOUS_CLIENT,
+    ...(e.address ? { address: e.address } : {}),
+    ...(e.what ? { what: e.what } : {}),
+    ...(e.patient && e.patient !== e.what ? { patient: e.patient } : {}),
+    ...(e.query ? { query: e.query } : {}),
+  };
+}
+
 /** The stored JSON of the event without its chain link: what the link's hash covers. */
 export function unlinkedJson(e: QueuedAudit, lastUpdated: string): string {
-  let out = `{"resourceType":"AuditEvent","id":${str(e.id)},"meta":{"versionId":"1","lastUpdated":${str(lastUpdated)}${e.sensitive ? SECURITY : ''}},`;
-  out += e.kind === 'login' ? LOGIN_TYPE : `${REST_TYPE}${str(e.interaction)}}]`;
-  out += `,"action":${str(e.action)}`;
-  if (e.period) out += `,"period":{"start":"${iso(e.period.start)}","end":"${iso(e.period.end)}"}`;
-  out += `,"recorded":"${iso(e.at)}","outcome":"${outcome(e.status)}"`;
-  if (e.status >= 400) out += `,"outcomeDesc":${str(e.description ?? `HTTP ${e.status}`)}`;
-  if (e.purposeOfUse?.length) out += `,"purposeOfEvent":[${e.purposeOfUse.map(purpose).join(',')}]`;
-  const client = str(e.clientId ?? ANONYMOUS_CLIENT);
-  out += `,${AGENT}${client}}},"altId":${client},"requestor":true${e.address ? `,"network":{"address":${str(e.address)},"type":"2"}` : ''}}],${SOURCE}`;
+  return renderUnlinked(fieldsOf(e), lastUpdated);
+}
+
+/** The stored JSON of an event's fields without its chain link. */
+export function renderUnlinked(f: AuditFields, lastUpdated: string): string {
+  let out = `{"resourceType":"AuditEvent","id":${str(f.id)},"meta":{"versionId":"1","lastUpdated":${str(lastUpdated)}${f.sensitive ? SECURITY : ''}},`;
+  out += f.login ? LOGIN_TYPE : `${REST_TYPE}${str(f.sub)}}]`;
+  out += `,"action":${str(f.action)}`;
+  if (f.period) out += `,"period":{"start":"${iso(f.period.start)}","end":"${iso(f.period.end)}"}`;
+  out += `,"recorded":"${iso(f.at)}","outcome":${str(f.outcome)}`;
+  if (f.outcomeDesc !== undefined) out += `,"outcomeDesc":${str(f.outcomeDesc)}`;
+  if (f.purposes?.length) out += `,"purposeOfEvent":[${f.purposes.map(purpose).join(',')}]`;
+  const client = str(f.client);
+  out += `,${AGENT}${client}}},"altId":${client},"requestor":true${f.address ? `,"network":{"address":${str(f.address)},"type":"2"}` : ''}}],${SOURCE}`;
   const entities: string[] = [];
-  if (e.what) entities.push(`{"what":{"reference":${str(e.what)}},${SYSTEM_OBJECT}}`);
-  if (e.patient && e.patient !== e.what) entities.push(`{"what":{"reference":${str(e.patient)}},${PERSON}}`);
-  if (e.query) entities.push(`{${SYSTEM_OBJECT},${QUERY_ROLE},"query":"${Buffer.from(e.query).toString('base64')}"}`);
+  if (f.what) entities.push(`{"what":{"reference":${str(f.what)}},${SYSTEM_OBJECT}}`);
+  if (f.patient) entities.push(`{"what":{"reference":${str(f.patient)}},${PERSON}}`);
+  if (f.query) entities.push(`{${SYSTEM_OBJECT},${QUERY_ROLE},"query":"${Buffer.from(f.query).toString('base64')}"}`);
   if (entities.length) out += `,"entity":[${entities.join(',')}]`;
   return `${out}}`;
+}
+
+/** The unlinked JSON with its chain link appended: the event as readers get it. */
+export function linkedJson(unlinked: string, previous: string, hash: string): string {
+  const link = `"extension":[{"url":"${CHAIN_URL}","extension":[{"url":"previous","valueString":"${previous}"},{"url":"hash","valueString":"${hash}"}]}]`;
+  return `${unlinked.slice(0, -1)},${link}}`;
 }
 
 /** The event as stored, chained after `previous`, and its hash. */
@@ -54,6 +113,5 @@ export function storedEvent(previous: string, e: QueuedAudit, lastUpdated: strin
   // one-shot: the same sha256 as createHash().update(previous).update(unlinked), ~1.5 µs less an
   // event than building a Hash object (the audit worker hashes every event it stores)
   const hash = digest('sha256', previous + unlinked, 'hex');
-  const link = `"extension":[{"url":"${CHAIN_URL}","extension":[{"url":"previous","valueString":"${previous}"},{"url":"hash","valueString":"${hash}"}]}]`;
-  return { json: `${unlinked.slice(0, -1)},${link}}`, hash };
+  return { json: linkedJson(unlinked, previous, hash), hash };
 }

@@ -1,8 +1,8 @@
 // Where the Auditor's events go, by storage engine:
 // - an SQLite file: read events to a worker thread with its own connection to the same WAL
-//   database (src/audit/worker.ts), so the event loop that answers reads never builds, hashes or
-//   indexes an AuditEvent; write events on the server's writer connection, in the write's own
-//   transaction. Should the worker fail, its unconfirmed batches are written on the main thread.
+//   database (src/audit/worker.ts), so the event loop that answers reads never renders, hashes or
+//   stores an AuditEvent; write events on the server's writer connection, in the write's own
+//   transaction. Both append to the audit ledger (src/store/sqlite/audit-ledger.ts). Should the worker fail, its unconfirmed batches are written on the main thread.
 // - an in-memory SQLite database (tests): a second connection cannot see it, so batches are
 //   written on the main thread, after the responses.
 // - MongoDB: each event a resource write through the repository, linked afterwards in the
@@ -16,9 +16,9 @@ import type { ResourceStore } from '../store/types.ts';
 import { ephemeralSigner, loadOrCreateSigner, type CheckpointSigner } from './checkpoint.ts';
 
 /** An engine that appends the trail itself, in its own transactions (the embedded SQLite engine:
- * src/store/sqlite/audit-trail.ts): what the sinks below use of it. */
+ * src/store/sqlite/audit-ledger.ts): what the sinks below use of it. */
 export interface TrailStore extends ResourceStore {
-  readonly options: { path: string; synchronous?: 'normal' | 'full' };
+  readonly options: { path: string; synchronous?: 'normal' | 'full'; auditLedger?: boolean };
   appendAudit(events: QueuedAudit[]): void;
   signAudit(signer: CheckpointSigner): Promise<void>;
   checkpointAudit(): Promise<void>;
@@ -26,7 +26,7 @@ export interface TrailStore extends ResourceStore {
 
 function appendsTrail(store: ResourceStore): store is TrailStore {
   const s = store as Partial<TrailStore>;
-  return typeof s.appendAudit === 'function' && typeof s.signAudit === 'function' && typeof s.options?.path === 'string';
+  return typeof s.appendAudit === 'function' && typeof s.signAudit === 'function' && typeof s.options?.path === 'string' && s.options.auditLedger !== false;
 }
 
 /** The checkpoint key of a database file when none is given: next to it, in the data folder. */

@@ -5,7 +5,7 @@
 import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { QueuedAudit } from './audit.ts';
-import { SqliteAuditTrail } from '../store/sqlite/audit-trail.ts';
+import { SqliteLedgerTrail } from '../store/sqlite/audit-ledger.ts';
 import { signerFromPem } from './checkpoint.ts';
 
 const CHUNK = 256;
@@ -16,8 +16,8 @@ db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
 db.pragma('busy_timeout = 5000');
 db.pragma('wal_autocheckpoint = 20000');
 db.pragma('cache_size = -65536');
-// the server's store created audit_index and audit_checkpoint before starting this thread
-const trail = new SqliteAuditTrail(db, signerFromPem(key));
+// the server's store created audit_ledger and audit_checkpoint before starting this thread
+const trail = new SqliteLedgerTrail(db, signerFromPem(key));
 const begin = db.prepare('BEGIN IMMEDIATE');
 const commit = db.prepare('COMMIT');
 const rollback = db.prepare('ROLLBACK');

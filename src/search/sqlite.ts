@@ -7,7 +7,6 @@ import type { ComponentValue, Condition, Cursor, IncludeSpec, QuantityValue, Ran
 import { mergeDateRanges } from './ir.ts';
 import { instantComparison, numberComparison, rangeComparison, type Column, type Comparison } from './prefixes.ts';
 import { foldString, prefixUpperBound, uriAncestors } from './normalize.ts';
-import { AUDIT_ARMS, type AuditArm } from '../store/sqlite/audit-index.ts';
 import type { RowSens } from './index-rows.ts';
 
 export type ParamIds = (key: string) => number | undefined;
@@ -33,25 +32,17 @@ const TABLE = {
 } as const;
 type Table = keyof typeof TABLE;
 
-/** Where index rows are read from: their sp_ table, or an arm of audit_index (the AuditEvents
- * this server wrote keep one row each there: src/store/sqlite/audit-index.ts). */
-type Source = { table: string; arm?: AuditArm };
+/** Where index rows are read from: their sp_ table. */
+type Source = { table: string };
 
-/** The sources of the rows of `keys` in `table`: the table itself, then the audit_index arms of
- * those keys. `*` (every reference of a type) takes the arms of every AuditEvent parameter. */
-function sources(table: Table, keys: readonly string[]): Source[] {
-  const out: Source[] = [{ table: TABLE[table] }];
-  for (const arm of AUDIT_ARMS) {
-    if (arm.table === table && keys.some((k) => k === arm.key || k === '*' || k === 'AuditEvent.*')) out.push({ table: 'audit_index', arm });
-  }
-  return out;
+/** The sources of the rows of `keys` in `table`. */
+function sources(table: Table, _keys: readonly string[]): Source[] {
+  return [{ table: TABLE[table] }];
 }
 
-/** `$.column` of an index row written for the source aliased `alias`. */
-function rowSql(text: string, src: Source, alias: string): string {
-  if (!src.arm) return text.replaceAll('$.', `${alias}.`);
-  const cols = src.arm.cols;
-  return text.replace(/\$\.([a-z_]+)/g, (_, c: string) => (c === 'rid' ? `${alias}.rid` : (cols[c]?.replaceAll('$.', `${alias}.`) ?? 'NULL')));
+/** `$.column` of an index row of the source aliased `alias`. */
+function rowSql(text: string, _src: Source, alias: string): string {
+  return text.replaceAll('$.', `${alias}.`);
 }
 
 class Builder {
@@ -97,11 +88,9 @@ class Builder {
   }
 
   /** Which rows of the source aliased `a` belong to `keys`: the param test on an sp_ table
-   * (`+` keeps it from choosing the index), an arm's own condition (sources() chose the arm by
-   * its key); undefined when every row does. */
-  rowsOf(src: Source, a: string, keys: string[], plus = ''): string | undefined {
-    if (!src.arm) return and([this.params(`${plus}${a}.param`, keys), this.sens(a, keys)]);
-    return src.arm.where?.replaceAll('$.', `${a}.`);
+   * (`+` keeps it from choosing the index) and the client's view. */
+  rowsOf(_src: Source, a: string, keys: string[], plus = ''): string | undefined {
+    return and([this.params(`${plus}${a}.param`, keys), this.sens(a, keys)]);
   }
 }
 
@@ -183,7 +172,6 @@ function inIndexEach(b: Builder, rid: string, table: Table, keys: string[], valu
   const a = b.alias('i');
   // bind order follows the SQL text: each branch binds its param ids, then its values
   const selects = sources(table, keys).map((src) => {
-    if (src.arm) return `SELECT ${a}.rid FROM ${src.table} ${a} WHERE ${and([b.rowsOf(src, a, keys), anyOf(valuePreds.map((p) => rowSql(p(), src, a)))])}`;
     const branches = valuePreds.map((p) => `(${b.rowsOf(src, a, keys)} AND ${rowSql(p(), src, a)})`);
     return `SELECT ${a}.rid FROM ${src.table} ${a} WHERE ${anyOf(branches)}`;
   });
@@ -503,7 +491,7 @@ function includeSources(spec: IncludeSpec): Source[] {
 
 /** Which reference rows of the source aliased `ref` an include follows. */
 function followed(b: Builder, src: Source, spec: IncludeSpec): string | undefined {
-  if (src.arm || spec.param !== '*') return b.rowsOf(src, 'ref', [spec.param]);
+  if (spec.param !== '*') return b.rowsOf(src, 'ref', [spec.param]);
   return b.sens('ref', ['*']);
 }
 
@@ -546,4 +534,13 @@ export function compileRevinclude(spec: IncludeSpec, targets: { type: string; id
   });
   return { sql: selects.join(`
       UNION `), args: b.args };
+}
+
+/** One condition as a predicate on the resource row aliased `alias` (columns rid, resource_type,
+ * id, last_updated): for a store's own providers that test the general index from their rows
+ * (a chain's targets, a `_has`'s referring resources). */
+export function compileCondition(c: Condition, alias: string, ids: ParamIds, view?: RowView): CompiledSql {
+  const b = new Builder(ids, view);
+  const sql = conditionSql(b, c, alias);
+  return { sql, args: b.args };
 }

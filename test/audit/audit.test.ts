@@ -100,14 +100,14 @@ t.test('the hash chain detects changed and removed events', async (t) => {
   await app.fhir.audit!.flush();
   t.same(await verifyChain(store), { events: all.length + 1, ok: true }, 'intact (including the audited search above)');
   const db = new Database(path);
-  const victim = db.prepare("SELECT seq, content FROM resource_version WHERE resource_type = 'AuditEvent' ORDER BY seq LIMIT 1 OFFSET 2").get() as { seq: number; content: string };
-  db.prepare('UPDATE resource_version SET content = ? WHERE seq = ?').run(victim.content.replace('"outcome":"4"', '"outcome":"0"'), victim.seq);
+  const victim = db.prepare('SELECT seq, outcome FROM audit_ledger ORDER BY seq LIMIT 1 OFFSET 2').get() as { seq: number; outcome: string };
+  db.prepare('UPDATE audit_ledger SET outcome = ? WHERE seq = ?').run(victim.outcome === '0' ? '4' : '0', victim.seq);
   let report = await verifyChain(store);
   t.equal(report.ok, false);
   t.match(report.broken!.reason, /changed/);
-  db.prepare('UPDATE resource_version SET content = ? WHERE seq = ?').run(victim.content, victim.seq);
+  db.prepare('UPDATE audit_ledger SET outcome = ? WHERE seq = ?').run(victim.outcome, victim.seq);
   t.equal((await verifyChain(store)).ok, true, 'restored');
-  db.prepare("UPDATE resource SET deleted = 1 WHERE rid = (SELECT r.rid FROM resource r WHERE r.resource_type = 'AuditEvent' ORDER BY r.rid LIMIT 1 OFFSET 1)").run();
+  db.prepare('DELETE FROM audit_ledger WHERE seq = (SELECT seq FROM audit_ledger ORDER BY seq LIMIT 1 OFFSET 1)').run();
   report = await verifyChain(store);
   t.equal(report.ok, false);
   t.match(report.broken!.reason, /removed/);

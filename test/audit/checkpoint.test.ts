@@ -14,6 +14,7 @@ import { CHAIN_URL, chainHash, GENESIS, verifyChain, type QueuedAudit } from '..
 import { loadOrCreateSigner, publicKeyFromPem, validSignature, type CheckpointSigner } from '../../src/audit/checkpoint.ts';
 import { auditKeyFile } from '../../src/audit/sinks.ts';
 import { SqliteStore } from '../../src/store/sqlite/index.ts';
+import { renderRow, type LedgerRow } from '../../src/store/sqlite/audit-ledger.ts';
 import { buildApp } from '../../src/app.ts';
 import { testConfig } from '../../src/config.ts';
 import { fhir } from '../helpers/app.ts';
@@ -46,6 +47,10 @@ async function trail(t: Test, batches: QueuedAudit[][]) {
   return { dir, path, store, db, signer, verify };
 }
 
+/** The events of the ledger as readers get them, with their row numbers. */
+const stored = (db: Database.Database, sql = 'ORDER BY seq') => (db.prepare(`SELECT * FROM audit_ledger ${sql}`).all() as LedgerRow[]).map((r) => ({ seq: r.seq, content: renderRow(r), row: r }));
+const isoAt = (db: Database.Database, offset: number) => new Date(db.prepare(`SELECT updated FROM audit_ledger ORDER BY seq LIMIT 1 OFFSET ${offset}`).pluck().get() as number).toISOString();
+
 const events = (from: number, count: number) => Array.from({ length: count }, (_, i) => read(from + i, (from + i) % 4 === 0));
 
 t.test('an intact trail verifies: chain, every checkpoint, the last one reached', async (t) => {
@@ -59,7 +64,7 @@ t.test('an intact trail verifies: chain, every checkpoint, the last one reached'
 
 t.test('cutting the tail is detected', async (t) => {
   const { verify, db } = await trail(t, [events(0, 6)]);
-  db.prepare("UPDATE resource SET deleted = 1 WHERE rid = (SELECT MAX(rid) FROM resource WHERE resource_type = 'AuditEvent')").run();
+  db.prepare('DELETE FROM audit_ledger WHERE seq = (SELECT MAX(seq) FROM audit_ledger)').run();
   const report = await verify();
   t.equal(report.ok, false);
   t.match(report.broken!.reason, /ends at event 5, before its signed checkpoint of 6 events/);
@@ -67,7 +72,7 @@ t.test('cutting the tail is detected', async (t) => {
 
 t.test('deleting every event is detected, and so is deleting the checkpoints with them', async (t) => {
   const { verify, db } = await trail(t, [events(0, 4)]);
-  db.exec("DELETE FROM resource WHERE resource_type = 'AuditEvent'; DELETE FROM resource_version WHERE resource_type = 'AuditEvent'; DELETE FROM audit_index");
+  db.exec('DELETE FROM audit_ledger');
   let report = await verify();
   t.equal(report.ok, false);
   t.match(report.broken!.reason, /ends at event 0/);
@@ -80,10 +85,11 @@ t.test('deleting every event is detected, and so is deleting the checkpoints wit
 /** Rewrites the stored chain from the first event on, as an attacker without the key can:
  * `change` edits the events (in write order), every link is recomputed. */
 function rewrite(db: Database.Database, change: (events: AuditEvent[]) => AuditEvent[]) {
-  const rows = db.prepare("SELECT seq, content FROM resource_version WHERE resource_type = 'AuditEvent' ORDER BY seq").all() as { seq: number; content: string }[];
+  const rows = stored(db);
   const edited = change(rows.map((r) => JSON.parse(r.content) as AuditEvent));
   let previous = GENESIS;
-  const update = db.prepare('UPDATE resource_version SET content = ? WHERE seq = ?');
+  // an attacker with the database writes the events as they want them read (the raw column)
+  const update = db.prepare('UPDATE audit_ledger SET raw = ? WHERE seq = ?');
   edited.forEach((e, i) => {
     const { extension: _x, ...rest } = e as AuditEvent & { extension?: unknown };
     void _x;
@@ -95,8 +101,9 @@ function rewrite(db: Database.Database, change: (events: AuditEvent[]) => AuditE
 
 t.test('a changed event is detected, also when the chain after it is recomputed', async (t) => {
   const { verify, db } = await trail(t, [events(0, 6)]);
-  const victim = db.prepare("SELECT seq, content FROM resource_version WHERE resource_type = 'AuditEvent' ORDER BY seq LIMIT 1 OFFSET 2").get() as { seq: number; content: string };
-  db.prepare('UPDATE resource_version SET content = ? WHERE seq = ?').run(victim.content.replace('"altId":"c2"', '"altId":"c0"'), victim.seq);
+  const victim = stored(db, 'ORDER BY seq LIMIT 1 OFFSET 2')[0];
+  t.equal(victim.row.client, 'c2');
+  db.prepare("UPDATE audit_ledger SET client = 'c0' WHERE seq = ?").run(victim.seq);
   let report = await verify();
   t.equal(report.ok, false);
   t.match(report.broken!.reason, /changed/);
@@ -108,11 +115,11 @@ t.test('a changed event is detected, also when the chain after it is recomputed'
 
 t.test('the hash covers meta: removing the security labels of an event is detected', async (t) => {
   const { verify, db } = await trail(t, [events(0, 6)]);
-  const labelled = db.prepare("SELECT seq, content FROM resource_version WHERE resource_type = 'AuditEvent' AND content LIKE '%\"security\"%' ORDER BY seq LIMIT 1").get() as { seq: number; content: string };
+  const labelled = stored(db, 'WHERE flags & 2 ORDER BY seq LIMIT 1')[0];
   const event = JSON.parse(labelled.content) as AuditEvent;
   t.ok(event.meta?.security?.length, 'the event of a sensitive query is labelled');
-  delete event.meta!.security;
-  db.prepare('UPDATE resource_version SET content = ? WHERE seq = ?').run(JSON.stringify(event), labelled.seq);
+  db.prepare('UPDATE audit_ledger SET flags = flags & ~2 WHERE seq = ?').run(labelled.seq);
+  t.notOk((JSON.parse(stored(db, `WHERE seq = ${labelled.seq}`)[0].content) as AuditEvent).meta?.security, 'read without its labels');
   const report = await verify();
   t.equal(report.ok, false);
   t.match(report.broken!.reason, /changed/);
@@ -120,10 +127,11 @@ t.test('the hash covers meta: removing the security labels of an event is detect
 
 t.test('reordering events is detected', async (t) => {
   const { verify, db } = await trail(t, [events(0, 6)]);
-  const rows = db.prepare("SELECT seq, content FROM resource_version WHERE resource_type = 'AuditEvent' ORDER BY seq LIMIT 2 OFFSET 2").all() as { seq: number; content: string }[];
-  const swap = db.prepare('UPDATE resource_version SET content = ? WHERE seq = ?');
-  swap.run(rows[1].content, rows[0].seq);
-  swap.run(rows[0].content, rows[1].seq);
+  const [a, b] = stored(db, 'ORDER BY seq LIMIT 2 OFFSET 2').map((r) => r.seq);
+  const move = db.prepare('UPDATE audit_ledger SET seq = ? WHERE seq = ?');
+  move.run(-1, a);
+  move.run(a, b);
+  move.run(b, -1);
   const report = await verify();
   t.equal(report.ok, false);
   t.match(report.broken!.reason, /removed or reordered/);
@@ -152,7 +160,7 @@ t.test('a rollback to an older consistent state passes the checkpoints left, not
   const { verify, db, store } = await trail(t, [events(0, 3), events(3, 3)]);
   const anchor = store.auditCheckpoints().at(-1)!;
   // back to the state after the first batch: its events and checkpoints only
-  db.exec("DELETE FROM audit_checkpoint WHERE events > 3; DELETE FROM resource WHERE resource_type = 'AuditEvent' AND rid > (SELECT rid FROM resource WHERE resource_type = 'AuditEvent' ORDER BY rid LIMIT 1 OFFSET 2)");
+  db.exec('DELETE FROM audit_checkpoint WHERE events > 3; DELETE FROM audit_ledger WHERE seq > 3');
   t.equal((await verify()).ok, true, 'consistent with what is left (the threat model says so)');
   const report = await verify(anchor);
   t.equal(report.ok, false);
@@ -180,7 +188,7 @@ t.test('audit anchor prints the latest checkpoint; verify --anchor checks agains
   run = cli('verify');
   t.equal(run.status, 2);
   t.match(run.stderr, /no audit key/);
-  db.prepare("UPDATE resource SET deleted = 1 WHERE rid = (SELECT MAX(rid) FROM resource WHERE resource_type = 'AuditEvent')").run();
+  db.prepare('DELETE FROM audit_ledger WHERE seq = (SELECT MAX(seq) FROM audit_ledger)').run();
   run = cli('verify', '--anchor', file);
   t.equal(run.status, 1);
   t.match(run.stdout, /BROKEN at event 3: the trail ends at event 3/);
@@ -212,7 +220,7 @@ t.test('the server writes the first checkpoint at start and signs its last event
 
 t.test('audit export --since writes the events from then on, the checkpoints among them and a manifest to check them with', async (t) => {
   const { dir, db } = await trail(t, [events(0, 4), events(4, 3), events(7, 2)]);
-  const fifth = db.prepare("SELECT last_updated FROM resource_version WHERE resource_type = 'AuditEvent' ORDER BY seq LIMIT 1 OFFSET 4").pluck().get() as string;
+  const fifth = isoAt(db, 4);
   const out = join(dir, 'export');
   const run = spawnSync(process.execPath, ['src/cli/main.ts', 'audit', 'export', '--since', fifth, '--output', out, '--data-dir', dir], { encoding: 'utf8' });
   t.equal(run.status, 0, run.stderr);
@@ -247,13 +255,12 @@ t.test('audit export --since writes the events from then on, the checkpoints amo
 t.test('audit prune removes the events up to a signed checkpoint, records the cut, and the rest still verifies; a cut by hand does not', async (t) => {
   const { dir, db } = await trail(t, [events(0, 4), events(4, 3), events(7, 2)]);
   const cli = (...args: string[]) => spawnSync(process.execPath, ['src/cli/main.ts', 'audit', ...args, '--data-dir', dir], { encoding: 'utf8' });
-  const eighth = db.prepare("SELECT last_updated FROM resource_version WHERE resource_type = 'AuditEvent' ORDER BY seq LIMIT 1 OFFSET 7").pluck().get() as string;
+  const eighth = isoAt(db, 7);
   let run = cli('prune', '--before', eighth);
   t.equal(run.status, 0, run.stderr);
   t.match(run.stdout, /removed 7 AuditEvents; the trail now starts after event 7/);
-  t.equal(db.prepare("SELECT COUNT(*) FROM resource WHERE resource_type = 'AuditEvent'").pluck().get(), 3, 'two left, and the event of the cut');
-  t.equal(db.prepare('SELECT COUNT(*) FROM audit_index').pluck().get(), 3, 'their index rows gone with them');
-  const cut = JSON.parse(db.prepare("SELECT content FROM resource_version WHERE resource_type = 'AuditEvent' ORDER BY seq DESC LIMIT 1").pluck().get() as string) as AuditEvent;
+  t.same(stored(db).map((r) => r.seq), [8, 9, 10], 'two left, and the event of the cut');
+  const cut = JSON.parse(stored(db, 'ORDER BY seq DESC LIMIT 1')[0].content) as AuditEvent;
   t.match(cut, { action: 'D', agent: [{ altId: 'migfhir-retention' }] });
   run = cli('verify');
   t.equal(run.status, 0, run.stdout + run.stderr);
@@ -262,9 +269,8 @@ t.test('audit prune removes the events up to a signed checkpoint, records the cu
   t.match(run.stdout, /nothing to remove/);
   // by hand: the next events removed and a base set at a signed checkpoint, without the event
   // that records a cut
-  const next = db.prepare("SELECT seq FROM resource_version WHERE resource_type = 'AuditEvent' ORDER BY seq LIMIT 1").pluck().get() as number;
   const checkpoint = db.prepare('SELECT events, head FROM audit_checkpoint WHERE events = 9').get() as { events: number; head: string };
-  db.prepare("DELETE FROM resource WHERE resource_type = 'AuditEvent' AND seq <= ?").run(next + 1);
+  db.prepare('DELETE FROM audit_ledger WHERE seq <= 9').run();
   db.prepare("INSERT INTO audit_retention (events, head, before, at) VALUES (?, ?, 'x', 'x')").run(checkpoint.events, checkpoint.head);
   run = cli('verify');
   t.equal(run.status, 1);
@@ -282,7 +288,7 @@ t.test('a cut at the head (every event older than the date) leaves a trail that 
   let run = cli('prune', '--before', new Date(Date.now() + 60_000).toISOString());
   t.equal(run.status, 0, run.stderr);
   t.match(run.stdout, /removed 7 AuditEvents; the trail now starts after event 7/);
-  const [cut] = db.prepare("SELECT content FROM resource_version WHERE resource_type = 'AuditEvent'").pluck().all() as string[];
+  const [cut] = stored(db).map((r) => r.content);
   const base = db.prepare('SELECT head FROM audit_checkpoint WHERE events = 7').pluck().get() as string;
   t.equal((JSON.parse(cut) as AuditEvent).extension!.find((e) => e.url === CHAIN_URL)!.extension![0].valueString, base, 'the event of the cut links to the head it cut at, not to the genesis');
   run = cli('verify');

@@ -17,7 +17,8 @@ import type { CheckpointDocument, LinkBatch } from '../../src/audit/ledger/mongo
 
 export class MingoSearchStore implements ResourceStore {
   readonly engine = 'mongodb-compiler-on-mingo';
-  private readonly inner = new SqliteStore({ path: ':memory:' });
+  // AuditEvents are resources on this engine (src/audit/ledger/mongo.ts): the inner store keeps them so
+  private readonly inner = new SqliteStore({ path: ':memory:', auditLedger: false });
   private docs = new Map<string, ResourceDocument>();
   private seq = 0;
   /** the audit ledger's collections, as the engine keeps them (src/audit/ledger/mongo.ts) */

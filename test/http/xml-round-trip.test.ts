@@ -31,6 +31,8 @@ t.test('R4 examples: JSON → server → XML → server → JSON', async (t) => 
     const text = readFileSync(path, 'utf8');
     const resource = JSON.parse(text);
     if (!resource.id || !app.fhir.types.has(resource.resourceType)) continue;
+    // AuditEvents are the server's own trail (the audit ledger): no PUT stores one (405)
+    if (resource.resourceType === 'AuditEvent') continue;
     const url = `/fhir/${resource.resourceType}/${resource.id}`;
     const put = await app.inject({ method: 'PUT', url, headers: { 'content-type': 'application/fhir+json' }, payload: text });
     if (put.statusCode >= 300) {

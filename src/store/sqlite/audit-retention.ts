@@ -5,7 +5,6 @@
 // verify wants that event, so a base set behind the command's back (the prefix deleted by hand)
 // does not verify. Only whole checkpoints can be cut, so the base is always one the key signed.
 import type Database from 'better-sqlite3';
-import { INDEX_TABLES } from './schema.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS audit_retention (
@@ -35,20 +34,18 @@ export const retentionQuery = (before: string, base: RetentionBase) => `before=$
 
 /** Deletes, inside the connection's open transaction, the events up to the newest checkpoint
  * whose head was stored before `before` (and past the current base); returns the new base, or
- * undefined when no checkpoint qualifies. */
+ * undefined when no checkpoint qualifies. A checkpoint's head is the ledger row numbered like
+ * its count of events. */
 export function cutBefore(db: Database.Database, before: string): RetentionBase | undefined {
   const current = retentionBase(db);
   const cut = db
-    .prepare<[string, number], RetentionBase & { versionSeq: number }>(
-      `SELECT c.events, c.head, c.version_seq AS versionSeq FROM audit_checkpoint c JOIN resource_version v ON v.seq = c.version_seq
-       WHERE v.last_updated < ? AND c.events > ? ORDER BY c.n DESC LIMIT 1`,
+    .prepare<[number, number], RetentionBase>(
+      `SELECT c.events, c.head FROM audit_checkpoint c JOIN audit_ledger l ON l.seq = c.events
+       WHERE l.updated < ? AND c.events > ? ORDER BY c.n DESC LIMIT 1`,
     )
-    .get(before, current?.events ?? 0);
+    .get(Date.parse(before), current?.events ?? 0);
   if (!cut) return undefined;
-  const rids = `SELECT rid FROM resource WHERE resource_type = 'AuditEvent' AND seq <= ${Math.trunc(cut.versionSeq)}`;
-  for (const table of [...INDEX_TABLES, 'sp_sensitive', 'audit_index']) db.exec(`DELETE FROM ${table} WHERE rid IN (${rids})`);
-  db.prepare(`DELETE FROM resource WHERE resource_type = 'AuditEvent' AND seq <= ?`).run(cut.versionSeq);
-  db.prepare(`DELETE FROM resource_version WHERE resource_type = 'AuditEvent' AND seq <= ?`).run(cut.versionSeq);
+  db.prepare('DELETE FROM audit_ledger WHERE seq <= ?').run(cut.events);
   db.prepare('INSERT INTO audit_retention (events, head, before, at) VALUES (?, ?, ?, ?)').run(cut.events, cut.head, before, new Date().toISOString());
   return { events: cut.events, head: cut.head };
 }

@@ -13,9 +13,12 @@ import { ensureCanonicalColumns } from './canonical-columns.ts';
 import { ensureSensColumns } from './sens-columns.ts';
 import { Checkpointer, WRITER_AUTOCHECKPOINT } from './checkpointer.ts';
 import { SqliteSearch } from './search.ts';
-import { ensureAuditCheckpoints, SqliteAuditTrail, SqliteCheckpointLog } from './audit-trail.ts';
+import { ensureAuditCheckpoints, SqliteCheckpointLog } from './audit-trail.ts';
 import { cutBefore, ensureAuditRetention, retentionBase, retentionQuery, type RetentionBase } from './audit-retention.ts';
-import { ensureAuditIndex } from './audit-index.ts';
+import { ensureAuditLedger, SqliteLedgerTrail } from './audit-ledger.ts';
+import { migrateAuditEvents } from './audit-migrate.ts';
+import { AUDIT_TYPE, LedgerSearch } from './audit-search.ts';
+import { FhirError } from '../../fhir/errors.ts';
 import { messageLogPath, SqliteMessageLog } from './message-log.ts';
 import { RETENTION_CLIENT, type QueuedAudit } from '../../audit/audit.ts';
 import type { Checkpoint, CheckpointSigner } from '../../audit/checkpoint.ts';
@@ -26,7 +29,16 @@ export interface SqliteOptions {
   path: string;
   /** 'normal' survives a process crash (kill -9); 'full' also survives power loss */
   synchronous?: 'normal' | 'full';
+  /** AuditEvents are kept in the audit ledger (src/store/sqlite/audit-ledger.ts) and served by
+   * its own search (audit-search.ts); events stored as resources by older versions are moved
+   * into it when the store opens (audit-migrate.ts). The default. `false`: AuditEvents are
+   * resources like any other and the store keeps no trail (the MongoDB engine's test stand-in,
+   * whose trail is its own, and the tests' oracle of how the general index answers them). */
+  auditLedger?: boolean;
 }
+
+/** An AuditEvent changed other than by the trail's own append: refused as every door is. */
+const immutable = () => new FhirError(405, { code: 'not-supported', diagnostics: 'AuditEvents are written by the server only and never changed' });
 
 type Row = {
   seq: number;
@@ -74,7 +86,12 @@ export class SqliteStore implements ResourceStore {
   readonly options: SqliteOptions;
   readonly unmarkedSensitiveRows: boolean;
   readonly unmarkedStatusIdentifiers: boolean;
-  private auditTrail: SqliteAuditTrail | undefined;
+  private auditTrail: SqliteLedgerTrail | undefined;
+  /** the audit ledger's reads, on the reader and on the writer connection (none: AuditEvents are generic resources) */
+  private readonly ledger: LedgerSearch | undefined;
+  private readonly txLedger: LedgerSearch | undefined;
+  /** AuditEvents moved from the generic rows into the ledger when this store opened, and how long it took (ms) */
+  readonly auditMigration: { events: number; ms: number } | undefined;
   private readonly writer: Database.Database;
   private readonly reader: Database.Database;
   /** transactions not yet begun, and the loop running them (see drain) */
@@ -116,9 +133,16 @@ export class SqliteStore implements ResourceStore {
     ensureCanonicalColumns(this.writer);
     const sensAdded = ensureSensColumns(this.writer);
     this.unmarkedStatusIdentifiers = sensAdded && this.writer.prepare('SELECT 1 FROM resource WHERE deleted = 0 LIMIT 1').get() !== undefined;
-    ensureAuditIndex(this.writer);
     ensureAuditCheckpoints(this.writer);
     ensureAuditRetention(this.writer);
+    if (options.auditLedger !== false) {
+      ensureAuditLedger(this.writer);
+      const began = performance.now();
+      const events = migrateAuditEvents(this.writer);
+      // on the ledger a checkpoint's head is the row numbered like its count of events
+      this.writer.exec('UPDATE audit_checkpoint SET version_seq = events WHERE version_seq <> events');
+      this.auditMigration = events ? { events, ms: performance.now() - began } : undefined;
+    }
     // keep the planner's statistics current (SQLite's advice for long-lived connections)
     this.writer.pragma('optimize=0x10002');
     this.reader = memory ? this.writer : new Database(options.path, { readonly: true });
@@ -158,7 +182,6 @@ export class SqliteStore implements ResourceStore {
       ),
       moveResource: this.writer.prepare<[number | bigint, string, number, number]>('UPDATE resource SET seq = ?, last_updated = ?, deleted = ? WHERE rid = ?'),
       rid: this.writer.prepare<[string, string], { rid: number }>('SELECT rid FROM resource WHERE resource_type = ? AND id = ?'),
-      removeAuditIndex: this.writer.prepare('DELETE FROM audit_index WHERE rid = ?'),
       begin: this.writer.prepare('BEGIN IMMEDIATE'),
       commit: this.writer.prepare('COMMIT'),
       rollback: this.writer.prepare('ROLLBACK'),
@@ -169,13 +192,20 @@ export class SqliteStore implements ResourceStore {
       maxUpdated: this.writer.prepare<[], { m: string | null }>('SELECT MAX(last_updated) AS m FROM resource_version'),
     };
     this.index = new SqliteIndexWriter(this.writer);
-    this.searcher = new SqliteSearch(this.reader, (key) => this.index.lookup(key));
-    this.txSearcher = new SqliteSearch(this.writer, (key) => this.index.lookup(key));
+    const lookup = (key: string) => this.index.lookup(key);
+    this.ledger = options.auditLedger !== false ? new LedgerSearch(this.reader, lookup) : undefined;
+    this.txLedger = options.auditLedger !== false ? (memory ? this.ledger : new LedgerSearch(this.writer, lookup)) : undefined;
+    this.searcher = new SqliteSearch(this.reader, lookup, this.ledger);
+    this.txSearcher = new SqliteSearch(this.writer, lookup, this.txLedger);
     const max = this.stmt.maxUpdated.get()?.m;
     if (max) this.lastIssued = Date.parse(max);
+    // the newest event's lastUpdated too: the clock stays past every version written, events included
+    const newestEvent = this.ledger ? this.writer.prepare<[], number>('SELECT updated FROM audit_ledger ORDER BY seq DESC LIMIT 1').pluck().get() : undefined;
+    if (newestEvent !== undefined) this.lastIssued = Math.max(this.lastIssued, newestEvent);
   }
 
   async current(resourceType: string, id: string): Promise<StoredVersion | undefined> {
+    if (this.ledger && resourceType === AUDIT_TYPE) return this.ledger.current(id);
     const key = `${resourceType}/${id}`;
     const cached = this.cache.get(key);
     if (cached) return cached;
@@ -193,11 +223,14 @@ export class SqliteStore implements ResourceStore {
   }
 
   async version(resourceType: string, id: string, versionId: number): Promise<StoredVersion | undefined> {
+    // an event has one version
+    if (this.ledger && resourceType === AUDIT_TYPE) return versionId === 1 ? this.ledger.current(id) : undefined;
     const row = this.stmt.version.get(resourceType, id, versionId);
     return row ? toVersion(row) : undefined;
   }
 
   async history(q: HistoryQuery): Promise<HistoryPage> {
+    if (this.ledger && q.resourceType === AUDIT_TYPE) return this.ledger.history(q);
     const where: string[] = [];
     const params: (string | number)[] = [];
     if (q.resourceType !== undefined) {
@@ -265,6 +298,7 @@ export class SqliteStore implements ResourceStore {
 
   /** EXPLAIN QUERY PLAN of a search's page query (tests check that indexes are used). */
   explain(query: SearchQuery): string[] {
+    if (this.ledger && query.types.length === 1 && query.types[0] === AUDIT_TYPE) return this.ledger.explain(query);
     return this.searcher.explain(query);
   }
 
@@ -363,11 +397,13 @@ export class SqliteStore implements ResourceStore {
 
   private readonly tx: StoreTransaction = {
     current: async (resourceType, id) => {
+      if (this.txLedger && resourceType === AUDIT_TYPE) return this.txLedger.current(id);
       const seq = this.stmt.currentSeqInTx.get(resourceType, id);
       const row = seq === undefined ? undefined : this.stmt.bySeqInTx.get(seq);
       return row ? toVersion(row) : undefined;
     },
     write: async (v: VersionWrite) => {
+      if (this.ledger && v.resourceType === AUDIT_TYPE) throw immutable();
       if (v.versionId > 1) this.stmt.supersede.run(v.lastUpdated, v.resourceType, v.id, v.versionId - 1);
       const info = this.stmt.insert.run(v.resourceType, v.id, v.versionId, v.lastUpdated, v.method, v.json);
       const deleted = v.json === null ? 1 : 0;
@@ -387,37 +423,38 @@ export class SqliteStore implements ResourceStore {
       return new Date(t).toISOString();
     },
     version: async (resourceType, id, versionId) => {
+      if (this.txLedger && resourceType === AUDIT_TYPE) return versionId === 1 ? this.txLedger.current(id) : undefined;
       const row = this.stmt.versionInTx.get(resourceType, id, versionId);
       return row ? toVersion(row) : undefined;
     },
     search: async (query, cursor) => this.txSearcher.search(query, cursor),
     rewrite: async (resourceType, id, versionId, json) => {
+      if (this.ledger && resourceType === AUDIT_TYPE) throw immutable();
       this.stmt.rewrite.run(json, resourceType, id, versionId);
       const seq = this.stmt.currentSeqInTx.get(resourceType, id);
       const current = seq === undefined ? undefined : this.stmt.bySeqInTx.get(seq);
       if (current && current.version_id === versionId) this.pendingCache.push(toVersion(current));
     },
     reindex: async (resourceType, id, index) => {
+      if (this.ledger && resourceType === AUDIT_TYPE) throw immutable();
       const row = this.stmt.rid.get(resourceType, id);
       if (!row) return;
       this.index.remove(row.rid);
-      // an event's audit_index row (src/store/sqlite/audit-index.ts) gives way to the rows extracted now
-      if (resourceType === 'AuditEvent') this.stmt.removeAuditIndex.run(row.rid);
       this.index.insert(row.rid, index);
     },
   };
 
   /** Appends AuditEvents on the writer connection; only inside transaction(), so they commit
-   * with the writes of that transaction (src/store/sqlite/audit-trail.ts). */
+   * with the writes of that transaction (src/store/sqlite/audit-ledger.ts). */
   appendAudit(events: QueuedAudit[]): void {
-    this.auditTrail ??= new SqliteAuditTrail(this.writer);
+    this.auditTrail ??= new SqliteLedgerTrail(this.ledgerDb());
     this.auditTrail.append(events, this.tx.now);
   }
 
   /** From now on the trail's appends on this connection write signed checkpoints, and the
    * first is written at once (it anchors the events stored before). */
   async signAudit(signer: CheckpointSigner): Promise<void> {
-    const trail = new SqliteAuditTrail(this.writer, signer);
+    const trail = new SqliteLedgerTrail(this.ledgerDb(), signer);
     this.auditTrail = trail;
     await this.transaction(async () => trail.checkpoint(false));
   }
@@ -437,7 +474,7 @@ export class SqliteStore implements ResourceStore {
     if (!trail) throw new Error('pruneAudit needs the signing key (signAudit)');
     const result = await this.transaction(async () => {
       const from = retentionBase(this.writer)?.events ?? 0;
-      const base = cutBefore(this.writer, before);
+      const base = cutBefore(this.ledgerDb(), before);
       if (!base) return undefined;
       const at = Date.now();
       trail.append([{ interaction: 'delete', action: 'D', status: 200, clientId: RETENTION_CLIENT, query: retentionQuery(before, base), id: `retention-${at}`, at }], this.tx.now);
@@ -448,6 +485,12 @@ export class SqliteStore implements ResourceStore {
       await this.checkpointAudit();
     }
     return result;
+  }
+
+  /** The writer connection, when this store keeps the audit ledger. */
+  private ledgerDb(): Database.Database {
+    if (!this.ledger) throw new Error('this store keeps AuditEvents as resources (auditLedger: false) and no audit trail');
+    return this.writer;
   }
 
   /** Where the trail starts after retention cuts (none: at the genesis hash). */
@@ -461,6 +504,11 @@ export class SqliteStore implements ResourceStore {
   }
 
   async scan(types: string[] | undefined, position: number, limit: number): Promise<ScannedResource[]> {
+    if (this.ledger && types?.includes(AUDIT_TYPE)) {
+      // the ledger's positions are its own: events are scanned alone (chain order)
+      if (types.length > 1) throw new Error('AuditEvents are scanned on their own');
+      return this.ledger.scan(position, limit);
+    }
     const typeFilter = types?.length ? `AND r.resource_type IN (${types.map(() => '?').join(', ')})` : '';
     const rows = this.prepared(
       `SELECT r.rid, r.resource_type, r.id, v.content FROM resource r JOIN resource_version v ON v.seq = r.seq
