@@ -17,6 +17,9 @@ const SOFTWARE = { name: 'migfhir', version: '0.1.0' };
 const OPEN_WARNING = 'WARNING: development open access — this server enforces no authorization (--dev-open-access).';
 const SEARCHABLE = new Set(['string', 'token', 'date', 'number', 'quantity', 'reference', 'uri']);
 
+/** The interactions that change nothing. */
+const READ_ONLY = new Set(['read', 'vread', 'history-instance', 'history-type', 'search-type']);
+
 /** The interaction codes routed at these levels, in table order. */
 function interactionCodes(routes: readonly RouteSpec[], system: boolean): { code: string }[] {
   const codes = routes.filter((r) => (r.level === 'system') === system).flatMap((r) => r.interactions);
@@ -45,9 +48,28 @@ export function capabilityStatement(req: FhirRequest, ctx: Context): CapabilityS
   const routes = routeTable();
   const typeInteractions = interactionCodes(routes, false);
   const profiles = supportedProfiles(ctx.ig);
+  // the audit trail is written by the server alone (405 to every write of an AuditEvent)
+  const auditReadOnly = Boolean(ctx.audit) || ctx.repo.store.auditEventsReadOnly === true;
+  const readOnlyInteractions = typeInteractions.filter((i) => READ_ONLY.has(i.code));
   const resource = ctx.types.defs.resourceTypes.map((type) => {
     const refs = [...ctx.search.forType(type)].filter((p) => p.type === 'reference').map((p) => `${type}:${p.code}`).sort();
     const typeOperations = operations(routes, type);
+    if (type === 'AuditEvent' && auditReadOnly) {
+      const readOperations = operations(routes.filter((r) => !r.changesData), type);
+      return {
+        type,
+        profile: `http://hl7.org/fhir/StructureDefinition/${type}`,
+        interaction: readOnlyInteractions,
+        versioning: 'versioned',
+        readHistory: true,
+        updateCreate: false,
+        conditionalRead: 'modified-since',
+        searchInclude: ['*', ...refs],
+        searchRevInclude: ['*'],
+        searchParam: searchParams(ctx, type),
+        ...(readOperations.length ? { operation: readOperations } : {}),
+      };
+    }
     return {
       type,
       profile: `http://hl7.org/fhir/StructureDefinition/${type}`,

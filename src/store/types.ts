@@ -125,6 +125,9 @@ export interface ResourceStore {
    * mark rows from status-revealing identifiers (index-rows.ts `sens`): the app relabels and
    * reindexes those holding one at start (Repository.relabel). */
   readonly unmarkedStatusIdentifiers?: boolean;
+  /** true when the engine keeps AuditEvents in its own append-only trail (SQLite's ledger) and
+   * refuses every write of one: the CapabilityStatement then offers only reads and searches. */
+  readonly auditEventsReadOnly?: boolean;
   /** The current, not deleted resources whose stored JSON contains one of `texts`. */
   currentContaining?(texts: string[]): Promise<{ resourceType: string; id: string }[]>;
   /** Current version (possibly a deletion marker), outside any transaction. */

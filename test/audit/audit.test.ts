@@ -89,6 +89,16 @@ t.test('the audit trail cannot be changed through the API', async (t) => {
   t.equal((await fhir(app, 'POST', '/fhir/$reindex?_type=Patient,AuditEvent')).status, 405);
   const [after] = (await events()).filter((x: any) => x.id === e.id);
   t.same(after, e, 'the event as it was');
+  // and the CapabilityStatement says so: AuditEvent offers reads and searches only
+  const cs = (await fhir(app, 'GET', '/fhir/metadata')).body;
+  const auditEvent = cs.rest[0].resource.find((r: any) => r.type === 'AuditEvent');
+  t.same(auditEvent.interaction.map((i: any) => i.code).sort(), ['history-instance', 'history-type', 'read', 'search-type', 'vread']);
+  t.equal(auditEvent.updateCreate, false);
+  t.notOk(auditEvent.conditionalDelete);
+  const opNames = auditEvent.operation.map((o: any) => o.name);
+  t.ok(opNames.includes('validate') && !opNames.includes('meta-add') && !opNames.includes('meta-delete') && !opNames.includes('reindex'), 'no operation that changes data');
+  const patient = cs.rest[0].resource.find((r: any) => r.type === 'Patient');
+  t.ok(patient.interaction.some((i: any) => i.code === 'create'), 'other types keep their writes');
 });
 
 t.test('the hash chain detects changed and removed events', async (t) => {
