@@ -147,7 +147,9 @@ t.test('a forged checkpoint is detected', async (t) => {
   // signed, but by another key (an attacker's own)
   db.prepare("UPDATE audit_checkpoint SET events = 6 WHERE n = (SELECT MAX(n) FROM audit_checkpoint)").run();
   t.equal((await verify()).ok, true, 'restored');
-  const other: CheckpointSigner = loadOrCreateSigner(join(mkdtempSync(join(tmpdir(), 'migfhir-other-key-')), 'k.pem'));
+  const otherDir = mkdtempSync(join(tmpdir(), 'migfhir-other-key-'));
+  t.teardown(() => rmSync(otherDir, { recursive: true, force: true }));
+  const other: CheckpointSigner = loadOrCreateSigner(join(otherDir, 'k.pem'));
   t.not(other.pem, signer.pem);
   const forged = other.sign({ events: 2, head: GENESIS, at: new Date().toISOString() });
   db.prepare('INSERT INTO audit_checkpoint (events, head, at, key_id, signature, version_seq) VALUES (?, ?, ?, ?, ?, 0)').run(forged.events, forged.head, forged.at, forged.keyId, forged.signature);
