@@ -419,8 +419,9 @@ function whereClause(b: Builder, q: SearchQuery, r: string): string {
   return parts.join('\n  AND ');
 }
 
-/** (s0, s1, …, rid) strictly after (or before) the cursor, honouring each key's direction. */
-function keyset(b: Builder, dirs: boolean[], values: (string | number | null)[], forward: boolean): string {
+/** (s0, s1, …, rid) strictly after (or before) the cursor, honouring each key's direction
+ * (also the audit ledger's search, src/store/sqlite/audit-search.ts, with its own binder). */
+export function keyset(b: { bind(v: string | number | null): string }, dirs: boolean[], values: (string | number | null)[], forward: boolean): string {
   const cols = [...dirs.map((_, i) => `s${i}`), 'rid'];
   const desc = [...dirs, false];
   const ors: string[] = [];

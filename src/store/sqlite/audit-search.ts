@@ -14,7 +14,7 @@ import type { Condition, Cursor, IncludeSpec, RangeValue, SearchQuery, SortKey }
 import { mergeDateRanges } from '../../search/ir.ts';
 import { instantComparison, numberComparison, rangeComparison, type Column, type Comparison } from '../../search/prefixes.ts';
 import { foldString, prefixUpperBound } from '../../search/normalize.ts';
-import { compileCondition, type ParamIds, type RowView } from '../../search/sqlite.ts';
+import { compileCondition, keyset, type ParamIds, type RowView } from '../../search/sqlite.ts';
 import { CLIENT_SYSTEM, LOGIN, REST, RESTFUL_INTERACTION, USER_AUTHENTICATION } from '../../audit/audit.ts';
 import { LEDGER_COLUMNS, LOGIN_FLAG, renderRow, type LedgerRow } from './audit-ledger.ts';
 import type { HistoryPage, HistoryQuery, ScannedResource, StoredVersion } from '../types.ts';
@@ -274,18 +274,9 @@ function sortExpr(k: SortKey): string {
   return `COALESCE((SELECT ${k.descending ? 'MAX' : 'MIN'}(v) FROM (${values.map((v) => `SELECT ${v} AS v`).join(' UNION ALL ')})), ${missing})`;
 }
 
-function keyset(b: Builder, dirs: boolean[], position: (string | number | null)[], forward: boolean): string {
-  const cols = [...dirs.map((_, i) => `s${i}`), 'rid'];
-  // the row key as seq (a key of the resource tables, positive, is past every event)
-  const values = [...position.slice(0, -1), Number(position.at(-1)) + ROW_OFFSET];
-  const desc = [...dirs, false];
-  const ors: string[] = [];
-  for (let i = 0; i < cols.length; i++) {
-    const eqs = cols.slice(0, i).map((c, j) => `${c} = ${b.bind(values[j])}`);
-    const after = desc[i] !== !forward ? '<' : '>';
-    ors.push(`(${[...eqs, `${cols[i]} ${after} ${b.bind(values[i])}`].join(' AND ')})`);
-  }
-  return `(${ors.join(' OR ')})`;
+/** The cursor's row key as seq (a key of the resource tables, positive, is past every event). */
+function ledgerKeyset(b: Builder, dirs: boolean[], position: (string | number | null)[], forward: boolean): string {
+  return keyset(b, dirs, [...position.slice(0, -1), Number(position.at(-1)) + ROW_OFFSET], forward);
 }
 
 /** The row key of an event in a search's positions is its seq less this: negative, so that
@@ -383,7 +374,7 @@ export class LedgerSearch {
     const whereArgs = b.args.splice(0);
     const dirs = query.sort.map((k) => k.descending);
     const forward = !cursor?.before;
-    const outer = cursor?.after || cursor?.before ? `WHERE ${keyset(b, dirs, (cursor.after ?? cursor.before)!, forward)}` : '';
+    const outer = cursor?.after || cursor?.before ? `WHERE ${ledgerKeyset(b, dirs, (cursor.after ?? cursor.before)!, forward)}` : '';
     const outerArgs = b.args.splice(0);
     const order = [...dirs.map((d, i) => `s${i} ${d !== !forward ? 'DESC' : 'ASC'}`), `rid ${forward ? 'ASC' : 'DESC'}`].join(', ');
     const cond = where.length ? where.join('\n  AND ') : '1';
