@@ -100,6 +100,10 @@ if (ONLY === 'import') exported = lastExport();
 else {
 const exporter = await startServer([...nodeArgs, 'src/cli/main.ts', 'serve', '--dev-open-access'], { MIGFHIR_PORT: '0', MIGFHIR_DATA_DIR: DIR, MIGFHIR_LOG_LEVEL: 'warn', MIGFHIR_INSTALL_IG: 'false' });
 let manifest: Manifest;
+// an export that did not finish (an error, a timeout) is cancelled: left running, it would resume
+// when a server next starts on this data dir and compete with the next run
+let statusUrl: string | undefined;
+let finished = false;
 try {
   // the population's patients are pat-0 … pat-(n−1)
   const count = (await (await fetch(`${exporter.base}/Patient?_summary=count`)).json()) as { total: number };
@@ -111,6 +115,7 @@ try {
   const kick = await fetch(`${exporter.base}/$export`, { headers: { prefer: 'respond-async', accept: 'application/fhir+json' } });
   if (kick.status !== 202) throw new Error(`kick-off: ${kick.status} ${await kick.text()}`);
   const status = kick.headers.get('content-location')!;
+  statusUrl = status;
   let done = false;
   const during = reads(exporter.base, patients, () => done);
   let seconds = 0;
@@ -119,6 +124,7 @@ try {
     if (res.status === 200) {
       seconds = (performance.now() - t0) / 1000;
       manifest = (await res.json()) as Manifest;
+      finished = true;
       break;
     }
     if (res.status !== 202) throw new Error(`status: ${res.status} ${await res.text()}`);
@@ -135,6 +141,7 @@ try {
   console.log(`reads (Patient/id, Observation?subject, Encounter?patient&_sort=-date) before: p50 ${pct(before, 0.5).toFixed(1)} ms, p99 ${pct(before, 0.99).toFixed(1)} ms (${before.length})`);
   console.log(`reads during the export:       p50 ${pct(times, 0.5).toFixed(1)} ms, p99 ${pct(times, 0.99).toFixed(1)} ms (${times.length})`);
 } finally {
+  if (statusUrl && !finished) await fetch(statusUrl, { method: 'DELETE' }).catch(() => undefined);
   exporter.child.kill('SIGTERM');
 }
 exported = { folder: join(DIR, 'bulk', manifest!.output[0].url.split('/').slice(-2)[0]), files: manifest!.output.map((f) => f.url.split('/').pop()!) };

@@ -389,6 +389,8 @@ function selectsRids(c: Condition): boolean {
       return !c.missing;
     case 'composite':
       return c.values.length === 1;
+    case 'has':
+      return !c.semiJoin;
     default:
       return false;
   }

@@ -38,6 +38,9 @@ CREATE TABLE IF NOT EXISTS resource (
   UNIQUE (resource_type, id)
 );
 CREATE INDEX IF NOT EXISTS resource_type_updated ON resource (resource_type, last_updated);
+-- a type's resources in rid order: the page order of a search without _sort, so paging a whole
+-- type (Bulk export, GET [type]) reads one page of rows, not every row of the type and a sort
+CREATE INDEX IF NOT EXISTS resource_type_rid ON resource (resource_type, rid);
 
 CREATE TABLE IF NOT EXISTS search_param (
   id  INTEGER PRIMARY KEY,
