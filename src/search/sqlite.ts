@@ -151,24 +151,28 @@ function and(parts: (string | undefined)[]): string {
   return parts.filter((p) => p !== undefined).join(' AND ') || '1';
 }
 
-/** How a negated condition is tested. `'set'` (`:missing=true`): `rid NOT IN (…)`, the set of
- * rows that have the value built once — the answer is usually a few resources, so the whole type
- * is read anyway and a set probe is the cheapest test per row (on 1,000,000 resources,
- * `Patient?birthdate:missing=true` 77 ms against 250–300 ms per row). `'per row'` (`:not`):
- * `NOT EXISTS (… WHERE rid = r.rid …)` — most resources usually match, so a page needs a few rows,
- * and the set (all the type's rows with the value) would cost more than the page:
- * `Observation?code:not=…` 50–60 ms → 0.2 ms, with `subject=…` 49 → 0.2 ms; when almost nothing
- * matches the whole type is read either way (`status:not=final`, no match among 666,665: 0.7–1.6 s
- * against 1.1 s, a loaded machine). A count (_total) reads every row, so it always uses the set. */
-type Negation = false | 'set' | 'per row';
+/** How an index condition is tested on a page. `'set'`: `rid [NOT] IN (…)`, the set of rows
+ * that have the value, built once — for conditions that select few rows, and for
+ * `:missing=true`, whose answer is usually a few resources, so the whole type is read anyway
+ * and a set probe is the cheapest test per row (on 1,000,000 resources,
+ * `Patient?birthdate:missing=true` 77 ms against 250–300 ms per row). `'per row'` (`:not`,
+ * `:missing=false`): `[NOT] EXISTS (… WHERE rid = r.rid …)` — most resources usually match, so a
+ * page needs a few rows, and the set (every row of the type with or without the value) would
+ * cost more than the page: `Observation?code:not=…` 50–60 ms → 0.2 ms, with `subject=…` 49 →
+ * 0.2 ms; a page of Patient-level Bulk export (every Observation with a subject or performer:
+ * `:missing=false` on reference rows, whose index leads with the target) 2.4 s → ms. When almost
+ * nothing matches, the whole type is read either way (`status:not=final`, no match among
+ * 666,665: 0.7–1.6 s against 1.1 s, a loaded machine). A count (_total) reads every row, so it
+ * always uses the set. */
+type Form = 'set' | 'per row';
 
 /** `rid IN (SELECT rid FROM table WHERE param … AND (v1 OR v2 …))`, one SELECT per source of
  * the rows (UNION ALL), each with its own predicates so that it can use its own indexes.
  * Inside a semi-join, and for `:not` on a page: `[NOT] EXISTS (… WHERE rid = r.rid …)`, the
- * row's own index rows by the clustered key (see Negation). */
-function inIndex(b: Builder, rid: string, table: Table, keys: string[], valuePreds: () => string[], not: Negation = false): string {
+ * row's own index rows by the clustered key (see Form). */
+function inIndex(b: Builder, rid: string, table: Table, keys: string[], valuePreds: () => string[], not = false, form: Form = 'set'): string {
   const a = b.alias('i');
-  const correlated = b.correlated || (not === 'per row' && !b.counting);
+  const correlated = b.correlated || (form === 'per row' && !b.counting);
   // bind order follows the SQL text: per source the param ids first, then the values
   const selects = sources(table, keys).map((src) => {
     // correlated: by the row's rid (the clustered key: its few rows in the table), then its
@@ -186,9 +190,9 @@ function inIndex(b: Builder, rid: string, table: Table, keys: string[], valuePre
 /** `rid IN (SELECT rid FROM table WHERE (param … AND v1) OR (param … AND v2) …)`: with the
  * param test in every branch SQLite seeks the value index once per value (OR by union); with it
  * factored out, several values read every row of the param (e.g. `identifier=a|1,b|2`). */
-function inIndexEach(b: Builder, rid: string, table: Table, keys: string[], valuePreds: (() => string)[], not: Negation = false): string {
+function inIndexEach(b: Builder, rid: string, table: Table, keys: string[], valuePreds: (() => string)[], not = false, form: Form = 'set'): string {
   // per row, the values are tested on the row's own index rows: one form does
-  if (valuePreds.length < 2 || (not === 'per row' && !b.counting) || b.correlated) return inIndex(b, rid, table, keys, () => valuePreds.map((p) => p()), not);
+  if (valuePreds.length < 2 || (form === 'per row' && !b.counting) || b.correlated) return inIndex(b, rid, table, keys, () => valuePreds.map((p) => p()), not, form);
   const a = b.alias('i');
   // bind order follows the SQL text: each branch binds its param ids, then its values
   const selects = sources(table, keys).map((src) => {
@@ -229,9 +233,9 @@ const SQL: { [K in Condition['kind']]: CompileSql<K> } = {
       return `(${parts.join(' AND ')})`;
     });
     // values with a code seek the index, each on its own; a value without one reads the param anyway
-    const not = c.not ? 'per row' : false;
-    if (c.values.every((v) => v.code !== undefined)) return inIndexEach(b, `${r}.rid`, 'token', c.params, preds, not);
-    return inIndex(b, `${r}.rid`, 'token', c.params, () => preds.map((p) => p()), not);
+    const form = c.not ? 'per row' : 'set';
+    if (c.values.every((v) => v.code !== undefined)) return inIndexEach(b, `${r}.rid`, 'token', c.params, preds, c.not, form);
+    return inIndex(b, `${r}.rid`, 'token', c.params, () => preds.map((p) => p()), c.not, form);
   },
   tokenText: (b, c, r) => inIndex(b, `${r}.rid`, 'token', c.params, () => c.values.map((v) => `$.text LIKE ${b.bind(`%${likeEscape(v)}%`)} ESCAPE '\\'`)),
   tokenOfType: (b, c, r) => inIndex(b, `${r}.rid`, 'token', c.params, () => c.values.map((t) => {
@@ -259,7 +263,7 @@ const SQL: { [K in Condition['kind']]: CompileSql<K> } = {
   uri: valueRows('uri', (b, v) => `$.uri = ${b.bind(v)}`),
   uriAbove: valueRows('uri', (b, v) => `$.uri IN (${b.list(uriAncestors(v))})`),
   uriBelow: valueRows('uri', (b, v) => startsWith(b, '$.uri', v)),
-  missing: (b, c, r) => inIndex(b, `${r}.rid`, c.table, c.params, () => [], c.missing ? 'set' : false),
+  missing: (b, c, r) => inIndex(b, `${r}.rid`, c.table, c.params, () => [], c.missing, c.missing ? 'set' : 'per row'),
   id: (b, c, r) => {
     if (c.values.length === 0) return c.not ? '0' : '1'; // _id:missing
     return `${r}.id ${c.not ? 'NOT IN' : 'IN'} (${b.list(c.values)})`;
@@ -407,7 +411,7 @@ function selectsRids(c: Condition): boolean {
     case 'token':
       return !c.not;
     case 'missing':
-      return !c.missing;
+      return false; // tested per row or as a set to exclude (Form)
     case 'composite':
       return c.values.length === 1;
     case 'has':

@@ -186,7 +186,10 @@ const CHECKS: Check[] = [
   { name: '_sort on a string', types: ['Patient'], qs: '_sort=-family', uses: [/SEARCH o\d+ USING PRIMARY KEY \(rid=\?\)/] },
   { name: '_sort on a token', types: ['Observation'], qs: 'subject=Patient/p-5&_sort=code', uses: [/SEARCH o\d+ USING PRIMARY KEY \(rid=\?\)/], selective: true },
   { name: ':missing=true', types: ['Patient'], qs: 'birthdate:missing=true', uses: [/sp_date_(low|high)|sp_date_rid/], total: 0 },
-  { name: ':missing=false', types: ['Patient'], qs: 'birthdate:missing=false', uses: [/sp_date_(low|high|rid)/], selective: true, total: PATIENTS },
+  // most resources have the value: the type in page order, each row's own index rows by rid
+  { name: ':missing=false', types: ['Patient'], qs: 'birthdate:missing=false', uses: [/SEARCH i\d+ (EXISTS )?USING PRIMARY KEY \(rid=\?\)/], avoids: [/sp_date_(low|high)/], inOrder: true, total: PATIENTS },
+  // Patient-level Bulk export's compartment test: the reference index leads with the target, so a set of every row of the params would scan it whole per page
+  { name: ':missing=false on references', types: ['Observation'], qs: 'subject:missing=false', uses: [/SEARCH i\d+ (EXISTS )?USING PRIMARY KEY \(rid=\?\)/], avoids: [/sp_reference_target_param/], inOrder: true, total: OBSERVATIONS },
   // status is preliminary for one Observation in 10
   // :not on a page: each candidate's own index rows by the clustered key, never the set of every row the value matches
   { name: ':not', types: ['Observation'], qs: 'status:not=final', uses: [/SEARCH i\d+ USING PRIMARY KEY \(rid=\?\)/], avoids: [/sp_token_value/], total: OBSERVATIONS / 10 },
