@@ -113,6 +113,10 @@ async function writeType(
   const namesPatient = req.level === 'patient' && !patients && type !== 'Patient';
   const sinceMs = req.since ? Date.parse(req.since) : undefined;
   const since: Condition[] = sinceMs !== undefined ? [{ kind: 'lastUpdated', values: [{ prefix: 'ge', low: sinceMs, high: sinceMs + 1 }] }] : [];
+  // a type the store holds nothing of (since `_since`) is skipped: at Group and Patient level
+  // each chunk of patients would otherwise be searched for it (~60 types in the compartment)
+  const any = await ctx.repo.store.search({ types: [type], conditions: since, sort: [], count: 1, total: 'none', include: [], revinclude: [] });
+  if (!any.matches.length) return 0;
   let n = 0;
   for (const filter of filters) {
     const base = filterQuery(ctx, type, filter, options.baseUrl);

@@ -320,14 +320,30 @@ const SQL: { [K in Condition['kind']]: CompileSql<K> } = {
     const preds = tuple.map((cv, i) => componentPredicate(b, as[i], cv));
     return `${r}.rid IN (SELECT ${as[0]}.rid FROM sp_composite ${as[0]} ${joins} WHERE ${params} AND ${views} AND ${as[0]}.comp = 0 AND ${preds.join(' AND ')})`;
   })),
-  any: (b, c, r) => anyOf(c.conditions.map((x) => conditionSql(b, x, r))),
-  compartment: (b, c, r) => {
-    const a = b.alias('k');
-    const selects = sources('reference', c.params).map((src) => `SELECT ${a}.rid FROM ${src.table} ${a} WHERE ${and([b.rowsOf(src, a, c.params),
-      rowSql(`$.target_id = ${b.bind(c.targetId)} AND $.target_type = ${b.bind(c.targetType)}`, src, a)])}`);
-    return `${r}.rid IN (${selects.join(' UNION ALL ')})`;
+  any: (b, c, r) => {
+    // several compartments of one kind (Group and Patient-level Bulk export: a chunk of patients)
+    // as one set: an OR of one subquery per patient was re-evaluated for every page
+    const [first, ...rest] = c.conditions;
+    if (first?.kind === 'compartment' && rest.length && rest.every((x) => x.kind === 'compartment' && x.targetType === first.targetType && x.params.join() === first.params.join())) {
+      return compartmentSql(b, first.params, first.targetType, c.conditions.map((x) => (x as typeof first).targetId), r);
+    }
+    return anyOf(c.conditions.map((x) => conditionSql(b, x, r)));
   },
+  compartment: (b, c, r) => compartmentSql(b, c.params, c.targetType, [c.targetId], r),
 };
+
+/** Resources whose `params` reference one of `ids` of `targetType` (sp_reference_target_param:
+ * one seek per target). */
+function compartmentSql(b: Builder, params: string[], targetType: string, ids: string[], r: string): string {
+  const a = b.alias('k');
+  const selects = sources('reference', params).map((src) => {
+    // bind order follows the SQL text: the param ids, then the targets
+    const rows = b.rowsOf(src, a, params);
+    const target = ids.length === 1 ? `$.target_id = ${b.bind(ids[0])}` : `$.target_id IN (${b.list(ids)})`;
+    return `SELECT ${a}.rid FROM ${src.table} ${a} WHERE ${and([rows, rowSql(`${target} AND $.target_type = ${b.bind(targetType)}`, src, a)])}`;
+  });
+  return `${r}.rid IN (${selects.join(' UNION ALL ')})`;
+}
 
 /** A predicate on the resource row aliased `r` (columns rid, resource_type, id, last_updated). */
 export function conditionSql(b: Builder, c: Condition, r: string): string {
@@ -416,6 +432,8 @@ function selectsRids(c: Condition): boolean {
       return c.values.length === 1;
     case 'has':
       return !c.semiJoin;
+    case 'any':
+      return c.conditions.length > 0 && c.conditions.every(selectsRids);
     default:
       return false;
   }

@@ -190,6 +190,16 @@ const CHECKS: Check[] = [
   { name: ':missing=false', types: ['Patient'], qs: 'birthdate:missing=false', uses: [/SEARCH i\d+ (EXISTS )?USING PRIMARY KEY \(rid=\?\)/], avoids: [/sp_date_(low|high)/], inOrder: true, total: PATIENTS },
   // Patient-level Bulk export's compartment test: the reference index leads with the target, so a set of every row of the params would scan it whole per page
   { name: ':missing=false on references', types: ['Observation'], qs: 'subject:missing=false', uses: [/SEARCH i\d+ (EXISTS )?USING PRIMARY KEY \(rid=\?\)/], avoids: [/sp_reference_target_param/], inOrder: true, total: OBSERVATIONS },
+  {
+    // Group and Patient-level Bulk export: a chunk of patients' compartments, one seek per patient
+    name: 'compartments of several patients',
+    types: ['Observation'],
+    qs: '',
+    extra: [{ kind: 'any', conditions: ['p-5', 'p-6', 'p-7'].map((id) => compartment(['Observation.subject', 'Observation.performer'], 'Patient', id)) }],
+    uses: [/sp_reference_target_param \(target_id=\? AND target_type=\? AND param=\?\)/],
+    selective: true,
+    total: 6,
+  },
   // status is preliminary for one Observation in 10
   // :not on a page: each candidate's own index rows by the clustered key, never the set of every row the value matches
   { name: ':not', types: ['Observation'], qs: 'status:not=final', uses: [/SEARCH i\d+ USING PRIMARY KEY \(rid=\?\)/], avoids: [/sp_token_value/], total: OBSERVATIONS / 10 },
