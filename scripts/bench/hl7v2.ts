@@ -100,10 +100,12 @@ async function main() {
     const rest = Array.from({ length: MESSAGES - 100 }, (_, i) => i + 100);
     const shares = Array.from({ length: CONNECTIONS }, (_, c) => rest.filter((n) => (n - 100) % CONNECTIONS === c));
     const t0 = performance.now();
+    const client0 = process.cpuUsage();
     const cpu0 = processCpu(server.pid);
     const threads0 = threadCpuSeconds(server.pid);
     const results = await Promise.all(shares.map((ids) => feed(server.mllp, ids)));
     const seconds = (performance.now() - t0) / 1000;
+    const client = process.cpuUsage(client0);
     const cpu1 = processCpu(server.pid);
     const threads1 = threadCpuSeconds(server.pid);
     const codes: Record<string, number> = {};
@@ -117,7 +119,11 @@ async function main() {
       const system = cpu1.system - cpu0.system;
       console.log(`server CPU: ${perMessage(user + system)} ms/message (user ${perMessage(user)}, system ${perMessage(system)}); load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
       const threads = [...threads1].map(([name, t]) => [name, t - (threads0.get(name) ?? 0)] as const).filter(([, t]) => t > 0).sort((a, b) => b[1] - a[1]);
+      // WorkerThread sums two threads: the MLLP mapping thread and SQLite's checkpoint thread
       console.log(`  by thread: ${threads.map(([name, t]) => `${name} ${perMessage(t)}`).join(', ')} ms/message`);
+      // below 100 %, the main thread waited (for frames to be mapped, or for senders' next frames)
+      const main = threads.find(([name]) => name === 'main')?.[1] ?? 0;
+      console.log(`  main thread busy ${Math.round((100 * main) / seconds)} % of the run; this bench client ${perMessage((client.user + client.system) / 1e6)} ms/message`);
     }
     console.log(`stored: ${await count('Patient')} Patient, ${await count('Encounter')} Encounter, ${await count('Provenance')} Provenance (expected ${MESSAGES})`);
   } finally {
