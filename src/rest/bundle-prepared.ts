@@ -20,7 +20,7 @@ import type { Bundle, BundleEntry } from 'fhir/r4.js';
 import { parseReference } from '../fhir/reference.ts';
 import type { IndexRows } from '../search/index-rows.ts';
 import { VERSION_MARK, type PreparedWrite } from '../store/prepare/prepared.ts';
-import { rewriteLocal, type ConditionalAt } from './bundle-references.ts';
+import { rewrittenCopy } from './bundle-references.ts';
 
 /** The speculative part, made where the Bundle is (a mapping thread). */
 export interface Speculation {
@@ -72,10 +72,9 @@ export function speculate(bundle: Bundle, worth: (entry: BundleEntry) => boolean
   }
   const texts = entries.map((e, i) => {
     if (ids[i] === undefined || !worth(e)) return undefined;
-    const resource = { ...structuredClone(e.resource!), id: ids[i] };
-    const conditional: ConditionalAt[] = [];
-    rewriteLocal(resource, targets, conditional);
-    return conditional.length ? undefined : JSON.stringify(resource);
+    // rewritten as the transaction will rewrite it, leaving the Bundle's own resource as it is
+    const { value, conditional } = rewrittenCopy({ ...e.resource!, id: ids[i] }, targets);
+    return conditional ? undefined : JSON.stringify(value);
   });
   return { ids, texts, targets: [...targets] };
 }

@@ -129,6 +129,8 @@ function decodeSequence(seq: string, d: Delimiters, hexDecoder: TextDecoder): st
 
 /** Encodes text for a field value: delimiters and line breaks become escape sequences. */
 export function escape(s: string, d: Delimiters = DEFAULT_DELIMITERS): string {
+  // most values hold no delimiter: returned as they are, without a walk code point by code point
+  if (!hasDelimiter(s, d)) return s;
   let out = '';
   for (const ch of s) {
     if (ch === d.escape) out += `${d.escape}E${d.escape}`;
@@ -141,6 +143,14 @@ export function escape(s: string, d: Delimiters = DEFAULT_DELIMITERS): string {
     else out += ch;
   }
   return out;
+}
+
+function hasDelimiter(s: string, d: Delimiters): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const ch = s[i];
+    if (ch === d.escape || ch === d.field || ch === d.component || ch === d.subcomponent || ch === d.repetition || ch === '\r' || ch === '\n') return true;
+  }
+  return false;
 }
 
 function checkDelimiters(header: string): Delimiters {

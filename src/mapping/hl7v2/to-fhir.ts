@@ -4,7 +4,7 @@
 // encounter, plus a Provenance naming the sender, the adapter and the message control id
 // (created once per message: its meta.source is the message's id). Pure: same message, same
 // Bundle (fullUrls are derived from the message id).
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Bundle, BundleEntry, Extension, Identifier, Patient, Provenance, ProvenanceAgent } from 'fhir/r4.js';
 import type { Message, Segment } from './er7.ts';
 import { Hl7Error, HL7_ERROR, type Hl7Warning } from './errors.ts';
@@ -40,9 +40,10 @@ export interface MappedMessage {
   source: string;
 }
 
-/** urn:uuid derived from the message id, so mapping is deterministic. */
+/** urn:uuid derived from the message id, so mapping is deterministic (crypto.hash: one call,
+ * no Hash object, a fraction of createHash's cost for a string this short). */
 function fullUrl(source: string, n: number): string {
-  const h = createHash('sha1').update(`${source}#${n}`).digest('hex');
+  const h = hash('sha1', `${source}#${n}`, 'hex');
   return `urn:uuid:${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h[16], 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 

@@ -4,6 +4,25 @@ import type Database from 'better-sqlite3';
 import type { IndexRows } from '../../search/index-rows.ts';
 import { INDEX_TABLES } from './schema.ts';
 
+type IndexTable = (typeof INDEX_TABLES)[number];
+
+/** The columns each index table's rows are written with after (rid, param, n), in the order of
+ * tableRows below. sens: the view a row belongs to (sens-columns.ts), 0 for nearly every row,
+ * always last; canon_*: the UCUM canonical form (canonical-columns.ts), NULL when none. */
+const COLUMNS: Record<IndexTable, string[]> = {
+  sp_string: ['norm', 'exact', 'sens'],
+  sp_token: ['system', 'code', 'text', 'type_system', 'type_code', 'sens'],
+  sp_date: ['low', 'high', 'sens'],
+  sp_number: ['value', 'low', 'high', 'sens'],
+  sp_quantity: ['value', 'low', 'high', 'system', 'code', 'canon_code', 'canon_value', 'canon_low', 'canon_high', 'sens'],
+  sp_reference: ['target_type', 'target_id', 'url', 'version', 'identifier_system', 'identifier_value', 'sens'],
+  sp_uri: ['uri', 'sens'],
+  sp_composite: ['grp', 'comp', 'system', 'code', 'low', 'high', 'value', 'text', 'target_type', 'target_id', 'canon_code', 'canon_value', 'canon_low', 'canon_high', 'sens'],
+};
+
+/** One row to write: its parameter key and its values after (rid, param, n). */
+type TableRow = [param: string, values: unknown[]];
+
 export class SqliteIndexWriter {
   private readonly db: Database.Database;
   private readonly ids = new Map<string, number>();
@@ -28,25 +47,14 @@ export class SqliteIndexWriter {
         'INSERT INTO search_param (key) VALUES (?) ON CONFLICT (key) DO UPDATE SET key = excluded.key RETURNING id',
       ),
       remove: INDEX_TABLES.map((t) => db.prepare(`DELETE FROM ${t} WHERE rid = ?`)),
-      // sens: the view a row belongs to (sens-columns.ts), 0 for nearly every row
-      string: db.prepare('INSERT INTO sp_string (rid, param, n, norm, exact, sens) VALUES (?, ?, ?, ?, ?, ?)'),
-      token: db.prepare('INSERT INTO sp_token (rid, param, n, system, code, text, type_system, type_code, sens) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
-      date: db.prepare('INSERT INTO sp_date (rid, param, n, low, high, sens) VALUES (?, ?, ?, ?, ?, ?)'),
-      number: db.prepare('INSERT INTO sp_number (rid, param, n, value, low, high, sens) VALUES (?, ?, ?, ?, ?, ?, ?)'),
-      // canon_*: the UCUM canonical form (canonical-columns.ts), NULL when the quantity has none
-      quantity: db.prepare(
-        'INSERT INTO sp_quantity (rid, param, n, value, low, high, system, code, canon_code, canon_value, canon_low, canon_high, sens) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      ),
-      reference: db.prepare(
-        'INSERT INTO sp_reference (rid, param, n, target_type, target_id, url, version, identifier_system, identifier_value, sens) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      ),
-      uri: db.prepare('INSERT INTO sp_uri (rid, param, n, uri, sens) VALUES (?, ?, ?, ?, ?)'),
+      // a resource's rows in a table with the columns its INSERT below writes, in that order
+      rowsOf: INDEX_TABLES.map((t) => db.prepare(`SELECT param, n, ${COLUMNS[t].join(', ')} FROM ${t} WHERE rid = ?`)),
+      insertInto: Object.fromEntries(
+        INDEX_TABLES.map((t) => [t, db.prepare(`INSERT INTO ${t} (rid, param, n, ${COLUMNS[t].join(', ')}) VALUES (${['?', '?', '?', ...COLUMNS[t].map(() => '?')].join(', ')})`)]),
+      ) as Record<IndexTable, Database.Statement>,
       mark: db.prepare('INSERT OR IGNORE INTO sp_marked (param) VALUES (?)'),
       sensitive: db.prepare('INSERT INTO sp_sensitive (param, rid) VALUES (?, ?)'),
       removeSensitive: db.prepare('DELETE FROM sp_sensitive WHERE rid = ?'),
-      composite: db.prepare(
-        'INSERT INTO sp_composite (rid, param, n, grp, comp, system, code, low, high, value, text, target_type, target_id, canon_code, canon_value, canon_low, canon_high, sens) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      ),
     };
   }
 
@@ -71,9 +79,9 @@ export class SqliteIndexWriter {
   }
 
   /** The parameter id of a row, its parameter recorded in sp_marked when the row is marked. */
-  private rowParam(r: { param: string; sens?: number }): number {
-    const id = this.paramId(r.param);
-    if (r.sens && !this.marked.has(id)) {
+  private rowParam(param: string, sens: number): number {
+    const id = this.paramId(param);
+    if (sens && !this.marked.has(id)) {
       this.stmt.mark.run(id);
       this.marked.add(id);
       this.pendingMarks.push(id);
@@ -81,39 +89,70 @@ export class SqliteIndexWriter {
     return id;
   }
 
+  /** A resource's rows per index table (INDEX_TABLES' order), in the order extracted. */
+  private static tableRows(rows: IndexRows): TableRow[][] {
+    return [
+      rows.string.map((r) => [r.param, [r.norm, r.exact, r.sens ?? 0]]),
+      rows.token.map((r) => [r.param, [r.system, r.code, r.text, r.typeSystem ?? null, r.typeCode ?? null, r.sens ?? 0]]),
+      rows.date.map((r) => [r.param, [r.low, r.high, r.sens ?? 0]]),
+      rows.number.map((r) => [r.param, [r.value, r.low, r.high, r.sens ?? 0]]),
+      rows.quantity.map((r) => [r.param, [r.value, r.low, r.high, r.system, r.code, r.canonCode ?? null, r.canonValue ?? null, r.canonLow ?? null, r.canonHigh ?? null, r.sens ?? 0]]),
+      rows.reference.map((r) => [r.param, [r.targetType, r.targetId, r.url, r.version, r.identifierSystem, r.identifierValue, r.sens ?? 0]]),
+      rows.uri.map((r) => [r.param, [r.uri, r.sens ?? 0]]),
+      (rows.composite ?? []).map((r) => [
+        r.param,
+        [r.grp, r.comp, r.system, r.code, r.low, r.high, r.value, r.text, r.targetType, r.targetId, r.canonCode ?? null, r.canonValue ?? null, r.canonLow ?? null, r.canonHigh ?? null, r.sens ?? 0],
+      ]),
+    ];
+  }
+
+  /** Inserts a resource's rows of one table, n numbering them from 0 (the clustered key, schema.ts). */
+  private insertTable(rid: number, table: IndexTable, rows: TableRow[]): void {
+    const insert = this.stmt.insertInto[table];
+    for (const [n, [param, values]] of rows.entries()) insert.run(rid, this.rowParam(param, values.at(-1) as number), n, ...values);
+  }
+
+  private insertSensitive(rid: number, rows: IndexRows): void {
+    if (!rows.sensitive?.length) return;
+    this.anySensitive = true;
+    for (const key of rows.sensitive) this.stmt.sensitive.run(this.paramId(key), rid);
+  }
+
   /** Inserts a resource's rows (its rows were removed first, or it has none). n numbers its
    * rows in each table (the clustered key, schema.ts), in the order extracted. */
   insert(rid: number, rows: IndexRows): void {
-    const s = this.stmt;
-    let n = 0;
-    for (const r of rows.string) s.string.run(rid, this.rowParam(r), n++, r.norm, r.exact, r.sens ?? 0);
-    n = 0;
-    for (const r of rows.token) s.token.run(rid, this.rowParam(r), n++, r.system, r.code, r.text, r.typeSystem ?? null, r.typeCode ?? null, r.sens ?? 0);
-    n = 0;
-    for (const r of rows.date) s.date.run(rid, this.rowParam(r), n++, r.low, r.high, r.sens ?? 0);
-    n = 0;
-    for (const r of rows.number) s.number.run(rid, this.rowParam(r), n++, r.value, r.low, r.high, r.sens ?? 0);
-    n = 0;
-    for (const r of rows.quantity) {
-      s.quantity.run(rid, this.rowParam(r), n++, r.value, r.low, r.high, r.system, r.code, r.canonCode ?? null, r.canonValue ?? null, r.canonLow ?? null, r.canonHigh ?? null, r.sens ?? 0);
+    for (const [i, table] of SqliteIndexWriter.tableRows(rows).entries()) this.insertTable(rid, INDEX_TABLES[i], table);
+    this.insertSensitive(rid, rows);
+  }
+
+  /** Replaces a resource's rows with `rows` (a new version), leaving alone each table whose rows
+   * are already these: a new version mostly changes a few values (an Encounter's period, not its
+   * identifiers, subject or class), and reading a table's rows by rid costs far less than
+   * deleting them from every index of the table and inserting them again. Any difference — a
+   * value, the order, a parameter never indexed before — rewrites that table's rows whole, as
+   * remove and insert do. */
+  replace(rid: number, rows: IndexRows): void {
+    for (const [i, wanted] of SqliteIndexWriter.tableRows(rows).entries()) {
+      if (this.holds(this.stmt.rowsOf[i].raw().all(rid) as unknown[][], wanted)) continue;
+      this.stmt.remove[i].run(rid);
+      this.insertTable(rid, INDEX_TABLES[i], wanted);
     }
-    n = 0;
-    for (const r of rows.reference) {
-      s.reference.run(rid, this.rowParam(r), n++, r.targetType, r.targetId, r.url, r.version, r.identifierSystem, r.identifierValue, r.sens ?? 0);
+    if (this.anySensitive) this.stmt.removeSensitive.run(rid);
+    this.insertSensitive(rid, rows);
+  }
+
+  /** Whether a table's stored rows of a resource ([param, n, values…]) are `wanted`, row n for
+   * row n, each value as stored (SQLite gives back what it was given for these column types). */
+  private holds(stored: unknown[][], wanted: TableRow[]): boolean {
+    if (stored.length !== wanted.length) return false;
+    for (const row of stored) {
+      const n = row[1] as number;
+      const want = wanted[n];
+      if (!want || row[0] !== this.ids.get(want[0])) return false;
+      const values = want[1];
+      for (let k = 0; k < values.length; k++) if (row[k + 2] !== values[k]) return false;
     }
-    n = 0;
-    for (const r of rows.uri) s.uri.run(rid, this.rowParam(r), n++, r.uri, r.sens ?? 0);
-    if (rows.sensitive?.length) {
-      this.anySensitive = true;
-      for (const key of rows.sensitive) s.sensitive.run(this.paramId(key), rid);
-    }
-    n = 0;
-    for (const r of rows.composite ?? []) {
-      s.composite.run(
-        rid, this.rowParam(r), n++, r.grp, r.comp, r.system, r.code, r.low, r.high, r.value, r.text, r.targetType, r.targetId,
-        r.canonCode ?? null, r.canonValue ?? null, r.canonLow ?? null, r.canonHigh ?? null, r.sens ?? 0,
-      );
-    }
+    return true;
   }
 
   committed(): void {

@@ -416,8 +416,10 @@ export class SqliteStore implements ResourceStore {
         rid = known.rid;
         this.stmt.moveResource.run(info.lastInsertRowid, v.lastUpdated, deleted, rid);
       } else rid = Number(this.stmt.addResource.run(v.resourceType, v.id, info.lastInsertRowid, v.lastUpdated, deleted).lastInsertRowid);
-      if (v.versionId > 1) this.index.remove(rid);
-      if (v.index && v.json !== null) this.index.insert(rid, v.index);
+      // a new version's rows replace the last one's, table by table where they differ
+      if (v.versionId > 1 && v.index && v.json !== null) this.index.replace(rid, v.index);
+      else if (v.versionId > 1) this.index.remove(rid);
+      else if (v.index && v.json !== null) this.index.insert(rid, v.index);
       this.pendingCache.push({ resourceType: v.resourceType, id: v.id, versionId: v.versionId, lastUpdated: v.lastUpdated, deleted: v.json === null, json: v.json });
     },
     now: () => {
