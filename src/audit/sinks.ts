@@ -64,7 +64,8 @@ class SqliteSink implements AuditSink {
 }
 
 interface Pending {
-  batch: QueuedAudit[];
+  /** the batch as posted (JSON): what the main thread writes should the worker fail */
+  text: string;
   resolve: () => void;
   reject: (err: Error) => void;
 }
@@ -93,7 +94,7 @@ class WorkerSink implements AuditSink {
       if (!this.pending.size) worker.unref();
       if (!m.error) return p.resolve();
       this.onError(new Error(`audit worker: ${m.error}; the batch is written on the main thread`));
-      this.local.write(p.batch).then(p.resolve, p.reject);
+      this.local.write(JSON.parse(p.text) as QueuedAudit[]).then(p.resolve, p.reject);
     });
     worker.on('error', (err) => this.onError(new Error(`audit worker failed: ${err.message}`)));
     this.exited = new Promise((resolve) => worker.once('exit', () => {
@@ -109,7 +110,7 @@ class WorkerSink implements AuditSink {
   private takeOver(): void {
     for (const [n, p] of this.pending) {
       this.pending.delete(n);
-      this.local.write(p.batch).then(p.resolve, p.reject);
+      this.local.write(JSON.parse(p.text) as QueuedAudit[]).then(p.resolve, p.reject);
     }
   }
 
@@ -121,10 +122,14 @@ class WorkerSink implements AuditSink {
     if (!this.worker) return this.local.write(batch);
     const n = ++this.sent;
     const worker = this.worker;
+    // one string rather than a structured clone of every event's object: posting copies it
+    // whole, and until the worker confirms the batch only it is kept, not the events (objects
+    // that would otherwise outlive a young-generation collection and be promoted)
+    const text = JSON.stringify(batch);
     return new Promise((resolve, reject) => {
       if (!this.pending.size) worker.ref();
-      this.pending.set(n, { batch, resolve, reject });
-      worker.postMessage({ n, batch });
+      this.pending.set(n, { text, resolve, reject });
+      worker.postMessage({ n, text });
     });
   }
 

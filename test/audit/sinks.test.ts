@@ -61,3 +61,29 @@ t.test('the MongoDB engine keeps link collections: the ledger sink appends to th
   // the sink's first checkpoint went to the store's collection
   t.equal(store.checkpoints.docs.size, 1);
 });
+
+t.test('batches the audit worker had not confirmed when it stopped are written by the main thread, once each', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'migfhir-sinks-'));
+  const path = join(dir, 'migfhir.sqlite');
+  const store = new SqliteStore({ path });
+  t.teardown(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const repo = new Repository(store);
+  const sink = await auditSink(repo, (err) => t.fail(err.message));
+  const auditor = new Auditor(sink, (err) => t.fail(err.message));
+  for (let i = 0; i < 300; i++) auditor.later({ interaction: 'read', action: 'R', status: 200, clientId: 'c', what: `Patient/p${i}`, purposeOfUse: ['http://terminology.hl7.org/CodeSystem/v3-ActReason|TREAT'], period: { start: 1, end: 2 } });
+  const stored = auditor.flush();
+  // the worker stops with the batch in its hands (posted, perhaps partly committed)
+  await (sink as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+  await stored;
+  await auditor.close();
+  const report = await verifyChain(store);
+  t.match(report, { ok: true, events: 300 });
+  const events = await store.scan(['AuditEvent'], 0, 1000);
+  t.equal(new Set(events.map((e) => e.id)).size, 300, 'no event twice');
+  const one = JSON.parse(events[0].json);
+  t.same(one.purposeOfEvent, [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: 'TREAT' }] }], 'the batch came back whole from its text');
+  t.same(one.period, { start: new Date(1).toISOString(), end: new Date(2).toISOString() });
+});
