@@ -4,13 +4,15 @@
 // up: every read must have one, and the time that takes is the audit lag at that load. Open mode
 // is measured once the warm-up's events are stored, and each run prints the server's CPU per
 // request (Linux), which is what the ratio comes down to when the load generator shares the cores.
-// With --cpu-prof DIR the authorized server runs under `node --cpu-prof` (one .cpuprofile per
-// thread, the audit worker's included, written to DIR when it stops) for profiling its read path.
+// With --cpu-prof DIR both servers run under `node --cpu-prof` (one .cpuprofile per thread, the
+// audit worker's included, written to DIR/open and DIR/authorized when they stop) and the request
+// counts of the measured runs go to DIR/requests.json: scripts/bench/cpuprofile-diff.ts compares
+// the two read paths' self time by function, per request.
 //   node scripts/bench/auth.ts [--seconds 8] [--cpu-prof DIR]
 import autocannon from 'autocannon';
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { startServer } from '../lib/server-process.ts';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -21,6 +23,7 @@ import { threadCpuSeconds } from '../lib/proc-cpu.ts';
 
 const SECONDS = numberOption('seconds', 8);
 const PROFILE = option('cpu-prof', '');
+if (PROFILE) mkdirSync(PROFILE, { recursive: true });
 
 function start(dir: string, extra: string[], node: string[] = []) {
   return startServer([...node, 'src/cli/main.ts', 'serve', ...extra], { MIGFHIR_PORT: '0', MIGFHIR_DATA_DIR: dir, MIGFHIR_LOG_LEVEL: 'warn', MIGFHIR_RATE_LIMIT: '0' });
@@ -52,8 +55,9 @@ const servers: ChildProcess[] = [];
 try {
   const keys = await generateKeyPair('RS384', { extractable: true });
   writeClient(join(dirAuth, 'clients.json'), { clientId: 'bench', jwks: { keys: [{ ...(await exportJWK(keys.publicKey)), kid: 'k', alg: 'RS384' }] }, scope: 'system/Patient.cruds system/AuditEvent.rs' });
-  const open = await start(dirOpen, ['--dev-open-access']);
-  const auth = await start(dirAuth, [], PROFILE ? ['--cpu-prof', '--cpu-prof-dir', PROFILE] : []);
+  const profiled = (name: string) => (PROFILE ? ['--cpu-prof', '--cpu-prof-dir', join(PROFILE, name)] : []);
+  const open = await start(dirOpen, ['--dev-open-access'], profiled('open'));
+  const auth = await start(dirAuth, [], profiled('authorized'));
   servers.push(open.child, auth.child);
   const token = async (scope: string) => {
     const assertion = await new SignJWT({}).setProtectedHeader({ alg: 'RS384', kid: 'k' }).setIssuer('bench').setSubject('bench').setAudience(`${auth.base}/auth/token`).setExpirationTime('4m').setJti(randomUUID()).sign(keys.privateKey);
@@ -67,7 +71,7 @@ try {
   await fetch(`${open.base}/Patient/p1`, { method: 'PUT', headers: { 'content-type': 'application/fhir+json' }, body });
   await fetch(`${auth.base}/Patient/p1`, { method: 'PUT', headers: { 'content-type': 'application/fhir+json', authorization: write }, body });
   const audited = async () => ((await (await fetch(`${auth.base}/AuditEvent?altid=bench&subtype=read&_summary=count`, { headers: auditor })).json()) as { total: number }).total;
-  await load(`${open.base}/Patient/p1`, {});
+  const warm = await load(`${open.base}/Patient/p1`, {});
   const w = await load(`${auth.base}/Patient/p1`, authz);
   // the warm-up's events are stored before open mode is measured: a trail still writing them
   // would take CPU from the open-mode run and flatter the ratio
@@ -79,6 +83,8 @@ try {
   // one read, one event: the worker threads' CPU per request is the audit worker's per event
   console.log(`authorized read       ${Math.round(a.requests.average)} req/s (p99 ${a.latency.p99} ms, ${a.non2xx} non-2xx${cpu(aCpu, aMain)}${Number.isNaN(aWorker) ? '' : `, the audit worker ${aWorker.toFixed(0)} µs/event`}) — token verified, scopes checked, every read audited`);
   console.log(`authorized / open     ${(a.requests.average / o.requests.average).toFixed(2)}  (target ≥ 0.70; load average ${loadavg()[0].toFixed(2)})`);
+  // the profiles hold the warm-up too: per request of both runs
+  if (PROFILE) writeFileSync(join(PROFILE, 'requests.json'), JSON.stringify({ open: o.requests.total + warm.requests.total, authorized: a.requests.total + w.requests.total }));
   // every read the server answered has its AuditEvent; autocannon may stop with up to 10 in flight
   const answered = w.requests.total + a.requests.total;
   const loadEnd = performance.now();
@@ -97,7 +103,8 @@ try {
   const verify = spawnSync(process.execPath, ['src/cli/main.ts', 'audit', 'verify', '--data-dir', dirAuth], { cwd: new URL('../..', import.meta.url).pathname, encoding: 'utf8' });
   console.log(`audit verify          ${verify.stdout.trim()}`);
 } finally {
-  for (const s of servers) s.kill('SIGTERM');
+  // a profiled server writes its profiles as it exits
+  await Promise.all(servers.map((s) => (s.exitCode === null && s.signalCode === null ? new Promise((resolve) => s.once('exit', resolve).kill('SIGTERM')) : undefined)));
   rmSync(dirOpen, { recursive: true, force: true });
   rmSync(dirAuth, { recursive: true, force: true });
 }

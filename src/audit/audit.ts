@@ -241,7 +241,9 @@ export class Auditor {
     if (batch.length) {
       this.batchesSince.push(this.bufferSince ?? Date.now());
       this.bufferSince = undefined;
-      this.written = this.sink.write(batch).catch((err: Error) => this.onError(err)).finally(() => this.settled(batch.length));
+      // the count, not the batch: the sink alone decides how long the events are kept
+      const n = batch.length;
+      this.written = this.sink.write(batch).catch((err: Error) => this.onError(err)).finally(() => this.settled(n));
     }
     return this.written;
   }

@@ -22,3 +22,16 @@ export function patientsOfStored(resources: { resourceType: string; id: string; 
   }
   return [...found];
 }
+
+/** The patients of one stored version (patientsOfStored), remembered with it: a version's text
+ * never changes, and the embedded store's cache of current versions hands the same object to
+ * every read of one, so a resource read again and again is scanned once. Frozen: shared. */
+const ofVersion = new WeakMap<object, readonly string[]>();
+export function patientsOfVersion(v: { resourceType: string; id: string; json: string | null }): readonly string[] {
+  let found = ofVersion.get(v);
+  if (!found) {
+    found = Object.freeze(patientsOfStored([v]));
+    ofVersion.set(v, found);
+  }
+  return found;
+}

@@ -1,4 +1,4 @@
-// Where the Auditor's events go, by storage engine:
+// Where the Auditor's events go, by the trail the store keeps (ResourceStore.auditLedger):
 // - an SQLite file: read events to a worker thread with its own connection to the same WAL
 //   database (src/audit/worker.ts), so the event loop that answers reads never renders, hashes or
 //   stores an AuditEvent; write events on the server's writer connection, in the write's own
@@ -10,24 +10,10 @@
 import { Worker } from 'node:worker_threads';
 import { dirname, join } from 'node:path';
 import type { AuditSink, QueuedAudit } from './audit.ts';
-import { keepsLedger, LedgerSink } from './ledger/mongo.ts';
+import { LedgerSink } from './ledger/mongo.ts';
 import type { Repository } from '../store/repository.ts';
-import type { ResourceStore } from '../store/types.ts';
+import type { AuditRows } from '../store/types.ts';
 import { ephemeralSigner, loadOrCreateSigner, type CheckpointSigner } from './checkpoint.ts';
-
-/** An engine that appends the trail itself, in its own transactions (the embedded SQLite engine:
- * src/store/sqlite/audit-ledger.ts): what the sinks below use of it. */
-export interface TrailStore extends ResourceStore {
-  readonly options: { path: string; synchronous?: 'normal' | 'full'; auditLedger?: boolean };
-  appendAudit(events: QueuedAudit[]): void;
-  signAudit(signer: CheckpointSigner): Promise<void>;
-  checkpointAudit(): Promise<void>;
-}
-
-function appendsTrail(store: ResourceStore): store is TrailStore {
-  const s = store as Partial<TrailStore>;
-  return typeof s.appendAudit === 'function' && typeof s.signAudit === 'function' && typeof s.options?.path === 'string' && s.options.auditLedger !== false;
-}
 
 /** The checkpoint key of a database file when none is given: next to it, in the data folder. */
 export const auditKeyFile = (databasePath: string) => join(dirname(databasePath), 'audit-signing-key.pem');
@@ -36,48 +22,50 @@ export const auditKeyFile = (databasePath: string) => join(dirname(databasePath)
  * default the data folder's audit-signing-key.pem. An in-memory database gets a key of its own. */
 export async function auditSink(repo: Repository, onError: (err: Error) => void, keyFile?: string): Promise<AuditSink> {
   const store = repo.store;
-  if (keepsLedger(store)) {
+  const ledger = store.auditLedger();
+  if (!ledger) throw new Error(`the ${store.engine} engine keeps no audit trail: start with --audit off`);
+  if (ledger.kind === 'links') {
     // no file of its own to sit next to: the key given (the app's data folder), else one for the process
     const signer = keyFile ? loadOrCreateSigner(keyFile) : ephemeralSigner();
-    const sink = new LedgerSink(repo, store.auditLinks(), onError, { checkpoints: store.auditCheckpoints(), signer });
+    const sink = new LedgerSink(repo, ledger.links, onError, { checkpoints: ledger.checkpoints, signer });
     await sink.checkpoint(true);
     return sink;
   }
-  if (!appendsTrail(store)) throw new Error(`the ${store.engine} engine keeps no audit trail: start with --audit off`);
-  const memory = store.options.path === ':memory:';
-  const signer = memory ? ephemeralSigner() : loadOrCreateSigner(keyFile ?? auditKeyFile(store.options.path));
-  await store.signAudit(signer);
-  const local = new SqliteSink(repo, store);
+  const memory = ledger.file === ':memory:';
+  const signer = memory ? ephemeralSigner() : loadOrCreateSigner(keyFile ?? auditKeyFile(ledger.file));
+  await ledger.sign(signer);
+  const local = new SqliteSink(repo, ledger);
   if (memory) return local;
-  return new WorkerSink(store, local, signer, onError);
+  return new WorkerSink(ledger, local, signer, onError);
 }
 
 /** Batches on the server's writer connection. */
 class SqliteSink implements AuditSink {
   private readonly repo: Repository;
-  private readonly store: TrailStore;
+  private readonly rows: AuditRows;
 
-  constructor(repo: Repository, store: TrailStore) {
+  constructor(repo: Repository, rows: AuditRows) {
     this.repo = repo;
-    this.store = store;
+    this.rows = rows;
   }
 
   inTransaction(events: QueuedAudit[]): Promise<void> {
-    return this.repo.transaction(async () => this.store.appendAudit(events));
+    return this.repo.transaction(async () => this.rows.append(events));
   }
 
   write(batch: QueuedAudit[]): Promise<void> {
-    return this.store.transaction(async () => this.store.appendAudit(batch));
+    return this.repo.store.transaction(async () => this.rows.append(batch));
   }
 
   /** the events since the last checkpoint are signed before the server stops */
   close(): Promise<void> {
-    return this.store.checkpointAudit();
+    return this.rows.checkpoint();
   }
 }
 
 interface Pending {
-  batch: QueuedAudit[];
+  /** the batch as posted (JSON): what the main thread writes should the worker fail */
+  text: string;
   resolve: () => void;
   reject: (err: Error) => void;
 }
@@ -90,11 +78,11 @@ class WorkerSink implements AuditSink {
   private readonly pending = new Map<number, Pending>();
   private exited: Promise<void>;
 
-  constructor(store: TrailStore, local: SqliteSink, signer: CheckpointSigner, onError: (err: Error) => void) {
+  constructor(rows: AuditRows, local: SqliteSink, signer: CheckpointSigner, onError: (err: Error) => void) {
     this.local = local;
     this.onError = onError;
     const worker = new Worker(new URL('./worker.ts', import.meta.url), {
-      workerData: { path: store.options.path, synchronous: store.options.synchronous ?? 'normal', key: signer.pem },
+      workerData: { path: rows.file, synchronous: rows.synchronous, key: signer.pem },
     });
     // referenced only while batches are in flight: a process that awaits them stays alive, and
     // one that is done and never closed the server still exits
@@ -106,7 +94,7 @@ class WorkerSink implements AuditSink {
       if (!this.pending.size) worker.unref();
       if (!m.error) return p.resolve();
       this.onError(new Error(`audit worker: ${m.error}; the batch is written on the main thread`));
-      this.local.write(p.batch).then(p.resolve, p.reject);
+      this.local.write(JSON.parse(p.text) as QueuedAudit[]).then(p.resolve, p.reject);
     });
     worker.on('error', (err) => this.onError(new Error(`audit worker failed: ${err.message}`)));
     this.exited = new Promise((resolve) => worker.once('exit', () => {
@@ -122,7 +110,7 @@ class WorkerSink implements AuditSink {
   private takeOver(): void {
     for (const [n, p] of this.pending) {
       this.pending.delete(n);
-      this.local.write(p.batch).then(p.resolve, p.reject);
+      this.local.write(JSON.parse(p.text) as QueuedAudit[]).then(p.resolve, p.reject);
     }
   }
 
@@ -134,10 +122,14 @@ class WorkerSink implements AuditSink {
     if (!this.worker) return this.local.write(batch);
     const n = ++this.sent;
     const worker = this.worker;
+    // one string rather than a structured clone of every event's object: posting copies it
+    // whole, and until the worker confirms the batch only it is kept, not the events (objects
+    // that would otherwise outlive a young-generation collection and be promoted)
+    const text = JSON.stringify(batch);
     return new Promise((resolve, reject) => {
       if (!this.pending.size) worker.ref();
-      this.pending.set(n, { batch, resolve, reject });
-      worker.postMessage({ n, batch });
+      this.pending.set(n, { text, resolve, reject });
+      worker.postMessage({ n, text });
     });
   }
 

@@ -44,7 +44,7 @@ function write(batch: QueuedAudit[]): void {
   for (let i = 0; i < batch.length; i += CHUNK) inTransaction(() => trail.append(batch.slice(i, i + CHUNK), now));
 }
 
-parentPort!.on('message', (m: { n: number; batch: QueuedAudit[] } | { close: true }) => {
+parentPort!.on('message', (m: { n: number; text: string } | { close: true }) => {
   if ('close' in m) {
     // the events since the last checkpoint are signed before the server stops
     try {
@@ -57,7 +57,8 @@ parentPort!.on('message', (m: { n: number; batch: QueuedAudit[] } | { close: tru
     return;
   }
   try {
-    write(m.batch);
+    // a batch comes as the JSON of its events (WorkerSink.write)
+    write(JSON.parse(m.text) as QueuedAudit[]);
     parentPort!.postMessage({ n: m.n });
   } catch (err) {
     // the main thread writes the batch itself; chunks committed here are skipped there by id

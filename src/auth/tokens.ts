@@ -188,14 +188,21 @@ export class TokenService {
    * cache changes no answer. */
   private readonly verified = new Map<string, { claims: AccessClaims; exp: number; issuer: string }>();
 
+  /** The claims of a token verified before for `issuer` and not past its expiry (with the clock
+   * skew jwtVerify allows); undefined when it must be verified (verifyAccess). Synchronous, so
+   * that the bearer check of a request with a known token needs no promise. */
+  verifiedAccess(token: string, issuer: string): AccessClaims | undefined {
+    const hit = this.verified.get(token);
+    if (!hit || hit.issuer !== issuer) return undefined;
+    if (hit.exp > Math.floor(Date.now() / 1000) - CLOCK_SKEW) return hit.claims;
+    this.verified.delete(token);
+    return undefined;
+  }
+
   /** Verifies an access token this server issued for `issuer`; throws on anything else. */
   async verifyAccess(token: string, issuer: string): Promise<AccessClaims> {
-    const now = Math.floor(Date.now() / 1000);
-    const hit = this.verified.get(token);
-    if (hit && hit.issuer === issuer) {
-      if (hit.exp > now - CLOCK_SKEW) return hit.claims;
-      this.verified.delete(token);
-    }
+    const hit = this.verifiedAccess(token, issuer);
+    if (hit) return hit;
     const claims = await this.verifyUncached(token, issuer);
     while (this.verified.size > VERIFIED_TOKENS) this.verified.delete(this.verified.keys().next().value!);
     return claims;

@@ -7,16 +7,43 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { FhirError } from '../fhir/errors.ts';
 import type { Context } from '../rest/types.ts';
-import { OAuthError, TokenService, ASSERTION_ALGS } from '../auth/tokens.ts';
+import { OAuthError, TokenService, ASSERTION_ALGS, type AccessClaims } from '../auth/tokens.ts';
 import { SERVER_SCOPES } from '../auth/scopes.ts';
-import { checkPurposes, parsePurpose, parsePurposes, purposeText, PURPOSE_HEADER } from '../auth/purpose.ts';
+import { checkPurposes, parsePurpose, parsePurposes, purposeText, PURPOSE_HEADER, type Purpose } from '../auth/purpose.ts';
 import type { AuthContext } from '../auth/authorize.ts';
 import { baseUrlOf } from './routes.ts';
 import { audienceBase, UNTRUSTED_HOST } from './audience.ts';
 import type { AuditInput } from '../audit/audit.ts';
 import { throttled, WindowLimiter, type Overflow } from './address-limits.ts';
 
-const PUBLIC = new Set(['/metadata', '/.well-known/smart-configuration', '/auth/token']);
+const PUBLIC = ['/metadata', '/.well-known/smart-configuration', '/auth/token'];
+const BEARER = /^Bearer\s+([A-Za-z0-9\-_.]+)$/i;
+
+/** Whether a request's URL (past the base path, at `from`) is one of PUBLIC, with or without
+ * trailing slashes and a query: the test every request passes, without building its path. */
+function isPublic(url: string, from: number): boolean {
+  for (const p of PUBLIC) {
+    if (!url.startsWith(p, from)) continue;
+    let i = from + p.length;
+    while (url.charCodeAt(i) === 47 /* / */) i++;
+    if (i === url.length || url.charCodeAt(i) === 63 /* ? */) return true;
+  }
+  return false;
+}
+
+/** The purposes of use a token's client is registered with, parsed once per verified token. */
+const ownOfClaims = new WeakMap<AccessClaims, { parsed: Purpose[]; texts: string[] }>();
+function ownPurposes(claims: AccessClaims): { parsed: Purpose[]; texts: string[] } {
+  let own = ownOfClaims.get(claims);
+  if (!own) {
+    const parsed = (claims.purposeOfUse ?? []).map(parsePurpose);
+    // shared by the token's requests: frozen, so that a change to one request's context throws
+    // instead of reaching the next (stated purposes replace the array, never change it)
+    own = { parsed: Object.freeze(parsed) as Purpose[], texts: Object.freeze(parsed.map(purposeText)) as string[] };
+    ownOfClaims.set(claims, own);
+  }
+  return own;
+}
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -135,41 +162,50 @@ export function registerAuth(app: FastifyInstance, ctx: Context, tokens: TokenSe
     });
     return shutdown;
   }
-  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    const path = request.url.slice(ctx.config.basePath.length).split('?')[0].replace(/\/+$/, '');
-    if (PUBLIC.has(path)) return;
-    const header = request.headers.authorization ?? '';
-    const m = /^Bearer\s+([A-Za-z0-9\-_.]+)$/i.exec(header);
-    const challenge = (error?: string) => `Bearer realm="${baseUrlOf(request, ctx)}"${error ? `, error="${error}"` : ''}`;
-    // a request refused for want of a valid token counts against its address; past the limit
-    // it is answered 429 and counted in the window's one AuditEvent instead of its own
-    const refuse = (err: FhirError): FhirError => {
-      const retryAfter = anonymous?.hit(request.ip);
-      if (retryAfter === undefined) return err;
-      request.auditAggregated = true;
-      return throttled(anonymous!, retryAfter, 'requests without a valid access token');
-    };
+  const basePath = ctx.config.basePath.length;
+  const challenge = (request: FastifyRequest, error?: string) => `Bearer realm="${baseUrlOf(request, ctx)}"${error ? `, error="${error}"` : ''}`;
+  // a request refused for want of a valid token counts against its address; past the limit
+  // it is answered 429 and counted in the window's one AuditEvent instead of its own
+  const refuse = (request: FastifyRequest, err: FhirError): FhirError => {
+    const retryAfter = anonymous?.hit(request.ip);
+    if (retryAfter === undefined) return err;
+    request.auditAggregated = true;
+    return throttled(anonymous!, retryAfter, 'requests without a valid access token');
+  };
+  const invalid = (request: FastifyRequest) =>
+    refuse(request, new FhirError(401, { code: 'login', diagnostics: 'The access token is invalid or expired' }, { 'www-authenticate': challenge(request, 'invalid_token') }));
+  // the token's purposes (from the client's registration) and the request's, checked alike
+  // (the client is known before the header is parsed, so a 400 for it is audited under it);
+  // answers the error to refuse the request with
+  const authenticate = (request: FastifyRequest, claims: AccessClaims): Error | undefined => {
+    try {
+      const own = ownPurposes(claims);
+      const auth: AuthContext = { clientId: claims.clientId, scopes: claims.scopes, purposeOfUse: own.texts };
+      request.fhirAuth = auth;
+      const stated = parsePurposes(request.headers[PURPOSE_HEADER] as string | undefined);
+      const purposes = stated.length ? [...own.parsed, ...stated] : own.parsed;
+      if (stated.length) auth.purposeOfUse = purposes.map(purposeText);
+      checkPurposes(purposes, ctx.config.refusedPurposes);
+      return undefined;
+    } catch (err) {
+      return err as Error;
+    }
+  };
+  // a callback hook: a request whose token was verified before is checked without a promise
+  app.addHook('onRequest', (request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void) => {
+    if (isPublic(request.url, basePath)) return done();
+    const m = BEARER.exec(request.headers.authorization ?? '');
     if (!m) {
-      throw refuse(new FhirError(401, { code: 'login', diagnostics: 'This server needs a SMART Backend Services access token (Authorization: Bearer …)' }, { 'www-authenticate': challenge() }));
+      return done(refuse(request, new FhirError(401, { code: 'login', diagnostics: 'This server needs a SMART Backend Services access token (Authorization: Bearer …)' }, { 'www-authenticate': challenge(request) })));
     }
     const base = audienceBase(request, ctx);
-    if (!base) throw refuse(new FhirError(400, { code: 'invalid', diagnostics: UNTRUSTED_HOST }));
-    let claims;
-    try {
-      claims = await tokens.verifyAccess(m[1], base);
-    } catch {
-      throw refuse(new FhirError(401, { code: 'login', diagnostics: 'The access token is invalid or expired' }, { 'www-authenticate': challenge('invalid_token') }));
-    }
-    // the token's purposes (from the client's registration) and the request's, checked alike
-    // (the client is known before the header is parsed, so a 400 for it is audited under it)
-    const own = (claims.purposeOfUse ?? []).map(parsePurpose);
-    const auth: AuthContext = { clientId: claims.clientId, scopes: claims.scopes, purposeOfUse: own.map(purposeText) };
-    request.fhirAuth = auth;
-    const stated = parsePurposes(request.headers[PURPOSE_HEADER] as string | undefined);
-    const purposes = stated.length ? [...own, ...stated] : own;
-    if (stated.length) auth.purposeOfUse = purposes.map(purposeText);
-    checkPurposes(purposes, ctx.config.refusedPurposes);
-    void reply;
+    if (!base) return done(refuse(request, new FhirError(400, { code: 'invalid', diagnostics: UNTRUSTED_HOST })));
+    const known = tokens.verifiedAccess(m[1], base);
+    if (known) return done(authenticate(request, known));
+    tokens.verifyAccess(m[1], base).then(
+      (claims) => done(authenticate(request, claims)),
+      () => done(invalid(request)),
+    );
   });
   return shutdown;
 }

@@ -56,9 +56,10 @@ export interface TrailNotes {
   /** the request's query names what an operation read (a message of the inbound log,
    * $inbound-messages?id=…): its AuditEvent records the query, as a search's does */
   query?: boolean;
-  /** the patients the stored resources of an answer cut by _summary/_elements name: the trail
-   * records them, which the answer may no longer show (an Observation without its subject) */
-  patients?: string[];
+  /** the patients the stored resources of an answer name, when the handler knows them (a read;
+   * a search cut by _summary/_elements): the trail records them, which the answer may no longer
+   * show (an Observation without its subject), instead of scanning the answer */
+  patients?: readonly string[];
 }
 
 export interface FhirResponse {

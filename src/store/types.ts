@@ -1,6 +1,9 @@
 import type { IndexRows } from '../search/index-rows.ts';
 import type { Cursor, SearchQuery } from '../search/ir.ts';
 import type { MessageLogStore } from './message-log.ts';
+import type { QueuedAudit } from '../audit/audit.ts';
+import type { CheckpointSigner } from '../audit/checkpoint.ts';
+import type { CheckpointCollection, LinkCollection } from '../audit/ledger/mongo.ts';
 
 // The engine-neutral storage contract. Engines (sqlite, later mongo) keep current resources and
 // every version; everything conditional (If-Match, version numbering, no-op detection) lives once
@@ -154,12 +157,41 @@ export interface ResourceStore {
   /** The inbound message log (src/store/message-log.ts), kept beside the resources. Absent:
    * the engine keeps none, and the server logs no message. */
   messageLog?(): MessageLogStore;
+  /** The trail the engine keeps the server's AuditEvents in (src/audit/sinks.ts appends to it
+   * through this alone); undefined when it keeps none, and the server must run with --audit off. */
+  auditLedger(): AuditLedger | undefined;
   /** Runs `work` atomically: every write in it is kept, or none is. Serializable. */
   transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T>;
   /** Whether the engine answers (on MongoDB: and a primary can take writes), and its gauges,
    * for /readyz and /metrics. Never resource data. */
   health(): Promise<StoreHealth>;
   close(): Promise<void>;
+}
+
+/** An engine's audit trail, by how it is kept. */
+export type AuditLedger = AuditRows | AuditLinks;
+
+/** Compact rows the engine chains and appends itself (SQLite: src/store/sqlite/audit-ledger.ts). */
+export interface AuditRows {
+  readonly kind: 'rows';
+  /** the database file, which the audit worker opens a connection of its own to (':memory:':
+   * none can, and batches are appended on the store's connection) */
+  readonly file: string;
+  readonly synchronous: 'normal' | 'full';
+  /** chains and appends events inside the store's open transaction (transaction()) */
+  append(events: QueuedAudit[]): void;
+  /** appends from now on write checkpoints signed by `signer`; the first is written at once */
+  sign(signer: CheckpointSigner): Promise<void>;
+  /** signs the head if an event came since the last checkpoint (the trail closing) */
+  checkpoint(): Promise<void>;
+}
+
+/** AuditEvents stored as resources and chained in insert-only collections of link batches and
+ * signed checkpoints (MongoDB: src/audit/ledger/mongo.ts). */
+export interface AuditLinks {
+  readonly kind: 'links';
+  readonly links: LinkCollection;
+  readonly checkpoints: CheckpointCollection;
 }
 
 export interface StoreHealth {

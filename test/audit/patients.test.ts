@@ -78,3 +78,17 @@ t.test('reads and searches cut by _elements or _summary name the patients of the
   t.equal((await fhir(app, 'GET', '/fhir/Observation?_summary=count')).status, 200);
   t.notOk((await trail('p1', 'search-type')).map(query).includes('_summary=count'), 'a count discloses no record');
 });
+
+t.test('reads name the patients of the version they return, read after read and after an update', async (t) => {
+  const { app, trail } = await setup(t);
+  for (let i = 0; i < 3; i++) t.equal((await fhir(app, 'GET', '/fhir/Observation/o1')).status, 200);
+  t.equal((await trail('p1', 'read')).filter((e) => e.entity?.some((x) => x.what?.reference === 'Observation/o1')).length, 3, 'each read of the same version names its patient');
+  await fhir(app, 'PUT', '/fhir/Observation/o1', { resourceType: 'Observation', id: 'o1', status: 'final', code: { text: 'x' }, subject: { reference: 'Patient/p3' } });
+  t.equal((await fhir(app, 'GET', '/fhir/Observation/o1')).status, 200);
+  t.equal((await fhir(app, 'GET', '/fhir/Observation/o1?_elements=status')).status, 200);
+  const reads = (await trail('p3', 'read')).filter((e) => e.entity?.some((x) => x.what?.reference === 'Observation/o1'));
+  t.equal(reads.length, 2, 'the new version names its new patient, whole or cut by _elements');
+  t.equal((await trail('p1', 'read')).filter((e) => e.entity?.some((x) => x.what?.reference === 'Observation/o1')).length, 3, 'not the old one');
+  t.equal((await fhir(app, 'GET', '/fhir/Observation/o1/_history/1')).status, 200);
+  t.equal((await trail('p1', 'vread')).length, 1, 'a vread of the old version names the old patient');
+});

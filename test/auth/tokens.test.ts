@@ -57,3 +57,19 @@ t.test('a cached token is recognised only by its exact text and for its own issu
   await t.rejects(tokens.verifyAccess(forged, ISSUER), 'a changed payload is verified, and fails');
   await t.rejects(tokens.verifyAccess(`${token}x`, ISSUER), 'a changed signature fails');
 });
+
+t.test('the synchronous lookup answers only a token verified before, for its issuer, and not past its expiry', async (t) => {
+  const { tokens, issue } = await service(t);
+  const token = await issue();
+  t.equal(tokens.verifiedAccess(token, ISSUER), undefined, 'never verified: the hook must verify it');
+  const claims = await tokens.verifyAccess(token, ISSUER);
+  t.equal(tokens.verifiedAccess(token, ISSUER), claims);
+  t.equal(tokens.verifiedAccess(token, 'http://other.example/fhir'), undefined);
+  const realNow = Date.now;
+  t.teardown(() => {
+    Date.now = realNow;
+  });
+  Date.now = () => realNow() + (TOKEN_LIFETIME + 120) * 1000;
+  t.equal(tokens.verifiedAccess(token, ISSUER), undefined, 'expired: not answered from the cache');
+  t.equal(tokens.verifiedCount, 0);
+});

@@ -10,7 +10,7 @@ import type { Stage } from '../../src/search/mongo.ts';
 import { currentDocument } from '../../src/store/mongo/documents.ts';
 import { MongoSearcher } from '../../src/store/mongo/search.ts';
 import { SqliteStore } from '../../src/store/sqlite/index.ts';
-import type { ResourceStore, StoreTransaction } from '../../src/store/types.ts';
+import type { AuditLinks, ResourceStore, StoreTransaction } from '../../src/store/types.ts';
 import type { Cursor, SearchQuery } from '../../src/search/ir.ts';
 import { FakeLinkCollection } from './fake-link-collection.ts';
 import type { CheckpointDocument, LinkBatch } from '../../src/audit/ledger/mongo.ts';
@@ -68,6 +68,10 @@ export class MingoSearchStore implements ResourceStore {
 
   auditLinks() {
     return this.links;
+  }
+
+  auditLedger(): AuditLinks {
+    return { kind: 'links', links: this.links, checkpoints: this.checkpoints };
   }
 
   auditCheckpoints() {

@@ -49,10 +49,6 @@ export interface LedgerStore extends ResourceStore {
   auditCheckpoints(): CheckpointCollection;
 }
 
-export function keepsLedger(store: ResourceStore): store is LedgerStore {
-  return typeof (store as Partial<LedgerStore>).auditLinks === 'function';
-}
-
 const DUPLICATE_KEY = 11000;
 /** appends lost to other processes in a row before giving up (each loss means another process
  * appended: the chain moved on) */

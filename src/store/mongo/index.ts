@@ -25,7 +25,7 @@ import { MongoClient, MongoServerError, type Db } from 'mongodb';
 import { conflict, FhirError } from '../../fhir/errors.ts';
 import type { Cursor, SearchQuery } from '../../search/ir.ts';
 import { indexEntries, MONGO_HISTORY_INDEXES, MONGO_INDEXES, resourceKey, type ResourceDocument } from '../../search/mongo-layout.ts';
-import type { HistoryPage, HistoryQuery, MetaInUse, ResourceStore, ScannedResource, SearchResult, StoredVersion, StoreHealth, StoreTransaction, VersionWrite } from '../types.ts';
+import type { AuditLinks, HistoryPage, HistoryQuery, MetaInUse, ResourceStore, ScannedResource, SearchResult, StoredVersion, StoreHealth, StoreTransaction, VersionWrite } from '../types.ts';
 import type { MongoCollection, MongoDatabase, MongoSession, TransactionOptions } from './backend.ts';
 import { currentDocument, historyDocument, toHistoryEntry, toStoredVersion, type HistoryDocument } from './documents.ts';
 import { MongoSearcher } from './search.ts';
@@ -258,6 +258,11 @@ export class MongoStore implements ResourceStore {
   messageLog(): MongoMessageLog {
     this.inbound ??= new MongoMessageLog(this.db.collection(MESSAGE_LOG_COLLECTION));
     return this.inbound;
+  }
+
+  /** The audit trail: AuditEvents as resources, chained in the two collections below. */
+  auditLedger(): AuditLinks {
+    return { kind: 'links', links: this.auditLinks(), checkpoints: this.auditCheckpoints() };
   }
 
   /** The audit chain's insert-only collection (src/audit/ledger/mongo.ts): its _id index is the

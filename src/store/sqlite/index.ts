@@ -5,7 +5,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { HistoryEntry, HistoryPage, HistoryQuery, MetaInUse, ResourceStore, ScannedResource, SearchResult, StoredVersion, StoreHealth, StoreTransaction, VersionWrite } from '../types.ts';
+import type { AuditRows, HistoryEntry, HistoryPage, HistoryQuery, MetaInUse, ResourceStore, ScannedResource, SearchResult, StoredVersion, StoreHealth, StoreTransaction, VersionWrite } from '../types.ts';
 import { clusterIndexTables } from './clustered-index-tables.ts';
 import { SCHEMA } from './schema.ts';
 import { SqliteIndexWriter } from './index-writer.ts';
@@ -448,6 +448,20 @@ export class SqliteStore implements ResourceStore {
       this.index.insert(row.rid, index);
     },
   };
+
+  /** The audit ledger's rows, when this store keeps them (auditLedger: false: AuditEvents are
+   * generic resources, and no trail is kept). */
+  auditLedger(): AuditRows | undefined {
+    if (!this.ledger) return undefined;
+    return {
+      kind: 'rows',
+      file: this.options.path,
+      synchronous: this.options.synchronous ?? 'normal',
+      append: (events) => this.appendAudit(events),
+      sign: (signer) => this.signAudit(signer),
+      checkpoint: () => this.checkpointAudit(),
+    };
+  }
 
   /** Appends AuditEvents on the writer connection; only inside transaction(), so they commit
    * with the writes of that transaction (src/store/sqlite/audit-ledger.ts). */
