@@ -6,7 +6,11 @@
 // time), and anything it is not sure of — any problem, and any construct it does not read
 // (comments, prefixes, other entities, nested xmlns) — goes to sax, which gives the verdict and
 // the message.
-import sax from 'sax';
+import { createRequire } from 'node:module';
+import type sax from 'sax';
+
+/** sax, loaded on the first narrative the scanner leaves to it (plain ones never need it). */
+let saxLib: typeof sax | undefined;
 
 const XHTML = 'http://www.w3.org/1999/xhtml';
 
@@ -154,7 +158,8 @@ export function plainNarrative(x: string): boolean {
 /** Why the narrative is not acceptable FHIR XHTML, or undefined when it is. */
 export function narrativeError(xhtml: string): string | undefined {
   if (plainNarrative(xhtml)) return undefined;
-  const parser = sax.parser(true, { xmlns: true, position: false });
+  saxLib ??= createRequire(import.meta.url)('sax') as typeof sax;
+  const parser = saxLib.parser(true, { xmlns: true, position: false });
   let problem: string | undefined;
   let depth = 0;
   let sawRoot = false;
