@@ -261,7 +261,7 @@ export class Validator {
     // narrative is best practice for resources that stand alone, not for contained ones
     if (c.key === 'dom-6' && run.resource !== run.rootResource) return;
     const base = node.choice ? node.path.slice(0, -3) + cap(type) : node.path;
-    if (evaluateInvariant(c, base, data, { resource: run.resource, rootResource: run.rootResource }) === 'fail') {
+    if (evaluateInvariant(c, base, data, { resource: run.resource, rootResource: run.rootResource, type }) === 'fail') {
       this.issue(run, c.severity, 'invariant', path, `Constraint failed: ${c.key}: '${c.human}'`);
     }
   }
