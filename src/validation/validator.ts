@@ -607,15 +607,30 @@ export class Validator {
       }
     }
     if (!actual) return;
-    const allowed = new Set<string>();
-    for (const t of targets) {
-      const named = coreType(t);
-      const core = named && (named === 'Resource' || this.resourceTypes.has(named)) ? named : this.profiles.get(t)?.type;
-      if (core) allowed.add(core);
-    }
+    const allowed = this.targetTypes(def, targets);
     if (allowed.has('Resource') || allowed.has(actual) || allowed.size === 0) return;
     this.issue(run, 'error', 'structure', path, `The type '${actual}' implied by the reference URL ${ref.slice(0, 200)} is not a valid target for this element (must be one of ${[...allowed].join(', ')})`);
   }
+
+  /** The resource types a Reference element's target profiles allow, worked out once per element
+   * definition when every target is a core type's (a profile may be written or replaced later). */
+  private targetTypes(def: ElementNode, targets: string[]): Set<string> {
+    const cached = this.targetCache.get(def);
+    if (cached) return cached;
+    const allowed = new Set<string>();
+    let complete = true;
+    for (const t of targets) {
+      const named = coreType(t);
+      const isCore = named !== undefined && (named === 'Resource' || this.resourceTypes.has(named));
+      const core = isCore ? named : this.profiles.get(t)?.type;
+      if (core) allowed.add(core);
+      if (!isCore) complete = false;
+    }
+    if (complete) this.targetCache.set(def, allowed);
+    return allowed;
+  }
+
+  private readonly targetCache = new WeakMap<ElementNode, Set<string>>();
 
   private extension(obj: Json, def: ElementNode, profile: CompiledProfile, path: string, run: Run): void {
     const url = obj.url;
