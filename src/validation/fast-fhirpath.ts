@@ -345,7 +345,9 @@ class Parser {
         for (const v of focus) child(out, v, name, extName);
         return out;
       };
-      STEPS.set(step, { from: first ? (_f, _v, s) => s : (f) => f, name });
+      // the parent objects are the focus (a term is evaluated with the input as its focus;
+      // postfix() records a later step with the path before it)
+      STEPS.set(step, { from: (f) => f, name });
       return step;
     }
     this.i++;
@@ -504,7 +506,7 @@ function fn(name: string, args: Fn[], typeName = ''): (focus: Coll, vars: Vars, 
       return (f) => {
         const x = single(f);
         if (x === undefined) return [];
-        if (typeof x === 'number') return Number.isInteger(x) ? [x] : [];
+        // a JSON number may be a decimal written 2.0, which toInteger() leaves empty: fhirpath.js's
         if (typeof x === 'boolean') return [x ? 1 : 0];
         if (typeof x === 'string') return /^[+-]?\d+$/.test(x) ? [Number(x)] : [];
         throw FALLBACK;
@@ -606,6 +608,7 @@ function typeOperator(op: 'is' | 'as', left: Fn, written: string): Fn {
       actual = found[0].type;
     } else throw FALLBACK;
     if (value === undefined) return [];
+    if (value === null) throw FALLBACK;
     const is = test(actual);
     return op === 'is' ? [is] : is ? [value] : [];
   };

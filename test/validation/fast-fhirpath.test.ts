@@ -183,4 +183,6 @@ t.test('a function beyond the subset falls back only when evaluation reaches it'
   t.same(run("$this is Period", { start: '2020' }), 'fallback', "without the input's type");
   t.same(run("descendants().count()", { a: 'x', _a: { id: 'i' } }), 'fallback', 'primitive extensions are fhirpath.js\'s');
   t.same(run("descendants().count()", { a: [{ b: 'x' }, { c: ['y', 'z'] }] }), [5]);
+  t.same(run("a.toInteger()", { a: 2 }), 'fallback', 'a JSON number may be a decimal (2.0), which toInteger() leaves empty');
+  t.same(run("a.toInteger()", { a: '-12' }), [-12]);
 });
