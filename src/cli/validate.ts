@@ -6,12 +6,18 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { IssueInput } from '../fhir/errors.ts';
-import { fromXml } from '../fhir/xml/parse.ts';
-import { xmlLocation } from '../fhir/xml/locations.ts';
-import { loadPackage, unusable } from '../validation/package-loader.ts';
 import { offlineValidator } from '../validation/offline.ts';
 import type { Validator } from '../validation/validator.ts';
 import { validatedInOrder, threadsFor } from './validate-threads.ts';
+
+/** The XML reader (sax) and the package loader (tar), imported only when an input is XML or an
+ * --ig is given: most runs validate JSON against R4 and the IG, and start sooner without them. */
+let xml: { fromXml: typeof import('../fhir/xml/parse.ts').fromXml; xmlLocation: typeof import('../fhir/xml/locations.ts').xmlLocation } | undefined;
+
+async function loadXml(): Promise<NonNullable<typeof xml>> {
+  xml ??= { fromXml: (await import('../fhir/xml/parse.ts')).fromXml, xmlLocation: (await import('../fhir/xml/locations.ts')).xmlLocation };
+  return xml;
+}
 
 export type LocatedIssue = IssueInput & { line?: number; col?: number };
 
@@ -55,7 +61,8 @@ function* resourcesOf(src: Source): Generator<Item> {
   const trimmed = src.text.trim();
   if (trimmed.startsWith('<')) {
     try {
-      yield { label: src.name, resource: fromXml(src.text, { maxDepth: 1000, positions: true }), xml: true };
+      // loaded by validateCommand when a source starts with '<'
+      yield { label: src.name, resource: xml!.fromXml(src.text, { maxDepth: 1000, positions: true }), xml: true };
     } catch (err) {
       yield { label: src.name, error: `not FHIR XML: ${(err as Error).message}` };
     }
@@ -97,7 +104,7 @@ export function issuesOf(validator: Validator, item: Item, profiles: string[]): 
   }
   if (error !== undefined) return [{ severity: 'fatal', code: 'structure', diagnostics: error }];
   const issues = validator.validate(resource, { profiles, definitions: true });
-  return item.xml ? issues.map((i) => ({ ...i, ...xmlLocation(resource as object, i.expression?.[0]) })) : issues;
+  return item.xml ? issues.map((i) => ({ ...i, ...xml!.xmlLocation(resource as object, i.expression?.[0]) })) : issues;
 }
 
 /** A progress bar on a terminal (stderr), redrawn at most ten times a second. */
@@ -147,8 +154,9 @@ export async function validateCommand(argv: string[], out = process.stdout, err 
   const { validator, registry, terminology } = offlineValidator();
   // every package first, then the snapshots: a profile may build on one of another --ig
   const loadedUrls: string[] = [];
+  const { loadPackage, unusable } = igs.length ? await import('../validation/package-loader.ts') : { loadPackage: undefined, unusable: () => [] };
   for (const ig of igs) {
-    const loaded = loadPackage(ig, registry, terminology);
+    const loaded = loadPackage!(ig, registry, terminology);
     loadedUrls.push(...loaded.urls);
     err.write(`migfhir validate: ${ig}: ${loaded.profiles} profiles, ${loaded.terminology} terminology resources\n`);
   }
@@ -162,6 +170,7 @@ export async function validateCommand(argv: string[], out = process.stdout, err 
   }
   const sources: Source[] = [];
   for (const p of paths) collect(p, sources);
+  if (sources.some((src) => src.text.trimStart().startsWith('<'))) await loadXml();
   const totalChars = sources.reduce((n, src) => n + src.text.length, 0);
   // on a terminal, from a second's worth of work on (about 2,000 resources)
   const progress = (err as { isTTY?: boolean }).isTTY === true && (totalChars > 4_000_000 || sources.length > 200) ? new Progress(err, totalChars) : undefined;

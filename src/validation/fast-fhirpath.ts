@@ -15,6 +15,9 @@ type Coll = Value[];
 export interface Vars {
   resource: unknown;
   rootResource: unknown;
+  /** the FHIR type of the expression's input, when the caller knows it (the element's type): what
+   * `$this is T` and `$this as T` test; without it they are fhirpath.js's */
+  type?: string;
 }
 type Fn = (focus: Coll, vars: Vars, self: Coll) => Coll;
 
@@ -137,7 +140,30 @@ function compare(l: Coll, r: Coll, op: string): Coll {
   if (typeof a === 'string' && typeof b === 'string' && sameShapeDates(a, b)) {
     return [op === '<' ? a < b : op === '<=' ? a <= b : op === '>' ? a > b : a >= b];
   }
+  const qa = sameUnitValue(a, b);
+  if (qa !== undefined) {
+    const qb = (b as { value: number }).value;
+    return [op === '<' ? qa < qb : op === '<=' ? qa <= qb : op === '>' ? qa > qb : qa >= qb];
+  }
   throw FALLBACK; // dates, times and quantities compare by precision and unit: fhirpath.js
+}
+
+const UCUM = 'http://unitsofmeasure.org';
+
+/** Two Quantities in the same unit (rng-2's low <= high) compare by their values: the same UCUM
+ * code, as fhirpath.js compares them once converted, or the same other system and code (or, with
+ * neither, the same unit text), which FHIRPath compares as equal units. a's value then, else
+ * undefined (other pairs are fhirpath.js's: conversions, calendar durations, comparators). */
+function sameUnitValue(a: Value, b: Value): number | undefined {
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object' || Array.isArray(a) || Array.isArray(b) || a === NO_VALUE || b === NO_VALUE) return undefined;
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  if (typeof x.value !== 'number' || typeof y.value !== 'number' || x.comparator !== undefined || y.comparator !== undefined) return undefined;
+  if (x.system !== y.system || x.code !== y.code || (x.system !== undefined && typeof x.system !== 'string')) return undefined;
+  if (typeof x.code !== 'string' && (x.code !== undefined || x.system !== undefined || typeof x.unit !== 'string' || x.unit !== y.unit)) return undefined;
+  // with a code the unit text does not matter; every other property must be one of these
+  for (const o of [x, y]) for (const k in o) if (k !== 'value' && k !== 'unit' && k !== 'system' && k !== 'code' && k !== 'id') return undefined;
+  return x.value;
 }
 
 // ---- parsing ----------------------------------------------------------------------------------
@@ -162,7 +188,32 @@ function tokenize(src: string): string[] | undefined {
 
 class Unsupported extends Error {}
 
-const BINARY: Record<string, number> = { implies: 1, or: 2, xor: 2, and: 3, in: 4, contains: 4, '=': 5, '!=': 5, '<': 6, '>': 6, '<=': 6, '>=': 6, '|': 7, '&': 8, '+': 8, '-': 8 };
+const BINARY: Record<string, number> = { implies: 1, or: 2, xor: 2, and: 3, in: 4, contains: 4, '=': 5, '!=': 5, '<': 6, '>': 6, '<=': 6, '>=': 6, '|': 7, is: 7.5, as: 7.5, '&': 8, '+': 8, '-': 8 };
+
+/** A path step's parts (the focus it starts from, the name it reads), kept for `is` and `as`,
+ * which need the JSON name a value was read from (answerBoolean) to know its type. */
+const STEPS = new WeakMap<Fn, { from: Fn; name: string }>();
+
+/** The input itself: `$this` outside any function's argument. */
+const INPUT = new WeakSet<Fn>();
+
+/** FHIRPath's system types in R4 invariants stand for the FHIR primitive (`answer is Boolean`:
+ * the reference validator's reading, fhirTypeTests in invariants.ts for fhirpath.js). */
+const SYSTEM_TYPES: Record<string, string> = { Boolean: 'boolean', String: 'string', Integer: 'integer', Decimal: 'decimal', DateTime: 'dateTime', Date: 'date', Time: 'time' };
+
+/** Types other types derive from in R4 (code is a string, Age a Quantity …): a test against one
+ * of them is fhirpath.js's, which holds the hierarchy. */
+const SUPERTYPES = new Set(['string', 'uri', 'integer', 'Quantity', 'Element', 'BackboneElement', 'Resource', 'DomainResource', 'Base']);
+
+/** The FHIR type a JSON name's suffix gives (valueDateTime → dateTime, valueQuantity → Quantity). */
+function suffixType(suffix: string): string {
+  const lower = suffix[0].toLowerCase() + suffix.slice(1);
+  return lower in PRIMITIVE_SUFFIXES ? lower : suffix;
+}
+
+const PRIMITIVE_SUFFIXES: Record<string, true> = {
+  boolean: true, integer: true, string: true, decimal: true, uri: true, url: true, canonical: true, base64Binary: true, instant: true, date: true, dateTime: true, time: true, code: true, oid: true, id: true, markdown: true, unsignedInt: true, positiveInt: true, uuid: true,
+};
 
 class Parser {
   private i = 0;
@@ -195,11 +246,29 @@ class Parser {
       const prec = op === undefined ? undefined : BINARY[op];
       if (prec === undefined || prec < min) break;
       this.i++;
+      if (op === 'is' || op === 'as') {
+        left = typeOperator(op, left, this.typeName());
+        continue;
+      }
       const right = this.expr(prec + 1);
       left = binary(op!, left, right);
     }
     return left;
   }
+
+  /** A type specifier: `Boolean`, `dateTime`, `FHIR.boolean`, `System.Boolean`. */
+  private typeName(): string {
+    let name = this.next();
+    if (!/^[A-Za-z]/.test(name)) throw new Unsupported(name);
+    if (this.peek() === '.' && (name === 'FHIR' || name === 'System')) {
+      this.i++;
+      name = `${name}.${this.next()}`;
+    }
+    return name;
+  }
+
+  /** How deep in function arguments the parser is: `$this` at 0 is the expression's input. */
+  private argDepth = 0;
 
   private term(): Fn {
     const tok = this.next();
@@ -224,7 +293,11 @@ class Parser {
       this.expect('}');
       return () => [];
     }
-    if (tok === '$this') return (_f, _v, self) => self;
+    if (tok === '$this') {
+      const self: Fn = (_f, _v, s) => s;
+      if (this.argDepth === 0) INPUT.add(self);
+      return self;
+    }
     if (tok === '%resource') return (_f, v) => [v.resource];
     if (tok === '%rootResource') return (_f, v) => [v.rootResource];
     if (tok === '%ucum') return () => ['http://unitsofmeasure.org'];
@@ -252,6 +325,7 @@ class Parser {
       const step = this.step(name, false);
       const prev = cur;
       cur = (f, v, s) => step(prev(f, v, s), v, s);
+      if (STEPS.has(step)) STEPS.set(cur, { from: prev, name: STEPS.get(step)!.name });
     }
     return cur;
   }
@@ -266,11 +340,15 @@ class Parser {
         return (focus) => focus.filter((v) => (v as { resourceType?: string } | null)?.resourceType === name);
       }
       const extName = `_${name}`;
-      return (focus) => {
+      const step: Fn = (focus) => {
         const out: Coll = [];
         for (const v of focus) child(out, v, name, extName);
         return out;
       };
+      // the parent objects are the focus (a term is evaluated with the input as its focus;
+      // postfix() records a later step with the path before it)
+      STEPS.set(step, { from: (f) => f, name });
+      return step;
     }
     this.i++;
     const args: Fn[] = [];
@@ -278,7 +356,12 @@ class Parser {
     const typeName = raw === 'is' && this.t[this.i + 1] === ')' ? this.t[this.i] : '';
     if (this.peek() !== ')') {
       for (;;) {
-        args.push(this.expr(0));
+        this.argDepth++;
+        try {
+          args.push(this.expr(0));
+        } finally {
+          this.argDepth--;
+        }
         if (this.peek() === ',') {
           this.i++;
           continue;
@@ -346,7 +429,11 @@ function fn(name: string, args: Fn[], typeName = ''): (focus: Coll, vars: Vars, 
       };
     case 'is': {
       // is(ResourceType) on a resource; types a resource derives from, and datatypes, need the model
-      if (args.length !== 1 || !/^[A-Z][A-Za-z]+$/.test(typeName) || typeName === 'Resource' || typeName === 'DomainResource') throw new Unsupported(name);
+      if (args.length !== 1 || !/^[A-Z][A-Za-z]+$/.test(typeName) || typeName === 'Resource' || typeName === 'DomainResource') {
+        return () => {
+          throw FALLBACK;
+        };
+      }
       return (f) => {
         if (f.length === 0) return [];
         const rt = (single(f) as { resourceType?: unknown } | null)?.resourceType;
@@ -355,7 +442,11 @@ function fn(name: string, args: Fn[], typeName = ''): (focus: Coll, vars: Vars, 
       };
     }
     case 'isDistinct':
-      return (f) => [new Set(f.map((x) => JSON.stringify(x))).size === f.length];
+      return (f) => {
+        // an element with only its extension twin has fhirpath.js's own equality
+        if (f.includes(NO_VALUE)) throw FALLBACK;
+        return [new Set(f.map((x) => JSON.stringify(x))).size === f.length];
+      };
     case 'distinct':
       return (f) => [...new Map(f.map((x) => [JSON.stringify(x), x])).values()];
     case 'startsWith':
@@ -402,9 +493,125 @@ function fn(name: string, args: Fn[], typeName = ''): (focus: Coll, vars: Vars, 
         return [re.test(s)];
       };
     }
+    case 'descendants':
+      return (f) => {
+        const out: Coll = [];
+        for (const x of f) descendants(x, out);
+        return out;
+      };
+    case 'combine':
+      // the other collection is read from $this, as for intersect
+      return (f, v, self) => f.concat(args[0](self, v, self));
+    case 'toInteger':
+      return (f) => {
+        const x = single(f);
+        if (x === undefined) return [];
+        // a JSON number may be a decimal written 2.0, which toInteger() leaves empty: fhirpath.js's
+        if (typeof x === 'boolean') return [x ? 1 : 0];
+        if (typeof x === 'string') return /^[+-]?\d+$/.test(x) ? [Number(x)] : [];
+        throw FALLBACK;
+      };
+    case 'resolve':
+      // fhirpath.js resolves references only asynchronously and answers a synchronous evaluation
+      // with an error (ctm-1 is then not reported): the same here, without loading it
+      return () => {
+        throw new Error('resolve() is not evaluated synchronously');
+      };
+    case 'toString':
+      return (f) => {
+        const x = single(f);
+        if (x === undefined) return [];
+        // dates and times print as written; numbers and others by FHIRPath's rules
+        if (typeof x === 'string') return [x];
+        throw FALLBACK;
+      };
     default:
-      throw new Unsupported(name);
+      // a function beyond the subset: fhirpath.js's when evaluation reaches it, so an expression
+      // such as ctm-1's `onBehalfOf.exists() implies (member.resolve() …)` is decided here
+      // whenever its left side is false
+      return () => {
+        throw FALLBACK;
+      };
   }
+}
+
+/** Every descendant of a JSON value, level by level as fhirpath.js's descendants() gives them
+ * (children() repeated, without removing duplicates). Primitive extensions (`_name`) and nulls
+ * are fhirpath.js's. */
+function descendants(v: Value, out: Coll): void {
+  let level: Coll = [v];
+  while (level.length) {
+    const next: Coll = [];
+    for (const item of level) {
+      if (item === null || typeof item !== 'object' || item === NO_VALUE) continue;
+      const o = item as Record<string, unknown>;
+      for (const k in o) {
+        if (k === 'resourceType') continue;
+        if (k.charCodeAt(0) === 95) throw FALLBACK;
+        const x = o[k];
+        if (Array.isArray(x)) {
+          for (let i = 0; i < x.length; i++) {
+            if (x[i] === null) throw FALLBACK;
+            next.push(x[i]);
+          }
+        } else if (x === null) throw FALLBACK;
+        else next.push(x);
+      }
+    }
+    for (const x of next) out.push(x);
+    level = next;
+  }
+}
+
+/** `x is T` and `x as T` on a value whose type the JSON tells: an element read through a choice
+ * name (answerBoolean, probabilityDecimal), or the input when the caller gives its type. */
+function typeOperator(op: 'is' | 'as', left: Fn, written: string): Fn {
+  if (written.startsWith('System.')) return () => {
+    throw FALLBACK;
+  };
+  const plain = written.startsWith('FHIR.') ? written.slice(5) : written;
+  const wanted = SYSTEM_TYPES[plain] ?? plain;
+  const step = STEPS.get(left);
+  const input = INPUT.has(left);
+  const test = (actual: string | undefined): boolean => {
+    if (actual === undefined) throw FALLBACK;
+    if (actual === wanted) return true;
+    if (SUPERTYPES.has(wanted)) throw FALLBACK;
+    return false;
+  };
+  return (f, v, s) => {
+    let value: Value;
+    let actual: string | undefined;
+    if (input) {
+      if (s.length === 0) return [];
+      value = single(s);
+      actual = v.type;
+    } else if (step) {
+      const found: { value: Value; type: string | undefined }[] = [];
+      for (const parent of step.from(f, v, s)) {
+        if (parent === null || typeof parent !== 'object' || Array.isArray(parent) || parent === NO_VALUE) continue;
+        const o = parent as Record<string, unknown>;
+        for (const k in o) {
+          if (k.charCodeAt(0) === 95) {
+            if (k.startsWith(step.name, 1)) throw FALLBACK; // a primitive's extension twin
+            continue;
+          }
+          if (k === step.name) found.push({ value: o[k], type: undefined });
+          else if (k.length > step.name.length && k.startsWith(step.name) && TYPE_SUFFIX.has(k.slice(step.name.length)) && isChoiceName(step.name)) {
+            found.push({ value: o[k], type: suffixType(k.slice(step.name.length)) });
+          }
+        }
+      }
+      if (found.length === 0) return [];
+      if (found.length > 1 || Array.isArray(found[0].value)) throw FALLBACK;
+      value = found[0].value;
+      actual = found[0].type;
+    } else throw FALLBACK;
+    if (value === undefined) return [];
+    if (value === null) throw FALLBACK;
+    const is = test(actual);
+    return op === 'is' ? [is] : is ? [value] : [];
+  };
 }
 
 function binary(op: string, l: Fn, r: Fn): Fn {

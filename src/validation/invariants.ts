@@ -4,8 +4,8 @@
 // evaluating FHIRPath on every element would cost more than the rest of validation together:
 // ele-1 (every element has a value or children) and ext-1 (an extension has a value or nested
 // extensions, not both).
-import fhirpath from 'fhirpath';
-import r4model from 'fhirpath/fhir-context/r4/index.js';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import type { Constraint } from './profiles.ts';
 import { compileFast, FALLBACK, inputNames, type Vars } from './fast-fhirpath.ts';
 
@@ -58,6 +58,23 @@ function fhirTypeTests(expression: string): string {
 
 type Compiled = (data: unknown, vars: Vars) => unknown[];
 
+type FhirpathLibrary = typeof import('fhirpath').default;
+type Model = Parameters<FhirpathLibrary['compile']>[1];
+let library: { fhirpath: FhirpathLibrary; model: Model } | undefined;
+
+/** fhirpath.js and its R4 model, loaded on the first expression the fast evaluator declines:
+ * ~150 ms a thread that `migfhir validate` and its worker threads need not pay when every
+ * invariant they meet is within the subset. The ES module build, as the server's other modules
+ * import it (one instance). */
+function reference(): NonNullable<typeof library> {
+  if (!library) {
+    const require = createRequire(import.meta.url);
+    const fhirpath = (require(fileURLToPath(import.meta.resolve('fhirpath'))) as { default: FhirpathLibrary }).default;
+    library = { fhirpath, model: require('fhirpath/fhir-context/r4/index.js') as Model };
+  }
+  return library;
+}
+
 const cache = new Map<string, Compiled | null>();
 const fastCache = new Map<string, Compiled | null>();
 
@@ -67,7 +84,8 @@ function compiled(base: string, expression: string): Compiled | null {
   let fn = cache.get(key);
   if (fn === undefined) {
     try {
-      const f = fhirpath.compile({ base, expression: fhirTypeTests(expression) }, r4model, { resolveInternalTypes: true, traceFn: () => {} });
+      const { fhirpath, model } = reference();
+      const f = fhirpath.compile({ base, expression: fhirTypeTests(expression) }, model, { resolveInternalTypes: true, traceFn: () => {} });
       fn = (data, vars) => f(data as object, { resource: vars.resource, rootResource: vars.rootResource }) as unknown[];
     } catch {
       fn = null;
@@ -108,7 +126,7 @@ export function evaluateBoth(expression: string, base: string, data: unknown, va
     return { fast: verdict(f(data, vars)), reference };
   } catch (err) {
     if (err === FALLBACK) return { reference };
-    throw err;
+    return { fast: 'error', reference };
   }
 }
 

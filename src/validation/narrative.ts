@@ -6,7 +6,11 @@
 // time), and anything it is not sure of — any problem, and any construct it does not read
 // (comments, prefixes, other entities, nested xmlns) — goes to sax, which gives the verdict and
 // the message.
-import sax from 'sax';
+import { createRequire } from 'node:module';
+import type sax from 'sax';
+
+/** sax, loaded on the first narrative the scanner leaves to it (plain ones never need it). */
+let saxLib: typeof sax | undefined;
 
 const XHTML = 'http://www.w3.org/1999/xhtml';
 
@@ -57,16 +61,22 @@ function isSpace(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x09 || c === 0x0d;
 }
 
+const SUSPECT = /[\x00-\x08\x0b\x0c\x0e-\x1f<&\]\ufffe\uffff]/g;
+
 /** Text (character data or an attribute value) a plain narrative may hold: no markup but
  * XML's own entities and character references, no control characters, no `]]>`. */
 function plainText(s: string, attribute: boolean): boolean {
-  for (let i = 0; i < s.length; i++) {
+  // the characters that need a look, found by the regular expression engine (a native scan,
+  // two to three times the speed of a loop over every character in JavaScript)
+  SUSPECT.lastIndex = 0;
+  for (let m = SUSPECT.exec(s); m; m = SUSPECT.exec(s)) {
+    const i = m.index;
     const c = s.charCodeAt(i);
-    if (c < 0x20 && c !== 0x0a && c !== 0x09 && c !== 0x0d) return false;
-    if (c === 0x3c) return false; // '<'
-    if (c === 0x26 && !entityOk(s, i)) return false; // '&'
-    if (!attribute && c === 0x5d && s.startsWith(']]>', i)) return false;
-    if (c === 0xfffe || c === 0xffff) return false;
+    if (c === 0x26) {
+      if (!entityOk(s, i)) return false; // '&'
+    } else if (c === 0x5d) {
+      if (!attribute && s.startsWith(']]>', i)) return false;
+    } else return false; // control characters, '<', U+FFFE, U+FFFF
   }
   return true;
 }
@@ -154,7 +164,8 @@ export function plainNarrative(x: string): boolean {
 /** Why the narrative is not acceptable FHIR XHTML, or undefined when it is. */
 export function narrativeError(xhtml: string): string | undefined {
   if (plainNarrative(xhtml)) return undefined;
-  const parser = sax.parser(true, { xmlns: true, position: false });
+  saxLib ??= createRequire(import.meta.url)('sax') as typeof sax;
+  const parser = saxLib.parser(true, { xmlns: true, position: false });
   let problem: string | undefined;
   let depth = 0;
   let sawRoot = false;

@@ -227,9 +227,13 @@ export class Validator {
     // the children to walk, in definition order: those present and those checked when absent
     // (an object names a few of its type's dozens of elements)
     const visit = owner.checkedAbsent!.slice();
+    // whether any primitive here has its `_` twin: most objects have none, and then no child
+    // looks one up (a keyed miss on objects of many shapes is one of the walk's dearest reads)
+    let twins = false;
     for (const key of keys) {
       if (key === 'resourceType' && isResource) continue;
       const plain = key.charCodeAt(0) === 95 ? key.slice(1) : key;
+      if (plain !== key) twins = true;
       const p = props.get(plain);
       if (p && !visit.includes(p.index)) visit.push(p.index);
       if (!p) {
@@ -247,7 +251,7 @@ export class Validator {
       for (; b >= 0 && visit[b] > v; b--) visit[b + 1] = visit[b];
       visit[b + 1] = v;
     }
-    for (const i of visit) this.children(obj, owner.children[i], props, profile, path, run);
+    for (const i of visit) this.children(obj, owner.children[i], props, profile, path, run, twins);
     run.host = outerHost;
     // invariants of this element and, for complex types, of the type itself
     for (const c of invariantsOf(node)) this.invariant(c, node, type, obj, path, run);
@@ -261,15 +265,15 @@ export class Validator {
     // narrative is best practice for resources that stand alone, not for contained ones
     if (c.key === 'dom-6' && run.resource !== run.rootResource) return;
     const base = node.choice ? node.path.slice(0, -3) + cap(type) : node.path;
-    if (evaluateInvariant(c, base, data, { resource: run.resource, rootResource: run.rootResource }) === 'fail') {
+    if (evaluateInvariant(c, base, data, { resource: run.resource, rootResource: run.rootResource, type }) === 'fail') {
       this.issue(run, c.severity, 'invariant', path, `Constraint failed: ${c.key}: '${c.human}'`);
     }
   }
 
   /** The repetitions of one child definition in `obj`: JSON shape, cardinality, slices, values. */
-  private children(obj: Json, def: ElementNode, props: Map<string, Prop>, profile: CompiledProfile, path: string, run: Run): void {
+  private children(obj: Json, def: ElementNode, props: Map<string, Prop>, profile: CompiledProfile, path: string, run: Run, twins: boolean): void {
     if (!def.choice && !def.slices.length) {
-      this.plainChildren(obj, def, props, profile, path, run);
+      this.plainChildren(obj, def, props, profile, path, run, twins);
       return;
     }
     let keys: string[];
@@ -347,13 +351,13 @@ export class Validator {
   /** children() for an element that is neither sliced nor a choice (most of them): the same
    * checks, issues and order, without gathering the repetitions into objects first (a third of
    * the walk's allocations). */
-  private plainChildren(obj: Json, def: ElementNode, props: Map<string, Prop>, profile: CompiledProfile, path: string, run: Run): void {
-    if (!(def.name in obj) && !(def.extName in obj)) {
+  private plainChildren(obj: Json, def: ElementNode, props: Map<string, Prop>, profile: CompiledProfile, path: string, run: Run, twins: boolean): void {
+    if (!(def.name in obj) && !(twins && def.extName in obj)) {
       if (def.min > 0) this.cardinality(0, def, profile, path, run);
       return;
     }
     const value = obj[def.name];
-    const ext = obj[def.extName];
+    const ext = twins ? obj[def.extName] : undefined;
     const type = props.get(def.name)!.type;
     const where = `${path}.${def.name}`;
     if (!def.array) {
@@ -603,15 +607,30 @@ export class Validator {
       }
     }
     if (!actual) return;
-    const allowed = new Set<string>();
-    for (const t of targets) {
-      const named = coreType(t);
-      const core = named && (named === 'Resource' || this.resourceTypes.has(named)) ? named : this.profiles.get(t)?.type;
-      if (core) allowed.add(core);
-    }
+    const allowed = this.targetTypes(def, targets);
     if (allowed.has('Resource') || allowed.has(actual) || allowed.size === 0) return;
     this.issue(run, 'error', 'structure', path, `The type '${actual}' implied by the reference URL ${ref.slice(0, 200)} is not a valid target for this element (must be one of ${[...allowed].join(', ')})`);
   }
+
+  /** The resource types a Reference element's target profiles allow, worked out once per element
+   * definition when every target is a core type's (a profile may be written or replaced later). */
+  private targetTypes(def: ElementNode, targets: string[]): Set<string> {
+    const cached = this.targetCache.get(def);
+    if (cached) return cached;
+    const allowed = new Set<string>();
+    let complete = true;
+    for (const t of targets) {
+      const named = coreType(t);
+      const isCore = named !== undefined && (named === 'Resource' || this.resourceTypes.has(named));
+      const core = isCore ? named : this.profiles.get(t)?.type;
+      if (core) allowed.add(core);
+      if (!isCore) complete = false;
+    }
+    if (complete) this.targetCache.set(def, allowed);
+    return allowed;
+  }
+
+  private readonly targetCache = new WeakMap<ElementNode, Set<string>>();
 
   private extension(obj: Json, def: ElementNode, profile: CompiledProfile, path: string, run: Run): void {
     const url = obj.url;
