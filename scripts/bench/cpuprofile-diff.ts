@@ -7,12 +7,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { numberOption, option } from '../lib/args.ts';
-
-interface Profile {
-  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
-  samples: number[];
-  timeDeltas: number[];
-}
+import { readProfile, sumProfile } from '../lib/cpuprofile.ts';
 
 const DIR = process.argv[2];
 const THREAD = option('thread', 'main');
@@ -25,14 +20,7 @@ const isMain = (file: string) => file.split('.')[4] === '0';
 function selfTime(dir: string): Map<string, number> {
   const self = new Map<string, number>();
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile') && isMain(f) === (THREAD === 'main'))) {
-    const p = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Profile;
-    const frames = new Map(p.nodes.map((n) => [n.id, n.callFrame]));
-    for (let i = 0; i < p.samples.length; i++) {
-      const f = frames.get(p.samples[i])!;
-      const where = f.url.replace(/^.*?\/(node_modules\/|src\/)/, '$1');
-      const key = `${f.functionName || '(anonymous)'} ${where}${where ? `:${f.lineNumber + 1}` : ''}`;
-      self.set(key, (self.get(key) ?? 0) + (p.timeDeltas[i] ?? 0));
-    }
+    for (const [k, us] of sumProfile(readProfile(join(dir, file)), 'function').self) self.set(k, (self.get(k) ?? 0) + us);
   }
   return self;
 }
