@@ -49,7 +49,7 @@ export function capabilityStatement(req: FhirRequest, ctx: Context): CapabilityS
   const typeInteractions = interactionCodes(routes, false);
   const profiles = supportedProfiles(ctx.ig);
   // the audit trail is written by the server alone (405 to every write of an AuditEvent)
-  const auditReadOnly = Boolean(ctx.audit) || ctx.repo.store.auditEventsReadOnly === true;
+  const auditReadOnly = Boolean(ctx.audit) || ctx.repo.store.auditLedger()?.kind === 'rows';
   const readOnlyInteractions = typeInteractions.filter((i) => READ_ONLY.has(i.code));
   const resource = ctx.types.defs.resourceTypes.map((type) => {
     const refs = [...ctx.search.forType(type)].filter((p) => p.type === 'reference').map((p) => `${type}:${p.code}`).sort();

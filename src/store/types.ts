@@ -128,9 +128,6 @@ export interface ResourceStore {
    * mark rows from status-revealing identifiers (index-rows.ts `sens`): the app relabels and
    * reindexes those holding one at start (Repository.relabel). */
   readonly unmarkedStatusIdentifiers?: boolean;
-  /** true when the engine keeps AuditEvents in its own append-only trail (SQLite's ledger) and
-   * refuses every write of one: the CapabilityStatement then offers only reads and searches. */
-  readonly auditEventsReadOnly?: boolean;
   /** The current, not deleted resources whose stored JSON contains one of `texts`. */
   currentContaining?(texts: string[]): Promise<{ resourceType: string; id: string }[]>;
   /** Current version (possibly a deletion marker), outside any transaction. */
@@ -171,7 +168,9 @@ export interface ResourceStore {
 /** An engine's audit trail, by how it is kept. */
 export type AuditLedger = AuditRows | AuditLinks;
 
-/** Compact rows the engine chains and appends itself (SQLite: src/store/sqlite/audit-ledger.ts). */
+/** Compact rows the engine chains and appends itself (SQLite: src/store/sqlite/audit-ledger.ts);
+ * the engine then refuses every write of an AuditEvent, whether auditing is on or off, and the
+ * CapabilityStatement offers only reads and searches of them. */
 export interface AuditRows {
   readonly kind: 'rows';
   /** the database file, which the audit worker opens a connection of its own to (':memory:':

@@ -86,9 +86,6 @@ export class SqliteStore implements ResourceStore {
   readonly options: SqliteOptions;
   readonly unmarkedSensitiveRows: boolean;
   readonly unmarkedStatusIdentifiers: boolean;
-  get auditEventsReadOnly(): boolean {
-    return this.ledger !== undefined;
-  }
   private auditTrail: SqliteLedgerTrail | undefined;
   /** the audit ledger's reads, on the reader and on the writer connection (none: AuditEvents are generic resources) */
   private readonly ledger: LedgerSearch | undefined;
