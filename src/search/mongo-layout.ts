@@ -14,6 +14,7 @@
 // is one document in `history`.
 import type { IndexTable } from './ir.ts';
 import type { IndexRows } from './index-rows.ts';
+import type { AuditFields } from '../audit/render.ts';
 
 /** One extracted value. `p` is the parameter key (Patient.name); which other fields are set
  * follows from the parameter's type, since a key has one type:
@@ -70,7 +71,10 @@ export interface ResourceDocument {
   seq: number;
   /** the resource's row key: the seq of its first version; ties of sort keys break on it */
   rid: number;
+  /** null for a deletion, and for a compact AuditEvent (`ae`) */
   json: string | null;
+  /** an AuditEvent this server wrote, as its fields (src/store/mongo/audit-documents.ts) */
+  ae?: Omit<AuditFields, 'id'>;
   idx?: IndexArrays;
   /** keys of the parameters whose entries come from the resource's sensitive elements
    * (IndexRows.sensitive); absent when none, so the sparse `sensitive` index holds only

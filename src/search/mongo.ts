@@ -329,7 +329,8 @@ function keyset(sortCols: string[], dirs: boolean[], ridDescending: boolean, val
   }));
 }
 
-const PAGE_FIELDS: Record<string, 0 | 1> = { _id: 0, type: 1, id: 1, rid: 1, json: 1 };
+// `ae` and `lu`: a compact AuditEvent is rendered from them (src/store/mongo/audit-documents.ts)
+const PAGE_FIELDS: Record<string, 0 | 1> = { _id: 0, type: 1, id: 1, rid: 1, json: 1, lu: 1, ae: 1 };
 /** sort parameters that are fields of the document */
 const DOCUMENT_SORT: Record<string, string> = { _id: 'id', _lastUpdated: 'lu' };
 

@@ -24,7 +24,7 @@ const OPERATORS = new Set([
   '$ifNull', '$min', '$max', '$map', '$filter', '$literal', '$cond', '$concat', '$group',
 ]);
 /** Field names of the layout (mongo-layout.ts; z: an entry's view mark) and of the pipelines' computed fields. */
-const FIELDS = /^(_id|type|id|vid|lu|del|seq|rid|json|p|z|n|x|s|c|d|ts|tc|lo|hi|v|cc|cv|clo|chi|rt|ri|ru|rv|is|iv|u|k\d|t|i|input|as|cond|in|s\d+|idx\.(string|token|date|number|quantity|reference|uri|composite)(\.(p|ri|z))?)$/;
+const FIELDS = /^(_id|type|id|vid|lu|del|seq|rid|json|ae|p|z|n|x|s|c|d|ts|tc|lo|hi|v|cc|cv|clo|chi|rt|ri|ru|rv|is|iv|u|k\d|t|i|input|as|cond|in|s\d+|idx\.(string|token|date|number|quantity|reference|uri|composite)(\.(p|ri|z))?)$/;
 
 function shapeErrors(value: unknown, path: string, out: string[]): void {
   if (Array.isArray(value)) value.forEach((v, i) => shapeErrors(v, `${path}[${i}]`, out));

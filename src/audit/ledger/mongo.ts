@@ -5,8 +5,9 @@
 // that process re-reads the head and links its events after the winner's (finding 4; before,
 // each process chose the head by its own clock and the chain forked).
 //
-// The AuditEvents themselves are stored as resources (searchable as any), in the write's own
-// transaction for writes; once committed they are linked, in the order their process links
+// The AuditEvents themselves are stored through the repository (indexed for search as any
+// resource; the engine keeps each as its fields, not its JSON: src/store/mongo/audit-documents.ts),
+// in the write's own transaction for writes; once committed they are linked, in the order their process links
 // them: a link is sha256(previous hash + the event's stored JSON), meta included. Linking after
 // the commit keeps a transaction the driver retries, or one that rolls back, from leaving a link
 // to an event that was never stored. The price: events of a process that dies between the commit
@@ -156,7 +157,14 @@ export class LedgerSink implements AuditSink {
 
   private async store(inputs: QueuedAudit[]): Promise<void> {
     await this.repo.transaction(async () => {
-      for (const input of inputs) await this.repo.createInternal(auditEvent(input, new Date(input.at).toISOString(), input.id) as Resource);
+      for (const input of inputs) {
+        const event = auditEvent(input, new Date(input.at).toISOString(), input.id);
+        // meta in the renderer's order (versionId, lastUpdated, security; the repository fills
+        // the first two in place), so the engine keeps the event as its fields and renders back
+        // these very characters (src/store/mongo/audit-documents.ts)
+        event.meta = { versionId: '1', lastUpdated: '', ...event.meta };
+        await this.repo.createInternal(event as Resource);
+      }
     });
   }
 

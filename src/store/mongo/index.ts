@@ -25,14 +25,15 @@ import { MongoClient, MongoServerError, type Db } from 'mongodb';
 import { conflict, FhirError } from '../../fhir/errors.ts';
 import type { Cursor, SearchQuery } from '../../search/ir.ts';
 import { indexEntries, MONGO_HISTORY_INDEXES, MONGO_INDEXES, resourceKey, type ResourceDocument } from '../../search/mongo-layout.ts';
-import type { AuditLinks, HistoryPage, HistoryQuery, MetaInUse, ResourceStore, ScannedResource, SearchResult, StoredVersion, StoreHealth, StoreTransaction, VersionWrite } from '../types.ts';
+import type { AuditLinks, HistoryEntry, HistoryPage, HistoryQuery, MetaInUse, ResourceStore, ScannedResource, SearchResult, StoredVersion, StoreHealth, StoreTransaction, VersionWrite } from '../types.ts';
 import type { MongoCollection, MongoDatabase, MongoSession, TransactionOptions } from './backend.ts';
-import { currentDocument, historyDocument, toHistoryEntry, toStoredVersion, type HistoryDocument } from './documents.ts';
+import { compactHistoryEntry, currentDocument, historyDocument, toHistoryEntry, toStoredVersion, type HistoryDocument } from './documents.ts';
 import { MongoSearcher } from './search.ts';
 import { claimNode, LEASE_MS, renewNode, sequenceOf, type NodeClaim } from './sequence.ts';
 import { DEFAULT_RETRY, runTransaction, type RetryPolicy } from './transaction.ts';
 import { pollChanges, watchChanges, type Watch, type WriteListener } from './watch.ts';
 import type { CheckpointCollection, LinkCollection } from '../../audit/ledger/mongo.ts';
+import { AUDIT_EVENT, compactAudit, documentJson, immutableAuditEvent } from './audit-documents.ts';
 import { MESSAGE_LOG_COLLECTION, MESSAGE_LOG_INDEXES, MongoMessageLog } from './message-log.ts';
 
 export interface MongoOptions {
@@ -208,6 +209,13 @@ export class MongoStore implements ResourceStore {
 
   async version(resourceType: string, id: string, versionId: number): Promise<StoredVersion | undefined> {
     const d = await this.historyColl.findOne(versionFilter(resourceType, id, versionId));
+    if (d) return toStoredVersion(d);
+    return resourceType === AUDIT_EVENT ? this.compactVersion(undefined, id, versionId) : undefined;
+  }
+
+  /** The one version of a compact AuditEvent (it has no `history` document). */
+  private async compactVersion(session: MongoSession | undefined, id: string, versionId: number): Promise<StoredVersion | undefined> {
+    const d = await this.resources.findOne({ _id: resourceKey(AUDIT_EVENT, id), vid: versionId, ae: { $exists: true } }, { session, projection: { idx: 0 } });
     return d ? toStoredVersion(d) : undefined;
   }
 
@@ -223,22 +231,58 @@ export class MongoStore implements ResourceStore {
     }
     if (Object.keys(lu).length) filter.lu = lu;
     const newerFirst = q.afterSeq === undefined;
-    const page = { ...filter };
-    if (q.beforeSeq !== undefined) page.seq = { $lt: q.beforeSeq };
-    else if (q.afterSeq !== undefined) page.seq = { $gt: q.afterSeq };
-    const options = { maxTimeMS: MONGO_LIMITS.readMs };
-    const rows = await this.historyColl.find(page, options).sort({ seq: newerFirst ? -1 : 1 }).limit(q.count + 1).toArray();
+    const bound: Record<string, number> | undefined = q.beforeSeq !== undefined ? { $lt: q.beforeSeq } : q.afterSeq !== undefined ? { $gt: q.afterSeq } : undefined;
+    const parts = this.historySources(q, filter);
+    const found: HistoryEntry[] = [];
+    for (const part of parts) found.push(...(await part.page(bound, newerFirst ? -1 : 1, q.count + 1)));
+    // each source is in seq order; together, the first count + 1 of their merge
+    found.sort((a, b) => (newerFirst ? b.seq - a.seq : a.seq - b.seq));
+    const rows = found.slice(0, q.count + 1);
     const more = rows.length > q.count;
     if (more) rows.pop();
     if (!newerFirst) rows.reverse();
-    const exists = async (seq: Record<string, number>) => (await this.historyColl.findOne({ ...filter, seq }, { projection: { _id: 1 }, ...options })) !== null;
+    const exists = async (seq: Record<string, number>) => {
+      for (const part of parts) if (await part.exists(seq)) return true;
+      return false;
+    };
     const hasOlder = newerFirst ? more : await exists({ $lte: q.afterSeq! });
     const hasNewer = newerFirst ? q.beforeSeq !== undefined && (await exists({ $gte: q.beforeSeq })) : more;
     // counted on the first page only (Bundle.total is optional): counting every version again
     // on each page of a long history would cost more than the page itself
     const firstPage = q.beforeSeq === undefined && q.afterSeq === undefined;
-    const total = firstPage ? await this.historyColl.countDocuments(filter, options) : undefined;
-    return { entries: rows.map(toHistoryEntry), hasOlder, hasNewer, ...(total === undefined ? {} : { total }) };
+    let total: number | undefined;
+    if (firstPage) {
+      total = 0;
+      for (const part of parts) total += await part.count();
+    }
+    return { entries: rows, hasOlder, hasNewer, ...(total === undefined ? {} : { total }) };
+  }
+
+  /** Where a history query's versions are: `history`, and for AuditEvents (or every type) the
+   * compact AuditEvents in `resources`, whose one version has no `history` document (its seq is
+   * its rid, so the type_rid index orders them). */
+  private historySources(q: HistoryQuery, filter: Record<string, unknown>) {
+    const options = { maxTimeMS: MONGO_LIMITS.readMs };
+    const sources = [
+      {
+        page: async (seq: Record<string, number> | undefined, dir: 1 | -1, limit: number) =>
+          (await this.historyColl.find(seq ? { ...filter, seq } : filter, options).sort({ seq: dir }).limit(limit).toArray()).map(toHistoryEntry),
+        exists: async (seq: Record<string, number>) => (await this.historyColl.findOne({ ...filter, seq }, { projection: { _id: 1 }, ...options })) !== null,
+        count: () => this.historyColl.countDocuments(filter, options),
+      },
+    ];
+    if (q.resourceType !== undefined && q.resourceType !== AUDIT_EVENT) return sources;
+    // never replaced: `_at`'s test of the next version (sup) holds for every one
+    const { $or: _sup, ...rest } = filter;
+    void _sup;
+    const compact = { ...rest, type: AUDIT_EVENT, del: false, ae: { $exists: true } };
+    sources.push({
+      page: async (seq, dir, limit) =>
+        (await this.resources.find(seq ? { ...compact, rid: seq } : compact, { projection: { idx: 0 }, ...options }).sort({ rid: dir }).limit(limit).toArray()).map(compactHistoryEntry),
+      exists: async (seq) => (await this.resources.findOne({ ...compact, rid: seq }, { projection: { _id: 1 }, ...options })) !== null,
+      count: () => this.resources.countDocuments(compact, options),
+    });
+    return sources;
   }
 
   search(query: SearchQuery, cursor?: Cursor): Promise<SearchResult> {
@@ -303,8 +347,8 @@ export class MongoStore implements ResourceStore {
   async scan(types: string[] | undefined, position: number, limit: number): Promise<ScannedResource[]> {
     const filter: Record<string, unknown> = { rid: { $gt: position }, del: false };
     if (types?.length) filter.type = { $in: types };
-    const docs = await this.resources.find(filter, { projection: { type: 1, id: 1, rid: 1, json: 1 }, maxTimeMS: MONGO_LIMITS.readMs }).sort({ rid: 1 }).limit(limit).toArray();
-    return docs.map((d) => ({ position: d.rid, resourceType: d.type, id: d.id, json: d.json! }));
+    const docs = await this.resources.find(filter, { projection: { type: 1, id: 1, rid: 1, json: 1, lu: 1, ae: 1 }, maxTimeMS: MONGO_LIMITS.readMs }).sort({ rid: 1 }).limit(limit).toArray();
+    return docs.map((d) => ({ position: d.rid, resourceType: d.type, id: d.id, json: documentJson(d)! }));
   }
 
   /** Transaction options: snapshot reads (one point in time, across shards too), majority
@@ -341,7 +385,8 @@ export class MongoStore implements ResourceStore {
       },
       version: async (type, id, versionId) => {
         const d = await this.historyColl.findOne(versionFilter(type, id, versionId), { session });
-        return d ? toStoredVersion(d) : undefined;
+        if (d) return toStoredVersion(d);
+        return type === AUDIT_EVENT ? this.compactVersion(session, id, versionId) : undefined;
       },
       write: (v) => this.write(v, session, attempt),
       now: () => {
@@ -358,6 +403,7 @@ export class MongoStore implements ResourceStore {
       },
       rewrite: async (type, id, versionId, json) => {
         const key = resourceKey(type, id);
+        if (type === AUDIT_EVENT) await this.refuseCompact(key, session);
         await this.historyColl.updateOne({ ...versionFilter(type, id, versionId), json: { $ne: null } }, { $set: { json } }, { session });
         await this.resources.updateOne({ _id: key, vid: versionId, del: false }, { $set: { json } }, { session });
       },
@@ -368,12 +414,20 @@ export class MongoStore implements ResourceStore {
     };
   }
 
+  /** 405 when `key` is a compact AuditEvent (src/store/mongo/audit-documents.ts). */
+  private async refuseCompact(key: string, session: MongoSession | undefined): Promise<void> {
+    if (await this.resources.findOne({ _id: key, ae: { $exists: true } }, { session, projection: { _id: 1 } })) throw immutableAuditEvent(key);
+  }
+
   private async write(v: VersionWrite, session: MongoSession | undefined, attempt: Attempt): Promise<void> {
     const key = resourceKey(v.resourceType, v.id);
     const seq = sequenceOf(v.lastUpdated, this.claim.node);
-    const { _id: _key, rid: _rid, idx, sens, ...fields } = currentDocument(v, seq, seq);
+    const compact = compactAudit(v);
+    const { _id: _key, rid: _rid, idx, sens, ...fields } = currentDocument(v, seq, seq, compact);
     void _key, _rid;
     this.admitSize(v, idx, session !== undefined, attempt);
+    if (compact) return this.insertCompact(key, { ...fields, ...(idx ? { idx } : {}), ...(sens ? { sens } : {}) }, seq, session);
+    if (v.resourceType === AUDIT_EVENT && v.versionId > 1) await this.refuseCompact(key, session);
     const history = historyDocument(v, seq);
     try {
       // the version's _id (Type/id/vid) is unique: a concurrent writer of the same version fails here
@@ -403,6 +457,17 @@ export class MongoStore implements ResourceStore {
     if (updated.matchedCount + updated.upsertedCount === 0) {
       // another writer moved the resource on: take back this write's history version
       if (!session) await this.historyColl.deleteOne({ ...versionFilter(v.resourceType, v.id, v.versionId), seq });
+      throw conflict(`${key} was changed by another request at the same time; retry`);
+    }
+  }
+
+  /** A compact AuditEvent: its `resources` document only (one version, never replaced, so no
+   * `history` document); the unique _id refuses a second write of the same event. */
+  private async insertCompact(key: string, doc: Omit<ResourceDocument, '_id' | 'rid'>, seq: number, session: MongoSession | undefined): Promise<void> {
+    try {
+      await this.resources.insertOne({ _id: key, ...doc, rid: seq }, { session });
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
       throw conflict(`${key} was changed by another request at the same time; retry`);
     }
   }

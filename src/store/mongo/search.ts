@@ -7,6 +7,7 @@ import { FhirError } from '../../fhir/errors.ts';
 import type { Cursor, IncludeSpec, SearchQuery } from '../../search/ir.ts';
 import { bindJoins, compileInclude, compileRevinclude, compileSearch, runJoins, type MongoPlan, type Stage } from '../../search/mongo.ts';
 import type { FoundResource, SearchResult } from '../types.ts';
+import { documentJson, type CompactAudit } from './audit-documents.ts';
 
 /** Bounds on include work for one page (as on SQLite): iterate rounds, included resources. */
 const MAX_ITERATE = 4;
@@ -20,7 +21,10 @@ interface PageDoc {
   type: string;
   id: string;
   rid: number;
-  json: string;
+  lu: string;
+  /** null for a compact AuditEvent, rendered from `ae` */
+  json: string | null;
+  ae?: CompactAudit;
   [sort: string]: unknown;
 }
 
@@ -67,7 +71,7 @@ export class MongoSearcher {
     const matches = rows.map((r) => ({
       resourceType: r.type,
       id: r.id,
-      json: r.json,
+      json: documentJson(r)!,
       position: [...Array.from({ length: compiled.sortColumns }, (_, i) => r[`s${i}`] as string | number | null), r.rid],
     }));
     const included = await this.includes(query, rows);
@@ -101,6 +105,6 @@ export class MongoSearcher {
       out.push(...next);
       sources = next;
     }
-    return out.map((d) => ({ resourceType: d.type, id: d.id, json: d.json }));
+    return out.map((d) => ({ resourceType: d.type, id: d.id, json: documentJson(d)! }));
   }
 }
