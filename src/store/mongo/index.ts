@@ -185,7 +185,39 @@ export class MongoStore implements ResourceStore {
     store.claim = await claimNode(store.nodes, store.clock());
     store.renewal = setInterval(() => void store.renew().catch(() => {}), LEASE_MS / 4);
     store.renewal.unref();
+    const began = performance.now();
+    const events = await store.compactAuditEvents();
+    store.auditMigration = events ? { events, ms: performance.now() - began } : undefined;
     return store;
+  }
+
+  /** AuditEvents of older versions made compact at start (compactAuditEvents), and how long it took */
+  auditMigration: { events: number; ms: number } | undefined;
+
+  /** Start-up migration of the AuditEvents written by older versions (a JSON body and a
+   * `history` version each) into compact documents (src/store/mongo/audit-documents.ts), in rid
+   * order, a page at a time. Per event the history version goes first, then the document
+   * becomes compact: a process stopped between the two leaves the event whole in `resources`
+   * (missing from _history until the next start moves it), never listed twice. An event whose
+   * stored JSON its fields do not render exactly (older key order, another shape) keeps it. */
+  async compactAuditEvents(page = 500): Promise<number> {
+    let moved = 0;
+    let after = 0;
+    for (;;) {
+      const docs = await this.resources.find({ type: AUDIT_EVENT, del: false, vid: 1, json: { $ne: null }, rid: { $gt: after } }, { projection: { idx: 0 } }).sort({ rid: 1 }).limit(page).toArray();
+      if (!docs.length) return moved;
+      after = docs[docs.length - 1].rid;
+      const versions = await this.historyColl.find({ _id: { $in: docs.map((d) => `${d._id}/1`) } }, { projection: { json: 0 } }).limit(page).toArray();
+      const methods = new Map(versions.map((v) => [v.id, v.method]));
+      for (const d of docs) {
+        const method = methods.get(d.id) ?? 'POST';
+        const compact = compactAudit({ resourceType: d.type, id: d.id, versionId: 1, lastUpdated: d.lu, method, json: d.json });
+        if (!compact) continue;
+        await this.historyColl.deleteOne(versionFilter(d.type, d.id, 1));
+        await this.resources.updateOne({ _id: d._id, vid: 1, json: d.json }, { $set: { json: null, ae: compact } });
+        moved++;
+      }
+    }
   }
 
   /** this process's clock, corrected by the server's */

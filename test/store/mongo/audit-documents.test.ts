@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { buildApp } from '../../../src/app.ts';
 import { testConfig } from '../../../src/config.ts';
 import { MongoStore } from '../../../src/store/mongo/index.ts';
-import { verifyLedger } from '../../../src/audit/ledger/mongo.ts';
+import { appendLinks, verifyLedger } from '../../../src/audit/ledger/mongo.ts';
 import { renderUnlinked } from '../../../src/audit/render.ts';
 import { compactAudit, documentJson } from '../../../src/store/mongo/audit-documents.ts';
 import { fhir } from '../../helpers/app.ts';
@@ -122,4 +122,42 @@ t.test('what is compact: the first version of an event this server renders exact
   t.equal(compactAudit({ ...v, versionId: 2 }), undefined, 'a later version');
   t.equal(compactAudit({ ...v, resourceType: 'Patient' }), undefined, 'another type');
   t.equal(compactAudit({ ...v, id: 'e2' }), undefined, 'another id');
+});
+
+t.test('AuditEvents written by an older version are made compact at start, and the chain still verifies', async (t) => {
+  const { app, store, db, docs } = await audited(t);
+  await app.fhir.audit!.flush();
+  const history = db.collection<Record<string, unknown>>('history');
+  // as an older version stored them: the JSON in `resources` and a `history` version each
+  const written = (await docs().find({ type: 'AuditEvent' }).toArray()) as Record<string, any>[];
+  for (const d of written) {
+    const json = documentJson(d as any)!;
+    await docs().updateOne({ _id: d._id }, { $set: { json }, $unset: { ae: '' } });
+    await history.insertOne({ _id: `${d._id}/1`, type: 'AuditEvent', id: d.id, vid: 1, lu: d.lu, method: 'POST', json, seq: d.seq });
+  }
+  // and one whose stored JSON its fields do not render (meta in another key order), linked
+  // after the others as its server linked it: kept whole
+  const model = JSON.parse(documentJson(written[0] as any)!);
+  const lu = new Date().toISOString();
+  const oddJson = JSON.stringify({ ...model, id: 'odd-1', meta: { lastUpdated: lu, versionId: '1' } });
+  const seq = Math.max(...written.map((d) => d.seq)) + 1;
+  await docs().insertOne({ _id: 'AuditEvent/odd-1', type: 'AuditEvent', id: 'odd-1', vid: 1, lu, del: false, seq, rid: seq, json: oddJson });
+  await history.insertOne({ _id: 'AuditEvent/odd-1/1', type: 'AuditEvent', id: 'odd-1', vid: 1, lu, method: 'POST', json: oddJson, seq });
+  await appendLinks(store.auditLedger().links, [{ id: 'odd-1', json: oddJson }]);
+  const odd = { id: 'odd-1' };
+  written.push(odd);
+
+  const restarted = await MongoStore.attach(db, { topology: 'replicaSet' });
+  t.teardown(() => restarted.close());
+  t.equal(restarted.auditMigration?.events, written.length - 1, 'every event but the odd one moved');
+  const after = (await docs().find({ type: 'AuditEvent' }).toArray()) as Record<string, any>[];
+  t.equal(after.filter((d) => d.ae && d.json === null).length, written.length - 1);
+  t.equal((await history.find({ type: 'AuditEvent' }).toArray()).length, 1, 'only the odd event keeps its history version');
+  t.equal((await restarted.current('AuditEvent', odd.id))?.json, oddJson, 'the odd one reads as stored');
+  for (const d of written.slice(0, -1)) t.equal((await restarted.current('AuditEvent', d.id))?.json, documentJson(d as any), `${d.id} reads as before`);
+  const page = await restarted.history({ resourceType: 'AuditEvent', count: 100 });
+  t.equal(page.entries.length, written.length, 'type history: each event once');
+  t.equal(page.total, written.length);
+  t.same(await verifyLedger(restarted, restarted.auditLedger().links), { events: written.length, ok: true }, 'the chain verifies over what readers get');
+  t.equal((await MongoStore.attach(db, { topology: 'replicaSet' }).then(async (s) => { const m = s.auditMigration; await s.close(); return m; })), undefined, 'the next start has nothing to move');
 });
