@@ -11,10 +11,11 @@ import { publicKeyFromPem, publicKeyPem, signerFromPem, type Checkpoint } from '
 import { auditKeyFile } from '../audit/sinks.ts';
 import { SqliteStore } from '../store/sqlite/index.ts';
 import { allCheckpoints, verifyLedger, type LedgerStore } from '../audit/ledger/mongo.ts';
+import { exportMongoLedger, mongoAnchor } from './audit-mongo.ts';
 
 const USAGE = `Usage: migfhir audit verify [--data-dir DIR] [--audit-key FILE] [--anchor FILE] [--mongodb-uri URI]
-       migfhir audit anchor [--data-dir DIR]
-       migfhir audit export --since INSTANT --output DIR [--data-dir DIR]
+       migfhir audit anchor [--data-dir DIR] [--mongodb-uri URI --audit-key FILE]
+       migfhir audit export --since INSTANT --output DIR [--data-dir DIR] [--mongodb-uri URI --audit-key FILE]
        migfhir audit prune --before INSTANT [--data-dir DIR] [--audit-key FILE]   (server stopped)`;
 
 /** An anchor as `audit anchor` prints it: a checkpoint with the public key that signed it. */
@@ -42,7 +43,7 @@ export async function auditCommand(argv: string[]): Promise<number> {
   const path = join(dir, 'migfhir.sqlite');
   // a MongoDB deployment's ledger (the key: --audit-key, else the data folder's, as the server's)
   const mongoUri = option(rest, '--mongodb-uri') ?? (process.env.MIGFHIR_STORE === 'mongodb' ? process.env.MIGFHIR_MONGODB_URI || undefined : undefined);
-  if (mongoUri && sub !== 'verify') return fail(`audit ${sub} reads the embedded database only; on MongoDB, audit verify checks the ledger`);
+  if (mongoUri && sub === 'prune') return fail('audit prune removes events from the embedded database only; on MongoDB the ledger is kept whole (docs/audit.md)');
   // opening would create an empty database, and an empty trail verifies: a wrong folder must not
   // read as "intact"
   if (!mongoUri && !existsSync(path)) return fail(`no database at ${path} (--data-dir or MIGFHIR_DATA_DIR names the server's data folder)`);
@@ -64,7 +65,7 @@ export async function auditCommand(argv: string[]): Promise<number> {
   } catch (err) {
     return fail(`no audit key to check the checkpoints with (${anchor ? 'the anchor\'s publicKey' : keyFile}): ${(err as Error).message.slice(0, 200)}; give --audit-key FILE or --anchor FILE`);
   }
-  if (mongoUri) return verifyMongo(mongoUri, publicKey, anchor);
+  if (mongoUri) return onMongo(mongoUri, (store) => mongoSubcommand(sub, store, publicKey, anchor, rest));
   const store = new SqliteStore({ path });
   try {
     const checkpoints = store.auditCheckpoints();
@@ -93,10 +94,31 @@ export async function auditCommand(argv: string[]): Promise<number> {
   }
 }
 
-/** `audit verify --mongodb-uri`: the ledger of a MongoDB deployment. A database with no
- * collection at all is a wrong URI (nothing is created in it); one whose ledger was dropped is
- * checked, and fails for want of its checkpoints. */
-async function verifyMongo(uri: string, publicKey: KeyObject, anchor: Anchor | undefined): Promise<number> {
+/** `audit verify|anchor|export --mongodb-uri` on the opened store (src/cli/audit-mongo.ts). */
+async function mongoSubcommand(sub: string, store: LedgerStore, publicKey: KeyObject, anchor: Anchor | undefined, argv: string[]): Promise<number> {
+  if (sub === 'anchor') {
+    const out = await mongoAnchor(store, publicKey);
+    if (!out) return fail('the ledger has no checkpoint yet (a server writes the first when it starts with auditing on)');
+    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    return 0;
+  }
+  if (sub === 'export') {
+    const since = option(argv, '--since');
+    const output = option(argv, '--output');
+    if (!since || Number.isNaN(Date.parse(since)) || !output) return fail(`export needs --since INSTANT (e.g. 2026-01-01T00:00:00Z) and --output DIR\n${USAGE}`);
+    const r = await exportMongoLedger(store, new Date(Date.parse(since)).toISOString(), output, publicKey);
+    process.stdout.write(`migfhir: exported ${r.events} AuditEvents (events ${r.after + 1}–${r.after + r.events} of the chain) and ${r.checkpoints} signed checkpoints to ${resolve(output)}\n`);
+    return 0;
+  }
+  const { code, text } = await verifyLedgerOf(store, publicKey, anchor);
+  process.stdout.write(`${text}\n`);
+  return code;
+}
+
+/** Runs `work` on a MongoDB deployment's store. A database with no collection at all is a wrong
+ * URI (nothing is created in it); one whose ledger was dropped is checked, and fails for want of
+ * its checkpoints. */
+async function onMongo(uri: string, work: (store: LedgerStore) => Promise<number>): Promise<number> {
   // the driver is loaded only for a MongoDB deployment
   const { MongoClient } = await import('mongodb');
   const { databaseName, MongoStore } = await import('../store/mongo/index.ts');
@@ -113,9 +135,7 @@ async function verifyMongo(uri: string, publicKey: KeyObject, anchor: Anchor | u
   }
   const store = await MongoStore.open({ uri });
   try {
-    const { code, text } = await verifyLedgerOf(store, publicKey, anchor);
-    process.stdout.write(`${text}\n`);
-    return code;
+    return await work(store);
   } finally {
     await store.close();
   }

@@ -1,10 +1,15 @@
-// `migfhir audit verify --mongodb-uri` (src/cli/audit.ts verifyLedgerOf): the verdict on a
+// `migfhir audit verify|anchor|export --mongodb-uri` (src/cli/audit.ts verifyLedgerOf, src/cli/audit-mongo.ts): the verdict on a
 // MongoDB deployment's ledger — here the engine's ledger collections over mingo, as in
 // test/audit/ledger-mongo.test.ts — with the checkpoints' key, and with an anchor kept elsewhere.
 import t from 'tap';
 import { Auditor } from '../../src/audit/audit.ts';
 import { allCheckpoints, LedgerSink } from '../../src/audit/ledger/mongo.ts';
-import { ephemeralSigner, publicKeyFromPem, publicKeyPem } from '../../src/audit/checkpoint.ts';
+import { ephemeralSigner, publicKeyFromPem, publicKeyPem, validSignature } from '../../src/audit/checkpoint.ts';
+import { exportMongoLedger, mongoAnchor } from '../../src/cli/audit-mongo.ts';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { verifyLedgerOf, type Anchor } from '../../src/cli/audit.ts';
 import { Repository } from '../../src/store/repository.ts';
 import { MingoSearchStore } from '../helpers/mingo-store.ts';
@@ -54,4 +59,50 @@ t.test('audit verify on a MongoDB ledger: intact, with an anchor, and a cut tail
   store.links.docs.clear();
   store.checkpoints.docs.clear();
   t.match(await verifyLedgerOf(store, publicKey), { code: 1, text: /BROKEN.*no signed checkpoint/ });
+});
+
+t.test('audit anchor and export on a MongoDB ledger: the events since an instant in chain order, verifiable from the manifest alone', async (t) => {
+  const store = new MingoSearchStore();
+  t.teardown(() => store.close());
+  const signer = ephemeralSigner();
+  const publicKey = publicKeyFromPem(signer.pem);
+  const sink = new LedgerSink(new Repository(store), store.links, (err) => t.fail(err.message), { checkpoints: store.checkpoints, signer });
+  await sink.checkpoint(true);
+  const auditor = new Auditor(sink, (err) => t.fail(err.message));
+  const reads = async (from: number, n: number) => {
+    for (let i = from; i < from + n; i++) auditor.later({ interaction: 'read', action: 'R', status: 200, clientId: 'c', what: `Patient/p${i}`, patient: `Patient/p${i}` });
+    await auditor.flush();
+    await sink.checkpoint(true);
+  };
+  await reads(0, 5);
+  await new Promise((r) => setTimeout(r, 5));
+  const since = new Date().toISOString();
+  await new Promise((r) => setTimeout(r, 5));
+  await reads(5, 4);
+  await auditor.close();
+
+  const anchor = await mongoAnchor(store, publicKey);
+  t.equal(anchor?.events, 9, 'the anchor is the latest checkpoint');
+  t.ok(anchor && validSignature(anchor, publicKey), 'signed by the audit key');
+
+  const dir = mkdtempSync(join(tmpdir(), 'migfhir-mongo-export-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const result = await exportMongoLedger(store, since, dir, publicKey);
+  t.same(result, { after: 5, events: 4, checkpoints: 2 });
+  const lines = readFileSync(join(dir, 'AuditEvent.ndjson'), 'utf8').trim().split('\n');
+  t.same(lines.map((l) => JSON.parse(l).entity[0].what.reference), ['Patient/p5', 'Patient/p6', 'Patient/p7', 'Patient/p8'], 'the events since, in chain order');
+  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+  const checkpoints = readFileSync(join(dir, 'checkpoints.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  // an archive's check, from the files alone
+  const heads = new Map<number, string>([[manifest.after, manifest.previous]]);
+  let head = manifest.previous;
+  lines.forEach((line, i) => heads.set(manifest.after + i + 1, (head = createHash('sha256').update(head).update(line).digest('hex'))));
+  for (const c of checkpoints) {
+    t.ok(validSignature(c, publicKeyFromPem(manifest.publicKey)), `checkpoint of ${c.events} events signed`);
+    t.equal(heads.get(c.events), c.head, `the exported chain passes through the checkpoint of ${c.events} events`);
+  }
+  t.equal(checkpoints.at(-1).events, 9, 'up to the last');
+
+  const empty = await exportMongoLedger(store, new Date(Date.now() + 60_000).toISOString(), join(dir, 'none'), publicKey);
+  t.same(empty, { after: 9, events: 0, checkpoints: 1 }, 'nothing since: an empty export after the head');
 });
