@@ -1,7 +1,7 @@
 // `migfhir audit verify|anchor|export --mongodb-uri` (src/cli/audit.ts verifyLedgerOf, src/cli/audit-mongo.ts): the verdict on a
 // MongoDB deployment's ledger — here the engine's ledger collections over mingo, as in
 // test/audit/ledger-mongo.test.ts — with the checkpoints' key, and with an anchor kept elsewhere.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { Auditor } from '../../src/audit/audit.ts';
 import { allCheckpoints, LedgerSink } from '../../src/audit/ledger/mongo.ts';
 import { ephemeralSigner, publicKeyFromPem, publicKeyPem, validSignature } from '../../src/audit/checkpoint.ts';
@@ -14,7 +14,9 @@ import { verifyLedgerOf, type Anchor } from '../../src/cli/audit.ts';
 import { Repository } from '../../src/store/repository.ts';
 import { MingoSearchStore } from '../helpers/mingo-store.ts';
 
-t.test('audit verify on a MongoDB ledger: intact, with an anchor, and a cut tail, a rollback and a forged anchor detected', async (t) => {
+/** A MongoDB ledger (the engine's collections over mingo) with a signing sink; `reads(from, n)`
+ * audits n reads of Patients p<from>… and waits until they are linked. */
+async function ledger(t: Test) {
   const store = new MingoSearchStore();
   t.teardown(() => store.close());
   const signer = ephemeralSigner();
@@ -26,6 +28,11 @@ t.test('audit verify on a MongoDB ledger: intact, with an anchor, and a cut tail
     for (let i = from; i < from + n; i++) auditor.later({ interaction: 'read', action: 'R', status: 200, clientId: 'c', what: `Patient/p${i}`, patient: `Patient/p${i}` });
     return auditor.flush();
   };
+  return { store, signer, publicKey, sink, auditor, reads };
+}
+
+t.test('audit verify on a MongoDB ledger: intact, with an anchor, and a cut tail, a rollback and a forged anchor detected', async (t) => {
+  const { store, signer, publicKey, sink, auditor, reads } = await ledger(t);
   await reads(0, 5);
   await sink.checkpoint(true);
   const last = (await allCheckpoints(store.checkpoints)).at(-1)!;
@@ -62,16 +69,9 @@ t.test('audit verify on a MongoDB ledger: intact, with an anchor, and a cut tail
 });
 
 t.test('audit anchor and export on a MongoDB ledger: the events since an instant in chain order, verifiable from the manifest alone', async (t) => {
-  const store = new MingoSearchStore();
-  t.teardown(() => store.close());
-  const signer = ephemeralSigner();
-  const publicKey = publicKeyFromPem(signer.pem);
-  const sink = new LedgerSink(new Repository(store), store.links, (err) => t.fail(err.message), { checkpoints: store.checkpoints, signer });
-  await sink.checkpoint(true);
-  const auditor = new Auditor(sink, (err) => t.fail(err.message));
+  const { store, publicKey, sink, auditor, reads: audit } = await ledger(t);
   const reads = async (from: number, n: number) => {
-    for (let i = from; i < from + n; i++) auditor.later({ interaction: 'read', action: 'R', status: 200, clientId: 'c', what: `Patient/p${i}`, patient: `Patient/p${i}` });
-    await auditor.flush();
+    await audit(from, n);
     await sink.checkpoint(true);
   };
   await reads(0, 5);
