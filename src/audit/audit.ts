@@ -147,11 +147,15 @@ export function chained(previous: string, event: AuditEvent): AuditEvent {
   return { ...event, extension: [...(event.extension ?? []), { url: CHAIN_URL, extension: [{ url: 'previous', valueString: previous }, { url: 'hash', valueString: hash }] }] } as AuditEvent;
 }
 
-export function hashOf(event: AuditEvent): { previous?: string; hash?: string } {
+/** The chain link of an event: the hash before it, its own, and the compact encoding its hash is
+ * over (src/audit/render.ts ENCODING; absent: over its JSON without the link). */
+export function hashOf(event: AuditEvent): { previous?: string; hash?: string; encoding?: string } {
   const ext = event.extension?.find((e) => e.url === CHAIN_URL);
+  const encoding = ext?.extension?.find((e) => e.url === 'encoding')?.valueString;
   return {
     previous: ext?.extension?.find((e) => e.url === 'previous')?.valueString,
     hash: ext?.extension?.find((e) => e.url === 'hash')?.valueString,
+    ...(encoding !== undefined ? { encoding } : {}),
   };
 }
 
@@ -335,6 +339,8 @@ export async function verifyChain(store: Repository['store'], trust?: TrustAncho
     if (mark && mark.head !== head) return fail(events, `the chain does not pass through ${mark.what} (events were changed, removed or rewritten before it)`);
     return undefined;
   };
+  // loaded here: render.ts is built from this module's constants (a static import would be a cycle)
+  const { contentMatches } = await import('./render.ts');
   let head = base?.head ?? GENESIS;
   let position = 0;
   let events = base?.events ?? 0;
@@ -346,10 +352,11 @@ export async function verifyChain(store: Repository['store'], trust?: TrustAncho
     if (!batch.length) break;
     for (const row of batch) {
       const event = JSON.parse(row.json) as AuditEvent;
-      const { previous, hash } = hashOf(event);
+      const link = hashOf(event);
+      const { previous, hash } = link;
       events++;
       if (previous !== head) return fail(events, 'its previous-hash does not match the event before it (an event was removed or reordered)', row.id);
-      if (hash !== chainHash(previous, event) && !(events <= legacyUpTo && hash === legacyChainHash(previous, event))) {
+      if (hash === undefined || (!contentMatches(event, row.json, link) && !(link.encoding === undefined && events <= legacyUpTo && hash === legacyChainHash(previous, event)))) {
         return fail(events, 'its content does not match its hash (the event was changed)', row.id);
       }
       head = hash;

@@ -5,9 +5,16 @@
 // serializing it, which was a third of the audit worker's JavaScript time an event. Every part of
 // the text comes from a field, so the hash over it covers each field that a reader is shown
 // (meta included); test/audit/render.test.ts compares the two paths on every event shape.
+//
+// Since the compact encoding (#19), an event's hash no longer covers that JSON but the compact
+// encoding of its fields (encodedFields, specified in docs/audit.md): the rendering is a pure
+// function of the fields, the time it was stored (meta.lastUpdated) and the encoding's version,
+// so the hash still covers every field that is shown, meta included, and the worker that stores
+// an event hashes ~150 bytes instead of rendering and hashing ~1.2 KB.
 import { hash as digest } from 'node:crypto';
+import type { AuditEvent } from 'fhir/r4.js';
 import { LABELS } from '../auth/sensitive.ts';
-import { ANONYMOUS_CLIENT, CHAIN_URL, CLIENT_SYSTEM, LOGIN, outcome, REST, RESTFUL_INTERACTION, USER_AUTHENTICATION, type QueuedAudit } from './audit.ts';
+import { ANONYMOUS_CLIENT, chainHash, CHAIN_URL, CLIENT_SYSTEM, LOGIN, outcome, REST, RESTFUL_INTERACTION, USER_AUTHENTICATION, type QueuedAudit } from './audit.ts';
 
 const str = JSON.stringify;
 
@@ -56,6 +63,14 @@ export interface AuditFields {
   query?: string;
 }
 
+/** A purpose as the event shows it: `system|code`, anything past a second bar is not shown
+ * (purpose()), so it is not kept either — what is kept and hashed is what is shown. */
+function shownPurpose(p: string): string {
+  const bar = p.indexOf('|');
+  const second = bar < 0 ? -1 : p.indexOf('|', bar + 1);
+  return second < 0 ? p : p.slice(0, second);
+}
+
 /** The fields of a queued event. */
 export function fieldsOf(e: QueuedAudit): AuditFields {
   return {
@@ -68,7 +83,7 @@ export function fieldsOf(e: QueuedAudit): AuditFields {
     at: e.at,
     outcome: outcome(e.status),
     ...(e.status >= 400 ? { outcomeDesc: e.description ?? `HTTP ${e.status}` } : {}),
-    ...(e.purposeOfUse?.length ? { purposes: e.purposeOfUse } : {}),
+    ...(e.purposeOfUse?.length ? { purposes: e.purposeOfUse.map(shownPurpose) } : {}),
     client: e.clientId ?? ANONYMOUS_CLIENT,
     ...(e.address ? { address: e.address } : {}),
     ...(e.what ? { what: e.what } : {}),
@@ -101,10 +116,69 @@ export function renderUnlinked(f: AuditFields, lastUpdated: string): string {
   return `${out}}`;
 }
 
-/** The unlinked JSON with its chain link appended: the event as readers get it. */
-export function linkedJson(unlinked: string, previous: string, hash: string): string {
-  const link = `"extension":[{"url":"${CHAIN_URL}","extension":[{"url":"previous","valueString":"${previous}"},{"url":"hash","valueString":"${hash}"}]}]`;
+/** The unlinked JSON with its chain link appended: the event as readers get it. `encoding`: the
+ * hash is over the compact encoding of that version (ENCODING), named in the link so that an
+ * exported event says how to check it; absent, over the unlinked JSON (events stored before it). */
+export function linkedJson(unlinked: string, previous: string, hash: string, encoding?: string): string {
+  const named = encoding === undefined ? '' : `,{"url":"encoding","valueString":"${encoding}"}`;
+  const link = `"extension":[{"url":"${CHAIN_URL}","extension":[{"url":"previous","valueString":"${previous}"},{"url":"hash","valueString":"${hash}"}${named}]}]`;
   return `${unlinked.slice(0, -1)},${link}}`;
+}
+
+/** The version of the compact encoding, first element of every encoded event and the value of
+ * the chain link's `encoding`: it fixes every constant part of the rendering (codes, displays,
+ * versionId "1"), which the encoding therefore leaves out. */
+export const ENCODING = 'migfhir-audit-event:2';
+
+/** The compact encoding of an event's fields, stored at `updated` (epoch ms, meta.lastUpdated):
+ * the JSON (RFC 8785 canonical: strings, integers, null, one array) of the fields in a fixed
+ * order, absent ones null. docs/audit.md, *The hash*, specifies it for external verifiers. */
+export function encodedFields(f: AuditFields, updated: number): string {
+  return JSON.stringify([
+    ENCODING, f.id, updated, (f.login ? 1 : 0) | (f.sensitive ? 2 : 0), f.sub, f.action, f.period?.start ?? null, f.period?.end ?? null, f.at,
+    f.outcome, f.outcomeDesc ?? null, f.purposes?.length ? f.purposes : null, f.client, f.address ?? null, f.what ?? null, f.patient ?? null, f.query ?? null,
+  ]);
+}
+
+/** The chain hash of an event in the compact encoding: sha256 over the previous hash (hex) and
+ * the encoding, as UTF-8, in hex. */
+export function encodedHash(previous: string, f: AuditFields, updated: number): string {
+  return digest('sha256', previous + encodedFields(f, updated), 'hex');
+}
+
+/** The fields of a stored AuditEvent, as far as they go: an event this server wrote gives back
+ * every field it was rendered from (the exact inverse of renderUnlinked, which verification of
+ * the compact encoding relies on); another shape the fields search reads. */
+export function fieldsOfEvent(e: AuditEvent): AuditFields {
+  const login = e.type?.code === '110114';
+  const entities = e.entity ?? [];
+  const what = entities.find((x) => x.what?.reference && x.role?.code !== '1')?.what?.reference;
+  const patient = entities.find((x) => x.what?.reference && x.role?.code === '1')?.what?.reference;
+  const query = entities.find((x) => x.query !== undefined)?.query;
+  const agent = e.agent?.[0];
+  const purposes = (e.purposeOfEvent ?? []).map((p) => {
+    const c = p.coding?.[0];
+    return c?.code === undefined ? `${c?.system ?? ''}` : `${c.system ?? ''}|${c.code}`;
+  });
+  const ms = (s: string | undefined) => (s === undefined ? undefined : Date.parse(s));
+  const period = e.period?.start && e.period.end ? { start: ms(e.period.start)!, end: ms(e.period.end)! } : undefined;
+  return {
+    id: e.id!,
+    login,
+    sensitive: (e.meta?.security?.length ?? 0) > 0,
+    sub: e.subtype?.[0]?.code ?? (login ? LOGIN.code : ''),
+    action: e.action ?? '',
+    ...(period ? { period } : {}),
+    at: ms(e.recorded) ?? 0,
+    outcome: e.outcome ?? '',
+    ...(e.outcomeDesc !== undefined ? { outcomeDesc: e.outcomeDesc } : {}),
+    ...(purposes.length ? { purposes } : {}),
+    client: agent?.altId ?? agent?.who?.identifier?.value ?? '',
+    ...(agent?.network?.address ? { address: agent.network.address } : {}),
+    ...(what ? { what } : {}),
+    ...(patient && patient !== what ? { patient } : {}),
+    ...(query ? { query: Buffer.from(query, 'base64').toString() } : {}),
+  };
 }
 
 /** The event as stored, chained after `previous`, and its hash. */
@@ -114,4 +188,16 @@ export function storedEvent(previous: string, e: QueuedAudit, lastUpdated: strin
   // event than building a Hash object (the audit worker hashes every event it stores)
   const hash = digest('sha256', previous + unlinked, 'hex');
   return { json: linkedJson(unlinked, previous, hash), hash };
+}
+
+/** Whether an event's content matches its hash, in the form its link names: the compact
+ * encoding of the fields it shows (which must render back to exactly the event, or a field
+ * the encoding does not cover was added or changed), or the JSON without the link. */
+export function contentMatches(event: AuditEvent, json: string, link: { previous?: string; hash?: string; encoding?: string }): boolean {
+  if (link.encoding === undefined) return link.hash === chainHash(link.previous ?? '', event);
+  if (link.encoding !== ENCODING || link.previous === undefined) return false;
+  const fields = fieldsOfEvent(event);
+  const updated = Date.parse(event.meta?.lastUpdated ?? '');
+  if (Number.isNaN(updated) || link.hash !== encodedHash(link.previous, fields, updated)) return false;
+  return linkedJson(renderUnlinked(fields, event.meta!.lastUpdated!), link.previous, link.hash!, ENCODING) === json;
 }

@@ -23,11 +23,8 @@ const commit = db.prepare('COMMIT');
 const rollback = db.prepare('ROLLBACK');
 
 let last = 0;
-/** meta.lastUpdated of the events this thread writes: strictly increasing */
-const now = () => {
-  last = Math.max(Date.now(), last + 1);
-  return new Date(last).toISOString();
-};
+/** meta.lastUpdated of the events this thread writes (epoch ms): strictly increasing */
+const now = () => (last = Math.max(Date.now(), last + 1));
 
 function inTransaction(work: () => void): void {
   begin.run();

@@ -3,9 +3,11 @@
 // shows (src/audit/render.ts AuditFields) in short columns, its place in the chain (`seq`, the
 // rowid: the event's number from the genesis, events cut by retention included) and its chain
 // link (previous hash and hash, 32-byte BLOBs). Readers get the AuditEvent rendered from the row
-// (renderRow): the same characters the generic path stored, so the hash — over the rendered
-// event, meta included — covers every field that is shown, and `migfhir audit verify` checks the
-// rendered events exactly as it checked the stored ones.
+// (renderRow): the same characters the generic path stored. Rows appended by this version are
+// hashed in the compact encoding of their fields (render.ts encodedFields; flags ENCODED_FLAG),
+// of which the rendering is a pure function, so the hash covers every field that is shown, meta
+// included; rows stored before it (and migrated ones) keep their hash over the rendered JSON, and
+// `migfhir audit verify` checks each in its own form.
 //
 // Multi-valued fields: an event of this server names at most one resource (`what`), one patient
 // and one query (auditEvent()), so they are columns, not a side table; a reference is kept split
@@ -16,10 +18,9 @@
 // the patient and the resource acted on (whose record), the client, the time. Nothing else: each
 // index is a B-tree insert per event on the audit worker.
 import type Database from 'better-sqlite3';
-import { hash as digest } from 'node:crypto';
 import type { AuditEvent } from 'fhir/r4.js';
 import { CHAIN_URL, GENESIS, LOGIN, type QueuedAudit } from '../../audit/audit.ts';
-import { fieldsOf, linkedJson, renderUnlinked, type AuditFields } from '../../audit/render.ts';
+import { ENCODING, encodedHash, fieldsOf, linkedJson, renderUnlinked, type AuditFields } from '../../audit/render.ts';
 import { CHECKPOINT_EVENTS, CHECKPOINT_MS, type CheckpointSigner } from '../../audit/checkpoint.ts';
 import { localTarget } from '../../fhir/reference.ts';
 import { retentionBase } from './audit-retention.ts';
@@ -57,6 +58,9 @@ CREATE INDEX IF NOT EXISTS audit_ledger_at ON audit_ledger (at);
 export const LOGIN_FLAG = 1;
 /** flags: labelled as the sensitive data its query reads */
 export const SENSITIVE_FLAG = 2;
+/** flags: hashed in the compact encoding (render.ts ENCODING), not over its rendered JSON (events
+ * stored before that version, and migrated ones) */
+export const ENCODED_FLAG = 4;
 
 /** One row of audit_ledger. `raw`: the stored JSON of an event migrated from the generic rows
  * whose content the columns do not render (an AuditEvent of another shape, stored through the
@@ -106,10 +110,10 @@ function split(ref: string | undefined): [string | null, string | null, string |
 
 const joined = (type: string | null, id: string | null, url: string | null) => url ?? (id === null ? undefined : `${type}/${id}`);
 
-/** The row of an event's fields at `seq`, chained. */
-export function rowOf(seq: number, f: AuditFields, updated: number, prev: string, hash: string, raw: string | null = null): unknown[] {
+/** The row of an event's fields at `seq`, chained; `encoded`: its hash is over the compact encoding. */
+export function rowOf(seq: number, f: AuditFields, updated: number, prev: string, hash: string, raw: string | null = null, encoded = false): unknown[] {
   return [
-    seq, f.id, f.at, updated, (f.login ? LOGIN_FLAG : 0) | (f.sensitive ? SENSITIVE_FLAG : 0), f.sub, f.action, f.outcome, f.outcomeDesc ?? null,
+    seq, f.id, f.at, updated, (f.login ? LOGIN_FLAG : 0) | (f.sensitive ? SENSITIVE_FLAG : 0) | (encoded ? ENCODED_FLAG : 0), f.sub, f.action, f.outcome, f.outcomeDesc ?? null,
     f.client, f.purposes?.length ? f.purposes.join('\n') : null, f.address ?? null, ...split(f.what), ...split(f.patient), f.query ?? null,
     f.period?.start ?? null, f.period?.end ?? null, Buffer.from(prev, 'hex'), Buffer.from(hash, 'hex'), raw,
   ];
@@ -143,42 +147,10 @@ const iso = (ms: number) => new Date(ms).toISOString();
 /** The AuditEvent of a row, as stored JSON with its chain link. */
 export function renderRow(r: LedgerRow): string {
   if (r.raw !== null) return r.raw;
-  return linkedJson(renderUnlinked(fieldsOfRow(r), iso(r.updated)), r.prev.toString('hex'), r.hash.toString('hex'));
+  return linkedJson(renderUnlinked(fieldsOfRow(r), iso(r.updated)), r.prev.toString('hex'), r.hash.toString('hex'), r.flags & ENCODED_FLAG ? ENCODING : undefined);
 }
 
-/** The fields of a stored AuditEvent (migration of the generic rows), as far as they go: an event
- * this server wrote gives back every field; another shape the fields search reads. */
-export function fieldsOfEvent(e: AuditEvent): AuditFields {
-  const login = e.type?.code === '110114';
-  const entities = e.entity ?? [];
-  const what = entities.find((x) => x.what?.reference && x.role?.code !== '1')?.what?.reference;
-  const patient = entities.find((x) => x.what?.reference && x.role?.code === '1')?.what?.reference;
-  const query = entities.find((x) => x.query !== undefined)?.query;
-  const agent = e.agent?.[0];
-  const purposes = (e.purposeOfEvent ?? []).map((p) => {
-    const c = p.coding?.[0];
-    return c?.code === undefined ? `${c?.system ?? ''}` : `${c.system ?? ''}|${c.code}`;
-  });
-  const ms = (s: string | undefined) => (s === undefined ? undefined : Date.parse(s));
-  const period = e.period?.start && e.period.end ? { start: ms(e.period.start)!, end: ms(e.period.end)! } : undefined;
-  return {
-    id: e.id!,
-    login,
-    sensitive: (e.meta?.security?.length ?? 0) > 0,
-    sub: e.subtype?.[0]?.code ?? (login ? LOGIN.code : ''),
-    action: e.action ?? '',
-    ...(period ? { period } : {}),
-    at: ms(e.recorded) ?? 0,
-    outcome: e.outcome ?? '',
-    ...(e.outcomeDesc !== undefined ? { outcomeDesc: e.outcomeDesc } : {}),
-    ...(purposes.length ? { purposes } : {}),
-    client: agent?.altId ?? agent?.who?.identifier?.value ?? '',
-    ...(agent?.network?.address ? { address: agent.network.address } : {}),
-    ...(what ? { what } : {}),
-    ...(patient && patient !== what ? { patient } : {}),
-    ...(query ? { query: Buffer.from(query, 'base64').toString() } : {}),
-  };
-}
+export { fieldsOfEvent } from '../../audit/render.ts';
 
 /** The chain link of a stored event. */
 export function linkOf(e: AuditEvent): { previous: string; hash: string } {
@@ -195,6 +167,10 @@ export class SqliteLedgerTrail {
   private readonly db: Database.Database;
   private readonly signer: CheckpointSigner | undefined;
   private readonly stmt;
+  /** INSERTs by the columns a row has (bit i: LEDGER_COLUMNS[i] not NULL): an absent column takes
+   * its default, NULL, without a parameter bound for it (~0.25 µs each; a read's event leaves 8 of
+   * the 24 NULL). A handful of shapes occur. */
+  private readonly inserts = new Map<number, Database.Statement>();
 
   /** without a signer no checkpoint is written (tests of the chain alone) */
   constructor(db: Database.Database, signer?: CheckpointSigner) {
@@ -202,8 +178,6 @@ export class SqliteLedgerTrail {
     this.signer = signer;
     this.stmt = {
       head: db.prepare<[], { seq: number; hash: Buffer }>('SELECT seq, hash FROM audit_ledger ORDER BY seq DESC LIMIT 1'),
-      // OR IGNORE: a batch written again after a worker failure skips the events already stored
-      insert: db.prepare(`INSERT OR IGNORE INTO audit_ledger (${LEDGER_COLUMNS.join(', ')}) VALUES (${LEDGER_COLUMNS.map(() => '?').join(', ')})`),
       lastCheckpoint: db.prepare<[], { events: number; at: string }>('SELECT events, at FROM audit_checkpoint ORDER BY n DESC LIMIT 1'),
       checkpoint: db.prepare('INSERT INTO audit_checkpoint (events, head, at, key_id, signature, version_seq) VALUES (?, ?, ?, ?, ?, ?)'),
     };
@@ -217,18 +191,34 @@ export class SqliteLedgerTrail {
     return base ? { events: base.events, head: base.head } : { events: 0, head: GENESIS };
   }
 
-  /** Chains and stores `events`. `now` is the store clock for meta.lastUpdated (ISO). */
-  append(events: QueuedAudit[], now: () => string): void {
+  /** Chains and stores `events`, each hashed in the compact encoding. `now` is the store clock for
+   * meta.lastUpdated (ISO, or epoch ms: the audit worker's clock makes no Date an event). */
+  append(events: QueuedAudit[], now: () => string | number): void {
     let { events: seq, head } = this.end();
     for (const input of events) {
-      const lastUpdated = now();
+      const clock = now();
+      const updated = typeof clock === 'number' ? clock : Date.parse(clock);
       const fields = fieldsOf(input);
-      const hash = digest('sha256', head + renderUnlinked(fields, lastUpdated), 'hex');
-      if (this.stmt.insert.run(rowOf(seq + 1, fields, Date.parse(lastUpdated), head, hash)).changes === 0) continue;
+      const hash = encodedHash(head, fields, updated);
+      if (this.insert(rowOf(seq + 1, fields, updated, head, hash, null, true)) === 0) continue;
       seq++;
       head = hash;
     }
     this.checkpoint(false);
+  }
+
+  /** Inserts a row (LEDGER_COLUMNS' values); answers 1, or 0 when its id is stored already. */
+  private insert(values: unknown[]): number {
+    let shape = 0;
+    for (let i = 0; i < values.length; i++) if (values[i] !== null) shape |= 1 << i;
+    let stmt = this.inserts.get(shape);
+    if (!stmt) {
+      const columns = LEDGER_COLUMNS.filter((_, i) => shape & (1 << i));
+      // OR IGNORE: a batch written again after a worker failure skips the events already stored
+      stmt = this.db.prepare(`INSERT OR IGNORE INTO audit_ledger (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`);
+      this.inserts.set(shape, stmt);
+    }
+    return stmt.run(values.filter((v) => v !== null)).changes;
   }
 
   /** Signs the chain's head when CHECKPOINT_EVENTS events or CHECKPOINT_MS passed since the last
