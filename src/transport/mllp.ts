@@ -121,7 +121,7 @@ export class MllpServer {
       while (this.queue.length) {
         // let frames already read from the sockets join this batch
         await new Promise((resolve) => setImmediate(resolve));
-        const batch = this.queue.splice(0, process.env.XSPLIT === '0' ? MAX_BATCH : batchSize(this.queue.length, answered));
+        const batch = this.queue.splice(0, batchSize(this.queue.length, answered));
         answered = batch.length;
         let acks: string[];
         try {

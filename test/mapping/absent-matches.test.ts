@@ -35,7 +35,7 @@ t.test('absent only when no match of the union carries a value; a write of the b
     t.notOk(absent.sourceAbsent('urn:msg#1'), 'a message applied before');
     t.ok(absent.sourceAbsent('urn:msg#2'), 'a new message');
     t.notOk(absent.sourceAbsent('urn:msg,3'), 'a source with a separator is searched on its own');
-    absent.wrote([{ resourceType: 'Patient', identifier: [{ system: S, value: 'B' }] }, { resourceType: 'Provenance', meta: { source: 'urn:msg#2' } } as never]);
+    absent.wrote([{ resourceType: 'Patient', identifier: [{ system: S, value: 'B' }] } as never, { resourceType: 'Provenance', meta: { source: 'urn:msg#2' } } as never]);
     t.notOk(absent.identifierAbsent('Patient', newOne), 'once the batch wrote a patient with it');
     t.notOk(absent.sourceAbsent('urn:msg#2'), 'once the batch wrote its Provenance');
   });
