@@ -31,6 +31,9 @@ const PARAMS = {
 } as const;
 type Param = keyof typeof PARAMS;
 
+/** Union searches have a multiple of this many values (see proveGroup). */
+const PAD = 32;
+
 /** Matches read of one union search at most; past it, none of its look-ups is proven. */
 const MAX_MATCHES = 200;
 
@@ -116,7 +119,12 @@ export class AbsentMatches {
         n += lookUps[at].values.length;
         chunk.push(lookUps[at++]);
       }
-      const q = await criteria(req, ctx, type, { [param]: [chunk.map((l) => l.raw).join(',')] });
+      // padded to a multiple of PAD values with a repeated one (the same OR): the engine's SQL,
+      // and so its prepared statement, is the same from one batch to the next
+      const raws = chunk.map((l) => l.raw);
+      const last = splitUnescaped(raws[raws.length - 1], ',').pop()!;
+      for (let k = n; k < Math.min(max, Math.ceil(n / PAD) * PAD); k++) raws.push(last);
+      const q = await criteria(req, ctx, type, { [param]: [raws.join(',')] });
       // a client's redacted view has its own rule for conditional look-ups (conditional.ts)
       if (q.view !== undefined) return;
       const found = await ctx.repo.search({ ...q, count: MAX_MATCHES, total: 'none', include: [], revinclude: [], sort: [] });
