@@ -4,16 +4,21 @@
 // patients (whose Provenance's guessed references are patched to the stored records) and
 // discharges, applied in the same order to a server with a prepare pool and one without; the
 // stored JSON, the index rows, the labels, the Provenance, the answers and the ACKs are compared
-// with ids and times replaced by their order of appearance.
+// with ids and times replaced by their order of appearance. The same messages applied in batches
+// (one store transaction each, look-ups proven absent by one search: src/mapping/absent-matches.ts)
+// are stored as one message at a time stores them, on both engines.
 import t from 'tap';
 import type { FastifyInstance } from 'fastify';
 import { fhir, testApp } from '../helpers/app.ts';
 import { ingestBatch } from '../../src/operations/hl7v2.ts';
 import { Hl7v2Mapper, mapHere, type MapResult } from '../../src/transport/hl7v2-mapper.ts';
 import type { Context, FhirRequest } from '../../src/rest/types.ts';
-import type { VersionWrite } from '../../src/store/types.ts';
+import type { ResourceStore, VersionWrite } from '../../src/store/types.ts';
 import { confirmedWrite, speculate } from '../../src/rest/bundle-prepared.ts';
 import { bytesOf, FIXTURES } from '../mapping/hl7v2/fixtures.ts';
+import { MingoSearchStore } from '../helpers/mingo-store.ts';
+import { buildApp } from '../../src/app.ts';
+import { testConfig } from '../../src/config.ts';
 
 const RECEIVED = '2026-12-06T12:00:00.000Z';
 
@@ -184,9 +189,22 @@ t.test('a SearchParameter stored meanwhile: what was prepared before it is writt
   t.same(mrns, ['MRN21', 'MRN22'], 'both patients written after it are indexed by it, the one before is not (no reindex)');
 });
 
-t.test('applied in batches, whose look-ups that match nothing are found by one search a type (src/mapping/absent-matches.ts), the corpus and the feed are stored as one message at a time stores them', async (t) => {
-  const batched = await server(0);
-  const single = await server(0);
+const engines: [string, (() => ResourceStore) | undefined][] = [
+  ['SQLite', undefined],
+  ['MongoDB layout on mingo', () => new MingoSearchStore()],
+];
+
+async function on(store: (() => ResourceStore) | undefined): Promise<Run> {
+  if (!store) return server(0);
+  const app = await buildApp(testConfig({ baseUrl: 'http://test.local/fhir', prepareThreads: 0 }), { store: store() });
+  const writes: VersionWrite[] = [];
+  (app as unknown as { fhir: Context }).fhir.repo.onCommit((w) => writes.push(...w));
+  return { app, writes, answers: [] };
+}
+
+for (const [engine, store] of engines) t.test(`${engine}: applied in batches, whose look-ups that match nothing are found by one search a type (src/mapping/absent-matches.ts), the corpus and the feed are stored as one message at a time stores them`, async (t) => {
+  const batched = await on(store);
+  const single = await on(store);
   t.teardown(async () => {
     await batched.app.close();
     await single.app.close();
