@@ -11,8 +11,8 @@
 //   view and sensitive-search guard; an OR of the same values), and
 // - a resource a look-up matches has an index row whose value is one of the look-up's values
 //   exactly (token codes and uris are indexed as written), read by the parameter's plain path
-//   (the parameters used here are checked to be the standard ones), which is read here from the
-//   matches' JSON.
+//   (the parameters used here are checked to be the standard ones), whose last member is found
+//   in the matches' stored JSON text without parsing it.
 // A look-up that may match (its value is among the matches' strings, or the union had more
 // matches than read) is searched on its own as ever; so is one whose value a resource written
 // earlier in the same batch carries (the batch's writes are told to wrote()). The answer of each
@@ -23,12 +23,23 @@ import type { Context, FhirRequest } from '../rest/types.ts';
 import { splitUnescaped, unescape } from '../search/values.ts';
 import { WRITE_MODE } from './conventions.ts';
 
-/** The look-ups proven here: the parameter, the standard expression it must have, and the values
- * a resource carries under it (that expression). */
+/** The look-ups proven here: the parameter, the standard expression it must have, the JSON
+ * member its values are in, and the values a resource carries under it (that expression). */
 const PARAMS = {
-  identifier: { expression: (type: string) => `${type}.identifier`, values: (r: Resource) => ((r as { identifier?: { value?: string }[] }).identifier ?? []).map((i) => i.value) },
-  _source: { expression: () => 'Resource.meta.source', values: (r: Resource) => [r.meta?.source] },
+  identifier: { expression: (type: string) => `${type}.identifier`, key: 'value', values: (r: Resource) => ((r as { identifier?: { value?: string }[] }).identifier ?? []).map((i) => i.value) },
+  _source: { expression: () => 'Resource.meta.source', key: 'source', values: (r: Resource) => [r.meta?.source] },
 } as const;
+
+/** Every member named `key` in stored JSON, its value as written (a string with its quotes, or
+ * a number or literal). Stored JSON is JSON.stringify's (src/store/prepare/prepared.ts
+ * storedJson): no whitespace, and `"key":"` occurs nowhere else, since inside a string its
+ * quotes would be escaped. A superset of the parameter's values (other elements have such
+ * members too), read without parsing the resource. */
+function membersNamed(json: string, key: keyof typeof MEMBER, out: Set<string>): void {
+  for (const m of json.matchAll(MEMBER[key])) out.add(m[1]);
+}
+const member = (key: string) => new RegExp(`"${key}":("(?:[^"\\\\]|\\\\.)*"|[^,\\]}]+)`, 'g');
+const MEMBER = { value: member('value'), source: member('source') };
 type Param = keyof typeof PARAMS;
 
 /** Union searches have a multiple of this many values (see proveGroup). */
@@ -129,10 +140,11 @@ export class AbsentMatches {
       if (q.view !== undefined) return;
       const found = await ctx.repo.search({ ...q, count: MAX_MATCHES, total: 'none', include: [], revinclude: [], sort: [] });
       if (found.hasMore) continue;
-      // the values the matches carry under the parameter (its plain path, read from their JSON)
+      // what the matches carry under the parameter's last step, as written in their JSON; a
+      // value is there as a JSON string (or, were it stored as a number, as its digits)
       const present = new Set<string>();
-      for (const m of found.matches) for (const v of def.values(JSON.parse(m.json) as Resource)) if (v !== undefined && v !== null) present.add(String(v));
-      for (const l of chunk) if (!l.values.some((v) => present.has(v))) this.absent.add(AbsentMatches.key(l.type, l.param, l.raw));
+      for (const m of found.matches) membersNamed(m.json, def.key, present);
+      for (const l of chunk) if (!l.values.some((v) => present.has(JSON.stringify(v)) || present.has(v))) this.absent.add(AbsentMatches.key(l.type, l.param, l.raw));
     }
   }
 
