@@ -59,7 +59,12 @@ interface LookUp {
 
 /** The values of `Type?identifier=…` (token system|code: the codes), when it is only that. */
 function identifierLookUp(type: string, url: string): LookUp | undefined {
-  const query = queryFromHeader(url);
+  let query: Record<string, string[]>;
+  try {
+    query = queryFromHeader(url);
+  } catch {
+    return undefined; // not a query this can read: searched on its own (and refused there)
+  }
   const names = Object.keys(query);
   const raw = query.identifier;
   if (names.length !== 1 || raw?.length !== 1) return undefined;
