@@ -5,12 +5,13 @@
 // Provenance per message afterwards. On Linux the server's CPU time per message is printed too:
 // on a shared machine it moves far less than messages/s with the other load.
 // --cpu-prof DIR runs the server under `node --cpu-prof` and leaves its .cpuprofile in DIR (written
-// when the server exits at the end), to see where the server's time per message goes.
+// when the server exits at the end) with window.json, the timed load's window, which
+// scripts/lib/cpuprofile-summary.ts reads to sum only the timed part.
 // --prepare-threads 0 starts the server without a prepare pool: messages are then not prepared
 // ahead on the mapping thread (src/transport/hl7v2-mapper.ts), to compare.
 //   node scripts/bench/hl7v2.ts [--messages 10000] [--connections 4] [--window 16] [--cpu-prof DIR] [--prepare-threads N]
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,8 +66,9 @@ async function startServer(dataDir: string): Promise<{ base: string; mllp: numbe
   });
 }
 
-/** One interface connection sending its share of messages with `WINDOW` frames in flight. */
-function feed(port: number, ids: number[]): Promise<Record<string, number>> {
+/** One interface connection sending its share of messages with `WINDOW` frames in flight; the
+ * frames are encoded before the clock starts (the client shares the server's cores). */
+function feed(port: number, ids: number[], frames = ids.map((n) => frame(message(n)))): Promise<Record<string, number>> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, '127.0.0.1');
     const codes: Record<string, number> = {};
@@ -74,7 +76,7 @@ function feed(port: number, ids: number[]): Promise<Record<string, number>> {
     let acked = 0;
     let buf = Buffer.alloc(0);
     const pump = () => {
-      while (sent < ids.length && sent - acked < WINDOW) socket.write(frame(message(ids[sent++])));
+      while (sent < ids.length && sent - acked < WINDOW) socket.write(frames[sent++]);
     };
     socket.on('connect', pump);
     socket.on('error', reject);
@@ -93,6 +95,15 @@ function feed(port: number, ids: number[]): Promise<Record<string, number>> {
   });
 }
 
+/** MLLP messages answered and store transactions they were applied in, from /metrics (undefined
+ * when the server does not count batches). */
+async function batches(base: string): Promise<{ messages: number; batches: number } | undefined> {
+  const text = await (await fetch(`${new URL(base).origin}/metrics`)).text();
+  const sum = (re: RegExp) => [...text.matchAll(re)].reduce((n, m) => n + Number(m[1]), 0);
+  if (!/^migfhir_mllp_batches_total /m.test(text)) return undefined;
+  return { messages: sum(/^migfhir_hl7v2_messages_total\{[^}]*door="mllp"[^}]*\} (\S+)$/gm), batches: sum(/^migfhir_mllp_batches_total (\S+)$/gm) };
+}
+
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'migfhir-bench-hl7v2-'));
   const server = await startServer(dir);
@@ -101,15 +112,21 @@ async function main() {
     await feed(server.mllp, Array.from({ length: 100 }, (_, i) => i));
     const rest = Array.from({ length: MESSAGES - 100 }, (_, i) => i + 100);
     const shares = Array.from({ length: CONNECTIONS }, (_, c) => rest.filter((n) => (n - 100) % CONNECTIONS === c));
+    const frames = shares.map((ids) => ids.map((n) => frame(message(n))));
+    const batches0 = await batches(server.base);
     const t0 = performance.now();
+    // the timed window on the monotonic clock V8's profiles use, for scripts/lib/cpuprofile-summary.ts
+    const from = process.hrtime.bigint() / 1000n;
     const client0 = process.cpuUsage();
     const cpu0 = processCpu(server.pid);
     const threads0 = threadCpuSeconds(server.pid);
-    const results = await Promise.all(shares.map((ids) => feed(server.mllp, ids)));
+    const results = await Promise.all(shares.map((ids, c) => feed(server.mllp, ids, frames[c])));
+    if (CPU_PROF) writeFileSync(join(CPU_PROF, 'window.json'), JSON.stringify({ from: Number(from), to: Number(process.hrtime.bigint() / 1000n) }));
     const seconds = (performance.now() - t0) / 1000;
     const client = process.cpuUsage(client0);
     const cpu1 = processCpu(server.pid);
     const threads1 = threadCpuSeconds(server.pid);
+    const batches1 = await batches(server.base);
     const codes: Record<string, number> = {};
     for (const r of results) for (const [k, v] of Object.entries(r)) codes[k] = (codes[k] ?? 0) + v;
     const count = async (type: string) => ((await (await fetch(`${server.base}/${type}?_summary=count`)).json()) as { total: number }).total;
@@ -126,6 +143,7 @@ async function main() {
       // below 100 %, the main thread waited (for frames to be mapped, or for senders' next frames)
       const main = threads.find(([name]) => name === 'main')?.[1] ?? 0;
       console.log(`  main thread busy ${Math.round((100 * main) / seconds)} % of the run; this bench client ${perMessage((client.user + client.system) / 1e6)} ms/message`);
+      if (batches0 && batches1) console.log(`  ${((batches1.messages - batches0.messages) / (batches1.batches - batches0.batches)).toFixed(1)} messages a store transaction (MLLP batch)`);
     }
     const registrations = Array.from({ length: MESSAGES }, (_, n) => n).filter((n) => n % 10 < 6 || n < 100).length;
     console.log(`stored: ${await count('Patient')} Patient, ${await count('Encounter')} Encounter (expected ${registrations} each), ${await count('Provenance')} Provenance (expected ${MESSAGES})`);

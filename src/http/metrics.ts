@@ -76,6 +76,7 @@ export class Metrics {
   private readonly stats = new RequestStats();
   private readonly invalid = new Counter({ name: 'migfhir_validation_failures_total', help: 'requests refused as invalid resources (422), by interaction and resource type', labelNames: ['interaction', 'type'], registers: [this.registry] });
   private readonly hl7v2 = new Counter({ name: 'migfhir_hl7v2_messages_total', help: 'HL7 v2 messages answered, by door (http, mllp) and ACK code (AA, AE, AR)', labelNames: ['door', 'ack'], registers: [this.registry] });
+  private readonly mllpBatches = new Counter({ name: 'migfhir_mllp_batches_total', help: 'store transactions the MLLP listener applied its messages in (messages per batch: migfhir_hl7v2_messages_total{door="mllp"} over this)', registers: [this.registry] });
   private defaults = false;
 
   constructor(ctx: Context) {
@@ -125,6 +126,11 @@ export class Metrics {
 
   message(door: 'http' | 'mllp', ack: string): void {
     this.hl7v2.inc({ door, ack });
+  }
+
+  /** One batch of MLLP messages applied (src/transport/mllp.ts). */
+  mllpBatch(): void {
+    this.mllpBatches.inc();
   }
 
   async text(): Promise<string> {

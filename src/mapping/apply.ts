@@ -23,6 +23,7 @@ import type { PreparedBundle, PreparedEntry } from '../rest/bundle-prepared.ts';
 import { criteria, queryFromHeader } from '../rest/conditional.ts';
 import type { Context, FhirRequest, FhirResponse } from '../rest/types.ts';
 import { REMOVE, WRITE_MODE } from './conventions.ts';
+import type { AbsentMatches } from './absent-matches.ts';
 
 const MIGRATION_STATUS = 'https://migfhir.org/fhir/StructureDefinition/migration-status';
 
@@ -89,8 +90,10 @@ interface Resolved {
   replaced: Identifier[];
 }
 
-async function resolve(req: FhirRequest, ctx: Context, type: string, url: string, followLinks: boolean): Promise<Resolved> {
+async function resolve(req: FhirRequest, ctx: Context, type: string, url: string, followLinks: boolean, absent?: AbsentMatches): Promise<Resolved> {
   authorize(req.auth, type, 's', 'r');
+  // the batch's one search showed that nothing matches (absent-matches.ts)
+  if (absent?.identifierAbsent(type, url)) return { replaced: [] };
   const query = await criteria(req, ctx, type, queryFromHeader(url));
   const found = await ctx.repo.search({ ...query, count: 20 });
   const finals = new Map<string, Resource>();
@@ -138,15 +141,18 @@ export interface PreparedAdapterBundle extends PreparedBundle {
 }
 
 /** Applies an adapter Bundle; `source` is the message id its Provenance carries in meta.source.
+ * `absent`: the batch's look-ups known to match nothing (absent-matches.ts), when applied in one.
  * `prepared`: its entries prepared ahead; an entry keeps its preparation only when this applies
  * it as given (a resource created, not merged with a stored one), and only while the
  * conformance resources it was prepared with are the current ones. */
-export async function applyAdapterBundle(req: FhirRequest, ctx: Context, input: Bundle, source: string, prepared?: PreparedAdapterBundle): Promise<Applied> {
+export async function applyAdapterBundle(req: FhirRequest, ctx: Context, input: Bundle, source: string, prepared?: PreparedAdapterBundle, absent?: AbsentMatches): Promise<Applied> {
   const ahead = prepared && prepared.stamp === ctx.prepare?.stamp ? prepared : undefined;
   return ctx.repo.transaction(async () => {
     authorize(req.auth, 'Provenance', 's');
-    const seen = await ctx.repo.search({ ...(await criteria(req, ctx, 'Provenance', { _source: [source] })), count: 1 });
-    if (seen.matches.length) return { duplicateOf: `Provenance/${seen.matches[0].id}`, response: { status: 200 } };
+    if (!absent?.sourceAbsent(source)) {
+      const seen = await ctx.repo.search({ ...(await criteria(req, ctx, 'Provenance', { _source: [source] })), count: 1 });
+      if (seen.matches.length) return { duplicateOf: `Provenance/${seen.matches[0].id}`, response: { status: 200 } };
+    }
     const claimed = new Map<string, number>();
     const entries: BundleEntry[] = [];
     // per entry of the transaction: its preparation, when still valid
@@ -166,7 +172,7 @@ export async function applyAdapterBundle(req: FhirRequest, ctx: Context, input: 
         continue;
       }
       const type = e.resource.resourceType;
-      const found = await resolve(req, ctx, type, e.request.url, mode === 'merge');
+      const found = await resolve(req, ctx, type, e.request.url, mode === 'merge', absent);
       const removed = (e.extension ?? []).filter((x) => x.url === REMOVE).map((x) => x.valueString!);
       let incoming = e.resource as Resource & Patient;
       if (found.replaced.length && incoming.identifier) {
@@ -185,6 +191,8 @@ export async function applyAdapterBundle(req: FhirRequest, ctx: Context, input: 
       entries.push({ ...entry, resource: { ...resource, id } as Resource, request: { method: 'PUT', url: `${type}/${id}` } });
     }
     const tx: Bundle = { resourceType: 'Bundle', type: 'transaction', entry: entries };
+    // later messages of the batch must not take what this one writes for absent
+    absent?.wrote(entries.map((e) => e.resource));
     const response = await processBundle({ ...req, method: 'POST', resourceType: undefined, id: undefined, body: tx, query: Object.create(null) }, ctx, ahead && { entries: kept, targets: ahead.targets });
     return { response };
   });

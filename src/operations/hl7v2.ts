@@ -13,6 +13,7 @@ import type { Header, Hl7v2Input } from '../mapping/hl7v2/header.ts';
 import { mapMessage, type MappedMessage } from '../mapping/hl7v2/to-fhir.ts';
 import type { MapResult } from '../transport/hl7v2-mapper.ts';
 import { applyAdapterBundle, writtenPatient, type PreparedAdapterBundle } from '../mapping/apply.ts';
+import { AbsentMatches } from '../mapping/absent-matches.ts';
 import { resourceOf } from '../fhir/body.ts';
 import type { Context, FhirRequest, FhirResponse } from '../rest/types.ts';
 
@@ -71,9 +72,9 @@ function failed(err: unknown, header: Partial<Header> | undefined, now: string):
 }
 
 /** Applies a mapped message inside the caller's transaction; throws when it cannot be applied. */
-async function apply(req: FhirRequest, ctx: Context, mapped: MappedMessage, now: string, prepared?: PreparedAdapterBundle): Promise<Ingested> {
+async function apply(req: FhirRequest, ctx: Context, mapped: MappedMessage, now: string, prepared?: PreparedAdapterBundle, absent?: AbsentMatches): Promise<Ingested> {
   const header = mapped.header;
-  const applied = await applyAdapterBundle(req, ctx, mapped.bundle, mapped.source, prepared);
+  const applied = await applyAdapterBundle(req, ctx, mapped.bundle, mapped.source, prepared, absent);
   const warnings = mapped.warnings;
   if (applied.duplicateOf) {
     const text = `Message ${header.controlId} was applied before (${applied.duplicateOf}); nothing was written again`;
@@ -138,6 +139,9 @@ export async function ingestBatch(req: FhirRequest, ctx: Context, inputs: Hl7v2I
   });
   try {
     const applied = await ctx.repo.transaction(async () => {
+      // the batch's look-ups that match nothing, found with one search a type (absent-matches.ts)
+      const present = mapped.filter((m): m is MappedMessage => !!m);
+      const absent = present.length > 1 ? await AbsentMatches.prove(req, ctx, present.map((m) => m.bundle.entry ?? []), present.map((m) => m.source)) : undefined;
       const out: (Ingested | undefined)[] = [];
       for (const [i, m] of mapped.entries()) {
         if (!m) {
@@ -145,7 +149,7 @@ export async function ingestBatch(req: FhirRequest, ctx: Context, inputs: Hl7v2I
           continue;
         }
         try {
-          const r = await apply(req, ctx, m, now, prepared[i]);
+          const r = await apply(req, ctx, m, now, prepared[i], absent);
           await onApplied?.(r, i);
           out.push(r);
         } catch {

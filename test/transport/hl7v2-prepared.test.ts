@@ -4,16 +4,21 @@
 // patients (whose Provenance's guessed references are patched to the stored records) and
 // discharges, applied in the same order to a server with a prepare pool and one without; the
 // stored JSON, the index rows, the labels, the Provenance, the answers and the ACKs are compared
-// with ids and times replaced by their order of appearance.
+// with ids and times replaced by their order of appearance. The same messages applied in batches
+// (one store transaction each, look-ups proven absent by one search: src/mapping/absent-matches.ts)
+// are stored as one message at a time stores them, on both engines.
 import t from 'tap';
 import type { FastifyInstance } from 'fastify';
 import { fhir, testApp } from '../helpers/app.ts';
 import { ingestBatch } from '../../src/operations/hl7v2.ts';
 import { Hl7v2Mapper, mapHere, type MapResult } from '../../src/transport/hl7v2-mapper.ts';
 import type { Context, FhirRequest } from '../../src/rest/types.ts';
-import type { VersionWrite } from '../../src/store/types.ts';
+import type { ResourceStore, VersionWrite } from '../../src/store/types.ts';
 import { confirmedWrite, speculate } from '../../src/rest/bundle-prepared.ts';
 import { bytesOf, FIXTURES } from '../mapping/hl7v2/fixtures.ts';
+import { MingoSearchStore } from '../helpers/mingo-store.ts';
+import { buildApp } from '../../src/app.ts';
+import { testConfig } from '../../src/config.ts';
 
 const RECEIVED = '2026-12-06T12:00:00.000Z';
 
@@ -182,4 +187,60 @@ t.test('a SearchParameter stored meanwhile: what was prepared before it is writt
   const found = await fhir(run.app, 'GET', `/fhir/Patient?lang=${code}&_elements=identifier`);
   const mrns = found.body.entry.map((e: { resource: { identifier: { value: string }[] } }) => e.resource.identifier.find((i) => i.value.startsWith('MRN'))!.value).sort();
   t.same(mrns, ['MRN21', 'MRN22'], 'both patients written after it are indexed by it, the one before is not (no reindex)');
+});
+
+const engines: [string, (() => ResourceStore) | undefined][] = [
+  ['SQLite', undefined],
+  ['MongoDB layout on mingo', () => new MingoSearchStore()],
+];
+
+async function on(store: (() => ResourceStore) | undefined): Promise<Run> {
+  if (!store) return server(0);
+  const app = await buildApp(testConfig({ baseUrl: 'http://test.local/fhir', prepareThreads: 0 }), { store: store() });
+  const writes: VersionWrite[] = [];
+  (app as unknown as { fhir: Context }).fhir.repo.onCommit((w) => writes.push(...w));
+  return { app, writes, answers: [] };
+}
+
+for (const [engine, store] of engines) t.test(`${engine}: applied in batches, whose look-ups that match nothing are found by one search a type (src/mapping/absent-matches.ts), the corpus and the feed are stored as one message at a time stores them`, async (t) => {
+  const batched = await on(store);
+  const single = await on(store);
+  t.teardown(async () => {
+    await batched.app.close();
+    await single.app.close();
+  });
+  const searches = (run: Run) => {
+    const repo = (run.app as unknown as { fhir: Context }).fhir.repo;
+    const count = { n: 0 };
+    const original = repo.search.bind(repo);
+    repo.search = (...a) => {
+      count.n++;
+      return original(...a);
+    };
+    return count;
+  };
+  const [batchedSearches, singleSearches] = [searches(batched), searches(single)];
+  // the corpus in batches of 6; the feed (registrations, then updates of those patients and a
+  // message sent twice) as one batch: later messages must see what earlier ones wrote
+  const corpus = FIXTURES.map(bytesOf);
+  const batches = [...Array.from({ length: Math.ceil(corpus.length / 6) }, (_, i) => corpus.slice(6 * i, 6 * i + 6)), feed()];
+  for (const batch of batches) {
+    const ctx = (batched.app as unknown as { fhir: Context }).fhir;
+    const results = await ingestBatch({ ...req }, ctx, batch.map((bytes) => ({ bytes })), undefined, batch.map((bytes) => mapHere(bytes, RECEIVED)));
+    batched.answers.push(...results.map((r) => `${ack(r.ack)}\n${JSON.stringify({ status: r.response.status, body: r.response.body, patient: r.patient })}`));
+    for (const bytes of batch) await apply(single, bytes, mapHere(bytes, RECEIVED));
+  }
+  t.equal(batched.writes.length, single.writes.length, 'as many versions written');
+  const [normBatched, normSingle] = [new Normalizer(), new Normalizer()];
+  for (const w of batched.writes) normBatched.name(w.id);
+  for (const w of single.writes) normSingle.name(w.id);
+  const a = batched.writes.map((w) => normBatched.write(w));
+  const b = single.writes.map((w) => normSingle.write(w));
+  for (let i = 0; i < Math.max(a.length, b.length); i++) t.same(a[i], b[i], `version ${i} (${single.writes[i]?.resourceType})`);
+  const answers = (run: Run, norm: Normalizer) => run.answers.map((x) => norm.text(x).replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, 'UUID'));
+  const [ab, as] = [answers(batched, normBatched), answers(single, normSingle)];
+  t.equal(ab.length, as.length);
+  for (let i = 0; i < as.length; i++) t.equal(ab[i], as[i], `answer ${i}`);
+  t.ok(as.some((x) => x.includes('"duplicate"')), 'the message sent twice is answered as a duplicate');
+  t.ok(batchedSearches.n < singleSearches.n / 2, `${batchedSearches.n} searches in batches, ${singleSearches.n} one message at a time`);
 });
