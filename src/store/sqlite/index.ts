@@ -395,6 +395,27 @@ export class SqliteStore implements ResourceStore {
     }
   }
 
+  /** The rid of a resource's first version's new current-version row, without looking for one
+   * first: the version's row was just inserted, so the resource had no version 1 and has no row.
+   * undefined if it has one all the same (a store whose versions were removed by hand): then
+   * movedResource finds it. */
+  private firstResource(v: VersionWrite, seq: number | bigint, deleted: number): number | undefined {
+    try {
+      return Number(this.stmt.addResource.run(v.resourceType, v.id, seq, v.lastUpdated, deleted).lastInsertRowid);
+    } catch (err) {
+      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') return undefined;
+      throw err;
+    }
+  }
+
+  /** The rid of a resource's current-version row, pointed at its new version (added if none). */
+  private movedResource(v: VersionWrite, seq: number | bigint, deleted: number): number {
+    const known = this.stmt.rid.get(v.resourceType, v.id);
+    if (!known) return Number(this.stmt.addResource.run(v.resourceType, v.id, seq, v.lastUpdated, deleted).lastInsertRowid);
+    this.stmt.moveResource.run(seq, v.lastUpdated, deleted, known.rid);
+    return known.rid;
+  }
+
   private readonly tx: StoreTransaction = {
     current: async (resourceType, id) => {
       if (this.txLedger && resourceType === AUDIT_TYPE) return this.txLedger.current(id);
@@ -407,15 +428,11 @@ export class SqliteStore implements ResourceStore {
       if (v.versionId > 1) this.stmt.supersede.run(v.lastUpdated, v.resourceType, v.id, v.versionId - 1);
       const info = this.stmt.insert.run(v.resourceType, v.id, v.versionId, v.lastUpdated, v.method, v.json);
       const deleted = v.json === null ? 1 : 0;
-      const known = this.stmt.rid.get(v.resourceType, v.id);
-      let rid: number;
-      if (known) {
-        rid = known.rid;
-        this.stmt.moveResource.run(info.lastInsertRowid, v.lastUpdated, deleted, rid);
-      } else rid = Number(this.stmt.addResource.run(v.resourceType, v.id, info.lastInsertRowid, v.lastUpdated, deleted).lastInsertRowid);
+      const first = v.versionId === 1 ? this.firstResource(v, info.lastInsertRowid, deleted) : undefined;
+      const rid = first ?? this.movedResource(v, info.lastInsertRowid, deleted);
       // a new version's rows replace the last one's, table by table where they differ
-      if (v.versionId > 1 && v.index && v.json !== null) this.index.replace(rid, v.index);
-      else if (v.versionId > 1) this.index.remove(rid);
+      if (first === undefined && v.index && v.json !== null) this.index.replace(rid, v.index);
+      else if (first === undefined) this.index.remove(rid);
       else if (v.index && v.json !== null) this.index.insert(rid, v.index);
       this.pendingCache.push({ resourceType: v.resourceType, id: v.id, versionId: v.versionId, lastUpdated: v.lastUpdated, deleted: v.json === null, json: v.json });
     },
