@@ -103,8 +103,11 @@ export class SqliteStore implements ResourceStore {
   private readonly historyCache = new Map<string, Database.Statement>();
   private readonly index: SqliteIndexWriter;
   private readonly checkpointer: Checkpointer | undefined;
-  /** Recently read or written current versions. This process is the database's only writer,
-   * so the cache is exact: writes update it when their transaction commits. */
+  /** Recently read current versions. This process is the database's only writer, so the cache
+   * is exact: a write updates the entry of its resource when its transaction commits. A write
+   * adds none: a bulk import (tens of thousands of versions nobody has read) would otherwise
+   * push out every version the clinic's reads keep asking for, and each of its versions would
+   * live long enough to be promoted to the old generation only to die there. */
   private readonly cache = new Map<string, StoredVersion>();
   private pendingCache: StoredVersion[] = [];
   private readonly searcher: SqliteSearch;
@@ -390,7 +393,7 @@ export class SqliteStore implements ResourceStore {
         continue;
       }
       this.index.committed();
-      for (const v of cached) this.remember(v);
+      for (const v of cached) if (this.cache.has(`${v.resourceType}/${v.id}`)) this.remember(v);
       for (const d of done) d.item.resolve(d.value);
     }
   }
