@@ -41,3 +41,24 @@ t.test('first, later and re-first versions keep one current row pointing at the 
   t.same(check.prepare('SELECT code FROM sp_token WHERE rid = ?').pluck().all(rid), ['other'], 'its index rows are the new version\'s');
   t.equal((await store.current('Patient', 'p1'))?.versionId, 1);
 });
+
+t.test('the cache of current versions: a write updates a cached resource, and a write nobody read is read from the database', async (t) => {
+  const store = new SqliteStore({ path: ':memory:', auditLedger: false });
+  t.teardown(() => store.close());
+  const put = (id: string, versionId: number) =>
+    store.transaction((tx) => tx.write({ resourceType: 'Patient', id, versionId, lastUpdated: tx.now(), method: versionId === 1 ? 'POST' : 'PUT', json: json(id, versionId), index: gender(versionId === 1 ? 'female' : 'male') }));
+  await put('read', 1);
+  t.equal((await store.current('Patient', 'read'))?.versionId, 1, 'read once: cached');
+  await put('read', 2);
+  t.equal((await store.current('Patient', 'read'))?.versionId, 2, 'the cached entry follows the write');
+  t.equal(JSON.parse((await store.current('Patient', 'read'))!.json!).gender, 'male');
+  await put('unread', 1);
+  await put('unread', 2);
+  t.equal((await store.current('Patient', 'unread'))?.versionId, 2, 'never read: read from the database');
+  // a rolled-back write leaves the cached entry as it was
+  await t.rejects(store.transaction(async (tx) => {
+    await tx.write({ resourceType: 'Patient', id: 'read', versionId: 3, lastUpdated: tx.now(), method: 'PUT', json: json('read', 3), index: gender('male') });
+    throw new Error('rolled back');
+  }));
+  t.equal((await store.current('Patient', 'read'))?.versionId, 2, 'a rolled-back write does not reach the cache');
+});
