@@ -103,8 +103,11 @@ export class SqliteStore implements ResourceStore {
   private readonly historyCache = new Map<string, Database.Statement>();
   private readonly index: SqliteIndexWriter;
   private readonly checkpointer: Checkpointer | undefined;
-  /** Recently read or written current versions. This process is the database's only writer,
-   * so the cache is exact: writes update it when their transaction commits. */
+  /** Recently read current versions. This process is the database's only writer, so the cache
+   * is exact: a write updates the entry of its resource when its transaction commits. A write
+   * adds none: a bulk import (tens of thousands of versions nobody has read) would otherwise
+   * push out every version the clinic's reads keep asking for, and each of its versions would
+   * live long enough to be promoted to the old generation only to die there. */
   private readonly cache = new Map<string, StoredVersion>();
   private pendingCache: StoredVersion[] = [];
   private readonly searcher: SqliteSearch;
@@ -390,9 +393,30 @@ export class SqliteStore implements ResourceStore {
         continue;
       }
       this.index.committed();
-      for (const v of cached) this.remember(v);
+      for (const v of cached) if (this.cache.has(`${v.resourceType}/${v.id}`)) this.remember(v);
       for (const d of done) d.item.resolve(d.value);
     }
+  }
+
+  /** The rid of a resource's first version's new current-version row, without looking for one
+   * first: the version's row was just inserted, so the resource had no version 1 and has no row.
+   * undefined if it has one all the same (a store whose versions were removed by hand): then
+   * movedResource finds it. */
+  private firstResource(v: VersionWrite, seq: number | bigint, deleted: number): number | undefined {
+    try {
+      return Number(this.stmt.addResource.run(v.resourceType, v.id, seq, v.lastUpdated, deleted).lastInsertRowid);
+    } catch (err) {
+      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') return undefined;
+      throw err;
+    }
+  }
+
+  /** The rid of a resource's current-version row, pointed at its new version (added if none). */
+  private movedResource(v: VersionWrite, seq: number | bigint, deleted: number): number {
+    const known = this.stmt.rid.get(v.resourceType, v.id);
+    if (!known) return Number(this.stmt.addResource.run(v.resourceType, v.id, seq, v.lastUpdated, deleted).lastInsertRowid);
+    this.stmt.moveResource.run(seq, v.lastUpdated, deleted, known.rid);
+    return known.rid;
   }
 
   private readonly tx: StoreTransaction = {
@@ -407,15 +431,11 @@ export class SqliteStore implements ResourceStore {
       if (v.versionId > 1) this.stmt.supersede.run(v.lastUpdated, v.resourceType, v.id, v.versionId - 1);
       const info = this.stmt.insert.run(v.resourceType, v.id, v.versionId, v.lastUpdated, v.method, v.json);
       const deleted = v.json === null ? 1 : 0;
-      const known = this.stmt.rid.get(v.resourceType, v.id);
-      let rid: number;
-      if (known) {
-        rid = known.rid;
-        this.stmt.moveResource.run(info.lastInsertRowid, v.lastUpdated, deleted, rid);
-      } else rid = Number(this.stmt.addResource.run(v.resourceType, v.id, info.lastInsertRowid, v.lastUpdated, deleted).lastInsertRowid);
+      const first = v.versionId === 1 ? this.firstResource(v, info.lastInsertRowid, deleted) : undefined;
+      const rid = first ?? this.movedResource(v, info.lastInsertRowid, deleted);
       // a new version's rows replace the last one's, table by table where they differ
-      if (v.versionId > 1 && v.index && v.json !== null) this.index.replace(rid, v.index);
-      else if (v.versionId > 1) this.index.remove(rid);
+      if (first === undefined && v.index && v.json !== null) this.index.replace(rid, v.index);
+      else if (first === undefined) this.index.remove(rid);
       else if (v.index && v.json !== null) this.index.insert(rid, v.index);
       this.pendingCache.push({ resourceType: v.resourceType, id: v.id, versionId: v.versionId, lastUpdated: v.lastUpdated, deleted: v.json === null, json: v.json });
     },
