@@ -17,7 +17,7 @@ interface IndexedValueSet {
 }
 
 export type Membership =
-  | { verdict: 'in'; display?: string; displays?: string[] }
+  | { verdict: 'in'; display?: string; displays?: string[]; /** the displays trimmed and lower-cased, as a display is compared */ displayKeys?: Set<string> }
   | { verdict: 'out'; message: string }
   | { verdict: 'unknown'; message: string };
 
@@ -32,6 +32,7 @@ export class BindingChecker {
   /** Forgets indexed value sets (a stored ValueSet or CodeSystem changed). */
   reset(): void {
     this.index.clear();
+    this.codeVerdicts.clear();
   }
 
   private indexed(url: string): IndexedValueSet | string {
@@ -81,9 +82,31 @@ export class BindingChecker {
     return { verdict: 'out', message: `The code ${c.system ? `${c.system}|` : ''}${c.code} is not in the value set ${valueSet}` };
   }
 
-  /** Whether the code exists in its code system, when the server holds that system whole. */
+  /** inCodeSystem's verdicts by system, then code: every Coding is asked about, and most name
+   * the same few codes; forgotten with the value sets when a stored CodeSystem or ValueSet changes. */
+  private readonly codeVerdicts = new Map<string, Map<string, Membership>>();
+  private codeVerdictCount = 0;
+
+  /** Whether the code exists in its code system, when the server holds that system whole. The
+   * answer is shared between calls: callers read it, never change it. */
   inCodeSystem(c: Coding): Membership {
     if (!c.system || !c.code) return { verdict: 'unknown', message: 'no system or code' };
+    let codes = this.codeVerdicts.get(c.system);
+    let m = codes?.get(c.code);
+    if (m === undefined) {
+      m = this.judgeInCodeSystem(c.system, c.code);
+      if (this.codeVerdictCount >= 20_000) this.codeVerdicts.clear();
+      if (!this.codeVerdicts.size) this.codeVerdictCount = 0;
+      codes = this.codeVerdicts.get(c.system);
+      if (!codes) this.codeVerdicts.set(c.system, (codes = new Map()));
+      codes.set(c.code, m);
+      this.codeVerdictCount++;
+    }
+    return m;
+  }
+
+  private judgeInCodeSystem(system: string, code: string): Membership {
+    const c = { system, code };
     const sys = this.terminology.system(c.system);
     if (!sys) {
       return { verdict: 'unknown', message: `The code system ${c.system} is not held by this server, so ${c.code} could not be checked` };
@@ -93,7 +116,7 @@ export class BindingChecker {
     const concept = sys.concepts.get(c.code);
     if (concept) {
       const displays = [concept.display, ...(concept.designation ?? []).map((d) => d.value)].filter((x): x is string => typeof x === 'string');
-      return { verdict: 'in', display: concept.display, displays };
+      return { verdict: 'in', display: concept.display, displays, displayKeys: new Set(displays.map((x) => x.trim().toLowerCase())) };
     }
     // case-insensitive code systems accept other spellings
     if ((sys.resource as { caseSensitive?: boolean }).caseSensitive === false) {

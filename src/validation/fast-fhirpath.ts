@@ -75,6 +75,17 @@ function truth(c: Coll): boolean | undefined {
 
 const bool = (b: boolean | undefined): Coll => (b === undefined ? [] : [b]);
 
+/** Evaluators of literals and of unions of literals, with their value: what the compiler may
+ * work out once (a union of literals; `in` a list of literal strings). */
+const CONSTANT = new WeakMap<Fn, Coll>();
+
+/** A literal's evaluator: a copy of its value on each evaluation (callers may build on it). */
+function constant(value: Coll): Fn {
+  const f: Fn = () => value.slice();
+  CONSTANT.set(f, value);
+  return f;
+}
+
 function isDateLike(v: Value): boolean {
   return typeof v === 'string' && /^\d{4}(-\d{2}(-\d{2}(T.*)?)?)?$/.test(v);
 }
@@ -279,19 +290,19 @@ class Parser {
     }
     if (tok.startsWith("'")) {
       const s = tok.slice(1, -1).replace(/\\(.)/g, (_m, c: string) => ({ n: '\n', t: '\t', r: '\r' })[c] ?? c);
-      return () => [s];
+      return constant([s]);
     }
     if (/^\d/.test(tok)) {
       const n = Number(tok);
-      return () => [n];
+      return constant([n]);
     }
     if (tok === 'true' || tok === 'false') {
       const b = tok === 'true';
-      return () => [b];
+      return constant([b]);
     }
     if (tok === '{') {
       this.expect('}');
-      return () => [];
+      return constant([]);
     }
     if (tok === '$this') {
       const self: Fn = (_f, _v, s) => s;
@@ -654,7 +665,22 @@ function binary(op: string, l: Fn, r: Fn): Fn {
         return e === undefined ? [] : [!e];
       };
     case 'in':
-    case 'contains':
+    case 'contains': {
+      // `type in ('boolean' | 'decimal' | …)`: a list of literal strings, none a date, is a set
+      // (equal() on two such strings is ===; other items compare as below)
+      const literals = CONSTANT.get(op === 'in' ? r : l);
+      if (literals?.length && literals.every((y) => typeof y === 'string' && !isDateLike(y))) {
+        const set = new Set(literals);
+        const other = op === 'in' ? l : r;
+        return (f, v, s) => {
+          const item = other(f, v, s);
+          if (item.length === 0) return [];
+          const x = single(item);
+          if (x === undefined) return [];
+          if (typeof x === 'string') return [set.has(x)];
+          return [literals.some((y) => equal(x, y) === true)];
+        };
+      }
       return (f, v, s) => {
         const [item, list] = op === 'in' ? [l(f, v, s), r(f, v, s)] : [r(f, v, s), l(f, v, s)];
         if (item.length === 0) return [];
@@ -662,8 +688,15 @@ function binary(op: string, l: Fn, r: Fn): Fn {
         if (x === undefined) return [];
         return [list.some((y) => equal(x, y) === true)];
       };
-    case '|':
-      return (f, v, s) => [...new Map([...l(f, v, s), ...r(f, v, s)].map((x) => [typeof x === 'object' ? x : JSON.stringify(x), x])).values()];
+    }
+    case '|': {
+      const union = (a: Coll, b: Coll): Coll => [...new Map([...a, ...b].map((x) => [typeof x === 'object' ? x : JSON.stringify(x), x])).values()];
+      // a union of literals ('boolean' | 'decimal' | …) is worked out once
+      const a = CONSTANT.get(l);
+      const b = CONSTANT.get(r);
+      if (a && b) return constant(union(a, b));
+      return (f, v, s) => union(l(f, v, s), r(f, v, s));
+    }
     case '<':
     case '<=':
     case '>':

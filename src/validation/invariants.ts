@@ -185,24 +185,54 @@ function holdsNone(data: object, names: string[]): boolean {
   return true;
 }
 
+/** What is worked out once per constraint: its expression (corrected where R4's is wrong), the
+ * fast evaluator's function, and its verdict on an input holding none of the names it reads. Kept
+ * per constraint object, so the walk looks up neither by expression text on every element. */
+interface Plan {
+  /** the constraint's key and expression it was made for: a copy of the constraint with another
+   * expression ({ ...c, expression }) carries the plan along, and must not use it */
+  key: string;
+  source: string | undefined;
+  expression: string | undefined;
+  fast: Compiled | null;
+  absent: Absent | null;
+}
+
+function planOf(c: Constraint): Plan {
+  let plan = c.plan as Plan | undefined;
+  if (!plan || plan.source !== c.expression || plan.key !== c.key) {
+    const expression = expressionOf(c);
+    const f = expression ? fast(expression) : null;
+    plan = { key: c.key, source: c.expression, expression, fast: f, absent: expression && f ? absent(expression, f) : null };
+    c.plan = plan;
+  }
+  return plan;
+}
+
+/** The verdict known without evaluating: no expression, or an input object holding none of the
+ * names the expression reads; undefined when it must be evaluated (evaluateInvariant). */
+export function presetVerdict(c: Constraint, data: unknown): InvariantResult | undefined {
+  const plan = planOf(c);
+  if (!plan.expression) return 'pass';
+  const a = plan.absent;
+  if (a && data !== null && typeof data === 'object' && !Array.isArray(data) && holdsNone(data, a.names)) return a.verdict;
+  return undefined;
+}
+
 /** Evaluates one constraint with `data` as the context node at FHIRPath location `base`:
  * the fast evaluator when it can, else fhirpath.js. */
 export function evaluateInvariant(c: Constraint, base: string, data: unknown, vars: Vars): InvariantResult {
-  const expression = expressionOf(c);
-  if (!expression) return 'pass';
-  const f = fast(expression);
+  const preset = presetVerdict(c, data);
+  if (preset !== undefined) return preset;
+  const { expression, fast: f } = planOf(c);
   if (f) {
-    if (data !== null && typeof data === 'object' && !Array.isArray(data)) {
-      const a = absent(expression, f);
-      if (a && holdsNone(data, a.names)) return a.verdict;
-    }
     try {
       return verdict(f(data, vars));
     } catch (err) {
       if (err !== FALLBACK) return 'error';
     }
   }
-  const fn = compiled(base, expression);
+  const fn = compiled(base, expression!);
   if (!fn) return 'error';
   try {
     return verdict(fn(data, vars));

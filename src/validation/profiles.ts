@@ -22,6 +22,8 @@ export interface Constraint {
   severity: 'error' | 'warning';
   human: string;
   expression?: string;
+  /** what invariants.ts works out once for this constraint (read only there) */
+  plan?: unknown;
 }
 
 export interface Slicing {
@@ -61,8 +63,10 @@ export interface ElementNode {
   slices: ElementNode[];
   /** JSON property name → child definition, type and (choice elements) type slice; built on first use */
   props?: Map<string, Prop>;
-  /** positions in `children` of those checked when absent (required, sliced); built with props */
-  checkedAbsent?: number[];
+  /** by position in `children`: 1 for those checked when absent (required, sliced); built with props */
+  checkedAbsent?: Uint8Array;
+  /** by position in `children`: the walk's mark of the children an object holds (validator.ts) */
+  present?: Uint32Array;
 }
 
 export interface Prop {

@@ -6,7 +6,7 @@
 import type { Coding } from 'fhir/r4.js';
 import type { IssueInput } from '../fhir/errors.ts';
 import type { BindingChecker, Membership } from './bindings.ts';
-import { evaluateInvariant, NATIVE_INVARIANTS, UNEVALUATED, uncitedContained } from './invariants.ts';
+import { evaluateInvariant, NATIVE_INVARIANTS, presetVerdict, UNEVALUATED, uncitedContained } from './invariants.ts';
 import { compareValue, PRIMITIVE_TYPES, primitiveError } from './primitives.ts';
 import { CORE, type CompiledProfile, type Constraint, type ElementNode, type ProfileRegistry, type Prop } from './profiles.ts';
 import { assignSlices, coreType, matchesPattern } from './slicing.ts';
@@ -59,6 +59,9 @@ interface Run {
 }
 
 const MAX_ISSUES = 500;
+/** the last number element() marked the children an object holds with (ElementNode.present);
+ * one counter for every Validator of the thread, as they may share compiled definitions */
+let marks = 0;
 const NONE: readonly unknown[] = [];
 const MAX_DEPTH = 64;
 const EXT_BASE = new Set(['Element', 'Base']);
@@ -207,7 +210,8 @@ export class Validator {
       }
     });
     // the children checked when absent too: required ones and sliced ones
-    owner.checkedAbsent = owner.children.flatMap((c, i) => (c.min > 0 || c.slices.length ? [i] : []));
+    owner.checkedAbsent = Uint8Array.from(owner.children, (c) => (c.min > 0 || c.slices.length ? 1 : 0));
+    owner.present = new Uint32Array(owner.children.length);
     owner.props = map;
     return map;
   }
@@ -224,9 +228,12 @@ export class Validator {
     if (keys.length === 0 || (keys.length === 1 && keys[0] === 'id' && !isResource)) {
       this.issue(run, 'error', 'invariant', path, 'All FHIR elements must have a @value or children (ele-1)');
     }
-    // the children to walk, in definition order: those present and those checked when absent
-    // (an object names a few of its type's dozens of elements)
-    const visit = owner.checkedAbsent!.slice();
+    // the children to walk, in definition order: those present and those checked when absent.
+    // Those present are marked with a number of this call's own in the owner's marks (no list
+    // made, sorted and searched per object); the marks are read before the walk goes deeper,
+    // where a nested object of the same type marks with its own number.
+    const present = owner.present!;
+    const mark = (marks = (marks + 1) >>> 0 || 1);
     // whether any primitive here has its `_` twin: most objects have none, and then no child
     // looks one up (a keyed miss on objects of many shapes is one of the walk's dearest reads)
     let twins = false;
@@ -235,7 +242,7 @@ export class Validator {
       const plain = key.charCodeAt(0) === 95 ? key.slice(1) : key;
       if (plain !== key) twins = true;
       const p = props.get(plain);
-      if (p && !visit.includes(p.index)) visit.push(p.index);
+      if (p) present[p.index] = mark;
       if (!p) {
         this.issue(run, 'error', 'structure', `${path}.${key}`, `Unrecognized property '${key.slice(0, 64)}'`);
       } else if (key !== plain && !PRIMITIVE_TYPES.has(p.type)) {
@@ -244,14 +251,12 @@ export class Validator {
     }
     const outerHost = run.host;
     run.host = type;
-    // definition order (issues come out in it); a handful of numbers, so sorted by insertion
-    for (let a = 1; a < visit.length; a++) {
-      const v = visit[a];
-      let b = a - 1;
-      for (; b >= 0 && visit[b] > v; b--) visit[b + 1] = visit[b];
-      visit[b + 1] = v;
-    }
-    for (const i of visit) this.children(obj, owner.children[i], props, profile, path, run, twins);
+    // definition order (issues come out in it)
+    const absent = owner.checkedAbsent!;
+    const children = owner.children;
+    let visit: number[] | undefined;
+    for (let i = 0; i < children.length; i++) if (present[i] === mark || absent[i] === 1) (visit ??= []).push(i);
+    if (visit) for (const i of visit) this.children(obj, children[i], props, profile, path, run, twins);
     run.host = outerHost;
     // invariants of this element and, for complex types, of the type itself
     for (const c of invariantsOf(node)) this.invariant(c, node, type, obj, path, run);
@@ -264,8 +269,13 @@ export class Validator {
   private invariant(c: Constraint, node: ElementNode, type: string, data: unknown, path: string, run: Run): void {
     // narrative is best practice for resources that stand alone, not for contained ones
     if (c.key === 'dom-6' && run.resource !== run.rootResource) return;
-    const base = node.choice ? node.path.slice(0, -3) + cap(type) : node.path;
-    if (evaluateInvariant(c, base, data, { resource: run.resource, rootResource: run.rootResource, type }) === 'fail') {
+    // most invariants test elements the input does not have: answered without a path or variables
+    let verdict = presetVerdict(c, data);
+    if (verdict === undefined) {
+      const base = node.choice ? node.path.slice(0, -3) + cap(type) : node.path;
+      verdict = evaluateInvariant(c, base, data, { resource: run.resource, rootResource: run.rootResource, type });
+    }
+    if (verdict === 'fail') {
       this.issue(run, c.severity, 'invariant', path, `Constraint failed: ${c.key}: '${c.human}'`);
     }
   }
@@ -556,7 +566,7 @@ export class Validator {
       this.issue(run, 'error', 'code-invalid', `${path}.code`, m.message);
     } else if (m.verdict === 'in' && typeof obj.display === 'string' && m.displays?.length) {
       const d = obj.display.trim().toLowerCase();
-      if (!m.displays.some((x) => x.trim().toLowerCase() === d)) {
+      if (!(m.displayKeys ? m.displayKeys.has(d) : m.displays.some((x) => x.trim().toLowerCase() === d))) {
         this.issue(run, 'warning', 'invalid', `${path}.display`, `Wrong display '${obj.display.slice(0, 100)}' for ${obj.system}#${obj.code}: valid display is '${m.displays[0]}'`);
       }
     }

@@ -141,6 +141,18 @@ t.test('the invariants that used to need fhirpath.js agree with it, edge cases i
     { low: { value: 1, unit: 'TAB', system: 'http://terminology.hl7.org/CodeSystem/v3-orderableDrugForm', code: 'TAB' }, high: { value: 2, unit: 'TAB', system: 'http://terminology.hl7.org/CodeSystem/v3-orderableDrugForm', code: 'TAB' } },
     { low: { value: 3, unit: 'a' }, high: { value: 18, unit: 'a' } },
     { low: { value: 3 } });
+  // que-10: `in` a union of literal strings (worked out once, a set look-up): a member, a
+  // non-member, an absent item, an item only through its extension twin, a repeated item
+  add('que-10', "(type in ('boolean' | 'decimal' | 'integer' | 'string' | 'text' | 'url' | 'open-choice')) or maxLength.empty()", 'Questionnaire.item', undefined,
+    { linkId: 'a', type: 'string', maxLength: 3 }, { linkId: 'a', type: 'choice', maxLength: 3 }, { linkId: 'a', type: 'choice' }, { linkId: 'a', maxLength: 3 }, { linkId: 'a', type: 'url' });
+  fhirpathJs('que-10', "(type in ('boolean' | 'decimal' | 'integer' | 'string' | 'text' | 'url' | 'open-choice')) or maxLength.empty()", 'Questionnaire.item',
+    { linkId: 'a', _type: { extension: [{ url: 'http://example.org/x', valueString: 'y' }] }, maxLength: 3 });
+  // the same with a number, with duplicates in the union, and with date literals (left to the
+  // general comparison: dates of other precisions are fhirpath.js's)
+  add('in-literals', "code in ('a' | 'b' | 'a')", 'Coding', undefined, { code: 'a' }, { code: 'c' }, {});
+  fhirpathJs('in-dates', "start in ('2020-01-01' | '2021')", 'Period', { start: '2021' }, { start: '2022-01-01' }, {});
+  fhirpathJs('in-number', "value in ('1' | '2')", 'Quantity', { value: 1 });
+  add('union-count', "('a' | 'b' | 'a').count() = 2", 'Coding', undefined, { code: 'a' });
   fhirpathJs('rng-2', 'low.empty() or high.empty() or (low <= high)', 'Range',
     { low: { value: 30, system: 'http://unitsofmeasure.org', code: 'mg' }, high: { value: 1, system: 'http://unitsofmeasure.org', code: 'g' } },
     { low: { value: 3, comparator: '<', system: 'http://unitsofmeasure.org', code: 'a' }, high: { value: 18, system: 'http://unitsofmeasure.org', code: 'a' } });
