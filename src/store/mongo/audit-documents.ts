@@ -12,8 +12,7 @@
 // client stored through the API with auditing off) keeps its JSON and history as any resource.
 import type { AuditEvent } from 'fhir/r4.js';
 import { FhirError } from '../../fhir/errors.ts';
-import { renderUnlinked, type AuditFields } from '../../audit/render.ts';
-import { fieldsOfEvent } from '../sqlite/audit-ledger.ts';
+import { fieldsOfEvent, renderUnlinked, type AuditFields } from '../../audit/render.ts';
 import type { VersionWrite } from '../types.ts';
 
 export const AUDIT_EVENT = 'AuditEvent';

@@ -150,7 +150,6 @@ export function renderRow(r: LedgerRow): string {
   return linkedJson(renderUnlinked(fieldsOfRow(r), iso(r.updated)), r.prev.toString('hex'), r.hash.toString('hex'), r.flags & ENCODED_FLAG ? ENCODING : undefined);
 }
 
-export { fieldsOfEvent } from '../../audit/render.ts';
 
 /** The chain link of a stored event. */
 export function linkOf(e: AuditEvent): { previous: string; hash: string } {

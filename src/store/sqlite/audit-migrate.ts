@@ -7,7 +7,8 @@
 // JSON (`raw`), so what readers get, and what `verify` hashes, is unchanged.
 import type Database from 'better-sqlite3';
 import type { AuditEvent } from 'fhir/r4.js';
-import { fieldsOfEvent, LEDGER_COLUMNS, linkOf, renderRow, rowOf, type LedgerRow } from './audit-ledger.ts';
+import { LEDGER_COLUMNS, linkOf, renderRow, rowOf, type LedgerRow } from './audit-ledger.ts';
+import { fieldsOfEvent } from '../../audit/render.ts';
 import { retentionBase } from './audit-retention.ts';
 import { INDEX_TABLES } from './schema.ts';
 
