@@ -568,6 +568,20 @@ export function compileInclude(spec: IncludeSpec, sourceRids: number[], ids: Par
       UNION `), args: b.args };
 }
 
+/** The Type/id keys that `sources` (rids) reference through the spec's parameter, of
+ * `targetType`: for targets a store keeps outside the resource tables (its own providers). */
+export function compileIncludeKeys(spec: IncludeSpec, sourceRids: number[], targetType: string, ids: ParamIds, view?: RowView): CompiledSql {
+  const b = new Builder(ids, view);
+  const selects = includeSources(spec).map((src) => {
+    const where = [`ref.rid IN (${b.list(sourceRids)})`, followed(b, src, spec), rowSql(`$.target_type = ${b.bind(targetType)}`, src, 'ref')];
+    if (spec.sourceType !== '*') where.push(`s.resource_type = ${b.bind(spec.sourceType)}`);
+    return `SELECT DISTINCT ${rowSql('$.target_type AS type, $.target_id AS id', src, 'ref')}
+      FROM ${src.table} ref JOIN resource s ON s.rid = ref.rid WHERE ${and(where)}`;
+  });
+  return { sql: selects.join(`
+      UNION `), args: b.args };
+}
+
 /** Resources that reference one of `targets` through the spec's parameter. */
 export function compileRevinclude(spec: IncludeSpec, targets: { type: string; id: string }[], ids: ParamIds, view?: RowView): CompiledSql {
   const b = new Builder(ids, view);

@@ -58,6 +58,9 @@ const RESOURCES = [
   { resourceType: 'Patient', id: 'p0', name: [{ family: 'Haddad' }], birthDate: '1990' },
   { resourceType: 'Patient', id: 'p1', name: [{ family: 'Osei' }], birthDate: '1985-04-02' },
   { resourceType: 'Patient', id: 'p2', name: [{ family: 'Haddad' }], birthDate: '2001' },
+  // resources that name events: Provenance.target (chains, includes and _has through them)
+  { resourceType: 'Provenance', id: 'pv1', target: [{ reference: 'AuditEvent/ae-0003' }, { reference: 'AuditEvent/ae-0085' }], recorded: '2026-01-01T00:00:00Z', agent: [{ who: { display: 'a' } }] },
+  { resourceType: 'Provenance', id: 'pv2', target: [{ reference: 'Patient/p0' }, { reference: 'AuditEvent/ae-0090' }], recorded: '2026-01-02T00:00:00Z', agent: [{ who: { display: 'b' } }] },
   ...[0, 1, 2, 3].map((i) => ({ resourceType: 'Observation', id: `o${i}`, status: 'final', code: { text: 'x' }, subject: { reference: `Patient/p${i % 3}` } })),
 ];
 
@@ -138,6 +141,9 @@ const OTHER = [
   'Patient?_revinclude=AuditEvent:patient&_id=p1', 'Patient?_revinclude=AuditEvent:entity', 'Patient?_revinclude=*&_id=p2', 'Observation?_revinclude=AuditEvent:entity&_id=o1',
   'Patient?_has:AuditEvent:patient:altid=c1', 'Patient?_has:AuditEvent:entity:subtype=read', 'Observation?_has:AuditEvent:entity:outcome=8',
   'Patient/p1/AuditEvent?_sort=date', 'Patient/p2/AuditEvent?altid=c0', '?_type=AuditEvent,Observation&patient=p1&_sort=_id',
+  'Provenance?target:AuditEvent.altid=c1', 'Provenance?target:AuditEvent.outcome=0', 'Provenance?target.altid=c2', 'Provenance?target:AuditEvent.patient.name=haddad',
+  'Provenance?_include=Provenance:target', 'Provenance?_include=Provenance:target:AuditEvent&_id=pv2', 'Provenance?_include=*', 'Provenance?_include=Provenance:target:AuditEvent&_include:iterate=AuditEvent:patient',
+  'Patient?_has:Provenance:target:target:AuditEvent.altid=c2', 'AuditEvent?_revinclude=Provenance:target&_id=ae-0003,ae-0090',
 ];
 
 /** the queries that match nothing (on either store) */

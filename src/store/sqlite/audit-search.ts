@@ -457,6 +457,25 @@ export class LedgerSearch {
     return [...ids];
   }
 
+  /** The events of `ids` (an `_include` from another type whose references name events), in
+   * chain order. */
+  byIds(ids: string[]): LedgerFound[] {
+    if (!ids.length) return [];
+    const b = new Builder(this.ids);
+    return this.all<LedgerRow>(`SELECT ${ROW} FROM ${FROM} WHERE l.id IN (${b.list(ids)}) ORDER BY l.seq`, b.args).map(found);
+  }
+
+  /** The events that meet `condition` and that some resource references (a chain from another
+   * type to AuditEvent, `Provenance?target:AuditEvent.outcome=8`), as ids: the referenced ones
+   * are found through the reference index's target key, one probe an event that meets it, so
+   * the list is what is referenced, not the trail. */
+  referencedMeeting(condition: Condition, view?: RowView): string[] {
+    const b = new Builder(this.ids, view);
+    const cond = conditionSql(b, condition);
+    const referenced = `EXISTS (SELECT 1 FROM sp_reference r WHERE r.target_id = l.id AND r.target_type = '${AUDIT_TYPE}')`;
+    return this.all<{ id: string }>(`SELECT l.id AS id FROM ${FROM} WHERE ${cond} AND ${referenced}`, b.args).map((r) => r.id);
+  }
+
   found(row: LedgerRow): LedgerFound {
     return found(row);
   }

@@ -2,8 +2,8 @@
 // on the reader connection (prepared statements cached by SQL shape), then _include and
 // _revinclude (with :iterate) are resolved from the reference index.
 import type Database from 'better-sqlite3';
-import type { Cursor, IncludeSpec, SearchQuery } from '../../search/ir.ts';
-import { compileHasProbe, compileInclude, compileRevinclude, compileSearch, type CompiledSql, type ParamIds, type RowView } from '../../search/sqlite.ts';
+import type { Condition, Cursor, IncludeSpec, SearchQuery } from '../../search/ir.ts';
+import { compileHasProbe, compileInclude, compileIncludeKeys, compileRevinclude, compileSearch, type CompiledSql, type ParamIds, type RowView } from '../../search/sqlite.ts';
 import { hiddenSens } from '../../search/index-rows.ts';
 import type { FoundResource, SearchResult } from '../types.ts';
 import { FhirError } from '../../fhir/errors.ts';
@@ -174,14 +174,32 @@ export class SqliteSearch {
     return { matches: kept.map((k) => k.m), found: kept.map((k) => k.f), hasMore, total };
   }
 
-  /** `_has:AuditEvent:…` on another type: the ids the matching events reference, from the ledger. */
+  /** Conditions on another type that name AuditEvents, answered from the ledger:
+   * `_has:AuditEvent:…` becomes the ids the matching events reference; a chain to AuditEvent
+   * (`target:AuditEvent.outcome=8`) becomes references to the matching events that something
+   * references; inside `_has` and `any` too. */
   private withLedgerIds(query: SearchQuery, view: RowView): SearchQuery {
     const ledger = this.ledger;
-    if (!ledger || !query.conditions.some((c) => c.kind === 'has' && c.sourceType === AUDIT_TYPE)) return query;
-    return {
-      ...query,
-      conditions: query.conditions.map((c) => (c.kind === 'has' && c.sourceType === AUDIT_TYPE ? { kind: 'id', not: false, values: ledger.referencedBy(c, query.types, view) } : c)),
+    if (!ledger || !query.conditions.some(namesEvents)) return query;
+    const answered = (c: Condition, types: string[]): Condition => {
+      switch (c.kind) {
+        case 'has':
+          if (c.sourceType === AUDIT_TYPE) return { kind: 'id', not: false, values: ledger.referencedBy(c, types, view) };
+          return { ...c, condition: answered(c.condition, [c.sourceType]) };
+        case 'any':
+          return { ...c, conditions: c.conditions.map((x) => answered(x, types)) };
+        case 'chain': {
+          if (!c.targetTypes.includes(AUDIT_TYPE)) return c;
+          const others = c.targetTypes.filter((t) => t !== AUDIT_TYPE);
+          const ids = ledger.referencedMeeting(c.condition, view);
+          const events: Condition = ids.length ? { kind: 'reference', params: c.params, values: ids.map((id) => ({ kind: 'local', type: AUDIT_TYPE, id })) } : NOTHING;
+          return others.length ? { kind: 'any', conditions: [{ ...c, targetTypes: others }, events] } : events;
+        }
+        default:
+          return c;
+      }
     };
+    return { ...query, conditions: query.conditions.map((c) => answered(c, query.types)) };
   }
 
   /** Current resources by type and id, of the resource tables. */
@@ -221,6 +239,10 @@ export class SqliteSearch {
         if (round > 0 && !spec.iterate) continue;
         if (rids.length && generic(spec)) add(this.all<Row>(compileInclude(spec, rids, this.ids, view)).map(fromRow));
         if (events.length && fromLedger(spec)) add(this.byKeys(ledger!.includeTargets(spec, events)));
+        // events other resources name (Provenance.target): their keys from the reference rows, the events from the ledger
+        if (rids.length && ledger && spec.sourceType !== AUDIT_TYPE && (spec.targetType ?? AUDIT_TYPE) === AUDIT_TYPE) {
+          add(ledger.byIds(this.all<{ id: string }>(compileIncludeKeys(spec, rids, AUDIT_TYPE, this.ids, view)).map((k) => k.id)));
+        }
       }
       for (const spec of query.revinclude) {
         if (round > 0 && !spec.iterate) continue;
@@ -232,4 +254,15 @@ export class SqliteSearch {
     }
     return out.map((r) => ({ resourceType: r.resourceType, id: r.id, json: r.json }));
   }
+}
+
+/** A condition no resource meets (`_id:not` of no id). */
+const NOTHING: Condition = { kind: 'id', values: [], not: true };
+
+/** Whether a condition names AuditEvents as the other end of a reference (see withLedgerIds). */
+function namesEvents(c: Condition): boolean {
+  if (c.kind === 'has') return c.sourceType === AUDIT_TYPE || namesEvents(c.condition);
+  if (c.kind === 'chain') return c.targetTypes.includes(AUDIT_TYPE);
+  if (c.kind === 'any') return c.conditions.some(namesEvents);
+  return false;
 }
