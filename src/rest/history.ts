@@ -25,7 +25,9 @@ function instant(name: string, value: string) {
   return r;
 }
 
-type Cursor = { b: number } | { a: number };
+/** b: older than, a: newer than; bl / al: the second sequence of an engine that merges two
+ * (HistoryEntry.older / newer) */
+type Cursor = { b: number; bl?: number } | { a: number; al?: number };
 
 function encodeCursor(c: Cursor): string {
   return Buffer.from(JSON.stringify(c)).toString('base64url');
@@ -34,7 +36,8 @@ function encodeCursor(c: Cursor): string {
 function decodeCursor(token: string): Cursor {
   try {
     const c = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-    if (Number.isSafeInteger(c?.b) || Number.isSafeInteger(c?.a)) return c;
+    const second = (n: unknown) => n === undefined || Number.isSafeInteger(n);
+    if ((Number.isSafeInteger(c?.b) && second(c.bl)) || (Number.isSafeInteger(c?.a) && second(c.al))) return c;
   } catch {
     // fall through
   }
@@ -77,8 +80,13 @@ export const history: Handler = async (req, ctx) => {
   const page = req.query._page?.[0];
   if (page !== undefined) {
     const c = decodeCursor(page);
-    if ('b' in c) q.beforeSeq = c.b;
-    else q.afterSeq = c.a;
+    if ('b' in c) {
+      q.beforeSeq = c.b;
+      if (c.bl !== undefined) q.beforeLedgerSeq = c.bl;
+    } else {
+      q.afterSeq = c.a;
+      if (c.al !== undefined) q.afterLedgerSeq = c.al;
+    }
   }
   const result = await ctx.repo.store.history(q);
   const total = result.total;
@@ -97,8 +105,9 @@ export const history: Handler = async (req, ctx) => {
   const link: BundleLink[] = [{ relation: 'self', url: url(page !== undefined ? decodeCursor(page) : undefined) }];
   link.push({ relation: 'first', url: url() });
   const entries = result.entries;
-  if (result.hasNewer && entries.length) link.push({ relation: 'previous', url: url({ a: entries[0].seq }) });
-  if (result.hasOlder && entries.length) link.push({ relation: 'next', url: url({ b: entries[entries.length - 1].seq }) });
+  const [newest, oldest] = [entries[0], entries[entries.length - 1]];
+  if (result.hasNewer && entries.length) link.push({ relation: 'previous', url: url(newest.newer ? { a: newest.newer[0], al: newest.newer[1] } : { a: newest.seq }) });
+  if (result.hasOlder && entries.length) link.push({ relation: 'next', url: url(oldest.older ? { b: oldest.older[0], bl: oldest.older[1] } : { b: oldest.seq }) });
   return {
     status: 200,
     body: bundleText('history', entries.map((e) => entryOf(req, e)), { total, link }),

@@ -26,6 +26,11 @@ export interface HistoryEntry extends StoredVersion {
   method: 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** engine-specific, strictly increasing write sequence; used only to build cursors */
   seq: number;
+  /** engines whose system history merges two sequences (SQLite: versions and the audit ledger):
+   * the cursors, as [seq, ledger seq], of the entries strictly older and strictly newer than
+   * this one (beforeSeq/beforeLedgerSeq, afterSeq/afterLedgerSeq) */
+  older?: [number, number];
+  newer?: [number, number];
 }
 
 export interface HistoryQuery {
@@ -41,6 +46,9 @@ export interface HistoryQuery {
   beforeSeq?: number;
   /** entries strictly newer than this seq (previous pages) */
   afterSeq?: number;
+  /** the second part of a cursor of HistoryEntry.older / newer */
+  beforeLedgerSeq?: number;
+  afterLedgerSeq?: number;
 }
 
 export interface HistoryPage {

@@ -16,7 +16,8 @@
 //
 // Indexes: the id (reads, and the retry of a batch after a worker failure skips stored events),
 // the patient and the resource acted on (whose record), the client, the time. Nothing else: each
-// index is a B-tree insert per event on the audit worker.
+// index is a B-tree insert per event on the audit worker. (The partial index of `raw` rows holds
+// only migrated events of another shape, none of the worker's.)
 import type Database from 'better-sqlite3';
 import type { AuditEvent } from 'fhir/r4.js';
 import { CHAIN_URL, GENESIS, LOGIN, type QueuedAudit } from '../../audit/audit.ts';
@@ -52,6 +53,7 @@ CREATE INDEX IF NOT EXISTS audit_ledger_what ON audit_ledger (what_id, what_type
 CREATE INDEX IF NOT EXISTS audit_ledger_patient ON audit_ledger (patient_id, patient_type) WHERE patient_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS audit_ledger_client ON audit_ledger (client);
 CREATE INDEX IF NOT EXISTS audit_ledger_at ON audit_ledger (at);
+CREATE INDEX IF NOT EXISTS audit_ledger_raw ON audit_ledger (seq) WHERE raw IS NOT NULL;
 `;
 
 /** flags: an authentication event (DICOM User Authentication / Login) */

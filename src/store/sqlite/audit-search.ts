@@ -16,8 +16,10 @@ import { instantComparison, numberComparison, rangeComparison, type Column, type
 import { foldString, prefixUpperBound } from '../../search/normalize.ts';
 import { compileCondition, keyset, type ParamIds, type RowView } from '../../search/sqlite.ts';
 import { CLIENT_SYSTEM, LOGIN, REST, RESTFUL_INTERACTION, USER_AUTHENTICATION } from '../../audit/audit.ts';
-import { LEDGER_COLUMNS, LOGIN_FLAG, renderRow, type LedgerRow } from './audit-ledger.ts';
-import type { HistoryPage, HistoryQuery, ScannedResource, StoredVersion } from '../types.ts';
+import { LEDGER_COLUMNS, LOGIN_FLAG, SENSITIVE_FLAG, renderRow, type LedgerRow } from './audit-ledger.ts';
+import { LABELS } from '../../auth/sensitive.ts';
+import type { AuditEvent, Coding } from 'fhir/r4.js';
+import type { HistoryPage, HistoryQuery, MetaInUse, ScannedResource, StoredVersion } from '../types.ts';
 
 export const AUDIT_TYPE = 'AuditEvent';
 
@@ -476,6 +478,21 @@ export class LedgerSearch {
     return this.all<{ id: string }>(`SELECT l.id AS id FROM ${FROM} WHERE ${cond} AND ${referenced}`, b.args).map((r) => r.id);
   }
 
+  /** The tags, security labels and profiles the events show (type- and system-level `$meta`):
+   * the migration-data labels of events about sensitive data (found by the first such row), and
+   * whatever a migrated event of another shape carries in its stored JSON. */
+  metaInUse(): MetaInUse {
+    const out: MetaInUse = { tag: [], security: [], profile: [] };
+    if (this.all(`SELECT 1 FROM audit_ledger WHERE flags & ${SENSITIVE_FLAG} LIMIT 1`, []).length) out.security.push(...LABELS.map(coding));
+    for (const { raw } of this.all<{ raw: string }>('SELECT raw FROM audit_ledger WHERE raw IS NOT NULL', [])) {
+      const meta = (JSON.parse(raw) as AuditEvent).meta;
+      out.tag.push(...(meta?.tag ?? []).map(coding));
+      out.security.push(...(meta?.security ?? []).map(coding));
+      out.profile.push(...(meta?.profile ?? []));
+    }
+    return out;
+  }
+
   found(row: LedgerRow): LedgerFound {
     return found(row);
   }
@@ -487,4 +504,9 @@ function version(r: LedgerRow): StoredVersion {
 
 function found(r: LedgerRow): LedgerFound {
   return { resourceType: AUDIT_TYPE, id: r.id, json: renderRow(r), row: r };
+}
+
+/** A label as MetaInUse lists it: system and code (displays are not indexed). */
+function coding(c: Coding): { system?: string; code: string } {
+  return { ...(c.system ? { system: c.system } : {}), code: c.code ?? '' };
 }

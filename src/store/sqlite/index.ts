@@ -18,6 +18,7 @@ import { cutBefore, ensureAuditRetention, retentionBase, retentionQuery, type Re
 import { ensureAuditLedger, SqliteLedgerTrail } from './audit-ledger.ts';
 import { migrateAuditEvents } from './audit-migrate.ts';
 import { AUDIT_TYPE, LedgerSearch } from './audit-search.ts';
+import { systemHistory } from './system-history.ts';
 import { FhirError } from '../../fhir/errors.ts';
 import { messageLogPath, SqliteMessageLog } from './message-log.ts';
 import { RETENTION_CLIENT, type QueuedAudit } from '../../audit/audit.ts';
@@ -234,6 +235,12 @@ export class SqliteStore implements ResourceStore {
 
   async history(q: HistoryQuery): Promise<HistoryPage> {
     if (this.ledger && q.resourceType === AUDIT_TYPE) return this.ledger.history(q);
+    if (this.ledger && q.resourceType === undefined) return systemHistory(q, (v) => this.versionHistory(v), (l) => this.ledger!.history(l));
+    return this.versionHistory(q);
+  }
+
+  /** History of the version rows (every type but the ledger's AuditEvents). */
+  private versionHistory(q: HistoryQuery): HistoryPage {
     const where: string[] = [];
     const params: (string | number)[] = [];
     if (q.resourceType !== undefined) {
@@ -563,11 +570,14 @@ export class SqliteStore implements ResourceStore {
       ).all(param, ...(types ?? [])) as Record<string, string | null>[];
     };
     const codings = (key: string) => distinct('sp_token', 't.system AS system, t.code AS code', key).map((r) => ({ ...(r.system ? { system: r.system } : {}), code: r.code! }));
-    return {
+    const found: MetaInUse = {
       tag: codings('Resource._tag'),
       security: codings('Resource._security'),
       profile: distinct('sp_uri', 't.uri AS uri, 1', 'Resource._profile').map((r) => r.uri!),
     };
+    // the ledger's AuditEvents have no index rows: it tells its own
+    if (!this.ledger || (types && !types.includes(AUDIT_TYPE))) return found;
+    return withMetaInUse(found, this.ledger.metaInUse(), limit);
   }
 
   async health(): Promise<StoreHealth> {
@@ -608,4 +618,15 @@ export class SqliteStore implements ResourceStore {
     this.writer.pragma('optimize');
     this.writer.close();
   }
+}
+
+/** `a` and `b` as one MetaInUse: each list without repeats, in the order the SQL gives (by system
+ * and code, by url), at most `limit` long. */
+function withMetaInUse(a: MetaInUse, b: MetaInUse, limit: number): MetaInUse {
+  const codings = (x: MetaInUse['tag'], y: MetaInUse['tag']) => {
+    const all = [...new Map([...x, ...y].map((c) => [`${c.system ?? ''}|${c.code}`, c])).values()];
+    const cmp = (p: string, q: string) => (p < q ? -1 : p > q ? 1 : 0);
+    return all.sort((c, d) => cmp(c.system ?? '', d.system ?? '') || cmp(c.code, d.code)).slice(0, limit);
+  };
+  return { tag: codings(a.tag, b.tag), security: codings(a.security, b.security), profile: [...new Set([...a.profile, ...b.profile])].sort().slice(0, limit) };
 }
