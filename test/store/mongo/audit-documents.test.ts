@@ -87,6 +87,18 @@ t.test('an AuditEvent is kept as its fields, without JSON or a history version, 
   t.ok(system.entry.some((e: any) => e.resource.resourceType === 'AuditEvent'), 'system history lists AuditEvents');
   t.ok(system.entry.some((e: any) => e.resource.resourceType === 'Patient'), 'and the other resources');
 
+  // references to events from other resources, and $meta, answer over the compact documents too
+  await fhir(app, 'PUT', '/fhir/Provenance/pv1', { resourceType: 'Provenance', id: 'pv1', target: [{ reference: `AuditEvent/${labelled.id}` }], recorded: '2026-01-01T00:00:00Z', agent: [{ who: { display: 'x' } }] });
+  const included = (await fhir(app, 'GET', '/fhir/Provenance?_include=Provenance:target')).body.entry.map((e: any) => `${e.search.mode}:${e.resource.resourceType}/${e.resource.id}`);
+  t.same(included, ['match:Provenance/pv1', `include:AuditEvent/${labelled.id}`], '_include of the events a Provenance names');
+  t.equal((await fhir(app, 'GET', '/fhir/Provenance?target:AuditEvent.entity=Observation/o1')).body.total, 1, 'a chain to AuditEvent');
+  t.equal((await fhir(app, 'GET', '/fhir/Provenance?target:AuditEvent.entity=Patient/p2')).body.total, 0);
+  for (const url of ['/fhir/$meta', '/fhir/AuditEvent/$meta']) {
+    const meta = (await fhir(app, 'GET', url)).body.parameter[0].valueMeta;
+    // system and code: displays are not indexed
+    t.same(meta.security, labelled.meta.security.map(({ system, code }: any) => ({ system, code })), `${url}: the events' labels`);
+  }
+
   await app.fhir.audit!.flush();
   const ledger = store.auditLedger();
   t.same(await verifyLedger(store, ledger.links), { events: (await store.scan(['AuditEvent'], 0, 10_000)).length, ok: true }, 'the chain verifies over the rendered events');
