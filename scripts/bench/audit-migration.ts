@@ -45,11 +45,16 @@ try {
   const store = new SqliteStore({ path });
   const wall = performance.now() - began;
   const used = process.cpuUsage(cpu);
+  const verifyStart = performance.now();
+  const verifyCpu = process.cpuUsage();
   const report = await verifyChain(store);
+  const verifyWall = performance.now() - verifyStart;
+  const verifyUsed = process.cpuUsage(verifyCpu);
   await store.close();
   const ms = (used.user + used.system) / 1000;
   console.log(`migrated ${store.auditMigration?.events ?? 0} events in ${(wall / 1000).toFixed(2)} s wall, ${(ms / 1000).toFixed(2)} s CPU (${((ms * 1000) / EVENTS).toFixed(1)} µs an event; 1M events ≈ ${((wall * 1_000_000) / EVENTS / 1000).toFixed(0)} s wall at this rate); load average ${loadavg()[0].toFixed(2)}`);
-  console.log(`audit verify: ${report.ok ? `intact, ${report.events} events` : `BROKEN: ${report.broken?.reason}`}`);
+  const verifyMs = (verifyUsed.user + verifyUsed.system) / 1000;
+  console.log(`audit verify: ${report.ok ? `intact, ${report.events} events` : `BROKEN: ${report.broken?.reason}`} in ${(verifyWall / 1000).toFixed(2)} s wall, ${(verifyMs / 1000).toFixed(2)} s CPU (${((verifyMs * 1000) / EVENTS).toFixed(1)} µs an event)`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
