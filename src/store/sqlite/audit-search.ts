@@ -364,8 +364,11 @@ export class LedgerSearch {
     const exists = (cmp: string, seq: number) => this.all(`SELECT 1 FROM audit_ledger WHERE ${filter} AND seq ${cmp} ? LIMIT 1`, [...args, seq]).length > 0;
     const hasOlder = newerFirst ? more : exists('<=', q.afterSeq!);
     const hasNewer = newerFirst ? q.beforeSeq !== undefined && exists('>=', q.beforeSeq) : more;
+    const entries = rows.map((r) => ({ ...version(r), method: 'POST' as const, seq: r.seq }));
+    // counted on the first page only, as the version rows' history is
+    if (q.beforeSeq !== undefined || q.afterSeq !== undefined) return { entries, hasOlder, hasNewer };
     const total = this.all<{ n: number }>(`SELECT COUNT(*) AS n FROM audit_ledger WHERE ${filter}`, args)[0].n;
-    return { entries: rows.map((r) => ({ ...version(r), method: 'POST' as const, seq: r.seq })), hasOlder, hasNewer, total };
+    return { entries, hasOlder, hasNewer, total };
   }
 
   /** The page and count queries of a search. */

@@ -281,6 +281,9 @@ export class SqliteStore implements ResourceStore {
       hasNewer = more;
       hasOlder = exists('<=', q.afterSeq!);
     }
+    // counted on the first page only (Bundle.total is optional in a history; MongoDB does the
+    // same): every version of a 1M store is ~90 ms of counting, against ~0.2 ms for the page
+    if (q.beforeSeq !== undefined || q.afterSeq !== undefined) return { entries: rows.map(toEntry), hasOlder, hasNewer };
     const total = (this.prepared(`SELECT COUNT(*) AS n FROM resource_version v WHERE ${filter}`).get(...params) as {
       n: number;
     }).n;
