@@ -103,6 +103,9 @@ export function toDtm(v: string | undefined): string {
 
 // ---- CX → Identifier ----------------------------------------------------------------------
 
+/** Table 0203's NNxxx: a national person identifier of the country xxx (ISO 3166 alpha-3). */
+const NATIONAL_PERSON = /^NN[A-Z]{3}$/;
+
 /** CX: 1 id, 4 assigning authority (HD), 5 identifier type, 7/8 effective/expiration date. */
 export function cxToIdentifier(rep: Repetition, location: string, defaultAuthority?: string, warnings?: Hl7Warning[]): Identifier | undefined {
   const value = comp(rep, 1);
@@ -115,7 +118,13 @@ export function cxToIdentifier(rep: Repetition, location: string, defaultAuthori
   const id: Identifier = {};
   const use = found.known?.use;
   if (use) id.use = use;
-  if (typeCode) {
+  if (typeCode && NATIONAL_PERSON.test(typeCode)) {
+    // table 0203's NNxxx (national person identifier of the country with ISO 3166 code xxx, as
+    // IHE PAM national extensions send PESEL as NNPOL, the codice fiscale as NNITA) is HL7's
+    // value, not a local one; R4's v2-0203 lists only the pattern, so the code is kept as the
+    // national authority's own type when the authority is known, else under the sender's system
+    id.type = found.known ? { coding: [{ ...found.known.type }] } : { coding: [{ system: localCodeSystem(defaultAuthority ?? '', '0203'), code: typeCode }] };
+  } else if (typeCode) {
     const sameAsTable = found.known?.type.code === typeCode;
     id.type = { coding: [{ system: sameAsTable ? found.known!.type.system : V2('0203'), code: typeCode }] };
     if (warnings) localize(id.type.coding![0], '0203', `${location}.5`, { sender: defaultAuthority ?? '', warnings });

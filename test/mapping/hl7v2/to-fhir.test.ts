@@ -89,3 +89,27 @@ t.test('HL7 explicit null ("") removes the element; an empty field keeps it', as
   const entry = m.bundle.entry![0];
   t.same(entry.extension?.filter((e) => e.url.endsWith('remove-element')).map((e) => e.valueString), ['birthDate', 'telecom']);
 });
+
+t.test('identifier type NNxxx (table 0203: national person identifier of country xxx) is HL7\'s, not a local code', async (t) => {
+  const ids = (cx: string) => {
+    const m = mapMessage({ text: `MSH|^~\\&|AMMS|SZPITAL|||20250114083000||ADT^A31|N1|P|2.5\rPID|1||${cx}||Szewczyk^Łucja` });
+    return { identifier: (m.bundle.entry![0].resource as Patient).identifier![0], warnings: m.warnings };
+  };
+  // IHE PAM national extensions: PESEL as NNPOL, the codice fiscale as NNITA, with the authority's OID
+  const pesel = ids('90010112345^^^&2.16.840.1.113883.3.4424.1.1.616&ISO^NNPOL');
+  t.same(pesel.identifier, { type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'NI' }] }, system: 'urn:oid:2.16.840.1.113883.3.4424.1.1.616', value: '90010112345' }, 'the national authority\'s own type');
+  t.same(pesel.warnings, [], 'no warning: NNPOL is an HL7 value');
+  const cf = ids('RSSMRA80A01H501U^^^&2.16.840.1.113883.2.9.4.3.2&ISO^NNITA');
+  t.equal(cf.identifier.system, 'http://hl7.it/sid/codiceFiscale');
+  t.same(cf.warnings, []);
+  // an authority this server does not know: kept as the sender's code (R4's v2-0203 lists only the pattern NNxxx)
+  const other = ids('1850731123456^^^&1.2.250.1.213.1.4.8&ISO^NNFRA');
+  t.same(other.identifier.type, { coding: [{ system: 'https://migfhir.org/fhir/CodeSystem/hl7v2-local/SZPITAL/0203', code: 'NNFRA' }] });
+  t.same(other.warnings, []);
+  // not the pattern: a local code, with its warning as before
+  t.equal(ids('123^^^SZPITAL^XYZ').warnings.length, 1);
+  // the German KVNR by its OID (gematik 1.2.276.0.76.4.8) reaches the system of basisprofil-de
+  const kvnr = ids('A123456780^^^&1.2.276.0.76.4.8&ISO^KVZ10');
+  t.same(kvnr.identifier, { type: { coding: [{ system: 'http://fhir.de/CodeSystem/identifier-type-de-basis', code: 'KVZ10' }] }, system: 'http://fhir.de/sid/gkv/kvid-10', value: 'A123456780' });
+  t.same(kvnr.warnings, []);
+});
