@@ -95,12 +95,17 @@ export const validate: Handler = async (req, ctx) => {
     else if (req.id && resource.id !== req.id) issues.push({ severity: 'error', code: 'invalid', diagnostics: `The resource id '${resource.id.slice(0, 64)}' does not match the URL's '${req.id}'`, expression: [`${type}.id`] });
   }
   const validated = ctx.validation.validate(resource, { profiles: input.profile ? [input.profile] : [] });
-  // The structural checks every write gets, in their own words, come first. They are a second
-  // walk over the resource, so they run only when they can find something: every structural
-  // error they report is an error for the validator too (test/operations/validate-shape.test.ts),
-  // except a string over 1 MB, which only a body over 1 MB can hold.
+  // The structural checks every write gets are a second walk over the resource, so they run
+  // only when they can find something: every structural error they report is an error for the
+  // validator too (test/operations/validate-shape.test.ts), except a string over 1 MB, which
+  // only a body over 1 MB can hold.
+  // One fault, one issue: where the validator has an error at an element, the shape check's
+  // error there is the same fault in other words ("Unknown element 'foo'" beside the reference
+  // validator's "Unrecognized property 'foo'"), so only the validator's is said; the shape
+  // check's stands where the validator has none (a string over 1 MB).
   if (validated.some(isError) || mayHoldLongString(req)) {
-    for (const i of checkShape(resource, ctx.types)) issues.push({ severity: 'error', ...i });
+    const found = new Set(validated.filter(isError).map((i) => i.expression?.[0]));
+    for (const i of checkShape(resource, ctx.types)) if (!found.has(i.expression?.[0])) issues.push({ severity: 'error', ...i });
   }
   for (const i of validated) issues.push(i);
   // said for every stored resource validated for such a client, not only those that lost something (which would tell whose)

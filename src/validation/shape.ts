@@ -22,7 +22,8 @@ function jsonKind(v: unknown): string {
 function primitiveOk(type: string, v: unknown): boolean {
   if (type === 'boolean') return typeof v === 'boolean';
   if (NUMBER_TYPES.has(type)) return typeof v === 'number' && Number.isFinite(v);
-  return typeof v === 'string' && v.length > 0;
+  // an empty string is of the right JSON type: emptyValues says what is wrong with it
+  return typeof v === 'string';
 }
 
 /** Empty objects, arrays and strings, and nulls, are not allowed anywhere in FHIR JSON. */
