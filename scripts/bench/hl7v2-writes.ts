@@ -11,9 +11,14 @@
 // (`*`: every row) — what storing them costs; it answers no search, so it says nothing of what
 // a search would need instead. Defaults: base, none (no index row at all), and the candidate
 // cuts of #16 (rows that duplicate other rows of the same resource, and the $match keys).
+// --save FILE keeps the recording, --from FILE replays one instead of recording (its own message
+// count), --warm-up 0 skips the uncounted first replay: with them, one process a variant under
+// `valgrind --tool=callgrind --toggle-collect='*Statement::JS_run*' --toggle-collect='*Statement::JS_all*'
+// --toggle-collect='*Statement::JS_get*'` counts the instructions of the store's SQLite calls alone.
 //   node scripts/bench/hl7v2-writes.ts [--messages 3000] [--rounds 3] [--variants 'base;none=*;alias=Encounter.patient,Provenance.patient']
+//     [--save FILE | --from FILE] [--warm-up 0]
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { numberOption, option } from '../lib/args.ts';
@@ -27,7 +32,9 @@ import { ROW_TABLES, type IndexRows } from '../../src/search/index-rows.ts';
 import type { Context, FhirRequest } from '../../src/rest/types.ts';
 import type { VersionWrite } from '../../src/store/types.ts';
 
-const MESSAGES = numberOption('messages', 3000);
+const FROM = option('from', '');
+const SAVE = option('save', '');
+const WARM_UP = numberOption('warm-up', 1);
 const ROUNDS = numberOption('rounds', 3);
 const BATCH = 24;
 const DEFAULT_VARIANTS = [
@@ -111,10 +118,14 @@ async function replay(commits: VersionWrite[][], drop: Set<string>): Promise<Mea
   return { rows, frames, writeMs, checkpointMs };
 }
 
-const commits = await record();
-console.log(`recorded ${MESSAGES} messages: ${commits.length} commits, ${commits.flat().length} versions; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+const recording: { messages: number; commits: VersionWrite[][] } = FROM ? JSON.parse(readFileSync(FROM, 'utf8')) : { messages: numberOption('messages', 3000), commits: [] };
+const MESSAGES = recording.messages;
+const commits = FROM ? recording.commits : await record();
+if (SAVE) writeFileSync(SAVE, JSON.stringify({ messages: MESSAGES, commits }));
+console.log(`${FROM ? 'read' : 'recorded'} ${MESSAGES} messages: ${commits.length} commits, ${commits.flat().length} versions; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+if (ROUNDS === 0) process.exit(0);
 // one replay first, not counted: the writer's code is compiled by then for every variant
-await replay(commits, new Set());
+if (WARM_UP) await replay(commits, new Set());
 const results = new Map(VARIANTS.map((v) => [v.name, [] as Measure[]]));
 for (let round = 0; round < ROUNDS; round++) {
   for (const v of VARIANTS) results.get(v.name)!.push(await replay(commits, v.drop));
