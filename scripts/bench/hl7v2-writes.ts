@@ -11,8 +11,9 @@
 // (`*`: every row) — what storing them costs; it answers no search, so it says nothing of what
 // a search would need instead. Defaults: base, none (no index row at all), and the candidate
 // cuts of #16 (rows that duplicate other rows of the same resource, and the $match keys).
-// --save FILE keeps the recording, --from FILE replays one instead of recording (its own message
-// count), --warm-up 0 skips the uncounted first replay: with them, one process a variant under
+// --save FILE keeps the recording (--rounds 0: and replays nothing), --from FILE replays one
+// instead of recording (its own message count), --warm-up 0 skips the uncounted first replay:
+// with them, one process a variant under
 // `valgrind --tool=callgrind --toggle-collect='*Statement::JS_run*' --toggle-collect='*Statement::JS_all*'
 // --toggle-collect='*Statement::JS_get*'` counts the instructions of the store's SQLite calls alone.
 //   node scripts/bench/hl7v2-writes.ts [--messages 3000] [--rounds 3] [--variants 'base;none=*;alias=Encounter.patient,Provenance.patient']
