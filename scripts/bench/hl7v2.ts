@@ -7,9 +7,11 @@
 // --cpu-prof DIR runs the server under `node --cpu-prof` and leaves its .cpuprofile in DIR (written
 // when the server exits at the end) with window.json, the timed load's window, which
 // scripts/lib/cpuprofile-summary.ts reads to sum only the timed part.
+// --rows prints the search index rows the run left stored, a message and a resource of each type
+// by parameter (read from the data directory once the server has stopped).
 // --prepare-threads 0 starts the server without a prepare pool: messages are then not prepared
 // ahead on the mapping thread (src/transport/hl7v2-mapper.ts), to compare.
-//   node scripts/bench/hl7v2.ts [--messages 10000] [--connections 4] [--window 16] [--cpu-prof DIR] [--prepare-threads N]
+//   node scripts/bench/hl7v2.ts [--messages 10000] [--connections 4] [--window 16] [--cpu-prof DIR] [--prepare-threads N] [--rows]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -17,27 +19,17 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { numberOption, option } from '../lib/args.ts';
 import { processCpu, threadCpuSeconds } from '../lib/proc-cpu.ts';
+import { isRegistration, message } from './hl7v2-feed.ts';
+import Database from 'better-sqlite3';
+import { INDEX_TABLES } from '../../src/store/sqlite/schema.ts';
 
 const MESSAGES = numberOption('messages', 10000);
 const CONNECTIONS = numberOption('connections', 4);
 const WINDOW = numberOption('window', 16);
 const CPU_PROF = option('cpu-prof', '');
 const PREPARE_THREADS = option('prepare-threads', '');
+const ROWS = process.argv.includes('--rows');
 const ROOT = new URL('../..', import.meta.url).pathname;
-
-const FAMILIES = ['Παπαδοπούλου', 'الحسن', 'Шевченко', 'Özdemir', 'Nguyễn', 'Đurđević', 'Haidari', 'Diallo'];
-const GIVENS = ['Ελένη', 'محمد', 'Олена', 'Ayşe', 'Thị', 'Šime', 'Ali', 'Mamadou'];
-
-function message(n: number): string {
-  const kind = n % 10 < 6 || n < 100 ? 'A04' : n % 10 < 9 ? 'A08' : 'A03';
-  // updates and discharges refer to a registration 104 messages earlier (an A04: n - 104 ends in
-  // 2 to 5), sent on the same connection when there are 4 (so applied before), else long before
-  const person = kind === 'A04' ? n : n - 104;
-  const ts = `202403${String(10 + (n % 18)).padStart(2, '0')}101500+0200`;
-  const pid = `PID|1||MRN${person}^^^ATTIKON^MR~PA-${person}^^^PAAYPA||${FAMILIES[person % 8]}^${GIVENS[person % 8]}^^^^^L||19${50 + (person % 50)}0${1 + (person % 9)}15|${person % 2 ? 'F' : 'M'}|||Οδός ${person}^^Αθήνα^^10551^GRC^H||+30691${String(person).padStart(7, '0')}^PRN^CP||ara^Arabic^ISO639|||||||||SYR^Syria^ISO3166`;
-  const pv1 = `PV1|1|O|CLINIC^${person % 20}^^ATTIKON||||||||||||||||V${person}^^^ATTIKON^VN|||||||||||||||||||||||||${ts}${kind === 'A03' ? `|${ts}` : ''}`;
-  return [`MSH|^~\\&|HIS|ATTIKON|MIGFHIR|EU|${ts}||ADT^${kind}^ADT_A01|B${n}|P|2.5|||AL|NE||UNICODE UTF-8`, `EVN|${kind}|${ts}`, pid, pv1].join('\r');
-}
 
 function frame(text: string): Buffer {
   return Buffer.concat([Buffer.from([0x0b]), Buffer.from(text, 'utf8'), Buffer.from([0x1c, 0x0d])]);
@@ -145,11 +137,43 @@ async function main() {
       console.log(`  main thread busy ${Math.round((100 * main) / seconds)} % of the run; this bench client ${perMessage((client.user + client.system) / 1e6)} ms/message`);
       if (batches0 && batches1) console.log(`  ${((batches1.messages - batches0.messages) / (batches1.batches - batches0.batches)).toFixed(1)} messages a store transaction (MLLP batch)`);
     }
-    const registrations = Array.from({ length: MESSAGES }, (_, n) => n).filter((n) => n % 10 < 6 || n < 100).length;
+    const registrations = Array.from({ length: MESSAGES }, (_, n) => n).filter(isRegistration).length;
     console.log(`stored: ${await count('Patient')} Patient, ${await count('Encounter')} Encounter (expected ${registrations} each), ${await count('Provenance')} Provenance (expected ${MESSAGES})`);
   } finally {
     await server.stop();
-    rmSync(dir, { recursive: true, force: true });
+    try {
+      if (ROWS) for (const line of storedRows(join(dir, 'migfhir.sqlite'))) console.log(line);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+}
+
+/** The search index rows of the feed's resources (current versions: an update's rows replace its
+ * record's), a message and a resource of each type, by parameter. */
+function storedRows(path: string): string[] {
+  const db = new Database(path, { readonly: true });
+  try {
+    const types = ['Patient', 'Encounter', 'Provenance'];
+    const resources = new Map(types.map((t) => [t, db.prepare<[string], number>('SELECT COUNT(*) FROM resource WHERE resource_type = ? AND deleted = 0').pluck().get(t) ?? 0]));
+    const byParam = new Map<string, { type: string; table: string; n: number }>();
+    for (const table of INDEX_TABLES) {
+      const sql = `SELECT r.resource_type AS type, p.key AS key, COUNT(*) AS n FROM ${table} t JOIN resource r ON r.rid = t.rid JOIN search_param p ON p.id = t.param
+        WHERE r.resource_type IN (${types.map(() => '?').join(', ')}) GROUP BY 1, 2`;
+      for (const row of db.prepare<string[], { type: string; key: string; n: number }>(sql).all(...types)) byParam.set(`${row.type} ${row.key}`, { type: row.type, table, n: row.n });
+    }
+    const all = [...byParam.values()].reduce((n, r) => n + r.n, 0);
+    const tables = INDEX_TABLES.map((t) => [t, [...byParam.values()].filter((r) => r.table === t).reduce((n, r) => n + r.n, 0)] as const).filter(([, n]) => n > 0);
+    const out = [`index rows stored: ${(all / MESSAGES).toFixed(1)} a message (${tables.map(([t, n]) => `${t} ${(n / MESSAGES).toFixed(1)}`).join(', ')})`];
+    for (const type of types) {
+      const count = resources.get(type) || 1;
+      const mine = [...byParam.entries()].filter(([, r]) => r.type === type).sort((a, b) => b[1].n - a[1].n);
+      const total = mine.reduce((n, [, r]) => n + r.n, 0);
+      out.push(`  ${type}: ${(total / count).toFixed(1)} a resource: ${mine.map(([k, r]) => `${k.slice(type.length + 1)} ${(r.n / count).toFixed(2)}`).join(', ')}`);
+    }
+    return out;
+  } finally {
+    db.close();
   }
 }
 
