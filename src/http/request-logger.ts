@@ -1,9 +1,11 @@
 // The logger of one request (Fastify's request.log and reply.log). Fastify makes a pino child per
 // request, its request id bound: an object, the binding serialized to text and every level
-// method set on it, for every request — though at the default level (warn) a request that
-// succeeds writes nothing ('incoming request' and 'request completed' are info lines). Here the
-// child is made when a line is actually written at an enabled level (or a child of it, or a
-// level of its own, is asked for): every line written still carries the request id, as before.
+// method set on it, for every request — though at --log-level warn (as a busy server and the
+// benchmarks run) a request that succeeds writes nothing: 'incoming request' and 'request
+// completed' are info lines. Here the child is made when a line is actually written at an
+// enabled level (or a child of it, or a level of its own, is asked for): every line written still
+// carries the request id, as before. At info (the default) every request writes, and gets its
+// child with its first line.
 import type { FastifyBaseLogger } from 'fastify';
 
 type Level = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
