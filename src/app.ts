@@ -6,6 +6,7 @@ import type { Config } from './config.ts';
 import { loadDefinitions, ResourceTypes } from './fhir/definitions.ts';
 import { clientErrorHandler, connectHandler, errorHandler, notFoundHandler, routingErrorHandler } from './http/errors.ts';
 import { bodyText, parseJsonBody } from './http/json.ts';
+import { requestLogger } from './http/request-logger.ts';
 import { fromXml } from './fhir/xml/parse.ts';
 import { isR4, XML_TYPES } from './http/negotiation.ts';
 import { MALFORMED, parseQuery, type Query } from './fhir/query.ts';
@@ -162,6 +163,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const headersTimeout = Math.min(10_000, Math.ceil(config.requestTimeout / 3));
   const app = Fastify({
     logger: loggerOptions(config, options.logStream),
+    // a request's pino child is made only when it writes a line (src/http/request-logger.ts)
+    childLoggerFactory: requestLogger,
     bodyLimit: config.maxBodyBytes,
     requestIdHeader: 'x-request-id',
     routerOptions: { ignoreTrailingSlash: true, querystringParser: parseQuery, maxParamLength: 200 },

@@ -156,14 +156,14 @@ function referencesIn(v: unknown, path: string, into: { ref: string; path: strin
 }
 
 /** The entry a reference from `from` names, by fullUrl: absolute as is, relative against the
- * base of the referring entry's RESTful fullUrl, else by Type/id. */
-function resolve(ref: string, from: Entry, byFullUrl: Map<string, Entry>, entries: Entry[]): Entry | undefined {
+ * base of the referring entry's RESTful fullUrl, else by Type/id (the first entry so named). */
+function resolve(ref: string, from: Entry, byFullUrl: Map<string, Entry>, byLocal: Map<string, Entry>): Entry | undefined {
   const clean = withoutVersion(ref);
   const direct = byFullUrl.get(clean);
   if (direct || ABSOLUTE.test(clean)) return direct;
   const m = from.fullUrl ? RESTFUL.exec(withoutVersion(from.fullUrl)) : null;
   if (m) return byFullUrl.get(`${m[1]}${clean}`);
-  return entries.find((e) => e.resource && `${String(e.resource.resourceType)}/${String(e.resource.id)}` === clean);
+  return byLocal.get(clean);
 }
 
 /** The Composition's references that must resolve inside a document (the reference validator's
@@ -174,6 +174,14 @@ const DOCUMENT_REFERENCE = /^\.(subject|author\[\d+\]|encounter|custodian|attest
 function linksOf(entries: Entry[], rootRule: RegExp, out: BundleIssue[]): Map<number, Set<number>> {
   const byFullUrl = new Map<string, Entry>();
   for (const e of entries) if (e.fullUrl && e.resource) byFullUrl.set(withoutVersion(e.fullUrl), e);
+  // Type/id → the first entry whose resource it names (a search of the entries per reference
+  // made a document's links quadratic in its entries)
+  const byLocal = new Map<string, Entry>();
+  for (const e of entries) {
+    if (!e.resource) continue;
+    const local = `${String(e.resource.resourceType)}/${String(e.resource.id)}`;
+    if (!byLocal.has(local)) byLocal.set(local, e);
+  }
   const links = new Map<number, Set<number>>();
   for (const e of entries) {
     if (!e.resource) continue;
@@ -181,7 +189,7 @@ function linksOf(entries: Entry[], rootRule: RegExp, out: BundleIssue[]): Map<nu
     const seen = new Set<string>();
     for (const { ref, path } of referencesIn(e.resource, '', [])) {
       if (ref.startsWith('#')) continue;
-      const hit = resolve(ref, e, byFullUrl, entries);
+      const hit = resolve(ref, e, byFullUrl, byLocal);
       if (hit) {
         if (hit !== e) targets.add(hit.index);
       } else if (e.index === 0 && rootRule.test(path)) {

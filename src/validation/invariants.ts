@@ -176,8 +176,17 @@ function absent(expression: string, f: Compiled): Absent | null {
 }
 
 /** Whether the object has none of the names (nor a longer name starting with one: a choice
- * element's valueQuantity for value, a primitive's _name twin). */
-function holdsNone(data: object, names: string[]): boolean {
+ * element's valueQuantity for value, a primitive's _name twin); its keys when the caller has
+ * them (the walk lists each object's keys once, for all the invariants read on it). */
+function holdsNone(data: object, names: string[], keys?: readonly string[]): boolean {
+  if (keys) {
+    for (let j = 0; j < keys.length; j++) {
+      const k = keys[j];
+      const from = k.charCodeAt(0) === 95 ? 1 : 0;
+      for (let i = 0; i < names.length; i++) if (k.startsWith(names[i], from)) return false;
+    }
+    return true;
+  }
   for (const k in data) {
     const from = k.charCodeAt(0) === 95 ? 1 : 0;
     for (let i = 0; i < names.length; i++) if (k.startsWith(names[i], from)) return false;
@@ -210,21 +219,27 @@ function planOf(c: Constraint): Plan {
 }
 
 /** The verdict known without evaluating: no expression, or an input object holding none of the
- * names the expression reads; undefined when it must be evaluated (evaluateInvariant). */
-export function presetVerdict(c: Constraint, data: unknown): InvariantResult | undefined {
+ * names the expression reads; undefined when it must be evaluated (evaluateConstraint). `keys`:
+ * the object's own keys, when the caller has listed them. */
+export function presetVerdict(c: Constraint, data: unknown, keys?: readonly string[]): InvariantResult | undefined {
   const plan = planOf(c);
   if (!plan.expression) return 'pass';
   const a = plan.absent;
-  if (a && data !== null && typeof data === 'object' && !Array.isArray(data) && holdsNone(data, a.names)) return a.verdict;
+  if (a && data !== null && typeof data === 'object' && !Array.isArray(data) && holdsNone(data, a.names, keys)) return a.verdict;
   return undefined;
 }
 
 /** Evaluates one constraint with `data` as the context node at FHIRPath location `base`:
  * the fast evaluator when it can, else fhirpath.js. */
 export function evaluateInvariant(c: Constraint, base: string, data: unknown, vars: Vars): InvariantResult {
-  const preset = presetVerdict(c, data);
-  if (preset !== undefined) return preset;
+  return presetVerdict(c, data) ?? evaluateConstraint(c, base, data, vars);
+}
+
+/** evaluateInvariant for a constraint whose presetVerdict the caller has found undefined: the
+ * input is not looked at a second time. */
+export function evaluateConstraint(c: Constraint, base: string, data: unknown, vars: Vars): InvariantResult {
   const { expression, fast: f } = planOf(c);
+  if (!expression) return 'pass';
   if (f) {
     try {
       return verdict(f(data, vars));

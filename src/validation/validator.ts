@@ -6,7 +6,7 @@
 import type { Coding } from 'fhir/r4.js';
 import type { IssueInput } from '../fhir/errors.ts';
 import type { BindingChecker, Membership } from './bindings.ts';
-import { evaluateInvariant, NATIVE_INVARIANTS, presetVerdict, UNEVALUATED, uncitedContained } from './invariants.ts';
+import { evaluateConstraint, NATIVE_INVARIANTS, presetVerdict, UNEVALUATED, uncitedContained } from './invariants.ts';
 import { compareValue, PRIMITIVE_TYPES, primitiveError } from './primitives.ts';
 import { CORE, type CompiledProfile, type Constraint, type ElementNode, type ProfileRegistry, type Prop } from './profiles.ts';
 import { assignSlices, coreType, matchesPattern } from './slicing.ts';
@@ -46,6 +46,8 @@ interface Run {
   resourcePath: string;
   /** the innermost Bundle being walked, for resolving references between its entries */
   bundle?: Json;
+  /** its entries by the references that may name them, made on the first look-up (EntryIndex) */
+  bundleIndex?: EntryIndex;
   depth: number;
   unknownExtensions: UnknownExtensions;
   /** the type of the element whose properties are being walked (HumanName, string, Extension):
@@ -79,6 +81,44 @@ const CONTEXT_CORRECTIONS: Record<string, { type: string; expression: string }[]
  * those whose R4 expressions cannot be evaluated faithfully. */
 function invariantsOf(node: ElementNode): Constraint[] {
   return (node.invariants ??= node.constraints.filter((c) => !NATIVE_INVARIANTS.has(c.key) && !(c.key in UNEVALUATED)));
+}
+
+/** A Bundle's entries by what a reference may name them by: the fullUrl, Type/id of the resource,
+ * or a tail of the fullUrl after a '/' (`Patient/1` names https://x/fhir/Patient/1). The first
+ * entry with a resource that matches in any of the three ways, as a search of the entries in order
+ * finds it; made once per Bundle walked instead of a search (and a string per entry) per reference. */
+class EntryIndex {
+  private readonly entries: Json[];
+  private readonly byFullUrl = new Map<string, number>();
+  private readonly byLocal = new Map<string, number>();
+  private readonly byTail = new Map<string, number>();
+
+  constructor(entries: Json[]) {
+    this.entries = entries;
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i];
+      const res = e?.resource as Json | undefined;
+      if (!res) continue;
+      const local = `${String(res.resourceType)}/${String(res.id)}`;
+      if (!this.byLocal.has(local)) this.byLocal.set(local, i);
+      const url = e.fullUrl;
+      if (typeof url !== 'string') continue;
+      if (!this.byFullUrl.has(url)) this.byFullUrl.set(url, i);
+      for (let p = url.indexOf('/'); p >= 0; p = url.indexOf('/', p + 1)) {
+        const tail = url.slice(p + 1);
+        if (!this.byTail.has(tail)) this.byTail.set(tail, i);
+      }
+    }
+  }
+
+  resolve(ref: string): unknown {
+    let first = Infinity;
+    for (const m of [this.byFullUrl, this.byLocal, this.byTail]) {
+      const i = m.get(ref);
+      if (i !== undefined && i < first) first = i;
+    }
+    return first === Infinity ? undefined : (this.entries[first] as Json).resource;
+  }
 }
 
 function cap(s: string): string {
@@ -131,10 +171,13 @@ export class Validator {
       this.issue(run, 'error', 'not-supported', path, `No definition for the resource type ${type}`);
       return;
     }
-    const outer = { resource: run.resource, depth: run.depth, resourcePath: run.resourcePath, bundle: run.bundle };
+    const outer = { resource: run.resource, depth: run.depth, resourcePath: run.resourcePath, bundle: run.bundle, bundleIndex: run.bundleIndex };
     run.resource = r;
     run.resourcePath = path;
-    if (type === 'Bundle') run.bundle = r as Json;
+    if (type === 'Bundle') {
+      run.bundle = r as Json;
+      run.bundleIndex = undefined;
+    }
     run.depth++;
     if (run.depth > MAX_DEPTH) {
       this.issue(run, 'error', 'too-costly', path, 'Resources are nested too deeply');
@@ -160,6 +203,7 @@ export class Validator {
     run.depth = outer.depth;
     run.resourcePath = outer.resourcePath;
     run.bundle = outer.bundle;
+    run.bundleIndex = outer.bundleIndex;
   }
 
   private againstProfile(r: Json, type: string, url: string, path: string, run: Run): void {
@@ -259,21 +303,22 @@ export class Validator {
     if (visit) for (const i of visit) this.children(obj, children[i], props, profile, path, run, twins);
     run.host = outerHost;
     // invariants of this element and, for complex types, of the type itself
-    for (const c of invariantsOf(node)) this.invariant(c, node, type, obj, path, run);
+    for (const c of invariantsOf(node)) this.invariant(c, node, type, obj, path, run, keys);
     // a contentReference (Questionnaire.item.item) brings the referenced element's invariants
-    if (owner !== node && node.contentReference) for (const c of invariantsOf(owner)) this.invariant(c, owner, type, obj, path, run);
+    if (owner !== node && node.contentReference) for (const c of invariantsOf(owner)) this.invariant(c, owner, type, obj, path, run, keys);
     const typeRoot = isResource ? undefined : this.profiles.type(type)?.root;
-    if (typeRoot && typeRoot !== node) for (const c of invariantsOf(typeRoot)) this.invariant(c, node, type, obj, path, run);
+    if (typeRoot && typeRoot !== node) for (const c of invariantsOf(typeRoot)) this.invariant(c, node, type, obj, path, run, keys);
   }
 
-  private invariant(c: Constraint, node: ElementNode, type: string, data: unknown, path: string, run: Run): void {
+  /** `keys`: the object's own keys, when `data` is an object whose keys element() listed. */
+  private invariant(c: Constraint, node: ElementNode, type: string, data: unknown, path: string, run: Run, keys?: readonly string[]): void {
     // narrative is best practice for resources that stand alone, not for contained ones
     if (c.key === 'dom-6' && run.resource !== run.rootResource) return;
     // most invariants test elements the input does not have: answered without a path or variables
-    let verdict = presetVerdict(c, data);
+    let verdict = presetVerdict(c, data, keys);
     if (verdict === undefined) {
       const base = node.choice ? node.path.slice(0, -3) + cap(type) : node.path;
-      verdict = evaluateInvariant(c, base, data, { resource: run.resource, rootResource: run.rootResource, type });
+      verdict = evaluateConstraint(c, base, data, { resource: run.resource, rootResource: run.rootResource, type });
     }
     if (verdict === 'fail') {
       this.issue(run, c.severity, 'invariant', path, `Constraint failed: ${c.key}: '${c.human}'`);
@@ -438,14 +483,7 @@ export class Validator {
     }
     const entries = run.bundle?.entry;
     if (!Array.isArray(entries)) return undefined;
-    for (const e of entries as Json[]) {
-      const res = e?.resource as Json | undefined;
-      if (!res) continue;
-      if (e.fullUrl === ref) return res;
-      const local = `${String(res.resourceType)}/${String(res.id)}`;
-      if (ref === local || (typeof e.fullUrl === 'string' && e.fullUrl.endsWith(`/${ref}`))) return res;
-    }
-    return undefined;
+    return (run.bundleIndex ??= new EntryIndex(entries as Json[])).resolve(ref);
   }
 
   /** The Questionnaire a response answers, when it is at hand: contained, or in the Bundle. */
