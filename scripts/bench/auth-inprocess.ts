@@ -66,7 +66,7 @@ async function bench(code: Checkout, mode: Mode): Promise<Bench> {
   const dir = mkdtempSync(join(tmpdir(), `migfhir-bench-inprocess-${mode}-`));
   const clientsFile = join(dir, 'clients.json');
   writeClient(clientsFile, { clientId: 'bench', jwks: { keys: [jwk] }, scope: 'system/Patient.cruds' });
-  const app = await buildApp(testConfig({ baseUrl: BASE, dataDir: dir, clientsFile, devOpenAccess: mode === 'open', audit: mode === 'unaudited' ? 'off' : 'auto', rateLimit: 0 }));
+  const app = await buildApp(testConfig({ baseUrl: BASE, dataDir: dir, clientsFile, devOpenAccess: mode === 'open', audit: mode === 'unaudited' ? 'off' : 'auto', rateLimit: 0, requestTimeout: 600_000 }));
   const token = async (scope: string): Promise<Record<string, string>> => {
     if (mode === 'open') return {};
     const assertion = await new SignJWT({}).setProtectedHeader({ alg: 'RS384', kid: 'k' }).setIssuer('bench').setSubject('bench').setAudience(`${BASE}/auth/token`).setExpirationTime('4m').setJti(randomUUID()).sign(keys.privateKey);
@@ -120,6 +120,7 @@ const cpu = () => {
   const threads = threadCpuSeconds(process.pid);
   return { main: t.user + t.system, worker: (threads.get('WorkerThread') ?? 0) * 1e6, gc: (threads.get('V8Worker') ?? 0) * 1e6 };
 };
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const results = new Map<string, { main: number[]; worker: number[]; gc: number[] }>(benches.map((b) => [b.label, { main: [], worker: [], gc: [] }]));
 try {
   for (const b of benches) await reads(b, WARMUP);
@@ -139,12 +140,22 @@ try {
       r.gc.push((after.gc - before.gc) / READS);
     }
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const range = (xs: number[]) => `${median(xs).toFixed(1)} (${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)})`;
   console.log(`${ROOT}${COMPARE ? ` and ${resolve(COMPARE)} (compared)` : ''}: ${ROUNDS} rounds of ${READS} reads a mode over sockets, ${CONCURRENCY} at a time; load ${loadavg()[0].toFixed(1)}`);
   const open = results.has('this open') ? median(results.get('this open')!.main) : 0;
   for (const [label, r] of results) {
     console.log(`${label.padEnd(18)} main thread ${range(r.main)} µs a read (${(median(r.main) - open >= 0 ? '+' : '')}${(median(r.main) - open).toFixed(1)} over this open), worker threads ${range(r.worker)}, GC helpers ${range(r.gc)}`);
+  }
+  // the same round's runs of the two checkouts, paired: the machine's drift between rounds cancels
+  if (COMPARE) {
+    for (const mode of ['open', 'unaudited', 'audited']) {
+      const mine = results.get(`this ${mode}`);
+      const theirs = results.get(`compared ${mode}`);
+      if (!mine || !theirs) continue;
+      const diffs = mine.main.map((us, i) => us - theirs.main[i]);
+      const rel = mine.main.map((us, i) => us / theirs.main[i] - 1);
+      console.log(`${mode.padEnd(9)} this − compared, main thread a read, paired by round: median ${median(diffs).toFixed(1)} µs (${(median(rel) * 100).toFixed(0)} %), ${diffs.filter((d) => d < 0).length} of ${diffs.length} rounds lower`);
+    }
   }
 } finally {
   for (const b of benches) {
