@@ -11,6 +11,7 @@ import type { Repository } from '../store/repository.ts';
 import { LABELS } from '../auth/sensitive.ts';
 import { validSignature, type Checkpoint } from './checkpoint.ts';
 import type { KeyObject } from 'node:crypto';
+import { BatchPool, EventBatch, EventIds } from './event-buffer.ts';
 
 export const CHAIN_URL = 'https://migfhir.org/fhir/StructureDefinition/audit-chain';
 export const CLIENT_SYSTEM = 'https://migfhir.org/fhir/sid/client';
@@ -167,6 +168,9 @@ export interface AuditSink {
   inTransaction(events: QueuedAudit[]): Promise<void>;
   /** stores a batch off the request path; resolves once it is committed */
   write(batch: QueuedAudit[]): Promise<void>;
+  /** stores a batch from its shared buffer, where another thread reads it (the Auditor then
+   * never calls `write`); resolves once it is committed, after which the buffer is reused */
+  writeShared?(batch: EventBatch): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -174,7 +178,10 @@ export class Auditor {
   private readonly sink: AuditSink;
   private readonly onError: (err: Error) => void;
   private readonly maxBacklog: number;
-  private buffer: QueuedAudit[] = [];
+  /** the batch being filled, and the buffers of stored batches for reuse */
+  private batch: EventBatch | undefined;
+  private readonly pool = new BatchPool();
+  private readonly ids = new EventIds();
   private timer: NodeJS.Timeout | undefined;
   /** the newest batch handed to the sink: sinks commit in order, so it settles last */
   private written: Promise<void> = Promise.resolve();
@@ -225,12 +232,22 @@ export class Auditor {
    * answer is a promise the caller awaits before responding, settled once the trail has stored
    * enough events — back-pressure, so that under sustained overload the server slows to the rate
    * the trail can store and memory (and what a crash could lose) stays bounded. An event is never
-   * dropped: it is queued in either case. */
+   * dropped: it is queued in either case. Its fields are written into the batch's shared buffer
+   * at once (src/audit/event-buffer.ts): nothing of it stays on the heap while it waits. */
   later(input: AuditInput): Promise<void> | undefined {
-    this.buffer.push(queued(input));
-    this.bufferSince ??= Date.now();
+    const at = Date.now();
+    const counter = this.ids.next();
+    let batch = this.batch;
+    if (!batch?.add(input, at, counter)) {
+      // full (or none yet): the full one goes to the sink, the event starts a new one
+      if (batch) void this.flush();
+      batch = this.batch = this.pool.take(EventBatch.bound(input));
+      batch.node = this.ids.node;
+      batch.add(input, at, counter);
+      this.bufferSince = at;
+    }
     this.backlog++;
-    if (this.buffer.length >= FLUSH_COUNT) void this.flush();
+    if (batch.count >= FLUSH_COUNT) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS);
     if (this.backlog <= this.maxBacklog) return undefined;
     return new Promise((resolve) => this.waiting.push(resolve));
@@ -240,14 +257,21 @@ export class Auditor {
   flush(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    const batch = this.buffer;
-    this.buffer = [];
-    if (batch.length) {
+    const batch = this.batch;
+    this.batch = undefined;
+    if (batch) {
       this.batchesSince.push(this.bufferSince ?? Date.now());
       this.bufferSince = undefined;
       // the count, not the batch: the sink alone decides how long the events are kept
-      const n = batch.length;
-      this.written = this.sink.write(batch).catch((err: Error) => this.onError(err)).finally(() => this.settled(n));
+      const n = batch.count;
+      const stored = this.sink.writeShared ? this.sink.writeShared(batch) : this.sink.write(batch.events());
+      this.written = stored
+        .catch((err: Error) => this.onError(err))
+        .finally(() => {
+          // stored, or written by the fallback from its bytes: nobody reads the buffer any more
+          this.pool.give(batch);
+          this.settled(n);
+        });
     }
     return this.written;
   }

@@ -1,7 +1,8 @@
 // Where the Auditor's events go, by the trail the store keeps (ResourceStore.auditLedger):
 // - an SQLite file: read events to a worker thread with its own connection to the same WAL
 //   database (src/audit/worker.ts), so the event loop that answers reads never renders, hashes or
-//   stores an AuditEvent; write events on the server's writer connection, in the write's own
+//   stores an AuditEvent (the worker reads them from the shared buffers the requests wrote them
+//   into, src/audit/event-buffer.ts); write events on the server's writer connection, in the write's own
 //   transaction. Both append to the audit ledger (src/store/sqlite/audit-ledger.ts). Should the worker fail, its unconfirmed batches are written on the main thread.
 // - an in-memory SQLite database (tests): a second connection cannot see it, so batches are
 //   written on the main thread, after the responses.
@@ -10,6 +11,7 @@
 import { Worker } from 'node:worker_threads';
 import { dirname, join } from 'node:path';
 import type { AuditSink, QueuedAudit } from './audit.ts';
+import type { EventBatch } from './event-buffer.ts';
 import { LedgerSink } from './ledger/mongo.ts';
 import type { Repository } from '../store/repository.ts';
 import type { AuditRows } from '../store/types.ts';
@@ -64,8 +66,8 @@ class SqliteSink implements AuditSink {
 }
 
 interface Pending {
-  /** the batch as posted (JSON): what the main thread writes should the worker fail */
-  text: string;
+  /** the batch as posted (its shared buffer): what the main thread writes should the worker fail */
+  batch: EventBatch;
   resolve: () => void;
   reject: (err: Error) => void;
 }
@@ -94,7 +96,7 @@ class WorkerSink implements AuditSink {
       if (!this.pending.size) worker.unref();
       if (!m.error) return p.resolve();
       this.onError(new Error(`audit worker: ${m.error}; the batch is written on the main thread`));
-      this.local.write(JSON.parse(p.text) as QueuedAudit[]).then(p.resolve, p.reject);
+      this.local.write(p.batch.events()).then(p.resolve, p.reject);
     });
     worker.on('error', (err) => this.onError(new Error(`audit worker failed: ${err.message}`)));
     this.exited = new Promise((resolve) => worker.once('exit', () => {
@@ -110,7 +112,7 @@ class WorkerSink implements AuditSink {
   private takeOver(): void {
     for (const [n, p] of this.pending) {
       this.pending.delete(n);
-      this.local.write(JSON.parse(p.text) as QueuedAudit[]).then(p.resolve, p.reject);
+      this.local.write(p.batch.events()).then(p.resolve, p.reject);
     }
   }
 
@@ -118,18 +120,21 @@ class WorkerSink implements AuditSink {
     return this.local.inTransaction(events);
   }
 
+  /** events that come as objects (the Auditor sends shared batches): on the main thread */
   write(batch: QueuedAudit[]): Promise<void> {
-    if (!this.worker) return this.local.write(batch);
+    return this.local.write(batch);
+  }
+
+  writeShared(batch: EventBatch): Promise<void> {
+    if (!this.worker) return this.local.write(batch.events());
     const n = ++this.sent;
     const worker = this.worker;
-    // one string rather than a structured clone of every event's object: posting copies it
-    // whole, and until the worker confirms the batch only it is kept, not the events (objects
-    // that would otherwise outlive a young-generation collection and be promoted)
-    const text = JSON.stringify(batch);
+    // the buffer is shared, not copied: the worker reads the events the request path wrote, and
+    // the main thread keeps nothing of them but the buffer (outside V8's heap) until it confirms
     return new Promise((resolve, reject) => {
       if (!this.pending.size) worker.ref();
-      this.pending.set(n, { text, resolve, reject });
-      worker.postMessage({ n, text });
+      this.pending.set(n, { batch, resolve, reject });
+      worker.postMessage({ n, buffer: batch.buffer, size: batch.size, node: batch.node });
     });
   }
 

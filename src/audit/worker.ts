@@ -1,12 +1,13 @@
 // The audit worker thread (started by src/audit/sinks.ts): its own better-sqlite3 connection to
 // the server's WAL database, on which it chains and stores the batches of read events the main
-// thread posts. Each batch is written in transactions of at most CHUNK events, so the server's
+// thread shares with it. Each batch is written in transactions of at most CHUNK events, so the server's
 // own writes never wait long for the write lock (SQLite has one writer at a time; a few ms).
 import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { QueuedAudit } from './audit.ts';
 import { SqliteLedgerTrail } from '../store/sqlite/audit-ledger.ts';
 import { signerFromPem } from './checkpoint.ts';
+import { decodeEvents } from './event-buffer.ts';
 
 const CHUNK = 256;
 
@@ -41,7 +42,7 @@ function write(batch: QueuedAudit[]): void {
   for (let i = 0; i < batch.length; i += CHUNK) inTransaction(() => trail.append(batch.slice(i, i + CHUNK), now));
 }
 
-parentPort!.on('message', (m: { n: number; text: string } | { close: true }) => {
+parentPort!.on('message', (m: { n: number; buffer: SharedArrayBuffer; size: number; node: number } | { close: true }) => {
   if ('close' in m) {
     // the events since the last checkpoint are signed before the server stops
     try {
@@ -54,8 +55,8 @@ parentPort!.on('message', (m: { n: number; text: string } | { close: true }) => 
     return;
   }
   try {
-    // a batch comes as the JSON of its events (WorkerSink.write)
-    write(JSON.parse(m.text) as QueuedAudit[]);
+    // a batch comes as the shared buffer the main thread wrote its events into (WorkerSink.writeShared)
+    write(decodeEvents(m.buffer, m.size, m.node));
     parentPort!.postMessage({ n: m.n });
   } catch (err) {
     // the main thread writes the batch itself; chunks committed here are skipped there by id

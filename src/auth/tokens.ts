@@ -199,6 +199,15 @@ export class TokenService {
     return undefined;
   }
 
+  /** Whether claims this service verified are still within their token's lifetime (with the
+   * clock skew jwtVerify allows): what a connection that shows the same token again is asked. */
+  unexpired(claims: AccessClaims): boolean {
+    const exp = this.expiry.get(claims);
+    return exp !== undefined && exp > Math.floor(Date.now() / 1000) - CLOCK_SKEW;
+  }
+
+  private readonly expiry = new WeakMap<AccessClaims, number>();
+
   /** Verifies an access token this server issued for `issuer`; throws on anything else. */
   async verifyAccess(token: string, issuer: string): Promise<AccessClaims> {
     const hit = this.verifiedAccess(token, issuer);
@@ -230,6 +239,7 @@ export class TokenService {
       ...(Array.isArray(payload.purpose_of_use) ? { purposeOfUse: payload.purpose_of_use.map(String) } : {}),
     };
     this.verified.set(token, { claims, exp: payload.exp as number, issuer });
+    this.expiry.set(claims, payload.exp as number);
     return claims;
   }
 }

@@ -174,36 +174,60 @@ export function registerAuth(app: FastifyInstance, ctx: Context, tokens: TokenSe
   };
   const invalid = (request: FastifyRequest) =>
     refuse(request, new FhirError(401, { code: 'login', diagnostics: 'The access token is invalid or expired' }, { 'www-authenticate': challenge(request, 'invalid_token') }));
+  // the context of a token whose own purposes passed the firewall, for its requests that state
+  // none: made and checked once per token, shared (frozen) by those requests
+  const contextOfClaims = new WeakMap<AccessClaims, AuthContext>();
   // the token's purposes (from the client's registration) and the request's, checked alike
   // (the client is known before the header is parsed, so a 400 for it is audited under it);
   // answers the error to refuse the request with
   const authenticate = (request: FastifyRequest, claims: AccessClaims): Error | undefined => {
+    const header = request.headers[PURPOSE_HEADER] as string | undefined;
+    if (!header) {
+      const checked = contextOfClaims.get(claims);
+      if (checked) {
+        request.fhirAuth = checked;
+        return undefined;
+      }
+    }
     try {
       const own = ownPurposes(claims);
       const auth: AuthContext = { clientId: claims.clientId, scopes: claims.scopes, purposeOfUse: own.texts };
       request.fhirAuth = auth;
-      const stated = parsePurposes(request.headers[PURPOSE_HEADER] as string | undefined);
+      const stated = parsePurposes(header);
       const purposes = stated.length ? [...own.parsed, ...stated] : own.parsed;
       if (stated.length) auth.purposeOfUse = purposes.map(purposeText);
       checkPurposes(purposes, ctx.config.refusedPurposes);
+      if (!stated.length) contextOfClaims.set(claims, Object.freeze(auth));
       return undefined;
     } catch (err) {
       return err as Error;
     }
   };
+  // The token each connection last showed, verified: a client sends its requests over a kept-alive
+  // connection with one token, so the next request's check is a comparison of the header's text
+  // (and of the Host its audience depends on) instead of a pattern over the token, a hash of it
+  // and a look-up; its expiry is still checked on every request.
+  const lastOnConnection = new WeakMap<object, { header: string; host: string; claims: AccessClaims }>();
+  const remember = (request: FastifyRequest, header: string, claims: AccessClaims) => {
+    lastOnConnection.set(request.raw.socket, { header, host: request.host, claims });
+    return claims;
+  };
   // a callback hook: a request whose token was verified before is checked without a promise
   app.addHook('onRequest', (request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void) => {
     if (isPublic(request.url, basePath)) return done();
-    const m = BEARER.exec(request.headers.authorization ?? '');
+    const header = request.headers.authorization ?? '';
+    const last = lastOnConnection.get(request.raw.socket);
+    if (last !== undefined && last.header === header && last.host === request.host && tokens.unexpired(last.claims)) return done(authenticate(request, last.claims));
+    const m = BEARER.exec(header);
     if (!m) {
       return done(refuse(request, new FhirError(401, { code: 'login', diagnostics: 'This server needs a SMART Backend Services access token (Authorization: Bearer …)' }, { 'www-authenticate': challenge(request) })));
     }
     const base = audienceBase(request, ctx);
     if (!base) return done(refuse(request, new FhirError(400, { code: 'invalid', diagnostics: UNTRUSTED_HOST })));
     const known = tokens.verifiedAccess(m[1], base);
-    if (known) return done(authenticate(request, known));
+    if (known) return done(authenticate(request, remember(request, header, known)));
     tokens.verifyAccess(m[1], base).then(
-      (claims) => done(authenticate(request, claims)),
+      (claims) => done(authenticate(request, remember(request, header, claims))),
       () => done(invalid(request)),
     );
   });

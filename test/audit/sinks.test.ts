@@ -84,6 +84,6 @@ t.test('batches the audit worker had not confirmed when it stopped are written b
   const events = await store.scan(['AuditEvent'], 0, 1000);
   t.equal(new Set(events.map((e) => e.id)).size, 300, 'no event twice');
   const one = JSON.parse(events[0].json);
-  t.same(one.purposeOfEvent, [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: 'TREAT' }] }], 'the batch came back whole from its text');
+  t.same(one.purposeOfEvent, [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ActReason', code: 'TREAT' }] }], 'the batch came back whole from its shared buffer');
   t.same(one.period, { start: new Date(1).toISOString(), end: new Date(2).toISOString() });
 });
