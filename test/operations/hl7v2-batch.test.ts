@@ -146,6 +146,9 @@ t.test('a broken batch: one AR, 4xx, nothing stored, on either answer format', a
   const named = segs((await post(app, BROKEN[2].body, ER7)).raw);
   t.equal(field(named[1], 2), 'X3', 'MSA-2 names the batch refused (BHS-11)');
   t.same([3, 4, 5, 6].map((n) => hfield(named[0], n)), ['MIGFHIR', 'EU', 'HIS', 'ATTIKON'], 'from the receiver to the sender of the batch');
+  const log = (await fhir(app, 'GET', '/fhir/$inbound-messages?_count=1')).body;
+  const newest = Object.fromEntries(log.parameter.find((p: any) => p.name === 'message').part.map((p: any) => [p.name, p.valueString ?? p.valueCode]));
+  t.match(newest, { controlId: 'X3', event: 'BHS', ack: 'AR', sender: 'HIS^ATTIKON' }, 'the refused batch is one log entry, named by its BHS');
   t.same(await counts(app), { patients: 0, encounters: 0, provenance: 0 }, 'nothing stored');
 });
 

@@ -91,8 +91,8 @@ function checkCount(bytes: Uint8Array, line: Line, d: Delimiters, counted: numbe
   const text = Buffer.from(bytes.buffer, bytes.byteOffset + line.start, line.end - line.start).toString('latin1');
   const sent = (text.split(d.field)[1] ?? '').trim();
   if (sent === '') return; // optional in v2.5: the pairing of header and trailer still shows a cut batch
-  if (!/^\d{1,9}$/.test(sent)) throw new Hl7Error('AR', HL7_ERROR.dataType, `${line.name}-1 (${what}) is not a number`, `${line.name}-1`);
-  if (Number(sent) !== counted) throw broken(`${line.name}-1 says ${Number(sent)} ${what}, the ${line.name === 'BTS' ? 'batch' : 'file'} holds ${counted} (cut in transit?); nothing was applied`, `${line.name}-1`);
+  if (!/^\d{1,9}$/.test(sent)) throw new Hl7Error('AR', HL7_ERROR.dataType, `the count of ${what} is not a number`, `${line.name}-1`);
+  if (Number(sent) !== counted) throw broken(`${Number(sent)} ${what} announced, the ${line.name === 'BTS' ? 'batch' : 'file'} holds ${counted} (cut in transit?); nothing was applied`, `${line.name}-1`);
 }
 
 /**
