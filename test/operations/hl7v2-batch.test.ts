@@ -6,6 +6,7 @@
 import t from 'tap';
 import type { FastifyInstance } from 'fastify';
 import { fhir, testApp } from '../helpers/app.ts';
+import { authorizedApp } from '../helpers/authorized-app.ts';
 import { encode, evn, msh, pid, pv1 } from '../mapping/hl7v2/fixtures.ts';
 import { MAX_BATCH_MESSAGES } from '../../src/mapping/hl7v2/batch.ts';
 
@@ -169,4 +170,18 @@ t.test('an empty batch (BTS|0) is read and answered empty', async (t) => {
   t.equal(res.status, 200);
   t.same(segs(res.raw).map((x) => x.slice(0, 3)), ['BHS', 'BTS']);
   t.equal(segs(res.raw)[1], 'BTS|0');
+});
+
+t.test('the sensitive-identifier rule holds per message: a feed without the migration-data scope', async (t) => {
+  const { app, bearer } = await authorizedApp(t, { id: 'feed', scope: 'system/*.cruds migfhir/migration-data.read' });
+  const full = await bearer('system/*.cruds migfhir/migration-data.read');
+  const plain = await bearer('system/*.cruds');
+  const asylum = (id: string) => [msh('A28', id), pid({ ids: 'PA-778^^^PAAYPA', names: 'Haddad^Omar', dob: '19900101', sex: 'M' })].join('\r');
+  const send = (body: string, headers: Record<string, string>) => app.inject({ method: 'POST', url: '/fhir/$hl7v2-ingest', headers: { 'content-type': ER7, ...headers }, payload: Buffer.from(body) });
+  t.equal((await send(text(bhs('S0'), asylum('S0-1'), bts(1)), full)).statusCode, 200, 'a feed with the scope registers the PAAYPA holder');
+  const res = await send(text(bhs('S1'), a01('S1-1', 'MRN1'), asylum('S1-2'), a01('S1-3', 'MRN3'), bts(3)), plain);
+  t.equal(res.statusCode, 200);
+  const body = JSON.parse(res.body);
+  t.same(body.entry.map((e: any) => e.response.status), ['200 OK', '403 Forbidden', '200 OK'], 'matching on a status-revealing number the feed may not see: AE 403 for that message only');
+  t.notMatch(res.body, /PA-778|paaypa/i, 'the answer names no status-revealing identifier');
 });
