@@ -81,7 +81,9 @@ export function timeOrderedId(now = Date.now()): string {
 const clip = (s: string | undefined) => (s ? s.slice(0, MAX_FIELD) : undefined);
 
 /** MSH-3/4, MSH-9 and MSH-10 as the sender wrote them, read from the bytes without the
- * mapping (a refused message may be refused for its MSH). Delimiters from MSH-1 and MSH-2. */
+ * mapping (a refused message may be refused for its MSH). Delimiters from MSH-1 and MSH-2.
+ * A batch file refused whole (src/operations/hl7v2-batch.ts) is named by its first FHS or BHS:
+ * fields 3/4, the segment's name as the event and FHS-11/BHS-11 as the control id. */
 export function headerFields(bytes: Buffer, charset?: string): { sender?: string; controlId?: string; event?: string } {
   let text: string;
   try {
@@ -89,7 +91,8 @@ export function headerFields(bytes: Buffer, charset?: string): { sender?: string
   } catch {
     text = bytes.toString('latin1');
   }
-  const at = text.indexOf('MSH');
+  const batch = /^\uFEFF?\s*(FHS|BHS)/.exec(text)?.[1];
+  const at = text.indexOf(batch ?? 'MSH');
   if (at < 0 || text.length < at + 8) return {};
   const field = text[at + 3];
   const component = text[at + 4];
@@ -97,6 +100,7 @@ export function headerFields(bytes: Buffer, charset?: string): { sender?: string
   // msh[0] is 'MSH', msh[1] MSH-2 (the encoding characters): MSH-n is msh[n - 1]
   const first = (n: number) => (msh[n - 1] ?? '').split(component)[0];
   const sender = [first(3), first(4)].filter(Boolean).join('^');
+  if (batch) return { sender: clip(sender), controlId: clip(msh[10]), event: batch };
   const event = (msh[8] ?? '').split(component).slice(0, 2).filter(Boolean).join('^');
   return { sender: clip(sender), controlId: clip(msh[9]), event: clip(event) };
 }

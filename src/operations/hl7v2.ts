@@ -28,7 +28,7 @@ export interface Ingested {
   patient?: string;
 }
 
-function ackId(): string {
+export function ackId(): string {
   return randomUUID().replace(/-/g, '').slice(0, 20);
 }
 
@@ -58,7 +58,7 @@ function withWarnings(body: Bundle, issues: IssueInput[]): Bundle {
 }
 
 /** The answer to a message that could not be applied (nothing was stored). */
-function failed(err: unknown, header: Partial<Header> | undefined, now: string): Ingested {
+export function failed(err: unknown, header: Partial<Header> | undefined, now: string): Ingested {
   header ??= (err as { header?: Header }).header;
   if (err instanceof Hl7Error) {
     const ack = buildAck({ code: err.ack, header, controlId: ackId(), now, text: err.message, errors: [{ code: err.code, location: err.location, message: err.message, severity: 'E' }] });

@@ -4,6 +4,8 @@
 // no authentication: expose it only on a trusted network or behind a TLS tunnel, like every v2
 // interface. Frames larger than --mllp-max-bytes are discarded unread and answered with AR;
 // bytes between frames are ignored; a frame cut off by a new start block is answered with AR.
+// A frame may hold a batch file ([FHS] BHS MSH… BTS [FTS]): it is answered with the batch of
+// ACKs in one frame, as $hl7v2-ingest answers it (src/operations/hl7v2-batch.ts).
 // Frames are mapped to FHIR on a thread of their own as they arrive, and their resources
 // prepared for the store on the prepare pool's (src/transport/hl7v2-mapper.ts); they are
 // applied on the main thread in the order received.
@@ -12,6 +14,8 @@ import type { FastifyInstance } from 'fastify';
 import { buildAck } from '../mapping/hl7v2/ack.ts';
 import { HL7_ERROR } from '../mapping/hl7v2/errors.ts';
 import { ingestBatch, type Ingested } from '../operations/hl7v2.ts';
+import { ingestHl7v2Batch } from '../operations/hl7v2-batch.ts';
+import { isBatch } from '../mapping/hl7v2/batch.ts';
 import { metricsOf } from '../http/metrics.ts';
 import { Hl7v2Mapper, type MapResult } from './hl7v2-mapper.ts';
 import type { Context, FhirRequest } from '../rest/types.ts';
@@ -27,6 +31,8 @@ export interface Frame {
   bytes: Buffer;
   remote: string;
   mapped?: Promise<MapResult>;
+  /** the frame holds an HL7 v2 batch file (FHS/BHS …), not one message */
+  batch?: boolean;
 }
 
 export interface MllpOptions {
@@ -107,9 +113,11 @@ export class MllpServer {
   /** Queues a frame; frames that arrive while a batch is being applied form the next batch. */
   private submit(bytes: Buffer, remote: string): Promise<string> {
     return new Promise((done) => {
-      // mapping starts now, on the mapper's thread, while earlier frames are being applied
-      const mapped = this.options.mapper?.map(bytes, new Date().toISOString());
-      this.queue.push({ bytes, remote, ...(mapped ? { mapped } : {}), done });
+      // mapping starts now, on the mapper's thread, while earlier frames are being applied (a
+      // batch file's messages are mapped when it is applied, as over HTTP)
+      const batch = isBatch(bytes);
+      const mapped = batch ? undefined : this.options.mapper?.map(bytes, new Date().toISOString());
+      this.queue.push({ bytes, remote, ...(mapped ? { mapped } : {}), ...(batch ? { batch } : {}), done });
       if (!this.draining) void this.drain();
     });
   }
@@ -125,7 +133,7 @@ export class MllpServer {
         answered = batch.length;
         let acks: string[];
         try {
-          acks = await this.options.handle(batch.map(({ bytes, remote, mapped }) => ({ bytes, remote, ...(mapped ? { mapped } : {}) })));
+          acks = await this.options.handle(batch.map(({ bytes, remote, mapped, batch: file }) => ({ bytes, remote, ...(mapped ? { mapped } : {}), ...(file ? { batch: file } : {}) })));
         } catch {
           acks = batch.map(() => reject('internal error'));
         }
@@ -232,7 +240,7 @@ export async function startMllp(app: FastifyInstance, ctx: Context): Promise<Mll
     query: Object.create(null),
     headers: {},
   };
-  const handle = async (frames: Frame[]) => {
+  const messages = async (frames: Frame[]) => {
     const req: FhirRequest = { ...base, body: undefined };
     const received = new Date().toISOString();
     const audit = ctx.audit;
@@ -248,6 +256,38 @@ export async function startMllp(app: FastifyInstance, ctx: Context): Promise<Mll
       if (r.ackCode !== 'AA') await audit?.later({ interaction: 'transaction', action: 'E', status: r.response.status, clientId: 'mllp', address: frames[n].remote, description: `HL7 v2 message not applied (${r.ackCode})` });
     }
     return results.map((r) => r.ack);
+  };
+  // a frame that holds a batch file gets the batch of ACKs in one frame, from the code that
+  // answers $hl7v2-ingest (src/operations/hl7v2-batch.ts); frames keep their order
+  const batchFile = async (f: Frame) => {
+    const req: FhirRequest = { ...base, body: undefined };
+    const audit = ctx.audit;
+    const answer = await ingestHl7v2Batch(req, ctx, f.bytes, {
+      door: 'mllp',
+      ...(audit
+        ? {
+            onApplied: async (r) => audit.inTransaction({ interaction: 'transaction', action: 'E', status: r.response.status, clientId: 'mllp', address: f.remote, patient: r.patient }),
+            notApplied: async (r, description) => audit.later({ interaction: 'transaction', action: 'E', status: r.response.status, clientId: 'mllp', address: f.remote, description }),
+          }
+        : {}),
+    });
+    return answer.ack;
+  };
+  const handle = async (frames: Frame[]) => {
+    if (!frames.some((f) => f.batch)) return messages(frames);
+    const acks: string[] = [];
+    let run: Frame[] = [];
+    for (const f of frames) {
+      if (!f.batch) {
+        run.push(f);
+        continue;
+      }
+      if (run.length) acks.push(...(await messages(run)));
+      run = [];
+      acks.push(await batchFile(f));
+    }
+    if (run.length) acks.push(...(await messages(run)));
+    return acks;
   };
   // mapped Bundles are prepared on the prepare pool's threads (checks, labels, index rows)
   const mapper = new Hl7v2Mapper({ pool: ctx.prepare, rules: { audit: !!ctx.audit } });

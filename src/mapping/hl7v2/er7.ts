@@ -153,17 +153,18 @@ function hasDelimiter(s: string, d: Delimiters): boolean {
   return false;
 }
 
-function checkDelimiters(header: string): Delimiters {
-  if (header.length < 8) throw new Hl7Error('AR', HL7_ERROR.requiredMissing, 'The MSH segment is truncated: no encoding characters', 'MSH-2');
+/** The delimiters a header segment (MSH, or a batch's FHS/BHS) declares in its fields 1 and 2. */
+export function checkDelimiters(header: string, segment = 'MSH'): Delimiters {
+  if (header.length < 8) throw new Hl7Error('AR', HL7_ERROR.requiredMissing, `The ${segment} segment is truncated: no encoding characters`, `${segment}-2`);
   const [field, component, repetition, escapeChar, subcomponent] = [header[3], header[4], header[5], header[6], header[7]];
   const all = [field, component, repetition, escapeChar, subcomponent];
   const bad = all.find((c) => /[A-Za-z0-9\s]/.test(c));
   if (bad !== undefined || new Set(all).size !== all.length) {
-    throw new Hl7Error('AR', HL7_ERROR.dataType, 'MSH-1/MSH-2 must be five distinct delimiter characters (usually |^~\\&)', 'MSH-2');
+    throw new Hl7Error('AR', HL7_ERROR.dataType, `${segment}-1/${segment}-2 must be five distinct delimiter characters (usually |^~\\&)`, `${segment}-2`);
   }
   // v2.7 adds a truncation character after the sub-component separator
   const next = header[8];
-  if (next !== field && next !== '#') throw new Hl7Error('AR', HL7_ERROR.dataType, 'MSH-2 must be followed by the field separator', 'MSH-2');
+  if (next !== field && next !== '#') throw new Hl7Error('AR', HL7_ERROR.dataType, `${segment}-2 must be followed by the field separator`, `${segment}-2`);
   return { field, component, repetition, escape: escapeChar, subcomponent };
 }
 
@@ -197,7 +198,7 @@ export function parseEr7(text: string, hexDecoder: TextDecoder): Message {
     if (!/^[A-Z][A-Z0-9]{2}$/.test(name)) {
       throw new Hl7Error('AR', HL7_ERROR.segmentSequence, `Segment ${i + 1} has no valid segment id`, `segment ${i + 1}`);
     }
-    if (name === 'MSH' && i > 0) throw new Hl7Error('AR', HL7_ERROR.segmentSequence, 'Only one MSH segment per message (batches are not supported)', `segment ${i + 1}`);
+    if (name === 'MSH' && i > 0) throw new Hl7Error('AR', HL7_ERROR.segmentSequence, 'Only one MSH segment per message (a batch of messages begins with BHS or FHS)', `segment ${i + 1}`);
     const raw = name === 'MSH' ? ['MSH', d.field, ...parts.slice(1)] : parts;
     segments.push(new Segment(name, raw, d, hexDecoder));
   }
