@@ -205,29 +205,30 @@ export function registerAuth(app: FastifyInstance, ctx: Context, tokens: TokenSe
   };
   // The token each connection last showed, verified: a client sends its requests over a kept-alive
   // connection with one token, so the next request's check is a comparison of the header's text
-  // (and of the Host its audience depends on) instead of a pattern over the token, a hash of it
-  // and a look-up; its expiry is still checked on every request.
-  const lastOnConnection = new WeakMap<object, { header: string; host: string; claims: AccessClaims }>();
-  const remember = (request: FastifyRequest, header: string, claims: AccessClaims) => {
-    lastOnConnection.set(request.raw.socket, { header, host: request.host, claims });
+  // and of the audience it was verified for (Host and protocol, which a proxy's headers may
+  // change between requests) instead of a pattern over the token and a look-up; its expiry is
+  // still checked on every request.
+  const lastOnConnection = new WeakMap<object, { header: string; base: string; claims: AccessClaims }>();
+  const remember = (request: FastifyRequest, header: string, base: string, claims: AccessClaims) => {
+    lastOnConnection.set(request.raw.socket, { header, base, claims });
     return claims;
   };
   // a callback hook: a request whose token was verified before is checked without a promise
   app.addHook('onRequest', (request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void) => {
     if (isPublic(request.url, basePath)) return done();
     const header = request.headers.authorization ?? '';
+    const base = audienceBase(request, ctx);
     const last = lastOnConnection.get(request.raw.socket);
-    if (last !== undefined && last.header === header && last.host === request.host && tokens.unexpired(last.claims)) return done(authenticate(request, last.claims));
+    if (last !== undefined && last.header === header && last.base === base && tokens.unexpired(last.claims)) return done(authenticate(request, last.claims));
     const m = BEARER.exec(header);
     if (!m) {
       return done(refuse(request, new FhirError(401, { code: 'login', diagnostics: 'This server needs a SMART Backend Services access token (Authorization: Bearer …)' }, { 'www-authenticate': challenge(request) })));
     }
-    const base = audienceBase(request, ctx);
     if (!base) return done(refuse(request, new FhirError(400, { code: 'invalid', diagnostics: UNTRUSTED_HOST })));
     const known = tokens.verifiedAccess(m[1], base);
-    if (known) return done(authenticate(request, remember(request, header, known)));
+    if (known) return done(authenticate(request, remember(request, header, base, known)));
     tokens.verifyAccess(m[1], base).then(
-      (claims) => done(authenticate(request, remember(request, header, claims))),
+      (claims) => done(authenticate(request, remember(request, header, base, claims))),
       () => done(invalid(request)),
     );
   });

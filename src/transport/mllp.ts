@@ -19,6 +19,7 @@ import { isBatch } from '../mapping/hl7v2/batch.ts';
 import { metricsOf } from '../http/metrics.ts';
 import { Hl7v2Mapper, type MapResult } from './hl7v2-mapper.ts';
 import type { Context, FhirRequest } from '../rest/types.ts';
+import type { AuditInput } from '../audit/audit.ts';
 
 const SB = 0x0b;
 const EB = 0x1c;
@@ -240,12 +241,15 @@ export async function startMllp(app: FastifyInstance, ctx: Context): Promise<Mll
     query: Object.create(null),
     headers: {},
   };
+  // the AuditEvent of a message from `remote`: with the patient it wrote, or why it was not applied
+  const event = (r: Ingested, remote: string, about: { patient?: string } | { description: string }): AuditInput =>
+    ({ interaction: 'transaction', action: 'E', status: r.response.status, clientId: 'mllp', address: remote, ...about });
   const messages = async (frames: Frame[]) => {
     const req: FhirRequest = { ...base, body: undefined };
     const received = new Date().toISOString();
     const audit = ctx.audit;
     // each applied message's AuditEvent commits with it
-    const onApplied = audit && (async (r: Ingested, n: number) => audit.inTransaction({ interaction: 'transaction', action: 'E', status: r.response.status, clientId: 'mllp', address: frames[n].remote, patient: r.patient }));
+    const onApplied = audit && (async (r: Ingested, n: number) => audit.inTransaction(event(r, frames[n].remote, { patient: r.patient })));
     const premapped = frames.every((f) => f.mapped) ? await Promise.all(frames.map((f) => f.mapped!)) : undefined;
     const results = await ingestBatch(req, ctx, frames.map((f) => ({ bytes: f.bytes })), onApplied || undefined, premapped);
     metricsOf(ctx)?.mllpBatch();
@@ -253,7 +257,7 @@ export async function startMllp(app: FastifyInstance, ctx: Context): Promise<Mll
     await ctx.inbound?.recordHl7v2('mllp', frames.map((f, n) => ({ bytes: f.bytes, received, result: results[n] })));
     for (const [n, r] of results.entries()) {
       metricsOf(ctx)?.message('mllp', r.ackCode);
-      if (r.ackCode !== 'AA') await audit?.later({ interaction: 'transaction', action: 'E', status: r.response.status, clientId: 'mllp', address: frames[n].remote, description: `HL7 v2 message not applied (${r.ackCode})` });
+      if (r.ackCode !== 'AA') await audit?.later(event(r, frames[n].remote, { description: `HL7 v2 message not applied (${r.ackCode})` }));
     }
     return results.map((r) => r.ack);
   };
@@ -266,8 +270,8 @@ export async function startMllp(app: FastifyInstance, ctx: Context): Promise<Mll
       door: 'mllp',
       ...(audit
         ? {
-            onApplied: async (r) => audit.inTransaction({ interaction: 'transaction', action: 'E', status: r.response.status, clientId: 'mllp', address: f.remote, patient: r.patient }),
-            notApplied: async (r, description) => audit.later({ interaction: 'transaction', action: 'E', status: r.response.status, clientId: 'mllp', address: f.remote, description }),
+            onApplied: async (r) => audit.inTransaction(event(r, f.remote, { patient: r.patient })),
+            notApplied: async (r, description) => audit.later(event(r, f.remote, { description })),
           }
         : {}),
     });
