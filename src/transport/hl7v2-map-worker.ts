@@ -42,10 +42,25 @@ parentPort!.on('message', async (m: MapTask) => {
     preparing = { stamp: m.build.stamp, preparer: Preparer.build(m.build.settings, m.build.conformance), rules: m.rules };
     return;
   }
-  const replies: MapReply[] = [];
-  for (const frame of m.frames) replies.push(await mapped(frame));
-  parentPort!.postMessage(replies);
+  // replies go back a few at a time, not once the whole task is mapped: the listener applies the
+  // frames mapped so far while this thread maps the rest (a task is every frame read in one turn
+  // of the main thread's loop, often twenty or more: ~10 ms of mapping). A hand-over costs each
+  // side tens of microseconds, so a reply waits for REPLY_MS of mapping or the task's end.
+  let replies: MapReply[] = [];
+  let since = performance.now();
+  for (const frame of m.frames) {
+    replies.push(await mapped(frame));
+    if (performance.now() - since >= REPLY_MS) {
+      parentPort!.postMessage(replies);
+      replies = [];
+      since = performance.now();
+    }
+  }
+  if (replies.length) parentPort!.postMessage(replies);
 });
+
+/** How long mapped frames may wait for the others of their task before they are posted back. */
+const REPLY_MS = 1.5;
 
 async function mapped(m: MapFrame): Promise<MapReply> {
   let reply: MapReply;

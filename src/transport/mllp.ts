@@ -50,15 +50,15 @@ export interface MllpOptions {
 const MAX_BATCH = 64;
 
 /**
- * How many of the queued frames the next batch takes. Senders keep a window of frames in flight
- * and send more only as ACKs come back, so if a batch took every frame in flight, the mapping
- * thread would idle while it is applied and the main thread while the next is mapped (pure
- * alternation: ~470 messages/s where the main thread alone allows ~650). A batch takes half of
- * the frames in flight — those queued plus those the previous batch just answered, which the
- * senders are about to replace — so that the other half is mapped while it is applied, and the
- * halves keep alternating (with 4 × 16 frames in flight, batches of 32). A lone frame is a batch
- * of one. Smaller batches cost a little more CPU a message (each commit writes its pages to the
- * WAL): scripts/bench/README.md, HL7 v2 part four.
+ * How many of the queued frames the next batch may take. Senders keep a window of frames in
+ * flight and send more only as ACKs come back, so if a batch took every frame in flight, the
+ * mapping thread would idle while it is applied and the main thread while the next is mapped
+ * (pure alternation: ~470 messages/s where the main thread alone allows ~650). A batch takes at
+ * most half of the frames in flight — those queued plus those the previous batch just answered,
+ * which the senders are about to replace — so that the other half is mapped while it is applied
+ * (with 4 × 16 frames in flight, batches of up to 32). Of those it takes only the frames already
+ * mapped (MllpServer.drain). A lone frame is a batch of one. Smaller batches cost a little more
+ * CPU a message (each commit writes its pages to the WAL): scripts/bench/README.md, HL7 v2.
  */
 export function batchSize(queued: number, answered: number): number {
   return Math.max(1, Math.min(queued, MAX_BATCH, Math.ceil((queued + answered) / 2)));
@@ -83,7 +83,8 @@ export class MllpServer {
   private readonly sockets = new Set<net.Socket>();
   private readonly pending = new Set<Promise<unknown>>();
   private readonly options: MllpOptions;
-  private readonly queue: (Frame & { done: (ack: string) => void })[] = [];
+  /** frames in arrival order; `settled`: mapped (or needing no mapping), so it can be applied now */
+  private readonly queue: (Frame & { done: (ack: string) => void; settled: boolean })[] = [];
   private draining = false;
   port = 0;
 
@@ -118,7 +119,9 @@ export class MllpServer {
       // batch file's messages are mapped when it is applied, as over HTTP)
       const batch = isBatch(bytes);
       const mapped = batch ? undefined : this.options.mapper?.map(bytes, new Date().toISOString());
-      this.queue.push({ bytes, remote, ...(mapped ? { mapped } : {}), ...(batch ? { batch } : {}), done });
+      const queued = { bytes, remote, ...(mapped ? { mapped } : {}), ...(batch ? { batch } : {}), done, settled: !mapped };
+      if (mapped) void mapped.then(() => (queued.settled = true));
+      this.queue.push(queued);
       if (!this.draining) void this.drain();
     });
   }
@@ -130,7 +133,12 @@ export class MllpServer {
       while (this.queue.length) {
         // let frames already read from the sockets join this batch
         await new Promise((resolve) => setImmediate(resolve));
-        const batch = this.queue.splice(0, batchSize(this.queue.length, answered));
+        // a batch takes the frames mapped so far (at least the first, waited for): frames still
+        // on the mapping thread join the next batch rather than hold this one up
+        if (!this.queue[0].settled) await this.queue[0].mapped;
+        let settled = 1;
+        while (settled < this.queue.length && this.queue[settled].settled) settled++;
+        const batch = this.queue.splice(0, Math.min(settled, batchSize(this.queue.length, answered)));
         answered = batch.length;
         let acks: string[];
         try {
