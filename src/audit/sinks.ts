@@ -79,6 +79,7 @@ class WorkerSink implements AuditSink {
   private sent = 0;
   private readonly pending = new Map<number, Pending>();
   private exited: Promise<void>;
+  private closing = false;
 
   constructor(rows: AuditRows, local: SqliteSink, signer: CheckpointSigner, onError: (err: Error) => void) {
     this.local = local;
@@ -93,7 +94,9 @@ class WorkerSink implements AuditSink {
       const p = this.pending.get(m.n);
       if (!p) return;
       this.pending.delete(m.n);
-      if (!this.pending.size) worker.unref();
+      // while closing the worker stays referenced until it exits: a batch answered after
+      // `close` was posted must not let the process end before the worker signed the trail
+      if (!this.pending.size && !this.closing) worker.unref();
       if (!m.error) return p.resolve();
       this.onError(new Error(`audit worker: ${m.error}; the batch is written on the main thread`));
       this.local.write(p.batch.events()).then(p.resolve, p.reject);
@@ -140,6 +143,7 @@ class WorkerSink implements AuditSink {
 
   async close(): Promise<void> {
     const worker = this.worker;
+    this.closing = true;
     if (worker) {
       // the worker answers messages in order: `close` comes after every batch sent before it
       worker.ref();

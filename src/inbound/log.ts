@@ -142,6 +142,12 @@ export class InboundLog {
     this.now = now;
   }
 
+  /** whether what is read of the log after recordHl7v2 was called includes those messages
+   * before its promise settled (MessageLogStore.ordered), or if the log is off */
+  get ordered(): boolean {
+    return this.store?.ordered ?? true;
+  }
+
   /** whether messages are logged (a bound of 0, or an engine without a log, turns it off) */
   get enabled(): boolean {
     return this.store !== undefined;

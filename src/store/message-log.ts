@@ -51,6 +51,9 @@ export interface MessageLogQuery {
 }
 
 export interface MessageLogStore {
+  /** calls run in the order they are made: a read made after an append includes it even before
+   * the append's promise settled (so a caller may answer without waiting for the log) */
+  readonly ordered?: boolean;
   append(entries: InboundMessage[]): Promise<void>;
   list(query: MessageLogQuery): Promise<InboundSummary[]>;
   read(id: string): Promise<InboundMessage | undefined>;

@@ -261,8 +261,12 @@ export async function startMllp(app: FastifyInstance, ctx: Context): Promise<Mll
     const premapped = frames.every((f) => f.mapped) ? await Promise.all(frames.map((f) => f.mapped!)) : undefined;
     const results = await ingestBatch(req, ctx, frames.map((f) => ({ bytes: f.bytes })), onApplied || undefined, premapped);
     metricsOf(ctx)?.mllpBatch();
-    // accepted or refused, each message goes to the inbound message log (src/inbound/log.ts)
-    await ctx.inbound?.recordHl7v2('mllp', frames.map((f, n) => ({ bytes: f.bytes, received, result: results[n] })));
+    // accepted or refused, each message goes to the inbound message log (src/inbound/log.ts).
+    // The ACKs wait for it only where a read of the log could otherwise miss it: the embedded
+    // engine's log runs its calls in order (on a thread of its own for a file), and logging
+    // never fails the ACKs
+    const logged = ctx.inbound?.recordHl7v2('mllp', frames.map((f, n) => ({ bytes: f.bytes, received, result: results[n] })));
+    if (!ctx.inbound?.ordered) await logged;
     for (const [n, r] of results.entries()) {
       metricsOf(ctx)?.message('mllp', r.ackCode);
       if (r.ackCode !== 'AA') await audit?.later(event(r, frames[n].remote, { description: `HL7 v2 message not applied (${r.ackCode})` }));

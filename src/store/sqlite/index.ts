@@ -21,6 +21,8 @@ import { AUDIT_TYPE, LedgerSearch } from './audit-search.ts';
 import { systemHistory } from './system-history.ts';
 import { FhirError } from '../../fhir/errors.ts';
 import { messageLogPath, SqliteMessageLog } from './message-log.ts';
+import { ThreadedMessageLog } from './message-log-thread.ts';
+import type { MessageLogStore } from '../message-log.ts';
 import { RETENTION_CLIENT, type QueuedAudit } from '../../audit/audit.ts';
 import type { Checkpoint, CheckpointSigner } from '../../audit/checkpoint.ts';
 import type { Cursor, SearchQuery } from '../../search/ir.ts';
@@ -605,11 +607,13 @@ export class SqliteStore implements ResourceStore {
     };
   }
 
-  private inbound: SqliteMessageLog | undefined;
+  private inbound: MessageLogStore | undefined;
 
-  /** The inbound message log (src/store/sqlite/message-log.ts), opened on first use. */
-  messageLog(): SqliteMessageLog {
-    this.inbound ??= new SqliteMessageLog(messageLogPath(this.options.path), this.options.synchronous);
+  /** The inbound message log (src/store/sqlite/message-log.ts), opened on first use: on a thread
+   * of its own for a database file (message-log-thread.ts), here for an in-memory one. */
+  messageLog(): MessageLogStore {
+    const path = messageLogPath(this.options.path);
+    this.inbound ??= path === ':memory:' ? new SqliteMessageLog(path, this.options.synchronous) : new ThreadedMessageLog(path, this.options.synchronous);
     return this.inbound;
   }
 

@@ -3,7 +3,9 @@
 // its own. Its writes never join, nor wait for, a FHIR transaction: a refused message's entry
 // must outlive the rollback of the transaction that refused it, and a write on the resource
 // database's writer connection while a transaction is open would become part of it. Deleting
-// that one file also wipes every stored message text at once.
+// that one file also wipes every stored message text at once. For a database file the
+// connection lives on a thread of its own (message-log-thread.ts): an MLLP feed's log writes
+// then cost the main thread one hand-over a batch.
 //
 // `n` numbers entries in the order they were logged; entries are only ever deleted from the
 // oldest end (by age or by count), so the numbers kept are contiguous and pruning by count is
@@ -74,6 +76,8 @@ export function messageLogPath(databasePath: string): string {
 }
 
 export class SqliteMessageLog implements MessageLogStore {
+  /** every call runs to its end before it returns */
+  readonly ordered = true;
   private readonly db: Database.Database;
   private readonly insert;
   private readonly byId;
@@ -87,8 +91,10 @@ export class SqliteMessageLog implements MessageLogStore {
     this.db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    // OR IGNORE: an append run again (on the main thread, after the log's thread failed:
+    // message-log-thread.ts) skips the entries stored already, by id
     this.insert = this.db.prepare(
-      `INSERT INTO inbound_message (id, received, door, kind, sender, control_id, event, ack, issues, written, size, content, charset)
+      `INSERT OR IGNORE INTO inbound_message (id, received, door, kind, sender, control_id, event, ack, issues, written, size, content, charset)
        VALUES (@id, @received, @door, @kind, @sender, @controlId, @event, @ack, @issues, @written, @size, @content, @charset)`,
     );
     this.byId = this.db.prepare<[string], SummaryRow & { content: Buffer | null; charset: string | null }>(`SELECT ${SUMMARY}, content, charset FROM inbound_message WHERE id = ?`);

@@ -1,0 +1,146 @@
+// The inbound message log on a thread of its own (src/store/sqlite/message-log-worker.ts), for
+// a database file: an MLLP feed logs every message it answers, and the log's inserts and commits
+// were ~5–10 % of the main thread's time a message (scripts/bench/hl7v2.ts: 1,009–1,028 messages/s
+// with the log, 1,052–1,137 without). The thread runs the calls in the order made, so what is
+// read after an append includes it; each call's promise settles when the thread has run it.
+// Should the thread fail, its unanswered calls and every later one run on this thread, on a
+// connection of its own to the same file (an append the thread had committed is then skipped by
+// its ids: the insert ignores an id stored already).
+import { Worker } from 'node:worker_threads';
+import type { InboundMessage, InboundSummary, MessageLogQuery, MessageLogStore } from '../message-log.ts';
+import { SqliteMessageLog } from './message-log.ts';
+
+/** What the thread is asked (`n` numbers the calls). */
+export type LogCall =
+  | { n: number; op: 'append'; entries: InboundMessage[] }
+  | { n: number; op: 'list'; query: MessageLogQuery }
+  | { n: number; op: 'read'; id: string }
+  | { n: number; op: 'prune'; before: string; keep: number }
+  | { op: 'close' };
+
+export type LogReply = { n: number; value: unknown } | { n: number; error: string };
+
+type Call = Exclude<LogCall, { op: 'close' }>;
+/** A call as made, without its number. */
+type Request = Call extends infer C ? (C extends { n: number } ? Omit<C, 'n'> : never) : never;
+
+interface Pending {
+  call: Call;
+  resolve: (value: unknown) => void;
+  reject: (err: Error) => void;
+}
+
+export class ThreadedMessageLog implements MessageLogStore {
+  /** the thread runs the calls in the order made (and so does this thread, once it took over) */
+  readonly ordered = true;
+  private readonly path: string;
+  private readonly synchronous: 'normal' | 'full';
+  private worker: Worker | undefined;
+  /** where calls run once the thread is gone */
+  private local: SqliteMessageLog | undefined;
+  private readonly pending = new Map<number, Pending>();
+  private sent = 0;
+  private closed = false;
+  private readonly exited: Promise<void>;
+
+  constructor(path: string, synchronous: 'normal' | 'full' = 'normal') {
+    this.path = path;
+    this.synchronous = synchronous;
+    const worker = new Worker(new URL('./message-log-worker.ts', import.meta.url), { workerData: { path, synchronous } });
+    // referenced only while calls are in flight: a process that is done and never closed the
+    // store still exits
+    worker.unref();
+    worker.on('message', (r: LogReply) => {
+      const p = this.pending.get(r.n);
+      if (!p) return;
+      this.pending.delete(r.n);
+      // while closing the thread stays referenced until it exits (close() awaits that)
+      if (!this.pending.size && !this.closed) worker.unref();
+      if ('error' in r) p.reject(new Error(r.error));
+      else p.resolve(r.value);
+    });
+    // a failure is answered by running its calls here (exit follows error)
+    worker.on('error', () => undefined);
+    this.exited = new Promise((resolve) =>
+      worker.once('exit', () => {
+        this.worker = undefined;
+        if (!this.closed) this.takeOver();
+        resolve();
+      }),
+    );
+    this.worker = worker;
+  }
+
+  private here(): SqliteMessageLog {
+    this.local ??= new SqliteMessageLog(this.path, this.synchronous);
+    return this.local;
+  }
+
+  /** The thread is gone: its unanswered calls run here, in the order made. */
+  private takeOver(): void {
+    const calls = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of calls) this.runHere(p.call).then(p.resolve, p.reject);
+  }
+
+  private runHere(call: Request): Promise<unknown> {
+    const log = this.here();
+    switch (call.op) {
+      case 'append':
+        return log.append(call.entries);
+      case 'list':
+        return log.list(call.query);
+      case 'read':
+        return log.read(call.id);
+      case 'prune':
+        return log.prune(call.before, call.keep);
+    }
+  }
+
+  private call<T>(request: Request): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('the inbound message log is closed'));
+    if (!this.worker) return this.runHere(request) as Promise<T>;
+    const worker = this.worker;
+    const call = { ...request, n: ++this.sent } as Call;
+    return new Promise<T>((resolve, reject) => {
+      if (!this.pending.size) worker.ref();
+      this.pending.set(call.n, { call, resolve: resolve as (v: unknown) => void, reject });
+      worker.postMessage(call);
+    });
+  }
+
+  append(entries: InboundMessage[]): Promise<void> {
+    return this.call({ op: 'append', entries });
+  }
+
+  list(query: MessageLogQuery): Promise<InboundSummary[]> {
+    return this.call({ op: 'list', query });
+  }
+
+  async read(id: string): Promise<InboundMessage | undefined> {
+    const m = await this.call<InboundMessage | undefined>({ op: 'read', id });
+    // the content comes back as a Uint8Array
+    return m?.content ? { ...m, content: Buffer.from(m.content.buffer, m.content.byteOffset, m.content.byteLength) } : m;
+  }
+
+  /** Once the log is closed, prunes nothing (the log's own prune after an append may come
+   * after the server began to stop). */
+  prune(before: string, keep: number): Promise<number> {
+    if (this.closed) return Promise.resolve(0);
+    return this.call({ op: 'prune', before, keep });
+  }
+
+  /** Runs every call made before it, then closes the log. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const worker = this.worker;
+    if (worker) {
+      // the thread answers in order: `close` comes after every call made before it
+      worker.ref();
+      worker.postMessage({ op: 'close' } satisfies LogCall);
+      await this.exited;
+    }
+    await this.local?.close();
+  }
+}
