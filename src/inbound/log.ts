@@ -6,7 +6,7 @@
 // integration.js; served by $inbound-messages, src/operations/inbound-messages.ts).
 //
 // Bounded: entries older than --message-log-days or past the newest --message-log-max are
-// pruned after every append and once an hour; 0 for either turns the log off (nothing is
+// pruned with every append and once an hour; 0 for either turns the log off (nothing is
 // stored). The raw text is the most sensitive thing the server holds (status-revealing
 // identifiers that no redaction reaches): it is never logged, never put in an error, and read
 // only with both the integration and the migration-data scopes.
@@ -17,7 +17,7 @@ import { FhirError } from '../fhir/errors.ts';
 import { decodeMessage } from '../mapping/hl7v2/charset.ts';
 import type { Ingested } from '../operations/hl7v2.ts';
 import type { FhirResponse } from '../rest/types.ts';
-import type { InboundAck, InboundDoor, InboundMessage, InboundSummary, MessageLogQuery, MessageLogStore } from '../store/message-log.ts';
+import type { InboundAck, InboundDoor, InboundMessage, InboundSummary, MessageLogQuery, MessageLogStore, PruneBounds } from '../store/message-log.ts';
 
 const DAY_MS = 86_400_000;
 const PRUNE_EVERY_MS = 3_600_000;
@@ -204,24 +204,29 @@ export class InboundLog {
     return this.store ? this.store.read(id) : Promise.resolve(undefined);
   }
 
+  /** What is past the bounds now. */
+  private pruneBounds(): PruneBounds {
+    return { before: new Date(this.now() - this.bounds.days * DAY_MS).toISOString(), keep: this.bounds.max };
+  }
+
   /** Deletes what is past the bounds; returns how many entries went. */
   async prune(): Promise<number> {
     if (!this.store) return 0;
     try {
-      return await this.store.prune(new Date(this.now() - this.bounds.days * DAY_MS).toISOString(), this.bounds.max);
+      const { before, keep } = this.pruneBounds();
+      return await this.store.prune(before, keep);
     } catch (err) {
       this.onError(err as Error);
       return 0;
     }
   }
 
+  /** Stores the entries and prunes, in one call on the store. */
   private async append(entries: InboundMessage[]): Promise<void> {
     try {
-      await this.store!.append(entries);
+      await this.store!.append(entries, this.pruneBounds());
     } catch (err) {
       this.onError(err as Error);
-      return;
     }
-    await this.prune();
   }
 }

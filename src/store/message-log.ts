@@ -43,6 +43,12 @@ export interface InboundMessage extends InboundSummary {
   charset?: string;
 }
 
+/** What prune() takes: entries received before `before` go, and all but the newest `keep`. */
+export interface PruneBounds {
+  before: string;
+  keep: number;
+}
+
 export interface MessageLogQuery {
   /** the newest `count` entries, newest first */
   count: number;
@@ -54,7 +60,9 @@ export interface MessageLogStore {
   /** calls run in the order they are made: a read made after an append includes it even before
    * the append's promise settled (so a caller may answer without waiting for the log) */
   readonly ordered?: boolean;
-  append(entries: InboundMessage[]): Promise<void>;
+  /** Stores the entries; with `bounds`, then prunes as prune() does, in the same call (one
+   * round trip, one commit). */
+  append(entries: InboundMessage[], bounds?: PruneBounds): Promise<void>;
   list(query: MessageLogQuery): Promise<InboundSummary[]>;
   read(id: string): Promise<InboundMessage | undefined>;
   /** Deletes the entries received before `before` and all but the newest `keep`; returns how many went. */

@@ -4,7 +4,7 @@
 // the time they were received, then by id; the content is kept as base64 text so that the
 // driver and the test double (mingo) hand back the same thing.
 import type { MongoCollection } from './backend.ts';
-import type { InboundMessage, InboundSummary, MessageLogQuery, MessageLogStore } from '../message-log.ts';
+import type { InboundMessage, InboundSummary, MessageLogQuery, MessageLogStore, PruneBounds } from '../message-log.ts';
 
 export const MESSAGE_LOG_COLLECTION = 'inbound_messages';
 
@@ -66,7 +66,7 @@ export class MongoMessageLog implements MessageLogStore {
     this.clock = clock;
   }
 
-  async append(entries: InboundMessage[]): Promise<void> {
+  async append(entries: InboundMessage[], bounds?: PruneBounds): Promise<void> {
     this.appended += entries.length;
     for (const e of entries) {
       await this.coll.insertOne({
@@ -79,6 +79,7 @@ export class MongoMessageLog implements MessageLogStore {
         ...(e.charset !== undefined ? { charset: e.charset } : {}),
       });
     }
+    if (bounds) await this.prune(bounds.before, bounds.keep);
   }
 
   async list(q: MessageLogQuery): Promise<InboundSummary[]> {

@@ -7,12 +7,12 @@
 // connection of its own to the same file (an append the thread had committed is then skipped by
 // its ids: the insert ignores an id stored already).
 import { Worker } from 'node:worker_threads';
-import type { InboundMessage, InboundSummary, MessageLogQuery, MessageLogStore } from '../message-log.ts';
+import type { InboundMessage, InboundSummary, MessageLogQuery, MessageLogStore, PruneBounds } from '../message-log.ts';
 import { SqliteMessageLog } from './message-log.ts';
 
 /** What the thread is asked (`n` numbers the calls). */
 export type LogCall =
-  | { n: number; op: 'append'; entries: InboundMessage[] }
+  | { n: number; op: 'append'; entries: InboundMessage[]; bounds?: PruneBounds }
   | { n: number; op: 'list'; query: MessageLogQuery }
   | { n: number; op: 'read'; id: string }
   | { n: number; op: 'prune'; before: string; keep: number }
@@ -87,7 +87,7 @@ export class ThreadedMessageLog implements MessageLogStore {
     const log = this.here();
     switch (call.op) {
       case 'append':
-        return log.append(call.entries);
+        return log.append(call.entries, call.bounds);
       case 'list':
         return log.list(call.query);
       case 'read':
@@ -109,8 +109,8 @@ export class ThreadedMessageLog implements MessageLogStore {
     });
   }
 
-  append(entries: InboundMessage[]): Promise<void> {
-    return this.call({ op: 'append', entries });
+  append(entries: InboundMessage[], bounds?: PruneBounds): Promise<void> {
+    return this.call({ op: 'append', entries, ...(bounds ? { bounds } : {}) });
   }
 
   list(query: MessageLogQuery): Promise<InboundSummary[]> {

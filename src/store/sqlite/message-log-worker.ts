@@ -27,7 +27,7 @@ function run(call: Exclude<LogCall, { op: 'close' }>): Promise<unknown> {
   switch (call.op) {
     case 'append':
       // a Buffer arrives as a Uint8Array: the driver binds it as a BLOB all the same
-      return log.append(call.entries.map((e) => (e.content ? { ...e, content: Buffer.from(e.content.buffer, e.content.byteOffset, e.content.byteLength) } : e)));
+      return log.append(call.entries.map((e) => (e.content ? { ...e, content: Buffer.from(e.content.buffer, e.content.byteOffset, e.content.byteLength) } : e)), call.bounds);
     case 'list':
       return log.list(call.query);
     case 'read':

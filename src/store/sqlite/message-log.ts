@@ -13,7 +13,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { InboundMessage, InboundSummary, MessageLogQuery, MessageLogStore } from '../message-log.ts';
+import type { InboundMessage, InboundSummary, MessageLogQuery, MessageLogStore, PruneBounds } from '../message-log.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS inbound_message (
@@ -102,7 +102,7 @@ export class SqliteMessageLog implements MessageLogStore {
     this.pruneByCount = this.db.prepare<[number]>('DELETE FROM inbound_message WHERE n <= (SELECT MAX(n) FROM inbound_message) - ?');
   }
 
-  async append(entries: InboundMessage[]): Promise<void> {
+  async append(entries: InboundMessage[], bounds?: PruneBounds): Promise<void> {
     const write = this.db.transaction((all: InboundMessage[]) => {
       for (const e of all) {
         this.insert.run({
@@ -110,6 +110,7 @@ export class SqliteMessageLog implements MessageLogStore {
           ack: e.ack, issues: JSON.stringify(e.issues), written: JSON.stringify(e.written), size: e.size, content: e.content ?? null, charset: e.charset ?? null,
         });
       }
+      if (bounds) this.pruned(bounds.before, bounds.keep);
     });
     write(entries);
   }
@@ -136,6 +137,10 @@ export class SqliteMessageLog implements MessageLogStore {
   }
 
   async prune(before: string, keep: number): Promise<number> {
+    return this.pruned(before, keep);
+  }
+
+  private pruned(before: string, keep: number): number {
     return this.pruneByAge.run(before).changes + this.pruneByCount.run(keep).changes;
   }
 
