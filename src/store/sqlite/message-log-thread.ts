@@ -24,6 +24,21 @@ type Call = Exclude<LogCall, { op: 'close' }>;
 /** A call as made, without its number. */
 type Request = Call extends infer C ? (C extends { n: number } ? Omit<C, 'n'> : never) : never;
 
+/** Runs a call on a log (the thread's, or this thread's once it took over). A content that
+ * crossed threads is a Uint8Array, which the driver binds as a BLOB as it binds a Buffer. */
+export function runCall(log: MessageLogStore, call: Request): Promise<unknown> {
+  switch (call.op) {
+    case 'append':
+      return log.append(call.entries, call.bounds);
+    case 'list':
+      return log.list(call.query);
+    case 'read':
+      return log.read(call.id);
+    case 'prune':
+      return log.prune(call.before, call.keep);
+  }
+}
+
 interface Pending {
   /** what runs on this thread should the log's thread fail */
   call: Request;
@@ -85,17 +100,7 @@ export class ThreadedMessageLog implements MessageLogStore {
   }
 
   private runHere(call: Request): Promise<unknown> {
-    const log = this.here();
-    switch (call.op) {
-      case 'append':
-        return log.append(call.entries, call.bounds);
-      case 'list':
-        return log.list(call.query);
-      case 'read':
-        return log.read(call.id);
-      case 'prune':
-        return log.prune(call.before, call.keep);
-    }
+    return runCall(this.here(), call);
   }
 
   /** `transfer`: buffers of the request moved to the thread; `here`: the request to run on this

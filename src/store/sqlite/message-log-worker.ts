@@ -3,7 +3,7 @@
 // here in the order made, so a read made after an append sees it.
 import { parentPort, workerData } from 'node:worker_threads';
 import { SqliteMessageLog } from './message-log.ts';
-import type { LogCall, LogReply } from './message-log-thread.ts';
+import { runCall, type LogCall, type LogReply } from './message-log-thread.ts';
 
 const { path, synchronous } = workerData as { path: string; synchronous: 'normal' | 'full' };
 const log = new SqliteMessageLog(path, synchronous);
@@ -16,23 +16,10 @@ parentPort!.on('message', async (call: LogCall) => {
   }
   let reply: LogReply;
   try {
-    reply = { n: call.n, value: await run(call) };
+    reply = { n: call.n, value: await runCall(log, call) };
   } catch (err) {
     reply = { n: call.n, error: (err as Error).message.slice(0, 300) };
   }
   parentPort!.postMessage(reply);
 });
 
-function run(call: Exclude<LogCall, { op: 'close' }>): Promise<unknown> {
-  switch (call.op) {
-    case 'append':
-      // a Buffer arrives as a Uint8Array: the driver binds it as a BLOB all the same
-      return log.append(call.entries.map((e) => (e.content ? { ...e, content: Buffer.from(e.content.buffer, e.content.byteOffset, e.content.byteLength) } : e)), call.bounds);
-    case 'list':
-      return log.list(call.query);
-    case 'read':
-      return log.read(call.id);
-    case 'prune':
-      return log.prune(call.before, call.keep);
-  }
-}
