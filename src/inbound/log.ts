@@ -43,10 +43,6 @@ export interface ReceivedHl7v2 {
   result: Ingested;
 }
 
-/** The charset parameter of an HTTP Content-Type, as $hl7v2-ingest reads it. */
-export function charsetParameter(contentType: string | undefined): string | undefined {
-  return /charset=("?)([A-Za-z0-9_.:\-]+)\1/i.exec(contentType ?? '')?.[2];
-}
 
 let lastMs = 0;
 let sequence = 0;

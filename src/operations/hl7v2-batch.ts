@@ -53,6 +53,17 @@ function entryOf(r: Ingested): BundleEntry {
   return { ...(body ? { resource: body } : {}), response: { status } };
 }
 
+/** One message through a door, as if sent alone: applied in its own transaction (ingestHl7v2),
+ * counted, and audited when not applied. Its inbound log entry is the caller's to write (a batch
+ * file's entries are written together). */
+export async function ingestThroughDoor(req: FhirRequest, ctx: Context, bytes: Buffer, door: BatchDoor, received: string, index = 0): Promise<{ result: Ingested; logged: ReceivedHl7v2 }> {
+  const charset = door.charset ? { charset: door.charset } : {};
+  const result = await ingestHl7v2(req, ctx, { bytes, ...charset }, door.onApplied, index);
+  metricsOf(ctx)?.message(door.door, result.ackCode);
+  if (result.ackCode !== 'AA') await door.notApplied?.(result, `HL7 v2 message not applied (${result.ackCode})`);
+  return { result, logged: { bytes, ...charset, received, result } };
+}
+
 /** A batch file's bytes, answered; never throws for what the sender sent. */
 export async function ingestHl7v2Batch(req: FhirRequest, ctx: Context, bytes: Buffer, door: BatchDoor): Promise<BatchAnswer> {
   const received = new Date().toISOString();
@@ -71,12 +82,9 @@ export async function ingestHl7v2Batch(req: FhirRequest, ctx: Context, bytes: Bu
   const results: Ingested[] = [];
   const logged: ReceivedHl7v2[] = [];
   for (const [i, m] of messages.entries()) {
-    const message = Buffer.from(m.buffer, m.byteOffset, m.byteLength);
-    const r = await ingestHl7v2(req, ctx, { bytes: message, ...(door.charset ? { charset: door.charset } : {}) }, door.onApplied, i);
-    results.push(r);
-    logged.push({ bytes: message, ...(door.charset ? { charset: door.charset } : {}), received, result: r });
-    metricsOf(ctx)?.message(door.door, r.ackCode);
-    if (r.ackCode !== 'AA') await door.notApplied?.(r, `HL7 v2 message not applied (${r.ackCode})`);
+    const one = await ingestThroughDoor(req, ctx, Buffer.from(m.buffer, m.byteOffset, m.byteLength), door, received, i);
+    results.push(one.result);
+    logged.push(one.logged);
   }
   // accepted or refused, each message is its own entry of the inbound message log
   if (logged.length) await ctx.inbound?.recordHl7v2(door.door, logged);

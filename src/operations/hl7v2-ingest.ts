@@ -8,33 +8,35 @@
 // AuditEvent joins.
 import { MediaText } from '../fhir/body.ts';
 import type { Handler } from '../rest/types.ts';
-import { metricsOf } from '../http/metrics.ts';
-import { hl7v2Ingest } from './hl7v2.ts';
+import { FhirError } from '../fhir/errors.ts';
+import { HL7_MEDIA_TYPES } from './hl7v2.ts';
 import { defineOperation } from './types.ts';
-import { charsetParameter } from '../inbound/log.ts';
+import { charsetParameter } from '../mapping/hl7v2/charset.ts';
 import { isBatch } from '../mapping/hl7v2/batch.ts';
-import { ingestHl7v2Batch } from './hl7v2-batch.ts';
+import { ingestHl7v2Batch, ingestThroughDoor, type BatchDoor } from './hl7v2-batch.ts';
 
 export const ER7 = 'x-application/hl7-v2+er7; charset=utf-8';
 
 const ingest: Handler = async (req, ctx) => {
+  if (!Buffer.isBuffer(req.body)) {
+    throw new FhirError(415, { code: 'not-supported', diagnostics: `$hl7v2-ingest takes one HL7 v2 message as ${HL7_MEDIA_TYPES.join(' or ')}` });
+  }
   const audit = req.auditEvent;
   const er7 = /hl7-v2/i.test(req.headers.accept ?? '');
-  if (Buffer.isBuffer(req.body) && isBatch(req.body)) {
+  const door: BatchDoor = {
+    door: 'http',
+    charset: charsetParameter(req.headers['content-type']),
+    ...(audit ? { onApplied: (r) => audit(r.response, { patient: r.patient, inTransaction: true }), notApplied: (r, description) => audit(r.response, { description, inTransaction: false }) } : {}),
+  };
+  if (isBatch(req.body)) {
     // a batch file: the batch of ACKs, or a batch-response Bundle (200 once the envelope was read)
-    const answer = await ingestHl7v2Batch(req, ctx, req.body, {
-      door: 'http',
-      charset: charsetParameter(req.headers['content-type']),
-      ...(audit ? { onApplied: (r) => audit(r.response, { patient: r.patient, inTransaction: true }), notApplied: (r, description) => audit(r.response, { description, inTransaction: false }) } : {}),
-    });
+    const answer = await ingestHl7v2Batch(req, ctx, req.body, door);
     return er7 ? { status: answer.response.status, body: new MediaText(ER7, answer.ack) } : answer.response;
   }
-  const received = new Date().toISOString();
-  const result = await hl7v2Ingest(req, ctx, audit && ((r) => audit(r.response, { patient: r.patient, inTransaction: true })));
+  // one message: applied as each message of a batch file is
+  const { result, logged } = await ingestThroughDoor(req, ctx, req.body, door, new Date().toISOString());
   // accepted or refused, the message goes to the inbound message log (src/inbound/log.ts)
-  await ctx.inbound?.recordHl7v2('http', [{ bytes: req.body as Buffer, charset: charsetParameter(req.headers['content-type']), received, result }]);
-  metricsOf(ctx)?.message('http', result.ackCode);
-  if (audit && result.ackCode !== 'AA') await audit(result.response, { description: `HL7 v2 message not applied (${result.ackCode})`, inTransaction: false });
+  await ctx.inbound?.recordHl7v2('http', [logged]);
   if (er7) {
     return { status: result.ackCode === 'AA' ? 200 : result.response.status, body: new MediaText(ER7, result.ack) };
   }

@@ -167,11 +167,3 @@ export async function ingestBatch(req: FhirRequest, ctx: Context, inputs: Hl7v2I
   }
 }
 
-/** POST [base]/$hl7v2-ingest with one message as text/plain or x-application/hl7-v2+er7. */
-export async function hl7v2Ingest(req: FhirRequest, ctx: Context, onApplied?: OnApplied): Promise<Ingested> {
-  if (!Buffer.isBuffer(req.body)) {
-    throw new FhirError(415, { code: 'not-supported', diagnostics: `$hl7v2-ingest takes one HL7 v2 message as ${HL7_MEDIA_TYPES.join(' or ')}` });
-  }
-  const charset = /charset=("?)([A-Za-z0-9_.:\-]+)\1/i.exec(req.headers['content-type'] ?? '')?.[2];
-  return ingestHl7v2(req, ctx, { bytes: req.body, charset }, onApplied);
-}

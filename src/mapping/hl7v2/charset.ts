@@ -99,3 +99,9 @@ export function decodeMessage(bytes: Uint8Array, fallback?: string): { text: str
     throw new Hl7Error('AR', '102', `The message holds bytes that are not valid ${charset.declared || charset.label}; declare its character set in MSH-18`, 'MSH-18');
   }
 }
+
+/** The charset parameter of an HTTP Content-Type ($hl7v2-ingest), when the sender gave one: the
+ * character set of a message whose MSH-18 names none. */
+export function charsetParameter(contentType: string | undefined): string | undefined {
+  return /charset=("?)([A-Za-z0-9_.:\-]+)\1/i.exec(contentType ?? '')?.[2];
+}
