@@ -43,7 +43,6 @@ export interface ReceivedHl7v2 {
   result: Ingested;
 }
 
-
 let lastMs = 0;
 let sequence = 0;
 

@@ -142,8 +142,7 @@ export class ThreadedMessageLog implements MessageLogStore {
     return m?.content ? { ...m, content: Buffer.from(m.content.buffer, m.content.byteOffset, m.content.byteLength) } : m;
   }
 
-  /** Once the log is closed, prunes nothing (the log's own prune after an append may come
-   * after the server began to stop). */
+  /** Once the log is closed, prunes nothing (the hourly prune may come while the server stops). */
   prune(before: string, keep: number): Promise<number> {
     if (this.closed) return Promise.resolve(0);
     return this.call({ op: 'prune', before, keep });
