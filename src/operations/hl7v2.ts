@@ -93,17 +93,25 @@ export type OnApplied = (result: Ingested, index: number) => Promise<void>;
 /** Maps and applies one message in its own transaction; never throws. */
 export async function ingestHl7v2(req: FhirRequest, ctx: Context, input: Hl7v2Input, onApplied?: OnApplied, index = 0): Promise<Ingested> {
   const now = new Date().toISOString();
-  let header: Partial<Header> | undefined;
+  let mapped: MappedMessage;
   try {
-    const mapped = mapMessage({ ...input, received: now });
-    header = mapped.header;
+    mapped = mapMessage({ ...input, received: now });
+  } catch (err) {
+    return failed(err, undefined, now);
+  }
+  return applyAlone(req, ctx, mapped, now, onApplied, index);
+}
+
+/** Applies one mapped message in its own transaction; never throws. */
+async function applyAlone(req: FhirRequest, ctx: Context, mapped: MappedMessage, now: string, onApplied?: OnApplied, index = 0): Promise<Ingested> {
+  try {
     return await ctx.repo.transaction(async () => {
       const r = await apply(req, ctx, mapped, now);
       await onApplied?.(r, index);
       return r;
     });
   } catch (err) {
-    return failed(err, header, now);
+    return failed(err, mapped.header, now);
   }
 }
 
@@ -161,8 +169,10 @@ export async function ingestBatch(req: FhirRequest, ctx: Context, inputs: Hl7v2I
     return applied.map((r, i) => r ?? results[i]!);
   } catch (err) {
     if (!(err instanceof BatchAbort)) throw err;
+    // each message alone, as it was mapped (its Provenance keeps the time it was received), and
+    // written the ordinary way (what was prepared ahead was prepared for the batch)
     const out: Ingested[] = [];
-    for (const [i, input] of inputs.entries()) out.push(results[i] ?? (await ingestHl7v2(req, ctx, input, onApplied, i)));
+    for (const [i, m] of mapped.entries()) out.push(results[i] ?? (await applyAlone(req, ctx, m!, now, onApplied, i)));
     return out;
   }
 }

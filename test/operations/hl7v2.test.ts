@@ -218,3 +218,23 @@ t.test('group commit: one failing message in a batch rolls back only itself; the
   t.notOk(patients.entry.some((e: any) => e.resource.name[0].family === 'Both'), 'the failed message left nothing');
   t.equal((await counts(app)).provenance, 3);
 });
+
+t.test('group commit: after a rollback each message is applied as it was mapped, with the time it was received', async (t) => {
+  const { ingestBatch } = await import('../../src/operations/hl7v2.ts');
+  const { mapHere } = await import('../../src/transport/hl7v2-mapper.ts');
+  const app = await testApp();
+  t.teardown(() => app.close());
+  const req = { method: 'POST', baseUrl: 'http://test.local/fhir', query: Object.create(null), headers: {} };
+  const texts = [
+    [msh('A28', 'R1'), pid({ ids: 'R1^^^ATTIKON', names: 'One^A' })].join('\r'),
+    [msh('A28', 'R9'), pid({ ids: 'R9^^^ATTIKON', names: 'Nine^B' })].join('\r'),
+    [msh('A08', 'R2'), pid({ ids: 'R1^^^ATTIKON~R9^^^ATTIKON', names: 'Both^AB' })].join('\r'), // fails while applying
+  ];
+  // as the MLLP listener's mapping thread maps them, each when it arrived
+  const received = ['2026-12-07T09:00:00.001Z', '2026-12-07T09:00:00.002Z', '2026-12-07T09:00:00.003Z'];
+  const bytes = texts.map((s) => Buffer.from(s));
+  const results = await ingestBatch(req, app.fhir, bytes.map((b) => ({ bytes: b })), undefined, bytes.map((b, i) => mapHere(b, received[i])));
+  t.same(results.map((r) => r.ackCode), ['AA', 'AA', 'AE'], 'the batch was rolled back and each message applied alone');
+  const recorded = (await fhir(app, 'GET', '/fhir/Provenance?_sort=recorded')).body.entry.map((e: any) => e.resource.recorded);
+  t.same(recorded, received.slice(0, 2), 'each Provenance has the time its message was received');
+});
