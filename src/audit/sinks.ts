@@ -16,6 +16,7 @@ import { LedgerSink } from './ledger/mongo.ts';
 import type { Repository } from '../store/repository.ts';
 import type { AuditRows } from '../store/types.ts';
 import { ephemeralSigner, loadOrCreateSigner, type CheckpointSigner } from './checkpoint.ts';
+import { ThreadCalls } from '../store/sqlite/thread-calls.ts';
 
 /** The checkpoint key of a database file when none is given: next to it, in the data folder. */
 export const auditKeyFile = (databasePath: string) => join(dirname(databasePath), 'audit-signing-key.pem');
@@ -65,58 +66,26 @@ class SqliteSink implements AuditSink {
   }
 }
 
-interface Pending {
-  /** the batch as posted (its shared buffer): what the main thread writes should the worker fail */
-  batch: EventBatch;
-  resolve: () => void;
-  reject: (err: Error) => void;
-}
-
 class WorkerSink implements AuditSink {
   private readonly local: SqliteSink;
-  private readonly onError: (err: Error) => void;
-  private worker: Worker | undefined;
-  private sent = 0;
-  private readonly pending = new Map<number, Pending>();
-  private exited: Promise<void>;
-  private closing = false;
+  private readonly thread: ThreadCalls<EventBatch>;
 
   constructor(rows: AuditRows, local: SqliteSink, signer: CheckpointSigner, onError: (err: Error) => void) {
     this.local = local;
-    this.onError = onError;
     const worker = new Worker(new URL('./worker.ts', import.meta.url), {
       workerData: { path: rows.file, synchronous: rows.synchronous, key: signer.pem },
     });
-    // referenced only while batches are in flight: a process that awaits them stays alive, and
-    // one that is done and never closed the server still exits
-    worker.unref();
-    worker.on('message', (m: { n: number; error?: string }) => {
-      const p = this.pending.get(m.n);
-      if (!p) return;
-      this.pending.delete(m.n);
-      // while closing the worker stays referenced until it exits: a batch answered after
-      // `close` was posted must not let the process end before the worker signed the trail
-      if (!this.pending.size && !this.closing) worker.unref();
-      if (!m.error) return p.resolve();
-      this.onError(new Error(`audit worker: ${m.error}; the batch is written on the main thread`));
-      this.local.write(p.batch.events()).then(p.resolve, p.reject);
+    // a batch the worker did not confirm is written here (from its shared buffer); events the
+    // worker had committed are skipped by id
+    const here = (batch: EventBatch) => this.local.write(batch.events());
+    this.thread = new ThreadCalls<EventBatch>(worker, {
+      here,
+      failed: (batch, error) => {
+        onError(new Error(`audit worker: ${error}; the batch is written on the main thread`));
+        return here(batch);
+      },
+      crashed: (err) => onError(new Error(`audit worker failed: ${err.message}`)),
     });
-    worker.on('error', (err) => this.onError(new Error(`audit worker failed: ${err.message}`)));
-    this.exited = new Promise((resolve) => worker.once('exit', () => {
-      this.worker = undefined;
-      this.takeOver();
-      resolve();
-    }));
-    this.worker = worker;
-  }
-
-  /** The worker is gone: its unconfirmed batches are written here; events it had already
-   * committed are skipped by id. */
-  private takeOver(): void {
-    for (const [n, p] of this.pending) {
-      this.pending.delete(n);
-      this.local.write(p.batch.events()).then(p.resolve, p.reject);
-    }
   }
 
   inTransaction(events: QueuedAudit[]): Promise<void> {
@@ -129,27 +98,14 @@ class WorkerSink implements AuditSink {
   }
 
   writeShared(batch: EventBatch): Promise<void> {
-    if (!this.worker) return this.local.write(batch.events());
-    const n = ++this.sent;
-    const worker = this.worker;
     // the buffer is shared, not copied: the worker reads the events the request path wrote, and
     // the main thread keeps nothing of them but the buffer (outside V8's heap) until it confirms
-    return new Promise((resolve, reject) => {
-      if (!this.pending.size) worker.ref();
-      this.pending.set(n, { batch, resolve, reject });
-      worker.postMessage({ n, buffer: batch.buffer, size: batch.size, node: batch.node });
-    });
+    return this.thread.call(batch, (n) => ({ n, buffer: batch.buffer, size: batch.size, node: batch.node }));
   }
 
   async close(): Promise<void> {
-    const worker = this.worker;
-    this.closing = true;
-    if (worker) {
-      // the worker answers messages in order: `close` comes after every batch sent before it
-      worker.ref();
-      worker.postMessage({ close: true });
-      await this.exited;
-    }
+    // the worker answers messages in order: `close` comes after every batch sent before it
+    await this.thread.close({ close: true });
     await this.local.close();
   }
 }

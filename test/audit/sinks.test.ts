@@ -76,7 +76,7 @@ t.test('batches the audit worker had not confirmed when it stopped are written b
   for (let i = 0; i < 300; i++) auditor.later({ interaction: 'read', action: 'R', status: 200, clientId: 'c', what: `Patient/p${i}`, purposeOfUse: ['http://terminology.hl7.org/CodeSystem/v3-ActReason|TREAT'], period: { start: 1, end: 2 } });
   const stored = auditor.flush();
   // the worker stops with the batch in its hands (posted, perhaps partly committed)
-  await (sink as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+  await (sink as unknown as { thread: { worker: { terminate(): Promise<number> } } }).thread.worker.terminate();
   await stored;
   await auditor.close();
   const report = await verifyChain(store);

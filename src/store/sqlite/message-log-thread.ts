@@ -4,11 +4,12 @@
 // with the log, 1,052–1,137 without). The thread runs the calls in the order made, so what is
 // read after an append includes it; each call's promise settles when the thread has run it.
 // Should the thread fail, its unanswered calls and every later one run on this thread, on a
-// connection of its own to the same file (an append the thread had committed is then skipped by
-// its ids: the insert ignores an id stored already).
+// connection of its own to the same file (thread-calls.ts; an append the thread had committed
+// is then skipped by its ids: the insert ignores an id stored already).
 import { Worker } from 'node:worker_threads';
 import type { InboundMessage, InboundSummary, MessageLogQuery, MessageLogStore, PruneBounds } from '../message-log.ts';
 import { SqliteMessageLog } from './message-log.ts';
+import { ThreadCalls } from './thread-calls.ts';
 
 /** What the thread is asked (`n` numbers the calls). */
 export type LogCall =
@@ -18,11 +19,10 @@ export type LogCall =
   | { n: number; op: 'prune'; before: string; keep: number }
   | { op: 'close' };
 
-export type LogReply = { n: number; value: unknown } | { n: number; error: string };
+export type { ThreadAnswer as LogReply } from './thread-calls.ts';
 
-type Call = Exclude<LogCall, { op: 'close' }>;
 /** A call as made, without its number. */
-type Request = Call extends infer C ? (C extends { n: number } ? Omit<C, 'n'> : never) : never;
+type Request = Exclude<LogCall, { op: 'close' }> extends infer C ? (C extends { n: number } ? Omit<C, 'n'> : never) : never;
 
 /** Runs a call on a log (the thread's, or this thread's once it took over). A content that
  * crossed threads is a Uint8Array, which the driver binds as a BLOB as it binds a Buffer. */
@@ -39,52 +39,21 @@ export function runCall(log: MessageLogStore, call: Request): Promise<unknown> {
   }
 }
 
-interface Pending {
-  /** what runs on this thread should the log's thread fail */
-  call: Request;
-  resolve: (value: unknown) => void;
-  reject: (err: Error) => void;
-}
-
 export class ThreadedMessageLog implements MessageLogStore {
   /** the thread runs the calls in the order made (and so does this thread, once it took over) */
   readonly ordered = true;
   private readonly path: string;
   private readonly synchronous: 'normal' | 'full';
-  private worker: Worker | undefined;
+  private readonly thread: ThreadCalls<Request>;
   /** where calls run once the thread is gone */
   private local: SqliteMessageLog | undefined;
-  private readonly pending = new Map<number, Pending>();
-  private sent = 0;
   private closed = false;
-  private readonly exited: Promise<void>;
 
   constructor(path: string, synchronous: 'normal' | 'full' = 'normal') {
     this.path = path;
     this.synchronous = synchronous;
     const worker = new Worker(new URL('./message-log-worker.ts', import.meta.url), { workerData: { path, synchronous } });
-    // referenced only while calls are in flight: a process that is done and never closed the
-    // store still exits
-    worker.unref();
-    worker.on('message', (r: LogReply) => {
-      const p = this.pending.get(r.n);
-      if (!p) return;
-      this.pending.delete(r.n);
-      // while closing the thread stays referenced until it exits (close() awaits that)
-      if (!this.pending.size && !this.closed) worker.unref();
-      if ('error' in r) p.reject(new Error(r.error));
-      else p.resolve(r.value);
-    });
-    // a failure is answered by running its calls here (exit follows error)
-    worker.on('error', () => undefined);
-    this.exited = new Promise((resolve) =>
-      worker.once('exit', () => {
-        this.worker = undefined;
-        if (!this.closed) this.takeOver();
-        resolve();
-      }),
-    );
-    this.worker = worker;
+    this.thread = new ThreadCalls<Request>(worker, { here: (call) => runCall(this.here(), call) });
   }
 
   private here(): SqliteMessageLog {
@@ -92,29 +61,11 @@ export class ThreadedMessageLog implements MessageLogStore {
     return this.local;
   }
 
-  /** The thread is gone: its unanswered calls run here, in the order made. */
-  private takeOver(): void {
-    const calls = [...this.pending.values()];
-    this.pending.clear();
-    for (const p of calls) this.runHere(p.call).then(p.resolve, p.reject);
-  }
-
-  private runHere(call: Request): Promise<unknown> {
-    return runCall(this.here(), call);
-  }
-
   /** `transfer`: buffers of the request moved to the thread; `here`: the request to run on this
    * thread should the thread fail before answering (when the moved buffers were copies) */
   private call<T>(request: Request, transfer: ArrayBuffer[] = [], here: Request = request): Promise<T> {
     if (this.closed) return Promise.reject(new Error('the inbound message log is closed'));
-    if (!this.worker) return this.runHere(here) as Promise<T>;
-    const worker = this.worker;
-    const call = { ...request, n: ++this.sent } as Call;
-    return new Promise<T>((resolve, reject) => {
-      if (!this.pending.size) worker.ref();
-      this.pending.set(call.n, { call: here, resolve: resolve as (v: unknown) => void, reject });
-      worker.postMessage(call, transfer);
-    });
+    return this.thread.call<T>(here, (n) => ({ ...request, n }) as LogCall, transfer);
   }
 
   append(entries: InboundMessage[], bounds?: PruneBounds): Promise<void> {
@@ -152,13 +103,8 @@ export class ThreadedMessageLog implements MessageLogStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const worker = this.worker;
-    if (worker) {
-      // the thread answers in order: `close` comes after every call made before it
-      worker.ref();
-      worker.postMessage({ op: 'close' } satisfies LogCall);
-      await this.exited;
-    }
+    // the thread answers in order: `close` comes after every call made before it
+    await this.thread.close({ op: 'close' } satisfies LogCall);
     await this.local?.close();
   }
 }

@@ -47,11 +47,12 @@ t.test('a failed thread hands its calls to the main thread, on the same file', a
   const path = join(folder(t), 'inbound-messages.sqlite');
   const log = new ThreadedMessageLog(path);
   await log.append([entry(1)]);
-  const worker = (log as unknown as { worker: Worker }).worker;
+  const thread = (log as unknown as { thread: { worker?: Worker } }).thread;
+  const worker = thread.worker!;
   const appended = log.append([entry(1), entry(2)]); // entry 1 again: skipped by its id
   await worker.terminate();
   await appended;
-  t.equal((log as unknown as { worker?: Worker }).worker, undefined, 'the thread is gone');
+  t.equal(thread.worker, undefined, 'the thread is gone');
   await log.append([entry(3)]);
   t.same((await log.list({ count: 10 })).map((s) => s.id), ['id-3', 'id-2', 'id-1'], 'every entry once, in order');
   t.equal((await log.read('id-3'))?.content?.toString(), 'm3\r');
