@@ -53,15 +53,25 @@ function entryOf(r: Ingested): BundleEntry {
   return { ...(body ? { resource: body } : {}), response: { status } };
 }
 
+/** A message's answer counted by the door it came through, and audited when it was not applied
+ * (every door answers a message so: $hl7v2-ingest, a batch file, an MLLP frame). */
+export async function answered(ctx: Context, door: Pick<BatchDoor, 'door' | 'notApplied'>, result: Ingested, description = `HL7 v2 message not applied (${result.ackCode})`): Promise<void> {
+  metricsOf(ctx)?.message(door.door, result.ackCode);
+  if (result.ackCode !== 'AA') await door.notApplied?.(result, description);
+}
+
+/** A message's entry of the inbound message log, with the door's charset. */
+function logEntry(door: BatchDoor, bytes: Buffer, received: string, result: Ingested): ReceivedHl7v2 {
+  return { bytes, ...(door.charset ? { charset: door.charset } : {}), received, result };
+}
+
 /** One message through a door, as if sent alone: applied in its own transaction (ingestHl7v2),
  * counted, and audited when not applied. Its inbound log entry is the caller's to write (a batch
  * file's entries are written together). */
 export async function ingestThroughDoor(req: FhirRequest, ctx: Context, bytes: Buffer, door: BatchDoor, received: string, index = 0): Promise<{ result: Ingested; logged: ReceivedHl7v2 }> {
-  const charset = door.charset ? { charset: door.charset } : {};
-  const result = await ingestHl7v2(req, ctx, { bytes, ...charset }, door.onApplied, index);
-  metricsOf(ctx)?.message(door.door, result.ackCode);
-  if (result.ackCode !== 'AA') await door.notApplied?.(result, `HL7 v2 message not applied (${result.ackCode})`);
-  return { result, logged: { bytes, ...charset, received, result } };
+  const result = await ingestHl7v2(req, ctx, { bytes, ...(door.charset ? { charset: door.charset } : {}) }, door.onApplied, index);
+  await answered(ctx, door, result);
+  return { result, logged: logEntry(door, bytes, received, result) };
 }
 
 /** A batch file's bytes, answered; never throws for what the sender sent. */
@@ -73,9 +83,8 @@ export async function ingestHl7v2Batch(req: FhirRequest, ctx: Context, bytes: Bu
   } catch (err) {
     const refused = failed(err, envelopeAsHeader((err as { envelope?: EnvelopeHeader }).envelope), received);
     // the refused file is one entry of the inbound message log, as a refused message is
-    await ctx.inbound?.recordHl7v2(door.door, [{ bytes, ...(door.charset ? { charset: door.charset } : {}), received, result: refused }]);
-    metricsOf(ctx)?.message(door.door, refused.ackCode);
-    await door.notApplied?.(refused, `HL7 v2 batch refused (${refused.ackCode}): nothing applied`);
+    await ctx.inbound?.recordHl7v2(door.door, [logEntry(door, bytes, received, refused)]);
+    await answered(ctx, door, refused, `HL7 v2 batch refused (${refused.ackCode}): nothing applied`);
     return { ack: refused.ack, response: refused.response, results: [] };
   }
   const messages = file.batches.flatMap((b) => b.messages);

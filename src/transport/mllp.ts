@@ -14,7 +14,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildAck } from '../mapping/hl7v2/ack.ts';
 import { HL7_ERROR } from '../mapping/hl7v2/errors.ts';
 import { ingestBatch, type Ingested } from '../operations/hl7v2.ts';
-import { ingestHl7v2Batch } from '../operations/hl7v2-batch.ts';
+import { answered, ingestHl7v2Batch } from '../operations/hl7v2-batch.ts';
 import { isBatch } from '../mapping/hl7v2/batch.ts';
 import { metricsOf } from '../http/metrics.ts';
 import { Hl7v2Mapper, type MapResult } from './hl7v2-mapper.ts';
@@ -268,8 +268,7 @@ export async function startMllp(app: FastifyInstance, ctx: Context): Promise<Mll
     const logged = ctx.inbound?.recordHl7v2('mllp', frames.map((f, n) => ({ bytes: f.bytes, received, result: results[n] })));
     if (!ctx.inbound?.ordered) await logged;
     for (const [n, r] of results.entries()) {
-      metricsOf(ctx)?.message('mllp', r.ackCode);
-      if (r.ackCode !== 'AA') await audit?.later(event(r, frames[n].remote, { description: `HL7 v2 message not applied (${r.ackCode})` }));
+      await answered(ctx, { door: 'mllp', ...(audit ? { notApplied: async (x, description) => audit.later(event(x, frames[n].remote, { description })) } : {}) }, r);
     }
     return results.map((r) => r.ack);
   };

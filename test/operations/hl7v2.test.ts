@@ -195,11 +195,13 @@ t.test('the CapabilityStatement names the adapter and its operations', async (t)
   t.ok(cs.rest[0].resource.find((r: any) => r.type === 'Patient').operation.some((o: any) => o.name === 'hl7v2-export'));
 });
 
+/** The request the MLLP listener applies its batches with. */
+const batchRequest = () => ({ method: 'POST' as const, baseUrl: 'http://test.local/fhir', query: Object.create(null), headers: {} });
+
 t.test('group commit: one failing message in a batch rolls back only itself; the others are applied in order', async (t) => {
   const { ingestBatch } = await import('../../src/operations/hl7v2.ts');
   const app = await testApp();
   t.teardown(() => app.close());
-  const req = { method: 'POST', baseUrl: 'http://test.local/fhir', query: Object.create(null), headers: {} };
   const texts = [
     [msh('A28', 'G1'), pid({ ids: 'G1^^^ATTIKON', names: 'One^A' })].join('\r'),
     [msh('A28', 'G9'), pid({ ids: 'G9^^^ATTIKON', names: 'Nine^B' })].join('\r'),
@@ -208,7 +210,7 @@ t.test('group commit: one failing message in a batch rolls back only itself; the
     [msh('A08', 'G3'), pid({ ids: 'G1^^^ATTIKON', names: 'One-Updated^A' })].join('\r'),
     [msh('A28', 'G1'), pid({ ids: 'G1^^^ATTIKON', names: 'One^A' })].join('\r'), // re-send of G1 in the same batch
   ];
-  const results = await ingestBatch(req, app.fhir, texts.map((s) => ({ bytes: Buffer.from(s) })));
+  const results = await ingestBatch(batchRequest(), app.fhir, texts.map((s) => ({ bytes: Buffer.from(s) })));
   t.same(results.map((r) => r.ackCode), ['AA', 'AA', 'AE', 'AR', 'AA', 'AA']);
   t.equal(results[5].response.body && (results[5].response.body as any).issue?.[0].code, 'duplicate');
   const patients = (await fhir(app, 'GET', '/fhir/Patient?_sort=_id')).body;
@@ -224,7 +226,6 @@ t.test('group commit: after a rollback each message is applied as it was mapped,
   const { mapHere } = await import('../../src/transport/hl7v2-mapper.ts');
   const app = await testApp();
   t.teardown(() => app.close());
-  const req = { method: 'POST', baseUrl: 'http://test.local/fhir', query: Object.create(null), headers: {} };
   const texts = [
     [msh('A28', 'R1'), pid({ ids: 'R1^^^ATTIKON', names: 'One^A' })].join('\r'),
     [msh('A28', 'R9'), pid({ ids: 'R9^^^ATTIKON', names: 'Nine^B' })].join('\r'),
@@ -233,7 +234,7 @@ t.test('group commit: after a rollback each message is applied as it was mapped,
   // as the MLLP listener's mapping thread maps them, each when it arrived
   const received = ['2026-12-07T09:00:00.001Z', '2026-12-07T09:00:00.002Z', '2026-12-07T09:00:00.003Z'];
   const bytes = texts.map((s) => Buffer.from(s));
-  const results = await ingestBatch(req, app.fhir, bytes.map((b) => ({ bytes: b })), undefined, bytes.map((b, i) => mapHere(b, received[i])));
+  const results = await ingestBatch(batchRequest(), app.fhir, bytes.map((b) => ({ bytes: b })), undefined, bytes.map((b, i) => mapHere(b, received[i])));
   t.same(results.map((r) => r.ackCode), ['AA', 'AA', 'AE'], 'the batch was rolled back and each message applied alone');
   const recorded = (await fhir(app, 'GET', '/fhir/Provenance?_sort=recorded')).body.entry.map((e: any) => e.resource.recorded);
   t.same(recorded, received.slice(0, 2), 'each Provenance has the time its message was received');
